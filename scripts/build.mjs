@@ -1,0 +1,42 @@
+// Bundles the CLI (and, when present, the extension and webview) with esbuild and copies the wasm files
+// next to the bundles. Runs from `npm install` (prepare), so `npx vfslock` works right after install.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, existsSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'package.json'));
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+// web-tree-sitter's ESM build breaks when bundled to CommonJS (import.meta.url becomes {}): use its CJS build.
+const alias = { 'web-tree-sitter': require.resolve('web-tree-sitter') }; // the "require" export: web-tree-sitter.cjs
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', alias, absWorkingDir: root };
+
+const jobs = [
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs',
+    target: 'node20', banner: { js: '#!/usr/bin/env node' } }),
+];
+const optional = [
+  ['src/core/worker/worker.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
+  ['src/extension/extension.ts', { outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] }],
+  ['src/extension/extension.ts', { outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', target: 'es2022', external: ['vscode'],
+    define: { 'process.env.VFSLOCK_WEB': '"1"' } }],
+  ['src/webview/main.ts', { outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022' }],
+];
+for (const [entry, opts] of optional) {
+  if (existsSync(join(root, entry))) jobs.push(build({ ...common, entryPoints: [entry], ...opts }));
+}
+await Promise.all(jobs);
+chmodSync(join(dist, 'cli.js'), 0o755);
+
+const wasm = [
+  require.resolve('web-tree-sitter/web-tree-sitter.wasm'),
+  require.resolve('tree-sitter-c/tree-sitter-c.wasm'),
+];
+for (const dir of [dist, join(dist, 'web')]) {
+  mkdirSync(dir, { recursive: true });
+  for (const file of wasm) copyFileSync(file, join(dir, file.split('/').pop()));
+}

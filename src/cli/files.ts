@@ -1,0 +1,78 @@
+/** Collects input files (recursing into directories, guarding against symlink loops) and reads them. */
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { badInput } from '../core/engine';
+
+const SOURCE_EXT = /\.(c|h)$/;
+
+export function collectFiles(paths: string[]): { files: string[]; errors: { file: string; message: string }[] } {
+  const files: string[] = [];
+  const errors: { file: string; message: string }[] = [];
+  const seenDirs = new Set<string>();
+  const seenFiles = new Set<string>();
+  const visit = (p: string, explicit: boolean) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      errors.push({ file: p, message: code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code})` });
+      return;
+    }
+    if (st.isDirectory()) {
+      let real: string;
+      try {
+        real = realpathSync(p);
+      } catch {
+        errors.push({ file: p, message: 'cannot resolve directory' });
+        return;
+      }
+      if (seenDirs.has(real)) return; // a symlink back into a directory already visited
+      seenDirs.add(real);
+      let entries: string[];
+      try {
+        entries = readdirSync(p).sort();
+      } catch (e) {
+        errors.push({ file: p, message: `cannot list directory (${(e as NodeJS.ErrnoException).code})` });
+        return;
+      }
+      for (const e of entries) {
+        if (e === 'node_modules' || e.startsWith('.')) continue;
+        const child = join(p, e);
+        visit(child, false);
+      }
+      return;
+    }
+    if (!explicit && !SOURCE_EXT.test(p)) return;
+    let real = p;
+    try {
+      real = realpathSync(p);
+    } catch {
+      /* reported when read */
+    }
+    if (seenFiles.has(real)) return;
+    seenFiles.add(real);
+    files.push(p);
+  };
+  for (const p of paths) visit(p, true);
+  return { files, errors };
+}
+
+/** Reads a source file as UTF-16 text with the same offsets the editor uses; a clear error for what is not C text. */
+export function readSource(file: string): { text: string } | { error: string } {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { error: code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})` };
+  }
+  if (buf.length > 64 * 1024 * 1024) return { error: `file is too large (${(buf.length / 1048576).toFixed(1)} MB)` };
+  if (buf.includes(0)) return { error: 'binary file (contains NUL bytes)' };
+  let text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
+  // A byte-order mark becomes a space: offsets and columns stay as the editor shows them.
+  if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
+  const bad = badInput(text);
+  if (bad) return { error: bad };
+  return { text };
+}

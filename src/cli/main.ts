@@ -1,0 +1,154 @@
+/**
+ * `vfslock`: the command-line face of the analyzer.
+ *   vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] PATH...
+ * Exit status: 0 no error-severity findings; 1 some; 2 usage error or unreadable input (still prints the rest).
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { Analyzer, type CheckOptions, type FileResult } from '../core/engine';
+import { nodeWasmSource } from '../core/parse/node-wasm';
+import { toJson, toSarif, toText, type CheckReport } from '../core/report/printers';
+import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
+import { collectFiles, readSource } from './files';
+import type { CatalogueData } from '../core/catalogue/catalogue';
+import { commands as extraCommands } from './commands';
+
+declare const VFSLOCK_VERSION: string | undefined;
+export const VERSION = typeof VFSLOCK_VERSION === 'string' ? VFSLOCK_VERSION : '0.1.0';
+
+const USAGE = `Usage:
+  vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] PATH...
+  vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
+  vfslock simulate --list
+  vfslock review [--format text|json|sarif] [--kernel ...] --tree DIR PATCH...
+  vfslock --version | --help
+
+check: analyse kernel C files (directories are searched for .c and .h files) for delegation and lease
+breaking bugs: missing or unlocked breaks, blocking breaks under locks, unhandled delegated inodes,
+unserialised lease grants, open paths without break_lease, lock imbalance.
+Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.`;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: !!process.stdout.isTTY,
+};
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.out(USAGE + '\n');
+    return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    io.out(`vfslock ${VERSION}\n`);
+    return 0;
+  }
+  if (cmd === 'check') return check(rest, io);
+  const extra = extraCommands[cmd];
+  if (extra) return extra(rest, io);
+  io.err(`vfslock: unknown command '${cmd}'\n${USAGE}\n`);
+  return 2;
+}
+
+const KERNELS = /^(auto|\d+\.\d+(\.\d+)?)$/;
+
+export function checkOptions(values: { kernel?: string }): CheckOptions | string {
+  const kernel = values.kernel ?? 'auto';
+  if (!KERNELS.test(kernel)) return `--kernel must be auto or a version like 3.12, 3.13, 6.19 (got '${kernel}')`;
+  return { kernel };
+}
+
+export function loadCatalogues(files: string[]): CatalogueData[] {
+  return files.map((f) => {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new CatalogueError(`cannot read rules file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return parseCatalogue(text, f);
+  });
+}
+
+async function check(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'text' },
+        kernel: { type: 'string', default: 'auto' },
+        rules: { type: 'string', multiple: true },
+        color: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    io.err(`vfslock check: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const format = values.format!;
+  if (!['text', 'json', 'sarif'].includes(format)) {
+    io.err(`vfslock check: --format must be text, json or sarif (got '${format}')\n`);
+    return 2;
+  }
+  if (!positionals.length) {
+    io.err(`vfslock check: no PATH given\n${USAGE}\n`);
+    return 2;
+  }
+  const options = checkOptions(values);
+  if (typeof options === 'string') {
+    io.err(`vfslock check: ${options}\n`);
+    return 2;
+  }
+  let catalogues: CatalogueData[] = [];
+  try {
+    catalogues = loadCatalogues(values.rules ?? []);
+  } catch (e) {
+    io.err(`vfslock check: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const t0 = performance.now();
+  const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+  const { files, errors } = collectFiles(positionals);
+  const results: FileResult[] = [];
+  for (const file of files) {
+    const src = readSource(file);
+    if ('error' in src) {
+      errors.push({ file, message: src.error });
+      continue;
+    }
+    try {
+      results.push(analyzer.check(file, src.text, options));
+    } catch (e) {
+      errors.push({ file, message: `internal error: ${(e as Error).message}` });
+    }
+  }
+  const report: CheckReport = { results, errors, ms: performance.now() - t0 };
+  if (format === 'json') io.out(toJson(report));
+  else if (format === 'sarif') io.out(toSarif(report, VERSION));
+  else io.out(toText(report, { color: values.color ?? io.isTTY }));
+  const hasErrors = results.some((r) => r.findings.some((f) => f.severity === 'error'));
+  const unreadable = errors.length > 0 || results.some((r) => r.error);
+  return unreadable ? 2 : hasErrors ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`vfslock: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,1169 @@
+/**
+ * Analysis of one function: build its CFG, run the path-sensitive dataflow over lock/break/change events, check
+ * the rules on every path, and summarise what callers in the same file need to know.
+ */
+import type { Catalogue, LockClass } from '../catalogue/catalogue';
+import { selectVariant } from '../catalogue/catalogue';
+import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
+import type { SNode } from '../parse/syntax';
+import type { FunctionUnit } from '../parse/units';
+import { ExprContext, NULL_KEY } from './expr';
+import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
+import { cloneState, emptyState, joinStates, stateHash, type State, type LockSt } from './state';
+import type { AnalyzeOptions, DeferredFinding, Finding, Related, RuleId, Severity, Summary } from './types';
+import { messages } from '../rules/messages';
+
+export interface FunctionAnalysis {
+  findings: Finding[];
+  summary: Summary;
+  /** Outcome of checking callees' deferred findings at this function's call sites. */
+  deferredOutcomes: { finding: DeferredFinding; ruledOut: boolean }[];
+  statesProcessed: number;
+  truncated: boolean;
+  cfg: Cfg;
+  /** APIs seen, for code lenses: lock calls and break/wait calls. */
+  lockApis: string[];
+  breakApis: string[];
+}
+
+const MAX_STATES_PER_NODE = 96;
+
+interface AtomInfo {
+  /** Fact key, or null if this atom's value is not worth remembering. */
+  fact: string | null;
+  /** Roots the fact depends on. */
+  roots: string[];
+  /** A call result / variable whose pending conditional effects this test resolves. */
+  result: { name: string; sense: 'truthy' | 'isErr' } | null;
+  /** Fact value = edge value XOR invert. */
+  invert: boolean;
+  /** When the atom is true (or false), this fact also holds (`new_is_dir` true ⇒ the target is a directory). */
+  implies?: { fact: string; value: boolean };
+  impliesWhenFalse?: { fact: string; value: boolean };
+}
+
+export function analyzeFunction(unit: FunctionUnit, body: SNode, src: string, opts: AnalyzeOptions,
+  summaries: ReadonlyMap<string, Summary>, staticCallers: number): FunctionAnalysis {
+  return new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers).run();
+}
+
+class FunctionAnalyzer {
+  private readonly cat: Catalogue;
+  private readonly ctx: ExprContext;
+  private readonly oc: OpContext;
+  private cfg!: Cfg;
+  private ops: Op[][] = [];
+  private readonly atoms = new Map<SNode, AtomInfo>();
+  private readonly findings = new Map<string, Finding>();
+  private readonly deferred: DeferredFinding[] = [];
+  private readonly deferredOutcomes: { finding: DeferredFinding; ruledOut: boolean }[] = [];
+  private readonly lockKeysUsed = new Set<string>();
+  private readonly diVars = new Set<string>();
+  private readonly exits: State[] = [];
+  private readonly waitSites: { node: number; di: string | null; op: SNode }[] = [];
+  private readonly delegCallNodes = new Map<string, number[]>();
+  private readonly repeatedAtoms = new Set<string>();
+  private readonly summary: Summary;
+  private statesProcessed = 0;
+  private truncated = false;
+  private readonly selfContract: { key: string; class: LockClass; mode: 'exclusive' | 'shared' }[] = [];
+  private readonly declaredAcquires = new Set<string>();
+  /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
+  private declaredLocking = false;
+
+  constructor(private readonly unit: FunctionUnit, private readonly body: SNode, private readonly src: string,
+    private readonly opts: AnalyzeOptions, summaries: ReadonlyMap<string, Summary>, private readonly staticCallers: number) {
+    this.cat = opts.catalogue;
+    this.ctx = new ExprContext(src, this.cat);
+    this.oc = { ctx: this.ctx, cat: this.cat, version: opts.version, summaries };
+    this.summary = {
+      name: unit.name, arity: unit.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: null,
+      acquires: [], releases: [], deferred: [], isEmpty: true,
+    };
+  }
+
+  run(): FunctionAnalysis {
+    this.collectDefinitions();
+    this.cfg = buildCfg(this.body, {
+      text: (n) => this.ctx.text(n), isLoopMacro: (n) => this.cat.isLoopMacro(n), transparent: this.cat.transparent,
+      scopedGuard: this.cat.scopedGuardMacro, guard: this.cat.guardMacro, maxNodes: 20000,
+    });
+    this.ops = this.cfg.nodes.map((n) => this.nodeOps(n));
+    this.collectContract();
+    this.countAtoms();
+    this.fixpoint();
+    this.checkExits();
+    this.checkRetries();
+    this.finishSummary();
+    const findings = [...this.findings.values()];
+    if (this.truncated || this.cfg.truncated) {
+      findings.push(this.make('analysis/truncated', 'info', this.unit.nameStart, this.unit.nameEnd, '', messages.truncated(this.unit.name), []));
+    }
+    return { findings, summary: this.summary, deferredOutcomes: this.deferredOutcomes, statesProcessed: this.statesProcessed,
+      truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,
+      lockApis: this.ops.flat().filter((o) => o.k === 'lock').map((o) => (o as { api: string }).api),
+      breakApis: this.ops.flat().filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp').map((o) => (o as { api: string }).api) };
+  }
+
+  // ---------------------------------------------------------------- definitions and aliases
+
+  private collectDefinitions(): void {
+    const { ctx } = this;
+    this.unit.params.forEach((p, i) => ctx.declareVar({ name: p.name, type: p.type, isParam: true, paramIndex: i }));
+    const calls: { lhs: string; call: SNode }[] = [];
+    const stack: SNode[] = [this.body];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.type === 'declaration') {
+        const typeNode = n.children.find((c) => c.type.endsWith('_specifier') || c.type === 'primitive_type' || c.type === 'type_identifier');
+        const typeText = typeNode ? ctx.text(typeNode) : '';
+        for (const d of n.children) {
+          if (d === typeNode) continue;
+          const name = declaredName(ctx, d);
+          if (!name) continue;
+          const stars = starsOf(d);
+          ctx.declareVar({ name, type: typeText + (stars ? ' ' + '*'.repeat(stars) : ''), isParam: false, paramIndex: -1 });
+          if (d.type === 'init_declarator') {
+            const value = d.children[1];
+            if (!value) continue;
+            if (value.type === 'initializer_list') this.designated(name, value);
+            else {
+              ctx.addDefKey(name, value);
+              ctx.assignCount.set(name, (ctx.assignCount.get(name) ?? 0) + 1);
+              if (value.type === 'call_expression') calls.push({ lhs: name, call: value });
+            }
+          }
+        }
+      } else if (n.type === 'assignment_expression') {
+        const [lhs, rhs] = n.children;
+        if (lhs && rhs) {
+          if (ctx.binaryOp(n) === '=') {
+            ctx.addDef(lhs, rhs);
+            const p = ctx.rawPath(lhs);
+            if (p && rhs.type === 'call_expression') calls.push({ lhs: p, call: rhs });
+          } else ctx.addDef(lhs, n);
+        }
+      } else if (n.type === 'update_expression' && n.children[0]) {
+        ctx.addDef(n.children[0], n);
+      }
+      for (const c of n.children) stack.push(c);
+    }
+    // `d = start_dirop(parent, ...)`: d's parent is `parent` (end_dirop(d) unlocks d_inode(d->d_parent)).
+    for (const { lhs, call } of calls) {
+      const parent = childOfAlias(this.oc, call);
+      if (parent) ctx.addAlias(lhs + '.d_parent', parent);
+    }
+  }
+
+  private designated(name: string, list: SNode): void {
+    for (const item of list.children) {
+      if (item.type !== 'initializer_pair') continue;
+      const designator = item.children[0];
+      const value = item.children[item.children.length - 1];
+      if (designator && value && designator.type === 'field_designator') {
+        const f = designator.children[0];
+        if (f) this.ctx.addDefKey(`${name}.${this.ctx.text(f)}`, value);
+      }
+    }
+  }
+
+  private nodeOps(n: CfgNode): Op[] {
+    const out: Op[] = [];
+    for (const e of n.exprs) out.push(...opsOf(this.oc, e));
+    if (n.guards && n.kind === 'guard') {
+      for (const g of n.guards) {
+        const lock = this.guardLockOp(g.cls, g.args, g.site, 'lock');
+        if (lock) out.push(lock);
+      }
+    }
+    if (n.guards && n.kind === 'scopeExit') {
+      for (const g of n.guards) {
+        const unlock = this.guardLockOp(g.cls, g.args, g.site, 'unlock');
+        if (unlock) out.push(unlock);
+      }
+    }
+    for (const op of out) {
+      if (op.k === 'lock' || op.k === 'unlock') this.lockKeysUsed.add(op.key);
+      if ((op.k === 'delegOp' || op.k === 'break') && op.out?.kind === 'local') {
+        this.diVars.add(op.out.name);
+        const list = this.delegCallNodes.get(op.out.name) ?? [];
+        list.push(n.id);
+        this.delegCallNodes.set(op.out.name, list);
+      }
+      if (op.k === 'wait') this.waitSites.push({ node: n.id, di: op.di, op: op.node });
+    }
+    return out;
+  }
+
+  private guardLockOp(cls: string, args: SNode[], site: SNode, kind: 'lock' | 'unlock'): Op | null {
+    const fn = this.cat.guardLock(cls);
+    if (!fn) return null;
+    const entries = this.cat.calls.get(fn);
+    if (!entries) return null;
+    const sel = selectVariant(entries, args.length, this.opts.version);
+    const eff = sel?.entry.effects.find((e) => e.op === 'lock');
+    if (!eff || eff.op !== 'lock') return null;
+    const k = this.ctx.key(args[0]);
+    if (!k || k === NULL_KEY) return null;
+    const lk = lockKey(this.cat, k, eff.class);
+    if (kind === 'lock') {
+      return { k: 'lock', key: lk.key, class: lk.class, mode: eff.mode ?? 'exclusive', result: null, ifNonNull: false, node: site,
+        display: this.ctx.text(args[0]), api: `guard(${cls})` };
+    }
+    return { k: 'unlock', key: lk.key, class: lk.class, ifNonNull: false, node: site, api: `guard(${cls}) scope end` };
+  }
+
+  /** Locks the caller must hold: catalogue `requires` for this function's own API, annotations, __must_hold. */
+  private collectContract(): void {
+    const entries = this.cat.calls.get(this.unit.name);
+    // Every variant of this arity: they are spellings of the same contract in different kernels (rd->old_dir in
+    // 6.12, d_inode(rd->old_parent) in 6.19); only the ones naming fields this code has will match its events.
+    const chosen = entries ? selectVariant(entries, this.unit.params.length, this.opts.version) : null;
+    const candidates = !entries || !chosen ? [] : entries.flatMap((entry) => (entry.variants ?? []).filter((v) => v.params.length === this.unit.params.length).map((variant) => ({ entry, variant })));
+    for (const sel of candidates) {
+      {
+        const role = (path: string): string | null => {
+          const dot = path.indexOf('.');
+          const head = dot < 0 ? path : path.slice(0, dot);
+          const rest = dot < 0 ? '' : path.slice(dot + 1);
+          const i = sel.variant!.params.indexOf(head);
+          let base: string | null = null;
+          if (i >= 0 && this.unit.params[i]) base = this.ctx.resolvePath(this.unit.params[i].name);
+          else if (sel.variant!.roles?.[head]) base = role(sel.variant!.roles[head]);
+          if (!base) return null;
+          return rest ? this.ctx.appendPath(base, rest) : base;
+        };
+        for (const eff of sel.entry.effects) {
+          if (eff.op === 'requires') {
+            const k = role(eff.target);
+            if (k) this.selfContract.push({ key: k, class: eff.class, mode: eff.mode });
+          }
+          if (eff.op === 'lock') {
+            this.declaredLocking = true;
+            const k = role(eff.target);
+            if (k) this.declaredAcquires.add(lockKey(this.cat, k, eff.class).key);
+          }
+        }
+      }
+    }
+    for (const a of this.unit.annotations) {
+      // The annotation argument is source text of an expression over the parameters: key it via a tiny lookup.
+      const k = this.annotationKey(a.arg);
+      if (!k) continue;
+      if (a.kind === '__acquires') this.declaredAcquires.add(k);
+      else this.selfContract.push({ key: k, class: 'mutex', mode: 'exclusive' });
+    }
+  }
+
+  private annotationKey(text: string): string | null {
+    // `&inode->i_lock`, `inode->i_lock`, `&ctx->flc_lock`: an access path over identifiers.
+    const path = text.replace(/^&\s*/, '').replace(/->/g, '.').replace(/\s+/g, '');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) return null;
+    const [root, ...rest] = path.split('.');
+    const base = this.ctx.resolvePath(root);
+    const k = rest.length ? this.ctx.appendPath(base, rest.join('.')) : base;
+    return lockKey(this.cat, k, 'mutex').key;
+  }
+
+  // ---------------------------------------------------------------- condition atoms
+
+  private countAtoms(): void {
+    const counts = new Map<string, number>();
+    for (const n of this.cfg.nodes) {
+      if (n.kind !== 'cond' || !n.atom) continue;
+      const a = this.atomInfo(n.atom);
+      if (a.fact) counts.set(a.fact, (counts.get(a.fact) ?? 0) + 1);
+    }
+    for (const [k, c] of counts) if (c >= 2) this.repeatedAtoms.add(k);
+  }
+
+  private atomInfo(atom: SNode): AtomInfo {
+    let info = this.atoms.get(atom);
+    if (!info) {
+      info = this.computeAtom(atom, 0);
+      this.atoms.set(atom, info);
+    }
+    return info;
+  }
+
+  private computeAtom(x: SNode, depth: number): AtomInfo {
+    const { ctx, cat } = this;
+    const none: AtomInfo = { fact: null, roots: [], result: null, invert: false };
+    if (depth > 4) return none;
+    while (x.type === 'parenthesized_expression' && x.children[0]) x = x.children[0];
+    if (x.type === 'unary_expression' && ctx.unaryOp(x) === '!' && x.children[0]) {
+      const inner = this.computeAtom(x.children[0], depth + 1);
+      return { ...inner, invert: !inner.invert };
+    }
+    if (x.type === 'call_expression' && x.children[0]?.type === 'identifier') {
+      const name = ctx.text(x.children[0]);
+      const args = x.children[1]?.children ?? [];
+      if (cat.transparent.has(name) && args.length === 1) return this.computeAtom(args[0], depth + 1);
+      const p = cat.predicates.get(name);
+      if (p) {
+        const k = ctx.instantiate(p.target, (i) => ctx.key(args[i]));
+        const target = p.modeField && k && k.endsWith('.' + p.modeField) ? k.slice(0, -(p.modeField.length + 1)) : k;
+        if (!target || target === NULL_KEY) return none;
+        const roots = [ExprContext.rootOf(target)];
+        switch (p.kind) {
+          case 'isDir':
+            return { fact: `isDir:${target}`, roots, result: null, invert: false };
+          case 'isNull':
+            return { fact: `truthy:${target}`, roots, result: null, invert: true };
+          case 'nonNull':
+            return { fact: `truthy:${target}`, roots, result: null, invert: false };
+          case 'isErr':
+          case 'isErrOrNull': {
+            const name0 = args[0]?.type === 'identifier' ? ctx.text(args[0]) : target;
+            return { fact: `isErr:${target}`, roots, result: { name: name0, sense: 'isErr' }, invert: false };
+          }
+          case 'delegated':
+            return { fact: `deleg:${ExprContext.rootOf(target)}`, roots, result: null, invert: false };
+        }
+      }
+      // A conditional acquisition used directly as the condition: `if (!inode_trylock(inode))`.
+      return { fact: null, roots: [], result: { name: `#call@${x.start}`, sense: 'truthy' }, invert: false };
+    }
+    if (x.type === 'identifier') {
+      const name = ctx.text(x);
+      if (this.diVars.has(name)) return { fact: `deleg:${name}`, roots: [name], result: null, invert: false };
+      const v = ctx.vars.get(name);
+      const defs = ctx.defsOf(name);
+      if (v && !v.isParam && defs.length > 0 && /\bbool\b|^int$/.test(v.type) && !v.type.includes('*')) {
+        // A boolean computed once (`bool is_dir = d_is_dir(dentry)`): the test is a test of its definition.
+        const infos = defs.filter((d) => !isConstant(ctx.text(d))).map((d) => this.computeAtom(d, depth + 1));
+        const constants = defs.filter((d) => isConstant(ctx.text(d)));
+        if (infos.length === 1 && infos[0].fact && constants.every((c) => isFalse(ctx.text(c)))) {
+          const info = infos[0];
+          // The variable keeps its value even if what it was computed from changes later (`*flp = ...`): the fact
+          // is about the variable, and implies the fact about its definition.
+          if (constants.length === 0) {
+            return { fact: `truthy:${name}`, roots: [name], result: { name, sense: 'truthy' }, invert: false,
+              implies: { fact: info.fact!, value: !info.invert }, impliesWhenFalse: { fact: info.fact!, value: info.invert } };
+          }
+          // `new_is_dir = false; ... new_is_dir = d_is_dir(d)`: the variable itself is a fact (tests of it correlate),
+          // and only "true" tells us something about the directory.
+          return { fact: `truthy:${name}`, roots: [name], result: null, invert: false, implies: { fact: info.fact!, value: !info.invert } };
+        }
+      }
+      const k = ctx.key(x) ?? name;
+      return { fact: `truthy:${k}`, roots: [ExprContext.rootOf(k), name], result: { name, sense: 'truthy' }, invert: false };
+    }
+    if (x.type === 'assignment_expression' && x.children[0]) {
+      const p = ctx.rawPath(x.children[0]);
+      if (p) return { fact: `truthy:${p}`, roots: [ExprContext.rootOf(p)], result: { name: p, sense: 'truthy' }, invert: false };
+      return none;
+    }
+    if (x.type === 'binary_expression') {
+      const op = ctx.binaryOp(x);
+      const [l, r] = x.children;
+      if (!l || !r) return none;
+      if (op === '||' || op === '&&') {
+        // `d_is_directory(d) || d_is_autodir(d)`: both sides test the same fact.
+        const a = this.computeAtom(l, depth + 1);
+        const b = this.computeAtom(r, depth + 1);
+        if (a.fact && a.fact === b.fact && a.invert === b.invert) return { ...a, result: null };
+        return none;
+      }
+      const isZero = (n: SNode) => n.type === 'null' || ctx.text(n) === 'NULL' || ctx.text(n) === '0';
+      if ((op === '==' || op === '!=') && (isZero(l) || isZero(r))) {
+        const other = isZero(l) ? r : l;
+        const inner = this.computeAtom(other, depth + 1);
+        return { ...inner, invert: op === '==' ? !inner.invert : inner.invert };
+      }
+      if (op === '<' && isZero(r) && l.type === 'identifier') {
+        const name = ctx.text(l);
+        return { fact: `truthy:${name}`, roots: [name], result: { name, sense: 'truthy' }, invert: false };
+      }
+      if (op === '==' || op === '!=') {
+        const a = ctx.key(l);
+        const b = ctx.key(r);
+        if (a && b && a !== NULL_KEY && b !== NULL_KEY) {
+          const [p, q] = a < b ? [a, b] : [b, a];
+          return { fact: `eq:${p}|${q}`, roots: [ExprContext.rootOf(a), ExprContext.rootOf(b)], result: null, invert: op === '!=' };
+        }
+      }
+      if (op === '&') {
+        const flagSide = [l, r].find((s) => s.type === 'identifier' && /^[A-Z_][A-Z0-9_]*$/.test(ctx.text(s)));
+        if (flagSide) {
+          const flag = ctx.text(flagSide);
+          const other = flagSide === l ? r : l;
+          const k = ctx.key(other);
+          const obj = k ? objectOfFlags(k) : ctx.text(other).replace(/\s+/g, '');
+          return { fact: `flag:${flag}:${obj}`, roots: k ? [ExprContext.rootOf(k)] : [], result: null, invert: false };
+        }
+      }
+    }
+    // Anything else side-effect free: remembered only if tested more than once (correlated branches).
+    if (isPure(x)) {
+      const text = ctx.text(x).replace(/\s+/g, '');
+      const roots = [...identifierRoots(ctx, x)];
+      return { fact: `expr:${text}`, roots, result: null, invert: false };
+    }
+    return none;
+  }
+
+  private shouldRecord(fact: string): boolean {
+    if (this.repeatedAtoms.has(fact)) return true;
+    return /^(isDir|isErr|deleg|flag|eq):/.test(fact) || (fact.startsWith('truthy:') && fact.includes('.'));
+  }
+
+  // ---------------------------------------------------------------- fixpoint
+
+  private initialState(): State {
+    const s = emptyState();
+    for (const c of this.selfContract) {
+      s.locks.set(c.key, { class: c.class, mode: c.mode, count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
+    }
+    return s;
+  }
+
+  private fixpoint(): void {
+    const n = this.cfg.nodes.length;
+    const seen: Map<string, State>[] = Array.from({ length: n }, () => new Map());
+    const overflow: (State | null)[] = new Array(n).fill(null);
+    const queue: [number, State][] = [];
+    const budget = this.opts.maxStates ?? 40000;
+    const push = (node: number, s: State) => {
+      if (node < 0) return;
+      const h = stateHash(s);
+      const m = seen[node];
+      if (m.has(h)) return;
+      if (m.size >= MAX_STATES_PER_NODE) {
+        const prev = overflow[node];
+        const joined = prev ? joinStates(prev, s) : joinStates(s, s);
+        const jh = stateHash(joined);
+        if (prev && stateHash(prev) === jh) return;
+        overflow[node] = joined;
+        queue.push([node, joined]);
+        return;
+      }
+      m.set(h, s);
+      queue.push([node, s]);
+    };
+    push(this.cfg.entry, this.initialState());
+    while (queue.length) {
+      if (this.statesProcessed++ > budget) {
+        this.truncated = true;
+        break;
+      }
+      const [id, s] = queue.shift()!;
+      const node = this.cfg.nodes[id];
+      if (node.kind === 'exit') {
+        this.exits.push(s);
+        continue;
+      }
+      let cur: State[] = [cloneState(s)];
+      for (const op of this.ops[id]) {
+        const next: State[] = [];
+        for (const st of cur) next.push(...this.apply(op, st, id));
+        cur = next;
+        if (!cur.length) break;
+      }
+      if (node.kind === 'return') for (const st of cur) st.ret = this.classifyReturn(node, st);
+      if (node.kind === 'cond' && node.atom) {
+        for (const st of cur) {
+          for (let slot = 0; slot < 2; slot++) {
+            const target = node.succ[slot];
+            if (target === undefined || target < 0) continue;
+            const value = slot === 0 ? !node.negated : !!node.negated;
+            const st2 = cloneState(st);
+            if (this.applyAtom(node.atom, value, st2)) push(target, st2);
+          }
+        }
+        continue;
+      }
+      for (const st of cur) {
+        const succs = node.succ.filter((x) => x >= 0);
+        succs.forEach((t, i) => push(t, i === succs.length - 1 ? st : cloneState(st)));
+      }
+    }
+  }
+
+  /** Learns the value of a condition atom on one edge; false if the edge is infeasible. */
+  private applyAtom(atom: SNode, value: boolean, s: State): boolean {
+    const info = this.atomInfo(atom);
+    const v = value !== info.invert;
+    if (info.result) this.resolvePending(s, info.result.name, info.result.sense, v);
+    if (!info.fact) return true;
+    const fact = info.fact;
+    if (info.implies && v && !this.learn(s, info.implies.fact, info.implies.value)) return false;
+    if (info.impliesWhenFalse && !v && !this.learn(s, info.impliesWhenFalse.fact, info.impliesWhenFalse.value)) return false;
+    if (!this.shouldRecord(fact) && !info.implies) return true;
+    if (fact.startsWith('deleg:') && !v) s.deleg.delete(fact.slice('deleg:'.length));
+    return this.learn(s, fact, v);
+  }
+
+  private learn(s: State, fact: string, v: boolean): boolean {
+    const prev = s.facts.get(fact);
+    if (prev !== undefined && prev !== v) return false;
+    s.facts.set(fact, v);
+    // A NULL pointer is neither an ERR_PTR nor a directory.
+    if (fact.startsWith('truthy:') && !v) {
+      const k = fact.slice('truthy:'.length);
+      if (s.facts.get(`isErr:${k}`) === true || s.facts.get(`isDir:${k}`) === true) return false;
+    }
+    if ((fact.startsWith('isDir:') || fact.startsWith('isErr:')) && v) {
+      const k = fact.slice(fact.indexOf(':') + 1);
+      if (s.facts.get(`truthy:${k}`) === false) return false;
+    }
+    return true;
+  }
+
+  private resolvePending(s: State, name: string, sense: 'truthy' | 'isErr', v: boolean): void {
+    const list = s.pending.get(name);
+    if (!list) return;
+    const keep: typeof list = [];
+    for (const p of list) {
+      let success: boolean | null = null;
+      if (p.deleg) {
+        // Success (0, or not an ERR_PTR) means nothing was recorded in the delegated inode.
+        if (!v) s.deleg.delete(p.deleg);
+        if (sense === 'isErr' || !v) continue;
+        keep.push(p);
+        continue;
+      }
+      if (sense === 'truthy') {
+        if (p.when === 'zero') success = !v;
+        else if (p.when === 'nonzero' || p.when === 'nonnull') success = v;
+      } else if (sense === 'isErr') {
+        if (p.when === 'nonerr' || p.when === 'nonnull') success = v ? false : p.when === 'nonerr' ? true : null;
+        else if (p.when === 'zero' && v) success = false;
+      }
+      if (success === null) {
+        keep.push(p);
+        continue;
+      }
+      if (!success) {
+        if (p.lock) {
+          const l = s.locks.get(p.lock);
+          if (l) {
+            if (l.count > 1) l.count--;
+            else s.locks.delete(p.lock);
+          }
+        }
+        if (p.access) s.access.delete(p.access);
+      }
+    }
+    if (keep.length) s.pending.set(name, keep);
+    else s.pending.delete(name);
+  }
+
+  private classifyReturn(node: CfgNode, s: State): { kind: 'err' | 'ok' | 'unknown'; site: number; siteEnd: number } {
+    const e = node.exprs[0];
+    const site = node.ast ? node.ast.start : 0;
+    const siteEnd = node.ast ? node.ast.end : 0;
+    if (!e) return { kind: 'unknown', site, siteEnd };
+    let x = e;
+    while (x.type === 'parenthesized_expression' && x.children[0]) x = x.children[0];
+    const t = this.ctx.text(x).replace(/\s+/g, '');
+    if (/^-E[A-Z0-9]+$/.test(t) || /^ERR_PTR\(/.test(t) || /^PTR_ERR\(/.test(t) || t === 'NULL' || t === 'false') return { kind: 'err', site, siteEnd };
+    if (t === '0' || t === 'true') return { kind: 'ok', site, siteEnd };
+    if (x.type === 'identifier') {
+      const k = this.ctx.key(x) ?? t;
+      if (s.facts.get(`isErr:${k}`) === true) return { kind: 'err', site, siteEnd };
+      if (s.facts.get(`isErr:${k}`) === false) return { kind: 'ok', site, siteEnd };
+      const tr = s.facts.get(`truthy:${k}`) ?? s.facts.get(`truthy:${t}`);
+      const v = this.ctx.vars.get(t);
+      const isPtr = !!v && v.type.includes('*');
+      if (tr === false) return { kind: isPtr ? 'err' : 'ok', site, siteEnd };
+      if (tr === true && !isPtr) return { kind: 'err', site, siteEnd };
+    }
+    return { kind: 'unknown', site, siteEnd };
+  }
+
+  // ---------------------------------------------------------------- transfer functions
+
+  private apply(op: Op, s: State, nodeId: number): State[] {
+    switch (op.k) {
+      case 'assign':
+        s.pending.delete(op.root);
+        if (this.ctx.isReassigned(op.root)) this.forget(s, op.root);
+        return [s];
+      case 'lock':
+        return this.applyLock(op, s);
+      case 'unlock':
+        this.applyUnlock(op, s);
+        return [s];
+      case 'assertHeld':
+        if (!s.locks.has(op.key)) s.locks.set(op.key, { class: 'inode', mode: 'exclusive', count: 1, origin: 'assert', site: op.node.start, siteEnd: op.node.end, api: 'assertion' });
+        return [s];
+      case 'break':
+        this.applyBreak(op, s);
+        return [s];
+      case 'wait':
+        this.applyWait(op, s);
+        return [s];
+      case 'delegOp':
+        this.applyDelegOp(op, s, nodeId);
+        return [s];
+      case 'requireAtCall':
+        this.applyRequire(op, s);
+        return [s];
+      case 'sleeps':
+        this.applySleeps(op, s);
+        return [s];
+      case 'mutate':
+      case 'summaryMutate':
+        this.applyMutate(op, s);
+        return [s];
+      case 'grant':
+        this.applyGrant(op, s, nodeId);
+        return [s];
+      case 'conflictCheck':
+        s.checked = true;
+        for (const g of s.grants.values()) g.rechecked = true;
+        return [s];
+      case 'access':
+        this.applyAccess(op, s);
+        return [s];
+      case 'releaseAccess':
+        if (s.access.has(op.key)) s.access.delete(op.key);
+        else if (s.access.size === 1) s.access.clear();
+        return [s];
+      case 'open':
+        this.applyOpen(op, s);
+        return [s];
+      case 'deferred':
+        this.applyDeferred(op, s);
+        return [s];
+    }
+  }
+
+  /** Forget what we knew about a variable that now holds something else. */
+  private forget(s: State, root: string): void {
+    const dependsOn = (key: string) => ExprContext.rootOf(key) === root;
+    for (const k of [...s.broken.keys()]) if (dependsOn(k)) s.broken.delete(k);
+    for (const k of [...s.facts.keys()]) {
+      const colon = k.indexOf(':');
+      const body = k.slice(colon + 1);
+      if (body.split('|').some((p) => dependsOn(p.split(':').pop()!)) || k === `truthy:${root}` || k.startsWith(`expr:`) && this.exprMentions(k, root)) s.facts.delete(k);
+    }
+  }
+
+  private exprMentions(fact: string, root: string): boolean {
+    const text = fact.slice('expr:'.length);
+    return new RegExp(`(^|[^A-Za-z0-9_])${root.replace(/[^A-Za-z0-9_]/g, '')}([^A-Za-z0-9_]|$)`).test(text);
+  }
+
+  private applyLock(op: Extract<Op, { k: 'lock' }>, s: State): State[] {
+    if (op.ifNonNull) {
+      const f = s.facts.get(`truthy:${op.key}`);
+      if (f === false) return [s];
+      if (f === undefined && this.mayBeNull(op.key)) {
+        const without = cloneState(s);
+        without.facts.set(`truthy:${op.key}`, false);
+        s.facts.set(`truthy:${op.key}`, true);
+        return [this.addLock(op, s), without];
+      }
+    }
+    return [this.addLock(op, s)];
+  }
+
+  private mayBeNull(key: string): boolean {
+    return this.repeatedAtoms.has(`truthy:${key}`);
+  }
+
+  private addLock(op: Extract<Op, { k: 'lock' }>, s: State): State {
+    const l = s.locks.get(op.key);
+    if (l) l.count = Math.min(l.count + 1, 3);
+    else s.locks.set(op.key, { class: op.class, mode: op.mode, count: 1, origin: 'local', site: op.node.start, siteEnd: op.node.end, api: op.api });
+    s.released.delete(op.key);
+    if (op.when && op.result) {
+      const list = s.pending.get(op.result) ?? [];
+      list.push({ when: op.when, lock: op.key });
+      s.pending.set(op.result, list);
+    }
+    return s;
+  }
+
+  private applyUnlock(op: Extract<Op, { k: 'unlock' }>, s: State): void {
+    if (op.ifNonNull && s.facts.get(`truthy:${op.key}`) === false) return;
+    const l = s.locks.get(op.key);
+    const b = s.broken.get(op.key);
+    if (b && !b.stale) {
+      b.stale = true;
+      b.staleSite = op.node.start;
+    }
+    if (l) {
+      if (l.count > 1) l.count--;
+      else s.locks.delete(op.key);
+      if (l.origin === 'local') s.released.set(op.key, op.node.start);
+      else if (l.origin === 'entry') this.noteRelease(op.key);
+      return;
+    }
+    const prev = s.released.get(op.key);
+    if (prev !== undefined && !s.lossy) {
+      this.report('lock/imbalance', 'warning', op.node, op.key, messages.doubleUnlock(this.unit.name, this.show(op.key), op.api),
+        [{ start: prev, end: prev, message: 'first released here' }]);
+      return;
+    }
+    this.noteRelease(op.key);
+  }
+
+  private noteRelease(key: string): void {
+    const role = this.roleOf(key);
+    if (role && !this.summary.releases.some((r) => r.role === role)) this.summary.releases.push({ role });
+  }
+
+  private heldExclusive(s: State, key: string): LockSt | null {
+    const l = s.locks.get(key);
+    if (l && l.mode === 'exclusive') return l;
+    for (const [fact, v] of s.facts) {
+      if (!v || !fact.startsWith('eq:')) continue;
+      const [a, b] = fact.slice(3).split('|');
+      const other = a === key ? b : b === key ? a : null;
+      if (other) {
+        const o = s.locks.get(other);
+        if (o && o.mode === 'exclusive') return o;
+      }
+    }
+    return null;
+  }
+
+  private brokenOf(s: State, key: string) {
+    const b = s.broken.get(key);
+    if (b) return b;
+    for (const [fact, v] of s.facts) {
+      if (!v || !fact.startsWith('eq:')) continue;
+      const [a, c] = fact.slice(3).split('|');
+      const other = a === key ? c : c === key ? a : null;
+      if (other && s.broken.has(other)) return s.broken.get(other)!;
+    }
+    return undefined;
+  }
+
+  private inodeLocksHeld(s: State, classes: LockClass[] = ['inode', 'rename', 'spin']): [string, LockSt][] {
+    return [...s.locks].filter(([, l]) => classes.includes(l.class) || (l.class === 'mutex' && l.origin !== 'assert' && classes.includes('mutex')));
+  }
+
+  /** A parameter-derived inode the function never locks itself: its caller is responsible for the lock. */
+  private callerResponsible(s: State, key: string): boolean {
+    if (this.ctx.paramIndexOfRoot(key) < 0) return false;
+    if (this.lockKeysUsed.has(key)) return false;
+    if (this.selfContract.some((c) => c.key === key)) return false;
+    return !s.locks.has(key);
+  }
+
+  private roleOf(key: string): string | null {
+    const root = ExprContext.rootOf(key);
+    const v = this.ctx.vars.get(root);
+    if (!v || !v.isParam) return null;
+    return `arg${v.paramIndex}${key.slice(root.length)}`;
+  }
+
+  private applyBreak(op: Extract<Op, { k: 'break' }>, s: State): void {
+    if (op.kind === 'layout') {
+      if (op.blocking === true) this.blockingCheck(s, op.node, op.api, op.display);
+      return;
+    }
+    if (op.blocking === true) {
+      this.blockingCheck(s, op.node, op.api, op.display);
+      this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`);
+    } else if (op.kind === 'deleg' && !s.lossy && !this.heldExclusive(s, op.key)) {
+      if (this.callerResponsible(s, op.key)) this.noteRequire(op.key, op.node);
+      else {
+        const fix = { kind: 'insert-try-break' as const, inode: op.display, before: op.node.start, indent: 0, outParam: null };
+        void fix;
+        this.report('deleg/break-unlocked', 'error', op.node, op.key, messages.breakUnlocked(this.unit.name, op.display, op.api), []);
+      }
+    }
+    if (op.typeHasDeleg) {
+      s.broken.set(op.key, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, op.key), stale: false, staleSite: 0, blocking: op.blocking === true });
+    }
+    if (op.kind === 'lease') {
+      const a = s.access.get(op.key);
+      if (a) a.broken = true;
+      else if (s.access.size === 1 && ![...s.access.values()][0].broken) [...s.access.values()][0].broken = true;
+      else s.preBreak.set(op.key, op.node.start);
+    }
+    if (op.out) this.noteOut(op.out, s, op.node, op.api, [op.key]);
+  }
+
+  private noteOut(out: NonNullable<Extract<Op, { k: 'break' }>['out']>, s: State, node: SNode, api: string, breaks: string[], result: string | null = null): void {
+    if (out.kind === 'local') {
+      s.deleg.set(out.name, { site: node.start, siteEnd: node.end, api });
+      // The callee records the inode only when it fails with -EWOULDBLOCK: a success result clears it.
+      if (result) {
+        const list = s.pending.get(result) ?? [];
+        list.push({ when: 'zero', deleg: out.name });
+        s.pending.set(result, list);
+      }
+    }
+    else if (out.kind === 'param') {
+      if (!this.summary.outParams.includes(out.index)) this.summary.outParams.push(out.index);
+      for (const b of breaks) {
+        const role = this.roleOf(b);
+        if (role && !this.summary.breaks.includes(role)) this.summary.breaks.push(role);
+      }
+    }
+  }
+
+  private blockingCheck(s: State, node: SNode, api: string, what: string): void {
+    if (s.lossy) return;
+    const held = this.inodeLocksHeld(s).filter(([, l]) => l.origin !== 'assert' || true);
+    if (!held.length) return;
+    const [k, l] = held[0];
+    this.report('deleg/blocking-break-locked', 'error', node, what, messages.blockingLocked(this.unit.name, api, what, this.show(k), l.class),
+      held.map(([hk, hl]) => ({ start: hl.site, end: hl.siteEnd, message: `${this.show(hk)} locked here (${hl.api})` })));
+  }
+
+  private noteSleeps(node: SNode, what: string): void {
+    if (!this.summary.sleeps) this.summary.sleeps = { site: node.start, what };
+  }
+
+  private noteRequire(key: string, node: SNode): void {
+    const role = this.roleOf(key);
+    if (role && !this.summary.requires.some((r) => r.role === role)) this.summary.requires.push({ role, class: 'inode', site: node.start });
+  }
+
+  private applyWait(op: Extract<Op, { k: 'wait' }>, s: State): void {
+    this.blockingCheck(s, op.node, op.api, op.di ?? 'the delegated inode');
+    this.noteSleeps(op.node, `${op.api}() waits for a delegation to be returned`);
+    if (op.di) s.deleg.delete(op.di);
+  }
+
+  private applyDelegOp(op: Extract<Op, { k: 'delegOp' }>, s: State, _nodeId: number): void {
+    if (op.out.kind === 'null') {
+      this.report('deleg/null-delegated-inode', 'info', op.node, op.display[0] ?? '', messages.nullOut(this.unit.name, op.api, op.display[0] ?? 'the inode'), []);
+      return;
+    }
+    this.noteOut(op.out, s, op.node, op.api, op.breaks, op.result);
+  }
+
+  private applyRequire(op: Extract<Op, { k: 'requireAtCall' }>, s: State): void {
+    if (s.lossy || this.heldExclusive(s, op.key)) return;
+    if (this.callerResponsible(s, op.key)) {
+      this.noteRequire(op.key, op.node);
+      return;
+    }
+    // Only speak when no inode lock at all is held: a held lock under another name may be the same inode.
+    if (this.inodeLocksHeld(s, ['inode', 'rename']).length) return;
+    this.report('deleg/break-unlocked', 'error', op.node, op.key, messages.callUnlocked(this.unit.name, op.api, op.display), []);
+  }
+
+  private applySleeps(op: Extract<Op, { k: 'sleeps' }>, s: State): void {
+    const inFile = this.oc.summaries.has(op.api);
+    this.noteSleeps(op.node, `${op.api}() ${op.why}`);
+    if (s.lossy) return;
+    const held = this.inodeLocksHeld(s, inFile ? ['inode', 'rename', 'spin'] : ['spin']);
+    if (!held.length) return;
+    const [k, l] = held[0];
+    this.report('deleg/blocking-break-locked', 'error', op.node, op.api, messages.sleepsLocked(this.unit.name, op.api, op.why, this.show(k), l.class),
+      held.map(([hk, hl]) => ({ start: hl.site, end: hl.siteEnd, message: `${this.show(hk)} locked here (${hl.api})` })));
+  }
+
+  private isExempt(s: State): boolean {
+    for (const [fact, v] of s.facts) {
+      if (!v || !fact.startsWith('flag:')) continue;
+      const flag = fact.split(':')[1];
+      if (this.cat.exemptFlags.has(flag)) return true;
+    }
+    return false;
+  }
+
+  private applyMutate(op: Extract<Op, { k: 'mutate' | 'summaryMutate' }>, s: State): void {
+    if (s.lossy) return;
+    const key = op.key;
+    if (s.facts.get(`truthy:${key}`) === false) return;
+    if (this.isExempt(s)) return;
+    const isDirRule = op.kind === 'dirent';
+    if (isDirRule && !this.opts.dirRules) return;
+    if (!isDirRule) {
+      if (s.facts.get(`isDir:${key}`) === true && (op.kind === 'names' || this.opts.era !== '6.19')) return;
+      if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return;
+    }
+    const b = this.brokenOf(s, key);
+    const rule: RuleId = isDirRule ? 'deleg/dir-missing-break' : 'deleg/missing-break';
+    const severity: Severity = op.severity ?? 'error';
+    const related: Related[] = [];
+    const held = this.heldExclusive(s, key);
+    if (held) related.push({ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${this.show(key)} is locked by the caller` : `${this.show(key)} locked here (${held.api})` });
+    if (b) {
+      if (held && b.underLock && !b.stale) return;
+      if (this.callerResponsible(s, key) && !b.stale) {
+        this.noteRequire(key, op.node);
+        return;
+      }
+      const why = b.stale ? 'dropped' : 'not held';
+      related.push({ start: b.site, end: b.siteEnd, message: 'delegation broken here' });
+      if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });
+      this.report('deleg/break-unlocked', 'error', op.node, key, messages.changeAfterUnlockedBreak(this.unit.name, op.api, op.what, op.display, why), related);
+      return;
+    }
+    // No break before the change.
+    if (!held && this.callerResponsible(s, key)) {
+      const role = this.roleOf(key)!;
+      if (!this.summary.mutates.some((m) => m.role === role && m.kind === op.kind)) {
+        this.summary.mutates.push({ role, kind: op.kind, what: op.what, dirIf: op.dirIf ? this.roleOf(op.dirIf) ?? undefined : undefined, site: op.node.start,
+          severity: op.severity, note: op.note });
+      }
+      return;
+    }
+    const note = op.note;
+    const message = isDirRule
+      ? messages.dirMissingBreak(this.unit.name, op.api, op.what, op.display, note)
+      : messages.missingBreak(this.unit.name, op.api, op.what, op.display, !!held, this.opts.era);
+    const finding = this.make(rule, severity, op.node.start, op.node.end, op.display, message, related);
+    finding.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
+    // In a static function with callers in this file, a parameter-derived inode may be a directory at every call
+    // site (files-only delegations): let the callers decide.
+    const unlessDir = [this.roleOf(key), op.dirIf ? this.roleOf(op.dirIf) : null].filter((r): r is string => !!r);
+    if (!isDirRule && this.unit.isStatic && this.staticCallers > 0 && unlessDir.length) {
+      if (!this.deferred.some((d) => d.finding.start === finding.start && d.finding.inode === finding.inode)) this.deferred.push({ finding, unlessDir });
+      return;
+    }
+    this.add(finding);
+  }
+
+  private outParamName(): string | null {
+    for (const p of this.unit.params) if (/delegated_inode/.test(p.type) || /inode \*\*/.test(p.type)) return p.name;
+    for (const v of this.diVars) return '&' + v;
+    return null;
+  }
+
+  /** Whether some conflicting-open check can run before CFG node `id` (the check need not be on every path). */
+  private checkPrecedes(id: number): boolean {
+    for (let i = 0; i < this.ops.length; i++) {
+      if (i !== id && this.ops[i].some((o) => o.k === 'conflictCheck') && reachable(this.cfg, i).has(id)) return true;
+    }
+    return false;
+  }
+
+  private applyGrant(op: Extract<Op, { k: 'grant' }>, s: State, nodeId: number): void {
+    if (s.lossy) return;
+    let deleg: boolean | undefined;
+    const obj = op.lease ? objectOfFlags(op.lease) : null;
+    const delegFacts = [...s.facts].filter(([f]) => f.startsWith('flag:') && this.cat.delegationFlags.has(f.split(':')[1]));
+    const exact = delegFacts.find(([f]) => obj !== null && f.endsWith(':' + obj));
+    if (exact) deleg = exact[1];
+    else if (delegFacts.length === 1) deleg = delegFacts[0][1];
+    if (op.requireTypeFact && deleg === undefined) return;
+    if (deleg === true) {
+      const held = op.inode ? this.heldExclusive(s, op.inode) : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
+      if (!held) {
+        this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantUnlocked(this.unit.name, op.api, op.inode ? this.show(op.inode) : 'the inode'), []);
+      }
+    }
+    if (op.recheckAfter) s.grants.set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false });
+    else if (!s.checked && !this.checkPrecedes(nodeId)) this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantNoCheck(this.unit.name, op.api), []);
+  }
+
+  private applyAccess(op: Extract<Op, { k: 'access' }>, s: State): void {
+    // Read access (i_readcount) is not what generic_add_lease checks in every kernel; write access always is.
+    const pre = op.kind !== 'write' ? undefined : s.preBreak.get(op.key) ?? (s.preBreak.size === 1 ? [...s.preBreak.values()][0] : undefined);
+    if (pre !== undefined && !s.lossy) {
+      this.report('lease/open-missing-break', 'error', op.node, op.key, messages.breakBeforeAccess(this.unit.name, op.api, op.display),
+        [{ start: pre, end: pre, message: 'lease broken here, before the access is taken' }]);
+    }
+    s.access.set(op.key, { kind: op.kind, site: op.node.start, siteEnd: op.node.end, broken: false, display: op.display });
+    if (op.when && op.result) {
+      const list = s.pending.get(op.result) ?? [];
+      list.push({ when: op.when, access: op.key });
+      s.pending.set(op.result, list);
+    }
+  }
+
+  private applyOpen(op: Extract<Op, { k: 'open' }>, s: State): void {
+    if (s.lossy) return;
+    for (const [k, a] of s.access) {
+      if (a.broken || (op.key && k !== op.key && s.access.size > 1)) continue;
+      this.report('lease/open-missing-break', 'error', op.node, k, messages.openMissingBreak(this.unit.name, `${op.api} ${op.what} ${a.display}`, a.display),
+        [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+    }
+  }
+
+  private applyDeferred(op: Extract<Op, { k: 'deferred' }>, s: State): void {
+    const { ctx } = this;
+    for (const d of op.callee.deferred) {
+      let ruledOut = false;
+      for (const role of d.unlessDir) {
+        const k = ctx.instantiate(role, (i) => ctx.key(op.args[i]));
+        if (k && s.facts.get(`isDir:${k}`) === true) ruledOut = true;
+      }
+      if (s.lossy) ruledOut = true;
+      this.deferredOutcomes.push({ finding: d, ruledOut });
+    }
+  }
+
+  // ---------------------------------------------------------------- after the fixpoint
+
+  private checkExits(): void {
+    if (typeof process !== 'undefined' && process.env?.VFSLOCK_DEBUG === this.unit.name) {
+      for (const x of this.exits) {
+        console.log('EXIT', x.ret?.kind, x.ret ? this.src.slice(x.ret.site, x.ret.siteEnd) : '(end)', 'locks', [...x.locks.keys()].join(','), 'facts', [...x.facts].map(([k, v]) => `${k}=${v}`).join(' '), 'deleg', [...x.deleg.keys()].join(','), x.lossy ? 'LOSSY' : '');
+      }
+      console.log('SUMMARY', JSON.stringify({ ...this.summary, deferred: this.summary.deferred.length }));
+    }
+    const localLocks = new Map<string, { held: State[]; notHeld: State[] }>();
+    for (const s of this.exits) {
+      if (s.lossy) continue;
+      for (const [di, d] of s.deleg) {
+        this.report('deleg/unhandled-delegated-inode', 'error', { start: d.site, end: d.siteEnd } as SNode, di,
+          messages.unhandledDeleg(this.unit.name, d.api, di, this.opts.era), [], { kind: 'add-wait-retry', after: d.siteEnd, diVar: di, label: null, era: this.opts.era });
+      }
+      for (const g of s.grants.values()) {
+        if (!g.rechecked && s.ret?.kind !== 'err') {
+          this.report('lease/grant-unserialized', 'error', { start: g.site, end: g.siteEnd } as SNode, '', messages.grantNoRecheck(this.unit.name), []);
+        }
+      }
+    }
+    // Which locally taken locks reach a return?
+    const keys = new Set<string>();
+    for (const s of this.exits) for (const [k, l] of s.locks) if (l.origin === 'local') keys.add(k);
+    for (const k of keys) {
+      const rec = { held: [] as State[], notHeld: [] as State[] };
+      for (const s of this.exits) {
+        if (s.lossy) continue;
+        const l = s.locks.get(k);
+        (l && l.origin === 'local' ? rec.held : rec.notHeld).push(s);
+      }
+      localLocks.set(k, rec);
+    }
+    for (const [k, { held, notHeld }] of localLocks) {
+      if (!held.length) continue;
+      if (this.declaredAcquires.has(k) || this.declaredLocking) continue;
+      const errHeld = held.filter((s) => s.ret?.kind === 'err');
+      const okNotHeld = notHeld.filter((s) => s.ret?.kind !== 'err');
+      if (!errHeld.length && !okNotHeld.length) {
+        // Held on every successful return and on no failing one: the function returns locked (like start_dirop).
+        const role = this.roleOf(k);
+        const l = held[0].locks.get(k)!;
+        if (role) {
+          const when = notHeld.length ? (this.unit.params.length >= 0 && held.some((s) => s.ret && this.returnsPointer()) ? 'nonerr' : 'zero') : 'always';
+          if (!this.summary.acquires.some((a) => a.role === role)) this.summary.acquires.push({ role, class: l.class, mode: l.mode, when });
+        }
+        continue;
+      }
+      const bad = errHeld[0] ?? held[0];
+      const l = bad.locks.get(k)!;
+      const at = bad.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+      this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
+        [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
+    }
+  }
+
+  private returnsPointer(): boolean {
+    const head = this.src.slice(this.unit.start, this.unit.nameStart);
+    return head.includes('*');
+  }
+
+  /** After break_deleg_wait(), the operation must be retried: some path must lead back to the call. */
+  private checkRetries(): void {
+    for (const w of this.waitSites) {
+      if (!w.di) continue;
+      const calls = this.delegCallNodes.get(w.di) ?? [];
+      if (!calls.length) continue;
+      const reach = reachable(this.cfg, w.node);
+      if (!calls.some((c) => reach.has(c))) {
+        this.report('deleg/unhandled-delegated-inode', 'warning', w.op, w.di, messages.noRetry(this.unit.name, w.di), []);
+      }
+    }
+  }
+
+  private finishSummary(): void {
+    const s = this.summary;
+    s.deferred = this.deferred;
+    s.isEmpty = !s.outParams.length && !s.breaks.length && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
+  }
+
+  // ---------------------------------------------------------------- reporting
+
+  private show(key: string): string {
+    const root = ExprContext.rootOf(key);
+    const rest = key.slice(root.length + 1);
+    // Prefer a local variable that aliases this exact key (`target` for `dentry.d_inode`).
+    for (const [name, v] of this.ctx.vars) {
+      if (v.isParam || name === key) continue;
+      if (this.ctx.resolvePath(name) === key) return name;
+    }
+    return describePath(root, rest);
+  }
+
+  private make(ruleId: RuleId, severity: Severity, start: number, end: number, inode: string, message: string, related: Related[]): Finding {
+    const configured = this.opts.severity?.[ruleId];
+    return { ruleId, severity: configured && configured !== 'off' ? configured : severity, start, end, function: this.unit.name, inode, message, related };
+  }
+
+  private report(ruleId: RuleId, severity: Severity, node: Pick<SNode, 'start' | 'end'>, key: string, message: string, related: Related[], fix?: Finding['fix']): void {
+    const f = this.make(ruleId, severity, node.start, node.end, key ? this.show(key) : '', message, related);
+    if (fix) f.fix = fix;
+    this.add(f);
+  }
+
+  private add(f: Finding): void {
+    if (this.opts.severity?.[f.ruleId] === 'off') return;
+    const id = `${f.ruleId}@${f.start}:${f.inode}`;
+    if (!this.findings.has(id)) this.findings.set(id, f);
+  }
+}
+
+function starsOf(d: SNode): number {
+  let n = 0;
+  let cur: SNode | undefined = d;
+  while (cur) {
+    if (cur.type === 'pointer_declarator') n++;
+    cur = cur.children.find((c) => c.type.endsWith('declarator'));
+  }
+  return n;
+}
+
+function isConstant(t: string): boolean {
+  return /^(true|false|0|1|NULL)$/.test(t.trim());
+}
+
+function isFalse(t: string): boolean {
+  return /^(false|0|NULL)$/.test(t.trim());
+}
+
+function isPure(x: SNode): boolean {
+  const stack = [x];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression' || n.type === 'ERROR') return false;
+    for (const c of n.children) stack.push(c);
+  }
+  return true;
+}
+
+function identifierRoots(ctx: ExprContext, x: SNode): Set<string> {
+  const out = new Set<string>();
+  const stack = [x];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'identifier') {
+      const k = ctx.key(n);
+      out.add(ctx.text(n));
+      if (k) out.add(ExprContext.rootOf(k));
+    } else for (const c of n.children) stack.push(c);
+  }
+  return out;
+}
+
+/** `lease.c.flc_flags` → `lease.c`: the object whose flags word is tested. */
+function objectOfFlags(key: string): string {
+  const i = key.lastIndexOf('.');
+  if (i < 0) return key;
+  const last = key.slice(i + 1);
+  return /flags$/.test(last) ? key.slice(0, i) : key;
+}
+
+function reachable(cfg: Cfg, from: number): Set<number> {
+  const seen = new Set<number>();
+  const stack = [...cfg.nodes[from].succ];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n < 0 || seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...cfg.nodes[n].succ);
+  }
+  return seen;
+}
+
+function unlockFor(api: string, inode: string): string {
+  if (api.startsWith('inode_lock')) return `inode_unlock(${inode});`;
+  if (api.startsWith('mutex_lock')) return `mutex_unlock(&${inode}->i_mutex);`;
+  if (api.startsWith('spin_lock')) return `spin_unlock(&${inode});`;
+  if (api === 'lock_rename') return `unlock_rename(...);`;
+  return `/* release ${inode} (${api}) */`;
+}

@@ -1,0 +1,468 @@
+/**
+ * Turns the expressions of a CFG node into the events the dataflow understands, by asking the catalogue (and the
+ * summaries of functions already analysed in this file) what each call does.
+ */
+import { type Catalogue, type Effect, type LockClass, type MutationKind, selectVariant, type ApiEntry, type Variant } from '../catalogue/catalogue';
+import { type SNode } from '../parse/syntax';
+import { ExprContext, NULL_KEY } from './expr';
+import type { Summary } from './types';
+
+export type OutArg = { kind: 'null' } | { kind: 'local'; name: string } | { kind: 'param'; index: number } | { kind: 'unknown' };
+
+export type Op =
+  | { k: 'lock'; key: string; class: LockClass; mode: 'exclusive' | 'shared'; when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr'; result: string | null; ifNonNull: boolean; node: SNode; display: string; api: string }
+  | { k: 'unlock'; key: string; class: LockClass; ifNonNull: boolean; node: SNode; api: string }
+  | { k: 'break'; key: string; kind: 'deleg' | 'lease' | 'layout'; blocking: boolean | null; out: OutArg | null; node: SNode; display: string; api: string; typeHasDeleg: boolean }
+  | { k: 'wait'; di: string | null; node: SNode; api: string }
+  | { k: 'delegOp'; api: string; out: OutArg; requires: { key: string; class: LockClass }[]; breaks: string[]; node: SNode; display: string[]; result: string | null }
+  | { k: 'sleeps'; api: string; node: SNode; why: string }
+  | { k: 'mutate'; key: string; kind: MutationKind; what: string; node: SNode; severity?: 'error' | 'warning' | 'info'; note?: string; dirIf: string | null; display: string; api: string }
+  | { k: 'grant'; lease: string | null; inode: string | null; requireTypeFact: boolean; recheckAfter: boolean; node: SNode; api: string }
+  | { k: 'conflictCheck'; node: SNode }
+  | { k: 'access'; key: string; kind: 'write' | 'read'; when?: 'zero'; result: string | null; node: SNode; display: string; api: string }
+  | { k: 'releaseAccess'; key: string; node: SNode }
+  | { k: 'open'; key: string | null; what: string; node: SNode; api: string }
+  | { k: 'assign'; root: string; node: SNode }
+  | { k: 'assertHeld'; key: string; node: SNode }
+  | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string }
+  | { k: 'deferred'; callee: Summary; args: SNode[]; node: SNode }
+  | { k: 'summaryMutate'; key: string; kind: MutationKind; what: string; dirIf: string | null; node: SNode; api: string; display: string; severity?: 'error' | 'warning' | 'info'; note?: string };
+
+export interface OpContext {
+  ctx: ExprContext;
+  cat: Catalogue;
+  version: string;
+  summaries: ReadonlyMap<string, Summary>;
+}
+
+/** Ops of one expression, in evaluation order. */
+export function opsOf(oc: OpContext, e: SNode): Op[] {
+  const out: Op[] = [];
+  visit(oc, e, out, null);
+  return out;
+}
+
+function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void {
+  const { ctx } = oc;
+  switch (n.type) {
+    case 'call_expression':
+      for (const a of n.children[1]?.children ?? []) visit(oc, a, out, null);
+      // A call through an expression (`f->f_op->open(...)`): evaluate the callee expression's own calls too.
+      if (n.children[0] && n.children[0].type !== 'identifier' && n.children[0].type !== 'field_expression') visit(oc, n.children[0], out, null);
+      else if (n.children[0]?.type === 'field_expression') visit(oc, n.children[0].children[0], out, null);
+      callOps(oc, n, out, result);
+      return;
+    case 'assignment_expression': {
+      const [lhs, rhs] = n.children;
+      const lhsPath = lhs && lhs.type !== 'pointer_expression' ? ctx.rawPath(lhs) : null;
+      const isPlain = ctx.binaryOp(n) === '=';
+      // The old value's facts are forgotten first; the right-hand side's effects then describe the new value.
+      if (lhsPath) out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n });
+      if (rhs) visit(oc, rhs, out, isPlain && lhsPath && !lhsPath.includes('.') ? lhsPath : null);
+      if (lhs && lhs.type !== 'identifier') visit(oc, lhs, out, null);
+      return;
+    }
+    case 'init_declarator': {
+      const [decl, value] = n.children;
+      const name = decl ? declaredName(ctx, decl) : null;
+      if (name) out.push({ k: 'assign', root: name, node: n });
+      if (value) visit(oc, value, out, name);
+      return;
+    }
+    case 'update_expression': {
+      const p = n.children[0] ? ctx.rawPath(n.children[0]) : null;
+      if (p) out.push({ k: 'assign', root: ExprContext.rootOf(p), node: n });
+      return;
+    }
+    case 'field_expression': {
+      visit(oc, n.children[0], out, null);
+      const f = n.children[1];
+      if (f && oc.cat.conflictReads.has(ctx.text(f))) out.push({ k: 'conflictCheck', node: n });
+      return;
+    }
+    case 'parenthesized_expression':
+    case 'cast_expression':
+      for (const c of n.children) visit(oc, c, out, result);
+      return;
+    case 'compound_statement':
+      // GNU statement expression `({ ... })`: evaluate its statements in order (control flow inside is ignored).
+      for (const c of n.children) visit(oc, c, out, null);
+      return;
+    default:
+      for (const c of n.children) visit(oc, c, out, null);
+  }
+}
+
+export function declaredName(ctx: ExprContext, decl: SNode): string | null {
+  let d: SNode | undefined = decl;
+  while (d && d.type !== 'identifier') d = d.children.find((c) => c.type.endsWith('declarator') || c.type === 'identifier');
+  return d ? ctx.text(d) : null;
+}
+
+interface Resolved {
+  api: string;
+  entry: ApiEntry | null;
+  variant: Variant | null;
+  summary: Summary | null;
+  args: SNode[];
+}
+
+function resolveCallee(oc: OpContext, call: SNode): Resolved | null {
+  const { ctx, cat } = oc;
+  const fn = call.children[0];
+  const args = call.children[1]?.children ?? [];
+  if (!fn) return null;
+  if (fn.type === 'identifier') {
+    const name = ctx.text(fn);
+    const entries = cat.calls.get(name);
+    if (entries) {
+      const sel = selectVariant(entries, args.length, oc.version);
+      if (sel) return { api: name, entry: sel.entry, variant: sel.variant, summary: null, args };
+    }
+    const summary = oc.summaries.get(name);
+    if (summary) return { api: name, entry: null, variant: null, summary, args };
+    // A call through a function-pointer variable assigned from a method (`open = f->f_op->open; open(...)`).
+    for (const d of ctx.defsOf(name)) {
+      if (d.type === 'field_expression') {
+        const m = methodOf(oc, d, args.length);
+        if (m) return { ...m, args };
+      }
+    }
+    return null;
+  }
+  if (fn.type === 'field_expression') {
+    const m = methodOf(oc, fn, args.length);
+    if (m) return { ...m, args };
+  }
+  return null;
+}
+
+function methodOf(oc: OpContext, fe: SNode, arity: number): Omit<Resolved, 'args'> | null {
+  const { ctx, cat } = oc;
+  const field = fe.children[1];
+  if (!field) return null;
+  const name = ctx.text(field);
+  const entries = cat.methods.get(name);
+  if (!entries) return null;
+  // The object the method is read from: `dir->i_op` → field i_op.
+  const obj = fe.children[0];
+  const via = obj?.type === 'field_expression' && obj.children[1] ? ctx.text(obj.children[1]) : obj?.type === 'identifier' ? ctx.text(obj) : '';
+  const ok = entries.filter((e) => !e.via || e.via.some((v) => v === via || via.endsWith(v)));
+  if (!ok.length) return null;
+  const sel = selectVariant(ok, arity, oc.version);
+  if (!sel) return null;
+  return { api: '->' + name, entry: sel.entry, variant: sel.variant, summary: null };
+}
+
+/** Resolves a role path (`dentry.d_inode`, `ret`, `rd.old_parent.d_inode`) at a call site. */
+function roleKey(oc: OpContext, r: Resolved, path: string, result: string | null, depth = 0): string | null {
+  if (depth > 4) return null;
+  const { ctx } = oc;
+  const dot = path.indexOf('.');
+  const head = dot < 0 ? path : path.slice(0, dot);
+  const rest = dot < 0 ? '' : path.slice(dot + 1);
+  let base: string | null = null;
+  if (head === 'ret') base = result;
+  else if (head.startsWith('@')) base = head;
+  else if (r.variant) {
+    const i = r.variant.params.indexOf(head);
+    if (i >= 0) base = ctx.key(r.args[i]);
+    else if (r.variant.roles && r.variant.roles[head]) base = roleKey(oc, r, r.variant.roles[head], result, depth + 1);
+  }
+  const m = /^arg(\d+)$/.exec(head);
+  if (base === null && m) base = ctx.key(r.args[parseInt(m[1], 10)]);
+  if (base === null || base === NULL_KEY) return base;
+  return rest ? ctx.appendPath(base, rest) : base;
+}
+
+function roleArg(r: Resolved, role: string): SNode | undefined {
+  if (!r.variant) return undefined;
+  const i = r.variant.params.indexOf(role);
+  return i >= 0 ? r.args[i] : undefined;
+}
+
+function displayOf(oc: OpContext, r: Resolved, path: string, key: string | null): string {
+  const dot = path.indexOf('.');
+  const head = dot < 0 ? path : path.slice(0, dot);
+  const arg = roleArg(r, head);
+  if (!arg) return key ?? path;
+  return describePath(oc.ctx.text(arg).replace(/\s+/g, ' '), dot < 0 ? '' : path.slice(dot + 1));
+}
+
+/** `dentry` + `d_inode` → `d_inode(dentry)`; `rd` + `old_parent.d_inode` → `d_inode(rd->old_parent)`. */
+export function describePath(base: string, rest: string): string {
+  if (!rest) return base;
+  const parts = rest.split('.');
+  let cur = base;
+  for (const p of parts) cur = p === 'd_inode' ? `d_inode(${cur})` : `${cur}->${p}`;
+  return cur;
+}
+
+/** Normalises a lock key: `&inode->i_rwsem` / `&inode->i_mutex` denote the inode lock of `inode`. */
+export function lockKey(cat: Catalogue, key: string, cls: LockClass): { key: string; class: LockClass } {
+  const dot = key.lastIndexOf('.');
+  if (dot > 0 && cat.inodeLockFields.has(key.slice(dot + 1))) return { key: key.slice(0, dot), class: 'inode' };
+  if (cls === 'mutex' && /s_vfs_rename_mutex$/.test(key)) return { key, class: 'rename' };
+  return { key, class: cls };
+}
+
+function outArg(oc: OpContext, n: SNode | undefined, key: string | null): OutArg {
+  const { ctx } = oc;
+  if (!n && key === null) return { kind: 'null' };
+  if (key === NULL_KEY) return { kind: 'null' };
+  if (key === null) return { kind: 'unknown' };
+  const root = ExprContext.rootOf(key);
+  if (root !== key) return { kind: 'unknown' };
+  const v = ctx.vars.get(root);
+  if (v?.isParam) return { kind: 'param', index: v.paramIndex };
+  if (v) return { kind: 'local', name: root };
+  return { kind: 'unknown' };
+}
+
+function flagsMention(oc: OpContext, n: SNode | undefined, set: ReadonlySet<string>): boolean | null {
+  if (!n) return null;
+  let found = false;
+  let literal = true;
+  const stack = [n];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'identifier') {
+      const t = oc.ctx.text(x);
+      if (set.has(t)) found = true;
+      else if (!/^[A-Z_0-9]+$/.test(t)) literal = false;
+    } else if (x.type === 'field_expression' || x.type === 'call_expression') literal = false;
+    for (const c of x.children) stack.push(c);
+  }
+  if (found) return true;
+  return literal ? false : null;
+}
+
+function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): void {
+  const { ctx, cat } = oc;
+  const fn = call.children[0];
+  const args = call.children[1]?.children ?? [];
+  // Assertions: WARN_ON_ONCE(!inode_is_locked(inode)), lockdep_assert_held(&inode->i_rwsem).
+  if (fn?.type === 'identifier') {
+    const a = cat.asserts.get(ctx.text(fn));
+    if (a) {
+      const held = assertedLock(oc, args[a.arg], a.negated, !!a.lockArg);
+      if (held) out.push({ k: 'assertHeld', key: held, node: call });
+      return;
+    }
+  }
+  const r = resolveCallee(oc, call);
+  if (!r) return;
+  if (r.summary) {
+    summaryOps(oc, r, call, out, result);
+    return;
+  }
+  const entry = r.entry!;
+  for (const eff of entry.effects) effectOps(oc, r, eff, call, out, result);
+}
+
+function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, lockArg: boolean): string | null {
+  if (!arg) return null;
+  const { ctx, cat } = oc;
+  if (lockArg) {
+    const k = ctx.key(arg);
+    return k ? lockKey(cat, k, 'mutex').key : null;
+  }
+  let x: SNode = arg;
+  let neg = negated;
+  for (;;) {
+    if (x.type === 'parenthesized_expression' && x.children[0]) x = x.children[0];
+    else if (x.type === 'unary_expression' && ctx.unaryOp(x) === '!' && x.children[0]) {
+      x = x.children[0];
+      neg = !neg;
+    } else break;
+  }
+  if (neg || x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return null;
+  const p = cat.lockedPredicates.get(ctx.text(x.children[0]));
+  if (!p) return null;
+  const k = ctx.instantiate(p.target, (i) => ctx.key(x.children[1]?.children[i]));
+  if (!k) return null;
+  return p.class === 'lockfield' ? lockKey(cat, k, 'mutex').key : k;
+}
+
+function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op[], result: string | null): void {
+  const { ctx, cat } = oc;
+  const key = (p: string) => roleKey(oc, r, p, result);
+  switch (eff.op) {
+    case 'lock': {
+      const k = key(eff.target);
+      if (!k || k === NULL_KEY) return;
+      const lk = lockKey(cat, k, eff.class);
+      const when = eff.when && eff.when !== 'always' ? eff.when : undefined;
+      out.push({ k: 'lock', key: lk.key, class: lk.class, mode: eff.mode ?? 'exclusive', when, result: when ? result ?? `#call@${call.start}` : null,
+        ifNonNull: !!eff.ifNonNull, node: call, display: displayOf(oc, r, eff.target, k), api: r.api });
+      return;
+    }
+    case 'unlock': {
+      const k = key(eff.target);
+      if (!k || k === NULL_KEY) return;
+      const lk = lockKey(cat, k, eff.class ?? 'mutex');
+      out.push({ k: 'unlock', key: lk.key, class: lk.class, ifNonNull: !!eff.ifNonNull, node: call, api: r.api });
+      return;
+    }
+    case 'childOf':
+      return; // handled by the alias pre-pass
+    case 'break': {
+      const k = key(eff.target);
+      if (!k || k === NULL_KEY) return;
+      let blocking: boolean | null = eff.blocking === 'always' ? true : eff.blocking === 'never' ? false : null;
+      if (eff.blocking === 'flags') {
+        const nb = flagsMention(oc, roleArg(r, eff.flags ?? ''), cat.nonblockingFlags);
+        blocking = nb === null ? null : !nb;
+      } else if (eff.blocking === 'arg') {
+        const a = roleArg(r, eff.flags ?? '');
+        const t = a ? ctx.text(a) : '';
+        blocking = t === 'true' || t === '1' ? true : t === 'false' || t === '0' ? false : null;
+      }
+      let kind = eff.kind;
+      let typeHasDeleg = kind !== 'layout';
+      if (eff.typeFlags || eff.kind === 'lease') {
+        // __break_lease(inode, mode, FL_LEASE) breaks only leases; LEASE_BREAK_LAYOUT only layouts.
+        const tArg = roleArg(r, eff.typeFlags ?? eff.flags ?? '');
+        if (tArg) {
+          if (flagsMention(oc, tArg, cat.breakLayoutTypeFlags) && !flagsMention(oc, tArg, cat.breakDelegTypeFlags) && !flagsMention(oc, tArg, cat.breakLeaseTypeFlags)) kind = 'layout';
+          if (eff.typeFlags) typeHasDeleg = !!flagsMention(oc, tArg, cat.breakDelegTypeFlags) || !!flagsMention(oc, tArg, cat.breakLeaseTypeFlags);
+        }
+      }
+      const o = eff.outParam ? roleArg(r, eff.outParam) : undefined;
+      out.push({ k: 'break', key: k, kind, blocking, out: eff.outParam ? outArg(oc, o, o ? ctx.key(o) : null) : null, node: call,
+        display: displayOf(oc, r, eff.target, k), api: r.api, typeHasDeleg });
+      return;
+    }
+    case 'wait': {
+      const a = roleArg(r, eff.outParam);
+      const k = a ? ctx.key(a) : null;
+      out.push({ k: 'wait', di: k && k !== NULL_KEY ? ExprContext.rootOf(k) : null, node: call, api: r.api });
+      return;
+    }
+    case 'boundedWait':
+      return;
+    case 'requires': {
+      const k = key(eff.target);
+      if (!k || k === NULL_KEY) return;
+      out.push({ k: 'requireAtCall', key: k, class: eff.class, node: call, api: r.api, display: displayOf(oc, r, eff.target, k) });
+      return;
+    }
+    case 'delegOp': {
+      if (!r.variant) return;
+      let o: OutArg;
+      const direct = roleArg(r, eff.outParam);
+      const derived = r.variant.roles?.[eff.outParam];
+      if (direct) o = outArg(oc, direct, ctx.key(direct));
+      else if (derived) {
+        // `rd.delegated_inode`: a field the caller filled in; never assigned means zero-initialised, i.e. NULL.
+        const k = roleKey(oc, r, derived, result);
+        o = k === null || k === NULL_KEY || k.includes('.') ? { kind: 'null' } : outArg(oc, undefined, k);
+      } else return; // this kernel's signature has no out-parameter (before 3.13)
+      const breaks = eff.breaks.map((b) => key(b)).filter((k): k is string => !!k && k !== NULL_KEY);
+      out.push({ k: 'delegOp', api: r.api, out: o, requires: [], breaks, node: call, display: eff.breaks.map((b) => displayOf(oc, r, b, key(b))), result });
+      return;
+    }
+    case 'sleeps':
+      out.push({ k: 'sleeps', api: r.api, node: call, why: eff.doc ?? 'may sleep' });
+      return;
+    case 'mutate': {
+      const k = key(eff.target);
+      if (!k || k === NULL_KEY) return;
+      const dirIf = eff.target.startsWith('new_dentry') && r.api.endsWith('rename') ? key('old_dentry.d_inode') : null;
+      out.push({ k: 'mutate', key: k, kind: eff.kind, what: eff.what, node: call, severity: eff.severity, note: eff.note, dirIf,
+        display: displayOf(oc, r, eff.target, k), api: r.api });
+      return;
+    }
+    case 'grant': {
+      let inode: string | null = null;
+      if (eff.list) {
+        const lk = key(eff.list);
+        if (eff.listField && (!lk || !lk.endsWith('.' + eff.listField))) return; // not the lease list: not a grant
+        if (lk && eff.inode) {
+          const parts = eff.inode.split('^').slice(1);
+          let cur: string | null = lk;
+          for (const p of parts) cur = cur && cur.endsWith('.' + p) ? cur.slice(0, -(p.length + 1)) : null;
+          inode = cur;
+        }
+      }
+      const lease = key(eff.lease);
+      out.push({ k: 'grant', lease, inode, requireTypeFact: !!eff.requireTypeFact, recheckAfter: eff.recheckAfter, node: call, api: r.api });
+      return;
+    }
+    case 'conflictCheck':
+      out.push({ k: 'conflictCheck', node: call });
+      return;
+    case 'access': {
+      const k = key(eff.target);
+      if (!k || k === NULL_KEY) return;
+      out.push({ k: 'access', key: k, kind: eff.kind, when: eff.when === 'zero' ? 'zero' : undefined, result: eff.when === 'zero' ? result ?? `#call@${call.start}` : null,
+        node: call, display: displayOf(oc, r, eff.target, k), api: r.api });
+      return;
+    }
+    case 'open': {
+      if (eff.unlessArg) {
+        const a = roleArg(r, eff.unlessArg);
+        if (a && ctx.key(a) !== NULL_KEY) return;
+      }
+      out.push({ k: 'open', key: key(eff.target), what: eff.what, node: call, api: r.api });
+      return;
+    }
+    case 'releaseAccess': {
+      const k = key(eff.target);
+      if (!k || k === NULL_KEY) return;
+      out.push({ k: 'releaseAccess', key: k, node: call });
+      return;
+    }
+  }
+}
+
+/** Applies an in-file function's summary at a call site. */
+function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: string | null): void {
+  const s = r.summary!;
+  const { ctx } = oc;
+  const inst = (role: string) => ctx.instantiate(role, (i) => (i < r.args.length ? ctx.key(r.args[i]) : null));
+  const disp = (role: string) => {
+    const m = /^arg(\d+)\.?(.*)$/.exec(role);
+    const a = m ? r.args[parseInt(m[1], 10)] : undefined;
+    return m && a ? describePath(ctx.text(a).replace(/\s+/g, ' '), m[2]) : role;
+  };
+  for (const req of s.requires) {
+    const k = inst(req.role);
+    if (k && k !== NULL_KEY) out.push({ k: 'requireAtCall', key: k, class: req.class, node: call, api: r.api, display: disp(req.role) });
+  }
+  if (s.outParams.length) {
+    const a = r.args[s.outParams[0]];
+    const o = a ? outArg(oc, a, ctx.key(a)) : ({ kind: 'null' } as OutArg);
+    const breaks = s.breaks.map(inst).filter((k): k is string => !!k && k !== NULL_KEY);
+    out.push({ k: 'delegOp', api: r.api, out: o, requires: [], breaks, node: call, display: s.breaks.map(disp), result });
+  }
+  for (const m of s.mutates) {
+    const k = inst(m.role);
+    if (k && k !== NULL_KEY) out.push({ k: 'summaryMutate', key: k, kind: m.kind, what: m.what, dirIf: m.dirIf ? inst(m.dirIf) : null, node: call, api: r.api, display: disp(m.role), severity: m.severity, note: m.note });
+  }
+  if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what });
+  for (const rel of s.releases) {
+    const k = inst(rel.role);
+    if (k && k !== NULL_KEY) out.push({ k: 'unlock', key: k, class: 'inode', ifNonNull: false, node: call, api: r.api });
+  }
+  for (const acq of s.acquires) {
+    const k = acq.role === 'ret' ? result : acq.role.startsWith('ret.') ? (result ? ctx.appendPath(result, acq.role.slice(4)) : null) : inst(acq.role);
+    if (!k || k === NULL_KEY) continue;
+    const when = acq.when === 'always' ? undefined : acq.when;
+    out.push({ k: 'lock', key: k, class: acq.class, mode: acq.mode, when, result: when ? result ?? `#call@${call.start}` : null, ifNonNull: false, node: call, display: disp(acq.role), api: r.api });
+  }
+  if (s.deferred.length) out.push({ k: 'deferred', callee: s, args: r.args, node: call });
+}
+
+/** The catalogue entries with a `childOf` effect: `v = start_dirop(parent, ...)` makes `v.d_parent` an alias of parent. */
+export function childOfAlias(oc: OpContext, call: SNode): string | null {
+  const r = resolveCallee(oc, call);
+  if (!r || !r.entry) return null;
+  for (const eff of r.entry.effects) {
+    if (eff.op === 'childOf') {
+      const k = roleKey(oc, r, eff.parent, null);
+      if (k && k !== NULL_KEY) return k;
+    }
+  }
+  return null;
+}

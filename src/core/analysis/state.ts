@@ -1,0 +1,144 @@
+/**
+ * The abstract state of one path through a function: locks held, delegations broken, write access taken,
+ * delegated inodes awaiting a wait, leases granted, and the branch facts learnt so far.
+ * States are kept per path (disjunctively) and only merged when a node accumulates too many.
+ */
+import type { LockClass } from '../catalogue/catalogue';
+
+export interface LockSt {
+  class: LockClass;
+  mode: 'exclusive' | 'shared';
+  count: number;
+  origin: 'local' | 'entry' | 'assert';
+  site: number;
+  siteEnd: number;
+  api: string;
+}
+
+export interface BreakSt {
+  site: number;
+  siteEnd: number;
+  underLock: boolean;
+  stale: boolean;
+  staleSite: number;
+  blocking: boolean;
+}
+
+export interface AccessSt {
+  kind: 'write' | 'read';
+  site: number;
+  siteEnd: number;
+  broken: boolean;
+  display: string;
+}
+
+export interface PendingSt {
+  when: 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
+  lock?: string;
+  access?: string;
+  /** A delegated-inode variable the call sets only when it fails. */
+  deleg?: string;
+}
+
+export interface DelegSt {
+  site: number;
+  siteEnd: number;
+  api: string;
+}
+
+export interface GrantSt {
+  site: number;
+  siteEnd: number;
+  rechecked: boolean;
+}
+
+export interface RetSt {
+  kind: 'err' | 'ok' | 'unknown';
+  site: number;
+  siteEnd: number;
+}
+
+export interface State {
+  locks: Map<string, LockSt>;
+  released: Map<string, number>;
+  broken: Map<string, BreakSt>;
+  facts: Map<string, boolean>;
+  pending: Map<string, PendingSt[]>;
+  access: Map<string, AccessSt>;
+  preBreak: Map<string, number>;
+  deleg: Map<string, DelegSt>;
+  grants: Map<number, GrantSt>;
+  checked: boolean;
+  ret: RetSt | null;
+  lossy: boolean;
+}
+
+export function emptyState(): State {
+  return {
+    locks: new Map(), released: new Map(), broken: new Map(), facts: new Map(), pending: new Map(), access: new Map(),
+    preBreak: new Map(), deleg: new Map(), grants: new Map(), checked: false, ret: null, lossy: false,
+  };
+}
+
+export function cloneState(s: State): State {
+  return {
+    locks: new Map([...s.locks].map(([k, v]) => [k, { ...v }])),
+    released: new Map(s.released),
+    broken: new Map([...s.broken].map(([k, v]) => [k, { ...v }])),
+    facts: new Map(s.facts),
+    pending: new Map([...s.pending].map(([k, v]) => [k, [...v]])),
+    access: new Map([...s.access].map(([k, v]) => [k, { ...v }])),
+    preBreak: new Map(s.preBreak),
+    deleg: new Map(s.deleg),
+    grants: new Map([...s.grants].map(([k, v]) => [k, { ...v }])),
+    checked: s.checked,
+    ret: s.ret,
+    lossy: s.lossy,
+  };
+}
+
+function sorted<T>(m: Map<string | number, T>, f: (k: string | number, v: T) => string): string {
+  const parts: string[] = [];
+  for (const [k, v] of m) parts.push(f(k, v));
+  parts.sort();
+  return parts.join(',');
+}
+
+/** Identity of a state for deduplication (sites are left out: two paths holding the same locks are one state). */
+export function stateHash(s: State): string {
+  return [
+    sorted(s.locks, (k, v) => `${k}:${v.class[0]}${v.mode[0]}${v.count}${v.origin[0]}`),
+    sorted(s.released, (k) => String(k)),
+    sorted(s.broken, (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}`),
+    sorted(s.facts, (k, v) => `${k}=${v ? 1 : 0}`),
+    sorted(s.pending, (k, v) => `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '')).join('+')}`),
+    sorted(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}`),
+    sorted(s.preBreak, (k) => String(k)),
+    sorted(s.deleg, (k) => String(k)),
+    sorted(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}`),
+    s.checked ? 'c' : '',
+    s.ret ? `${s.ret.kind}@${s.ret.site}` : '',
+    s.lossy ? 'L' : '',
+  ].join('|');
+}
+
+/**
+ * Over-approximating merge used when a node has seen too many distinct states: facts that are not common
+ * are forgotten and the result is marked lossy (rules stay silent on lossy states rather than guess).
+ */
+export function joinStates(a: State, b: State): State {
+  const r = cloneState(a);
+  r.lossy = true;
+  for (const [k, v] of b.locks) if (!r.locks.has(k)) r.locks.set(k, { ...v });
+  for (const [k] of r.broken) if (!b.broken.has(k)) r.broken.delete(k);
+  for (const [k, v] of r.facts) if (b.facts.get(k) !== v) r.facts.delete(k);
+  for (const [k, v] of b.released) r.released.set(k, v);
+  for (const [k, v] of b.pending) if (!r.pending.has(k)) r.pending.set(k, [...v]);
+  for (const [k, v] of b.access) if (!r.access.has(k)) r.access.set(k, { ...v });
+  for (const [k, v] of b.preBreak) r.preBreak.set(k, v);
+  for (const [k, v] of b.deleg) r.deleg.set(k, v);
+  for (const [k, v] of b.grants) if (!r.grants.has(k)) r.grants.set(k, { ...v });
+  r.checked = a.checked && b.checked;
+  if (!b.ret || (r.ret && r.ret.site !== b.ret.site)) r.ret = null;
+  return r;
+}

@@ -1,0 +1,92 @@
+/** Shared types of the analysis: findings, function summaries, options. */
+import type { Catalogue, LockClass, MutationKind, Era } from '../catalogue/catalogue';
+
+export type RuleId =
+  | 'deleg/missing-break'
+  | 'deleg/break-unlocked'
+  | 'deleg/blocking-break-locked'
+  | 'deleg/unhandled-delegated-inode'
+  | 'deleg/dir-missing-break'
+  | 'deleg/null-delegated-inode'
+  | 'lease/grant-unserialized'
+  | 'lease/open-missing-break'
+  | 'lock/imbalance'
+  | 'analysis/truncated';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Related {
+  start: number;
+  end: number;
+  message: string;
+}
+
+/** Structured hints the editor turns into quick fixes (the analysis does not write code itself). */
+export type FixHint =
+  | { kind: 'insert-try-break'; inode: string; before: number; indent: number; outParam: string | null }
+  | { kind: 'make-nonblocking'; start: number; end: number; inode: string }
+  | { kind: 'add-wait-retry'; after: number; diVar: string; label: string | null; era: Era }
+  | { kind: 'add-unlock'; before: number; unlockCall: string };
+
+export interface Finding {
+  ruleId: RuleId;
+  severity: Severity;
+  start: number;
+  end: number;
+  function: string;
+  inode: string;
+  message: string;
+  related: Related[];
+  fix?: FixHint;
+}
+
+/** A finding in a static function that callers' facts may rule out (e.g. the inode is a directory there). */
+export interface DeferredFinding {
+  finding: Finding;
+  /** The finding stands unless, at every call site, one of these holds: role (arg-relative path) is a directory. */
+  unlessDir: string[];
+}
+
+export interface RoleMutation {
+  role: string;
+  kind: MutationKind;
+  what: string;
+  dirIf?: string;
+  site: number;
+  severity?: Severity;
+  note?: string;
+}
+
+export interface Summary {
+  name: string;
+  arity: number;
+  /** Parameter indexes passed on as a delegated-inode out-parameter. */
+  outParams: number[];
+  /** Role paths whose delegation the function breaks (non-blocking). */
+  breaks: string[];
+  /** Locks callers must hold (role paths). */
+  requires: { role: string; class: LockClass; site: number }[];
+  /** Unbroken name/attribute changes of caller-provided inodes, for the caller to break first. */
+  mutates: RoleMutation[];
+  /** The function may sleep waiting for a lease/delegation break. */
+  sleeps: { site: number; what: string } | null;
+  /** Locks held when the function returns successfully. */
+  acquires: { role: string; class: LockClass; mode: 'exclusive' | 'shared'; when: 'always' | 'zero' | 'nonerr' }[];
+  /** Caller's locks the function releases. */
+  releases: { role: string }[];
+  deferred: DeferredFinding[];
+  /** Where the function takes write access and calls ->open / truncates (for open-path summaries). */
+  isEmpty: boolean;
+}
+
+export interface AnalyzeOptions {
+  catalogue: Catalogue;
+  /** Kernel version used to read the file ("auto" resolved by the engine). */
+  version: string;
+  era: Era;
+  /** Apply the 6.19 directory-delegation rules. */
+  dirRules: boolean;
+  severity?: Partial<Record<RuleId, Severity | 'off'>>;
+  /** Upper bound on abstract states processed per function. */
+  maxStates?: number;
+}

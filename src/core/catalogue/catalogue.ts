@@ -1,0 +1,256 @@
+/**
+ * The rule catalogue: what each kernel API does to locks, leases, delegations, names and attributes.
+ * The analysis never names a kernel function itself; it asks the catalogue.
+ */
+import builtin from './kernel.json';
+
+export type When = 'always' | 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
+export type LockClass = 'inode' | 'mutex' | 'spin' | 'rename';
+
+export type Effect =
+  | { op: 'lock'; target: string; class: LockClass; mode?: 'exclusive' | 'shared'; when?: When; ifNonNull?: boolean }
+  | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean }
+  | { op: 'childOf'; target: 'ret'; parent: string }
+  | { op: 'break'; target: string; kind: 'deleg' | 'lease' | 'layout'; blocking: 'never' | 'always' | 'flags' | 'arg'; flags?: string; typeFlags?: string; outParam?: string }
+  | { op: 'wait'; outParam: string }
+  | { op: 'boundedWait'; target: string }
+  | { op: 'requires'; target: string; class: LockClass; mode: 'exclusive' | 'shared' }
+  | { op: 'delegOp'; outParam: string; breaks: string[] }
+  | { op: 'sleeps'; doc?: string }
+  | { op: 'mutate'; target: string; kind: MutationKind; what: string; severity?: 'error' | 'warning' | 'info'; note?: string }
+  | { op: 'grant'; lease: string; list?: string; listField?: string; inode?: string; requireTypeFact?: boolean; recheckAfter: boolean }
+  | { op: 'conflictCheck'; target: string }
+  | { op: 'access'; target: string; kind: 'write' | 'read'; when?: When }
+  | { op: 'releaseAccess'; target: string }
+  | { op: 'open'; target: string; what: string; unlessArg?: string };
+
+export type MutationKind = 'names' | 'attrs' | 'dirent';
+
+export interface Variant {
+  params: string[];
+  since?: string;
+  until?: string;
+  /** Roles derived from the parameters, e.g. `"dir": "dentry.d_parent.d_inode"`. */
+  roles?: Record<string, string>;
+}
+
+export interface ApiEntry {
+  name?: string | string[];
+  method?: string | string[];
+  /** For methods: the field the method is called through (`dir->i_op->unlink`). */
+  via?: string[];
+  doc?: string;
+  since?: string;
+  until?: string;
+  variants?: Variant[];
+  effects: Effect[];
+}
+
+export interface AssertCall {
+  name: string;
+  arg: number;
+  negated: boolean;
+  lockArg?: boolean;
+}
+
+export interface CatalogueData {
+  version: 1;
+  name?: string;
+  doc?: string;
+  transparentCalls?: string[];
+  assertCalls?: AssertCall[];
+  lockedPredicates?: { name: string; target: string; class: 'inode' | 'lockfield' }[];
+  inodeLockFields?: string[];
+  accessors?: Record<string, string>;
+  fieldAliases?: Record<string, string>;
+  predicates?: { name: string; kind: PredicateKind; target: string; modeField?: string }[];
+  flags?: {
+    exempt?: { flag: string; doc?: string }[];
+    delegation?: string[];
+    lease?: string[];
+    nonblocking?: string[];
+    breakDelegType?: string[];
+    breakLeaseType?: string[];
+    breakLayoutType?: string[];
+  };
+  loopMacros?: { suffixes?: string[]; contains?: string[]; prefixes?: string[] };
+  guards?: { scopedMacro?: string; guardMacro?: string; classes?: Record<string, { lock: string }> };
+  functions?: ApiEntry[];
+  methods?: ApiEntry[];
+  mutators?: ApiEntry[];
+  grants?: ApiEntry[];
+  conflictChecks?: ApiEntry[];
+  conflictReads?: string[];
+  access?: ApiEntry[];
+}
+
+export type PredicateKind = 'isDir' | 'isNull' | 'nonNull' | 'isErr' | 'isErrOrNull' | 'delegated';
+
+/** Kernel eras the analysis distinguishes; a version string like "5.15" is mapped into one. */
+export type Era = '3.12' | '3.13' | '6.19';
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d) return d;
+  }
+  return 0;
+}
+
+export function eraOf(version: string): Era {
+  if (compareVersions(version, '3.13') < 0) return '3.12';
+  if (compareVersions(version, '6.19') < 0) return '3.13';
+  return '6.19';
+}
+
+/** A representative version for an era, used to choose between catalogue variants. */
+export function eraVersion(era: Era): string {
+  return era === '3.12' ? '3.12' : era === '3.13' ? '6.12' : '6.19';
+}
+
+export interface Catalogue {
+  readonly data: Required<Pick<CatalogueData, 'version'>> & CatalogueData;
+  readonly transparent: ReadonlySet<string>;
+  readonly asserts: ReadonlyMap<string, AssertCall>;
+  readonly lockedPredicates: ReadonlyMap<string, { target: string; class: 'inode' | 'lockfield' }>;
+  readonly inodeLockFields: ReadonlySet<string>;
+  readonly accessors: ReadonlyMap<string, string>;
+  readonly fieldAliases: ReadonlyMap<string, string>;
+  readonly predicates: ReadonlyMap<string, { kind: PredicateKind; target: string; modeField?: string }>;
+  readonly exemptFlags: ReadonlyMap<string, string>;
+  readonly delegationFlags: ReadonlySet<string>;
+  readonly leaseFlags: ReadonlySet<string>;
+  readonly nonblockingFlags: ReadonlySet<string>;
+  readonly breakDelegTypeFlags: ReadonlySet<string>;
+  readonly breakLeaseTypeFlags: ReadonlySet<string>;
+  readonly breakLayoutTypeFlags: ReadonlySet<string>;
+  readonly conflictReads: ReadonlySet<string>;
+  /** Plain function calls by name. */
+  readonly calls: ReadonlyMap<string, ApiEntry[]>;
+  /** Method calls (`x->i_op->unlink(...)`) by method name. */
+  readonly methods: ReadonlyMap<string, ApiEntry[]>;
+  /** Every identifier whose presence makes a function worth analysing. */
+  readonly interesting: ReadonlySet<string>;
+  isLoopMacro(name: string): boolean;
+  guardLock(cls: string): string | undefined;
+  readonly scopedGuardMacro: string;
+  readonly guardMacro: string;
+}
+
+function names(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Builds the lookup tables from the built-in catalogue plus any user catalogues (later ones win per name). */
+export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
+  const all = [builtin as unknown as CatalogueData, ...extra];
+  const calls = new Map<string, ApiEntry[]>();
+  const methods = new Map<string, ApiEntry[]>();
+  const merged: CatalogueData = { version: 1 };
+  const transparent = new Set<string>();
+  const asserts = new Map<string, AssertCall>();
+  const lockedPredicates = new Map<string, { target: string; class: 'inode' | 'lockfield' }>();
+  const inodeLockFields = new Set<string>();
+  const accessors = new Map<string, string>();
+  const fieldAliases = new Map<string, string>();
+  const predicates = new Map<string, { kind: PredicateKind; target: string; modeField?: string }>();
+  const exemptFlags = new Map<string, string>();
+  const sets = {
+    delegation: new Set<string>(), lease: new Set<string>(), nonblocking: new Set<string>(),
+    breakDelegType: new Set<string>(), breakLeaseType: new Set<string>(), breakLayoutType: new Set<string>(),
+  };
+  const conflictReads = new Set<string>();
+  const loop = { suffixes: [] as string[], contains: [] as string[], prefixes: [] as string[] };
+  let guards: Record<string, { lock: string }> = {};
+  let scopedGuardMacro = 'scoped_guard';
+  let guardMacro = 'guard';
+
+  for (const c of all) {
+    for (const t of c.transparentCalls ?? []) transparent.add(t);
+    for (const a of c.assertCalls ?? []) asserts.set(a.name, a);
+    for (const p of c.lockedPredicates ?? []) lockedPredicates.set(p.name, p);
+    for (const f of c.inodeLockFields ?? []) inodeLockFields.add(f);
+    for (const [k, v] of Object.entries(c.accessors ?? {})) accessors.set(k, v);
+    for (const [k, v] of Object.entries(c.fieldAliases ?? {})) fieldAliases.set(k, v);
+    for (const p of c.predicates ?? []) predicates.set(p.name, p);
+    for (const e of c.flags?.exempt ?? []) exemptFlags.set(e.flag, e.doc ?? '');
+    for (const key of Object.keys(sets) as (keyof typeof sets)[]) for (const f of c.flags?.[key] ?? []) sets[key].add(f);
+    for (const r of c.conflictReads ?? []) conflictReads.add(r);
+    loop.suffixes.push(...(c.loopMacros?.suffixes ?? []));
+    loop.contains.push(...(c.loopMacros?.contains ?? []));
+    loop.prefixes.push(...(c.loopMacros?.prefixes ?? []));
+    if (c.guards?.classes) guards = { ...guards, ...c.guards.classes };
+    if (c.guards?.scopedMacro) scopedGuardMacro = c.guards.scopedMacro;
+    if (c.guards?.guardMacro) guardMacro = c.guards.guardMacro;
+    const seenHere = new Set<string>();
+    for (const list of [c.functions, c.mutators, c.grants, c.conflictChecks, c.access]) {
+      for (const entry of list ?? []) {
+        for (const n of names(entry.name)) {
+          // A later catalogue replaces an earlier one's entries for the same name.
+          if (!seenHere.has(n)) {
+            if (c !== all[0]) calls.delete(n);
+            seenHere.add(n);
+          }
+          const arr = calls.get(n) ?? [];
+          arr.push(entry);
+          calls.set(n, arr);
+        }
+      }
+    }
+    for (const entry of c.methods ?? []) {
+      for (const n of names(entry.method)) {
+        const key = 'method:' + n;
+        if (!seenHere.has(key)) {
+          if (c !== all[0]) methods.delete(n);
+          seenHere.add(key);
+        }
+        const arr = methods.get(n) ?? [];
+        arr.push(entry);
+        methods.set(n, arr);
+      }
+    }
+  }
+  const interesting = new Set<string>([...calls.keys(), ...methods.keys(), ...inodeLockFields, ...lockedPredicates.keys(),
+    scopedGuardMacro, guardMacro, ...conflictReads, ...Object.keys(guards)]);
+  for (const [k] of asserts) if (asserts.get(k)!.lockArg) interesting.add(k);
+
+  return {
+    data: merged as Catalogue['data'],
+    transparent, asserts, lockedPredicates, inodeLockFields, accessors, fieldAliases, predicates, exemptFlags,
+    delegationFlags: sets.delegation, leaseFlags: sets.lease, nonblockingFlags: sets.nonblocking,
+    breakDelegTypeFlags: sets.breakDelegType, breakLeaseTypeFlags: sets.breakLeaseType, breakLayoutTypeFlags: sets.breakLayoutType,
+    conflictReads, calls, methods, interesting, scopedGuardMacro, guardMacro,
+    isLoopMacro(name: string): boolean {
+      return loop.suffixes.some((s) => name.endsWith(s)) || loop.contains.some((s) => name.includes(s)) || loop.prefixes.some((s) => name.startsWith(s));
+    },
+    guardLock(cls: string): string | undefined {
+      return guards[cls]?.lock;
+    },
+  };
+}
+
+/**
+ * Chooses the entry and variant for a call with `arity` arguments in a file of kernel version `version`.
+ * Returns the role → argument-index map (or derived-role paths) to resolve effect targets.
+ */
+export function selectVariant(entries: readonly ApiEntry[], arity: number, version: string): { entry: ApiEntry; variant: Variant | null } | null {
+  // Arity decides; the version range breaks ties (a call outside its documented range still counts: backports, mutants).
+  let best: { entry: ApiEntry; variant: Variant | null; score: number } | null = null;
+  for (const entry of entries) {
+    const entryScore = inRange(version, entry.since, entry.until) ? 2 : 0;
+    const candidates: (Variant | null)[] = entry.variants ? entry.variants.filter((v) => v.params.length === arity) : [null];
+    for (const v of candidates) {
+      const score = 1 + entryScore + (v && inRange(version, v.since, v.until) ? 4 : 0);
+      if (!best || score > best.score) best = { entry, variant: v, score };
+    }
+  }
+  return best ? { entry: best.entry, variant: best.variant } : null;
+}
+
+function inRange(version: string, since: string | undefined, until: string | undefined): boolean {
+  if (since && compareVersions(version, since) < 0) return false;
+  if (until && compareVersions(version, until) > 0) return false;
+  return true;
+}

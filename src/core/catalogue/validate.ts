@@ -1,0 +1,30 @@
+/** Validates user rule catalogues (`--rules FILE`, the `vfsLockReview.rulesFile` setting) against the JSON schema. */
+import Ajv from 'ajv';
+import schema from './catalogue.schema.json';
+import builtin from './kernel.json';
+import type { CatalogueData } from './catalogue';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateFn = ajv.compile(schema);
+
+export class CatalogueError extends Error {}
+
+/** Parses and validates catalogue JSON text; throws CatalogueError with every problem listed. */
+export function parseCatalogue(text: string, source: string): CatalogueData {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new CatalogueError(`${source}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (!validateFn(data)) {
+    const problems = (validateFn.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new CatalogueError(`${source}: not a valid rule catalogue: ${problems}`);
+  }
+  return data as unknown as CatalogueData;
+}
+
+/** The built-in catalogue must satisfy its own schema (checked by the tests). */
+export function validateBuiltin(): string[] {
+  return validateFn(builtin) ? [] : (validateFn.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}

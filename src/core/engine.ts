@@ -1,0 +1,379 @@
+/**
+ * The analysis pipeline for a file: parse, find functions, decide which need analysis, analyse callees before
+ * callers (so in-file summaries are available), and collect findings. A `Document` keeps the tree and per-function
+ * results between edits, so a keystroke re-parses incrementally and re-analyses only the functions it touched.
+ */
+import type { Tree, Edit } from 'web-tree-sitter';
+import { buildCatalogue, eraOf, eraVersion, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
+import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
+import { copySubtree, LineIndex } from './parse/syntax';
+import { findFunctions, identifiersIn, type FunctionUnit } from './parse/units';
+import { analyzeFunction, type FunctionAnalysis } from './analysis/function';
+import type { AnalyzeOptions, DeferredFinding, Finding, RuleId, Severity, Summary } from './analysis/types';
+
+export type KernelOption = 'auto' | string;
+
+export interface CheckOptions {
+  /** 'auto' (detect from the file), or a version such as "3.12", "3.13", "6.19". */
+  kernel?: KernelOption;
+  severity?: Partial<Record<RuleId, Severity | 'off'>>;
+  /** Milliseconds allowed for parsing one file. */
+  parseBudgetMs?: number;
+  /** Abstract states allowed per function. */
+  maxStates?: number;
+}
+
+export interface LocatedFinding extends Finding {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  relatedLocated: { line: number; column: number; message: string; start: number; end: number }[];
+}
+
+export interface FunctionInfo {
+  name: string;
+  start: number;
+  end: number;
+  nameStart: number;
+  nameEnd: number;
+  analyzed: boolean;
+  findings: number;
+  /** Short description of the function's delegation-relevant behaviour (for code lenses). */
+  locks: string[];
+  breaks: string[];
+}
+
+export interface FileResult {
+  file: string;
+  findings: LocatedFinding[];
+  era: Era;
+  eraSource: 'detected' | 'option' | 'default';
+  functions: FunctionInfo[];
+  analyzedFunctions: number;
+  ms: number;
+  /** Set when the file could not be analysed (binary, too large, ...). */
+  error?: string;
+}
+
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+export class Analyzer {
+  private constructor(readonly parser: CParser, readonly catalogue: Catalogue) {}
+
+  static async create(wasm: WasmSource, catalogues: CatalogueData[] = []): Promise<Analyzer> {
+    const parser = await CParser.create(wasm);
+    return new Analyzer(parser, buildCatalogue(catalogues));
+  }
+
+  withCatalogues(catalogues: CatalogueData[]): Analyzer {
+    return new Analyzer(this.parser, buildCatalogue(catalogues));
+  }
+
+  /** One-shot analysis of a file's text. */
+  check(file: string, text: string, options: CheckOptions = {}): FileResult {
+    const doc = new Document(this, file, text, options);
+    try {
+      return doc.result();
+    } finally {
+      doc.dispose();
+    }
+  }
+
+  open(file: string, text: string, options: CheckOptions = {}): Document {
+    return new Document(this, file, text, options);
+  }
+}
+
+interface CachedUnit {
+  analysis: FunctionAnalysis | null;
+  /** Findings with offsets relative to the unit's start. */
+  rel: Finding[];
+  deferred: DeferredFinding[];
+  summary: Summary | null;
+  calleeSig: string;
+}
+
+/** An open file: text, syntax tree, and per-function results reused across edits. */
+export class Document {
+  private tree: Tree | null = null;
+  private cache = new Map<string, CachedUnit>();
+  private last: FileResult | null = null;
+  private disposed = false;
+
+  constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions) {}
+
+  get source(): string {
+    return this.text;
+  }
+
+  setOptions(options: CheckOptions): void {
+    this.options = options;
+    this.cache.clear();
+    this.last = null;
+  }
+
+  /** Replaces the text (whole-document change). */
+  replace(text: string): void {
+    this.text = text;
+    this.tree?.delete();
+    this.tree = null;
+    this.last = null;
+  }
+
+  /** Applies an edit given as a range of the old text (UTF-16 offsets) and its replacement. */
+  edit(start: number, oldEnd: number, newText: string): void {
+    const old = this.text;
+    const text = old.slice(0, start) + newText + old.slice(oldEnd);
+    if (this.tree) {
+      const before = new LineIndex(old);
+      const after = new LineIndex(text);
+      const sp = before.position(start);
+      const op = before.position(oldEnd);
+      const np = after.position(start + newText.length);
+      const e: Edit = {
+        startIndex: start, oldEndIndex: oldEnd, newEndIndex: start + newText.length,
+        startPosition: { row: sp.line, column: sp.column }, oldEndPosition: { row: op.line, column: op.column },
+        newEndPosition: { row: np.line, column: np.column },
+      } as Edit;
+      this.tree.edit(e);
+    }
+    this.text = text;
+    this.last = null;
+  }
+
+  result(): FileResult {
+    if (this.disposed) throw new Error('document disposed');
+    if (!this.last) this.last = this.compute();
+    return this.last;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.tree?.delete();
+    this.tree = null;
+    this.cache.clear();
+  }
+
+  private compute(): FileResult {
+    const t0 = now();
+    const text = this.text;
+    const base: FileResult = { file: this.file, findings: [], era: '3.13', eraSource: 'default', functions: [], analyzedFunctions: 0, ms: 0 };
+    const bad = badInput(text);
+    if (bad) return { ...base, error: bad, ms: now() - t0 };
+    let tree: Tree;
+    try {
+      tree = this.analyzer.parser.parse(text, this.tree, this.options.parseBudgetMs ?? 10000);
+    } catch (e) {
+      this.tree?.delete();
+      this.tree = null;
+      const msg = e instanceof ParseBudgetError ? `parsing stopped: ${e.message}` : `cannot parse: ${(e as Error).message}`;
+      return { ...base, error: msg, ms: now() - t0 };
+    }
+    this.tree?.delete();
+    this.tree = tree;
+    const cat = this.analyzer.catalogue;
+    const types = tree.language.types as string[];
+    const units = findFunctions(tree.rootNode, text, types);
+    const idents = units.map((u) => identifiersIn(text, u.start, u.end));
+    const { era, source } = this.era(units, idents);
+    const version = this.options.kernel && this.options.kernel !== 'auto' ? this.options.kernel : eraVersion(era);
+    const opts: AnalyzeOptions = {
+      catalogue: cat, version, era, dirRules: era === '6.19', severity: this.options.severity, maxStates: this.options.maxStates,
+    };
+    const byName = new Map<string, number[]>();
+    units.forEach((u, i) => byName.set(u.name, [...(byName.get(u.name) ?? []), i]));
+    const order = calleesFirst(units, idents, byName);
+    const callerCount = new Map<string, number>();
+    units.forEach((u, i) => {
+      for (const id of idents[i]) if (id !== u.name && byName.has(id)) callerCount.set(id, (callerCount.get(id) ?? 0) + 1);
+    });
+    const summaries = new Map<string, Summary>();
+    const results = new Map<number, CachedUnit>();
+    const newCache = new Map<string, CachedUnit>();
+    let analyzed = 0;
+    for (const group of order) {
+      const passes = group.length > 1 ? 2 : 1;
+      for (let pass = 0; pass < passes; pass++) {
+        for (const i of group) {
+          const u = units[i];
+          const relevant = [...idents[i]].some((id) => cat.interesting.has(id) || (id !== u.name && summaries.has(id)));
+          if (!relevant) continue;
+          const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
+          const cacheKey = `${u.name}\u0000${text.slice(u.start, u.end)}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
+          let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
+          if (!cu) {
+            const body = copySubtree(u.bodyTs, types);
+            const analysis = analyzeFunction(u, body, text, opts, summaries, callerCount.get(u.name) ?? 0);
+            analyzed++;
+            const rel = analysis.findings.map((f) => relativize(f, -u.start));
+            const deferred = analysis.summary.deferred.map((d) => ({ finding: relativize(d.finding, -u.start), unlessDir: d.unlessDir }));
+            cu = { analysis, rel, deferred, summary: analysis.summary.isEmpty ? null : analysis.summary, calleeSig };
+          }
+          newCache.set(cacheKey, cu);
+          results.set(i, cu);
+          if (cu.summary) summaries.set(u.name, { ...cu.summary, deferred: cu.deferred.map((d) => ({ ...d, finding: relativize(d.finding, u.start) })) });
+          else summaries.delete(u.name);
+        }
+      }
+    }
+    this.cache = newCache;
+    // Deferred findings stand unless every call site ruled them out.
+    const outcomes = new Map<string, boolean[]>();
+    for (const cu of results.values()) {
+      for (const o of cu.analysis?.deferredOutcomes ?? []) {
+        const id = deferredId(o.finding.finding);
+        outcomes.set(id, [...(outcomes.get(id) ?? []), o.ruledOut]);
+      }
+    }
+    const findings: Finding[] = [];
+    const functions: FunctionInfo[] = [];
+    units.forEach((u, i) => {
+      const cu = results.get(i);
+      const own = cu ? cu.rel.map((f) => relativize(f, u.start)) : [];
+      for (const d of cu?.deferred ?? []) {
+        const abs = relativize(d.finding, u.start);
+        const seen = outcomes.get(deferredId(abs));
+        if (!seen || seen.length === 0 || seen.some((r) => !r)) own.push(abs);
+      }
+      findings.push(...own);
+      functions.push({
+        name: u.name, start: u.start, end: u.end, nameStart: u.nameStart, nameEnd: u.nameEnd, analyzed: !!cu,
+        findings: own.filter((f) => f.severity !== 'info').length, ...describeFunction(cu?.analysis ?? null),
+      });
+    });
+    const lines = new LineIndex(text);
+    const located = findings.sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId)).map((f) => locate(f, lines));
+    return { file: this.file, findings: located, era, eraSource: source, functions, analyzedFunctions: analyzed, ms: now() - t0 };
+  }
+
+  private era(units: FunctionUnit[], idents: Set<string>[]): { era: Era; source: FileResult['eraSource'] } {
+    const k = this.options.kernel;
+    if (k && k !== 'auto') return { era: eraOf(k), source: 'option' };
+    let v313 = false;
+    for (let i = 0; i < units.length; i++) {
+      for (const p of units[i].params) {
+        if (/struct delegated_inode\b/.test(p.type)) return { era: '6.19', source: 'detected' };
+        if (/struct inode \*\*/.test(p.type) && /deleg/.test(p.name)) v313 = true;
+      }
+      const ids = idents[i];
+      if (ids.has('is_delegated') || ids.has('LEASE_BREAK_NONBLOCK') || ids.has('LEASE_BREAK_DELEG') || ids.has('LEASE_BREAK_LEASE')) return { era: '6.19', source: 'detected' };
+      if (ids.has('try_break_deleg') || ids.has('break_deleg_wait') || ids.has('FL_DELEG')) v313 = true;
+    }
+    return v313 ? { era: '3.13', source: 'detected' } : { era: '3.13', source: 'default' };
+  }
+}
+
+function sigOf(s: Summary): string {
+  return JSON.stringify([s.outParams, s.breaks, s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, s.acquires, s.releases, s.deferred.length]);
+}
+
+function deferredId(f: Finding): string {
+  return `${f.ruleId}@${f.start}:${f.inode}`;
+}
+
+function relativize(f: Finding, delta: number): Finding {
+  const fix = f.fix ? shiftFix(f.fix, delta) : undefined;
+  return { ...f, start: f.start + delta, end: f.end + delta, related: f.related.map((r) => ({ ...r, start: r.start + delta, end: r.end + delta })), ...(fix ? { fix } : {}) };
+}
+
+function shiftFix(fix: NonNullable<Finding['fix']>, d: number): NonNullable<Finding['fix']> {
+  switch (fix.kind) {
+    case 'insert-try-break':
+      return { ...fix, before: fix.before + d };
+    case 'make-nonblocking':
+      return { ...fix, start: fix.start + d, end: fix.end + d };
+    case 'add-wait-retry':
+      return { ...fix, after: fix.after + d };
+    case 'add-unlock':
+      return { ...fix, before: fix.before + d };
+  }
+}
+
+function locate(f: Finding, lines: LineIndex): LocatedFinding {
+  const s = lines.position(f.start);
+  const e = lines.position(f.end);
+  return {
+    ...f, line: s.line + 1, column: s.column + 1, endLine: e.line + 1, endColumn: e.column + 1,
+    relatedLocated: f.related.map((r) => {
+      const p = lines.position(r.start);
+      return { line: p.line + 1, column: p.column + 1, message: r.message, start: r.start, end: r.end };
+    }),
+  };
+}
+
+function describeFunction(a: FunctionAnalysis | null): { locks: string[]; breaks: string[] } {
+  if (!a) return { locks: [], breaks: [] };
+  return { locks: [...new Set(a.lockApis)], breaks: [...new Set(a.breakApis)] };
+}
+
+/** Groups of mutually recursive functions, callees before callers (Tarjan's SCC, iterative). */
+function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<string, number[]>): number[][] {
+  const n = units.length;
+  const edges: number[][] = units.map((u, i) => {
+    const out: number[] = [];
+    for (const id of idents[i]) {
+      if (id === u.name) continue;
+      const targets = byName.get(id);
+      if (targets) out.push(...targets);
+    }
+    return out;
+  });
+  const index = new Array(n).fill(-1);
+  const low = new Array(n).fill(0);
+  const onStack = new Array(n).fill(false);
+  const stack: number[] = [];
+  const groups: number[][] = [];
+  let counter = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    const work: [number, number][] = [[root, 0]];
+    while (work.length) {
+      const top = work[work.length - 1];
+      const [v, ei] = top;
+      if (ei === 0) {
+        index[v] = low[v] = counter++;
+        stack.push(v);
+        onStack[v] = true;
+      }
+      if (ei < edges[v].length) {
+        top[1]++;
+        const w = edges[v][ei];
+        if (index[w] === -1) work.push([w, 0]);
+        else if (onStack[w]) low[v] = Math.min(low[v], index[w]);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1][0];
+        low[parent] = Math.min(low[parent], low[v]);
+      }
+      if (low[v] === index[v]) {
+        const g: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = false;
+          g.push(w);
+        } while (w !== v);
+        groups.push(g);
+      }
+    }
+  }
+  return groups;
+}
+
+/** A clear reason the text is not C we can analyse, or null. */
+export function badInput(text: string): string | null {
+  if (text.length > MAX_FILE_BYTES) return `file is too large (${(text.length / 1048576).toFixed(1)} MB; limit ${MAX_FILE_BYTES / 1048576} MB)`;
+  const probe = text.length > 65536 ? text.slice(0, 65536) : text;
+  if (probe.includes('\u0000')) return 'binary file (contains NUL bytes)';
+  let bad = 0;
+  for (let i = 0; i < probe.length; i++) if (probe.charCodeAt(i) === 0xfffd) bad++;
+  if (bad > 16 && bad > probe.length / 100) return 'not valid UTF-8 text';
+  return null;
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

@@ -1,0 +1,114 @@
+/**
+ * A plain-JavaScript copy of the named nodes of a tree-sitter subtree.
+ *
+ * Every property read through the wasm binding costs a call into wasm; the analysis walks each function several
+ * times, so the function's subtree is copied once (named children come from the wasm side in one bulk call) and
+ * all later passes read these objects. Comments are dropped. Field names are not copied: the few places that
+ * need them know each node type's child order (see `role` helpers below), and operators are read from the
+ * source text between children.
+ */
+import type { Node as TsNode } from 'web-tree-sitter';
+
+export interface SNode {
+  type: string;
+  /** UTF-16 offsets, the same unit as JavaScript strings and VS Code offsets. */
+  start: number;
+  end: number;
+  children: SNode[];
+  parent: SNode | null;
+}
+
+/** Copies the named, non-comment nodes of the subtree rooted at `node`. Iterative: deep nesting is fine. */
+export function copySubtree(node: TsNode, types: readonly string[]): SNode {
+  const root: SNode = { type: types[node.typeId] ?? 'ERROR', start: node.startIndex, end: node.endIndex, children: [], parent: null };
+  const stack: [TsNode, SNode][] = [[node, root]];
+  while (stack.length) {
+    const [ts, copy] = stack.pop()!;
+    if (ts.childCount === 0) continue;
+    for (const child of ts.namedChildren) {
+      if (!child) continue;
+      const typeId = child.typeId;
+      const type = types[typeId] ?? 'ERROR';
+      if (type === 'comment') continue;
+      const c: SNode = { type, start: child.startIndex, end: child.endIndex, children: [], parent: copy };
+      copy.children.push(c);
+      stack.push([child, c]);
+    }
+  }
+  return root;
+}
+
+export function textOf(src: string, node: SNode): string {
+  return src.slice(node.start, node.end);
+}
+
+/** Depth-first pre-order visit without recursion. Return false from `visit` to skip a node's children. */
+export function walk(node: SNode, visit: (n: SNode) => boolean | void): void {
+  const stack: SNode[] = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (visit(n) === false) continue;
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
+}
+
+/** The operator of a binary/assignment/field expression: the source text between its two operands. */
+export function infixOperator(src: string, node: SNode): string {
+  const [a, b] = node.children;
+  if (!a || !b) return '';
+  return stripComments(src.slice(a.end, b.start));
+}
+
+/** The operator of a unary/pointer/update expression written before its operand. */
+export function prefixOperator(src: string, node: SNode): string {
+  const a = node.children[0];
+  if (!a) return '';
+  return stripComments(src.slice(node.start, a.start));
+}
+
+function stripComments(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '/' && s[i + 1] === '*') {
+      const j = s.indexOf('*/', i + 2);
+      i = j < 0 ? s.length : j + 1;
+      continue;
+    }
+    if (s[i] === '/' && s[i + 1] === '/') {
+      const j = s.indexOf('\n', i);
+      i = j < 0 ? s.length : j;
+      continue;
+    }
+    if (s[i] !== ' ' && s[i] !== '\t' && s[i] !== '\n' && s[i] !== '\r' && s[i] !== '\\') out += s[i];
+  }
+  return out;
+}
+
+export const TYPE_SPECIFIERS: ReadonlySet<string> = new Set([
+  'primitive_type', 'sized_type_specifier', 'struct_specifier', 'union_specifier', 'enum_specifier',
+  'type_identifier', 'macro_type_specifier',
+]);
+
+/** Maps UTF-16 offsets to 0-based line/column. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+  position(offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, column: offset - this.starts[lo] };
+  }
+  lineStart(line: number): number {
+    return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))];
+  }
+  get lineCount(): number {
+    return this.starts.length;
+  }
+}

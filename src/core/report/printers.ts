@@ -1,0 +1,104 @@
+/** Output formats of `vfslock check`: GCC-style text, JSON (stable contract, version 1) and SARIF 2.1.0. */
+import type { FileResult, LocatedFinding } from '../engine';
+import { RULES, ruleDocUrl } from '../rules/rules';
+
+export interface CheckReport {
+  results: FileResult[];
+  errors: { file: string; message: string }[];
+  ms: number;
+}
+
+export interface JsonFinding {
+  ruleId: string;
+  severity: string;
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  function: string;
+  inode: string;
+  message: string;
+  related: { file: string; line: number; column: number; message: string }[];
+}
+
+export function jsonFinding(file: string, f: LocatedFinding): JsonFinding {
+  return {
+    ruleId: f.ruleId, severity: f.severity, file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn,
+    function: f.function, inode: f.inode, message: f.message,
+    related: f.relatedLocated.map((r) => ({ file, line: r.line, column: r.column, message: r.message })),
+  };
+}
+
+export function toJson(r: CheckReport): string {
+  const findings = r.results.flatMap((res) => res.findings.map((f) => jsonFinding(res.file, f)));
+  const errors = [...r.errors, ...r.results.filter((x) => x.error).map((x) => ({ file: x.file, message: x.error! }))];
+  const functions = r.results.reduce((n, x) => n + x.functions.length, 0);
+  return JSON.stringify({ version: 1, findings, errors, stats: { files: r.results.length, functions, ms: Math.round(r.ms) } }, null, 2) + '\n';
+}
+
+export function toText(r: CheckReport, opts: { color?: boolean } = {}): string {
+  const c = (code: string, s: string) => (opts.color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const out: string[] = [];
+  for (const res of r.results) {
+    for (const f of res.findings) {
+      const sev = f.severity === 'error' ? c('1;31', 'error') : f.severity === 'warning' ? c('1;35', 'warning') : c('1;36', 'note');
+      out.push(`${c('1', `${res.file}:${f.line}:${f.column}:`)} ${sev}: ${f.message} [${f.ruleId}]`);
+      for (const rel of f.relatedLocated) out.push(`    ${res.file}:${rel.line}:${rel.column}: note: ${rel.message}`);
+    }
+  }
+  for (const e of [...r.errors, ...r.results.filter((x) => x.error).map((x) => ({ file: x.file, message: x.error! }))]) {
+    out.push(`${e.file}: ${c('1;31', 'error')}: ${e.message}`);
+  }
+  const count = (s: string) => r.results.reduce((n, x) => n + x.findings.filter((f) => f.severity === s).length, 0);
+  out.push(`${r.results.length} file(s), ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} note(s) in ${Math.round(r.ms)} ms`);
+  return out.join('\n') + '\n';
+}
+
+export function toSarif(r: CheckReport, toolVersion: string): string {
+  const level = (s: string) => (s === 'error' ? 'error' : s === 'warning' ? 'warning' : 'note');
+  const results = r.results.flatMap((res) => res.findings.map((f) => ({
+    ruleId: f.ruleId,
+    ruleIndex: RULES.findIndex((x) => x.id === f.ruleId),
+    level: level(f.severity),
+    message: { text: f.message },
+    locations: [{
+      physicalLocation: {
+        artifactLocation: { uri: toUri(res.file) },
+        region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: f.endColumn },
+      },
+      logicalLocations: [{ name: f.function, kind: 'function' }],
+    }],
+    relatedLocations: f.relatedLocated.map((rel, i) => ({
+      id: i + 1,
+      physicalLocation: { artifactLocation: { uri: toUri(res.file) }, region: { startLine: rel.line, startColumn: rel.column } },
+      message: { text: rel.message },
+    })),
+    properties: { inode: f.inode },
+  })));
+  const notifications = [...r.errors, ...r.results.filter((x) => x.error).map((x) => ({ file: x.file, message: x.error! }))].map((e) => ({
+    level: 'error', message: { text: `${e.file}: ${e.message}` },
+  }));
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: {
+        driver: {
+          name: 'vfslock', version: toolVersion, informationUri: ruleDocUrl('').replace(/\/docs\/rules\/\.md$/, ''),
+          rules: RULES.map((x) => ({
+            id: x.id, name: x.name, shortDescription: { text: x.short }, fullDescription: { text: x.full },
+            helpUri: ruleDocUrl(x.id), defaultConfiguration: { level: level(x.severity) },
+          })),
+        },
+      },
+      invocations: [{ executionSuccessful: r.errors.length === 0, toolExecutionNotifications: notifications }],
+      results,
+    }],
+  };
+  return JSON.stringify(sarif, null, 2) + '\n';
+}
+
+function toUri(file: string): string {
+  return file.split('/').map((p) => encodeURIComponent(p)).join('/');
+}
