@@ -4,7 +4,7 @@
  * results between edits, so a keystroke re-parses incrementally and re-analyses only the functions it touched.
  */
 import type { Tree, Edit } from 'web-tree-sitter';
-import { buildCatalogue, eraOf, eraVersion, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
+import { buildCatalogue, eraOf, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
 import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
 import { copySubtree, LineIndex } from './parse/syntax';
 import { findFunctions, identifiersIn, type FunctionUnit } from './parse/units';
@@ -176,8 +176,7 @@ export class Document {
     const types = tree.language.types as string[];
     const units = findFunctions(tree.rootNode, text, types);
     const idents = units.map((u) => identifiersIn(text, u.start, u.end));
-    const { era, source } = this.era(units, idents);
-    const version = this.options.kernel && this.options.kernel !== 'auto' ? this.options.kernel : eraVersion(era);
+    const { era, version, source } = this.era(units, idents);
     const opts: AnalyzeOptions = {
       catalogue: cat, version, era, dirRules: era === '6.19', severity: this.options.severity, maxStates: this.options.maxStates,
     };
@@ -247,25 +246,37 @@ export class Document {
     return { file: this.file, findings: located, era, eraSource: source, functions, analyzedFunctions: analyzed, ms: now() - t0 };
   }
 
-  private era(units: FunctionUnit[], idents: Set<string>[]): { era: Era; source: FileResult['eraSource'] } {
+  /**
+   * The kernel the file was written for, from what its code uses: `struct delegated_inode` (6.19+), `struct inode **`
+   * out-parameters and try_break_deleg (3.13+), struct mnt_idmap (6.3+) or mnt_userns (5.12+). Only the era matters
+   * for rules; the version picks between catalogue signatures of equal arity.
+   */
+  private era(units: FunctionUnit[], idents: Set<string>[]): { era: Era; version: string; source: FileResult['eraSource'] } {
     const k = this.options.kernel;
-    if (k && k !== 'auto') return { era: eraOf(k), source: 'option' };
-    let v313 = false;
+    if (k && k !== 'auto') return { era: eraOf(k), version: k, source: 'option' };
+    let deleg313 = false;
+    let idmap: string | null = null;
     for (let i = 0; i < units.length; i++) {
       for (const p of units[i].params) {
-        if (/struct delegated_inode\b/.test(p.type)) return { era: '6.19', source: 'detected' };
-        if (/struct inode \*\*/.test(p.type) && /deleg/.test(p.name)) v313 = true;
+        if (/struct delegated_inode\b/.test(p.type)) return { era: '6.19', version: '6.19', source: 'detected' };
+        if (/struct inode \*\*/.test(p.type) && /deleg/.test(p.name)) deleg313 = true;
+        if (/struct mnt_idmap\b/.test(p.type)) idmap = '6.12';
+        else if (/struct user_namespace\b/.test(p.type) && /userns/.test(p.name) && !idmap) idmap = '5.15';
       }
       const ids = idents[i];
-      if (ids.has('is_delegated') || ids.has('LEASE_BREAK_NONBLOCK') || ids.has('LEASE_BREAK_DELEG') || ids.has('LEASE_BREAK_LEASE')) return { era: '6.19', source: 'detected' };
-      if (ids.has('try_break_deleg') || ids.has('break_deleg_wait') || ids.has('FL_DELEG')) v313 = true;
+      if (ids.has('is_delegated') || ids.has('LEASE_BREAK_NONBLOCK') || ids.has('LEASE_BREAK_DELEG') || ids.has('LEASE_BREAK_LEASE')) return { era: '6.19', version: '6.19', source: 'detected' };
+      if (ids.has('try_break_deleg') || ids.has('break_deleg_wait') || ids.has('FL_DELEG')) deleg313 = true;
+      if (ids.has('nop_mnt_idmap') || ids.has('mnt_idmap')) idmap = '6.12';
+      else if ((ids.has('init_user_ns') || ids.has('mnt_userns')) && !idmap) idmap = '5.15';
     }
-    return v313 ? { era: '3.13', source: 'detected' } : { era: '3.13', source: 'default' };
+    if (idmap) return { era: '3.13', version: idmap, source: 'detected' };
+    if (deleg313) return { era: '3.13', version: '4.19', source: 'detected' };
+    return { era: '3.13', version: '4.19', source: 'default' };
   }
 }
 
 function sigOf(s: Summary): string {
-  return JSON.stringify([s.outParams, s.breaks, s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, s.acquires, s.releases, s.deferred.length]);
+  return JSON.stringify([s.outParams, s.breaks, s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, s.acquires, s.releases, s.deferred.length, s.returns, s.mayLock, s.childOfRet]);
 }
 
 function deferredId(f: Finding): string {

@@ -32,6 +32,9 @@ export class ExprContext {
   /** Number of assignments per root name (parameters count their incoming value). */
   readonly assignCount = new Map<string, number>();
 
+  /** What an in-file function returns (from its summary), as a template over its arguments. */
+  returnsOf: (name: string) => string | undefined = () => undefined;
+
   constructor(readonly src: string, readonly cat: Catalogue) {}
 
   text(n: SNode): string {
@@ -120,7 +123,7 @@ export class ExprContext {
         if (!fn || fn.type !== 'identifier') return null;
         const name = this.text(fn);
         if (this.cat.transparent.has(name) && args.length === 1) return this.key(args[0]);
-        const template = this.cat.accessors.get(name);
+        const template = this.cat.accessors.get(name) ?? this.returnsOf(name);
         if (template) return this.instantiate(template, (i) => this.key(args[i]));
         return null;
       }

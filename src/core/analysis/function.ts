@@ -40,6 +40,8 @@ interface AtomInfo {
   /** When the atom is true (or false), this fact also holds (`new_is_dir` true ⇒ the target is a directory). */
   implies?: { fact: string; value: boolean };
   impliesWhenFalse?: { fact: string; value: boolean };
+  /** `x == ERR_PTR(e)`: true means x is an error pointer; false says nothing. */
+  errOnlyWhenTrue?: boolean;
 }
 
 export function analyzeFunction(unit: FunctionUnit, body: SNode, src: string, opts: AnalyzeOptions,
@@ -68,6 +70,13 @@ class FunctionAnalyzer {
   private truncated = false;
   private readonly selfContract: { key: string; class: LockClass; mode: 'exclusive' | 'shared' }[] = [];
   private readonly declaredAcquires = new Set<string>();
+  /** Call sites whose required lock is missing on some path, and sites where some path does hold it. */
+  private readonly requireCandidates = new Map<string, Finding>();
+  private readonly requireHeldSomewhere = new Set<string>();
+  /** Parent role of the returned dentry: undefined = none seen yet, null = unknown or inconsistent. */
+  private childOfRet: string | null | undefined = undefined;
+  /** Keys returned on non-error returns (for the `returns` summary). */
+  private readonly returnKeys = new Set<string>();
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
   private declaredLocking = false;
 
@@ -76,6 +85,7 @@ class FunctionAnalyzer {
     this.cat = opts.catalogue;
     this.ctx = new ExprContext(src, this.cat);
     this.oc = { ctx: this.ctx, cat: this.cat, version: opts.version, summaries };
+    this.ctx.returnsOf = (name) => summaries.get(name)?.returns;
     this.summary = {
       name: unit.name, arity: unit.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: null,
       acquires: [], releases: [], deferred: [], isEmpty: true,
@@ -90,10 +100,12 @@ class FunctionAnalyzer {
     });
     this.ops = this.cfg.nodes.map((n) => this.nodeOps(n));
     this.collectContract();
+    this.inferEntryLocks();
     this.countAtoms();
     this.fixpoint();
     this.checkExits();
     this.checkRetries();
+    this.reportRequirements();
     this.finishSummary();
     const findings = [...this.findings.values()];
     if (this.truncated || this.cfg.truncated) {
@@ -210,7 +222,7 @@ class FunctionAnalyzer {
       return { k: 'lock', key: lk.key, class: lk.class, mode: eff.mode ?? 'exclusive', result: null, ifNonNull: false, node: site,
         display: this.ctx.text(args[0]), api: `guard(${cls})` };
     }
-    return { k: 'unlock', key: lk.key, class: lk.class, ifNonNull: false, node: site, api: `guard(${cls}) scope end` };
+    return { k: 'unlock', key: lk.key, class: lk.class, ifNonNull: false, node: site, api: `guard(${cls}) scope end`, certain: true };
   }
 
   /** Locks the caller must hold: catalogue `requires` for this function's own API, annotations, __must_hold. */
@@ -252,6 +264,33 @@ class FunctionAnalyzer {
       if (!k) continue;
       if (a.kind === '__acquires') this.declaredAcquires.add(k);
       else this.selfContract.push({ key: k, class: 'mutex', mode: 'exclusive' });
+    }
+  }
+
+  /**
+   * A parameter's inode that the function unlocks before (on some path) ever locking it was locked by the caller:
+   * `cachefiles_bury_object(dir)` drops the caller's lock on dir. Treat it as held at entry.
+   */
+  private inferEntryLocks(): void {
+    const candidates = new Set<string>();
+    for (const ops of this.ops) for (const o of ops) if (o.k === 'unlock' && o.class === 'inode' && this.ctx.paramIndexOfRoot(o.key) >= 0) candidates.add(o.key);
+    for (const key of candidates) {
+      if (this.selfContract.some((c) => c.key === key)) continue;
+      const seen = new Set<number>();
+      const stack = [this.cfg.entry];
+      let unlockFirst = false;
+      while (stack.length && !unlockFirst) {
+        const id = stack.pop()!;
+        if (id < 0 || seen.has(id)) continue;
+        seen.add(id);
+        const first = this.ops[id].find((o) => (o.k === 'lock' || o.k === 'unlock') && o.key === key);
+        if (first) {
+          if (first.k === 'unlock') unlockFirst = true;
+          continue;
+        }
+        stack.push(...this.cfg.nodes[id].succ);
+      }
+      if (unlockFirst) this.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
     }
   }
 
@@ -371,6 +410,15 @@ class FunctionAnalyzer {
         const inner = this.computeAtom(other, depth + 1);
         return { ...inner, invert: op === '==' ? !inner.invert : inner.invert };
       }
+      const isErrPtr = (n: SNode) => n.type === 'call_expression' && n.children[0]?.type === 'identifier' && /^ERR_(PTR|CAST)$/.test(ctx.text(n.children[0]));
+      if ((op === '==' || op === '!=') && (isErrPtr(l) || isErrPtr(r))) {
+        // `dentry == ERR_PTR(-ENOENT)`: true only for an error pointer.
+        const other = isErrPtr(l) ? r : l;
+        const k = ctx.key(other);
+        if (k && other.type === 'identifier' && op === '==') {
+          return { fact: null, roots: [ExprContext.rootOf(k)], result: { name: ctx.text(other), sense: 'isErr' }, invert: false, errOnlyWhenTrue: true };
+        }
+      }
       if (op === '<' && isZero(r) && l.type === 'identifier') {
         const name = ctx.text(l);
         return { fact: `truthy:${name}`, roots: [name], result: { name, sense: 'truthy' }, invert: false };
@@ -460,7 +508,27 @@ class FunctionAnalyzer {
         cur = next;
         if (!cur.length) break;
       }
-      if (node.kind === 'return') for (const st of cur) st.ret = this.classifyReturn(node, st);
+      if (typeof process !== 'undefined' && process.env?.VFSLOCK_TRACE === this.unit.name) {
+        const line = node.ast ? this.src.slice(0, node.ast.start).split('\n').length : 0;
+        for (const st of cur) console.log('TRACE', id, node.kind, 'line', line, node.ast ? this.src.slice(node.ast.start, Math.min(node.ast.end, node.ast.start + 50)).replace(/\s+/g, ' ') : '', '| locks', [...st.locks.keys()].join(','), '| pend', [...st.pending.keys()].join(','));
+      }
+      if (node.kind === 'return') {
+        for (const st of cur) {
+          st.ret = this.classifyReturn(node, st);
+          const e = node.exprs[0];
+          if (st.ret.kind !== 'err') {
+            const k = e ? this.ctx.key(e) : null;
+            this.returnKeys.add(k && k !== NULL_KEY ? k : '#other');
+            if (e) this.noteReturnedChild(e);
+          }
+          // `return start_creating(...)` / `return dentry` with its success still untested: the caller decides.
+          if (e) {
+            const name = e.type === 'identifier' ? this.ctx.text(e) : e.type === 'call_expression' ? `#call@${e.start}` : null;
+            const pend = name ? st.pending.get(name) : undefined;
+            if (pend) st.ret.conditional = pend.filter((p) => p.lock).map((p) => ({ lock: p.lock!, when: p.when }));
+          }
+        }
+      }
       if (node.kind === 'cond' && node.atom) {
         for (const st of cur) {
           for (let slot = 0; slot < 2; slot++) {
@@ -484,7 +552,7 @@ class FunctionAnalyzer {
   private applyAtom(atom: SNode, value: boolean, s: State): boolean {
     const info = this.atomInfo(atom);
     const v = value !== info.invert;
-    if (info.result) this.resolvePending(s, info.result.name, info.result.sense, v);
+    if (info.result && !(info.errOnlyWhenTrue && !v)) this.resolvePending(s, info.result.name, info.result.sense, v);
     if (!info.fact) return true;
     const fact = info.fact;
     if (info.implies && v && !this.learn(s, info.implies.fact, info.implies.value)) return false;
@@ -506,6 +574,8 @@ class FunctionAnalyzer {
     if ((fact.startsWith('isDir:') || fact.startsWith('isErr:')) && v) {
       const k = fact.slice(fact.indexOf(':') + 1);
       if (s.facts.get(`truthy:${k}`) === false) return false;
+      // A dentry's parent and a dentry's inode are never error pointers.
+      if (fact.startsWith('isErr:') && /\.(d_parent|d_inode)$/.test(k)) return false;
     }
     return true;
   }
@@ -579,6 +649,8 @@ class FunctionAnalyzer {
       case 'assign':
         s.pending.delete(op.root);
         if (this.ctx.isReassigned(op.root)) this.forget(s, op.root);
+        if (op.value === 'err') s.facts.set(`isErr:${op.root}`, true);
+        else if (op.value === 'null' && this.repeatedAtoms.has(`truthy:${op.root}`)) s.facts.set(`truthy:${op.root}`, false);
         return [s];
       case 'lock':
         return this.applyLock(op, s);
@@ -624,6 +696,20 @@ class FunctionAnalyzer {
       case 'open':
         this.applyOpen(op, s);
         return [s];
+      case 'unknownLockHelper':
+        s.facts.set('#maybe-locked', true);
+        return [s];
+      case 'unknownUnlockHelper':
+        // `unlock_dir(dir)`, `ovl_end_creating(d)`: an unknown helper named like an unlock releases the inode locks
+        // of the objects it is given (or their parents/children paths).
+        for (const a of op.args) {
+          if (!a) continue;
+          for (const [k, l] of [...s.locks]) {
+            if (l.class !== 'inode' || !(k === a || k.startsWith(a + '.'))) continue;
+            s.locks.delete(k);
+          }
+        }
+        return [s];
       case 'deferred':
         this.applyDeferred(op, s);
         return [s];
@@ -667,7 +753,7 @@ class FunctionAnalyzer {
   private addLock(op: Extract<Op, { k: 'lock' }>, s: State): State {
     const l = s.locks.get(op.key);
     if (l) l.count = Math.min(l.count + 1, 3);
-    else s.locks.set(op.key, { class: op.class, mode: op.mode, count: 1, origin: 'local', site: op.node.start, siteEnd: op.node.end, api: op.api });
+    else s.locks.set(op.key, { class: op.class, mode: op.mode, count: 1, origin: 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
     s.released.delete(op.key);
     if (op.when && op.result) {
       const list = s.pending.get(op.result) ?? [];
@@ -688,17 +774,19 @@ class FunctionAnalyzer {
     if (l) {
       if (l.count > 1) l.count--;
       else s.locks.delete(op.key);
-      if (l.origin === 'local') s.released.set(op.key, op.node.start);
-      else if (l.origin === 'entry') this.noteRelease(op.key);
+      // Remember certain releases only: a second release is a bug only if both were unconditional unlocks.
+      if (l.origin === 'local' && op.certain && !l.escapes) s.released.set(op.key, op.node.start);
+      else if (l.origin === 'local') s.released.delete(op.key);
+      else if (l.origin === 'entry' && l.class === 'inode') this.noteRelease(op.key);
       return;
     }
     const prev = s.released.get(op.key);
-    if (prev !== undefined && !s.lossy) {
+    if (prev !== undefined && !s.lossy && op.certain && (op.class === 'inode' || op.class === 'rename')) {
       this.report('lock/imbalance', 'warning', op.node, op.key, messages.doubleUnlock(this.unit.name, this.show(op.key), op.api),
         [{ start: prev, end: prev, message: 'first released here' }]);
       return;
     }
-    this.noteRelease(op.key);
+    if (op.class === 'inode') this.noteRelease(op.key);
   }
 
   private noteRelease(key: string): void {
@@ -832,14 +920,27 @@ class FunctionAnalyzer {
   }
 
   private applyRequire(op: Extract<Op, { k: 'requireAtCall' }>, s: State): void {
-    if (s.lossy || this.heldExclusive(s, op.key)) return;
-    if (this.callerResponsible(s, op.key)) {
-      this.noteRequire(op.key, op.node);
+    if (s.lossy) return;
+    const siteKey = `${op.node.start}:${op.key}`;
+    if (this.heldExclusive(s, op.key)) {
+      this.requireHeldSomewhere.add(siteKey);
       return;
     }
-    // Only speak when no inode lock at all is held: a held lock under another name may be the same inode.
-    if (this.inodeLocksHeld(s, ['inode', 'rename']).length) return;
-    this.report('deleg/break-unlocked', 'error', op.node, op.key, messages.callUnlocked(this.unit.name, op.api, op.display), []);
+    if (s.facts.get('#maybe-locked')) return;
+    if (!op.owner) {
+      if (this.callerResponsible(s, op.key)) {
+        this.noteRequire(op.key, op.node);
+        return;
+      }
+      // Inferred requirements (from an in-file callee) and NULL-out-parameter callers are weaker evidence: speak only
+      // when no inode lock at all is held and the inode is named by a stable expression.
+      if (op.derived || this.inodeLocksHeld(s, ['inode', 'rename']).length) return;
+      if (this.ctx.isReassigned(ExprContext.rootOf(op.key))) return;
+    }
+    if (!this.requireCandidates.has(siteKey)) {
+      const f = this.make('deleg/break-unlocked', 'error', op.node.start, op.node.end, this.show(op.key), messages.callUnlocked(this.unit.name, op.api, op.display), []);
+      this.requireCandidates.set(siteKey, f);
+    }
   }
 
   private applySleeps(op: Extract<Op, { k: 'sleeps' }>, s: State): void {
@@ -1009,8 +1110,10 @@ class FunctionAnalyzer {
       }
     }
     // Which locally taken locks reach a return?
+    // Imbalance is checked for the VFS locks this tool is about (inode i_rwsem/i_mutex, the rename lock);
+    // spinlocks and other mutexes are tracked only for "sleeping while holding".
     const keys = new Set<string>();
-    for (const s of this.exits) for (const [k, l] of s.locks) if (l.origin === 'local') keys.add(k);
+    for (const s of this.exits) for (const [k, l] of s.locks) if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) keys.add(k);
     for (const k of keys) {
       const rec = { held: [] as State[], notHeld: [] as State[] };
       for (const s of this.exits) {
@@ -1023,24 +1126,40 @@ class FunctionAnalyzer {
     for (const [k, { held, notHeld }] of localLocks) {
       if (!held.length) continue;
       if (this.declaredAcquires.has(k) || this.declaredLocking) continue;
-      const errHeld = held.filter((s) => s.ret?.kind === 'err');
-      const okNotHeld = notHeld.filter((s) => s.ret?.kind !== 'err');
-      if (!errHeld.length && !okNotHeld.length) {
+      if (held.every((s) => s.locks.get(k)!.escapes)) continue;
+      const errHeld = held.filter((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes);
+      if (!errHeld.length || !notHeld.length) {
         // Held on every successful return and on no failing one: the function returns locked (like start_dirop).
         const role = this.roleOf(k);
         const l = held[0].locks.get(k)!;
         if (role) {
-          const when = notHeld.length ? (this.unit.params.length >= 0 && held.some((s) => s.ret && this.returnsPointer()) ? 'nonerr' : 'zero') : 'always';
+          const inherited = held.map((s) => s.ret?.conditional?.find((c) => c.lock === k)?.when).find((w) => w);
+          const when = inherited === 'nonerr' || inherited === 'zero' ? inherited
+            : notHeld.length ? (this.returnsPointer() ? 'nonerr' : 'zero') : 'always';
           if (!this.summary.acquires.some((a) => a.role === role)) this.summary.acquires.push({ role, class: l.class, mode: l.mode, when });
         }
         continue;
       }
-      const bad = errHeld[0] ?? held[0];
+      const bad = errHeld[0];
       const l = bad.locks.get(k)!;
       const at = bad.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
       this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
         [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
     }
+  }
+
+  /** Records what the returned dentry's parent is, when the return value comes from a childOf API. */
+  private noteReturnedChild(e: SNode): void {
+    if (this.childOfRet === null) return;
+    let parent: string | null = null;
+    if (e.type === 'call_expression') parent = childOfAlias(this.oc, e);
+    else if (e.type === 'identifier') {
+      const k = this.ctx.resolvePath(this.ctx.text(e) + '.d_parent');
+      parent = k !== this.ctx.text(e) + '.d_parent' ? k : null;
+    }
+    const role = parent ? this.roleOf(parent) : null;
+    if (!role || (this.childOfRet !== undefined && this.childOfRet !== role)) this.childOfRet = null;
+    else this.childOfRet = role;
   }
 
   private returnsPointer(): boolean {
@@ -1061,10 +1180,21 @@ class FunctionAnalyzer {
     }
   }
 
+  /** A required lock held on no path through the call site: conditional locking elsewhere means "caller already locked". */
+  private reportRequirements(): void {
+    for (const [site, f] of this.requireCandidates) if (!this.requireHeldSomewhere.has(site)) this.add(f);
+  }
+
   private finishSummary(): void {
     const s = this.summary;
     s.deferred = this.deferred;
-    s.isEmpty = !s.outParams.length && !s.breaks.length && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
+    if (this.childOfRet) s.childOfRet = this.childOfRet;
+    if (this.returnKeys.size === 1) {
+      const role = this.roleOf([...this.returnKeys][0]);
+      if (role && role.includes('.')) s.returns = role;
+    }
+    s.mayLock = this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
+    s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
   }
 
   // ---------------------------------------------------------------- reporting

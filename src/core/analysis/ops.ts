@@ -10,8 +10,8 @@ import type { Summary } from './types';
 export type OutArg = { kind: 'null' } | { kind: 'local'; name: string } | { kind: 'param'; index: number } | { kind: 'unknown' };
 
 export type Op =
-  | { k: 'lock'; key: string; class: LockClass; mode: 'exclusive' | 'shared'; when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr'; result: string | null; ifNonNull: boolean; node: SNode; display: string; api: string }
-  | { k: 'unlock'; key: string; class: LockClass; ifNonNull: boolean; node: SNode; api: string }
+  | { k: 'lock'; key: string; class: LockClass; mode: 'exclusive' | 'shared'; when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr'; result: string | null; ifNonNull: boolean; node: SNode; display: string; api: string; escapes?: boolean }
+  | { k: 'unlock'; key: string; class: LockClass; ifNonNull: boolean; node: SNode; api: string; certain: boolean }
   | { k: 'break'; key: string; kind: 'deleg' | 'lease' | 'layout'; blocking: boolean | null; out: OutArg | null; node: SNode; display: string; api: string; typeHasDeleg: boolean }
   | { k: 'wait'; di: string | null; node: SNode; api: string }
   | { k: 'delegOp'; api: string; out: OutArg; requires: { key: string; class: LockClass }[]; breaks: string[]; node: SNode; display: string[]; result: string | null }
@@ -22,9 +22,11 @@ export type Op =
   | { k: 'access'; key: string; kind: 'write' | 'read'; when?: 'zero'; result: string | null; node: SNode; display: string; api: string }
   | { k: 'releaseAccess'; key: string; node: SNode }
   | { k: 'open'; key: string | null; what: string; node: SNode; api: string }
-  | { k: 'assign'; root: string; node: SNode }
+  | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null' }
   | { k: 'assertHeld'; key: string; node: SNode }
-  | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string }
+  | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string; derived?: boolean; owner?: boolean }
+  | { k: 'unknownLockHelper'; node: SNode; api: string }
+  | { k: 'unknownUnlockHelper'; node: SNode; api: string; args: (string | null)[] }
   | { k: 'deferred'; callee: Summary; args: SNode[]; node: SNode }
   | { k: 'summaryMutate'; key: string; kind: MutationKind; what: string; dirIf: string | null; node: SNode; api: string; display: string; severity?: 'error' | 'warning' | 'info'; note?: string };
 
@@ -57,7 +59,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const lhsPath = lhs && lhs.type !== 'pointer_expression' ? ctx.rawPath(lhs) : null;
       const isPlain = ctx.binaryOp(n) === '=';
       // The old value's facts are forgotten first; the right-hand side's effects then describe the new value.
-      if (lhsPath) out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n });
+      if (lhsPath) out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n, value: isPlain && rhs && !lhsPath.includes('.') ? valueKind(oc, rhs) : undefined });
       if (rhs) visit(oc, rhs, out, isPlain && lhsPath && !lhsPath.includes('.') ? lhsPath : null);
       if (lhs && lhs.type !== 'identifier') visit(oc, lhs, out, null);
       return;
@@ -65,7 +67,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
     case 'init_declarator': {
       const [decl, value] = n.children;
       const name = decl ? declaredName(ctx, decl) : null;
-      if (name) out.push({ k: 'assign', root: name, node: n });
+      if (name) out.push({ k: 'assign', root: name, node: n, value: value ? valueKind(oc, value) : undefined });
       if (value) visit(oc, value, out, name);
       return;
     }
@@ -93,6 +95,15 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
   }
 }
 
+/** What is known about a value from its expression alone: an ERR_PTR, or NULL. */
+function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | undefined {
+  let x = rhs;
+  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length) x = x.children[x.children.length - 1];
+  if (x.type === 'call_expression' && x.children[0]?.type === 'identifier' && /^ERR_(PTR|CAST)$/.test(oc.ctx.text(x.children[0]))) return 'err';
+  if (x.type === 'null' || oc.ctx.text(x) === 'NULL') return 'null';
+  return undefined;
+}
+
 export function declaredName(ctx: ExprContext, decl: SNode): string | null {
   let d: SNode | undefined = decl;
   while (d && d.type !== 'identifier') d = d.children.find((c) => c.type.endsWith('declarator') || c.type === 'identifier');
@@ -116,7 +127,7 @@ function resolveCallee(oc: OpContext, call: SNode): Resolved | null {
     const name = ctx.text(fn);
     const entries = cat.calls.get(name);
     if (entries) {
-      const sel = selectVariant(entries, args.length, oc.version);
+      const sel = selectVariant(entries, args.length, oc.version, args.map((a) => ctx.text(a)));
       if (sel) return { api: name, entry: sel.entry, variant: sel.variant, summary: null, args };
     }
     const summary = oc.summaries.get(name);
@@ -131,13 +142,13 @@ function resolveCallee(oc: OpContext, call: SNode): Resolved | null {
     return null;
   }
   if (fn.type === 'field_expression') {
-    const m = methodOf(oc, fn, args.length);
+    const m = methodOf(oc, fn, args.length, args.map((a) => ctx.text(a)));
     if (m) return { ...m, args };
   }
   return null;
 }
 
-function methodOf(oc: OpContext, fe: SNode, arity: number): Omit<Resolved, 'args'> | null {
+function methodOf(oc: OpContext, fe: SNode, arity: number, argTexts?: string[]): Omit<Resolved, 'args'> | null {
   const { ctx, cat } = oc;
   const field = fe.children[1];
   if (!field) return null;
@@ -149,7 +160,7 @@ function methodOf(oc: OpContext, fe: SNode, arity: number): Omit<Resolved, 'args
   const via = obj?.type === 'field_expression' && obj.children[1] ? ctx.text(obj.children[1]) : obj?.type === 'identifier' ? ctx.text(obj) : '';
   const ok = entries.filter((e) => !e.via || e.via.some((v) => v === via || via.endsWith(v)));
   if (!ok.length) return null;
-  const sel = selectVariant(ok, arity, oc.version);
+  const sel = selectVariant(ok, arity, oc.version, argTexts);
   if (!sel) return null;
   return { api: '->' + name, entry: sel.entry, variant: sel.variant, summary: null };
 }
@@ -251,13 +262,26 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
     }
   }
   const r = resolveCallee(oc, call);
-  if (!r) return;
+  if (!r) {
+    // An unknown helper that sounds like it takes a lock (fh_lock, lock_parent): later "no lock held" claims would be guesses.
+    if (fn?.type === 'identifier') {
+      const name = ctx.text(fn);
+      if (/unlock/.test(name)) out.push({ k: 'unknownUnlockHelper', node: call, api: name, args: args.map((a) => ctx.key(a)) });
+      else if (/lock/.test(name)) out.push({ k: 'unknownLockHelper', node: call, api: name });
+    }
+    return;
+  }
   if (r.summary) {
     summaryOps(oc, r, call, out, result);
     return;
   }
   const entry = r.entry!;
+  const start = out.length;
   for (const eff of entry.effects) effectOps(oc, r, eff, call, out, result);
+  // A caller that passes its own delegated_inode owns the wait-and-retry protocol, so it must take the locks itself
+  // (it has to drop them before break_deleg_wait()): its caller cannot be holding them.
+  const mine = out.slice(start);
+  if (mine.some((o) => o.k === 'delegOp' && o.out.kind === 'local')) for (const o of mine) if (o.k === 'requireAtCall') o.owner = true;
 }
 
 function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, lockArg: boolean): string | null {
@@ -290,18 +314,23 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
   switch (eff.op) {
     case 'lock': {
       const k = key(eff.target);
-      if (!k || k === NULL_KEY) return;
+      if (k === NULL_KEY) return;
+      if (!k) {
+        // Locks something we cannot name (a helper's result): later "nothing is locked" claims would be guesses.
+        out.push({ k: 'unknownLockHelper', node: call, api: r.api });
+        return;
+      }
       const lk = lockKey(cat, k, eff.class);
       const when = eff.when && eff.when !== 'always' ? eff.when : undefined;
       out.push({ k: 'lock', key: lk.key, class: lk.class, mode: eff.mode ?? 'exclusive', when, result: when ? result ?? `#call@${call.start}` : null,
-        ifNonNull: !!eff.ifNonNull, node: call, display: displayOf(oc, r, eff.target, k), api: r.api });
+        ifNonNull: !!eff.ifNonNull, node: call, display: displayOf(oc, r, eff.target, k), api: r.api, escapes: !!eff.escapes });
       return;
     }
     case 'unlock': {
       const k = key(eff.target);
       if (!k || k === NULL_KEY) return;
       const lk = lockKey(cat, k, eff.class ?? 'mutex');
-      out.push({ k: 'unlock', key: lk.key, class: lk.class, ifNonNull: !!eff.ifNonNull, node: call, api: r.api });
+      out.push({ k: 'unlock', key: lk.key, class: lk.class, ifNonNull: !!eff.ifNonNull, node: call, api: r.api, certain: !eff.idempotent });
       return;
     }
     case 'childOf':
@@ -428,7 +457,7 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
   };
   for (const req of s.requires) {
     const k = inst(req.role);
-    if (k && k !== NULL_KEY) out.push({ k: 'requireAtCall', key: k, class: req.class, node: call, api: r.api, display: disp(req.role) });
+    if (k && k !== NULL_KEY) out.push({ k: 'requireAtCall', key: k, class: req.class, node: call, api: r.api, display: disp(req.role), derived: true });
   }
   if (s.outParams.length) {
     const a = r.args[s.outParams[0]];
@@ -441,9 +470,10 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
     if (k && k !== NULL_KEY) out.push({ k: 'summaryMutate', key: k, kind: m.kind, what: m.what, dirIf: m.dirIf ? inst(m.dirIf) : null, node: call, api: r.api, display: disp(m.role), severity: m.severity, note: m.note });
   }
   if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what });
+  if (s.mayLock) out.push({ k: 'unknownLockHelper', node: call, api: r.api });
   for (const rel of s.releases) {
     const k = inst(rel.role);
-    if (k && k !== NULL_KEY) out.push({ k: 'unlock', key: k, class: 'inode', ifNonNull: false, node: call, api: r.api });
+    if (k && k !== NULL_KEY) out.push({ k: 'unlock', key: k, class: 'inode', ifNonNull: false, node: call, api: r.api, certain: false });
   }
   for (const acq of s.acquires) {
     const k = acq.role === 'ret' ? result : acq.role.startsWith('ret.') ? (result ? ctx.appendPath(result, acq.role.slice(4)) : null) : inst(acq.role);
@@ -457,7 +487,13 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
 /** The catalogue entries with a `childOf` effect: `v = start_dirop(parent, ...)` makes `v.d_parent` an alias of parent. */
 export function childOfAlias(oc: OpContext, call: SNode): string | null {
   const r = resolveCallee(oc, call);
-  if (!r || !r.entry) return null;
+  if (!r) return null;
+  if (r.summary) {
+    if (!r.summary.childOfRet) return null;
+    const k = oc.ctx.instantiate(r.summary.childOfRet, (i) => oc.ctx.key(r.args[i]));
+    return k && k !== NULL_KEY ? k : null;
+  }
+  if (!r.entry) return null;
   for (const eff of r.entry.effects) {
     if (eff.op === 'childOf') {
       const k = roleKey(oc, r, eff.parent, null);

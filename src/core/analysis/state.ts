@@ -10,6 +10,8 @@ export interface LockSt {
   mode: 'exclusive' | 'shared';
   count: number;
   origin: 'local' | 'entry' | 'assert';
+  /** Owned by an object (nfsd's fh_lock): released later by someone else, so returning with it is fine. */
+  escapes?: boolean;
   site: number;
   siteEnd: number;
   api: string;
@@ -56,6 +58,8 @@ export interface RetSt {
   kind: 'err' | 'ok' | 'unknown';
   site: number;
   siteEnd: number;
+  /** Locks whose success condition is the returned value itself (`return start_creating(...)`). */
+  conditional?: { lock: string; when: PendingSt['when'] }[];
 }
 
 export interface State {

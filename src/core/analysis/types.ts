@@ -75,7 +75,12 @@ export interface Summary {
   /** Caller's locks the function releases. */
   releases: { role: string }[];
   deferred: DeferredFinding[];
-  /** Where the function takes write access and calls ->open / truncates (for open-path summaries). */
+  /** The returned dentry's parent, as a role path (a wrapper around start_creating() and friends). */
+  childOfRet?: string;
+  /** Returns (on success) holding a lock the analysis could not name. */
+  mayLock?: boolean;
+  /** What the function returns, as a role path, when every successful return agrees (`lock_parent` → arg0.d_parent). */
+  returns?: string;
   isEmpty: boolean;
 }
 

@@ -8,8 +8,8 @@ export type When = 'always' | 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
 export type LockClass = 'inode' | 'mutex' | 'spin' | 'rename';
 
 export type Effect =
-  | { op: 'lock'; target: string; class: LockClass; mode?: 'exclusive' | 'shared'; when?: When; ifNonNull?: boolean }
-  | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean }
+  | { op: 'lock'; target: string; class: LockClass; mode?: 'exclusive' | 'shared'; when?: When; ifNonNull?: boolean; escapes?: boolean }
+  | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean; idempotent?: boolean }
   | { op: 'childOf'; target: 'ret'; parent: string }
   | { op: 'break'; target: string; kind: 'deleg' | 'lease' | 'layout'; blocking: 'never' | 'always' | 'flags' | 'arg'; flags?: string; typeFlags?: string; outParam?: string }
   | { op: 'wait'; outParam: string }
@@ -235,19 +235,31 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
  * Chooses the entry and variant for a call with `arity` arguments in a file of kernel version `version`.
  * Returns the role → argument-index map (or derived-role paths) to resolve effect targets.
  */
-export function selectVariant(entries: readonly ApiEntry[], arity: number, version: string): { entry: ApiEntry; variant: Variant | null } | null {
-  // Arity decides; the version range breaks ties (a call outside its documented range still counts: backports, mutants).
+export function selectVariant(entries: readonly ApiEntry[], arity: number, version: string, argTexts?: readonly string[]): { entry: ApiEntry; variant: Variant | null } | null {
+  // Arity decides; then arguments that look like an idmap (`&nop_mnt_idmap`, `mnt_userns`) where a variant expects
+  // one; then the version range (a call outside its documented range still counts: backports, mutants).
   let best: { entry: ApiEntry; variant: Variant | null; score: number } | null = null;
   for (const entry of entries) {
     const entryScore = inRange(version, entry.since, entry.until) ? 2 : 0;
     const candidates: (Variant | null)[] = entry.variants ? entry.variants.filter((v) => v.params.length === arity) : [null];
     for (const v of candidates) {
-      const score = 1 + entryScore + (v && inRange(version, v.since, v.until) ? 4 : 0);
+      let score = 1 + entryScore + (v && inRange(version, v.since, v.until) ? 4 : 0);
+      if (v && argTexts) {
+        v.params.forEach((p, i) => {
+          const looks = IDMAP_ARG.test(argTexts[i] ?? '');
+          const wants = IDMAP_PARAM.test(p);
+          if (looks && wants) score += 8;
+          else if (looks !== wants && looks) score -= 8;
+        });
+      }
       if (!best || score > best.score) best = { entry, variant: v, score };
     }
   }
   return best ? { entry: best.entry, variant: best.variant } : null;
 }
+
+const IDMAP_ARG = /idmap|userns/;
+const IDMAP_PARAM = /^(idmap|mnt_userns)$/;
 
 function inRange(version: string, since: string | undefined, until: string | undefined): boolean {
   if (since && compareVersions(version, since) < 0) return false;
