@@ -83,6 +83,17 @@ export class Analyzer {
   open(file: string, text: string, options: CheckOptions = {}): Document {
     return new Document(this, file, text, options);
   }
+
+  /** The in-file function summaries a check of this text computes (for per-function re-analysis). */
+  summariesOf(file: string, text: string, options: CheckOptions = {}): Map<string, Summary> {
+    const doc = new Document(this, file, text, options);
+    try {
+      doc.result();
+      return doc.lastSummaries;
+    } finally {
+      doc.dispose();
+    }
+  }
 }
 
 interface CachedUnit {
@@ -100,6 +111,8 @@ export class Document {
   private cache = new Map<string, CachedUnit>();
   private last: FileResult | null = null;
   private disposed = false;
+  /** Summaries of the functions of the last computed result. */
+  lastSummaries = new Map<string, Summary>();
 
   constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions) {}
 
@@ -196,7 +209,7 @@ export class Document {
       for (let pass = 0; pass < passes; pass++) {
         for (const i of group) {
           const u = units[i];
-          const relevant = [...idents[i]].some((id) => cat.interesting.has(id) || (id !== u.name && summaries.has(id)));
+          const relevant = cat.isInteresting(idents[i]) || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
           if (!relevant) continue;
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
           const cacheKey = `${u.name}\u0000${text.slice(u.start, u.end)}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
@@ -217,6 +230,7 @@ export class Document {
       }
     }
     this.cache = newCache;
+    this.lastSummaries = summaries;
     // Deferred findings stand unless every call site ruled them out.
     const outcomes = new Map<string, boolean[]>();
     for (const cu of results.values()) {

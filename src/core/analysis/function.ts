@@ -9,7 +9,7 @@ import type { SNode } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
 import { ExprContext, NULL_KEY } from './expr';
 import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
-import { cloneState, emptyState, joinStates, stateHash, type State, type LockSt } from './state';
+import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type { AnalyzeOptions, DeferredFinding, Finding, Related, RuleId, Severity, Summary } from './types';
 import { messages } from '../rules/messages';
 
@@ -24,9 +24,19 @@ export interface FunctionAnalysis {
   /** APIs seen, for code lenses: lock calls and break/wait calls. */
   lockApis: string[];
   breakApis: string[];
+  /** The events of each CFG node, in order (index = CFG node id). */
+  ops: Op[][];
+  /** Locks the caller holds on entry (catalogue contract, annotations, inferred). */
+  entryLocks: string[];
+  /** Display name of a key in this function (`target` for `dentry.d_inode`). */
+  show: (key: string) => string;
 }
 
 const MAX_STATES_PER_NODE = 96;
+
+/** Per-phase timing, enabled by the benchmark (VFSLOCK_PHASES=1). */
+export const PHASES: Record<string, number> | null = typeof process !== 'undefined' && process.env?.VFSLOCK_PHASES ? {} : null;
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 interface AtomInfo {
   /** Fact key, or null if this atom's value is not worth remembering. */
@@ -46,7 +56,12 @@ interface AtomInfo {
 
 export function analyzeFunction(unit: FunctionUnit, body: SNode, src: string, opts: AnalyzeOptions,
   summaries: ReadonlyMap<string, Summary>, staticCallers: number): FunctionAnalysis {
-  return new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers).run();
+  const first = new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers, []);
+  const result = first.run();
+  // A path released a parameter's inode lock it never took: the caller holds it at entry (cachefiles_bury_object
+  // drops its caller's lock on dir). Analyse again with that lock held on entry.
+  if (first.callerHeld.size) return new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers, [...first.callerHeld]).run();
+  return result;
 }
 
 class FunctionAnalyzer {
@@ -77,11 +92,17 @@ class FunctionAnalyzer {
   private childOfRet: string | null | undefined = undefined;
   /** Keys returned on non-error returns (for the `returns` summary). */
   private readonly returnKeys = new Set<string>();
+  /** The function is a catalogued kernel API (its contract is in the catalogue). */
+  private catalogued = false;
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
   private declaredLocking = false;
 
+  /** Parameter-derived inode locks released on some path without being taken first. */
+  readonly callerHeld = new Set<string>();
+
   constructor(private readonly unit: FunctionUnit, private readonly body: SNode, private readonly src: string,
-    private readonly opts: AnalyzeOptions, summaries: ReadonlyMap<string, Summary>, private readonly staticCallers: number) {
+    private readonly opts: AnalyzeOptions, summaries: ReadonlyMap<string, Summary>, private readonly staticCallers: number,
+    private readonly entryHeld: string[]) {
     this.cat = opts.catalogue;
     this.ctx = new ExprContext(src, this.cat);
     this.oc = { ctx: this.ctx, cat: this.cat, version: opts.version, summaries };
@@ -93,20 +114,42 @@ class FunctionAnalyzer {
   }
 
   run(): FunctionAnalysis {
+    const T = PHASES;
+    let t = now();
+    const lap = (k: string) => {
+      if (!T) return;
+      const n2 = now();
+      T[k] = (T[k] ?? 0) + n2 - t;
+      t = n2;
+    };
     this.collectDefinitions();
+    lap('defs');
     this.cfg = buildCfg(this.body, {
       text: (n) => this.ctx.text(n), isLoopMacro: (n) => this.cat.isLoopMacro(n), transparent: this.cat.transparent,
       scopedGuard: this.cat.scopedGuardMacro, guard: this.cat.guardMacro, maxNodes: 20000,
     });
+    lap('cfg');
     this.ops = this.cfg.nodes.map((n) => this.nodeOps(n));
+    lap('ops');
     this.collectContract();
-    this.inferEntryLocks();
+    for (const key of this.entryHeld) if (!this.selfContract.some((c) => c.key === key)) this.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
     this.countAtoms();
+    lap('atoms');
     this.fixpoint();
+    lap('fixpoint');
     this.checkExits();
     this.checkRetries();
     this.reportRequirements();
     this.finishSummary();
+    lap('post');
+    if (typeof process !== 'undefined' && process.env?.VFSLOCK_STATS) console.log('STATS', this.unit.name, this.cfg.nodes.length, this.statesProcessed);
+    if (typeof process !== 'undefined' && process.env?.VFSLOCK_STATES === this.unit.name) {
+      const seen = (this as unknown as { dbgSeen: Set<string>[] }).dbgSeen;
+      let best = 0;
+      seen.forEach((m, i) => { if (m.size > seen[best].size) best = i; });
+      console.log('NODE', best, this.cfg.nodes[best].kind, this.cfg.nodes[best].ast ? this.src.slice(this.cfg.nodes[best].ast!.start, this.cfg.nodes[best].ast!.start + 60) : '');
+      for (const h of [...seen[best]].slice(0, 40)) console.log('  ', h);
+    }
     const findings = [...this.findings.values()];
     if (this.truncated || this.cfg.truncated) {
       findings.push(this.make('analysis/truncated', 'info', this.unit.nameStart, this.unit.nameEnd, '', messages.truncated(this.unit.name), []));
@@ -114,7 +157,8 @@ class FunctionAnalyzer {
     return { findings, summary: this.summary, deferredOutcomes: this.deferredOutcomes, statesProcessed: this.statesProcessed,
       truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,
       lockApis: this.ops.flat().filter((o) => o.k === 'lock').map((o) => (o as { api: string }).api),
-      breakApis: this.ops.flat().filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp').map((o) => (o as { api: string }).api) };
+      breakApis: this.ops.flat().filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp').map((o) => (o as { api: string }).api),
+      ops: this.ops, entryLocks: this.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key), show: (k) => this.show(k) };
   }
 
   // ---------------------------------------------------------------- definitions and aliases
@@ -231,6 +275,7 @@ class FunctionAnalyzer {
     // Every variant of this arity: they are spellings of the same contract in different kernels (rd->old_dir in
     // 6.12, d_inode(rd->old_parent) in 6.19); only the ones naming fields this code has will match its events.
     const chosen = entries ? selectVariant(entries, this.unit.params.length, this.opts.version) : null;
+    this.catalogued = !!chosen?.variant && chosen.entry.effects.some((e) => e.op === 'requires' || e.op === 'delegOp');
     const candidates = !entries || !chosen ? [] : entries.flatMap((entry) => (entry.variants ?? []).filter((v) => v.params.length === this.unit.params.length).map((variant) => ({ entry, variant })));
     for (const sel of candidates) {
       {
@@ -267,33 +312,6 @@ class FunctionAnalyzer {
     }
   }
 
-  /**
-   * A parameter's inode that the function unlocks before (on some path) ever locking it was locked by the caller:
-   * `cachefiles_bury_object(dir)` drops the caller's lock on dir. Treat it as held at entry.
-   */
-  private inferEntryLocks(): void {
-    const candidates = new Set<string>();
-    for (const ops of this.ops) for (const o of ops) if (o.k === 'unlock' && o.class === 'inode' && this.ctx.paramIndexOfRoot(o.key) >= 0) candidates.add(o.key);
-    for (const key of candidates) {
-      if (this.selfContract.some((c) => c.key === key)) continue;
-      const seen = new Set<number>();
-      const stack = [this.cfg.entry];
-      let unlockFirst = false;
-      while (stack.length && !unlockFirst) {
-        const id = stack.pop()!;
-        if (id < 0 || seen.has(id)) continue;
-        seen.add(id);
-        const first = this.ops[id].find((o) => (o.k === 'lock' || o.k === 'unlock') && o.key === key);
-        if (first) {
-          if (first.k === 'unlock') unlockFirst = true;
-          continue;
-        }
-        stack.push(...this.cfg.nodes[id].succ);
-      }
-      if (unlockFirst) this.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
-    }
-  }
-
   private annotationKey(text: string): string | null {
     // `&inode->i_lock`, `inode->i_lock`, `&ctx->flc_lock`: an access path over identifiers.
     const path = text.replace(/^&\s*/, '').replace(/->/g, '.').replace(/\s+/g, '');
@@ -307,13 +325,46 @@ class FunctionAnalyzer {
   // ---------------------------------------------------------------- condition atoms
 
   private countAtoms(): void {
+    this.findIrrelevantConds();
     const counts = new Map<string, number>();
     for (const n of this.cfg.nodes) {
       if (n.kind !== 'cond' || !n.atom) continue;
       const a = this.atomInfo(n.atom);
+      if (this.irrelevantConds.has(n.id) && (!a.fact || this.isManaged(a.fact))) continue;
       if (a.fact) counts.set(a.fact, (counts.get(a.fact) ?? 0) + 1);
     }
     for (const [k, c] of counts) if (c >= 2) this.repeatedAtoms.add(k);
+  }
+
+  /** Conditions whose branches contain no event the rules look at (only logging, notifications...). */
+  private readonly irrelevantConds = new Set<number>();
+
+  /**
+   * A condition matters only if something the rules observe happens between it and the point where its branches
+   * join again (its immediate post-dominator): a lock, a break, a change, a return. Facts learnt at other
+   * conditions only multiply paths, so they are not recorded there.
+   */
+  private findIrrelevantConds(): void {
+    const nodes = this.cfg.nodes;
+    const n = nodes.length;
+    const relevantNode = (id: number) => nodes[id].kind === 'return' || nodes[id].kind === 'exit' || this.ops[id].some((o) => o.k !== 'assign');
+    const ipdom = immediatePostDominators(this.cfg);
+    for (const c of nodes) {
+      if (c.kind !== 'cond') continue;
+      const stop = ipdom[c.id];
+      if (stop < 0) continue;
+      const seen = new Set<number>([c.id]);
+      const stack = c.succ.filter((x) => x >= 0);
+      let relevant = false;
+      while (stack.length && !relevant) {
+        const id = stack.pop()!;
+        if (id === stop || seen.has(id)) continue;
+        seen.add(id);
+        if (relevantNode(id) || seen.size > n) relevant = true;
+        else stack.push(...nodes[id].succ.filter((x) => x >= 0));
+      }
+      if (!relevant) this.irrelevantConds.add(c.id);
+    }
   }
 
   private atomInfo(atom: SNode): AtomInfo {
@@ -460,20 +511,110 @@ class FunctionAnalyzer {
 
   private initialState(): State {
     const s = emptyState();
-    for (const c of this.selfContract) {
-      s.locks.set(c.key, { class: c.class, mode: c.mode, count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
+    // Contract keys spelled for another kernel (rd->old_dir vs d_inode(rd->old_parent)) are never used here.
+    for (const c of this.selfContract.filter((c) => this.opKeys.has(c.key))) {
+      wr(s, 'locks').set(c.key, { class: c.class, mode: c.mode, count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
     }
     return s;
   }
 
+  /**
+   * Which branch facts can still matter at each node. A fact like `error != 0` or `lock_new_subdir` only splits
+   * paths until it is tested again or the variable is reassigned; dropping it where it is dead lets paths merge.
+   * Semantic facts (directory, NULL-ness of inodes, error pointers, delegation flags, equalities) are always kept.
+   */
+  /** Keys that locks, breaks and changes are about: equalities involving them matter. */
+  private readonly opKeys = new Set<string>();
+
+  private computeLiveness(): void {
+    const n = this.cfg.nodes.length;
+    for (const ops of this.ops) for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
+    const reads: (string[] | null)[] = new Array(n).fill(null);
+    const kills: (string[] | null)[] = new Array(n).fill(null);
+    const managedRoots = new Map<string, string[]>();
+    for (const node of this.cfg.nodes) {
+      if (node.kind === 'cond' && node.atom && !this.irrelevantConds.has(node.id)) {
+        const a = this.atomInfo(node.atom);
+        if (a.fact && this.isManaged(a.fact)) {
+          reads[node.id] = [a.fact];
+          managedRoots.set(a.fact, a.roots);
+        }
+      }
+      if (node.kind === 'return' && node.exprs[0]?.type === 'identifier') {
+        const v = this.ctx.text(node.exprs[0]);
+        const k = this.ctx.key(node.exprs[0]) ?? v;
+        reads[node.id] = [`truthy:${v}`, `truthy:${k}`];
+      }
+    }
+    for (const node of this.cfg.nodes) {
+      const roots = this.ops[node.id].filter((o) => o.k === 'assign').map((o) => (o as { root: string }).root);
+      if (!roots.length) continue;
+      const killed: string[] = [];
+      for (const [f, rs] of managedRoots) if (rs.some((r) => roots.includes(r))) killed.push(f);
+      kills[node.id] = killed;
+    }
+    const live: Set<string>[] = Array.from({ length: n }, () => new Set<string>());
+    let changed = true;
+    let rounds = 0;
+    while (changed && rounds++ < 50) {
+      changed = false;
+      for (let i = n - 1; i >= 0; i--) {
+        const out = new Set<string>();
+        for (const t of this.cfg.nodes[i].succ) if (t >= 0) for (const f of live[t]) out.add(f);
+        for (const k of kills[i] ?? []) out.delete(k);
+        for (const r of reads[i] ?? []) out.add(r);
+        if (out.size !== live[i].size) {
+          live[i] = out;
+          changed = true;
+        }
+      }
+    }
+    this.liveFacts = live;
+  }
+
+  private liveFacts: Set<string>[] = [];
+
+  private isManaged(fact: string): boolean {
+    if (fact.startsWith('expr:')) return true;
+    if (fact.startsWith('flag:')) {
+      const flag = fact.split(':')[1];
+      return !this.cat.exemptFlags.has(flag) && !this.cat.delegationFlags.has(flag) && !this.cat.leaseFlags.has(flag);
+    }
+    if (fact.startsWith('eq:')) return !fact.slice(3).split('|').some((k) => this.opKeys.has(k));
+    if (!fact.startsWith('truthy:')) return false;
+    const k = fact.slice(7);
+    if (this.opKeys.has(k) || this.diVars.has(k)) return false;
+    if (k.includes('.')) return true;
+    const v = this.ctx.vars.get(k);
+    return !(v && v.type.includes('*'));
+  }
+
+  /** Drops dead managed facts; returns the same state when nothing is dropped. */
+  private prune(node: number, s: State): State {
+    const live = this.liveFacts[node];
+    let drop: string[] | null = null;
+    for (const f of s.facts.keys()) {
+      if (!live.has(f) && this.isManaged(f)) (drop ??= []).push(f);
+    }
+    if (!drop) return s;
+    const r = cloneState(s);
+    const facts = wr(r, 'facts');
+    for (const f of drop) facts.delete(f);
+    return r;
+  }
+
   private fixpoint(): void {
     const n = this.cfg.nodes.length;
-    const seen: Map<string, State>[] = Array.from({ length: n }, () => new Map());
+    this.computeLiveness();
+    const seen: Set<string>[] = Array.from({ length: n }, () => new Set());
+    (this as unknown as { dbgSeen: Set<string>[] }).dbgSeen = seen;
     const overflow: (State | null)[] = new Array(n).fill(null);
     const queue: [number, State][] = [];
+    let head = 0;
     const budget = this.opts.maxStates ?? 40000;
-    const push = (node: number, s: State) => {
+    const push = (node: number, s0: State) => {
       if (node < 0) return;
+      const s = this.prune(node, s0);
       const h = stateHash(s);
       const m = seen[node];
       if (m.has(h)) return;
@@ -486,65 +627,82 @@ class FunctionAnalyzer {
         queue.push([node, joined]);
         return;
       }
-      m.set(h, s);
+      m.add(h);
       queue.push([node, s]);
     };
     push(this.cfg.entry, this.initialState());
-    while (queue.length) {
+    const trace = typeof process !== 'undefined' && process.env?.VFSLOCK_TRACE === this.unit.name;
+    while (head < queue.length) {
       if (this.statesProcessed++ > budget) {
         this.truncated = true;
         break;
       }
-      const [id, s] = queue.shift()!;
+      const [id, s] = queue[head++];
+      if (head > 4096 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
       const node = this.cfg.nodes[id];
       if (node.kind === 'exit') {
         this.exits.push(s);
         continue;
       }
-      let cur: State[] = [cloneState(s)];
-      for (const op of this.ops[id]) {
+      const ops = this.ops[id];
+      // States already pushed are never mutated: clone only where something changes.
+      let cur: State[] = ops.length || node.kind === 'return' ? [cloneState(s)] : [s];
+      for (const op of ops) {
         const next: State[] = [];
         for (const st of cur) next.push(...this.apply(op, st, id));
         cur = next;
         if (!cur.length) break;
       }
-      if (typeof process !== 'undefined' && process.env?.VFSLOCK_TRACE === this.unit.name) {
+      if (trace) {
         const line = node.ast ? this.src.slice(0, node.ast.start).split('\n').length : 0;
         for (const st of cur) console.log('TRACE', id, node.kind, 'line', line, node.ast ? this.src.slice(node.ast.start, Math.min(node.ast.end, node.ast.start + 50)).replace(/\s+/g, ' ') : '', '| locks', [...st.locks.keys()].join(','), '| pend', [...st.pending.keys()].join(','));
       }
-      if (node.kind === 'return') {
-        for (const st of cur) {
-          st.ret = this.classifyReturn(node, st);
-          const e = node.exprs[0];
-          if (st.ret.kind !== 'err') {
-            const k = e ? this.ctx.key(e) : null;
-            this.returnKeys.add(k && k !== NULL_KEY ? k : '#other');
-            if (e) this.noteReturnedChild(e);
-          }
-          // `return start_creating(...)` / `return dentry` with its success still untested: the caller decides.
-          if (e) {
-            const name = e.type === 'identifier' ? this.ctx.text(e) : e.type === 'call_expression' ? `#call@${e.start}` : null;
-            const pend = name ? st.pending.get(name) : undefined;
-            if (pend) st.ret.conditional = pend.filter((p) => p.lock).map((p) => ({ lock: p.lock!, when: p.when }));
-          }
-        }
-      }
+      if (node.kind === 'return') for (const st of cur) this.noteReturn(node, st);
       if (node.kind === 'cond' && node.atom) {
+        const info = this.atomInfo(node.atom);
+        // At a condition nothing observable depends on, skip learning facts that only serve to correlate branches.
+        const irrelevant = this.irrelevantConds.has(id) && (!info.fact || this.isManaged(info.fact)) && !info.implies && !info.impliesWhenFalse;
         for (const st of cur) {
+          const mutates = irrelevant ? !!info.result && st.pending.has(info.result.name)
+            : !!info.result || !!info.implies || !!info.impliesWhenFalse || (!!info.fact && this.shouldRecord(info.fact));
           for (let slot = 0; slot < 2; slot++) {
             const target = node.succ[slot];
             if (target === undefined || target < 0) continue;
             const value = slot === 0 ? !node.negated : !!node.negated;
+            if (!mutates) {
+              push(target, st);
+              continue;
+            }
             const st2 = cloneState(st);
-            if (this.applyAtom(node.atom, value, st2)) push(target, st2);
+            if (irrelevant) {
+              this.resolvePending(st2, info.result!.name, info.result!.sense, value !== info.invert);
+              push(target, st2);
+            } else if (this.applyAtom(node.atom, value, st2)) push(target, st2);
           }
         }
         continue;
       }
-      for (const st of cur) {
-        const succs = node.succ.filter((x) => x >= 0);
-        succs.forEach((t, i) => push(t, i === succs.length - 1 ? st : cloneState(st)));
-      }
+      for (const st of cur) for (const t of node.succ) if (t >= 0) push(t, st);
+    }
+  }
+
+  private noteReturn(node: CfgNode, st: State): void {
+    st.hash = undefined;
+    st.ret = this.classifyReturn(node, st);
+    const e = node.exprs[0];
+    if (st.ret.kind !== 'err') {
+      const k = e ? this.ctx.key(e) : null;
+      this.returnKeys.add(k && k !== NULL_KEY ? k : '#other');
+      if (e) this.noteReturnedChild(e);
+    }
+    // `return start_creating(...)` / `return dentry` with its success still untested: the caller decides.
+    if (e) {
+      const name = e.type === 'identifier' ? this.ctx.text(e) : e.type === 'call_expression' ? `#call@${e.start}` : null;
+      const pend = name ? st.pending.get(name) : undefined;
+      if (pend) st.ret.conditional = pend.filter((p) => p.lock).map((p) => ({ lock: p.lock!, when: p.when }));
     }
   }
 
@@ -558,14 +716,14 @@ class FunctionAnalyzer {
     if (info.implies && v && !this.learn(s, info.implies.fact, info.implies.value)) return false;
     if (info.impliesWhenFalse && !v && !this.learn(s, info.impliesWhenFalse.fact, info.impliesWhenFalse.value)) return false;
     if (!this.shouldRecord(fact) && !info.implies) return true;
-    if (fact.startsWith('deleg:') && !v) s.deleg.delete(fact.slice('deleg:'.length));
+    if (fact.startsWith('deleg:') && !v && s.deleg.has(fact.slice('deleg:'.length))) wr(s, 'deleg').delete(fact.slice('deleg:'.length));
     return this.learn(s, fact, v);
   }
 
   private learn(s: State, fact: string, v: boolean): boolean {
     const prev = s.facts.get(fact);
     if (prev !== undefined && prev !== v) return false;
-    s.facts.set(fact, v);
+    if (prev === undefined) wr(s, 'facts').set(fact, v);
     // A NULL pointer is neither an ERR_PTR nor a directory.
     if (fact.startsWith('truthy:') && !v) {
       const k = fact.slice('truthy:'.length);
@@ -588,7 +746,7 @@ class FunctionAnalyzer {
       let success: boolean | null = null;
       if (p.deleg) {
         // Success (0, or not an ERR_PTR) means nothing was recorded in the delegated inode.
-        if (!v) s.deleg.delete(p.deleg);
+        if (!v && s.deleg.has(p.deleg)) wr(s, 'deleg').delete(p.deleg);
         if (sense === 'isErr' || !v) continue;
         keep.push(p);
         continue;
@@ -608,15 +766,15 @@ class FunctionAnalyzer {
         if (p.lock) {
           const l = s.locks.get(p.lock);
           if (l) {
-            if (l.count > 1) l.count--;
-            else s.locks.delete(p.lock);
+            if (l.count > 1) wr(s, 'locks').set(p.lock, { ...l, count: l.count - 1 });
+            else wr(s, 'locks').delete(p.lock);
           }
         }
-        if (p.access) s.access.delete(p.access);
+        if (p.access && s.access.has(p.access)) wr(s, 'access').delete(p.access);
       }
     }
-    if (keep.length) s.pending.set(name, keep);
-    else s.pending.delete(name);
+    if (keep.length) wr(s, 'pending').set(name, keep);
+    else wr(s, 'pending').delete(name);
   }
 
   private classifyReturn(node: CfgNode, s: State): { kind: 'err' | 'ok' | 'unknown'; site: number; siteEnd: number } {
@@ -647,10 +805,15 @@ class FunctionAnalyzer {
   private apply(op: Op, s: State, nodeId: number): State[] {
     switch (op.k) {
       case 'assign':
-        s.pending.delete(op.root);
+        if (op.havoc) {
+          // Written through a pointer by a callee: forget branch facts about it, keep everything else.
+          for (const k of [...s.facts.keys()]) if (this.isManaged(k) && this.factMentions(k, op.root)) wr(s, 'facts').delete(k);
+          return [s];
+        }
+        if (s.pending.has(op.root)) wr(s, 'pending').delete(op.root);
         if (this.ctx.isReassigned(op.root)) this.forget(s, op.root);
-        if (op.value === 'err') s.facts.set(`isErr:${op.root}`, true);
-        else if (op.value === 'null' && this.repeatedAtoms.has(`truthy:${op.root}`)) s.facts.set(`truthy:${op.root}`, false);
+        if (op.value === 'err') wr(s, 'facts').set(`isErr:${op.root}`, true);
+        else if (op.value === 'null' && this.repeatedAtoms.has(`truthy:${op.root}`)) wr(s, 'facts').set(`truthy:${op.root}`, false);
         return [s];
       case 'lock':
         return this.applyLock(op, s);
@@ -658,7 +821,7 @@ class FunctionAnalyzer {
         this.applyUnlock(op, s);
         return [s];
       case 'assertHeld':
-        if (!s.locks.has(op.key)) s.locks.set(op.key, { class: 'inode', mode: 'exclusive', count: 1, origin: 'assert', site: op.node.start, siteEnd: op.node.end, api: 'assertion' });
+        if (!s.locks.has(op.key)) wr(s, 'locks').set(op.key, { class: 'inode', mode: 'exclusive', count: 1, origin: 'assert', site: op.node.start, siteEnd: op.node.end, api: 'assertion' });
         return [s];
       case 'break':
         this.applyBreak(op, s);
@@ -684,20 +847,21 @@ class FunctionAnalyzer {
         return [s];
       case 'conflictCheck':
         s.checked = true;
-        for (const g of s.grants.values()) g.rechecked = true;
+        s.hash = undefined;
+        for (const [k, g] of s.grants) if (!g.rechecked) wr(s, 'grants').set(k, { ...g, rechecked: true });
         return [s];
       case 'access':
         this.applyAccess(op, s);
         return [s];
       case 'releaseAccess':
-        if (s.access.has(op.key)) s.access.delete(op.key);
-        else if (s.access.size === 1) s.access.clear();
+        if (s.access.has(op.key)) wr(s, 'access').delete(op.key);
+        else if (s.access.size === 1) wr(s, 'access').clear();
         return [s];
       case 'open':
         this.applyOpen(op, s);
         return [s];
       case 'unknownLockHelper':
-        s.facts.set('#maybe-locked', true);
+        if (!s.facts.get('#maybe-locked')) wr(s, 'facts').set('#maybe-locked', true);
         return [s];
       case 'unknownUnlockHelper':
         // `unlock_dir(dir)`, `ovl_end_creating(d)`: an unknown helper named like an unlock releases the inode locks
@@ -706,7 +870,7 @@ class FunctionAnalyzer {
           if (!a) continue;
           for (const [k, l] of [...s.locks]) {
             if (l.class !== 'inode' || !(k === a || k.startsWith(a + '.'))) continue;
-            s.locks.delete(k);
+            wr(s, 'locks').delete(k);
           }
         }
         return [s];
@@ -719,12 +883,18 @@ class FunctionAnalyzer {
   /** Forget what we knew about a variable that now holds something else. */
   private forget(s: State, root: string): void {
     const dependsOn = (key: string) => ExprContext.rootOf(key) === root;
-    for (const k of [...s.broken.keys()]) if (dependsOn(k)) s.broken.delete(k);
+    for (const k of [...s.broken.keys()]) if (dependsOn(k)) wr(s, 'broken').delete(k);
     for (const k of [...s.facts.keys()]) {
       const colon = k.indexOf(':');
       const body = k.slice(colon + 1);
-      if (body.split('|').some((p) => dependsOn(p.split(':').pop()!)) || k === `truthy:${root}` || k.startsWith(`expr:`) && this.exprMentions(k, root)) s.facts.delete(k);
+      if (body.split('|').some((p) => dependsOn(p.split(':').pop()!)) || k === `truthy:${root}` || k.startsWith(`expr:`) && this.exprMentions(k, root)) wr(s, 'facts').delete(k);
     }
+  }
+
+  private factMentions(fact: string, root: string): boolean {
+    const body = fact.slice(fact.indexOf(':') + 1);
+    if (fact.startsWith('expr:')) return this.exprMentions(fact, root);
+    return body.split(/[|:]/).some((p) => ExprContext.rootOf(p) === root);
   }
 
   private exprMentions(fact: string, root: string): boolean {
@@ -738,8 +908,8 @@ class FunctionAnalyzer {
       if (f === false) return [s];
       if (f === undefined && this.mayBeNull(op.key)) {
         const without = cloneState(s);
-        without.facts.set(`truthy:${op.key}`, false);
-        s.facts.set(`truthy:${op.key}`, true);
+        wr(without, 'facts').set(`truthy:${op.key}`, false);
+        wr(s, 'facts').set(`truthy:${op.key}`, true);
         return [this.addLock(op, s), without];
       }
     }
@@ -752,14 +922,10 @@ class FunctionAnalyzer {
 
   private addLock(op: Extract<Op, { k: 'lock' }>, s: State): State {
     const l = s.locks.get(op.key);
-    if (l) l.count = Math.min(l.count + 1, 3);
-    else s.locks.set(op.key, { class: op.class, mode: op.mode, count: 1, origin: 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
-    s.released.delete(op.key);
-    if (op.when && op.result) {
-      const list = s.pending.get(op.result) ?? [];
-      list.push({ when: op.when, lock: op.key });
-      s.pending.set(op.result, list);
-    }
+    if (l) wr(s, 'locks').set(op.key, { ...l, count: Math.min(l.count + 1, 3) });
+    else wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
+    if (s.released.has(op.key)) wr(s, 'released').delete(op.key);
+    if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
     return s;
   }
 
@@ -767,16 +933,13 @@ class FunctionAnalyzer {
     if (op.ifNonNull && s.facts.get(`truthy:${op.key}`) === false) return;
     const l = s.locks.get(op.key);
     const b = s.broken.get(op.key);
-    if (b && !b.stale) {
-      b.stale = true;
-      b.staleSite = op.node.start;
-    }
+    if (b && !b.stale) wr(s, 'broken').set(op.key, { ...b, stale: true, staleSite: op.node.start });
     if (l) {
-      if (l.count > 1) l.count--;
-      else s.locks.delete(op.key);
+      if (l.count > 1) wr(s, 'locks').set(op.key, { ...l, count: l.count - 1 });
+      else wr(s, 'locks').delete(op.key);
       // Remember certain releases only: a second release is a bug only if both were unconditional unlocks.
-      if (l.origin === 'local' && op.certain && !l.escapes) s.released.set(op.key, op.node.start);
-      else if (l.origin === 'local') s.released.delete(op.key);
+      if (l.origin === 'local' && op.certain && !l.escapes) wr(s, 'released').set(op.key, op.node.start);
+      else if (l.origin === 'local' && s.released.has(op.key)) wr(s, 'released').delete(op.key);
       else if (l.origin === 'entry' && l.class === 'inode') this.noteRelease(op.key);
       return;
     }
@@ -786,7 +949,10 @@ class FunctionAnalyzer {
         [{ start: prev, end: prev, message: 'first released here' }]);
       return;
     }
-    if (op.class === 'inode') this.noteRelease(op.key);
+    if (op.class === 'inode') {
+      this.noteRelease(op.key);
+      if (op.certain && !s.lossy && this.ctx.paramIndexOfRoot(op.key) >= 0 && !this.entryHeld.includes(op.key)) this.callerHeld.add(op.key);
+    }
   }
 
   private noteRelease(key: string): void {
@@ -828,6 +994,8 @@ class FunctionAnalyzer {
   /** A parameter-derived inode the function never locks itself: its caller is responsible for the lock. */
   private callerResponsible(s: State, key: string): boolean {
     if (this.ctx.paramIndexOfRoot(key) < 0) return false;
+    // A catalogued API's contract says exactly which locks its callers hold; nothing else is theirs.
+    if (this.catalogued) return false;
     if (this.lockKeysUsed.has(key)) return false;
     if (this.selfContract.some((c) => c.key === key)) return false;
     return !s.locks.has(key);
@@ -857,25 +1025,24 @@ class FunctionAnalyzer {
       }
     }
     if (op.typeHasDeleg) {
-      s.broken.set(op.key, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, op.key), stale: false, staleSite: 0, blocking: op.blocking === true });
+      wr(s, 'broken').set(op.key, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, op.key), stale: false, staleSite: 0, blocking: op.blocking === true });
     }
     if (op.kind === 'lease') {
       const a = s.access.get(op.key);
-      if (a) a.broken = true;
-      else if (s.access.size === 1 && ![...s.access.values()][0].broken) [...s.access.values()][0].broken = true;
-      else s.preBreak.set(op.key, op.node.start);
+      const only = s.access.size === 1 ? [...s.access][0] : null;
+      if (a) wr(s, 'access').set(op.key, { ...a, broken: true });
+      else if (only && !only[1].broken) wr(s, 'access').set(only[0], { ...only[1], broken: true });
+      else wr(s, 'preBreak').set(op.key, op.node.start);
     }
     if (op.out) this.noteOut(op.out, s, op.node, op.api, [op.key]);
   }
 
   private noteOut(out: NonNullable<Extract<Op, { k: 'break' }>['out']>, s: State, node: SNode, api: string, breaks: string[], result: string | null = null): void {
     if (out.kind === 'local') {
-      s.deleg.set(out.name, { site: node.start, siteEnd: node.end, api });
+      wr(s, 'deleg').set(out.name, { site: node.start, siteEnd: node.end, api });
       // The callee records the inode only when it fails with -EWOULDBLOCK: a success result clears it.
       if (result) {
-        const list = s.pending.get(result) ?? [];
-        list.push({ when: 'zero', deleg: out.name });
-        s.pending.set(result, list);
+        wr(s, 'pending').set(result, [...(s.pending.get(result) ?? []), { when: 'zero', deleg: out.name }]);
       }
     }
     else if (out.kind === 'param') {
@@ -908,7 +1075,7 @@ class FunctionAnalyzer {
   private applyWait(op: Extract<Op, { k: 'wait' }>, s: State): void {
     this.blockingCheck(s, op.node, op.api, op.di ?? 'the delegated inode');
     this.noteSleeps(op.node, `${op.api}() waits for a delegation to be returned`);
-    if (op.di) s.deleg.delete(op.di);
+    if (op.di && s.deleg.has(op.di)) wr(s, 'deleg').delete(op.di);
   }
 
   private applyDelegOp(op: Extract<Op, { k: 'delegOp' }>, s: State, _nodeId: number): void {
@@ -1040,14 +1207,25 @@ class FunctionAnalyzer {
     if (exact) deleg = exact[1];
     else if (delegFacts.length === 1) deleg = delegFacts[0][1];
     if (op.requireTypeFact && deleg === undefined) return;
+    // Not yet tested on this path, but the function does distinguish delegations: this may be one.
+    if (deleg === undefined && this.testsDelegationFlag()) deleg = true;
     if (deleg === true) {
       const held = op.inode ? this.heldExclusive(s, op.inode) : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
       if (!held) {
         this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantUnlocked(this.unit.name, op.api, op.inode ? this.show(op.inode) : 'the inode'), []);
       }
     }
-    if (op.recheckAfter) s.grants.set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false });
+    if (op.recheckAfter) wr(s, 'grants').set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false });
     else if (!s.checked && !this.checkPrecedes(nodeId)) this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantNoCheck(this.unit.name, op.api), []);
+  }
+
+  private testsDelegationFlag(): boolean {
+    for (const n of this.cfg.nodes) {
+      if (n.kind !== 'cond' || !n.atom) continue;
+      const a = this.atomInfo(n.atom);
+      for (const f of [a.fact, a.implies?.fact]) if (f && f.startsWith('flag:') && this.cat.delegationFlags.has(f.split(':')[1])) return true;
+    }
+    return false;
   }
 
   private applyAccess(op: Extract<Op, { k: 'access' }>, s: State): void {
@@ -1057,12 +1235,8 @@ class FunctionAnalyzer {
       this.report('lease/open-missing-break', 'error', op.node, op.key, messages.breakBeforeAccess(this.unit.name, op.api, op.display),
         [{ start: pre, end: pre, message: 'lease broken here, before the access is taken' }]);
     }
-    s.access.set(op.key, { kind: op.kind, site: op.node.start, siteEnd: op.node.end, broken: false, display: op.display });
-    if (op.when && op.result) {
-      const list = s.pending.get(op.result) ?? [];
-      list.push({ when: op.when, access: op.key });
-      s.pending.set(op.result, list);
-    }
+    wr(s, 'access').set(op.key, { kind: op.kind, site: op.node.start, siteEnd: op.node.end, broken: false, display: op.display });
+    if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, access: op.key }]);
   }
 
   private applyOpen(op: Extract<Op, { k: 'open' }>, s: State): void {
@@ -1276,6 +1450,62 @@ function objectOfFlags(key: string): string {
   if (i < 0) return key;
   const last = key.slice(i + 1);
   return /flags$/.test(last) ? key.slice(0, i) : key;
+}
+
+/** Immediate post-dominator of each node (-1 if none: the node cannot reach the exit). Cooper-Harvey-Kennedy. */
+function immediatePostDominators(cfg: Cfg): number[] {
+  const n = cfg.nodes.length;
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  for (const node of cfg.nodes) for (const t of node.succ) if (t >= 0) preds[t].push(node.id);
+  // Reverse post-order of the reverse graph, from the exit.
+  const order: number[] = [];
+  const visited = new Uint8Array(n);
+  const stack: [number, number][] = [[cfg.exit, 0]];
+  visited[cfg.exit] = 1;
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [v, i] = top;
+    if (i < preds[v].length) {
+      top[1]++;
+      const w = preds[v][i];
+      if (!visited[w]) {
+        visited[w] = 1;
+        stack.push([w, 0]);
+      }
+    } else {
+      order.push(v);
+      stack.pop();
+    }
+  }
+  order.reverse();
+  const rank = new Array(n).fill(-1);
+  order.forEach((v, i) => (rank[v] = i));
+  const idom = new Array(n).fill(-1);
+  idom[cfg.exit] = cfg.exit;
+  const intersect = (a: number, b: number) => {
+    while (a !== b) {
+      while (rank[a] > rank[b]) a = idom[a];
+      while (rank[b] > rank[a]) b = idom[b];
+    }
+    return a;
+  };
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const v of order) {
+      if (v === cfg.exit) continue;
+      let nd = -1;
+      for (const s of cfg.nodes[v].succ) {
+        if (s < 0 || idom[s] === -1) continue;
+        nd = nd === -1 ? s : intersect(s, nd);
+      }
+      if (nd !== -1 && idom[v] !== nd) {
+        idom[v] = nd;
+        changed = true;
+      }
+    }
+  }
+  return idom;
 }
 
 function reachable(cfg: Cfg, from: number): Set<number> {

@@ -22,7 +22,7 @@ export type Op =
   | { k: 'access'; key: string; kind: 'write' | 'read'; when?: 'zero'; result: string | null; node: SNode; display: string; api: string }
   | { k: 'releaseAccess'; key: string; node: SNode }
   | { k: 'open'; key: string | null; what: string; node: SNode; api: string }
-  | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null' }
+  | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null'; havoc?: boolean }
   | { k: 'assertHeld'; key: string; node: SNode }
   | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string; derived?: boolean; owner?: boolean }
   | { k: 'unknownLockHelper'; node: SNode; api: string }
@@ -47,13 +47,20 @@ export function opsOf(oc: OpContext, e: SNode): Op[] {
 function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void {
   const { ctx } = oc;
   switch (n.type) {
-    case 'call_expression':
-      for (const a of n.children[1]?.children ?? []) visit(oc, a, out, null);
+    case 'call_expression': {
+      const args = n.children[1]?.children ?? [];
+      for (const a of args) visit(oc, a, out, null);
       // A call through an expression (`f->f_op->open(...)`): evaluate the callee expression's own calls too.
       if (n.children[0] && n.children[0].type !== 'identifier' && n.children[0].type !== 'field_expression') visit(oc, n.children[0], out, null);
       else if (n.children[0]?.type === 'field_expression') visit(oc, n.children[0].children[0], out, null);
       callOps(oc, n, out, result);
+      // `filename_parentat(..., &type)`: the callee may write through the pointer; what we knew about it is stale.
+      for (const a of args) {
+        if (a.type !== 'pointer_expression' || ctx.unaryOp(a) !== '&' || !a.children[0] || a.children[0].type !== 'identifier') continue;
+        out.push({ k: 'assign', root: ctx.text(a.children[0]), node: a, havoc: true });
+      }
       return;
+    }
     case 'assignment_expression': {
       const [lhs, rhs] = n.children;
       const lhsPath = lhs && lhs.type !== 'pointer_expression' ? ctx.rawPath(lhs) : null;

@@ -75,55 +75,72 @@ export interface State {
   checked: boolean;
   ret: RetSt | null;
   lossy: boolean;
+  /** Cached stateHash (states are immutable once queued). */
+  hash?: string;
+  /** Copy-on-write: bit set = this state owns (may mutate) that map. */
+  owned: number;
 }
+
+export type MapField = 'locks' | 'released' | 'broken' | 'facts' | 'pending' | 'access' | 'preBreak' | 'deleg' | 'grants';
+const FIELDS: MapField[] = ['locks', 'released', 'broken', 'facts', 'pending', 'access', 'preBreak', 'deleg', 'grants'];
+const BIT: Record<MapField, number> = Object.fromEntries(FIELDS.map((f, i) => [f, 1 << i])) as Record<MapField, number>;
 
 export function emptyState(): State {
   return {
     locks: new Map(), released: new Map(), broken: new Map(), facts: new Map(), pending: new Map(), access: new Map(),
-    preBreak: new Map(), deleg: new Map(), grants: new Map(), checked: false, ret: null, lossy: false,
+    preBreak: new Map(), deleg: new Map(), grants: new Map(), checked: false, ret: null, lossy: false, owned: 0x1ff,
   };
 }
 
+/** O(1): the maps are shared until written through `wr`. Map values are never mutated in place. */
 export function cloneState(s: State): State {
-  return {
-    locks: new Map([...s.locks].map(([k, v]) => [k, { ...v }])),
-    released: new Map(s.released),
-    broken: new Map([...s.broken].map(([k, v]) => [k, { ...v }])),
-    facts: new Map(s.facts),
-    pending: new Map([...s.pending].map(([k, v]) => [k, [...v]])),
-    access: new Map([...s.access].map(([k, v]) => [k, { ...v }])),
-    preBreak: new Map(s.preBreak),
-    deleg: new Map(s.deleg),
-    grants: new Map([...s.grants].map(([k, v]) => [k, { ...v }])),
-    checked: s.checked,
-    ret: s.ret,
-    lossy: s.lossy,
-  };
+  // Both now share every map: neither may write one in place any more.
+  s.owned = 0;
+  return { ...s, hash: undefined, owned: 0 };
 }
 
-function sorted<T>(m: Map<string | number, T>, f: (k: string | number, v: T) => string): string {
-  const parts: string[] = [];
-  for (const [k, v] of m) parts.push(f(k, v));
-  parts.sort();
-  return parts.join(',');
+/** The writable map `f` of `s` (copied on first write). */
+export function wr<F extends MapField>(s: State, f: F): State[F] {
+  if (!(s.owned & BIT[f])) {
+    (s as unknown as Record<F, unknown>)[f] = new Map(s[f] as Map<unknown, unknown>);
+    s.owned |= BIT[f];
+  }
+  s.hash = undefined;
+  return s[f];
+}
+
+const componentHash = new WeakMap<object, string>();
+
+function component<T>(m: Map<string | number, T>, f: (k: string | number, v: T) => string): string {
+  let h = componentHash.get(m);
+  if (h === undefined) {
+    const parts: string[] = [];
+    for (const [k, v] of m) parts.push(f(k, v));
+    parts.sort();
+    h = parts.join(',');
+    componentHash.set(m, h);
+  }
+  return h;
 }
 
 /** Identity of a state for deduplication (sites are left out: two paths holding the same locks are one state). */
 export function stateHash(s: State): string {
-  return [
-    sorted(s.locks, (k, v) => `${k}:${v.class[0]}${v.mode[0]}${v.count}${v.origin[0]}`),
-    sorted(s.released, (k) => String(k)),
-    sorted(s.broken, (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}`),
-    sorted(s.facts, (k, v) => `${k}=${v ? 1 : 0}`),
-    sorted(s.pending, (k, v) => `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '')).join('+')}`),
-    sorted(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}`),
-    sorted(s.preBreak, (k) => String(k)),
-    sorted(s.deleg, (k) => String(k)),
-    sorted(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}`),
+  if (s.hash !== undefined) return s.hash;
+  s.hash = [
+    component(s.locks, (k, v) => `${k}:${v.class[0]}${v.mode[0]}${v.count}${v.origin[0]}`),
+    component(s.released, (k) => String(k)),
+    component(s.broken, (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}`),
+    component(s.facts, (k, v) => `${k}=${v ? 1 : 0}`),
+    component(s.pending, (k, v) => `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '')).join('+')}`),
+    component(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}`),
+    component(s.preBreak, (k) => String(k)),
+    component(s.deleg, (k) => String(k)),
+    component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}`),
     s.checked ? 'c' : '',
     s.ret ? `${s.ret.kind}@${s.ret.site}` : '',
     s.lossy ? 'L' : '',
   ].join('|');
+  return s.hash;
 }
 
 /**
@@ -133,15 +150,15 @@ export function stateHash(s: State): string {
 export function joinStates(a: State, b: State): State {
   const r = cloneState(a);
   r.lossy = true;
-  for (const [k, v] of b.locks) if (!r.locks.has(k)) r.locks.set(k, { ...v });
-  for (const [k] of r.broken) if (!b.broken.has(k)) r.broken.delete(k);
-  for (const [k, v] of r.facts) if (b.facts.get(k) !== v) r.facts.delete(k);
-  for (const [k, v] of b.released) r.released.set(k, v);
-  for (const [k, v] of b.pending) if (!r.pending.has(k)) r.pending.set(k, [...v]);
-  for (const [k, v] of b.access) if (!r.access.has(k)) r.access.set(k, { ...v });
-  for (const [k, v] of b.preBreak) r.preBreak.set(k, v);
-  for (const [k, v] of b.deleg) r.deleg.set(k, v);
-  for (const [k, v] of b.grants) if (!r.grants.has(k)) r.grants.set(k, { ...v });
+  for (const [k, v] of b.locks) if (!r.locks.has(k)) wr(r, 'locks').set(k, v);
+  for (const [k] of r.broken) if (!b.broken.has(k)) wr(r, 'broken').delete(k);
+  for (const [k, v] of r.facts) if (b.facts.get(k) !== v) wr(r, 'facts').delete(k);
+  for (const [k, v] of b.released) wr(r, 'released').set(k, v);
+  for (const [k, v] of b.pending) if (!r.pending.has(k)) wr(r, 'pending').set(k, v);
+  for (const [k, v] of b.access) if (!r.access.has(k)) wr(r, 'access').set(k, v);
+  for (const [k, v] of b.preBreak) wr(r, 'preBreak').set(k, v);
+  for (const [k, v] of b.deleg) wr(r, 'deleg').set(k, v);
+  for (const [k, v] of b.grants) if (!r.grants.has(k)) wr(r, 'grants').set(k, v);
   r.checked = a.checked && b.checked;
   if (!b.ret || (r.ret && r.ret.site !== b.ret.site)) r.ret = null;
   return r;

@@ -131,8 +131,10 @@ export interface Catalogue {
   readonly calls: ReadonlyMap<string, ApiEntry[]>;
   /** Method calls (`x->i_op->unlink(...)`) by method name. */
   readonly methods: ReadonlyMap<string, ApiEntry[]>;
-  /** Every identifier whose presence makes a function worth analysing. */
+  /** Identifiers whose presence makes a function worth analysing (see also `isInteresting`). */
   readonly interesting: ReadonlySet<string>;
+  /** Whether a function mentioning these identifiers is worth analysing. */
+  isInteresting(ids: ReadonlySet<string>): boolean;
   isLoopMacro(name: string): boolean;
   guardLock(cls: string): string | undefined;
   readonly scopedGuardMacro: string;
@@ -212,9 +214,14 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
       }
     }
   }
-  const interesting = new Set<string>([...calls.keys(), ...methods.keys(), ...inodeLockFields, ...lockedPredicates.keys(),
-    scopedGuardMacro, guardMacro, ...conflictReads, ...Object.keys(guards)]);
-  for (const [k] of asserts) if (asserts.get(k)!.lockArg) interesting.add(k);
+  // Functions worth analysing mention one of these. Generic locks (spinlocks, mutexes), lookups and predicates
+  // only matter next to one of them, so they do not make a function interesting on their own.
+  const interesting = new Set<string>([...inodeLockFields]);
+  const secondary = (e: Effect) => e.op === 'childOf' || ((e.op === 'lock' || e.op === 'unlock') && (e.class === 'spin' || e.class === 'mutex'));
+  for (const [name, entries] of calls) if (entries.some((en) => en.effects.some((e) => !secondary(e)))) interesting.add(name);
+  // Methods count only when called through their `via` field: both names must appear (see `isInteresting`).
+  const methodVia = new Map<string, string[]>();
+  for (const [name, entries] of methods) methodVia.set(name, entries.flatMap((en) => en.via ?? []));
 
   return {
     data: merged as Catalogue['data'],
@@ -222,6 +229,14 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     delegationFlags: sets.delegation, leaseFlags: sets.lease, nonblockingFlags: sets.nonblocking,
     breakDelegTypeFlags: sets.breakDelegType, breakLeaseTypeFlags: sets.breakLeaseType, breakLayoutTypeFlags: sets.breakLayoutType,
     conflictReads, calls, methods, interesting, scopedGuardMacro, guardMacro,
+    isInteresting(ids: ReadonlySet<string>): boolean {
+      for (const id of ids) {
+        if (interesting.has(id)) return true;
+        const via = methodVia.get(id);
+        if (via && via.some((v) => ids.has(v))) return true;
+      }
+      return false;
+    },
     isLoopMacro(name: string): boolean {
       return loop.suffixes.some((s) => name.endsWith(s)) || loop.contains.some((s) => name.includes(s)) || loop.prefixes.some((s) => name.startsWith(s));
     },
