@@ -58,6 +58,30 @@ export interface FileResult {
 
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
+export interface HeldLockInfo {
+  key: string;
+  display: string;
+  api: string;
+  origin: string;
+  line: number;
+  column: number;
+  always: boolean;
+}
+
+export interface EventInfo {
+  api: string;
+  kind: string;
+  function: string;
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+  /** Number of analysed paths reaching the event. */
+  paths: number;
+  always: HeldLockInfo[];
+  sometimes: HeldLockInfo[];
+}
+
 export class Analyzer {
   private constructor(readonly parser: CParser, readonly catalogue: Catalogue) {}
 
@@ -98,6 +122,8 @@ export class Analyzer {
 
 interface CachedUnit {
   analysis: FunctionAnalysis | null;
+  /** Start offset of the function when it was analysed (its analysis' offsets are absolute for that text). */
+  analysedAt: number;
   /** Findings with offsets relative to the unit's start. */
   rel: Finding[];
   deferred: DeferredFinding[];
@@ -113,6 +139,8 @@ export class Document {
   private disposed = false;
   /** Summaries of the functions of the last computed result. */
   lastSummaries = new Map<string, Summary>();
+  /** Analysed functions of the last result, with the offset delta from their cached analysis to this text. */
+  private lastUnits: { name: string; start: number; end: number; delta: number; analysis: FunctionAnalysis | null }[] = [];
 
   constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions) {}
 
@@ -124,6 +152,33 @@ export class Document {
     this.options = options;
     this.cache.clear();
     this.last = null;
+  }
+
+  /**
+   * The delegation-relevant events whose call contains `offset` (innermost first), each with the locks held just
+   * before it: on every path (`always`) or only some (`sometimes`), and where each was taken.
+   */
+  eventsAt(offset: number): EventInfo[] {
+    this.result();
+    const lines = new LineIndex(this.text);
+    const out: EventInfo[] = [];
+    for (const cu of this.lastUnits) {
+      if (offset < cu.start || offset > cu.end || !cu.analysis) continue;
+      const a = cu.analysis;
+      for (const [relStart, rec] of a.heldAt) {
+        const start = relStart + cu.delta;
+        const end = rec.end + cu.delta;
+        if (offset < start || offset > end) continue;
+        const locks = [...rec.locks].map(([key, l]) => {
+          const p = lines.position(l.site + (l.origin === 'local' || l.origin === 'assert' ? cu.delta : cu.delta));
+          return { key, display: a.show(key), api: l.api, origin: l.origin, line: p.line + 1, column: p.column + 1, always: l.count === rec.paths };
+        });
+        const p = lines.position(start);
+        out.push({ api: rec.api, kind: rec.kind, start, end, line: p.line + 1, column: p.column + 1, paths: rec.paths,
+          always: locks.filter((l) => l.always), sometimes: locks.filter((l) => !l.always), function: cu.name });
+      }
+    }
+    return out.sort((x, y) => (x.end - x.start) - (y.end - y.start));
   }
 
   /** Replaces the text (whole-document change). */
@@ -220,7 +275,7 @@ export class Document {
             analyzed++;
             const rel = analysis.findings.map((f) => relativize(f, -u.start));
             const deferred = analysis.summary.deferred.map((d) => ({ finding: relativize(d.finding, -u.start), unlessDir: d.unlessDir }));
-            cu = { analysis, rel, deferred, summary: analysis.summary.isEmpty ? null : analysis.summary, calleeSig };
+            cu = { analysis, analysedAt: u.start, rel, deferred, summary: analysis.summary.isEmpty ? null : analysis.summary, calleeSig };
           }
           newCache.set(cacheKey, cu);
           results.set(i, cu);
@@ -231,6 +286,7 @@ export class Document {
     }
     this.cache = newCache;
     this.lastSummaries = summaries;
+    this.lastUnits = [...results].map(([i, cu]) => ({ name: units[i].name, start: units[i].start, end: units[i].end, delta: units[i].start - cu.analysedAt, analysis: cu.analysis }));
     // Deferred findings stand unless every call site ruled them out.
     const outcomes = new Map<string, boolean[]>();
     for (const cu of results.values()) {

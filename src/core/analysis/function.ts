@@ -30,6 +30,8 @@ export interface FunctionAnalysis {
   entryLocks: string[];
   /** Display name of a key in this function (`target` for `dentry.d_inode`). */
   show: (key: string) => string;
+  /** Locks held before each event (keyed by the event's start offset), with how many paths held each. */
+  heldAt: FunctionAnalyzer['heldAt'];
 }
 
 const MAX_STATES_PER_NODE = 96;
@@ -158,7 +160,8 @@ class FunctionAnalyzer {
       truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,
       lockApis: this.ops.flat().filter((o) => o.k === 'lock').map((o) => (o as { api: string }).api),
       breakApis: this.ops.flat().filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp').map((o) => (o as { api: string }).api),
-      ops: this.ops, entryLocks: this.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key), show: (k) => this.show(k) };
+      ops: this.ops, entryLocks: this.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key), show: (k) => this.show(k),
+      heldAt: this.heldAt };
   }
 
   // ---------------------------------------------------------------- definitions and aliases
@@ -652,7 +655,10 @@ class FunctionAnalyzer {
       let cur: State[] = ops.length || node.kind === 'return' ? [cloneState(s)] : [s];
       for (const op of ops) {
         const next: State[] = [];
-        for (const st of cur) next.push(...this.apply(op, st, id));
+        for (const st of cur) {
+          if (!st.lossy) this.noteHeld(op, st);
+          next.push(...this.apply(op, st, id));
+        }
         cur = next;
         if (!cur.length) break;
       }
@@ -686,6 +692,25 @@ class FunctionAnalyzer {
         continue;
       }
       for (const st of cur) for (const t of node.succ) if (t >= 0) push(t, st);
+    }
+  }
+
+  /** Locks held just before each event, over all paths reaching it (for hovers and "lock state at cursor"). */
+  readonly heldAt = new Map<number, { end: number; api: string; kind: string; paths: number; locks: Map<string, { count: number; site: number; api: string; origin: string }> }>();
+
+  private noteHeld(op: Op, st: State): void {
+    if (op.k === 'assign' || op.k === 'deferred' || op.k === 'unknownLockHelper' || op.k === 'unknownUnlockHelper') return;
+    const node = (op as { node: SNode }).node;
+    let rec = this.heldAt.get(node.start);
+    if (!rec) {
+      rec = { end: node.end, api: (op as { api?: string }).api ?? '', kind: op.k, paths: 0, locks: new Map() };
+      this.heldAt.set(node.start, rec);
+    }
+    rec.paths++;
+    for (const [k, l] of st.locks) {
+      const e = rec.locks.get(k);
+      if (e) e.count++;
+      else rec.locks.set(k, { count: 1, site: l.site, api: l.api, origin: l.origin });
     }
   }
 
