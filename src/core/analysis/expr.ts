@@ -175,7 +175,8 @@ export class ExprContext {
     const v = this.vars.get(path);
     if (extra && extra.length === 1 && !defs) {
       result = extra[0];
-    } else if (defs && !(v && v.isParam)) {
+    } else if (defs && !(v && v.isParam) && !(v && v.type && !v.type.includes('*'))) {
+      // A struct-valued local (`struct renamedata rd = *tmpl`) is a copy, never another name for its source.
       const keys = new Set<string>();
       let unknown = false;
       for (const d of defs) {

@@ -1235,8 +1235,9 @@ class FunctionAnalyzer {
     // Not yet tested on this path, but the function does distinguish delegations: this may be one.
     if (deleg === undefined && this.testsDelegationFlag()) deleg = true;
     if (deleg === true) {
+      // The grant's own trylock: a lock the analysis assumed the caller holds does not count (vfs_setlease holds none).
       const held = op.inode ? this.heldExclusive(s, op.inode) : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
-      if (!held) {
+      if (!held || held.origin === 'entry') {
         this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantUnlocked(this.unit.name, op.api, op.inode ? this.show(op.inode) : 'the inode'), []);
       }
     }

@@ -1,0 +1,602 @@
+/**
+ * Each rule on small kernel-style snippets written for these tests: a positive case (must be flagged), a negative
+ * case (the correct idiom, must be clean) and tricky cases (paths, aliases, eras).
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { check, rules } from '../helpers/snippet';
+
+describe('deleg/missing-break', () => {
+  test('setattr under the inode lock without a break is flagged', async () => {
+    const r = await rules(`
+int f(struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int error;
+	inode_lock(inode);
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+	inode_unlock(inode);
+	return error;
+}`);
+    assert.deepEqual(r, ['deleg/missing-break@f']);
+  });
+
+  test('the same with try_break_deleg under the lock is clean', async () => {
+    const r = await rules(`
+int f(struct dentry *dentry, struct iattr *attr, struct delegated_inode *di)
+{
+	struct inode *inode = d_inode(dentry);
+	int error;
+	inode_lock(inode);
+	error = try_break_deleg(inode, di);
+	if (error)
+		goto out;
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+out:
+	inode_unlock(inode);
+	return error;
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('a break on only one branch leaves the other path flagged', async () => {
+    const r = await rules(`
+int f(struct inode *dir, struct dentry *dentry, struct inode **di, int fast)
+{
+	struct inode *target = dentry->d_inode;
+	int error = 0;
+	inode_lock(target);
+	if (!fast)
+		error = try_break_deleg(target, di);
+	if (!error)
+		error = dir->i_op->unlink(dir, dentry);
+	inode_unlock(target);
+	return error;
+}`);
+    assert.deepEqual(r, ['deleg/missing-break@f']);
+  });
+
+  test('an alias of the inode through a local and d_inode() is the same inode', async () => {
+    const r = await rules(`
+int f(struct inode *dir, struct dentry *victim, struct inode **di)
+{
+	struct inode *t = victim->d_inode;
+	int error;
+	inode_lock(d_inode(victim));
+	error = try_break_deleg(t, di);
+	if (!error)
+		error = dir->i_op->unlink(dir, victim);
+	inode_unlock(t);
+	return error;
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('renaming a directory needs no file-delegation break (before 6.19 delegations were files-only)', async () => {
+    const r = await rules(`
+int f(struct inode *old_dir, struct dentry *old_dentry, struct inode *new_dir, struct dentry *new_dentry, struct inode **di)
+{
+	bool is_dir = d_is_dir(old_dentry);
+	struct inode *source = old_dentry->d_inode;
+	int error = 0;
+	if (!is_dir) {
+		inode_lock(source);
+		error = try_break_deleg(source, di);
+	}
+	if (!error)
+		error = old_dir->i_op->rename(old_dir, old_dentry, new_dir, new_dentry, 0);
+	if (!is_dir)
+		inode_unlock(source);
+	return error;
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('ATTR_DELEG: a setattr on behalf of the delegation holder needs no break', async () => {
+    const r = await rules(`
+int f(struct dentry *dentry, struct iattr *attr, struct delegated_inode *di)
+{
+	struct inode *inode = dentry->d_inode;
+	unsigned int ia_valid = attr->ia_valid;
+	int error;
+	WARN_ON_ONCE(!inode_is_locked(inode));
+	if (!(ia_valid & ATTR_DELEG)) {
+		error = try_break_deleg(inode, di);
+		if (error)
+			return error;
+	}
+	return inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('a static helper that changes its caller\'s inode passes the obligation to the caller', async () => {
+    const r = await rules(`
+static int do_set(struct dentry *d, const char *name)
+{
+	return d->d_inode->i_op->removexattr(d, name);
+}
+int f(struct dentry *dentry, const char *name)
+{
+	struct inode *inode = dentry->d_inode;
+	int error;
+	inode_lock(inode);
+	error = do_set(dentry, name);
+	inode_unlock(inode);
+	return error;
+}`);
+    assert.deepEqual(r, ['deleg/missing-break@f']);
+  });
+});
+
+describe('deleg/break-unlocked', () => {
+  test('try_break_deleg without the inode lock is flagged', async () => {
+    const r = await rules(`
+int f(struct inode *dir, struct dentry *dentry, struct inode **di)
+{
+	struct inode *target = dentry->d_inode;
+	int error = try_break_deleg(target, di);
+	if (error)
+		return error;
+	inode_lock(target);
+	error = dir->i_op->unlink(dir, dentry);
+	inode_unlock(target);
+	return error;
+}`);
+    assert.ok(r.includes('deleg/break-unlocked@f'), r.join());
+  });
+
+  test('dropping and retaking the lock between break and change is flagged', async () => {
+    const r = await rules(`
+int f(struct dentry *old, struct inode *dir, struct dentry *new, struct inode **di)
+{
+	struct inode *inode = old->d_inode;
+	int error;
+	inode_lock(inode);
+	error = try_break_deleg(inode, di);
+	inode_unlock(inode);
+	if (error)
+		return error;
+	inode_lock(inode);
+	error = dir->i_op->link(old, dir, new);
+	inode_unlock(inode);
+	return error;
+}`);
+    assert.deepEqual(r, ['deleg/break-unlocked@f']);
+  });
+
+  test('a shared lock does not serialise against a grant', async () => {
+    const r = await rules(`
+int f(struct dentry *dentry, struct iattr *attr, struct inode **di)
+{
+	struct inode *inode = dentry->d_inode;
+	int error;
+	inode_lock_shared(inode);
+	error = try_break_deleg(inode, di);
+	if (!error)
+		error = simple_setattr(&nop_mnt_idmap, dentry, attr);
+	inode_unlock_shared(inode);
+	return error;
+}`);
+    assert.ok(r.includes('deleg/break-unlocked@f'), r.join());
+  });
+
+  test('a caller that owns the wait-and-retry must hold notify_change\'s inode lock', async () => {
+    const r = await rules(`
+int f(struct path *path, struct iattr *attr)
+{
+	struct inode *delegated_inode = NULL;
+	int error;
+retry_deleg:
+	error = notify_change(&nop_mnt_idmap, path->dentry, attr, &delegated_inode);
+	if (delegated_inode) {
+		error = break_deleg_wait(&delegated_inode);
+		if (!error)
+			goto retry_deleg;
+	}
+	return error;
+}`);
+    assert.deepEqual(r, ['deleg/break-unlocked@f']);
+  });
+});
+
+describe('deleg/blocking-break-locked', () => {
+  test('break_deleg_wait with the parent still locked is flagged', async () => {
+    const r = await rules(`
+int f(struct inode *dir, struct dentry *dentry)
+{
+	struct inode *delegated_inode = NULL;
+	int error;
+retry:
+	inode_lock_nested(dir, I_MUTEX_PARENT);
+	error = vfs_unlink(&nop_mnt_idmap, dir, dentry, &delegated_inode);
+	if (delegated_inode) {
+		error = break_deleg_wait(&delegated_inode);
+		if (!error) {
+			inode_unlock(dir);
+			goto retry;
+		}
+	}
+	inode_unlock(dir);
+	return error;
+}`);
+    assert.deepEqual(r, ['deleg/blocking-break-locked@f']);
+  });
+
+  test('break_lease without O_NONBLOCK under a spinlock is flagged; with O_NONBLOCK it is not', async () => {
+    const bad = await rules(`
+int f(struct inode *inode, spinlock_t *l)
+{
+	int error;
+	spin_lock(l);
+	error = break_lease(inode, O_WRONLY);
+	spin_unlock(l);
+	return error;
+}`);
+    assert.deepEqual(bad, ['deleg/blocking-break-locked@f']);
+    const good = await rules(`
+int f(struct inode *inode, spinlock_t *l)
+{
+	int error;
+	spin_lock(l);
+	error = break_lease(inode, O_WRONLY | O_NONBLOCK);
+	spin_unlock(l);
+	return error;
+}`);
+    assert.deepEqual(good, []);
+  });
+
+  test('6.19 flags: break_deleg(inode, 0) blocks, LEASE_BREAK_NONBLOCK does not', async () => {
+    const src = (flags: string) => `
+int f(struct inode *inode)
+{
+	int error;
+	inode_lock(inode);
+	error = break_deleg(inode, ${flags});
+	inode_unlock(inode);
+	return error;
+}`;
+    assert.deepEqual(await rules(src('0')), ['deleg/blocking-break-locked@f']);
+    assert.deepEqual(await rules(src('LEASE_BREAK_NONBLOCK')), []);
+  });
+
+  test('calling an in-file function that waits, with a lock held, is flagged at the call', async () => {
+    const r = await rules(`
+static int wait_it(struct inode **di)
+{
+	return break_deleg_wait(di);
+}
+int f(struct inode *inode, struct inode **di)
+{
+	int error;
+	inode_lock(inode);
+	error = wait_it(di);
+	inode_unlock(inode);
+	return error;
+}`);
+    assert.ok(r.includes('deleg/blocking-break-locked@f'), r.join());
+  });
+});
+
+describe('deleg/unhandled-delegated-inode', () => {
+  test('passing &delegated_inode without ever waiting is flagged', async () => {
+    const r = await rules(`
+int f(struct path *path, struct iattr *attr)
+{
+	struct inode *inode = path->dentry->d_inode;
+	struct inode *delegated_inode = NULL;
+	int error;
+	inode_lock(inode);
+	error = notify_change(&nop_mnt_idmap, path->dentry, attr, &delegated_inode);
+	inode_unlock(inode);
+	return error;
+}`);
+    assert.deepEqual(r, ['deleg/unhandled-delegated-inode@f']);
+  });
+
+  test('the 3.13 wait-and-retry idiom is clean', async () => {
+    const r = await rules(`
+int f(struct path *path, struct iattr *attr)
+{
+	struct inode *inode = path->dentry->d_inode;
+	struct inode *delegated_inode = NULL;
+	int error;
+retry_deleg:
+	inode_lock(inode);
+	error = notify_change(&nop_mnt_idmap, path->dentry, attr, &delegated_inode);
+	inode_unlock(inode);
+	if (delegated_inode) {
+		error = break_deleg_wait(&delegated_inode);
+		if (!error)
+			goto retry_deleg;
+	}
+	return error;
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('the 6.19 is_delegated() idiom is clean; waiting without retrying is flagged', async () => {
+    const body = (tail: string) => `
+int f(struct path *path, struct iattr *attr)
+{
+	struct inode *inode = path->dentry->d_inode;
+	struct delegated_inode delegated_inode = { };
+	int error;
+retry:
+	inode_lock(inode);
+	error = notify_change(&nop_mnt_idmap, path->dentry, attr, &delegated_inode);
+	inode_unlock(inode);
+	if (is_delegated(&delegated_inode)) {
+		error = break_deleg_wait(&delegated_inode);
+		${tail}
+	}
+	return error;
+}`;
+    assert.deepEqual(await rules(body('if (!error) goto retry;')), []);
+    assert.deepEqual(await rules(body('')), ['deleg/unhandled-delegated-inode@f']);
+  });
+
+  test('vfs_rename through renamedata.delegated_inode', async () => {
+    const r = await rules(`
+int f(struct renamedata *tmpl)
+{
+	struct renamedata rd = *tmpl;
+	struct inode *delegated_inode = NULL;
+	struct dentry *trap;
+	int error;
+	rd.delegated_inode = &delegated_inode;
+	trap = lock_rename(rd.new_dir_dentry, rd.old_dir_dentry);
+	if (IS_ERR(trap))
+		return PTR_ERR(trap);
+	error = vfs_rename(&rd);
+	unlock_rename(rd.new_dir_dentry, rd.old_dir_dentry);
+	return error;
+}`, { kernel: '6.12' });
+    assert.ok(r.includes('deleg/unhandled-delegated-inode@f'), r.join());
+  });
+});
+
+describe('deleg/dir-missing-break', () => {
+  const mkdir = `
+int f(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry, umode_t mode, struct delegated_inode *di)
+{
+	int error;
+	WARN_ON_ONCE(!inode_is_locked(dir));
+	BREAK
+	return dir->i_op->mkdir(idmap, dir, dentry, mode);
+}`;
+  test('6.19 code creating an entry without breaking the parent is flagged', async () => {
+    assert.deepEqual(await rules(mkdir.replace('BREAK', '')), ['deleg/dir-missing-break@f']);
+  });
+  test('with try_break_deleg(dir) it is clean', async () => {
+    assert.deepEqual(await rules(mkdir.replace('BREAK', 'error = try_break_deleg(dir, di); if (error) return error;')), []);
+  });
+  test('pre-6.19 code is not held to the directory rule unless --kernel 6.19', async () => {
+    const old = mkdir.replace('struct delegated_inode *di', 'struct inode **di').replace('BREAK', '');
+    assert.deepEqual(await rules(old), []);
+    assert.deepEqual(await rules(old, { kernel: '6.19' }), ['deleg/dir-missing-break@f']);
+  });
+});
+
+describe('lease/grant-unserialized', () => {
+  const grant = (lock: string, recheck: string) => `
+static int add(struct file *filp, int arg, struct file_lease **flp)
+{
+	struct file_lease *lease = *flp;
+	struct inode *inode = file_inode(filp);
+	bool is_deleg = lease->c.flc_flags & FL_DELEG;
+	struct file_lock_context *ctx = locks_get_lock_context(inode, arg);
+	int error;
+	${lock}
+	spin_lock(&ctx->flc_lock);
+	error = check_conflicting_open(filp, arg, lease->c.flc_flags);
+	if (error)
+		goto out;
+	locks_insert_lock_ctx(&lease->c, &ctx->flc_lease);
+	${recheck}
+out:
+	spin_unlock(&ctx->flc_lock);
+	if (is_deleg)
+		inode_unlock(inode);
+	return error;
+}`;
+  const trylock = 'if (is_deleg && !inode_trylock(inode)) return -EAGAIN;';
+  const recheck = 'smp_mb(); error = check_conflicting_open(filp, arg, lease->c.flc_flags); if (error) locks_unlink_lock_ctx(&lease->c);';
+  test('the correct grant (trylock for delegations, re-check after insertion) is clean', async () => {
+    assert.deepEqual(await rules(grant(trylock, recheck)), []);
+  });
+  test('a delegation inserted without inode_trylock is flagged', async () => {
+    assert.ok((await rules(grant('', recheck))).includes('lease/grant-unserialized@add'));
+  });
+  test('no re-check after insertion is flagged', async () => {
+    assert.deepEqual(await rules(grant(trylock, '')), ['lease/grant-unserialized@add']);
+  });
+});
+
+describe('lease/open-missing-break', () => {
+  const open = (beforeAccess: string, afterAccess: string) => `
+static int do_open(struct file *f, int (*open)(struct inode *, struct file *))
+{
+	struct inode *inode = f->f_path.dentry->d_inode;
+	int error;
+	${beforeAccess}
+	error = get_write_access(inode);
+	if (error)
+		return error;
+	${afterAccess}
+	if (!open)
+		open = f->f_op->open;
+	if (open) {
+		error = open(inode, f);
+		if (error)
+			goto cleanup;
+	}
+	return 0;
+cleanup:
+	put_write_access(inode);
+	return error;
+}`;
+  const brk = 'error = break_lease(file_inode(f), f->f_flags); if (error) goto cleanup;';
+  test('write access then break_lease then ->open is clean', async () => {
+    assert.deepEqual(await rules(open('', brk)), []);
+  });
+  test('->open with write access and no break_lease is flagged', async () => {
+    assert.deepEqual(await rules(open('', '')), ['lease/open-missing-break@do_open']);
+  });
+  test('break_lease before taking write access is flagged', async () => {
+    const r = await rules(open('error = break_lease(inode, f->f_flags); if (error) return error;', ''));
+    assert.ok(r.includes('lease/open-missing-break@do_open'), r.join());
+  });
+});
+
+describe('lock/imbalance', () => {
+  test('an error path returning with the inode locked is flagged', async () => {
+    const r = await rules(`
+int f(struct inode *inode, unsigned int flags)
+{
+	inode_lock(inode);
+	if (IS_IMMUTABLE(inode))
+		return -EPERM;
+	inode->i_flags = flags;
+	inode_unlock(inode);
+	return 0;
+}`);
+    assert.deepEqual(r, ['lock/imbalance@f']);
+  });
+  test('a function returning locked on success and unlocked on error is a lock helper, not a leak', async () => {
+    const r = await rules(`
+static struct dentry *lock_child(struct dentry *parent, struct qstr *name)
+{
+	struct dentry *d;
+	inode_lock_nested(parent->d_inode, I_MUTEX_PARENT);
+	d = lookup_one_qstr_excl(name, parent, 0);
+	if (IS_ERR(d))
+		inode_unlock(parent->d_inode);
+	return d;
+}`);
+    assert.deepEqual(r, []);
+  });
+  test('releasing twice is flagged', async () => {
+    const r = await rules(`
+int f(struct inode *inode)
+{
+	inode_lock(inode);
+	inode_unlock(inode);
+	inode_unlock(inode);
+	return 0;
+}`);
+    assert.deepEqual(r, ['lock/imbalance@f']);
+  });
+  test('correlated conditional lock and unlock are balanced', async () => {
+    const r = await rules(`
+int f(struct inode *dir, int creat)
+{
+	if (creat)
+		inode_lock(dir);
+	else
+		inode_lock_shared(dir);
+	do_something(dir);
+	if (creat)
+		inode_unlock(dir);
+	else
+		inode_unlock_shared(dir);
+	return 0;
+}`);
+    assert.deepEqual(r, []);
+  });
+});
+
+describe('deleg/null-delegated-inode', () => {
+  test('NULL out-parameter is an info note only', async () => {
+    const all = await check(`
+int f(struct inode *dir, struct dentry *dentry)
+{
+	int error;
+	inode_lock(dir);
+	error = vfs_unlink(&nop_mnt_idmap, dir, dentry, NULL);
+	inode_unlock(dir);
+	return error;
+}`);
+    assert.deepEqual(all.map((f) => `${f.ruleId}:${f.severity}`), ['deleg/null-delegated-inode:info']);
+  });
+});
+
+describe('kernel macros and syntax', () => {
+  test('SYSCALL_DEFINE bodies are analysed as sys_<name>', async () => {
+    const r = await rules(`
+SYSCALL_DEFINE2(frob, const char __user *, name, int, flags)
+{
+	struct inode *inode = get_inode(name);
+	inode_lock(inode);
+	if (flags)
+		return -EINVAL;
+	inode_unlock(inode);
+	return 0;
+}`);
+    assert.deepEqual(r, ['lock/imbalance@sys_frob']);
+  });
+
+  test('list_for_each_entry and scoped_guard bodies are part of the function', async () => {
+    const r = await rules(`
+int f(struct dentry *dentry, struct iattr *attr, struct list_head *h)
+{
+	struct inode *inode = d_inode(dentry);
+	struct thing *t;
+	list_for_each_entry(t, h, list) {
+		scoped_guard(spinlock, &inode->i_lock) {
+			t->n++;
+		}
+	}
+	inode_lock(inode);
+	simple_setattr(&nop_mnt_idmap, dentry, attr);
+	inode_unlock(inode);
+	return 0;
+}`);
+    assert.deepEqual(r, ['deleg/missing-break@f']);
+  });
+
+  test('guard(spinlock) holds the lock to the end of its scope', async () => {
+    const r = await rules(`
+int f(struct inode *inode, int x)
+{
+	if (x) {
+		guard(spinlock)(&inode->i_lock);
+		x++;
+	}
+	error = break_lease(inode, O_WRONLY);
+	{
+		guard(spinlock)(&inode->i_lock);
+		return break_lease(inode, O_WRONLY);
+	}
+}`);
+    assert.deepEqual(r, ['deleg/blocking-break-locked@f']);
+    const fs = await check(`
+int f(struct inode *inode, int x)
+{
+	if (x) {
+		guard(spinlock)(&inode->i_lock);
+		x++;
+	}
+	error = break_lease(inode, O_WRONLY);
+	{
+		guard(spinlock)(&inode->i_lock);
+		return break_lease(inode, O_WRONLY);
+	}
+}`);
+    assert.equal(fs.find((f) => f.ruleId === 'deleg/blocking-break-locked')!.line, 11, 'only the break inside the second guarded scope');
+  });
+
+  test('syntax errors inside a function do not stop its analysis', async () => {
+    const r = await rules(`
+int f(struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int x = ( ;
+	inode_lock(inode);
+	simple_setattr(&nop_mnt_idmap, dentry, attr);
+	inode_unlock(inode);
+	return 0;
+}`);
+    assert.deepEqual(r, ['deleg/missing-break@f']);
+  });
+});
