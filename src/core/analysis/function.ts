@@ -98,6 +98,8 @@ class FunctionAnalyzer {
   private catalogued = false;
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
   private declaredLocking = false;
+  /** ... and only when it succeeds (`when`: nonerr / zero). */
+  private declaredConditional = false;
 
   /** Parameter-derived inode locks released on some path without being taken first. */
   readonly callerHeld = new Set<string>();
@@ -300,6 +302,7 @@ class FunctionAnalyzer {
           }
           if (eff.op === 'lock') {
             this.declaredLocking = true;
+            if (eff.when && eff.when !== 'always') this.declaredConditional = true;
             const k = role(eff.target);
             if (k) this.declaredAcquires.add(lockKey(this.cat, k, eff.class).key);
           }
@@ -1325,7 +1328,18 @@ class FunctionAnalyzer {
     }
     for (const [k, { held, notHeld }] of localLocks) {
       if (!held.length) continue;
-      if (this.declaredAcquires.has(k) || this.declaredLocking) continue;
+      if (this.declaredAcquires.has(k) || this.declaredLocking) {
+        // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
+        // on a failing return.
+        const failing = this.declaredConditional ? held.find((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes) : undefined;
+        if (failing) {
+          const l = failing.locks.get(k)!;
+          const at = failing.ret!;
+          this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
+            [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
+        }
+        continue;
+      }
       if (held.every((s) => s.locks.get(k)!.escapes)) continue;
       const errHeld = held.filter((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes);
       if (!errHeld.length || !notHeld.length) {
