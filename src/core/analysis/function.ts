@@ -805,7 +805,7 @@ class FunctionAnalyzer {
     else wr(s, 'pending').delete(name);
   }
 
-  private classifyReturn(node: CfgNode, s: State): { kind: 'err' | 'ok' | 'unknown'; site: number; siteEnd: number } {
+  private classifyReturn(node: CfgNode, s: State): { kind: 'err' | 'ok' | 'unknown'; hardErr?: boolean; site: number; siteEnd: number } {
     const e = node.exprs[0];
     const site = node.ast ? node.ast.start : 0;
     const siteEnd = node.ast ? node.ast.end : 0;
@@ -813,17 +813,18 @@ class FunctionAnalyzer {
     let x = e;
     while (x.type === 'parenthesized_expression' && x.children[0]) x = x.children[0];
     const t = this.ctx.text(x).replace(/\s+/g, '');
-    if (/^-E[A-Z0-9]+$/.test(t) || /^ERR_PTR\(/.test(t) || /^PTR_ERR\(/.test(t) || t === 'NULL' || t === 'false') return { kind: 'err', site, siteEnd };
+    if (/^-E[A-Z0-9]+$/.test(t) || /^ERR_(PTR|CAST)\(/.test(t) || /^PTR_ERR\(/.test(t)) return { kind: 'err', hardErr: true, site, siteEnd };
+    if (t === 'NULL' || t === 'false') return { kind: 'err', site, siteEnd };
     if (t === '0' || t === 'true') return { kind: 'ok', site, siteEnd };
     if (x.type === 'identifier') {
       const k = this.ctx.key(x) ?? t;
-      if (s.facts.get(`isErr:${k}`) === true) return { kind: 'err', site, siteEnd };
+      if (s.facts.get(`isErr:${k}`) === true) return { kind: 'err', hardErr: true, site, siteEnd };
       if (s.facts.get(`isErr:${k}`) === false) return { kind: 'ok', site, siteEnd };
       const tr = s.facts.get(`truthy:${k}`) ?? s.facts.get(`truthy:${t}`);
       const v = this.ctx.vars.get(t);
       const isPtr = !!v && v.type.includes('*');
       if (tr === false) return { kind: isPtr ? 'err' : 'ok', site, siteEnd };
-      if (tr === true && !isPtr) return { kind: 'err', site, siteEnd };
+      if (tr === true && !isPtr) return { kind: 'err', hardErr: true, site, siteEnd };
     }
     return { kind: 'unknown', site, siteEnd };
   }
@@ -1331,7 +1332,7 @@ class FunctionAnalyzer {
       if (this.declaredAcquires.has(k) || this.declaredLocking) {
         // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
         // on a failing return.
-        const failing = this.declaredConditional ? held.find((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes) : undefined;
+        const failing = this.declaredConditional ? held.find((s) => s.ret?.hardErr && !s.locks.get(k)!.escapes) : undefined;
         if (failing) {
           const l = failing.locks.get(k)!;
           const at = failing.ret!;

@@ -56,6 +56,8 @@ export interface GrantSt {
 
 export interface RetSt {
   kind: 'err' | 'ok' | 'unknown';
+  /** The returned value is an error code or ERR_PTR (not merely NULL/false). */
+  hardErr?: boolean;
   site: number;
   siteEnd: number;
   /** Locks whose success condition is the returned value itself (`return start_creating(...)`). */
