@@ -271,7 +271,13 @@ export class Document {
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           if (!cu) {
             const body = copySubtree(u.bodyTs, types);
-            const analysis = analyzeFunction(u, body, text, opts, summaries, callerCount.get(u.name) ?? 0);
+            let analysis: FunctionAnalysis;
+            try {
+              analysis = analyzeFunction(u, body, text, opts, summaries, callerCount.get(u.name) ?? 0);
+            } catch (e) {
+              // Pathological input (expressions nested thousands deep): report it and go on with the other functions.
+              analysis = failedAnalysis(u, e as Error);
+            }
             analyzed++;
             const rel = analysis.findings.map((f) => relativize(f, -u.start));
             const deferred = analysis.summary.deferred.map((d) => ({ finding: relativize(d.finding, -u.start), unlessDir: d.unlessDir }));
@@ -343,6 +349,19 @@ export class Document {
     if (deleg313) return { era: '3.13', version: '4.19', source: 'detected' };
     return { era: '3.13', version: '4.19', source: 'default' };
   }
+}
+
+function failedAnalysis(u: FunctionUnit, e: Error): FunctionAnalysis {
+  const why = e instanceof RangeError ? 'its syntax is nested too deeply' : `internal error (${e.message})`;
+  const finding: Finding = {
+    ruleId: 'analysis/truncated', severity: 'info', start: u.nameStart, end: u.nameEnd, function: u.name, inode: '',
+    message: `${u.name}: not analysed: ${why}. Findings in this function are missing.`, related: [],
+  };
+  return {
+    findings: [finding], deferredOutcomes: [], statesProcessed: 0, truncated: true, cfg: { nodes: [], entry: 0, exit: 0, labels: new Map(), truncated: true },
+    lockApis: [], breakApis: [], ops: [], entryLocks: [], show: (k) => k, heldAt: new Map(),
+    summary: { name: u.name, arity: u.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: null, acquires: [], releases: [], deferred: [], isEmpty: true },
+  };
 }
 
 function sigOf(s: Summary): string {

@@ -156,7 +156,7 @@ class FunctionAnalyzer {
     }
     const findings = [...this.findings.values()];
     if (this.truncated || this.cfg.truncated) {
-      findings.push(this.make('analysis/truncated', 'info', this.unit.nameStart, this.unit.nameEnd, '', messages.truncated(this.unit.name), []));
+      findings.push(this.make('analysis/truncated', 'info', this.unit.nameStart, this.unit.nameEnd, '', messages.truncated(this.unit.name, this.cfg.truncated ? 'its statements are nested too deeply' : 'it has too many paths'), []));
     }
     return { findings, summary: this.summary, deferredOutcomes: this.deferredOutcomes, statesProcessed: this.statesProcessed,
       truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,

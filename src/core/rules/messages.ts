@@ -98,7 +98,7 @@ export const messages = {
   doubleUnlock(fn: string, lock: string, api: string): string {
     return `${fn}: ${api} releases ${lock}, which this path already released. Releasing an unheld rwsem/mutex corrupts it.`;
   },
-  truncated(fn: string): string {
-    return `${fn}: analysis stopped at its budget (too many paths); findings in this function may be incomplete.`;
+  truncated(fn: string, why: string): string {
+    return `${fn}: analysis stopped at its budget (${why}); findings in this function may be incomplete.`;
   },
 };
