@@ -6,8 +6,8 @@
 import type { Tree, Edit } from 'web-tree-sitter';
 import { buildCatalogue, eraOf, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
 import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
-import { copySubtree, LineIndex } from './parse/syntax';
-import { findFunctions, identifiersIn, type FunctionUnit } from './parse/units';
+import { copySubtree, LineIndex, type SNode } from './parse/syntax';
+import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
 import { analyzeFunction, type FunctionAnalysis } from './analysis/function';
 import type { AnalyzeOptions, DeferredFinding, Finding, RuleId, Severity, Summary } from './analysis/types';
 
@@ -78,6 +78,10 @@ export interface EventInfo {
   column: number;
   /** Number of analysed paths reaching the event. */
   paths: number;
+  /** What the call acts on (the inode, lock or delegated_inode variable), when known. */
+  target?: string;
+  /** For breaks and waits: whether the call can sleep (null: it depends on the flags passed). */
+  blocking?: boolean | null;
   always: HeldLockInfo[];
   sometimes: HeldLockInfo[];
 }
@@ -122,13 +126,20 @@ export class Analyzer {
 
 interface CachedUnit {
   analysis: FunctionAnalysis | null;
-  /** Start offset of the function when it was analysed (its analysis' offsets are absolute for that text). */
-  analysedAt: number;
-  /** Findings with offsets relative to the unit's start. */
+  /** Findings with offsets relative to the function's start (the analysis works in those offsets). */
   rel: Finding[];
   deferred: DeferredFinding[];
   summary: Summary | null;
   calleeSig: string;
+}
+
+/** A function of the current text: its header, absolute position, text, and (lazily) its body's syntax copy. */
+interface UnitRec extends FunctionUnit {
+  text: string;
+  /** Body copy in offsets relative to `start`; made from `bodyTs` while its tree is alive. */
+  body: SNode | null;
+  /** Edited since the last parse (its text was re-parsed on its own, or must be). */
+  dirty: boolean;
 }
 
 /** An open file: text, syntax tree, and per-function results reused across edits. */
@@ -139,8 +150,17 @@ export class Document {
   private disposed = false;
   /** Summaries of the functions of the last computed result. */
   lastSummaries = new Map<string, Summary>();
-  /** Analysed functions of the last result, with the offset delta from their cached analysis to this text. */
-  private lastUnits: { name: string; start: number; end: number; delta: number; analysis: FunctionAnalysis | null }[] = [];
+  /** Analysed functions of the last result (analyses are relative to `start`). */
+  private lastUnits: { name: string; start: number; end: number; analysis: FunctionAnalysis | null }[] = [];
+  /**
+   * The functions of the current text. Null when the next result needs a parse of the whole file; otherwise every
+   * edit since the last parse fell inside one function body, and only those functions are re-parsed, on their own.
+   */
+  private units: UnitRec[] | null = null;
+  private readonly headers: HeaderCache = new Map();
+  private identCache = new Map<string, Set<string>>();
+  private bodyCache = new Map<string, SNode>();
+  private lines: LineIndex | null = null;
 
   constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions) {}
 
@@ -160,21 +180,21 @@ export class Document {
    */
   eventsAt(offset: number): EventInfo[] {
     this.result();
-    const lines = new LineIndex(this.text);
+    const lines = this.lineIndex();
     const out: EventInfo[] = [];
     for (const cu of this.lastUnits) {
       if (offset < cu.start || offset > cu.end || !cu.analysis) continue;
       const a = cu.analysis;
       for (const [relStart, rec] of a.heldAt) {
-        const start = relStart + cu.delta;
-        const end = rec.end + cu.delta;
+        const start = relStart + cu.start;
+        const end = rec.end + cu.start;
         if (offset < start || offset > end) continue;
         const locks = [...rec.locks].map(([key, l]) => {
-          const p = lines.position(l.site + (l.origin === 'local' || l.origin === 'assert' ? cu.delta : cu.delta));
+          const p = lines.position(l.site + cu.start);
           return { key, display: a.show(key), api: l.api, origin: l.origin, line: p.line + 1, column: p.column + 1, always: l.count === rec.paths };
         });
         const p = lines.position(start);
-        out.push({ api: rec.api, kind: rec.kind, start, end, line: p.line + 1, column: p.column + 1, paths: rec.paths,
+        out.push({ api: rec.api, kind: rec.kind, start, end, line: p.line + 1, column: p.column + 1, paths: rec.paths, target: rec.target, blocking: rec.blocking,
           always: locks.filter((l) => l.always), sometimes: locks.filter((l) => !l.always), function: cu.name });
       }
     }
@@ -184,21 +204,26 @@ export class Document {
   /** Replaces the text (whole-document change). */
   replace(text: string): void {
     this.text = text;
+    this.lines = null;
     this.tree?.delete();
     this.tree = null;
+    this.units = null;
     this.last = null;
   }
 
   /** Applies an edit given as a range of the old text (UTF-16 offsets) and its replacement. */
   edit(start: number, oldEnd: number, newText: string): void {
     const old = this.text;
+    if (start < 0 || oldEnd < start || oldEnd > old.length) throw new RangeError(`edit ${start}..${oldEnd} outside the text (0..${old.length})`);
     const text = old.slice(0, start) + newText + old.slice(oldEnd);
     if (this.tree) {
-      const before = new LineIndex(old);
-      const after = new LineIndex(text);
-      const sp = before.position(start);
-      const op = before.position(oldEnd);
-      const np = after.position(start + newText.length);
+      const lines = this.lineIndex();
+      const sp = lines.position(start);
+      const op = lines.position(oldEnd);
+      // The new end position follows from the start and the inserted text alone.
+      const nl = newText.lastIndexOf('\n');
+      const newlines = nl < 0 ? 0 : newText.split('\n').length - 1;
+      const np = { line: sp.line + newlines, column: nl < 0 ? sp.column + newText.length : newText.length - nl - 1 };
       const e: Edit = {
         startIndex: start, oldEndIndex: oldEnd, newEndIndex: start + newText.length,
         startPosition: { row: sp.line, column: sp.column }, oldEndPosition: { row: op.line, column: op.column },
@@ -206,8 +231,36 @@ export class Document {
       } as Edit;
       this.tree.edit(e);
     }
+    this.updateUnits(start, oldEnd, newText, text);
     this.text = text;
+    this.lines = null;
     this.last = null;
+  }
+
+  /** Keeps the function table in step with an edit inside one body; anything else needs a whole-file parse. */
+  private updateUnits(start: number, oldEnd: number, newText: string, text: string): void {
+    if (!this.units) return;
+    const delta = newText.length - (oldEnd - start);
+    const u = this.units.find((x) => start > x.bodyStart && oldEnd < x.end - 1);
+    if (!u) {
+      this.units = null;
+      return;
+    }
+    for (const x of this.units) {
+      if (x === u) {
+        x.end += delta;
+        x.text = text.slice(x.start, x.end);
+        x.body = null;
+        x.bodyTs = undefined;
+        x.dirty = true;
+      } else if (x.start >= oldEnd) {
+        x.start += delta;
+        x.end += delta;
+        x.nameStart += delta;
+        x.nameEnd += delta;
+        x.bodyStart += delta;
+      }
+    }
   }
 
   result(): FileResult {
@@ -220,7 +273,62 @@ export class Document {
     this.disposed = true;
     this.tree?.delete();
     this.tree = null;
+    this.units = null;
     this.cache.clear();
+    this.bodyCache.clear();
+  }
+
+  private lineIndex(): LineIndex {
+    if (!this.lines) this.lines = new LineIndex(this.text);
+    return this.lines;
+  }
+
+  private types(): string[] {
+    return this.analyzer.parser.language.types as string[];
+  }
+
+  /** Re-parses each edited function on its own. False if one no longer parses as exactly that function. */
+  private reparseDirtyUnits(units: UnitRec[]): boolean {
+    const types = this.types();
+    for (const u of units) {
+      if (!u.dirty) continue;
+      const tree = this.analyzer.parser.parse(u.text, null, this.options.parseBudgetMs ?? 10000);
+      try {
+        const found = findFunctions(tree.rootNode, u.text, types, this.headers);
+        const f = found[0];
+        if (found.length !== 1 || f.start !== 0 || f.end !== u.text.length || f.name !== u.name || !f.bodyTs) return false;
+        u.params = f.params;
+        u.annotations = f.annotations;
+        u.isStatic = f.isStatic;
+        u.nameStart = u.start + f.nameStart;
+        u.nameEnd = u.start + f.nameEnd;
+        u.bodyStart = u.start + f.bodyStart;
+        u.body = this.bodyCache.get(u.text) ?? copySubtree(f.bodyTs, types, 0);
+        u.dirty = false;
+      } finally {
+        tree.delete();
+      }
+    }
+    return true;
+  }
+
+  /** Parses the whole file (incrementally when a tree exists) and rebuilds the function table. */
+  private parseAll(): UnitRec[] {
+    const tree = this.analyzer.parser.parse(this.text, this.tree, this.options.parseBudgetMs ?? 10000);
+    this.tree?.delete();
+    this.tree = tree;
+    if (this.headers.size > 20000) this.headers.clear();
+    return findFunctions(tree.rootNode, this.text, this.types(), this.headers).map((u) => ({
+      ...u, text: this.text.slice(u.start, u.end), body: null, dirty: false,
+    }));
+  }
+
+  private bodyOf(u: UnitRec): SNode {
+    if (!u.body) {
+      const cached = this.bodyCache.get(u.text);
+      u.body = cached ?? copySubtree(u.bodyTs!, this.types(), -u.start);
+    }
+    return u.body;
   }
 
   private compute(): FileResult {
@@ -229,21 +337,28 @@ export class Document {
     const base: FileResult = { file: this.file, findings: [], era: '3.13', eraSource: 'default', functions: [], analyzedFunctions: 0, ms: 0 };
     const bad = badInput(text);
     if (bad) return { ...base, error: bad, ms: now() - t0 };
-    let tree: Tree;
+    let units = this.units;
     try {
-      tree = this.analyzer.parser.parse(text, this.tree, this.options.parseBudgetMs ?? 10000);
+      if (!units || !this.reparseDirtyUnits(units)) units = this.parseAll();
     } catch (e) {
       this.tree?.delete();
       this.tree = null;
+      this.units = null;
       const msg = e instanceof ParseBudgetError ? `parsing stopped: ${e.message}` : `cannot parse: ${(e as Error).message}`;
       return { ...base, error: msg, ms: now() - t0 };
     }
-    this.tree?.delete();
-    this.tree = tree;
+    this.units = units;
+    const tParsed = now();
     const cat = this.analyzer.catalogue;
-    const types = tree.language.types as string[];
-    const units = findFunctions(tree.rootNode, text, types);
-    const idents = units.map((u) => identifiersIn(text, u.start, u.end));
+    const identCache = new Map<string, Set<string>>();
+    const idents = units.map((u) => {
+      let ids = this.identCache.get(u.text) ?? identCache.get(u.text);
+      if (!ids) ids = identifiersIn(u.text, 0, u.text.length);
+      identCache.set(u.text, ids);
+      return ids;
+    });
+    this.identCache = identCache;
+    const tUnits = now();
     const { era, version, source } = this.era(units, idents);
     const opts: AnalyzeOptions = {
       catalogue: cat, version, era, dirRules: era === '6.19', severity: this.options.severity, maxStates: this.options.maxStates,
@@ -258,6 +373,7 @@ export class Document {
     const summaries = new Map<string, Summary>();
     const results = new Map<number, CachedUnit>();
     const newCache = new Map<string, CachedUnit>();
+    const newBodies = new Map<string, SNode>();
     let analyzed = 0;
     for (const group of order) {
       const passes = group.length > 1 ? 2 : 1;
@@ -267,22 +383,22 @@ export class Document {
           const relevant = cat.isInteresting(idents[i]) || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
           if (!relevant) continue;
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
-          const cacheKey = `${u.name}\u0000${text.slice(u.start, u.end)}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
+          const cacheKey = `${u.name}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           if (!cu) {
-            const body = copySubtree(u.bodyTs, types);
+            const body = this.bodyOf(u);
+            const rel: FunctionUnit = { ...u, start: 0, end: u.text.length, nameStart: u.nameStart - u.start, nameEnd: u.nameEnd - u.start, bodyStart: u.bodyStart - u.start };
             let analysis: FunctionAnalysis;
             try {
-              analysis = analyzeFunction(u, body, text, opts, summaries, callerCount.get(u.name) ?? 0);
+              analysis = analyzeFunction(rel, body, u.text, opts, summaries, callerCount.get(u.name) ?? 0);
             } catch (e) {
               // Pathological input (expressions nested thousands deep): report it and go on with the other functions.
-              analysis = failedAnalysis(u, e as Error);
+              analysis = failedAnalysis(rel, e as Error);
             }
             analyzed++;
-            const rel = analysis.findings.map((f) => relativize(f, -u.start));
-            const deferred = analysis.summary.deferred.map((d) => ({ finding: relativize(d.finding, -u.start), unlessDir: d.unlessDir }));
-            cu = { analysis, analysedAt: u.start, rel, deferred, summary: analysis.summary.isEmpty ? null : analysis.summary, calleeSig };
+            cu = { analysis, rel: analysis.findings, deferred: analysis.summary.deferred, summary: analysis.summary.isEmpty ? null : analysis.summary, calleeSig };
           }
+          if (u.body) newBodies.set(u.text, u.body);
           newCache.set(cacheKey, cu);
           results.set(i, cu);
           if (cu.summary) summaries.set(u.name, { ...cu.summary, deferred: cu.deferred.map((d) => ({ ...d, finding: relativize(d.finding, u.start) })) });
@@ -290,9 +406,11 @@ export class Document {
         }
       }
     }
+    const tAnalysed = now();
     this.cache = newCache;
+    this.bodyCache = newBodies;
     this.lastSummaries = summaries;
-    this.lastUnits = [...results].map(([i, cu]) => ({ name: units[i].name, start: units[i].start, end: units[i].end, delta: units[i].start - cu.analysedAt, analysis: cu.analysis }));
+    this.lastUnits = [...results].map(([i, cu]) => ({ name: units![i].name, start: units![i].start, end: units![i].end, analysis: cu.analysis }));
     // Deferred findings stand unless every call site ruled them out.
     const outcomes = new Map<string, boolean[]>();
     for (const cu of results.values()) {
@@ -317,8 +435,9 @@ export class Document {
         findings: own.filter((f) => f.severity !== 'info').length, ...describeFunction(cu?.analysis ?? null),
       });
     });
-    const lines = new LineIndex(text);
+    const lines = this.lineIndex();
     const located = findings.sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId)).map((f) => locate(f, lines));
+    if (DEBUG_TIMING) console.log(`compute: parse ${(tParsed - t0).toFixed(1)} units ${(tUnits - tParsed).toFixed(1)} analyse ${(tAnalysed - tUnits).toFixed(1)} finish ${(now() - tAnalysed).toFixed(1)}`);
     return { file: this.file, findings: located, era, eraSource: source, functions, analyzedFunctions: analyzed, ms: now() - t0 };
   }
 
@@ -473,6 +592,8 @@ export function badInput(text: string): string | null {
   if (bad > 16 && bad > probe.length / 100) return 'not valid UTF-8 text';
   return null;
 }
+
+const DEBUG_TIMING = typeof process !== 'undefined' && !!process.env?.VFSLOCK_TIMING;
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();

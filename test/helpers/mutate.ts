@@ -30,7 +30,7 @@ export class Mutator {
       if (!unit) throw new Error(`no function ${fn}`);
       this.fnStart = unit.start;
       this.fnEnd = unit.end;
-      this.body = copySubtree(unit.bodyTs, types);
+      this.body = copySubtree(unit.bodyTs!, types);
     } finally {
       tree.delete();
     }

@@ -134,6 +134,7 @@ class FunctionAnalyzer {
     });
     lap('cfg');
     this.ops = this.cfg.nodes.map((n) => this.nodeOps(n));
+    for (const ops of this.ops) for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
     lap('ops');
     this.collectContract();
     for (const key of this.entryHeld) if (!this.selfContract.some((c) => c.key === key)) this.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
@@ -534,7 +535,6 @@ class FunctionAnalyzer {
 
   private computeLiveness(): void {
     const n = this.cfg.nodes.length;
-    for (const ops of this.ops) for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
     const reads: (string[] | null)[] = new Array(n).fill(null);
     const kills: (string[] | null)[] = new Array(n).fill(null);
     const managedRoots = new Map<string, string[]>();
@@ -576,11 +576,29 @@ class FunctionAnalyzer {
       }
     }
     this.liveFacts = live;
+    const ids = new Map<string, number>();
+    this.liveIds = live.map((set) => {
+      const k = [...set].sort().join('\u0001');
+      let id = ids.get(k);
+      if (id === undefined) ids.set(k, (id = ids.size));
+      return id;
+    });
   }
 
   private liveFacts: Set<string>[] = [];
 
+  private readonly managedMemo = new Map<string, boolean>();
+
   private isManaged(fact: string): boolean {
+    let m = this.managedMemo.get(fact);
+    if (m === undefined) {
+      m = this.computeManaged(fact);
+      this.managedMemo.set(fact, m);
+    }
+    return m;
+  }
+
+  private computeManaged(fact: string): boolean {
     if (fact.startsWith('expr:')) return true;
     if (fact.startsWith('flag:')) {
       const flag = fact.split(':')[1];
@@ -595,18 +613,35 @@ class FunctionAnalyzer {
     return !(v && v.type.includes('*'));
   }
 
+  /** Live-fact sets interned per node (many nodes share one), and pruned fact maps cached per (map, set). */
+  private liveIds: number[] = [];
+  private readonly pruned = new WeakMap<Map<string, boolean>, Map<number, Map<string, boolean>>>();
+
   /** Drops dead managed facts; returns the same state when nothing is dropped. */
   private prune(node: number, s: State): State {
+    if (s.facts.size === 0) return s;
+    const liveId = this.liveIds[node];
+    let perMap = this.pruned.get(s.facts);
+    const hit = perMap?.get(liveId);
+    if (hit === s.facts) return s;
+    if (hit) return { ...cloneState(s), facts: hit };
     const live = this.liveFacts[node];
     let drop: string[] | null = null;
     for (const f of s.facts.keys()) {
       if (!live.has(f) && this.isManaged(f)) (drop ??= []).push(f);
     }
-    if (!drop) return s;
-    const r = cloneState(s);
-    const facts = wr(r, 'facts');
+    if (!perMap) {
+      perMap = new Map();
+      this.pruned.set(s.facts, perMap);
+    }
+    if (!drop) {
+      perMap.set(liveId, s.facts);
+      return s;
+    }
+    const facts = new Map(s.facts);
     for (const f of drop) facts.delete(f);
-    return r;
+    perMap.set(liveId, facts);
+    return { ...cloneState(s), facts };
   }
 
   private fixpoint(): void {
@@ -667,7 +702,7 @@ class FunctionAnalyzer {
       }
       if (trace) {
         const line = node.ast ? this.src.slice(0, node.ast.start).split('\n').length : 0;
-        for (const st of cur) console.log('TRACE', id, node.kind, 'line', line, node.ast ? this.src.slice(node.ast.start, Math.min(node.ast.end, node.ast.start + 50)).replace(/\s+/g, ' ') : '', '| locks', [...st.locks.keys()].join(','), '| pend', [...st.pending.keys()].join(','));
+        for (const st of cur) console.log('TRACE', id, node.kind, 'line', line, node.ast ? this.src.slice(node.ast.start, Math.min(node.ast.end, node.ast.start + 50)).replace(/\s+/g, ' ') : '', '| locks', [...st.locks.keys()].join(','), '| pend', [...st.pending.keys()].join(','), '| facts', [...st.facts].map(([k, v]) => k + '=' + v).join(' '));
       }
       if (node.kind === 'return') for (const st of cur) this.noteReturn(node, st);
       if (node.kind === 'cond' && node.atom) {
@@ -699,14 +734,16 @@ class FunctionAnalyzer {
   }
 
   /** Locks held just before each event, over all paths reaching it (for hovers and "lock state at cursor"). */
-  readonly heldAt = new Map<number, { end: number; api: string; kind: string; paths: number; locks: Map<string, { count: number; site: number; api: string; origin: string }> }>();
+  readonly heldAt = new Map<number, { end: number; api: string; kind: string; paths: number; locks: Map<string, { count: number; site: number; api: string; origin: string }>;
+    /** What the event acts on (its display), and for breaks and waits whether it can sleep (null: depends on flags). */
+    target?: string; blocking?: boolean | null }>();
 
   private noteHeld(op: Op, st: State): void {
     if (op.k === 'assign' || op.k === 'deferred' || op.k === 'unknownLockHelper' || op.k === 'unknownUnlockHelper') return;
     const node = (op as { node: SNode }).node;
     let rec = this.heldAt.get(node.start);
     if (!rec) {
-      rec = { end: node.end, api: (op as { api?: string }).api ?? '', kind: op.k, paths: 0, locks: new Map() };
+      rec = { end: node.end, api: (op as { api?: string }).api ?? '', kind: op.k, paths: 0, locks: new Map(), ...eventDetail(op) };
       this.heldAt.set(node.start, rec);
     }
     rec.paths++;
@@ -1567,4 +1604,15 @@ function unlockFor(api: string, inode: string): string {
   if (api.startsWith('spin_lock')) return `spin_unlock(&${inode});`;
   if (api === 'lock_rename') return `unlock_rename(...);`;
   return `/* release ${inode} (${api}) */`;
+}
+
+/** The target and blocking-ness of an event, for hovers. */
+function eventDetail(op: Op): { target?: string; blocking?: boolean | null } {
+  switch (op.k) {
+    case 'break': return { target: op.display, blocking: op.blocking };
+    case 'wait': return { target: op.di ?? undefined, blocking: true };
+    case 'lock': case 'mutate': case 'access': case 'requireAtCall': case 'summaryMutate': return { target: op.display };
+    case 'delegOp': return { target: op.display.join(', ') };
+    default: return {};
+  }
 }

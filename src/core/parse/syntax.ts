@@ -18,9 +18,13 @@ export interface SNode {
   parent: SNode | null;
 }
 
-/** Copies the named, non-comment nodes of the subtree rooted at `node`. Iterative: deep nesting is fine. */
-export function copySubtree(node: TsNode, types: readonly string[]): SNode {
-  const root: SNode = { type: types[node.typeId] ?? 'ERROR', start: node.startIndex, end: node.endIndex, children: [], parent: null };
+/**
+ * Copies the named, non-comment nodes of the subtree rooted at `node`, adding `offset` to every position (the
+ * analysis works on one function at a time, in offsets relative to the function's start). Iterative: deep nesting
+ * is fine.
+ */
+export function copySubtree(node: TsNode, types: readonly string[], offset = 0): SNode {
+  const root: SNode = { type: types[node.typeId] ?? 'ERROR', start: node.startIndex + offset, end: node.endIndex + offset, children: [], parent: null };
   const stack: [TsNode, SNode][] = [[node, root]];
   while (stack.length) {
     const [ts, copy] = stack.pop()!;
@@ -30,7 +34,7 @@ export function copySubtree(node: TsNode, types: readonly string[]): SNode {
       const typeId = child.typeId;
       const type = types[typeId] ?? 'ERROR';
       if (type === 'comment') continue;
-      const c: SNode = { type, start: child.startIndex, end: child.endIndex, children: [], parent: copy };
+      const c: SNode = { type, start: child.startIndex + offset, end: child.endIndex + offset, children: [], parent: copy };
       copy.children.push(c);
       stack.push([child, c]);
     }

@@ -28,16 +28,25 @@ export interface FunctionUnit {
   isStatic: boolean;
   params: Param[];
   annotations: Annotation[];
-  /** The tree-sitter body node; copied to an SNode lazily by `body()`. */
-  bodyTs: TsNode;
-  declTs: TsNode;
+  /** The tree-sitter body node (valid while its tree is); the engine copies it to an SNode when it needs it. */
+  bodyTs?: TsNode;
+  declTs?: TsNode;
+  /** Offset of the body's opening brace. */
+  bodyStart: number;
 }
 
 const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif',
   'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
 
+/**
+ * What a function's header tells us (name, parameters, annotations), keyed by the header's exact text and stored
+ * relative to the definition's start: after an edit elsewhere in the file it is reused without walking the
+ * declarator again.
+ */
+export type HeaderCache = Map<string, Omit<FunctionUnit, 'start' | 'end' | 'bodyTs' | 'declTs' | 'bodyStart'> | null>;
+
 /** Lists the function units in the tree, in source order. */
-export function findFunctions(root: TsNode, src: string, types: readonly string[]): FunctionUnit[] {
+export function findFunctions(root: TsNode, src: string, types: readonly string[], cache?: HeaderCache): FunctionUnit[] {
   const out: FunctionUnit[] = [];
   const stack: TsNode[] = [root];
   while (stack.length) {
@@ -47,7 +56,7 @@ export function findFunctions(root: TsNode, src: string, types: readonly string[
       const n = kids[i];
       const type = types[n.typeId] ?? 'ERROR';
       if (type === 'function_definition') {
-        const unit = functionUnit(n, src, types);
+        const unit = functionUnit(n, src, types, cache);
         if (unit) out.push(unit);
       } else if (type === 'expression_statement' || type === 'declaration' || type === 'ERROR') {
         const next = kids[i + 1];
@@ -69,18 +78,32 @@ export function findFunctions(root: TsNode, src: string, types: readonly string[
   return out;
 }
 
-function functionUnit(def: TsNode, src: string, types: readonly string[]): FunctionUnit | null {
+function functionUnit(def: TsNode, src: string, types: readonly string[], cache?: HeaderCache): FunctionUnit | null {
   let declarator: TsNode | null = null;
   let body: TsNode | null = null;
-  let isStatic = false;
   for (const c of def.namedChildren) {
     if (!c) continue;
     const t = types[c.typeId] ?? 'ERROR';
     if (t === 'compound_statement') body = c;
-    else if (t === 'storage_class_specifier' && c.text === 'static') isStatic = true;
     else if (t.endsWith('declarator')) declarator = c;
   }
   if (!declarator || !body) return null;
+  const start = def.startIndex;
+  const headerKey = src.slice(start, body.startIndex);
+  let header = cache?.get(headerKey);
+  if (header === undefined) {
+    header = functionHeader(def, declarator, src, types, start);
+    cache?.set(headerKey, header);
+  }
+  if (!header) return null;
+  return { ...header, start, end: def.endIndex, nameStart: header.nameStart + start, nameEnd: header.nameEnd + start, bodyTs: body, declTs: declarator, bodyStart: body.startIndex };
+}
+
+function functionHeader(def: TsNode, declarator: TsNode, src: string, types: readonly string[], start: number): Omit<FunctionUnit, 'start' | 'end' | 'bodyTs' | 'declTs' | 'bodyStart'> | null {
+  let isStatic = false;
+  for (const c of def.namedChildren) {
+    if (c && (types[c.typeId] ?? '') === 'storage_class_specifier' && c.text === 'static') isStatic = true;
+  }
   const decl = copySubtree(declarator, types);
   const fnDecl = findFunctionDeclarator(decl);
   if (!fnDecl) return null;
@@ -99,8 +122,8 @@ function functionUnit(def: TsNode, src: string, types: readonly string[]): Funct
     }
   }
   return {
-    name: textOf(src, nameNode), start: def.startIndex, end: def.endIndex, nameStart: nameNode.start, nameEnd: nameNode.end,
-    isSyscall: false, isStatic, params: params.filter((p) => p.name !== '' || p.type !== 'void'), annotations, bodyTs: body, declTs: declarator,
+    name: textOf(src, nameNode), nameStart: nameNode.start - start, nameEnd: nameNode.end - start, isSyscall: false, isStatic,
+    params: params.filter((p) => p.name !== '' || p.type !== 'void'), annotations,
   };
 }
 
@@ -163,7 +186,7 @@ function syscallUnit(head: TsNode, body: TsNode, src: string, types: readonly st
   const nameStart = fn.start;
   return {
     name: base, start: head.startIndex, end: body.endIndex, nameStart, nameEnd: args.start + 1 + groups[0].length,
-    isSyscall: true, isStatic: false, params, annotations: [], bodyTs: body, declTs: head,
+    isSyscall: true, isStatic: false, params, annotations: [], bodyTs: body, declTs: head, bodyStart: body.startIndex,
   };
 }
 
