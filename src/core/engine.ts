@@ -232,8 +232,8 @@ export class Document {
       this.tree.edit(e);
     }
     this.updateUnits(start, oldEnd, newText, text);
+    this.lines = this.lines ? this.lines.afterEdit(start, oldEnd, newText) : null;
     this.text = text;
-    this.lines = null;
     this.last = null;
   }
 

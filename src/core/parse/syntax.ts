@@ -95,9 +95,21 @@ export const TYPE_SPECIFIERS: ReadonlySet<string> = new Set([
 
 /** Maps UTF-16 offsets to 0-based line/column. */
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  private starts: number[] = [0];
   constructor(text: string) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+
+  /** The index of the text after replacing [start, oldEnd) with `newText`, without rescanning the whole text. */
+  afterEdit(start: number, oldEnd: number, newText: string): LineIndex {
+    const delta = newText.length - (oldEnd - start);
+    const out = Object.create(LineIndex.prototype) as LineIndex;
+    const kept = this.starts.filter((s) => s <= start);
+    const inserted: number[] = [];
+    for (let i = 0; i < newText.length; i++) if (newText.charCodeAt(i) === 10) inserted.push(start + i + 1);
+    const after = this.starts.filter((s) => s > oldEnd).map((s) => s + delta);
+    out.starts = [...kept, ...inserted, ...after];
+    return out;
   }
   position(offset: number): { line: number; column: number } {
     let lo = 0;
