@@ -948,24 +948,35 @@ class FunctionAnalyzer {
 
   /** Forget what we knew about a variable that now holds something else. */
   private forget(s: State, root: string): void {
-    const dependsOn = (key: string) => ExprContext.rootOf(key) === root;
-    for (const k of [...s.broken.keys()]) if (dependsOn(k)) wr(s, 'broken').delete(k);
-    for (const k of [...s.facts.keys()]) {
-      const colon = k.indexOf(':');
-      const body = k.slice(colon + 1);
-      if (body.split('|').some((p) => dependsOn(p.split(':').pop()!)) || k === `truthy:${root}` || k.startsWith(`expr:`) && this.exprMentions(k, root)) wr(s, 'facts').delete(k);
+    for (const k of s.broken.keys()) {
+      if (ExprContext.rootOf(k) === root) {
+        wr(s, 'broken').delete(k);
+      }
     }
+    for (const k of s.facts.keys()) if (this.factRoots(k).has(root)) wr(s, 'facts').delete(k);
+  }
+
+  private readonly rootsMemo = new Map<string, Set<string>>();
+
+  /** The variables a fact depends on (memoised: facts are few, tests of them many). */
+  private factRoots(fact: string): Set<string> {
+    let r = this.rootsMemo.get(fact);
+    if (!r) {
+      r = new Set<string>();
+      const colon = fact.indexOf(':');
+      const body = fact.slice(colon + 1);
+      if (fact.startsWith('expr:')) {
+        for (const m of body.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) r.add(m[0]);
+      } else {
+        for (const p of body.split('|')) r.add(ExprContext.rootOf(p.split(':').pop()!));
+      }
+      this.rootsMemo.set(fact, r);
+    }
+    return r;
   }
 
   private factMentions(fact: string, root: string): boolean {
-    const body = fact.slice(fact.indexOf(':') + 1);
-    if (fact.startsWith('expr:')) return this.exprMentions(fact, root);
-    return body.split(/[|:]/).some((p) => ExprContext.rootOf(p) === root);
-  }
-
-  private exprMentions(fact: string, root: string): boolean {
-    const text = fact.slice('expr:'.length);
-    return new RegExp(`(^|[^A-Za-z0-9_])${root.replace(/[^A-Za-z0-9_]/g, '')}([^A-Za-z0-9_]|$)`).test(text);
+    return this.factRoots(fact).has(root);
   }
 
   private applyLock(op: Extract<Op, { k: 'lock' }>, s: State): State[] {

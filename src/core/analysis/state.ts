@@ -114,6 +114,7 @@ export function wr<F extends MapField>(s: State, f: F): State[F] {
 const componentHash = new WeakMap<object, string>();
 
 function component<T>(m: Map<string | number, T>, f: (k: string | number, v: T) => string): string {
+  if (m.size === 0) return '';
   let h = componentHash.get(m);
   if (h === undefined) {
     const parts: string[] = [];
