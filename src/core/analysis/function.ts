@@ -315,8 +315,14 @@ class FunctionAnalyzer {
       const k = this.annotationKey(a.arg);
       if (!k) continue;
       if (a.kind === '__acquires') this.declaredAcquires.add(k);
-      else this.selfContract.push({ key: k, class: 'mutex', mode: 'exclusive' });
+      // Sparse annotations name spinlocks and mutexes; an inode's i_rwsem/i_mutex becomes the inode lock.
+      else this.selfContract.push({ key: k, class: this.isInodeLockAnnotation(a.arg) ? 'inode' : 'spin', mode: 'exclusive' });
     }
+  }
+
+  private isInodeLockAnnotation(text: string): boolean {
+    const last = text.replace(/\s+/g, '').split(/->|\./).pop() ?? '';
+    return this.cat.inodeLockFields.has(last);
   }
 
   private annotationKey(text: string): string | null {
@@ -519,7 +525,7 @@ class FunctionAnalyzer {
   private initialState(): State {
     const s = emptyState();
     // Contract keys spelled for another kernel (rd->old_dir vs d_inode(rd->old_parent)) are never used here.
-    for (const c of this.selfContract.filter((c) => this.opKeys.has(c.key))) {
+    for (const c of this.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key))) {
       wr(s, 'locks').set(c.key, { class: c.class, mode: c.mode, count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
     }
     return s;
