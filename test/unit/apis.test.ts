@@ -121,3 +121,31 @@ int f(struct svc_rqst *rqstp, struct dentry *dentry, struct iattr *iap)
 }`);
   assert.deepEqual(r, []);
 });
+
+test('BUG_ON(inode_trylock(x)) asserts x is locked and takes no lock itself', async () => {
+  const r = await rules(`
+static void flush(struct inode *tl)
+{
+	BUG_ON(inode_trylock(tl));
+	do_flush(tl);
+}
+int f(struct inode *tl)
+{
+	int ret;
+	inode_lock(tl);
+	flush(tl);
+	ret = work(tl);
+	if (ret)
+		goto out;
+	ret = more(tl);
+out:
+	inode_unlock(tl);
+	return ret;
+}
+int g(struct inode *inode)
+{
+	BUG_ON(inode_trylock(inode));
+	return break_lease(inode, O_WRONLY);
+}`);
+  assert.deepEqual(r, ['deleg/blocking-break-locked@g']);
+});

@@ -744,6 +744,8 @@ class FunctionAnalyzer {
     /** What the event acts on (its display), and for breaks and waits whether it can sleep (null: depends on flags). */
     target?: string; blocking?: boolean | null }>();
 
+  private readonly heldOwner = new Map<number, Op>();
+
   private noteHeld(op: Op, st: State): void {
     if (op.k === 'assign' || op.k === 'deferred' || op.k === 'unknownLockHelper' || op.k === 'unknownUnlockHelper') return;
     const node = (op as { node: SNode }).node;
@@ -751,7 +753,13 @@ class FunctionAnalyzer {
     if (!rec) {
       rec = { end: node.end, api: (op as { api?: string }).api ?? '', kind: op.k, paths: 0, locks: new Map(), ...eventDetail(op) };
       this.heldAt.set(node.start, rec);
+      this.heldOwner.set(node.start, op);
+    } else if (eventRank(op.k) < eventRank(rec.kind)) {
+      // One call, several events (notify_change: requireAtCall, then delegOp): describe it by the most telling.
+      Object.assign(rec, { api: (op as { api?: string }).api ?? rec.api, kind: op.k, ...eventDetail(op) });
     }
+    // Paths are counted once per call, by the event that first reached it.
+    if (this.heldOwner.get(node.start) !== op) return;
     rec.paths++;
     for (const [k, l] of st.locks) {
       const e = rec.locks.get(k);
@@ -941,7 +949,8 @@ class FunctionAnalyzer {
         for (const a of op.args) {
           if (!a) continue;
           for (const [k, l] of [...s.locks]) {
-            if (l.class !== 'inode' || !(k === a || k.startsWith(a + '.'))) continue;
+            // Only the object itself or its inode (`unlock_dir(dir)` drops d_inode(dir)), not anything reachable from it.
+            if (l.class !== 'inode' || !(k === a || k === a + '.d_inode')) continue;
             wr(s, 'locks').delete(k);
           }
         }
@@ -1006,7 +1015,8 @@ class FunctionAnalyzer {
   private addLock(op: Extract<Op, { k: 'lock' }>, s: State): State {
     const l = s.locks.get(op.key);
     if (l) wr(s, 'locks').set(op.key, { ...l, count: Math.min(l.count + 1, 3) });
-    else wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
+    // Re-taking a lock the caller held on entry (dropped and re-acquired around a sleep) restores the caller's lock.
+    else wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: this.entryHeld.includes(op.key) ? 'entry' : 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
     if (s.released.has(op.key)) wr(s, 'released').delete(op.key);
     if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
     return s;
@@ -1621,6 +1631,12 @@ function unlockFor(api: string, inode: string): string {
   if (api.startsWith('spin_lock')) return `spin_unlock(&${inode});`;
   if (api === 'lock_rename') return `unlock_rename(...);`;
   return `/* release ${inode} (${api}) */`;
+}
+
+const EVENT_RANK = ['wait', 'break', 'delegOp', 'mutate', 'summaryMutate', 'grant', 'access', 'open', 'lock', 'unlock'];
+function eventRank(k: string): number {
+  const i = EVENT_RANK.indexOf(k);
+  return i < 0 ? EVENT_RANK.length : i;
 }
 
 /** The target and blocking-ness of an event, for hovers. */

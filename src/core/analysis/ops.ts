@@ -49,7 +49,9 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
   switch (n.type) {
     case 'call_expression': {
       const args = n.children[1]?.children ?? [];
-      for (const a of args) visit(oc, a, out, null);
+      // BUG_ON(inode_trylock(x)) and friends assert something; the calls inside have no effect we should apply.
+      const isAssert = n.children[0]?.type === 'identifier' && oc.cat.asserts.has(ctx.text(n.children[0]));
+      if (!isAssert) for (const a of args) visit(oc, a, out, null);
       // A call through an expression (`f->f_op->open(...)`): evaluate the callee expression's own calls too.
       if (n.children[0] && n.children[0].type !== 'identifier' && n.children[0].type !== 'field_expression') visit(oc, n.children[0], out, null);
       else if (n.children[0]?.type === 'field_expression') visit(oc, n.children[0].children[0], out, null);
@@ -307,9 +309,18 @@ function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, l
       neg = !neg;
     } else break;
   }
-  if (neg || x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return null;
-  const p = cat.lockedPredicates.get(ctx.text(x.children[0]));
-  if (!p) return null;
+  if (x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return null;
+  const name = ctx.text(x.children[0]);
+  // neg: the call is asserted false. BUG_ON(inode_trylock(x)): the trylock must fail, so x is locked.
+  if (neg) {
+    const entries = cat.calls.get(name) ?? [];
+    const trylock = entries.flatMap((e) => e.effects).find((e) => e.op === 'lock' && e.when === 'nonzero');
+    if (!trylock || trylock.op !== 'lock') return null;
+    const k = ctx.key(x.children[1]?.children[0]);
+    return k ? lockKey(cat, k, trylock.class).key : null;
+  }
+  const p = cat.lockedPredicates.get(name);
+  if (!p) return null; // WARN_ON_ONCE(!inode_is_locked(x)): asserted true
   const k = ctx.instantiate(p.target, (i) => ctx.key(x.children[1]?.children[i]));
   if (!k) return null;
   return p.class === 'lockfield' ? lockKey(cat, k, 'mutex').key : k;
