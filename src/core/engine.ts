@@ -241,8 +241,10 @@ export class Document {
   private updateUnits(start: number, oldEnd: number, newText: string, text: string): void {
     if (!this.units) return;
     const delta = newText.length - (oldEnd - start);
+    // Only a function that parsed cleanly on its own can be re-parsed on its own and give what a whole-file parse
+    // would (tree-sitter's error recovery elsewhere can swallow a neighbouring function).
     const u = this.units.find((x) => start > x.bodyStart && oldEnd < x.end - 1);
-    if (!u) {
+    if (!u || !u.clean) {
       this.units = null;
       return;
     }
@@ -296,7 +298,7 @@ export class Document {
       try {
         const found = findFunctions(tree.rootNode, u.text, types, this.headers);
         const f = found[0];
-        if (found.length !== 1 || f.start !== 0 || f.end !== u.text.length || f.name !== u.name || !f.bodyTs) return false;
+        if (found.length !== 1 || f.start !== 0 || f.end !== u.text.length || f.name !== u.name || !f.bodyTs || tree.rootNode.hasError) return false;
         u.params = f.params;
         u.annotations = f.annotations;
         u.isStatic = f.isStatic;
@@ -383,7 +385,8 @@ export class Document {
           const relevant = cat.isInteresting(idents[i]) || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
           if (!relevant) continue;
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
-          const cacheKey = `${u.name}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
+          // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
+          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           if (!cu) {
             const body = this.bodyOf(u);
@@ -401,7 +404,8 @@ export class Document {
           if (u.body) newBodies.set(u.text, u.body);
           newCache.set(cacheKey, cu);
           results.set(i, cu);
-          if (cu.summary) summaries.set(u.name, { ...cu.summary, deferred: cu.deferred.map((d) => ({ ...d, finding: relativize(d.finding, u.start) })) });
+          // Deferred findings stay relative to their function: callers' cached analyses refer to them by that.
+          if (cu.summary) summaries.set(u.name, cu.summary);
           else summaries.delete(u.name);
         }
       }
@@ -426,7 +430,7 @@ export class Document {
       const own = cu ? cu.rel.map((f) => relativize(f, u.start)) : [];
       for (const d of cu?.deferred ?? []) {
         const abs = relativize(d.finding, u.start);
-        const seen = outcomes.get(deferredId(abs));
+        const seen = outcomes.get(deferredId(d.finding));
         if (!seen || seen.length === 0 || seen.some((r) => !r)) own.push(abs);
       }
       findings.push(...own);
@@ -487,8 +491,9 @@ function sigOf(s: Summary): string {
   return JSON.stringify([s.outParams, s.breaks, s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, s.acquires, s.releases, s.deferred.length, s.returns, s.mayLock, s.childOfRet]);
 }
 
+/** A deferred finding's identity: its function and its offset within that function (stable under edits elsewhere). */
 function deferredId(f: Finding): string {
-  return `${f.ruleId}@${f.start}:${f.inode}`;
+  return `${f.function}|${f.ruleId}@${f.start}:${f.inode}`;
 }
 
 function relativize(f: Finding, delta: number): Finding {

@@ -214,7 +214,10 @@ function firstIdentifier(d: SNode | undefined, text: string): string | null {
 /** Variables a node assigns other than through an event's result or out-parameter. */
 function assignedVariables(ops: Op[]): ModelNode['assigns'] {
   const outs = new Set<string>();
-  for (const op of ops) if ((op.k === 'break' || op.k === 'delegOp') && op.out?.kind === 'local') outs.add(op.out.name);
+  for (const op of ops) {
+    if ((op.k === 'break' || op.k === 'delegOp') && op.out?.kind === 'local') outs.add(op.out.name);
+    if (op.k === 'wait' && op.di) outs.add(op.di);
+  }
   const roots = ops.filter((op): op is Extract<Op, { k: 'assign' }> => op.k === 'assign' && !outs.has(op.root)).map((op) => (op.value ? { name: op.root, value: op.value } : { name: op.root }));
   return roots.length ? roots : undefined;
 }

@@ -79,3 +79,19 @@ test('an edit inside one function re-analyses only that function', { skip: !corp
     doc.dispose();
   }
 });
+
+test('a shift of the whole file (edit at the top) keeps deferred findings of static callees consistent', { skip: !corpusAvailable() }, async () => {
+  const analyzer = await sharedAnalyzer();
+  for (const file of ['v3.10.99/fs/namei.c', 'v3.13/fs/namei.c']) {
+    const text = corpusFile(file);
+    const doc = analyzer.open(file, text);
+    try {
+      doc.result();
+      doc.edit(0, 0, '\n');
+      const incremental = doc.result().findings.map(key);
+      assert.deepEqual(incremental, analyzer.check(file, '\n' + text).findings.map(key), file);
+    } finally {
+      doc.dispose();
+    }
+  }
+});

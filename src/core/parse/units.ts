@@ -33,6 +33,8 @@ export interface FunctionUnit {
   declTs?: TsNode;
   /** Offset of the body's opening brace. */
   bodyStart: number;
+  /** Whether the function, as parsed, is free of syntax errors and not inside a region tree-sitter could not parse. */
+  clean?: boolean;
 }
 
 const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif',
@@ -48,16 +50,16 @@ export type HeaderCache = Map<string, Omit<FunctionUnit, 'start' | 'end' | 'body
 /** Lists the function units in the tree, in source order. */
 export function findFunctions(root: TsNode, src: string, types: readonly string[], cache?: HeaderCache): FunctionUnit[] {
   const out: FunctionUnit[] = [];
-  const stack: TsNode[] = [root];
+  const stack: [TsNode, boolean][] = [[root, false]];
   while (stack.length) {
-    const container = stack.pop()!;
+    const [container, inError] = stack.pop()!;
     const kids = container.namedChildren.filter((c): c is TsNode => !!c);
     for (let i = 0; i < kids.length; i++) {
       const n = kids[i];
       const type = types[n.typeId] ?? 'ERROR';
       if (type === 'function_definition') {
         const unit = functionUnit(n, src, types, cache);
-        if (unit) out.push(unit);
+        if (unit) out.push({ ...unit, clean: !inError && !n.hasError });
       } else if (type === 'expression_statement' || type === 'declaration' || type === 'ERROR') {
         const next = kids[i + 1];
         if (next && (types[next.typeId] ?? '') === 'compound_statement') {
@@ -68,9 +70,9 @@ export function findFunctions(root: TsNode, src: string, types: readonly string[
             continue;
           }
         }
-        if (type === 'ERROR') stack.push(n);
+        if (type === 'ERROR') stack.push([n, true]);
       } else if (CONTAINERS.has(type)) {
-        stack.push(n);
+        stack.push([n, inError || type === 'ERROR']);
       }
     }
   }
