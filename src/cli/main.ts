@@ -1,6 +1,6 @@
 /**
  * `vfslock`: the command-line face of the analyzer.
- *   vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] PATH...
+ *   vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] [--jobs N] PATH...
  * Exit status: 0 no error-severity findings; 1 some; 2 usage error or unreadable input (still prints the rest).
  */
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { nodeWasmSource } from '../core/parse/node-wasm';
 import { toJson, toSarif, toText, type CheckReport } from '../core/report/printers';
 import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
 import { collectFiles, readSource } from './files';
+import { checkInPool } from './pool';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import { commands as extraCommands } from './commands';
 
@@ -17,7 +18,7 @@ declare const VFSLOCK_VERSION: string | undefined;
 export const VERSION = typeof VFSLOCK_VERSION === 'string' ? VFSLOCK_VERSION : '0.1.0';
 
 const USAGE = `Usage:
-  vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] PATH...
+  vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] [--jobs N] PATH...
   vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
   vfslock simulate --list
   vfslock review [--format text|json|sarif] [--kernel ...] --tree DIR PATCH...
@@ -77,19 +78,20 @@ export function loadCatalogues(files: string[]): CatalogueData[] {
   });
 }
 
+/** Options every analysing subcommand takes (check, review). */
+export const COMMON_OPTIONS = {
+  format: { type: 'string', default: 'text' },
+  kernel: { type: 'string', default: 'auto' },
+  rules: { type: 'string', multiple: true },
+  color: { type: 'boolean' },
+} as const;
+
+const CHECK_OPTIONS = { ...COMMON_OPTIONS, jobs: { type: 'string', short: 'j' } } as const;
+
 async function check(args: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        format: { type: 'string', default: 'text' },
-        kernel: { type: 'string', default: 'auto' },
-        rules: { type: 'string', multiple: true },
-        color: { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args, allowPositionals: true, options: CHECK_OPTIONS });
   } catch (e) {
     io.err(`vfslock check: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
@@ -116,20 +118,30 @@ async function check(args: string[], io: Io): Promise<number> {
     io.err(`vfslock check: ${(e as Error).message}\n`);
     return 2;
   }
+  const jobs = values.jobs === undefined ? 1 : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+    io.err(`vfslock check: --jobs must be a whole number from 1 to 64 (got '${values.jobs}')\n`);
+    return 2;
+  }
   const t0 = performance.now();
-  const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
   const { files, errors } = collectFiles(positionals);
   const results: FileResult[] = [];
-  for (const file of files) {
-    const src = readSource(file);
-    if ('error' in src) {
-      errors.push({ file, message: src.error });
-      continue;
-    }
-    try {
-      results.push(analyzer.check(file, src.text, options));
-    } catch (e) {
-      errors.push({ file, message: `internal error: ${(e as Error).message}` });
+  if (jobs > 1 && files.length > 1) {
+    const outcomes = await checkInPool(files, jobs, options, catalogues);
+    outcomes.forEach((o, i) => ('result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error })));
+  } else {
+    const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+    for (const file of files) {
+      const src = readSource(file);
+      if ('error' in src) {
+        errors.push({ file, message: src.error });
+        continue;
+      }
+      try {
+        results.push(analyzer.check(file, src.text, options));
+      } catch (e) {
+        errors.push({ file, message: `internal error: ${(e as Error).message}` });
+      }
     }
   }
   const report: CheckReport = { results, errors, ms: performance.now() - t0 };

@@ -9,6 +9,7 @@ import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
 import { copySubtree, LineIndex, type SNode } from './parse/syntax';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
 import { analyzeFunction, type FunctionAnalysis } from './analysis/function';
+import { stronglyConnected } from './graph';
 import type { AnalyzeOptions, DeferredFinding, Finding, RuleId, Severity, Summary } from './analysis/types';
 
 export type KernelOption = 'auto' | string;
@@ -531,9 +532,8 @@ function describeFunction(a: FunctionAnalysis | null): { locks: string[]; breaks
   return { locks: [...new Set(a.lockApis)], breaks: [...new Set(a.breakApis)] };
 }
 
-/** Groups of mutually recursive functions, callees before callers (Tarjan's SCC, iterative). */
+/** Groups of mutually recursive functions, callees before callers. */
 function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<string, number[]>): number[][] {
-  const n = units.length;
   const edges: number[][] = units.map((u, i) => {
     const out: number[] = [];
     for (const id of idents[i]) {
@@ -543,48 +543,7 @@ function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<
     }
     return out;
   });
-  const index = new Array(n).fill(-1);
-  const low = new Array(n).fill(0);
-  const onStack = new Array(n).fill(false);
-  const stack: number[] = [];
-  const groups: number[][] = [];
-  let counter = 0;
-  for (let root = 0; root < n; root++) {
-    if (index[root] !== -1) continue;
-    const work: [number, number][] = [[root, 0]];
-    while (work.length) {
-      const top = work[work.length - 1];
-      const [v, ei] = top;
-      if (ei === 0) {
-        index[v] = low[v] = counter++;
-        stack.push(v);
-        onStack[v] = true;
-      }
-      if (ei < edges[v].length) {
-        top[1]++;
-        const w = edges[v][ei];
-        if (index[w] === -1) work.push([w, 0]);
-        else if (onStack[w]) low[v] = Math.min(low[v], index[w]);
-        continue;
-      }
-      work.pop();
-      if (work.length) {
-        const parent = work[work.length - 1][0];
-        low[parent] = Math.min(low[parent], low[v]);
-      }
-      if (low[v] === index[v]) {
-        const g: number[] = [];
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack[w] = false;
-          g.push(w);
-        } while (w !== v);
-        groups.push(g);
-      }
-    }
-  }
-  return groups;
+  return stronglyConnected(edges);
 }
 
 /** A clear reason the text is not C we can analyse, or null. */

@@ -1,0 +1,38 @@
+/** Worker thread for `vfslock check --jobs N`: checks the files it is sent, with its own analyzer. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Analyzer, type CheckOptions } from '../core/engine';
+import { nodeWasmSource } from '../core/parse/node-wasm';
+import type { CatalogueData } from '../core/catalogue/catalogue';
+import { readSource } from './files';
+
+interface Init {
+  options: CheckOptions;
+  catalogues: CatalogueData[];
+  bundleDir: string;
+}
+
+async function run(): Promise<void> {
+  const init = workerData as Init;
+  const analyzer = await Analyzer.create(nodeWasmSource(init.bundleDir), init.catalogues);
+  parentPort!.on('message', (msg: { index: number; file: string } | null) => {
+    if (!msg) {
+      process.exit(0);
+      return;
+    }
+    const src = readSource(msg.file);
+    if ('error' in src) {
+      parentPort!.postMessage({ index: msg.index, error: src.error });
+      return;
+    }
+    try {
+      parentPort!.postMessage({ index: msg.index, result: analyzer.check(msg.file, src.text, init.options) });
+    } catch (e) {
+      parentPort!.postMessage({ index: msg.index, error: `internal error: ${(e as Error).message}` });
+    }
+  });
+  parentPort!.postMessage({ ready: true });
+}
+
+run().catch((e) => {
+  parentPort!.postMessage({ fatal: String((e as Error).stack ?? e) });
+});

@@ -1,0 +1,46 @@
+/** Checks files on N worker threads (each with its own parser and analyzer); results come back in input order. */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckOptions, FileResult } from '../core/engine';
+import type { CatalogueData } from '../core/catalogue/catalogue';
+
+export type Outcome = { result: FileResult } | { error: string };
+
+export function workerScript(): string | null {
+  for (const name of ['check-worker.js']) {
+    const p = join(__dirname, name);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[]): Promise<Outcome[]> {
+  const script = workerScript();
+  if (!script) throw new Error('worker script not found next to the CLI (rebuild with npm run build)');
+  const out: Outcome[] = new Array(files.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(jobs, files.length)) }, () =>
+    new Worker(script, { workerData: { options, catalogues, bundleDir: __dirname } }));
+  await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+    const feed = () => {
+      if (next >= files.length) {
+        w.postMessage(null);
+        return;
+      }
+      const index = next++;
+      w.postMessage({ index, file: files[index] });
+    };
+    w.on('message', (m: { ready?: boolean; fatal?: string; index?: number; result?: FileResult; error?: string }) => {
+      if (m.fatal) {
+        reject(new Error(m.fatal));
+        return;
+      }
+      if (m.index !== undefined) out[m.index] = m.result ? { result: m.result } : { error: m.error ?? 'unknown error' };
+      feed();
+    });
+    w.on('error', reject);
+    w.on('exit', () => resolve());
+  })));
+  return out;
+}
