@@ -1,0 +1,149 @@
+/**
+ * Race simulation in the editor: the commands "Simulate Race…", "Inode Cache Cost of a Field…" and
+ * "Show the race" (code lens / code action), the panel and its serializer, and diagnostics for `.vfsrace`
+ * files. The simulation itself is src/sim (pure; the same code runs in the webview for manual scheduling).
+ */
+import * as vscode from 'vscode';
+import type { Analyzer } from '../../core/engine';
+import { BUILTINS } from '../../sim/builtins';
+import { simulateBuiltin, simulateFunction, simulateText, type Outcome } from '../../sim/simulate';
+import { compileScenario } from '../../sim/lang/compile';
+import type { SimulationResult } from '../../sim/run';
+import { SimulationPanel } from './panel';
+
+export interface SimulationDeps {
+  analyzer: () => Promise<Analyzer>;
+  log: (msg: string) => void;
+}
+
+export interface SimulationApi {
+  showRace(uri: vscode.Uri, functionName: string, line?: number): Promise<void>;
+}
+
+export function activateSimulation(context: vscode.ExtensionContext, deps: SimulationDeps): SimulationApi {
+  const panel = new SimulationPanel(context, deps.log);
+  const api: SimulationApi = { showRace: (uri, fn, line) => showRace(panel, deps, uri, fn, line) };
+  context.subscriptions.push(
+    panel.registerSerializer(),
+    vscode.commands.registerCommand('vfsLockReview.simulateRace', () => pickAndSimulate(panel, deps)),
+    vscode.commands.registerCommand('vfsLockReview.inodeCacheCost', () => inodeCacheCost(panel)),
+    vscode.commands.registerCommand('vfsLockReview.showRace', (uri?: vscode.Uri, fn?: string, line?: number) => {
+      if (uri instanceof vscode.Uri && typeof fn === 'string') return api.showRace(uri, fn, typeof line === 'number' ? line : undefined);
+      return pickAndSimulate(panel, deps);
+    }),
+    ...scenarioDiagnostics(),
+  );
+  return api;
+}
+
+function fileName(uri: vscode.Uri): string {
+  return uri.scheme === 'file' ? uri.fsPath : uri.toString();
+}
+
+/** Runs a simulation with progress, reporting errors; returns the result or null. */
+async function run(title: string, work: () => Outcome | Promise<Outcome>, deps: SimulationDeps): Promise<SimulationResult | null> {
+  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, async () => work());
+  if ('error' in outcome) {
+    deps.log(`simulate: ${outcome.error}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('VFS Lock Review: {0}', outcome.error));
+    return null;
+  }
+  deps.log(`simulate ${outcome.result.scenario}: ${outcome.result.verdict}, ${outcome.result.states} states, ${outcome.result.ms.toFixed(1)} ms`);
+  return outcome.result;
+}
+
+async function showRace(panel: SimulationPanel, deps: SimulationDeps, uri: vscode.Uri, fn: string, line?: number): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const analyzer = await deps.analyzer();
+  const result = await run(vscode.l10n.t('Simulating {0}…', fn), () => simulateFunction(analyzer, fileName(uri), doc.getText(), fn), deps);
+  if (!result) return;
+  const note = result.verdict === 'safe'
+    ? vscode.l10n.t('No interleaving of {0} against {1} violates an invariant ({2} states explored). If the analyzer flagged it, the flagged path may need a caller or an opponent this model does not include.', fn, result.description.split(' against ')[1] ?? 'the standard opponents', String(result.states))
+    : undefined;
+  panel.show(result, startStepFor(result, fn, line), note);
+}
+
+/** The step of the function at (or after) the diagnostic's line, so the panel opens where the finding points. */
+function startStepFor(r: SimulationResult, fn: string, line?: number): number | undefined {
+  if (line === undefined) return undefined;
+  const own = r.trace.filter((s) => s.threadName === fn && s.line !== undefined && !s.local);
+  const exact = own.find((s) => s.line === line) ?? own.find((s) => (s.line ?? 0) >= line);
+  return exact?.index;
+}
+
+interface Pick extends vscode.QuickPickItem {
+  run: () => Promise<SimulationResult | null>;
+}
+
+async function pickAndSimulate(panel: SimulationPanel, deps: SimulationDeps): Promise<void> {
+  const items: Pick[] = [];
+  const editor = vscode.window.activeTextEditor;
+  const fn = editor && (editor.document.languageId === 'c' || editor.document.languageId === 'cpp') ? await functionAtCursor(editor, deps) : null;
+  if (fn && editor) {
+    const doc = editor.document;
+    items.push({ label: `$(symbol-function) ${fn}`, description: vscode.l10n.t('the function at the cursor'), run: async () => run(fn, async () => simulateFunction(await deps.analyzer(), fileName(doc.uri), doc.getText(), fn), deps) });
+  }
+  for (const b of BUILTINS) items.push({ label: `$(beaker) ${b.name}`, description: b.summary, run: () => run(b.name, () => simulateBuiltin(b.name), deps) });
+  const files = await vscode.workspace.findFiles('**/*.vfsrace', '**/node_modules/**', 100);
+  for (const f of files) {
+    items.push({ label: `$(file) ${vscode.workspace.asRelativePath(f)}`, description: vscode.l10n.t('workspace scenario'), run: async () => {
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(f));
+      return run(f.path, () => simulateText(text, fileName(f)), deps);
+    } });
+  }
+  const choice = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Simulate races in a built-in scenario, a .vfsrace file or the function at the cursor'), matchOnDescription: true });
+  const result = await choice?.run();
+  if (result) panel.show(result);
+}
+
+async function functionAtCursor(editor: vscode.TextEditor, deps: SimulationDeps): Promise<string | null> {
+  try {
+    const analyzer = await deps.analyzer();
+    const doc = editor.document;
+    const offset = doc.offsetAt(editor.selection.active);
+    const fns = analyzer.check(fileName(doc.uri), doc.getText()).functions;
+    return fns.find((f) => offset >= f.start && offset <= f.end)?.name ?? null;
+  } catch (e) {
+    deps.log(`simulate: cannot find the function at the cursor: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+async function inodeCacheCost(panel: SimulationPanel): Promise<void> {
+  const field = await vscode.window.showInputBox({
+    prompt: vscode.l10n.t('Bytes the change adds to struct inode'), value: '8',
+    validateInput: (v) => (/^\d+$/.test(v) && Number(v) <= 4096 ? null : vscode.l10n.t('a whole number of bytes (0–4096)')),
+  });
+  if (field === undefined) return;
+  const budget = await vscode.window.showInputBox({
+    prompt: vscode.l10n.t('Memory for the inode cache, in MiB'), value: '16',
+    validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 ? null : vscode.l10n.t('a whole number of MiB, at least 1')),
+  });
+  if (budget === undefined) return;
+  const outcome = simulateBuiltin('inode-field-cost', { set: { field, budget_mib: budget } });
+  if ('error' in outcome) void vscode.window.showErrorMessage(outcome.error);
+  else panel.show(outcome.result);
+}
+
+/** Syntax and reference errors of `.vfsrace` documents, as diagnostics with line and column. */
+function scenarioDiagnostics(): vscode.Disposable[] {
+  const collection = vscode.languages.createDiagnosticCollection('vfsrace');
+  const update = (doc: vscode.TextDocument) => {
+    if (doc.languageId !== 'vfsrace') return;
+    const { diagnostics } = compileScenario(doc.getText(), fileName(doc.uri));
+    collection.set(doc.uri, diagnostics.map((d) => {
+      const start = new vscode.Position(d.line - 1, d.column - 1);
+      const range = new vscode.Range(start, start.translate(0, Math.max(1, d.length)));
+      const diag = new vscode.Diagnostic(range, d.message, d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      diag.source = 'vfsrace';
+      return diag;
+    }));
+  };
+  vscode.workspace.textDocuments.forEach(update);
+  return [
+    collection,
+    vscode.workspace.onDidOpenTextDocument(update),
+    vscode.workspace.onDidChangeTextDocument((e) => update(e.document)),
+    vscode.workspace.onDidCloseTextDocument((doc) => collection.delete(doc.uri)),
+  ];
+}

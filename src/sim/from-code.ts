@@ -1,0 +1,404 @@
+/**
+ * A function the analyzer understands becomes a thread: its delegation events in control-flow order (from
+ * src/core/model-extract), branches as choices, or as tests of the variables the events set (`error =
+ * try_break_deleg(...)`; `if (error)` then follows the break's outcome). It runs against standard opponents
+ * chosen from what the function does: an NFS client obtaining a delegation on every inode it changes or opens,
+ * a local open for write and an unlink (3.13 protocol) against a lease-granting path, and a second rename when
+ * the function takes two or more locks. Every step of the function carries its file and line.
+ */
+import type { FunctionModel, ModelEvent, ModelNode } from '../core/model-extract';
+import type { InodeDecl, LockDecl, LockKind } from '../model/state';
+import { defaultOptions } from './lang/compile';
+import {
+  ALL_INVARIANTS, NO_SLOT, UNKNOWN, type Cond, type Instr, type InstrBody, type MutationKind, type Program, type ThreadProgram, type VarKind,
+} from './program';
+
+export interface FromCodeOptions {
+  /** Kernel version the function is written for ("3.13", "6.19", ...). */
+  kernel: string;
+}
+
+/** The scenario for one function, or why there is none. */
+export function programFromFunction(m: FunctionModel, o: FromCodeOptions): Program | { error: string } {
+  const world = new World();
+  world.collect(m);
+  if (!world.inodes.length) return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
+  const fn = new FunctionThread(world, m).build();
+  const threads = [fn, ...opponents(world, m, o, fn)];
+  return {
+    title: `${m.name} against NFS clients and local opens`,
+    source: `${m.file}:${m.name}`,
+    description: `${m.name} (${m.file}:${m.line}) as a thread of its delegation events in control-flow order, against ${threads.slice(1).map((t) => t.label).join(', ') || 'no opponent'}.`,
+    options: defaultOptions(o.kernel),
+    inodes: world.inodes,
+    locks: world.locks,
+    threads,
+    invariants: [...ALL_INVARIANTS],
+  };
+}
+
+// ---------------------------------------------------------------- inodes and locks of the function
+
+const INODE_EVENTS = new Set(['break', 'mutate', 'grant', 'access', 'releaseAccess', 'open', 'delegOp']);
+
+class World {
+  readonly inodes: InodeDecl[] = [];
+  readonly locks: LockDecl[] = [];
+  private readonly inodeByKey = new Map<string, number>();
+  private readonly lockByKey = new Map<string, number>();
+  readonly dirs = new Set<number>();
+  readonly changed = new Map<number, MutationKind>();
+  readonly granted = new Set<number>();
+  readonly opened = new Set<number>();
+
+  collect(m: FunctionModel): void {
+    for (const n of m.nodes) {
+      for (const e of n.events) {
+        if (e.kind === 'lock' && lockClass(e) === 'inode') this.inode(e.key, e.display);
+        if (INODE_EVENTS.has(e.kind) && e.key) this.note(e, this.inode(e.key, e.display));
+      }
+    }
+    for (const key of m.entryLocks) if (!this.lockByKey.has(key) && this.inodeByKey.has(key)) this.lockOf(key, key, 'inode');
+  }
+
+  private note(e: ModelEvent, i: number): void {
+    if (e.kind === 'mutate') {
+      if (e.detail === 'dirent') this.dirs.add(i);
+      this.changed.set(i, e.detail as MutationKind);
+    }
+    if (e.kind === 'delegOp') this.changed.set(i, 'names');
+    if (e.kind === 'grant') this.granted.add(i);
+    if (e.kind === 'access' || e.kind === 'open') this.opened.add(i);
+    if (e.kind === 'mutate' && e.detail === 'dirent') this.inodes[i].dir = true;
+  }
+
+  inode(key: string, display: string): number {
+    const known = this.inodeByKey.get(key);
+    if (known !== undefined) return known;
+    const taken = new Set(this.inodes.map((i) => i.name));
+    let name = display || key;
+    for (let n = 2; taken.has(name); n++) name = `${display}#${n}`;
+    const at = this.inodes.push({ name, dir: false, names: [], refcount: 1, leases: [] }) - 1;
+    this.inodeByKey.set(key, at);
+    this.locks.push({ name: `${name}.i_rwsem`, kind: 'rwsem', role: 'i_rwsem', inode: at });
+    this.lockByKey.set(key, this.locks.length - 1);
+    return at;
+  }
+
+  inodeOf(key: string): number {
+    return this.inodeByKey.get(key) ?? -1;
+  }
+
+  lockOf(key: string, display: string, cls: string): number {
+    const known = this.lockByKey.get(key);
+    if (known !== undefined) return known;
+    if (cls === 'inode') {
+      this.inode(key, display);
+      return this.lockByKey.get(key)!;
+    }
+    const kind: LockKind = cls === 'spin' ? 'spin' : 'mutex';
+    const at = this.locks.push({ name: display || key, kind, role: cls === 'rename' ? 's_vfs_rename_mutex' : 'other', inode: -1 }) - 1;
+    this.lockByKey.set(key, at);
+    return at;
+  }
+
+  rwsemOf(inode: number): number {
+    return this.locks.findIndex((l) => l.inode === inode && l.role === 'i_rwsem');
+  }
+}
+
+function lockClass(e: ModelEvent): string {
+  return e.detail.split(':')[0];
+}
+
+// ---------------------------------------------------------------- building threads
+
+class Builder {
+  readonly instrs: Instr[] = [];
+  readonly vars: ThreadProgram['vars'] = [{ name: 'err', kind: 'err', initial: 0 }];
+
+  emit(body: InstrBody, action: string, detail: string, loc?: Instr['loc']): number {
+    const at = this.instrs.length;
+    this.instrs.push({ ...body, next: body.op === 'return' ? [] : [at + 1], action, detail, loc } as Instr);
+    return at;
+  }
+
+  slot(name: string, kind: VarKind): number {
+    const at = this.vars.findIndex((v) => v.name === name);
+    return at >= 0 ? at : this.vars.push({ name, kind, initial: kind === 'di' ? 0 : UNKNOWN }) - 1;
+  }
+
+  /** if (cond) { then } — `then` emits the guarded instructions. */
+  guard(cond: Cond, then: () => void, action = 'if', detail = ''): void {
+    const at = this.emit({ op: 'branch', cond }, action, detail);
+    then();
+    this.instrs[at].next = [at + 1, this.instrs.length];
+  }
+
+  thread(name: string, label: string, actor: boolean, entryLocks: number[] = []): ThreadProgram {
+    this.emit({ op: 'return' }, 'return', '');
+    return { name, label, actor, instrs: this.instrs, vars: this.vars, entryLocks };
+  }
+}
+
+class FunctionThread {
+  private readonly b = new Builder();
+  /** First instruction of each CFG node (after building), -1 for nodes that emit nothing. */
+  private readonly first = new Map<number, number>();
+  private readonly lastOf = new Map<number, number>();
+  private readonly callResult = new Map<number, number>();
+
+  constructor(private readonly w: World, private readonly m: FunctionModel) {}
+
+  build(): ThreadProgram {
+    this.declareVariables();
+    for (const n of this.m.nodes) this.node(n);
+    this.link();
+    const entry = this.m.entryLocks.map((k) => this.w.lockOf(k, k, 'inode')).filter((l) => l >= 0);
+    const thread: ThreadProgram = { name: this.m.name, label: `${this.m.name}()`, actor: false, instrs: this.b.instrs, vars: this.b.vars, entryLocks: entry };
+    return reorderFromEntry(thread, this.first.get(this.m.entry) ?? this.resolve(this.m.entry));
+  }
+
+  private declareVariables(): void {
+    for (const n of this.m.nodes) {
+      for (const e of n.events) {
+        if (e.out) this.b.slot(e.out, 'di');
+        if (e.kind === 'wait' && e.key) this.b.slot(e.key, 'di');
+        if (e.result) this.b.slot(e.result, 'err');
+      }
+    }
+    // Parameters carrying the caller's delegated-inode pointer: the reference is the caller's to put.
+    for (const n of this.m.nodes) for (const e of n.events) if (e.outIsParam) this.b.vars.push({ name: `${e.display} (caller's)`, kind: 'di', initial: 0, escapes: true });
+  }
+
+  private loc(line: number, column?: number): Instr['loc'] {
+    return { file: this.m.file, line, column };
+  }
+
+  private node(n: ModelNode): void {
+    const start = this.b.instrs.length;
+    for (const a of n.assigns ?? []) {
+      const slot = this.b.vars.findIndex((v) => v.name === a.name);
+      if (slot >= 0) this.b.emit({ op: 'set', slot, value: a.value === 'null' ? 0 : UNKNOWN }, 'assign', a.name, this.loc(n.line));
+    }
+    for (const e of n.events) this.event(n, e);
+    if (n.kind === 'cond') this.branch(n);
+    else if (n.kind === 'return' || n.kind === 'exit') this.b.emit({ op: 'return' }, 'return', '', this.loc(n.line));
+    else if (n.succ.filter((s) => s >= 0).length > 1) this.b.emit({ op: 'choose' }, 'switch', '', this.loc(n.line));
+    if (this.b.instrs.length > start) {
+      this.first.set(n.id, start);
+      this.lastOf.set(n.id, this.b.instrs.length - 1);
+    }
+  }
+
+  private branch(n: ModelNode): void {
+    const cond = this.condition(n);
+    const loc = this.loc(n.line);
+    if (cond) this.b.emit({ op: 'branch', cond }, 'if', n.condition ?? '', loc);
+    else this.b.emit({ op: 'choose' }, 'if', `${n.condition ?? '?'} (either way)`, loc);
+  }
+
+  /** The branch as a test of a variable the model tracks; null makes it a free choice. */
+  private condition(n: ModelNode): Cond | null {
+    const t = n.test;
+    if (!t) return null;
+    if (t.form === 'call') {
+      const slot = this.callResult.get(n.id);
+      return slot === undefined ? null : { slot, form: 'truthy', negated: t.negated };
+    }
+    const slot = this.b.vars.findIndex((v) => v.name === t.subject);
+    if (slot < 0) return null;
+    return { slot, form: t.form === 'delegated' ? 'delegated' : t.form, negated: t.negated };
+  }
+
+  private event(n: ModelNode, e: ModelEvent): void {
+    const loc = this.loc(e.line, e.column);
+    const w = this.w;
+    const inode = w.inodeOf(e.key);
+    const result = e.result ? this.b.slot(e.result, 'err') : NO_SLOT;
+    const detail = e.display;
+    switch (e.kind) {
+      case 'lock': {
+        const [cls, mode] = e.detail.split(':');
+        const lock = w.lockOf(e.key, e.display, cls);
+        const shared = mode === 'shared';
+        if (!e.conditional) return void this.b.emit({ op: 'lock', lock, shared }, e.api, detail, loc);
+        const slot = result >= 0 ? result : this.b.slot(`${e.api}@${e.line}`, 'ok');
+        this.callResult.set(n.id, slot);
+        return void this.b.emit({ op: 'trylock', lock, shared, result: slot }, e.api, detail, loc);
+      }
+      case 'unlock':
+        return void this.b.emit({ op: 'unlock', lock: w.lockOf(e.key, e.display, e.detail) }, e.api, detail, loc);
+      case 'break': {
+        const [kind, how] = e.detail.split(':');
+        const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
+        return void this.b.emit({ op: 'break', inode, kind: kind as 'deleg', blocking: how !== 'nonblocking', write: true, out, outEscapes: !!e.outIsParam, result }, e.api, detail, loc);
+      }
+      case 'wait':
+        return void this.b.emit({ op: 'waitDeleg', di: this.b.slot(e.key, 'di'), result }, e.api, detail, loc);
+      case 'mutate':
+        return void this.b.emit({ op: 'mutate', inode, what: e.detail as MutationKind }, e.api, `${detail} ${e.detail}`, loc);
+      case 'delegOp':
+        return this.delegOp(e, inode, result, loc);
+      case 'grant':
+        return void this.b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: e.detail === 'recheck-after', result }, e.api, detail, loc);
+      case 'conflictCheck': {
+        const g = [...w.granted][0];
+        if (g === undefined) return;
+        return void this.b.emit({ op: 'leaseCheck', inode: g, kind: 'deleg', type: 'read', flc: -1, result }, 'check_conflicting_open', w.inodes[g].name, loc);
+      }
+      case 'access':
+        return void this.b.emit({ op: 'writeAccess', inode, delta: 1, read: e.detail === 'read' }, e.api, detail, loc);
+      case 'releaseAccess':
+        return void this.b.emit({ op: 'writeAccess', inode, delta: -1, read: false }, e.api, detail, loc);
+      case 'open':
+        if (inode >= 0) this.b.emit({ op: 'openDone', inode, write: true }, e.api, detail, loc);
+        return;
+      case 'sleeps':
+        return void this.b.emit({ op: 'sleep', ms: 0, why: e.detail || e.api }, e.api, e.detail, loc);
+    }
+  }
+
+  /**
+   * vfs_unlink(..., &di) and friends: inside, the callee holds the victim's lock across try_break_deleg() and the
+   * change (the analyzer checks that of the callee itself), so here it is one atomic step.
+   */
+  private delegOp(e: ModelEvent, inode: number, result: number, loc: Instr['loc']): void {
+    if (inode < 0) return;
+    const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
+    const r = result >= 0 ? result : 0;
+    this.b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out, outEscapes: !!e.outIsParam, result: r, change: 'names' }, e.api, e.display, loc);
+  }
+
+  private callerSlot(e: ModelEvent): number {
+    return this.b.vars.findIndex((v) => v.name === `${e.display} (caller's)`);
+  }
+
+  /** The first instruction of a node, following empty nodes (cycles of empty nodes become a self-loop). */
+  private resolve(id: number, seen = new Set<number>()): number {
+    const f = this.first.get(id);
+    if (f !== undefined) return f;
+    const n = this.m.nodes[id];
+    const next = n?.succ.find((s) => s >= 0);
+    if (next === undefined || seen.has(id)) {
+      const at = this.b.emit({ op: 'return' }, 'return', 'end', undefined);
+      this.first.set(id, at);
+      return at;
+    }
+    seen.add(id);
+    return this.resolve(next, seen);
+  }
+
+  private link(): void {
+    for (const n of this.m.nodes) {
+      const last = this.lastOf.get(n.id);
+      if (last === undefined) continue;
+      const ins = this.b.instrs[last];
+      if (ins.op === 'return') continue;
+      const succ = n.succ.filter((s) => s >= 0).map((s) => this.resolve(s));
+      if (ins.op === 'branch' || (ins.op === 'choose' && n.kind === 'cond')) {
+        ins.next = n.succ.map((s) => (s >= 0 ? this.resolve(s) : this.resolve(n.succ.find((x) => x >= 0)!)));
+      } else if (ins.op === 'choose') {
+        ins.next = succ;
+      } else {
+        ins.next = succ.length ? [succ[0]] : [this.resolve(this.m.exit)];
+      }
+    }
+  }
+}
+
+/** Makes `entry` instruction 0 (threads start at pc 0). */
+function reorderFromEntry(t: ThreadProgram, entry: number): ThreadProgram {
+  if (entry === 0) return t;
+  const jump: Instr = { op: 'jump', next: [entry + 1], action: 'entry', detail: '' };
+  const shifted = t.instrs.map((i) => ({ ...i, next: i.next.map((n) => n + 1) }));
+  return { ...t, instrs: [jump, ...shifted] };
+}
+
+// ---------------------------------------------------------------- opponents
+
+function opponents(w: World, m: FunctionModel, o: FromCodeOptions, fn: ThreadProgram): ThreadProgram[] {
+  const out: ThreadProgram[] = [];
+  const dirDelegs = defaultOptions(o.kernel).dirDelegations;
+  const clientTargets = new Set<number>([...w.changed.keys(), ...w.opened]);
+  for (const i of clientTargets) {
+    if (w.inodes[i].dir && !dirDelegs) continue;
+    if (w.granted.has(i)) continue;
+    if (out.length < 2) out.push(nfsClient(w, i, out.length));
+  }
+  for (const i of w.granted) {
+    out.push(localOpen(w, i));
+    out.push(unlinker(w, i));
+  }
+  const locksTaken = new Set(fn.instrs.filter((i) => i.op === 'lock').map((i) => (i as { lock: number }).lock));
+  const renamed = [...w.changed.keys()].filter((i) => !w.inodes[i].dir);
+  if (locksTaken.size >= 2 && renamed.length) out.push(secondRename(w, renamed));
+  return out.slice(0, 3);
+}
+
+function nfsClient(w: World, inode: number, n: number): ThreadProgram {
+  const b = new Builder();
+  const name = w.inodes[inode].name;
+  const rwsem = w.rwsemOf(inode);
+  const ok = b.slot('locked', 'ok');
+  // generic_add_lease(): inode_trylock, check, insert (with the re-check), unlock.
+  b.emit({ op: 'trylock', lock: rwsem, shared: false, result: ok }, 'inode_trylock', `${name} (generic_add_lease)`);
+  b.guard({ slot: ok, form: 'truthy', negated: false }, () => {
+    b.emit({ op: 'leaseCheck', inode, kind: 'deleg', type: 'read', flc: -1, result: 0 }, 'generic_add_lease', `${name}: read deleg`);
+    b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
+      b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: true, result: 0 }, 'locks_insert_lease', name);
+    });
+    b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', `${name} (generic_add_lease)`);
+    b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
+      b.emit({ op: 'awaitRecall', inode }, 'await_recall', name);
+      b.emit({ op: 'leaseReturn', inode }, 'DELEGRETURN', name);
+    });
+  });
+  return b.thread(n ? `nfs${n + 1}` : 'nfs', `NFS client (read delegation on ${name})`, true);
+}
+
+function localOpen(w: World, inode: number): ThreadProgram {
+  const b = new Builder();
+  const name = w.inodes[inode].name;
+  b.emit({ op: 'writeAccess', inode, delta: 1, read: false }, 'get_write_access', name);
+  b.emit({ op: 'break', inode, kind: 'lease', blocking: true, write: true, out: NO_SLOT, outEscapes: false, result: 0 }, 'break_lease', name);
+  b.emit({ op: 'openDone', inode, write: true }, 'do_dentry_open', `${name} (write)`);
+  b.emit({ op: 'writeAccess', inode, delta: -1, read: false }, 'fput', name);
+  return b.thread('opener', `local open(${name}, O_WRONLY)`, false);
+}
+
+/** The 3.13 unlink protocol on `inode`: lock, try_break_deleg, change, unlock, wait. */
+function unlinker(w: World, inode: number): ThreadProgram {
+  const b = new Builder();
+  const name = w.inodes[inode].name;
+  const rwsem = w.rwsemOf(inode);
+  const di = b.slot('delegated_inode', 'di');
+  b.emit({ op: 'lock', lock: rwsem, shared: false }, 'inode_lock', name);
+  b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, outEscapes: false, result: 0 }, 'try_break_deleg', name);
+  b.guard({ slot: 0, form: 'truthy', negated: true }, () => b.emit({ op: 'mutate', inode, what: 'names' }, 'vfs_unlink', `${name} names`));
+  b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', name);
+  b.guard({ slot: di, form: 'delegated', negated: false }, () => b.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', 'delegated_inode'));
+  return b.thread('unlink', `unlink(${name}) (3.13 protocol)`, false);
+}
+
+/** A second rename of the same files, locking directories first, then files in inode order. */
+function secondRename(w: World, files: number[]): ThreadProgram {
+  const b = new Builder();
+  const order = [...w.dirs, ...files.sort((x, y) => x - y)];
+  const locks = order.map((i) => w.rwsemOf(i));
+  for (const [k, l] of locks.entries()) b.emit({ op: 'lock', lock: l, shared: false }, 'inode_lock', w.inodes[order[k]].name);
+  const di = b.slot('delegated_inode', 'di');
+  // vfs_rename(): break the source, then (if that succeeded) the target, then change both.
+  const breakFrom = (k: number): void => {
+    if (k === files.length) {
+      for (const f of files) b.emit({ op: 'mutate', inode: f, what: 'names' }, 'vfs_rename', `${w.inodes[f].name} names`);
+      return;
+    }
+    b.emit({ op: 'break', inode: files[k], kind: 'deleg', blocking: false, write: true, out: di, outEscapes: false, result: 0 }, 'try_break_deleg', w.inodes[files[k]].name);
+    b.guard({ slot: 0, form: 'truthy', negated: true }, () => breakFrom(k + 1));
+  };
+  breakFrom(0);
+  for (const [k, l] of [...locks.entries()].reverse()) b.emit({ op: 'unlock', lock: l }, 'inode_unlock', w.inodes[order[k]].name);
+  b.guard({ slot: di, form: 'delegated', negated: false }, () => b.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', 'delegated_inode'));
+  return b.thread('rename2', 'a second rename of the same files', false);
+}

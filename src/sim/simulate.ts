@@ -1,0 +1,87 @@
+/**
+ * Entry points shared by the CLI and the editor: simulate a built-in, a `.vfsrace` text, or one C function
+ * (through the analyzer, passed in, so this module stays free of Node and VS Code).
+ */
+import type { Analyzer } from '../core/engine';
+import { extractModels } from '../core/model-extract';
+import { DEFAULT_FIELD_COST, DEFAULT_SIZING, type FieldCostParams } from '../model/cache';
+import { builtinNamed, BUILTINS } from './builtins';
+import type { ExploreOptions } from './explore';
+import { programFromFunction } from './from-code';
+import { compileScenario, type CompileOverrides } from './lang/compile';
+import type { Diagnostic } from './lang/parse';
+import { simulateFieldCost, simulateProgram, type SimulationResult } from './run';
+
+export type Target = { kind: 'builtin'; name: string } | { kind: 'scenario'; file: string } | { kind: 'function'; file: string; fn: string };
+
+/** `builtin:NAME`, `path.vfsrace`, or `path.c:function` (also .h). */
+export function parseTarget(arg: string): Target | { error: string } {
+  if (arg.startsWith('builtin:')) {
+    const name = arg.slice('builtin:'.length);
+    if (!builtinNamed(name)) return { error: `no built-in scenario '${name}' (vfslock simulate --list: ${BUILTINS.map((b) => b.name).join(', ')})` };
+    return { kind: 'builtin', name };
+  }
+  if (arg.endsWith('.vfsrace')) return { kind: 'scenario', file: arg };
+  const colon = arg.lastIndexOf(':');
+  if (colon > 0) {
+    const file = arg.slice(0, colon);
+    const fn = arg.slice(colon + 1);
+    if ((file.endsWith('.c') || file.endsWith('.h')) && fn) return { kind: 'function', file, fn };
+  }
+  return { error: `expected file.vfsrace, builtin:NAME or file.c:function (got '${arg}')` };
+}
+
+export type Outcome = { result: SimulationResult; diagnostics: Diagnostic[] } | { error: string; diagnostics: Diagnostic[] };
+
+export function simulateText(text: string, source: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
+  const { program, diagnostics } = compileScenario(text, source, overrides);
+  if (!program) return { error: `${source} has errors`, diagnostics };
+  return { result: simulateProgram(program, explore), diagnostics };
+}
+
+export function simulateBuiltin(name: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
+  const b = builtinNamed(name);
+  if (!b) return { error: `no built-in scenario '${name}'`, diagnostics: [] };
+  if (b.kind === 'cache') {
+    const params = fieldCostParams(overrides.set ?? {});
+    return 'error' in params ? { error: params.error, diagnostics: [] } : { result: simulateFieldCost(params), diagnostics: [] };
+  }
+  return simulateText(b.text, `builtin:${name}`, overrides, explore);
+}
+
+/** `--set` names for the field-cost study. */
+export function fieldCostParams(set: Record<string, string>): Partial<FieldCostParams> | { error: string } {
+  const sizing = { ...DEFAULT_SIZING };
+  const p: Partial<FieldCostParams> = { sizing };
+  const numbers: Record<string, (n: number) => void> = {
+    vfs_inode: (n) => (sizing.vfsInodeBytes = n),
+    fs_inode: (n) => (sizing.fsInodeBytes = n),
+    slab: (n) => (sizing.slabBytes = n),
+    budget_mib: (n) => (p.budgetBytes = n * 1048576),
+    files: (n) => (p.files = n),
+    accesses: (n) => (p.accesses = n),
+    zipf: (n) => (p.zipf = n),
+    pinned: (n) => (p.pinned = n),
+    field: (n) => (p.extras = [0, n, 2 * n]),
+  };
+  for (const [k, v] of Object.entries(set)) {
+    const n = Number(v);
+    if (!numbers[k]) return { error: `unknown setting '${k}' for inode-field-cost (${Object.keys(numbers).join(', ')})` };
+    if (!Number.isFinite(n) || n < 0) return { error: `${k} needs a non-negative number (got '${v}')` };
+    numbers[k](n);
+  }
+  if ((p.files ?? DEFAULT_FIELD_COST.files) < 1 || (p.accesses ?? 1) < 1) return { error: 'files and accesses must be at least 1' };
+  return p;
+}
+
+/** One function of a C file as a thread against the standard opponents. */
+export function simulateFunction(analyzer: Analyzer, file: string, text: string, fn: string, kernel?: string, explore: Partial<ExploreOptions> = {}): Outcome {
+  const options = { kernel: kernel ?? 'auto' };
+  const checked = analyzer.check(file, text, options);
+  if (checked.error) return { error: `${file}: ${checked.error}`, diagnostics: [] };
+  const models = extractModels(analyzer, file, text, options, fn);
+  if (!models.length) return { error: `no function '${fn}' in ${file}`, diagnostics: [] };
+  const program = programFromFunction(models[0], { kernel: kernel && kernel !== 'auto' ? kernel : checked.era });
+  if ('error' in program) return { error: program.error, diagnostics: [] };
+  return { result: simulateProgram(program, explore), diagnostics: [] };
+}
