@@ -1,0 +1,72 @@
+/**
+ * The base tree a series is applied to, seen through an overlay: patches change files in memory only. The reader is
+ * an interface so the CLI (node:fs), the editor (vscode.workspace.fs, also in virtual workspaces) and tests supply
+ * their own.
+ */
+
+export interface TreeReader {
+  /** What to call the tree in messages (a directory, a workspace folder). */
+  readonly label: string;
+  /** Text of a tree-relative path (`fs/namei.c`), or null when there is no such file. */
+  read(path: string): Promise<string | null>;
+  /**
+   * Tree-relative paths of the C sources and headers, for following callers and callees across files; null when
+   * the tree cannot be listed. Implementations may stop at a limit and say so with `truncated`.
+   */
+  listSources?(): Promise<{ paths: string[]; truncated: boolean } | null>;
+}
+
+export const SOURCE_FILE = /\.[ch]$/;
+
+/** A tree with in-memory changes on top: a path maps to its new text, or to null once deleted. */
+export class OverlayTree implements TreeReader {
+  private readonly changes = new Map<string, string | null>();
+  private listing: Promise<{ paths: string[]; truncated: boolean } | null> | null = null;
+
+  constructor(readonly base: TreeReader) {}
+
+  get label(): string {
+    return this.base.label;
+  }
+
+  async read(path: string): Promise<string | null> {
+    if (this.changes.has(path)) return this.changes.get(path)!;
+    return this.base.read(path);
+  }
+
+  set(path: string, text: string | null): void {
+    this.changes.set(path, text);
+  }
+
+  /** Paths changed so far, with their current text (null: deleted). */
+  changed(): ReadonlyMap<string, string | null> {
+    return this.changes;
+  }
+
+  async listSources(): Promise<{ paths: string[]; truncated: boolean } | null> {
+    if (!this.base.listSources) return null;
+    if (!this.listing) this.listing = this.base.listSources();
+    const base = await this.listing;
+    if (!base) return null;
+    const paths = new Set(base.paths);
+    for (const [p, t] of this.changes) {
+      if (!SOURCE_FILE.test(p)) continue;
+      if (t === null) paths.delete(p);
+      else paths.add(p);
+    }
+    return { paths: [...paths].sort(), truncated: base.truncated };
+  }
+}
+
+/** A tree held in memory (tests, the editor's unsaved documents). */
+export class MemoryTree implements TreeReader {
+  constructor(private readonly files: ReadonlyMap<string, string>, readonly label = '<memory>') {}
+
+  async read(path: string): Promise<string | null> {
+    return this.files.get(path) ?? null;
+  }
+
+  async listSources(): Promise<{ paths: string[]; truncated: boolean }> {
+    return { paths: [...this.files.keys()].filter((p) => SOURCE_FILE.test(p)).sort(), truncated: false };
+  }
+}
