@@ -13,17 +13,24 @@ mkdirSync(dist, { recursive: true });
 
 // web-tree-sitter's ESM build breaks when bundled to CommonJS (import.meta.url becomes {}): use its CJS build.
 const alias = { 'web-tree-sitter': require.resolve('web-tree-sitter') }; // the "require" export: web-tree-sitter.cjs
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', alias, absWorkingDir: root };
+// --production (npm run package): minified bundles without source maps, for the .vsix.
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', alias, absWorkingDir: root };
 
 const jobs = [
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs',
     target: 'node20', banner: { js: '#!/usr/bin/env node' } }),
 ];
 const optional = [
-  ['src/core/worker/worker.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
-  ['src/extension/extension.ts', { outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] }],
-  ['src/extension/extension.ts', { outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', target: 'es2022', external: ['vscode'],
-    define: { 'process.env.VFSLOCK_WEB': '"1"' } }],
+  // `vfslock check --jobs N`: one analyzer per worker thread.
+  ['src/cli/check-worker.ts', { outfile: 'dist/check-worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
+  // The analysis worker of the desktop extension (a Session in a worker thread).
+  ['src/extension/pure/worker-main.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
+  ['src/extension/extension.ts', { outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'],
+    define: { 'process.env.VFSLOCK_WEB': '""' } }],
+  // vscode.dev / github.dev: no Node built-ins. web-tree-sitter's Node-only branches (fs) never run there.
+  ['src/extension/extension.ts', { outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', target: 'es2022',
+    external: ['vscode', 'fs', 'fs/promises', 'module', 'node:*'], define: { 'process.env.VFSLOCK_WEB': '"1"' } }],
   ['src/webview/main.ts', { outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022' }],
 ];
 for (const [entry, opts] of optional) {
@@ -40,3 +47,6 @@ for (const dir of [dist, join(dist, 'web')]) {
   mkdirSync(dir, { recursive: true });
   for (const file of wasm) copyFileSync(file, join(dir, file.split('/').pop()));
 }
+
+// l10n/bundle.l10n.json: the extension's localisable strings (what translators copy), kept in step with the code.
+if (existsSync(join(root, 'src/extension'))) await import('./l10n.mjs');

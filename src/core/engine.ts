@@ -3,7 +3,7 @@
  * callers (so in-file summaries are available), and collect findings. A `Document` keeps the tree and per-function
  * results between edits, so a keystroke re-parses incrementally and re-analyses only the functions it touched.
  */
-import type { Tree, Edit } from 'web-tree-sitter';
+import type { Tree, Edit, Node as TsNode } from 'web-tree-sitter';
 import { buildCatalogue, eraOf, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
 import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
 import { copySubtree, LineIndex, type SNode } from './parse/syntax';
@@ -241,6 +241,15 @@ export class Document {
   /** Keeps the function table in step with an edit inside one body; anything else needs a whole-file parse. */
   private updateUnits(start: number, oldEnd: number, newText: string, text: string): void {
     if (!this.units) return;
+    // Comments, strings, character literals and preprocessor lines are lexical: an edit that makes or breaks one can
+    // change how everything after it is read, far beyond this function. Those need a whole-file parse.
+    const old = this.text;
+    const before = old.slice(Math.max(0, start - 1), Math.min(old.length, oldEnd + 1));
+    const after = old.slice(Math.max(0, start - 1), start) + newText + old.slice(oldEnd, oldEnd + 1);
+    if (LEXICAL.some((t) => before.includes(t) || after.includes(t))) {
+      this.units = null;
+      return;
+    }
     const delta = newText.length - (oldEnd - start);
     // Only a function that parsed cleanly on its own can be re-parsed on its own and give what a whole-file parse
     // would (tree-sitter's error recovery elsewhere can swallow a neighbouring function).
@@ -262,6 +271,8 @@ export class Document {
         x.nameStart += delta;
         x.nameEnd += delta;
         x.bodyStart += delta;
+        // Node objects cache their old positions: find the body again in the edited tree when it is needed.
+        x.bodyTs = undefined;
       }
     }
   }
@@ -300,6 +311,10 @@ export class Document {
         const found = findFunctions(tree.rootNode, u.text, types, this.headers);
         const f = found[0];
         if (found.length !== 1 || f.start !== 0 || f.end !== u.text.length || f.name !== u.name || !f.bodyTs || tree.rootNode.hasError) return false;
+        // The closing brace must be a real token ending the text: an unterminated comment or string that swallowed
+        // it would, in the whole file, run on into the next function.
+        const close = f.bodyTs.child(f.bodyTs.childCount - 1);
+        if (!close || close.type !== '}' || close.isMissing || close.endIndex !== u.text.length) return false;
         u.params = f.params;
         u.annotations = f.annotations;
         u.isStatic = f.isStatic;
@@ -317,7 +332,14 @@ export class Document {
 
   /** Parses the whole file (incrementally when a tree exists) and rebuilds the function table. */
   private parseAll(): UnitRec[] {
-    const tree = this.analyzer.parser.parse(this.text, this.tree, this.options.parseBudgetMs ?? 10000);
+    const budget = this.options.parseBudgetMs ?? 10000;
+    let tree = this.analyzer.parser.parse(this.text, this.tree, budget);
+    // tree-sitter's error recovery can differ between an incremental and a fresh parse; where the text has
+    // syntax errors, parse afresh so that what an editor shows is exactly what `vfslock check` reports.
+    if (this.tree && tree.rootNode.hasError) {
+      tree.delete();
+      tree = this.analyzer.parser.parse(this.text, null, budget);
+    }
     this.tree?.delete();
     this.tree = tree;
     if (this.headers.size > 20000) this.headers.clear();
@@ -329,12 +351,31 @@ export class Document {
   private bodyOf(u: UnitRec): SNode {
     if (!u.body) {
       const cached = this.bodyCache.get(u.text);
-      u.body = cached ?? copySubtree(u.bodyTs!, this.types(), -u.start);
+      u.body = cached ?? copySubtree(u.bodyTs ?? this.relocateBody(u), this.types(), -u.start);
     }
     return u.body;
   }
 
-  private compute(): FileResult {
+  /** The body node of an unedited function, looked up again in the (edited) tree. */
+  private relocateBody(u: UnitRec): TsNode {
+    let n: TsNode | null = this.tree?.rootNode.descendantForIndex(u.bodyStart, u.bodyStart + 1) ?? null;
+    while (n && !(n.startIndex === u.bodyStart && n.type === 'compound_statement')) n = n.parent;
+    if (!n || n.endIndex !== u.end) throw new LostBody(`lost the body of ${u.name} after an edit`);
+    return n;
+  }
+
+  private compute(retried = false): FileResult {
+    try {
+      return this.computeOnce();
+    } catch (e) {
+      // A function table kept across edits no longer matches the tree: parse the whole file and start again.
+      if (!(e instanceof LostBody) || retried) throw e;
+      this.units = null;
+      return this.compute(true);
+    }
+  }
+
+  private computeOnce(): FileResult {
     const t0 = now();
     const text = this.text;
     const base: FileResult = { file: this.file, findings: [], era: '3.13', eraSource: 'default', functions: [], analyzedFunctions: 0, ms: 0 };
@@ -474,6 +515,10 @@ export class Document {
     return { era: '3.13', version: '4.19', source: 'default' };
   }
 }
+
+class LostBody extends Error {}
+
+const LEXICAL = ['/*', '*/', '//', '"', "'", '#', '\\'];
 
 function failedAnalysis(u: FunctionUnit, e: Error): FunctionAnalysis {
   const why = e instanceof RangeError ? 'its syntax is nested too deeply' : `internal error (${e.message})`;

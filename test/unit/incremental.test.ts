@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { corpusAvailable, corpusFile, sharedAnalyzer } from '../helpers/corpus';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusAvailable, corpusFile, PROJECT_ROOT, sharedAnalyzer } from '../helpers/corpus';
 import type { LocatedFinding } from '../../src/core/engine';
 
 const key = (f: LocatedFinding) => `${f.ruleId}|${f.function}|${f.line}:${f.column}-${f.endLine}:${f.endColumn}|${f.inode}|${f.message}`;
@@ -22,7 +24,7 @@ int f(struct dentry *dentry, struct iattr *attr)
 }
 `;
 
-const INSERTS = ['', ' ', '\n', 'x', 'é', '}', '{', ';', 'inode_unlock(inode);', 'error = try_break_deleg(inode, NULL);', '/*', '*/', 'if (error) return error;'];
+const INSERTS = ['', ' ', '\n', 'x', 'é', '}', '{', ';', '(', ')', '*/', '//', 'inode_unlock(inode);', 'error = try_break_deleg(inode, NULL);', '/*', '*/', 'if (error) return error;'];
 
 function editArb(len: number) {
   return fc.record({ at: fc.nat({ max: len }), del: fc.nat({ max: 12 }), ins: fc.constantFrom(...INSERTS) });
@@ -57,6 +59,11 @@ async function property(text: string, runs: number, maxEdits: number) {
 
 test('incremental equals full on a snippet with non-ASCII text, any edit sequence', async () => {
   await property(SNIPPET, 150, 8);
+});
+
+test('incremental equals full on several functions that call each other (edits anywhere, comments turned into code)', async () => {
+  const text = ['correct_unlink.c', 'no_retry.c', 'leaked_lock.c'].map((f) => readFileSync(join(PROJECT_ROOT, 'examples', f), 'utf8')).join('');
+  await property(text, 200, 6);
 });
 
 test('incremental equals full on fs/namei.c (v6.19), random edits', { skip: !corpusAvailable() }, async () => {

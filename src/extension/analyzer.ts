@@ -1,0 +1,143 @@
+/**
+ * The analyzer for other features (simulation, patch review), loaded lazily (the wasm is fetched on the first check, not at activation), with the user's extra
+ * rule catalogue from `vfsLockReview.rulesFile` (read and validated here, also for the analysis session). The wasm bytes are read through `vscode.workspace.fs` from the
+ * extension's own folder, so the same code runs in the desktop and the browser (vscode.dev) extension host.
+ */
+import * as vscode from 'vscode';
+import { Analyzer } from '../core/engine';
+import type { CatalogueData } from '../core/catalogue/catalogue';
+import type { Log } from './output';
+import { ms, now } from './output';
+import type { SettingsService } from './settings';
+
+import { IS_WEB } from './backend';
+
+export interface AnalyzerService {
+  /** The analyzer for a resource (its folder's rule catalogue applied). */
+  get(scope?: vscode.Uri): Promise<Analyzer>;
+  /** The base analyzer (no extra catalogue). */
+  base(): Promise<Analyzer>;
+  /** The extra catalogue for a resource as validated JSON data (for the analysis session), keyed by its file. */
+  catalogue(scope?: vscode.Uri): Promise<{ key: string; data: CatalogueData[] }>;
+  /** Milliseconds the wasm load took, once loaded. */
+  readonly loadMs: number | null;
+  /** Fires when the rules file changed on disk or in the settings. */
+  readonly onDidChangeCatalogue: vscode.Event<void>;
+}
+
+export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService): AnalyzerService {
+  let basePromise: Promise<Analyzer> | null = null;
+  let loadMs: number | null = null;
+  const withRules = new Map<string, Promise<CatalogueData[]>>();
+  const analyzers = new Map<string, Promise<Analyzer>>();
+  const changed = new vscode.EventEmitter<void>();
+  let watcher: vscode.Disposable | undefined;
+  ctx.subscriptions.push(changed, { dispose: () => watcher?.dispose() });
+
+  const base = (): Promise<Analyzer> => {
+    if (!basePromise) {
+      basePromise = (async () => {
+        const t0 = now();
+        const dir = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
+        const [runtime, language] = await Promise.all([
+          vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'web-tree-sitter.wasm')),
+          vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'tree-sitter-c.wasm')),
+        ]);
+        const a = await Analyzer.create({ runtime, language });
+        loadMs = now() - t0;
+        log.info(`parser loaded (web-tree-sitter + tree-sitter-c wasm, ${IS_WEB ? 'browser' : 'node'} host) in ${ms(loadMs)} ms`);
+        return a;
+      })();
+      basePromise.catch((e) => {
+        basePromise = null;
+        log.error(`cannot load the parser: ${(e as Error).message}`);
+      });
+    }
+    return basePromise;
+  };
+
+  const rulesUri = (scope?: vscode.Uri): vscode.Uri | null => {
+    const file = settings.get(scope).rulesFile;
+    if (!file) return null;
+    if (/^[a-z][a-z0-9+.-]+:/i.test(file) && !/^[a-z]:[\\/]/i.test(file)) return vscode.Uri.parse(file);
+    if (file.startsWith('/') || /^[a-z]:[\\/]/i.test(file)) return vscode.Uri.file(file);
+    const folder = (scope && vscode.workspace.getWorkspaceFolder(scope)) ?? vscode.workspace.workspaceFolders?.[0];
+    return folder ? vscode.Uri.joinPath(folder.uri, file) : null;
+  };
+
+  const watch = (uri: vscode.Uri) => {
+    watcher?.dispose();
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const pattern = folder ? new vscode.RelativePattern(folder, vscode.workspace.asRelativePath(uri, false)) : new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), uri.path.split('/').pop()!);
+    const w = vscode.workspace.createFileSystemWatcher(pattern);
+    const reload = () => {
+      log.info(`rules file ${uri.toString(true)} changed: reloading`);
+      withRules.clear();
+      analyzers.clear();
+      changed.fire();
+    };
+    w.onDidChange(reload);
+    w.onDidCreate(reload);
+    w.onDidDelete(reload);
+    watcher = w;
+  };
+
+  /** Reads and validates the rules file (no wasm needed); problems are reported once and the file is ignored. */
+  const load = (uri: vscode.Uri): Promise<CatalogueData[]> => {
+    const key = uri.toString();
+    let p = withRules.get(key);
+    if (!p) {
+      p = (async () => {
+        watch(uri);
+        try {
+          const bytes = await vscode.workspace.fs.readFile(uri);
+          // Loaded on demand: the schema validator is only needed when a rules file is set.
+          const { parseCatalogue } = await import('../core/catalogue/validate.js');
+          const data = parseCatalogue(new TextDecoder().decode(bytes), vscode.workspace.asRelativePath(uri));
+          log.info(`rule catalogue ${uri.toString(true)} loaded (${(data.functions?.length ?? 0) + (data.methods?.length ?? 0) + (data.mutators?.length ?? 0)} entries)`);
+          return [data];
+        } catch (e) {
+          const msg = (e as Error).message;
+          log.error(`rules file not used: ${msg}`);
+          void vscode.window.showErrorMessage(vscode.l10n.t('VFS Lock Review: the rules file is not used: {0}', msg), vscode.l10n.t('Open Settings'))
+            .then((pick) => pick && vscode.commands.executeCommand('workbench.action.openSettings', 'vfsLockReview.rulesFile'));
+          return [];
+        }
+      })();
+      withRules.set(key, p);
+    }
+    return p;
+  };
+
+  ctx.subscriptions.push(settings.onDidChange((e) => {
+    if (e.affectsConfiguration('vfsLockReview.rulesFile')) {
+      withRules.clear();
+      analyzers.clear();
+      watcher?.dispose();
+      watcher = undefined;
+      changed.fire();
+    }
+  }));
+
+  return {
+    base,
+    async get(scope) {
+      const uri = rulesUri(scope);
+      if (!uri) return base();
+      let a = analyzers.get(uri.toString());
+      if (!a) {
+        a = Promise.all([base(), load(uri)]).then(([b, data]) => (data.length ? b.withCatalogues(data) : b));
+        analyzers.set(uri.toString(), a);
+      }
+      return a;
+    },
+    async catalogue(scope) {
+      const uri = rulesUri(scope);
+      return uri ? { key: uri.toString(), data: await load(uri) } : { key: '', data: [] };
+    },
+    get loadMs() {
+      return loadMs;
+    },
+    onDidChangeCatalogue: changed.event,
+  };
+}

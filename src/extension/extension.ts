@@ -1,0 +1,83 @@
+/**
+ * VFS Lock Review for VS Code: thin glue over the analyzer core. Each feature is a module with its own
+ * `activate` (clangd/vscode-eslint style); this file wires them. Nothing heavy happens here: the parser (wasm)
+ * loads in the analysis worker when the first C file needs checking.
+ */
+import * as vscode from 'vscode';
+import * as output from './output';
+import * as settingsModule from './settings';
+import * as analyzerModule from './analyzer';
+import * as diagnostics from './diagnostics';
+import * as codeActions from './codeActions';
+import * as hovers from './hovers';
+import * as codeLens from './codeLens';
+import * as commands from './commands';
+import * as workspaceCheck from './workspaceCheck';
+import * as status from './status';
+import { createBackend, IS_WEB } from './backend';
+import { setTranslator } from './pure/l10n';
+import { activateSimulation } from './simulation/index';
+import { activatePatchReview } from './patch/index';
+
+const moduleLoaded = output.now();
+
+/** What tests (and other extensions) can read from `extension.exports`. */
+export interface VfsLockReviewApi {
+  stats(): {
+    activationMs: number;
+    host: 'node' | 'browser';
+    backend: 'worker' | 'inline';
+    parserLoadMs: number | null;
+    checks: diagnostics.CheckStats[];
+    workspaceCheck: workspaceCheck.WorkspaceCheckResult | null;
+  };
+}
+
+export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
+  const t0 = output.now();
+  const steps: [string, number][] = [];
+  const step = <T>(name: string, fn: () => T): T => {
+    const s = output.now();
+    try {
+      return fn();
+    } finally {
+      steps.push([name, output.now() - s]);
+    }
+  };
+  const log = output.activate(context);
+  setTranslator((template, ...args) => vscode.l10n.t(template, ...args));
+  const settings = settingsModule.activate(context, log);
+  const analyzer = analyzerModule.activate(context, log, settings);
+  const backend = createBackend(context, log, 'analysis');
+  context.subscriptions.push({ dispose: () => backend.dispose() });
+  const documents = step('diagnostics', () => diagnostics.activate(context, log, settings, analyzer, backend));
+  step('code actions', () => codeActions.activate(context, log, documents));
+  step('hovers', () => hovers.activate(context, documents));
+  step('code lens', () => codeLens.activate(context, documents, settings));
+  step('commands', () => commands.activate(context, log, documents));
+  const workspace = step('workspace check', () => workspaceCheck.activate(context, log, settings, analyzer, documents));
+  step('status', () => status.activate(context, documents));
+
+  const logFn = (msg: string) => log.info(msg);
+  step('simulation', () => activateSimulation(context, { analyzer: () => analyzer.base(), log: logFn }));
+  const patchDiagnostics = vscode.languages.createDiagnosticCollection('vfsLockReview.patch');
+  context.subscriptions.push(patchDiagnostics);
+  step('patch review', () => activatePatchReview(context, { analyzer: () => analyzer.base(), log: logFn, diagnostics: patchDiagnostics }));
+
+  const activationMs = output.now() - t0;
+  const api: VfsLockReviewApi = {
+    stats: () => ({
+      activationMs, host: IS_WEB ? 'browser' : 'node', backend: backend.kind, parserLoadMs: backend.loadMs,
+      checks: [...documents.history], workspaceCheck: workspace.last(),
+    }),
+  };
+  context.subscriptions.push(vscode.commands.registerCommand('vfsLockReview.internal.stats', () => api.stats()));
+  log.info(`VFS Lock Review ${String(context.extension.packageJSON.version)} activated in ${output.ms(activationMs)} ms `
+    + `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, inline analysis' : 'analysis in a worker thread'}; the parser loads on the first check)`);
+  log.info(`activation steps: ${steps.map(([n, t]) => `${n} ${output.ms(t)} ms`).join(', ')}`);
+  return api;
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context stop the worker and clear diagnostics.
+}

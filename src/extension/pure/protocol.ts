@@ -1,0 +1,58 @@
+/**
+ * Extension host ↔ analysis session messages, as one typed map (the same calls whether the session runs in a
+ * worker thread or inline in the browser extension host).
+ */
+import type { CheckOptions, EventInfo } from '../../core/engine';
+import type { CatalogueData } from '../../core/catalogue/catalogue';
+import type { CoreEdit } from './lines';
+import type { Fix } from './fixes';
+import type { AnalysisResult, CheckSummary, FindingRef, OpenParams, Session } from './session';
+
+export interface Methods {
+  configure: { params: { key: string; catalogues: CatalogueData[] }; result: null };
+  open: { params: OpenParams; result: null };
+  edit: { params: { uri: string; version: number; edits: CoreEdit[] }; result: boolean };
+  replace: { params: { uri: string; version: number; text: string }; result: boolean };
+  setOptions: { params: { uri: string; options: CheckOptions; catalogue: string }; result: null };
+  close: { params: { uri: string }; result: null };
+  result: { params: { uri: string }; result: AnalysisResult | null };
+  eventsAt: { params: { uri: string; offset: number }; result: { version: number; events: EventInfo[] } | null };
+  fixes: { params: { uri: string; ref: FindingRef }; result: { version: number; fixes: Fix[] } | null };
+  check: { params: { file: string; text: string; options: CheckOptions; catalogue: string }; result: CheckSummary };
+}
+
+export type Method = keyof Methods;
+export type Params<M extends Method> = Methods[M]['params'];
+export type Result<M extends Method> = Methods[M]['result'];
+
+export interface RequestMessage<M extends Method = Method> {
+  id: number;
+  method: M;
+  params: Params<M>;
+}
+
+export type ResponseMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+/** Startup message from a worker: ready (with how long loading the parser took) or failed. */
+export type ReadyMessage = { ready: true; loadMs: number } | { ready: false; error: string };
+
+type Handlers = { [M in Method]: (s: Session, p: Params<M>) => Result<M> };
+
+const handlers: Handlers = {
+  configure: (s, p) => (s.configure(p.key, p.catalogues), null),
+  open: (s, p) => (s.open(p), null),
+  edit: (s, p) => s.edit(p.uri, p.version, p.edits),
+  replace: (s, p) => s.replace(p.uri, p.version, p.text),
+  setOptions: (s, p) => (s.setOptions(p.uri, p.options, p.catalogue), null),
+  close: (s, p) => (s.close(p.uri), null),
+  result: (s, p) => s.result(p.uri),
+  eventsAt: (s, p) => s.eventsAt(p.uri, p.offset),
+  fixes: (s, p) => s.fixes(p.uri, p.ref),
+  check: (s, p) => s.check(p.file, p.text, p.options, p.catalogue),
+};
+
+export function dispatch<M extends Method>(s: Session, method: M, params: Params<M>): Result<M> {
+  const h = handlers[method] as (s: Session, p: Params<M>) => Result<M>;
+  if (!h) throw new Error(`unknown method ${String(method)}`);
+  return h(s, params);
+}

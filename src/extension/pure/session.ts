@@ -1,0 +1,200 @@
+/**
+ * The analysis side of the extension, without `vscode`: open documents (incremental core `Document`s), their
+ * results, lock state at an offset, quick-fix edits, and one-shot checks. The desktop extension runs it in a
+ * worker thread (so the extension host never waits for an analysis); the browser extension runs it inline.
+ * Every answer carries the document version it was computed on, so the host can drop stale ones.
+ */
+import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../../core/engine';
+import type { CatalogueData } from '../../core/catalogue/catalogue';
+import { applyEdits, mergeEdits, type CoreEdit } from './lines';
+import { fixesFor, type Fix, type TextEditP } from './fixes';
+
+export interface OpenParams {
+  uri: string;
+  file: string;
+  text: string;
+  version: number;
+  options: CheckOptions;
+  /** Key of a catalogue set given to `configure` ('' for the built-in catalogue only). */
+  catalogue: string;
+}
+
+export interface AnalysisResult {
+  uri: string;
+  version: number;
+  result: FileResult;
+  /** Milliseconds this computation took (parse + re-analysis of changed functions). */
+  ms: number;
+}
+
+export type CheckSummary = Pick<FileResult, 'file' | 'findings' | 'era' | 'ms' | 'error'>;
+
+export interface FindingRef {
+  ruleId: string;
+  start: number;
+  end: number;
+}
+
+interface Open {
+  doc: Document;
+  version: number;
+  file: string;
+  options: CheckOptions;
+  catalogue: string;
+}
+
+export class Session {
+  private readonly docs = new Map<string, Open>();
+  private readonly analyzers = new Map<string, Analyzer>();
+
+  constructor(private readonly base: Analyzer) {
+    this.analyzers.set('', base);
+  }
+
+  static async create(wasm: Parameters<typeof Analyzer.create>[0]): Promise<Session> {
+    return new Session(await Analyzer.create(wasm));
+  }
+
+  /** Registers a catalogue set under a key (re-registering replaces it and re-checks documents using it). */
+  configure(key: string, catalogues: CatalogueData[]): void {
+    this.analyzers.set(key, catalogues.length ? this.base.withCatalogues(catalogues) : this.base);
+    for (const [uri, o] of this.docs) {
+      if (o.catalogue === key) this.reopen(uri, o, o.options, key);
+    }
+  }
+
+  private analyzer(key: string): Analyzer {
+    return this.analyzers.get(key) ?? this.base;
+  }
+
+  open(p: OpenParams): void {
+    this.close(p.uri);
+    const doc = this.analyzer(p.catalogue).open(p.file, p.text, p.options);
+    this.docs.set(p.uri, { doc, version: p.version, file: p.file, options: p.options, catalogue: p.catalogue });
+  }
+
+  has(uri: string): boolean {
+    return this.docs.has(uri);
+  }
+
+  version(uri: string): number | null {
+    return this.docs.get(uri)?.version ?? null;
+  }
+
+  /** Applies edits made against the previous version (in order). False if the document is not open. */
+  edit(uri: string, version: number, edits: CoreEdit[]): boolean {
+    const o = this.docs.get(uri);
+    if (!o) return false;
+    const before = o.doc.source;
+    try {
+      for (const e of edits) o.doc.edit(e.start, e.oldEnd, e.newText);
+    } catch {
+      // Out of step with the editor: the host sends the whole text instead.
+      o.doc.replace(before);
+      return false;
+    }
+    o.version = version;
+    return true;
+  }
+
+  replace(uri: string, version: number, text: string): boolean {
+    const o = this.docs.get(uri);
+    if (!o) return false;
+    o.doc.replace(text);
+    o.version = version;
+    return true;
+  }
+
+  setOptions(uri: string, options: CheckOptions, catalogue: string): void {
+    const o = this.docs.get(uri);
+    if (o) this.reopen(uri, o, options, catalogue);
+  }
+
+  private reopen(uri: string, o: Open, options: CheckOptions, catalogue: string): void {
+    const text = o.doc.source;
+    o.doc.dispose();
+    this.docs.set(uri, { ...o, doc: this.analyzer(catalogue).open(o.file, text, options), options, catalogue });
+  }
+
+  close(uri: string): void {
+    const o = this.docs.get(uri);
+    if (!o) return;
+    o.doc.dispose();
+    this.docs.delete(uri);
+  }
+
+  result(uri: string): AnalysisResult | null {
+    const o = this.docs.get(uri);
+    if (!o) return null;
+    const t0 = now();
+    const result = o.doc.result();
+    return { uri, version: o.version, result, ms: now() - t0 };
+  }
+
+  text(uri: string): string | null {
+    return this.docs.get(uri)?.doc.source ?? null;
+  }
+
+  eventsAt(uri: string, offset: number): { version: number; events: EventInfo[] } | null {
+    const o = this.docs.get(uri);
+    if (!o) return null;
+    return { version: o.version, events: o.doc.eventsAt(offset) };
+  }
+
+  /** Quick fixes for the finding at `ref` in the current version, each re-checked by the analyzer. */
+  fixes(uri: string, ref: FindingRef): { version: number; fixes: Fix[] } | null {
+    const o = this.docs.get(uri);
+    if (!o) return null;
+    const r = o.doc.result();
+    const f = r.findings.find((x) => x.ruleId === ref.ruleId && x.start === ref.start && x.end === ref.end)
+      ?? r.findings.find((x) => x.ruleId === ref.ruleId && x.start <= ref.start && ref.start <= x.end);
+    if (!f) return { version: o.version, fixes: [] };
+    const fn = r.functions.find((x) => x.name === f.function && x.start <= f.start && f.start <= x.end);
+    if (!fn) return { version: o.version, fixes: [] };
+    const text = o.doc.source;
+    const parser = this.analyzer(o.catalogue).parser;
+    const fixes = fixesFor(f, {
+      text, fn, era: r.era,
+      parse: (s) => parser.parse(s),
+      eventsAt: (offset) => o.doc.eventsAt(offset),
+      verify: (edits) => this.probe(o, edits, f.function),
+    });
+    return { version: o.version, fixes };
+  }
+
+  /**
+   * The function's findings with `edits` applied, computed on the open document (one incremental edit, then
+   * reverted), so a candidate fix costs a re-analysis of the functions it touches, not of the file.
+   */
+  private probe(o: Open, edits: TextEditP[], fnName: string): LocatedFinding[] | null {
+    if (!edits.length) return o.doc.result().findings.filter((x) => x.function === fnName);
+    const before = o.doc.source;
+    const m = mergeEdits(before, edits);
+    try {
+      o.doc.edit(m.start, m.oldEnd, m.newText);
+      const r = o.doc.result();
+      return r.error ? null : r.findings.filter((x) => x.function === fnName);
+    } catch {
+      return null;
+    } finally {
+      o.doc.edit(m.start, m.start + m.newText.length, before.slice(m.start, m.oldEnd));
+      if (o.doc.source !== before) o.doc.replace(before);
+    }
+  }
+
+  /** One-shot check (workspace check): the findings, without the per-function table (less to copy back). */
+  check(file: string, text: string, options: CheckOptions, catalogue: string): CheckSummary {
+    const r = this.analyzer(catalogue).check(file, text, options);
+    return { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+  }
+
+  dispose(): void {
+    for (const uri of [...this.docs.keys()]) this.close(uri);
+  }
+}
+
+export { applyEdits };
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

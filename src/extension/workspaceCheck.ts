@@ -1,0 +1,170 @@
+/**
+ * "Check Workspace": every C file the include/exclude settings select, read through vscode.workspace.fs (so
+ * virtual workspaces work), analysed in a worker thread of its own (inline, a file at a time, in the browser),
+ * with a cancellable progress notification and results in the Problems panel. The extension host only reads files
+ * and turns findings into diagnostics; the longest stretch it was busy is measured and logged.
+ */
+import * as vscode from 'vscode';
+import { createBackend, IS_WEB, type Backend } from './backend';
+import type { AnalyzerService } from './analyzer';
+import { findingToDiagnostic, relativePath, type DocumentsService } from './diagnostics';
+import type { Log } from './output';
+import { ms, now } from './output';
+import type { SettingsService } from './settings';
+import { checkOptionsOf, FileFilter } from './pure/settings';
+import { LineMap } from './pure/lines';
+import type { CheckSummary } from './pure/session';
+
+export interface WorkspaceCheckResult {
+  files: number;
+  checked: number;
+  withFindings: number;
+  findings: number;
+  errors: number;
+  ms: number;
+  cancelled: boolean;
+  /** Longest time the extension host's event loop was blocked during the run. */
+  longestHostBlockMs: number;
+  /** The longest piece of this command's own work on the host, and what it was. */
+  longestOwnWork: { what: string; ms: number };
+  mode: 'worker' | 'inline';
+}
+
+const IN_FLIGHT = 4;
+
+export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService, analyzer: AnalyzerService, documents: DocumentsService): { last(): WorkspaceCheckResult | null } {
+  let last: WorkspaceCheckResult | null = null;
+  let running: Promise<WorkspaceCheckResult | undefined> | null = null;
+
+  const run = (): Promise<WorkspaceCheckResult | undefined> => {
+    if (running) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('VFS Lock Review: a workspace check is already running.'));
+      return running;
+    }
+    const p = Promise.resolve(vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('VFS Lock Review: checking workspace'), cancellable: true },
+      (progress, token) => checkWorkspace(progress, token),
+    )).finally(() => {
+      running = null;
+    });
+    running = p;
+    return p;
+  };
+
+  const checkWorkspace = async (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken): Promise<WorkspaceCheckResult | undefined> => {
+    const t0 = now();
+    const s = settings.get(vscode.workspace.workspaceFolders?.[0]?.uri);
+    if (!vscode.workspace.workspaceFolders?.length) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('VFS Lock Review: open a folder to check a workspace.'));
+      return undefined;
+    }
+    log.info('command: Check Workspace');
+    progress.report({ message: vscode.l10n.t('finding files…') });
+    const braces = (xs: string[]) => (xs.length === 1 ? xs[0] : `{${xs.join(',')}}`);
+    const found = await vscode.workspace.findFiles(braces(s.include), s.exclude.length ? braces(s.exclude) : null, undefined, token);
+    const files = found.filter((u) => {
+      const fs = settings.get(u);
+      return fs.enable && new FileFilter(fs.include, fs.exclude).matches(relativePath(u));
+    }).sort((a, b) => a.toString().localeCompare(b.toString()));
+    const result: WorkspaceCheckResult = { files: files.length, checked: 0, withFindings: 0, findings: 0, errors: 0, ms: 0, cancelled: false, longestHostBlockMs: 0, longestOwnWork: { what: '', ms: 0 }, mode: IS_WEB ? 'inline' : 'worker' };
+    const own = <T>(what: string, fn: () => T): T => {
+      const t = now();
+      try {
+        return fn();
+      } finally {
+        const d = now() - t;
+        if (d > result.longestOwnWork.ms) result.longestOwnWork = { what, ms: d };
+      }
+    };
+    if (!files.length || token.isCancellationRequested) return finish(result, t0, token);
+
+    // Event-loop lag sampler: the longest gap between 5 ms ticks, minus the tick.
+    let lastTick = now();
+    let longest = 0;
+    const sampler = setInterval(() => {
+      const t = now();
+      longest = Math.max(longest, t - lastTick - 5);
+      lastTick = t;
+    }, 5);
+
+    const backend: Backend = IS_WEB ? documents.backend : createBackend(ctx, log, 'workspace');
+    const stop = token.onCancellationRequested(() => {
+      result.cancelled = true;
+      if (!IS_WEB) backend.dispose();
+    });
+    try {
+      const catalogue = await analyzer.catalogue(vscode.workspace.workspaceFolders[0].uri);
+      if (catalogue.key) await backend.call('configure', { key: catalogue.key, catalogues: catalogue.data });
+      const options = checkOptionsOf(s);
+      let next = 0;
+      const worker = async () => {
+        while (next < files.length && !token.isCancellationRequested) {
+          const uri = files[next++];
+          let text: string;
+          try {
+            const bytes = await vscode.workspace.fs.readFile(uri);
+            text = own(`decoding ${relativePath(uri)}`, () => new TextDecoder().decode(bytes));
+          } catch (e) {
+            result.errors++;
+            log.warn(`cannot read ${relativePath(uri)}: ${(e as Error).message}`);
+            continue;
+          }
+          if (token.isCancellationRequested) break;
+          const r = await backend.call('check', { file: relativePath(uri), text, options, catalogue: catalogue.key });
+          if (token.isCancellationRequested) break;
+          if (IS_WEB) await new Promise((r2) => setTimeout(r2, 0));
+          own(`reporting ${relativePath(uri)}`, () => report(uri, text, r));
+        }
+      };
+      const report = (uri: vscode.Uri, text: string, r: CheckSummary) => {
+        result.checked++;
+        {
+          if (r.error) {
+            result.errors++;
+            log.warn(`${relativePath(uri)}: not analysed: ${r.error}`);
+          }
+          result.findings += r.findings.length;
+          if (r.findings.length) result.withFindings++;
+          // Open files keep their live diagnostics.
+          if (!documents.isTracked(uri)) {
+            if (r.findings.length) {
+              const map = new LineMap(text);
+              const positionAt = (o: number) => {
+                const p = map.positionAt(o);
+                return new vscode.Position(p.line, p.character);
+              };
+              documents.collection.set(uri, r.findings.map((f) => findingToDiagnostic(f, uri, positionAt)));
+            } else documents.collection.delete(uri);
+          }
+          progress.report({ message: vscode.l10n.t('{0}/{1} files, {2} finding(s)', result.checked, files.length, result.findings), increment: 100 / files.length });
+        }
+      };
+      await Promise.all(Array.from({ length: IS_WEB ? 1 : IN_FLIGHT }, worker)).catch((e) => {
+        if (!token.isCancellationRequested) throw e;
+      });
+    } finally {
+      clearInterval(sampler);
+      stop.dispose();
+      if (!IS_WEB) backend.dispose();
+    }
+    result.longestHostBlockMs = Math.max(0, longest);
+    result.cancelled = result.cancelled || token.isCancellationRequested;
+    return finish(result, t0, token);
+  };
+
+  const finish = (r: WorkspaceCheckResult, t0: number, token: vscode.CancellationToken): WorkspaceCheckResult => {
+    r.ms = now() - t0;
+    last = r;
+    const what = `${r.checked} of ${r.files} files, ${r.findings} finding(s) in ${r.withFindings} file(s), ${r.errors} error(s)`;
+    log.info(`Check Workspace ${r.cancelled ? 'cancelled' : 'done'}: ${what} in ${ms(r.ms)} ms (${r.mode}); longest extension-host block ${ms(r.longestHostBlockMs)} ms, `
+      + `longest own step ${ms(r.longestOwnWork.ms)} ms (${r.longestOwnWork.what})`);
+    if (!token.isCancellationRequested) {
+      const msg = vscode.l10n.t('VFS Lock Review: checked {0} files: {1} finding(s) in {2} file(s).', r.checked, r.findings, r.withFindings);
+      void vscode.window.showInformationMessage(msg, vscode.l10n.t('Show Problems')).then((pick) => pick && vscode.commands.executeCommand('workbench.actions.view.problems'));
+    }
+    return r;
+  };
+
+  ctx.subscriptions.push(vscode.commands.registerCommand('vfsLockReview.checkWorkspace', run));
+  return { last: () => last };
+}
