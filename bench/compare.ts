@@ -5,15 +5,14 @@
  * Needs `spatch` (Debian package coccinelle); prints a note and skips what is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Analyzer } from '../src/core/engine';
 import { nodeWasmSource } from '../src/core/parse/node-wasm';
 import { CORPUS, PROJECT_ROOT } from '../test/helpers/corpus';
+import { linuxTree } from './linux-source';
 
 const COCCI = join(PROJECT_ROOT, 'bench', 'coccinelle', 'missing-break.cocci');
-export const LINUX_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
-export const LINUX_DIR = process.env.VFSLOCK_LINUX_DIR ?? join(process.env.HOME ?? '/tmp', '.cache', 'vfslock-bench', 'linux-source-6.1');
 
 function walk(dir: string, filter: (p: string) => boolean): string[] {
   const out: string[] = [];
@@ -24,15 +23,6 @@ function walk(dir: string, filter: (p: string) => boolean): string[] {
     else if (filter(p)) out.push(p);
   }
   return out;
-}
-
-/** Extracts fs/ of Debian's linux-source-6.1 once (outside the repository). Returns the tree root or null. */
-export function linuxTree(): string | null {
-  if (existsSync(join(LINUX_DIR, 'fs', 'namei.c'))) return LINUX_DIR;
-  if (!existsSync(LINUX_TARBALL)) return null;
-  mkdirSync(LINUX_DIR, { recursive: true });
-  const r = spawnSync('tar', ['-xJf', LINUX_TARBALL, '-C', LINUX_DIR, '--strip-components=1', 'linux-source-6.1/fs', 'linux-source-6.1/include/linux/fs.h'], { stdio: 'inherit' });
-  return r.status === 0 && existsSync(join(LINUX_DIR, 'fs', 'namei.c')) ? LINUX_DIR : null;
 }
 
 function spatch(files: string[], jobs: number): { ms: number; hits: Set<string> } | null {
