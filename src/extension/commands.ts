@@ -76,6 +76,12 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, documents: Docu
       id = pick?.label;
     }
     if (!id) return undefined;
+    // The id becomes a path under the extension and a URL: only the shape rule ids have (`deleg/missing-break`),
+    // so a caller (the command takes an argument) cannot point it elsewhere with `..`.
+    if (!/^[a-z]+\/[a-z0-9]+(?:-[a-z0-9]+)*$/.test(id)) {
+      log.warn(`command: Open Rule Documentation: not a rule id: ${JSON.stringify(id).slice(0, 80)}`);
+      return undefined;
+    }
     log.info(`command: Open Rule Documentation (${id})`);
     const local = vscode.Uri.joinPath(ctx.extensionUri, ruleDocPath(id));
     try {

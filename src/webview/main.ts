@@ -9,7 +9,8 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { threadTransitions, type SimState, type Transition, type Violation } from '../sim/engine';
 import { replay, relatedStep, snapshot, changedFields, type TraceStep, type InodeSnapshot, type Snapshot } from '../sim/trace';
-import { traceToLockdep, traceToSvg, stepText } from '../sim/export';
+import { stepText } from '../sim/export';
+import { exportTrace } from './export';
 import { INVARIANT_DOC } from '../sim/program';
 import type { SimulationResult } from '../sim/run';
 import { isHostMessage, isPersistedState, type PersistedState, type WebviewMessage } from './protocol';
@@ -146,8 +147,9 @@ class App {
   private exportAs(format: 'text' | 'svg'): void {
     if (!this.s || !this.view) return;
     const shown = shownResult(this.s.result, this.view);
-    const content = format === 'text' ? traceToLockdep(shown, this.s.showLocal) : traceToSvg(shown, this.s.showLocal);
-    const base = this.s.result.scenario.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'trace';
+    const content = exportTrace(shown, format, this.s.showLocal);
+    // A bare name the host accepts (src/extension/pure/webview-messages.ts): no directory, no leading dot.
+    const base = this.s.result.scenario.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(-90).replace(/^[-.]+|-+$/g, '') || 'trace';
     this.api.postMessage({ type: 'export', format, content, suggestedName: `${base}.${format === 'text' ? 'txt' : 'svg'}` });
   }
 

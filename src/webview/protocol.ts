@@ -78,6 +78,10 @@ export function isHostMessage(x: unknown): x is HostMessage {
   return false;
 }
 
+/**
+ * The shape of a webview message. The host does not stop at this: src/extension/pure/webview-messages.ts also
+ * checks each request against the trace it sent (which files and lines may be revealed, which exports written).
+ */
 export function isWebviewMessage(x: unknown): x is WebviewMessage {
   if (!isRec(x)) return false;
   switch (x.type) {

@@ -1,114 +1,20 @@
 /**
  * The race-simulation webview in headless Debian chromium (playwright-core), against the built bundle
  * (dist/webview/main.js) and the same HTML page (strict CSP) the extension serves, with a fake
- * acquireVsCodeApi that records what the panel posts. Screenshots go to test-output/.
- * Skips when chromium is missing, except in CI (CI=true), where it fails.
+ * acquireVsCodeApi that records what the panel posts (test/webview/harness.ts). Screenshots go to test-output/.
+ * Skips when chromium is missing, except in CI (CI=true), where it fails. Injection, CSP and export escaping:
+ * test/webview/security.test.ts.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { simulationHtml } from '../../src/webview/html';
-import { simulateBuiltin } from '../../src/sim/simulate';
 import { simulateProgram } from '../../src/sim/run';
 import { programFromFunction } from '../../src/sim/from-code';
-import type { SimulationResult } from '../../src/sim/run';
 import type { FunctionModel } from '../../src/core/model-extract';
+import { OUT, builtin, openPanel, posted, show, skip, startBrowser, stopBrowser } from './harness';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const BUNDLE = join(ROOT, 'dist', 'webview', 'main.js');
-const OUT = join(ROOT, 'test-output', 'webview');
-const missing = !existsSync(CHROMIUM) ? `chromium not found at ${CHROMIUM} (apt-get install -y chromium)` : !existsSync(BUNDLE) ? `no webview bundle at ${BUNDLE} (node scripts/build.mjs)` : '';
-if (missing && process.env.CI === 'true') throw new Error(`webview tests cannot run in CI: ${missing}`);
-const skip = missing ? `skipped: ${missing}` : false;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Page = any;
-let server: Server;
-let origin = '';
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let context: any;
-const NONCE = 'testnonce0123456789';
-
-const FAKE_API = `
-  window.__posted = [];
-  window.__state = undefined;
-  window.acquireVsCodeApi = () => ({
-    postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-    getState: () => window.__state,
-    setState: (s) => { window.__state = s; },
-  });`;
-
-before(async () => {
-  if (skip) return;
-  mkdirSync(OUT, { recursive: true });
-  server = createServer((req, res) => {
-    const files: Record<string, [string, string]> = {
-      '/main.js': [BUNDLE, 'text/javascript'],
-      '/simulation.css': [join(ROOT, 'media', 'simulation.css'), 'text/css'],
-    };
-    if (req.url === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(simulationHtml({ cspSource: origin, nonce: NONCE, scriptUri: `${origin}/main.js`, styleUri: `${origin}/simulation.css` }));
-      return;
-    }
-    const f = files[req.url ?? ''];
-    if (req.url === '/favicon.ico') {
-      res.writeHead(204).end();
-      return;
-    }
-    if (!f) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': f[1] });
-    res.end(readFileSync(f[0]));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core');
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vfslock-webview-')), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await context?.close();
-  server?.close();
-});
-
-/** A fresh page with the fake API; collects page errors and CSP reports. */
-async function openPanel(): Promise<{ page: Page; problems: string[] }> {
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e: Error) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m: { type(): string; text(): string }) => {
-    if (m.type() === 'error' || m.text().includes('Content Security Policy')) problems.push(`console: ${m.text()}`);
-  });
-  await page.addInitScript(FAKE_API);
-  await page.goto(`${origin}/`);
-  await page.waitForFunction('window.__posted.some((m) => m.type === "ready")');
-  return { page, problems };
-}
-
-async function show(page: Page, result: SimulationResult, extra: Record<string, unknown> = {}): Promise<void> {
-  await page.evaluate((msg: unknown) => (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(msg, '*'), { type: 'show', result, ...extra });
-  await page.locator('#header').waitFor();
-}
-
-function builtin(name: string, set?: Record<string, string>): SimulationResult {
-  const o = simulateBuiltin(name, { set });
-  if ('error' in o) throw new Error(o.error);
-  return JSON.parse(JSON.stringify(o.result));
-}
-
-const posted = (page: Page) => page.evaluate('window.__posted') as Promise<{ type: string; [k: string]: unknown }[]>;
+before(startBrowser);
+after(stopBrowser);
 
 test('lanes and steps render, one lane per thread, the conflicting pair marked', { skip }, async () => {
   const { page, problems } = await openPanel();

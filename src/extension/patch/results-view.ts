@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { PatchReview, ReviewFinding, SeriesReview } from '../../patch/review';
 import { ruleDocUrl } from '../../core/rules/rules';
+import { escapeMarkdown as escapeMd, plainLabel } from '../pure/markdown';
 
 /** Where a finding can be opened: the patch input and the patched source. */
 export interface ReviewTargets {
@@ -54,25 +55,25 @@ export class PatchResultsProvider implements vscode.TreeDataProvider<Node> {
     if (!r || !t) return [];
     if (!node) {
       const out: Node[] = r.patches.map((p) => ({ kind: 'patch', p }));
-      for (const s of r.skipped) out.push({ kind: 'text', label: vscode.l10n.t('skipped: {0}', s.subject), tooltip: s.reason, icon: 'mail' });
+      for (const s of r.skipped) out.push({ kind: 'text', label: vscode.l10n.t('skipped: {0}', plainLabel(s.subject)), tooltip: s.reason && plainLabel(s.reason), icon: 'mail' });
       return out;
     }
     switch (node.kind) {
       case 'patch': {
         const p = node.p;
         if (!p.applied) {
-          const out: Node[] = [{ kind: 'text', label: p.error ?? vscode.l10n.t('not checked'), tooltip: p.error, icon: p.checked ? 'error' : 'circle-slash' }];
+          const out: Node[] = [{ kind: 'text', label: p.error ? plainLabel(p.error) : vscode.l10n.t('not checked'), tooltip: p.error && plainLabel(p.error), icon: p.checked ? 'error' : 'circle-slash' }];
           const uri = t.patchUri(p.source);
-          if (uri && p.errorLine) out.push({ kind: 'link', label: vscode.l10n.t('Hunk that does not apply'), description: `${t.sourceLabel(p.source)}:${p.errorLine}`, uri, line: p.errorLine - 1, column: 0, icon: 'go-to-file' });
+          if (uri && p.errorLine) out.push({ kind: 'link', label: vscode.l10n.t('Hunk that does not apply'), description: plainLabel(`${t.sourceLabel(p.source)}:${p.errorLine}`), uri, line: p.errorLine - 1, column: 0, icon: 'go-to-file' });
           return out;
         }
         const out: Node[] = [];
         for (const g of ['introduced', 'fixed', 'remaining'] as const) if (p[g].length) out.push({ kind: 'group', p, group: g });
         for (const k of p.contracts) {
-          out.push({ kind: 'text', label: vscode.l10n.t('{0}() {1}', k.function, k.changes.join('; ')), tooltip: k.callers.length ? vscode.l10n.t('callers re-checked: {0}', k.callers.join(', ')) : undefined, icon: 'references' });
+          out.push({ kind: 'text', label: plainLabel(vscode.l10n.t('{0}() {1}', k.function, k.changes.join('; '))), tooltip: k.callers.length ? plainLabel(vscode.l10n.t('callers re-checked: {0}', k.callers.join(', '))) : undefined, icon: 'references' });
         }
-        for (const n of p.notes) out.push({ kind: 'text', label: n, icon: 'info' });
-        if (!out.length) out.push({ kind: 'text', label: vscode.l10n.t('no findings in {0}', p.functions.join(', ') || vscode.l10n.t('the changed code')), icon: 'pass' });
+        for (const n of p.notes) out.push({ kind: 'text', label: plainLabel(n), icon: 'info' });
+        if (!out.length) out.push({ kind: 'text', label: plainLabel(vscode.l10n.t('no findings in {0}', p.functions.join(', ') || vscode.l10n.t('the changed code'))), icon: 'pass' });
         return out;
       }
       case 'group':
@@ -82,16 +83,16 @@ export class PatchResultsProvider implements vscode.TreeDataProvider<Node> {
         const out: Node[] = [];
         const patch = t.patchUri(p.source);
         if (patch && f.patchLine !== undefined) {
-          out.push({ kind: 'link', label: vscode.l10n.t('In the patch'), description: `${t.sourceLabel(p.source)}:${f.patchLine}${f.exact ? '' : vscode.l10n.t(' (nearest changed line)')}`, uri: patch, line: f.patchLine - 1, column: f.exact ? f.finding.column : 0, icon: 'diff' });
+          out.push({ kind: 'link', label: vscode.l10n.t('In the patch'), description: plainLabel(`${t.sourceLabel(p.source)}:${f.patchLine}${f.exact ? '' : vscode.l10n.t(' (nearest changed line)')}`), uri: patch, line: f.patchLine - 1, column: f.exact ? f.finding.column : 0, icon: 'diff' });
         }
         const src = t.sourceUri(p.index, f.side, f.file);
         if (src) {
-          out.push({ kind: 'link', label: f.side === 'after' ? vscode.l10n.t('Source after the patch') : vscode.l10n.t('Source before the patch'), description: `${f.file}:${f.finding.line}`, uri: src, line: f.finding.line - 1, column: f.finding.column - 1, icon: 'file-code' });
+          out.push({ kind: 'link', label: f.side === 'after' ? vscode.l10n.t('Source after the patch') : vscode.l10n.t('Source before the patch'), description: plainLabel(`${f.file}:${f.finding.line}`), uri: src, line: f.finding.line - 1, column: f.finding.column - 1, icon: 'file-code' });
           for (const rel of f.finding.relatedLocated) {
-            out.push({ kind: 'link', label: rel.message, description: `${f.file}:${rel.line}`, uri: src, line: rel.line - 1, column: rel.column - 1, icon: 'debug-stackframe-dot' });
+            out.push({ kind: 'link', label: plainLabel(rel.message), description: plainLabel(`${f.file}:${rel.line}`), uri: src, line: rel.line - 1, column: rel.column - 1, icon: 'debug-stackframe-dot' });
           }
         }
-        if (f.via) out.push({ kind: 'text', label: vscode.l10n.t('via {0}, changed by this patch', f.via.map((v) => `${v}()`).join(', ')), icon: 'references' });
+        if (f.via) out.push({ kind: 'text', label: plainLabel(vscode.l10n.t('via {0}, changed by this patch', f.via.map((v) => `${v}()`).join(', '))), icon: 'references' });
         return out;
       }
       default:
@@ -104,7 +105,7 @@ export class PatchResultsProvider implements vscode.TreeDataProvider<Node> {
     switch (node.kind) {
       case 'patch': {
         const p = node.p;
-        const item = new vscode.TreeItem(p.subject, vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(plainLabel(p.subject), vscode.TreeItemCollapsibleState.Expanded);
         const errors = p.introduced.filter((f) => f.finding.severity === 'error').length;
         item.description = !p.applied
           ? p.checked ? vscode.l10n.t('does not apply') : vscode.l10n.t('not checked')
@@ -125,9 +126,9 @@ export class PatchResultsProvider implements vscode.TreeDataProvider<Node> {
       }
       case 'finding': {
         const { f } = node;
-        const item = new vscode.TreeItem(`${f.finding.ruleId}: ${f.finding.function}()`, vscode.TreeItemCollapsibleState.Collapsed);
-        item.description = `${f.file}:${f.finding.line}`;
-        const md = new vscode.MarkdownString(`${escapeMd(f.finding.message)}\n\n[${f.finding.ruleId}](${ruleDocUrl(f.finding.ruleId)})`);
+        const item = new vscode.TreeItem(plainLabel(`${f.finding.ruleId}: ${f.finding.function}()`), vscode.TreeItemCollapsibleState.Collapsed);
+        item.description = plainLabel(`${f.file}:${f.finding.line}`);
+        const md = new vscode.MarkdownString(`${escapeMd(f.finding.message)}\n\n[${escapeMd(f.finding.ruleId)}](<${encodeURI(ruleDocUrl(f.finding.ruleId))}>)`);
         item.tooltip = md;
         item.iconPath = new vscode.ThemeIcon(node.group === 'fixed' ? 'pass' : f.finding.severity === 'error' ? 'error' : f.finding.severity === 'warning' ? 'warning' : 'info');
         item.contextValue = `vfsLockReview.finding.${node.group}`;
@@ -152,8 +153,4 @@ export class PatchResultsProvider implements vscode.TreeDataProvider<Node> {
       }
     }
   }
-}
-
-function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!<>|]/g, '\\$&');
 }

@@ -1,26 +1,34 @@
 /**
- * The race-simulation webview panel on the host side: one panel, reused; strict-CSP HTML from
- * src/webview/html.ts; messages checked with src/webview/protocol.ts; a serializer so the panel comes back
- * after a reload (the webview restores its trace from getState).
+ * The race-simulation webview panel on the host side: one panel, reused; strict-CSP HTML with a fresh nonce per
+ * render (src/extension/pure/simulation-page.ts); every message from the page checked against the trace the host
+ * sent before use (src/extension/pure/webview-messages.ts); a serializer so the panel comes back after a reload
+ * (the webview restores its trace from getState). See docs/security.md.
  */
 import * as vscode from 'vscode';
-import { simulationHtml, makeNonce } from '../../webview/html';
-import { isWebviewMessage, VIEW_TYPE, type HostMessage, type WebviewMessage } from '../../webview/protocol';
+import { isPersistedState, VIEW_TYPE, type HostMessage } from '../../webview/protocol';
+import { visibleControls } from '../../webview/text';
 import { builtinNamed } from '../../sim/builtins';
 import type { SimulationResult } from '../../sim/run';
+import { renderSimulationPage, simulationWebviewOptions } from '../pure/simulation-page';
+import { checkWebviewMessage, traceLocations, type CheckedMessage, type MessageContext, type RevealTarget } from '../pure/webview-messages';
 
 export class SimulationPanel {
   private panel: vscode.WebviewPanel | null = null;
   private pending: HostMessage | null = null;
   private ready = false;
+  /** What the page may ask to reveal: the locations of the result last sent (or restored). */
+  private allowed: MessageContext = { locations: new Map() };
+  /** A save dialog is open: further export requests are dropped. */
+  private saving = false;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: (msg: string) => void) {}
 
   /** Shows a result, opening (or revealing) the panel. */
   show(result: SimulationResult, startStep?: number, note?: string): void {
     const panel = this.panel ?? this.create();
-    panel.title = vscode.l10n.t('Race: {0}', result.title);
+    panel.title = vscode.l10n.t('Race: {0}', visibleControls(result.title));
     panel.reveal(vscode.ViewColumn.Beside, true);
+    this.allowed = { locations: traceLocations(result) };
     this.post({ type: 'show', result, startStep, note });
   }
 
@@ -31,7 +39,11 @@ export class SimulationPanel {
 
   registerSerializer(): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        // The trace comes back from the page's own saved state: untrusted, so reveals are also confined to the
+        // workspace folders.
+        const roots = (vscode.workspace.workspaceFolders ?? []).flatMap((f) => (f.uri.scheme === 'file' ? [f.uri.fsPath, f.uri.toString()] : [f.uri.toString()]));
+        this.allowed = { locations: isPersistedState(state) ? traceLocations(state.result) : new Map(), workspaceRoots: roots };
         this.adopt(panel);
       },
     });
@@ -45,10 +57,8 @@ export class SimulationPanel {
 
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     const root = this.context.extensionUri;
-    return {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(root, 'dist', 'webview'), vscode.Uri.joinPath(root, 'media')],
-    };
+    const o = simulationWebviewOptions();
+    return { ...o, localResourceRoots: o.localResourceRoots.map((segments) => vscode.Uri.joinPath(root, ...segments)) };
   }
 
   private adopt(panel: vscode.WebviewPanel): void {
@@ -57,11 +67,10 @@ export class SimulationPanel {
     const w = panel.webview;
     w.options = this.options();
     const root = this.context.extensionUri;
-    w.html = simulationHtml({
-      cspSource: w.cspSource, nonce: makeNonce(),
-      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview', 'main.js')).toString(),
-      styleUri: w.asWebviewUri(vscode.Uri.joinPath(root, 'media', 'simulation.css')).toString(),
-    });
+    w.html = renderSimulationPage({
+      cspSource: w.cspSource,
+      resourceUri: (segments) => w.asWebviewUri(vscode.Uri.joinPath(root, ...segments)).toString(),
+    }).html;
     const subs = [
       w.onDidReceiveMessage((m: unknown) => this.receive(m)),
       panel.onDidDispose(() => {
@@ -81,14 +90,15 @@ export class SimulationPanel {
   }
 
   private receive(m: unknown): void {
-    if (!isWebviewMessage(m)) {
-      this.log('simulation panel: ignored a malformed message');
+    const checked = checkWebviewMessage(m, this.allowed);
+    if (!checked.ok) {
+      this.log(`simulation panel: ignored a message (${checked.reason})`);
       return;
     }
-    void this.handle(m).catch((e: Error) => this.log(`simulation panel: ${e.message}`));
+    void this.handle(checked.message).catch((e: Error) => this.log(`simulation panel: ${e.message}`));
   }
 
-  private async handle(m: WebviewMessage): Promise<void> {
+  private async handle(m: CheckedMessage): Promise<void> {
     switch (m.type) {
       case 'ready':
         this.ready = true;
@@ -99,19 +109,27 @@ export class SimulationPanel {
         }
         return;
       case 'reveal':
-        return this.reveal(m.file, m.line, m.column);
+        return this.reveal(m.target);
       case 'export':
-        return this.export(m.format, m.content, m.suggestedName);
+        if (this.saving) return;
+        this.saving = true;
+        try {
+          return await this.export(m.format, m.content, m.fileName);
+        } finally {
+          this.saving = false;
+        }
     }
   }
 
-  /** Opens the step's source: a file, a URI, or a built-in scenario's text. */
-  private async reveal(file: string, line: number, column = 1): Promise<void> {
+  /** Opens a step's source (checked: a location of the current trace): a file, a URI, or a built-in scenario's text. */
+  private async reveal(t: RevealTarget): Promise<void> {
     let doc: vscode.TextDocument;
-    const builtin = file.startsWith('builtin:') ? builtinNamed(file.slice('builtin:'.length)) : undefined;
-    if (builtin) doc = await vscode.workspace.openTextDocument({ language: 'vfsrace', content: builtin.text });
-    else doc = await vscode.workspace.openTextDocument(file.includes('://') ? vscode.Uri.parse(file) : vscode.Uri.file(file));
-    const pos = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
+    if (t.kind === 'builtin') {
+      const builtin = builtinNamed(t.name);
+      if (!builtin) return;
+      doc = await vscode.workspace.openTextDocument({ language: 'vfsrace', content: builtin.text });
+    } else doc = await vscode.workspace.openTextDocument(t.kind === 'path' ? vscode.Uri.file(t.path) : vscode.Uri.parse(t.uri, true));
+    const pos = new vscode.Position(t.line - 1, t.column - 1);
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos), preserveFocus: false });
   }
 
