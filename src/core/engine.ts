@@ -20,9 +20,34 @@ export interface CheckOptions {
   severity?: Partial<Record<RuleId, Severity | 'off'>>;
   /** Milliseconds allowed for parsing one file. */
   parseBudgetMs?: number;
+  /**
+   * Milliseconds allowed for analysing one file's functions once it is parsed (default DEFAULT_ANALYSIS_BUDGET_MS;
+   * 0 or Infinity: no limit). Checked before each function: when it has run out, the functions not yet analysed are
+   * skipped; a function too large for what is left is skipped on its own; and the per-function state cap shrinks
+   * with the time left. Whatever is skipped is named in an `analysis/truncated` note. Files of normal size use a
+   * small fraction of it (the slowest file of the kernel corpus, fs/namei.c, takes about 0.25 s).
+   */
+  analysisBudgetMs?: number;
   /** Abstract states allowed per function. */
   maxStates?: number;
 }
+
+/** A few seconds per file: 20x the slowest file of the kernel corpus, short enough not to look hung. */
+export const DEFAULT_ANALYSIS_BUDGET_MS = 5000;
+/** The fixpoint's default state cap (analysis/function.ts). */
+const DEFAULT_MAX_STATES = 40000;
+/**
+ * Calibration of the budget, deliberately conservative: statements (`;` and `{`) a function may have per millisecond
+ * left (a function of 10,000 statements takes ~2.7 s, of 15,000 ~7 s: the CFG and liveness grow faster than the
+ * text), and abstract states per millisecond left (the kernel corpus runs at 20-50 states/ms, its largest function
+ * needs ~5,300 states).
+ */
+const STATEMENTS_PER_MS = 2;
+const STATES_PER_MS = 20;
+/** Functions up to this size always fit (~0.2 s at most): the time check before the next function catches them. */
+const MIN_STATEMENTS = 1000;
+/** A state cap below this is not worth starting a fixpoint with. */
+const MIN_STATES = 500;
 
 export interface LocatedFinding extends Finding {
   line: number;
@@ -57,6 +82,11 @@ export interface FileResult {
   error?: string;
 }
 
+/**
+ * Larger files are refused rather than parsed: tree-sitter's wasm heap needs ~40 bytes per character (a 20 MB file
+ * grows it to ~0.8 GB, and wasm memory is never given back while the parser lives: in the editor's worker, for the
+ * session), parsing alone takes ~0.5 s per MB, and the function table of such a file takes seconds more.
+ */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface HeldLockInfo {
@@ -419,6 +449,14 @@ export class Document {
     const newCache = new Map<string, CachedUnit>();
     const newBodies = new Map<string, SNode>();
     let analyzed = 0;
+    // The time budget starts once the file is parsed (parsing has its own); cached results cost nothing and are
+    // used whatever is left, so an editor fills in what a first, truncated analysis skipped as the user types.
+    const budgetMs = this.options.analysisBudgetMs ?? DEFAULT_ANALYSIS_BUDGET_MS;
+    const deadline = budgetMs > 0 ? tUnits + budgetMs : Infinity;
+    const stateCap = this.options.maxStates ?? DEFAULT_MAX_STATES;
+    const tooLarge = new Map<number, number>();
+    const outOfTime = new Set<number>();
+    let stoppedAt: number | null = null;
     for (const group of order) {
       const passes = group.length > 1 ? 2 : 1;
       for (let pass = 0; pass < passes; pass++) {
@@ -430,12 +468,32 @@ export class Document {
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
           const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
+          let cacheable = true;
           if (!cu) {
+            const left = deadline - now();
+            if (left <= 0) {
+              stoppedAt ??= now() - tUnits;
+              if (!results.has(i)) outOfTime.add(i);
+              continue;
+            }
+            // One function's analysis cannot be interrupted: a large one that does not fit in the time left is not started.
+            const statements = left === Infinity ? 0 : statementCount(u.text);
+            if (statements > MIN_STATEMENTS && statements > left * STATEMENTS_PER_MS) {
+              if (!results.has(i)) tooLarge.set(i, statements);
+              continue;
+            }
             const body = this.bodyOf(u);
             const rel: FunctionUnit = { ...u, start: 0, end: u.text.length, nameStart: u.nameStart - u.start, nameEnd: u.nameEnd - u.start, bodyStart: u.bodyStart - u.start };
+            // The fixpoint stops at its state cap; with little time left the cap is lowered to fit.
+            const cap = Math.min(stateCap, Math.max(MIN_STATES, Math.floor(left * STATES_PER_MS)));
             let analysis: FunctionAnalysis;
             try {
-              analysis = analyzeFunction(rel, body, u.text, opts, summaries, callerCount.get(u.name) ?? 0);
+              analysis = analyzeFunction(rel, body, u.text, cap < stateCap ? { ...opts, maxStates: cap } : opts, summaries, callerCount.get(u.name) ?? 0);
+              if (cap < stateCap && analysis.truncated && !analysis.cfg.truncated) {
+                analysis = withBudgetNote(analysis, rel, budgetMs);
+                // Cut short by the clock, not by the function: the next check (an editor's next keystroke) tries again.
+                cacheable = false;
+              }
             } catch (e) {
               // Pathological input (expressions nested thousands deep): report it and go on with the other functions.
               analysis = failedAnalysis(rel, e as Error);
@@ -444,7 +502,7 @@ export class Document {
             cu = { analysis, rel: analysis.findings, deferred: analysis.summary.deferred, summary: analysis.summary.isEmpty ? null : analysis.summary, calleeSig };
           }
           if (u.body) newBodies.set(u.text, u.body);
-          newCache.set(cacheKey, cu);
+          if (cacheable) newCache.set(cacheKey, cu);
           results.set(i, cu);
           // Deferred findings stay relative to their function: callers' cached analyses refer to them by that.
           if (cu.summary) summaries.set(u.name, cu.summary);
@@ -467,6 +525,11 @@ export class Document {
     }
     const findings: Finding[] = [];
     const functions: FunctionInfo[] = [];
+    for (const i of results.keys()) {
+      tooLarge.delete(i);
+      outOfTime.delete(i);
+    }
+    findings.push(...this.budgetNotes(units, tooLarge, outOfTime, budgetMs, stoppedAt));
     units.forEach((u, i) => {
       const cu = results.get(i);
       const own = cu ? cu.rel.map((f) => relativize(f, u.start)) : [];
@@ -485,6 +548,35 @@ export class Document {
     const located = findings.sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId)).map((f) => locate(f, lines));
     if (DEBUG_TIMING) console.log(`compute: parse ${(tParsed - t0).toFixed(1)} units ${(tUnits - tParsed).toFixed(1)} analyse ${(tAnalysed - tUnits).toFixed(1)} finish ${(now() - tAnalysed).toFixed(1)}`);
     return { file: this.file, findings: located, era, eraSource: source, functions, analyzedFunctions: analyzed, ms: now() - t0 };
+  }
+
+  /** `analysis/truncated` notes for what the time budget left out: each function too large on its own, the rest at once. */
+  private budgetNotes(units: UnitRec[], tooLarge: Map<number, number>, outOfTime: Set<number>, budgetMs: number, stoppedAt: number | null): Finding[] {
+    const configured = this.options.severity?.['analysis/truncated'];
+    if (configured === 'off') return [];
+    const severity: Severity = configured ?? 'info';
+    const budget = formatMs(budgetMs);
+    const out: Finding[] = [];
+    for (const [i, statements] of tooLarge) {
+      const u = units[i];
+      out.push({
+        ruleId: 'analysis/truncated', severity, start: u.nameStart, end: u.nameEnd, function: u.name, inode: '', related: [],
+        message: `${u.name}: not analysed: with ${statements.toLocaleString('en-US')} statements it does not fit in what was left of the `
+          + `analysis budget (${budget} per file). Findings in this function are missing.`,
+      });
+    }
+    if (outOfTime.size) {
+      const skipped = [...outOfTime].sort((a, b) => a - b).map((i) => units[i]);
+      const first = skipped[0];
+      const names = skipped.slice(0, 5).map((u) => u.name).join(', ') + (skipped.length > 5 ? ` and ${(skipped.length - 5).toLocaleString('en-US')} more` : '');
+      out.push({
+        ruleId: 'analysis/truncated', severity, start: first.nameStart, end: first.nameEnd, function: first.name, inode: '',
+        related: skipped.slice(1, 10).map((u) => ({ start: u.nameStart, end: u.nameEnd, message: `${u.name}: not analysed` })),
+        message: `analysis stopped after ${formatMs(stoppedAt ?? budgetMs)}, its budget for this file (${budget}): `
+          + `${skipped.length.toLocaleString('en-US')} function${skipped.length === 1 ? '' : 's'} not analysed (${names}). Findings in them are missing.`,
+      });
+    }
+    return out;
   }
 
   /**
@@ -531,6 +623,28 @@ function failedAnalysis(u: FunctionUnit, e: Error): FunctionAnalysis {
     lockApis: [], breakApis: [], ops: [], entryLocks: [], show: (k) => k, heldAt: new Map(),
     summary: { name: u.name, arity: u.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: null, acquires: [], releases: [], deferred: [], isEmpty: true },
   };
+}
+
+/** The fixpoint's own truncation note says "too many paths"; when the budget lowered its cap, say so instead. */
+function withBudgetNote(a: FunctionAnalysis, u: FunctionUnit, budgetMs: number): FunctionAnalysis {
+  const findings = a.findings.map((f) => (f.ruleId === 'analysis/truncated' && f.start === u.nameStart
+    ? { ...f, message: `${u.name}: analysis stopped early: the file's analysis budget (${formatMs(budgetMs)}) was nearly spent; findings in this function may be incomplete.` }
+    : f));
+  return { ...a, findings };
+}
+
+/** Statements of a function's text, roughly (`;` and `{`): what its analysis costs grows with them. */
+function statementCount(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 59 /* ; */ || c === 123 /* { */) n++;
+  }
+  return n;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s` : `${Math.round(ms)} ms`;
 }
 
 function sigOf(s: Summary): string {
@@ -593,7 +707,10 @@ function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<
 
 /** A clear reason the text is not C we can analyse, or null. */
 export function badInput(text: string): string | null {
-  if (text.length > MAX_FILE_BYTES) return `file is too large (${(text.length / 1048576).toFixed(1)} MB; limit ${MAX_FILE_BYTES / 1048576} MB)`;
+  if (text.length > MAX_FILE_BYTES) {
+    return `file is too large to analyse (${(text.length / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB: `
+      + 'the parser would need about 40 bytes of memory per character)';
+  }
   const probe = text.length > 65536 ? text.slice(0, 65536) : text;
   if (probe.includes('\u0000')) return 'binary file (contains NUL bytes)';
   let bad = 0;

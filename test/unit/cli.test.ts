@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { PROJECT_ROOT } from '../helpers/corpus';
+import { longFunction } from '../helpers/generated';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 let dir = '';
@@ -28,6 +29,20 @@ int f(struct dentry *dentry, struct iattr *attr)
 }
 `;
 const CLEAN = `int g(void)\n{\n\treturn 0;\n}\n`;
+
+/** Small functions the analysis looks at (an inode lock and an attribute change each), `bytes` of them. */
+function manyFunctions(bytes: number): string {
+  const out: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const f = `static int f${i}(struct dentry *dentry, struct iattr *attr)\n{\n\tstruct inode *inode = d_inode(dentry);\n\tint error;\n`
+      + `\tinode_lock(inode);\n\tif (attr->ia_valid & ${i})\n\t\terror = notify_change(&nop_mnt_idmap, dentry, attr, NULL);\n\telse\n\t\terror = 0;\n`
+      + `\tinode_unlock(inode);\n\treturn error;\n}\n\n`;
+    out.push(f);
+    size += f.length;
+  }
+  return out.join('');
+}
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'vfslock-cli-'));
@@ -150,13 +165,24 @@ int f(struct inode *inode, struct dentry *dentry, struct iattr *attr)
 });
 
 describe('bad input never crashes or hangs', () => {
-  const cases: [string, () => string | Buffer, (j: { findings: { ruleId: string }[]; errors: { message: string }[] }) => void][] = [
+  const cases: [string, () => string | Buffer, (j: { findings: { ruleId: string; function: string; message: string }[]; errors: { message: string }[] }) => void][] = [
     ['binary', () => Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(4096, 0)]), (j) => assert.match(j.errors[0].message, /binary/)],
     ['invalid UTF-8', () => Buffer.from([...Buffer.from('int f(void) { return 0; }\n'), ...Array(200).fill(0xff)]), (j) => assert.match(j.errors[0].message, /UTF-8/)],
     ['empty', () => '', (j) => assert.deepEqual([j.findings, j.errors], [[], []])],
     ['CRLF and BOM', () => '\ufeff' + BUGGY.replace(/\n/g, '\r\n'), (j) => assert.deepEqual(j.findings.map((f) => f.ruleId), ['deleg/missing-break'])],
     ['not C at all', () => 'Dear reviewer, { ] ) ( inode_lock ;; this is prose.\n', (j) => assert.deepEqual(j.errors, [])],
     ['20 MB', () => 'int f(void) { return 0; }\n'.repeat(800000), (j) => assert.match(j.errors[0].message, /too large/)],
+    // 20 MB of small functions the analysis would all look at (~74,000): refused before parsing, with the reason.
+    ['20 MB of relevant functions', () => manyFunctions(20 * 1024 * 1024), (j) => {
+      assert.deepEqual(j.findings, []);
+      assert.match(j.errors[0].message, /^file is too large to analyse \(20\.0 MB; the limit is 16 MB: the parser would need about 40 bytes of memory per character\)$/);
+    }],
+    // ~14 s and 1.1 GB before the budget; now the function is not started and the note says why.
+    ['100k-line function', () => longFunction(100000), (j) => {
+      assert.deepEqual(j.errors, []);
+      assert.deepEqual(j.findings.map((f) => [f.ruleId, f.function]), [['analysis/truncated', 'big']]);
+      assert.match(j.findings[0].message, /^big: not analysed: with [\d,]+ statements it does not fit in what was left of the analysis budget/);
+    }],
     ['10k-deep expression', () => `int f(struct inode *i) { x = ${'('.repeat(10000)}1${')'.repeat(10000)}; inode_lock(i); return 0; }\n`,
       (j) => assert.deepEqual(j.errors, [])],
     ['10k-deep blocks', () => `int f(struct inode *i) { ${'if (x) {'.repeat(10000)} inode_lock(i); ${'}'.repeat(10000)} return 0; }\n`,
@@ -172,6 +198,23 @@ describe('bad input never crashes or hangs', () => {
       expect(JSON.parse(r.out));
     });
   }
+
+  test('--time-budget: what the budget leaves out is named in a note; 0 lifts it; a bad value is a usage error', () => {
+    const file = join(dir, 'budget-many.c');
+    writeFileSync(file, manyFunctions(300 * 1024));
+    const r = run(['check', '--format', 'json', '--time-budget', '1', file], 120000);
+    assert.equal(r.signal, null, 'no hang');
+    const j = JSON.parse(r.out);
+    const notes = j.findings.filter((f: { ruleId: string }) => f.ruleId === 'analysis/truncated');
+    assert.equal(notes.length, 1);
+    assert.match(notes[0].message, /^analysis stopped after .*, its budget for this file \(1 ms\): [\d,]+ functions? not analysed \(f\d+/);
+    const all = JSON.parse(run(['check', '--format', 'json', '--time-budget', '0', file], 120000).out);
+    assert.deepEqual(all.findings.filter((f: { ruleId: string }) => f.ruleId === 'analysis/truncated'), []);
+    assert.ok(all.findings.length > j.findings.length - 1);
+    const bad = run(['check', '--time-budget', 'soon', file]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--time-budget must be a whole number of milliseconds/);
+  });
 
   test('symlink loops and unreadable files are reported, not followed forever', () => {
     const loop = join(dir, 'loop');

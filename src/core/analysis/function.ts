@@ -157,7 +157,7 @@ class FunctionAnalyzer {
     }
     const findings = [...this.findings.values()];
     if (this.truncated || this.cfg.truncated) {
-      findings.push(this.make('analysis/truncated', 'info', this.unit.nameStart, this.unit.nameEnd, '', messages.truncated(this.unit.name, this.cfg.truncated ? 'its statements are nested too deeply' : 'it has too many paths'), []));
+      findings.push(this.make('analysis/truncated', 'info', this.unit.nameStart, this.unit.nameEnd, '', messages.truncated(this.unit.name, this.cfg.truncatedBy === 'depth' ? 'its statements are nested too deeply' : this.cfg.truncated ? 'its body is too long' : 'it has too many paths'), []));
     }
     return { findings, summary: this.summary, deferredOutcomes: this.deferredOutcomes, statesProcessed: this.statesProcessed,
       truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,

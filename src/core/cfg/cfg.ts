@@ -40,6 +40,8 @@ export interface Cfg {
   labels: Map<string, number>;
   /** Set when the body was too large or deep to lower completely. */
   truncated: boolean;
+  /** Why it was truncated: too many nodes (a long body) or too deep a nesting. */
+  truncatedBy?: 'size' | 'depth';
 }
 
 interface Edge {
@@ -76,6 +78,7 @@ class Builder {
   private readonly scopes: GuardInfo[][] = [];
   private exitId = -1;
   private truncated = false;
+  private truncatedBy: 'size' | 'depth' | undefined;
   private depth = 0;
 
   constructor(private readonly o: CfgOptions) {}
@@ -87,13 +90,16 @@ class Builder {
     this.connect(outs, this.exitId);
     // Labels that were jumped to but never defined (macro-hidden, or parse errors): treat as falling to exit.
     for (const [, id] of this.labels) if (this.nodes[id].succ.length === 0) this.nodes[id].succ.push(this.exitId);
-    return { nodes: this.nodes, entry, exit: this.exitId, labels: this.labels, truncated: this.truncated };
+    return { nodes: this.nodes, entry, exit: this.exitId, labels: this.labels, truncated: this.truncated, truncatedBy: this.truncatedBy };
   }
 
   private node(kind: NodeKind, ast: SNode | null, exprs: SNode[] = []): number {
     const id = this.nodes.length;
     this.nodes.push({ id, kind, exprs, ast, succ: [] });
-    if (this.o.maxNodes && id > this.o.maxNodes) this.truncated = true;
+    if (this.o.maxNodes && id > this.o.maxNodes && !this.truncated) {
+      this.truncated = true;
+      this.truncatedBy = 'size';
+    }
     return id;
   }
 
@@ -145,6 +151,7 @@ class Builder {
     if (this.truncated) return preds;
     if (++this.depth > MAX_DEPTH) {
       this.truncated = true;
+      this.truncatedBy = 'depth';
       this.depth--;
       return preds;
     }

@@ -270,7 +270,8 @@ class ThreadCompiler {
   }
 
   private statement(s: Stmt): void {
-    const h = HANDLERS[s.kw];
+    // Own properties only: `constructor` or `__proto__` are unknown statements, not Object.prototype's.
+    const h = Object.prototype.hasOwnProperty.call(HANDLERS, s.kw) ? HANDLERS[s.kw] : undefined;
     if (!h) return this.c.error(s, `unknown statement '${s.kw}'`);
     h(this, s);
   }

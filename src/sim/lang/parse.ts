@@ -2,6 +2,10 @@
  * `.vfsrace` scenario language: tokens and syntax tree. Line-oriented: one statement per line (or separated by
  * `;`), blocks in braces. Every node keeps its line and column (1-based) for diagnostics and for linking a
  * trace step back to its source line. See docs/simulator.md for the grammar.
+ *
+ * Any text parses: errors are diagnostics (never exceptions), lines are counted as an editor counts them (`\n`,
+ * `\r\n` or a lone `\r`), columns in UTF-16 code units, and blocks nested deeper than MAX_NESTING are reported and
+ * skipped rather than recursed into (the compiler recurses over the tree too).
  */
 
 export interface Pos {
@@ -25,6 +29,9 @@ export interface Token extends Pos {
 
 const PUNCT = ['->', '{', '}', ':', ',', '!', '?', ';', '='];
 
+/** Deepest nesting of blocks (and `else if` chains) parsed; real scenarios nest a handful deep. */
+export const MAX_NESTING = 64;
+
 function isWordChar(ch: string): boolean {
   const c = ch.charCodeAt(0);
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || ch === '_' || ch === '.' || ch === '/' || ch === '-';
@@ -36,7 +43,7 @@ function isDigit(ch: string): boolean {
 
 export function tokenize(text: string, diags: Diagnostic[]): Token[] {
   const out: Token[] = [];
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r\n|\r|\n/);
   lines.forEach((src, li) => {
     const line = li + 1;
     let i = 0;
@@ -74,8 +81,13 @@ export function tokenize(text: string, diags: Diagnostic[]): Token[] {
         i = j;
         continue;
       }
-      diags.push({ line, column, length: 1, message: `unexpected character '${ch}'`, severity: 'error' });
-      i++;
+      // A whole code point (an emoji is two UTF-16 units), named by its number when it is invisible or unpaired.
+      const cp = src.codePointAt(i)!;
+      const width = cp > 0xffff ? 2 : 1;
+      const shown = cp < 0x20 || (cp >= 0x7f && cp <= 0xa0) || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0xfeff || cp === 0x2028 || cp === 0x2029
+        ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` : `'${src.slice(i, i + width)}'`;
+      diags.push({ line, column, length: width, message: `unexpected character ${shown}`, severity: 'error' });
+      i += width;
     }
     out.push({ kind: 'eol', text: '', line, column: src.length + 1, length: 0 });
   });
@@ -117,6 +129,8 @@ export interface ScenarioAst {
 
 export class Parser {
   private i = 0;
+  /** Blocks (and `else if` links) open around the current token. */
+  private depth = 0;
   constructor(private readonly toks: Token[], private readonly diags: Diagnostic[]) {}
 
   private get tok(): Token {
@@ -199,18 +213,38 @@ export class Parser {
       return [];
     }
     const open = this.tok;
-    this.i++;
-    const body: Stmt[] = [];
-    for (this.skipEnds(); !this.isPunct('}'); this.skipEnds()) {
-      if (this.tok.kind === 'eof') {
-        this.error(open, `'{' of ${what} is never closed`);
-        return body;
-      }
-      const s = this.statement();
-      if (s) body.push(s);
+    if (this.depth >= MAX_NESTING) {
+      this.error(open, `blocks nested more than ${MAX_NESTING} deep: the body of ${what} is skipped`);
+      this.skipBraces();
+      return [];
     }
     this.i++;
-    return body;
+    this.depth++;
+    const body: Stmt[] = [];
+    try {
+      for (this.skipEnds(); !this.isPunct('}'); this.skipEnds()) {
+        if (this.tok.kind === 'eof') {
+          this.error(open, `'{' of ${what} is never closed`);
+          return body;
+        }
+        const s = this.statement();
+        if (s) body.push(s);
+      }
+      this.i++;
+      return body;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** From a `{`, past its matching `}` (or to the end of the text), without recursion. */
+  private skipBraces(): void {
+    let open = 0;
+    do {
+      if (this.isPunct('{')) open++;
+      else if (this.isPunct('}')) open--;
+      this.i++;
+    } while (open > 0 && this.tok.kind !== 'eof');
   }
 
   private statement(): Stmt | null {
@@ -271,7 +305,18 @@ export class Parser {
       const inner = this.tok as Token;
       if (inner.kind === 'word' && inner.text === 'if') {
         this.i++;
-        blocks.push([this.ifStatement({ line: inner.line, column: inner.column, length: inner.length })]);
+        if (this.depth >= MAX_NESTING) {
+          this.error(inner, `'else if' chained more than ${MAX_NESTING} deep: the rest of the chain is skipped`);
+          this.skipElseChain();
+          blocks.push([]);
+        } else {
+          this.depth++;
+          try {
+            blocks.push([this.ifStatement({ line: inner.line, column: inner.column, length: inner.length })]);
+          } finally {
+            this.depth--;
+          }
+        }
       } else {
         blocks.push(this.block('else'));
       }
@@ -279,6 +324,32 @@ export class Parser {
       this.i = save;
     }
     return { ...base, kw: 'if', args: [], blocks, cond: { negated, name, pos } };
+  }
+
+  private isWord(w: string): boolean {
+    return this.tok.kind === 'word' && this.tok.text === w;
+  }
+
+  private skipEols(): void {
+    while (this.tok.kind === 'eol') this.i++;
+  }
+
+  /** After `else if`: skips conditions and blocks up to the end of the chain, without recursion. */
+  private skipElseChain(): void {
+    for (;;) {
+      while (this.tok.kind !== 'eof' && this.tok.kind !== 'eol' && !this.isPunct('{') && !this.isPunct('}')) this.i++;
+      this.skipEols();
+      if (!this.isPunct('{')) return;
+      this.skipBraces();
+      const save = this.i;
+      this.skipEols();
+      if (!this.isWord('else')) {
+        this.i = save;
+        return;
+      }
+      this.i++;
+      if (this.isWord('if')) this.i++;
+    }
   }
 
   private choose(base: Pos): Stmt {

@@ -41,7 +41,7 @@ export async function open(rel: string): Promise<vscode.TextEditor> {
   return vscode.window.showTextDocument(doc, { preview: false });
 }
 
-export async function api(): Promise<{ stats(): Record<string, unknown> & { activationMs: number; checks: { file: string; latencyMs: number | null; analysisMs: number; trigger: string; version: number }[]; parserLoadMs: number | null } }> {
+export async function api(): Promise<{ stats(): Record<string, unknown> & { activationMs: number; checks: { file: string; latencyMs: number | null; analysisMs: number; trigger: string; version: number; findings: number }[]; parserLoadMs: number | null } }> {
   const ext = vscode.extensions.getExtension(EXT_ID);
   assert.ok(ext, `${EXT_ID} is installed`);
   return (await ext.activate()) as never;

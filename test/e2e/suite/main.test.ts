@@ -5,6 +5,7 @@
 import * as assert from 'node:assert';
 import * as vscode from 'vscode';
 import { api, EXT_ID, file, median, metric, open, ours, ruleOf, setSetting, sleep, waitFor } from './helpers';
+import { badFilesSuite } from './bad-files';
 
 const EXPECTED: Record<string, string> = {
   'missing_break.c': 'deleg/missing-break',
@@ -319,3 +320,6 @@ suite('VFS Lock Review in a real VS Code', function () {
     metric('examplesWorkspaceCheck', { files: r.files, findings: r.findings, ms: Math.round(r.ms), longestHostBlockMs: Math.round(r.longestHostBlockMs * 10) / 10 });
   });
 });
+
+// After the suite above (its first test needs the extension not yet active; its workspace check, only the examples).
+badFilesSuite();
