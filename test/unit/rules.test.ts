@@ -476,6 +476,46 @@ static struct dentry *lock_child(struct dentry *parent, struct qstr *name)
 }`);
     assert.deepEqual(r, []);
   });
+  test('a lock held on every return after a change made under it is a leak, not a lock helper', async () => {
+    const body = (unlock: string) => `
+int f(struct dentry *dentry, struct iattr *attr)
+{
+	int error;
+	inode_lock(dentry->d_inode);
+	error = notify_change(&nop_mnt_idmap, dentry, attr, NULL);
+	${unlock}
+	return error;
+}`;
+    assert.deepEqual(await rules(body('inode_unlock(dentry->d_inode);')), []);
+    const leak = (await check(body(''))).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(leak.length, 1);
+    assert.match(leak[0].message, /still locked \(taken by inode_lock\) on every path, after changing the inode under it/);
+  });
+  test('a catalogued API releasing a lock its contract does not give it is flagged, and its break is unlocked', async () => {
+    // vfs_unlink's contract: the caller holds dir's lock, not the victim's; this body forgot to take the victim's.
+    const r = await rules(`
+int vfs_unlink(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
+{
+	struct inode *target = dentry->d_inode;
+	int error;
+	error = try_break_deleg(target, delegated_inode);
+	if (!error)
+		error = dir->i_op->unlink(dir, dentry);
+	inode_unlock(target);
+	return error;
+}`, { kernel: '6.12' });
+    assert.deepEqual(r, ['deleg/break-unlocked@vfs_unlink', 'deleg/break-unlocked@vfs_unlink', 'lock/imbalance@vfs_unlink']);
+  });
+  test('an undocumented helper releasing its caller\'s lock is analysed with that lock held on entry', async () => {
+    const r = await rules(`
+int bury(struct inode *dir, struct dentry *victim, struct inode **delegated_inode)
+{
+	int error = vfs_unlink(&nop_mnt_idmap, dir, victim, delegated_inode);
+	inode_unlock(dir);
+	return error;
+}`, { kernel: '6.12' });
+    assert.deepEqual(r, []);
+  });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
 int f(struct inode *inode)

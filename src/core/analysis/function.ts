@@ -101,6 +101,9 @@ class FunctionAnalyzer {
   /** ... and only when it succeeds (`when`: nonerr / zero). */
   private declaredConditional = false;
 
+  /** Locks taken here that some change was made under (a lock-taking helper returns before using its lock). */
+  private readonly usedUnder = new Set<string>();
+
   /** Parameter-derived inode locks released on some path without being taken first. */
   readonly callerHeld = new Set<string>();
 
@@ -910,6 +913,7 @@ class FunctionAnalyzer {
         this.applyWait(op, s);
         return [s];
       case 'delegOp':
+        this.noteUse(s);
         this.applyDelegOp(op, s, nodeId);
         return [s];
       case 'requireAtCall':
@@ -920,6 +924,7 @@ class FunctionAnalyzer {
         return [s];
       case 'mutate':
       case 'summaryMutate':
+        this.noteUse(s);
         this.applyMutate(op, s);
         return [s];
       case 'grant':
@@ -1044,8 +1049,19 @@ class FunctionAnalyzer {
     }
     if (op.class === 'inode') {
       this.noteRelease(op.key);
-      if (op.certain && !s.lossy && this.ctx.paramIndexOfRoot(op.key) >= 0 && !this.entryHeld.includes(op.key)) this.callerHeld.add(op.key);
+      if (!op.certain || s.lossy || this.ctx.paramIndexOfRoot(op.key) < 0 || this.entryHeld.includes(op.key)) return;
+      // A catalogued API's contract says which locks its callers hold: releasing any other it never took is a bug, not
+      // a hint that the caller holds it (as for an undocumented helper such as cachefiles_bury_object).
+      if (this.catalogued) {
+        this.report('lock/imbalance', 'warning', op.node, op.key, messages.unlockNotHeld(this.unit.name, this.show(op.key), op.api), []);
+      } else this.callerHeld.add(op.key);
     }
+  }
+
+  /** Records the locks this function itself took that a change (or a call that changes) happens under. */
+  private noteUse(s: State): void {
+    if (s.lossy) return;
+    for (const [k, l] of s.locks) if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) this.usedUnder.add(k);
   }
 
   private noteRelease(key: string): void {
@@ -1255,10 +1271,13 @@ class FunctionAnalyzer {
     // No break before the change.
     if (!held && this.callerResponsible(s, key)) {
       const role = this.roleOf(key)!;
-      if (!this.summary.mutates.some((m) => m.role === role && m.kind === op.kind)) {
-        this.summary.mutates.push({ role, kind: op.kind, what: op.what, dirIf: op.dirIf ? this.roleOf(op.dirIf) ?? undefined : undefined, site: op.node.start,
-          severity: op.severity, note: op.note });
-      }
+      const entry = { role, kind: op.kind, what: op.what, dirIf: op.dirIf ? this.roleOf(op.dirIf) ?? undefined : undefined, site: op.node.start,
+        severity: op.severity, note: op.note };
+      // One entry per role and kind, the most severe: an `info` change seen first (->atomic_open) must not hide an
+      // unbroken `error` change of the same inode later (->create).
+      const at = this.summary.mutates.findIndex((m) => m.role === role && m.kind === op.kind);
+      if (at < 0) this.summary.mutates.push(entry);
+      else if (rank(op.severity) > rank(this.summary.mutates[at].severity)) this.summary.mutates[at] = entry;
       return;
     }
     const note = op.note;
@@ -1407,6 +1426,17 @@ class FunctionAnalyzer {
       }
       if (held.every((s) => s.locks.get(k)!.escapes)) continue;
       const errHeld = held.filter((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes);
+      if ((!errHeld.length || !notHeld.length) && this.usedUnder.has(k)) {
+        // Held on every return, or on every successful one, after the function made a change under it: it is not
+        // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
+        const bad = held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err') ?? held.find((s) => !s.locks.get(k)!.escapes)!;
+        const l = bad.locks.get(k)!;
+        const at = bad.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+        this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k,
+          messages.leakedLockAfterUse(this.unit.name, this.show(k), l.api, notHeld.length === 0),
+          [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
+        continue;
+      }
       if (!errHeld.length || !notHeld.length) {
         // Held on every successful return and on no failing one: the function returns locked (like start_dirop).
         const role = this.roleOf(k);
@@ -1648,4 +1678,9 @@ function eventDetail(op: Op): { target?: string; blocking?: boolean | null } {
     case 'delegOp': return { target: op.display.join(', ') };
     default: return {};
   }
+}
+
+/** Severity order of a catalogue effect (absent means error). */
+function rank(s: Severity | undefined): number {
+  return s === 'info' ? 0 : s === 'warning' ? 1 : 2;
 }

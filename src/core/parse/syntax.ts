@@ -36,11 +36,16 @@ export function copySubtree(node: TsNode, types: readonly string[], offset = 0):
       if (type === 'comment') continue;
       const c: SNode = { type, start: child.startIndex + offset, end: child.endIndex + offset, children: [], parent: copy };
       copy.children.push(c);
-      stack.push([child, c]);
+      // Tokens have no named children: asking would cost a call into wasm per leaf (a third of all nodes).
+      if (!LEAF_TYPES.has(type)) stack.push([child, c]);
     }
   }
   return root;
 }
+
+/** Node types of tree-sitter-c that are single tokens (never have named children). */
+const LEAF_TYPES: ReadonlySet<string> = new Set(['identifier', 'field_identifier', 'type_identifier', 'statement_identifier',
+  'number_literal', 'primitive_type', 'string_content', 'escape_sequence', 'character', 'system_lib_string']);
 
 export function textOf(src: string, node: SNode): string {
   return src.slice(node.start, node.end);

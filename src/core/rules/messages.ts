@@ -95,8 +95,18 @@ export const messages = {
     return `${fn}: returns with ${lock} still locked (taken by ${api}) on this path, while other paths release it. Every later ` +
       `inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. Release it before returning.`;
   },
+  leakedLockAfterUse(fn: string, lock: string, api: string, everyPath: boolean): string {
+    return `${fn}: returns with ${lock} still locked (taken by ${api}) on ${everyPath ? 'every path' : 'its successful paths'}, after ` +
+      `changing the inode under it: nothing releases it. Every later inode_lock() on it deadlocks, and a delegation grant's ` +
+      `inode_trylock() fails forever. Release it once the change is done.`;
+  },
   doubleUnlock(fn: string, lock: string, api: string): string {
     return `${fn}: ${api} releases ${lock}, which this path already released. Releasing an unheld rwsem/mutex corrupts it.`;
+  },
+  unlockNotHeld(fn: string, lock: string, api: string): string {
+    return `${fn}: ${api} releases ${lock}, which this path never took, and ${fn}()'s documented contract does not have the ` +
+      `caller hold it. Releasing an unheld rwsem/mutex corrupts it, and whatever it was meant to serialize (a delegation ` +
+      `break and the change after it) ran unlocked. Take the lock where this path starts using ${lock}.`;
   },
   truncated(fn: string, why: string): string {
     return `${fn}: analysis stopped at its budget (${why}); findings in this function may be incomplete.`;
