@@ -516,6 +516,29 @@ int bury(struct inode *dir, struct dentry *victim, struct inode **delegated_inod
 }`, { kernel: '6.12' });
     assert.deepEqual(r, []);
   });
+  test('a release skipped when a callee reports (through &flag) that it released the lock is not a leak', async () => {
+    const body = (inline: string) => `
+int f(struct inode *inode, int inline_data)
+{
+	bool unlocked = false;
+	int ret;
+	inode_lock_shared(inode);
+	if (inline_data) {
+		${inline}
+		if (ret < 0) {
+			if (!unlocked)
+				inode_unlock_shared(inode);
+			return -EIO;
+		}
+	}
+	inode_unlock_shared(inode);
+	return 0;
+}`;
+    // read_inline() (another file) may drop the lock and set `unlocked`: nothing here can tell.
+    assert.deepEqual(await rules(body('ret = read_inline(inode, &unlocked);')), []);
+    // Setting the flag without releasing is an ordinary leak on the error path.
+    assert.deepEqual(await rules(body('ret = -EIO;\n\t\tunlocked = true;')), ['lock/imbalance@f']);
+  });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
 int f(struct inode *inode)

@@ -5,7 +5,7 @@
 import type { Catalogue, LockClass } from '../catalogue/catalogue';
 import { selectVariant } from '../catalogue/catalogue';
 import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
-import type { SNode } from '../parse/syntax';
+import { prefixOperator, type SNode } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
 import { ExprContext, NULL_KEY } from './expr';
 import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
@@ -1410,8 +1410,9 @@ class FunctionAnalyzer {
       }
       localLocks.set(k, rec);
     }
+    const releasedByCallee = this.calleeReleasedLocks();
     for (const [k, { held, notHeld }] of localLocks) {
-      if (!held.length) continue;
+      if (!held.length || releasedByCallee.has(k)) continue;
       if (this.declaredAcquires.has(k) || this.declaredLocking) {
         // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
         // on a failing return.
@@ -1455,6 +1456,47 @@ class FunctionAnalyzer {
       this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
         [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
     }
+  }
+
+  /**
+   * Locks whose release is guarded by a flag a callee sets through a pointer (`btrfs_encoded_read_inline(..., &unlocked)`
+   * then `if (!unlocked) btrfs_inode_unlock(...)`): the callee may have released the lock itself and said so, which
+   * this per-function analysis cannot see. Paths that skip the release are not reported as leaks.
+   */
+  private calleeReleasedLocks(): Set<string> {
+    const out = new Set<string>();
+    const unlocks = this.ops.flat().filter((o): o is Extract<Op, { k: 'unlock' }> => o.k === 'unlock');
+    if (!unlocks.length) return out;
+    let escaped: Set<string> | null = null;
+    for (const u of unlocks) {
+      for (let n: SNode | null = u.node; n && n !== this.body; n = n.parent) {
+        const parent: SNode | null = n.parent;
+        if (!parent || parent.type !== 'if_statement' || parent.children[0] === n) continue;
+        escaped ??= this.addressArguments();
+        if (identifiersOf(this.src, parent.children[0]).some((id) => escaped!.has(id))) out.add(u.key);
+      }
+    }
+    return out;
+  }
+
+  /** Local variables whose address is passed to a call (`f(&flag)`). */
+  private addressArguments(): Set<string> {
+    const out = new Set<string>();
+    const stack: SNode[] = [this.body];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.type === 'argument_list') {
+        for (const a of n.children) {
+          const operand = a.children[0];
+          if (a.type === 'pointer_expression' && operand?.type === 'identifier' && prefixOperator(this.src, a) === '&') {
+            const name = this.src.slice(operand.start, operand.end);
+            if (this.ctx.vars.get(name) && !this.ctx.vars.get(name)!.isParam) out.add(name);
+          }
+        }
+      }
+      for (const c of n.children) stack.push(c);
+    }
+    return out;
   }
 
   /** Records what the returned dentry's parent is, when the return value comes from a childOf API. */
@@ -1683,4 +1725,16 @@ function eventDetail(op: Op): { target?: string; blocking?: boolean | null } {
 /** Severity order of a catalogue effect (absent means error). */
 function rank(s: Severity | undefined): number {
   return s === 'info' ? 0 : s === 'warning' ? 1 : 2;
+}
+
+/** Identifiers in an expression. */
+function identifiersOf(src: string, node: SNode): string[] {
+  const out: string[] = [];
+  const stack: SNode[] = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'identifier') out.push(src.slice(n.start, n.end));
+    for (const c of n.children) stack.push(c);
+  }
+  return out;
 }
