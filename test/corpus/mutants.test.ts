@@ -75,6 +75,8 @@ const MUTANTS: Mutant[] = [
   { name: 'leak the inode lock after notify_change in do_truncate', file: 'v6.12/fs/open.c', fn: 'do_truncate', mutate: removeStatement('inode_unlock'), expect: 'lock/imbalance' },
   { name: 'leak the lower inode lock in ecryptfs_setattr', file: 'v7.1.5/fs/ecryptfs/inode.c', fn: 'ecryptfs_setattr', mutate: removeStatement('inode_unlock'), expect: 'lock/imbalance' },
   { name: 'leak the inode lock in vfs_setxattr (3.13 i_mutex)', file: 'v3.13/fs/xattr.c', fn: 'vfs_setxattr', mutate: removeStatement('mutex_unlock'), expect: 'lock/imbalance' },
+  { name: 'leak i_mutex after notify_change in do_truncate (3.10, no delegations yet)', file: 'v3.10.99/fs/open.c', fn: 'do_truncate', mutate: removeStatement('mutex_unlock'), expect: 'lock/imbalance' },
+  { name: 'leak i_mutex after notify_change in nfsd kill_suid (3.10)', file: 'v3.10.99/fs/nfsd/vfs.c', fn: 'kill_suid', mutate: removeStatement('mutex_unlock'), expect: 'lock/imbalance' },
   // drop the victim's lock in a catalogued API
   { name: 'vfs_unlink without the victim lock', file: 'v7.1.5/fs/namei.c', fn: 'vfs_unlink', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
   { name: 'vfs_link without the source lock', file: 'v5.15.135/fs/namei.c', fn: 'vfs_link', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },

@@ -917,6 +917,7 @@ class FunctionAnalyzer {
         this.applyDelegOp(op, s, nodeId);
         return [s];
       case 'requireAtCall':
+        if (op.changes) this.noteUse(s);
         this.applyRequire(op, s);
         return [s];
       case 'sleeps':

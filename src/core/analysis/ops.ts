@@ -24,7 +24,9 @@ export type Op =
   | { k: 'open'; key: string | null; what: string; node: SNode; api: string }
   | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null'; havoc?: boolean }
   | { k: 'assertHeld'; key: string; node: SNode }
-  | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string; derived?: boolean; owner?: boolean }
+  | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string; derived?: boolean; owner?: boolean;
+      /** The API changes an inode (it breaks delegations in kernels that have them): notify_change, vfs_unlink, ... */
+      changes?: boolean }
   | { k: 'unknownLockHelper'; node: SNode; api: string }
   | { k: 'unknownUnlockHelper'; node: SNode; api: string; args: (string | null)[] }
   | { k: 'deferred'; callee: Summary; args: SNode[]; node: SNode }
@@ -391,7 +393,8 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
     case 'requires': {
       const k = key(eff.target);
       if (!k || k === NULL_KEY) return;
-      out.push({ k: 'requireAtCall', key: k, class: eff.class, node: call, api: r.api, display: displayOf(oc, r, eff.target, k) });
+      out.push({ k: 'requireAtCall', key: k, class: eff.class, node: call, api: r.api, display: displayOf(oc, r, eff.target, k),
+        changes: !!r.entry?.effects.some((e) => e.op === 'delegOp' || e.op === 'mutate') });
       return;
     }
     case 'delegOp': {
