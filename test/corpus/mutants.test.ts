@@ -80,6 +80,10 @@ const MUTANTS: Mutant[] = [
   // drop the victim's lock in a catalogued API
   { name: 'vfs_unlink without the victim lock', file: 'v7.1.5/fs/namei.c', fn: 'vfs_unlink', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
   { name: 'vfs_link without the source lock', file: 'v5.15.135/fs/namei.c', fn: 'vfs_link', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
+  // drop only the lock of a wait-and-retry owner: its unlock then runs twice around the retry, so the caller cannot hold it
+  { name: 'chmod_common without inode_lock_killable (6.19)', file: 'v6.19/fs/open.c', fn: 'chmod_common', mutate: removeStatement('inode_lock_killable'), expect: 'deleg/break-unlocked' },
+  { name: 'chown_common without inode_lock (6.12)', file: 'v6.12/fs/open.c', fn: 'chown_common', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
+  { name: 'vfs_utimes without inode_lock (7.1.5)', file: 'v7.1.5/fs/utimes.c', fn: 'vfs_utimes', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
   // a directory break deleted in a static helper is reported where the helper is called under the parent lock
   { name: 'delete the parent break before ->create in lookup_open', file: 'v7.1.5/fs/namei.c', fn: 'lookup_open', mutate: zero('try_break_deleg'), expect: 'deleg/dir-missing-break', reportedIn: 'open_last_lookups' },
   // take the lock away from a wait-and-retry owner

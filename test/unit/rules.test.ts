@@ -539,6 +539,26 @@ int f(struct inode *inode, int inline_data)
     // Setting the flag without releasing is an ordinary leak on the error path.
     assert.deepEqual(await rules(body('ret = -EIO;\n\t\tunlocked = true;')), ['lock/imbalance@f']);
   });
+  test('a wait-and-retry loop that releases a lock it never took is not given the benefit of a caller-held lock', async () => {
+    const r = await check(`
+int f(struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = dentry->d_inode;
+	struct inode *delegated_inode = NULL;
+	int error;
+retry_deleg:
+	error = notify_change(&nop_mnt_idmap, dentry, attr, &delegated_inode);
+	inode_unlock(inode);
+	if (delegated_inode) {
+		error = break_deleg_wait(&delegated_inode);
+		if (!error)
+			goto retry_deleg;
+	}
+	return error;
+}`, { kernel: '6.12' });
+    assert.deepEqual(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId).sort(), ['deleg/break-unlocked', 'lock/imbalance']);
+    assert.match(r.find((f) => f.ruleId === 'lock/imbalance')!.message, /never took\. Its caller cannot be holding it either/);
+  });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
 int f(struct inode *inode)

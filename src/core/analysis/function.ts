@@ -62,7 +62,13 @@ export function analyzeFunction(unit: FunctionUnit, body: SNode, src: string, op
   const result = first.run();
   // A path released a parameter's inode lock it never took: the caller holds it at entry (cachefiles_bury_object
   // drops its caller's lock on dir). Analyse again with that lock held on entry.
-  if (first.callerHeld.size) return new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers, [...first.callerHeld]).run();
+  if (!first.callerHeld.size) return result;
+  const second = new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers, [...first.callerHeld]);
+  const withEntry = second.run();
+  if (!second.refuted) return withEntry;
+  // The caller cannot hold it after all: some path (a wait-and-retry loop) releases it twice. The function lost its
+  // own lock; keep the first analysis, where what that lock protected is unprotected, and say where it is released.
+  result.findings.push(...first.unheldReleases);
   return result;
 }
 
@@ -106,6 +112,10 @@ class FunctionAnalyzer {
 
   /** Parameter-derived inode locks released on some path without being taken first. */
   readonly callerHeld = new Set<string>();
+  /** Where those are released (reported if the caller turns out not to hold them). */
+  readonly unheldReleases: Finding[] = [];
+  /** A path released a lock assumed held on entry twice: the assumption is wrong. */
+  refuted = false;
 
   constructor(private readonly unit: FunctionUnit, private readonly body: SNode, private readonly src: string,
     private readonly opts: AnalyzeOptions, summaries: ReadonlyMap<string, Summary>, private readonly staticCallers: number,
@@ -1039,10 +1049,17 @@ class FunctionAnalyzer {
       // Remember certain releases only: a second release is a bug only if both were unconditional unlocks.
       if (l.origin === 'local' && op.certain && !l.escapes) wr(s, 'released').set(op.key, op.node.start);
       else if (l.origin === 'local' && s.released.has(op.key)) wr(s, 'released').delete(op.key);
-      else if (l.origin === 'entry' && l.class === 'inode') this.noteRelease(op.key);
+      else if (l.origin === 'entry' && l.class === 'inode') {
+        this.noteRelease(op.key);
+        if (op.certain && this.entryHeld.includes(op.key)) wr(s, 'released').set(op.key, op.node.start);
+      }
       return;
     }
     const prev = s.released.get(op.key);
+    if (prev !== undefined && !s.lossy && op.certain && this.entryHeld.includes(op.key)) {
+      this.refuted = true;
+      return;
+    }
     if (prev !== undefined && !s.lossy && op.certain && (op.class === 'inode' || op.class === 'rename')) {
       this.report('lock/imbalance', 'warning', op.node, op.key, messages.doubleUnlock(this.unit.name, this.show(op.key), op.api),
         [{ start: prev, end: prev, message: 'first released here' }]);
@@ -1055,7 +1072,13 @@ class FunctionAnalyzer {
       // a hint that the caller holds it (as for an undocumented helper such as cachefiles_bury_object).
       if (this.catalogued) {
         this.report('lock/imbalance', 'warning', op.node, op.key, messages.unlockNotHeld(this.unit.name, this.show(op.key), op.api), []);
-      } else this.callerHeld.add(op.key);
+      } else {
+        this.callerHeld.add(op.key);
+        if (!this.unheldReleases.some((f) => f.start === op.node.start)) {
+          this.unheldReleases.push(this.make('lock/imbalance', 'warning', op.node.start, op.node.end, this.show(op.key),
+            messages.unlockNotHeldRetry(this.unit.name, this.show(op.key), op.api), []));
+        }
+      }
     }
   }
 

@@ -108,6 +108,11 @@ export const messages = {
       `caller hold it. Releasing an unheld rwsem/mutex corrupts it, and whatever it was meant to serialize (a delegation ` +
       `break and the change after it) ran unlocked. Take the lock where this path starts using ${lock}.`;
   },
+  unlockNotHeldRetry(fn: string, lock: string, api: string): string {
+    return `${fn}: ${api} releases ${lock}, which this path never took. Its caller cannot be holding it either: the ` +
+      `retry path comes back here and releases it again. Releasing an unheld rwsem/mutex corrupts it, and whatever it ` +
+      `was meant to serialize (a delegation break and the change after it) ran unlocked. Take the lock before using ${lock}.`;
+  },
   truncated(fn: string, why: string): string {
     return `${fn}: analysis stopped at its budget (${why}); findings in this function may be incomplete.`;
   },
