@@ -84,6 +84,12 @@ const MUTANTS: Mutant[] = [
   { name: 'chmod_common without inode_lock_killable (6.19)', file: 'v6.19/fs/open.c', fn: 'chmod_common', mutate: removeStatement('inode_lock_killable'), expect: 'deleg/break-unlocked' },
   { name: 'chown_common without inode_lock (6.12)', file: 'v6.12/fs/open.c', fn: 'chown_common', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
   { name: 'vfs_utimes without inode_lock (7.1.5)', file: 'v7.1.5/fs/utimes.c', fn: 'vfs_utimes', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
+  // a documented releaser that no longer releases (its callers rely on the catalogue's contract)
+  { name: 'end_dirop without its unlock', file: 'v7.1.5/fs/namei.c', fn: 'end_dirop', mutate: removeStatement('inode_unlock'), expect: 'lock/imbalance' },
+  { name: 'unlock_rename without the second unlock', file: 'v6.19/fs/namei.c', fn: 'unlock_rename', mutate: removeStatement('inode_unlock', 1), expect: 'lock/imbalance' },
+  { name: 'done_path_create without its unlock', file: 'v6.12/fs/namei.c', fn: 'done_path_create', mutate: removeStatement('inode_unlock'), expect: 'lock/imbalance' },
+  { name: 'unlock_two_nondirectories without the second unlock', file: 'v6.12/fs/inode.c', fn: 'unlock_two_nondirectories', mutate: removeStatement('inode_unlock', 1), expect: 'lock/imbalance' },
+  { name: 'end_renaming without unlock_rename', file: 'v7.1.5/fs/namei.c', fn: 'end_renaming', mutate: removeStatement('unlock_rename'), expect: 'lock/imbalance' },
   // a directory break deleted in a static helper is reported where the helper is called under the parent lock
   { name: 'delete the parent break before ->create in lookup_open', file: 'v7.1.5/fs/namei.c', fn: 'lookup_open', mutate: zero('try_break_deleg'), expect: 'deleg/dir-missing-break', reportedIn: 'open_last_lookups' },
   // take the lock away from a wait-and-retry owner

@@ -559,6 +559,30 @@ retry_deleg:
     assert.deepEqual(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId).sort(), ['deleg/break-unlocked', 'lock/imbalance']);
     assert.match(r.find((f) => f.ruleId === 'lock/imbalance')!.message, /never took\. Its caller cannot be holding it either/);
   });
+  test('a documented releaser must release what its callers hand it, except a NULL or an aliased inode', async () => {
+    const body = (second: string) => `
+void unlock_two_nondirectories(struct inode *inode1, struct inode *inode2)
+{
+	if (inode1)
+		inode_unlock(inode1);
+	if (inode2 && inode2 != inode1)
+		${second}
+}`;
+    assert.deepEqual(await rules(body('inode_unlock(inode2);')), []);
+    const r = await check(body('WARN_ON_ONCE(S_ISDIR(inode2->i_mode));'));
+    assert.deepEqual(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId), ['lock/imbalance']);
+    assert.match(r[0].message, /returns with inode2 still locked on this path, but unlock_two_nondirectories\(\) is documented to release it/);
+  });
+  test('an argument relation from the catalogue (childOf) aliases the body\'s keys', async () => {
+    // end_creating_path(path, dentry) releases dentry's parent, which the catalogue says is path->dentry.
+    assert.deepEqual(await rules(`
+void end_creating_path(const struct path *path, struct dentry *dentry)
+{
+	end_creating(dentry);
+	mnt_drop_write(path->mnt);
+	path_put(path);
+}`), []);
+  });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
 int f(struct inode *inode)

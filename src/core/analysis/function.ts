@@ -110,6 +110,11 @@ class FunctionAnalyzer {
   /** Locks taken here that some change was made under (a lock-taking helper returns before using its lock). */
   private readonly usedUnder = new Set<string>();
 
+  /** Inode locks this catalogued API is documented to release (end_dirop, unlock_rename, done_path_create, ...). */
+  private readonly declaredReleases = new Set<string>();
+  /** ... of which directories are exempt (the catalogue's `ifNonDir`). */
+  private readonly releasesSkipDirs = new Set<string>();
+
   /** Parameter-derived inode locks released on some path without being taken first. */
   readonly callerHeld = new Set<string>();
   /** Where those are released (reported if the caller turns out not to hold them). */
@@ -140,6 +145,8 @@ class FunctionAnalyzer {
       t = n2;
     };
     this.collectDefinitions();
+    // The contract first: argument relations it states (childOf) are aliases the events below are keyed through.
+    this.collectContract();
     lap('defs');
     this.cfg = buildCfg(this.body, {
       text: (n) => this.ctx.text(n), isLoopMacro: (n) => this.cat.isLoopMacro(n), transparent: this.cat.transparent,
@@ -149,7 +156,6 @@ class FunctionAnalyzer {
     this.ops = this.cfg.nodes.map((n) => this.nodeOps(n));
     for (const ops of this.ops) for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
     lap('ops');
-    this.collectContract();
     for (const key of this.entryHeld) if (!this.selfContract.some((c) => c.key === key)) this.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
     this.countAtoms();
     lap('atoms');
@@ -313,6 +319,21 @@ class FunctionAnalyzer {
           if (eff.op === 'requires') {
             const k = role(eff.target);
             if (k) this.selfContract.push({ key: k, class: eff.class, mode: eff.mode });
+          }
+          // A precondition on the arguments: `dentry` is a child of `path.dentry`, so dentry->d_parent is path->dentry.
+          if (eff.op === 'childOf' && eff.target !== 'ret') {
+            const child = role(eff.target);
+            const parent = role(eff.parent);
+            if (child && parent) this.ctx.addAlias(child + '.d_parent', parent);
+          }
+          // This kernel's spelling only (the version-selected variant): the body must release what callers rely on.
+          if (eff.op === 'unlock' && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant) {
+            const k = role(eff.target);
+            if (k) {
+              const key = lockKey(this.cat, k, eff.class).key;
+              this.declaredReleases.add(key);
+              if (eff.ifNonDir) this.releasesSkipDirs.add(key);
+            }
           }
           if (eff.op === 'lock') {
             this.declaredLocking = true;
@@ -530,6 +551,9 @@ class FunctionAnalyzer {
 
   private shouldRecord(fact: string): boolean {
     if (this.repeatedAtoms.has(fact)) return true;
+    // Whether what a documented release is about is NULL (unlock_two_nondirectories(inode1, NULL)) decides it.
+    if (fact.startsWith('truthy:') && this.isReleaseSubject(fact.slice(7))) return true;
+    if (fact.startsWith('isDir:') && this.releasesSkipDirs.has(fact.slice(6))) return true;
     return /^(isDir|isErr|deleg|flag|eq):/.test(fact) || (fact.startsWith('truthy:') && fact.includes('.'));
   }
 
@@ -540,6 +564,9 @@ class FunctionAnalyzer {
     // Contract keys spelled for another kernel (rd->old_dir vs d_inode(rd->old_parent)) are never used here.
     for (const c of this.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key))) {
       wr(s, 'locks').set(c.key, { class: c.class, mode: c.mode, count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
+    }
+    for (const key of this.declaredReleases) {
+      if (!s.locks.has(key)) wr(s, 'locks').set(key, { class: 'inode', mode: 'exclusive', count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
     }
     return s;
   }
@@ -623,7 +650,8 @@ class FunctionAnalyzer {
       const flag = fact.split(':')[1];
       return !this.cat.exemptFlags.has(flag) && !this.cat.delegationFlags.has(flag) && !this.cat.leaseFlags.has(flag);
     }
-    if (fact.startsWith('eq:')) return !fact.slice(3).split('|').some((k) => this.opKeys.has(k));
+    // Equalities of lock keys, or of what a documented release is about (unlock_rename's p1 == p2), are semantic.
+    if (fact.startsWith('eq:')) return !fact.slice(3).split('|').some((k) => this.opKeys.has(k) || this.isReleaseSubject(k));
     if (!fact.startsWith('truthy:')) return false;
     const k = fact.slice(7);
     if (this.opKeys.has(k) || this.diVars.has(k)) return false;
@@ -1434,6 +1462,7 @@ class FunctionAnalyzer {
       }
       localLocks.set(k, rec);
     }
+    this.checkDeclaredReleases();
     const releasedByCallee = this.calleeReleasedLocks();
     for (const [k, { held, notHeld }] of localLocks) {
       if (!held.length || releasedByCallee.has(k)) continue;
@@ -1480,6 +1509,42 @@ class FunctionAnalyzer {
       this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
         [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
     }
+  }
+
+  /**
+   * A catalogued releaser (end_dirop, unlock_rename, done_path_create) must release what its callers hand it on every
+   * path, except where the inode is absent: an error pointer or NULL (end_dirop of a failed start_dirop), or the same
+   * inode as another one it released (unlock_rename with p1 == p2).
+   */
+  /** `k` is a documented release's lock key or a prefix of one (`p1` for `p1.d_inode`). */
+  private isReleaseSubject(k: string): boolean {
+    for (const r of this.declaredReleases) if (r === k || r.startsWith(k + '.')) return true;
+    return false;
+  }
+
+  private checkDeclaredReleases(): void {
+    for (const k of this.declaredReleases) {
+      for (const s of this.exits) {
+        if (s.lossy || s.locks.get(k)?.origin !== 'entry' || this.absentOrAliased(s, k)) continue;
+        const at = s.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+        this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.releaserKeepsLock(this.unit.name, this.show(k)), [],
+          { kind: 'add-unlock', before: at.site, unlockCall: unlockFor('inode_lock', this.show(k)) });
+        break;
+      }
+    }
+  }
+
+  private absentOrAliased(s: State, key: string): boolean {
+    for (const [fact, v] of s.facts) {
+      const [kind, rest] = [fact.slice(0, fact.indexOf(':')), fact.slice(fact.indexOf(':') + 1)];
+      if (kind === 'eq' && v && rest.split('|').some((x) => key === x || key.startsWith(x + '.'))) return true;
+      if (kind === 'eq') continue;
+      if (kind === 'isDir' && v && rest === key && this.releasesSkipDirs.has(key)) return true;
+      if ((kind === 'isErr' && v) || (kind === 'truthy' && !v)) {
+        if (key === rest || key.startsWith(rest + '.')) return true;
+      }
+    }
+    return false;
   }
 
   /**

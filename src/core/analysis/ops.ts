@@ -516,7 +516,7 @@ export function childOfAlias(oc: OpContext, call: SNode): string | null {
   }
   if (!r.entry) return null;
   for (const eff of r.entry.effects) {
-    if (eff.op === 'childOf') {
+    if (eff.op === 'childOf' && eff.target === 'ret') {
       const k = roleKey(oc, r, eff.parent, null);
       if (k && k !== NULL_KEY) return k;
     }

@@ -9,8 +9,13 @@ export type LockClass = 'inode' | 'mutex' | 'spin' | 'rename';
 
 export type Effect =
   | { op: 'lock'; target: string; class: LockClass; mode?: 'exclusive' | 'shared'; when?: When; ifNonNull?: boolean; escapes?: boolean }
-  | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean; idempotent?: boolean }
-  | { op: 'childOf'; target: 'ret'; parent: string }
+  /** ifNonDir: directories are skipped (unlock_two_nondirectories before 6.19 leaves them alone). */
+  | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean; ifNonDir?: boolean; idempotent?: boolean }
+  /**
+   * `ret`: the returned dentry is a child of `parent` (start_dirop). A parameter: callers pass a child of `parent`
+   * (end_creating_path(path, dentry) gets path->dentry's child), which the API's own body may rely on.
+   */
+  | { op: 'childOf'; target: string; parent: string }
   | { op: 'break'; target: string; kind: 'deleg' | 'lease' | 'layout'; blocking: 'never' | 'always' | 'flags' | 'arg'; flags?: string; typeFlags?: string; outParam?: string }
   | { op: 'wait'; outParam: string }
   | { op: 'boundedWait'; target: string }

@@ -113,6 +113,11 @@ export const messages = {
       `retry path comes back here and releases it again. Releasing an unheld rwsem/mutex corrupts it, and whatever it ` +
       `was meant to serialize (a delegation break and the change after it) ran unlocked. Take the lock before using ${lock}.`;
   },
+  releaserKeepsLock(fn: string, lock: string): string {
+    return `${fn}: returns with ${lock} still locked on this path, but ${fn}() is documented to release it and its callers ` +
+      `rely on that. The lock leaks: every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() ` +
+      `fails forever. Release it on this path too.`;
+  },
   truncated(fn: string, why: string): string {
     return `${fn}: analysis stopped at its budget (${why}); findings in this function may be incomplete.`;
   },
