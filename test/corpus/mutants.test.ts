@@ -90,6 +90,11 @@ const MUTANTS: Mutant[] = [
   { name: 'done_path_create without its unlock', file: 'v6.12/fs/namei.c', fn: 'done_path_create', mutate: removeStatement('inode_unlock'), expect: 'lock/imbalance' },
   { name: 'unlock_two_nondirectories without the second unlock', file: 'v6.12/fs/inode.c', fn: 'unlock_two_nondirectories', mutate: removeStatement('inode_unlock', 1), expect: 'lock/imbalance' },
   { name: 'end_renaming without unlock_rename', file: 'v7.1.5/fs/namei.c', fn: 'end_renaming', mutate: removeStatement('unlock_rename'), expect: 'lock/imbalance' },
+  // a documented acquirer that no longer takes what its callers are told it holds
+  { name: 'lock_rename without the lock for p1 == p2', file: 'v7.1.5/fs/namei.c', fn: 'lock_rename', mutate: removeStatement('inode_lock_nested'), expect: 'lock/imbalance' },
+  { name: 'lock_rename without i_mutex for p1 == p2 (3.13)', file: 'v3.13/fs/namei.c', fn: 'lock_rename', mutate: removeStatement('mutex_lock_nested'), expect: 'lock/imbalance' },
+  { name: '__start_dirop without the parent lock', file: 'v7.1.5/fs/namei.c', fn: '__start_dirop', mutate: removeStatement('inode_lock_nested'), expect: 'lock/imbalance' },
+  { name: 'lock_two_nondirectories without the second lock', file: 'v6.12/fs/inode.c', fn: 'lock_two_nondirectories', mutate: removeStatement('inode_lock_nested'), expect: 'lock/imbalance' },
   // a directory break deleted in a static helper is reported where the helper is called under the parent lock
   { name: 'delete the parent break before ->create in lookup_open', file: 'v7.1.5/fs/namei.c', fn: 'lookup_open', mutate: zero('try_break_deleg'), expect: 'deleg/dir-missing-break', reportedIn: 'open_last_lookups' },
   // take the lock away from a wait-and-retry owner

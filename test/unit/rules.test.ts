@@ -583,6 +583,38 @@ void end_creating_path(const struct path *path, struct dentry *dentry)
 	path_put(path);
 }`), []);
   });
+  test('a documented acquirer must return holding what its callers are told it holds', async () => {
+    const lockRename = (same: string) => `
+struct dentry *lock_rename(struct dentry *p1, struct dentry *p2)
+{
+	if (p1 == p2) {
+		${same}
+		return NULL;
+	}
+	mutex_lock(&p1->d_sb->s_vfs_rename_mutex);
+	inode_lock_nested(p1->d_inode, I_MUTEX_PARENT);
+	inode_lock_nested(p2->d_inode, I_MUTEX_PARENT2);
+	return NULL;
+}`;
+    // p1 == p2: one lock serves both names.
+    assert.deepEqual(await rules(lockRename('inode_lock_nested(p1->d_inode, I_MUTEX_PARENT);')), []);
+    const r = await check(lockRename(''));
+    assert.deepEqual([...new Set(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId))], ['lock/imbalance']);
+    assert.match(r[0].message, /lock_rename: returns successfully without holding d_inode\(p[12]\), but lock_rename\(\) is documented to return with it locked/);
+  });
+  test('a namesake of a catalogued API with its parameters in another order is not held to the API\'s contract', async () => {
+    // debugfs has its own static start_creating(name, parent); the VFS's (6.19) is start_creating(parent, name).
+    assert.deepEqual(await rules(`
+static struct dentry *start_creating(const char *name, struct dentry *parent)
+{
+	struct dentry *dentry;
+	inode_lock(d_inode(parent));
+	dentry = lookup_one_len(name, parent, strlen(name));
+	if (IS_ERR(dentry))
+		inode_unlock(d_inode(parent));
+	return dentry;
+}`), []);
+  });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
 int f(struct inode *inode)

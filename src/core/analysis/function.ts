@@ -110,9 +110,11 @@ class FunctionAnalyzer {
   /** Locks taken here that some change was made under (a lock-taking helper returns before using its lock). */
   private readonly usedUnder = new Set<string>();
 
+  /** Inode locks this catalogued API is documented to return holding (lock_rename, start_dirop, ...), and when. */
+  private readonly declaredLocks = new Map<string, { when: string; ifNonNull: boolean }>();
   /** Inode locks this catalogued API is documented to release (end_dirop, unlock_rename, done_path_create, ...). */
   private readonly declaredReleases = new Set<string>();
-  /** ... of which directories are exempt (the catalogue's `ifNonDir`). */
+  /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
   private readonly releasesSkipDirs = new Set<string>();
 
   /** Parameter-derived inode locks released on some path without being taken first. */
@@ -192,6 +194,7 @@ class FunctionAnalyzer {
     const { ctx } = this;
     this.unit.params.forEach((p, i) => ctx.declareVar({ name: p.name, type: p.type, isParam: true, paramIndex: i }));
     const calls: { lhs: string; call: SNode }[] = [];
+    const stores: { lhs: SNode; rhs: SNode }[] = [];
     const stack: SNode[] = [this.body];
     while (stack.length) {
       const n = stack.pop()!;
@@ -217,7 +220,8 @@ class FunctionAnalyzer {
         }
       } else if (n.type === 'assignment_expression') {
         const [lhs, rhs] = n.children;
-        if (lhs && rhs) {
+        if (lhs && rhs && lhs.type === 'pointer_expression') stores.push({ lhs, rhs });
+        else if (lhs && rhs) {
           if (ctx.binaryOp(n) === '=') {
             ctx.addDef(lhs, rhs);
             const p = ctx.rawPath(lhs);
@@ -229,11 +233,31 @@ class FunctionAnalyzer {
       }
       for (const c of n.children) stack.push(c);
     }
+    // `*path = nd.path` (every declaration is known now): the caller's struct becomes a copy of a local one, so its
+    // fields name the same objects.
+    for (const { lhs, rhs } of stores) {
+      const out = this.structOutParam(lhs, rhs);
+      if (out) ctx.addAlias(out.param, out.value);
+    }
     // `d = start_dirop(parent, ...)`: d's parent is `parent` (end_dirop(d) unlocks d_inode(d->d_parent)).
     for (const { lhs, call } of calls) {
       const parent = childOfAlias(this.oc, call);
       if (parent) ctx.addAlias(lhs + '.d_parent', parent);
     }
+  }
+
+  /** `*p = local.field` where `p` is a `struct X *` parameter (an out-parameter filled by copying a local struct). */
+  private structOutParam(lhs: SNode, rhs: SNode): { param: string; value: string } | null {
+    const operand = lhs.children[0];
+    if (lhs.type !== 'pointer_expression' || operand?.type !== 'identifier' || prefixOperator(this.src, lhs) !== '*') return null;
+    const name = this.ctx.text(operand);
+    const v = this.ctx.vars.get(name);
+    if (!v?.isParam || !/^struct \w+ \*$/.test(v.type) || v.type === 'struct inode *') return null;
+    const value = this.ctx.rawPath(rhs);
+    const root = value ? ExprContext.rootOf(value) : '';
+    const local = this.ctx.vars.get(root);
+    if (!value || !value.includes('.') || !local || local.isParam || local.type.includes('*')) return null;
+    return { param: name, value };
   }
 
   private designated(name: string, list: SNode): void {
@@ -299,8 +323,13 @@ class FunctionAnalyzer {
     const entries = this.cat.calls.get(this.unit.name);
     // Every variant of this arity: they are spellings of the same contract in different kernels (rd->old_dir in
     // 6.12, d_inode(rd->old_parent) in 6.19); only the ones naming fields this code has will match its events.
-    const chosen = entries ? selectVariant(entries, this.unit.params.length, this.opts.version) : null;
+    // Parameter names disambiguate like call arguments do (start_creating(idmap, parent, name) vs (parent, name, flags)).
+    const chosen = entries ? selectVariant(entries, this.unit.params.length, this.opts.version, this.unit.params.map((p) => p.name)) : null;
     this.catalogued = !!chosen?.variant && chosen.entry.effects.some((e) => e.op === 'requires' || e.op === 'delegOp');
+    // A function whose parameters are the catalogue's in another order (debugfs's own static start_creating(name,
+    // parent) vs the VFS's start_creating(parent, name)) is a namesake, not this API: its body is not held to it.
+    const vparams = chosen?.variant?.params ?? [];
+    const ownSpelling = !this.unit.params.some((p, i) => vparams.includes(p.name) && vparams.indexOf(p.name) !== i);
     const candidates = !entries || !chosen ? [] : entries.flatMap((entry) => (entry.variants ?? []).filter((v) => v.params.length === this.unit.params.length).map((variant) => ({ entry, variant })));
     for (const sel of candidates) {
       {
@@ -327,7 +356,7 @@ class FunctionAnalyzer {
             if (child && parent) this.ctx.addAlias(child + '.d_parent', parent);
           }
           // This kernel's spelling only (the version-selected variant): the body must release what callers rely on.
-          if (eff.op === 'unlock' && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant) {
+          if (eff.op === 'unlock' && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant && ownSpelling) {
             const k = role(eff.target);
             if (k) {
               const key = lockKey(this.cat, k, eff.class).key;
@@ -340,6 +369,11 @@ class FunctionAnalyzer {
             if (eff.when && eff.when !== 'always') this.declaredConditional = true;
             const k = role(eff.target);
             if (k) this.declaredAcquires.add(lockKey(this.cat, k, eff.class).key);
+            if (k && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant && ownSpelling) {
+              const key = lockKey(this.cat, k, eff.class).key;
+              this.declaredLocks.set(key, { when: eff.when ?? 'always', ifNonNull: !!eff.ifNonNull });
+              if (eff.ifNonDir) this.releasesSkipDirs.add(key);
+            }
           }
         }
       }
@@ -813,6 +847,7 @@ class FunctionAnalyzer {
     st.hash = undefined;
     st.ret = this.classifyReturn(node, st);
     const e = node.exprs[0];
+    if (e && this.returnsUncataloguedCall(e)) st.ret.viaCall = true;
     if (st.ret.kind !== 'err') {
       const k = e ? this.ctx.key(e) : null;
       this.returnKeys.add(k && k !== NULL_KEY ? k : '#other');
@@ -1096,9 +1131,10 @@ class FunctionAnalyzer {
     if (op.class === 'inode') {
       this.noteRelease(op.key);
       if (!op.certain || s.lossy || this.ctx.paramIndexOfRoot(op.key) < 0 || this.entryHeld.includes(op.key)) return;
-      // A catalogued API's contract says which locks its callers hold: releasing any other it never took is a bug, not
-      // a hint that the caller holds it (as for an undocumented helper such as cachefiles_bury_object).
-      if (this.catalogued) {
+      // A catalogued API's contract says which locks its callers hold (and a documented acquirer's lock is never one
+      // of them): releasing any other it never took is a bug, not a hint that the caller holds it (as for an
+      // undocumented helper such as cachefiles_bury_object).
+      if (this.catalogued || this.declaredLocks.has(op.key)) {
         this.report('lock/imbalance', 'warning', op.node, op.key, messages.unlockNotHeld(this.unit.name, this.show(op.key), op.api), []);
       } else {
         this.callerHeld.add(op.key);
@@ -1463,6 +1499,7 @@ class FunctionAnalyzer {
       localLocks.set(k, rec);
     }
     this.checkDeclaredReleases();
+    this.checkDeclaredAcquires();
     const releasedByCallee = this.calleeReleasedLocks();
     for (const [k, { held, notHeld }] of localLocks) {
       if (!held.length || releasedByCallee.has(k)) continue;
@@ -1516,10 +1553,33 @@ class FunctionAnalyzer {
    * path, except where the inode is absent: an error pointer or NULL (end_dirop of a failed start_dirop), or the same
    * inode as another one it released (unlock_rename with p1 == p2).
    */
-  /** `k` is a documented release's lock key or a prefix of one (`p1` for `p1.d_inode`). */
+  /** `k` is a documented release's or acquisition's lock key, or a prefix of one (`p1` for `p1.d_inode`). */
   private isReleaseSubject(k: string): boolean {
     for (const r of this.declaredReleases) if (r === k || r.startsWith(k + '.')) return true;
+    for (const r of this.declaredLocks.keys()) if (r === k || r.startsWith(k + '.')) return true;
     return false;
+  }
+
+  /**
+   * A catalogued acquirer (lock_rename, start_dirop, lock_two_nondirectories) must return holding what its callers
+   * are told it holds: on every path, or on its successful ones (`when`), except for an absent or aliased inode.
+   */
+  private checkDeclaredAcquires(): void {
+    for (const [k, { when }] of this.declaredLocks) {
+      for (const s of this.exits) {
+        if (s.lossy || s.locks.has(k) || this.absentOrAliased(s, k, true)) continue;
+        // Returned straight from another acquirer (`return start_dirop(...)`, `return __start_removing_path(...)`):
+        // that callee's own contract is checked where it is defined.
+        if (s.ret?.conditional?.some((c) => c.lock === k) || s.ret?.viaCall) continue;
+        // Held on success: `nonerr` is anything but an ERR_PTR (NULL is a success of lock_rename); `zero` is `return 0`.
+        if (when === 'nonerr' && s.ret?.hardErr) continue;
+        if (when === 'zero' && s.ret?.kind !== 'ok') continue;
+        if (when !== 'always' && when !== 'nonerr' && when !== 'zero') continue;
+        const at = s.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+        this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.acquirerMissesLock(this.unit.name, this.show(k), when !== 'always'), []);
+        break;
+      }
+    }
   }
 
   private checkDeclaredReleases(): void {
@@ -1534,11 +1594,41 @@ class FunctionAnalyzer {
     }
   }
 
-  private absentOrAliased(s: State, key: string): boolean {
+  /**
+   * Whether `key` need not be in the expected state at this exit: its inode is absent (ERR_PTR, NULL, or a directory
+   * where the catalogue exempts them), or it is the same inode as another key that is (`expectHeld`: held, else
+   * released) — unlock_rename(p, p) releases p->d_inode once, under one of its two names.
+   */
+  /** `return f(...)`, or `return res` with `res = f(...)`, where f is not in the catalogue (its effects are a summary's). */
+  private returnsUncataloguedCall(e: SNode): boolean {
+    const uncatalogued = (x: SNode) => x.type === 'call_expression' && x.children[0]?.type === 'identifier' && !this.cat.calls.has(this.ctx.text(x.children[0]));
+    if (e.type === 'call_expression') return uncatalogued(e);
+    if (e.type !== 'identifier') return false;
+    const defs = this.ctx.defsOf(this.ctx.text(e));
+    return defs.length > 0 && defs.every(uncatalogued);
+  }
+
+  private absentOrAliased(s: State, key: string, expectHeld = false): boolean {
     for (const [fact, v] of s.facts) {
       const [kind, rest] = [fact.slice(0, fact.indexOf(':')), fact.slice(fact.indexOf(':') + 1)];
-      if (kind === 'eq' && v && rest.split('|').some((x) => key === x || key.startsWith(x + '.'))) return true;
-      if (kind === 'eq') continue;
+      if (kind === 'eq') {
+        if (!v) continue;
+        const [a, b] = rest.split('|');
+        for (const [x, y] of [[a, b], [b, a]]) {
+          if (!x || !y || !(key === x || key.startsWith(x + '.'))) continue;
+          const other = y + key.slice(x.length);
+          if (s.locks.has(other) === expectHeld || this.absent(s, other)) return true;
+        }
+        continue;
+      }
+    }
+    return this.absent(s, key);
+  }
+
+  /** The inode a key names is not there on this path (ERR_PTR, NULL, or an exempt directory). */
+  private absent(s: State, key: string): boolean {
+    for (const [fact, v] of s.facts) {
+      const [kind, rest] = [fact.slice(0, fact.indexOf(':')), fact.slice(fact.indexOf(':') + 1)];
       if (kind === 'isDir' && v && rest === key && this.releasesSkipDirs.has(key)) return true;
       if ((kind === 'isErr' && v) || (kind === 'truthy' && !v)) {
         if (key === rest || key.startsWith(rest + '.')) return true;

@@ -60,6 +60,8 @@ export interface RetSt {
   hardErr?: boolean;
   site: number;
   siteEnd: number;
+  /** The returned value is a call's result (`return lock_two_directories(p1, p2)`). */
+  viaCall?: boolean;
   /** Locks whose success condition is the returned value itself (`return start_creating(...)`). */
   conditional?: { lock: string; when: PendingSt['when'] }[];
 }

@@ -8,7 +8,7 @@ export type When = 'always' | 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
 export type LockClass = 'inode' | 'mutex' | 'spin' | 'rename';
 
 export type Effect =
-  | { op: 'lock'; target: string; class: LockClass; mode?: 'exclusive' | 'shared'; when?: When; ifNonNull?: boolean; escapes?: boolean }
+  | { op: 'lock'; target: string; class: LockClass; mode?: 'exclusive' | 'shared'; when?: When; ifNonNull?: boolean; ifNonDir?: boolean; escapes?: boolean }
   /** ifNonDir: directories are skipped (unlock_two_nondirectories before 6.19 leaves them alone). */
   | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean; ifNonDir?: boolean; idempotent?: boolean }
   /**

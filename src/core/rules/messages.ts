@@ -118,6 +118,11 @@ export const messages = {
       `rely on that. The lock leaks: every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() ` +
       `fails forever. Release it on this path too.`;
   },
+  acquirerMissesLock(fn: string, lock: string, onSuccess: boolean): string {
+    return `${fn}: returns${onSuccess ? ' successfully' : ''} without holding ${lock}, but ${fn}() is documented to return ` +
+      `with it locked and its callers rely on that: they will change ${lock} (and break its delegation) unlocked, then ` +
+      `release a lock nobody took. Take it on this path too, or fail.`;
+  },
   truncated(fn: string, why: string): string {
     return `${fn}: analysis stopped at its budget (${why}); findings in this function may be incomplete.`;
   },
