@@ -1553,6 +1553,11 @@ class FunctionAnalyzer {
    * path, except where the inode is absent: an error pointer or NULL (end_dirop of a failed start_dirop), or the same
    * inode as another one it released (unlock_rename with p1 == p2).
    */
+  /** The code spells inode locks as i_mutex (before 4.5): a fix should too. */
+  private usesMutexApi(): boolean {
+    return this.ops.flat().some((o) => (o.k === 'lock' || o.k === 'unlock') && o.api.startsWith('mutex_'));
+  }
+
   /** `k` is a documented release's or acquisition's lock key, or a prefix of one (`p1` for `p1.d_inode`). */
   private isReleaseSubject(k: string): boolean {
     for (const r of this.declaredReleases) if (r === k || r.startsWith(k + '.')) return true;
@@ -1588,7 +1593,7 @@ class FunctionAnalyzer {
         if (s.lossy || s.locks.get(k)?.origin !== 'entry' || this.absentOrAliased(s, k)) continue;
         const at = s.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
         this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.releaserKeepsLock(this.unit.name, this.show(k)), [],
-          { kind: 'add-unlock', before: at.site, unlockCall: unlockFor('inode_lock', this.show(k)) });
+          { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(this.usesMutexApi() ? 'mutex_lock' : 'inode_lock', this.show(k)) });
         break;
       }
     }
