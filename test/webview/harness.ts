@@ -34,8 +34,28 @@ export const renderedNonces: string[] = [];
 /** Extra documents the tests serve: path → [content type, body]. */
 export const extraDocuments = new Map<string, [string, string]>();
 
+/**
+ * VS Code injects its theme as --vscode-* variables into every webview; outside it the page would fall back to
+ * @vscode-elements' dark defaults. These are VS Code's Light Modern values, so screenshots show what users see.
+ */
+const LIGHT_THEME: Record<string, string> = {
+  '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px', '--vscode-font-weight': 'normal',
+  '--vscode-editor-font-family': '"Droid Sans Mono", monospace', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#3b3b3b',
+  '--vscode-editor-background': '#ffffff', '--vscode-focusBorder': '#005fb8', '--vscode-errorForeground': '#f85149',
+  '--vscode-textLink-foreground': '#005fb8', '--vscode-panel-border': '#e5e5e5', '--vscode-badge-background': '#cccccc',
+  '--vscode-badge-foreground': '#3b3b3b', '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-border': '#0000001a', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
+  '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxBorder': '#cecece', '--vscode-settings-checkboxForeground': '#3b3b3b',
+  '--vscode-list-activeSelectionBackground': '#e8e8e8', '--vscode-list-activeSelectionForeground': '#000000', '--vscode-list-hoverBackground': '#f2f2f2',
+  '--vscode-diffEditor-insertedTextBackground': '#9ccc2c40', '--vscode-inputValidation-errorBackground': '#f2dede',
+  '--vscode-inputValidation-errorBorder': '#be1100', '--vscode-inputValidation-warningBackground': '#f6f5d2',
+  '--vscode-charts-blue': '#1a85ff', '--vscode-charts-orange': '#d18616', '--vscode-testing-iconPassed': '#388a34',
+};
+
 const INSTRUMENT = `
   window.__posted = [];
+  const applyTheme = () => { for (const [k, v] of Object.entries(${JSON.stringify(LIGHT_THEME)})) document.documentElement.style.setProperty(k, v); };
+  if (document.documentElement) applyTheme(); else document.addEventListener('DOMContentLoaded', applyTheme, { once: true });
   window.__state = undefined;
   window.__csp = [];
   const recordCsp = (e) => window.__csp.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
