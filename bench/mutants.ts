@@ -2,7 +2,7 @@
  * `npm run bench:mutants`: a systematic mutant sweep over ../shared/kernel-corpus (read in place). Every call site of
  * the VFS core and its stacking users, in all releases, is mutated with the operators of the analyzer issue, one
  * mutant at a time; a mutant is caught when the file gains an error or warning. Prints the totals and each survivor.
- * Slow (about ten minutes on two cores): it is not part of `npm run bench`.
+ * Slow (about four minutes): it is not part of `npm run bench`.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
