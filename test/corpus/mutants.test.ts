@@ -84,6 +84,7 @@ const MUTANTS: Mutant[] = [
   { name: 'chmod_common without inode_lock_killable (6.19)', file: 'v6.19/fs/open.c', fn: 'chmod_common', mutate: removeStatement('inode_lock_killable'), expect: 'deleg/break-unlocked' },
   { name: 'chown_common without inode_lock (6.12)', file: 'v6.12/fs/open.c', fn: 'chown_common', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
   { name: 'vfs_utimes without inode_lock (7.1.5)', file: 'v7.1.5/fs/utimes.c', fn: 'vfs_utimes', mutate: removeStatement('inode_lock'), expect: 'deleg/break-unlocked' },
+  { name: 'leak the rename locks on the error paths of __start_renaming_dentry (6.19)', file: 'v6.19/fs/namei.c', fn: '__start_renaming_dentry', mutate: removeStatement('unlock_rename'), expect: 'lock/imbalance' },
   // a documented releaser that no longer releases (its callers rely on the catalogue's contract)
   { name: 'end_dirop without its unlock', file: 'v7.1.5/fs/namei.c', fn: 'end_dirop', mutate: removeStatement('inode_unlock'), expect: 'lock/imbalance' },
   { name: 'unlock_rename without the second unlock', file: 'v6.19/fs/namei.c', fn: 'unlock_rename', mutate: removeStatement('inode_unlock', 1), expect: 'lock/imbalance' },

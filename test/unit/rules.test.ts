@@ -615,6 +615,79 @@ static struct dentry *start_creating(const char *name, struct dentry *parent)
 	return dentry;
 }`), []);
   });
+  test('an error code assigned before a jump makes that return a failing one (a lock kept there is a leak)', async () => {
+    const body = (out: string) => `
+int f(struct inode *inode, unsigned int flags)
+{
+	int err;
+	inode_lock(inode);
+	if (IS_APPEND(inode)) {
+		err = -EPERM;
+		goto out;
+	}
+	inode->i_flags = flags;
+	err = 0;
+${out}
+	return err;
+}`;
+    assert.deepEqual(await rules(body('out:\n\tinode_unlock(inode);')), []);
+    assert.deepEqual(await rules(body('\tinode_unlock(inode);\nout:')), ['lock/imbalance@f']);
+  });
+  test('re-testing the result of a conditional acquirer agrees with the first test', async () => {
+    // overlayfs: `err = start_renaming_dentry(...); if (err) err = -EIO; if (err) goto out;` locks only when err == 0.
+    assert.deepEqual(await rules(`
+int f(struct renamedata *rd, struct dentry *d, struct qstr *name)
+{
+	int err = start_renaming_dentry(rd, 0, d, name);
+	if (err) {
+		err = -EIO;
+	}
+	if (err)
+		goto out;
+	err = do_something(rd);
+	end_renaming(rd);
+out:
+	return err;
+}`, { kernel: '6.19' }), []);
+  });
+  test('a lock handed over to an object the caller holds, or recorded in a pointer that guards its release, is not leaked', async () => {
+    assert.deepEqual(await rules(`
+int reserve(struct alloc_ctx *ac, struct inode *alloc_inode)
+{
+	int status;
+	inode_lock(alloc_inode);
+	status = fs_inode_lock(alloc_inode);
+	if (status < 0) {
+		inode_unlock(alloc_inode);
+		return status;
+	}
+	ac->ac_inode = alloc_inode;
+	if (no_space(alloc_inode)) {
+		status = -ENOSPC;
+		goto bail;
+	}
+	status = 0;
+bail:
+	return status;
+}`), []);
+    assert.deepEqual(await rules(`
+int unalias(struct dentry *dentry, struct dentry *alias)
+{
+	struct mutex *m1 = NULL;
+	int ret = -ESTALE;
+	if (alias->d_parent == dentry->d_parent)
+		goto out;
+	if (!mutex_trylock(&dentry->d_sb->s_vfs_rename_mutex))
+		goto out_err;
+	m1 = &dentry->d_sb->s_vfs_rename_mutex;
+out:
+	ret = 0;
+out_err:
+	if (m1)
+		mutex_unlock(m1);
+	return ret;
+}`), []);
+  });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
 int f(struct inode *inode)

@@ -414,8 +414,14 @@ class FunctionAnalyzer {
       if (this.irrelevantConds.has(n.id) && (!a.fact || this.isManaged(a.fact))) continue;
       if (a.fact) counts.set(a.fact, (counts.get(a.fact) ?? 0) + 1);
     }
-    for (const [k, c] of counts) if (c >= 2) this.repeatedAtoms.add(k);
+    for (const [k, c] of counts) {
+      this.testedAtoms.add(k);
+      if (c >= 2) this.repeatedAtoms.add(k);
+    }
   }
+
+  /** Facts some relevant condition tests. */
+  private readonly testedAtoms = new Set<string>();
 
   /** Conditions whose branches contain no event the rules look at (only logging, notifications...). */
   private readonly irrelevantConds = new Set<number>();
@@ -801,11 +807,10 @@ class FunctionAnalyzer {
               push(target, st);
               continue;
             }
+            // Deciding a pending lock (`err = start_renaming(...); if (err) ...`) ties the variable's value to the
+            // lock: remember it even where nothing else depends on the condition, so a later `if (err)` agrees.
             const st2 = cloneState(st);
-            if (irrelevant) {
-              this.resolvePending(st2, info.result!.name, info.result!.sense, value !== info.invert);
-              push(target, st2);
-            } else if (this.applyAtom(node.atom, value, st2)) push(target, st2);
+            if (this.applyAtom(node.atom, value, st2)) push(target, st2);
           }
         }
         continue;
@@ -870,7 +875,8 @@ class FunctionAnalyzer {
     const fact = info.fact;
     if (info.implies && v && !this.learn(s, info.implies.fact, info.implies.value)) return false;
     if (info.impliesWhenFalse && !v && !this.learn(s, info.impliesWhenFalse.fact, info.impliesWhenFalse.value)) return false;
-    if (!this.shouldRecord(fact) && !info.implies) return true;
+    // Not worth recording here, but a value already known (an assignment) still rules out the other branch.
+    if (!this.shouldRecord(fact) && !info.implies) return s.facts.get(fact) !== !v;
     if (fact.startsWith('deleg:') && !v && s.deleg.has(fact.slice('deleg:'.length))) wr(s, 'deleg').delete(fact.slice('deleg:'.length));
     return this.learn(s, fact, v);
   }
@@ -968,7 +974,13 @@ class FunctionAnalyzer {
         }
         if (s.pending.has(op.root)) wr(s, 'pending').delete(op.root);
         if (this.ctx.isReassigned(op.root)) this.forget(s, op.root);
-        if (op.value === 'err') wr(s, 'facts').set(`isErr:${op.root}`, true);
+        this.handOver(op.node, s);
+        if (op.value === 'err') {
+          wr(s, 'facts').set(`isErr:${op.root}`, true);
+          // An error code is nonzero: a later `if (err)` / `if (status < 0)` agrees with it. Only for a variable that
+          // is not another name for something else (conditions name aliases by what they alias).
+          if (this.testedAtoms.has(`truthy:${op.root}`) && this.ctx.resolvePath(op.root) === op.root) wr(s, 'facts').set(`truthy:${op.root}`, true);
+        }
         else if (op.value === 'null' && this.repeatedAtoms.has(`truthy:${op.root}`)) wr(s, 'facts').set(`truthy:${op.root}`, false);
         return [s];
       case 'lock':
@@ -1144,6 +1156,21 @@ class FunctionAnalyzer {
         }
       }
     }
+  }
+
+  /**
+   * `ac->ac_inode = alloc_inode` with alloc_inode locked here: the lock now travels with an object the caller holds
+   * (ocfs2's allocation context, released by ocfs2_free_alloc_context), so returning with it is not a leak.
+   */
+  private handOver(node: SNode, s: State): void {
+    if (node.type !== 'assignment_expression' || s.locks.size === 0) return;
+    const [lhs, rhs] = node.children;
+    if (lhs?.type !== 'field_expression' || !rhs) return;
+    const path = this.ctx.rawPath(lhs);
+    if (!path || this.ctx.paramIndexOfRoot(path) < 0) return;
+    const k = this.ctx.key(rhs);
+    const l = k ? s.locks.get(k) : undefined;
+    if (k && l && l.origin === 'local' && !l.escapes) wr(s, 'locks').set(k, { ...l, escapes: true });
   }
 
   /** Records the locks this function itself took that a change (or a call that changes) happens under. */
@@ -1657,10 +1684,22 @@ class FunctionAnalyzer {
         const parent: SNode | null = n.parent;
         if (!parent || parent.type !== 'if_statement' || parent.children[0] === n) continue;
         escaped ??= this.addressArguments();
-        if (identifiersOf(this.src, parent.children[0]).some((id) => escaped!.has(id))) out.add(u.key);
+        const tested = identifiersOf(this.src, parent.children[0]);
+        if (tested.some((id) => escaped!.has(id))) out.add(u.key);
+        // `m1 = &sb->s_vfs_rename_mutex` once locked, then `if (m1) mutex_unlock(m1)`: the pointer itself records
+        // whether the lock was taken, which path-by-path facts about NULL do not follow.
+        const arg = u.node.children[1]?.children[0];
+        if (arg?.type === 'identifier' && tested.includes(this.ctx.text(arg)) && this.holdsAddress(this.ctx.text(arg))) out.add(u.key);
       }
     }
     return out;
+  }
+
+  /** A local pointer assigned an address (`m1 = &x`) somewhere in the function. */
+  private holdsAddress(name: string): boolean {
+    const v = this.ctx.vars.get(name);
+    if (!v || v.isParam) return false;
+    return this.ctx.defsOf(name).some((d) => d.type === 'pointer_expression' && prefixOperator(this.src, d) === '&');
   }
 
   /** Local variables whose address is passed to a call (`f(&flag)`). */

@@ -112,6 +112,8 @@ function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | undefined {
   while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length) x = x.children[x.children.length - 1];
   if (x.type === 'call_expression' && x.children[0]?.type === 'identifier' && /^ERR_(PTR|CAST)$/.test(oc.ctx.text(x.children[0]))) return 'err';
   if (x.type === 'null' || oc.ctx.text(x) === 'NULL') return 'null';
+  // `-EINVAL`: a negative errno constant.
+  if (x.type === 'unary_expression' && oc.ctx.unaryOp(x) === '-' && x.children[0]?.type === 'identifier' && /^E[A-Z0-9]+$/.test(oc.ctx.text(x.children[0]))) return 'err';
   return undefined;
 }
 
