@@ -22,8 +22,8 @@ function builtin(name: string): SimulationResult {
 const ctx = (entries: Record<string, number[]>, extra: Partial<MessageContext> = {}): MessageContext => ({
   locations: new Map(Object.entries(entries).map(([f, lines]) => [f, new Set(lines)])), ...extra,
 });
-const TRACE = ctx({ '/ws/fs/namei.c': [4520, 4533], 'builtin:rename-vs-grant-pre313': [9, 14] });
-const reveal = (file: unknown, line: unknown = 4520, column?: unknown) => ({ type: 'reveal', file, line, ...(column === undefined ? {} : { column }) });
+const TRACE = ctx({ '/ws/src/demo.c': [120, 133], 'builtin:rename-vs-grant-pre313': [9, 14] });
+const reveal = (file: unknown, line: unknown = 120, column?: unknown) => ({ type: 'reveal', file, line, ...(column === undefined ? {} : { column }) });
 
 function refused(m: unknown, c: MessageContext = TRACE, reason?: RegExp): void {
   const r = checkWebviewMessage(m, c);
@@ -43,71 +43,71 @@ describe('malformed messages', () => {
   });
   test('unknown or missing type', () => {
     for (const type of [undefined, null, '', 'REVEAL', 'Ready', 'eval', 'command', 'executeCommand', 'openExternal', 'open', 'save', '__proto__', 'constructor', 1, ['ready'], { toString: () => 'ready' }]) {
-      refused({ type, file: '/ws/fs/namei.c', line: 4520, command: 'workbench.action.terminal.new' }, TRACE, /unknown message type/);
+      refused({ type, file: '/ws/src/demo.c', line: 120, command: 'workbench.action.terminal.new' }, TRACE, /unknown message type/);
     }
   });
   test('extra keys are refused, undefined ones ignored', () => {
     refused({ type: 'ready', command: 'x' }, TRACE, /unexpected keys command/);
-    refused({ ...reveal('/ws/fs/namei.c'), uri: 'command:workbench.action.terminal.new' }, TRACE, /unexpected keys uri/);
-    refused({ ...reveal('/ws/fs/namei.c'), __proto__: { line: 1 }, args: [] }, TRACE);
+    refused({ ...reveal('/ws/src/demo.c'), uri: 'command:workbench.action.terminal.new' }, TRACE, /unexpected keys uri/);
+    refused({ ...reveal('/ws/src/demo.c'), __proto__: { line: 1 }, args: [] }, TRACE);
     accepted({ type: 'ready', extra: undefined });
-    accepted({ ...reveal('/ws/fs/namei.c'), column: undefined });
+    accepted({ ...reveal('/ws/src/demo.c'), column: undefined });
   });
   test('a prototype-polluting key is just an extra key', () => {
-    refused(JSON.parse('{"type":"reveal","file":"/ws/fs/namei.c","line":4520,"__proto__":{"ok":true}}'));
+    refused(JSON.parse('{"type":"reveal","file":"/ws/src/demo.c","line":120,"__proto__":{"ok":true}}'));
     assert.equal(({} as { ok?: boolean }).ok, undefined);
   });
 });
 
 describe('reveal: types and ranges', () => {
   test('file must be a non-empty string', () => {
-    for (const f of [undefined, null, 42, '', ['/ws/fs/namei.c'], { path: '/ws/fs/namei.c' }, 'x'.repeat(5000)]) refused(reveal(f));
+    for (const f of [undefined, null, 42, '', ['/ws/src/demo.c'], { path: '/ws/src/demo.c' }, 'x'.repeat(5000)]) refused(reveal(f));
   });
   test('line and column must be integers in range', () => {
-    for (const line of [0, -1, 1.5, NaN, Infinity, -Infinity, '4520', null, undefined, MAX_LINE + 1, 2 ** 53, [4520]]) refused({ type: 'reveal', file: '/ws/fs/namei.c', line }, TRACE, /line out of range/);
-    for (const column of [0, -3, 2.5, NaN, '1', null, 100_001]) refused(reveal('/ws/fs/namei.c', 4520, column), TRACE, /column out of range/);
-    const m = accepted(reveal('/ws/fs/namei.c', 4533, 7));
-    assert.deepEqual(m, { type: 'reveal', target: { kind: 'path', path: '/ws/fs/namei.c', line: 4533, column: 7 } });
-    assert.deepEqual(accepted(reveal('/ws/fs/namei.c')), { type: 'reveal', target: { kind: 'path', path: '/ws/fs/namei.c', line: 4520, column: 1 } });
+    for (const line of [0, -1, 1.5, NaN, Infinity, -Infinity, '120', null, undefined, MAX_LINE + 1, 2 ** 53, [120]]) refused({ type: 'reveal', file: '/ws/src/demo.c', line }, TRACE, /line out of range/);
+    for (const column of [0, -3, 2.5, NaN, '1', null, 100_001]) refused(reveal('/ws/src/demo.c', 120, column), TRACE, /column out of range/);
+    const m = accepted(reveal('/ws/src/demo.c', 133, 7));
+    assert.deepEqual(m, { type: 'reveal', target: { kind: 'path', path: '/ws/src/demo.c', line: 133, column: 7 } });
+    assert.deepEqual(accepted(reveal('/ws/src/demo.c')), { type: 'reveal', target: { kind: 'path', path: '/ws/src/demo.c', line: 120, column: 1 } });
   });
   test('a line of the trace\'s file that no step is on is refused', () => {
-    refused(reveal('/ws/fs/namei.c', 1), TRACE, /not a location of the current trace/);
-    refused(reveal('/ws/fs/namei.c', 4521), TRACE, /not a location/);
+    refused(reveal('/ws/src/demo.c', 1), TRACE, /not a location of the current trace/);
+    refused(reveal('/ws/src/demo.c', 121), TRACE, /not a location/);
   });
 });
 
 describe('reveal: only locations of the current trace', () => {
   test('files that are not in the trace', () => {
-    for (const f of ['/etc/passwd', 'file:///etc/passwd', 'file:///ws/fs/namei.c', '/ws/fs/namei.c ', '/ws/fs/../fs/namei.c', '/WS/fs/namei.c', '~/.ssh/id_rsa',
+    for (const f of ['/etc/passwd', 'file:///etc/passwd', 'file:///ws/src/demo.c', '/ws/src/demo.c ', '/ws/src/../src/demo.c', '/WS/src/demo.c', '~/.ssh/id_rsa',
       'command:workbench.action.terminal.new', 'command:vfsLockReview.setRuleSeverity?%5B%5D', 'vscode://vscode.git/clone?url=x', 'https://example.com/x.c',
       'javascript:alert(1)', 'data:text/plain,hi', 'builtin:rename-vs-grant-313', 'untitled:Untitled-1']) {
       refused(reveal(f), TRACE, /not a location of the current trace/);
     }
   });
   test('before anything is shown (or after a restore without a saved trace) nothing can be revealed', () => {
-    refused(reveal('/ws/fs/namei.c'), ctx({}));
+    refused(reveal('/ws/src/demo.c'), ctx({}));
     refused(reveal('builtin:rename-vs-grant-pre313', 9), ctx({}));
   });
   test('even a location of the trace is refused when it is not something the editor should open', () => {
     // A trace is built from the user's files, but the check does not rely on that.
     const hostile = ['command:workbench.action.terminal.new', 'COMMAND:x', 'javascript:alert(1)//', 'vscode://ms-vscode.remote/x', 'vscode-webview://x/index.html',
       'https://evil.example/a.c', 'http://127.0.0.1:1/a.c', 'data:text/x-c,int x;', 'git:/ws/a.c', 'vfslock-patched:/1/1/after/a.c', 'file:/etc/passwd',
-      'fs/namei.c', './a.c', '../a.c', 'C:relative.c', '/ws/../etc/passwd', '/ws/./a.c', 'C:\\ws\\..\\Windows\\win.ini', 'file:///ws/%2e%2e/etc/passwd',
+      'src/demo.c', './a.c', '../a.c', 'C:relative.c', '/ws/../etc/passwd', '/ws/./a.c', 'C:\\ws\\..\\Windows\\win.ini', 'file:///ws/%2e%2e/etc/passwd',
       'file:///ws/%E0%A4%A', 'vscode-vfs://github/o/r/%2E%2E/x.c', '/ws/a.c\u0000.txt', '/ws/a\n.c', 'builtin:no-such-scenario', 'builtin:', 'builtin:../../x'];
     for (const f of hostile) refused(reveal(f, 3), ctx({ [f]: [3] }));
     refused(reveal('command:x', 3), ctx({ 'command:x': [3] }), /scheme command: is not allowed/);
     refused(reveal('/ws/../etc/passwd', 3), ctx({ '/ws/../etc/passwd': [3] }), /\.\./);
-    refused(reveal('fs/namei.c', 3), ctx({ 'fs/namei.c': [3] }), /relative path/);
+    refused(reveal('src/demo.c', 3), ctx({ 'src/demo.c': [3] }), /relative path/);
   });
   test('what a real trace can hold is accepted, and classified', () => {
     const files = {
-      '/ws/fs/namei.c': { kind: 'path', path: '/ws/fs/namei.c' },
-      'C:\\linux\\fs\\namei.c': { kind: 'path', path: 'C:\\linux\\fs\\namei.c' },
-      '\\\\server\\share\\namei.c': { kind: 'path', path: '\\\\server\\share\\namei.c' },
+      '/ws/src/demo.c': { kind: 'path', path: '/ws/src/demo.c' },
+      'C:\\proj\\src\\demo.c': { kind: 'path', path: 'C:\\proj\\src\\demo.c' },
+      '\\\\server\\share\\demo.c': { kind: 'path', path: '\\\\server\\share\\demo.c' },
       'untitled:Untitled-1': { kind: 'uri', uri: 'untitled:Untitled-1' },
-      'vscode-vfs://github/torvalds/linux/fs/namei.c': { kind: 'uri', uri: 'vscode-vfs://github/torvalds/linux/fs/namei.c' },
-      'vscode-remote://ssh-remote%2Bhost/src/fs/namei.c': { kind: 'uri', uri: 'vscode-remote://ssh-remote%2Bhost/src/fs/namei.c' },
-      'file:///ws/fs/namei.c': { kind: 'uri', uri: 'file:///ws/fs/namei.c' },
+      'vscode-vfs://github/owner/repo/src/demo.c': { kind: 'uri', uri: 'vscode-vfs://github/owner/repo/src/demo.c' },
+      'vscode-remote://ssh-remote%2Bhost/src/src/demo.c': { kind: 'uri', uri: 'vscode-remote://ssh-remote%2Bhost/src/src/demo.c' },
+      'file:///ws/src/demo.c': { kind: 'uri', uri: 'file:///ws/src/demo.c' },
       'builtin:rename-vs-grant-pre313': { kind: 'builtin', name: 'rename-vs-grant-pre313' },
     };
     for (const [f, target] of Object.entries(files)) assert.deepEqual(accepted(reveal(f, 3), ctx({ [f]: [3] })), { type: 'reveal', target: { ...target, line: 3, column: 1 } });
@@ -131,15 +131,15 @@ describe('reveal: only locations of the current trace', () => {
   });
   test('after a reload (trace from the page\'s saved state): also only inside a workspace folder', () => {
     const restored = (entries: Record<string, number[]>) => ctx(entries, { workspaceRoots: ['/ws', 'file:///ws', 'C:\\src'] });
-    accepted(reveal('/ws/fs/namei.c', 3), restored({ '/ws/fs/namei.c': [3] }));
-    accepted(reveal('file:///ws/fs/namei.c', 3), restored({ 'file:///ws/fs/namei.c': [3] }));
-    accepted(reveal('c:\\src\\fs\\namei.c', 3), restored({ 'c:\\src\\fs\\namei.c': [3] }));
+    accepted(reveal('/ws/src/demo.c', 3), restored({ '/ws/src/demo.c': [3] }));
+    accepted(reveal('file:///ws/src/demo.c', 3), restored({ 'file:///ws/src/demo.c': [3] }));
+    accepted(reveal('c:\\src\\demo.c', 3), restored({ 'c:\\src\\demo.c': [3] }));
     accepted(reveal('builtin:unlink-recall-retry', 3), restored({ 'builtin:unlink-recall-retry': [3] }));
     for (const f of ['/etc/passwd', '/wsx/a.c', '/ws', 'file:///etc/passwd', 'file:///wsx/a.c', 'untitled:Untitled-1', 'C:\\srcx\\a.c', 'vscode-vfs://github/o/r/a.c']) {
       refused(reveal(f, 3), restored({ [f]: [3] }), /outside the workspace|not allowed|segments/);
     }
     // No workspace folder: nothing but built-ins.
-    refused(reveal('/ws/fs/namei.c', 3), ctx({ '/ws/fs/namei.c': [3] }, { workspaceRoots: [] }), /outside the workspace/);
+    refused(reveal('/ws/src/demo.c', 3), ctx({ '/ws/src/demo.c': [3] }, { workspaceRoots: [] }), /outside the workspace/);
   });
   test('traceLocations ignores what is not a location', () => {
     const r = builtin('rename-vs-grant-pre313');
