@@ -8,7 +8,7 @@ import { buildCatalogue, eraOf, type Catalogue, type CatalogueData, type Era } f
 import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
 import { copySubtree, LineIndex, type SNode } from './parse/syntax';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
-import { analyzeFunction, type FunctionAnalysis } from './analysis/function';
+import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './analysis/function';
 import { stronglyConnected } from './graph';
 import type { AnalyzeOptions, DeferredFinding, Finding, RuleId, Severity, Summary } from './analysis/types';
 
@@ -34,8 +34,6 @@ export interface CheckOptions {
 
 /** A few seconds per file: 20x the slowest file of the kernel corpus, short enough not to look hung. */
 export const DEFAULT_ANALYSIS_BUDGET_MS = 5000;
-/** The fixpoint's default state cap (analysis/function.ts). */
-const DEFAULT_MAX_STATES = 40000;
 /**
  * Calibration of the budget, deliberately conservative: statements (`;` and `{`) a function may have per millisecond
  * left (a function of 10,000 statements takes ~2.7 s, of 15,000 ~7 s: the CFG and liveness grow faster than the

@@ -7,7 +7,7 @@ import { selectVariant } from '../catalogue/catalogue';
 import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
 import { prefixOperator, type SNode } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
-import { ExprContext, NULL_KEY } from './expr';
+import { ExprContext, NULL_KEY, identifiersOf } from './expr';
 import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type { AnalyzeOptions, DeferredFinding, Finding, Related, RuleId, Severity, Summary } from './types';
@@ -35,6 +35,8 @@ export interface FunctionAnalysis {
 }
 
 const MAX_STATES_PER_NODE = 96;
+/** The fixpoint's state cap per function unless the caller lowers it (the engine does, near its time budget). */
+export const DEFAULT_MAX_STATES = 40000;
 
 /** Per-phase timing, enabled by the benchmark (VFSLOCK_PHASES=1). */
 export const PHASES: Record<string, number> | null = typeof process !== 'undefined' && process.env?.VFSLOCK_PHASES ? {} : null;
@@ -114,6 +116,8 @@ class FunctionAnalyzer {
   private readonly declaredLocks = new Map<string, { when: string; ifNonNull: boolean }>();
   /** Inode locks this catalogued API is documented to release (end_dirop, unlock_rename, done_path_create, ...). */
   private readonly declaredReleases = new Set<string>();
+  /** Those keys and their prefixes (filled once the contract is known). */
+  private releaseSubjects: Set<string> | null = null;
   /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
   private readonly releasesSkipDirs = new Set<string>();
 
@@ -739,7 +743,7 @@ class FunctionAnalyzer {
     const overflow: (State | null)[] = new Array(n).fill(null);
     const queue: [number, State][] = [];
     let head = 0;
-    const budget = this.opts.maxStates ?? 40000;
+    const budget = this.opts.maxStates ?? DEFAULT_MAX_STATES;
     const push = (node: number, s0: State) => {
       if (node < 0) return;
       const s = this.prune(node, s0);
@@ -1242,11 +1246,7 @@ class FunctionAnalyzer {
       this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`);
     } else if (op.kind === 'deleg' && !s.lossy && !this.heldExclusive(s, op.key)) {
       if (this.callerResponsible(s, op.key)) this.noteRequire(op.key, op.node);
-      else {
-        const fix = { kind: 'insert-try-break' as const, inode: op.display, before: op.node.start, indent: 0, outParam: null };
-        void fix;
-        this.report('deleg/break-unlocked', 'error', op.node, op.key, messages.breakUnlocked(this.unit.name, op.display, op.api), []);
-      }
+      else this.report('deleg/break-unlocked', 'error', op.node, op.key, messages.breakUnlocked(this.unit.name, op.display, op.api), []);
     }
     if (op.typeHasDeleg) {
       wr(s, 'broken').set(op.key, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, op.key), stale: false, staleSite: 0, blocking: op.blocking === true });
@@ -1280,7 +1280,7 @@ class FunctionAnalyzer {
 
   private blockingCheck(s: State, node: SNode, api: string, what: string): void {
     if (s.lossy) return;
-    const held = this.inodeLocksHeld(s).filter(([, l]) => l.origin !== 'assert' || true);
+    const held = this.inodeLocksHeld(s);
     if (!held.length) return;
     const [k, l] = held[0];
     this.report('deleg/blocking-break-locked', 'error', node, what, messages.blockingLocked(this.unit.name, api, what, this.show(k), l.class),
@@ -1549,7 +1549,7 @@ class FunctionAnalyzer {
         // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
         const bad = held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err') ?? held.find((s) => !s.locks.get(k)!.escapes)!;
         const l = bad.locks.get(k)!;
-        const at = bad.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+        const at = this.exitSite(bad);
         this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k,
           messages.leakedLockAfterUse(this.unit.name, this.show(k), l.api, notHeld.length === 0),
           [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
@@ -1569,7 +1569,7 @@ class FunctionAnalyzer {
       }
       const bad = errHeld[0];
       const l = bad.locks.get(k)!;
-      const at = bad.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+      const at = this.exitSite(bad);
       this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
         [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
     }
@@ -1587,9 +1587,19 @@ class FunctionAnalyzer {
 
   /** `k` is a documented release's or acquisition's lock key, or a prefix of one (`p1` for `p1.d_inode`). */
   private isReleaseSubject(k: string): boolean {
-    for (const r of this.declaredReleases) if (r === k || r.startsWith(k + '.')) return true;
-    for (const r of this.declaredLocks.keys()) if (r === k || r.startsWith(k + '.')) return true;
-    return false;
+    if (!this.releaseSubjects) {
+      this.releaseSubjects = new Set();
+      for (const key of [...this.declaredReleases, ...this.declaredLocks.keys()]) {
+        for (let i = key.indexOf('.'); i >= 0; i = key.indexOf('.', i + 1)) this.releaseSubjects.add(key.slice(0, i));
+        this.releaseSubjects.add(key);
+      }
+    }
+    return this.releaseSubjects.has(k);
+  }
+
+  /** Where a finding about an exit goes: its return statement, or the closing brace. */
+  private exitSite(s: State): { site: number; siteEnd: number } {
+    return s.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
   }
 
   /**
@@ -1607,7 +1617,7 @@ class FunctionAnalyzer {
         if (when === 'nonerr' && s.ret?.hardErr) continue;
         if (when === 'zero' && s.ret?.kind !== 'ok') continue;
         if (when !== 'always' && when !== 'nonerr' && when !== 'zero') continue;
-        const at = s.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+        const at = this.exitSite(s);
         this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.acquirerMissesLock(this.unit.name, this.show(k), when !== 'always'), []);
         break;
       }
@@ -1618,7 +1628,7 @@ class FunctionAnalyzer {
     for (const k of this.declaredReleases) {
       for (const s of this.exits) {
         if (s.lossy || s.locks.get(k)?.origin !== 'entry' || this.absentOrAliased(s, k)) continue;
-        const at = s.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
+        const at = this.exitSite(s);
         this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.releaserKeepsLock(this.unit.name, this.show(k)), [],
           { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(this.usesMutexApi() ? 'mutex_lock' : 'inode_lock', this.show(k)) });
         break;
@@ -1626,11 +1636,6 @@ class FunctionAnalyzer {
     }
   }
 
-  /**
-   * Whether `key` need not be in the expected state at this exit: its inode is absent (ERR_PTR, NULL, or a directory
-   * where the catalogue exempts them), or it is the same inode as another key that is (`expectHeld`: held, else
-   * released) — unlock_rename(p, p) releases p->d_inode once, under one of its two names.
-   */
   /** `return f(...)`, or `return res` with `res = f(...)`, where f is not in the catalogue (its effects are a summary's). */
   private returnsUncataloguedCall(e: SNode): boolean {
     const uncatalogued = (x: SNode) => x.type === 'call_expression' && x.children[0]?.type === 'identifier' && !this.cat.calls.has(this.ctx.text(x.children[0]));
@@ -1640,18 +1645,19 @@ class FunctionAnalyzer {
     return defs.length > 0 && defs.every(uncatalogued);
   }
 
+  /**
+   * Whether `key` need not be in the expected state at this exit: its inode is absent (ERR_PTR, NULL, or a directory
+   * where the catalogue exempts them), or it is the same inode as another key that is (`expectHeld`: held, else
+   * released) — unlock_rename(p, p) releases p->d_inode once, under one of its two names.
+   */
   private absentOrAliased(s: State, key: string, expectHeld = false): boolean {
     for (const [fact, v] of s.facts) {
-      const [kind, rest] = [fact.slice(0, fact.indexOf(':')), fact.slice(fact.indexOf(':') + 1)];
-      if (kind === 'eq') {
-        if (!v) continue;
-        const [a, b] = rest.split('|');
-        for (const [x, y] of [[a, b], [b, a]]) {
-          if (!x || !y || !(key === x || key.startsWith(x + '.'))) continue;
-          const other = y + key.slice(x.length);
-          if (s.locks.has(other) === expectHeld || this.absent(s, other)) return true;
-        }
-        continue;
+      if (!v || !fact.startsWith('eq:')) continue;
+      const [a, b] = fact.slice(3).split('|');
+      for (const [x, y] of [[a, b], [b, a]]) {
+        if (!x || !y || !(key === x || key.startsWith(x + '.'))) continue;
+        const other = y + key.slice(x.length);
+        if (s.locks.has(other) === expectHeld || this.absent(s, other)) return true;
       }
     }
     return this.absent(s, key);
@@ -1684,12 +1690,12 @@ class FunctionAnalyzer {
         const parent: SNode | null = n.parent;
         if (!parent || parent.type !== 'if_statement' || parent.children[0] === n) continue;
         escaped ??= this.addressArguments();
-        const tested = identifiersOf(this.src, parent.children[0]);
-        if (tested.some((id) => escaped!.has(id))) out.add(u.key);
+        const tested = identifiersOf(this.ctx, parent.children[0]);
+        if ([...tested].some((id) => escaped!.has(id))) out.add(u.key);
         // `m1 = &sb->s_vfs_rename_mutex` once locked, then `if (m1) mutex_unlock(m1)`: the pointer itself records
         // whether the lock was taken, which path-by-path facts about NULL do not follow.
         const arg = u.node.children[1]?.children[0];
-        if (arg?.type === 'identifier' && tested.includes(this.ctx.text(arg)) && this.holdsAddress(this.ctx.text(arg))) out.add(u.key);
+        if (arg?.type === 'identifier' && tested.has(this.ctx.text(arg)) && this.holdsAddress(this.ctx.text(arg))) out.add(u.key);
       }
     }
     return out;
@@ -1950,14 +1956,3 @@ function rank(s: Severity | undefined): number {
   return s === 'info' ? 0 : s === 'warning' ? 1 : 2;
 }
 
-/** Identifiers in an expression. */
-function identifiersOf(src: string, node: SNode): string[] {
-  const out: string[] = [];
-  const stack: SNode[] = [node];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.type === 'identifier') out.push(src.slice(n.start, n.end));
-    for (const c of n.children) stack.push(c);
-  }
-  return out;
-}
