@@ -688,6 +688,25 @@ out_err:
 	return ret;
 }`), []);
   });
+  test('end_removing_path() releases what start_removing_path() took (6.19 devtmpfs idiom)', async () => {
+    assert.deepEqual(await rules(`
+static int rmdir_one(const char *name)
+{
+	struct path parent;
+	struct dentry *dentry;
+	int err;
+
+	dentry = start_removing_path(name, &parent);
+	if (IS_ERR(dentry))
+		return PTR_ERR(dentry);
+	if (d_inode(dentry)->i_private == &thread)
+		err = vfs_rmdir(&nop_mnt_idmap, d_inode(parent.dentry), dentry, NULL);
+	else
+		err = -EPERM;
+	end_removing_path(&parent, dentry);
+	return err;
+}`, { kernel: '6.19' }), []);
+  });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
 int f(struct inode *inode)
