@@ -3,33 +3,22 @@
  * (medians of warm runs in one process), and the median re-check time after a one-character edit in fs/namei.c.
  * Targets: full check <= 1.5x parse-only; edit re-check <= 10 ms.
  */
-import { readdirSync, statSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Analyzer } from '../src/core/engine';
 import { nodeWasmSource } from '../src/core/parse/node-wasm';
 import { CORPUS } from '../test/helpers/corpus';
+import { collectFiles } from '../src/cli/files';
+import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir).sort()) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (/\.(c|h)$/.test(p)) out.push(p);
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const only = process.argv[2];
   const analyzer = await Analyzer.create(nodeWasmSource());
-  const list = files(CORPUS).filter((f) => !only || f.includes(only));
+  const list = collectFiles([CORPUS]).files.filter((f) => !only || f.includes(only));
   const texts = list.map((f) => readFileSync(f, 'utf8'));
   // Warm up the JIT and the parser.
   for (let i = 0; i < Math.min(list.length, 10); i++) analyzer.check(list[i], texts[i]);

@@ -5,25 +5,16 @@
  * Needs `spatch` (Debian package coccinelle); prints a note and skips what is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Analyzer } from '../src/core/engine';
 import { nodeWasmSource } from '../src/core/parse/node-wasm';
 import { CORPUS, PROJECT_ROOT } from '../test/helpers/corpus';
+import { collectFiles } from '../src/cli/files';
 import { linuxTree } from './linux-source';
 
 const COCCI = join(PROJECT_ROOT, 'bench', 'coccinelle', 'missing-break.cocci');
 
-function walk(dir: string, filter: (p: string) => boolean): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir).sort()) {
-    const p = join(dir, e);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...walk(p, filter));
-    else if (filter(p)) out.push(p);
-  }
-  return out;
-}
 
 function spatch(files: string[], jobs: number): { ms: number; hits: Set<string> } | null {
   const which = spawnSync('spatch', ['--version'], { encoding: 'utf8' });
@@ -74,7 +65,7 @@ async function compare(label: string, files: string[], analyzer: Analyzer, base:
 
 async function main(): Promise<void> {
   const analyzer = await Analyzer.create(nodeWasmSource());
-  const corpus = walk(CORPUS, (p) => /\/fs\/[^/]+\.c$/.test(p) && /\/fs\/(namei|attr|xattr|open|utimes|posix_acl)\.c$/.test(p));
+  const corpus = collectFiles([CORPUS]).files.filter((p) => /\/fs\/(namei|attr|xattr|open|utimes|posix_acl)\.c$/.test(p));
   await compare('kernel corpus, VFS core files (namei, attr, xattr, open, utimes, posix_acl)', corpus, analyzer, CORPUS);
   const tree = linuxTree();
   if (!tree) {

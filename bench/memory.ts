@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Analyzer } from '../src/core/engine';
 import { nodeWasmSource } from '../src/core/parse/node-wasm';
 import { CORPUS } from '../test/helpers/corpus';
+import { median } from './stats';
 
 const CYCLES = Number(process.env.CYCLES ?? 10000);
 const WARMUP = 100;
@@ -32,10 +33,6 @@ wasmNs.Memory = class extends OrigMemory {
 };
 const mib = (n: number) => (n / 1048576).toFixed(1).padStart(7);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
 
 function report(label: string, times: number[]): void {
   gc?.();

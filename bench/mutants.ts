@@ -4,11 +4,11 @@
  * mutant at a time; a mutant is caught when the file gains an error or warning. Prints the totals and each survivor.
  * Slow (about four minutes): it is not part of `npm run bench`.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { Analyzer } from '../src/core/engine';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { Analyzer, type FileResult } from '../src/core/engine';
+import { collectFiles } from '../src/cli/files';
 import { nodeWasmSource } from '../src/core/parse/node-wasm';
-import { findFunctions } from '../src/core/parse/units';
 import { CORPUS } from '../test/helpers/corpus';
 import { Mutator } from '../test/helpers/mutate';
 
@@ -19,16 +19,6 @@ const UNLOCKS = ['inode_unlock', 'mutex_unlock', 'unlock_two_nondirectories', 'u
 const SKIP = /nfs4state\.c$|(?<!ecryptfs)\/inode\.c$/;
 
 type Operator = [string, (m: Mutator) => void];
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir).sort()) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...sources(p));
-    else if (p.endsWith('.c') && !SKIP.test(p)) out.push(p);
-  }
-  return out;
-}
 
 function operators(m0: Mutator): Operator[] {
   const ops: Operator[] = [];
@@ -59,20 +49,20 @@ async function main(): Promise<void> {
   let total = 0;
   const survivors: string[] = [];
   const byOperator = new Map<string, [number, number]>();
-  for (const file of sources(CORPUS)) {
+  for (const file of collectFiles([CORPUS]).files.filter((f) => f.endsWith('.c') && !SKIP.test(f))) {
     if (only && !file.includes(only)) continue;
     const rel = relative(CORPUS, file);
     const text = readFileSync(file, 'utf8');
-    const counted = (t: string) => analyzer.check(rel, t).findings.filter((f) => f.severity !== 'info').length;
-    const base = counted(text);
-    const tree = analyzer.parser.parse(text);
-    const names = new Set(findFunctions(tree.rootNode, text, analyzer.parser.language.types as string[]).map((u) => u.name));
-    tree.delete();
+    const counted = (r: FileResult) => r.findings.filter((f) => f.severity !== 'info').length;
+    const original = analyzer.check(rel, text);
+    const base = counted(original);
+    // The check already lists the file's functions: no second parse for their names.
+    const names = new Set(original.functions.map((u) => u.name));
     for (const fn of names) {
       for (const [name, mutate] of operators(new Mutator(analyzer, text, fn))) {
         const m = new Mutator(analyzer, text, fn);
         mutate(m);
-        const caught = counted(m.result()) > base;
+        const caught = counted(analyzer.check(rel, m.result())) > base;
         total++;
         const kind = name.replace(/#\d+$/, '').replace(/ .*$/, '');
         const rec = byOperator.get(kind) ?? [0, 0];

@@ -14,14 +14,11 @@ import { reviewSeries, type SeriesReview } from '../src/patch/review';
 import { CORPUS } from '../test/helpers/corpus';
 import { Mutator } from '../test/helpers/mutate';
 import { makeSeries, type Step } from '../test/helpers/patch-series';
+import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const VERSION = 'v6.12';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Ten patches over five files: breaks removed and restored, a break moved before its lock, comments, a new file. */
 function steps(analyzer: Analyzer): Step[] {

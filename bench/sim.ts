@@ -9,13 +9,10 @@ import { compileScenario } from '../src/sim/lang/compile';
 import { explore, type Reduction } from '../src/sim/explore';
 import { simulateFieldCost } from '../src/sim/run';
 import type { Program } from '../src/sim/program';
+import { median } from './stats';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function measure(p: Program, reduction: Reduction): { ms: number; states: number; transitions: number; verdict: string; used: string } {
   const times: number[] = [];

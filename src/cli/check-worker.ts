@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Analyzer, type CheckOptions } from '../core/engine';
 import { nodeWasmSource } from '../core/parse/node-wasm';
 import type { CatalogueData } from '../core/catalogue/catalogue';
-import { readSource } from './files';
+import { checkFile } from './files';
 
 interface Init {
   options: CheckOptions;
@@ -19,16 +19,7 @@ async function run(): Promise<void> {
       process.exit(0);
       return;
     }
-    const src = readSource(msg.file);
-    if ('error' in src) {
-      parentPort!.postMessage({ index: msg.index, error: src.error });
-      return;
-    }
-    try {
-      parentPort!.postMessage({ index: msg.index, result: analyzer.check(msg.file, src.text, init.options) });
-    } catch (e) {
-      parentPort!.postMessage({ index: msg.index, error: `internal error: ${(e as Error).message}` });
-    }
+    parentPort!.postMessage({ index: msg.index, ...checkFile(analyzer, msg.file, init.options) });
   });
   parentPort!.postMessage({ ready: true });
 }

@@ -1,7 +1,7 @@
 /** Collects input files (recursing into directories, guarding against symlink loops) and reads them. */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { badInput } from '../core/engine';
+import { badInput, type Analyzer, type CheckOptions, type FileResult } from '../core/engine';
 
 const SOURCE_EXT = /\.(c|h)$/;
 
@@ -75,4 +75,17 @@ export function readSource(file: string): { text: string } | { error: string } {
   const bad = badInput(text);
   if (bad) return { error: bad };
   return { text };
+}
+
+/** One file's check, in a worker or not: its result, or why there is none. */
+export type Outcome = { result: FileResult } | { error: string };
+
+export function checkFile(analyzer: Analyzer, file: string, options: CheckOptions): Outcome {
+  const src = readSource(file);
+  if ('error' in src) return src;
+  try {
+    return { result: analyzer.check(file, src.text, options) };
+  } catch (e) {
+    return { error: `internal error: ${(e as Error).message}` };
+  }
 }

@@ -9,7 +9,7 @@ import { Analyzer, DEFAULT_ANALYSIS_BUDGET_MS, type CheckOptions, type FileResul
 import { nodeWasmSource } from '../core/parse/node-wasm';
 import { toJson, toSarif, toText, type CheckReport } from '../core/report/printers';
 import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
-import { collectFiles, readSource } from './files';
+import { checkFile, collectFiles, type Outcome } from './files';
 import { checkInPool } from './pool';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import { commands as extraCommands } from './commands';
@@ -84,6 +84,16 @@ export function loadCatalogues(files: string[]): CatalogueData[] {
   });
 }
 
+/** The rules files of a subcommand, or null after saying why they cannot be used. */
+export function loadCataloguesFor(command: string, files: string[], io: Io): CatalogueData[] | null {
+  try {
+    return loadCatalogues(files);
+  } catch (e) {
+    io.err(`vfslock ${command}: ${(e as Error).message}\n`);
+    return null;
+  }
+}
+
 /** Options every analysing subcommand takes (check, review). */
 export const COMMON_OPTIONS = {
   format: { type: 'string', default: 'text' },
@@ -117,13 +127,8 @@ async function check(args: string[], io: Io): Promise<number> {
     io.err(`vfslock check: ${options}\n`);
     return 2;
   }
-  let catalogues: CatalogueData[] = [];
-  try {
-    catalogues = loadCatalogues(values.rules ?? []);
-  } catch (e) {
-    io.err(`vfslock check: ${(e as Error).message}\n`);
-    return 2;
-  }
+  const catalogues = loadCataloguesFor('check', values.rules ?? [], io);
+  if (!catalogues) return 2;
   const jobs = values.jobs === undefined ? 1 : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
     io.err(`vfslock check: --jobs must be a whole number from 1 to 64 (got '${values.jobs}')\n`);
@@ -132,24 +137,13 @@ async function check(args: string[], io: Io): Promise<number> {
   const t0 = performance.now();
   const { files, errors } = collectFiles(positionals);
   const results: FileResult[] = [];
-  if (jobs > 1 && files.length > 1) {
-    const outcomes = await checkInPool(files, jobs, options, catalogues);
-    outcomes.forEach((o, i) => ('result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error })));
-  } else {
+  let outcomes: Outcome[];
+  if (jobs > 1 && files.length > 1) outcomes = await checkInPool(files, jobs, options, catalogues);
+  else {
     const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
-    for (const file of files) {
-      const src = readSource(file);
-      if ('error' in src) {
-        errors.push({ file, message: src.error });
-        continue;
-      }
-      try {
-        results.push(analyzer.check(file, src.text, options));
-      } catch (e) {
-        errors.push({ file, message: `internal error: ${(e as Error).message}` });
-      }
-    }
+    outcomes = files.map((file) => checkFile(analyzer, file, options));
   }
+  outcomes.forEach((o, i) => ('result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error })));
   const report: CheckReport = { results, errors, ms: performance.now() - t0 };
   if (format === 'json') io.out(toJson(report));
   else if (format === 'sarif') io.out(toSarif(report, VERSION));

@@ -3,16 +3,12 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckOptions, FileResult } from '../core/engine';
+import type { Outcome } from './files';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 
-export type Outcome = { result: FileResult } | { error: string };
-
-export function workerScript(): string | null {
-  for (const name of ['check-worker.js']) {
-    const p = join(__dirname, name);
-    if (existsSync(p)) return p;
-  }
-  return null;
+function workerScript(): string | null {
+  const p = join(__dirname, 'check-worker.js');
+  return existsSync(p) ? p : null;
 }
 
 export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[]): Promise<Outcome[]> {

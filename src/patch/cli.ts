@@ -9,8 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Analyzer } from '../core/engine';
 import { nodeWasmSource } from '../core/parse/node-wasm';
-import type { CatalogueData } from '../core/catalogue/catalogue';
-import { checkOptions, COMMON_OPTIONS, loadCatalogues, VERSION, type Io } from '../cli/main';
+import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, VERSION, type Io } from '../cli/main';
 import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from './mbox';
 import { DirectoryTree, isDirectory } from './node-tree';
 import { reviewSeries } from './review';
@@ -71,13 +70,8 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
   if (maxCallers !== undefined && !/^\d+$/.test(maxCallers)) return usage(`--max-callers must be a number (got '${maxCallers}')`);
   const options = checkOptions(values);
   if (typeof options === 'string') return usage(options);
-  let catalogues: CatalogueData[] = [];
-  try {
-    catalogues = loadCatalogues(values.rules ?? []);
-  } catch (e) {
-    io.err(`vfslock review: ${(e as Error).message}\n`);
-    return 2;
-  }
+  const catalogues = loadCataloguesFor('review', values.rules ?? [], io);
+  if (!catalogues) return 2;
 
   const mails: PatchMail[] = [];
   const skipped: SkippedMail[] = [];

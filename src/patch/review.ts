@@ -102,7 +102,7 @@ export interface SeriesReview {
   tree: string;
   patches: PatchReview[];
   skipped: SkippedMail[];
-  stats: { ms: number; analyses: number; indexedFiles: number };
+  stats: { ms: number; analyses: number };
 }
 
 interface FileReview {
@@ -138,7 +138,7 @@ export async function reviewSeries(analyzer: Analyzer, tree: TreeReader, mails: 
       patches.push(r);
       if (!r.applied) blocked = `not checked: patch ${i + 1} did not apply`;
     }
-    return { tree: tree.label, patches, skipped, stats: { ms: now() - t0, analyses: reviewer.analyses.runs, indexedFiles: reviewer.index.parsed } };
+    return { tree: tree.label, patches, skipped, stats: { ms: now() - t0, analyses: reviewer.analyses.runs } };
   } finally {
     reviewer.dispose();
   }
@@ -279,12 +279,17 @@ class SeriesReviewer {
       const names = u ? [...u.calls].filter((id) => changedNames.has(id) || f.touched.has(id)) : [];
       return names.length ? names.sort() : undefined;
     };
-    const afterFns = after?.result.functions ?? [];
-    const beforeFns = before?.result.functions ?? [];
-    for (const x of m.introduced) review.introduced.push({ ...locateInPatch(x, c.after!, c.newLines, afterFns, '+'), file: f.path, side: 'after', via: viaOf(x.function) });
-    for (const x of m.fixed) review.fixed.push({ ...locateInPatch(x, c.before!, c.oldLines, beforeFns, '-'), file: c.oldPath ?? f.path, side: 'before', via: viaOf(x.function) });
+    // One line index per side, built only when some finding is located on it.
+    const side = (text: string | null, shown: Map<number, LineOrigin>, fns: readonly FunctionInfo[], prefer: '+' | '-') => {
+      let lines: LineIndex | null = null;
+      return (x: LocatedFinding) => locateInPatch(x, text!, (lines ??= new LineIndex(text!)), shown, fns, prefer);
+    };
+    const onAfter = side(c.after, c.newLines, after?.result.functions ?? [], '+');
+    const onBefore = side(c.before, c.oldLines, before?.result.functions ?? [], '-');
+    for (const x of m.introduced) review.introduced.push({ ...onAfter(x), file: f.path, side: 'after', via: viaOf(x.function) });
+    for (const x of m.fixed) review.fixed.push({ ...onBefore(x), file: c.oldPath ?? f.path, side: 'before', via: viaOf(x.function) });
     for (const [, x] of m.kept) {
-      if (f.touched.has(x.function)) review.remaining.push({ ...locateInPatch(x, c.after!, c.newLines, afterFns, '+'), file: f.path, side: 'after' });
+      if (f.touched.has(x.function)) review.remaining.push({ ...onAfter(x), file: f.path, side: 'after' });
     }
   }
 
@@ -530,8 +535,7 @@ function sourceLineAt(text: string, lines: LineIndex, line: number): string {
  * Where a finding shows in the patch: its own line if the patch shows it (added or context), else the nearest line
  * of the prefered kind the patch changed in the same function, else the nearest changed line of the file.
  */
-function locateInPatch(f: LocatedFinding, text: string, shown: Map<number, LineOrigin>, fns: readonly FunctionInfo[], prefer: '+' | '-'): Omit<ReviewFinding, 'file' | 'side'> {
-  const lines = new LineIndex(text);
+function locateInPatch(f: LocatedFinding, text: string, lines: LineIndex, shown: Map<number, LineOrigin>, fns: readonly FunctionInfo[], prefer: '+' | '-'): Omit<ReviewFinding, 'file' | 'side'> {
   const sourceLine = sourceLineAt(text, lines, f.line);
   const own = shown.get(f.line);
   if (own) return { finding: f, patchLine: own.patchLine, patchLineKind: own.kind, exact: true, sourceLine };

@@ -35,8 +35,6 @@ export class TreeIndex {
   /** The last few texts indexed per path (a review alternates between a file's before and after text). */
   private readonly files = new Map<string, IndexedFile[]>();
   private readonly idents = new Map<string, { text: string; ids: Set<string> }>();
-  /** Files parsed since creation (for the review's notes and the benchmark). */
-  parsed = 0;
 
   constructor(private readonly parser: CParser) {}
 
@@ -55,7 +53,6 @@ export class TreeIndex {
     } finally {
       tree.delete();
     }
-    this.parsed++;
     const byName = new Map<string, IndexedUnit>();
     for (const u of units) if (!byName.has(u.name)) byName.set(u.name, u);
     const f: IndexedFile = { path, text, units, byName };

@@ -22,6 +22,8 @@ export const SOURCE_FILE = /\.[ch]$/;
 export class OverlayTree implements TreeReader {
   private readonly changes = new Map<string, string | null>();
   private listing: Promise<{ paths: string[]; truncated: boolean } | null> | null = null;
+  /** The base never changes during a review: each of its files is read once (following callers reads many). */
+  private readonly baseReads = new Map<string, Promise<string | null>>();
 
   constructor(readonly base: TreeReader) {}
 
@@ -31,16 +33,16 @@ export class OverlayTree implements TreeReader {
 
   async read(path: string): Promise<string | null> {
     if (this.changes.has(path)) return this.changes.get(path)!;
-    return this.base.read(path);
+    let r = this.baseReads.get(path);
+    if (!r) {
+      r = this.base.read(path);
+      this.baseReads.set(path, r);
+    }
+    return r;
   }
 
   set(path: string, text: string | null): void {
     this.changes.set(path, text);
-  }
-
-  /** Paths changed so far, with their current text (null: deleted). */
-  changed(): ReadonlyMap<string, string | null> {
-    return this.changes;
   }
 
   async listSources(): Promise<{ paths: string[]; truncated: boolean } | null> {
