@@ -13,23 +13,17 @@ import type { SettingsService } from './settings';
 import { IS_WEB } from './backend';
 
 export interface AnalyzerService {
-  /** The analyzer for a resource (its folder's rule catalogue applied). */
-  get(scope?: vscode.Uri): Promise<Analyzer>;
   /** The base analyzer (no extra catalogue). */
   base(): Promise<Analyzer>;
   /** The extra catalogue for a resource as validated JSON data (for the analysis session), keyed by its file. */
   catalogue(scope?: vscode.Uri): Promise<{ key: string; data: CatalogueData[] }>;
-  /** Milliseconds the wasm load took, once loaded. */
-  readonly loadMs: number | null;
   /** Fires when the rules file changed on disk or in the settings. */
   readonly onDidChangeCatalogue: vscode.Event<void>;
 }
 
 export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService): AnalyzerService {
   let basePromise: Promise<Analyzer> | null = null;
-  let loadMs: number | null = null;
   const withRules = new Map<string, Promise<CatalogueData[]>>();
-  const analyzers = new Map<string, Promise<Analyzer>>();
   const changed = new vscode.EventEmitter<void>();
   let watcher: vscode.Disposable | undefined;
   ctx.subscriptions.push(changed, { dispose: () => watcher?.dispose() });
@@ -44,7 +38,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
           vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'tree-sitter-c.wasm')),
         ]);
         const a = await Analyzer.create({ runtime, language });
-        loadMs = now() - t0;
+        const loadMs = now() - t0;
         log.info(`parser loaded (web-tree-sitter + tree-sitter-c wasm, ${IS_WEB ? 'browser' : 'node'} host) in ${ms(loadMs)} ms`);
         return a;
       })();
@@ -73,7 +67,6 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     const reload = () => {
       log.info(`rules file ${uri.toString(true)} changed: reloading`);
       withRules.clear();
-      analyzers.clear();
       changed.fire();
     };
     w.onDidChange(reload);
@@ -112,7 +105,6 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
   ctx.subscriptions.push(settings.onDidChange((e) => {
     if (e.affectsConfiguration('vfsLockReview.rulesFile')) {
       withRules.clear();
-      analyzers.clear();
       watcher?.dispose();
       watcher = undefined;
       changed.fire();
@@ -121,22 +113,9 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
 
   return {
     base,
-    async get(scope) {
-      const uri = rulesUri(scope);
-      if (!uri) return base();
-      let a = analyzers.get(uri.toString());
-      if (!a) {
-        a = Promise.all([base(), load(uri)]).then(([b, data]) => (data.length ? b.withCatalogues(data) : b));
-        analyzers.set(uri.toString(), a);
-      }
-      return a;
-    },
     async catalogue(scope) {
       const uri = rulesUri(scope);
       return uri ? { key: uri.toString(), data: await load(uri) } : { key: '', data: [] };
-    },
-    get loadMs() {
-      return loadMs;
     },
     onDidChangeCatalogue: changed.event,
   };

@@ -16,8 +16,8 @@ export function activate(ctx: vscode.ExtensionContext, documents: DocumentsServi
     onDidChangeCodeLenses: changed.event,
     provideCodeLenses(doc) {
       if (!settings.get(doc.uri).codeLens) return [];
-      const r = documents.current(doc) ?? documents.last(doc.uri);
-      if (!r || r.version !== doc.version) return [];
+      const r = documents.current(doc);
+      if (!r) return [];
       const lenses: vscode.CodeLens[] = [];
       for (const fn of r.result.functions) {
         if (!fn.analyzed || (!fn.locks.length && !fn.breaks.length && !fn.findings)) continue;

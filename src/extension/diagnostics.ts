@@ -26,12 +26,10 @@ interface Tracked {
   key: string;
   /** The version the session has (or is about to have: requests are queued in order). */
   version: number;
-  catalogue: string;
   settings: Settings;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** When the first change not yet reflected in diagnostics happened. */
   pendingSince: number | null;
-  last: AnalysisResult | null;
   /** Opened explicitly ("Check Current File") although the settings do not select it. */
   forced: boolean;
   opened: Promise<void>;
@@ -120,13 +118,13 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     const key = doc.uri.toString();
     const s = settings.get(doc.uri);
     const t: Tracked = {
-      document: doc, key, version: doc.version, catalogue: '', settings: s, timer: undefined, pendingSince: null, last: null, forced,
+      document: doc, key, version: doc.version, settings: s, timer: undefined, pendingSince: null, forced,
       opened: Promise.resolve(),
     };
     t.opened = (async () => {
-      t.catalogue = await configure(doc.uri);
+      const catalogue = await configure(doc.uri);
       t.version = doc.version;
-      await backend.call('open', { uri: key, file: relativePath(doc.uri), text: doc.getText(), version: doc.version, options: checkOptionsOf(s), catalogue: t.catalogue });
+      await backend.call('open', { uri: key, file: relativePath(doc.uri), text: doc.getText(), version: doc.version, options: checkOptionsOf(s), catalogue });
     })();
     t.opened.catch((e) => log.error(`cannot open ${relativePath(doc.uri)} for analysis: ${(e as Error).message}`));
     tracked.set(key, t);
@@ -156,7 +154,6 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     const doc = t.document;
     const positionAt = (o: number) => doc.positionAt(o);
     collection.set(doc.uri, r.result.findings.map((f) => findingToDiagnostic(f, doc.uri, positionAt)));
-    t.last = r;
     lastResults.set(t.key, r);
     const latency = t.pendingSince === null ? null : now() - t.pendingSince;
     t.pendingSince = null;
@@ -234,8 +231,8 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       t.settings = s;
       t.pendingSince = now();
       t.opened = t.opened.catch(() => undefined).then(async () => {
-        t.catalogue = await configure(doc.uri);
-        await backend.call('setOptions', { uri: key, options: checkOptionsOf(s), catalogue: t.catalogue });
+        const catalogue = await configure(doc.uri);
+        await backend.call('setOptions', { uri: key, options: checkOptionsOf(s), catalogue });
       });
       schedule(t, 0, 'settings');
     }
@@ -245,7 +242,10 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     vscode.workspace.onDidOpenTextDocument(onOpen),
     vscode.workspace.onDidChangeTextDocument(onChange),
     vscode.workspace.onDidCloseTextDocument((doc) => close(doc.uri.toString())),
-    settings.onDidChange(onSettings),
+    settings.onDidChange((e) => {
+      // A rules file change also changes the catalogue (analyzer.ts), whose event below re-checks the files.
+      if (!e.affectsConfiguration('vfsLockReview.rulesFile')) onSettings();
+    }),
     analyzer.onDidChangeCatalogue(() => {
       configured.clear();
       onSettings();

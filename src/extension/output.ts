@@ -7,8 +7,6 @@ export interface Log {
   warn(message: string): void;
   error(message: string): void;
   debug(message: string): void;
-  /** Runs `fn` and logs "<what> in N ms". */
-  time<T>(what: string, fn: () => T): T;
 }
 
 export function now(): number {
@@ -28,13 +26,5 @@ export function activate(ctx: vscode.ExtensionContext): Log {
     warn: (m) => channel.warn(m),
     error: (m) => channel.error(m),
     debug: (m) => channel.debug(m),
-    time<T>(what: string, fn: () => T): T {
-      const t0 = now();
-      try {
-        return fn();
-      } finally {
-        channel.info(`${what} in ${ms(now() - t0)} ms`);
-      }
-    },
   };
 }

@@ -62,9 +62,17 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     progress.report({ message: vscode.l10n.t('finding files…') });
     const braces = (xs: string[]) => (xs.length === 1 ? xs[0] : `{${xs.join(',')}}`);
     const found = await vscode.workspace.findFiles(braces(s.include), s.exclude.length ? braces(s.exclude) : null, undefined, token);
+    // Resource settings resolve per workspace folder: one filter per folder (null: checking disabled there).
+    const filters = new Map<string, FileFilter | null>();
     const files = found.filter((u) => {
-      const fs = settings.get(u);
-      return fs.enable && new FileFilter(fs.include, fs.exclude).matches(relativePath(u));
+      const folder = vscode.workspace.getWorkspaceFolder(u)?.uri.toString() ?? '';
+      let filter = filters.get(folder);
+      if (filter === undefined) {
+        const fs = settings.get(u);
+        filter = fs.enable ? new FileFilter(fs.include, fs.exclude) : null;
+        filters.set(folder, filter);
+      }
+      return !!filter && filter.matches(relativePath(u));
     }).sort((a, b) => a.toString().localeCompare(b.toString()));
     const result: WorkspaceCheckResult = { files: files.length, checked: 0, withFindings: 0, findings: 0, errors: 0, ms: 0, cancelled: false, longestHostBlockMs: 0, longestOwnWork: { what: '', ms: 0 }, mode: IS_WEB ? 'inline' : 'worker' };
     const own = <T>(what: string, fn: () => T): T => {
@@ -118,26 +126,24 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       };
       const report = (uri: vscode.Uri, text: string, r: CheckSummary) => {
         result.checked++;
-        {
-          if (r.error) {
-            result.errors++;
-            log.warn(`${relativePath(uri)}: not analysed: ${r.error}`);
-          }
-          result.findings += r.findings.length;
-          if (r.findings.length) result.withFindings++;
-          // Open files keep their live diagnostics.
-          if (!documents.isTracked(uri)) {
-            if (r.findings.length) {
-              const map = new LineMap(text);
-              const positionAt = (o: number) => {
-                const p = map.positionAt(o);
-                return new vscode.Position(p.line, p.character);
-              };
-              documents.collection.set(uri, r.findings.map((f) => findingToDiagnostic(f, uri, positionAt)));
-            } else documents.collection.delete(uri);
-          }
-          progress.report({ message: vscode.l10n.t('{0}/{1} files, {2} finding(s)', result.checked, files.length, result.findings), increment: 100 / files.length });
+        if (r.error) {
+          result.errors++;
+          log.warn(`${relativePath(uri)}: not analysed: ${r.error}`);
         }
+        result.findings += r.findings.length;
+        if (r.findings.length) result.withFindings++;
+        // Open files keep their live diagnostics.
+        if (!documents.isTracked(uri)) {
+          if (r.findings.length) {
+            const map = new LineMap(text);
+            const positionAt = (o: number) => {
+              const p = map.positionAt(o);
+              return new vscode.Position(p.line, p.character);
+            };
+            documents.collection.set(uri, r.findings.map((f) => findingToDiagnostic(f, uri, positionAt)));
+          } else documents.collection.delete(uri);
+        }
+        progress.report({ message: vscode.l10n.t('{0}/{1} files, {2} finding(s)', result.checked, files.length, result.findings), increment: 100 / files.length });
       };
       await Promise.all(Array.from({ length: IS_WEB ? 1 : IN_FLIGHT }, worker)).catch((e) => {
         if (!token.isCancellationRequested) throw e;

@@ -41,10 +41,6 @@ export class PatchResultsProvider implements vscode.TreeDataProvider<Node> {
     this.changed.fire(undefined);
   }
 
-  get current(): SeriesReview | null {
-    return this.review;
-  }
-
   dispose(): void {
     this.changed.dispose();
   }

@@ -1,7 +1,7 @@
 /** Findings → plain diagnostic data (ranges from UTF-16 offsets, rule page links). No `vscode` import. */
 import type { LocatedFinding } from '../../core/engine';
 import type { Severity } from '../../core/analysis/types';
-import { ruleDocUrl, ruleInfo } from '../../core/rules/rules';
+import { ruleDocUrl } from '../../core/rules/rules';
 import type { LineMap, Span } from './lines';
 
 export const DIAGNOSTIC_SOURCE = 'vfslock';
@@ -34,8 +34,4 @@ export function diagnosticData(f: LocatedFinding, map: LineMap): DiagnosticData 
 /** Whether a rule is about delegation or lease breaking (these get a "Show the race" action). */
 export function isRaceRule(ruleId: string): boolean {
   return ruleId.startsWith('deleg/') || ruleId.startsWith('lease/');
-}
-
-export function ruleTitle(ruleId: string): string {
-  return ruleInfo(ruleId)?.short ?? ruleId;
 }

@@ -9,7 +9,7 @@
  */
 import type { Era } from '../../core/catalogue/catalogue';
 import type { EventInfo, LocatedFinding } from '../../core/engine';
-import { applyEdits, LineMap } from './lines';
+import { LineMap } from './lines';
 import { t } from './l10n';
 
 /** The parts of web-tree-sitter's Node this module reads. */
@@ -163,8 +163,8 @@ class FnWriter {
     edits.push(...this.insertBefore(stmt, lines, guard));
     if (decls.length) edits.push(this.declare(decls));
     const title = localOnly
-      ? l10nTitle('Break the delegation of {0} first, then wait and retry after unlocking', inode)
-      : l10nTitle('Break the delegation of {0} first: {1}', inode, `${call}`);
+      ? t('Break the delegation of {0} first, then wait and retry after unlocking', inode)
+      : t('Break the delegation of {0} first: {1}', inode, `${call}`);
     if (!localOnly) return this.verified(f, title, [edits]);
     // The inode is recorded in a local: this function must drop its locks, wait and retry.
     const label = this.retryLabel(before);
@@ -178,18 +178,19 @@ class FnWriter {
     const stmt = this.statementAt(before);
     if (!stmt) return null;
     const call = unlockCall.trim().endsWith(';') ? unlockCall.trim() : `${unlockCall.trim()};`;
-    return this.verified(f, l10nTitle('Release the lock before returning: {0}', call), [this.insertBefore(stmt, [call], false)]);
+    return this.verified(f, t('Release the lock before returning: {0}', call), [this.insertBefore(stmt, [call], false)]);
   }
 
   /** After the call that may record a delegated inode: drop the locks, wait, retry. */
   private addWaitRetry(f: LocatedFinding, after: number, di: string, label: string | null): Fix | null {
     const stmt = this.statementAt(Math.max(f.start, after - 1));
     if (!stmt) return null;
-    const err = this.errorVar(stmt).name;
+    const errInfo = this.errorVar(stmt);
+    const err = errInfo.name;
     const l = label ? { name: label, edits: [] } : this.retryLabel(f.start);
     const candidates = this.waitPlacements(stmt, di, err, l.name).map((wait) => [...l.edits, wait]);
-    const decl = this.errorVar(stmt).declare ? [this.declare([`int ${err};`])] : [];
-    return this.verified(f, l10nTitle('Wait for the delegation of {0} after unlocking, then retry', di), candidates.map((c) => [...c, ...decl]));
+    const decl = errInfo.declare ? [this.declare([`int ${err};`])] : [];
+    return this.verified(f, t('Wait for the delegation of {0} after unlocking, then retry', di), candidates.map((c) => [...c, ...decl]));
   }
 
   /** A blocking break under a lock: a non-blocking try_break_deleg() here, the wait after the unlock. */
@@ -199,8 +200,8 @@ class FnWriter {
     const param = this.delegatedParam();
     const di = param ?? this.freshName(['delegated_inode', 'di', 'deleg_inode']);
     const replace: TextEditP = { start, end, newText: `try_break_deleg(${inode}, ${param ?? '&' + di})` };
-    if (param) return this.verified(f, l10nTitle('Use {0} under the lock (the caller waits and retries)', replace.newText), [[replace]]);
-    const title = l10nTitle('Use try_break_deleg() under the lock and wait for {0} after unlocking', inode);
+    if (param) return this.verified(f, t('Use {0} under the lock (the caller waits and retries)', replace.newText), [[replace]]);
+    const title = t('Use try_break_deleg() under the lock and wait for {0} after unlocking', inode);
     const errInfo = this.errorVar(stmt);
     const decls = [eraSyntax(this.ctx.era).declare(di), ...(errInfo.declare ? [`int ${errInfo.name};`] : [])];
     const label = this.retryLabel(start);
@@ -236,7 +237,7 @@ class FnWriter {
     const candidates = this.waitPlacements(block, di, err, label.name)
       .filter((w) => w.start >= this.abs(block.endIndex) || w.end <= this.abs(block.startIndex))
       .map((w) => [remove, ...label.edits, w]);
-    return this.verified(f, l10nTitle('Move break_deleg_wait() after the unlock and retry'), candidates);
+    return this.verified(f, t('Move break_deleg_wait() after the unlock and retry'), candidates);
   }
 
   /** The lock was dropped after the break: break again after relocking, right before the change. */
@@ -639,13 +640,4 @@ function overlapping(edits: TextEditP[]): boolean {
   const s = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
   for (let i = 1; i < s.length; i++) if (s[i].start < s[i - 1].end) return true;
   return false;
-}
-
-function l10nTitle(template: string, ...args: string[]): string {
-  return t(template, ...args);
-}
-
-/** Applies a fix to a text (for tests and previews). */
-export function applyFix(text: string, fix: Fix): string {
-  return applyEdits(text, fix.edits);
 }

@@ -6,7 +6,7 @@
  */
 import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../../core/engine';
 import type { CatalogueData } from '../../core/catalogue/catalogue';
-import { applyEdits, mergeEdits, type CoreEdit } from './lines';
+import { mergeEdits, type CoreEdit } from './lines';
 import { fixesFor, type Fix, type TextEditP } from './fixes';
 
 export interface OpenParams {
@@ -71,10 +71,6 @@ export class Session {
     this.close(p.uri);
     const doc = this.analyzer(p.catalogue).open(p.file, p.text, p.options);
     this.docs.set(p.uri, { doc, version: p.version, file: p.file, options: p.options, catalogue: p.catalogue });
-  }
-
-  has(uri: string): boolean {
-    return this.docs.has(uri);
   }
 
   version(uri: string): number | null {
@@ -192,8 +188,6 @@ export class Session {
     for (const uri of [...this.docs.keys()]) this.close(uri);
   }
 }
-
-export { applyEdits };
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();

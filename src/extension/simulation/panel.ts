@@ -32,11 +32,6 @@ export class SimulationPanel {
     this.post({ type: 'show', result, startStep, note });
   }
 
-  showError(message: string): void {
-    if (!this.panel) void vscode.window.showErrorMessage(message);
-    else this.post({ type: 'error', message });
-  }
-
   registerSerializer(): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
