@@ -81,16 +81,6 @@ export class InodeCache {
     if (!this.lru.has(ino)) this.access(ino);
   }
 
-  unpin(ino: number): void {
-    const n = (this.pins.get(ino) ?? 0) - 1;
-    if (n <= 0) this.pins.delete(ino);
-    else this.pins.set(ino, n);
-  }
-
-  isPinned(ino: number): boolean {
-    return this.pins.has(ino);
-  }
-
   isResident(ino: number): boolean {
     return this.lru.has(ino);
   }

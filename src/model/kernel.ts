@@ -3,8 +3,9 @@
  * strings, so a scenario can also turn one feature on or off on its own (`set grant_recheck off`).
  * Sources: ../shared/docs/kernel-delegations.md §2–§6.
  */
+import { eraOf, type Era } from '../core/catalogue/catalogue';
 
-export type Era = '3.12' | '3.13' | '6.19';
+export type { Era };
 
 export interface KernelFeatures {
   version: string;
@@ -33,10 +34,9 @@ function atLeast(v: [number, number], major: number, minor: number): boolean {
 export function kernelFeatures(version: string): KernelFeatures {
   const v = parseVersion(version);
   if (!v) throw new Error(`not a kernel version: '${version}' (expected e.g. 3.12, 3.13, 4.19, 6.19)`);
-  const era: Era = atLeast(v, 6, 19) ? '6.19' : atLeast(v, 3, 13) ? '3.13' : '3.12';
   return {
     version,
-    era,
+    era: eraOf(version),
     grantTrylock: atLeast(v, 3, 13),
     grantRecheck: atLeast(v, 4, 0),
     delegBreaking: atLeast(v, 3, 13),

@@ -60,7 +60,7 @@ interface Node {
   preemptions: number;
 }
 
-const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+export const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export function explore(p: Program, opts: Partial<ExploreOptions> = {}): ExploreResult {
   const o = { ...DEFAULT_EXPLORE, ...opts };

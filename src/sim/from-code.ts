@@ -10,7 +10,7 @@ import type { FunctionModel, ModelEvent, ModelNode } from '../core/model-extract
 import type { InodeDecl, LockDecl, LockKind } from '../model/state';
 import { defaultOptions } from './lang/compile';
 import {
-  ALL_INVARIANTS, NO_SLOT, UNKNOWN, type Cond, type Instr, type InstrBody, type MutationKind, type Program, type ThreadProgram, type VarKind,
+  ALL_INVARIANTS, NO_SLOT, UNKNOWN, type Cond, type Instr, type InstrBody, type MutationKind, type Program, type SimOptions, type ThreadProgram, type VarKind,
 } from './program';
 
 export interface FromCodeOptions {
@@ -24,12 +24,13 @@ export function programFromFunction(m: FunctionModel, o: FromCodeOptions): Progr
   world.collect(m);
   if (!world.inodes.length) return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
   const fn = new FunctionThread(world, m).build();
-  const threads = [fn, ...opponents(world, m, o, fn)];
+  const options = defaultOptions(o.kernel);
+  const threads = [fn, ...opponents(world, options, fn)];
   return {
     title: `${m.name} against NFS clients and local opens`,
     source: `${m.file}:${m.name}`,
     description: `${m.name} (${m.file}:${m.line}) as a thread of its delegation events in control-flow order, against ${threads.slice(1).map((t) => t.label).join(', ') || 'no opponent'}.`,
-    options: defaultOptions(o.kernel),
+    options,
     inodes: world.inodes,
     locks: world.locks,
     threads,
@@ -135,9 +136,9 @@ class Builder {
     this.instrs[at].next = [at + 1, this.instrs.length];
   }
 
-  thread(name: string, label: string, actor: boolean, entryLocks: number[] = []): ThreadProgram {
+  thread(name: string, label: string, actor: boolean): ThreadProgram {
     this.emit({ op: 'return' }, 'return', '');
-    return { name, label, actor, instrs: this.instrs, vars: this.vars, entryLocks };
+    return { name, label, actor, instrs: this.instrs, vars: this.vars, entryLocks: [] };
   }
 }
 
@@ -208,7 +209,7 @@ class FunctionThread {
     }
     const slot = this.b.vars.findIndex((v) => v.name === t.subject);
     if (slot < 0) return null;
-    return { slot, form: t.form === 'delegated' ? 'delegated' : t.form, negated: t.negated };
+    return { slot, form: t.form, negated: t.negated };
   }
 
   private event(n: ModelNode, e: ModelEvent): void {
@@ -232,7 +233,7 @@ class FunctionThread {
       case 'break': {
         const [kind, how] = e.detail.split(':');
         const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
-        return void this.b.emit({ op: 'break', inode, kind: kind as 'deleg', blocking: how !== 'nonblocking', write: true, out, outEscapes: !!e.outIsParam, result }, e.api, detail, loc);
+        return void this.b.emit({ op: 'break', inode, kind: kind as 'deleg', blocking: how !== 'nonblocking', write: true, out, result }, e.api, detail, loc);
       }
       case 'wait':
         return void this.b.emit({ op: 'waitDeleg', di: this.b.slot(e.key, 'di'), result }, e.api, detail, loc);
@@ -267,7 +268,7 @@ class FunctionThread {
     if (inode < 0) return;
     const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
     const r = result >= 0 ? result : 0;
-    this.b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out, outEscapes: !!e.outIsParam, result: r, change: 'names' }, e.api, e.display, loc);
+    this.b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out, result: r, change: 'names' }, e.api, e.display, loc);
   }
 
   private callerSlot(e: ModelEvent): number {
@@ -317,9 +318,9 @@ function reorderFromEntry(t: ThreadProgram, entry: number): ThreadProgram {
 
 // ---------------------------------------------------------------- opponents
 
-function opponents(w: World, m: FunctionModel, o: FromCodeOptions, fn: ThreadProgram): ThreadProgram[] {
+function opponents(w: World, options: SimOptions, fn: ThreadProgram): ThreadProgram[] {
   const out: ThreadProgram[] = [];
-  const dirDelegs = defaultOptions(o.kernel).dirDelegations;
+  const dirDelegs = options.dirDelegations;
   const clientTargets = new Set<number>([...w.changed.keys(), ...w.opened]);
   for (const i of clientTargets) {
     if (w.inodes[i].dir && !dirDelegs) continue;
@@ -361,7 +362,7 @@ function localOpen(w: World, inode: number): ThreadProgram {
   const b = new Builder();
   const name = w.inodes[inode].name;
   b.emit({ op: 'writeAccess', inode, delta: 1, read: false }, 'get_write_access', name);
-  b.emit({ op: 'break', inode, kind: 'lease', blocking: true, write: true, out: NO_SLOT, outEscapes: false, result: 0 }, 'break_lease', name);
+  b.emit({ op: 'break', inode, kind: 'lease', blocking: true, write: true, out: NO_SLOT, result: 0 }, 'break_lease', name);
   b.emit({ op: 'openDone', inode, write: true }, 'do_dentry_open', `${name} (write)`);
   b.emit({ op: 'writeAccess', inode, delta: -1, read: false }, 'fput', name);
   return b.thread('opener', `local open(${name}, O_WRONLY)`, false);
@@ -374,7 +375,7 @@ function unlinker(w: World, inode: number): ThreadProgram {
   const rwsem = w.rwsemOf(inode);
   const di = b.slot('delegated_inode', 'di');
   b.emit({ op: 'lock', lock: rwsem, shared: false }, 'inode_lock', name);
-  b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, outEscapes: false, result: 0 }, 'try_break_deleg', name);
+  b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, result: 0 }, 'try_break_deleg', name);
   b.guard({ slot: 0, form: 'truthy', negated: true }, () => b.emit({ op: 'mutate', inode, what: 'names' }, 'vfs_unlink', `${name} names`));
   b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', name);
   b.guard({ slot: di, form: 'delegated', negated: false }, () => b.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', 'delegated_inode'));
@@ -394,7 +395,7 @@ function secondRename(w: World, files: number[]): ThreadProgram {
       for (const f of files) b.emit({ op: 'mutate', inode: f, what: 'names' }, 'vfs_rename', `${w.inodes[f].name} names`);
       return;
     }
-    b.emit({ op: 'break', inode: files[k], kind: 'deleg', blocking: false, write: true, out: di, outEscapes: false, result: 0 }, 'try_break_deleg', w.inodes[files[k]].name);
+    b.emit({ op: 'break', inode: files[k], kind: 'deleg', blocking: false, write: true, out: di, result: 0 }, 'try_break_deleg', w.inodes[files[k]].name);
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => breakFrom(k + 1));
   };
   breakFrom(0);

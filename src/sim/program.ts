@@ -31,7 +31,7 @@ export type InstrBody =
    * `change`: a callee such as vfs_unlink() that breaks and, if nothing conflicts, changes the inode in one step
    * (it holds the inode's lock across both).
    */
-  | { op: 'break'; inode: number; kind: LeaseKind; blocking: boolean; write: boolean; out: number; outEscapes: boolean; result: number; change?: MutationKind }
+  | { op: 'break'; inode: number; kind: LeaseKind; blocking: boolean; write: boolean; out: number; result: number; change?: MutationKind }
   /** break_deleg_wait(&di): a blocking break on the inode in `di`, then iput and clear. */
   | { op: 'waitDeleg'; di: number; result: number }
   | { op: 'mutate'; inode: number; what: MutationKind }

@@ -4,7 +4,7 @@
  * the protocol, e.g. the recall, the wait and the retry), so there is always something to step through.
  */
 import { applyTransition, enabledTransitions, initialState, Names, stateKey, type SimState, type Transition } from './engine';
-import { explore, type ExploreOptions, type Reduction } from './explore';
+import { explore, now, type ExploreOptions, type Reduction } from './explore';
 import type { InvariantId, Program } from './program';
 import { relatedStep, replay, type TraceStep } from './trace';
 import { DEFAULT_FIELD_COST, fieldCostStudy, type FieldCostParams, type FieldCostRow } from '../model/cache';
@@ -59,10 +59,10 @@ export function simulateProgram(p: Program, opts: Partial<ExploreOptions> = {}):
 
 /** The field-cost study as a result: verdict "safe" (it is a measurement), the rows in `cache`. */
 export function simulateFieldCost(params: Partial<FieldCostParams> = {}): SimulationResult {
-  const t0 = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  const t0 = now();
   const p = { ...DEFAULT_FIELD_COST, ...params };
   const rows = fieldCostStudy(p);
-  const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - t0;
+  const ms = now() - t0;
   const base = rows[0];
   const worst = rows[rows.length - 1];
   return {
@@ -86,11 +86,12 @@ export function witness(p: Program, budget = 20000): Transition[] {
   let bestScore = -1;
   const path: Transition[] = [];
   const stack: { s: SimState; todo: Transition[]; score: number; visited: Set<string> }[] = [];
-  const push = (s: SimState, score: number, visited: Set<string>) => {
-    seen.set(stateKey(s), score);
+  const push = (s: SimState, key: string, score: number, visited: Set<string>) => {
+    seen.set(key, score);
     stack.push({ s, todo: enabledTransitions(p, s), score, visited });
   };
-  push(initialState(p), 0, new Set());
+  const s0 = initialState(p);
+  push(s0, stateKey(s0), 0, new Set());
   while (stack.length && expansions++ < budget) {
     const top = stack[stack.length - 1];
     if (!top.todo.length) {
@@ -105,13 +106,15 @@ export function witness(p: Program, budget = 20000): Transition[] {
     const tr = top.todo.shift()!;
     const r = applyTransition(p, top.s, tr, names);
     const id = `${tr.thread}:${top.s.t[tr.thread].pc}`;
-    const visited = new Set(top.visited).add(id);
     // Sleeps show the protocol at work; timeouts mean nobody answered, which the witness should not need.
     const bonus = (r.step.sleeps ? 5 : 0) - (r.step.action === 'timeout' ? 8 : 0);
-    const score = visited.size + bonus + (top.score - top.visited.size);
-    if ((seen.get(stateKey(r.state)) ?? -Infinity) >= score) continue;
+    // The size the visited set has with `id` added (the set itself is copied only if this successor is kept).
+    const visitedSize = top.visited.size + (top.visited.has(id) ? 0 : 1);
+    const score = visitedSize + bonus + (top.score - top.visited.size);
+    const key = stateKey(r.state);
+    if ((seen.get(key) ?? -Infinity) >= score) continue;
     path.push(tr);
-    push(r.state, score, visited);
+    push(r.state, key, score, new Set(top.visited).add(id));
   }
   return best;
 }

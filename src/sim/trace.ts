@@ -4,7 +4,7 @@
  * the webview step back and forth, and a counterexample be checked again anywhere.
  */
 import {
-  applyTransition, initialState, Names, terminalViolations, threadTransitions, DONE, WAIT,
+  applyTransition, enabledTransitions, initialState, Names, terminalViolations, threadTransitions, DONE, WAIT,
   type SimState, type Transition, type Violation,
 } from './engine';
 import type { Program } from './program';
@@ -28,6 +28,7 @@ export interface TraceStep {
   tags: string[];
 }
 
+/** A sleeper's wake-up or timeout is never local: its pc stays on the `break` / `waitDeleg` it sleeps in. */
 const LOCAL_OPS = new Set(['branch', 'choose', 'jump', 'set', 'return']);
 
 export interface Replay {
@@ -58,13 +59,12 @@ export function replay(p: Program, schedule: readonly Transition[]): Replay {
       index, thread: tr.thread, threadName: names.thread(tr.thread), action: r.step.action, detail: r.step.detail,
       file: r.step.loc?.file, line: r.step.loc?.line, column: r.step.loc?.column, atMs: clock,
       held: s.t[tr.thread].held.map((l) => names.lock(l)), sleeps: !!r.step.sleeps, tags: r.step.tags,
-      local: LOCAL_OPS.has(op) && !r.violations.length && r.step.action !== 'timeout' && r.step.action !== 'wake_up',
+      local: LOCAL_OPS.has(op) && !r.violations.length,
     });
     out.states.push(s);
     out.violations.push(r.violations);
   });
-  const anyEnabled = s.t.some((_, t) => threadTransitions(p, s, t).length > 0);
-  if (!anyEnabled) out.final = terminalViolations(p, s, names);
+  if (!enabledTransitions(p, s).length) out.final = terminalViolations(p, s, names);
   return out;
 }
 

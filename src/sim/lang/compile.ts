@@ -4,6 +4,7 @@
  * insertion and, on 4.0+, the re-check); `open` is get_write_access + break_lease + the open itself.
  */
 import { DEFAULT_TIMING, kernelFeatures } from '../../model/kernel';
+import { EAGAIN } from '../../model/leases';
 import type { InodeDecl, LeaseKind, LockDecl, LockKind } from '../../model/state';
 import {
   ALL_INVARIANTS, NO_SLOT, type Cond, type InstrBody, type Instr, type InvariantId, type Program, type SimOptions,
@@ -384,7 +385,7 @@ class ThreadCompiler {
       const ok = this.slot('_trylock', 'ok', true, s);
       this.emit({ op: 'trylock', lock: rwsem, shared: false, result: ok }, 'inode_trylock', `${name} (generic_add_lease)`, s);
       const b = this.emit({ op: 'branch', cond: { slot: ok, form: 'truthy', negated: false } }, 'if', '!inode_trylock', s);
-      const setErr = this.emit({ op: 'set', slot: err, value: -11 }, 'return', '-EAGAIN', s);
+      const setErr = this.emit({ op: 'set', slot: err, value: -EAGAIN }, 'return', '-EAGAIN', s);
       fails.push(this.emit({ op: 'jump' }, 'goto', 'out', s));
       this.instrs[b].next = [this.here, setErr];
     }
@@ -404,7 +405,7 @@ class ThreadCompiler {
     const write = !flags.has('read');
     const name = this.c.inodes[inode].name;
     this.emit({ op: 'writeAccess', inode, delta: 1, read: !write }, write ? 'get_write_access' : 'i_readcount_inc', name, s);
-    this.emit({ op: 'break', inode, kind: 'lease', blocking: !flags.has('nonblock'), write, out: NO_SLOT, outEscapes: false, result: 0 }, 'break_lease', name, s);
+    this.emit({ op: 'break', inode, kind: 'lease', blocking: !flags.has('nonblock'), write, out: NO_SLOT, result: 0 }, 'break_lease', name, s);
     this.emit({ op: 'openDone', inode, write }, 'do_dentry_open', `${name} (${write ? 'write' : 'read'})`, s);
   }
 
@@ -475,7 +476,7 @@ function breakHandler(kind: LeaseKind, blocking: boolean, action: string): Handl
     if (inode < 0) return;
     const out = !blocking && s.bind ? tc.slot(s.bind.text, 'di', true, s.bind) : NO_SLOT;
     const isBlocking = blocking && !flags.has('nonblock');
-    tc.emit({ op: 'break', inode, kind, blocking: isBlocking, write: !flags.has('read'), out, outEscapes: false, result: 0 }, action, tc.c.inodes[inode].name, s);
+    tc.emit({ op: 'break', inode, kind, blocking: isBlocking, write: !flags.has('read'), out, result: 0 }, action, tc.c.inodes[inode].name, s);
   };
 }
 
