@@ -81,10 +81,14 @@ export function initialState(p: Program): SimState {
   return { k, t };
 }
 
+/**
+ * The state as a string, for hashing. Built with join, not `+=`: a key kept in the visited set must be one flat
+ * string (a string grown by concatenation stays a tree of pieces, several times its length in memory).
+ */
 export function stateKey(s: SimState): string {
-  let key = kernelKey(s.k);
-  for (const t of s.t) key += `#${t.pc},${t.status},${t.vars.join(',')},${t.held.join('.')}${t.wait ? `w${t.wait.inode}` : ''}`;
-  return key;
+  const parts = [kernelKey(s.k)];
+  for (const t of s.t) parts.push(`${t.pc},${t.status},${t.vars.join(',')},${t.held.join('.')}${t.wait ? `w${t.wait.inode}` : ''}`);
+  return parts.join('#');
 }
 
 function cloneState(s: SimState): SimState {

@@ -4,7 +4,9 @@
  * the protocol, e.g. the recall, the wait and the retry), so there is always something to step through.
  */
 import { applyTransition, enabledTransitions, initialState, Names, stateKey, type SimState, type Transition } from './engine';
-import { explore, now, type ExploreOptions, type Reduction } from './explore';
+import {
+  COST, DEFAULT_MAX_BYTES, exploreWork, finish, finishAsync, now, type Bound, type ExploreOptions, type Reduction, type Work,
+} from './explore';
 import type { InvariantId, Program } from './program';
 import { relatedStep, replay, type TraceStep } from './trace';
 import { DEFAULT_FIELD_COST, fieldCostStudy, type FieldCostParams, type FieldCostRow } from '../model/cache';
@@ -23,6 +25,8 @@ export interface SimulationResult {
   ms: number;
   reduction: Reduction;
   complete: boolean;
+  /** Set when a limit (states, memory, depth) or a cancellation stopped the search: which, and what it proves. */
+  bound?: Bound;
   traceKind: 'counterexample' | 'witness' | 'none';
   trace: TraceStep[];
   schedule: Transition[];
@@ -37,14 +41,24 @@ export interface SimulationResult {
 }
 
 export function simulateProgram(p: Program, opts: Partial<ExploreOptions> = {}): SimulationResult {
-  const r = explore(p, opts);
+  return finish(simulateProgramWork(p, opts));
+}
+
+/** The same, giving the event loop a turn between slices of work (see `finishAsync`). */
+export function simulateProgramAsync(p: Program, opts: Partial<ExploreOptions> = {}): Promise<SimulationResult> {
+  return finishAsync(simulateProgramWork(p, opts));
+}
+
+export function* simulateProgramWork(p: Program, opts: Partial<ExploreOptions> = {}): Work<SimulationResult> {
+  const r = yield* exploreWork(p, opts);
   const base = {
     version: 1 as const, scenario: p.source, title: p.title, description: p.description, kernel: p.options.kernel,
-    states: r.states, transitions: r.transitions, ms: r.ms, reduction: r.reduction, complete: r.complete, program: p,
+    states: r.states, transitions: r.transitions, ms: r.ms, reduction: r.reduction, complete: r.complete, ...(r.bound ? { bound: r.bound } : {}), program: p,
   };
   const first = r.found[0];
   if (!first) {
-    const schedule = witness(p);
+    const cancelled = r.bound?.kind === 'cancelled';
+    const schedule = cancelled ? [] : yield* witnessWork(p, 20000, opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.signal);
     return { ...base, verdict: 'safe', traceKind: schedule.length ? 'witness' : 'none', trace: replay(p, schedule).steps, schedule, others: [] };
   }
   const rep = replay(p, first.path);
@@ -77,7 +91,11 @@ export function simulateFieldCost(params: Partial<FieldCostParams> = {}): Simula
  * A run of a safe scenario worth stepping through: among terminal runs reached by a bounded search, the one
  * visiting most distinct steps, with sleeps (recalls waited for) counting extra.
  */
-export function witness(p: Program, budget = 20000): Transition[] {
+export function witness(p: Program, budget = 20000, maxBytes = DEFAULT_MAX_BYTES): Transition[] {
+  return finish(witnessWork(p, budget, maxBytes));
+}
+
+function* witnessWork(p: Program, budget: number, maxBytes: number, signal?: { readonly aborted: boolean }): Work<Transition[]> {
   const names = new Names(p);
   // Best score each state was reached with: a state is searched again only when reached with a better one.
   const seen = new Map<string, number>();
@@ -85,14 +103,25 @@ export function witness(p: Program, budget = 20000): Transition[] {
   let best: Transition[] = [];
   let bestScore = -1;
   const path: Transition[] = [];
-  const stack: { s: SimState; todo: Transition[]; score: number; visited: Set<string> }[] = [];
-  const push = (s: SimState, key: string, score: number, visited: Set<string>) => {
+  // The distinct (thread, pc) steps on the current path, counted (a step may repeat in a loop).
+  const onPath = new Map<string, number>();
+  const stack: { s: SimState; todo: Transition[]; score: number; step: string | null; bytes: number }[] = [];
+  let bytes = 0;
+  const push = (s: SimState, key: string, score: number, step: string | null) => {
     seen.set(key, score);
-    stack.push({ s, todo: enabledTransitions(p, s), score, visited });
+    const todo = enabledTransitions(p, s);
+    const cost = COST.frame + key.length * COST.statePerKeyChar + todo.length * COST.transition;
+    bytes += cost + (COST.visited + key.length);
+    stack.push({ s, todo, score, step, bytes: cost });
+    if (step !== null) onPath.set(step, (onPath.get(step) ?? 0) + 1);
   };
   const s0 = initialState(p);
-  push(s0, stateKey(s0), 0, new Set());
-  while (stack.length && expansions++ < budget) {
+  push(s0, stateKey(s0), 0, null);
+  while (stack.length && expansions++ < budget && bytes <= maxBytes) {
+    if (expansions % 256 === 0) {
+      if (signal?.aborted) break;
+      yield;
+    }
     const top = stack[stack.length - 1];
     if (!top.todo.length) {
       if (enabledTransitions(p, top.s).length === 0 && top.score > bestScore) {
@@ -100,6 +129,12 @@ export function witness(p: Program, budget = 20000): Transition[] {
         best = [...path];
       }
       stack.pop();
+      bytes -= top.bytes;
+      if (top.step !== null) {
+        const n = onPath.get(top.step)! - 1;
+        if (n) onPath.set(top.step, n);
+        else onPath.delete(top.step);
+      }
       path.pop();
       continue;
     }
@@ -108,13 +143,13 @@ export function witness(p: Program, budget = 20000): Transition[] {
     const id = `${tr.thread}:${top.s.t[tr.thread].pc}`;
     // Sleeps show the protocol at work; timeouts mean nobody answered, which the witness should not need.
     const bonus = (r.step.sleeps ? 5 : 0) - (r.step.action === 'timeout' ? 8 : 0);
-    // The size the visited set has with `id` added (the set itself is copied only if this successor is kept).
-    const visitedSize = top.visited.size + (top.visited.has(id) ? 0 : 1);
-    const score = visitedSize + bonus + (top.score - top.visited.size);
+    // Score: distinct steps on the path (with this one) plus the bonuses collected so far.
+    const distinct = onPath.size;
+    const score = distinct + (onPath.has(id) ? 0 : 1) + bonus + (top.score - distinct);
     const key = stateKey(r.state);
     if ((seen.get(key) ?? -Infinity) >= score) continue;
     path.push(tr);
-    push(r.state, key, score, new Set(top.visited).add(id));
+    push(r.state, key, score, id);
   }
   return best;
 }
