@@ -4,7 +4,7 @@
  * answer the same typed requests (pure/protocol.ts); nothing is loaded until the first request.
  */
 import * as vscode from 'vscode';
-import { dispatch, type Method, type Params, type ReadyMessage, type ResponseMessage, type Result } from './pure/protocol';
+import { dispatch, type CancelMessage, type Method, type Params, type ReadyMessage, type ResponseMessage, type Result } from './pure/protocol';
 import { Session } from './pure/session';
 import type { Log } from './output';
 import { ms, now } from './output';
@@ -13,7 +13,8 @@ export const IS_WEB = process.env.VFSLOCK_WEB === '1';
 
 export interface Backend {
   readonly kind: 'worker' | 'inline';
-  call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>>;
+  /** A request; `token` cancels an asynchronous one (a simulation answers with its partial result). */
+  call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken): Promise<Result<M>>;
   /** Milliseconds the parser took to load, once loaded. */
   readonly loadMs: number | null;
   /** Fires when the worker was restarted after a crash: open documents must be sent again. */
@@ -21,8 +22,13 @@ export interface Backend {
   dispose(): void;
 }
 
-export function createBackend(ctx: vscode.ExtensionContext, log: Log, name: string): Backend {
-  return IS_WEB ? new InlineBackend(ctx, log) : new WorkerBackend(ctx, log, name);
+export interface BackendOptions {
+  /** The worker's heap limit (a hard stop behind the simulator's own memory estimate); Node's default if unset. */
+  maxHeapMb?: number;
+}
+
+export function createBackend(ctx: vscode.ExtensionContext, log: Log, name: string, options: BackendOptions = {}): Backend {
+  return IS_WEB ? new InlineBackend(ctx, log) : new WorkerBackend(ctx, log, name, options);
 }
 
 class InlineBackend implements Backend {
@@ -56,9 +62,15 @@ class InlineBackend implements Backend {
     return this.session;
   }
 
-  async call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken): Promise<Result<M>> {
     const s = await this.ready();
-    return dispatch(s, method, params);
+    const controller = new AbortController();
+    const sub = token?.onCancellationRequested(() => controller.abort());
+    try {
+      return (await dispatch(s, method, params, controller.signal)) as Result<M>;
+    } finally {
+      sub?.dispose();
+    }
   }
 
   dispose(): void {
@@ -81,7 +93,7 @@ class WorkerBackend implements Backend {
   private readonly restart = new vscode.EventEmitter<void>();
   readonly onDidRestart = this.restart.event;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Log, private readonly name: string) {}
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Log, private readonly name: string, private readonly options: BackendOptions = {}) {}
 
   private start(): Promise<void> {
     if (this.started) return this.started;
@@ -90,7 +102,8 @@ class WorkerBackend implements Backend {
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     const t0 = now();
     const script = vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'worker.js').fsPath;
-    const w = new Worker(script, { name: `vfslock-${this.name}` });
+    const limits = this.options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } } : {};
+    const w = new Worker(script, { name: `vfslock-${this.name}`, ...limits });
     this.worker = w;
     const wasCrashed = this.crashed;
     this.crashed = false;
@@ -131,16 +144,23 @@ class WorkerBackend implements Backend {
     return this.started;
   }
 
-  async call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken): Promise<Result<M>> {
     if (this.disposed) throw new Error('analysis backend disposed');
     await this.start();
     const w = this.worker;
     if (!w) throw new Error(`${this.name} worker is not running`);
     const id = this.nextId++;
-    return new Promise<Result<M>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      w.postMessage({ id, method, params });
+    const sub = token?.onCancellationRequested(() => {
+      if (this.worker === w && this.pending.has(id)) w.postMessage({ cancel: id } satisfies CancelMessage);
     });
+    try {
+      return await new Promise<Result<M>>((resolve, reject) => {
+        this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        w.postMessage({ id, method, params });
+      });
+    } finally {
+      sub?.dispose();
+    }
   }
 
   dispose(): void {

@@ -59,7 +59,11 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   step('status', () => status.activate(context, documents));
 
   const logFn = (msg: string) => log.info(msg);
-  step('simulation', () => activateSimulation(context, { analyzer: () => analyzer.base(), log: logFn }));
+  // Simulations get their own worker (lazily started; inline in the browser): a long exploration neither delays
+  // diagnostics nor, if it outgrows the heap limit, takes them down.
+  const simulationBackend = IS_WEB ? backend : createBackend(context, log, 'simulation', { maxHeapMb: 3072 });
+  if (simulationBackend !== backend) context.subscriptions.push({ dispose: () => simulationBackend.dispose() });
+  step('simulation', () => activateSimulation(context, { analyzer: () => analyzer.base(), log: logFn, backend: simulationBackend }));
   const patchDiagnostics = vscode.languages.createDiagnosticCollection('vfsLockReview.patch');
   context.subscriptions.push(patchDiagnostics);
   step('patch review', () => activatePatchReview(context, { analyzer: () => analyzer.base(), log: logFn, diagnostics: patchDiagnostics }));

@@ -159,7 +159,7 @@ export function* exploreWork(p: Program, opts: Partial<ExploreOptions> = {}): Wo
   };
 }
 
-const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
+const mib = (bytes: number) => (bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
 function boundMessage(p: Program, b: { kind: BoundKind; limit: number }, states: number, transitions: number, violated: boolean): string {
   const which = b.kind === 'states' ? `State limit reached (${b.limit} states)`
@@ -380,11 +380,11 @@ class Search {
       for (const t of woken) seen.sleep.delete(t);
       todo = allowed(this.p, n, this.o.preemptionBound).filter((t) => woken.includes(trId(t)));
     } else {
-      id = this.states++;
-      if (this.states > this.o.maxStates) {
+      if (this.states >= this.o.maxStates) {
         this.halt('states', this.o.maxStates);
-        return { id, frame: null };
+        return { id: -1, frame: null };
       }
+      id = this.states++;
       if (this.path.length > this.o.maxDepth) {
         this.halt('depth', this.o.maxDepth);
         return { id, frame: null };

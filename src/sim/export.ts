@@ -56,10 +56,12 @@ export function resultToText(r: SimulationResult): string {
   out.push(`vfslock simulate ${r.scenario}: ${r.title}${r.kernel !== '-' ? ` (kernel ${r.kernel})` : ''}`);
   if (r.cache) return out.concat(cacheTable(r)).join('\n') + '\n';
   if (r.verdict === 'violation') out.push(`VIOLATION [${r.invariant}] ${r.message}`);
-  else out.push(`SAFE: ${r.program?.invariants.length ?? 0} invariants hold in every interleaving${r.complete ? '' : ' explored (state limit reached: the search is incomplete)'}`);
+  else if (r.bound) out.push(`BOUND REACHED: ${r.bound.message}`);
+  else out.push(`SAFE: ${r.program?.invariants.length ?? 0} invariants hold in every interleaving${r.complete ? '' : ' explored (the search is incomplete)'}`);
+  if (r.verdict === 'violation' && r.bound) out.push(`  ${r.bound.message}`);
   const reduction = r.reduction === 'por' ? 'persistent + sleep sets' : r.reduction === 'sleep' ? 'sleep sets' : 'none';
   out.push(`  ${r.states} states, ${r.transitions} transitions, ${r.ms.toFixed(1)} ms (reduction: ${reduction})`);
-  if (r.verdict === 'safe' && r.program) out.push(`  checked: ${r.program.invariants.map((i) => `${i} (${INVARIANT_DOC[i]})`).join('; ')}`);
+  if (r.verdict === 'safe' && !r.bound && r.program) out.push(`  checked: ${r.program.invariants.map((i) => `${i} (${INVARIANT_DOC[i]})`).join('; ')}`);
   for (const o of r.others) out.push(`  also violated [${o.invariant}] ${o.message}`);
   out.push('');
   if (r.trace.length) out.push(traceToLockdep(r));
@@ -86,6 +88,7 @@ export function resultToJson(r: SimulationResult): string {
     version: 1, scenario: r.scenario, verdict: r.verdict, ...(r.invariant ? { invariant: r.invariant } : {}), states: r.states, ms: Math.round(r.ms * 100) / 100,
     trace: trace.map((s) => ({ thread: s.threadName, action: s.action, detail: s.detail, ...(s.file ? { file: s.file, line: s.line } : {}) })),
     title: r.title, kernel: r.kernel, ...(r.message ? { message: r.message } : {}), transitions: r.transitions, reduction: r.reduction, complete: r.complete,
+    ...(r.bound ? { bound: r.bound } : {}),
     ...(r.conflict ? { conflict: r.conflict } : {}), ...(r.cycleStart !== undefined ? { cycleStart: r.cycleStart } : {}),
     ...(r.others.length ? { others: r.others } : {}), ...(r.cache ? { cache: r.cache } : {}),
   };
@@ -111,7 +114,7 @@ export function traceToSvg(r: SimulationResult, all = false): string {
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(`${r.title} — ${r.verdict === 'violation' ? `VIOLATION [${r.invariant}]` : 'safe'}`)}</text>`);
+  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(`${r.title} — ${r.verdict === 'violation' ? `VIOLATION [${r.invariant}]` : r.bound ? 'no violation in the part explored (bound reached)' : 'safe'}`)}</text>`);
   threads.forEach((t, i) => {
     const x = 60 + i * colW;
     out.push(`<text x="${x}" y="${top - 16}" font-weight="bold">${escapeXml(t)}</text>`);
@@ -128,6 +131,7 @@ export function traceToSvg(r: SimulationResult, all = false): string {
     out.push(`<text x="${x + 4}" y="${y + 17}"><title>${escapeXml(text + where(s))}</title>${escapeXml(text.length > 44 ? text.slice(0, 43) + '…' : text)}</text>`);
   });
   if (r.message) out.push(`<text x="10" y="${height - 20}" fill="#c0392b">${escapeXml(r.message)}</text>`);
+  else if (r.bound) out.push(`<text x="10" y="${height - 20}" fill="#8a6d00">${escapeXml(r.bound.message)}</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

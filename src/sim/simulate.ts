@@ -7,10 +7,11 @@ import { extractModels } from '../core/model-extract';
 import { DEFAULT_FIELD_COST, DEFAULT_SIZING, type FieldCostParams } from '../model/cache';
 import { builtinNamed, BUILTINS } from './builtins';
 import type { ExploreOptions } from './explore';
+import type { Program } from './program';
 import { programFromFunction } from './from-code';
 import { compileScenario, type CompileOverrides } from './lang/compile';
 import type { Diagnostic } from './lang/parse';
-import { simulateFieldCost, simulateProgram, type SimulationResult } from './run';
+import { simulateFieldCost, simulateProgram, simulateProgramAsync, type SimulationResult } from './run';
 
 export type Target = { kind: 'builtin'; name: string } | { kind: 'scenario'; file: string } | { kind: 'function'; file: string; fn: string };
 
@@ -33,20 +34,79 @@ export function parseTarget(arg: string): Target | { error: string } {
 
 export type Outcome = { result: SimulationResult; diagnostics: Diagnostic[] } | { error: string; diagnostics: Diagnostic[] };
 
-export function simulateText(text: string, source: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
-  const { program, diagnostics } = compileScenario(text, source, overrides);
-  if (!program) return { error: `${source} has errors`, diagnostics };
-  return { result: simulateProgram(program, explore), diagnostics };
+/** A scenario ready to explore, or the outcome already (an error, or the field-cost study, which is no search). */
+type Prepared = { program: Program; diagnostics: Diagnostic[] } | Outcome;
+
+function finishPrepared(p: Prepared, explore: Partial<ExploreOptions>): Outcome {
+  return 'program' in p ? { result: simulateProgram(p.program, explore), diagnostics: p.diagnostics } : p;
 }
 
-export function simulateBuiltin(name: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
+async function finishPreparedAsync(p: Prepared, explore: Partial<ExploreOptions>): Promise<Outcome> {
+  return 'program' in p ? { result: await simulateProgramAsync(p.program, explore), diagnostics: p.diagnostics } : p;
+}
+
+function prepareText(text: string, source: string, overrides: CompileOverrides): Prepared {
+  const { program, diagnostics } = compileScenario(text, source, overrides);
+  return program ? { program, diagnostics } : { error: `${source} has errors`, diagnostics };
+}
+
+function prepareBuiltin(name: string, overrides: CompileOverrides): Prepared {
   const b = builtinNamed(name);
   if (!b) return { error: `no built-in scenario '${name}'`, diagnostics: [] };
   if (b.kind === 'cache') {
     const params = fieldCostParams(overrides.set ?? {});
     return 'error' in params ? { error: params.error, diagnostics: [] } : { result: simulateFieldCost(params), diagnostics: [] };
   }
-  return simulateText(b.text, `builtin:${name}`, overrides, explore);
+  return prepareText(b.text, `builtin:${name}`, overrides);
+}
+
+function prepareFunction(analyzer: Analyzer, file: string, text: string, fn: string, kernel?: string): Prepared {
+  const options = { kernel: kernel ?? 'auto' };
+  const checked = analyzer.check(file, text, options);
+  if (checked.error) return { error: `${file}: ${checked.error}`, diagnostics: [] };
+  const models = extractModels(analyzer, file, text, options, fn);
+  if (!models.length) return { error: `no function '${fn}' in ${file}`, diagnostics: [] };
+  const program = programFromFunction(models[0], { kernel: kernel && kernel !== 'auto' ? kernel : checked.era });
+  if ('error' in program) return { error: program.error, diagnostics: [] };
+  return { program, diagnostics: [] };
+}
+
+export function simulateText(text: string, source: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
+  return finishPrepared(prepareText(text, source, overrides), explore);
+}
+
+export function simulateBuiltin(name: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
+  return finishPrepared(prepareBuiltin(name, overrides), explore);
+}
+
+/** One function of a C file as a thread against the standard opponents. */
+export function simulateFunction(analyzer: Analyzer, file: string, text: string, fn: string, kernel?: string, explore: Partial<ExploreOptions> = {}): Outcome {
+  return finishPrepared(prepareFunction(analyzer, file, text, fn, kernel), explore);
+}
+
+/** What to simulate, as plain data (what the editor sends to its worker). */
+export type SimulationRequest =
+  | { kind: 'builtin'; name: string; overrides?: CompileOverrides }
+  | { kind: 'scenario'; text: string; source: string; overrides?: CompileOverrides }
+  | { kind: 'function'; file: string; text: string; fn: string; kernel?: string };
+
+/** Explore options that can travel in a message (no cancellation signal). */
+export type ExploreLimits = Omit<Partial<ExploreOptions>, 'signal'>;
+
+/**
+ * Runs a request in slices (the event loop gets a turn every few milliseconds, see `finishAsync`), so the
+ * host can deliver a cancellation: `signal` aborted ends the search with a "cancelled" bound.
+ */
+export async function simulateRequest(analyzer: () => Promise<Analyzer> | Analyzer, req: SimulationRequest, limits: ExploreLimits = {}, signal?: { readonly aborted: boolean }): Promise<Outcome> {
+  const explore: Partial<ExploreOptions> = { ...limits, ...(signal ? { signal } : {}) };
+  switch (req.kind) {
+    case 'builtin':
+      return finishPreparedAsync(prepareBuiltin(req.name, req.overrides ?? {}), explore);
+    case 'scenario':
+      return finishPreparedAsync(prepareText(req.text, req.source, req.overrides ?? {}), explore);
+    case 'function':
+      return finishPreparedAsync(prepareFunction(await analyzer(), req.file, req.text, req.fn, req.kernel), explore);
+  }
 }
 
 /** `--set` names for the field-cost study. */
@@ -74,14 +134,3 @@ export function fieldCostParams(set: Record<string, string>): Partial<FieldCostP
   return p;
 }
 
-/** One function of a C file as a thread against the standard opponents. */
-export function simulateFunction(analyzer: Analyzer, file: string, text: string, fn: string, kernel?: string, explore: Partial<ExploreOptions> = {}): Outcome {
-  const options = { kernel: kernel ?? 'auto' };
-  const checked = analyzer.check(file, text, options);
-  if (checked.error) return { error: `${file}: ${checked.error}`, diagnostics: [] };
-  const models = extractModels(analyzer, file, text, options, fn);
-  if (!models.length) return { error: `no function '${fn}' in ${file}`, diagnostics: [] };
-  const program = programFromFunction(models[0], { kernel: kernel && kernel !== 'auto' ? kernel : checked.era });
-  if ('error' in program) return { error: program.error, diagnostics: [] };
-  return { result: simulateProgram(program, explore), diagnostics: [] };
-}

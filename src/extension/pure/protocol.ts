@@ -7,6 +7,7 @@ import type { CatalogueData } from '../../core/catalogue/catalogue';
 import type { CoreEdit } from './lines';
 import type { Fix } from './fixes';
 import type { AnalysisResult, CheckSummary, FindingRef, OpenParams, Session } from './session';
+import type { ExploreLimits, Outcome, SimulationRequest } from '../../sim/simulate';
 
 export interface Methods {
   configure: { params: { key: string; catalogues: CatalogueData[] }; result: null };
@@ -19,7 +20,17 @@ export interface Methods {
   eventsAt: { params: { uri: string; offset: number }; result: { version: number; events: EventInfo[] } | null };
   fixes: { params: { uri: string; ref: FindingRef }; result: { version: number; fixes: Fix[] } | null };
   check: { params: { file: string; text: string; options: CheckOptions; catalogue: string }; result: CheckSummary };
+  /**
+   * A race simulation, run in slices so the worker still answers (and sees a cancellation) while it explores.
+   * Cancelled, it answers with the partial result (its `bound` says "cancelled").
+   */
+  simulate: { params: { request: SimulationRequest; limits?: ExploreLimits }; result: Outcome };
 }
+
+/** Methods answered asynchronously (the others are answered in order, synchronously). */
+export type AsyncMethod = 'simulate';
+/** What `dispatch` returns: the result, or a promise of it for an asynchronous method. */
+export type Reply<M extends Method> = M extends AsyncMethod ? Promise<Result<M>> : Result<M>;
 
 export type Method = keyof Methods;
 export type Params<M extends Method> = Methods[M]['params'];
@@ -31,12 +42,17 @@ export interface RequestMessage<M extends Method = Method> {
   params: Params<M>;
 }
 
+/** Host → worker: stop the request with this id (an asynchronous one; the others are over when it arrives). */
+export interface CancelMessage {
+  cancel: number;
+}
+
 export type ResponseMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
 /** Startup message from a worker: ready (with how long loading the parser took) or failed. */
 export type ReadyMessage = { ready: true; loadMs: number } | { ready: false; error: string };
 
-type Handlers = { [M in Method]: (s: Session, p: Params<M>) => Result<M> };
+type Handlers = { [M in Method]: (s: Session, p: Params<M>, signal?: AbortSignal) => Reply<M> };
 
 const handlers: Handlers = {
   configure: (s, p) => (s.configure(p.key, p.catalogues), null),
@@ -49,10 +65,11 @@ const handlers: Handlers = {
   eventsAt: (s, p) => s.eventsAt(p.uri, p.offset),
   fixes: (s, p) => s.fixes(p.uri, p.ref),
   check: (s, p) => s.check(p.file, p.text, p.options, p.catalogue),
+  simulate: (s, p, signal) => s.simulate(p.request, p.limits, signal),
 };
 
-export function dispatch<M extends Method>(s: Session, method: M, params: Params<M>): Result<M> {
-  const h = handlers[method] as (s: Session, p: Params<M>) => Result<M>;
+export function dispatch<M extends Method>(s: Session, method: M, params: Params<M>, signal?: AbortSignal): Reply<M> {
+  const h = handlers[method] as (s: Session, p: Params<M>, signal?: AbortSignal) => Reply<M>;
   if (!h) throw new Error(`unknown method ${String(method)}`);
-  return h(s, params);
+  return h(s, params, signal);
 }

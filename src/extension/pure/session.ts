@@ -1,6 +1,6 @@
 /**
  * The analysis side of the extension, without `vscode`: open documents (incremental core `Document`s), their
- * results, lock state at an offset, quick-fix edits, and one-shot checks. The desktop extension runs it in a
+ * results, lock state at an offset, quick-fix edits, one-shot checks, and race simulations. The desktop extension runs it in a
  * worker thread (so the extension host never waits for an analysis); the browser extension runs it inline.
  * Every answer carries the document version it was computed on, so the host can drop stale ones.
  */
@@ -8,6 +8,7 @@ import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileRe
 import type { CatalogueData } from '../../core/catalogue/catalogue';
 import { mergeEdits, type CoreEdit } from './lines';
 import { fixesFor, type Fix, type TextEditP } from './fixes';
+import { simulateRequest, type ExploreLimits, type Outcome, type SimulationRequest } from '../../sim/simulate';
 
 export interface OpenParams {
   uri: string;
@@ -182,6 +183,14 @@ export class Session {
   check(file: string, text: string, options: CheckOptions, catalogue: string): CheckSummary {
     const r = this.analyzer(catalogue).check(file, text, options);
     return { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+  }
+
+  /**
+   * A race simulation with the built-in catalogue (as the CLI's `vfslock simulate`), explored in slices: other
+   * requests are answered between them, and `signal` stops it with a "cancelled" bound.
+   */
+  simulate(request: SimulationRequest, limits: ExploreLimits = {}, signal?: AbortSignal): Promise<Outcome> {
+    return simulateRequest(() => this.base, request, limits, signal);
   }
 
   dispose(): void {

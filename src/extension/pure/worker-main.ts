@@ -1,11 +1,13 @@
 /**
  * The analysis worker (dist/worker.js): a `Session` in a Node worker thread, answering `protocol.ts` requests in
- * order. The desktop extension runs one for open files and one per "Check Workspace" run.
+ * order (a simulation is answered when its exploration ends; its slices leave room for the requests after it, and
+ * for a `{ cancel: id }` message). The desktop extension runs one for open files, one per "Check Workspace" run
+ * and one for race simulations.
  */
 import { parentPort } from 'node:worker_threads';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { Session } from './session';
-import { dispatch, type ReadyMessage, type RequestMessage, type ResponseMessage } from './protocol';
+import { dispatch, type CancelMessage, type ReadyMessage, type RequestMessage, type ResponseMessage } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
@@ -22,14 +24,25 @@ const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname))
   },
 );
 
-port.on('message', (msg: RequestMessage) => {
-  void ready.then((session) => {
+/** Asynchronous requests under way, by request id (a cancellation aborts its controller). */
+const running = new Map<number, AbortController>();
+
+port.on('message', (msg: RequestMessage | CancelMessage) => {
+  if ('cancel' in msg) {
+    running.get(msg.cancel)?.abort();
+    return;
+  }
+  void ready.then(async (session) => {
     let reply: ResponseMessage;
+    const controller = new AbortController();
+    running.set(msg.id, controller);
     try {
       if (!session) throw new Error('the parser could not be loaded');
-      reply = { id: msg.id, ok: true, result: dispatch(session, msg.method, msg.params) };
+      reply = { id: msg.id, ok: true, result: await dispatch(session, msg.method, msg.params, controller.signal) };
     } catch (e) {
       reply = { id: msg.id, ok: false, error: (e as Error).stack ?? String(e) };
+    } finally {
+      running.delete(msg.id);
     }
     port.postMessage(reply);
   });

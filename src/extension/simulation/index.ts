@@ -1,19 +1,24 @@
 /**
  * Race simulation in the editor: the commands "Simulate Race…", "Inode Cache Cost of a Field…" and
  * "Show the race" (code lens / code action), the panel and its serializer, and diagnostics for `.vfsrace`
- * files. The simulation itself is src/sim (pure; the same code runs in the webview for manual scheduling).
+ * files. The simulation itself is src/sim (pure; the same code runs in the webview for manual scheduling); the
+ * explorations run in the simulation worker (inline, in slices, in the browser host), never on the extension
+ * host thread, and can be cancelled from the progress notification.
  */
 import * as vscode from 'vscode';
 import type { Analyzer } from '../../core/engine';
 import { BUILTINS } from '../../sim/builtins';
-import { simulateBuiltin, simulateFunction, simulateText, type Outcome } from '../../sim/simulate';
+import type { Outcome, SimulationRequest } from '../../sim/simulate';
 import { compileScenario } from '../../sim/lang/compile';
 import type { SimulationResult } from '../../sim/run';
 import { SimulationPanel } from './panel';
+import type { Backend } from '../backend';
 
 export interface SimulationDeps {
   analyzer: () => Promise<Analyzer>;
   log: (msg: string) => void;
+  /** Where simulations run (a worker on the desktop). */
+  backend: Backend;
 }
 
 export interface SimulationApi {
@@ -26,7 +31,7 @@ export function activateSimulation(context: vscode.ExtensionContext, deps: Simul
   context.subscriptions.push(
     panel.registerSerializer(),
     vscode.commands.registerCommand('vfsLockReview.simulateRace', () => pickAndSimulate(panel, deps)),
-    vscode.commands.registerCommand('vfsLockReview.inodeCacheCost', () => inodeCacheCost(panel)),
+    vscode.commands.registerCommand('vfsLockReview.inodeCacheCost', () => inodeCacheCost(panel, deps)),
     vscode.commands.registerCommand('vfsLockReview.showRace', (uri?: vscode.Uri, fn?: string, line?: number) => {
       if (uri instanceof vscode.Uri && typeof fn === 'string') return api.showRace(uri, fn, typeof line === 'number' ? line : undefined);
       return pickAndSimulate(panel, deps);
@@ -40,22 +45,38 @@ function fileName(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? uri.fsPath : uri.toString();
 }
 
-/** Runs a simulation with progress, reporting errors; returns the result or null. */
-async function run(title: string, work: () => Outcome | Promise<Outcome>, deps: SimulationDeps): Promise<SimulationResult | null> {
-  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, async () => work());
+/** Runs a simulation in the backend with a cancellable progress notification, reporting errors; the result or null. */
+async function run(title: string, request: SimulationRequest | (() => Promise<SimulationRequest>), deps: SimulationDeps): Promise<SimulationResult | null> {
+  let cancelled = false;
+  let outcome: Outcome;
+  try {
+    outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (_progress, token) => {
+      token.onCancellationRequested(() => (cancelled = true));
+      const req = typeof request === 'function' ? await request() : request;
+      return deps.backend.call('simulate', { request: req }, token);
+    });
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0];
+    deps.log(`simulate: ${why}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('VFS Lock Review: the simulation stopped: {0}', why));
+    return null;
+  }
+  if (cancelled) {
+    deps.log(`simulate: ${title} cancelled`);
+    return null;
+  }
   if ('error' in outcome) {
     deps.log(`simulate: ${outcome.error}`);
     void vscode.window.showErrorMessage(vscode.l10n.t('VFS Lock Review: {0}', outcome.error));
     return null;
   }
-  deps.log(`simulate ${outcome.result.scenario}: ${outcome.result.verdict}, ${outcome.result.states} states, ${outcome.result.ms.toFixed(1)} ms`);
+  deps.log(`simulate ${outcome.result.scenario}: ${outcome.result.verdict}, ${outcome.result.states} states, ${outcome.result.ms.toFixed(1)} ms${outcome.result.bound ? ` (${outcome.result.bound.message})` : ''}`);
   return outcome.result;
 }
 
 async function showRace(panel: SimulationPanel, deps: SimulationDeps, uri: vscode.Uri, fn: string, line?: number): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(uri);
-  const analyzer = await deps.analyzer();
-  const result = await run(vscode.l10n.t('Simulating {0}…', fn), () => simulateFunction(analyzer, fileName(uri), doc.getText(), fn), deps);
+  const result = await run(vscode.l10n.t('Simulating {0}…', fn), { kind: 'function', file: fileName(uri), text: doc.getText(), fn }, deps);
   if (!result) return;
   const note = result.verdict === 'safe'
     ? vscode.l10n.t('No interleaving of {0} against {1} violates an invariant ({2} states explored). If the analyzer flagged it, the flagged path may need a caller or an opponent this model does not include.', fn, result.description.split(' against ')[1] ?? 'the standard opponents', String(result.states))
@@ -81,15 +102,15 @@ async function pickAndSimulate(panel: SimulationPanel, deps: SimulationDeps): Pr
   const fn = editor && (editor.document.languageId === 'c' || editor.document.languageId === 'cpp') ? await functionAtCursor(editor, deps) : null;
   if (fn && editor) {
     const doc = editor.document;
-    items.push({ label: `$(symbol-function) ${fn}`, description: vscode.l10n.t('the function at the cursor'), run: async () => run(fn, async () => simulateFunction(await deps.analyzer(), fileName(doc.uri), doc.getText(), fn), deps) });
+    items.push({ label: `$(symbol-function) ${fn}`, description: vscode.l10n.t('the function at the cursor'), run: () => run(fn, { kind: 'function', file: fileName(doc.uri), text: doc.getText(), fn }, deps) });
   }
-  for (const b of BUILTINS) items.push({ label: `$(beaker) ${b.name}`, description: b.summary, run: () => run(b.name, () => simulateBuiltin(b.name), deps) });
+  for (const b of BUILTINS) items.push({ label: `$(beaker) ${b.name}`, description: b.summary, run: () => run(b.name, { kind: 'builtin', name: b.name }, deps) });
   const files = await vscode.workspace.findFiles('**/*.vfsrace', '**/node_modules/**', 100);
   for (const f of files) {
-    items.push({ label: `$(file) ${vscode.workspace.asRelativePath(f)}`, description: vscode.l10n.t('workspace scenario'), run: async () => {
+    items.push({ label: `$(file) ${vscode.workspace.asRelativePath(f)}`, description: vscode.l10n.t('workspace scenario'), run: () => run(f.path, async () => {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(f));
-      return run(f.path, () => simulateText(text, fileName(f)), deps);
-    } });
+      return { kind: 'scenario', text, source: fileName(f) };
+    }, deps) });
   }
   const choice = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Simulate races in a built-in scenario, a .vfsrace file or the function at the cursor'), matchOnDescription: true });
   const result = await choice?.run();
@@ -109,7 +130,7 @@ async function functionAtCursor(editor: vscode.TextEditor, deps: SimulationDeps)
   }
 }
 
-async function inodeCacheCost(panel: SimulationPanel): Promise<void> {
+async function inodeCacheCost(panel: SimulationPanel, deps: SimulationDeps): Promise<void> {
   const field = await vscode.window.showInputBox({
     prompt: vscode.l10n.t('Bytes the change adds to struct inode'), value: '8',
     validateInput: (v) => (/^\d+$/.test(v) && Number(v) <= 4096 ? null : vscode.l10n.t('a whole number of bytes (0–4096)')),
@@ -120,9 +141,8 @@ async function inodeCacheCost(panel: SimulationPanel): Promise<void> {
     validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 ? null : vscode.l10n.t('a whole number of MiB, at least 1')),
   });
   if (budget === undefined) return;
-  const outcome = simulateBuiltin('inode-field-cost', { set: { field, budget_mib: budget } });
-  if ('error' in outcome) void vscode.window.showErrorMessage(outcome.error);
-  else panel.show(outcome.result);
+  const result = await run('inode-field-cost', { kind: 'builtin', name: 'inode-field-cost', overrides: { set: { field, budget_mib: budget } } }, deps);
+  if (result) panel.show(result);
 }
 
 /** Syntax and reference errors of `.vfsrace` documents, as diagnostics with line and column. */

@@ -1,10 +1,12 @@
 /**
  * `vfslock simulate`: the command-line face of the simulator (Node only: reads files; the webview never imports
  * this module).
- *   vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
+ *   vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json|svg] [--kernel V]
  *                    [--set name=value]... [--reduction por|sleep|none] [--preemptions N] [--max-states N]
+ *                    [--max-memory MIB]
  *   vfslock simulate --list
- * Exit status: 0 safe, 1 violation found, 2 error.
+ * `--format svg` writes the lanes picture the panel's "Export SVG" writes (the same printer), for mail and CI.
+ * Exit status: 0 safe, 1 violation found, 2 error, 3 a bound (states, memory) reached before any violation.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ import { Analyzer } from '../../core/engine';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { BUILTINS } from '../builtins';
 import { resultToJson, resultToText } from '../export';
+import { exportTrace } from '../../webview/export';
 import type { ExploreOptions, Reduction } from '../explore';
 import type { Diagnostic } from '../lang/parse';
 import { parseTarget, simulateBuiltin, simulateFunction, simulateText, type Outcome } from '../simulate';
@@ -22,10 +25,11 @@ export interface CommandIo {
 }
 
 const USAGE = `Usage:
-  vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
+  vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json|svg] [--kernel V]
                    [--set name=value]... [--reduction por|sleep|none] [--preemptions N] [--max-states N]
+                   [--max-memory MIB]
   vfslock simulate --list
-Exit status: 0 safe, 1 violation found, 2 error.`;
+Exit status: 0 safe, 1 violation found, 2 error, 3 a bound (states, memory) reached before any violation.`;
 
 export async function simulateCommand(args: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -35,7 +39,7 @@ export async function simulateCommand(args: string[], io: CommandIo): Promise<nu
       options: {
         format: { type: 'string', default: 'text' }, kernel: { type: 'string' }, set: { type: 'string', multiple: true },
         list: { type: 'boolean' }, reduction: { type: 'string', default: 'por' }, preemptions: { type: 'string' },
-        'max-states': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'max-states': { type: 'string' }, 'max-memory': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -64,21 +68,28 @@ export async function simulateCommand(args: string[], io: CommandIo): Promise<nu
   const explore: Partial<ExploreOptions> = { reduction: values.reduction as Reduction };
   if (values.preemptions !== undefined) explore.preemptionBound = Number(values.preemptions);
   if (values['max-states'] !== undefined) explore.maxStates = Number(values['max-states']);
+  if (values['max-memory'] !== undefined) explore.maxBytes = Number(values['max-memory']) * 1048576;
   const outcome = await run(positionals[0], { kernel: values.kernel, set }, explore);
   printDiagnostics(positionals[0], outcome.diagnostics, io);
   if ('error' in outcome) {
     io.err(`vfslock simulate: ${outcome.error}\n`);
     return 2;
   }
-  io.out(values.format === 'json' ? resultToJson(outcome.result) : resultToText(outcome.result));
-  return outcome.result.verdict === 'violation' ? 1 : 0;
+  const r = outcome.result;
+  if (values.format === 'svg' && r.cache) {
+    io.err(`vfslock simulate: ${r.scenario} is a measurement with no trace to draw: use --format text or json\n`);
+    return 2;
+  }
+  io.out(values.format === 'json' ? resultToJson(r) : values.format === 'svg' ? exportTrace(r, 'svg', false) : resultToText(r));
+  if (values.format === 'svg' && r.bound) io.err(`vfslock simulate: ${r.bound.message}\n`);
+  return r.verdict === 'violation' ? 1 : r.bound ? 3 : 0;
 }
 
 function checkArgs(values: Record<string, unknown>, positionals: string[]): string | null {
   if (positionals.length !== 1) return positionals.length ? 'one scenario at a time' : 'no scenario given';
-  if (values.format !== 'text' && values.format !== 'json') return `--format must be text or json (got '${values.format}')`;
+  if (values.format !== 'text' && values.format !== 'json' && values.format !== 'svg') return `--format must be text, json or svg (got '${values.format}')`;
   if (!['por', 'sleep', 'none'].includes(values.reduction as string)) return `--reduction must be por, sleep or none (got '${values.reduction}')`;
-  for (const flag of ['preemptions', 'max-states']) {
+  for (const flag of ['preemptions', 'max-states', 'max-memory']) {
     const v = values[flag];
     if (v !== undefined && !/^\d+$/.test(v as string)) return `--${flag} needs a whole number (got '${v}')`;
   }
