@@ -81,18 +81,37 @@ export function initialState(p: Program): SimState {
   return { k, t };
 }
 
+/** Each thread state's part of the key: thread states are never changed once built, and unmoved ones are shared. */
+const threadKeys = new WeakMap<ThreadState, string>();
+
+function threadKey(t: ThreadState): string {
+  let k = threadKeys.get(t);
+  if (k === undefined) {
+    k = `${t.pc},${t.status},${t.vars.join(',')},${t.held.join('.')}${t.wait ? `w${t.wait.inode}` : ''}`;
+    threadKeys.set(t, k);
+  }
+  return k;
+}
+
 /**
  * The state as a string, for hashing. Built with join, not `+=`: a key kept in the visited set must be one flat
  * string (a string grown by concatenation stays a tree of pieces, several times its length in memory).
  */
 export function stateKey(s: SimState): string {
   const parts = [kernelKey(s.k)];
-  for (const t of s.t) parts.push(`${t.pc},${t.status},${t.vars.join(',')},${t.held.join('.')}${t.wait ? `w${t.wait.inode}` : ''}`);
+  for (const t of s.t) parts.push(threadKey(t));
   return parts.join('#');
 }
 
-function cloneState(s: SimState): SimState {
-  return { k: cloneKernel(s.k), t: s.t.map((t) => ({ ...t, vars: [...t.vars], held: [...t.held], wait: t.wait && { ...t.wait } })) };
+/**
+ * The state after a step of `thread`: the kernel is copied, and of the threads only the one that moves (a step
+ * changes no other thread's state, so the others are shared between a state and its successors).
+ */
+function cloneState(s: SimState, thread: number): SimState {
+  const t = s.t.slice();
+  const o = t[thread];
+  t[thread] = { ...o, vars: [...o.vars], held: [...o.held], wait: o.wait && { ...o.wait } };
+  return { k: cloneKernel(s.k), t };
 }
 
 // ---------------------------------------------------------------- names for messages
@@ -199,7 +218,7 @@ interface Ctx {
 }
 
 export function applyTransition(p: Program, s0: SimState, tr: Transition, names = new Names(p)): StepOutcome {
-  const s = cloneState(s0);
+  const s = cloneState(s0, tr.thread);
   const th = s.t[tr.thread];
   const prog = p.threads[tr.thread];
   const ins = prog.instrs[th.pc];
