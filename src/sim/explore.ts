@@ -30,7 +30,10 @@ export interface ExploreOptions {
   reduction: Reduction;
   preemptionBound?: number;
   maxStates: number;
-  /** Longest schedule searched (a loop that grows a counter forever would otherwise never end). */
+  /**
+   * Longest schedule searched (a loop that grows a counter forever would otherwise run until the state or memory
+   * budget); the stack is explicit, so this is a limit on the search, not on the JavaScript stack.
+   */
   maxDepth: number;
   /**
    * Memory the search may use, in bytes, as estimated from what it stores (visited-state keys and sleep sets,
@@ -48,7 +51,7 @@ export interface ExploreOptions {
 export const DEFAULT_MAX_BYTES = 1024 * 1048576;
 
 export const DEFAULT_EXPLORE: ExploreOptions = {
-  reduction: 'por', maxStates: 500_000, maxDepth: 1_000_000, maxBytes: DEFAULT_MAX_BYTES, stopAtFirst: true, minimize: true,
+  reduction: 'por', maxStates: 500_000, maxDepth: 100_000, maxBytes: DEFAULT_MAX_BYTES, stopAtFirst: true, minimize: true,
 };
 
 /** Why a search stopped before covering every reachable state. */
@@ -384,11 +387,11 @@ class Search {
         this.halt('states', this.o.maxStates);
         return { id: -1, frame: null };
       }
-      id = this.states++;
       if (this.path.length > this.o.maxDepth) {
         this.halt('depth', this.o.maxDepth);
-        return { id, frame: null };
+        return { id: -1, frame: null };
       }
+      id = this.states++;
       const keep = this.o.reduction === 'none' ? null : new Map(sleep);
       this.visited.set(key, { id, sleep: keep });
       this.charge(COST.visited + key.length + (keep ? COST.sleepSet + keep.size * COST.sleepEntry : 0));

@@ -139,6 +139,15 @@ test('memory budget: the search stops at the estimate, and the estimate is not b
   assert.ok(peak < budget * 1.25, `measured heap growth ${(peak / 1048576).toFixed(1)} MiB for a ${budget / 1048576} MiB budget`);
 });
 
+test('depth bound: a loop growing a reference count forever stops at the longest schedule searched', () => {
+  const text = 'kernel 6.12\ninode d : dir\ninode f : file at d/f\nactor grab {\n  top:\n  iget f\n  goto top\n}\n';
+  const r = simulateProgram(compile(text), { maxDepth: 5000 });
+  assert.equal(r.bound?.kind, 'depth');
+  assert.match(r.bound!.message, /^Depth limit reached \(a schedule of 5000 steps\) after 500[01] states/);
+  const byDefault = explore(compile(text), { maxStates: 200_000 });
+  assert.equal(byDefault.bound?.kind, 'depth', 'the default depth limit (100,000 steps) comes before 200,000 states');
+});
+
 test('a violation found before a bound is still reported, with the bound noted', () => {
   const text = `kernel 6.12
 inode d : dir
