@@ -78,7 +78,7 @@ async function showRace(panel: SimulationPanel, deps: SimulationDeps, uri: vscod
   const doc = await vscode.workspace.openTextDocument(uri);
   const result = await run(vscode.l10n.t('Simulating {0}…', fn), { kind: 'function', file: fileName(uri), text: doc.getText(), fn }, deps);
   if (!result) return;
-  const note = result.verdict === 'safe'
+  const note = result.bound ? result.bound.message : result.verdict === 'safe'
     ? vscode.l10n.t('No interleaving of {0} against {1} violates an invariant ({2} states explored). If the analyzer flagged it, the flagged path may need a caller or an opponent this model does not include.', fn, result.description.split(' against ')[1] ?? 'the standard opponents', String(result.states))
     : undefined;
   panel.show(result, startStepFor(result, fn, line), note);
@@ -114,7 +114,7 @@ async function pickAndSimulate(panel: SimulationPanel, deps: SimulationDeps): Pr
   }
   const choice = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Simulate races in a built-in scenario, a .vfsrace file or the function at the cursor'), matchOnDescription: true });
   const result = await choice?.run();
-  if (result) panel.show(result);
+  if (result) panel.show(result, undefined, result.bound?.message);
 }
 
 async function functionAtCursor(editor: vscode.TextEditor, deps: SimulationDeps): Promise<string | null> {
