@@ -65,6 +65,9 @@ class App {
     const steps = data.result.trace.length;
     const start = data.startStep !== undefined ? Math.min(Math.max(-1, data.startStep), steps - 1) : data.result.traceKind === 'counterexample' ? steps - 1 : -1;
     this.load({ result: data.result, step: start, hideUnchanged: this.s?.hideUnchanged ?? false, showLocal: this.s?.showLocal ?? false, note: data.note });
+    // Kept at once, not at the first step: the page comes back from this state when its tab is shown again and
+    // after a window reload (the host's serializer).
+    this.save();
   }
 
   private load(s: PersistedState): void {

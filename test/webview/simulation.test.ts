@@ -141,3 +141,21 @@ test('a malformed message is ignored and the panel keeps working', { skip }, asy
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the shown result is kept with setState at once, and a page reloaded from that state shows it again', { skip }, async () => {
+  const first = await openPanel();
+  const r = builtin('rename-vs-grant-pre313');
+  await show(first.page, r);
+  // No step taken: the state must already hold the result (a reload before any click restores the panel).
+  const state = await first.page.evaluate('window.__state') as { result: { scenario: string }; step: number };
+  assert.equal(state?.result?.scenario, r.scenario);
+  assert.equal(state.step, r.trace.length - 1, 'a counterexample opens at its last step');
+  await first.page.close();
+  const again = await openPanel(state);
+  await again.page.locator('#header').waitFor();
+  assert.deepEqual(await again.page.locator('th.lane-head').allTextContents(), ['CPU0: rename', 'CPU1: nfs']);
+  assert.match(await again.page.locator('#message').textContent(), /un-recalled read delegation/);
+  assert.equal(await again.page.locator('#position').textContent(), `step ${r.trace.length} / ${r.trace.length}`);
+  assert.deepEqual(again.problems, []);
+  await again.page.close();
+});

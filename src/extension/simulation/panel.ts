@@ -23,13 +23,37 @@ export class SimulationPanel {
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: (msg: string) => void) {}
 
-  /** Shows a result, opening (or revealing) the panel. */
+  /**
+   * Shows a result, opening (or revealing) the panel. A panel the user closed is gone for good (VS Code disposes
+   * it): the next result opens a new one.
+   */
   show(result: SimulationResult, startStep?: number, note?: string): void {
-    const panel = this.panel ?? this.create();
+    const panel = this.live() ?? this.create();
     panel.title = vscode.l10n.t('Race: {0}', visibleControls(result.title));
     panel.reveal(vscode.ViewColumn.Beside, true);
     this.allowed = { locations: traceLocations(result) };
     this.post({ type: 'show', result, startStep, note });
+  }
+
+  /** The current panel, or null when there is none or it was disposed under us (then forgotten). */
+  private live(): vscode.WebviewPanel | null {
+    const panel = this.panel;
+    if (!panel) return null;
+    try {
+      // Reading the webview of a disposed panel throws ("Webview is disposed").
+      void panel.webview.options;
+      return panel;
+    } catch {
+      this.forget(panel);
+      return null;
+    }
+  }
+
+  private forget(panel: vscode.WebviewPanel): void {
+    if (this.panel !== panel) return;
+    this.panel = null;
+    this.ready = false;
+    this.pending = null;
   }
 
   registerSerializer(): vscode.Disposable {
@@ -56,35 +80,48 @@ export class SimulationPanel {
     return { ...o, localResourceRoots: o.localResourceRoots.map((segments) => vscode.Uri.joinPath(root, ...segments)) };
   }
 
+  /**
+   * Takes a new or restored panel: the dispose handler first (so a panel closed at any point, even one whose page
+   * failed to render, is forgotten and the next command makes a new one), then the page.
+   */
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
+    this.pending = null;
     const w = panel.webview;
-    w.options = this.options();
-    const root = this.context.extensionUri;
-    w.html = renderSimulationPage({
-      cspSource: w.cspSource,
-      resourceUri: (segments) => w.asWebviewUri(vscode.Uri.joinPath(root, ...segments)).toString(),
-    }).html;
-    const subs = [
-      w.onDidReceiveMessage((m: unknown) => this.receive(m)),
-      panel.onDidDispose(() => {
-        if (this.panel === panel) this.panel = null;
-        for (const s of subs) s.dispose();
-      }),
-    ];
+    const subs: vscode.Disposable[] = [];
+    subs.push(panel.onDidDispose(() => {
+      this.forget(panel);
+      for (const s of subs) s.dispose();
+    }));
+    subs.push(w.onDidReceiveMessage((m: unknown) => this.receive(m, panel)));
+    try {
+      w.options = this.options();
+      const root = this.context.extensionUri;
+      w.html = renderSimulationPage({
+        cspSource: w.cspSource,
+        resourceUri: (segments) => w.asWebviewUri(vscode.Uri.joinPath(root, ...segments)).toString(),
+      }).html;
+    } catch (e) {
+      // A page that cannot be rendered safely is not shown at all: no blank panel left behind.
+      this.log(`simulation panel: ${(e as Error).message}`);
+      panel.dispose();
+      throw e;
+    }
   }
 
   private post(m: HostMessage): void {
-    if (!this.panel) return;
+    if (!this.live()) return;
     if (!this.ready) {
       this.pending = m;
       return;
     }
-    void this.panel.webview.postMessage(m);
+    void this.panel!.webview.postMessage(m);
   }
 
-  private receive(m: unknown): void {
+  private receive(m: unknown, from: vscode.WebviewPanel): void {
+    // A late message of a panel already replaced is not this panel's business.
+    if (from !== this.panel) return;
     const checked = checkWebviewMessage(m, this.allowed);
     if (!checked.ok) {
       this.log(`simulation panel: ignored a message (${checked.reason})`);
