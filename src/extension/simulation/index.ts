@@ -35,6 +35,7 @@ export function activateSimulation(context: vscode.ExtensionContext, deps: Simul
     }),
     ...scenarioDiagnostics(),
     ...scenarioLens(),
+    vscode.commands.registerCommand('vfsLockReview.internal.simulationPanel', () => panel.status()),
   );
   return api;
 }

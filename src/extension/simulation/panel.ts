@@ -12,8 +12,25 @@ import type { SimulationResult } from '../../sim/run';
 import { renderSimulationPage, simulationWebviewOptions } from '../pure/simulation-page';
 import { checkWebviewMessage, traceLocations, type CheckedMessage, type MessageContext, type RevealTarget } from '../pure/webview-messages';
 
+/** What `vfsLockReview.internal.simulationPanel` reports (for the real-editor tests). */
+export interface SimulationPanelStatus {
+  /** A panel exists and is not disposed. */
+  open: boolean;
+  /** Its page ran its script and said so (the CSP let it load). */
+  ready: boolean;
+  /** Scenario and verdict of the result last sent, or restored. */
+  scenario: string | null;
+  verdict: string | null;
+  /** Panels made by a command, and panels brought back by the serializer, since activation. */
+  created: number;
+  restored: number;
+}
+
 export class SimulationPanel {
   private panel: vscode.WebviewPanel | null = null;
+  private shown: { scenario: string; verdict: string } | null = null;
+  private created = 0;
+  private restored = 0;
   private pending: HostMessage | null = null;
   private ready = false;
   /** What the page may ask to reveal: the locations of the result last sent (or restored). */
@@ -28,11 +45,19 @@ export class SimulationPanel {
    * it): the next result opens a new one.
    */
   show(result: SimulationResult, startStep?: number, note?: string): void {
-    const panel = this.live() ?? this.create();
+    const existing = this.live();
+    const panel = existing ?? this.create();
     panel.title = vscode.l10n.t('Race: {0}', visibleControls(result.title));
-    panel.reveal(vscode.ViewColumn.Beside, true);
+    // A new panel opens beside the editor; an open one is shown where the user left it (Beside again would move it).
+    if (existing) panel.reveal(undefined, true);
     this.allowed = { locations: traceLocations(result) };
+    this.shown = { scenario: result.scenario, verdict: result.verdict };
     this.post({ type: 'show', result, startStep, note });
+  }
+
+  status(): SimulationPanelStatus {
+    const open = this.live() !== null;
+    return { open, ready: open && this.ready, scenario: open ? this.shown?.scenario ?? null : null, verdict: open ? this.shown?.verdict ?? null : null, created: this.created, restored: this.restored };
   }
 
   /** The current panel, or null when there is none or it was disposed under us (then forgotten). */
@@ -54,6 +79,7 @@ export class SimulationPanel {
     this.panel = null;
     this.ready = false;
     this.pending = null;
+    this.shown = null;
   }
 
   registerSerializer(): vscode.Disposable {
@@ -63,6 +89,8 @@ export class SimulationPanel {
         // workspace folders.
         const roots = (vscode.workspace.workspaceFolders ?? []).flatMap((f) => (f.uri.scheme === 'file' ? [f.uri.fsPath, f.uri.toString()] : [f.uri.toString()]));
         this.allowed = { locations: isPersistedState(state) ? traceLocations(state.result) : new Map(), workspaceRoots: roots };
+        this.shown = isPersistedState(state) ? { scenario: state.result.scenario, verdict: state.result.verdict } : null;
+        this.restored++;
         this.adopt(panel);
       },
     });
@@ -70,6 +98,7 @@ export class SimulationPanel {
 
   private create(): vscode.WebviewPanel {
     const panel = vscode.window.createWebviewPanel(VIEW_TYPE, vscode.l10n.t('Race simulation'), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options());
+    this.created++;
     this.adopt(panel);
     return panel;
   }
