@@ -31,8 +31,13 @@ export class SimulationPanel {
   private shown: { scenario: string; verdict: string } | null = null;
   private created = 0;
   private restored = 0;
-  private pending: HostMessage | null = null;
+  /**
+   * The result last shown, sent again whenever the page (re)loads: a panel hidden behind another tab loses its
+   * page, and a message posted while it is hidden is dropped; the page ignores a result it already has (same id).
+   */
+  private current: HostMessage | null = null;
   private ready = false;
+  private sent = 0;
   /** What the page may ask to reveal: the locations of the result last sent (or restored). */
   private allowed: MessageContext = { locations: new Map() };
   /** A save dialog is open: further export requests are dropped. */
@@ -52,7 +57,7 @@ export class SimulationPanel {
     if (existing) panel.reveal(undefined, true);
     this.allowed = { locations: traceLocations(result) };
     this.shown = { scenario: result.scenario, verdict: result.verdict };
-    this.post({ type: 'show', result, startStep, note });
+    this.post({ type: 'show', id: `${Date.now().toString(36)}.${++this.sent}`, result, startStep, note });
   }
 
   status(): SimulationPanelStatus {
@@ -78,7 +83,7 @@ export class SimulationPanel {
     if (this.panel !== panel) return;
     this.panel = null;
     this.ready = false;
-    this.pending = null;
+    this.current = null;
     this.shown = null;
   }
 
@@ -116,7 +121,7 @@ export class SimulationPanel {
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
-    this.pending = null;
+    this.current = null;
     const w = panel.webview;
     const subs: vscode.Disposable[] = [];
     subs.push(panel.onDidDispose(() => {
@@ -140,12 +145,10 @@ export class SimulationPanel {
   }
 
   private post(m: HostMessage): void {
-    if (!this.live()) return;
-    if (!this.ready) {
-      this.pending = m;
-      return;
-    }
-    void this.panel!.webview.postMessage(m);
+    const panel = this.live();
+    if (!panel) return;
+    this.current = m;
+    if (this.ready) void panel.webview.postMessage(m);
   }
 
   private receive(m: unknown, from: vscode.WebviewPanel): void {
@@ -163,11 +166,7 @@ export class SimulationPanel {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        if (this.pending) {
-          const p = this.pending;
-          this.pending = null;
-          this.post(p);
-        }
+        if (this.current && this.panel) void this.panel.webview.postMessage(this.current);
         return;
       case 'reveal':
         return this.reveal(m.target);
