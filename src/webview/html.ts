@@ -13,14 +13,42 @@ export interface PageResources {
   styleUri: string;
 }
 
-/** A CSP source expression list (`https://*.vscode-cdn.net`, `http://127.0.0.1:1234`): no quotes, `;` or `,`. */
-const CSP_SOURCE = /^[A-Za-z0-9*][A-Za-z0-9+.\-:/*\[\]]*( [A-Za-z0-9*][A-Za-z0-9+.\-:/*\[\]]*)*$/;
+/**
+ * `webview.cspSource` as VS Code gives it: a space-separated list of source expressions, today exactly
+ * `'self' https://*.vscode-cdn.net` (older releases: `https://*.vscode-cdn.net`, `vscode-resource:`, a
+ * `vscode-webview://` origin; the browser tests: `http://127.0.0.1:1234`). Accepted, one token at a time:
+ * the keywords `'self'` and `'none'`; a scheme source of a non-network scheme (`vscode-resource:`); a host source
+ * `[scheme://]host[:port][/path]` whose host is a name or address, with at most a leading `*.` wildcard. Refused:
+ * anything that could end the directive or add one (`;`, `,`, quotes outside a keyword, control characters, other
+ * whitespace than single spaces), every other keyword (`'unsafe-inline'`, `'unsafe-eval'`, `'strict-dynamic'`,
+ * nonces, hashes…), a bare or all-wildcard host (`*`, `https://*`), and network-wide or content schemes (`https:`,
+ * `data:`, `blob:`, `javascript:`…). The value only ever lands in img-src, style-src and font-src.
+ */
+const CSP_KEYWORDS = new Set(["'self'", "'none'"]);
+const CSP_SCHEME = /^[a-z][a-z0-9+.-]*:$/;
+/** Scheme sources that would open a directive to the network or to inline content. */
+const WIDE_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'data:', 'blob:', 'filesystem:', 'javascript:', 'mediastream:']);
+const CSP_HOST = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::(?:\d{1,5}|\*))?(?:\/[A-Za-z0-9._~%/-]*)?$/;
+
+export function isCspSourceList(value: string): boolean {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) return false;
+  const tokens = value.split(' ');
+  if (tokens.length > 8) return false;
+  return tokens.every((t) => CSP_KEYWORDS.has(t) || (CSP_SCHEME.test(t) && !WIDE_SCHEMES.has(t)) || (CSP_HOST.test(t) && narrowWildcard(t)));
+}
+
+/** `*.vscode-cdn.net`, not `*.net`: a wildcard stands for a subdomain of a registrable name (two labels or more). */
+function narrowWildcard(t: string): boolean {
+  const host = t.replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/[:/].*$/, '');
+  return !host.startsWith('*.') || host.split('.').length >= 3;
+}
+
 /** base64 or hex, long enough not to be guessed (CSP nonces: base64-value). */
 const NONCE = /^[A-Za-z0-9+/_-]{16,}={0,2}$/;
 
 export function simulationHtml(r: PageResources): string {
   // Refuse what would let a value add a directive or a keyword to the policy.
-  if (!CSP_SOURCE.test(r.cspSource)) throw new Error(`not a CSP source: ${JSON.stringify(r.cspSource)}`);
+  if (!isCspSourceList(r.cspSource)) throw new Error(`not a CSP source: ${JSON.stringify(r.cspSource)}`);
   if (!NONCE.test(r.nonce)) throw new Error('not a CSP nonce');
   const csp = [
     "default-src 'none'",

@@ -62,9 +62,15 @@ class App {
       return;
     }
     if (data.type === 'error') return this.showError(data.message);
+    // The host sends its current result again each time the page loads: already shown here (the page came back
+    // from its state), it keeps the user's step and options.
+    if (data.id !== undefined && this.s?.shownId === data.id) return;
     const steps = data.result.trace.length;
     const start = data.startStep !== undefined ? Math.min(Math.max(-1, data.startStep), steps - 1) : data.result.traceKind === 'counterexample' ? steps - 1 : -1;
-    this.load({ result: data.result, step: start, hideUnchanged: this.s?.hideUnchanged ?? false, showLocal: this.s?.showLocal ?? false, note: data.note });
+    this.load({ result: data.result, step: start, hideUnchanged: this.s?.hideUnchanged ?? false, showLocal: this.s?.showLocal ?? false, note: data.note, shownId: data.id });
+    // Kept at once, not at the first step: the page comes back from this state when its tab is shown again and
+    // after a window reload (the host's serializer).
+    this.save();
   }
 
   private load(s: PersistedState): void {

@@ -9,7 +9,8 @@ export const VIEW_TYPE = 'vfsLockReview.simulation';
 
 /** Host → webview. */
 export type HostMessage =
-  | { type: 'show'; result: SimulationResult; startStep?: number; note?: string }
+  /** `id`: names this showing; the host sends it again when the page reloads, and the page keeps its step then. */
+  | { type: 'show'; id?: string; result: SimulationResult; startStep?: number; note?: string }
   | { type: 'error'; message: string };
 
 /** Webview → host. */
@@ -25,6 +26,8 @@ export interface PersistedState {
   hideUnchanged: boolean;
   showLocal: boolean;
   note?: string;
+  /** The `id` of the show message this state came from. */
+  shownId?: string;
 }
 
 type Rec = Record<string, unknown>;
@@ -73,7 +76,7 @@ export function isSimulationResult(x: unknown): x is SimulationResult {
 
 export function isHostMessage(x: unknown): x is HostMessage {
   if (!isRec(x)) return false;
-  if (x.type === 'show') return isSimulationResult(x.result) && optional(x.startStep, isInt) && optional(x.note, isStr);
+  if (x.type === 'show') return isSimulationResult(x.result) && optional(x.id, isStr) && optional(x.startStep, isInt) && optional(x.note, isStr);
   if (x.type === 'error') return isStr(x.message);
   return false;
 }
@@ -97,5 +100,5 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
 }
 
 export function isPersistedState(x: unknown): x is PersistedState {
-  return isRec(x) && isSimulationResult(x.result) && isInt(x.step) && typeof x.hideUnchanged === 'boolean' && typeof x.showLocal === 'boolean' && optional(x.note, isStr);
+  return isRec(x) && isSimulationResult(x.result) && isInt(x.step) && typeof x.hideUnchanged === 'boolean' && typeof x.showLocal === 'boolean' && optional(x.note, isStr) && optional(x.shownId, isStr);
 }

@@ -80,7 +80,8 @@ export async function startBrowser(): Promise<void> {
   server = createServer((req, res) => {
     const url = req.url ?? '';
     if (url === '/') {
-      const page = renderSimulationPage({ cspSource: origin, resourceUri: (segments) => `${origin}/${segments.join('/')}` });
+      // The shape of VS Code's own cspSource (1.139: `'self' https://*.vscode-cdn.net`): a keyword and a host.
+      const page = renderSimulationPage({ cspSource: `'self' ${origin}`, resourceUri: (segments) => `${origin}/${segments.join('/')}` });
       renderedNonces.push(page.nonce);
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(page.html);
@@ -123,8 +124,11 @@ export interface Panel {
   dialogs: string[];
 }
 
-/** A fresh page with the instrumentation and the fake API, the panel loaded and ready. */
-export async function openPanel(): Promise<Panel> {
+/**
+ * A fresh page with the instrumentation and the fake API, the panel loaded and ready. `state`: what getState()
+ * returns at load, as VS Code gives a webview back its setState value after a reload or when its tab is shown again.
+ */
+export async function openPanel(state?: unknown): Promise<Panel> {
   const page = await context.newPage();
   const problems: string[] = [];
   const dialogs: string[] = [];
@@ -137,6 +141,7 @@ export async function openPanel(): Promise<Panel> {
     void d.dismiss();
   });
   await page.addInitScript(INSTRUMENT);
+  if (state !== undefined) await page.addInitScript(`window.__state = ${JSON.stringify(state)};`);
   await page.goto(`${origin}/`);
   await page.waitForFunction('window.__posted.some((m) => m.type === "ready")');
   return { page, problems, dialogs };

@@ -141,3 +141,43 @@ test('a malformed message is ignored and the panel keeps working', { skip }, asy
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the shown result is kept with setState at once, and a page reloaded from that state shows it again', { skip }, async () => {
+  const first = await openPanel();
+  const r = builtin('rename-vs-grant-pre313');
+  await show(first.page, r);
+  // No step taken: the state must already hold the result (a reload before any click restores the panel).
+  const state = await first.page.evaluate('window.__state') as { result: { scenario: string }; step: number };
+  assert.equal(state?.result?.scenario, r.scenario);
+  assert.equal(state.step, r.trace.length - 1, 'a counterexample opens at its last step');
+  await first.page.close();
+  const again = await openPanel(state);
+  await again.page.locator('#header').waitFor();
+  assert.deepEqual(await again.page.locator('th.lane-head').allTextContents(), ['CPU0: rename', 'CPU1: nfs']);
+  assert.match(await again.page.locator('#message').textContent(), /un-recalled read delegation/);
+  assert.equal(await again.page.locator('#position').textContent(), `step ${r.trace.length} / ${r.trace.length}`);
+  assert.deepEqual(again.problems, []);
+  await again.page.close();
+});
+
+test('a result sent again with the same id (the page reloaded behind a tab) keeps the step; a new id replaces it', { skip }, async () => {
+  const r = builtin('rename-vs-grant-pre313');
+  const first = await openPanel();
+  await show(first.page, r, { id: 'a.1' });
+  await first.page.locator('#reset').click();
+  await first.page.locator('#step').click();
+  const state = await first.page.evaluate('window.__state') as { step: number; shownId: string };
+  assert.deepEqual([state.step, state.shownId], [0, 'a.1']);
+  await first.page.close();
+  // The page comes back from its state; the host posts its current result again on `ready`.
+  const again = await openPanel(state);
+  await again.page.locator('#header').waitFor();
+  await show(again.page, r, { id: 'a.1' });
+  assert.equal(await again.page.locator('#position').textContent(), `step 1 / ${r.trace.length}`, 'the step is kept');
+  const other = builtin('unlink-recall-retry');
+  await show(again.page, other, { id: 'a.2' });
+  await again.page.locator('#header h1 .title', { hasText: other.title }).waitFor();
+  assert.deepEqual(await again.page.locator('th.lane-head').allTextContents(), ['CPU0: unlink', 'CPU1: nfs']);
+  assert.deepEqual(again.problems, []);
+  await again.page.close();
+});

@@ -13,6 +13,7 @@ import { compileScenario } from '../../sim/lang/compile';
 import type { SimulationResult } from '../../sim/run';
 import { SimulationPanel } from './panel';
 import type { Backend } from '../backend';
+import { scenarioLens } from './scenarioLens';
 
 export interface SimulationDeps {
   analyzer: () => Promise<Analyzer>;
@@ -30,13 +31,16 @@ export function activateSimulation(context: vscode.ExtensionContext, deps: Simul
   const api: SimulationApi = { showRace: (uri, fn, line) => showRace(panel, deps, uri, fn, line) };
   context.subscriptions.push(
     panel.registerSerializer(),
-    vscode.commands.registerCommand('vfsLockReview.simulateRace', () => pickAndSimulate(panel, deps)),
+    // With a .vfsrace document's URI (its "Run simulation" code lens): that scenario; without: the pick list.
+    vscode.commands.registerCommand('vfsLockReview.simulateRace', (uri?: unknown) => (uri instanceof vscode.Uri ? simulateScenarioDocument(panel, deps, uri) : pickAndSimulate(panel, deps))),
     vscode.commands.registerCommand('vfsLockReview.inodeCacheCost', () => inodeCacheCost(panel, deps)),
     vscode.commands.registerCommand('vfsLockReview.showRace', (uri?: vscode.Uri, fn?: string, line?: number) => {
       if (uri instanceof vscode.Uri && typeof fn === 'string') return api.showRace(uri, fn, typeof line === 'number' ? line : undefined);
       return pickAndSimulate(panel, deps);
     }),
     ...scenarioDiagnostics(),
+    ...scenarioLens(),
+    vscode.commands.registerCommand('vfsLockReview.internal.simulationPanel', () => panel.status()),
   );
   return api;
 }
@@ -114,6 +118,14 @@ async function pickAndSimulate(panel: SimulationPanel, deps: SimulationDeps): Pr
   }
   const choice = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Simulate races in a built-in scenario, a .vfsrace file or the function at the cursor'), matchOnDescription: true });
   const result = await choice?.run();
+  if (result) panel.show(result, undefined, result.bound?.message);
+}
+
+/** A `.vfsrace` document, as currently edited (unsaved changes included); other documents: the pick list. */
+async function simulateScenarioDocument(panel: SimulationPanel, deps: SimulationDeps, uri: vscode.Uri): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  if (doc.languageId !== 'vfsrace') return pickAndSimulate(panel, deps);
+  const result = await run(vscode.workspace.asRelativePath(uri), { kind: 'scenario', text: doc.getText(), source: fileName(uri) }, deps);
   if (result) panel.show(result, undefined, result.bound?.message);
 }
 

@@ -6,6 +6,7 @@ import * as assert from 'node:assert';
 import * as vscode from 'vscode';
 import { api, EXT_ID, file, median, metric, open, ours, ruleOf, setSetting, sleep, waitFor } from './helpers';
 import { badFilesSuite } from './bad-files';
+import { simulationSuite } from './simulation';
 
 const EXPECTED: Record<string, string> = {
   'missing_break.c': 'deleg/missing-break',
@@ -323,3 +324,4 @@ suite('VFS Lock Review in a real VS Code', function () {
 
 // After the suite above (its first test needs the extension not yet active; its workspace check, only the examples).
 badFilesSuite();
+simulationSuite();

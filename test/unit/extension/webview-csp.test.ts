@@ -10,10 +10,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSimulationPage, simulationWebviewOptions, SIMULATION_RESOURCE_ROOTS, SIMULATION_SCRIPT, SIMULATION_STYLE, type WebviewTarget } from '../../../src/extension/pure/simulation-page';
-import { simulationHtml } from '../../../src/webview/html';
+import { isCspSourceList, simulationHtml } from '../../../src/webview/html';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const CSP_SOURCE = 'https://*.vscode-cdn.net';
+/** `webview.cspSource` as VS Code 1.139 (code-server 4.139) really gives it. */
+const VSCODE_CSP_SOURCE = "'self' https://*.vscode-cdn.net";
 const EXT = 'https://file+.vscode-resource.vscode-cdn.net/home/u/.vscode/extensions/vfs-lock-review';
 const target: WebviewTarget = { cspSource: CSP_SOURCE, resourceUri: (segments) => `${EXT}/${segments.join('/')}` };
 
@@ -101,7 +103,36 @@ describe('the simulation page\'s CSP', () => {
     assert.equal(html.match(/<script\b/g)!.length, 1);
     assert.match(html, /<link rel="stylesheet" href="x&#39; onload=&#39;alert\(1\)">/, 'the quote cannot end the attribute');
     // The forms VS Code has given cspSource.
-    for (const s of ['https://*.vscode-cdn.net', 'vscode-webview://abc123', 'http://127.0.0.1:4567', 'https://*.vscode-cdn.net vscode-resource:']) renderSimulationPage({ ...target, cspSource: s });
+    for (const s of ['https://*.vscode-cdn.net', 'vscode-webview://abc123', 'http://127.0.0.1:4567', 'https://*.vscode-cdn.net vscode-resource:', VSCODE_CSP_SOURCE]) renderSimulationPage({ ...target, cspSource: s });
+  });
+
+  test('VS Code\'s real cspSource (1.139: \'self\' https://*.vscode-cdn.net) renders, only in img/style/font-src', () => {
+    assert.ok(isCspSourceList(VSCODE_CSP_SOURCE));
+    const { html, nonce } = renderSimulationPage({ ...target, cspSource: VSCODE_CSP_SOURCE });
+    const csp = policy(html);
+    assert.deepEqual(csp.get('style-src'), ["'self'", 'https://*.vscode-cdn.net']);
+    assert.deepEqual(csp.get('font-src'), ["'self'", 'https://*.vscode-cdn.net']);
+    assert.deepEqual(csp.get('img-src'), ["'self'", 'https://*.vscode-cdn.net', 'data:']);
+    assert.deepEqual(csp.get('script-src'), [`'nonce-${nonce}'`], 'scripts still only by nonce');
+    assert.deepEqual(csp.get('default-src'), ["'none'"]);
+    assert.deepEqual([...csp.keys()].sort(), ['base-uri', 'default-src', 'font-src', 'form-action', 'img-src', 'script-src', 'style-src']);
+    assert.ok(!/unsafe/i.test(html));
+  });
+
+  test('a hostile cspSource is refused: no directive, separator, unsafe keyword, wide scheme or wildcard host gets in', () => {
+    const hostile = [
+      "'self' https://*.vscode-cdn.net; script-src 'unsafe-inline'", "'self';script-src *", "'self' https://*.vscode-cdn.net;",
+      "'self','unsafe-inline'", "'self' 'unsafe-inline'", "'self' 'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'",
+      "'strict-dynamic'", "'nonce-abcdefabcdefabcdef'", "'sha256-AAAA'", "'report-sample'", "'self", "self'", '"self"',
+      "'self'  https://*.vscode-cdn.net", "'self'\thttps://*.vscode-cdn.net", "'self'\nscript-src *", "'self'\r\nhttps://x.y",
+      " 'self'", "'self' ", '*', 'https://*', '*.net', 'https://*.net', 'https:', 'http:', 'data:', 'blob:', 'filesystem:',
+      'javascript:', 'ws:', "https://x.y/'", 'https://x.y/a;b', 'https://x.y/a,b', 'https://x.y/<', 'https://x.y"', 'https://x.y\u0000',
+      'https://a.b:99999999', 'https://*.*.net', 'https://a.*.net', 'a b c d e f g h i', 'x'.repeat(600),
+    ];
+    for (const cspSource of hostile) {
+      assert.equal(isCspSourceList(cspSource), false, JSON.stringify(cspSource));
+      assert.throws(() => renderSimulationPage({ ...target, cspSource }), /not a CSP source/, JSON.stringify(cspSource));
+    }
   });
 });
 
