@@ -48,6 +48,31 @@ interface Mutant {
   op: string;
   fn: string;
   make: () => string;
+  /** What the mutant is compared with, when not the original file (a bug planted in a refactored file). */
+  base?: () => string;
+}
+
+/** The inodes a lock call locks: its arguments, with `&X->i_mutex` / `&X->i_rwsem` read as X. */
+function lockSubjects(v: FileView, lock: SNode): string[] {
+  return v.args(lock).map((a) => {
+    let n = a;
+    if (n.type === 'pointer_expression' && v.t(n).startsWith('&') && n.children[0]) n = n.children[0];
+    if (n.type === 'field_expression' && n.children[1] && ['i_mutex', 'i_rwsem'].includes(v.t(n.children[1]))) n = n.children[0];
+    return v.t(n).replace(/\s+/g, '');
+  });
+}
+
+/** The nearest lock before `at` that locks `subject` (null when the lock is taken elsewhere, e.g. by the caller). */
+function lockOf(v: FileView, locks: Call[], subject: string, at: number): Call | null {
+  return locks.filter((l) => l.end <= at && lockSubjects(v, l.node).includes(subject)).pop() ?? null;
+}
+
+/** Calls that make a break inside, under a lock their caller must hold, by release. */
+function breaksInside(callee: string, major: number, minor: number): boolean {
+  const at = (M: number, m: number) => major > M || (major === M && minor >= m);
+  if (callee === 'notify_change') return at(3, 13);
+  if (callee === '__vfs_setxattr_locked' || callee === '__vfs_removexattr_locked') return true;
+  return at(6, 19) && /^vfs_(create|mkdir|mknod|symlink|unlink|rmdir|link|rename)$/.test(callee);
 }
 
 const relevant = (c: string) => LOCKS.has(c) || UNLOCKS.has(c) || TRYLOCKS.has(c) || BREAKS.has(c) || CHANGES.has(c);
@@ -70,7 +95,8 @@ function release(rel: string): [number, number] {
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
-function bugMutants(v: FileView, f: FnView, grantOnly: boolean, dirEra: boolean): Mutant[] {
+function bugMutants(v: FileView, f: FnView, grantOnly: boolean, [major, minor]: [number, number]): Mutant[] {
+  const dirEra = major > 6 || (major === 6 && minor >= 19);
   const out: Mutant[] = [];
   const add = (op: string, edit: (e: Edits) => void) => out.push({ kind: 'bug', op, fn: f.name, make: () => { const e = new Edits(v.text); edit(e); return e.result(); } });
   const all = v.calls(f.body, relevant);
@@ -97,8 +123,8 @@ function bugMutants(v: FileView, f: FnView, grantOnly: boolean, dirEra: boolean)
     const dir = dirEra && b.callee === 'try_break_deleg' && !!firstArg && /dir/.test(v.t(firstArg));
     const prefix = lockedCaller ? 'xfn-delete' : dir ? 'delete-dir' : 'delete';
     add(`${prefix} ${b.callee}`, (e) => e.replace(b.start, b.end, '0'));
-    // Moved before the nearest lock taken before it (inserted before that lock's statement in its block).
-    const lock = locks.filter((l) => l.end <= b.start).pop();
+    // Moved before the lock of its own inode (inserted before that lock's statement in its block).
+    const lock = firstArg ? lockOf(v, locks, v.t(firstArg).replace(/\s+/g, ''), b.start) : null;
     const lockStmt = lock ? v.blockStatementOf(lock.node) : null;
     if (lockStmt) add(`move-before-lock ${b.callee}`, (e) => e.insert(lockStmt.start, `${b.text};\n\t`).replace(b.start, b.end, '0'));
     if (b.callee === 'try_break_deleg' && firstArg) add('blocking try_break_deleg', (e) => e.replace(b.start, b.end, `break_deleg(${v.t(firstArg)}, O_WRONLY)`));
@@ -122,7 +148,12 @@ function bugMutants(v: FileView, f: FnView, grantOnly: boolean, dirEra: boolean)
     const rel = all.filter((u) => UNLOCKS.has(u.callee) && u.start > l.end && v.args(u.node)[0] && v.t(v.args(u.node)[0]) === key);
     if (!rel.length) continue;
     const last = rel[rel.length - 1];
-    if (!all.some((c) => (CHANGES.has(c.callee) || BREAKS.has(c.callee)) && c.start > l.end && c.end < last.start)) continue;
+    // Only regions that protect a break: a call that breaks inside under this lock, or a break of the locked inode.
+    const subjects = lockSubjects(v, l.node);
+    const inside = (c: Call) => c.start > l.end && c.end < last.start;
+    const protects = all.some((c) => inside(c) && (breaksInside(c.callee, major, minor) ||
+      (BREAKS.has(c.callee) && v.args(c.node)[0] && subjects.includes(v.t(v.args(c.node)[0]).replace(/\s+/g, '')))));
+    if (!protects) continue;
     const ls = v.blockStatementOf(l.node);
     if (!ls || ls.end > l.end + 2 || v.t(ls).trim() !== `${l.text};`) continue;
     add('unlock-region', (e) => {
@@ -157,6 +188,40 @@ function ignoreResult(v: FileView, b: Call, add: (op: string, edit: (e: Edits) =
   add(`ignore-result ${b.callee}`, (e) => e.replace(next.start, next.end, ';'));
 }
 
+/**
+ * Cross-function bugs planted in a refactored file: the break is first moved into a new static helper called at the
+ * same point (the eq-break-helper refactor), then the helper's break is removed, or the helper's call is moved before
+ * the lock. Compared with the refactored file, so a mutant counts as caught only if the analyzer tells the bug from
+ * the correct refactor.
+ */
+function crossFunctionMutants(v: FileView, f: FnView, deleg: string): Mutant[] {
+  const out: Mutant[] = [];
+  const all = v.calls(f.body, relevant);
+  const locks = all.filter((c) => LOCKS.has(c.callee));
+  for (const b of all.filter((c) => HELPER_SIG[c.callee] && v.args(c.node).length === 2)) {
+    const name = `vfslock_x${helperSeq++}`;
+    const sig = HELPER_SIG[b.callee].replace('DELEG', deleg);
+    const helper = (body: string) => `static int ${name}(${sig})\n{\n\t${body}\n}\n\n`;
+    const call = (e: Edits) => e.replace(b.node.children[0].start, b.node.children[0].end, name);
+    const base = () => call(new Edits(v.text).insert(f.start, helper(`return ${b.callee}(${HELPER_PARAMS[b.callee]});`))).result();
+    out.push({ kind: 'bug', op: `xfn-helper-delete ${b.callee}`, fn: f.name, base,
+      make: () => call(new Edits(v.text).insert(f.start, helper('return 0;'))).result() });
+    const firstArg = v.args(b.node)[0];
+    const lock = lockOf(v, locks, v.t(firstArg).replace(/\s+/g, ''), b.start);
+    const lockStmt = lock ? v.blockStatementOf(lock.node) : null;
+    if (lockStmt) {
+      const args = v.text.slice(b.node.children[1].start, b.node.children[1].end);
+      out.push({ kind: 'bug', op: `xfn-helper-move ${b.callee}`, fn: f.name, base,
+        make: () => new Edits(v.text).insert(f.start, helper(`return ${b.callee}(${HELPER_PARAMS[b.callee]});`))
+          .insert(lockStmt.start, `${name}${args};\n\t`).replace(b.start, b.end, '0').result() });
+    }
+  }
+  return out;
+}
+
+const HELPER_SIG: Record<string, string> = { try_break_deleg: 'struct inode *inode, DELEGdi', break_deleg: 'struct inode *inode, unsigned int mode', break_lease: 'struct inode *inode, unsigned int mode' };
+const HELPER_PARAMS: Record<string, string> = { try_break_deleg: 'inode, di', break_deleg: 'inode, mode', break_lease: 'inode, mode' };
+
 let helperSeq = 0;
 /** VFSLOCK_MUTANT_DUMP=dir writes every mutant there (to read a sample by eye, or diff against the original). */
 const DUMP = process.env.VFSLOCK_MUTANT_DUMP;
@@ -170,11 +235,9 @@ function refactorMutants(v: FileView, f: FnView, deleg: string): Mutant[] {
   const id = () => `vfslock_eq${helperSeq++}`;
 
   // 1. The break moved into a new static helper called at the same point (wait/retry stay in the caller).
-  const sig: Record<string, string> = { try_break_deleg: `struct inode *inode, ${deleg} di`, break_deleg: 'struct inode *inode, unsigned int mode', break_lease: 'struct inode *inode, unsigned int mode' };
-  const params: Record<string, string> = { try_break_deleg: 'inode, di', break_deleg: 'inode, mode', break_lease: 'inode, mode' };
-  for (const b of all.filter((c) => sig[c.callee] && v.args(c.node).length === 2)) {
+  for (const b of all.filter((c) => HELPER_SIG[c.callee] && v.args(c.node).length === 2)) {
     const name = id();
-    add('eq-break-helper', (e) => e.insert(f.start, `static int ${name}(${sig[b.callee]})\n{\n\treturn ${b.callee}(${params[b.callee]});\n}\n\n`)
+    add('eq-break-helper', (e) => e.insert(f.start, `static int ${name}(${HELPER_SIG[b.callee].replace('DELEG', deleg)})\n{\n\treturn ${b.callee}(${HELPER_PARAMS[b.callee]});\n}\n\n`)
       .replace(b.node.children[0].start, b.node.children[0].end, name));
   }
 
@@ -379,12 +442,12 @@ async function main(): Promise<void> {
     const original = analyzer.check(rel, text);
     const view = new FileView(analyzer, text);
     const grantOnly = GRANT_ONLY.test(rel);
-    const [major, minor] = release(rel);
-    const dirEra = major > 6 || (major === 6 && minor >= 19);
+    const era = release(rel);
     const deleg = text.includes('struct delegated_inode') ? 'struct delegated_inode *' : 'struct inode **';
     for (const f of view.fns) {
       const mutants = [
-        ...(kinds.includes('bug') ? bugMutants(view, f, grantOnly, dirEra) : []),
+        ...(kinds.includes('bug') ? bugMutants(view, f, grantOnly, era) : []),
+        ...(kinds.includes('bug') && !grantOnly ? crossFunctionMutants(view, f, deleg) : []),
         ...(kinds.includes('refactor') && !grantOnly ? refactorMutants(view, f, deleg) : []),
       ];
       for (const m of mutants) {
@@ -395,7 +458,7 @@ async function main(): Promise<void> {
           continue; // overlapping edits: the operator does not apply here
         }
         if (DUMP) writeFileSync(join(DUMP, `${rel.replace(/\//g, '_')}.${f.name}.${m.op.replace(/\W+/g, '_')}.${dumped++}.c`), mutated);
-        const added = newFindings(original, analyzer.check(rel, mutated));
+        const added = newFindings(m.base ? analyzer.check(rel, m.base()) : original, analyzer.check(rel, mutated));
         if (m.kind === 'bug') {
           bugs++;
           const caught = added.length > 0;
