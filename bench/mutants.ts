@@ -14,7 +14,8 @@
  *
  * All edits are made from the syntax tree (callee names, statement nodes), never by searching the text. Prints totals
  * per operator and per area, each survivor and each false finding. `node out/bench/mutants.js [path-substring]
- * [--bugs|--refactors]` runs a subset. Slow (several minutes on two busy cores): it is not part of `npm run bench`.
+ * [--bugs|--refactors] [--syntax]` runs a subset (`--syntax`: only checks that every mutant still parses). Slow
+ * (several minutes on two busy cores): it is not part of `npm run bench`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -225,6 +226,8 @@ const HELPER_PARAMS: Record<string, string> = { try_break_deleg: 'inode, di', br
 let helperSeq = 0;
 /** VFSLOCK_MUTANT_DUMP=dir writes every mutant there (to read a sample by eye, or diff against the original). */
 const DUMP = process.env.VFSLOCK_MUTANT_DUMP;
+/** `--syntax`: parse every mutant instead of analysing it, and report those that break a function's syntax. */
+const SYNTAX = process.argv.includes('--syntax');
 let dumped = 0;
 
 function refactorMutants(v: FileView, f: FnView, deleg: string): Mutant[] {
@@ -429,6 +432,8 @@ async function main(): Promise<void> {
   const refactors = new Map<string, [number, number]>();
   let bugs = 0;
   let refactorCount = 0;
+  const syntax = new Map<string, [number, number]>();
+  const syntaxBroken: string[] = [];
   const bump = (m: Map<string, [number, number]>, k: string, hit: boolean) => {
     const r = m.get(k) ?? [0, 0];
     r[0]++;
@@ -457,6 +462,16 @@ async function main(): Promise<void> {
         } catch {
           continue; // overlapping edits: the operator does not apply here
         }
+        if (SYNTAX) {
+          // Parse only: every function clean in the original (and every new helper) must still parse cleanly.
+          const before = new Map(view.fns.map((g) => [g.name, g.clean]));
+          const after = new FileView(analyzer, mutated).fns;
+          const broken = [...after.filter((g) => !g.clean && before.get(g.name) !== false).map((g) => g.name),
+            ...view.fns.filter((g) => !after.some((h) => h.name === g.name)).map((g) => `${g.name} (gone)`)];
+          bump(syntax, m.op.replace(/ .*$/, ''), broken.length > 0);
+          if (broken.length) syntaxBroken.push(`${rel} ${f.name}: ${m.op} -> ${broken.join(', ')}`);
+          continue;
+        }
         if (DUMP) writeFileSync(join(DUMP, `${rel.replace(/\//g, '_')}.${f.name}.${m.op.replace(/\W+/g, '_')}.${dumped++}.c`), mutated);
         const added = newFindings(m.base ? analyzer.check(rel, m.base()) : original, analyzer.check(rel, mutated));
         if (m.kind === 'bug') {
@@ -474,6 +489,12 @@ async function main(): Promise<void> {
     }
   }
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
+  if (SYNTAX) {
+    console.log(`syntax check of the mutants (parse only, no analysis), ${secs} s: operator, mutants with a newly unparsable function / all`);
+    for (const [kind, [n, bad]] of [...syntax].sort()) console.log(`  ${kind.padEnd(18)} ${String(bad).padStart(4)} / ${n}`);
+    for (const s of syntaxBroken) console.log(`  unparsable: ${s}`);
+    return;
+  }
   const caughtTotal = [...byOperator.values()].reduce((s, [, c]) => s + c, 0);
   const flagged = [...refactors.values()].reduce((s, [, c]) => s + c, 0);
   console.log(`bug mutants ${bugs}, caught ${caughtTotal}, survived ${bugs - caughtTotal}; refactors ${refactorCount}, with a false finding ${flagged} (${falseFindings.length} findings); ${secs} s`);

@@ -106,6 +106,8 @@ export interface FnView {
   /** Parameters with their normalised types (`struct inode *`). */
   params: Param[];
   body: SNode;
+  /** Whether tree-sitter parsed the function without a syntax error. */
+  clean: boolean;
 }
 
 export interface Call extends CallSite {
@@ -123,7 +125,7 @@ export class FileView {
       const types = tree.language.types as string[];
       this.fns = findFunctions(tree.rootNode, text, types)
         .filter((u) => u.bodyTs)
-        .map((u) => ({ name: u.name, start: u.start, end: u.end, bodyStart: u.bodyStart, isStatic: u.isStatic, params: u.params, body: copySubtree(u.bodyTs!, types) }));
+        .map((u) => ({ name: u.name, start: u.start, end: u.end, bodyStart: u.bodyStart, isStatic: u.isStatic, params: u.params, body: copySubtree(u.bodyTs!, types), clean: u.clean !== false }));
     } finally {
       tree.delete();
     }
