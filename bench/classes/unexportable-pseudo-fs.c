@@ -2,7 +2,7 @@
 #include <linux/fs.h>
 #include <linux/security.h>
 
-static struct dentry *demo_file;	/* made by securityfs_create_file() */
+static struct dentry *demo_file;
 
 static int demo_lock_down(void)
 {
@@ -14,4 +14,12 @@ static int demo_lock_down(void)
 	err = simple_setattr(&nop_mnt_idmap, demo_file, &newattrs);
 	inode_unlock(inode);
 	return err;
+}
+
+static const struct file_operations demo_fops;
+
+static int __init demo_init(void)
+{
+	demo_file = securityfs_create_file("demo", 0660, NULL, NULL, &demo_fops);
+	return PTR_ERR_OR_ZERO(demo_file);
 }
