@@ -47,6 +47,8 @@ export interface Verdict {
   /** For a false finding: the class of analyzer behaviour (docs/whole-tree.md lists them with a snippet each). */
   class?: string;
   reason: string;
+  /** Set when the finding was judged on a branch's output before its merge (e.g. a new rule). */
+  seenBy?: string;
 }
 
 function loadVerdicts(): Verdict[] {
@@ -146,7 +148,10 @@ async function main(): Promise<void> {
     const gone = verdicts.filter((v) => (tree.version === v.version || tree.version.startsWith(`${v.version}.`)) &&
       opts.dirs.some((d) => v.file.startsWith(`${d}/`)) &&
       !serious.some((f) => relative(tree.dir, f.file) === v.file && f.function === v.function && f.ruleId === v.rule));
-    for (const v of gone) console.log(`   no longer reported (${v.verdict === 'real' ? 'LOST real finding' : 'fixed false finding'}): ${v.file}:${v.line} ${v.function} ${v.rule}`);
+    for (const v of gone) {
+      const what = v.seenBy ? `not reported (judged on the ${v.seenBy})` : `no longer reported (${v.verdict === 'real' ? 'LOST real finding' : 'fixed false finding'})`;
+      console.log(`   ${what}: ${v.file}:${v.line} ${v.function} ${v.rule}`);
+    }
   }
   if (opts.json) writeFileSync(opts.json, JSON.stringify(saved, null, 1));
 }
