@@ -9,4 +9,10 @@ export const factMessages = {
         `while a delegation is still held, and the change then goes ahead under it. Test the result and return the error ` +
         `before the change.`;
   },
+  grantNoRecheckAfter(fn: string, api: string, missing: string[]): string {
+    const what = missing.map((m) => (m === 'opens' ? 'conflicting opens (nfsd4_check_conflicting_opens)' : m === 'dentry' ? 'the delegated name (nfsd4_verify_deleg_dentry)' : m)).join(' and ');
+    return `${fn}: ${api}() grants a delegation, and this path returns it without re-checking ${what} after the grant. ` +
+      `An open or rename that raced with the grant is missed, so the client holds a delegation that conflicts with it. ` +
+      `Re-check after the grant and remove the lease (F_UNLCK) on conflict.`;
+  },
 };

@@ -585,7 +585,10 @@ class FunctionAnalyzer {
         if (flagSide) {
           const flag = ctx.text(flagSide);
           const other = flagSide === l ? r : l;
-          const k = ctx.key(other);
+          // `fmode_t mode = file->f_mode; if (mode & FMODE_WRITE)`: a flags word copied once is the word itself.
+          const copied = other.type === 'identifier' && ctx.isLocalVar(ctx.text(other)) && ctx.defsOf(ctx.text(other)).length === 1
+            ? ctx.key(ctx.defsOf(ctx.text(other))[0]) : null;
+          const k = copied && copied !== NULL_KEY ? copied : ctx.key(other);
           const obj = k ? objectOfFlags(k) : ctx.text(other).replace(/\s+/g, '');
           return { fact: `flag:${flag}:${obj}`, roots: k ? [ExprContext.rootOf(k)] : [], result: null, invert: false };
         }
@@ -1070,9 +1073,15 @@ class FunctionAnalyzer {
         this.applyGrant(op, s, nodeId);
         return [s];
       case 'conflictCheck':
-        s.checked = true;
-        s.hash = undefined;
-        for (const [k, g] of s.grants) if (!g.rechecked) wr(s, 'grants').set(k, { ...g, rechecked: true });
+        if (op.check === 'opens') {
+          s.checked = true;
+          s.hash = undefined;
+        } else if (!s.facts.get(`#checked:${op.check}`)) wr(s, 'facts').set(`#checked:${op.check}`, true);
+        for (const [k, g] of s.grants) {
+          if (g.rechecked) continue;
+          const missing = (g.missing ?? ['opens']).filter((c) => c !== op.check);
+          wr(s, 'grants').set(k, { ...g, missing, rechecked: missing.length === 0 });
+        }
         return [s];
       case 'access':
         this.applyAccess(op, s);
@@ -1542,14 +1551,22 @@ class FunctionAnalyzer {
     if (op.requireTypeFact && deleg === undefined) return;
     // Not yet tested on this path, but the function does distinguish delegations: this may be one.
     if (deleg === undefined && this.testsDelegationFlag()) deleg = true;
-    if (deleg === true) {
+    if (deleg === true && !op.locksItself) {
       // The grant's own trylock: a lock the analysis assumed the caller holds does not count (vfs_setlease holds none).
       const held = op.inode ? this.heldExclusive(s, op.inode) : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
       if (!held || held.origin === 'entry') {
         this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantUnlocked(this.unit.name, op.api, op.inode ? this.show(op.inode) : 'the inode'), []);
       }
     }
-    if (op.recheckAfter) wr(s, 'grants').set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false });
+    // A grant that serialises itself (kernel_setlease) owes re-checks only in a function that re-checks at all (nfsd's
+    // nfs4_set_delegation); a directory delegation (nfsd_get_dir_deleg) has no opens to conflict with.
+    if (op.recheckAfter && op.locksItself && !this.ops.some((ops) => ops.some((o) => o.k === 'conflictCheck'))) return;
+    if (op.recheckAfter) {
+      // What the grant owes: its conflicting-open check, plus any other verification this path made before the grant
+      // (nfsd re-verifies the dentry after kernel_setlease(); doing it only before proves nothing).
+      const missing = [...new Set([...op.rechecks.filter((c) => c === 'opens' || s.facts.get(`#checked:${c}`)), 'opens'])];
+      wr(s, 'grants').set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false, missing, api: op.locksItself ? op.api : undefined });
+    }
     else if (!s.checked && !this.checkPrecedes(nodeId)) this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantNoCheck(this.unit.name, op.api), []);
   }
 
@@ -1614,7 +1631,8 @@ class FunctionAnalyzer {
       }
       for (const g of s.grants.values()) {
         if (!g.rechecked && s.ret?.kind !== 'err') {
-          this.report('lease/grant-unserialized', 'error', { start: g.site, end: g.siteEnd } as SNode, '', messages.grantNoRecheck(this.unit.name), []);
+          this.report('lease/grant-unserialized', 'error', { start: g.site, end: g.siteEnd } as SNode, '',
+            g.api ? factMessages.grantNoRecheckAfter(this.unit.name, g.api, g.missing ?? ['opens']) : messages.grantNoRecheck(this.unit.name), []);
         }
       }
     }

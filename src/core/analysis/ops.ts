@@ -21,8 +21,8 @@ export type Op =
   | { k: 'mutate'; key: string; kind: MutationKind; what: string; node: SNode; severity?: 'error' | 'warning' | 'info'; note?: string; dirIf: string | null; display: string; api: string;
       /** The callee changes the target only if it is a directory on this call (its own guard, catalogue `dirWhen`). */
       dirOnly?: boolean }
-  | { k: 'grant'; lease: string | null; inode: string | null; requireTypeFact: boolean; recheckAfter: boolean; node: SNode; api: string }
-  | { k: 'conflictCheck'; node: SNode }
+  | { k: 'grant'; lease: string | null; inode: string | null; requireTypeFact: boolean; recheckAfter: boolean; node: SNode; api: string; locksItself: boolean; rechecks: string[] }
+  | { k: 'conflictCheck'; node: SNode; check: string }
   | { k: 'access'; key: string; kind: 'write' | 'read'; when?: 'zero'; result: string | null; node: SNode; display: string; api: string }
   | { k: 'releaseAccess'; key: string; node: SNode }
   | { k: 'open'; key: string | null; what: string; node: SNode; api: string }
@@ -117,7 +117,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
     case 'field_expression': {
       visit(oc, n.children[0], out, null);
       const f = n.children[1];
-      if (f && oc.cat.conflictReads.has(ctx.text(f))) out.push({ k: 'conflictCheck', node: n });
+      if (f && oc.cat.conflictReads.has(ctx.text(f))) out.push({ k: 'conflictCheck', node: n, check: 'opens' });
       return;
     }
     case 'parenthesized_expression':
@@ -367,6 +367,9 @@ function contextOps(oc: OpContext, name: string, args: SNode[], call: SNode, res
     if (flagsMention(oc, args[o.flags], new Set(cat.contexts.writeFlags)) === true) out.push({ k: 'context', kind: 'wopen', key: ctx.appendPath(base, o.inode), node: call });
   }
   if (cat.contexts.pseudoFsCreators.includes(name)) out.push({ k: 'context', kind: 'nodeleg', key: base, node: call });
+  // `fl = nfs4_alloc_init_lease(dp, type)`: fl is a delegation, as if `fl->flc_flags & FL_DELEG` had been tested.
+  const delegFlag = [...cat.delegationFlags][0];
+  if (delegFlag && cat.contexts.delegationLeaseAllocators.includes(name)) out.push({ k: 'flagWord', obj: base, flag: delegFlag, set: true, node: call });
 }
 
 function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, lockArg: boolean): { key: string; class: LockClass } | null {
@@ -513,11 +516,12 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         }
       }
       const lease = key(eff.lease);
-      out.push({ k: 'grant', lease, inode, requireTypeFact: !!eff.requireTypeFact, recheckAfter: eff.recheckAfter, node: call, api: r.api });
+      out.push({ k: 'grant', lease, inode, requireTypeFact: !!eff.requireTypeFact, recheckAfter: eff.recheckAfter, node: call, api: r.api,
+        locksItself: !!eff.locksItself, rechecks: eff.rechecks ?? ['opens'] });
       return;
     }
     case 'conflictCheck':
-      out.push({ k: 'conflictCheck', node: call });
+      out.push({ k: 'conflictCheck', node: call, check: eff.check ?? 'opens' });
       return;
     case 'access': {
       const k = key(eff.target);

@@ -61,6 +61,10 @@ export interface GrantSt {
   site: number;
   siteEnd: number;
   rechecked: boolean;
+  /** Checks still owed after this grant (`opens`, `dentry`): rechecked once none is left. */
+  missing?: string[];
+  /** The granting API, when it is not an insertion on flc_lease (kernel_setlease). */
+  api?: string;
 }
 
 export interface RetSt {
@@ -149,7 +153,7 @@ export function stateHash(s: State): string {
     component(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}`),
     component(s.preBreak, (k) => String(k)),
     component(s.deleg, (k) => String(k)),
-    component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}`),
+    component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}${(v.missing ?? []).join('/')}`),
     s.checked ? 'c' : '',
     s.ret ? `${s.ret.kind}@${s.ret.site}` : '',
     s.lossy ? 'L' : '',

@@ -24,8 +24,13 @@ export type Effect =
   | { op: 'sleeps'; doc?: string }
   /** dirWhen: the API changes the target only when it is a directory if this parameter is one of these constants. */
   | { op: 'mutate'; target: string; kind: MutationKind; what: string; severity?: 'error' | 'warning' | 'info'; note?: string; dirWhen?: { param: string; equals: string[] } }
-  | { op: 'grant'; lease: string; list?: string; listField?: string; inode?: string; requireTypeFact?: boolean; recheckAfter: boolean }
-  | { op: 'conflictCheck'; target: string }
+  /**
+   * locksItself: the API serialises the grant itself (kernel_setlease), the caller need hold no inode lock.
+   * rechecks: checks (conflictCheck `check` names) that must follow the grant, default ["opens"].
+   */
+  | { op: 'grant'; lease: string; list?: string; listField?: string; inode?: string; requireTypeFact?: boolean; recheckAfter: boolean; locksItself?: boolean; rechecks?: string[] }
+  /** check: what is re-verified (default "opens": conflicting opens; "dentry": the delegated name still resolves). */
+  | { op: 'conflictCheck'; target: string; check?: string }
   | { op: 'access'; target: string; kind: 'write' | 'read'; when?: When }
   | { op: 'releaseAccess'; target: string }
   | { op: 'open'; target: string; what: string; unlessArg?: string };
@@ -111,6 +116,8 @@ export interface CatalogueData {
     pseudoFsCreators?: string[];
     /** Inode flags marking a private inode (`inode->i_flags & S_PRIVATE`). */
     privateFlags?: string[];
+    /** Calls returning a lease that is a delegation (nfsd's lease allocator): as if its FL_DELEG flag were tested. */
+    delegationLeaseAllocators?: string[];
   };
 }
 
@@ -203,7 +210,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const sameNames = new Set<string>();
   const sameSuffixes: string[] = [];
   const sameObjectFields = new Set<string>();
-  const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = { writeModeFlags: [], openCalls: [], writeFlags: [], pseudoFsCreators: [], privateFlags: [] };
+  const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = { writeModeFlags: [], openCalls: [], writeFlags: [], pseudoFsCreators: [], privateFlags: [], delegationLeaseAllocators: [] };
   let scopedGuardMacro = 'scoped_guard';
   let guardMacro = 'guard';
 
