@@ -88,7 +88,9 @@ long f(int dfd, const char __user *name, struct path *dst_path)
 err3:
 	done_path_create(dst_path, dst_dentry);
 err2:
-	return error;
+	if (error)
+		return error;
+	return 0;
 }`;
 
   test('`if (error) goto` after PTR_ERR_OR_ZERO(x) is IS_ERR(x): the failed create holds no lock', async () => {
@@ -108,6 +110,8 @@ int f(struct xfs_scrub *sc, struct dentry *d)
 	struct inode *root = VFS_I(sc->mp->m_rootip);
 	int error = 0;
 
+	if (!d)
+		return -EINVAL;
 	inode_lock_nested(root, I_MUTEX_PARENT);
 	if (!check(d)) {
 		error = -ENOENT;
@@ -131,9 +135,10 @@ int f(struct inode *dir, struct dentry *parent)
 	ret = down_write_killable_nested(&dir->i_rwsem, I_MUTEX_PARENT);
 	if (ret)
 		return ret;
-	ret = work(parent);
-	if (ret)
+	if (work(parent) < 0) {
+		ret = -EIO;
 		goto out;
+	}
 	more(parent);
 out:
 	inode_unlock(&ei->vfs_inode);
@@ -169,10 +174,14 @@ describe('an assertion is a requirement, not a lock', () => {
 int f(struct inode *inode)
 {
 	lockdep_assert_held(&inode->i_rwsem);
+	if (!busy(inode))
+		return 0;
 	inode_unlock(inode);
 	wait_for_something();
 	inode_lock(inode);
-	return 0;
+	if (signal_pending(current))
+		return -EINTR;
+	return 1;
 }`);
     assert.deepEqual(r, []);
   });
