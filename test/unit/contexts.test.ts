@@ -415,6 +415,41 @@ int f(struct dentry *parent, struct iattr *attrs)
   });
 });
 
+describe('a file-scope dentry created on securityfs', () => {
+  const code = (create: string, also = '') => `
+static struct dentry *xattrs_file;
+
+static ssize_t write_xattrs(struct file *file, const char __user *buf, size_t count, loff_t *ppos)
+{
+	struct iattr newattrs = { .ia_valid = ATTR_MODE };
+	struct inode *inode = xattrs_file->d_inode;
+	int err;
+
+	inode_lock(inode);
+	err = simple_setattr(&nop_mnt_idmap, xattrs_file, &newattrs);
+	inode_unlock(inode);
+	return err ? err : count;
+}
+
+int __init init_secfs(struct dentry *dir)
+{
+	xattrs_file = ${create}("xattrs", 0660, dir, NULL, &xattrs_ops);
+	if (IS_ERR(xattrs_file))
+		return PTR_ERR(xattrs_file);
+${also}
+	return 0;
+}`;
+
+  test('every assignment in the file is from securityfs_create_file(): no delegation to break', async () => {
+    assert.deepEqual(await rules(code('securityfs_create_file')), []);
+  });
+
+  test('a global also assigned a lookup result, or made by another creator, is still checked', async () => {
+    assert.deepEqual(await rules(code('securityfs_create_file', '\txattrs_file = lookup_one_len("x", dir, 1);')), ['deleg/missing-break@write_xattrs']);
+    assert.deepEqual(await rules(code('my_create_file')), ['deleg/missing-break@write_xattrs']);
+  });
+});
+
 describe("nfsd's grant protocol", () => {
   const setDeleg = (middle: string, before = '') => `
 static struct nfs4_delegation *set_deleg(struct nfsd4_open *open, struct nfs4_file *fp, struct nfs4_client *clp,

@@ -1142,6 +1142,8 @@ class FunctionAnalyzer {
 
   /** `key` (or the dentry it belongs to) is an inode no delegation can exist on: private, or on a pseudo filesystem. */
   private noDelegation(s: State, key: string): boolean {
+    const root = ExprContext.rootOf(key);
+    if (this.opts.noDelegationGlobals?.has(root) && !this.ctx.vars.has(root) && (key === root || key === root + '.d_inode')) return true;
     for (const [fact, v] of s.facts) {
       if (!v) continue;
       if (fact.startsWith('nodeleg:')) {
