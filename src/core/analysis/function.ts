@@ -913,7 +913,7 @@ class FunctionAnalyzer {
       const k = fact.slice('truthy:'.length);
       if (s.facts.get(`isErr:${k}`) === true || s.facts.get(`isDir:${k}`) === true) return false;
       // A locked object is not NULL (`if (inode) inode_unlock(inode)` with inode locked on this path).
-      if (!s.lossy && s.locks.has(k)) return false;
+      if (!s.lossy && s.locks.get(k)?.origin === 'local') return false;
     }
     if ((fact.startsWith('isDir:') || fact.startsWith('isErr:')) && v) {
       const k = fact.slice(fact.indexOf(':') + 1);
