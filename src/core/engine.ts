@@ -9,6 +9,7 @@ import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
 import { copySubtree, LineIndex, type SNode } from './parse/syntax';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
 import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './analysis/function';
+import { pseudoFsGlobals } from './analysis/globals';
 import { stronglyConnected } from './graph';
 import type { AnalyzeOptions, DeferredFinding, Finding, RuleId, Severity, Summary } from './analysis/types';
 
@@ -435,6 +436,7 @@ export class Document {
     const opts: AnalyzeOptions = {
       catalogue: cat, version, era, dirRules: era === '6.19', severity: this.options.severity, maxStates: this.options.maxStates,
     };
+    opts.noDelegationGlobals = pseudoFsGlobals(units.map((u, i) => ({ text: u.text, paramNames: u.params.map((p) => p.name), idents: idents[i], body: () => this.bodyOf(u) })), cat);
     const byName = new Map<string, number[]>();
     units.forEach((u, i) => byName.set(u.name, [...(byName.get(u.name) ?? []), i]));
     const order = calleesFirst(units, idents, byName);
@@ -464,7 +466,8 @@ export class Document {
           if (!relevant) continue;
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
-          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
+          const globalsSig = [...opts.noDelegationGlobals!].filter((g) => idents[i].has(g)).join(',');
+          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${globalsSig}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           let cacheable = true;
           if (!cu) {

@@ -122,7 +122,7 @@ export class ExprContext {
         const args = n.children[1]?.children ?? [];
         if (!fn || fn.type !== 'identifier') return null;
         const name = this.text(fn);
-        if (this.cat.transparent.has(name) && args.length === 1) return this.key(args[0]);
+        if ((this.cat.transparent.has(name) || this.cat.isSameObjectCall(name)) && args.length === 1) return this.key(args[0]);
         const template = this.cat.accessors.get(name) ?? this.returnsOf(name);
         if (template) return this.instantiate(template, (i) => this.key(args[i]));
         return null;
@@ -154,6 +154,8 @@ export class ExprContext {
   }
 
   appendField(base: string, field: string): string {
+    // `&ei->vfs_inode` is the inode `ei` wraps: one inode, one key (`BTRFS_I(inode)` is `inode` too).
+    if (this.cat.sameObjectFields.has(field)) return base;
     const alias = this.cat.fieldAliases.get(field);
     if (alias && alias !== field) return this.appendPath(base, alias);
     return this.resolvePath(base + '.' + field);

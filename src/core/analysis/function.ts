@@ -12,6 +12,7 @@ import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type { AnalyzeOptions, DeferredFinding, Finding, Related, RuleId, Severity, Summary } from './types';
 import { messages } from '../rules/messages';
+import { factMessages } from './fact-messages';
 
 export interface FunctionAnalysis {
   findings: Finding[];
@@ -108,6 +109,9 @@ class FunctionAnalyzer {
   private declaredLocking = false;
   /** ... and only when it succeeds (`when`: nonerr / zero). */
   private declaredConditional = false;
+
+  /** Some lock is held on some successful returns only, for a reason the result does not tell (a flags argument). */
+  private conditionalLock = false;
 
   /** Locks taken here that some change was made under (a lock-taking helper returns before using its lock). */
   private readonly usedUnder = new Set<string>();
@@ -493,7 +497,10 @@ class FunctionAnalyzer {
             return { fact: `truthy:${target}`, roots, result: null, invert: true };
           case 'nonNull':
             return { fact: `truthy:${target}`, roots, result: null, invert: false };
+          case 'private':
+            return { fact: `nodeleg:${target}`, roots, result: null, invert: false };
           case 'isErr':
+          case 'errOrZero':
           case 'isErrOrNull': {
             const name0 = args[0]?.type === 'identifier' ? ctx.text(args[0]) : target;
             return { fact: `isErr:${target}`, roots, result: { name: name0, sense: 'isErr' }, invert: false };
@@ -578,7 +585,10 @@ class FunctionAnalyzer {
         if (flagSide) {
           const flag = ctx.text(flagSide);
           const other = flagSide === l ? r : l;
-          const k = ctx.key(other);
+          // `fmode_t mode = file->f_mode; if (mode & FMODE_WRITE)`: a flags word copied once is the word itself.
+          const copied = other.type === 'identifier' && ctx.isLocalVar(ctx.text(other)) && ctx.defsOf(ctx.text(other)).length === 1
+            ? ctx.key(ctx.defsOf(ctx.text(other))[0]) : null;
+          const k = copied && copied !== NULL_KEY ? copied : ctx.key(other);
           const obj = k ? objectOfFlags(k) : ctx.text(other).replace(/\s+/g, '');
           return { fact: `flag:${flag}:${obj}`, roots: k ? [ExprContext.rootOf(k)] : [], result: null, invert: false };
         }
@@ -598,7 +608,7 @@ class FunctionAnalyzer {
     // Whether what a documented release is about is NULL (unlock_two_nondirectories(inode1, NULL)) decides it.
     if (fact.startsWith('truthy:') && this.isReleaseSubject(fact.slice(7))) return true;
     if (fact.startsWith('isDir:') && this.releasesSkipDirs.has(fact.slice(6))) return true;
-    return /^(isDir|isErr|deleg|flag|eq):/.test(fact) || (fact.startsWith('truthy:') && fact.includes('.'));
+    return /^(isDir|isErr|deleg|flag|eq|nodeleg):/.test(fact) || (fact.startsWith('truthy:') && fact.includes('.'));
   }
 
   // ---------------------------------------------------------------- fixpoint
@@ -692,7 +702,8 @@ class FunctionAnalyzer {
     if (fact.startsWith('expr:')) return true;
     if (fact.startsWith('flag:')) {
       const flag = fact.split(':')[1];
-      return !this.cat.exemptFlags.has(flag) && !this.cat.delegationFlags.has(flag) && !this.cat.leaseFlags.has(flag);
+      return !this.cat.exemptFlags.has(flag) && !this.cat.delegationFlags.has(flag) && !this.cat.leaseFlags.has(flag) &&
+        !this.cat.contexts.privateFlags.includes(flag) && !this.cat.contexts.writeModeFlags.some((w) => w.flag === flag);
     }
     // Equalities of lock keys, or of what a documented release is about (unlock_rename's p1 == p2), are semantic.
     if (fact.startsWith('eq:')) return !fact.slice(3).split('|').some((k) => this.opKeys.has(k) || this.isReleaseSubject(k));
@@ -874,6 +885,14 @@ class FunctionAnalyzer {
   private applyAtom(atom: SNode, value: boolean, s: State): boolean {
     const info = this.atomInfo(atom);
     const v = value !== info.invert;
+    // `err = PTR_ERR_OR_ZERO(x); if (err)`: the test is IS_ERR(x), for x's pending locks and later tests of x.
+    if (info.result?.sense === 'truthy') {
+      for (const p of s.pending.get(info.result.name) ?? []) {
+        if (!p.link) continue;
+        this.resolvePending(s, p.link, 'isErr', v);
+        if (p.linkKey && !this.learn(s, `isErr:${p.linkKey}`, v)) return false;
+      }
+    }
     if (info.result && !(info.errOnlyWhenTrue && !v)) this.resolvePending(s, info.result.name, info.result.sense, v);
     if (!info.fact) return true;
     const fact = info.fact;
@@ -893,6 +912,8 @@ class FunctionAnalyzer {
     if (fact.startsWith('truthy:') && !v) {
       const k = fact.slice('truthy:'.length);
       if (s.facts.get(`isErr:${k}`) === true || s.facts.get(`isDir:${k}`) === true) return false;
+      // A locked object is not NULL (`if (inode) inode_unlock(inode)` with inode locked on this path).
+      if (!s.lossy && s.locks.get(k)?.origin === 'local') return false;
     }
     if ((fact.startsWith('isDir:') || fact.startsWith('isErr:')) && v) {
       const k = fact.slice(fact.indexOf(':') + 1);
@@ -909,6 +930,21 @@ class FunctionAnalyzer {
     const keep: typeof list = [];
     for (const p of list) {
       let success: boolean | null = null;
+      if (p.link) {
+        keep.push(p);
+        continue;
+      }
+      if (p.brk) {
+        // A non-blocking break succeeded (0) or failed (-EWOULDBLOCK): only success lets the change go ahead.
+        const ok = sense === 'truthy' ? !v : v ? false : null;
+        if (ok === null) {
+          keep.push(p);
+          continue;
+        }
+        const b = s.broken.get(p.brk);
+        if (b && b.unchecked) wr(s, 'broken').set(p.brk, { ...b, unchecked: undefined, failed: !ok });
+        continue;
+      }
       if (p.deleg) {
         // Success (0, or not an ERR_PTR) means nothing was recorded in the delegated inode.
         if (!v && s.deleg.has(p.deleg)) wr(s, 'deleg').delete(p.deleg);
@@ -979,6 +1015,12 @@ class FunctionAnalyzer {
         if (s.pending.has(op.root)) wr(s, 'pending').delete(op.root);
         if (this.ctx.isReassigned(op.root)) this.forget(s, op.root);
         this.handOver(op.node, s);
+        this.assignNullable(op, s);
+        if (op.errOf) wr(s, 'pending').set(op.root, [{ when: 'zero', link: op.errOf.name, linkKey: op.errOf.key }]);
+        // `locked = false` next to an unlock, `bool locked = true`: a later `if (locked)` knows the value.
+        if (op.constant && this.testedAtoms.has(`truthy:${op.root}`) && this.ctx.resolvePath(op.root) === op.root) {
+          wr(s, 'facts').set(`truthy:${op.root}`, op.constant === 'nonzero');
+        }
         if (op.value === 'err') {
           wr(s, 'facts').set(`isErr:${op.root}`, true);
           // An error code is nonzero: a later `if (err)` / `if (status < 0)` agrees with it. Only for a variable that
@@ -993,7 +1035,17 @@ class FunctionAnalyzer {
         this.applyUnlock(op, s);
         return [s];
       case 'assertHeld':
-        if (!s.locks.has(op.key)) wr(s, 'locks').set(op.key, { class: 'inode', mode: 'exclusive', count: 1, origin: 'assert', site: op.node.start, siteEnd: op.node.end, api: 'assertion' });
+        // A requirement on callers (they hold it), never a lock this function takes or must release.
+        if (!s.locks.has(op.key)) {
+          wr(s, 'locks').set(op.key, { class: op.class, mode: 'exclusive', count: 1, origin: 'assert', site: op.node.start, siteEnd: op.node.end, api: 'assertion' });
+          if (op.class === 'inode' && this.ctx.paramIndexOfRoot(op.key) >= 0 && !s.lossy) this.noteRequire(op.key, op.node);
+        }
+        return [s];
+      case 'context':
+        wr(s, 'facts').set(`${op.kind}:${op.key}`, true);
+        return [s];
+      case 'flagWord':
+        wr(s, 'facts').set(`flag:${op.flag}:${objectOfFlags(op.obj)}`, op.set);
         return [s];
       case 'break':
         this.applyBreak(op, s);
@@ -1021,9 +1073,15 @@ class FunctionAnalyzer {
         this.applyGrant(op, s, nodeId);
         return [s];
       case 'conflictCheck':
-        s.checked = true;
-        s.hash = undefined;
-        for (const [k, g] of s.grants) if (!g.rechecked) wr(s, 'grants').set(k, { ...g, rechecked: true });
+        if (op.check === 'opens') {
+          s.checked = true;
+          s.hash = undefined;
+        } else if (!s.facts.get(`#checked:${op.check}`)) wr(s, 'facts').set(`#checked:${op.check}`, true);
+        for (const [k, g] of s.grants) {
+          if (g.rechecked) continue;
+          const missing = (g.missing ?? ['opens']).filter((c) => c !== op.check);
+          wr(s, 'grants').set(k, { ...g, missing, rechecked: missing.length === 0 });
+        }
         return [s];
       case 'access':
         this.applyAccess(op, s);
@@ -1054,6 +1112,49 @@ class FunctionAnalyzer {
         this.applyDeferred(op, s);
         return [s];
     }
+  }
+
+  /**
+   * `inode = NULL` where `inode` otherwise names one object (`mapping->host`): tests of the variable are keyed by that
+   * object, so its NULL-ness follows the variable's assignments (`if (inode) inode_unlock(inode)` after `inode = NULL`).
+   */
+  private assignNullable(op: Extract<Op, { k: 'assign' }>, s: State): void {
+    const k = this.ctx.resolvePath(op.root);
+    if (k === op.root || !this.ctx.isLocalVar(op.root)) return;
+    if (!this.ctx.defsOf(op.root).some((d) => this.ctx.key(d) === NULL_KEY)) return;
+    for (const f of [`truthy:${k}`, `isErr:${k}`]) if (s.facts.has(f)) wr(s, 'facts').delete(f);
+    if (op.value === 'null' && this.testedAtoms.has(`truthy:${k}`)) wr(s, 'facts').set(`truthy:${k}`, false);
+  }
+
+  /** A file open for write on `key` on this path (no delegation can exist: nfsd does not grant one while it is). */
+  private isWriteOpen(s: State, key: string): boolean {
+    if (s.facts.get(`wopen:${key}`) === true) return true;
+    for (const w of this.cat.contexts.writeModeFlags) {
+      for (const [fact, v] of s.facts) {
+        if (!v || !fact.startsWith(`flag:${w.flag}:`)) continue;
+        const obj = fact.slice(w.flag.length + 6);
+        if (!obj.endsWith('.' + w.field)) continue;
+        if (this.ctx.appendPath(obj.slice(0, -(w.field.length + 1)), w.inode) === key) return true;
+      }
+    }
+    return false;
+  }
+
+  /** `key` (or the dentry it belongs to) is an inode no delegation can exist on: private, or on a pseudo filesystem. */
+  private noDelegation(s: State, key: string): boolean {
+    const root = ExprContext.rootOf(key);
+    if (this.opts.noDelegationGlobals?.has(root) && !this.ctx.vars.has(root) && (key === root || key === root + '.d_inode')) return true;
+    for (const [fact, v] of s.facts) {
+      if (!v) continue;
+      if (fact.startsWith('nodeleg:')) {
+        const k = fact.slice(8);
+        if (k === key || key === k + '.d_inode') return true;
+      } else if (fact.startsWith('flag:')) {
+        const parts = fact.split(':');
+        if (this.cat.contexts.privateFlags.includes(parts[1]) && parts.slice(2).join(':') === key) return true;
+      }
+    }
+    return false;
   }
 
   /** Forget what we knew about a variable that now holds something else. */
@@ -1111,7 +1212,8 @@ class FunctionAnalyzer {
     const l = s.locks.get(op.key);
     if (l) wr(s, 'locks').set(op.key, { ...l, count: Math.min(l.count + 1, 3) });
     // Re-taking a lock the caller held on entry (dropped and re-acquired around a sleep) restores the caller's lock.
-    else wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: this.entryHeld.includes(op.key) ? 'entry' : 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
+    // An asserted lock (`lockdep_assert_held`) re-taken after dropping it is the caller's lock too.
+    else wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: this.entryHeld.includes(op.key) || s.facts.get(`#dropped:${op.key}`) ? 'entry' : 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
     if (s.released.has(op.key)) wr(s, 'released').delete(op.key);
     if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
     return s;
@@ -1128,7 +1230,8 @@ class FunctionAnalyzer {
       // Remember certain releases only: a second release is a bug only if both were unconditional unlocks.
       if (l.origin === 'local' && op.certain && !l.escapes) wr(s, 'released').set(op.key, op.node.start);
       else if (l.origin === 'local' && s.released.has(op.key)) wr(s, 'released').delete(op.key);
-      else if (l.origin === 'entry' && l.class === 'inode') {
+      else if ((l.origin === 'entry' || l.origin === 'assert') && l.class === 'inode') {
+        if (l.origin === 'assert') wr(s, 'facts').set(`#dropped:${op.key}`, true);
         this.noteRelease(op.key);
         if (op.certain && this.entryHeld.includes(op.key)) wr(s, 'released').set(op.key, op.node.start);
       }
@@ -1249,7 +1352,10 @@ class FunctionAnalyzer {
       else this.report('deleg/break-unlocked', 'error', op.node, op.key, messages.breakUnlocked(this.unit.name, op.display, op.api), []);
     }
     if (op.typeHasDeleg) {
-      wr(s, 'broken').set(op.key, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, op.key), stale: false, staleSite: 0, blocking: op.blocking === true });
+      // try_break_deleg() may fail with -EWOULDBLOCK: the delegation is gone only where its result says 0.
+      const unchecked = op.kind === 'deleg' && op.blocking === false && op.result ? op.result : undefined;
+      wr(s, 'broken').set(op.key, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, op.key), stale: false, staleSite: 0, blocking: op.blocking === true, unchecked });
+      if (unchecked) wr(s, 'pending').set(unchecked, [...(s.pending.get(unchecked) ?? []).filter((p) => p.brk !== op.key), { when: 'zero', brk: op.key }]);
     }
     if (op.kind === 'lease') {
       const a = s.access.get(op.key);
@@ -1304,6 +1410,8 @@ class FunctionAnalyzer {
 
   private applyDelegOp(op: Extract<Op, { k: 'delegOp' }>, s: State, _nodeId: number): void {
     if (op.out.kind === 'null') {
+      // ATTR_DELEG (on behalf of the holder), or a file open for write on the inode: NULL is what the API asks for.
+      if (this.isExempt(s) || op.breaks.some((b) => this.isWriteOpen(s, b) || this.noDelegation(s, b))) return;
       this.report('deleg/null-delegated-inode', 'info', op.node, op.display[0] ?? '', messages.nullOut(this.unit.name, op.api, op.display[0] ?? 'the inode'), []);
       return;
     }
@@ -1361,11 +1469,20 @@ class FunctionAnalyzer {
     if (this.isExempt(s)) return;
     const isDirRule = op.kind === 'dirent';
     if (isDirRule && !this.opts.dirRules) return;
+    // No delegation can exist: a private or pseudo-filesystem inode, or a file this path holds open for write.
+    if (this.noDelegation(s, key)) return;
+    if (!isDirRule && this.isWriteOpen(s, key)) return;
     if (!isDirRule) {
-      if (s.facts.get(`isDir:${key}`) === true && (op.kind === 'names' || this.opts.era !== '6.19')) return;
+      const dirOnly = op.k === 'mutate' && op.dirOnly;
+      if ((s.facts.get(`isDir:${key}`) === true || dirOnly) && (op.kind === 'names' || this.opts.era !== '6.19')) return;
       if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return;
     }
     const b = this.brokenOf(s, key);
+    if (b && (b.unchecked || b.failed) && !isDirRule) {
+      const related: Related[] = [{ start: b.site, end: b.siteEnd, message: b.failed ? 'the break fails here (-EWOULDBLOCK) on this path' : 'the result of this break is never tested' }];
+      this.report('deleg/missing-break', op.severity ?? 'error', op.node, key, factMessages.breakIgnored(this.unit.name, op.api, op.what, op.display, !!b.failed), related);
+      return;
+    }
     const rule: RuleId = isDirRule ? 'deleg/dir-missing-break' : 'deleg/missing-break';
     const severity: Severity = op.severity ?? 'error';
     const related: Related[] = [];
@@ -1436,14 +1553,22 @@ class FunctionAnalyzer {
     if (op.requireTypeFact && deleg === undefined) return;
     // Not yet tested on this path, but the function does distinguish delegations: this may be one.
     if (deleg === undefined && this.testsDelegationFlag()) deleg = true;
-    if (deleg === true) {
+    if (deleg === true && !op.locksItself) {
       // The grant's own trylock: a lock the analysis assumed the caller holds does not count (vfs_setlease holds none).
       const held = op.inode ? this.heldExclusive(s, op.inode) : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
       if (!held || held.origin === 'entry') {
         this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantUnlocked(this.unit.name, op.api, op.inode ? this.show(op.inode) : 'the inode'), []);
       }
     }
-    if (op.recheckAfter) wr(s, 'grants').set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false });
+    // A grant that serialises itself (kernel_setlease) owes re-checks only in a function that re-checks at all (nfsd's
+    // nfs4_set_delegation); a directory delegation (nfsd_get_dir_deleg) has no opens to conflict with.
+    if (op.recheckAfter && op.locksItself && !this.ops.some((ops) => ops.some((o) => o.k === 'conflictCheck'))) return;
+    if (op.recheckAfter) {
+      // What the grant owes: its conflicting-open check, plus any other verification this path made before the grant
+      // (nfsd re-verifies the dentry after kernel_setlease(); doing it only before proves nothing).
+      const missing = [...new Set([...op.rechecks.filter((c) => c === 'opens' || s.facts.get(`#checked:${c}`)), 'opens'])];
+      wr(s, 'grants').set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false, missing, api: op.locksItself ? op.api : undefined });
+    }
     else if (!s.checked && !this.checkPrecedes(nodeId)) this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantNoCheck(this.unit.name, op.api), []);
   }
 
@@ -1483,6 +1608,7 @@ class FunctionAnalyzer {
       for (const role of d.unlessDir) {
         const k = ctx.instantiate(role, (i) => ctx.key(op.args[i]));
         if (k && s.facts.get(`isDir:${k}`) === true) ruledOut = true;
+        if (k && (this.isWriteOpen(s, k) || this.noDelegation(s, k))) ruledOut = true;
       }
       if (s.lossy) ruledOut = true;
       this.deferredOutcomes.push({ finding: d, ruledOut });
@@ -1507,7 +1633,8 @@ class FunctionAnalyzer {
       }
       for (const g of s.grants.values()) {
         if (!g.rechecked && s.ret?.kind !== 'err') {
-          this.report('lease/grant-unserialized', 'error', { start: g.site, end: g.siteEnd } as SNode, '', messages.grantNoRecheck(this.unit.name), []);
+          this.report('lease/grant-unserialized', 'error', { start: g.site, end: g.siteEnd } as SNode, '',
+            g.api ? factMessages.grantNoRecheckAfter(this.unit.name, g.api, g.missing ?? ['opens']) : messages.grantNoRecheck(this.unit.name), []);
         }
       }
     }
@@ -1556,6 +1683,13 @@ class FunctionAnalyzer {
         continue;
       }
       if (!errHeld.length || !notHeld.length) {
+        // Held on some successful returns and not on others (`if (lock_flags & XFS_IOLOCK_EXCL) down_write(...)`): what
+        // decides it is not the result, so callers cannot tell; they only learn that a lock may be held.
+        const success = (x: State) => !x.ret || x.ret.kind === 'ok' || (x.ret.kind === 'unknown' && /^return\s*;$/.test(this.src.slice(x.ret.site, x.ret.siteEnd)));
+        if (notHeld.some(success) && held.some(success)) {
+          this.conditionalLock = true;
+          continue;
+        }
         // Held on every successful return and on no failing one: the function returns locked (like start_dirop).
         const role = this.roleOf(k);
         const l = held[0].locks.get(k)!;
@@ -1773,7 +1907,7 @@ class FunctionAnalyzer {
       const role = this.roleOf([...this.returnKeys][0]);
       if (role && role.includes('.')) s.returns = role;
     }
-    s.mayLock = this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
+    s.mayLock = this.conditionalLock || this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
     s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
   }
 

@@ -12,18 +12,30 @@ export type OutArg = { kind: 'null' } | { kind: 'local'; name: string } | { kind
 export type Op =
   | { k: 'lock'; key: string; class: LockClass; mode: 'exclusive' | 'shared'; when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr'; result: string | null; ifNonNull: boolean; node: SNode; display: string; api: string; escapes?: boolean }
   | { k: 'unlock'; key: string; class: LockClass; ifNonNull: boolean; node: SNode; api: string; certain: boolean }
-  | { k: 'break'; key: string; kind: 'deleg' | 'lease' | 'layout'; blocking: boolean | null; out: OutArg | null; node: SNode; display: string; api: string; typeHasDeleg: boolean }
+  | { k: 'break'; key: string; kind: 'deleg' | 'lease' | 'layout'; blocking: boolean | null; out: OutArg | null; node: SNode; display: string; api: string; typeHasDeleg: boolean;
+      /** Where a non-blocking break's result goes (a variable, or the call itself when it is tested directly). */
+      result: string | null }
   | { k: 'wait'; di: string | null; node: SNode; api: string }
   | { k: 'delegOp'; api: string; out: OutArg; requires: { key: string; class: LockClass }[]; breaks: string[]; node: SNode; display: string[]; result: string | null }
   | { k: 'sleeps'; api: string; node: SNode; why: string }
-  | { k: 'mutate'; key: string; kind: MutationKind; what: string; node: SNode; severity?: 'error' | 'warning' | 'info'; note?: string; dirIf: string | null; display: string; api: string }
-  | { k: 'grant'; lease: string | null; inode: string | null; requireTypeFact: boolean; recheckAfter: boolean; node: SNode; api: string }
-  | { k: 'conflictCheck'; node: SNode }
+  | { k: 'mutate'; key: string; kind: MutationKind; what: string; node: SNode; severity?: 'error' | 'warning' | 'info'; note?: string; dirIf: string | null; display: string; api: string;
+      /** The callee changes the target only if it is a directory on this call (its own guard, catalogue `dirWhen`). */
+      dirOnly?: boolean }
+  | { k: 'grant'; lease: string | null; inode: string | null; requireTypeFact: boolean; recheckAfter: boolean; node: SNode; api: string; locksItself: boolean; rechecks: string[] }
+  | { k: 'conflictCheck'; node: SNode; check: string }
   | { k: 'access'; key: string; kind: 'write' | 'read'; when?: 'zero'; result: string | null; node: SNode; display: string; api: string }
   | { k: 'releaseAccess'; key: string; node: SNode }
   | { k: 'open'; key: string | null; what: string; node: SNode; api: string }
-  | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null'; havoc?: boolean }
-  | { k: 'assertHeld'; key: string; node: SNode }
+  | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null'; havoc?: boolean;
+      /** A constant value: `false`/`0` or `true`/`1`. */
+      constant?: 'zero' | 'nonzero';
+      /** `err = PTR_ERR_OR_ZERO(x)`: err is nonzero exactly when x is an error pointer (name: x as tests spell it). */
+      errOf?: { name: string; key: string } }
+  /** `attr.ia_valid = ... ATTR_DELEG ...` (or `|=`, `&= ~`): whether an exempting flag is now set in that word. */
+  | { k: 'flagWord'; obj: string; flag: string; set: boolean; node: SNode }
+  | { k: 'assertHeld'; key: string; class: LockClass; node: SNode }
+  /** A context in which no delegation can exist on `key`: a file open for write on it, or a pseudo-filesystem inode. */
+  | { k: 'context'; kind: 'wopen' | 'nodeleg'; key: string; node: SNode }
   | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string; derived?: boolean; owner?: boolean;
       /** The API changes an inode (it breaks delegations in kernels that have them): notify_change, vfs_unlink, ... */
       changes?: boolean }
@@ -70,7 +82,12 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const lhsPath = lhs && lhs.type !== 'pointer_expression' ? ctx.rawPath(lhs) : null;
       const isPlain = ctx.binaryOp(n) === '=';
       // The old value's facts are forgotten first; the right-hand side's effects then describe the new value.
-      if (lhsPath) out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n, value: isPlain && rhs && !lhsPath.includes('.') ? valueKind(oc, rhs) : undefined });
+      if (lhsPath) {
+        const errOf = isPlain && rhs && !lhsPath.includes('.') ? errorCodeOf(oc, rhs) : undefined;
+        const vk = isPlain && rhs && !lhsPath.includes('.') ? valueKind(oc, rhs) : undefined;
+        out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n, value: vk === 'err' || vk === 'null' ? vk : undefined, constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined, errOf });
+      }
+      if (lhs && rhs && lhsPath && lhsPath.includes('.')) flagWordOps(oc, lhs, ctx.binaryOp(n), rhs, n, out);
       if (rhs) visit(oc, rhs, out, isPlain && lhsPath && !lhsPath.includes('.') ? lhsPath : null);
       if (lhs && lhs.type !== 'identifier') visit(oc, lhs, out, null);
       return;
@@ -78,7 +95,17 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
     case 'init_declarator': {
       const [decl, value] = n.children;
       const name = decl ? declaredName(ctx, decl) : null;
-      if (name) out.push({ k: 'assign', root: name, node: n, value: value ? valueKind(oc, value) : undefined });
+      const vk = value ? valueKind(oc, value) : undefined;
+      if (name) out.push({ k: 'assign', root: name, node: n, value: vk === 'err' || vk === 'null' ? vk : undefined, constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined, errOf: value ? errorCodeOf(oc, value) : undefined });
+      // `struct iattr attrs = { .ia_valid = ATTR_MTIME | ATTR_DELEG }`.
+      if (name && value?.type === 'initializer_list') {
+        for (const item of value.children) {
+          const d = item.type === 'initializer_pair' ? item.children[0] : undefined;
+          const f = d?.type === 'field_designator' ? d.children[0] : undefined;
+          const v = item.children[item.children.length - 1];
+          if (f && v && v !== d) flagWordOps(oc, null, '=', v, n, out, `${name}.${ctx.text(f)}`);
+        }
+      }
       if (value) visit(oc, value, out, name);
       return;
     }
@@ -90,7 +117,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
     case 'field_expression': {
       visit(oc, n.children[0], out, null);
       const f = n.children[1];
-      if (f && oc.cat.conflictReads.has(ctx.text(f))) out.push({ k: 'conflictCheck', node: n });
+      if (f && oc.cat.conflictReads.has(ctx.text(f))) out.push({ k: 'conflictCheck', node: n, check: 'opens' });
       return;
     }
     case 'parenthesized_expression':
@@ -106,15 +133,45 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
   }
 }
 
-/** What is known about a value from its expression alone: an ERR_PTR, or NULL. */
-function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | undefined {
+/** What is known about a value from its expression alone: an ERR_PTR, NULL, or a constant (`false`, `0`, `1`, `true`). */
+function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | 'zero' | 'nonzero' | undefined {
   let x = rhs;
   while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length) x = x.children[x.children.length - 1];
+  if (x.type === 'false' || (x.type === 'number_literal' && /^0+$/.test(oc.ctx.text(x)))) return 'zero';
+  if (x.type === 'true' || (x.type === 'number_literal' && /^[1-9][0-9]*$/.test(oc.ctx.text(x)))) return 'nonzero';
   if (x.type === 'call_expression' && x.children[0]?.type === 'identifier' && /^ERR_(PTR|CAST)$/.test(oc.ctx.text(x.children[0]))) return 'err';
   if (x.type === 'null' || oc.ctx.text(x) === 'NULL') return 'null';
   // `-EINVAL`: a negative errno constant.
   if (x.type === 'unary_expression' && oc.ctx.unaryOp(x) === '-' && x.children[0]?.type === 'identifier' && /^E[A-Z0-9]+$/.test(oc.ctx.text(x.children[0]))) return 'err';
   return undefined;
+}
+
+/** `PTR_ERR_OR_ZERO(x)` (a catalogue `errOrZero` predicate): the value is nonzero exactly when x is an error pointer. */
+function errorCodeOf(oc: OpContext, rhs: SNode): { name: string; key: string } | undefined {
+  let x = rhs;
+  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length) x = x.children[x.children.length - 1];
+  if (x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return undefined;
+  const p = oc.cat.predicates.get(oc.ctx.text(x.children[0]));
+  if (!p || p.kind !== 'errOrZero') return undefined;
+  const arg = x.children[1]?.children[0];
+  const k = oc.ctx.instantiate(p.target, (i) => oc.ctx.key(x.children[1]?.children[i]));
+  if (!arg || !k || k === NULL_KEY) return undefined;
+  return { name: arg.type === 'identifier' ? oc.ctx.text(arg) : k, key: k };
+}
+
+/**
+ * A flags word written with an exempting flag (`attrs.ia_valid |= ATTR_DELEG`): the flag is set (or cleared by
+ * `= ...` without it, `&= ~FLAG`) in that word from here on, as if a test of it had been true (false).
+ */
+function flagWordOps(oc: OpContext, lhs: SNode | null, op: string, rhs: SNode, node: SNode, out: Op[], keyOverride?: string): void {
+  const obj = keyOverride ?? (lhs ? oc.ctx.key(lhs) : null);
+  if (!obj) return;
+  for (const flag of oc.cat.exemptFlags.keys()) {
+    const mentioned = flagsMention(oc, rhs, new Set([flag])) === true;
+    if (op === '=') out.push({ k: 'flagWord', obj, flag, set: mentioned, node });
+    else if (op === '|=' && mentioned) out.push({ k: 'flagWord', obj, flag, set: true, node });
+    else if (op === '&=' && mentioned) out.push({ k: 'flagWord', obj, flag, set: false, node });
+  }
 }
 
 export function declaredName(ctx: ExprContext, decl: SNode): string | null {
@@ -270,10 +327,11 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
     const a = cat.asserts.get(ctx.text(fn));
     if (a) {
       const held = assertedLock(oc, args[a.arg], a.negated, !!a.lockArg);
-      if (held) out.push({ k: 'assertHeld', key: held, node: call });
+      if (held) out.push({ k: 'assertHeld', key: held.key, class: held.class, node: call });
       return;
     }
   }
+  if (fn?.type === 'identifier' && result) contextOps(oc, ctx.text(fn), args, call, result, out);
   const r = resolveCallee(oc, call);
   if (!r) {
     // An unknown helper that sounds like it takes a lock (fh_lock, lock_parent): later "no lock held" claims would be guesses.
@@ -297,12 +355,29 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
   if (mine.some((o) => o.k === 'delegOp' && o.out.kind === 'local')) for (const o of mine) if (o.k === 'requireAtCall') o.owner = true;
 }
 
-function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, lockArg: boolean): string | null {
+/**
+ * Calls that establish a context where no delegation can exist: `f = dentry_open(path, O_RDWR, cred)` (open for write
+ * on f's inode), `d = securityfs_create_file(...)` (an inode nfsd cannot export). Catalogue `contexts`.
+ */
+function contextOps(oc: OpContext, name: string, args: SNode[], call: SNode, result: string, out: Op[]): void {
+  const { ctx, cat } = oc;
+  const base = ctx.resolvePath(result);
+  for (const o of cat.contexts.openCalls) {
+    if (!o.name.includes(name)) continue;
+    if (flagsMention(oc, args[o.flags], new Set(cat.contexts.writeFlags)) === true) out.push({ k: 'context', kind: 'wopen', key: ctx.appendPath(base, o.inode), node: call });
+  }
+  if (cat.contexts.pseudoFsCreators.includes(name)) out.push({ k: 'context', kind: 'nodeleg', key: base, node: call });
+  // `fl = nfs4_alloc_init_lease(dp, type)`: fl is a delegation, as if `fl->flc_flags & FL_DELEG` had been tested.
+  const delegFlag = [...cat.delegationFlags][0];
+  if (delegFlag && cat.contexts.delegationLeaseAllocators.includes(name)) out.push({ k: 'flagWord', obj: base, flag: delegFlag, set: true, node: call });
+}
+
+function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, lockArg: boolean): { key: string; class: LockClass } | null {
   if (!arg) return null;
   const { ctx, cat } = oc;
   if (lockArg) {
     const k = ctx.key(arg);
-    return k ? lockKey(cat, k, 'mutex').key : null;
+    return k ? lockKey(cat, k, 'mutex') : null;
   }
   let x: SNode = arg;
   let neg = negated;
@@ -321,13 +396,13 @@ function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, l
     const trylock = entries.flatMap((e) => e.effects).find((e) => e.op === 'lock' && e.when === 'nonzero');
     if (!trylock || trylock.op !== 'lock') return null;
     const k = ctx.key(x.children[1]?.children[0]);
-    return k ? lockKey(cat, k, trylock.class).key : null;
+    return k ? lockKey(cat, k, trylock.class) : null;
   }
   const p = cat.lockedPredicates.get(name);
   if (!p) return null; // WARN_ON_ONCE(!inode_is_locked(x)): asserted true
   const k = ctx.instantiate(p.target, (i) => ctx.key(x.children[1]?.children[i]));
   if (!k) return null;
-  return p.class === 'lockfield' ? lockKey(cat, k, 'mutex').key : k;
+  return p.class === 'lockfield' ? lockKey(cat, k, 'mutex') : { key: k, class: 'inode' };
 }
 
 function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op[], result: string | null): void {
@@ -381,7 +456,7 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
       }
       const o = eff.outParam ? roleArg(r, eff.outParam) : undefined;
       out.push({ k: 'break', key: k, kind, blocking, out: eff.outParam ? outArg(oc, o, o ? ctx.key(o) : null) : null, node: call,
-        display: displayOf(oc, r, eff.target, k), api: r.api, typeHasDeleg });
+        display: displayOf(oc, r, eff.target, k), api: r.api, typeHasDeleg, result: result ?? `#call@${call.start}` });
       return;
     }
     case 'wait': {
@@ -421,8 +496,11 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
       const k = key(eff.target);
       if (!k || k === NULL_KEY) return;
       const dirIf = eff.target.startsWith('new_dentry') && r.api.endsWith('rename') ? key('old_dentry.d_inode') : null;
+      // set_posix_acl(..., ACL_TYPE_DEFAULT, ...) returns early unless the inode is a directory.
+      const dw = eff.dirWhen ? roleArg(r, eff.dirWhen.param) : undefined;
+      const dirOnly = !!dw && dw.type === 'identifier' && eff.dirWhen!.equals.includes(ctx.text(dw));
       out.push({ k: 'mutate', key: k, kind: eff.kind, what: eff.what, node: call, severity: eff.severity, note: eff.note, dirIf,
-        display: displayOf(oc, r, eff.target, k), api: r.api });
+        display: displayOf(oc, r, eff.target, k), api: r.api, dirOnly });
       return;
     }
     case 'grant': {
@@ -438,11 +516,12 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         }
       }
       const lease = key(eff.lease);
-      out.push({ k: 'grant', lease, inode, requireTypeFact: !!eff.requireTypeFact, recheckAfter: eff.recheckAfter, node: call, api: r.api });
+      out.push({ k: 'grant', lease, inode, requireTypeFact: !!eff.requireTypeFact, recheckAfter: eff.recheckAfter, node: call, api: r.api,
+        locksItself: !!eff.locksItself, rechecks: eff.rechecks ?? ['opens'] });
       return;
     }
     case 'conflictCheck':
-      out.push({ k: 'conflictCheck', node: call });
+      out.push({ k: 'conflictCheck', node: call, check: eff.check ?? 'opens' });
       return;
     case 'access': {
       const k = key(eff.target);

@@ -24,6 +24,10 @@ export interface BreakSt {
   stale: boolean;
   staleSite: number;
   blocking: boolean;
+  /** A non-blocking break whose result has not been tested yet (the result's name): it may have failed. */
+  unchecked?: string;
+  /** Its result was tested and it failed (-EWOULDBLOCK): the delegation is still there. */
+  failed?: boolean;
 }
 
 export interface AccessSt {
@@ -40,6 +44,11 @@ export interface PendingSt {
   access?: string;
   /** A delegated-inode variable the call sets only when it fails. */
   deleg?: string;
+  /** `err = PTR_ERR_OR_ZERO(x)`: a test of err is a test of IS_ERR(x) (x as tests name it, and its key). */
+  link?: string;
+  linkKey?: string;
+  /** The result of a non-blocking break of this key: zero means it succeeded. */
+  brk?: string;
 }
 
 export interface DelegSt {
@@ -52,6 +61,10 @@ export interface GrantSt {
   site: number;
   siteEnd: number;
   rechecked: boolean;
+  /** Checks still owed after this grant (`opens`, `dentry`): rechecked once none is left. */
+  missing?: string[];
+  /** The granting API, when it is not an insertion on flc_lease (kernel_setlease). */
+  api?: string;
 }
 
 export interface RetSt {
@@ -134,13 +147,13 @@ export function stateHash(s: State): string {
   s.hash = [
     component(s.locks, (k, v) => `${k}:${v.class[0]}${v.mode[0]}${v.count}${v.origin[0]}`),
     component(s.released, (k) => String(k)),
-    component(s.broken, (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}`),
+    component(s.broken, (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}${v.unchecked ? 'u' : ''}${v.failed ? 'f' : ''}`),
     component(s.facts, (k, v) => `${k}=${v ? 1 : 0}`),
-    component(s.pending, (k, v) => `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '')).join('+')}`),
+    component(s.pending, (k, v) => `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '') + (p.link ? '~' + p.link : '') + (p.brk ? '!' + p.brk : '')).join('+')}`),
     component(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}`),
     component(s.preBreak, (k) => String(k)),
     component(s.deleg, (k) => String(k)),
-    component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}`),
+    component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}${(v.missing ?? []).join('/')}`),
     s.checked ? 'c' : '',
     s.ret ? `${s.ret.kind}@${s.ret.site}` : '',
     s.lossy ? 'L' : '',

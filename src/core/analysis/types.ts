@@ -94,4 +94,6 @@ export interface AnalyzeOptions {
   severity?: Partial<Record<RuleId, Severity | 'off'>>;
   /** Upper bound on abstract states processed per function. */
   maxStates?: number;
+  /** File-scope variables naming pseudo-filesystem dentries (see analysis/globals.ts): no delegation exists on them. */
+  noDelegationGlobals?: ReadonlySet<string>;
 }

@@ -22,9 +22,15 @@ export type Effect =
   | { op: 'requires'; target: string; class: LockClass; mode: 'exclusive' | 'shared' }
   | { op: 'delegOp'; outParam: string; breaks: string[] }
   | { op: 'sleeps'; doc?: string }
-  | { op: 'mutate'; target: string; kind: MutationKind; what: string; severity?: 'error' | 'warning' | 'info'; note?: string }
-  | { op: 'grant'; lease: string; list?: string; listField?: string; inode?: string; requireTypeFact?: boolean; recheckAfter: boolean }
-  | { op: 'conflictCheck'; target: string }
+  /** dirWhen: the API changes the target only when it is a directory if this parameter is one of these constants. */
+  | { op: 'mutate'; target: string; kind: MutationKind; what: string; severity?: 'error' | 'warning' | 'info'; note?: string; dirWhen?: { param: string; equals: string[] } }
+  /**
+   * locksItself: the API serialises the grant itself (kernel_setlease), the caller need hold no inode lock.
+   * rechecks: checks (conflictCheck `check` names) that must follow the grant, default ["opens"].
+   */
+  | { op: 'grant'; lease: string; list?: string; listField?: string; inode?: string; requireTypeFact?: boolean; recheckAfter: boolean; locksItself?: boolean; rechecks?: string[] }
+  /** check: what is re-verified (default "opens": conflicting opens; "dentry": the delegated name still resolves). */
+  | { op: 'conflictCheck'; target: string; check?: string }
   | { op: 'access'; target: string; kind: 'write' | 'read'; when?: When }
   | { op: 'releaseAccess'; target: string }
   | { op: 'open'; target: string; what: string; unlessArg?: string };
@@ -87,9 +93,35 @@ export interface CatalogueData {
   conflictChecks?: ApiEntry[];
   conflictReads?: string[];
   access?: ApiEntry[];
+  /**
+   * One-argument calls that return the same object under another type (container_of conversions such as
+   * `BTRFS_I(inode)`, `VFS_I(ip)`): by name, or by an upper-case name ending in one of `upperSuffixes`.
+   */
+  sameObjectCalls?: { names?: string[]; upperSuffixes?: string[] };
+  /** Fields that embed the VFS inode in a filesystem's own inode (`&ei->vfs_inode` is `ei`'s inode itself). */
+  sameObjectFields?: string[];
+  /**
+   * Facts under which no delegation can exist on an inode: `writeOpen` (a file open for write on it: NULL
+   * delegated-inode arguments are fine and nothing needs breaking), `noDelegation` (pseudo-filesystem inodes nfsd
+   * cannot export, private inodes).
+   */
+  contexts?: {
+    doc?: string;
+    /** `file->f_mode & FMODE_WRITE` tested true: that file is open for write on its inode (path from the file). */
+    writeModeFlags?: { flag: string; field: string; inode: string }[];
+    /** Open calls whose `flags` parameter with one of `writeFlags` returns a file open for write on `ret.<inode>`. */
+    openCalls?: { name: string[]; flags: number; inode: string }[];
+    writeFlags?: string[];
+    /** Calls returning a dentry of a filesystem nfsd cannot export (securityfs_create_file, debugfs_create_dir...). */
+    pseudoFsCreators?: string[];
+    /** Inode flags marking a private inode (`inode->i_flags & S_PRIVATE`). */
+    privateFlags?: string[];
+    /** Calls returning a lease that is a delegation (nfsd's lease allocator): as if its FL_DELEG flag were tested. */
+    delegationLeaseAllocators?: string[];
+  };
 }
 
-export type PredicateKind = 'isDir' | 'isNull' | 'nonNull' | 'isErr' | 'isErrOrNull' | 'delegated';
+export type PredicateKind = 'isDir' | 'isNull' | 'nonNull' | 'isErr' | 'isErrOrNull' | 'delegated' | 'errOrZero' | 'private';
 
 /** Kernel eras the analysis distinguishes; a version string like "5.15" is mapped into one. */
 export type Era = '3.12' | '3.13' | '6.19';
@@ -132,6 +164,10 @@ export interface Catalogue {
   readonly breakLeaseTypeFlags: ReadonlySet<string>;
   readonly breakLayoutTypeFlags: ReadonlySet<string>;
   readonly conflictReads: ReadonlySet<string>;
+  /** `BTRFS_I(x)` denotes x (see CatalogueData.sameObjectCalls). */
+  isSameObjectCall(name: string): boolean;
+  readonly sameObjectFields: ReadonlySet<string>;
+  readonly contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>>;
   /** Plain function calls by name. */
   readonly calls: ReadonlyMap<string, ApiEntry[]>;
   /** Method calls (`x->i_op->unlink(...)`) by method name. */
@@ -171,6 +207,10 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const conflictReads = new Set<string>();
   const loop = { suffixes: [] as string[], contains: [] as string[], prefixes: [] as string[] };
   let guards: Record<string, { lock: string }> = {};
+  const sameNames = new Set<string>();
+  const sameSuffixes: string[] = [];
+  const sameObjectFields = new Set<string>();
+  const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = { writeModeFlags: [], openCalls: [], writeFlags: [], pseudoFsCreators: [], privateFlags: [], delegationLeaseAllocators: [] };
   let scopedGuardMacro = 'scoped_guard';
   let guardMacro = 'guard';
 
@@ -185,6 +225,10 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     for (const e of c.flags?.exempt ?? []) exemptFlags.set(e.flag, e.doc ?? '');
     for (const key of Object.keys(sets) as (keyof typeof sets)[]) for (const f of c.flags?.[key] ?? []) sets[key].add(f);
     for (const r of c.conflictReads ?? []) conflictReads.add(r);
+    for (const n of c.sameObjectCalls?.names ?? []) sameNames.add(n);
+    sameSuffixes.push(...(c.sameObjectCalls?.upperSuffixes ?? []));
+    for (const f of c.sameObjectFields ?? []) sameObjectFields.add(f);
+    for (const k of Object.keys(contexts) as (keyof typeof contexts)[]) (contexts[k] as unknown[]).push(...((c.contexts?.[k] ?? []) as unknown[]));
     loop.suffixes.push(...(c.loopMacros?.suffixes ?? []));
     loop.contains.push(...(c.loopMacros?.contains ?? []));
     loop.prefixes.push(...(c.loopMacros?.prefixes ?? []));
@@ -233,7 +277,10 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     transparent, asserts, lockedPredicates, inodeLockFields, accessors, fieldAliases, predicates, exemptFlags,
     delegationFlags: sets.delegation, leaseFlags: sets.lease, nonblockingFlags: sets.nonblocking,
     breakDelegTypeFlags: sets.breakDelegType, breakLeaseTypeFlags: sets.breakLeaseType, breakLayoutTypeFlags: sets.breakLayoutType,
-    conflictReads, calls, methods, interesting, scopedGuardMacro, guardMacro,
+    conflictReads, calls, methods, interesting, scopedGuardMacro, guardMacro, sameObjectFields, contexts,
+    isSameObjectCall(name: string): boolean {
+      return sameNames.has(name) || (/^[A-Z][A-Z0-9_]*$/.test(name) && sameSuffixes.some((x) => name.endsWith(x)));
+    },
     isInteresting(ids: ReadonlySet<string>): boolean {
       for (const id of ids) {
         if (interesting.has(id)) return true;

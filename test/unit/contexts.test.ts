@@ -1,0 +1,507 @@
+/**
+ * Path facts real code relies on, contexts where no delegation can exist, and nfsd's grant protocol: each class on a
+ * small snippet written for these tests, with the correct idiom (clean) and the bug it hides (still flagged).
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { check, rules } from '../helpers/snippet';
+
+describe('a boolean that records a lock', () => {
+  const flagged = (unlockTwice: boolean) => `
+ssize_t f(struct kiocb *req, struct inode *inode, bool extend)
+{
+	bool locked = true;
+	ssize_t ret;
+
+	inode_lock(inode);
+	ret = prepare(req);
+	if (ret)
+		goto out;
+	if (!extend) {
+		inode_unlock(inode);
+		${unlockTwice ? '' : 'locked = false;'}
+	}
+	ret = do_io(req);
+out:
+	if (locked)
+		inode_unlock(inode);
+	return ret;
+}`;
+
+  test('`locked = false` next to the unlock and `if (locked) inode_unlock()` is balanced', async () => {
+    assert.deepEqual(await rules(flagged(false)), []);
+  });
+
+  test('forgetting to clear the flag is still a double unlock', async () => {
+    assert.deepEqual(await rules(flagged(true)), ['lock/imbalance@f']);
+  });
+
+  test('a pointer set to NULL after its unlock, then `if (inode) inode_unlock(inode)`', async () => {
+    const code = (clear: boolean) => `
+int f(struct file *file)
+{
+	struct inode *inode = NULL;
+	int error;
+
+	inode = file->f_mapping->host;
+	inode_lock(inode);
+	error = setup(inode);
+	if (error)
+		goto bad;
+	error = 0;
+	goto out;
+bad:
+	inode_unlock(inode);
+	${clear ? 'inode = NULL;' : ''}
+	cleanup();
+out:
+	if (inode)
+		inode_unlock(inode);
+	return error;
+}`;
+    assert.deepEqual(await rules(code(true)), []);
+    assert.deepEqual(await rules(code(false)), ['lock/imbalance@f']);
+  });
+});
+
+describe('an error variable reused after PTR_ERR_OR_ZERO', () => {
+  const code = (test: string, label = 'err3') => `
+long f(int dfd, const char __user *name, struct path *dst_path)
+{
+	struct dentry *dst_dentry;
+	struct inode *inode;
+	int error;
+
+	dst_dentry = user_path_create(dfd, name, dst_path, 0);
+	error = PTR_ERR_OR_ZERO(dst_dentry);
+	if (${test})
+		goto err2;
+	if (dst_dentry->d_inode) {
+		error = -EEXIST;
+		goto ${label};
+	}
+	inode = make_inode(dst_path->dentry->d_inode, dst_dentry);
+	error = PTR_ERR_OR_ZERO(inode);
+	if (error)
+		goto err3;
+	d_instantiate(dst_dentry, inode);
+err3:
+	done_path_create(dst_path, dst_dentry);
+err2:
+	if (error)
+		return error;
+	return 0;
+}`;
+
+  test('`if (error) goto` after PTR_ERR_OR_ZERO(x) is IS_ERR(x): the failed create holds no lock', async () => {
+    assert.deepEqual(await rules(code('error')), []);
+  });
+
+  test('a later failure that skips done_path_create() is still a leak', async () => {
+    assert.deepEqual(await rules(code('error', 'err2')), ['lock/imbalance@f']);
+  });
+});
+
+describe('one inode under two names', () => {
+  test('VFS_I(ip) in the local and in the unlock is one inode', async () => {
+    const r = await rules(`
+int f(struct xfs_scrub *sc, struct dentry *d)
+{
+	struct inode *root = VFS_I(sc->mp->m_rootip);
+	int error = 0;
+
+	if (!d)
+		return -EINVAL;
+	inode_lock_nested(root, I_MUTEX_PARENT);
+	if (!check(d)) {
+		error = -ENOENT;
+		goto out_unlock;
+	}
+	use(d);
+out_unlock:
+	inode_unlock(VFS_I(sc->mp->m_rootip));
+	return error;
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('BTRFS_I(dir) and &ei->vfs_inode name the inode locked through dir->i_rwsem', async () => {
+    const ok = await rules(`
+int f(struct inode *dir, struct dentry *parent)
+{
+	struct btrfs_inode *ei = BTRFS_I(dir);
+	int ret;
+
+	ret = down_write_killable_nested(&dir->i_rwsem, I_MUTEX_PARENT);
+	if (ret)
+		return ret;
+	if (work(parent) < 0) {
+		ret = -EIO;
+		goto out;
+	}
+	more(parent);
+out:
+	inode_unlock(&ei->vfs_inode);
+	return ret;
+}`);
+    assert.deepEqual(ok, []);
+  });
+});
+
+describe('a lock that depends on a flags argument', () => {
+  test('a helper locking only for some flags is not an acquirer: callers are not told it returns locked', async () => {
+    const r = await rules(`
+static void my_ilock(struct my_inode *ip, unsigned int flags)
+{
+	if (flags & MY_IOLOCK)
+		inode_lock(VFS_I(ip));
+}
+
+int f(struct my_inode *ip)
+{
+	my_ilock(ip, MY_OTHER_LOCK);
+	if (busy(ip))
+		return -EBUSY;
+	return 0;
+}`);
+    assert.deepEqual(r, []);
+  });
+});
+
+describe('an assertion is a requirement, not a lock', () => {
+  test('lockdep_assert_held() then drop and re-take: the caller still holds it, no leak', async () => {
+    const r = await rules(`
+int f(struct inode *inode)
+{
+	lockdep_assert_held(&inode->i_rwsem);
+	if (!busy(inode))
+		return 0;
+	inode_unlock(inode);
+	wait_for_something();
+	inode_lock(inode);
+	if (signal_pending(current))
+		return -EINTR;
+	return 1;
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('releasing an asserted lock is releasing the caller\'s lock, not a double unlock', async () => {
+    const r = await rules(`
+int f(struct inode *inode)
+{
+	WARN_ON_ONCE(!inode_is_locked(inode));
+	inode_unlock(inode);
+	return 0;
+}`);
+    assert.deepEqual(r, []);
+  });
+
+  test('the caller holds an asserted lock: a blocking break under it is flagged', async () => {
+    const r = await rules(`
+int f(struct inode *inode)
+{
+	lockdep_assert_held(&inode->i_rwsem);
+	return break_deleg(inode, O_WRONLY);
+}`);
+    assert.deepEqual(r, ['deleg/blocking-break-locked@f']);
+  });
+});
+
+describe("try_break_deleg()'s result must be honoured", () => {
+  const code = (body: string) => `
+int f(struct dentry *dentry, struct iattr *attr, struct inode **di)
+{
+	struct inode *inode = d_inode(dentry);
+	int error;
+
+	inode_lock(inode);
+${body}
+	inode_unlock(inode);
+	return error;
+}`;
+
+  test('testing the result and returning it is clean', async () => {
+    assert.deepEqual(await rules(code(`	error = try_break_deleg(inode, di);
+	if (error)
+		goto out;
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+out:`)), []);
+    assert.deepEqual(await rules(code(`	error = try_break_deleg(inode, di);
+	if (!error)
+		error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`)), []);
+  });
+
+  test('ignoring the result and changing is flagged', async () => {
+    const r = await check(code(`	try_break_deleg(inode, di);
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`));
+    const f = r.filter((x) => x.ruleId === 'deleg/missing-break');
+    assert.equal(f.length, 1);
+    assert.match(f[0].message, /without testing the result of try_break_deleg/);
+  });
+
+  test('testing it and changing anyway on failure is flagged', async () => {
+    const r = await check(code(`	error = try_break_deleg(inode, di);
+	if (error)
+		pr_warn("busy");
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`));
+    const f = r.filter((x) => x.ruleId === 'deleg/missing-break');
+    assert.equal(f.length, 1);
+    assert.match(f[0].message, /after try_break_deleg\(\) failed/);
+  });
+});
+
+describe('ATTR_DELEG: setattr on behalf of the delegation holder', () => {
+  const code = (valid: string) => `
+int f(struct dentry *dentry, struct inode *inode)
+{
+	struct iattr attrs = { };
+	int err;
+
+	attrs.ia_valid = ${valid};
+	inode_lock(inode);
+	err = notify_change(&nop_mnt_idmap, dentry, &attrs, NULL);
+	inode_unlock(inode);
+	return err;
+}`;
+
+  test('no NULL-delegated-inode note when ia_valid carries ATTR_DELEG', async () => {
+    const r = await check(code('ATTR_MTIME | ATTR_CTIME | ATTR_DELEG'), { kernel: '6.12' });
+    assert.deepEqual(r.filter((x) => x.ruleId === 'deleg/null-delegated-inode'), []);
+  });
+
+  test('a designated initializer with ATTR_DELEG counts too', async () => {
+    const r = await check(`
+void f(struct file *file, unsigned int flags)
+{
+	struct inode *inode = file_inode(file);
+	struct iattr attr = {
+		.ia_valid = ATTR_CTIME | ATTR_MTIME | ATTR_DELEG | flags,
+	};
+	inode_lock(inode);
+	notify_change(&nop_mnt_idmap, file->f_path.dentry, &attr, NULL);
+	inode_unlock(inode);
+}`, { kernel: '6.12' });
+    assert.deepEqual(r.filter((x) => x.ruleId === 'deleg/null-delegated-inode'), []);
+  });
+
+  test('without ATTR_DELEG the NULL note stays', async () => {
+    const r = await check(code('ATTR_MTIME | ATTR_CTIME'), { kernel: '6.12' });
+    assert.equal(r.filter((x) => x.ruleId === 'deleg/null-delegated-inode').length, 1);
+  });
+});
+
+describe('a callee directory guard (before 6.19)', () => {
+  const code = (type: string) => `
+int f(struct dentry *dentry, struct posix_acl *acl)
+{
+	struct inode *inode = d_inode(dentry);
+	int error;
+
+	inode_lock(inode);
+	error = set_posix_acl(&nop_mnt_idmap, dentry, ${type}, acl);
+	inode_unlock(inode);
+	return error;
+}`;
+
+  test('set_posix_acl(ACL_TYPE_DEFAULT) only changes directories: no file delegation to break', async () => {
+    assert.deepEqual(await rules(code('ACL_TYPE_DEFAULT'), { kernel: '6.12' }), []);
+  });
+
+  test('set_posix_acl(ACL_TYPE_ACCESS) without a break is still flagged', async () => {
+    assert.deepEqual(await rules(code('ACL_TYPE_ACCESS'), { kernel: '6.12' }), ['deleg/missing-break@f']);
+  });
+
+  test('from 6.19, a directory can be delegated: the default ACL change is flagged', async () => {
+    assert.deepEqual(await rules(code('ACL_TYPE_DEFAULT'), { kernel: '6.19' }), ['deleg/missing-break@f']);
+  });
+});
+
+describe('a file open for write: no delegation can exist', () => {
+  test('FMODE_WRITE tested on the file whose inode is changed', async () => {
+    const code = (test: string) => `
+void f(struct file *file)
+{
+	struct dentry *dentry = file_dentry(file);
+	fmode_t mode = file->f_mode;
+
+	if (${test})
+		return;
+	inode_lock(file_inode(file));
+	__vfs_setxattr_noperm(&nop_mnt_idmap, dentry, "security.x", "v", 1, 0);
+	inode_unlock(file_inode(file));
+}`;
+    assert.deepEqual(await rules(code('!(mode & FMODE_WRITE)')), []);
+    assert.deepEqual(await rules(code('!(mode & FMODE_READ)')), ['deleg/missing-break@f']);
+  });
+
+  test('a file the path opened O_RDWR: notify_change(..., NULL) on its inode needs no note', async () => {
+    const code = (flags: string) => `
+int f(const struct path *path, struct iattr *attr, const struct cred *cred)
+{
+	struct file *lower = dentry_open(path, ${flags}, cred);
+	struct inode *inode = file_inode(lower);
+	int err;
+
+	if (IS_ERR(lower))
+		return PTR_ERR(lower);
+	inode_lock(inode);
+	err = notify_change(&nop_mnt_idmap, lower->f_path.dentry, attr, NULL);
+	inode_unlock(inode);
+	fput(lower);
+	return err;
+}`;
+    const rw = await check(code('O_RDWR | O_LARGEFILE'), { kernel: '6.12' });
+    assert.deepEqual(rw.filter((x) => x.ruleId === 'deleg/null-delegated-inode'), []);
+    const ro = await check(code('O_RDONLY'), { kernel: '6.12' });
+    assert.equal(ro.filter((x) => x.ruleId === 'deleg/null-delegated-inode').length, 1);
+  });
+
+  test('a static helper called only with the file open for write', async () => {
+    const code = (guard: string) => `
+static void fix(struct file *file)
+{
+	inode_lock(file_inode(file));
+	__vfs_setxattr_noperm(&nop_mnt_idmap, file->f_path.dentry, "security.x", "v", 1, 0);
+	inode_unlock(file_inode(file));
+}
+
+void last_writer(struct file *file)
+{
+	if (${guard})
+		fix(file);
+}`;
+    assert.deepEqual(await rules(code('file->f_mode & FMODE_WRITE')), []);
+    assert.deepEqual(await rules(code('file->f_mode & FMODE_READ')), ['deleg/missing-break@fix']);
+  });
+});
+
+describe('inodes no delegation can exist on', () => {
+  test('a private inode (IS_PRIVATE) is never delegated', async () => {
+    const code = (test: string) => `
+int f(struct inode *dir, struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+	int error;
+
+	if (${test})
+		return -EPERM;
+	inode_lock(inode);
+	error = dir->i_op->unlink(dir, dentry);
+	inode_unlock(inode);
+	return error;
+}`;
+    assert.deepEqual(await rules(code('!IS_PRIVATE(inode)')), []);
+    assert.deepEqual(await rules(code('!(inode->i_flags & S_PRIVATE)')), []);
+    assert.deepEqual(await rules(code('IS_PRIVATE(inode)')), ['deleg/missing-break@f']);
+  });
+
+  test('a securityfs file nfsd cannot export', async () => {
+    const code = (create: string) => `
+int f(struct dentry *parent, struct iattr *attrs)
+{
+	struct dentry *d = ${create}("x", 0600, parent, NULL, &fops);
+	int err;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	inode_lock(d_inode(d));
+	err = simple_setattr(&nop_mnt_idmap, d, attrs);
+	inode_unlock(d_inode(d));
+	return err;
+}`;
+    assert.deepEqual(await rules(code('securityfs_create_file')), []);
+    assert.deepEqual(await rules(code('my_create_file')), ['deleg/missing-break@f']);
+  });
+});
+
+describe('a file-scope dentry created on securityfs', () => {
+  const code = (create: string, also = '') => `
+static struct dentry *xattrs_file;
+
+static ssize_t write_xattrs(struct file *file, const char __user *buf, size_t count, loff_t *ppos)
+{
+	struct iattr newattrs = { .ia_valid = ATTR_MODE };
+	struct inode *inode = xattrs_file->d_inode;
+	int err;
+
+	inode_lock(inode);
+	err = simple_setattr(&nop_mnt_idmap, xattrs_file, &newattrs);
+	inode_unlock(inode);
+	return err ? err : count;
+}
+
+int __init init_secfs(struct dentry *dir)
+{
+	xattrs_file = ${create}("xattrs", 0660, dir, NULL, &xattrs_ops);
+	if (IS_ERR(xattrs_file))
+		return PTR_ERR(xattrs_file);
+${also}
+	return 0;
+}`;
+
+  test('every assignment in the file is from securityfs_create_file(): no delegation to break', async () => {
+    assert.deepEqual(await rules(code('securityfs_create_file')), []);
+  });
+
+  test('a global also assigned a lookup result, or made by another creator, is still checked', async () => {
+    assert.deepEqual(await rules(code('securityfs_create_file', '\txattrs_file = lookup_one_len("x", dir, 1);')), ['deleg/missing-break@write_xattrs']);
+    assert.deepEqual(await rules(code('my_create_file')), ['deleg/missing-break@write_xattrs']);
+  });
+});
+
+describe("nfsd's grant protocol", () => {
+  const setDeleg = (middle: string, before = '') => `
+static struct nfs4_delegation *set_deleg(struct nfsd4_open *open, struct nfs4_file *fp, struct nfs4_client *clp,
+	struct dentry *parent, struct nfs4_delegation *dp)
+{
+	struct file_lease *fl;
+	int status;
+
+	fl = nfs4_alloc_init_lease(dp, 1);
+	if (!fl)
+		return ERR_PTR(-ENOMEM);
+${before}
+	status = kernel_setlease(fp->fi_deleg_file->nf_file, fl->c.flc_type, &fl, NULL);
+	if (fl)
+		locks_free_lease(fl);
+	if (status)
+		return ERR_PTR(status);
+${middle}
+	return dp;
+out_unlock:
+	kernel_setlease(fp->fi_deleg_file->nf_file, F_UNLCK, NULL, (void **)&dp);
+	return ERR_PTR(status);
+}`;
+  const verify = `	if (parent) {
+		status = nfsd4_verify_deleg_dentry(open, fp, parent);
+		if (status)
+			goto out_unlock;
+	}`;
+  const conflicts = `	status = nfsd4_check_conflicting_opens(clp, fp);
+	if (status)
+		goto out_unlock;`;
+
+  test('re-checking conflicting opens and the dentry after kernel_setlease() is clean', async () => {
+    assert.deepEqual(await rules(setDeleg(verify + '\n' + conflicts)), []);
+  });
+
+  test('dropping the conflicting-open re-check is lease/grant-unserialized', async () => {
+    assert.deepEqual(await rules(setDeleg(verify)), ['lease/grant-unserialized@set_deleg']);
+  });
+
+  test('moving the re-checks before the grant is lease/grant-unserialized', async () => {
+    assert.deepEqual(await rules(setDeleg('', verify + '\n' + conflicts)), ['lease/grant-unserialized@set_deleg']);
+    assert.deepEqual(await rules(setDeleg(conflicts, verify)), ['lease/grant-unserialized@set_deleg']);
+  });
+
+  test('removing a lease (F_UNLCK) and a plain fcntl lease grant owe nothing', async () => {
+    const r = await rules(`
+int f(struct file *filp, int arg, struct file_lease *fl, void **priv)
+{
+	kernel_setlease(filp, F_UNLCK, NULL, priv);
+	return vfs_setlease(filp, arg, &fl, priv);
+}`);
+    assert.deepEqual(r, []);
+  });
+});
