@@ -1,12 +1,14 @@
 /**
- * A function the analyzer understands becomes a thread: its delegation events in control-flow order (from
- * src/core/model-extract), branches as choices, or as tests of the variables the events set (`error =
- * try_break_deleg(...)`; `if (error)` then follows the break's outcome). It runs against standard opponents
- * chosen from what the function does: an NFS client obtaining a delegation on every inode it changes or opens,
- * a local open for write and an unlink (3.13 protocol) against a lease-granting path, and a second rename when
- * the function takes two or more locks. Every step of the function carries its file and line.
+ * A function the analyzer understands becomes a thread: first its caller takes the locks the function is called
+ * with (the catalogue contract, or what the analysis inferred), then the function's delegation events run along
+ * the paths the analysis finds feasible (src/sim/bridge: correlated branches decided once), and after each return
+ * the caller releases its locks. Branches test the variables the events set (`error = try_break_deleg(...)`;
+ * `if (error)` follows the break's outcome) or are free choices. It runs against opponents chosen from what the
+ * function does: an NFS client obtaining a delegation on every inode it changes or opens (directories only from
+ * 6.19), a local open for write and an unlink (3.13 protocol) against a lease-granting path, and a second rename
+ * when the function renames under two or more sleeping inode locks. Every step carries its file and line.
  */
-import type { FunctionModel, ModelEvent, ModelNode } from '../core/model-extract';
+import type { CallerLock, FunctionModel, ModelEvent, ModelNode } from './bridge';
 import type { InodeDecl, LockDecl, LockKind } from '../model/state';
 import { defaultOptions } from './lang/compile';
 import {
@@ -14,17 +16,17 @@ import {
 } from './program';
 
 export interface FromCodeOptions {
-  /** Kernel version the function is written for ("3.13", "6.19", ...). */
-  kernel: string;
+  /** Kernel version to simulate ("3.13", "6.19", ...); by default the version the analyzer read the file as. */
+  kernel?: string;
 }
 
 /** The scenario for one function, or why there is none. */
-export function programFromFunction(m: FunctionModel, o: FromCodeOptions): Program | { error: string } {
+export function programFromFunction(m: FunctionModel, o: FromCodeOptions = {}): Program | { error: string } {
   const world = new World();
   world.collect(m);
-  if (!world.inodes.length) return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
+  if (!world.hasEvents) return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
   const fn = new FunctionThread(world, m).build();
-  const options = defaultOptions(o.kernel);
+  const options = defaultOptions(o.kernel ?? m.version ?? '6.12');
   const threads = [fn, ...opponents(world, options, fn)];
   return {
     title: `${m.name} against NFS clients and local opens`,
@@ -51,15 +53,23 @@ class World {
   readonly changed = new Map<number, MutationKind>();
   readonly granted = new Set<number>();
   readonly opened = new Set<number>();
+  /** Inodes opened for write on some path (a read open does not conflict with a read delegation). */
+  readonly openedForWrite = new Set<number>();
+  /** Sleeping inode locks the function's thread takes (its own and its caller's). */
+  readonly sleepingLocks = new Set<number>();
+  hasEvents = false;
 
   collect(m: FunctionModel): void {
+    for (const c of callerLocksOf(m)) if (c.cls === 'inode') this.inode(c.key, c.display);
     for (const n of m.nodes) {
       for (const e of n.events) {
         if (e.kind === 'lock' && lockClass(e) === 'inode') this.inode(e.key, e.display);
-        if (INODE_EVENTS.has(e.kind) && e.key) this.note(e, this.inode(e.key, e.display));
+        if (INODE_EVENTS.has(e.kind) && e.key) {
+          this.note(e, this.inode(e.key, e.display));
+          this.hasEvents = true;
+        }
       }
     }
-    for (const key of m.entryLocks) if (!this.lockByKey.has(key) && this.inodeByKey.has(key)) this.lockOf(key, key, 'inode');
   }
 
   private note(e: ModelEvent, i: number): void {
@@ -70,6 +80,7 @@ class World {
     if (e.kind === 'delegOp') this.changed.set(i, 'names');
     if (e.kind === 'grant') this.granted.add(i);
     if (e.kind === 'access' || e.kind === 'open') this.opened.add(i);
+    if ((e.kind === 'access' && e.detail === 'write') || (e.kind === 'open' && e.write !== false)) this.openedForWrite.add(i);
     if (e.kind === 'mutate' && e.detail === 'dirent') this.inodes[i].dir = true;
   }
 
@@ -153,11 +164,23 @@ class FunctionThread {
 
   build(): ThreadProgram {
     this.declareVariables();
+    // The caller takes its locks first (the thread starts at instruction 0), then calls the function.
+    const callerLocks = callerLocksOf(this.m);
+    const prologue = callerLocks.map((c) => this.b.emit({ op: 'lock', lock: this.callerLock(c), shared: false }, `caller: ${lockApi(c.cls)}(${c.display})`, this.callerDetail(), this.loc(this.m.line)));
+    const call = this.b.emit({ op: 'jump' }, 'call', `${this.m.name}()`, this.loc(this.m.line));
     for (const n of this.m.nodes) this.node(n);
     this.link();
-    const entry = this.m.entryLocks.map((k) => this.w.lockOf(k, k, 'inode')).filter((l) => l >= 0);
-    const thread: ThreadProgram = { name: this.m.name, label: `${this.m.name}()`, actor: false, instrs: this.b.instrs, vars: this.b.vars, entryLocks: entry };
-    return reorderFromEntry(thread, this.first.get(this.m.entry) ?? this.resolve(this.m.entry));
+    this.b.instrs[call].next = [this.first.get(this.m.entry) ?? this.resolve(this.m.entry)];
+    void prologue;
+    return { name: this.m.name, label: `${this.m.name}()`, actor: false, instrs: this.b.instrs, vars: this.b.vars, entryLocks: [] };
+  }
+
+  private callerLock(c: CallerLock): number {
+    return this.w.lockOf(c.key, c.display, c.cls);
+  }
+
+  private callerDetail(): string {
+    return this.m.caller ? `held by ${this.m.caller}() when it calls ${this.m.name}()` : `${this.m.name}()'s callers hold it (its locking contract)`;
   }
 
   private declareVariables(): void {
@@ -184,12 +207,22 @@ class FunctionThread {
     }
     for (const e of n.events) this.event(n, e);
     if (n.kind === 'cond') this.branch(n);
-    else if (n.kind === 'return' || n.kind === 'exit') this.b.emit({ op: 'return' }, 'return', '', this.loc(n.line));
+    else if (n.kind === 'return' || n.kind === 'exit') this.returnToCaller(n);
     else if (n.succ.filter((s) => s >= 0).length > 1) this.b.emit({ op: 'choose' }, 'switch', '', this.loc(n.line));
     if (this.b.instrs.length > start) {
       this.first.set(n.id, start);
       this.lastOf.set(n.id, this.b.instrs.length - 1);
     }
+  }
+
+  /** The function returns; its caller releases the locks it still holds there (in reverse order of taking). */
+  private returnToCaller(n: ModelNode): void {
+    const loc = this.loc(n.line);
+    const held = n.callerRelease ?? callerLocksOf(this.m).map((c) => c.key);
+    const locks = callerLocksOf(this.m).filter((c) => held.includes(c.key)).reverse();
+    if (locks.length) this.b.emit({ op: 'jump' }, 'return', `from ${this.m.name}()`, loc);
+    for (const c of locks) this.b.emit({ op: 'unlock', lock: this.callerLock(c) }, `caller: ${unlockApi(c.cls)}(${c.display})`, '', loc);
+    this.b.emit({ op: 'return' }, locks.length ? 'caller returns' : 'return', '', loc);
   }
 
   private branch(n: ModelNode): void {
@@ -253,7 +286,8 @@ class FunctionThread {
       case 'releaseAccess':
         return void this.b.emit({ op: 'writeAccess', inode, delta: -1, read: false }, e.api, detail, loc);
       case 'open':
-        if (inode >= 0) this.b.emit({ op: 'openDone', inode, write: true }, e.api, detail, loc);
+        // do_dentry_open() and friends: an open for write only if this path took write access.
+        if (inode >= 0) this.b.emit({ op: 'openDone', inode, write: e.write !== false }, e.api, `${detail} (${e.write === false ? 'read' : 'write'})`, loc);
         return;
       case 'sleeps':
         return void this.b.emit({ op: 'sleep', ms: 0, why: e.detail || e.api }, e.api, e.detail, loc);
@@ -308,12 +342,16 @@ class FunctionThread {
   }
 }
 
-/** Makes `entry` instruction 0 (threads start at pc 0). */
-function reorderFromEntry(t: ThreadProgram, entry: number): ThreadProgram {
-  if (entry === 0) return t;
-  const jump: Instr = { op: 'jump', next: [entry + 1], action: 'entry', detail: '' };
-  const shifted = t.instrs.map((i) => ({ ...i, next: i.next.map((n) => n + 1) }));
-  return { ...t, instrs: [jump, ...shifted] };
+function callerLocksOf(m: FunctionModel): CallerLock[] {
+  return m.callerLocks ?? m.entryLocks.map((key) => ({ key, display: key, cls: 'inode' }));
+}
+
+function lockApi(cls: string): string {
+  return cls === 'inode' ? 'inode_lock' : cls === 'spin' ? 'spin_lock' : 'mutex_lock';
+}
+
+function unlockApi(cls: string): string {
+  return cls === 'inode' ? 'inode_unlock' : cls === 'spin' ? 'spin_unlock' : 'mutex_unlock';
 }
 
 // ---------------------------------------------------------------- opponents
@@ -325,36 +363,43 @@ function opponents(w: World, options: SimOptions, fn: ThreadProgram): ThreadProg
   for (const i of clientTargets) {
     if (w.inodes[i].dir && !dirDelegs) continue;
     if (w.granted.has(i)) continue;
-    if (out.length < 2) out.push(nfsClient(w, i, out.length));
+    if (out.length < 2) out.push(nfsClient(w, i, out.length, options));
   }
   for (const i of w.granted) {
     out.push(localOpen(w, i));
     out.push(unlinker(w, i));
   }
-  const locksTaken = new Set(fn.instrs.filter((i) => i.op === 'lock').map((i) => (i as { lock: number }).lock));
-  const renamed = [...w.changed.keys()].filter((i) => !w.inodes[i].dir);
-  if (locksTaken.size >= 2 && renamed.length) out.push(secondRename(w, renamed));
+  // A second rename of the files whose names the function changes, when it does so under two or more sleeping
+  // inode locks (its caller's included): the lock order is what a second rename could get wrong. Spinlocks and
+  // mutexes are no reason for a rename.
+  const sleeping: number[] = [];
+  for (const i of fn.instrs) if ((i.op === 'lock' || i.op === 'trylock') && w.locks[i.lock].kind === 'rwsem' && !sleeping.includes(i.lock)) sleeping.push(i.lock);
+  const renamed = [...w.changed].filter(([i, what]) => what === 'names' && !w.inodes[i].dir).map(([i]) => i);
+  if (sleeping.length >= 2 && renamed.length) out.push(secondRename(w, renamed, sleeping));
   return out.slice(0, 3);
 }
 
-function nfsClient(w: World, inode: number, n: number): ThreadProgram {
+function nfsClient(w: World, inode: number, n: number, options: SimOptions): ThreadProgram {
   const b = new Builder();
   const name = w.inodes[inode].name;
   const rwsem = w.rwsemOf(inode);
   const ok = b.slot('locked', 'ok');
-  // generic_add_lease(): inode_trylock, check, insert (with the re-check), unlock.
-  b.emit({ op: 'trylock', lock: rwsem, shared: false, result: ok }, 'inode_trylock', `${name} (generic_add_lease)`);
-  b.guard({ slot: ok, form: 'truthy', negated: false }, () => {
+  // generic_add_lease() of the file's kernel: inode_trylock (3.13+), check, insert (re-checked from 4.0), unlock.
+  const grant = (): void => {
     b.emit({ op: 'leaseCheck', inode, kind: 'deleg', type: 'read', flc: -1, result: 0 }, 'generic_add_lease', `${name}: read deleg`);
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
-      b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: true, result: 0 }, 'locks_insert_lease', name);
+      b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: options.grantRecheck, result: 0 }, 'locks_insert_lease', name);
     });
-    b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', `${name} (generic_add_lease)`);
+    if (options.grantTrylock) b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', `${name} (generic_add_lease)`);
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
       b.emit({ op: 'awaitRecall', inode }, 'await_recall', name);
       b.emit({ op: 'leaseReturn', inode }, 'DELEGRETURN', name);
     });
-  });
+  };
+  if (options.grantTrylock) {
+    b.emit({ op: 'trylock', lock: rwsem, shared: false, result: ok }, 'inode_trylock', `${name} (generic_add_lease)`);
+    b.guard({ slot: ok, form: 'truthy', negated: false }, grant);
+  } else grant();
   return b.thread(n ? `nfs${n + 1}` : 'nfs', `NFS client (read delegation on ${name})`, true);
 }
 
@@ -382,10 +427,11 @@ function unlinker(w: World, inode: number): ThreadProgram {
   return b.thread('unlink', `unlink(${name}) (3.13 protocol)`, false);
 }
 
-/** A second rename of the same files, locking directories first, then files in inode order. */
-function secondRename(w: World, files: number[]): ThreadProgram {
+/** A second rename of the same files, taking the same sleeping inode locks in the function's order (caller's first). */
+function secondRename(w: World, files: number[], sleeping: number[]): ThreadProgram {
   const b = new Builder();
-  const order = [...w.dirs, ...files.sort((x, y) => x - y)];
+  const order = sleeping.map((l) => w.locks[l].inode).filter((i) => i >= 0);
+  for (const f of files) if (!order.includes(f)) order.push(f);
   const locks = order.map((i) => w.rwsemOf(i));
   for (const [k, l] of locks.entries()) b.emit({ op: 'lock', lock: l, shared: false }, 'inode_lock', w.inodes[order[k]].name);
   const di = b.slot('delegated_inode', 'di');
