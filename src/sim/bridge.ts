@@ -3,8 +3,7 @@
  * function's control-flow nodes, unfolded by the branch facts the analysis learns (`is_dir`, `new_is_dir`, a
  * NULL `target`, `lock_old_subdir`, ...): a fact decided at one `if` stays decided at every later test of it, so
  * the simulated thread follows only paths the code can take. Each node carries the delegation-relevant events
- * (lock, unlock, break, wait, change, grant, access, open) with source positions, and each return the caller's
- * locks still held there (the caller releases them after the call).
+ * (lock, unlock, break, wait, change, grant, access, open) with source positions.
  *
  * Nothing is re-derived: the input is the Document whose check produced the findings (its analyses, the kernel
  * version it read the file as, the locks each function's callers hold).
@@ -27,6 +26,8 @@ export interface ModelEvent {
   detail: string;
   /** Held only if the call succeeds (trylock, start_dirop, ...). */
   conditional?: boolean;
+  /** ... and when it succeeds: nonzero (a trylock), zero (`inode_lock_killable`), nonerr (`lock_rename`). */
+  when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
   start: number;
   end: number;
   line: number;
@@ -61,8 +62,6 @@ export interface ModelNode {
   assigns?: { name: string; value?: 'null' | 'err' }[];
   events: ModelEvent[];
   line: number;
-  /** return/exit: the caller's locks (keys) still held here, which the caller releases after the call. */
-  callerRelease?: string[];
 }
 
 export interface CallerLock {
@@ -144,7 +143,7 @@ function eventOf(op: Op, show: (k: string) => string): Omit<ModelEvent, 'start' 
   const name = (k: string) => displayName(show(k));
   switch (op.k) {
     case 'lock':
-      return { kind: 'lock', key: op.key, display: name(op.key), api: op.api, detail: `${op.class}:${op.mode}`, conditional: !!op.when };
+      return { kind: 'lock', key: op.key, display: name(op.key), api: op.api, detail: `${op.class}:${op.mode}`, conditional: !!op.when, ...(op.when ? { when: op.when } : {}) };
     case 'unlock':
       return { kind: 'unlock', key: op.key, display: name(op.key), api: op.api, detail: op.class };
     case 'break':
@@ -175,10 +174,9 @@ function eventOf(op: Op, show: (k: string) => string): Omit<ModelEvent, 'start' 
 
 // ---------------------------------------------------------------- unfolding the CFG by the analysis' facts
 
-/** Path state the unfolding carries: branch facts, which caller locks are still held, which write accesses are held. */
+/** Path state the unfolding carries: branch facts, and which write accesses are held. */
 interface PathState {
   facts: Map<string, boolean>;
-  entry: number;
   wa: number;
 }
 
@@ -252,7 +250,7 @@ class Unfolder {
     this.nodes = [];
     this.index = new Map();
     this.queue = [];
-    const entry = this.node(this.cfg.entry, { facts: new Map(), entry: (1 << this.callerLocks.length) - 1, wa: 0 });
+    const entry = this.node(this.cfg.entry, { facts: new Map(), wa: 0 });
     while (this.queue.length) {
       if (this.nodes.length > limit) return null;
       const { id, cfg, s } = this.queue.shift()!;
@@ -265,7 +263,7 @@ class Unfolder {
 
   private keyOf(cfg: number, s: PathState): string {
     const facts = [...s.facts].map(([f, v]) => `${f}=${v ? 1 : 0}`).sort().join(',');
-    return `${cfg}|${facts}|${s.entry}|${s.wa}`;
+    return `${cfg}|${facts}|${s.wa}`;
   }
 
   /** The unfolded node for CFG node `cfg` reached in state `s` (dead facts dropped), created on first sight. */
@@ -322,10 +320,7 @@ class Unfolder {
     };
     const fill = (node: ModelNode, v: { s: PathState; events: ModelEvent[] }) => {
       node.events = v.events;
-      if (n.kind === 'return' || n.kind === 'exit') {
-        node.callerRelease = this.callerLocks.filter((_, i) => v.s.entry & (1 << i)).map((c) => c.key);
-        return;
-      }
+      if (n.kind === 'return' || n.kind === 'exit') return;
       const succ = targets(v);
       if (n.kind === 'cond') {
         const feasible = succ.filter((t) => t >= 0);
@@ -375,18 +370,13 @@ class Unfolder {
         const fact = `truthy:${op.key}`;
         const known = s.facts.get(fact);
         if (op.ifNonNull && known === false) return [{ s, events }];
-        const bit = this.callerLocks.findIndex((c) => c.key === op.key);
-        const take = (st: PathState) => {
-          if (bit >= 0) st.entry = op.k === 'lock' ? st.entry | (1 << bit) : st.entry & ~(1 << bit);
-          return st;
-        };
         if (op.ifNonNull && known === undefined && this.tracked.has(fact)) {
           const without = clonePath(s);
           without.facts.set(fact, false);
           s.facts.set(fact, true);
-          return [{ s: take(s), events: emit(s, events) }, { s: without, events }];
+          return [{ s, events: emit(s, events) }, { s: without, events }];
         }
-        return [{ s: take(s), events: emit(s, events) }];
+        return [{ s, events: emit(s, events) }];
       }
       case 'mutate':
       case 'summaryMutate': {
@@ -496,7 +486,7 @@ function wholeWrite(op: Extract<Op, { k: 'assign' }>): boolean {
 }
 
 function clonePath(s: PathState): PathState {
-  return { facts: new Map(s.facts), entry: s.entry, wa: s.wa };
+  return { facts: new Map(s.facts), wa: s.wa };
 }
 
 /** The variables a fact is about (`isDir:old_dentry.d_inode` → old_dentry; `eq:a|b.c` → a, b). */
@@ -552,6 +542,12 @@ export function conditionTest(atom: SNode, negated: boolean, text: string, cat: 
     }
     const v = variableOf(l, text);
     if (op === '<' && v && isZeroLiteral(r, text)) return { subject: v, form: 'isErr', negated };
+    // `dentry == ERR_PTR(-ENOENT)`: the call failed (the model's failures stand for this error).
+    const errPtr = (n: SNode) => n.type === 'call_expression' && n.children[0]?.type === 'identifier' && ['ERR_PTR', 'ERR_CAST'].includes(text.slice(n.children[0].start, n.children[0].end));
+    if ((op === '==' || op === '!=') && (errPtr(l) || errPtr(r))) {
+      const subject = variableOf(errPtr(l) ? r : l, text);
+      if (subject) return { subject, form: 'isErr', negated: op === '!=' ? !negated : negated };
+    }
   }
   return undefined;
 }

@@ -36,7 +36,9 @@ export function programFromFunction(m: FunctionModel, o: FromCodeOptions = {}): 
     inodes: world.inodes,
     locks: world.locks,
     threads,
-    invariants: [...ALL_INVARIANTS],
+    // No `progress`: the NFS clients here obtain one delegation each, so a retry loop of the function can only cycle
+    // through conditions the model does not know (retry_estale(), a lookup's result), which terminate in the kernel.
+    invariants: ALL_INVARIANTS.filter((i) => i !== 'progress'),
   };
 }
 
@@ -159,19 +161,25 @@ class FunctionThread {
   private readonly first = new Map<number, number>();
   private readonly lastOf = new Map<number, number>();
   private readonly callResult = new Map<number, number>();
+  /** Caller locks (lock index → variable saying whether the thread holds it now), for the caller's releases. */
+  private readonly callerHeld = new Map<number, number>();
 
   constructor(private readonly w: World, private readonly m: FunctionModel) {}
 
   build(): ThreadProgram {
     this.declareVariables();
     // The caller takes its locks first (the thread starts at instruction 0), then calls the function.
-    const callerLocks = callerLocksOf(this.m);
-    const prologue = callerLocks.map((c) => this.b.emit({ op: 'lock', lock: this.callerLock(c), shared: false }, `caller: ${lockApi(c.cls)}(${c.display})`, this.callerDetail(), this.loc(this.m.line)));
+    for (const c of callerLocksOf(this.m)) {
+      const lock = this.callerLock(c);
+      this.b.emit({ op: 'lock', lock, shared: false }, `caller: ${lockApi(c.cls)}(${c.display})`, this.callerDetail(), this.loc(this.m.line));
+      const slot = this.b.vars.push({ name: `${this.w.locks[lock].name} held`, kind: 'ok', initial: 0 }) - 1;
+      this.callerHeld.set(lock, slot);
+      this.b.emit({ op: 'set', slot, value: 1 }, 'assign', '', this.loc(this.m.line));
+    }
     const call = this.b.emit({ op: 'jump' }, 'call', `${this.m.name}()`, this.loc(this.m.line));
     for (const n of this.m.nodes) this.node(n);
     this.link();
     this.b.instrs[call].next = [this.first.get(this.m.entry) ?? this.resolve(this.m.entry)];
-    void prologue;
     return { name: this.m.name, label: `${this.m.name}()`, actor: false, instrs: this.b.instrs, vars: this.b.vars, entryLocks: [] };
   }
 
@@ -205,7 +213,16 @@ class FunctionThread {
       const slot = this.b.vars.findIndex((v) => v.name === a.name);
       if (slot >= 0) this.b.emit({ op: 'set', slot, value: a.value === 'null' ? 0 : UNKNOWN }, 'assign', a.name, this.loc(n.line));
     }
-    for (const e of n.events) this.event(n, e);
+    for (let i = 0; i < n.events.length; i++) {
+      const e = n.events[i];
+      if (e.kind === 'lock' && e.conditional && e.when !== 'nonzero') {
+        // One call taking its locks only if it succeeds (lock_rename, start_dirop, inode_lock_killable): all of them.
+        let j = i + 1;
+        while (j < n.events.length && n.events[j].kind === 'lock' && n.events[j].start === e.start && n.events[j].conditional) j++;
+        this.conditionalLocks(n, n.events.slice(i, j));
+        i = j - 1;
+      } else this.event(n, e);
+    }
     if (n.kind === 'cond') this.branch(n);
     else if (n.kind === 'return' || n.kind === 'exit') this.returnToCaller(n);
     else if (n.succ.filter((s) => s >= 0).length > 1) this.b.emit({ op: 'choose' }, 'switch', '', this.loc(n.line));
@@ -215,14 +232,52 @@ class FunctionThread {
     }
   }
 
+  /**
+   * A call that sleeps for its locks and then succeeds holding them, or fails having released them (an error, a
+   * rename trap, a signal): the locks are taken, then either way is possible, and the result variable says which.
+   */
+  private conditionalLocks(n: ModelNode, evs: ModelEvent[]): void {
+    const e = evs[0];
+    const loc = this.loc(e.line, e.column);
+    const slot = e.result ? this.b.slot(e.result, 'err') : this.b.slot(`${e.api}@${e.line}`, 'err');
+    this.callResult.set(n.id, slot);
+    const locks = evs.map((x) => ({ lock: this.w.lockOf(x.key, x.display, x.detail.split(':')[0]), shared: x.detail.endsWith(':shared'), display: x.display }));
+    for (const l of locks) {
+      this.b.emit({ op: 'lock', lock: l.lock, shared: l.shared }, e.api, l.display, loc);
+      this.noteCallerLock(l.lock, true, loc);
+    }
+    const choose = this.b.emit({ op: 'choose' }, e.api, 'succeeds or fails', loc);
+    const ok = this.b.emit({ op: 'set', slot, value: e.when === 'zero' ? 0 : 1 }, e.api, 'succeeds', loc);
+    const fail = this.b.instrs.length;
+    for (const l of [...locks].reverse()) {
+      this.b.emit({ op: 'unlock', lock: l.lock }, e.api, `${l.display} (fails: released)`, loc);
+      this.noteCallerLock(l.lock, false, loc);
+    }
+    this.b.emit({ op: 'set', slot, value: -4 }, e.api, 'fails', loc);
+    // Both ways meet here (the node's next instruction, or its successors once linked).
+    const join = this.b.emit({ op: 'jump' }, e.api, 'returns', loc);
+    this.b.instrs[choose].next = [ok, fail];
+    this.b.instrs[ok].next = [join];
+  }
+
   /** The function returns; its caller releases the locks it still holds there (in reverse order of taking). */
   private returnToCaller(n: ModelNode): void {
     const loc = this.loc(n.line);
-    const held = n.callerRelease ?? callerLocksOf(this.m).map((c) => c.key);
-    const locks = callerLocksOf(this.m).filter((c) => held.includes(c.key)).reverse();
+    const locks = callerLocksOf(this.m).reverse();
     if (locks.length) this.b.emit({ op: 'jump' }, 'return', `from ${this.m.name}()`, loc);
-    for (const c of locks) this.b.emit({ op: 'unlock', lock: this.callerLock(c) }, `caller: ${unlockApi(c.cls)}(${c.display})`, '', loc);
+    for (const c of locks) {
+      const lock = this.callerLock(c);
+      // The function may have released its caller's lock itself (and not retaken it): the caller knows.
+      this.b.guard({ slot: this.callerHeld.get(lock)!, form: 'truthy', negated: false },
+        () => this.b.emit({ op: 'unlock', lock }, `caller: ${unlockApi(c.cls)}(${c.display})`, '', loc), 'if', `holds ${c.display}`);
+    }
     this.b.emit({ op: 'return' }, locks.length ? 'caller returns' : 'return', '', loc);
+  }
+
+  /** Keeps the caller-lock variable in step when the function itself takes or drops that lock. */
+  private noteCallerLock(lock: number, held: boolean, loc: Instr['loc']): void {
+    const slot = this.callerHeld.get(lock);
+    if (slot !== undefined) this.b.emit({ op: 'set', slot, value: held ? 1 : 0 }, 'assign', '', loc);
   }
 
   private branch(n: ModelNode): void {
@@ -256,13 +311,19 @@ class FunctionThread {
         const [cls, mode] = e.detail.split(':');
         const lock = w.lockOf(e.key, e.display, cls);
         const shared = mode === 'shared';
-        if (!e.conditional) return void this.b.emit({ op: 'lock', lock, shared }, e.api, detail, loc);
+        if (!e.conditional) {
+          this.b.emit({ op: 'lock', lock, shared }, e.api, detail, loc);
+          return this.noteCallerLock(lock, true, loc);
+        }
         const slot = result >= 0 ? result : this.b.slot(`${e.api}@${e.line}`, 'ok');
         this.callResult.set(n.id, slot);
         return void this.b.emit({ op: 'trylock', lock, shared, result: slot }, e.api, detail, loc);
       }
-      case 'unlock':
-        return void this.b.emit({ op: 'unlock', lock: w.lockOf(e.key, e.display, e.detail) }, e.api, detail, loc);
+      case 'unlock': {
+        const lock = w.lockOf(e.key, e.display, e.detail);
+        this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
+        return this.noteCallerLock(lock, false, loc);
+      }
       case 'break': {
         const [kind, how] = e.detail.split(':');
         const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
@@ -372,11 +433,33 @@ function opponents(w: World, options: SimOptions, fn: ThreadProgram): ThreadProg
   // A second rename of the files whose names the function changes, when it does so under two or more sleeping
   // inode locks (its caller's included): the lock order is what a second rename could get wrong. Spinlocks and
   // mutexes are no reason for a rename.
-  const sleeping: number[] = [];
-  for (const i of fn.instrs) if ((i.op === 'lock' || i.op === 'trylock') && w.locks[i.lock].kind === 'rwsem' && !sleeping.includes(i.lock)) sleeping.push(i.lock);
   const renamed = [...w.changed].filter(([i, what]) => what === 'names' && !w.inodes[i].dir).map(([i]) => i);
+  const sleeping = locksAtChange(w, fn, renamed);
   if (sleeping.length >= 2 && renamed.length) out.push(secondRename(w, renamed, sleeping));
   return out.slice(0, 3);
+}
+
+/**
+ * The sleeping inode locks the function holds, in the order it took them, where it first changes the names of one of
+ * `files` (following its instructions from the start; the first way of each choice first). Its lock order there is
+ * the one a second rename must agree with: the kernel orders them by ancestry and address, which the model lacks.
+ */
+function locksAtChange(w: World, fn: ThreadProgram, files: number[]): number[] {
+  const seen = new Set<number>();
+  const stack: { pc: number; held: number[] }[] = [{ pc: 0, held: [] }];
+  while (stack.length) {
+    const { pc, held } = stack.pop()!;
+    if (seen.has(pc) || pc >= fn.instrs.length) continue;
+    seen.add(pc);
+    const ins = fn.instrs[pc];
+    let now = held;
+    if (ins.op === 'lock' && w.locks[ins.lock].kind === 'rwsem') now = [...held.filter((l) => l !== ins.lock), ins.lock];
+    if (ins.op === 'unlock') now = held.filter((l) => l !== ins.lock);
+    const changes = (ins.op === 'mutate' && ins.what === 'names') || (ins.op === 'break' && ins.change === 'names');
+    if (changes && files.includes((ins as { inode: number }).inode)) return now;
+    for (const n of [...ins.next].reverse()) stack.push({ pc: n, held: now });
+  }
+  return [];
 }
 
 function nfsClient(w: World, inode: number, n: number, options: SimOptions): ThreadProgram {

@@ -1,0 +1,87 @@
+/**
+ * `npm run bench:agreement`: do `check` and `simulate` agree on the kernel corpus (../shared/kernel-corpus, read in
+ * place)? For every function with delegation events (a lock-protected change, break, wait, grant or open that the
+ * simulator models): a check finding (error or warning) must come with a violation whose counterexample reaches the
+ * finding's line; no finding must come with SAFE. Each file is checked once and its analyses are reused for every
+ * function's simulation. Prints the agreement rate per release and every disagreement.
+ *
+ *   node out/bench/agreement.js [filter] [--states N] [--json]
+ */
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { Analyzer, type LocatedFinding } from '../src/core/engine';
+import { collectFiles } from '../src/cli/files';
+import { nodeWasmSource } from '../src/core/parse/node-wasm';
+import { CORPUS } from '../test/helpers/corpus';
+import { simulateFunctionOf } from '../src/sim/simulate';
+import { compareFunction, type Agreement } from '../src/sim/agreement';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const statesAt = args.indexOf('--states');
+  const maxStates = statesAt >= 0 ? Number(args[statesAt + 1]) : 100_000;
+  const filter = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--states');
+  const json = args.includes('--json');
+  const analyzer = await Analyzer.create(nodeWasmSource());
+  const t0 = performance.now();
+  const rows: (Agreement & { release: string; file: string })[] = [];
+  for (const file of collectFiles([CORPUS]).files.filter((f) => f.endsWith('.c'))) {
+    const rel = relative(CORPUS, file);
+    if (filter && !rel.includes(filter)) continue;
+    const release = rel.split('/')[0];
+    const doc = analyzer.open(rel, readFileSync(file, 'utf8'));
+    try {
+      const result = doc.result();
+      if (result.error) continue;
+      for (const fn of result.functions) {
+        if (!fn.analyzed) continue;
+        const findings = result.findings.filter((f: LocatedFinding) => f.start >= fn.start && f.end <= fn.end);
+        const outcome = simulateFunctionOf(doc, analyzer, fn.name, { maxStates });
+        const a = compareFunction(fn.name, findings, outcome);
+        if (a) rows.push({ ...a, release, file: rel });
+      }
+    } finally {
+      doc.dispose();
+    }
+  }
+  const releases = [...new Set(rows.map((r) => r.release))].sort(compareReleases);
+  if (json) {
+    console.log(JSON.stringify({ maxStates, rows }, null, 1));
+    return;
+  }
+  console.log(`check vs simulate on ${CORPUS} (functions with delegation events; state limit ${maxStates.toLocaleString('en-US')})\n`);
+  console.log('release      functions  agree   rate   (finding+violation / safe+safe)');
+  let total = 0;
+  let agreed = 0;
+  for (const r of releases) {
+    const mine = rows.filter((x) => x.release === r);
+    const ok = mine.filter((x) => x.agree);
+    total += mine.length;
+    agreed += ok.length;
+    const both = ok.filter((x) => x.findings > 0).length;
+    console.log(`${r.padEnd(12)} ${String(mine.length).padStart(9)} ${String(ok.length).padStart(6)} ${pct(ok.length, mine.length).padStart(6)}   (${both} / ${ok.length - both})`);
+  }
+  console.log(`${'all'.padEnd(12)} ${String(total).padStart(9)} ${String(agreed).padStart(6)} ${pct(agreed, total).padStart(6)}`);
+  const bad = rows.filter((x) => !x.agree);
+  if (bad.length) {
+    console.log(`\ndisagreements (${bad.length}):`);
+    for (const b of bad) console.log(`  ${b.file}:${b.fn}: ${b.why}`);
+  }
+  console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+function pct(n: number, d: number): string {
+  return d ? `${((100 * n) / d).toFixed(1)}%` : '-';
+}
+
+function compareReleases(a: string, b: string): number {
+  const v = (s: string) => s.replace(/^v/, '').split('.').map(Number);
+  const [x, y] = [v(a), v(b)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
