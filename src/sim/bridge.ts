@@ -39,6 +39,8 @@ export interface ModelEvent {
   outIsParam?: boolean;
   /** open: the path holds write access to the file (an open for write); otherwise a read open. */
   write?: boolean;
+  /** grant: a delegation, or (on a path where the delegation flag is clear) a plain lease. */
+  lease?: 'deleg' | 'lease';
 }
 
 /** A condition as the simulator reads it: which variable it tests, and how (structural, from the syntax tree). */
@@ -88,6 +90,11 @@ export interface FunctionModel {
   callerLocks?: CallerLock[];
   /** The in-file function that calls this one with those locks held, if there is one. */
   caller?: string;
+  /**
+   * Inodes the function changes without breaking their delegations itself, leaving it to its callers (the analysis'
+   * summary): the caller locks each and breaks its delegation before the call.
+   */
+  callerBreaks?: { key: string; display: string }[];
 }
 
 /** Models of a Document's analysed functions (or just `only`), from its current result. */
@@ -107,6 +114,7 @@ export function functionModels(doc: Document, catalogue: Catalogue, only?: strin
       name: u.name, file: doc.file, start: u.start, end: u.end, line: lines.position(u.start).line + 1,
       entry: m.entry, exit: m.exit, nodes: m.nodes, entryLocks: b.callerLocks.map((c) => c.key),
       version: result.version ?? (result.era === '6.19' ? '6.19' : '4.19'), callerLocks: b.callerLocks, caller: callerOf(units, u.name),
+      callerBreaks: b.callerBreaks,
     });
   }
   return out;
@@ -185,12 +193,15 @@ const MAX_NODES = 4000;
 
 class Unfolder {
   readonly callerLocks: CallerLock[] = [];
+  readonly callerBreaks: { key: string; display: string }[] = [];
   private readonly cfg: FunctionAnalysis['cfg'];
   private readonly ops: Op[][];
   private readonly conds = new Map<number, ConditionFact>();
   private tracked = new Set<string>();
   private readonly rootsOf = new Map<string, string[]>();
   private readonly exempt = new Set<string>();
+  /** Facts testing a delegation flag (FL_DELEG): whether a grant on the path is a delegation or a lease. */
+  private readonly delegFlags = new Set<string>();
   private readonly accessKeys: string[] = [];
   private live: Set<string>[] = [];
   private nodes: ModelNode[] = [];
@@ -201,9 +212,19 @@ class Unfolder {
     private readonly lines: LineIndex, private readonly cat: Catalogue, private readonly era619: boolean) {
     this.cfg = a.cfg;
     this.ops = a.ops;
+    const all = a.ops.flat();
     for (const key of a.entryLocks) {
-      const op = a.ops.flat().find((o) => (o.k === 'lock' || o.k === 'unlock') && o.key === key) as { class: string } | undefined;
+      if (this.callerLocks.some((c) => c.key === key)) continue;
+      const op = all.find((o) => (o.k === 'lock' || o.k === 'unlock') && o.key === key) as { class: string } | undefined;
       this.callerLocks.push({ key, display: displayName(a.show(key)), cls: op?.class ?? 'inode' });
+    }
+    // Changes the summary hands to the callers (they lock the inode and break its delegation first).
+    for (const m of a.summary.mutates) {
+      const op = all.find((o) => (o.k === 'mutate' || o.k === 'summaryMutate') && o.node.start === m.site) as { key: string } | undefined;
+      if (!op || this.callerBreaks.some((c) => c.key === op.key)) continue;
+      const display = displayName(a.show(op.key));
+      this.callerBreaks.push({ key: op.key, display });
+      if (!this.callerLocks.some((c) => c.key === op.key)) this.callerLocks.push({ key: op.key, display, cls: 'inode' });
     }
     for (const ops of a.ops) for (const op of ops) if (op.k === 'access' && op.kind === 'write' && !this.accessKeys.includes(op.key)) this.accessKeys.push(op.key);
   }
@@ -221,7 +242,11 @@ class Unfolder {
       count(cf.fact, cf.roots);
       if (cf.implies) count(cf.implies.fact, factRoots(cf.implies.fact));
       if (cf.impliesWhenFalse) count(cf.impliesWhenFalse.fact, factRoots(cf.impliesWhenFalse.fact));
-      if (cf.fact.startsWith('flag:') && this.cat.exemptFlags.has(cf.fact.split(':')[1])) this.exempt.add(cf.fact);
+      for (const f of [cf.fact, cf.implies?.fact, cf.impliesWhenFalse?.fact]) {
+        if (!f?.startsWith('flag:')) continue;
+        if (this.cat.exemptFlags.has(f.split(':')[1])) this.exempt.add(f);
+        if (this.cat.delegationFlags.has(f.split(':')[1])) this.delegFlags.add(f);
+      }
     }
     for (const ops of this.ops) {
       for (const op of ops) {
@@ -230,7 +255,7 @@ class Unfolder {
       }
     }
     // Facts tested (or implied) at two places or more correlate branches; exempt flags (ATTR_DELEG) decide changes.
-    let candidates = [...counts].filter(([f, c]) => c >= 2 || this.exempt.has(f)).sort((x, y) => y[1] - x[1]).map(([f]) => f);
+    let candidates = [...counts].filter(([f, c]) => c >= 2 || this.exempt.has(f) || this.delegFlags.has(f)).sort((x, y) => y[1] - x[1]).map(([f]) => f);
     for (;;) {
       this.tracked = new Set(candidates);
       const r = this.unfold();
@@ -392,7 +417,7 @@ class Unfolder {
         return [{ s, events: emit(s, events) }];
       }
       case 'access': {
-        const i = this.accessKeys.indexOf(op.key);
+        const i = op.kind === 'write' ? this.accessKeys.indexOf(op.key) : -1;
         if (i >= 0) s.wa |= 1 << i;
         return [{ s, events: emit(s, events) }];
       }
@@ -401,6 +426,12 @@ class Unfolder {
         if (i >= 0) s.wa &= ~(1 << i);
         else s.wa = 0;
         return [{ s, events: emit(s, events) }];
+      }
+      case 'grant': {
+        // As the analysis: a path that knows the delegation flag is clear grants a plain lease.
+        const known = [...this.delegFlags].map((f) => s.facts.get(f)).filter((v) => v !== undefined);
+        const lease = known.length && !known.includes(true) ? 'lease' : 'deleg';
+        return [{ s, events: emit(s, events, { lease }) }];
       }
       case 'open': {
         const i = op.key ? this.accessKeys.indexOf(op.key) : -1;
@@ -455,6 +486,7 @@ class Unfolder {
       if (cf) for (const f of [cf.fact, cf.implies?.fact, cf.impliesWhenFalse?.fact]) if (f && this.tracked.has(f)) reads[n.id].add(f);
       for (const op of this.ops[n.id]) {
         if ((op.k === 'lock' || op.k === 'unlock') && op.ifNonNull && this.tracked.has(`truthy:${op.key}`)) reads[n.id].add(`truthy:${op.key}`);
+        if (op.k === 'grant') for (const f of this.delegFlags) if (this.tracked.has(f)) reads[n.id].add(f);
         if (op.k === 'mutate' || op.k === 'summaryMutate') {
           for (const f of this.exempt) reads[n.id].add(f);
           for (const f of [`truthy:${op.key}`, ...this.mutateFacts(op)]) if (this.tracked.has(f)) reads[n.id].add(f);

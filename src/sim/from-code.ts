@@ -176,6 +176,16 @@ class FunctionThread {
       this.callerHeld.set(lock, slot);
       this.b.emit({ op: 'set', slot, value: 1 }, 'assign', '', this.loc(this.m.line));
     }
+    for (const c of this.m.callerBreaks ?? []) {
+      // The caller breaks the delegation under its lock; if one is outstanding it unlocks and waits outside (its
+      // delegated inode, the caller's to wait on and put), without calling the function.
+      const inode = this.w.inodeOf(c.key);
+      if (inode < 0) continue;
+      const di = this.b.vars.push({ name: `delegated_inode (${c.display}, caller's)`, kind: 'di', initial: 0, escapes: true }) - 1;
+      const err = this.b.slot('caller error', 'err');
+      this.b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, result: err }, `caller: try_break_deleg(${c.display})`, this.callerDetail(), this.loc(this.m.line));
+      this.b.guard({ slot: err, form: 'truthy', negated: false }, () => this.callerReleases(this.loc(this.m.line)), 'if', 'error');
+    }
     const call = this.b.emit({ op: 'jump' }, 'call', `${this.m.name}()`, this.loc(this.m.line));
     for (const n of this.m.nodes) this.node(n);
     this.link();
@@ -263,8 +273,13 @@ class FunctionThread {
   /** The function returns; its caller releases the locks it still holds there (in reverse order of taking). */
   private returnToCaller(n: ModelNode): void {
     const loc = this.loc(n.line);
+    if (callerLocksOf(this.m).length) this.b.emit({ op: 'jump' }, 'return', `from ${this.m.name}()`, loc);
+    this.callerReleases(loc);
+  }
+
+  /** The caller drops what it still holds and returns. */
+  private callerReleases(loc: Instr['loc']): void {
     const locks = callerLocksOf(this.m).reverse();
-    if (locks.length) this.b.emit({ op: 'jump' }, 'return', `from ${this.m.name}()`, loc);
     for (const c of locks) {
       const lock = this.callerLock(c);
       // The function may have released its caller's lock itself (and not retaken it): the caller knows.
@@ -336,7 +351,7 @@ class FunctionThread {
       case 'delegOp':
         return this.delegOp(e, inode, result, loc);
       case 'grant':
-        return void this.b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: e.detail === 'recheck-after', result }, e.api, detail, loc);
+        return void this.b.emit({ op: 'leaseInsert', inode, kind: e.lease ?? 'deleg', type: 'read', flc: -1, recheck: e.detail === 'recheck-after', result }, e.api, e.lease === 'lease' ? `${detail} (a lease: not a delegation)` : detail, loc);
       case 'conflictCheck': {
         const g = [...w.granted][0];
         if (g === undefined) return;
