@@ -218,6 +218,11 @@ class Unfolder {
       const op = all.find((o) => (o.k === 'lock' || o.k === 'unlock') && o.key === key) as { class: string } | undefined;
       this.callerLocks.push({ key, display: displayName(a.show(key)), cls: op?.class ?? 'inode' });
     }
+    // Locks the summary says callers must hold (the function breaks or changes under them without taking them).
+    for (const r of a.summary.requires) {
+      const op = all.find((o) => 'key' in o && typeof o.key === 'string' && o.node.start === r.site) as { key: string } | undefined;
+      if (op && !this.callerLocks.some((c) => c.key === op.key)) this.callerLocks.push({ key: op.key, display: displayName(a.show(op.key)), cls: r.class });
+    }
     // Changes the summary hands to the callers (they lock the inode and break its delegation first).
     for (const m of a.summary.mutates) {
       const op = all.find((o) => (o.k === 'mutate' || o.k === 'summaryMutate') && o.node.start === m.site) as { key: string } | undefined;
