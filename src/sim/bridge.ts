@@ -39,6 +39,10 @@ export interface ModelEvent {
   outIsParam?: boolean;
   /** open: the path holds write access to the file (an open for write); otherwise a read open. */
   write?: boolean;
+  /** lock: owned by an object (nfsd's fh_lock), released by its owner after the function returns. */
+  escapes?: boolean;
+  /** unlock: releases only if held (fh_unlock, an idempotent release). */
+  ifHeld?: boolean;
   /** grant: a delegation, or (on a path where the delegation flag is clear) a plain lease. */
   lease?: 'deleg' | 'lease';
 }
@@ -151,9 +155,9 @@ function eventOf(op: Op, show: (k: string) => string): Omit<ModelEvent, 'start' 
   const name = (k: string) => displayName(show(k));
   switch (op.k) {
     case 'lock':
-      return { kind: 'lock', key: op.key, display: name(op.key), api: op.api, detail: `${op.class}:${op.mode}`, conditional: !!op.when, ...(op.when ? { when: op.when } : {}) };
+      return { kind: 'lock', key: op.key, display: name(op.key), api: op.api, detail: `${op.class}:${op.mode}`, conditional: !!op.when, ...(op.when ? { when: op.when } : {}), ...(op.escapes ? { escapes: true } : {}) };
     case 'unlock':
-      return { kind: 'unlock', key: op.key, display: name(op.key), api: op.api, detail: op.class };
+      return { kind: 'unlock', key: op.key, display: name(op.key), api: op.api, detail: op.class, ...(op.certain ? {} : { ifHeld: true }) };
     case 'break':
       return { kind: 'break', key: op.key, display: name(op.key), api: op.api, detail: `${op.kind}:${op.blocking === true ? 'blocking' : op.blocking === false ? 'nonblocking' : 'maybe-blocking'}` };
     case 'wait':
@@ -203,6 +207,8 @@ class Unfolder {
   /** Facts testing a delegation flag (FL_DELEG): whether a grant on the path is a delegation or a lease. */
   private readonly delegFlags = new Set<string>();
   private readonly accessKeys: string[] = [];
+  /** Delegated-inode variables: only the calls that fill or wait on them change them (`is_delegated(&di)` does not). */
+  private readonly diVars = new Set<string>();
   private live: Set<string>[] = [];
   private nodes: ModelNode[] = [];
   private index = new Map<string, number>();
@@ -223,6 +229,15 @@ class Unfolder {
       const op = all.find((o) => 'key' in o && typeof o.key === 'string' && o.node.start === r.site) as { key: string } | undefined;
       if (op && !this.callerLocks.some((c) => c.key === op.key)) this.callerLocks.push({ key: op.key, display: displayName(a.show(op.key)), cls: r.class });
     }
+    // Caller's locks the function releases (end_creating(dentry) on an error path drops the parent's lock): the
+    // analysis holds them from the entry on; so does the caller here.
+    if (a.summary.releases.length) {
+      for (const op of all) {
+        if (op.k !== 'unlock' || op.class !== 'inode' || this.callerLocks.some((c) => c.key === op.key)) continue;
+        if (all.some((o) => o.k === 'lock' && o.key === op.key)) continue;
+        this.callerLocks.push({ key: op.key, display: displayName(a.show(op.key)), cls: 'inode' });
+      }
+    }
     // Changes the summary hands to the callers (they lock the inode and break its delegation first).
     for (const m of a.summary.mutates) {
       const op = all.find((o) => (o.k === 'mutate' || o.k === 'summaryMutate') && o.node.start === m.site) as { key: string } | undefined;
@@ -232,6 +247,10 @@ class Unfolder {
       if (!this.callerLocks.some((c) => c.key === op.key)) this.callerLocks.push({ key: op.key, display, cls: 'inode' });
     }
     for (const ops of a.ops) for (const op of ops) if (op.k === 'access' && op.kind === 'write' && !this.accessKeys.includes(op.key)) this.accessKeys.push(op.key);
+    for (const op of all) {
+      if ((op.k === 'break' || op.k === 'delegOp') && op.out?.kind === 'local') this.diVars.add(op.out.name);
+      if (op.k === 'wait' && op.di) this.diVars.add(op.di);
+    }
   }
 
   build(): { nodes: ModelNode[]; entry: number; exit: number } {
@@ -320,7 +339,7 @@ class Unfolder {
     const n = this.cfg.nodes[cfgId];
     const out = this.nodes[id];
     const ops = this.ops[cfgId];
-    out.assigns = assignedVariables(ops);
+    out.assigns = assignedVariables(ops, this.diVars);
     let variants: { s: PathState; events: ModelEvent[] }[] = [{ s: clonePath(s0), events: [] }];
     for (const op of ops) {
       const next: typeof variants = [];
@@ -609,8 +628,9 @@ function firstIdentifier(d: SNode | undefined, text: string): string | null {
 }
 
 /** Variables a node assigns other than through an event's result or out-parameter. */
-function assignedVariables(ops: Op[]): ModelNode['assigns'] {
+function assignedVariables(ops: Op[], diVars: ReadonlySet<string>): ModelNode['assigns'] {
   const outs = new Set<string>();
+  for (const op of ops) if (op.k === 'assign' && op.havoc && diVars.has(op.root)) outs.add(op.root);
   for (const op of ops) {
     if ((op.k === 'break' || op.k === 'delegOp') && op.out?.kind === 'local') outs.add(op.out.name);
     if (op.k === 'wait' && op.di) outs.add(op.di);

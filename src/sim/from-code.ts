@@ -161,8 +161,13 @@ class FunctionThread {
   private readonly first = new Map<number, number>();
   private readonly lastOf = new Map<number, number>();
   private readonly callResult = new Map<number, number>();
-  /** Caller locks (lock index → variable saying whether the thread holds it now), for the caller's releases. */
+  /**
+   * Locks whose holding the thread tracks in a variable (lock index → variable): the caller's (released after the
+   * return if still held), object-owned ones (nfsd's fh_lock, released by the owner after the return), and those
+   * with a release that only releases if held (fh_unlock).
+   */
   private readonly callerHeld = new Map<number, number>();
+  private readonly owned: { lock: number; api: string; display: string }[] = [];
 
   constructor(private readonly w: World, private readonly m: FunctionModel) {}
 
@@ -187,6 +192,14 @@ class FunctionThread {
       this.b.guard({ slot: err, form: 'truthy', negated: false }, () => this.callerReleases(this.loc(this.m.line)), 'if', 'error');
     }
     const call = this.b.emit({ op: 'jump' }, 'call', `${this.m.name}()`, this.loc(this.m.line));
+    for (const n of this.m.nodes) {
+      for (const e of n.events) {
+        if (!(e.kind === 'lock' && e.escapes) && !(e.kind === 'unlock' && e.ifHeld)) continue;
+        const lock = this.w.lockOf(e.key, e.display, e.kind === 'lock' ? e.detail.split(':')[0] : e.detail);
+        if (!this.callerHeld.has(lock)) this.callerHeld.set(lock, this.b.vars.push({ name: `${this.w.locks[lock].name} held`, kind: 'ok', initial: 0 }) - 1);
+        if (e.kind === 'lock' && !this.owned.some((o) => o.lock === lock)) this.owned.push({ lock, api: e.api, display: e.display });
+      }
+    }
     for (const n of this.m.nodes) this.node(n);
     this.link();
     this.b.instrs[call].next = [this.first.get(this.m.entry) ?? this.resolve(this.m.entry)];
@@ -256,6 +269,9 @@ class FunctionThread {
       this.b.emit({ op: 'lock', lock: l.lock, shared: l.shared }, e.api, l.display, loc);
       this.noteCallerLock(l.lock, true, loc);
     }
+    // A result nobody tests (lock_rename() before it could fail): the code relies on success, as the analysis does.
+    const tested = this.m.nodes.some((x) => x.test && (e.result ? x.test.subject === e.result : x === n && x.test.form === 'call'));
+    if (!tested) return;
     const choose = this.b.emit({ op: 'choose' }, e.api, 'succeeds or fails', loc);
     const ok = this.b.emit({ op: 'set', slot, value: e.when === 'zero' ? 0 : 1 }, e.api, 'succeeds', loc);
     const fail = this.b.instrs.length;
@@ -279,6 +295,10 @@ class FunctionThread {
 
   /** The caller drops what it still holds and returns. */
   private callerReleases(loc: Instr['loc']): void {
+    for (const o of this.owned) {
+      this.b.guard({ slot: this.callerHeld.get(o.lock)!, form: 'truthy', negated: false },
+        () => this.b.emit({ op: 'unlock', lock: o.lock }, `owner: ${unlockApi(this.w.locks[o.lock].kind === 'rwsem' ? 'inode' : 'mutex')}(${o.display})`, `taken by ${o.api}(), released by the object's owner after the return`, loc), 'if', `holds ${o.display}`);
+    }
     const locks = callerLocksOf(this.m).reverse();
     for (const c of locks) {
       const lock = this.callerLock(c);
@@ -336,6 +356,15 @@ class FunctionThread {
       }
       case 'unlock': {
         const lock = w.lockOf(e.key, e.display, e.detail);
+        const held = this.callerHeld.get(lock);
+        if (e.ifHeld && held !== undefined) {
+          // fh_unlock(): releases only what is held.
+          this.b.guard({ slot: held, form: 'truthy', negated: false }, () => {
+            this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
+            this.noteCallerLock(lock, false, loc);
+          }, 'if', `holds ${detail}`);
+          return;
+        }
         this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
         return this.noteCallerLock(lock, false, loc);
       }
