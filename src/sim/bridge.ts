@@ -99,6 +99,8 @@ export interface FunctionModel {
    * summary): the caller locks each and breaks its delegation before the call.
    */
   callerBreaks?: { key: string; display: string }[];
+  /** Inodes that are directories wherever the function is called (its callers' facts rule out its findings on them). */
+  dirs?: string[];
 }
 
 /** Models of a Document's analysed functions (or just `only`), from its current result. */
@@ -118,7 +120,7 @@ export function functionModels(doc: Document, catalogue: Catalogue, only?: strin
       name: u.name, file: doc.file, start: u.start, end: u.end, line: lines.position(u.start).line + 1,
       entry: m.entry, exit: m.exit, nodes: m.nodes, entryLocks: b.callerLocks.map((c) => c.key),
       version: result.version ?? (result.era === '6.19' ? '6.19' : '4.19'), callerLocks: b.callerLocks, caller: callerOf(units, u.name),
-      callerBreaks: b.callerBreaks,
+      callerBreaks: b.callerBreaks, dirs: directoriesAtCallers(units, u.name, u.analysis),
     });
   }
   return out;
@@ -136,6 +138,27 @@ function callerOf(units: ReturnType<Document['analyses']>, name: string): string
     }
   }
   return undefined;
+}
+
+/**
+ * A static function's changes the analysis deferred to its callers, and every call site ruled out because the inode
+ * is a directory there (vfs_rename_dir's target): those inodes are directories for the simulator too.
+ */
+function directoriesAtCallers(units: ReturnType<Document['analyses']>, name: string, a: FunctionAnalysis): string[] {
+  const outcomes = new Map<number, boolean[]>();
+  for (const u of units) {
+    for (const o of u.analysis?.deferredOutcomes ?? []) {
+      const f = o.finding.finding;
+      if (f.function !== name) continue;
+      outcomes.set(f.start, [...(outcomes.get(f.start) ?? []), o.ruledOut]);
+    }
+  }
+  const out: string[] = [];
+  for (const [start, ruled] of outcomes) {
+    if (!ruled.length || ruled.some((r) => !r)) continue;
+    for (const op of a.ops.flat()) if ((op.k === 'mutate' || op.k === 'summaryMutate') && op.node.start === start && !out.includes(op.key)) out.push(op.key);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- names
@@ -402,7 +425,10 @@ class Unfolder {
   private apply(op: Op, s: PathState, events: ModelEvent[]): { s: PathState; events: ModelEvent[] }[] {
     const emit = (st: PathState, evs: ModelEvent[], extra: Partial<ModelEvent> = {}) => {
       const e = this.event(op);
-      return e ? [...evs, { ...e, ...extra }] : evs;
+      if (!e) return evs;
+      // Two names the path knows are one object (`new_dir == old_dir`): the events act on one inode.
+      const same = this.sameAs(st, e.key);
+      return [...evs, { ...e, ...extra, ...(same ? { key: same, display: displayName(this.a.show(same)) } : {}) }];
     };
     switch (op.k) {
       case 'assign': {
@@ -467,6 +493,17 @@ class Unfolder {
     }
   }
 
+  /** The representative of `key` when the path knows it equals another key (`eq:a|b` true: b is a). */
+  private sameAs(s: PathState, key: string): string | null {
+    if (!key) return null;
+    for (const [f, v] of s.facts) {
+      if (!v || !f.startsWith('eq:')) continue;
+      const [p, q] = f.slice(3).split('|');
+      if (q === key) return p;
+    }
+    return null;
+  }
+
   /** Facts deciding whether a change needs a break (its object or what it is about is a directory). */
   private mutateFacts(op: Extract<Op, { k: 'mutate' | 'summaryMutate' }>): string[] {
     return [`isDir:${op.key}`, ...(op.dirIf ? [`isDir:${op.dirIf}`] : [])];
@@ -510,6 +547,7 @@ class Unfolder {
       if (cf) for (const f of [cf.fact, cf.implies?.fact, cf.impliesWhenFalse?.fact]) if (f && this.tracked.has(f)) reads[n.id].add(f);
       for (const op of this.ops[n.id]) {
         if ((op.k === 'lock' || op.k === 'unlock') && op.ifNonNull && this.tracked.has(`truthy:${op.key}`)) reads[n.id].add(`truthy:${op.key}`);
+        if ('key' in op && typeof op.key === 'string') for (const f of this.tracked) if (f.startsWith('eq:') && f.slice(3).split('|').includes(op.key)) reads[n.id].add(f);
         if (op.k === 'grant') for (const f of this.delegFlags) if (this.tracked.has(f)) reads[n.id].add(f);
         if (op.k === 'mutate' || op.k === 'summaryMutate') {
           for (const f of this.exempt) reads[n.id].add(f);

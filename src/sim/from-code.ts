@@ -8,7 +8,7 @@
  * 6.19), a local open for write and an unlink (3.13 protocol) against a lease-granting path, and a second rename
  * when the function renames under two or more sleeping inode locks. Every step carries its file and line.
  */
-import type { CallerLock, FunctionModel, ModelEvent, ModelNode } from './bridge';
+import { displayName, type CallerLock, type FunctionModel, type ModelEvent, type ModelNode } from './bridge';
 import type { InodeDecl, LockDecl, LockKind } from '../model/state';
 import { defaultOptions } from './lang/compile';
 import {
@@ -63,6 +63,7 @@ class World {
 
   collect(m: FunctionModel): void {
     for (const c of callerLocksOf(m)) if (c.cls === 'inode') this.inode(c.key, c.display);
+    for (const key of m.dirs ?? []) this.inodes[this.inode(key, displayName(key))].dir = true;
     for (const n of m.nodes) {
       for (const e of n.events) {
         if (e.kind === 'lock' && lockClass(e) === 'inode') this.inode(e.key, e.display);
