@@ -232,6 +232,8 @@ class Unfolder {
   private readonly accessKeys: string[] = [];
   /** Delegated-inode variables: only the calls that fill or wait on them change them (`is_delegated(&di)` does not). */
   private readonly diVars = new Set<string>();
+  /** Keys that name the same inode as another throughout the function. */
+  private readonly alias = new Map<string, string>();
   private live: Set<string>[] = [];
   private nodes: ModelNode[] = [];
   private index = new Map<string, number>();
@@ -270,6 +272,12 @@ class Unfolder {
       if (!this.callerLocks.some((c) => c.key === op.key)) this.callerLocks.push({ key: op.key, display, cls: 'inode' });
     }
     for (const ops of a.ops) for (const op of ops) if (op.k === 'access' && op.kind === 'write' && !this.accessKeys.includes(op.key)) this.accessKeys.push(op.key);
+    // The file an open acts on is the inode whose access it took when there is only one (file_inode(f) and the
+    // `inode` parameter of do_dentry_open), as the analysis reads it.
+    const accessed = [...new Set(all.filter((o) => o.k === 'access').map((o) => (o as { key: string }).key))];
+    if (accessed.length === 1) {
+      for (const o of all) if (o.k === 'open' && o.key && o.key !== accessed[0]) this.alias.set(o.key, accessed[0]);
+    }
     for (const op of all) {
       if ((op.k === 'break' || op.k === 'delegOp') && op.out?.kind === 'local') this.diVars.add(op.out.name);
       if (op.k === 'wait' && op.di) this.diVars.add(op.di);
@@ -427,7 +435,7 @@ class Unfolder {
       const e = this.event(op);
       if (!e) return evs;
       // Two names the path knows are one object (`new_dir == old_dir`): the events act on one inode.
-      const same = this.sameAs(st, e.key);
+      const same = this.alias.get(e.key) ?? this.sameAs(st, e.key);
       return [...evs, { ...e, ...extra, ...(same ? { key: same, display: displayName(this.a.show(same)) } : {}) }];
     };
     switch (op.k) {
@@ -458,6 +466,9 @@ class Unfolder {
         // A change of a NULL object is no change; a change on behalf of the delegation's holder (ATTR_DELEG) needs no break.
         if (s.facts.get(`truthy:${op.key}`) === false) return [{ s, events }];
         if ([...this.exempt].some((f) => s.facts.get(f) === true)) return [{ s, events }];
+        // A change the catalogue rates a note only (->atomic_open's unbroken parent, a code-reading observation): the
+        // analysis reports no error there, and the model does not count it either.
+        if (op.severity === 'info') return [{ s, events }];
         // As the analysis: a directory's own name change needs no break, nor its attributes before 6.19 (no
         // directory delegations); a change about a directory (dirIf) neither.
         if (op.kind !== 'dirent') {
@@ -484,7 +495,8 @@ class Unfolder {
         return [{ s, events: emit(s, events, { lease }) }];
       }
       case 'open': {
-        const i = op.key ? this.accessKeys.indexOf(op.key) : -1;
+        const key = op.key ? this.alias.get(op.key) ?? op.key : null;
+        const i = key ? this.accessKeys.indexOf(key) : -1;
         const write = i >= 0 ? (s.wa & (1 << i)) !== 0 : s.wa !== 0;
         return [{ s, events: emit(s, events, { write }) }];
       }
@@ -527,10 +539,12 @@ class Unfolder {
   private learn(s: PathState, fact: string, v: boolean): boolean {
     const prev = s.facts.get(fact);
     if (prev !== undefined) return prev === v;
-    if (!this.tracked.has(fact)) return true;
-    // A NULL pointer is neither an ERR_PTR nor a directory (as the analysis reasons).
     const colon = fact.indexOf(':');
     const k = fact.slice(colon + 1);
+    // A dentry's parent and a dentry's inode are never error pointers (as the analysis reasons).
+    if (fact.startsWith('isErr:') && v && (k.endsWith('.d_parent') || k.endsWith('.d_inode'))) return false;
+    if (!this.tracked.has(fact)) return true;
+    // A NULL pointer is neither an ERR_PTR nor a directory.
     if (fact.startsWith('truthy:') && !v && (s.facts.get(`isErr:${k}`) === true || s.facts.get(`isDir:${k}`) === true)) return false;
     if ((fact.startsWith('isDir:') || fact.startsWith('isErr:')) && v && s.facts.get(`truthy:${k}`) === false) return false;
     s.facts.set(fact, v);
