@@ -170,7 +170,12 @@ class FunctionThread {
   private readonly callerHeld = new Map<number, number>();
   private readonly owned: { lock: number; api: string; display: string }[] = [];
 
-  constructor(private readonly w: World, private readonly m: FunctionModel) {}
+  /** Variables some branch tests. */
+  private readonly tested: Set<string>;
+
+  constructor(private readonly w: World, private readonly m: FunctionModel) {
+    this.tested = new Set(m.nodes.map((n) => n.test?.subject ?? '').filter((x) => x));
+  }
 
   build(): ThreadProgram {
     this.declareVariables();
@@ -235,7 +240,10 @@ class FunctionThread {
     const start = this.b.instrs.length;
     for (const a of n.assigns ?? []) {
       const slot = this.b.vars.findIndex((v) => v.name === a.name);
-      if (slot >= 0) this.b.emit({ op: 'set', slot, value: a.value === 'null' ? 0 : UNKNOWN }, 'assign', a.name, this.loc(n.line));
+      // Only values something reads: a branch's variable, or a delegated inode (waited on, or leaked at the return).
+      if (slot >= 0 && (this.b.vars[slot].kind === 'di' || this.tested.has(a.name))) {
+        this.b.emit({ op: 'set', slot, value: a.value === 'null' ? 0 : UNKNOWN }, 'assign', a.name, this.loc(n.line));
+      }
     }
     for (let i = 0; i < n.events.length; i++) {
       const e = n.events[i];
