@@ -74,6 +74,8 @@ export interface FileResult {
   findings: LocatedFinding[];
   era: Era;
   eraSource: 'detected' | 'option' | 'default';
+  /** The kernel version the file was read as (the option, or what its code shows: "6.12", "4.19", ...). */
+  version?: string;
   functions: FunctionInfo[];
   analyzedFunctions: number;
   ms: number;
@@ -229,6 +231,12 @@ export class Document {
       }
     }
     return out.sort((x, y) => (x.end - x.start) - (y.end - y.start));
+  }
+
+  /** Read-only: the analysed functions of the last result (offsets in each analysis are relative to `start`). */
+  analyses(): readonly { name: string; start: number; end: number; analysis: FunctionAnalysis | null }[] {
+    this.result();
+    return this.lastUnits;
   }
 
   /** Replaces the text (whole-document change). */
@@ -548,7 +556,7 @@ export class Document {
     const lines = this.lineIndex();
     const located = findings.sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId)).map((f) => locate(f, lines));
     if (DEBUG_TIMING) console.log(`compute: parse ${(tParsed - t0).toFixed(1)} units ${(tUnits - tParsed).toFixed(1)} analyse ${(tAnalysed - tUnits).toFixed(1)} finish ${(now() - tAnalysed).toFixed(1)}`);
-    return { file: this.file, findings: located, era, eraSource: source, functions, analyzedFunctions: analyzed, ms: now() - t0 };
+    return { file: this.file, findings: located, era, eraSource: source, version, functions, analyzedFunctions: analyzed, ms: now() - t0 };
   }
 
   /** `analysis/truncated` notes for what the time budget left out: each function too large on its own, the rest at once. */
@@ -621,7 +629,7 @@ function failedAnalysis(u: FunctionUnit, e: Error): FunctionAnalysis {
   };
   return {
     findings: [finding], deferredOutcomes: [], statesProcessed: 0, truncated: true, cfg: { nodes: [], entry: 0, exit: 0, labels: new Map(), truncated: true },
-    lockApis: [], breakApis: [], ops: [], entryLocks: [], show: (k) => k, heldAt: new Map(),
+    lockApis: [], breakApis: [], ops: [], entryLocks: [], show: (k) => k, heldAt: new Map(), conditionFact: () => null,
     summary: { name: u.name, arity: u.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: null, acquires: [], releases: [], deferred: [], isEmpty: true },
   };
 }

@@ -1,12 +1,14 @@
 /**
- * A function the analyzer understands becomes a thread: its delegation events in control-flow order (from
- * src/core/model-extract), branches as choices, or as tests of the variables the events set (`error =
- * try_break_deleg(...)`; `if (error)` then follows the break's outcome). It runs against standard opponents
- * chosen from what the function does: an NFS client obtaining a delegation on every inode it changes or opens,
- * a local open for write and an unlink (3.13 protocol) against a lease-granting path, and a second rename when
- * the function takes two or more locks. Every step of the function carries its file and line.
+ * A function the analyzer understands becomes a thread: first its caller takes the locks the function is called
+ * with (the catalogue contract, or what the analysis inferred), then the function's delegation events run along
+ * the paths the analysis finds feasible (src/sim/bridge: correlated branches decided once), and after each return
+ * the caller releases its locks. Branches test the variables the events set (`error = try_break_deleg(...)`;
+ * `if (error)` follows the break's outcome) or are free choices. It runs against opponents chosen from what the
+ * function does: an NFS client obtaining a delegation on every inode it changes or opens (directories only from
+ * 6.19), a local open for write and an unlink (3.13 protocol) against a lease-granting path, and a second rename
+ * when the function renames under two or more sleeping inode locks. Every step carries its file and line.
  */
-import type { FunctionModel, ModelEvent, ModelNode } from '../core/model-extract';
+import { displayName, type CallerLock, type FunctionModel, type ModelEvent, type ModelNode } from './bridge';
 import type { InodeDecl, LockDecl, LockKind } from '../model/state';
 import { defaultOptions } from './lang/compile';
 import {
@@ -14,17 +16,17 @@ import {
 } from './program';
 
 export interface FromCodeOptions {
-  /** Kernel version the function is written for ("3.13", "6.19", ...). */
-  kernel: string;
+  /** Kernel version to simulate ("3.13", "6.19", ...); by default the version the analyzer read the file as. */
+  kernel?: string;
 }
 
 /** The scenario for one function, or why there is none. */
-export function programFromFunction(m: FunctionModel, o: FromCodeOptions): Program | { error: string } {
+export function programFromFunction(m: FunctionModel, o: FromCodeOptions = {}): Program | { error: string } {
   const world = new World();
   world.collect(m);
-  if (!world.inodes.length) return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
+  if (!world.hasEvents) return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
   const fn = new FunctionThread(world, m).build();
-  const options = defaultOptions(o.kernel);
+  const options = defaultOptions(o.kernel ?? m.version ?? '6.12');
   const threads = [fn, ...opponents(world, options, fn)];
   return {
     title: `${m.name} against NFS clients and local opens`,
@@ -34,7 +36,9 @@ export function programFromFunction(m: FunctionModel, o: FromCodeOptions): Progr
     inodes: world.inodes,
     locks: world.locks,
     threads,
-    invariants: [...ALL_INVARIANTS],
+    // No `progress`: the NFS clients here obtain one delegation each, so a retry loop of the function can only cycle
+    // through conditions the model does not know (retry_estale(), a lookup's result), which terminate in the kernel.
+    invariants: ALL_INVARIANTS.filter((i) => i !== 'progress'),
   };
 }
 
@@ -51,15 +55,24 @@ class World {
   readonly changed = new Map<number, MutationKind>();
   readonly granted = new Set<number>();
   readonly opened = new Set<number>();
+  /** Inodes opened for write on some path (a read open does not conflict with a read delegation). */
+  readonly openedForWrite = new Set<number>();
+  /** Sleeping inode locks the function's thread takes (its own and its caller's). */
+  readonly sleepingLocks = new Set<number>();
+  hasEvents = false;
 
   collect(m: FunctionModel): void {
+    for (const c of callerLocksOf(m)) if (c.cls === 'inode') this.inode(c.key, c.display);
+    for (const key of m.dirs ?? []) this.inodes[this.inode(key, displayName(key))].dir = true;
     for (const n of m.nodes) {
       for (const e of n.events) {
         if (e.kind === 'lock' && lockClass(e) === 'inode') this.inode(e.key, e.display);
-        if (INODE_EVENTS.has(e.kind) && e.key) this.note(e, this.inode(e.key, e.display));
+        if (INODE_EVENTS.has(e.kind) && e.key) {
+          this.note(e, this.inode(e.key, e.display));
+          this.hasEvents = true;
+        }
       }
     }
-    for (const key of m.entryLocks) if (!this.lockByKey.has(key) && this.inodeByKey.has(key)) this.lockOf(key, key, 'inode');
   }
 
   private note(e: ModelEvent, i: number): void {
@@ -70,6 +83,7 @@ class World {
     if (e.kind === 'delegOp') this.changed.set(i, 'names');
     if (e.kind === 'grant') this.granted.add(i);
     if (e.kind === 'access' || e.kind === 'open') this.opened.add(i);
+    if ((e.kind === 'access' && e.detail === 'write') || (e.kind === 'open' && e.write !== false)) this.openedForWrite.add(i);
     if (e.kind === 'mutate' && e.detail === 'dirent') this.inodes[i].dir = true;
   }
 
@@ -148,16 +162,62 @@ class FunctionThread {
   private readonly first = new Map<number, number>();
   private readonly lastOf = new Map<number, number>();
   private readonly callResult = new Map<number, number>();
+  /**
+   * Locks whose holding the thread tracks in a variable (lock index → variable): the caller's (released after the
+   * return if still held), object-owned ones (nfsd's fh_lock, released by the owner after the return), and those
+   * with a release that only releases if held (fh_unlock).
+   */
+  private readonly callerHeld = new Map<number, number>();
+  private readonly owned: { lock: number; api: string; display: string }[] = [];
 
-  constructor(private readonly w: World, private readonly m: FunctionModel) {}
+  /** Variables some branch tests. */
+  private readonly tested: Set<string>;
+
+  constructor(private readonly w: World, private readonly m: FunctionModel) {
+    this.tested = new Set(m.nodes.map((n) => n.test?.subject ?? '').filter((x) => x));
+  }
 
   build(): ThreadProgram {
     this.declareVariables();
+    // The caller takes its locks first (the thread starts at instruction 0), then calls the function.
+    for (const c of callerLocksOf(this.m)) {
+      const lock = this.callerLock(c);
+      this.b.emit({ op: 'lock', lock, shared: false }, `caller: ${lockApi(c.cls)}(${c.display})`, this.callerDetail(), this.loc(this.m.line));
+      const slot = this.b.vars.push({ name: `${this.w.locks[lock].name} held`, kind: 'ok', initial: 0 }) - 1;
+      this.callerHeld.set(lock, slot);
+      this.b.emit({ op: 'set', slot, value: 1 }, 'assign', '', this.loc(this.m.line));
+    }
+    for (const c of this.m.callerBreaks ?? []) {
+      // The caller breaks the delegation under its lock; if one is outstanding it unlocks and waits outside (its
+      // delegated inode, the caller's to wait on and put), without calling the function.
+      const inode = this.w.inodeOf(c.key);
+      if (inode < 0) continue;
+      const di = this.b.vars.push({ name: `delegated_inode (${c.display}, caller's)`, kind: 'di', initial: 0, escapes: true }) - 1;
+      const err = this.b.slot('caller error', 'err');
+      this.b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, result: err }, `caller: try_break_deleg(${c.display})`, this.callerDetail(), this.loc(this.m.line));
+      this.b.guard({ slot: err, form: 'truthy', negated: false }, () => this.callerReleases(this.loc(this.m.line)), 'if', 'error');
+    }
+    const call = this.b.emit({ op: 'jump' }, 'call', `${this.m.name}()`, this.loc(this.m.line));
+    for (const n of this.m.nodes) {
+      for (const e of n.events) {
+        if (!(e.kind === 'lock' && e.escapes) && !(e.kind === 'unlock' && e.ifHeld)) continue;
+        const lock = this.w.lockOf(e.key, e.display, e.kind === 'lock' ? e.detail.split(':')[0] : e.detail);
+        if (!this.callerHeld.has(lock)) this.callerHeld.set(lock, this.b.vars.push({ name: `${this.w.locks[lock].name} held`, kind: 'ok', initial: 0 }) - 1);
+        if (e.kind === 'lock' && !this.owned.some((o) => o.lock === lock)) this.owned.push({ lock, api: e.api, display: e.display });
+      }
+    }
     for (const n of this.m.nodes) this.node(n);
     this.link();
-    const entry = this.m.entryLocks.map((k) => this.w.lockOf(k, k, 'inode')).filter((l) => l >= 0);
-    const thread: ThreadProgram = { name: this.m.name, label: `${this.m.name}()`, actor: false, instrs: this.b.instrs, vars: this.b.vars, entryLocks: entry };
-    return reorderFromEntry(thread, this.first.get(this.m.entry) ?? this.resolve(this.m.entry));
+    this.b.instrs[call].next = [this.first.get(this.m.entry) ?? this.resolve(this.m.entry)];
+    return { name: this.m.name, label: `${this.m.name}()`, actor: false, instrs: this.b.instrs, vars: this.b.vars, entryLocks: [] };
+  }
+
+  private callerLock(c: CallerLock): number {
+    return this.w.lockOf(c.key, c.display, c.cls);
+  }
+
+  private callerDetail(): string {
+    return this.m.caller ? `held by ${this.m.caller}() when it calls ${this.m.name}()` : `${this.m.name}()'s callers hold it (its locking contract)`;
   }
 
   private declareVariables(): void {
@@ -180,16 +240,88 @@ class FunctionThread {
     const start = this.b.instrs.length;
     for (const a of n.assigns ?? []) {
       const slot = this.b.vars.findIndex((v) => v.name === a.name);
-      if (slot >= 0) this.b.emit({ op: 'set', slot, value: a.value === 'null' ? 0 : UNKNOWN }, 'assign', a.name, this.loc(n.line));
+      // Only values something reads: a branch's variable, or a delegated inode (waited on, or leaked at the return).
+      if (slot >= 0 && (this.b.vars[slot].kind === 'di' || this.tested.has(a.name))) {
+        this.b.emit({ op: 'set', slot, value: a.value === 'null' ? 0 : UNKNOWN }, 'assign', a.name, this.loc(n.line));
+      }
     }
-    for (const e of n.events) this.event(n, e);
+    for (let i = 0; i < n.events.length; i++) {
+      const e = n.events[i];
+      if (e.kind === 'lock' && e.conditional && e.when !== 'nonzero') {
+        // One call taking its locks only if it succeeds (lock_rename, start_dirop, inode_lock_killable): all of them.
+        let j = i + 1;
+        while (j < n.events.length && n.events[j].kind === 'lock' && n.events[j].start === e.start && n.events[j].conditional) j++;
+        this.conditionalLocks(n, n.events.slice(i, j));
+        i = j - 1;
+      } else this.event(n, e);
+    }
     if (n.kind === 'cond') this.branch(n);
-    else if (n.kind === 'return' || n.kind === 'exit') this.b.emit({ op: 'return' }, 'return', '', this.loc(n.line));
+    else if (n.kind === 'return' || n.kind === 'exit') this.returnToCaller(n);
     else if (n.succ.filter((s) => s >= 0).length > 1) this.b.emit({ op: 'choose' }, 'switch', '', this.loc(n.line));
     if (this.b.instrs.length > start) {
       this.first.set(n.id, start);
       this.lastOf.set(n.id, this.b.instrs.length - 1);
     }
+  }
+
+  /**
+   * A call that sleeps for its locks and then succeeds holding them, or fails having released them (an error, a
+   * rename trap, a signal): the locks are taken, then either way is possible, and the result variable says which.
+   */
+  private conditionalLocks(n: ModelNode, evs: ModelEvent[]): void {
+    const e = evs[0];
+    const loc = this.loc(e.line, e.column);
+    const slot = e.result ? this.b.slot(e.result, 'err') : this.b.slot(`${e.api}@${e.line}`, 'err');
+    this.callResult.set(n.id, slot);
+    const locks = evs.map((x) => ({ lock: this.w.lockOf(x.key, x.display, x.detail.split(':')[0]), shared: x.detail.endsWith(':shared'), display: x.display }));
+    for (const l of locks) {
+      this.b.emit({ op: 'lock', lock: l.lock, shared: l.shared }, e.api, l.display, loc);
+      this.noteCallerLock(l.lock, true, loc);
+    }
+    // A result nobody tests (lock_rename() before it could fail): the code relies on success, as the analysis does.
+    const tested = this.m.nodes.some((x) => x.test && (e.result ? x.test.subject === e.result : x === n && x.test.form === 'call'));
+    if (!tested) return;
+    const choose = this.b.emit({ op: 'choose' }, e.api, 'succeeds or fails', loc);
+    const ok = this.b.emit({ op: 'set', slot, value: e.when === 'zero' ? 0 : 1 }, e.api, 'succeeds', loc);
+    const fail = this.b.instrs.length;
+    for (const l of [...locks].reverse()) {
+      this.b.emit({ op: 'unlock', lock: l.lock }, e.api, `${l.display} (fails: released)`, loc);
+      this.noteCallerLock(l.lock, false, loc);
+    }
+    this.b.emit({ op: 'set', slot, value: -4 }, e.api, 'fails', loc);
+    // Both ways meet here (the node's next instruction, or its successors once linked).
+    const join = this.b.emit({ op: 'jump' }, e.api, 'returns', loc);
+    this.b.instrs[choose].next = [ok, fail];
+    this.b.instrs[ok].next = [join];
+  }
+
+  /** The function returns; its caller releases the locks it still holds there (in reverse order of taking). */
+  private returnToCaller(n: ModelNode): void {
+    const loc = this.loc(n.line);
+    if (callerLocksOf(this.m).length) this.b.emit({ op: 'jump' }, 'return', `from ${this.m.name}()`, loc);
+    this.callerReleases(loc);
+  }
+
+  /** The caller drops what it still holds and returns. */
+  private callerReleases(loc: Instr['loc']): void {
+    for (const o of this.owned) {
+      this.b.guard({ slot: this.callerHeld.get(o.lock)!, form: 'truthy', negated: false },
+        () => this.b.emit({ op: 'unlock', lock: o.lock }, `owner: ${unlockApi(this.w.locks[o.lock].kind === 'rwsem' ? 'inode' : 'mutex')}(${o.display})`, `taken by ${o.api}(), released by the object's owner after the return`, loc), 'if', `holds ${o.display}`);
+    }
+    const locks = callerLocksOf(this.m).reverse();
+    for (const c of locks) {
+      const lock = this.callerLock(c);
+      // The function may have released its caller's lock itself (and not retaken it): the caller knows.
+      this.b.guard({ slot: this.callerHeld.get(lock)!, form: 'truthy', negated: false },
+        () => this.b.emit({ op: 'unlock', lock }, `caller: ${unlockApi(c.cls)}(${c.display})`, '', loc), 'if', `holds ${c.display}`);
+    }
+    this.b.emit({ op: 'return' }, locks.length ? 'caller returns' : 'return', '', loc);
+  }
+
+  /** Keeps the caller-lock variable in step when the function itself takes or drops that lock. */
+  private noteCallerLock(lock: number, held: boolean, loc: Instr['loc']): void {
+    const slot = this.callerHeld.get(lock);
+    if (slot !== undefined) this.b.emit({ op: 'set', slot, value: held ? 1 : 0 }, 'assign', '', loc);
   }
 
   private branch(n: ModelNode): void {
@@ -223,13 +355,28 @@ class FunctionThread {
         const [cls, mode] = e.detail.split(':');
         const lock = w.lockOf(e.key, e.display, cls);
         const shared = mode === 'shared';
-        if (!e.conditional) return void this.b.emit({ op: 'lock', lock, shared }, e.api, detail, loc);
+        if (!e.conditional) {
+          this.b.emit({ op: 'lock', lock, shared }, e.api, detail, loc);
+          return this.noteCallerLock(lock, true, loc);
+        }
         const slot = result >= 0 ? result : this.b.slot(`${e.api}@${e.line}`, 'ok');
         this.callResult.set(n.id, slot);
         return void this.b.emit({ op: 'trylock', lock, shared, result: slot }, e.api, detail, loc);
       }
-      case 'unlock':
-        return void this.b.emit({ op: 'unlock', lock: w.lockOf(e.key, e.display, e.detail) }, e.api, detail, loc);
+      case 'unlock': {
+        const lock = w.lockOf(e.key, e.display, e.detail);
+        const held = this.callerHeld.get(lock);
+        if (e.ifHeld && held !== undefined) {
+          // fh_unlock(): releases only what is held.
+          this.b.guard({ slot: held, form: 'truthy', negated: false }, () => {
+            this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
+            this.noteCallerLock(lock, false, loc);
+          }, 'if', `holds ${detail}`);
+          return;
+        }
+        this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
+        return this.noteCallerLock(lock, false, loc);
+      }
       case 'break': {
         const [kind, how] = e.detail.split(':');
         const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
@@ -242,7 +389,7 @@ class FunctionThread {
       case 'delegOp':
         return this.delegOp(e, inode, result, loc);
       case 'grant':
-        return void this.b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: e.detail === 'recheck-after', result }, e.api, detail, loc);
+        return void this.b.emit({ op: 'leaseInsert', inode, kind: e.lease ?? 'deleg', type: 'read', flc: -1, recheck: e.detail === 'recheck-after', result }, e.api, e.lease === 'lease' ? `${detail} (a lease: not a delegation)` : detail, loc);
       case 'conflictCheck': {
         const g = [...w.granted][0];
         if (g === undefined) return;
@@ -253,7 +400,8 @@ class FunctionThread {
       case 'releaseAccess':
         return void this.b.emit({ op: 'writeAccess', inode, delta: -1, read: false }, e.api, detail, loc);
       case 'open':
-        if (inode >= 0) this.b.emit({ op: 'openDone', inode, write: true }, e.api, detail, loc);
+        // do_dentry_open() and friends: an open for write only if this path took write access.
+        if (inode >= 0) this.b.emit({ op: 'openDone', inode, write: e.write !== false }, e.api, `${detail} (${e.write === false ? 'read' : 'write'})`, loc);
         return;
       case 'sleeps':
         return void this.b.emit({ op: 'sleep', ms: 0, why: e.detail || e.api }, e.api, e.detail, loc);
@@ -308,12 +456,16 @@ class FunctionThread {
   }
 }
 
-/** Makes `entry` instruction 0 (threads start at pc 0). */
-function reorderFromEntry(t: ThreadProgram, entry: number): ThreadProgram {
-  if (entry === 0) return t;
-  const jump: Instr = { op: 'jump', next: [entry + 1], action: 'entry', detail: '' };
-  const shifted = t.instrs.map((i) => ({ ...i, next: i.next.map((n) => n + 1) }));
-  return { ...t, instrs: [jump, ...shifted] };
+function callerLocksOf(m: FunctionModel): CallerLock[] {
+  return m.callerLocks ?? m.entryLocks.map((key) => ({ key, display: key, cls: 'inode' }));
+}
+
+function lockApi(cls: string): string {
+  return cls === 'inode' ? 'inode_lock' : cls === 'spin' ? 'spin_lock' : 'mutex_lock';
+}
+
+function unlockApi(cls: string): string {
+  return cls === 'inode' ? 'inode_unlock' : cls === 'spin' ? 'spin_unlock' : 'mutex_unlock';
 }
 
 // ---------------------------------------------------------------- opponents
@@ -325,36 +477,65 @@ function opponents(w: World, options: SimOptions, fn: ThreadProgram): ThreadProg
   for (const i of clientTargets) {
     if (w.inodes[i].dir && !dirDelegs) continue;
     if (w.granted.has(i)) continue;
-    if (out.length < 2) out.push(nfsClient(w, i, out.length));
+    if (out.length < 2) out.push(nfsClient(w, i, out.length, options));
   }
   for (const i of w.granted) {
     out.push(localOpen(w, i));
     out.push(unlinker(w, i));
   }
-  const locksTaken = new Set(fn.instrs.filter((i) => i.op === 'lock').map((i) => (i as { lock: number }).lock));
-  const renamed = [...w.changed.keys()].filter((i) => !w.inodes[i].dir);
-  if (locksTaken.size >= 2 && renamed.length) out.push(secondRename(w, renamed));
+  // A second rename of the files whose names the function changes, when it does so under two or more sleeping
+  // inode locks (its caller's included): the lock order is what a second rename could get wrong. Spinlocks and
+  // mutexes are no reason for a rename.
+  const renamed = [...w.changed].filter(([i, what]) => what === 'names' && !w.inodes[i].dir).map(([i]) => i);
+  const sleeping = locksAtChange(w, fn, renamed);
+  if (sleeping.length >= 2 && renamed.length) out.push(secondRename(w, renamed, sleeping));
   return out.slice(0, 3);
 }
 
-function nfsClient(w: World, inode: number, n: number): ThreadProgram {
+/**
+ * The sleeping inode locks the function holds, in the order it took them, where it first changes the names of one of
+ * `files` (following its instructions from the start; the first way of each choice first). Its lock order there is
+ * the one a second rename must agree with: the kernel orders them by ancestry and address, which the model lacks.
+ */
+function locksAtChange(w: World, fn: ThreadProgram, files: number[]): number[] {
+  const seen = new Set<number>();
+  const stack: { pc: number; held: number[] }[] = [{ pc: 0, held: [] }];
+  while (stack.length) {
+    const { pc, held } = stack.pop()!;
+    if (seen.has(pc) || pc >= fn.instrs.length) continue;
+    seen.add(pc);
+    const ins = fn.instrs[pc];
+    let now = held;
+    if (ins.op === 'lock' && w.locks[ins.lock].kind === 'rwsem') now = [...held.filter((l) => l !== ins.lock), ins.lock];
+    if (ins.op === 'unlock') now = held.filter((l) => l !== ins.lock);
+    const changes = (ins.op === 'mutate' && ins.what === 'names') || (ins.op === 'break' && ins.change === 'names');
+    if (changes && files.includes((ins as { inode: number }).inode)) return now;
+    for (const n of [...ins.next].reverse()) stack.push({ pc: n, held: now });
+  }
+  return [];
+}
+
+function nfsClient(w: World, inode: number, n: number, options: SimOptions): ThreadProgram {
   const b = new Builder();
   const name = w.inodes[inode].name;
   const rwsem = w.rwsemOf(inode);
   const ok = b.slot('locked', 'ok');
-  // generic_add_lease(): inode_trylock, check, insert (with the re-check), unlock.
-  b.emit({ op: 'trylock', lock: rwsem, shared: false, result: ok }, 'inode_trylock', `${name} (generic_add_lease)`);
-  b.guard({ slot: ok, form: 'truthy', negated: false }, () => {
+  // generic_add_lease() of the file's kernel: inode_trylock (3.13+), check, insert (re-checked from 4.0), unlock.
+  const grant = (): void => {
     b.emit({ op: 'leaseCheck', inode, kind: 'deleg', type: 'read', flc: -1, result: 0 }, 'generic_add_lease', `${name}: read deleg`);
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
-      b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: true, result: 0 }, 'locks_insert_lease', name);
+      b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: options.grantRecheck, result: 0 }, 'locks_insert_lease', name);
     });
-    b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', `${name} (generic_add_lease)`);
+    if (options.grantTrylock) b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', `${name} (generic_add_lease)`);
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
       b.emit({ op: 'awaitRecall', inode }, 'await_recall', name);
       b.emit({ op: 'leaseReturn', inode }, 'DELEGRETURN', name);
     });
-  });
+  };
+  if (options.grantTrylock) {
+    b.emit({ op: 'trylock', lock: rwsem, shared: false, result: ok }, 'inode_trylock', `${name} (generic_add_lease)`);
+    b.guard({ slot: ok, form: 'truthy', negated: false }, grant);
+  } else grant();
   return b.thread(n ? `nfs${n + 1}` : 'nfs', `NFS client (read delegation on ${name})`, true);
 }
 
@@ -382,10 +563,11 @@ function unlinker(w: World, inode: number): ThreadProgram {
   return b.thread('unlink', `unlink(${name}) (3.13 protocol)`, false);
 }
 
-/** A second rename of the same files, locking directories first, then files in inode order. */
-function secondRename(w: World, files: number[]): ThreadProgram {
+/** A second rename of the same files, taking the same sleeping inode locks in the function's order (caller's first). */
+function secondRename(w: World, files: number[], sleeping: number[]): ThreadProgram {
   const b = new Builder();
-  const order = [...w.dirs, ...files.sort((x, y) => x - y)];
+  const order = sleeping.map((l) => w.locks[l].inode).filter((i) => i >= 0);
+  for (const f of files) if (!order.includes(f)) order.push(f);
   const locks = order.map((i) => w.rwsemOf(i));
   for (const [k, l] of locks.entries()) b.emit({ op: 'lock', lock: l, shared: false }, 'inode_lock', w.inodes[order[k]].name);
   const di = b.slot('delegated_inode', 'di');

@@ -2,8 +2,8 @@
  * Entry points shared by the CLI and the editor: simulate a built-in, a `.vfsrace` text, or one C function
  * (through the analyzer, passed in, so this module stays free of Node and VS Code).
  */
-import type { Analyzer } from '../core/engine';
-import { extractModels } from '../core/model-extract';
+import type { Analyzer, Document } from '../core/engine';
+import { functionModels } from './bridge';
 import { DEFAULT_FIELD_COST, DEFAULT_SIZING, type FieldCostParams } from '../model/cache';
 import { builtinNamed, BUILTINS } from './builtins';
 import type { ExploreOptions } from './explore';
@@ -61,12 +61,24 @@ function prepareBuiltin(name: string, overrides: CompileOverrides): Prepared {
 }
 
 function prepareFunction(analyzer: Analyzer, file: string, text: string, fn: string, kernel?: string): Prepared {
-  const options = { kernel: kernel ?? 'auto' };
-  const checked = analyzer.check(file, text, options);
-  if (checked.error) return { error: `${file}: ${checked.error}`, diagnostics: [] };
-  const models = extractModels(analyzer, file, text, options, fn);
-  if (!models.length) return { error: `no function '${fn}' in ${file}`, diagnostics: [] };
-  const program = programFromFunction(models[0], { kernel: kernel && kernel !== 'auto' ? kernel : checked.era });
+  const doc = analyzer.open(file, text, { kernel: kernel ?? 'auto' });
+  try {
+    return prepareFunctionOf(doc, analyzer, fn);
+  } finally {
+    doc.dispose();
+  }
+}
+
+/** One function of a checked Document: its analysis is reused, nothing is parsed or analysed again. */
+function prepareFunctionOf(doc: Document, analyzer: Analyzer, fn: string): Prepared {
+  const checked = doc.result();
+  if (checked.error) return { error: `${doc.file}: ${checked.error}`, diagnostics: [] };
+  const models = functionModels(doc, analyzer.catalogue, fn);
+  if (!models.length) {
+    const known = checked.functions.some((f) => f.name === fn);
+    return { error: known ? `${fn} in ${doc.file} has no delegation-relevant events: nothing to simulate` : `no function '${fn}' in ${doc.file}`, diagnostics: [] };
+  }
+  const program = programFromFunction(models[0]);
   if ('error' in program) return { error: program.error, diagnostics: [] };
   return { program, diagnostics: [] };
 }
@@ -82,6 +94,11 @@ export function simulateBuiltin(name: string, overrides: CompileOverrides = {}, 
 /** One function of a C file as a thread against the standard opponents. */
 export function simulateFunction(analyzer: Analyzer, file: string, text: string, fn: string, kernel?: string, explore: Partial<ExploreOptions> = {}): Outcome {
   return finishPrepared(prepareFunction(analyzer, file, text, fn, kernel), explore);
+}
+
+/** One function of a checked Document (its analysis is reused, nothing is parsed or analysed again). */
+export function simulateFunctionOf(doc: Document, analyzer: Analyzer, fn: string, explore: Partial<ExploreOptions> = {}): Outcome {
+  return finishPrepared(prepareFunctionOf(doc, analyzer, fn), explore);
 }
 
 /** What to simulate, as plain data (what the editor sends to its worker). */

@@ -10,6 +10,7 @@ import { simulateFunction, simulateBuiltin } from '../../src/sim/simulate';
 import { main } from '../../src/cli/main';
 import { isHostMessage, isWebviewMessage } from '../../src/webview/protocol';
 import { BUILTINS } from '../../src/sim/builtins';
+import { displayName } from '../../src/sim/bridge';
 
 const EX = join(__dirname, '..', '..', '..', 'examples');
 let analyzer: Analyzer;
@@ -56,6 +57,165 @@ test('from code: the break_after_unlock counterexample points at the change on l
   assert.equal(r.trace[grant].action, 'locks_insert_lease');
   const unlock = r.trace.findIndex((s) => s.action === 'inode_unlock' && s.threadName === 'example_link');
   assert.ok(unlock >= 0 && unlock < grant, 'the delegation is granted after the first unlock');
+});
+
+/** A snippet of C (written for these tests) simulated as one function, with what `check` says of it. */
+function simText(fn: string, text: string, kernel?: string) {
+  const o = simulateFunction(analyzer, 'snippet.c', text, fn, kernel);
+  assert.ok('result' in o, 'error' in o ? o.error : '');
+  const findings = analyzer.check('snippet.c', text, { kernel: kernel ?? 'auto' }).findings.filter((f) => f.severity !== 'info');
+  return { r: o.result, findings };
+}
+
+const CORRELATED = `
+int example_maybe_locked(struct dentry *dentry, struct iattr *attr, struct inode **delegated_inode)
+{
+	struct inode *inode = d_inode(dentry);
+	bool is_dir = d_is_dir(dentry);
+	int error = 0;
+
+	if (!is_dir)
+		inode_lock(inode);
+	if (!is_dir) {
+		error = try_break_deleg(inode, delegated_inode);
+		if (error)
+			goto out;
+		error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+	}
+out:
+	if (!is_dir)
+		inode_unlock(inode);
+	return error;
+}
+`;
+
+test('from code: a condition tested three times is decided once (no lock without its unlock), as check reads it', () => {
+  const { r, findings } = simText('example_maybe_locked', CORRELATED);
+  assert.deepEqual(findings.map((f) => f.ruleId), []);
+  assert.equal(r.verdict, 'safe', r.message);
+  // The thread has one decision on is_dir; the two later tests follow it.
+  const ifs = r.program!.threads[0].instrs.filter((i) => (i.op === 'branch' || i.op === 'choose') && i.detail.includes('is_dir'));
+  assert.equal(ifs.length, 1, ifs.map((i) => i.detail).join('; '));
+});
+
+const CALLER = `
+static int example_change(struct dentry *dentry, struct iattr *attr, struct inode **delegated_inode)
+{
+	struct inode *inode = d_inode(dentry);
+	int error = try_break_deleg(inode, delegated_inode);
+	if (error)
+		return error;
+	return inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+}
+
+int example_caller(struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct inode *delegated_inode = NULL;
+	int error;
+retry:
+	inode_lock(inode);
+	error = example_change(dentry, attr, &delegated_inode);
+	inode_unlock(inode);
+	if (delegated_inode) {
+		error = break_deleg_wait(&delegated_inode);
+		if (!error)
+			goto retry;
+	}
+	return error;
+}
+`;
+
+test('from code: the caller takes its locks first and releases them after the return; opponents act before, during and after', () => {
+  const { r, findings } = simText('example_change', CALLER);
+  assert.deepEqual(findings.map((f) => f.ruleId), []);
+  assert.equal(r.verdict, 'safe', r.message);
+  const own = r.program!.threads[0].instrs;
+  assert.equal(own[0].op, 'lock');
+  assert.equal(own[0].action, 'caller: inode_lock(inode)');
+  assert.match(own[0].detail, /example_caller\(\)/);
+  assert.ok(own.some((i) => i.op === 'unlock' && i.action === 'caller: inode_unlock(inode)'));
+  assert.deepEqual(r.program!.threads[0].entryLocks, []);
+  // The run shown for a safe verdict steps through the caller's lock as the function's own step.
+  assert.ok(r.trace.some((s) => s.thread === 0 && s.action.startsWith('caller: ')));
+});
+
+const SPIN = `
+int example_vfs_unlink(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
+{
+	struct inode *target = dentry->d_inode;
+	int error;
+
+	inode_lock(target);
+	spin_lock(&target->i_lock);
+	target->i_state |= 1;
+	spin_unlock(&target->i_lock);
+	error = try_break_deleg(target, delegated_inode);
+	if (error)
+		goto out;
+	error = dir->i_op->unlink(dir, dentry);
+out:
+	inode_unlock(target);
+	return error;
+}
+`;
+
+test('from code: a spinlock is no reason for a second rename; two sleeping inode locks are', () => {
+  const { r } = simText('example_vfs_unlink', SPIN);
+  assert.equal(r.verdict, 'safe', r.message);
+  assert.ok(!r.program!.threads.some((t) => t.name === 'rename2'), r.program!.threads.map((t) => t.name).join(', '));
+  const two = simText('example_vfs_unlink', SPIN.replace('\tinode_lock(target);\n', '\tinode_lock(dir);\n\tinode_lock(target);\n').replace('\tinode_unlock(target);\n', '\tinode_unlock(target);\n\tinode_unlock(dir);\n'));
+  assert.ok(two.r.program!.threads.some((t) => t.name === 'rename2'));
+  assert.equal(two.r.verdict, 'safe', two.r.message);
+});
+
+test('from code: the kernel of the file decides directory delegations (6.19 yes, 6.12 no)', () => {
+  const path = join(EX, 'dir_create_619.c');
+  const text = readFileSync(path, 'utf8');
+  const auto = simText('example_vfs_mknod', text);
+  assert.equal(auto.r.kernel, '6.19');
+  assert.equal(auto.r.invariant, 'deleg-change');
+  const old = simText('example_vfs_mknod', text, '6.12');
+  assert.equal(old.r.kernel, '6.12');
+  assert.equal(old.r.program!.options.dirDelegations, false);
+  assert.deepEqual(old.findings.filter((f) => f.ruleId === 'deleg/dir-missing-break'), []);
+  assert.equal(old.r.verdict, 'safe', old.r.message);
+});
+
+const ATTR_DELEG_SETATTR = `
+int example_notify(struct dentry *dentry, struct iattr *attr, struct inode **delegated_inode)
+{
+	struct inode *inode = d_inode(dentry);
+	int error = 0;
+
+	inode_lock(inode);
+	if (!(attr->ia_valid & ATTR_DELEG)) {
+		error = try_break_deleg(inode, delegated_inode);
+		if (error)
+			goto out;
+	}
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+out:
+	inode_unlock(inode);
+	return error;
+}
+`;
+
+test('from code: a setattr on behalf of the delegation holder (ATTR_DELEG) does not break and is no violation', () => {
+  const { r, findings } = simText('example_notify', ATTR_DELEG_SETATTR);
+  assert.deepEqual(findings.map((f) => f.ruleId), []);
+  assert.equal(r.verdict, 'safe', r.message);
+  // Without the exemption the unbroken path is a violation, for both.
+  const plain = simText('example_notify', ATTR_DELEG_SETATTR.replace('ATTR_DELEG', 'ATTR_MODE'));
+  assert.ok(plain.findings.some((f) => f.ruleId === 'deleg/missing-break'));
+  assert.equal(plain.r.invariant, 'deleg-change');
+});
+
+test('from code: display names are kernel spellings', () => {
+  assert.equal(displayName('fh.fh_dentry.d_inode.d_inode'), 'd_inode(fh->fh_dentry)');
+  assert.equal(displayName('rd.old_dentry.d_inode'), 'd_inode(rd->old_dentry)');
+  assert.equal(displayName('target'), 'target');
+  assert.equal(displayName('ctx.flc_lock'), 'ctx->flc_lock');
 });
 
 test('from code: an unknown function is an error', () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { simulateProgram } from '../../src/sim/run';
 import { programFromFunction } from '../../src/sim/from-code';
-import type { FunctionModel } from '../../src/core/model-extract';
+import type { FunctionModel } from '../../src/sim/bridge';
 import { OUT, builtin, openPanel, posted, show, skip, startBrowser, stopBrowser } from './harness';
 
 before(startBrowser);

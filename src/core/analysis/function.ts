@@ -33,6 +33,20 @@ export interface FunctionAnalysis {
   show: (key: string) => string;
   /** Locks held before each event (keyed by the event's start offset), with how many paths held each. */
   heldAt: FunctionAnalyzer['heldAt'];
+  /**
+   * Read-only: the fact a condition node tests, as the fixpoint learns it at its branches (null if the node tests
+   * nothing the analysis remembers). For the race simulator, whose threads follow the same correlated branches.
+   */
+  conditionFact: (node: number) => ConditionFact | null;
+}
+
+/** A condition's fact: value on an edge = edge value XOR invert; `implies` as in the fixpoint. */
+export interface ConditionFact {
+  fact: string;
+  invert: boolean;
+  roots: string[];
+  implies?: { fact: string; value: boolean };
+  impliesWhenFalse?: { fact: string; value: boolean };
 }
 
 const MAX_STATES_PER_NODE = 96;
@@ -193,7 +207,15 @@ class FunctionAnalyzer {
       lockApis: this.ops.flat().filter((o) => o.k === 'lock').map((o) => (o as { api: string }).api),
       breakApis: this.ops.flat().filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp').map((o) => (o as { api: string }).api),
       ops: this.ops, entryLocks: this.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key), show: (k) => this.show(k),
-      heldAt: this.heldAt };
+      heldAt: this.heldAt, conditionFact: (id) => this.conditionFact(id) };
+  }
+
+  private conditionFact(id: number): ConditionFact | null {
+    const n = this.cfg.nodes[id];
+    if (n?.kind !== 'cond' || !n.atom) return null;
+    const a = this.atomInfo(n.atom);
+    if (!a.fact) return null;
+    return { fact: a.fact, invert: a.invert, roots: a.roots, implies: a.implies, impliesWhenFalse: a.impliesWhenFalse };
   }
 
   // ---------------------------------------------------------------- definitions and aliases
