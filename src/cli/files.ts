@@ -1,7 +1,9 @@
 /** Collects input files (recursing into directories, guarding against symlink loops) and reads them. */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { badInput, type Analyzer, type CheckOptions, type FileResult } from '../core/engine';
+import { kernelTreeVersion } from '../core/catalogue/era';
+import { nodeTreeReader } from '../core/catalogue/era-node';
 
 const SOURCE_EXT = /\.(c|h)$/;
 
@@ -84,7 +86,9 @@ export function checkFile(analyzer: Analyzer, file: string, options: CheckOption
   const src = readSource(file);
   if ('error' in src) return src;
   try {
-    return { result: analyzer.check(file, src.text, options) };
+    const auto = !options.kernel || options.kernel === 'auto';
+    const treeVersion = auto && options.treeVersion === undefined ? kernelTreeVersion(resolvePath(file), nodeTreeReader) : options.treeVersion;
+    return { result: analyzer.check(file, src.text, treeVersion ? { ...options, treeVersion } : options) };
   } catch (e) {
     return { error: `internal error: ${(e as Error).message}` };
   }

@@ -7,6 +7,7 @@
 import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../../core/engine';
 import type { CatalogueData } from '../../core/catalogue/catalogue';
 import { mergeEdits, type CoreEdit } from './lines';
+import { kernelTreeVersion, type TreeReader } from '../../core/catalogue/era';
 import { fixesFor, type Fix, type TextEditP } from './fixes';
 
 export interface OpenParams {
@@ -47,12 +48,20 @@ export class Session {
   private readonly docs = new Map<string, Open>();
   private readonly analyzers = new Map<string, Analyzer>();
 
-  constructor(private readonly base: Analyzer) {
+  /** `tree`: file-system access to find a file's kernel tree and its Makefile version (absent in the browser). */
+  constructor(private readonly base: Analyzer, private readonly tree?: TreeReader) {
     this.analyzers.set('', base);
   }
 
-  static async create(wasm: Parameters<typeof Analyzer.create>[0]): Promise<Session> {
-    return new Session(await Analyzer.create(wasm));
+  static async create(wasm: Parameters<typeof Analyzer.create>[0], tree?: TreeReader): Promise<Session> {
+    return new Session(await Analyzer.create(wasm), tree);
+  }
+
+  /** With kernel 'auto', the version of the kernel tree the file is in, when the host can read it. */
+  private withTree(file: string, options: CheckOptions): CheckOptions {
+    if (!this.tree || (options.kernel && options.kernel !== 'auto') || options.treeVersion !== undefined || !file.startsWith('/')) return options;
+    const treeVersion = kernelTreeVersion(file, this.tree);
+    return treeVersion ? { ...options, treeVersion } : options;
   }
 
   /** Registers a catalogue set under a key (re-registering replaces it and re-checks documents using it). */
@@ -69,7 +78,7 @@ export class Session {
 
   open(p: OpenParams): void {
     this.close(p.uri);
-    const doc = this.analyzer(p.catalogue).open(p.file, p.text, p.options);
+    const doc = this.analyzer(p.catalogue).open(p.file, p.text, this.withTree(p.file, p.options));
     this.docs.set(p.uri, { doc, version: p.version, file: p.file, options: p.options, catalogue: p.catalogue });
   }
 
@@ -109,7 +118,7 @@ export class Session {
   private reopen(uri: string, o: Open, options: CheckOptions, catalogue: string): void {
     const text = o.doc.source;
     o.doc.dispose();
-    this.docs.set(uri, { ...o, doc: this.analyzer(catalogue).open(o.file, text, options), options, catalogue });
+    this.docs.set(uri, { ...o, doc: this.analyzer(catalogue).open(o.file, text, this.withTree(o.file, options)), options, catalogue });
   }
 
   close(uri: string): void {
@@ -180,7 +189,7 @@ export class Session {
 
   /** One-shot check (workspace check): the findings, without the per-function table (less to copy back). */
   check(file: string, text: string, options: CheckOptions, catalogue: string): CheckSummary {
-    const r = this.analyzer(catalogue).check(file, text, options);
+    const r = this.analyzer(catalogue).check(file, text, this.withTree(file, options));
     return { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
   }
 
