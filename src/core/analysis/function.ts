@@ -1432,7 +1432,7 @@ class FunctionAnalyzer {
     if (b && !b.stale && (b.underLock || !held)) return;
     if (!held && this.callerResponsible(s, op.key)) return;
     const related: Related[] = held ? [{ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${op.display} is locked by the caller` : `${op.display} locked here (${held.api})` }] : [];
-    const f = this.make('deleg/dir-self-break', 'warning', op.node.start, op.node.end, op.display, messages.dirSelfBreak(op.api, op.what, op.display, !!held), related);
+    const f = this.make('deleg/dir-self-break', 'warning', op.node.start, op.node.end, op.display, messages.dirSelfBreak(this.unit.name, op.api, op.what, op.display, !!held), related);
     f.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
     this.add(f);
   }
@@ -1492,7 +1492,7 @@ class FunctionAnalyzer {
     for (const [k, a] of s.access) {
       if (a.broken || (op.key && k !== op.key && s.access.size > 1)) continue;
       if (op.rule) {
-        this.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(op.api, a.display), [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+        this.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(this.unit.name, op.api, a.display), [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
         continue;
       }
       this.report('lease/open-missing-break', 'error', op.node, k, messages.openMissingBreak(this.unit.name, `${op.api} ${op.what} ${a.display}`, a.display),

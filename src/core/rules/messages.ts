@@ -98,97 +98,97 @@ function waitAdvice(): string {
 }
 
 export const messages = {
-  missingBreak(_fn: string, api: string, what: string, inode: string, locked: boolean, _era?: Era): string {
-    return join(`${api} ${what} ${inode} without first breaking ${inode}'s delegation.`,
+  missingBreak(fn: string, api: string, what: string, inode: string, locked: boolean, _era?: Era): string {
+    return join(`${fn}: ${api} ${what} ${inode} without first breaking ${inode}'s delegation.`,
       `An NFS client holding a delegation on ${inode} is never recalled and keeps serving stale names/attributes from its cache.`,
       locked ? '' : `${inode}'s lock is not held here either, so a delegation can also be granted while this change is made.`,
       breakAdvice(inode, locked));
   },
-  dirMissingBreak(_fn: string, api: string, what: string, dir: string, note?: string, locked = true): string {
-    return join(`${api} ${what} directory ${dir} without breaking ${dir}'s directory delegation (Linux 6.19+).`,
+  dirMissingBreak(fn: string, api: string, what: string, dir: string, note?: string, locked = true): string {
+    return join(`${fn}: ${api} ${what} directory ${dir} without breaking ${dir}'s directory delegation (Linux 6.19+).`,
       `A client holding a delegation on ${dir} keeps a cached directory listing that is now wrong.`,
       breakAdvice(dir, locked), note ? `Note: ${note}` : '');
   },
-  dirSelfBreak(api: string, what: string, dir: string, locked: boolean): string {
-    return join(`${api} ${what} ${dir} without breaking the delegation held on ${dir} itself (Linux 6.19+).`,
+  dirSelfBreak(fn: string, api: string, what: string, dir: string, locked: boolean): string {
+    return join(`${fn}: ${api} ${what} ${dir} without breaking the delegation held on ${dir} itself (Linux 6.19+).`,
       `Directories can be delegated since 6.19, and moving or removing one changes the directory itself (its \`..\` entry, ` +
       `link count and ctime), but the VFS breaks only the parents' delegations: a client that holds ${dir}'s delegation ` +
       `keeps trusting its cached attributes and name.`, breakAdvice(dir, locked));
   },
-  breakUnlocked(_fn: string, inode: string, api: string): string {
-    return join(`${api}(${inode}) is called without ${inode}'s ${lockName()} held exclusively.`,
+  breakUnlocked(fn: string, inode: string, api: string): string {
+    return join(`${fn}: ${api}(${inode}) is called without ${inode}'s ${lockName()} held exclusively.`,
       `Delegations are granted under inode_trylock(), so a new delegation can be granted between this break and the change ` +
       `it protects. Take ${lockCall(inode)} before the break and hold it until the change is done.`);
   },
-  callUnlocked(_fn: string, api: string, inode: string): string {
+  callUnlocked(fn: string, api: string, inode: string): string {
     const helpers = ctx.era === '6.19' ? ', lock_rename() or start_dirop()/start_renaming()' : ' or lock_rename()';
-    return join(`${api}() changes ${inode} and breaks its delegation, but ${inode}'s ${lockName()} is not held.`,
+    return join(`${fn}: ${api}() changes ${inode} and breaks its delegation, but ${inode}'s ${lockName()} is not held.`,
       `A delegation can be granted between ${api}()'s break and its change. Lock ${inode} (${lockCall(inode)}${helpers}) around the call.`);
   },
-  changeAfterUnlockedBreak(_fn: string, api: string, what: string, inode: string, why: 'dropped' | 'not held'): string {
+  changeAfterUnlockedBreak(fn: string, api: string, what: string, inode: string, why: 'dropped' | 'not held'): string {
     return why === 'dropped'
-      ? join(`${api} ${what} ${inode}, but ${inode}'s lock was dropped after its delegation was broken.`,
+      ? join(`${fn}: ${api} ${what} ${inode}, but ${inode}'s lock was dropped after its delegation was broken.`,
         `A new delegation can be granted in that window (generic_add_lease only needs inode_trylock() to succeed), and this ` +
         `change would then go unnoticed by its holder. Keep the lock held from try_break_deleg() until the change is done, or ` +
         `break again after relocking.`)
-      : join(`${api} ${what} ${inode}, whose delegation was broken without ${inode}'s ${lockName()} held.`,
+      : join(`${fn}: ${api} ${what} ${inode}, whose delegation was broken without ${inode}'s ${lockName()} held.`,
         `A delegation can be granted between the break and the change. Hold ${lockCall(inode)} across both.`);
   },
-  blockingLocked(_fn: string, api: string, what: string, lock: string, cls: string): string {
+  blockingLocked(fn: string, api: string, what: string, lock: string, cls: string): string {
     const kind = cls === 'spin' ? 'a spinlock' : cls === 'rename' ? 'the rename lock' : 'an inode lock';
-    return join(`${api}() may sleep for a lease/delegation recall on ${what} while ${lock} is held.`,
+    return join(`${fn}: ${api}() may sleep for a lease/delegation recall on ${what} while ${lock} is held.`,
       `The wait lasts up to lease-break-time (45 s by default; nfsd clients are never timed out) while ${kind} (${lock}) is ` +
       `held: everything waiting for ${lock} stalls, and if the holder must take that lock to return the delegation, it deadlocks.`,
       waitAdvice());
   },
-  sleepsLocked(_fn: string, api: string, why: string, lock: string, cls: string): string {
+  sleepsLocked(fn: string, api: string, why: string, lock: string, cls: string): string {
     const kind = cls === 'spin' ? 'spinlock' : cls === 'rename' ? 'rename lock' : 'inode lock';
-    return join(`${api}() may sleep for a lease/delegation recall while the ${kind} ${lock} is held.`,
+    return join(`${fn}: ${api}() may sleep for a lease/delegation recall while the ${kind} ${lock} is held.`,
       `${api}() ${why}.`, cls === 'spin' ? 'Sleeping under a spinlock is a bug.' : 'The wait stalls every user of that lock for the length of the recall.',
       `Call it after releasing ${lock}.`);
   },
-  unhandledDeleg(_fn: string, api: string, di: string, era: Era): string {
-    return join(`&${di} is passed to ${api}(), but this path never waits on it and retries.`,
+  unhandledDeleg(fn: string, api: string, di: string, era: Era): string {
+    return join(`${fn}: &${di} is passed to ${api}(), but this path never waits on it and retries.`,
       `When ${api}() hits a delegation it returns -EWOULDBLOCK with the inode recorded (and referenced, ihold) in ${di}: the ` +
       `user gets EWOULDBLOCK instead of waiting and the inode reference leaks. After unlocking: ` +
       `if (${diTest(era, di)}) { error = break_deleg_wait(&${di}); if (!error) goto retry; }`);
   },
-  noRetry(_fn: string, di: string): string {
-    return join(`break_deleg_wait(&${di}) is never followed by a retry of the operation.`,
+  noRetry(fn: string, di: string): string {
+    return join(`${fn}: break_deleg_wait(&${di}) is never followed by a retry of the operation.`,
       `The operation is silently not done. On success, jump back to before the locks are taken (the retry/retry_deleg label) and redo the lookup.`);
   },
-  nullOut(_fn: string, api: string, inode: string): string {
-    return join(`${api}() gets NULL for delegated_inode: a delegation on ${inode} makes it fail with -EWOULDBLOCK.`,
+  nullOut(fn: string, api: string, inode: string): string {
+    return join(`${fn}: ${api}() gets NULL for delegated_inode: a delegation on ${inode} makes it fail with -EWOULDBLOCK.`,
       `The call does not wait for the recall. That is intended for kernel-internal, stacked or non-exported users (nfsd, ` +
       `overlayfs, ksmbd, ecryptfs, cachefiles, devtmpfs) and for notify_change() on a file open for write.`);
   },
-  grantUnlocked(_fn: string, api: string, inode: string): string {
-    return join(`${api}() adds a delegation without holding ${inode}'s ${lockName()}.`,
+  grantUnlocked(fn: string, api: string, inode: string): string {
+    return join(`${fn}: ${api}() adds a delegation without holding ${inode}'s ${lockName()}.`,
       `Every name/attribute change holds that lock across try_break_deleg() and the change; a grant that does not take it ` +
       `(with inode_trylock(), failing with -EAGAIN) can slip in between and hand out a delegation that is never recalled.`);
   },
-  grantNoCheck(_fn: string, api: string): string {
-    return join(`${api}() grants a lease without first checking for conflicting opens.`,
+  grantNoCheck(fn: string, api: string): string {
+    return join(`${fn}: ${api}() grants a lease without first checking for conflicting opens.`,
       `Check i_writecount / i_readcount / check_conflicting_open() first: a file already open for write would get a read ` +
       `lease that is never broken.`);
   },
-  grantNoRecheck(_fn: string): string {
-    return join('A lease/delegation is added and the function returns success without re-checking conflicting opens.',
+  grantNoRecheck(fn: string): string {
+    return join(`${fn}: a lease/delegation is added and the function returns success without re-checking conflicting opens.`,
       `break_lease()'s check in open is lockless: an open that races in between the first check and the insertion is missed ` +
       `(24cbe7845ea5). Add smp_mb() and check_conflicting_open()/lm_open_conflict() after inserting, and remove the lease on conflict.`);
   },
-  breakBeforeAccess(_fn: string, api: string, inode: string): string {
-    return join(`${api}() takes access to ${inode} after its lease was already broken.`,
+  breakBeforeAccess(fn: string, api: string, inode: string): string {
+    return join(`${fn}: ${api}() takes access to ${inode} after its lease was already broken.`,
       `A lease can be granted between break_lease() and the access, and nothing breaks it. Take write access ` +
       `(get_write_access/i_readcount_inc) first, then break_lease().`);
   },
-  openMissingBreak(_fn: string, api: string, inode: string): string {
-    return join(`${api} with access to ${inode} but without break_lease().`,
+  openMissingBreak(fn: string, api: string, inode: string): string {
+    return join(`${fn}: ${api} with access to ${inode} but without break_lease().`,
       `A conflicting lease or delegation on ${inode} is never broken, so its holder keeps caching while this opener writes. ` +
       `Call break_lease(inode, flags) after taking the access and before the open/truncate.`);
   },
-  otruncReadLease(api: string, inode: string): string {
-    return join(`${api}() truncates ${inode} for open(O_TRUNC) without breaking read leases on it.`,
+  otruncReadLease(fn: string, api: string, inode: string): string {
+    return join(`${fn}: ${api}() truncates ${inode} for open(O_TRUNC) without breaking read leases on it.`,
       `do_dentry_open() broke leases as for the open's access mode, which for O_RDONLY|O_TRUNC breaks only write leases, and ` +
       `the truncate itself breaks only delegations (notify_change() → try_break_deleg()). An fcntl F_RDLCK lease (Samba's ` +
       `kernel oplocks) is never told its file was truncated, though F_SETLEASE promises a break on truncate. Call ` +

@@ -6,9 +6,11 @@
  */
 import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../../core/engine';
 import type { CatalogueData } from '../../core/catalogue/catalogue';
-import { mergeEdits, type CoreEdit } from './lines';
+import type { CoreEdit } from './lines';
 import { kernelTreeVersion, type TreeReader } from '../../core/catalogue/era';
-import { fixesFor, type Fix, type TextEditP } from './fixes';
+import type { Fix } from './fixes';
+import { verifiedFixes } from '../../core/fixes/offer';
+import { t } from './l10n';
 
 export interface OpenParams {
   uri: string;
@@ -154,37 +156,8 @@ export class Session {
     const f = r.findings.find((x) => x.ruleId === ref.ruleId && x.start === ref.start && x.end === ref.end)
       ?? r.findings.find((x) => x.ruleId === ref.ruleId && x.start <= ref.start && ref.start <= x.end);
     if (!f) return { version: o.version, fixes: [] };
-    const fn = r.functions.find((x) => x.name === f.function && x.start <= f.start && f.start <= x.end);
-    if (!fn) return { version: o.version, fixes: [] };
-    const text = o.doc.source;
-    const parser = this.analyzer(o.catalogue).parser;
-    const fixes = fixesFor(f, {
-      text, fn, era: r.era,
-      parse: (s) => parser.parse(s),
-      eventsAt: (offset) => o.doc.eventsAt(offset),
-      verify: (edits) => this.probe(o, edits, f.function),
-    });
-    return { version: o.version, fixes };
-  }
-
-  /**
-   * The function's findings with `edits` applied, computed on the open document (one incremental edit, then
-   * reverted), so a candidate fix costs a re-analysis of the functions it touches, not of the file.
-   */
-  private probe(o: Open, edits: TextEditP[], fnName: string): LocatedFinding[] | null {
-    if (!edits.length) return o.doc.result().findings.filter((x) => x.function === fnName);
-    const before = o.doc.source;
-    const m = mergeEdits(before, edits);
-    try {
-      o.doc.edit(m.start, m.oldEnd, m.newText);
-      const r = o.doc.result();
-      return r.error ? null : r.findings.filter((x) => x.function === fnName);
-    } catch {
-      return null;
-    } finally {
-      o.doc.edit(m.start, m.start + m.newText.length, before.slice(m.start, m.oldEnd));
-      if (o.doc.source !== before) o.doc.replace(before);
-    }
+    // Each fix is re-analysed on the whole file (core/fixes/offer.ts) and dropped if it adds any finding.
+    return { version: o.version, fixes: verifiedFixes(this.analyzer(o.catalogue), o.doc, r, f, t) };
   }
 
   /** One-shot check (workspace check): the findings, without the per-function table (less to copy back). */
