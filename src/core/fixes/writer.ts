@@ -204,14 +204,22 @@ class FnWriter {
     const call = `try_break_deleg(${inode}, ${diArg})`;
     const edits: TextEditP[] = [];
     const decls: string[] = [];
-    if (errInfo.declare) decls.push(`int ${errInfo.name};`);
     if (localOnly) decls.push(eraSyntax(this.ctx.era).declare(di));
     // Under a lock taken here, returning early would leak it: guard the change instead.
     const guard = stmt.type !== 'return_statement' && (held.length > 0 || errInfo.assigned);
-    const lines = guard
-      ? [`${errInfo.name} = ${call};`, `if (!${errInfo.name})`]
-      : [`${errInfo.name} = ${call};`, `if (${errInfo.name})`, `${this.unit}return ${errInfo.name};`];
-    edits.push(...this.insertBefore(stmt, lines, guard));
+    const rhs = guard && !errInfo.assigned ? this.assignedValue(stmt) : null;
+    if (rhs) {
+      // `x->err = change(...)`: the break's error takes the change's place (GNU `?:`, kernel style), so it is not lost.
+      edits.push({ start: this.abs(rhs.startIndex), end: this.abs(rhs.endIndex), newText: `${call} ?: ${this.nodeText(rhs)}` });
+    } else {
+      // A guard whose error lands in a fresh variable nobody reads would make the change fail silently: no fix.
+      if (guard && errInfo.declare) return null;
+      if (errInfo.declare) decls.push(`int ${errInfo.name};`);
+      const lines = guard
+        ? [`${errInfo.name} = ${call};`, `if (!${errInfo.name})`]
+        : [`${errInfo.name} = ${call};`, `if (${errInfo.name})`, `${this.unit}return ${errInfo.name};`];
+      edits.push(...this.insertBefore(stmt, lines, guard));
+    }
     if (decls.length) edits.push(this.declare(decls));
     const title = localOnly
       ? this.tr('Break the delegation of {0} first, then wait and retry after unlocking', inode)
@@ -405,6 +413,17 @@ class FnWriter {
     for (const v of ERROR_VARS) if (locals.get(v) && /\b(int|long)\b/.test(locals.get(v)!)) return { name: v, declare: false, assigned: false };
     const name = this.identifiers().has('error') ? this.freshName(['error', 'err']) : 'error';
     return { name, declare: true, assigned: false };
+  }
+
+  /** The right-hand side of `lhs = value;` when the statement is exactly that assignment. */
+  private assignedValue(stmt: Stmt): TsNode | null {
+    if (stmt.type !== 'expression_statement') return null;
+    const e = stmt.namedChildren[0];
+    if (e?.type !== 'assignment_expression') return null;
+    const left = e.childForFieldName('left');
+    const right = e.childForFieldName('right');
+    if (!left || !right || this.src.slice(left.endIndex, right.startIndex).trim() !== '=') return null;
+    return right;
   }
 
   /** A local initialised to exactly this expression (`struct inode *inode = d_inode(dentry);`), else the expression. */
