@@ -1373,11 +1373,13 @@ class FunctionAnalyzer {
       if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return;
     }
     const b = this.brokenOf(s, key);
+    // One name for the inode in the whole report (message, related, fix): a local that names it, else the call's expression.
+    op = { ...op, display: this.displayName(key, op.display) };
     const rule: RuleId = isDirRule ? 'deleg/dir-missing-break' : 'deleg/missing-break';
     const severity: Severity = op.severity ?? 'error';
     const related: Related[] = [];
     const held = this.heldExclusive(s, key);
-    if (held) related.push({ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${this.show(key)} is locked by the caller` : `${this.show(key)} locked here (${held.api})` });
+    if (held) related.push({ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${op.display} is locked by the caller` : `${op.display} locked here (${held.api})` });
     if (b) {
       if (held && b.underLock && !b.stale) return;
       if (this.callerResponsible(s, key) && !b.stale) {
@@ -1425,8 +1427,15 @@ class FunctionAnalyzer {
     return messageContext().nonBlocking ? 'NULL' : null;
   }
 
+  /** A local variable that names exactly this inode (`target`), else the expression the call used. */
+  private displayName(key: string, display: string): string {
+    const shown = this.show(key);
+    return /^[A-Za-z_]\w*$/.test(shown) && !this.ctx.vars.get(shown)?.isParam ? shown : display;
+  }
+
   /** A directory's own delegation, unbroken while the directory is moved or removed (deleg/dir-self-break). */
   private applyDirSelf(op: Extract<Op, { k: 'mutate' | 'summaryMutate' }>, s: State): void {
+    op = { ...op, display: this.displayName(op.key, op.display) };
     const held = this.heldExclusive(s, op.key);
     const b = this.brokenOf(s, op.key);
     if (b && !b.stale && (b.underLock || !held)) return;
