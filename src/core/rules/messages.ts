@@ -195,36 +195,37 @@ export const messages = {
       `break_lease(${inode}, O_WRONLY) after taking write access and before the truncate.`);
   },
   leakedLock(fn: string, lock: string, api: string): string {
-    return `${fn}: returns with ${lock} still locked (taken by ${api}) on this path, while other paths release it. Every later ` +
-      `inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. Release it before returning.`;
+    return join(`${fn}: returns with ${lock} still locked (taken by ${api}) on this path, while other paths release it.`,
+      `Every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. Release it before returning.`);
   },
   leakedLockAfterUse(fn: string, lock: string, api: string, everyPath: boolean): string {
-    return `${fn}: returns with ${lock} still locked (taken by ${api}) on ${everyPath ? 'every path' : 'its successful paths'}, after ` +
-      `changing the inode under it: nothing releases it. Every later inode_lock() on it deadlocks, and a delegation grant's ` +
-      `inode_trylock() fails forever. Release it once the change is done.`;
+    return join(`${fn}: returns with ${lock} still locked (taken by ${api}) on ${everyPath ? 'every path' : 'its successful paths'}, after ` +
+      `changing the inode under it.`,
+      `Nothing releases it: every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. ` +
+      `Release it once the change is done.`);
   },
   doubleUnlock(fn: string, lock: string, api: string): string {
-    return `${fn}: ${api} releases ${lock}, which this path already released. Releasing an unheld rwsem/mutex corrupts it.`;
+    return join(`${fn}: ${api} releases ${lock}, which this path already released.`, 'Releasing an unheld rwsem/mutex corrupts it.');
   },
   unlockNotHeld(fn: string, lock: string, api: string): string {
-    return `${fn}: ${api} releases ${lock}, which this path never took, and ${fn}()'s documented contract does not have the ` +
-      `caller hold it. Releasing an unheld rwsem/mutex corrupts it, and whatever it was meant to serialize (a delegation ` +
-      `break and the change after it) ran unlocked. Take the lock where this path starts using ${lock}.`;
+    return join(`${fn}: ${api} releases ${lock}, which this path never took and ${fn}()'s callers are not documented to hold.`,
+      `Releasing an unheld rwsem/mutex corrupts it, and whatever it was meant to serialize (a delegation break and the change ` +
+      `after it) ran unlocked. Take the lock where this path starts using ${lock}.`);
   },
   unlockNotHeldRetry(fn: string, lock: string, api: string): string {
-    return `${fn}: ${api} releases ${lock}, which this path never took. Its caller cannot be holding it either: the ` +
-      `retry path comes back here and releases it again. Releasing an unheld rwsem/mutex corrupts it, and whatever it ` +
-      `was meant to serialize (a delegation break and the change after it) ran unlocked. Take the lock before using ${lock}.`;
+    return join(`${fn}: ${api} releases ${lock}, which this path never took and its caller cannot be holding either.`,
+      `The retry path comes back here and releases it again. Releasing an unheld rwsem/mutex corrupts it, and whatever it ` +
+      `was meant to serialize (a delegation break and the change after it) ran unlocked. Take the lock before using ${lock}.`);
   },
   releaserKeepsLock(fn: string, lock: string): string {
-    return `${fn}: returns with ${lock} still locked on this path, but ${fn}() is documented to release it and its callers ` +
-      `rely on that. The lock leaks: every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() ` +
-      `fails forever. Release it on this path too.`;
+    return join(`${fn}: returns with ${lock} still locked on this path, but ${fn}() is documented to release it.`,
+      `Its callers rely on that. The lock leaks: every later inode_lock() on it deadlocks, and a delegation grant's ` +
+      `inode_trylock() fails forever. Release it on this path too.`);
   },
   acquirerMissesLock(fn: string, lock: string, onSuccess: boolean): string {
-    return `${fn}: returns${onSuccess ? ' successfully' : ''} without holding ${lock}, but ${fn}() is documented to return ` +
-      `with it locked and its callers rely on that: they will change ${lock} (and break its delegation) unlocked, then ` +
-      `release a lock nobody took. Take it on this path too, or fail.`;
+    return join(`${fn}: returns${onSuccess ? ' successfully' : ''} without holding ${lock}, but ${fn}() is documented to return with it locked.`,
+      `Its callers rely on that: they will change ${lock} (and break its delegation) unlocked, then release a lock nobody ` +
+      `took. Take it on this path too, or fail.`);
   },
   truncated(fn: string, why: string): string {
     return `${fn}: analysis stopped at its budget (${why}); findings in this function may be incomplete.`;
