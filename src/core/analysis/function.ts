@@ -1429,9 +1429,17 @@ class FunctionAnalyzer {
 
   /** A local variable that names exactly this inode (`target`), else the expression the call used. */
   private displayName(key: string, display: string): string {
-    const shown = this.show(key);
-    return /^[A-Za-z_]\w*$/.test(shown) && !this.ctx.vars.get(shown)?.isParam ? shown : display;
+    const id = key + '\u0000' + display;
+    let name = this.displayNames.get(id);
+    if (name === undefined) {
+      const shown = this.show(key);
+      name = /^[A-Za-z_]\w*$/.test(shown) && !this.ctx.vars.get(shown)?.isParam ? shown : display;
+      this.displayNames.set(id, name);
+    }
+    return name;
   }
+
+  private readonly displayNames = new Map<string, string>();
 
   /** A directory's own delegation, unbroken while the directory is moved or removed (deleg/dir-self-break). */
   private applyDirSelf(op: Extract<Op, { k: 'mutate' | 'summaryMutate' }>, s: State): void {
