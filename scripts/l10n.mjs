@@ -14,8 +14,9 @@ const walk = (d) => {
   }
 };
 walk(join(root, 'src/extension'));
+walk(join(root, 'src/core/fixes'));
 const strings = new Set();
-const call = /(?:\bl10n\.t|\bt|\bl10nTitle)\(\s*'((?:[^'\\]|\\.)*)'/g;
+const call = /(?:\bl10n\.t|\bt|\btr|\bl10nTitle)\(\s*'((?:[^'\\]|\\.)*)'/g;
 for (const f of files.sort()) {
   for (const m of readFileSync(f, 'utf8').matchAll(call)) strings.add(m[1].replace(/\\'/g, "'"));
 }

@@ -9,6 +9,7 @@ interface Init {
   options: CheckOptions;
   catalogues: CatalogueData[];
   bundleDir: string;
+  withFixes?: boolean;
 }
 
 async function run(): Promise<void> {
@@ -19,7 +20,7 @@ async function run(): Promise<void> {
       process.exit(0);
       return;
     }
-    parentPort!.postMessage({ index: msg.index, ...checkFile(analyzer, msg.file, init.options) });
+    parentPort!.postMessage({ index: msg.index, ...checkFile(analyzer, msg.file, init.options, !!init.withFixes) });
   });
   parentPort!.postMessage({ ready: true });
 }

@@ -1,7 +1,10 @@
 /** Collects input files (recursing into directories, guarding against symlink loops) and reads them. */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { badInput, type Analyzer, type CheckOptions, type FileResult } from '../core/engine';
+import { kernelTreeVersion } from '../core/catalogue/era';
+import { nodeTreeReader } from '../core/catalogue/era-node';
+import { attachFixes, offerFixes } from '../core/fixes/offer';
 
 const SOURCE_EXT = /\.(c|h)$/;
 
@@ -80,11 +83,18 @@ export function readSource(file: string): { text: string } | { error: string } {
 /** One file's check, in a worker or not: its result, or why there is none. */
 export type Outcome = { result: FileResult } | { error: string };
 
-export function checkFile(analyzer: Analyzer, file: string, options: CheckOptions): Outcome {
+/** `withFixes`: attach each finding's verified fixes (SARIF output); every fix is re-analysed on the whole file. */
+export function checkFile(analyzer: Analyzer, file: string, options: CheckOptions, withFixes = false): Outcome {
   const src = readSource(file);
   if ('error' in src) return src;
   try {
-    return { result: analyzer.check(file, src.text, options) };
+    const auto = !options.kernel || options.kernel === 'auto';
+    const treeVersion = auto && options.treeVersion === undefined ? kernelTreeVersion(resolvePath(file), nodeTreeReader) : options.treeVersion;
+    const opts = treeVersion ? { ...options, treeVersion } : options;
+    if (!withFixes) return { result: analyzer.check(file, src.text, opts) };
+    const { result, fixes } = offerFixes(analyzer, file, src.text, opts);
+    attachFixes(result, fixes, src.text);
+    return { result };
   } catch (e) {
     return { error: `internal error: ${(e as Error).message}` };
   }

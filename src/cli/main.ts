@@ -138,10 +138,12 @@ async function check(args: string[], io: Io): Promise<number> {
   const { files, errors } = collectFiles(positionals);
   const results: FileResult[] = [];
   let outcomes: Outcome[];
-  if (jobs > 1 && files.length > 1) outcomes = await checkInPool(files, jobs, options, catalogues);
+  // SARIF carries verified fixes (each re-analysed on the whole file before it is offered).
+  const withFixes = format === 'sarif';
+  if (jobs > 1 && files.length > 1) outcomes = await checkInPool(files, jobs, options, catalogues, withFixes);
   else {
     const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
-    outcomes = files.map((file) => checkFile(analyzer, file, options));
+    outcomes = files.map((file) => checkFile(analyzer, file, options, withFixes));
   }
   outcomes.forEach((o, i) => ('result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error })));
   const report: CheckReport = { results, errors, ms: performance.now() - t0 };

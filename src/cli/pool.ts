@@ -11,13 +11,13 @@ function workerScript(): string | null {
   return existsSync(p) ? p : null;
 }
 
-export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[]): Promise<Outcome[]> {
+export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false): Promise<Outcome[]> {
   const script = workerScript();
   if (!script) throw new Error('worker script not found next to the CLI (rebuild with npm run build)');
   const out: Outcome[] = new Array(files.length);
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(jobs, files.length)) }, () =>
-    new Worker(script, { workerData: { options, catalogues, bundleDir: __dirname } }));
+    new Worker(script, { workerData: { options, catalogues, bundleDir: __dirname, withFixes } }));
   await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
     const feed = () => {
       if (next >= files.length) {

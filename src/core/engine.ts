@@ -4,7 +4,8 @@
  * results between edits, so a keystroke re-parses incrementally and re-analyses only the functions it touched.
  */
 import type { Tree, Edit, Node as TsNode } from 'web-tree-sitter';
-import { buildCatalogue, eraOf, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
+import { detectEra, type EraSource } from './catalogue/era';
+import { buildCatalogue, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
 import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
 import { copySubtree, LineIndex, type SNode } from './parse/syntax';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
@@ -31,6 +32,8 @@ export interface CheckOptions {
   analysisBudgetMs?: number;
   /** Abstract states allowed per function. */
   maxStates?: number;
+  /** Version of the kernel tree the file is in (its top Makefile; see catalogue/era.ts kernelTreeVersion). */
+  treeVersion?: string | null;
 }
 
 /** A few seconds per file: 20x the slowest file of the kernel corpus, short enough not to look hung. */
@@ -73,7 +76,7 @@ export interface FileResult {
   file: string;
   findings: LocatedFinding[];
   era: Era;
-  eraSource: 'detected' | 'option' | 'default';
+  eraSource: EraSource;
   /** The kernel version the file was read as (the option, or what its code shows: "6.12", "4.19", ...). */
   version?: string;
   functions: FunctionInfo[];
@@ -594,26 +597,8 @@ export class Document {
    * for rules; the version picks between catalogue signatures of equal arity.
    */
   private era(units: FunctionUnit[], idents: Set<string>[]): { era: Era; version: string; source: FileResult['eraSource'] } {
-    const k = this.options.kernel;
-    if (k && k !== 'auto') return { era: eraOf(k), version: k, source: 'option' };
-    let deleg313 = false;
-    let idmap: string | null = null;
-    for (let i = 0; i < units.length; i++) {
-      for (const p of units[i].params) {
-        if (/struct delegated_inode\b/.test(p.type)) return { era: '6.19', version: '6.19', source: 'detected' };
-        if (/struct inode \*\*/.test(p.type) && /deleg/.test(p.name)) deleg313 = true;
-        if (/struct mnt_idmap\b/.test(p.type)) idmap = '6.12';
-        else if (/struct user_namespace\b/.test(p.type) && /userns/.test(p.name) && !idmap) idmap = '5.15';
-      }
-      const ids = idents[i];
-      if (ids.has('is_delegated') || ids.has('LEASE_BREAK_NONBLOCK') || ids.has('LEASE_BREAK_DELEG') || ids.has('LEASE_BREAK_LEASE')) return { era: '6.19', version: '6.19', source: 'detected' };
-      if (ids.has('try_break_deleg') || ids.has('break_deleg_wait') || ids.has('FL_DELEG')) deleg313 = true;
-      if (ids.has('nop_mnt_idmap') || ids.has('mnt_idmap')) idmap = '6.12';
-      else if ((ids.has('init_user_ns') || ids.has('mnt_userns')) && !idmap) idmap = '5.15';
-    }
-    if (idmap) return { era: '3.13', version: idmap, source: 'detected' };
-    if (deleg313) return { era: '3.13', version: '4.19', source: 'detected' };
-    return { era: '3.13', version: '4.19', source: 'default' };
+    // Option, then the enclosing kernel tree's Makefile, then every catalogued spelling the file uses (catalogue/era.ts).
+    return detectEra({ kernel: this.options.kernel, treeVersion: this.options.treeVersion, units, idents, catalogue: this.analyzer.catalogue });
   }
 }
 

@@ -69,6 +69,8 @@ export function findingToDiagnostic(f: LocatedFinding, uri: vscode.Uri, position
   d.code = { value: f.ruleId, target: vscode.Uri.parse(ruleDocUrl(f.ruleId)) };
   d.relatedInformation = f.relatedLocated.map((r) =>
     new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, new vscode.Range(positionAt(r.start), positionAt(r.end))), r.message));
+  // The message is the one-sentence headline; why and how to fix follow it as the first related note, at the finding.
+  if (f.detail) d.relatedInformation.unshift(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), f.detail));
   return d;
 }
 

@@ -424,18 +424,31 @@ class FunctionThread {
   }
 
   /** The first instruction of a node, following empty nodes (cycles of empty nodes become a self-loop). */
-  private resolve(id: number, seen = new Set<number>()): number {
-    const f = this.first.get(id);
-    if (f !== undefined) return f;
-    const n = this.m.nodes[id];
-    const next = n?.succ.find((s) => s >= 0);
-    if (next === undefined || seen.has(id)) {
-      const at = this.b.emit({ op: 'return' }, 'return', 'end', undefined);
-      this.first.set(id, at);
-      return at;
+  /**
+   * The first instruction at or after CFG node `id`: event-less nodes are followed to their first successor (a
+   * loop, not recursion: a function of thousands of statements has chains that long). Every node on the chain
+   * resolves to the same instruction, so all of them are remembered; a chain that ends or cycles becomes a return.
+   */
+  private resolve(id: number): number {
+    const chain: number[] = [];
+    const seen = new Set<number>();
+    let cur = id;
+    let at: number | undefined;
+    for (;;) {
+      at = this.first.get(cur);
+      if (at !== undefined) break;
+      const next = this.m.nodes[cur]?.succ.find((s) => s >= 0);
+      if (next === undefined || seen.has(cur)) {
+        at = this.b.emit({ op: 'return' }, 'return', 'end', undefined);
+        break;
+      }
+      seen.add(cur);
+      chain.push(cur);
+      cur = next;
     }
-    seen.add(id);
-    return this.resolve(next, seen);
+    this.first.set(cur, at);
+    for (const n of chain) this.first.set(n, at);
+    return at;
   }
 
   private link(): void {

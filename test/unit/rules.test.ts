@@ -557,7 +557,7 @@ retry_deleg:
 	return error;
 }`, { kernel: '6.12' });
     assert.deepEqual(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId).sort(), ['deleg/break-unlocked', 'lock/imbalance']);
-    assert.match(r.find((f) => f.ruleId === 'lock/imbalance')!.message, /never took\. Its caller cannot be holding it either/);
+    assert.match(r.find((f) => f.ruleId === 'lock/imbalance')!.message, /never took and its caller cannot be holding either/);
   });
   test('a documented releaser must release what its callers hand it, except a NULL or an aliased inode', async () => {
     const body = (second: string) => `

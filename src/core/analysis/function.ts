@@ -11,7 +11,8 @@ import { ExprContext, NULL_KEY, identifiersOf } from './expr';
 import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type { AnalyzeOptions, DeferredFinding, Finding, Related, RuleId, Severity, Summary } from './types';
-import { messages } from '../rules/messages';
+import { beginFunction, messageContext, messages, splitMessage } from '../rules/messages';
+import { dirSelfChange } from '../rules/dir-self-break';
 import { factMessages } from './fact-messages';
 
 export interface FunctionAnalysis {
@@ -179,6 +180,7 @@ class FunctionAnalyzer {
     lap('cfg');
     this.ops = this.cfg.nodes.map((n) => this.nodeOps(n));
     for (const ops of this.ops) for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
+    beginFunction(this.unit.params, this.ops, this.opts.version, this.opts.era, this.cat);
     lap('ops');
     for (const key of this.entryHeld) if (!this.selfContract.some((c) => c.key === key)) this.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
     this.countAtoms();
@@ -1489,6 +1491,11 @@ class FunctionAnalyzer {
     const key = op.key;
     if (s.facts.get(`truthy:${key}`) === false) return;
     if (this.isExempt(s)) return;
+    // A directory moved or removed itself (6.19+ self-delegations): its own rule, a warning (rules/dir-self-break.ts).
+    if (dirSelfChange(op.kind, s.facts.get(`isDir:${key}`) === true || (!!op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true))) {
+      if (this.opts.dirRules) this.applyDirSelf(op, s);
+      return;
+    }
     const isDirRule = op.kind === 'dirent';
     if (isDirRule && !this.opts.dirRules) return;
     // No delegation can exist: a private or pseudo-filesystem inode, or a file this path holds open for write.
@@ -1500,6 +1507,8 @@ class FunctionAnalyzer {
       if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return;
     }
     const b = this.brokenOf(s, key);
+    // One name for the inode in the whole report (message, related, fix): a local that names it, else the call's expression.
+    op = { ...op, display: this.displayName(key, op.display) };
     if (b && (b.unchecked || b.failed) && !isDirRule) {
       const related: Related[] = [{ start: b.site, end: b.siteEnd, message: b.failed ? 'the break fails here (-EWOULDBLOCK) on this path' : 'the result of this break is never tested' }];
       this.report('deleg/missing-break', op.severity ?? 'error', op.node, key, factMessages.breakIgnored(this.unit.name, op.api, op.what, op.display, !!b.failed), related);
@@ -1509,7 +1518,7 @@ class FunctionAnalyzer {
     const severity: Severity = op.severity ?? 'error';
     const related: Related[] = [];
     const held = this.heldExclusive(s, key);
-    if (held) related.push({ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${this.show(key)} is locked by the caller` : `${this.show(key)} locked here (${held.api})` });
+    if (held) related.push({ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${op.display} is locked by the caller` : `${op.display} locked here (${held.api})` });
     if (b) {
       if (held && b.underLock && !b.stale) return;
       if (this.callerResponsible(s, key) && !b.stale) {
@@ -1536,7 +1545,7 @@ class FunctionAnalyzer {
     }
     const note = op.note;
     const message = isDirRule
-      ? messages.dirMissingBreak(this.unit.name, op.api, op.what, op.display, note)
+      ? messages.dirMissingBreak(this.unit.name, op.api, op.what, op.display, note, !!held)
       : messages.missingBreak(this.unit.name, op.api, op.what, op.display, !!held, this.opts.era);
     const finding = this.make(rule, severity, op.node.start, op.node.end, op.display, message, related);
     finding.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
@@ -1553,7 +1562,35 @@ class FunctionAnalyzer {
   private outParamName(): string | null {
     for (const p of this.unit.params) if (/delegated_inode/.test(p.type) || /inode \*\*/.test(p.type)) return p.name;
     for (const v of this.diVars) return '&' + v;
-    return null;
+    // A context that must not wait (nfsd, ksmbd, NULL-passing callers): break without recording, return -EAGAIN.
+    return messageContext().nonBlocking ? 'NULL' : null;
+  }
+
+  /** A local variable that names exactly this inode (`target`), else the expression the call used. */
+  private displayName(key: string, display: string): string {
+    const id = key + '\u0000' + display;
+    let name = this.displayNames.get(id);
+    if (name === undefined) {
+      const shown = this.show(key);
+      name = /^[A-Za-z_]\w*$/.test(shown) && !this.ctx.vars.get(shown)?.isParam ? shown : display;
+      this.displayNames.set(id, name);
+    }
+    return name;
+  }
+
+  private readonly displayNames = new Map<string, string>();
+
+  /** A directory's own delegation, unbroken while the directory is moved or removed (deleg/dir-self-break). */
+  private applyDirSelf(op: Extract<Op, { k: 'mutate' | 'summaryMutate' }>, s: State): void {
+    op = { ...op, display: this.displayName(op.key, op.display) };
+    const held = this.heldExclusive(s, op.key);
+    const b = this.brokenOf(s, op.key);
+    if (b && !b.stale && (b.underLock || !held)) return;
+    if (!held && this.callerResponsible(s, op.key)) return;
+    const related: Related[] = held ? [{ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${op.display} is locked by the caller` : `${op.display} locked here (${held.api})` }] : [];
+    const f = this.make('deleg/dir-self-break', 'warning', op.node.start, op.node.end, op.display, messages.dirSelfBreak(this.unit.name, op.api, op.what, op.display, !!held), related);
+    f.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
+    this.add(f);
   }
 
   /** Whether some conflicting-open check can run before CFG node `id` (the check need not be on every path). */
@@ -1618,6 +1655,10 @@ class FunctionAnalyzer {
     if (s.lossy) return;
     for (const [k, a] of s.access) {
       if (a.broken || (op.key && k !== op.key && s.access.size > 1)) continue;
+      if (op.rule) {
+        this.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(this.unit.name, op.api, a.display), [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+        continue;
+      }
       this.report('lease/open-missing-break', 'error', op.node, k, messages.openMissingBreak(this.unit.name, `${op.api} ${op.what} ${a.display}`, a.display),
         [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
     }
@@ -1948,7 +1989,8 @@ class FunctionAnalyzer {
 
   private make(ruleId: RuleId, severity: Severity, start: number, end: number, inode: string, message: string, related: Related[]): Finding {
     const configured = this.opts.severity?.[ruleId];
-    return { ruleId, severity: configured && configured !== 'off' ? configured : severity, start, end, function: this.unit.name, inode, message, related };
+    const { message: headline, detail } = splitMessage(message);
+    return { ruleId, severity: configured && configured !== 'off' ? configured : severity, start, end, function: this.unit.name, inode, message: headline, related, ...(detail ? { detail } : {}) };
   }
 
   private report(ruleId: RuleId, severity: Severity, node: Pick<SNode, 'start' | 'end'>, key: string, message: string, related: Related[], fix?: Finding['fix']): void {

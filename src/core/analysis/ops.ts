@@ -25,7 +25,7 @@ export type Op =
   | { k: 'conflictCheck'; node: SNode; check: string }
   | { k: 'access'; key: string; kind: 'write' | 'read'; when?: 'zero'; result: string | null; node: SNode; display: string; api: string }
   | { k: 'releaseAccess'; key: string; node: SNode }
-  | { k: 'open'; key: string | null; what: string; node: SNode; api: string }
+  | { k: 'open'; key: string | null; what: string; node: SNode; api: string; rule?: string; severity?: 'error' | 'warning' | 'info' }
   | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null'; havoc?: boolean;
       /** A constant value: `false`/`0` or `true`/`1`. */
       constant?: 'zero' | 'nonzero';
@@ -266,7 +266,7 @@ function displayOf(oc: OpContext, r: Resolved, path: string, key: string | null)
   const dot = path.indexOf('.');
   const head = dot < 0 ? path : path.slice(0, dot);
   const arg = roleArg(r, head);
-  if (!arg) return key ?? path;
+  if (!arg) return key ? describePath(ExprContext.rootOf(key), key.slice(ExprContext.rootOf(key).length + 1)) : path;
   return describePath(oc.ctx.text(arg).replace(/\s+/g, ' '), dot < 0 ? '' : path.slice(dot + 1));
 }
 
@@ -535,7 +535,8 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         const a = roleArg(r, eff.unlessArg);
         if (a && ctx.key(a) !== NULL_KEY) return;
       }
-      out.push({ k: 'open', key: key(eff.target), what: eff.what, node: call, api: r.api });
+      if (eff.ifFlag && !flagsMention(oc, roleArg(r, eff.flagsArg ?? ''), new Set([eff.ifFlag]))) return;
+      out.push({ k: 'open', key: key(eff.target), what: eff.what, node: call, api: r.api, rule: eff.rule, severity: eff.severity });
       return;
     }
     case 'releaseAccess': {

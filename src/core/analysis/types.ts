@@ -8,6 +8,8 @@ export type RuleId =
   | 'deleg/unhandled-delegated-inode'
   | 'deleg/dir-missing-break'
   | 'deleg/null-delegated-inode'
+  | 'deleg/dir-self-break'
+  | 'lease/otrunc-read-lease'
   | 'lease/grant-unserialized'
   | 'lease/open-missing-break'
   | 'lock/imbalance'
@@ -38,6 +40,8 @@ export interface Finding {
   message: string;
   related: Related[];
   fix?: FixHint;
+  /** Why and how to fix, in full (the message is the one-sentence headline). */
+  detail?: string;
 }
 
 /** A finding in a static function that callers' facts may rule out (e.g. the inode is a directory there). */

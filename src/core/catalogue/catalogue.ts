@@ -33,9 +33,14 @@ export type Effect =
   | { op: 'conflictCheck'; target: string; check?: string }
   | { op: 'access'; target: string; kind: 'write' | 'read'; when?: When }
   | { op: 'releaseAccess'; target: string }
-  | { op: 'open'; target: string; what: string; unlessArg?: string };
+  | { op: 'open'; target: string; what: string; unlessArg?: string;
+      /** Only when the `flagsArg` argument mentions this flag (do_truncate's ATTR_OPEN: a truncate for open(O_TRUNC)). */
+      ifFlag?: string; flagsArg?: string;
+      /** Rule and severity reported instead of lease/open-missing-break. */
+      rule?: string; severity?: 'error' | 'warning' | 'info' };
 
-export type MutationKind = 'names' | 'attrs' | 'dirent';
+/** `dirself`: the directory itself changes (rmdir's victim: its link count and ctime), not its entries. */
+export type MutationKind = 'names' | 'attrs' | 'dirent' | 'dirself';
 
 export interface Variant {
   params: string[];
@@ -119,6 +124,12 @@ export interface CatalogueData {
     /** Calls returning a lease that is a delegation (nfsd's lease allocator): as if its FL_DELEG flag were tested. */
     delegationLeaseAllocators?: string[];
   };
+  /** Identifiers that exist only in some kernel versions (era detection, see era.ts). */
+  versionMarkers?: { ident: string; since?: string; until?: string; doc?: string }[];
+  /** Parameter spellings that exist only in some versions: `type`/`name` are regular expressions over the declaration. */
+  versionSignatures?: { type: string; name?: string; label: string; since?: string; until?: string }[];
+  /** Parameter types of server/kernel-internal contexts that must never wait for a recall (nfsd, ksmbd). */
+  nonBlockingContexts?: { paramType: string; doc?: string }[];
 }
 
 export type PredicateKind = 'isDir' | 'isNull' | 'nonNull' | 'isErr' | 'isErrOrNull' | 'delegated' | 'errOrZero' | 'private';
@@ -180,6 +191,12 @@ export interface Catalogue {
   guardLock(cls: string): string | undefined;
   readonly scopedGuardMacro: string;
   readonly guardMacro: string;
+  readonly versionMarkers: ReadonlyMap<string, { since?: string; until?: string }>;
+  readonly versionSignatures: readonly { type: RegExp; name?: RegExp; label: string; since?: string; until?: string }[];
+  /** Catalogued API `name`'s version range (entries' since/until), or null when it has none. */
+  apiRange(name: string): { since?: string; until?: string } | null;
+  /** Struct tags whose presence in a parameter type marks a server context that must not block (svc_rqst, ksmbd_work). */
+  readonly nonBlockingTypes: ReadonlySet<string>;
 }
 
 function names(v: string | string[] | undefined): string[] {
@@ -212,6 +229,9 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const sameObjectFields = new Set<string>();
   const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = { writeModeFlags: [], openCalls: [], writeFlags: [], pseudoFsCreators: [], privateFlags: [], delegationLeaseAllocators: [] };
   let scopedGuardMacro = 'scoped_guard';
+  const versionMarkers = new Map<string, { since?: string; until?: string }>();
+  const versionSignatures: Catalogue['versionSignatures'][number][] = [];
+  const nonBlockingTypes = new Set<string>();
   let guardMacro = 'guard';
 
   for (const c of all) {
@@ -232,6 +252,11 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     loop.suffixes.push(...(c.loopMacros?.suffixes ?? []));
     loop.contains.push(...(c.loopMacros?.contains ?? []));
     loop.prefixes.push(...(c.loopMacros?.prefixes ?? []));
+    for (const m of c.versionMarkers ?? []) versionMarkers.set(m.ident, { since: m.since, until: m.until });
+    for (const v of c.versionSignatures ?? []) {
+      versionSignatures.push({ type: new RegExp(v.type), name: v.name ? new RegExp(v.name) : undefined, label: v.label, since: v.since, until: v.until });
+    }
+    for (const n of c.nonBlockingContexts ?? []) nonBlockingTypes.add(n.paramType);
     if (c.guards?.classes) guards = { ...guards, ...c.guards.classes };
     if (c.guards?.scopedMacro) scopedGuardMacro = c.guards.scopedMacro;
     if (c.guards?.guardMacro) guardMacro = c.guards.guardMacro;
@@ -277,9 +302,19 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     transparent, asserts, lockedPredicates, inodeLockFields, accessors, fieldAliases, predicates, exemptFlags,
     delegationFlags: sets.delegation, leaseFlags: sets.lease, nonblockingFlags: sets.nonblocking,
     breakDelegTypeFlags: sets.breakDelegType, breakLeaseTypeFlags: sets.breakLeaseType, breakLayoutTypeFlags: sets.breakLayoutType,
-    conflictReads, calls, methods, interesting, scopedGuardMacro, guardMacro, sameObjectFields, contexts,
+    conflictReads, calls, methods, interesting, scopedGuardMacro, guardMacro, sameObjectFields, contexts, versionMarkers, versionSignatures, nonBlockingTypes,
     isSameObjectCall(name: string): boolean {
       return sameNames.has(name) || (/^[A-Z][A-Z0-9_]*$/.test(name) && sameSuffixes.some((x) => name.endsWith(x)));
+    },
+    apiRange(name: string): { since?: string; until?: string } | null {
+      const entries = calls.get(name);
+      if (!entries?.length) return null;
+      // The widest range over the name's entries; a bound only when every entry has one.
+      let since: string | undefined;
+      let until: string | undefined;
+      if (entries.every((e) => e.since)) since = entries.map((e) => e.since!).sort(compareVersions)[0];
+      if (entries.every((e) => e.until)) until = entries.map((e) => e.until!).sort(compareVersions).reverse()[0];
+      return since || until ? { since, until } : null;
     },
     isInteresting(ids: ReadonlySet<string>): boolean {
       for (const id of ids) {

@@ -1,6 +1,7 @@
 /** Output formats of `vfslock check`: GCC-style text, JSON (stable contract, version 1) and SARIF 2.1.0. */
 import type { FileResult, LocatedFinding } from '../engine';
 import { RULES, ruleDocUrl } from '../rules/rules';
+import type { FindingWithFixes } from '../fixes/offer';
 
 export interface CheckReport {
   results: FileResult[];
@@ -74,7 +75,9 @@ export function toSarif(r: CheckReport, toolVersion: string): string {
       physicalLocation: { artifactLocation: { uri: toUri(res.file) }, region: { startLine: rel.line, startColumn: rel.column } },
       message: { text: rel.message },
     })),
-    properties: { inode: f.inode },
+    ...(f.detail ? { message: { text: f.message, markdown: `${f.message}\n\n${f.detail}` } } : {}),
+    ...sarifFixes(res.file, f as FindingWithFixes),
+    properties: { inode: f.inode, ...(f.detail ? { detail: f.detail } : {}) },
   })));
   const notifications = [...r.errors, ...r.results.filter((x) => x.error).map((x) => ({ file: x.file, message: x.error! }))].map((e) => ({
     level: 'error', message: { text: `${e.file}: ${e.message}` },
@@ -97,6 +100,23 @@ export function toSarif(r: CheckReport, toolVersion: string): string {
     }],
   };
   return JSON.stringify(sarif, null, 2) + '\n';
+}
+
+/** SARIF `fixes`: the verified quick fixes, as replacements of line/column regions. */
+function sarifFixes(file: string, f: FindingWithFixes): { fixes?: unknown[] } {
+  if (!f.fixes?.length) return {};
+  return {
+    fixes: f.fixes.map((x) => ({
+      description: { text: x.title },
+      artifactChanges: [{
+        artifactLocation: { uri: toUri(file) },
+        replacements: x.edits.map((e) => ({
+          deletedRegion: { startLine: e.startLine, startColumn: e.startColumn, endLine: e.endLine, endColumn: e.endColumn },
+          insertedContent: { text: e.newText },
+        })),
+      }],
+    })),
+  };
 }
 
 function toUri(file: string): string {

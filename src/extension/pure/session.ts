@@ -6,8 +6,11 @@
  */
 import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../../core/engine';
 import type { CatalogueData } from '../../core/catalogue/catalogue';
-import { mergeEdits, type CoreEdit } from './lines';
-import { fixesFor, type Fix, type TextEditP } from './fixes';
+import type { CoreEdit } from './lines';
+import { kernelTreeVersion, type TreeReader } from '../../core/catalogue/era';
+import type { Fix } from './fixes';
+import { verifiedFixes } from '../../core/fixes/offer';
+import { t } from './l10n';
 import { simulateRequest, type ExploreLimits, type Outcome, type SimulationRequest } from '../../sim/simulate';
 
 export interface OpenParams {
@@ -48,12 +51,20 @@ export class Session {
   private readonly docs = new Map<string, Open>();
   private readonly analyzers = new Map<string, Analyzer>();
 
-  constructor(private readonly base: Analyzer) {
+  /** `tree`: file-system access to find a file's kernel tree and its Makefile version (absent in the browser). */
+  constructor(private readonly base: Analyzer, private readonly tree?: TreeReader) {
     this.analyzers.set('', base);
   }
 
-  static async create(wasm: Parameters<typeof Analyzer.create>[0]): Promise<Session> {
-    return new Session(await Analyzer.create(wasm));
+  static async create(wasm: Parameters<typeof Analyzer.create>[0], tree?: TreeReader): Promise<Session> {
+    return new Session(await Analyzer.create(wasm), tree);
+  }
+
+  /** With kernel 'auto', the version of the kernel tree the file is in, when the host can read it. */
+  private withTree(file: string, options: CheckOptions): CheckOptions {
+    if (!this.tree || (options.kernel && options.kernel !== 'auto') || options.treeVersion !== undefined || !file.startsWith('/')) return options;
+    const treeVersion = kernelTreeVersion(file, this.tree);
+    return treeVersion ? { ...options, treeVersion } : options;
   }
 
   /** Registers a catalogue set under a key (re-registering replaces it and re-checks documents using it). */
@@ -70,7 +81,7 @@ export class Session {
 
   open(p: OpenParams): void {
     this.close(p.uri);
-    const doc = this.analyzer(p.catalogue).open(p.file, p.text, p.options);
+    const doc = this.analyzer(p.catalogue).open(p.file, p.text, this.withTree(p.file, p.options));
     this.docs.set(p.uri, { doc, version: p.version, file: p.file, options: p.options, catalogue: p.catalogue });
   }
 
@@ -110,7 +121,7 @@ export class Session {
   private reopen(uri: string, o: Open, options: CheckOptions, catalogue: string): void {
     const text = o.doc.source;
     o.doc.dispose();
-    this.docs.set(uri, { ...o, doc: this.analyzer(catalogue).open(o.file, text, options), options, catalogue });
+    this.docs.set(uri, { ...o, doc: this.analyzer(catalogue).open(o.file, text, this.withTree(o.file, options)), options, catalogue });
   }
 
   close(uri: string): void {
@@ -146,42 +157,13 @@ export class Session {
     const f = r.findings.find((x) => x.ruleId === ref.ruleId && x.start === ref.start && x.end === ref.end)
       ?? r.findings.find((x) => x.ruleId === ref.ruleId && x.start <= ref.start && ref.start <= x.end);
     if (!f) return { version: o.version, fixes: [] };
-    const fn = r.functions.find((x) => x.name === f.function && x.start <= f.start && f.start <= x.end);
-    if (!fn) return { version: o.version, fixes: [] };
-    const text = o.doc.source;
-    const parser = this.analyzer(o.catalogue).parser;
-    const fixes = fixesFor(f, {
-      text, fn, era: r.era,
-      parse: (s) => parser.parse(s),
-      eventsAt: (offset) => o.doc.eventsAt(offset),
-      verify: (edits) => this.probe(o, edits, f.function),
-    });
-    return { version: o.version, fixes };
-  }
-
-  /**
-   * The function's findings with `edits` applied, computed on the open document (one incremental edit, then
-   * reverted), so a candidate fix costs a re-analysis of the functions it touches, not of the file.
-   */
-  private probe(o: Open, edits: TextEditP[], fnName: string): LocatedFinding[] | null {
-    if (!edits.length) return o.doc.result().findings.filter((x) => x.function === fnName);
-    const before = o.doc.source;
-    const m = mergeEdits(before, edits);
-    try {
-      o.doc.edit(m.start, m.oldEnd, m.newText);
-      const r = o.doc.result();
-      return r.error ? null : r.findings.filter((x) => x.function === fnName);
-    } catch {
-      return null;
-    } finally {
-      o.doc.edit(m.start, m.start + m.newText.length, before.slice(m.start, m.oldEnd));
-      if (o.doc.source !== before) o.doc.replace(before);
-    }
+    // Each fix is re-analysed on the whole file (core/fixes/offer.ts) and dropped if it adds any finding.
+    return { version: o.version, fixes: verifiedFixes(this.analyzer(o.catalogue), o.doc, r, f, t) };
   }
 
   /** One-shot check (workspace check): the findings, without the per-function table (less to copy back). */
   check(file: string, text: string, options: CheckOptions, catalogue: string): CheckSummary {
-    const r = this.analyzer(catalogue).check(file, text, options);
+    const r = this.analyzer(catalogue).check(file, text, this.withTree(file, options));
     return { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
   }
 

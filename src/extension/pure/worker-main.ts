@@ -7,13 +7,14 @@
 import { parentPort } from 'node:worker_threads';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { Session } from './session';
+import { nodeTreeReader } from '../../core/catalogue/era-node';
 import { dispatch, type CancelMessage, type ReadyMessage, type RequestMessage, type ResponseMessage } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
 
 const t0 = performance.now();
-const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname)).then(
+const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname), nodeTreeReader).then(
   (s) => {
     port.postMessage({ ready: true, loadMs: performance.now() - t0 } satisfies ReadyMessage);
     return s;
