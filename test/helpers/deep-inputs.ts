@@ -59,3 +59,28 @@ export function manyThreadsScenario(threads = 60): string {
   for (let i = 0; i < threads; i++) out.push(`thread t${i} {`, '  lock d', `  setattr f${i}`, '  unlock d', '}');
   return out.join('\n') + '\n';
 }
+
+/**
+ * A function whose lock and break are separated by `statements` plain assignments: CFG nodes with no
+ * delegation-relevant event, which the simulator's bridge skips to reach the next event.
+ */
+export function longStraightFunction(statements = 10000, name = 'long_straight'): string {
+  const lines = [
+    `int ${name}(struct mnt_idmap *idmap, struct dentry *dentry, struct iattr *attr, struct inode **delegated_inode, int *v)`,
+    '{',
+    '\tstruct inode *inode = d_inode(dentry);',
+    '\tint error;',
+    '',
+    '\tinode_lock(inode);',
+  ];
+  for (let i = 0; i < statements; i++) lines.push(`\tv[${i % 64}] = v[${(i + 1) % 64}] + ${i};`);
+  lines.push(
+    '\terror = try_break_deleg(inode, delegated_inode);',
+    '\tif (!error)',
+    '\t\terror = inode->i_op->setattr(idmap, dentry, attr);',
+    '\tinode_unlock(inode);',
+    '\treturn error;',
+    '}',
+  );
+  return lines.join('\n') + '\n';
+}

@@ -28,7 +28,7 @@ import { main } from '../../src/cli/main';
 import type { Program } from '../../src/sim/program';
 import type { ResponseMessage } from '../../src/extension/pure/protocol';
 import { PROJECT_ROOT } from '../helpers/corpus';
-import { gotoLoopScenario, longThreadScenario, manyBranchesFunction, manyThreadsScenario } from '../helpers/deep-inputs';
+import { gotoLoopScenario, longStraightFunction, longThreadScenario, manyBranchesFunction, manyThreadsScenario } from '../helpers/deep-inputs';
 
 let analyzer: Analyzer;
 before(async () => {
@@ -87,6 +87,13 @@ test('the same function with its last break deleted: a violation whose trace rea
   assert.equal(o.result.verdict, 'violation');
   assert.equal(o.result.invariant, 'deleg-change');
   assert.equal(o.result.trace[o.result.conflict![1]].line, finding.line);
+});
+
+test('9,000 statements without events between the lock and the break: bridged without deep recursion', () => {
+  const o = simulateFunction(analyzer, 'long.c', longStraightFunction(9000), 'long_straight', '6.12');
+  assert.ok('result' in o, 'error' in o ? o.error : '');
+  assert.equal(o.result.verdict, 'safe', o.result.message);
+  assert.equal(o.result.complete, true);
 });
 
 test('a thread of 40,000 steps: one path that deep is searched, replayed and has no cycle', () => {
