@@ -11,6 +11,7 @@ import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } fro
 import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './analysis/function';
 import { stronglyConnected } from './graph';
 import type { AnalyzeOptions, DeferredFinding, Finding, RuleId, Severity, Summary } from './analysis/types';
+import type { FileInterface, IndexView } from './index/summary-index';
 
 export type KernelOption = 'auto' | string;
 
@@ -127,11 +128,21 @@ export class Analyzer {
     return new Analyzer(this.parser, buildCatalogue(catalogues));
   }
 
-  /** One-shot analysis of a file's text. */
-  check(file: string, text: string, options: CheckOptions = {}): FileResult {
+  /**
+   * One-shot analysis of a file's text; with `index`, calls to functions of other files of the tree (and to `static
+   * inline` helpers of the headers it includes) use their summaries.
+   */
+  check(file: string, text: string, options: CheckOptions = {}, index?: IndexView | null): FileResult {
+    return this.checkWithInterface(file, text, options, index).result;
+  }
+
+  /** A one-shot check and what the file offers other files of its tree (its functions' summaries, what it calls). */
+  checkWithInterface(file: string, text: string, options: CheckOptions = {}, index?: IndexView | null): { result: FileResult; iface: FileInterface } {
     const doc = new Document(this, file, text, options);
     try {
-      return doc.result();
+      if (index) doc.setIndex(index);
+      const result = doc.result();
+      return { result, iface: doc.interface() };
     } finally {
       doc.dispose();
     }
@@ -190,6 +201,10 @@ export class Document {
   private identCache = new Map<string, Set<string>>();
   private bodyCache = new Map<string, SNode>();
   private lines: LineIndex | null = null;
+  /** Summaries of the other files of the tree, when the file is checked as part of one. */
+  private index: IndexView | null = null;
+  /** The functions and identifiers of the last computed result (for `interface()`). */
+  private lastIface: { units: FunctionUnit[]; idents: Set<string>[]; roots: Set<string> } | null = null;
 
   constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions) {}
 
@@ -202,6 +217,44 @@ export class Document {
     this.cache.clear();
     this.last = null;
   }
+
+  /**
+   * Uses the summaries of the file's tree (null: this file alone). Cached per-function results stay valid: their
+   * keys include the summaries of the callees they used.
+   */
+  setIndex(index: IndexView | null): void {
+    if (index === this.index) return;
+    this.index = index;
+    this.last = null;
+  }
+
+  get indexed(): boolean {
+    return !!this.index;
+  }
+
+  /**
+   * What the last result offers other files: each function's summary (deferred findings stay in this file) and the
+   * identifiers its functions use that it does not define (what it may call elsewhere).
+   */
+  interface(): FileInterface {
+    this.result();
+    const li = this.lastIface;
+    const defs: FileInterface['defs'] = [];
+    const refs = new Set<string>();
+    if (li) {
+      const own = new Set(li.units.map((u) => u.name));
+      const cat = this.analyzer.catalogue;
+      li.units.forEach((u, i) => {
+        const s = this.ownSummaries.get(u.name);
+        defs.push({ name: u.name, isStatic: u.isStatic, summary: s ? { ...s, deferred: [] } : null, ...(li.roots.has(u.name) ? { root: true } : {}) });
+        for (const id of li.idents[i]) if (!own.has(id) && !cat.calls.has(id)) refs.add(id);
+      });
+    }
+    return { file: this.file, defs, refs: [...refs] };
+  }
+
+  /** Summaries of this file's own functions in the last result. */
+  private ownSummaries = new Map<string, Summary>();
 
   /**
    * The delegation-relevant events whose call contains `offset` (innermost first), each with the locks held just
@@ -407,6 +460,8 @@ export class Document {
     const t0 = now();
     const text = this.text;
     const base: FileResult = { file: this.file, findings: [], era: '3.13', eraSource: 'default', functions: [], analyzedFunctions: 0, ms: 0 };
+    this.lastIface = null;
+    this.ownSummaries = new Map();
     const bad = badInput(text);
     if (bad) return { ...base, error: bad, ms: now() - t0 };
     let units = this.units;
@@ -443,7 +498,20 @@ export class Document {
       for (const id of idents[i]) if (id !== u.name && byName.has(id)) callerCount.set(id, (callerCount.get(id) ?? 0) + 1);
     });
     const summaries = new Map<string, Summary>();
+    // Functions of other files and `static inline` helpers of included headers: their summaries, unless the file
+    // defines the name itself (or the catalogue describes it: the catalogue wins at call sites).
+    const external = this.index?.summariesFor(this.file);
+    if (external?.size) {
+      for (const ids of idents) {
+        for (const id of ids) {
+          if (byName.has(id) || summaries.has(id)) continue;
+          const ext = external.get(id);
+          if (ext && !cat.calls.has(id)) summaries.set(id, ext);
+        }
+      }
+    }
     const results = new Map<number, CachedUnit>();
+    const roots = new Set<string>();
     const newCache = new Map<string, CachedUnit>();
     const newBodies = new Map<string, SNode>();
     let analyzed = 0;
@@ -463,8 +531,12 @@ export class Document {
           const relevant = cat.isInteresting(idents[i]) || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
           if (!relevant) continue;
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
+          // With the tree's index: a function nothing in the tree calls (an ops-table method, an exported symbol) has
+          // no caller to charge its obligations to; they are reported in it.
+          const root = !!this.index && !callerCount.get(u.name) && this.index.uncalled(u.name, u.isStatic, this.file);
+          if (root) roots.add(u.name);
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
-          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}`;
+          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${root}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           let cacheable = true;
           if (!cu) {
@@ -486,7 +558,8 @@ export class Document {
             const cap = Math.min(stateCap, Math.max(MIN_STATES, Math.floor(left * STATES_PER_MS)));
             let analysis: FunctionAnalysis;
             try {
-              analysis = analyzeFunction(rel, body, u.text, cap < stateCap ? { ...opts, maxStates: cap } : opts, summaries, callerCount.get(u.name) ?? 0);
+              const fnOpts = root ? { ...opts, noCallers: true } : opts;
+              analysis = analyzeFunction(rel, body, u.text, cap < stateCap ? { ...fnOpts, maxStates: cap } : fnOpts, summaries, callerCount.get(u.name) ?? 0);
               if (cap < stateCap && analysis.truncated && !analysis.cfg.truncated) {
                 analysis = withBudgetNote(analysis, rel, budgetMs);
                 // Cut short by the clock, not by the function: the next check (an editor's next keystroke) tries again.
@@ -509,6 +582,10 @@ export class Document {
       }
     }
     const tAnalysed = now();
+    const ownSummaries = new Map<string, Summary>();
+    for (const [i, cu] of results) if (cu.summary) ownSummaries.set(units[i].name, cu.summary);
+    this.ownSummaries = ownSummaries;
+    this.lastIface = { units, idents, roots };
     this.cache = newCache;
     this.bodyCache = newBodies;
     this.lastSummaries = summaries;

@@ -1384,7 +1384,7 @@ class FunctionAnalyzer {
       return;
     }
     // No break before the change.
-    if (!held && this.callerResponsible(s, key)) {
+    if (!held && !this.opts.noCallers && this.callerResponsible(s, key)) {
       const role = this.roleOf(key)!;
       const entry = { role, kind: op.kind, what: op.what, dirIf: op.dirIf ? this.roleOf(op.dirIf) ?? undefined : undefined, site: op.node.start,
         severity: op.severity, note: op.note };

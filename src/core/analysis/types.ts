@@ -94,4 +94,9 @@ export interface AnalyzeOptions {
   severity?: Partial<Record<RuleId, Severity | 'off'>>;
   /** Upper bound on abstract states processed per function. */
   maxStates?: number;
+  /**
+   * Nothing in the checked tree calls this function (an ops-table method, an exported symbol): obligations it
+   * would charge to its callers (a change of a parameter's inode without a break) are reported in it instead.
+   */
+  noCallers?: boolean;
 }
