@@ -75,20 +75,31 @@ export class WorkerPool implements Runner {
     }));
   }
 
-  /** Runs requests on the threads, each taking the next as it finishes one; replies in input order. */
-  private async dispatch<R>(count: number, request: (i: number) => WorkerRequest, reply: (m: Reply) => R): Promise<R[]> {
+  /**
+   * Runs requests on the threads, each taking the next as it finishes one (first those `owner` gives it, then any
+   * other); replies in input order, with the thread that answered.
+   */
+  private async dispatch<R>(count: number, request: (i: number) => WorkerRequest, reply: (m: Reply, worker: number) => R,
+    owner: (i: number) => number | undefined = () => undefined): Promise<R[]> {
     await Promise.all(this.ready);
     const out: R[] = new Array(count);
-    let next = 0;
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
+    const own: number[][] = this.workers.map(() => []);
+    const shared: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const o = owner(i);
+      if (o !== undefined && o >= 0 && o < own.length) own[o].push(i);
+      else shared.push(i);
+    }
+    await Promise.all(this.workers.map((w, wi) => new Promise<void>((resolve, reject) => {
       const feed = () => {
-        if (next >= count) {
+        const next = own[wi].shift() ?? shared.shift();
+        if (next === undefined) {
           w.off('message', onMsg);
           w.off('error', reject);
           resolve();
           return;
         }
-        w.postMessage(request(next++));
+        w.postMessage(request(next));
       };
       const onMsg = (m: Reply) => {
         if (m.fatal) {
@@ -96,7 +107,7 @@ export class WorkerPool implements Runner {
           return;
         }
         if (m.index === undefined) return;
-        out[m.index] = reply(m);
+        out[m.index] = reply(m, wi);
         feed();
       };
       w.on('message', onMsg);
@@ -107,9 +118,9 @@ export class WorkerPool implements Runner {
   }
 
   run(tasks: Task[]): Promise<TaskOutcome[]> {
-    return this.dispatch(tasks.length, (i) => ({ index: i, task: tasks[i] }), (m) => ({
-      ...(m.result ? { result: m.result } : {}), ...(m.iface ? { iface: m.iface } : {}), ...(m.error ? { error: m.error } : {}),
-    }));
+    return this.dispatch(tasks.length, (i) => ({ index: i, task: tasks[i] }), (m, worker) => ({
+      ...(m.result ? { result: m.result } : {}), ...(m.iface ? { iface: m.iface } : {}), ...(m.error ? { error: m.error } : {}), worker,
+    }), (i) => tasks[i].worker);
   }
 
   checkFiles(files: string[]): Promise<Outcome[]> {

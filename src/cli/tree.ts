@@ -3,6 +3,7 @@
  * of a kernel tree is checked with the index of its whole tree (fs/, security/, kernel/, mm/), built once and cached
  * on disk, so it gets the findings a whole-tree run gives it.
  */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Analyzer, type CheckOptions } from '../core/engine';
 import { nodeWasmSource } from '../core/parse/node-wasm';
@@ -46,16 +47,17 @@ export interface IndexedCheck {
 }
 
 /** Checks `files` (collected from `paths`) as one tree. */
-export async function checkAsTree(paths: string[], files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[]): Promise<IndexedCheck> {
+export async function checkAsTree(paths: string[], files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], complete = true): Promise<IndexedCheck> {
   const root = findKernelTree(paths[0]);
   const { runner, close } = await makeRunner(jobs, files.length, options, catalogues);
   try {
-    const t = await checkTree(files, runner, { root });
+    const t = await checkTree(files, runner, { root, complete });
+    if (process.env.VFSLOCK_INDEX_DUMP) writeFileSync(process.env.VFSLOCK_INDEX_DUMP, JSON.stringify(t.data));
     const s = t.stats;
     return {
       outcomes: t.outcomes.map(toOutcome), stats: s,
       note: `summary index: ${s.globalSummaries} functions and ${s.headerSummaries} header helpers summarised (${s.headers} headers read), `
-        + `${s.rounds} rounds, ${s.rechecked} files checked again`,
+        + `${s.rounds} rounds, ${s.rechecked} files checked again\n  ${s.detail.join('\n  ')}`,
     };
   } finally {
     await close();
@@ -69,7 +71,8 @@ export async function checkAsTree(paths: string[], files: string[], jobs: number
 export async function checkFilesIndexed(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], version: string,
   progress: (s: string) => void): Promise<IndexedCheck> {
   const root = findKernelTree(files[0]);
-  if (!root || files.some((f) => findKernelTree(f) !== root)) return checkAsTree(files, files, jobs, options, catalogues);
+  // Loose files: one tree of their own, but their functions' callers may be anywhere.
+  if (!root || files.some((f) => findKernelTree(f) !== root)) return checkAsTree(files, files, jobs, options, catalogues, false);
   const scope = treeScope(root);
   const sources = collectFiles(scope).files.map((f) => resolve(f));
   const cache = new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues }));

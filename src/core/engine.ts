@@ -250,11 +250,16 @@ export class Document {
         for (const id of li.idents[i]) if (!own.has(id) && !cat.calls.has(id)) refs.add(id);
       });
     }
-    return { file: this.file, defs, refs: [...refs] };
+    return { file: this.file, defs, refs: [...refs], topRefs: [...this.topRefs] };
   }
 
   /** Summaries of this file's own functions in the last result. */
   private ownSummaries = new Map<string, Summary>();
+  /**
+   * Identifiers used outside function bodies in a way that reaches a function: ops tables and other initialisers,
+   * macros, initcalls (not prototypes, not EXPORT_SYMBOL()). A function named there has callers the file does not show.
+   */
+  private topRefs = new Set<string>();
 
   /**
    * The delegation-relevant events whose call contains `offset` (innermost first), each with the locks held just
@@ -265,7 +270,7 @@ export class Document {
     const lines = this.lineIndex();
     const out: EventInfo[] = [];
     for (const cu of this.lastUnits) {
-      if (offset < cu.start || offset > cu.end || !cu.analysis) continue;
+      if (offset < cu.start || offset > cu.end || !cu.analysis?.heldAt) continue;
       const a = cu.analysis;
       for (const [relStart, rec] of a.heldAt) {
         const start = relStart + cu.start;
@@ -424,6 +429,7 @@ export class Document {
     this.tree?.delete();
     this.tree = tree;
     if (this.headers.size > 20000) this.headers.clear();
+    this.topRefs = topLevelReferences(tree.rootNode, this.text, this.types());
     return findFunctions(tree.rootNode, this.text, this.types(), this.headers).map((u) => ({
       ...u, text: this.text.slice(u.start, u.end), body: null, dirty: false,
     }));
@@ -432,9 +438,51 @@ export class Document {
   private bodyOf(u: UnitRec): SNode {
     if (!u.body) {
       const cached = this.bodyCache.get(u.text);
-      u.body = cached ?? copySubtree(u.bodyTs ?? this.relocateBody(u), this.types(), -u.start);
+      if (cached) u.body = cached;
+      else if (!u.bodyTs && !this.tree) u.body = this.standaloneBody(u);
+      else u.body = copySubtree(u.bodyTs ?? this.relocateBody(u), this.types(), -u.start);
     }
     return u.body;
+  }
+
+  /** A function's body parsed from its own text (after `compact()`); LostBody when it does not parse the same alone. */
+  private standaloneBody(u: UnitRec): SNode {
+    if (!u.clean) throw new LostBody(`${u.name} needs the whole file to parse`);
+    const types = this.types();
+    const tree = this.analyzer.parser.parse(u.text, null, this.options.parseBudgetMs ?? 10000);
+    try {
+      const found = findFunctions(tree.rootNode, u.text, types, this.headers);
+      const f = found[0];
+      if (found.length !== 1 || !f.bodyTs || f.name !== u.name || f.start !== 0 || f.end !== u.text.length || f.bodyStart !== u.bodyStart - u.start || tree.rootNode.hasError) {
+        throw new LostBody(`${u.name} does not parse alone as it does in the file`);
+      }
+      return copySubtree(f.bodyTs, types, 0);
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /**
+   * Frees the syntax tree and body copies, keeping the function table and per-function results: a later result
+   * (with another index) re-parses only the functions it must analyse again, each on its own. For a tree check,
+   * whose later rounds re-check files whose callees' summaries changed.
+   */
+  compact(): void {
+    // Only what a later result reads of each analysis is kept (not its CFG, states and events: eventsAt() is empty
+    // until the next result).
+    for (const [k, cu] of this.cache) {
+      const a = cu.analysis;
+      if (a) this.cache.set(k, { ...cu, analysis: { deferredOutcomes: a.deferredOutcomes, lockApis: a.lockApis, breakApis: a.breakApis } as unknown as FunctionAnalysis });
+    }
+    this.lastUnits = [];
+    this.headers.clear();
+    this.tree?.delete();
+    this.tree = null;
+    for (const u of this.units ?? []) {
+      u.bodyTs = undefined;
+      u.body = null;
+    }
+    this.bodyCache.clear();
   }
 
   /** The body node of an unedited function, looked up again in the (edited) tree. */
@@ -533,7 +581,7 @@ export class Document {
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
           // With the tree's index: a function nothing in the tree calls (an ops-table method, an exported symbol) has
           // no caller to charge its obligations to; they are reported in it.
-          const root = !!this.index && !callerCount.get(u.name) && this.index.uncalled(u.name, u.isStatic, this.file);
+          const root = !!this.index && !callerCount.get(u.name) && !this.topRefs.has(u.name) && this.index.uncalled(u.name, u.isStatic, this.file);
           if (root) roots.add(u.name);
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
           const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${root}`;
@@ -684,6 +732,36 @@ export class Document {
 }
 
 class LostBody extends Error {}
+
+const TOP_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
+
+/** See `Document.topRefs`: identifiers of initialisers, macros and macro calls outside function bodies. */
+function topLevelReferences(root: TsNode, text: string, types: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  const add = (n: TsNode) => {
+    for (const id of identifiersIn(text, n.startIndex, n.endIndex)) out.add(id);
+  };
+  const stack: TsNode[] = [root];
+  while (stack.length) {
+    const c = stack.pop()!;
+    for (const n of c.namedChildren) {
+      if (!n) continue;
+      const type = types[n.typeId] ?? 'ERROR';
+      if (TOP_CONTAINERS.has(type)) stack.push(n);
+      else if (type === 'declaration') {
+        // Only initialisers: `struct x_operations ops = { .setattr = f }`, `void (*hook)(void) = f;` (not prototypes).
+        for (const d of n.namedChildren) if (d && types[d.typeId] === 'init_declarator') add(d);
+      } else if (type === 'expression_statement') {
+        const call = n.namedChildren[0];
+        const fn = call && types[call.typeId] === 'call_expression' ? call.namedChildren[0] : null;
+        const name = fn ? text.slice(fn.startIndex, fn.endIndex) : '';
+        // EXPORT_SYMBOL(f) makes f callable from modules; it does not call f.
+        if (!name.startsWith('EXPORT_SYMBOL')) add(n);
+      } else if (type === 'preproc_def' || type === 'preproc_function_def' || type === 'ERROR') add(n);
+    }
+  }
+  return out;
+}
 
 const LEXICAL = ['/*', '*/', '//', '"', "'", '#', '\\'];
 

@@ -13,6 +13,10 @@ export interface FileInterface {
   defs: { name: string; isStatic: boolean; summary: Summary | null; root?: boolean }[];
   /** Identifiers its function bodies use that it does not define (catalogued APIs left out). */
   refs: string[];
+  /** Identifiers outside function bodies that reach functions (ops tables, macros, initcalls). */
+  topRefs?: string[];
+  /** A header read but not parsed: every identifier it mentions (it is parsed once one of them gets a summary). */
+  mentions?: string[];
 }
 
 /** What the engine asks of an index while checking one file. */
@@ -86,10 +90,20 @@ export class IndexSnapshot implements IndexView {
   uncalled(name: string, isStatic: boolean, file: string): boolean {
     // A header's functions are there for the files that include it.
     if (isHeader(file)) return false;
-    // A static function no function of its own file calls is reached through a pointer (an ops table) or not at all.
+    // A static function: the engine has already seen that nothing in its file calls it or stores it (ops table).
     if (isStatic) return true;
     return this.uncalledSet.has(name);
   }
+}
+
+/**
+ * A summary that says only "may return holding a lock the analysis could not name" (a third of a tree's non-empty
+ * summaries: functions calling iget5_locked() and the like) is left out of the tree's index: callers in other files
+ * read such a call as they read any unknown helper (by its name), and do not all get analysed again for it.
+ */
+function onlyMayLock(s: Summary): boolean {
+  return !!s.mayLock && !s.childOfRet && !s.returns && !s.outParams.length && !s.breaks.length && !s.requires.length && !s.mutates.length
+    && !s.sleeps && !s.acquires.length && !s.releases.length;
 }
 
 /** A stable text of what callers use from a summary (to tell whether a re-computed one changed). */
@@ -106,9 +120,22 @@ export function summarySig(s: Summary | undefined): string {
 export class IndexBuilder {
   private readonly ifaces = new Map<string, FileInterface>();
   private readonly includes = new Map<string, string[]>();
+  /** Name → files whose functions refer to it (a file's references do not change between its checks). */
+  private readonly referenced = new Map<string, Set<string>>();
+  private readonly indexedRefs = new Set<string>();
+  /** Names stored in an ops table or named by a macro somewhere: called through a pointer, by the kernel's own contract. */
+  private readonly storedAway = new Set<string>();
 
   setInterface(iface: FileInterface): void {
     this.ifaces.set(iface.file, iface);
+    if (this.indexedRefs.has(iface.file)) return;
+    this.indexedRefs.add(iface.file);
+    for (const r of iface.refs) {
+      let s = this.referenced.get(r);
+      if (!s) this.referenced.set(r, (s = new Set()));
+      s.add(iface.file);
+    }
+    for (const r of iface.topRefs ?? []) this.storedAway.add(r);
   }
 
   interfaceOf(file: string): FileInterface | undefined {
@@ -138,23 +165,15 @@ export class IndexBuilder {
           continue;
         }
         definedIn.set(d.name, [...(definedIn.get(d.name) ?? []), f]);
-        if (d.summary && !global.has(d.name)) global.set(d.name, d.summary);
+        if (d.summary && !global.has(d.name) && !onlyMayLock(d.summary)) global.set(d.name, d.summary);
       }
       if (statics.length) headers.push([f, statics]);
     }
     const uncalled: string[] = [];
     if (uncalledKnown) {
-      const referenced = new Map<string, Set<string>>();
-      for (const f of files) {
-        for (const r of this.ifaces.get(f)!.refs) {
-          if (!definedIn.has(r)) continue;
-          let s = referenced.get(r);
-          if (!s) referenced.set(r, (s = new Set()));
-          s.add(f);
-        }
-      }
       for (const [name, defs] of definedIn) {
-        const by = referenced.get(name);
+        const by = this.referenced.get(name);
+        if (this.storedAway.has(name)) continue;
         if (!by || [...by].every((f) => defs.includes(f))) uncalled.push(name);
       }
     }
