@@ -124,6 +124,19 @@ export class Analyzer {
     return new Analyzer(parser, buildCatalogue(catalogues));
   }
 
+  private locking: Set<string> | null = null;
+
+  /** Catalogued calls that take or drop a lock of any class (spin locks and mutexes included). */
+  lockCalls(): ReadonlySet<string> {
+    if (!this.locking) {
+      this.locking = new Set();
+      for (const [name, entries] of this.catalogue.calls) {
+        if (entries.some((e) => e.effects.some((x) => x.op === 'lock' || x.op === 'unlock'))) this.locking.add(name);
+      }
+    }
+    return this.locking;
+  }
+
   withCatalogues(catalogues: CatalogueData[]): Analyzer {
     return new Analyzer(this.parser, buildCatalogue(catalogues));
   }
@@ -560,6 +573,7 @@ export class Document {
     }
     const results = new Map<number, CachedUnit>();
     const roots = new Set<string>();
+    const passedOn = new Map<string, Summary>();
     const newCache = new Map<string, CachedUnit>();
     const newBodies = new Map<string, SNode>();
     let analyzed = 0;
@@ -576,8 +590,21 @@ export class Document {
       for (let pass = 0; pass < passes; pass++) {
         for (const i of group) {
           const u = units[i];
-          const relevant = cat.isInteresting(idents[i]) || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
+          const interesting = cat.isInteresting(idents[i]);
+          const relevant = interesting || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
           if (!relevant) continue;
+          if (!interesting && this.index) {
+            // With a tree's index, a function that mentions nothing catalogued and no lock, and calls summarised
+            // functions that only sleep (waiting for a break deep down), only passes that on: its summary says so
+            // without an analysis (whole-tree cost: such chains run through much of fs/).
+            const passed = sleepsOnlyPassOn(u.name, idents[i], summaries, this.analyzer.lockCalls());
+            if (passed) {
+              const synth: Summary = { name: u.name, arity: u.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: passed, acquires: [], releases: [], deferred: [], isEmpty: false };
+              summaries.set(u.name, synth);
+              passedOn.set(u.name, synth);
+              continue;
+            }
+          }
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
           // With the tree's index: a function nothing in the tree calls (an ops-table method, an exported symbol) has
           // no caller to charge its obligations to; they are reported in it.
@@ -630,7 +657,7 @@ export class Document {
       }
     }
     const tAnalysed = now();
-    const ownSummaries = new Map<string, Summary>();
+    const ownSummaries = new Map<string, Summary>(passedOn);
     for (const [i, cu] of results) if (cu.summary) ownSummaries.set(units[i].name, cu.summary);
     this.ownSummaries = ownSummaries;
     this.lastIface = { units, idents, roots };
@@ -732,6 +759,20 @@ export class Document {
 }
 
 class LostBody extends Error {}
+
+/** See computeOnce: the `sleeps` of a function whose summarised callees only sleep, or null. */
+function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap<string, Summary>, lockCalls: ReadonlySet<string>): Summary['sleeps'] {
+  let first: { id: string; what: string } | null = null;
+  for (const id of ids) {
+    if (lockCalls.has(id)) return null;
+    if (id === name) continue;
+    const s = summaries.get(id);
+    if (!s) continue;
+    if (!s.sleeps || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
+    if (!first || id < first.id) first = { id, what: s.sleeps.what };
+  }
+  return first ? { site: 0, what: `${first.id}() ${first.what}` } : null;
+}
 
 const TOP_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
 
