@@ -768,7 +768,8 @@ function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap
     if (id === name) continue;
     const s = summaries.get(id);
     if (!s) continue;
-    if (!s.sleeps || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
+    // Only from an analysed summary (a passed-on one has site 0): one level, or it spreads through all of kernel/.
+    if (!s.sleeps || s.sleeps.site === 0 || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
     if (!first || id < first.id) first = { id, what: s.sleeps.what };
   }
   return first ? { site: 0, what: `${first.id}() ${first.what}` } : null;

@@ -1307,11 +1307,12 @@ class FunctionAnalyzer {
       this.report('deleg/null-delegated-inode', 'info', op.node, op.display[0] ?? '', messages.nullOut(this.unit.name, op.api, op.display[0] ?? 'the inode'), []);
       return;
     }
-    // A summarised helper that breaks (try_break_deleg inside, another file's or this one's): its break is the
-    // caller's, at the call, under whatever the caller holds there.
+    // A summarised helper that breaks (try_break_deleg inside, another file's or this one's) called with the inode
+    // locked: its break is the caller's, at the call. (A helper that locks for itself, as lookup_open does, keeps
+    // its break and change to itself.)
     if (this.oc.summaries.has(op.api) && !this.cat.calls.has(op.api)) {
       for (const k of op.breaks) {
-        wr(s, 'broken').set(k, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, k), stale: false, staleSite: 0, blocking: false });
+        if (this.heldExclusive(s, k)) wr(s, 'broken').set(k, { site: op.node.start, siteEnd: op.node.end, underLock: true, stale: false, staleSite: 0, blocking: false });
       }
     }
     this.noteOut(op.out, s, op.node, op.api, op.breaks, op.result);
