@@ -1,9 +1,15 @@
-/** Worker thread for `vfslock check --jobs N`: checks the files it is sent, with its own analyzer. */
+/**
+ * Worker thread for `vfslock check --jobs N`: checks the files it is sent, with its own analyzer; for a tree check,
+ * also keeps the summary index the main thread sends between rounds.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Analyzer, type CheckOptions } from '../core/engine';
 import { nodeWasmSource } from '../core/parse/node-wasm';
 import type { CatalogueData } from '../core/catalogue/catalogue';
+import type { IndexData } from '../core/index/summary-index';
+import type { Task } from '../core/index/tree-check';
 import { checkFile } from './files';
+import { TaskRunner } from './tasks';
 
 interface Init {
   options: CheckOptions;
@@ -12,12 +18,24 @@ interface Init {
   withFixes?: boolean;
 }
 
+export type WorkerRequest = { index: number; file: string } | { index: number; task: Task } | { setIndex: IndexData; seq: number } | null;
+
 async function run(): Promise<void> {
   const init = workerData as Init;
   const analyzer = await Analyzer.create(nodeWasmSource(init.bundleDir), init.catalogues);
-  parentPort!.on('message', (msg: { index: number; file: string } | null) => {
+  const tasks = new TaskRunner(analyzer, init.options);
+  parentPort!.on('message', (msg: WorkerRequest) => {
     if (!msg) {
       process.exit(0);
+      return;
+    }
+    if ('setIndex' in msg) {
+      tasks.setIndex(msg.setIndex);
+      parentPort!.postMessage({ indexed: msg.seq });
+      return;
+    }
+    if ('task' in msg) {
+      parentPort!.postMessage({ index: msg.index, ...tasks.run(msg.task) });
       return;
     }
     parentPort!.postMessage({ index: msg.index, ...checkFile(analyzer, msg.file, init.options, !!init.withFixes) });

@@ -84,13 +84,18 @@ export function readSource(file: string): { text: string } | { error: string } {
 export type Outcome = { result: FileResult } | { error: string };
 
 /** `withFixes`: attach each finding's verified fixes (SARIF output); every fix is re-analysed on the whole file. */
+/** The options with the version of the kernel tree `file` is in (its Makefile), unless a kernel was given. */
+export function withTreeVersion(file: string, options: CheckOptions): CheckOptions {
+  const auto = !options.kernel || options.kernel === 'auto';
+  const treeVersion = auto && options.treeVersion === undefined ? kernelTreeVersion(resolvePath(file), nodeTreeReader) : options.treeVersion;
+  return treeVersion ? { ...options, treeVersion } : options;
+}
+
 export function checkFile(analyzer: Analyzer, file: string, options: CheckOptions, withFixes = false): Outcome {
   const src = readSource(file);
   if ('error' in src) return src;
   try {
-    const auto = !options.kernel || options.kernel === 'auto';
-    const treeVersion = auto && options.treeVersion === undefined ? kernelTreeVersion(resolvePath(file), nodeTreeReader) : options.treeVersion;
-    const opts = treeVersion ? { ...options, treeVersion } : options;
+    const opts = withTreeVersion(file, options);
     if (!withFixes) return { result: analyzer.check(file, src.text, opts) };
     const { result, fixes } = offerFixes(analyzer, file, src.text, opts);
     attachFixes(result, fixes, src.text);

@@ -4,13 +4,14 @@
  * Exit status: 0 no error-severity findings; 1 some; 2 usage error or unreadable input (still prints the rest).
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Analyzer, DEFAULT_ANALYSIS_BUDGET_MS, type CheckOptions, type FileResult } from '../core/engine';
 import { nodeWasmSource } from '../core/parse/node-wasm';
 import { toJson, toSarif, toText, type CheckReport } from '../core/report/printers';
 import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
 import { checkFile, collectFiles, type Outcome } from './files';
 import { checkInPool } from './pool';
+import { checkAsTree, checkFilesIndexed } from './tree';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import { commands as extraCommands } from './commands';
 
@@ -19,7 +20,7 @@ export const VERSION = typeof VFSLOCK_VERSION === 'string' ? VFSLOCK_VERSION : '
 
 const USAGE = `Usage:
   vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] [--jobs N]
-                [--time-budget MS] PATH...
+                [--time-budget MS] [--no-index] PATH...
   vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
   vfslock simulate --list
   vfslock review [--format text|json|sarif] [--kernel ...] --tree DIR PATCH...
@@ -30,6 +31,10 @@ breaking bugs: missing or unlocked breaks, blocking breaks under locks, unhandle
 unserialised lease grants, open paths without break_lease, lock imbalance.
 --time-budget MS: time allowed for analysing one file once parsed (default ${DEFAULT_ANALYSIS_BUDGET_MS}; 0: no limit);
 what it leaves out is named in an analysis/truncated note.
+Summaries across files: the paths are checked as one tree (a call to a function of another file, or to a static
+inline helper of an included header, uses what that function does). A lone file inside a kernel tree (a directory
+with Makefile, fs/ and include/) is checked with the index of the tree's fs/, security/, kernel/ and mm/, built on
+the first run and cached under ~/.cache/vfslock. --no-index: check each file on its own.
 Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.`;
 
 export interface Io {
@@ -102,7 +107,7 @@ export const COMMON_OPTIONS = {
   color: { type: 'boolean' },
 } as const;
 
-const CHECK_OPTIONS = { ...COMMON_OPTIONS, jobs: { type: 'string', short: 'j' }, 'time-budget': { type: 'string' } } as const;
+const CHECK_OPTIONS = { ...COMMON_OPTIONS, jobs: { type: 'string', short: 'j' }, 'time-budget': { type: 'string' }, 'no-index': { type: 'boolean' } } as const;
 
 async function check(args: string[], io: Io): Promise<number> {
   let parsed;
@@ -140,10 +145,19 @@ async function check(args: string[], io: Io): Promise<number> {
   let outcomes: Outcome[];
   // SARIF carries verified fixes (each re-analysed on the whole file before it is offered).
   const withFixes = format === 'sarif';
-  if (jobs > 1 && files.length > 1) outcomes = await checkInPool(files, jobs, options, catalogues, withFixes);
-  else {
-    const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
-    outcomes = files.map((file) => checkFile(analyzer, file, options, withFixes));
+  if (values['no-index'] || !files.length) {
+    if (jobs > 1 && files.length > 1) outcomes = await checkInPool(files, jobs, options, catalogues, withFixes);
+    else {
+      const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+      outcomes = files.map((file) => checkFile(analyzer, file, options, withFixes));
+    }
+  } else {
+    const lone = positionals.every((p) => !isDirectory(p));
+    const r = lone
+      ? await checkFilesIndexed(files, jobs, options, catalogues, VERSION, (s) => io.err(s), withFixes)
+      : await checkAsTree(positionals, files, jobs, options, catalogues, true, withFixes);
+    outcomes = r.outcomes;
+    if (process.env.VFSLOCK_INDEX_STATS) io.err(`vfslock: ${r.note}\n`);
   }
   outcomes.forEach((o, i) => ('result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error })));
   const report: CheckReport = { results, errors, ms: performance.now() - t0 };
@@ -153,6 +167,14 @@ async function check(args: string[], io: Io): Promise<number> {
   const hasErrors = results.some((r) => r.findings.some((f) => f.severity === 'error'));
   const unreadable = errors.length > 0 || results.some((r) => r.error);
   return unreadable ? 2 : hasErrors ? 1 : 0;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 if (require.main === module) {

@@ -13,6 +13,7 @@ import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './an
 import { pseudoFsGlobals } from './analysis/globals';
 import { stronglyConnected } from './graph';
 import type { AnalyzeOptions, DeferredFinding, Finding, RuleId, Severity, Summary } from './analysis/types';
+import type { FileInterface, IndexView } from './index/summary-index';
 
 export type KernelOption = 'auto' | string;
 
@@ -129,15 +130,38 @@ export class Analyzer {
     return new Analyzer(parser, buildCatalogue(catalogues));
   }
 
+  private locking: Set<string> | null = null;
+
+  /** Catalogued calls that take or drop a lock of any class (spin locks and mutexes included). */
+  lockCalls(): ReadonlySet<string> {
+    if (!this.locking) {
+      this.locking = new Set();
+      for (const [name, entries] of this.catalogue.calls) {
+        if (entries.some((e) => e.effects.some((x) => x.op === 'lock' || x.op === 'unlock'))) this.locking.add(name);
+      }
+    }
+    return this.locking;
+  }
+
   withCatalogues(catalogues: CatalogueData[]): Analyzer {
     return new Analyzer(this.parser, buildCatalogue(catalogues));
   }
 
-  /** One-shot analysis of a file's text. */
-  check(file: string, text: string, options: CheckOptions = {}): FileResult {
+  /**
+   * One-shot analysis of a file's text; with `index`, calls to functions of other files of the tree (and to `static
+   * inline` helpers of the headers it includes) use their summaries.
+   */
+  check(file: string, text: string, options: CheckOptions = {}, index?: IndexView | null): FileResult {
+    return this.checkWithInterface(file, text, options, index).result;
+  }
+
+  /** A one-shot check and what the file offers other files of its tree (its functions' summaries, what it calls). */
+  checkWithInterface(file: string, text: string, options: CheckOptions = {}, index?: IndexView | null): { result: FileResult; iface: FileInterface } {
     const doc = new Document(this, file, text, options);
     try {
-      return doc.result();
+      if (index) doc.setIndex(index);
+      const result = doc.result();
+      return { result, iface: doc.interface() };
     } finally {
       doc.dispose();
     }
@@ -196,6 +220,10 @@ export class Document {
   private identCache = new Map<string, Set<string>>();
   private bodyCache = new Map<string, SNode>();
   private lines: LineIndex | null = null;
+  /** Summaries of the other files of the tree, when the file is checked as part of one. */
+  private index: IndexView | null = null;
+  /** The functions and identifiers of the last computed result (for `interface()`). */
+  private lastIface: { units: FunctionUnit[]; idents: Set<string>[]; roots: Set<string> } | null = null;
 
   constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions) {}
 
@@ -210,6 +238,49 @@ export class Document {
   }
 
   /**
+   * Uses the summaries of the file's tree (null: this file alone). Cached per-function results stay valid: their
+   * keys include the summaries of the callees they used.
+   */
+  setIndex(index: IndexView | null): void {
+    if (index === this.index) return;
+    this.index = index;
+    this.last = null;
+  }
+
+  get indexed(): boolean {
+    return !!this.index;
+  }
+
+  /**
+   * What the last result offers other files: each function's summary (deferred findings stay in this file) and the
+   * identifiers its functions use that it does not define (what it may call elsewhere).
+   */
+  interface(): FileInterface {
+    this.result();
+    const li = this.lastIface;
+    const defs: FileInterface['defs'] = [];
+    const refs = new Set<string>();
+    if (li) {
+      const own = new Set(li.units.map((u) => u.name));
+      const cat = this.analyzer.catalogue;
+      li.units.forEach((u, i) => {
+        const s = this.ownSummaries.get(u.name);
+        defs.push({ name: u.name, isStatic: u.isStatic, summary: s ? { ...s, deferred: [] } : null, ...(li.roots.has(u.name) ? { root: true } : {}) });
+        for (const id of li.idents[i]) if (!own.has(id) && !cat.calls.has(id)) refs.add(id);
+      });
+    }
+    return { file: this.file, defs, refs: [...refs], topRefs: [...this.topRefs] };
+  }
+
+  /** Summaries of this file's own functions in the last result. */
+  private ownSummaries = new Map<string, Summary>();
+  /**
+   * Identifiers used outside function bodies in a way that reaches a function: ops tables and other initialisers,
+   * macros, initcalls (not prototypes, not EXPORT_SYMBOL()). A function named there has callers the file does not show.
+   */
+  private topRefs = new Set<string>();
+
+  /**
    * The delegation-relevant events whose call contains `offset` (innermost first), each with the locks held just
    * before it: on every path (`always`) or only some (`sometimes`), and where each was taken.
    */
@@ -218,7 +289,7 @@ export class Document {
     const lines = this.lineIndex();
     const out: EventInfo[] = [];
     for (const cu of this.lastUnits) {
-      if (offset < cu.start || offset > cu.end || !cu.analysis) continue;
+      if (offset < cu.start || offset > cu.end || !cu.analysis?.heldAt) continue;
       const a = cu.analysis;
       for (const [relStart, rec] of a.heldAt) {
         const start = relStart + cu.start;
@@ -383,6 +454,7 @@ export class Document {
     this.tree?.delete();
     this.tree = tree;
     if (this.headers.size > 20000) this.headers.clear();
+    this.topRefs = topLevelReferences(tree.rootNode, this.text, this.types());
     return findFunctions(tree.rootNode, this.text, this.types(), this.headers).map((u) => ({
       ...u, text: this.text.slice(u.start, u.end), body: null, dirty: false,
     }));
@@ -391,9 +463,51 @@ export class Document {
   private bodyOf(u: UnitRec): SNode {
     if (!u.body) {
       const cached = this.bodyCache.get(u.text);
-      u.body = cached ?? copySubtree(u.bodyTs ?? this.relocateBody(u), this.types(), -u.start);
+      if (cached) u.body = cached;
+      else if (!u.bodyTs && !this.tree) u.body = this.standaloneBody(u);
+      else u.body = copySubtree(u.bodyTs ?? this.relocateBody(u), this.types(), -u.start);
     }
     return u.body;
+  }
+
+  /** A function's body parsed from its own text (after `compact()`); LostBody when it does not parse the same alone. */
+  private standaloneBody(u: UnitRec): SNode {
+    if (!u.clean) throw new LostBody(`${u.name} needs the whole file to parse`);
+    const types = this.types();
+    const tree = this.analyzer.parser.parse(u.text, null, this.options.parseBudgetMs ?? 10000);
+    try {
+      const found = findFunctions(tree.rootNode, u.text, types, this.headers);
+      const f = found[0];
+      if (found.length !== 1 || !f.bodyTs || f.name !== u.name || f.start !== 0 || f.end !== u.text.length || f.bodyStart !== u.bodyStart - u.start || tree.rootNode.hasError) {
+        throw new LostBody(`${u.name} does not parse alone as it does in the file`);
+      }
+      return copySubtree(f.bodyTs, types, 0);
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /**
+   * Frees the syntax tree and body copies, keeping the function table and per-function results: a later result
+   * (with another index) re-parses only the functions it must analyse again, each on its own. For a tree check,
+   * whose later rounds re-check files whose callees' summaries changed.
+   */
+  compact(): void {
+    // Only what a later result reads of each analysis is kept (not its CFG, states and events: eventsAt() is empty
+    // until the next result).
+    for (const [k, cu] of this.cache) {
+      const a = cu.analysis;
+      if (a) this.cache.set(k, { ...cu, analysis: { deferredOutcomes: a.deferredOutcomes, lockApis: a.lockApis, breakApis: a.breakApis } as unknown as FunctionAnalysis });
+    }
+    this.lastUnits = [];
+    this.headers.clear();
+    this.tree?.delete();
+    this.tree = null;
+    for (const u of this.units ?? []) {
+      u.bodyTs = undefined;
+      u.body = null;
+    }
+    this.bodyCache.clear();
   }
 
   /** The body node of an unedited function, looked up again in the (edited) tree. */
@@ -419,6 +533,8 @@ export class Document {
     const t0 = now();
     const text = this.text;
     const base: FileResult = { file: this.file, findings: [], era: '3.13', eraSource: 'default', functions: [], analyzedFunctions: 0, ms: 0 };
+    this.lastIface = null;
+    this.ownSummaries = new Map();
     const bad = badInput(text);
     if (bad) return { ...base, error: bad, ms: now() - t0 };
     let units = this.units;
@@ -456,7 +572,21 @@ export class Document {
       for (const id of idents[i]) if (id !== u.name && byName.has(id)) callerCount.set(id, (callerCount.get(id) ?? 0) + 1);
     });
     const summaries = new Map<string, Summary>();
+    // Functions of other files and `static inline` helpers of included headers: their summaries, unless the file
+    // defines the name itself (or the catalogue describes it: the catalogue wins at call sites).
+    const external = this.index?.summariesFor(this.file);
+    if (external?.size) {
+      for (const ids of idents) {
+        for (const id of ids) {
+          if (byName.has(id) || summaries.has(id)) continue;
+          const ext = external.get(id);
+          if (ext && !cat.calls.has(id)) summaries.set(id, ext);
+        }
+      }
+    }
     const results = new Map<number, CachedUnit>();
+    const roots = new Set<string>();
+    const passedOn = new Map<string, Summary>();
     const newCache = new Map<string, CachedUnit>();
     const newBodies = new Map<string, SNode>();
     let analyzed = 0;
@@ -473,12 +603,29 @@ export class Document {
       for (let pass = 0; pass < passes; pass++) {
         for (const i of group) {
           const u = units[i];
-          const relevant = cat.isInteresting(idents[i]) || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
+          const interesting = cat.isInteresting(idents[i]);
+          const relevant = interesting || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
           if (!relevant) continue;
+          if (!interesting && this.index) {
+            // With a tree's index, a function that mentions nothing catalogued and no lock, and calls summarised
+            // functions that only sleep (waiting for a break deep down), only passes that on: its summary says so
+            // without an analysis (whole-tree cost: such chains run through much of fs/).
+            const passed = sleepsOnlyPassOn(u.name, idents[i], summaries, this.analyzer.lockCalls());
+            if (passed) {
+              const synth: Summary = { name: u.name, arity: u.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: passed, acquires: [], releases: [], deferred: [], isEmpty: false };
+              summaries.set(u.name, synth);
+              passedOn.set(u.name, synth);
+              continue;
+            }
+          }
           const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
+          // With the tree's index: a function nothing in the tree calls (an ops-table method, an exported symbol) has
+          // no caller to charge its obligations to; they are reported in it.
+          const root = !!this.index && !callerCount.get(u.name) && !this.topRefs.has(u.name) && this.index.uncalled(u.name, u.isStatic, this.file);
+          if (root) roots.add(u.name);
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
           const globalsSig = [...opts.noDelegationGlobals!].filter((g) => idents[i].has(g)).join(',');
-          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${globalsSig}`;
+          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${globalsSig}\u0000${root}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           let cacheable = true;
           if (!cu) {
@@ -500,7 +647,8 @@ export class Document {
             const cap = Math.min(stateCap, Math.max(MIN_STATES, Math.floor(left * STATES_PER_MS)));
             let analysis: FunctionAnalysis;
             try {
-              analysis = analyzeFunction(rel, body, u.text, cap < stateCap ? { ...opts, maxStates: cap } : opts, summaries, callerCount.get(u.name) ?? 0);
+              const fnOpts = root ? { ...opts, noCallers: true } : opts;
+              analysis = analyzeFunction(rel, body, u.text, cap < stateCap ? { ...fnOpts, maxStates: cap } : fnOpts, summaries, callerCount.get(u.name) ?? 0);
               if (cap < stateCap && analysis.truncated && !analysis.cfg.truncated) {
                 analysis = withBudgetNote(analysis, rel, budgetMs);
                 // Cut short by the clock, not by the function: the next check (an editor's next keystroke) tries again.
@@ -523,6 +671,10 @@ export class Document {
       }
     }
     const tAnalysed = now();
+    const ownSummaries = new Map<string, Summary>(passedOn);
+    for (const [i, cu] of results) if (cu.summary) ownSummaries.set(units[i].name, cu.summary);
+    this.ownSummaries = ownSummaries;
+    this.lastIface = { units, idents, roots };
     this.cache = newCache;
     this.bodyCache = newBodies;
     this.lastSummaries = summaries;
@@ -603,6 +755,51 @@ export class Document {
 }
 
 class LostBody extends Error {}
+
+/** See computeOnce: the `sleeps` of a function whose summarised callees only sleep, or null. */
+function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap<string, Summary>, lockCalls: ReadonlySet<string>): Summary['sleeps'] {
+  let first: { id: string; what: string } | null = null;
+  for (const id of ids) {
+    if (lockCalls.has(id)) return null;
+    if (id === name) continue;
+    const s = summaries.get(id);
+    if (!s) continue;
+    // Only from an analysed summary (a passed-on one has site 0): one level, or it spreads through all of kernel/.
+    if (!s.sleeps || s.sleeps.site === 0 || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
+    if (!first || id < first.id) first = { id, what: s.sleeps.what };
+  }
+  return first ? { site: 0, what: `${first.id}() ${first.what}` } : null;
+}
+
+const TOP_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
+
+/** See `Document.topRefs`: identifiers of initialisers, macros and macro calls outside function bodies. */
+function topLevelReferences(root: TsNode, text: string, types: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  const add = (n: TsNode) => {
+    for (const id of identifiersIn(text, n.startIndex, n.endIndex)) out.add(id);
+  };
+  const stack: TsNode[] = [root];
+  while (stack.length) {
+    const c = stack.pop()!;
+    for (const n of c.namedChildren) {
+      if (!n) continue;
+      const type = types[n.typeId] ?? 'ERROR';
+      if (TOP_CONTAINERS.has(type)) stack.push(n);
+      else if (type === 'declaration') {
+        // Only initialisers: `struct x_operations ops = { .setattr = f }`, `void (*hook)(void) = f;` (not prototypes).
+        for (const d of n.namedChildren) if (d && types[d.typeId] === 'init_declarator') add(d);
+      } else if (type === 'expression_statement') {
+        const call = n.namedChildren[0];
+        const fn = call && types[call.typeId] === 'call_expression' ? call.namedChildren[0] : null;
+        const name = fn ? text.slice(fn.startIndex, fn.endIndex) : '';
+        // EXPORT_SYMBOL(f) makes f callable from modules; it does not call f.
+        if (!name.startsWith('EXPORT_SYMBOL')) add(n);
+      } else if (type === 'preproc_def' || type === 'preproc_function_def' || type === 'ERROR') add(n);
+    }
+  }
+  return out;
+}
 
 const LEXICAL = ['/*', '*/', '//', '"', "'", '#', '\\'];
 

@@ -1439,6 +1439,14 @@ class FunctionAnalyzer {
       this.report('deleg/null-delegated-inode', 'info', op.node, op.display[0] ?? '', messages.nullOut(this.unit.name, op.api, op.display[0] ?? 'the inode'), []);
       return;
     }
+    // A summarised helper that breaks (try_break_deleg inside, another file's or this one's) called with the inode
+    // locked: its break is the caller's, at the call. (A helper that locks for itself, as lookup_open does, keeps
+    // its break and change to itself.)
+    if (this.oc.summaries.has(op.api) && !this.cat.calls.has(op.api)) {
+      for (const k of op.breaks) {
+        if (this.heldExclusive(s, k)) wr(s, 'broken').set(k, { site: op.node.start, siteEnd: op.node.end, underLock: true, stale: false, staleSite: 0, blocking: false });
+      }
+    }
     this.noteOut(op.out, s, op.node, op.api, op.breaks, op.result);
   }
 
@@ -1532,7 +1540,7 @@ class FunctionAnalyzer {
       return;
     }
     // No break before the change.
-    if (!held && this.callerResponsible(s, key)) {
+    if (!held && !this.opts.noCallers && this.callerResponsible(s, key)) {
       const role = this.roleOf(key)!;
       const entry = { role, kind: op.kind, what: op.what, dirIf: op.dirIf ? this.roleOf(op.dirIf) ?? undefined : undefined, site: op.node.start,
         severity: op.severity, note: op.note };

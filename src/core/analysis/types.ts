@@ -100,4 +100,9 @@ export interface AnalyzeOptions {
   maxStates?: number;
   /** File-scope variables naming pseudo-filesystem dentries (see analysis/globals.ts): no delegation exists on them. */
   noDelegationGlobals?: ReadonlySet<string>;
+  /**
+   * Nothing in the checked tree calls this function (an ops-table method, an exported symbol): obligations it
+   * would charge to its callers (a change of a parameter's inode without a break) are reported in it instead.
+   */
+  noCallers?: boolean;
 }

@@ -55,16 +55,21 @@ export function offerFixes(analyzer: Analyzer, file: string, text: string, optio
   const doc = analyzer.open(file, text, options);
   try {
     const result = doc.result();
-    const fixes = new Map<number, Fix[]>();
-    result.findings.forEach((f, i) => {
-      if (!hasFixWriter(f)) return;
-      const list = verifiedFixes(analyzer, doc, result, f);
-      if (list.length) fixes.set(i, list);
-    });
-    return { result, fixes };
+    return { result, fixes: fixesOfDocument(analyzer, doc, result) };
   } finally {
     doc.dispose();
   }
+}
+
+/** Every finding's verified fixes for an open document's current result (a tree check's document, with its index). */
+export function fixesOfDocument(analyzer: Analyzer, doc: Document, result: FileResult): Map<number, Fix[]> {
+  const fixes = new Map<number, Fix[]>();
+  result.findings.forEach((f, i) => {
+    if (!hasFixWriter(f)) return;
+    const list = verifiedFixes(analyzer, doc, result, f);
+    if (list.length) fixes.set(i, list);
+  });
+  return fixes;
 }
 
 function merge(text: string, edits: readonly TextEditP[]): { start: number; oldEnd: number; newText: string } | null {

@@ -1,0 +1,65 @@
+/** One task of a tree check (in a worker thread or in the main one): check a file, or summarise a header. */
+import type { Analyzer, CheckOptions, Document } from '../core/engine';
+import { identifiersIn } from '../core/parse/units';
+import { EMPTY_INDEX, IndexSnapshot, type IndexData, type IndexView } from '../core/index/summary-index';
+import type { Task, TaskOutcome } from '../core/index/tree-check';
+import { attachFixes, fixesOfDocument } from '../core/fixes/offer';
+import { readSource, withTreeVersion } from './files';
+
+/**
+ * Holds the index last given and runs tasks against it. Each file's document is kept between rounds without its
+ * syntax tree (`Document.compact()`), so checking it again with a newer index re-parses and re-analyses only the
+ * functions whose callees' summaries changed.
+ */
+export class TaskRunner {
+  private snap = new IndexSnapshot(EMPTY_INDEX);
+  private readonly docs = new Map<string, Document>();
+
+  constructor(private readonly analyzer: Analyzer, private readonly options: CheckOptions) {}
+
+  setIndex(data: IndexData): void {
+    this.snap = new IndexSnapshot(data);
+  }
+
+  run(task: Task): TaskOutcome {
+    const snap = this.snap;
+    const key = task.key;
+    const view: IndexView = {
+      summariesFor: () => snap.summariesFor(key),
+      uncalled: (name, isStatic) => snap.uncalled(name, isStatic, key),
+    };
+    let doc = this.docs.get(key);
+    if (!doc) {
+      const src = readSource(task.file);
+      if ('error' in src) return { error: src.error };
+      if (task.mode === 'summary') {
+        // A header outside the checked files: parsed only when it mentions a catalogued name or a summarised function.
+        const ids = identifiersIn(src.text, 0, src.text.length);
+        const visible = snap.summariesFor(key);
+        if (!this.analyzer.catalogue.isInteresting(ids) && ![...ids].some((id) => visible.has(id))) {
+          return { iface: { file: key, defs: [], refs: [], mentions: [...ids].filter((id) => !this.analyzer.catalogue.calls.has(id)) } };
+        }
+      }
+      doc = this.analyzer.open(task.file, src.text, withTreeVersion(task.file, this.options));
+      this.docs.set(key, doc);
+    }
+    try {
+      doc.setIndex(view);
+      const result = doc.result();
+      if (task.mode === 'check' && task.fixes) attachFixes(result, fixesOfDocument(this.analyzer, doc, result), doc.source);
+      const iface = doc.interface();
+      doc.compact();
+      return task.mode === 'check' ? { result, iface } : { iface };
+    } catch (e) {
+      doc.dispose();
+      this.docs.delete(key);
+      return { error: `internal error: ${(e as Error).message}` };
+    }
+  }
+
+  /** Forgets the files' documents (the end of a tree check). */
+  clear(): void {
+    for (const d of this.docs.values()) d.dispose();
+    this.docs.clear();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `vfslock check` with summaries across files. A directory (or several paths) is checked as one tree; a lone file
+ * of a kernel tree is checked with the index of its whole tree (fs/, security/, kernel/, mm/), built once and cached
+ * on disk, so it gets the findings a whole-tree run gives it.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Analyzer, type CheckOptions } from '../core/engine';
+import { nodeWasmSource } from '../core/parse/node-wasm';
+import type { CatalogueData } from '../core/catalogue/catalogue';
+import type { IndexData } from '../core/index/summary-index';
+import { checkTree, type Runner, type Task, type TaskOutcome, type TreeCheckStats } from '../core/index/tree-check';
+import { findKernelTree, IncludeResolver, readText, treeScope } from '../core/index/tree';
+import { IndexCache } from '../core/index/cache';
+import { collectFiles, type Outcome } from './files';
+import { WorkerPool } from './pool';
+import { TaskRunner } from './tasks';
+
+class SerialRunner implements Runner {
+  constructor(private readonly tasks: TaskRunner) {}
+
+  async setIndex(data: IndexData): Promise<void> {
+    this.tasks.setIndex(data);
+  }
+
+  async run(tasks: Task[]): Promise<TaskOutcome[]> {
+    return tasks.map((t) => this.tasks.run(t));
+  }
+}
+
+async function makeRunner(jobs: number, files: number, options: CheckOptions, catalogues: CatalogueData[]): Promise<{ runner: Runner; close: () => Promise<void> }> {
+  if (jobs > 1 && files > 1) {
+    const pool = new WorkerPool(Math.min(jobs, files), options, catalogues);
+    return { runner: pool, close: () => pool.close() };
+  }
+  const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+  return { runner: new SerialRunner(new TaskRunner(analyzer, options)), close: async () => undefined };
+}
+
+const toOutcome = (o: TaskOutcome): Outcome => (o.result ? { result: o.result } : { error: o.error ?? 'not checked' });
+
+export interface IndexedCheck {
+  outcomes: Outcome[];
+  /** What was done, for a note on stderr. */
+  note: string;
+  stats?: TreeCheckStats;
+}
+
+/** Checks `files` (collected from `paths`) as one tree. */
+export async function checkAsTree(paths: string[], files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], complete = true, withFixes = false): Promise<IndexedCheck> {
+  const root = findKernelTree(paths[0]);
+  const { runner, close } = await makeRunner(jobs, files.length, options, catalogues);
+  try {
+    const t = await checkTree(files, runner, { root, complete });
+    if (process.env.VFSLOCK_INDEX_DUMP) writeFileSync(process.env.VFSLOCK_INDEX_DUMP, JSON.stringify(t.data));
+    let outcomes = t.outcomes;
+    if (withFixes) {
+      // Fixes once, against the settled index (not in every re-check round); the files' documents are still cached.
+      await runner.setIndex(t.data);
+      outcomes = await runner.run(files.map((f, i) => ({ file: f, key: resolve(f), mode: 'check' as const, fixes: true, worker: t.outcomes[i].worker })));
+    }
+    const s = t.stats;
+    return {
+      outcomes: outcomes.map(toOutcome), stats: s,
+      note: `summary index: ${s.globalSummaries} functions and ${s.headerSummaries} header helpers summarised (${s.headers} headers read), `
+        + `${s.rounds} rounds, ${s.rechecked} files checked again\n  ${s.detail.join('\n  ')}`,
+    };
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * Checks lone files: with their kernel tree's index (built, or loaded from the cache), or, outside a kernel tree, as
+ * a tree of their own.
+ */
+export async function checkFilesIndexed(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], version: string,
+  progress: (s: string) => void, withFixes = false): Promise<IndexedCheck> {
+  const root = findKernelTree(files[0]);
+  // Loose files: one tree of their own, but their functions' callers may be anywhere.
+  if (!root || files.some((f) => findKernelTree(f) !== root)) return checkAsTree(files, files, jobs, options, catalogues, false, withFixes);
+  const scope = treeScope(root);
+  const sources = collectFiles(scope).files.map((f) => resolve(f));
+  const cache = new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues }));
+  let data = cache.load(sources);
+  let note = `summary index of ${root} loaded from ${cache.path}`;
+  const { runner, close } = await makeRunner(jobs, Math.max(files.length, data ? 1 : sources.length), options, catalogues);
+  try {
+    if (!data) {
+      progress(`vfslock: building the summary index of ${root} (${sources.length} files; cached for later runs)...\n`);
+      const t = await checkTree(sources, runner, { root });
+      data = t.data;
+      cache.save(sources, data);
+      note = `summary index of ${root} built (${t.stats.globalSummaries} functions, ${t.stats.headerSummaries} header helpers, ${t.stats.rounds} rounds)`;
+    }
+    // Files outside the index's scope need their includes resolved too.
+    const known = new Set(data.includes.map(([f]) => f));
+    const extra = files.map((f) => resolve(f)).filter((f) => !known.has(f));
+    if (extra.length) {
+      const r = new IncludeResolver(root);
+      data = { ...data, includes: [...data.includes, ...extra.map((f): [string, string[]] => [f, r.includesOf(f, readText(f) ?? '')])] };
+    }
+    await runner.setIndex(data);
+    const res = await runner.run(files.map((f) => ({ file: f, key: resolve(f), mode: 'check' as const, fixes: withFixes })));
+    return { outcomes: res.map(toOutcome), note };
+  } finally {
+    await close();
+  }
+}

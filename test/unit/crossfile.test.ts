@@ -1,0 +1,210 @@
+/**
+ * Summaries across files (issue 10, item 1), through the built CLI on small fake kernel trees written here (a
+ * Makefile, fs/ and include/): helpers of other files and static inline helpers of headers are understood from their
+ * bodies; obligations reach callers in other files, or are reported where nothing in the tree calls the function.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PROJECT_ROOT } from '../helpers/corpus';
+
+const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
+
+interface JsonFinding {
+  file: string;
+  ruleId: string;
+  severity: string;
+  function: string;
+  line: number;
+  message: string;
+}
+
+let base = '';
+let cache = '';
+
+function tree(name: string, files: Record<string, string>): string {
+  const root = join(base, name);
+  mkdirSync(join(root, 'fs'), { recursive: true });
+  mkdirSync(join(root, 'include', 'linux'), { recursive: true });
+  writeFileSync(join(root, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+  return root;
+}
+
+function check(args: string[]): JsonFinding[] {
+  const r = spawnSync(process.execPath, [CLI, 'check', '--format', 'json', ...args], {
+    encoding: 'utf8', timeout: 120000, env: { ...process.env, VFSLOCK_CACHE_DIR: cache },
+  });
+  assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings.filter((f) => f.severity !== 'info');
+}
+
+const where = (fs: JsonFinding[]) => fs.map((f) => `${f.file.split('/fs/').pop()}:${f.line} ${f.function} ${f.ruleId}`).sort();
+
+/** A caller that locks the inode, has `breakCall` break its delegation, then removes an xattr (retrying on a delegation). */
+function lockedRemove(fn: string, breakCall: string): string {
+  return `int ${fn}(struct dentry *dentry, const char *name)
+{
+	struct inode *inode = d_inode(dentry);
+	struct inode *delegated_inode = NULL;
+	int err;
+retry:
+	inode_lock(inode);
+	err = ${breakCall};
+	if (!err)
+		err = __vfs_removexattr(&nop_mnt_idmap, dentry, name);
+	inode_unlock(inode);
+	if (delegated_inode) {
+		err = break_deleg_wait(&delegated_inode);
+		if (!err)
+			goto retry;
+	}
+	return err;
+}
+`;
+}
+
+const BREAK_HELPER = `int foo_break(struct inode *inode, struct inode **delegated_inode)
+{
+	return try_break_deleg(inode, delegated_inode);
+}
+`;
+
+describe('summaries across files', () => {
+  before(() => {
+    base = mkdtempSync(join(tmpdir(), 'vfslock-xfile-'));
+    cache = join(base, 'cache');
+  });
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  test('a break made in a helper of another file is credited at the call site', () => {
+    const root = tree('credit', {
+      'fs/foo/brk.c': BREAK_HELPER,
+      'fs/foo/rm.c': lockedRemove('foo_remove', 'foo_break(inode, &delegated_inode)'),
+    });
+    assert.deepEqual(where(check([join(root, 'fs')])), []);
+    // Each file on its own: the helper is unknown, the removal looks unbroken.
+    assert.deepEqual(where(check(['--no-index', join(root, 'fs')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
+  });
+
+  test('a helper of another file that changes an inode without a break charges its caller', () => {
+    const root = tree('charge', {
+      'fs/foo/drop.c': `int foo_drop(struct dentry *dentry)
+{
+	return __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");
+}
+`,
+      'fs/foo/clear.c': `int foo_clear(struct path *path)
+{
+	struct inode *inode = d_inode(path->dentry);
+	int err;
+
+	inode_lock(inode);
+	err = foo_drop(path->dentry);
+	inode_unlock(inode);
+	return err;
+}
+`,
+    });
+    assert.deepEqual(where(check([join(root, 'fs')])), ['foo/clear.c:7 foo_clear deleg/missing-break']);
+    assert.deepEqual(where(check(['--no-index', join(root, 'fs')])), []);
+  });
+
+  test('a static inline wrapper of an included header is understood from its body', () => {
+    const wrapper = `static inline int foo_try_break(struct inode *inode, struct inode **di)
+{
+	return try_break_deleg(inode, di);
+}
+`;
+    const root = tree('header', {
+      'include/linux/foo_deleg.h': wrapper,
+      'fs/foo/local.h': wrapper.replace('foo_try_break', 'foo_local_break'),
+      'fs/foo/sys.c': '#include <linux/foo_deleg.h>\n' + lockedRemove('foo_sys', 'foo_try_break(inode, &delegated_inode)'),
+      'fs/foo/loc.c': '#include "local.h"\n' + lockedRemove('foo_loc', 'foo_local_break(inode, &delegated_inode)'),
+      // Not including the header: the wrapper's name means nothing here.
+      'fs/foo/none.c': lockedRemove('foo_none', 'foo_try_break(inode, &delegated_inode)'),
+    });
+    assert.deepEqual(where(check([join(root, 'fs')])), ['foo/none.c:10 foo_none deleg/missing-break']);
+  });
+
+  test('an obligation nothing in the tree takes over is reported in the exported function, not in an ops method', () => {
+    const root = tree('roots', {
+      'fs/foo/xattr.c': `static int foo_xattr_remove(const struct xattr_handler *handler, struct dentry *dentry, const char *name)
+{
+	return __vfs_removexattr(&nop_mnt_idmap, dentry, name);
+}
+
+static const struct xattr_handler foo_xattr_handler = {
+	.prefix = "user.",
+	.set = foo_xattr_remove,
+};
+
+int foo_exported_remove(struct dentry *dentry, const char *name)
+{
+	return __vfs_removexattr(&nop_mnt_idmap, dentry, name);
+}
+EXPORT_SYMBOL(foo_exported_remove);
+
+int foo_called_remove(struct dentry *dentry, const char *name)
+{
+	return __vfs_removexattr(&nop_mnt_idmap, dentry, name);
+}
+`,
+      'fs/foo/user.c': `int foo_user(struct dentry *dentry)
+{
+	return foo_called_remove(dentry, "user.x");
+}
+`,
+    });
+    // The ops method is called by the VFS under the method's contract (vfs_setxattr/vfs_removexattr break first):
+    // stored in an ops table, it has callers; the exported function has none in the tree; foo_called_remove's
+    // obligation goes to its caller in user.c.
+    assert.deepEqual(where(check([join(root, 'fs')])), [
+      'foo/user.c:3 foo_user deleg/missing-break',
+      'foo/xattr.c:13 foo_exported_remove deleg/missing-break',
+    ]);
+    assert.deepEqual(where(check(['--no-index', join(root, 'fs')])), []);
+  });
+
+  test('a lone file of a kernel tree gets the findings of a whole-tree check, built once and then cached', () => {
+    const root = tree('single', {
+      'fs/foo/brk.c': BREAK_HELPER,
+      'fs/foo/rm.c': lockedRemove('foo_remove', 'foo_break(inode, &delegated_inode)'),
+      'fs/foo/drop.c': 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n',
+      'fs/foo/clear.c': 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n',
+    });
+    const whole = check([join(root, 'fs')]);
+    for (const f of ['rm.c', 'clear.c']) {
+      const file = join(root, 'fs', 'foo', f);
+      const lone = check([file]);
+      assert.deepEqual(where(lone), where(whole.filter((x) => x.file === file)), f);
+      // The second run reads the cached index: same answer.
+      assert.deepEqual(where(check([file])), where(lone), `${f} (cached index)`);
+    }
+    assert.ok(whole.some((x) => x.file.endsWith('clear.c')), 'the cross-file charge is found at all');
+    assert.deepEqual(where(check(['--no-index', join(root, 'fs', 'foo', 'rm.c')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
+  });
+
+  test('refactor: a break moved into a static helper called under the lock stays clean', () => {
+    const root = tree('refactor', {
+      'fs/foo/inline.c': lockedRemove('foo_remove', 'try_break_deleg(inode, &delegated_inode)'),
+      'fs/foo/helper.c': `static int foo_prepare(struct inode *inode, struct inode **delegated_inode)
+{
+	int err = try_break_deleg(inode, delegated_inode);
+
+	if (err)
+		return err;
+	return 0;
+}
+
+` + lockedRemove('foo_remove2', 'foo_prepare(inode, &delegated_inode)'),
+    });
+    assert.deepEqual(where(check([join(root, 'fs')])), []);
+  });
+});
