@@ -1,5 +1,5 @@
 /**
- * `npm run bench:whole-tree [-- TREE... ] [--dirs fs,security] [--jobs N] [--json OUT]`: the whole-tree triage run.
+ * `npm run bench:whole-tree [-- TREE... ] [--dirs fs,security] [--jobs N] [--json OUT] [--no-index]`: the whole-tree triage run.
  *
  * Runs `vfslock check --jobs N --format json` (dist/cli.js, as a child process) over the given subdirectories (default
  * fs/) of each kernel tree: the arguments, else VFSLOCK_LINUX_SRC (':'-separated), else every extracted Debian
@@ -66,8 +66,8 @@ export function verdictFor(verdicts: Verdict[], version: string, file: string, f
   return same.length && same.every((v) => v.verdict === same[0].verdict && v.class === same[0].class) ? same[0] : undefined;
 }
 
-async function check(dirs: string[], jobs: number): Promise<{ report: Report; wallMs: number; cpuS: number | null; status: number | null }> {
-  const args = [CLI, 'check', '--jobs', String(jobs), '--format', 'json', ...dirs];
+async function check(dirs: string[], jobs: number, extra: string[]): Promise<{ report: Report; wallMs: number; cpuS: number | null; status: number | null }> {
+  const args = [CLI, 'check', '--jobs', String(jobs), '--format', 'json', ...extra, ...dirs];
   const tmp = mkdtempSync(join(tmpdir(), 'vfslock-whole-'));
   const timeOut = join(tmp, 'cpu');
   const useTime = existsSync(TIME);
@@ -87,19 +87,21 @@ async function check(dirs: string[], jobs: number): Promise<{ report: Report; wa
   return { report: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Report, wallMs, cpuS, status };
 }
 
-function parseArgs(argv: string[]): { trees: string[]; dirs: string[]; jobs: number; json: string | null } {
+function parseArgs(argv: string[]): { trees: string[]; dirs: string[]; jobs: number; json: string | null; extra: string[] } {
   const trees: string[] = [];
   let dirs = ['fs'];
   let jobs = Math.min(2, cpus().length);
   let json: string | null = null;
+  const extra: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--dirs') dirs = argv[++i].split(',').filter(Boolean);
     else if (a === '--jobs') jobs = Number(argv[++i]);
     else if (a === '--json') json = argv[++i];
+    else if (a === '--no-index') extra.push(a);
     else trees.push(resolve(a));
   }
-  return { trees, dirs, jobs, json };
+  return { trees, dirs, jobs, json, extra };
 }
 
 async function main(): Promise<void> {
@@ -118,9 +120,9 @@ async function main(): Promise<void> {
   const saved: Record<string, Report> = {};
   for (const tree of trees) {
     const dirs = opts.dirs.map((d) => join(tree.dir, d)).filter((d) => existsSync(d));
-    const { report, wallMs, cpuS, status } = await check(dirs, opts.jobs);
+    const { report, wallMs, cpuS, status } = await check(dirs, opts.jobs, opts.extra);
     saved[tree.dir] = report;
-    console.log(`\n== ${tree.dir} (${tree.version}): ${opts.dirs.join(', ')}`);
+    console.log(`\n== ${tree.dir} (${tree.version}): ${opts.dirs.join(', ')}${opts.extra.length ? ` (${opts.extra.join(' ')})` : ''}`);
     console.log(`   ${report.stats.files} files, ${report.stats.functions} functions, wall ${(wallMs / 1000).toFixed(1)} s${cpuS !== null ? `, CPU ${cpuS.toFixed(1)} s` : ''} (--jobs ${opts.jobs}), exit ${status}${report.errors.length ? `, ${report.errors.length} unreadable` : ''}`);
     const counts = new Map<string, number>();
     for (const f of report.findings) counts.set(`${f.ruleId} ${f.severity}`, (counts.get(`${f.ruleId} ${f.severity}`) ?? 0) + 1);

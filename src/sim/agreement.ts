@@ -10,7 +10,7 @@ import type { Outcome } from './simulate';
 /** Rules whose findings the simulator's invariants stand for (deleg-change, deleg-writer, sleep-under-lock, leaked-ref, lock-balance). */
 export const MODELLED_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
   'deleg/missing-break', 'deleg/break-unlocked', 'deleg/blocking-break-locked', 'deleg/unhandled-delegated-inode',
-  'deleg/dir-missing-break', 'lease/grant-unserialized', 'lease/open-missing-break', 'lock/imbalance',
+  'deleg/dir-missing-break', 'deleg/dir-self-break', 'lease/grant-unserialized', 'lease/open-missing-break', 'lock/imbalance',
 ]);
 
 export interface Agreement {

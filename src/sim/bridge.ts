@@ -12,6 +12,7 @@ import type { Document } from '../core/engine';
 import type { ConditionFact, FunctionAnalysis } from '../core/analysis/function';
 import type { Op } from '../core/analysis/ops';
 import { infixOperator, LineIndex, type SNode } from '../core/parse/syntax';
+import { dirSelfChange } from '../core/rules/dir-self-break';
 import type { Catalogue } from '../core/catalogue/catalogue';
 
 export type ModelEventKind = 'lock' | 'unlock' | 'break' | 'wait' | 'mutate' | 'grant' | 'access' | 'releaseAccess' | 'delegOp' | 'open' | 'sleeps' | 'conflictCheck';
@@ -471,6 +472,9 @@ class Unfolder {
         if (op.severity === 'info') return [{ s, events }];
         // As the analysis: a directory's own name change needs no break, nor its attributes before 6.19 (no
         // directory delegations); a change about a directory (dirIf) neither.
+        // A directory's own change (rmdir's victim, a moved directory; rules/dir-self-break.ts): an event from 6.19
+        // on, when directories can be delegated; before, no directory ever is.
+        if (dirSelfChange(op.kind, s.facts.get(`isDir:${op.key}`) === true)) return [{ s, events: this.era619 ? emit(s, events) : events }];
         if (op.kind !== 'dirent') {
           if (s.facts.get(`isDir:${op.key}`) === true && (op.kind === 'names' || !this.era619)) return [{ s, events }];
           if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return [{ s, events }];
@@ -495,6 +499,9 @@ class Unfolder {
         return [{ s, events: emit(s, events, { lease }) }];
       }
       case 'open': {
+        // An open the catalogue rates under a lease-only rule (open(O_RDONLY|O_TRUNC) keeping F_RDLCK leases): the
+        // delegations the model's opponents hold are broken by the truncate's notify_change(), so no event.
+        if (op.rule) return [{ s, events }];
         const key = op.key ? this.alias.get(op.key) ?? op.key : null;
         const i = key ? this.accessKeys.indexOf(key) : -1;
         const write = i >= 0 ? (s.wa & (1 << i)) !== 0 : s.wa !== 0;
