@@ -25,7 +25,7 @@ function main(): void {
     const expect = field('expect');
     const kernel = field('kernel') || 'auto';
     const companions = files.filter((f) => f.startsWith(`${name}.`) && f !== file);
-    const r = spawnSync(process.execPath, [CLI, 'check', '--kernel', kernel, '--format', 'json', file, ...companions], { cwd: DIR, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'check', '--kernel', kernel, '--format', 'json', ...(companions.length ? ['--index'] : []), file, ...companions], { cwd: DIR, encoding: 'utf8' });
     const report = JSON.parse(r.stdout) as { findings: { file: string; severity: string; ruleId: string; line: number }[] };
     const own = report.findings.filter((f) => f.file.endsWith(`/${file}`) || f.file === file).filter((f) => f.severity !== 'info');
     const ok = expect === 'clean' ? own.length === 0 : own.length > 0;

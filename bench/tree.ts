@@ -5,7 +5,7 @@
  * maximum resident set size, or the highest VmHWM polled from /proc when /usr/bin/time is absent).
  * Environment: VFSLOCK_BENCH_CLI another cli.js (e.g. a build of an older commit, for before/after figures),
  * VFSLOCK_BENCH_JOBS a comma-separated list of N (default 1,2), VFSLOCK_BENCH_ARGS extra check arguments
- * (e.g. --no-index), VFSLOCK_LINUX_DIR the tree (see linux-source.ts).
+ * (e.g. --index), VFSLOCK_LINUX_DIR the tree (see linux-source.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

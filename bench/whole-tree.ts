@@ -1,5 +1,5 @@
 /**
- * `npm run bench:whole-tree [-- TREE... ] [--dirs fs,security] [--jobs N] [--json OUT] [--no-index]`: the whole-tree triage run.
+ * `npm run bench:whole-tree [-- TREE... ] [--dirs fs,security] [--jobs N] [--json OUT] [--index]`: the whole-tree triage run.
  *
  * Runs `vfslock check --jobs N --format json` (dist/cli.js, as a child process) over the given subdirectories (default
  * fs/) of each kernel tree: the arguments, else VFSLOCK_LINUX_SRC (':'-separated), else every extracted Debian
@@ -98,7 +98,7 @@ function parseArgs(argv: string[]): { trees: string[]; dirs: string[]; jobs: num
     if (a === '--dirs') dirs = argv[++i].split(',').filter(Boolean);
     else if (a === '--jobs') jobs = Number(argv[++i]);
     else if (a === '--json') json = argv[++i];
-    else if (a === '--no-index') extra.push(a);
+    else if (a === '--index' || a === '--no-index') extra.push(a);
     else trees.push(resolve(a));
   }
   return { trees, dirs, jobs, json, extra };

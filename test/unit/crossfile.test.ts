@@ -88,9 +88,11 @@ describe('summaries across files', () => {
       'fs/foo/brk.c': BREAK_HELPER,
       'fs/foo/rm.c': lockedRemove('foo_remove', 'foo_break(inode, &delegated_inode)'),
     });
-    assert.deepEqual(where(check([join(root, 'fs')])), []);
+    assert.deepEqual(where(check(['--index', join(root, 'fs')])), []);
     // Each file on its own: the helper is unknown, the removal looks unbroken.
     assert.deepEqual(where(check(['--no-index', join(root, 'fs')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
+    // The index is opt-in: without --index, files are checked on their own.
+    assert.deepEqual(where(check([join(root, 'fs')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
   });
 
   test('a helper of another file that changes an inode without a break charges its caller', () => {
@@ -112,7 +114,7 @@ describe('summaries across files', () => {
 }
 `,
     });
-    assert.deepEqual(where(check([join(root, 'fs')])), ['foo/clear.c:7 foo_clear deleg/missing-break']);
+    assert.deepEqual(where(check(['--index', join(root, 'fs')])), ['foo/clear.c:7 foo_clear deleg/missing-break']);
     assert.deepEqual(where(check(['--no-index', join(root, 'fs')])), []);
   });
 
@@ -130,7 +132,7 @@ describe('summaries across files', () => {
       // Not including the header: the wrapper's name means nothing here.
       'fs/foo/none.c': lockedRemove('foo_none', 'foo_try_break(inode, &delegated_inode)'),
     });
-    assert.deepEqual(where(check([join(root, 'fs')])), ['foo/none.c:10 foo_none deleg/missing-break']);
+    assert.deepEqual(where(check(['--index', join(root, 'fs')])), ['foo/none.c:10 foo_none deleg/missing-break']);
   });
 
   test('an obligation nothing in the tree takes over is reported in the exported function, not in an ops method', () => {
@@ -165,7 +167,7 @@ int foo_called_remove(struct dentry *dentry, const char *name)
     // The ops method is called by the VFS under the method's contract (vfs_setxattr/vfs_removexattr break first):
     // stored in an ops table, it has callers; the exported function has none in the tree; foo_called_remove's
     // obligation goes to its caller in user.c.
-    assert.deepEqual(where(check([join(root, 'fs')])), [
+    assert.deepEqual(where(check(['--index', join(root, 'fs')])), [
       'foo/user.c:3 foo_user deleg/missing-break',
       'foo/xattr.c:13 foo_exported_remove deleg/missing-break',
     ]);
@@ -179,13 +181,13 @@ int foo_called_remove(struct dentry *dentry, const char *name)
       'fs/foo/drop.c': 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n',
       'fs/foo/clear.c': 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n',
     });
-    const whole = check([join(root, 'fs')]);
+    const whole = check(['--index', join(root, 'fs')]);
     for (const f of ['rm.c', 'clear.c']) {
       const file = join(root, 'fs', 'foo', f);
-      const lone = check([file]);
+      const lone = check(['--index', file]);
       assert.deepEqual(where(lone), where(whole.filter((x) => x.file === file)), f);
       // The second run reads the cached index: same answer.
-      assert.deepEqual(where(check([file])), where(lone), `${f} (cached index)`);
+      assert.deepEqual(where(check(['--index', file])), where(lone), `${f} (cached index)`);
     }
     assert.ok(whole.some((x) => x.file.endsWith('clear.c')), 'the cross-file charge is found at all');
     assert.deepEqual(where(check(['--no-index', join(root, 'fs', 'foo', 'rm.c')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
@@ -205,6 +207,6 @@ int foo_called_remove(struct dentry *dentry, const char *name)
 
 ` + lockedRemove('foo_remove2', 'foo_prepare(inode, &delegated_inode)'),
     });
-    assert.deepEqual(where(check([join(root, 'fs')])), []);
+    assert.deepEqual(where(check(['--index', join(root, 'fs')])), []);
   });
 });
