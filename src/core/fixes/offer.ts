@@ -20,7 +20,7 @@ export function hasFixWriter(f: LocatedFinding): boolean {
 export function probeFile(doc: Document, edits: readonly TextEditP[]): LocatedFinding[] | null {
   if (!edits.length) return doc.result().findings;
   const before = doc.source;
-  const m = merge(before, edits);
+  const m = mergeEdits(before, edits);
   if (!m) return null;
   try {
     doc.edit(m.start, m.oldEnd, m.newText);
@@ -72,7 +72,12 @@ export function fixesOfDocument(analyzer: Analyzer, doc: Document, result: FileR
   return fixes;
 }
 
-function merge(text: string, edits: readonly TextEditP[]): { start: number; oldEnd: number; newText: string } | null {
+/**
+ * One edit covering every given edit (made against the same text, non-overlapping), for a single incremental step:
+ * null when two overlap.
+ */
+export function mergeEdits(text: string, edits: readonly { start: number; end: number; newText: string }[]): { start: number; oldEnd: number; newText: string } | null {
+  if (!edits.length) return { start: 0, oldEnd: 0, newText: '' };
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
   const start = sorted[0].start;
   const oldEnd = Math.max(...sorted.map((e) => e.end));

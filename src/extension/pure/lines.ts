@@ -4,6 +4,8 @@
  * Offsets are UTF-16 code units on both sides (VS Code's and the analyzer's), so no re-encoding is needed.
  */
 
+import { mergeEdits as mergeCore } from '../../core/fixes/offer';
+
 export interface Pos {
   /** 0-based line. */
   line: number;
@@ -103,21 +105,11 @@ export function coreEditsFor(before: string, changes: readonly ContentChange[], 
   return text === expected ? edits : null;
 }
 
-/** One edit covering every given edit (made against the same text, non-overlapping), for a single incremental step. */
+/** One edit covering every given edit (made against the same text, non-overlapping): the core's, throwing on overlap. */
 export function mergeEdits(text: string, edits: readonly { start: number; end: number; newText: string }[]): CoreEdit {
-  if (!edits.length) return { start: 0, oldEnd: 0, newText: '' };
-  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
-  const start = sorted[0].start;
-  const oldEnd = Math.max(...sorted.map((e) => e.end));
-  let out = '';
-  let at = start;
-  for (const e of sorted) {
-    if (e.start < at) throw new RangeError('overlapping edits');
-    out += text.slice(at, e.start) + e.newText;
-    at = e.end;
-  }
-  out += text.slice(at, oldEnd);
-  return { start, oldEnd, newText: out };
+  const m = mergeCore(text, edits);
+  if (!m) throw new RangeError('overlapping edits');
+  return m;
 }
 
 /** Applies non-overlapping edits to a text. */
