@@ -126,7 +126,7 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
 
   await step('the Problems panel lists the finding with its rule id', async () => {
     await page.keyboard.press('Control+Shift+M');
-    const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'example_set_mode: ->setattr changes attributes of d_inode(dentry)' }).first();
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'example_set_mode: ->setattr changes attributes of inode without first breaking' }).first();
     await row.waitFor({ timeout: 30000 });
     const text = (await row.innerText()).replace(/\s+/g, ' ');
     assert.match(text, /deleg\/missing-break/);
