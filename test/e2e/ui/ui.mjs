@@ -37,13 +37,27 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
   };
 
   const palette = async (title, { prefix = '>' } = {}) => {
-    await page.keyboard.press('Control+Shift+P');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`${prefix}${title}`);
-    // The first row, once filtered (Enter before the filter applies would run whatever was listed first).
-    await page.locator('.quick-input-list .monaco-list-row[data-index="0"]', { hasText: title }).waitFor({ timeout: 15000 });
-    await page.keyboard.press('Enter');
+    // The palette lists commands by the context keys of the moment it opens: just after an editor switch (a
+    // command whose `when` needs `editorLangId == c`) it can open before they settle, and it does not refilter
+    // when they change. So a palette without the command is closed and opened again, up to three times.
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Control+Shift+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`${prefix}${title}`);
+      // The first row, once filtered (Enter before the filter applies would run whatever was listed first).
+      const row = page.locator('.quick-input-list .monaco-list-row[data-index="0"]', { hasText: title });
+      try {
+        await row.waitFor({ timeout: attempt < 3 ? 5000 : 15000 });
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        await page.keyboard.press('Escape');
+        await sleep(1000);
+        continue;
+      }
+      await page.keyboard.press('Enter');
+      return;
+    }
   };
   const quickOpen = async (name) => {
     await page.keyboard.press('Control+P');
