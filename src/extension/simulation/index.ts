@@ -83,9 +83,16 @@ async function showRace(panel: SimulationPanel, deps: SimulationDeps, uri: vscod
   const result = await run(vscode.l10n.t('Simulating {0}…', fn), { kind: 'function', file: fileName(uri), text: doc.getText(), fn }, deps);
   if (!result) return;
   const note = result.bound ? result.bound.message : result.verdict === 'safe'
-    ? vscode.l10n.t('No interleaving of {0} against {1} violates an invariant ({2} states explored). If the analyzer flagged it, the flagged path may need a caller or an opponent this model does not include.', fn, result.description.split(' against ')[1] ?? 'the standard opponents', String(result.states))
+    ? vscode.l10n.t('No interleaving of {0} against {1} violates an invariant ({2} states explored). If the analyzer flagged it, the flagged path may need a caller or an opponent this model does not include.', fn, opponentsOf(result.description), String(result.states))
     : undefined;
   panel.show(result, startStepFor(result, fn, line), note);
+}
+
+/** The opponents named after " against " in a function simulation's description, without its closing period. */
+function opponentsOf(description: string): string {
+  const after = description.split(' against ')[1];
+  if (!after) return vscode.l10n.t('the standard opponents');
+  return after.endsWith('.') ? after.slice(0, -1) : after;
 }
 
 /** The step of the function at (or after) the diagnostic's line, so the panel opens where the finding points. */
