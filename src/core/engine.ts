@@ -281,6 +281,17 @@ export class Document {
   private topRefs = new Set<string>();
 
   /**
+   * A function handed a `struct mutex *` that calls a lock API: it may be a wrapper its callers hand `&inode->i_mutex`
+   * (kernels before 4.7), so it is analysed although generic mutexes alone do not make a function interesting.
+   */
+  private locksMutexParam(u: FunctionUnit, ids: ReadonlySet<string>): boolean {
+    if (!u.params.some((p) => p.type.replace(/\s+/g, '') === 'structmutex*')) return false;
+    const locking = this.analyzer.lockCalls();
+    for (const id of ids) if (locking.has(id)) return true;
+    return false;
+  }
+
+  /**
    * The delegation-relevant events whose call contains `offset` (innermost first), each with the locks held just
    * before it: on every path (`always`) or only some (`sometimes`), and where each was taken.
    */
@@ -604,7 +615,7 @@ export class Document {
         for (const i of group) {
           const u = units[i];
           const interesting = cat.isInteresting(idents[i]);
-          const relevant = interesting || [...idents[i]].some((id) => id !== u.name && summaries.has(id));
+          const relevant = interesting || [...idents[i]].some((id) => id !== u.name && summaries.has(id)) || this.locksMutexParam(u, idents[i]);
           if (!relevant) continue;
           if (!interesting && this.index) {
             // With a tree's index, a function that mentions nothing catalogued and no lock, and calls summarised
@@ -765,7 +776,7 @@ function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap
     const s = summaries.get(id);
     if (!s) continue;
     // Only from an analysed summary (a passed-on one has site 0): one level, or it spreads through all of kernel/.
-    if (!s.sleeps || s.sleeps.site === 0 || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
+    if (!s.sleeps || s.sleeps.site === 0 || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.leaseBreaks || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
     if (!first || id < first.id) first = { id, what: s.sleeps.what };
   }
   return first ? { site: 0, what: `${first.id}() ${first.what}` } : null;
@@ -839,7 +850,7 @@ function formatMs(ms: number): string {
 }
 
 function sigOf(s: Summary): string {
-  return JSON.stringify([s.outParams, s.breaks, s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, s.acquires, s.releases, s.deferred.length, s.returns, s.mayLock, s.childOfRet]);
+  return JSON.stringify([s.outParams, s.breaks, s.leaseBreaks ?? [], s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, s.acquires, s.releases, s.deferred.length, s.returns, s.mayLock, s.childOfRet]);
 }
 
 /** A deferred finding's identity: its function and its offset within that function (stable under edits elsewhere). */

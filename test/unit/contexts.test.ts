@@ -148,6 +148,107 @@ out:
   });
 });
 
+describe('a condition copied into a bool before the if', () => {
+  const chmod = (decl: string, test: string) => `
+int f(struct path *path, umode_t mode)
+{
+	struct inode *inode = path->dentry->d_inode;
+	struct inode *delegated_inode = NULL;
+	struct iattr newattrs;
+	int error;
+retry_deleg:
+	inode_lock(inode);
+	newattrs.ia_mode = mode;
+	newattrs.ia_valid = ATTR_MODE | ATTR_CTIME;
+	error = notify_change(path->dentry, &newattrs, &delegated_inode);
+	inode_unlock(inode);
+	{
+		${decl}
+		if (${test}) {
+			error = break_deleg_wait(&delegated_inode);
+			if (!error)
+				goto retry_deleg;
+		}
+	}
+	return error;
+}`;
+
+  test('`bool must_wait = delegated_inode; if (must_wait)` is the wait-and-retry', async () => {
+    assert.deepEqual(await rules(chmod('bool must_wait = delegated_inode;', 'must_wait'), { kernel: '6.12' }), []);
+  });
+
+  test('a bool that copies the wrong test is not the wait (`!delegated_inode`: no wait when it is set)', async () => {
+    assert.deepEqual(await rules(chmod('bool must_wait = !delegated_inode;', 'must_wait'), { kernel: '6.12' }), ['deleg/unhandled-delegated-inode@f']);
+  });
+
+  test('a bool read somewhere else too is left as a variable', async () => {
+    const code = chmod('bool must_wait = delegated_inode;', 'must_wait').replace('return error;', 'return must_wait ? -EAGAIN : error;');
+    assert.deepEqual(await rules(code, { kernel: '6.12' }), ['deleg/unhandled-delegated-inode@f']);
+  });
+
+  const lease = (between: string) => `
+int f(struct inode *inode, bool is_deleg)
+{
+	bool busy = is_deleg && !inode_trylock(inode);
+	int error;
+${between}
+	if (busy)
+		return -EAGAIN;
+	error = insert_lease(inode);
+	if (is_deleg)
+		inode_unlock(inode);
+	return error;
+}`;
+
+  test('`bool busy = is_deleg && !inode_trylock(inode); if (busy) return` keeps the trylock outcome', async () => {
+    assert.deepEqual(await rules(lease('')), []);
+  });
+
+  test('a call between the copy and the if: not fused, the call could change what it reads (the outcome is lost: known limit)', async () => {
+    assert.deepEqual(await rules(lease('\tprepare(inode);')), ['lock/imbalance@f']);
+  });
+});
+
+describe('a helper handed &inode->i_mutex (before 4.7)', () => {
+  const link = (lockBody: string, lockArg: string) => `
+static void my_lock(struct mutex *m)
+{
+${lockBody}
+}
+
+static void my_unlock(struct mutex *m)
+{
+	mutex_unlock(m);
+}
+
+int vfs_link(struct dentry *old_dentry, struct inode *dir, struct dentry *new_dentry, struct inode **delegated_inode)
+{
+	struct inode *inode = old_dentry->d_inode;
+	int error;
+
+	my_lock(${lockArg});
+	error = try_break_deleg(inode, delegated_inode);
+	if (!error)
+		error = dir->i_op->link(old_dentry, dir, new_dentry);
+	my_unlock(${lockArg});
+	return error;
+}`;
+
+  test('refactor: mutex_lock/mutex_unlock wrapped in helpers taking struct mutex * lock the inode', async () => {
+    assert.deepEqual(await rules(link('\tmutex_lock(m);', '&inode->i_mutex'), { kernel: '3.13' }), []);
+  });
+
+  test('the same helpers handed another mutex do not lock the inode', async () => {
+    const r = await rules(link('\tmutex_lock(m);', '&dir->i_sb->s_vfs_rename_mutex'), { kernel: '3.13' });
+    assert.deepEqual([...new Set(r)], ['deleg/break-unlocked@vfs_link']);
+  });
+
+  test('a lock helper whose mutex_lock was deleted locks nothing', async () => {
+    const r = await rules(link('\tmight_sleep();', '&inode->i_mutex'), { kernel: '3.13' });
+    assert.ok(r.includes('deleg/break-unlocked@vfs_link'), r.join());
+  });
+});
+
 describe('a lock that depends on a flags argument', () => {
   test('a helper locking only for some flags is not an acquirer: callers are not told it returns locked', async () => {
     const r = await rules(`

@@ -376,6 +376,48 @@ int f(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry, umode_t
     assert.deepEqual(await rules(old), []);
     assert.deepEqual(await rules(old, { kernel: '6.19' }), ['deleg/dir-missing-break@f']);
   });
+  test('an untested (overwritten) result of the parent break is flagged', async () => {
+    assert.deepEqual(await rules(mkdir.replace('BREAK', 'error = try_break_deleg(dir, di);')), ['deleg/dir-missing-break@f']);
+  });
+  const viaHelper = (helperBody: string) => `
+static int brk(struct inode *dir, struct delegated_inode *di)
+{
+${helperBody}
+}
+
+static int create_in(struct inode *dir, struct dentry *dentry, umode_t mode, struct delegated_inode *di)
+{
+	int error;
+
+	error = brk(dir, di);
+	if (error)
+		return error;
+	return dir->i_op->create(&nop_mnt_idmap, dir, dentry, mode, true);
+}
+
+int do_create(struct path *path, struct dentry *dentry, umode_t mode)
+{
+	struct delegated_inode di = { };
+	struct inode *dir = path->dentry->d_inode;
+	int error;
+retry:
+	inode_lock(dir);
+	error = create_in(dir, dentry, mode, &di);
+	inode_unlock(dir);
+	if (is_delegated(&di)) {
+		error = break_deleg_wait(&di);
+		if (!error)
+			goto retry;
+	}
+	return error;
+}`;
+  test('refactor: the parent break in a helper, called under the lock a caller took, is credited', async () => {
+    assert.deepEqual(await rules(viaHelper('\treturn try_break_deleg(dir, di);')), []);
+  });
+  test('the same helper with its break deleted leaves the change unbroken', async () => {
+    const r = await rules(viaHelper('\treturn 0;'));
+    assert.ok(r.some((x) => x.startsWith('deleg/dir-missing-break@')), r.join());
+  });
 });
 
 describe('lease/grant-unserialized', () => {
@@ -446,6 +488,23 @@ cleanup:
   test('break_lease before taking write access is flagged', async () => {
     const r = await rules(open('error = break_lease(inode, f->f_flags); if (error) return error;', ''));
     assert.ok(r.includes('lease/open-missing-break@do_open'), r.join());
+  });
+
+  const helper = (body: string) => `
+static int open_break(struct inode *inode, unsigned int mode)
+{
+${body}
+}
+`;
+  const viaHelper = 'error = open_break(inode, f->f_flags); if (error) goto cleanup;';
+  test('refactor: break_lease() moved into a static helper that always breaks is credited at the call', async () => {
+    assert.deepEqual(await rules(helper('\treturn break_lease(inode, mode);') + open('', viaHelper)), []);
+  });
+  test('a helper that breaks on some paths only is not credited', async () => {
+    assert.deepEqual(await rules(helper('\tif (mode & O_NONBLOCK)\n\t\treturn 0;\n\treturn break_lease(inode, mode);') + open('', viaHelper)), ['lease/open-missing-break@do_open']);
+  });
+  test('a helper whose break was deleted is not credited', async () => {
+    assert.deepEqual(await rules(helper('\treturn 0;') + open('', viaHelper)), ['lease/open-missing-break@do_open']);
   });
 });
 

@@ -14,6 +14,15 @@ export const factMessages = {
         `while a delegation is still held, and the change then goes ahead under it. Test the result and return the error ` +
         `before the change.`;
   },
+  leaseBreakIgnored(fn: string, what: string, inode: string, failed: boolean): string {
+    return failed
+      ? `${fn}: ${what} after break_lease() on ${inode} failed on this path.${DETAIL_SEP}The lease or delegation is still ` +
+        `held (-EWOULDBLOCK for a non-blocking open, -EINTR when interrupted), so its holder keeps caching. Return the ` +
+        `error instead.`
+      : `${fn}: ${what} without testing the result of break_lease() on ${inode}.${DETAIL_SEP}break_lease() fails ` +
+        `(-EWOULDBLOCK for a non-blocking open, -EINTR when interrupted) while the lease or delegation is still held, and ` +
+        `the open then goes ahead under it. Test the result and return the error.`;
+  },
   grantNoRecheckAfter(fn: string, api: string, missing: string[]): string {
     const what = missing.map((m) => (m === 'opens' ? 'conflicting opens (nfsd4_check_conflicting_opens)' : m === 'dentry' ? 'the delegated name (nfsd4_verify_deleg_dentry)' : m)).join(' and ');
     return `${fn}: ${api}() grants a delegation and returns it without re-checking ${what} afterwards.${DETAIL_SEP}` +

@@ -958,6 +958,16 @@ class FunctionAnalyzer {
         keep.push(p);
         continue;
       }
+      if (p.leaseBrk) {
+        const ok = sense === 'truthy' ? !v : v ? false : null;
+        if (ok === null) {
+          keep.push(p);
+          continue;
+        }
+        const a = s.access.get(p.leaseBrk);
+        if (a && a.unchecked) wr(s, 'access').set(p.leaseBrk, { ...a, unchecked: undefined, failed: !ok });
+        continue;
+      }
       if (p.brk) {
         // A non-blocking break succeeded (0) or failed (-EWOULDBLOCK): only success lets the change go ahead.
         const ok = sense === 'truthy' ? !v : v ? false : null;
@@ -1271,6 +1281,11 @@ class FunctionAnalyzer {
         [{ start: prev, end: prev, message: 'first released here' }]);
       return;
     }
+    if (op.class === 'mutex' && this.isMutexParam(op.key)) {
+      const role = this.roleOf(op.key);
+      if (role && !this.summary.releases.some((r) => r.role === role)) this.summary.releases.push({ role, class: 'mutex' });
+      return;
+    }
     if (op.class === 'inode') {
       this.noteRelease(op.key);
       if (!op.certain || s.lossy || this.ctx.paramIndexOfRoot(op.key) < 0 || this.entryHeld.includes(op.key)) return;
@@ -1308,6 +1323,26 @@ class FunctionAnalyzer {
   private noteUse(s: State): void {
     if (s.lossy) return;
     for (const [k, l] of s.locks) if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) this.usedUnder.add(k);
+  }
+
+  /** A `struct mutex *` parameter itself (`mutex_lock(m)` in a helper handed `&inode->i_mutex`). */
+  private isMutexParam(key: string): boolean {
+    return ExprContext.rootOf(key) === key && this.ctx.paramIndexOfRoot(key) >= 0;
+  }
+
+  /**
+   * Mutex parameters this function locks and still holds on every return (a wrapper such as
+   * `static void lock(struct mutex *m) { mutex_lock(m); }`): callers that hand it `&inode->i_mutex` hold the inode.
+   */
+  private mutexParamAcquires(): void {
+    const exits = this.exits.filter((x) => !x.lossy);
+    if (!exits.length) return;
+    for (const [k, l] of exits[0].locks) {
+      if (l.class !== 'mutex' || l.origin !== 'local' || !this.isMutexParam(k)) continue;
+      if (!exits.every((x) => x.locks.get(k)?.origin === 'local')) continue;
+      const role = this.roleOf(k);
+      if (role && !this.summary.acquires.some((a) => a.role === role)) this.summary.acquires.push({ role, class: 'mutex', mode: l.mode, when: 'always' });
+    }
   }
 
   private noteRelease(key: string): void {
@@ -1384,9 +1419,13 @@ class FunctionAnalyzer {
     if (op.kind === 'lease') {
       const a = s.access.get(op.key);
       const only = s.access.size === 1 ? [...s.access][0] : null;
-      if (a) wr(s, 'access').set(op.key, { ...a, broken: true });
-      else if (only && !only[1].broken) wr(s, 'access').set(only[0], { ...only[1], broken: true });
-      else wr(s, 'preBreak').set(op.key, op.node.start);
+      // break_lease() can fail (-EWOULDBLOCK for O_NONBLOCK, -EINTR): until its result is tested, the lease may stand.
+      const target = a ? op.key : only && !only[1].broken ? only[0] : null;
+      if (target) {
+        const unchecked = op.result ?? undefined;
+        wr(s, 'access').set(target, { ...s.access.get(target)!, broken: true, unchecked, failed: undefined });
+        if (unchecked) wr(s, 'pending').set(unchecked, [...(s.pending.get(unchecked) ?? []).filter((p) => p.leaseBrk !== target), { when: 'zero', leaseBrk: target }]);
+      } else wr(s, 'preBreak').set(op.key, op.node.start);
     }
     if (op.out) this.noteOut(op.out, s, op.node, op.api, [op.key]);
   }
@@ -1445,6 +1484,10 @@ class FunctionAnalyzer {
     if (this.oc.summaries.has(op.api) && !this.cat.calls.has(op.api)) {
       for (const k of op.breaks) {
         if (this.heldExclusive(s, k)) wr(s, 'broken').set(k, { site: op.node.start, siteEnd: op.node.end, underLock: true, stale: false, staleSite: 0, blocking: false });
+        // Under a lock this function's caller holds (lookup_open, its parent locked by open_last_lookups): the break
+        // is made where a direct try_break_deleg() would be, and the lock is the caller's requirement (the helper's
+        // summary `requires` says so at this call).
+        else if (!s.lossy && this.callerResponsible(s, k)) wr(s, 'broken').set(k, { site: op.node.start, siteEnd: op.node.end, underLock: false, stale: false, staleSite: 0, blocking: false });
       }
     }
     this.noteOut(op.out, s, op.node, op.api, op.breaks, op.result);
@@ -1517,12 +1560,12 @@ class FunctionAnalyzer {
     const b = this.brokenOf(s, key);
     // One name for the inode in the whole report (message, related, fix): a local that names it, else the call's expression.
     op = { ...op, display: this.displayName(key, op.display) };
-    if (b && (b.unchecked || b.failed) && !isDirRule) {
+    const rule: RuleId = isDirRule ? 'deleg/dir-missing-break' : 'deleg/missing-break';
+    if (b && (b.unchecked || b.failed)) {
       const related: Related[] = [{ start: b.site, end: b.siteEnd, message: b.failed ? 'the break fails here (-EWOULDBLOCK) on this path' : 'the result of this break is never tested' }];
-      this.report('deleg/missing-break', op.severity ?? 'error', op.node, key, factMessages.breakIgnored(this.unit.name, op.api, op.what, op.display, !!b.failed), related);
+      this.report(rule, op.severity ?? 'error', op.node, key, factMessages.breakIgnored(this.unit.name, op.api, op.what, op.display, !!b.failed), related);
       return;
     }
-    const rule: RuleId = isDirRule ? 'deleg/dir-missing-break' : 'deleg/missing-break';
     const severity: Severity = op.severity ?? 'error';
     const related: Related[] = [];
     const held = this.heldExclusive(s, key);
@@ -1662,7 +1705,14 @@ class FunctionAnalyzer {
   private applyOpen(op: Extract<Op, { k: 'open' }>, s: State): void {
     if (s.lossy) return;
     for (const [k, a] of s.access) {
-      if (a.broken || (op.key && k !== op.key && s.access.size > 1)) continue;
+      if (op.key && k !== op.key && s.access.size > 1) continue;
+      if (a.broken && (a.unchecked || a.failed)) {
+        if (op.rule) continue;
+        this.report('lease/open-missing-break', 'error', op.node, k, factMessages.leaseBreakIgnored(this.unit.name, `${op.api} ${op.what} ${a.display}`, a.display, !!a.failed),
+          [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+        continue;
+      }
+      if (a.broken) continue;
       if (op.rule) {
         this.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(this.unit.name, op.api, a.display), [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
         continue;
@@ -1972,14 +2022,39 @@ class FunctionAnalyzer {
 
   private finishSummary(): void {
     const s = this.summary;
+    this.mutexParamAcquires();
     s.deferred = this.deferred;
     if (this.childOfRet) s.childOfRet = this.childOfRet;
     if (this.returnKeys.size === 1) {
       const role = this.roleOf([...this.returnKeys][0]);
       if (role && role.includes('.')) s.returns = role;
     }
+    s.leaseBreaks = this.leaseBreaksOnEveryPath();
+    if (!s.leaseBreaks.length) delete s.leaseBreaks;
     s.mayLock = this.conditionalLock || this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
-    s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
+    s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.leaseBreaks && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
+  }
+
+  /**
+   * Caller-provided inodes whose leases this function breaks before any access of its own, on every path that
+   * returns (`static int h(struct inode *i, unsigned m) { return break_lease(i, m); }`): a caller is credited with the
+   * break at the call, as if written there. A break on some paths only is not credited.
+   */
+  private leaseBreaksOnEveryPath(): { role: string; deleg: boolean }[] {
+    const exits = this.exits.filter((x) => !x.lossy);
+    if (!exits.length) return [];
+    const out: { role: string; deleg: boolean }[] = [];
+    for (const k of exits[0].preBreak.keys()) {
+      if (!exits.every((x) => x.preBreak.has(k))) continue;
+      const role = this.roleOf(k);
+      if (!role) continue;
+      const deleg = exits.every((x) => {
+        const b = x.broken.get(k);
+        return !!b && !b.unchecked && !b.failed;
+      });
+      out.push({ role, deleg });
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- reporting

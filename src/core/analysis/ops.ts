@@ -568,21 +568,39 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
     const breaks = s.breaks.map(inst).filter((k): k is string => !!k && k !== NULL_KEY);
     out.push({ k: 'delegOp', api: r.api, out: o, requires: [], breaks, node: call, display: s.breaks.map(disp), result });
   }
+  for (const lb of s.leaseBreaks ?? []) {
+    const k = inst(lb.role);
+    // Its sleep (if any) is the summary's `sleeps`, applied below: the break itself is credited as non-blocking.
+    if (k && k !== NULL_KEY) out.push({ k: 'break', key: k, kind: 'lease', blocking: false, out: null, node: call, display: disp(lb.role), api: r.api, typeHasDeleg: lb.deleg, result: result ?? `#call@${call.start}` });
+  }
   for (const m of s.mutates) {
     const k = inst(m.role);
     if (k && k !== NULL_KEY) out.push({ k: 'summaryMutate', key: k, kind: m.kind, what: m.what, dirIf: m.dirIf ? inst(m.dirIf) : null, node: call, api: r.api, display: disp(m.role), severity: m.severity, note: m.note });
   }
   if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what });
   if (s.mayLock) out.push({ k: 'unknownLockHelper', node: call, api: r.api });
+  // A helper locking a `struct mutex *` it is handed: the lock is the inode's when the caller hands it `&inode->i_mutex`
+  // (any other mutex is not tracked across calls).
+  const viaMutex = (k: string): string | null => {
+    const lk = lockKey(oc.cat, k, 'mutex');
+    return lk.class === 'inode' ? lk.key : null;
+  };
   for (const rel of s.releases) {
-    const k = inst(rel.role);
+    let k = inst(rel.role);
+    if (k && k !== NULL_KEY && rel.class === 'mutex') k = viaMutex(k);
     if (k && k !== NULL_KEY) out.push({ k: 'unlock', key: k, class: 'inode', ifNonNull: false, node: call, api: r.api, certain: false });
   }
   for (const acq of s.acquires) {
-    const k = acq.role === 'ret' ? result : acq.role.startsWith('ret.') ? (result ? ctx.appendPath(result, acq.role.slice(4)) : null) : inst(acq.role);
+    let k = acq.role === 'ret' ? result : acq.role.startsWith('ret.') ? (result ? ctx.appendPath(result, acq.role.slice(4)) : null) : inst(acq.role);
     if (!k || k === NULL_KEY) continue;
+    let cls = acq.class;
+    if (cls === 'mutex') {
+      k = viaMutex(k);
+      if (!k) continue;
+      cls = 'inode';
+    }
     const when = acq.when === 'always' ? undefined : acq.when;
-    out.push({ k: 'lock', key: k, class: acq.class, mode: acq.mode, when, result: when ? result ?? `#call@${call.start}` : null, ifNonNull: false, node: call, display: disp(acq.role), api: r.api });
+    out.push({ k: 'lock', key: k, class: cls, mode: acq.mode, when, result: when ? result ?? `#call@${call.start}` : null, ifNonNull: false, node: call, display: disp(acq.role), api: r.api });
   }
   if (s.deferred.length) out.push({ k: 'deferred', callee: s, args: r.args, node: call });
 }

@@ -36,6 +36,10 @@ export interface AccessSt {
   siteEnd: number;
   broken: boolean;
   display: string;
+  /** The lease break's result (its name) has not been tested yet: it may have failed (-EWOULDBLOCK, -EINTR). */
+  unchecked?: string;
+  /** The lease break's result was tested and it failed: the lease is still there. */
+  failed?: boolean;
 }
 
 export interface PendingSt {
@@ -49,6 +53,8 @@ export interface PendingSt {
   linkKey?: string;
   /** The result of a non-blocking break of this key: zero means it succeeded. */
   brk?: string;
+  /** The result of a lease break credited to this access: zero means it succeeded. */
+  leaseBrk?: string;
 }
 
 export interface DelegSt {
@@ -150,7 +156,7 @@ export function stateHash(s: State): string {
     component(s.broken, (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}${v.unchecked ? 'u' : ''}${v.failed ? 'f' : ''}`),
     component(s.facts, (k, v) => `${k}=${v ? 1 : 0}`),
     component(s.pending, (k, v) => `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '') + (p.link ? '~' + p.link : '') + (p.brk ? '!' + p.brk : '')).join('+')}`),
-    component(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}`),
+    component(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}${v.unchecked ? 'u' : ''}${v.failed ? 'f' : ''}`),
     component(s.preBreak, (k) => String(k)),
     component(s.deleg, (k) => String(k)),
     component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}${(v.missing ?? []).join('/')}`),

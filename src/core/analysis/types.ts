@@ -68,6 +68,11 @@ export interface Summary {
   outParams: number[];
   /** Role paths whose delegation the function breaks (non-blocking). */
   breaks: string[];
+  /**
+   * Role paths whose leases the function breaks on every path to a return (a wrapper around break_lease());
+   * `deleg`: the break covers delegations too, as break_lease() does.
+   */
+  leaseBreaks?: { role: string; deleg: boolean }[];
   /** Locks callers must hold (role paths). */
   requires: { role: string; class: LockClass; site: number }[];
   /** Unbroken name/attribute changes of caller-provided inodes, for the caller to break first. */
@@ -77,7 +82,7 @@ export interface Summary {
   /** Locks held when the function returns successfully. */
   acquires: { role: string; class: LockClass; mode: 'exclusive' | 'shared'; when: 'always' | 'zero' | 'nonerr' }[];
   /** Caller's locks the function releases. */
-  releases: { role: string }[];
+  releases: { role: string; class?: LockClass }[];
   deferred: DeferredFinding[];
   /** The returned dentry's parent, as a role path (a wrapper around start_creating() and friends). */
   childOfRet?: string;

@@ -80,10 +80,15 @@ class Builder {
   private truncated = false;
   private truncatedBy: 'size' | 'depth' | undefined;
   private depth = 0;
+  private body: SNode | null = null;
+  private idCounts: Map<string, number> | null = null;
+  /** Identifier uses (by start offset) that stand for a copied condition (see copiedConditions). */
+  private readonly condSubst = new Map<number, SNode>();
 
   constructor(private readonly o: CfgOptions) {}
 
   build(body: SNode): Cfg {
+    this.body = body;
     const entry = this.node('entry', null);
     this.exitId = this.node('exit', null);
     const outs = this.stmt(body, [{ node: entry, slot: 0 }]);
@@ -273,9 +278,12 @@ class Builder {
   private block(children: SNode[], preds: Edge[], scopeNode: SNode | null): Edge[] {
     this.scopes.push([]);
     let cur = preds;
+    const copied = this.copiedConditions(children);
     for (let i = 0; i < children.length; i++) {
       const c = children[i];
       const next = children[i + 1];
+      // `bool b = E;` whose one use is a later sibling `if (b)`: lowered there, as `if (E)` (see copiedConditions).
+      if (copied.has(i)) continue;
       // `list_for_each_entry(...) { ... }` and `scoped_guard(...) { ... }`: a call with a missing ';' then a block.
       if (c.type === 'expression_statement' && next && next.type === 'compound_statement' && this.missingSemicolon(c)) {
         const call = c.children[0];
@@ -307,6 +315,86 @@ class Builder {
       cur = [{ node: id, slot: 0 }];
     }
     return cur;
+  }
+
+  /**
+   * A condition copied into a `bool` before the `if` that tests it (`bool must_wait = delegated_inode; if (must_wait)`,
+   * `bool busy = is_deleg && !inode_trylock(inode); if (busy) return -EAGAIN;`) is that condition: the declaration
+   * is lowered at the `if`, as its condition, so each atom of it (a trylock's outcome, a delegated-inode test) is
+   * learned on the edges as if written there. Only when nothing can tell the two apart: the variable is a `bool`
+   * declared with this initialiser, used nowhere else in the function but as an atom of one later sibling `if`'s
+   * condition, and the statements between make no call, take no address, assign none of the initialiser's variables
+   * and hold no label or jump. Returns the declarations' indexes (their `if`s are marked in `condSubst`).
+   */
+  private copiedConditions(children: SNode[]): Set<number> {
+    const out = new Set<number>();
+    for (let i = 0; i < children.length; i++) {
+      const d = children[i];
+      if (d.type !== 'declaration') continue;
+      const typeNode = d.children.find((k) => k.type === 'primitive_type' || k.type === 'type_identifier');
+      const typeText = typeNode ? this.o.text(typeNode) : '';
+      if (typeText !== 'bool' && typeText !== '_Bool') continue;
+      if (d.children.some((k) => k.type === 'storage_class_specifier')) continue;
+      const decls = d.children.filter((k) => k !== typeNode && k.type !== 'type_qualifier');
+      if (decls.length !== 1 || decls[0].type !== 'init_declarator') continue;
+      const [nameNode, init] = decls[0].children;
+      if (!nameNode || nameNode.type !== 'identifier' || !init || init.type === 'initializer_list') continue;
+      const name = this.o.text(nameNode);
+      const uses = this.identifierCount(name);
+      if (uses !== 2) continue;
+      const vars = new Set<string>();
+      walk(init, (n) => {
+        if (n.type === 'identifier') vars.add(this.o.text(n));
+      });
+      for (let j = i + 1; j < children.length; j++) {
+        const c = children[j];
+        if (c.type === 'if_statement') {
+          const use = this.conditionAtom(c.children[0], name);
+          if (use) {
+            this.condSubst.set(use.start, init);
+            out.add(i);
+            break;
+          }
+        }
+        if (!this.inert(c, vars)) break;
+      }
+    }
+    return out;
+  }
+
+  /** The identifier `name` as an atom of condition `e` (reached through parentheses, `!`, `&&` and `||`). */
+  private conditionAtom(e: SNode | undefined, name: string): SNode | null {
+    if (!e) return null;
+    const x = this.stripParens(e);
+    if (x.type === 'identifier') return this.o.text(x) === name ? x : null;
+    if (x.type === 'unary_expression' && this.o.text(x).trimStart().startsWith('!')) return this.conditionAtom(x.children[0], name);
+    if (x.type === 'binary_expression' && (this.op(x) === '&&' || this.op(x) === '||')) return this.conditionAtom(x.children[0], name) ?? this.conditionAtom(x.children[1], name);
+    return null;
+  }
+
+  /** A statement that cannot change what a copied condition over `vars` evaluates to, nor jump around it. */
+  private inert(s: SNode, vars: ReadonlySet<string>): boolean {
+    if (s.type !== 'declaration' && s.type !== 'expression_statement') return false;
+    let ok = true;
+    walk(s, (n) => {
+      if (!ok) return;
+      if (n.type === 'call_expression' || n.type === 'statement_expression' || n.type === 'compound_statement') ok = false;
+      else if (n.type === 'pointer_expression' && this.o.text(n).trimStart().startsWith('&')) ok = false;
+      else if ((n.type === 'assignment_expression' || n.type === 'update_expression') && n.children.some((k) => rootIdentifiers(k, this.o.text).some((v) => vars.has(v)))) ok = false;
+    });
+    return ok;
+  }
+
+  /** Occurrences of identifier `name` in the function body (counted once per body). */
+  private identifierCount(name: string): number {
+    if (!this.idCounts) {
+      const counts = new Map<string, number>();
+      if (this.body) walk(this.body, (n) => {
+        if (n.type === 'identifier') counts.set(this.o.text(n), (counts.get(this.o.text(n)) ?? 0) + 1);
+      });
+      this.idCounts = counts;
+    }
+    return this.idCounts.get(name) ?? 0;
   }
 
   private missingSemicolon(stmt: SNode): boolean {
@@ -467,6 +555,7 @@ class Builder {
         return { t: [...left.t, ...right.t], f: right.f };
       }
     }
+    if (x.type === 'identifier' && this.condSubst.has(x.start)) return this.cond(this.condSubst.get(x.start), preds, negated);
     if (x.type === 'comma_expression') {
       const [l, r] = x.children;
       const first = this.simple('stmt', l, [l], preds);
@@ -528,4 +617,24 @@ function containsLabel(s: SNode): boolean {
     for (const c of n.children) stack.push(c);
   }
   return false;
+}
+
+/** Pre-order walk of a subtree (iterative). */
+function walk(root: SNode, visit: (n: SNode) => void): void {
+  const stack = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    visit(n);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
+}
+
+/** The variables an lvalue writes: `x`, `x->f`, `x[i]`, `*x` all write through `x`. */
+function rootIdentifiers(lhs: SNode, text: (n: SNode) => string): string[] {
+  let x: SNode | undefined = lhs;
+  while (x && x.type !== 'identifier') {
+    if (x.type === 'field_expression' || x.type === 'subscript_expression' || x.type === 'pointer_expression' || x.type === 'parenthesized_expression' || x.type === 'cast_expression') x = x.type === 'cast_expression' ? x.children[x.children.length - 1] : x.children[0];
+    else return [];
+  }
+  return x ? [text(x)] : [];
 }

@@ -104,14 +104,14 @@ export class IndexSnapshot implements IndexView {
 function onlyMayLock(s: Summary): boolean {
   // Likewise "may sleep waiting for a break somewhere below": across a whole kernel tree (kernel/, mm/) it reaches
   // thousands of functions and the rounds never settle; it stays a summary within a file.
-  return (!!s.mayLock || !!s.sleeps) && !s.childOfRet && !s.returns && !s.outParams.length && !s.breaks.length && !s.requires.length && !s.mutates.length
+  return (!!s.mayLock || !!s.sleeps) && !s.childOfRet && !s.returns && !s.outParams.length && !s.breaks.length && !s.leaseBreaks && !s.requires.length && !s.mutates.length
     && !s.acquires.length && !s.releases.length;
 }
 
 /** A stable text of what callers use from a summary (to tell whether a re-computed one changed). */
 export function summarySig(s: Summary | undefined): string {
   if (!s) return '';
-  return JSON.stringify([s.arity, s.outParams, s.breaks, s.requires.map((r) => [r.role, r.class]), s.mutates.map((m) => [m.role, m.kind, m.what, m.dirIf ?? '', m.severity ?? '', m.note ?? '']),
+  return JSON.stringify([s.arity, s.outParams, s.breaks, s.leaseBreaks ?? [], s.requires.map((r) => [r.role, r.class]), s.mutates.map((m) => [m.role, m.kind, m.what, m.dirIf ?? '', m.severity ?? '', m.note ?? '']),
     !!s.sleeps && s.sleeps.what, s.acquires, s.releases, s.returns ?? '', !!s.mayLock, s.childOfRet ?? '']);
 }
 
