@@ -958,25 +958,21 @@ class FunctionAnalyzer {
         keep.push(p);
         continue;
       }
-      if (p.leaseBrk) {
+      if (p.brk || p.leaseBrk) {
+        // A break (of a delegation, or a lease credited to an access) succeeded (0) or failed (-EWOULDBLOCK, -EINTR):
+        // only success lets the change or open go ahead.
         const ok = sense === 'truthy' ? !v : v ? false : null;
         if (ok === null) {
           keep.push(p);
           continue;
         }
-        const a = s.access.get(p.leaseBrk);
-        if (a && a.unchecked) wr(s, 'access').set(p.leaseBrk, { ...a, unchecked: undefined, failed: !ok });
-        continue;
-      }
-      if (p.brk) {
-        // A non-blocking break succeeded (0) or failed (-EWOULDBLOCK): only success lets the change go ahead.
-        const ok = sense === 'truthy' ? !v : v ? false : null;
-        if (ok === null) {
-          keep.push(p);
-          continue;
+        if (p.brk) {
+          const b = s.broken.get(p.brk);
+          if (b?.unchecked) wr(s, 'broken').set(p.brk, { ...b, unchecked: undefined, failed: !ok });
+        } else {
+          const a = s.access.get(p.leaseBrk!);
+          if (a?.unchecked) wr(s, 'access').set(p.leaseBrk!, { ...a, unchecked: undefined, failed: !ok });
         }
-        const b = s.broken.get(p.brk);
-        if (b && b.unchecked) wr(s, 'broken').set(p.brk, { ...b, unchecked: undefined, failed: !ok });
         continue;
       }
       if (p.deleg) {
