@@ -15,6 +15,9 @@ const FORMS: [string, () => string][] = [
   ['dirMissingBreak', () => messages.dirMissingBreak('vfs_create', '->create', 'creates an entry in', 'dir', 'a note', true)],
   ['dirSelfBreak', () => messages.dirSelfBreak('vfs_rename', '->rename', 'replaces (rename target)', 'd_inode(new_dentry)', false)],
   ['breakUnlocked', () => messages.breakUnlocked('f', 'inode', 'try_break_deleg')],
+  ['breakUnlockedOtherLock', () => messages.breakUnlockedOtherLock('ecryptfs_setxattr', 'd_inode(lower_dentry)', 'try_break_deleg', 'lower_inode')],
+  ['changeAfterBreakOtherLock', () => messages.changeAfterBreakOtherLock('f', 'simple_setattr', 'changes attributes of', 'd_inode(lower_dentry)', 'lower_inode')],
+  ['missingBreak other lock', () => messages.missingBreak('ecryptfs_removexattr', '__vfs_removexattr', 'changes extended attributes of', 'd_inode(lower_dentry)', false, undefined, 'lower_inode')],
   ['callUnlocked', () => messages.callUnlocked('f', 'notify_change', 'd_inode(dentry)')],
   ['changeAfterUnlockedBreak dropped', () => messages.changeAfterUnlockedBreak('f', 'simple_setattr', 'changes attributes of', 'inode', 'dropped')],
   ['changeAfterUnlockedBreak not held', () => messages.changeAfterUnlockedBreak('f', 'simple_setattr', 'changes attributes of', 'inode', 'not held')],
@@ -65,6 +68,44 @@ test('missing-break: the grant race is claimed only when the lock is not held; "
   assert.match(unlocked.detail!, /Take inode_lock\(target\)/);
   // A syscall path waits and retries after unlocking.
   assert.match(locked.detail!, /break_deleg_wait\(\) and retries/);
+});
+
+test('missing-break with another inode locked: no claim that this one is unlocked (it may be the same inode)', async () => {
+  const f = (await check(`
+int f(struct dentry *dentry, struct inode *inode)
+{
+	struct dentry *lower_dentry = to_lower_dentry(dentry);
+	struct inode *lower_inode = to_lower_inode(inode);
+	int rc;
+
+	inode_lock(lower_inode);
+	rc = __vfs_removexattr(&nop_mnt_idmap, lower_dentry, "user.x");
+	inode_unlock(lower_inode);
+	return rc;
+}`, { kernel: '6.12' })).filter((x) => x.ruleId === 'deleg/missing-break');
+  assert.equal(f.length, 1);
+  const detail = f[0].detail ?? '';
+  assert.doesNotMatch(detail, /lock is not held here either/);
+  assert.match(detail, /lower_inode is locked here; unless that is d_inode\(lower_dentry\) under another name/);
+  assert.doesNotMatch(detail, /^Take /m);
+  assert.ok(f[0].related.some((r) => /lower_inode locked here/.test(r.message)), JSON.stringify(f[0].related));
+  // The same for a break under that other lock: the headline makes no claim either way.
+  const b = (await check(`
+int g(struct dentry *dentry, struct inode *inode)
+{
+	struct dentry *lower_dentry = to_lower_dentry(dentry);
+	struct inode *lower_inode = to_lower_inode(inode);
+	int rc;
+
+	inode_lock(lower_inode);
+	rc = try_break_deleg(d_inode(lower_dentry), NULL);
+	if (!rc)
+		rc = __vfs_removexattr(&nop_mnt_idmap, lower_dentry, "user.x");
+	inode_unlock(lower_inode);
+	return rc;
+}`, { kernel: '6.12' })).filter((x) => x.ruleId === 'deleg/break-unlocked');
+  assert.ok(b.length >= 1);
+  for (const x of b) assert.match(x.message, /with lower_inode locked but not d_inode\(lower_dentry\), unless they are one inode/);
 });
 
 test('the lock is spelled as the file\'s kernel spells it: mutex_lock(&inode->i_mutex) before 4.7', () => {

@@ -1373,6 +1373,11 @@ class FunctionAnalyzer {
     return undefined;
   }
 
+  /** An inode this function itself holds locked exclusively here (the only one a message may mention as "locked here"). */
+  private otherLocalLock(s: State): [string, LockSt] | undefined {
+    return this.inodeLocksHeld(s, ['inode']).find(([, l]) => l.mode === 'exclusive' && l.origin === 'local');
+  }
+
   private inodeLocksHeld(s: State, classes: LockClass[] = ['inode', 'rename', 'spin']): [string, LockSt][] {
     return [...s.locks].filter(([, l]) => classes.includes(l.class) || (l.class === 'mutex' && l.origin !== 'assert' && classes.includes('mutex')));
   }
@@ -1404,7 +1409,12 @@ class FunctionAnalyzer {
       this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`);
     } else if (op.kind === 'deleg' && !s.lossy && !this.heldExclusive(s, op.key)) {
       if (this.callerResponsible(s, op.key)) this.noteRequire(op.key, op.node);
-      else this.report('deleg/break-unlocked', 'error', op.node, op.key, messages.breakUnlocked(this.unit.name, op.display, op.api), []);
+      else {
+        const other = this.otherLocalLock(s);
+        this.report('deleg/break-unlocked', 'error', op.node, op.key, other
+          ? messages.breakUnlockedOtherLock(this.unit.name, op.display, op.api, this.show(other[0]))
+          : messages.breakUnlocked(this.unit.name, op.display, op.api), other ? [lockedHere(other, this.show(other[0]))] : []);
+      }
     }
     if (op.typeHasDeleg) {
       // try_break_deleg() may fail with -EWOULDBLOCK: the delegation is gone only where its result says 0.
@@ -1575,7 +1585,11 @@ class FunctionAnalyzer {
       const why = b.stale ? 'dropped' : 'not held';
       related.push({ start: b.site, end: b.siteEnd, message: 'delegation broken here' });
       if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });
-      this.report('deleg/break-unlocked', 'error', op.node, key, messages.changeAfterUnlockedBreak(this.unit.name, op.api, op.what, op.display, why), related);
+      const other = b.stale || held ? undefined : this.otherLocalLock(s);
+      if (other) related.push(lockedHere(other, this.show(other[0])));
+      this.report('deleg/break-unlocked', 'error', op.node, key, other
+        ? messages.changeAfterBreakOtherLock(this.unit.name, op.api, op.what, op.display, this.show(other[0]))
+        : messages.changeAfterUnlockedBreak(this.unit.name, op.api, op.what, op.display, why), related);
       return;
     }
     // No break before the change.
@@ -1591,9 +1605,13 @@ class FunctionAnalyzer {
       return;
     }
     const note = op.note;
+    // Another inode locked by this function here may be this one under a name the analysis cannot equate: the message
+    // then says so rather than claiming this inode is unlocked.
+    const other = held ? undefined : this.otherLocalLock(s);
+    if (other) related.push(lockedHere(other, this.show(other[0])));
     const message = isDirRule
       ? messages.dirMissingBreak(this.unit.name, op.api, op.what, op.display, note, !!held)
-      : messages.missingBreak(this.unit.name, op.api, op.what, op.display, !!held, this.opts.era);
+      : messages.missingBreak(this.unit.name, op.api, op.what, op.display, !!held, this.opts.era, other ? this.show(other[0]) : undefined);
     const finding = this.make(rule, severity, op.node.start, op.node.end, op.display, message, related);
     finding.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
     // In a static function with callers in this file, a parameter-derived inode may be a directory at every call
@@ -2233,3 +2251,8 @@ function rank(s: Severity | undefined): number {
   return s === 'info' ? 0 : s === 'warning' ? 1 : 2;
 }
 
+
+/** A related note pointing at where another inode was locked. */
+function lockedHere([, l]: [string, LockSt], shown: string): Related {
+  return { start: l.site, end: l.siteEnd, message: `${shown} locked here (${l.api})` };
+}

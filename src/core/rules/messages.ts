@@ -81,8 +81,10 @@ const diDecl = (era: Era) => (era === '6.19' ? 'struct delegated_inode delegated
 const diTest = (era: Era, di: string) => (era === '6.19' ? `is_delegated(&${di})` : di);
 
 /** How to break a delegation in this context: non-blocking for servers, wait-and-retry in the syscall for the rest. */
-function breakAdvice(inode: string, locked: boolean): string {
-  const lock = locked ? `With ${inode}'s ${lockName()} held, call` : `Take ${lockCall(inode)} and call`;
+function breakAdvice(inode: string, locked: boolean, otherLock?: string): string {
+  const lock = locked ? `With ${inode}'s ${lockName()} held, call`
+    : otherLock ? `Under ${inode}'s ${lockName()} (${otherLock}'s, if they are one inode; else take ${lockCall(inode)}), call`
+    : `Take ${lockCall(inode)} and call`;
   if (ctx.nonBlocking) {
     return `${lock} try_break_deleg(${inode}, NULL) before the change and return -EAGAIN on -EWOULDBLOCK (nfsd: nfserr_jukebox, ` +
       `NFS4ERR_DELAY), as the server's other paths do: ${ctx.nonBlockingWhy ?? 'this context must not wait for a recall'}.`;
@@ -98,11 +100,19 @@ function waitAdvice(): string {
 }
 
 export const messages = {
-  missingBreak(fn: string, api: string, what: string, inode: string, locked: boolean, _era?: Era): string {
+  /**
+   * `otherLock`: another inode the function holds locked here (perhaps the same inode under a name the analysis cannot
+   * equate, as `ecryptfs_inode_to_lower(inode)` and `d_inode(lower_dentry)`): the message then claims nothing about
+   * whether `inode` itself is locked.
+   */
+  missingBreak(fn: string, api: string, what: string, inode: string, locked: boolean, _era?: Era, otherLock?: string): string {
+    const lockNote = locked ? ''
+      : otherLock ? `${otherLock} is locked here; unless that is ${inode} under another name, ${inode}'s lock is not held either, ` +
+        `so a delegation can also be granted while this change is made.`
+      : `${inode}'s lock is not held here either, so a delegation can also be granted while this change is made.`;
     return join(`${fn}: ${api} ${what} ${inode} without first breaking ${inode}'s delegation.`,
       `An NFS client holding a delegation on ${inode} is never recalled and keeps serving stale names/attributes from its cache.`,
-      locked ? '' : `${inode}'s lock is not held here either, so a delegation can also be granted while this change is made.`,
-      breakAdvice(inode, locked));
+      lockNote, breakAdvice(inode, locked, otherLock));
   },
   dirMissingBreak(fn: string, api: string, what: string, dir: string, note?: string, locked = true): string {
     return join(`${fn}: ${api} ${what} directory ${dir} without breaking ${dir}'s directory delegation (Linux 6.19+).`,
@@ -133,6 +143,17 @@ export const messages = {
         `break again after relocking.`)
       : join(`${fn}: ${api} ${what} ${inode}, whose delegation was broken without ${inode}'s ${lockName()} held.`,
         `A delegation can be granted between the break and the change. Hold ${lockCall(inode)} across both.`);
+  },
+  /** The same, when another inode (`otherLock`) is locked here: it may be this one under a name the analysis cannot equate. */
+  changeAfterBreakOtherLock(fn: string, api: string, what: string, inode: string, otherLock: string): string {
+    return join(`${fn}: ${api} ${what} ${inode}, broken with ${otherLock} locked but not ${inode}, unless they are one inode.`,
+      `If they are different inodes, a delegation can be granted between the break and the change. Hold ${lockCall(inode)} ` +
+      `across both.`);
+  },
+  breakUnlockedOtherLock(fn: string, inode: string, api: string, otherLock: string): string {
+    return join(`${fn}: ${api}(${inode}) is called with ${otherLock} locked but not ${inode}, unless they are one inode.`,
+      `If they are different inodes, a new delegation can be granted between this break and the change it protects ` +
+      `(grants need only inode_trylock()). Take ${lockCall(inode)} before the break and hold it until the change is done.`);
   },
   blockingLocked(fn: string, api: string, what: string, lock: string, cls: string): string {
     const kind = cls === 'spin' ? 'a spinlock' : cls === 'rename' ? 'the rename lock' : 'an inode lock';
