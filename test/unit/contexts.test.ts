@@ -186,6 +186,30 @@ retry_deleg:
     assert.deepEqual(await rules(code, { kernel: '6.12' }), ['deleg/unhandled-delegated-inode@f']);
   });
 
+  const unlink = (test: string) => `
+int f(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
+{
+	struct inode *target = dentry->d_inode;
+	int error;
+	bool ok;
+
+	inode_lock(target);
+	error = try_break_deleg(target, delegated_inode);
+	ok = ${test};
+	if (ok)
+		error = dir->i_op->unlink(dir, dentry);
+	inode_unlock(target);
+	return error;
+}`;
+
+  test('`bool ok;` then `ok = !error; if (ok)`: the assignment is the condition too', async () => {
+    assert.deepEqual(await rules(unlink('!error'), { kernel: '6.12' }), []);
+  });
+
+  test('`ok = error;` (the wrong test) changes after a failed break: flagged', async () => {
+    assert.deepEqual(await rules(unlink('error'), { kernel: '6.12' }), ['deleg/missing-break@f']);
+  });
+
   const lease = (between: string) => `
 int f(struct inode *inode, bool is_deleg)
 {

@@ -82,6 +82,7 @@ class Builder {
   private depth = 0;
   private body: SNode | null = null;
   private idCounts: Map<string, number> | null = null;
+  private plainBools: Set<string> | null = null;
   /** Identifier uses (by start offset) that stand for a copied condition (see copiedConditions). */
   private readonly condSubst = new Map<number, SNode>();
 
@@ -329,19 +330,9 @@ class Builder {
   private copiedConditions(children: SNode[]): Set<number> {
     const out = new Set<number>();
     for (let i = 0; i < children.length; i++) {
-      const d = children[i];
-      if (d.type !== 'declaration') continue;
-      const typeNode = d.children.find((k) => k.type === 'primitive_type' || k.type === 'type_identifier');
-      const typeText = typeNode ? this.o.text(typeNode) : '';
-      if (typeText !== 'bool' && typeText !== '_Bool') continue;
-      if (d.children.some((k) => k.type === 'storage_class_specifier')) continue;
-      const decls = d.children.filter((k) => k !== typeNode && k.type !== 'type_qualifier');
-      if (decls.length !== 1 || decls[0].type !== 'init_declarator') continue;
-      const [nameNode, init] = decls[0].children;
-      if (!nameNode || nameNode.type !== 'identifier' || !init || init.type === 'initializer_list') continue;
-      const name = this.o.text(nameNode);
-      const uses = this.identifierCount(name);
-      if (uses !== 2) continue;
+      const copy = this.boolCopy(children[i]);
+      if (!copy) continue;
+      const { name, init } = copy;
       const vars = new Set<string>();
       walk(init, (n) => {
         if (n.type === 'identifier') vars.add(this.o.text(n));
@@ -360,6 +351,49 @@ class Builder {
       }
     }
     return out;
+  }
+
+  /**
+   * `bool b = E;`, or `b = E;` for a `bool b;` declared without a value: the variable and E, when the variable appears
+   * nowhere else in the function but in one more place (the `if` that may test it).
+   */
+  private boolCopy(d: SNode): { name: string; init: SNode } | null {
+    if (d.type === 'declaration') {
+      if (!this.isBoolDeclaration(d)) return null;
+      const decls = d.children.filter((k) => k.type === 'init_declarator' || k.type === 'identifier' || k.type.endsWith('_declarator'));
+      if (decls.length !== 1 || decls[0].type !== 'init_declarator') return null;
+      const [nameNode, init] = decls[0].children;
+      if (!nameNode || nameNode.type !== 'identifier' || !init || init.type === 'initializer_list') return null;
+      const name = this.o.text(nameNode);
+      return this.identifierCount(name) === 2 ? { name, init } : null;
+    }
+    if (d.type !== 'expression_statement') return null;
+    const a = d.children[0];
+    if (!a || a.type !== 'assignment_expression' || a.children.length !== 2) return null;
+    const [lhs, init] = a.children;
+    if (lhs.type !== 'identifier' || this.o.text(a).slice(lhs.end - a.start).trimStart()[0] !== '=' || this.o.text(a).slice(lhs.end - a.start).trimStart()[1] === '=') return null;
+    const name = this.o.text(lhs);
+    // Declared once, as a bool without a value: the declaration, this assignment and the test.
+    return this.uninitialisedBools().has(name) && this.identifierCount(name) === 3 ? { name, init } : null;
+  }
+
+  private isBoolDeclaration(d: SNode): boolean {
+    const typeNode = d.children.find((k) => k.type === 'primitive_type' || k.type === 'type_identifier');
+    const typeText = typeNode ? this.o.text(typeNode) : '';
+    return (typeText === 'bool' || typeText === '_Bool') && !d.children.some((k) => k.type === 'storage_class_specifier');
+  }
+
+  /** Locals declared `bool x;` (no value), each in exactly one declaration of the body. */
+  private uninitialisedBools(): Set<string> {
+    if (!this.plainBools) {
+      const seen = new Map<string, number>();
+      if (this.body) walk(this.body, (n) => {
+        if (n.type !== 'declaration' || !this.isBoolDeclaration(n)) return;
+        for (const k of n.children) if (k.type === 'identifier') seen.set(this.o.text(k), (seen.get(this.o.text(k)) ?? 0) + 1);
+      });
+      this.plainBools = new Set([...seen].filter(([, c]) => c === 1).map(([n]) => n));
+    }
+    return this.plainBools;
   }
 
   /** The identifier `name` as an atom of condition `e` (reached through parentheses, `!`, `&&` and `||`). */
