@@ -5,6 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, rules } from '../helpers/snippet';
+import { sharedAnalyzer } from '../helpers/corpus';
 
 describe('a boolean that records a lock', () => {
   const flagged = (unlockTwice: boolean) => `
@@ -572,6 +573,48 @@ ${also}
   test('a global also assigned a lookup result, or made by another creator, is still checked', async () => {
     assert.deepEqual(await rules(code('securityfs_create_file', '\txattrs_file = lookup_one_len("x", dir, 1);')), ['deleg/missing-break@write_xattrs']);
     assert.deepEqual(await rules(code('my_create_file')), ['deleg/missing-break@write_xattrs']);
+  });
+});
+
+describe('an attribute macro before the name of a (void) function', () => {
+  const code = (init: string) => `
+static struct dentry *demo_file;
+
+static int demo_lock_down(void)
+{
+	struct iattr newattrs = { .ia_valid = ATTR_MODE };
+	struct inode *inode = d_inode(demo_file);
+	int err;
+
+	inode_lock(inode);
+	err = simple_setattr(&nop_mnt_idmap, demo_file, &newattrs);
+	inode_unlock(inode);
+	return err;
+}
+
+${init}
+{
+	demo_file = securityfs_create_file("demo", 0660, NULL, NULL, &demo_fops);
+	return PTR_ERR_OR_ZERO(demo_file);
+}`;
+
+  test('`static int __init demo_init(void)` is the function demo_init (it parses as a declaration, then a definition)', async () => {
+    const a = await sharedAnalyzer();
+    const r = a.check('snippet.c', code('static int __init demo_init(void)'), { kernel: '6.12' });
+    const f = r.functions.find((x) => x.name === 'demo_init');
+    assert.ok(f, r.functions.map((x) => x.name).join());
+    assert.equal(code('static int __init demo_init(void)').slice(f.nameStart, f.nameEnd), 'demo_init');
+  });
+
+  for (const attr of ['static int __init', 'int __init', 'static noinline int', 'static int __cold']) {
+    test(`${attr} demo_init(void) creating the securityfs file: its dentry carries no delegation`, async () => {
+      assert.deepEqual(await rules(code(`${attr} demo_init(void)`), { kernel: '6.12' }), []);
+    });
+  }
+
+  test('the same init creating it with another function: still checked', async () => {
+    assert.deepEqual(await rules(code('static int __init demo_init(void)').replace('securityfs_create_file', 'my_create_file'), { kernel: '6.12' }),
+      ['deleg/missing-break@demo_lock_down']);
   });
 });
 

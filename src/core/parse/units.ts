@@ -90,6 +90,7 @@ function functionUnit(def: TsNode, src: string, types: readonly string[], cache?
     else if (t.endsWith('declarator')) declarator = c;
   }
   if (!declarator || !body) return null;
+  if ((types[declarator.typeId] ?? '') === 'parenthesized_declarator') return attributeMisparse(def, declarator, body, src, types);
   const start = def.startIndex;
   const headerKey = src.slice(start, body.startIndex);
   let header = cache?.get(headerKey);
@@ -99,6 +100,26 @@ function functionUnit(def: TsNode, src: string, types: readonly string[], cache?
   }
   if (!header) return null;
   return { ...header, start, end: def.endIndex, nameStart: header.nameStart + start, nameEnd: header.nameEnd + start, bodyTs: body, declTs: declarator, bodyStart: body.startIndex };
+}
+
+/**
+ * `static int __init foo(void) { ... }`: an attribute macro between the return type and the name (`__init`, `__exit`,
+ * `__cold`, `noinline`, ...) with a `(void)` parameter list parses as a declaration `static int __init` missing its
+ * `;`, then a function definition whose type is `foo` and whose declarator is `(void)`. Read it as the function `foo`
+ * without parameters (static when that declaration is).
+ */
+function attributeMisparse(def: TsNode, declarator: TsNode, body: TsNode, src: string, types: readonly string[]): FunctionUnit | null {
+  const inner = declarator.namedChildren.filter((c) => !!c);
+  if (inner.length !== 1 || (types[inner[0]!.typeId] ?? '') !== 'identifier' || inner[0]!.text !== 'void') return null;
+  const nameNode = def.namedChildren.find((c) => !!c && (types[c.typeId] ?? '') === 'type_identifier');
+  const prev = def.previousNamedSibling;
+  if (!nameNode || !prev || (types[prev.typeId] ?? '') !== 'declaration' || src.slice(prev.startIndex, prev.endIndex).trimEnd().endsWith(';')) return null;
+  const isStatic = prev.namedChildren.some((c) => !!c && (types[c.typeId] ?? '') === 'storage_class_specifier' && c.text === 'static');
+  const start = def.startIndex;
+  return {
+    name: nameNode.text, nameStart: nameNode.startIndex, nameEnd: nameNode.endIndex, isSyscall: false, isStatic, params: [], annotations: [],
+    start, end: def.endIndex, bodyTs: body, declTs: declarator, bodyStart: body.startIndex,
+  };
 }
 
 function functionHeader(def: TsNode, declarator: TsNode, src: string, types: readonly string[], start: number): Omit<FunctionUnit, 'start' | 'end' | 'bodyTs' | 'declTs' | 'bodyStart'> | null {
