@@ -576,6 +576,36 @@ ${also}
   });
 });
 
+describe('a conditional expression as a statement', () => {
+  const unlink = (stmt: string) => `
+int f(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
+{
+	struct inode *target = dentry->d_inode;
+	int error;
+
+	inode_lock(target);
+	error = try_break_deleg(target, delegated_inode);
+	${stmt}
+	inode_unlock(target);
+	return error;
+}`;
+
+  test('`error = error ? error : ->unlink()` and `error = error ?: ->unlink()` change only after a successful break', async () => {
+    assert.deepEqual(await rules(unlink('error = error ? error : dir->i_op->unlink(dir, dentry);'), { kernel: '6.12' }), []);
+    assert.deepEqual(await rules(unlink('error = error ?: dir->i_op->unlink(dir, dentry);'), { kernel: '6.12' }), []);
+  });
+
+  test('the arms swapped: the change runs after the break failed', async () => {
+    assert.deepEqual(await rules(unlink('error = error ? dir->i_op->unlink(dir, dentry) : error;'), { kernel: '6.12' }), ['deleg/missing-break@f']);
+  });
+
+  test('`return error ? error : ->unlink()` under the lock is the same', async () => {
+    const code = unlink('').replace('\tinode_unlock(target);\n\treturn error;', '\treturn error ? error : dir->i_op->unlink(dir, dentry);');
+    // The lock is still held at the return: the change is fine, the leak is reported.
+    assert.deepEqual(await rules(code, { kernel: '6.12' }), ['lock/imbalance@f']);
+  });
+});
+
 describe('an attribute macro before the name of a (void) function', () => {
   const code = (init: string) => `
 static struct dentry *demo_file;

@@ -174,7 +174,7 @@ class Builder {
         return this.block(s.children, preds, s);
       case 'expression_statement':
       case 'declaration':
-        return this.simple('stmt', s, s.children.length ? [s] : [], preds);
+        return (s.type === 'expression_statement' ? this.ternary(s, s.children[0], preds) : null) ?? this.simple('stmt', s, s.children.length ? [s] : [], preds);
       case 'if_statement': {
         const [cond, then, alt] = s.children;
         const { t, f } = this.cond(unparen(cond), preds);
@@ -239,6 +239,18 @@ class Builder {
         return [];
       }
       case 'return_statement': {
+        const arms = s.children[0] ? this.ternaryArms(s.children[0]) : null;
+        if (arms && preds.length) {
+          // `return c ? a : b;`: a return of each arm, on its branch.
+          const { t, f } = this.cond(arms.c, preds);
+          for (const [edges, v] of [[t, arms.x], [f, arms.y]] as const) {
+            if (!edges.length) continue;
+            const id = this.node('return', s, [v]);
+            this.connect(edges, id);
+            this.connect(this.releaseGuards([{ node: id, slot: 0 }], 0, s), this.exitId);
+          }
+          return [];
+        }
         const id = this.node('return', s, s.children.length ? [s.children[0]] : []);
         this.connect(preds, id);
         const out = this.releaseGuards([{ node: id, slot: 0 }], 0, s);
@@ -316,6 +328,35 @@ class Builder {
       cur = [{ node: id, slot: 0 }];
     }
     return cur;
+  }
+
+  /**
+   * `x = c ? a : b;` (and GNU `x = c ?: b;`) as a statement: lowered as `if (c) x = a; else x = b;`, so a call in one
+   * arm (`error = error ? error : dir->i_op->unlink(...)`) happens only on its branch, with what `c` says known there.
+   */
+  private ternary(s: SNode, e: SNode | undefined, preds: Edge[]): Edge[] | null {
+    if (!e || e.type !== 'assignment_expression' || e.children.length !== 2 || !preds.length) return null;
+    const [lhs, rhs] = e.children;
+    const arms = this.ternaryArms(rhs);
+    if (!arms) return null;
+    const op = this.o.text(e).slice(lhs.end - e.start).trimStart();
+    if (!op.startsWith('=')) return null;
+    const assign = (v: SNode): SNode => ({ type: 'assignment_expression', start: e.start, end: Math.max(v.end, lhs.end), children: [lhs, v], parent: e.parent });
+    const { t, f } = this.cond(arms.c, preds);
+    return [...this.simple('stmt', s, [assign(arms.x)], t), ...this.simple('stmt', s, [assign(arms.y)], f)];
+  }
+
+  /** The condition and arms of `c ? a : b` (for `c ?: b` the first arm is `c`, only when evaluating it again is harmless). */
+  private ternaryArms(e: SNode): { c: SNode; x: SNode; y: SNode } | null {
+    const x = this.stripParens(e);
+    if (x.type !== 'conditional_expression') return null;
+    if (x.children.length === 3) return { c: x.children[0], x: x.children[1], y: x.children[2] };
+    if (x.children.length !== 2) return null;
+    let pure = true;
+    walk(x.children[0], (n) => {
+      if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression') pure = false;
+    });
+    return pure ? { c: x.children[0], x: x.children[0], y: x.children[1] } : null;
   }
 
   /**
