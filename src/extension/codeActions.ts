@@ -48,6 +48,9 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, documents: Docu
         const f = current?.result.findings.find((x) => x.ruleId === ruleId && doc.positionAt(x.start).isEqual(d.range.start));
         if (f && current) {
           const r = await fixesFor(doc, f);
+          // No answer, or one computed against another version than the editor's (the worker had not caught up): not
+          // kept, so the next request for this version asks again instead of reusing an answer that can never match.
+          if (!r || r.version !== doc.version) cache.delete(`${f.ruleId}:${f.start}:${f.end}`);
           if (token.isCancellationRequested) return [];
           if (r && r.version === doc.version) {
             r.fixes.forEach((fix, i) => {
