@@ -25,7 +25,11 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, documents: Docu
     let p = cache.get(key);
     if (!p) {
       const t0 = now();
+      const version = doc.version;
       p = documents.fixes(doc, f).then((r) => {
+        // No answer, or one computed against another version than the editor's (the worker had not caught up): not
+        // kept, so the next request for this version asks again instead of reusing an answer that can never match.
+        if ((!r || r.version !== version) && cache.get(key) === p) cache.delete(key);
         if (r?.fixes.length) log.info(`quick fix for ${f.ruleId} in ${f.function}: ${r.fixes.map((x) => `"${x.title}"${x.verified ? ' (re-checked)' : ''}`).join(', ')} in ${ms(now() - t0)} ms`);
         return r;
       }, (e) => {
@@ -48,9 +52,6 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, documents: Docu
         const f = current?.result.findings.find((x) => x.ruleId === ruleId && doc.positionAt(x.start).isEqual(d.range.start));
         if (f && current) {
           const r = await fixesFor(doc, f);
-          // No answer, or one computed against another version than the editor's (the worker had not caught up): not
-          // kept, so the next request for this version asks again instead of reusing an answer that can never match.
-          if (!r || r.version !== doc.version) cache.delete(`${f.ruleId}:${f.start}:${f.end}`);
           if (token.isCancellationRequested) return [];
           if (r && r.version === doc.version) {
             r.fixes.forEach((fix, i) => {

@@ -1330,8 +1330,7 @@ class FunctionAnalyzer {
    * Mutex parameters this function locks and still holds on every return (a wrapper such as
    * `static void lock(struct mutex *m) { mutex_lock(m); }`): callers that hand it `&inode->i_mutex` hold the inode.
    */
-  private mutexParamAcquires(): void {
-    const exits = this.exits.filter((x) => !x.lossy);
+  private mutexParamAcquires(exits: State[]): void {
     if (!exits.length) return;
     for (const [k, l] of exits[0].locks) {
       if (l.class !== 'mutex' || l.origin !== 'local' || !this.isMutexParam(k)) continue;
@@ -1373,9 +1372,16 @@ class FunctionAnalyzer {
     return undefined;
   }
 
-  /** An inode this function itself holds locked exclusively here (the only one a message may mention as "locked here"). */
-  private otherLocalLock(s: State): [string, LockSt] | undefined {
-    return this.inodeLocksHeld(s, ['inode']).find(([, l]) => l.mode === 'exclusive' && l.origin === 'local');
+  /**
+   * An inode this function itself holds locked exclusively here (perhaps the reported one under a name the analysis
+   * cannot equate): its name for the message and a related note pointing where it was locked.
+   */
+  private otherLocalLock(s: State): { shown: string; related: Related } | undefined {
+    const found = this.inodeLocksHeld(s, ['inode']).find(([, l]) => l.mode === 'exclusive' && l.origin === 'local');
+    if (!found) return undefined;
+    const [k, l] = found;
+    const shown = this.show(k);
+    return { shown, related: { start: l.site, end: l.siteEnd, message: `${shown} locked here (${l.api})` } };
   }
 
   private inodeLocksHeld(s: State, classes: LockClass[] = ['inode', 'rename', 'spin']): [string, LockSt][] {
@@ -1412,8 +1418,8 @@ class FunctionAnalyzer {
       else {
         const other = this.otherLocalLock(s);
         this.report('deleg/break-unlocked', 'error', op.node, op.key, other
-          ? messages.breakUnlockedOtherLock(this.unit.name, op.display, op.api, this.show(other[0]))
-          : messages.breakUnlocked(this.unit.name, op.display, op.api), other ? [lockedHere(other, this.show(other[0]))] : []);
+          ? messages.breakUnlockedOtherLock(this.unit.name, op.display, op.api, other.shown)
+          : messages.breakUnlocked(this.unit.name, op.display, op.api), other ? [other.related] : []);
       }
     }
     if (op.typeHasDeleg) {
@@ -1586,9 +1592,9 @@ class FunctionAnalyzer {
       related.push({ start: b.site, end: b.siteEnd, message: 'delegation broken here' });
       if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });
       const other = b.stale || held ? undefined : this.otherLocalLock(s);
-      if (other) related.push(lockedHere(other, this.show(other[0])));
+      if (other) related.push(other.related);
       this.report('deleg/break-unlocked', 'error', op.node, key, other
-        ? messages.changeAfterBreakOtherLock(this.unit.name, op.api, op.what, op.display, this.show(other[0]))
+        ? messages.changeAfterBreakOtherLock(this.unit.name, op.api, op.what, op.display, other.shown)
         : messages.changeAfterUnlockedBreak(this.unit.name, op.api, op.what, op.display, why), related);
       return;
     }
@@ -1608,10 +1614,10 @@ class FunctionAnalyzer {
     // Another inode locked by this function here may be this one under a name the analysis cannot equate: the message
     // then says so rather than claiming this inode is unlocked.
     const other = held ? undefined : this.otherLocalLock(s);
-    if (other) related.push(lockedHere(other, this.show(other[0])));
+    if (other) related.push(other.related);
     const message = isDirRule
       ? messages.dirMissingBreak(this.unit.name, op.api, op.what, op.display, note, !!held)
-      : messages.missingBreak(this.unit.name, op.api, op.what, op.display, !!held, this.opts.era, other ? this.show(other[0]) : undefined);
+      : messages.missingBreak(this.unit.name, op.api, op.what, op.display, !!held, this.opts.era, other?.shown);
     const finding = this.make(rule, severity, op.node.start, op.node.end, op.display, message, related);
     finding.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
     // In a static function with callers in this file, a parameter-derived inode may be a directory at every call
@@ -2036,14 +2042,15 @@ class FunctionAnalyzer {
 
   private finishSummary(): void {
     const s = this.summary;
-    this.mutexParamAcquires();
+    const exits = this.exits.filter((x) => !x.lossy);
+    this.mutexParamAcquires(exits);
     s.deferred = this.deferred;
     if (this.childOfRet) s.childOfRet = this.childOfRet;
     if (this.returnKeys.size === 1) {
       const role = this.roleOf([...this.returnKeys][0]);
       if (role && role.includes('.')) s.returns = role;
     }
-    s.leaseBreaks = this.leaseBreaksOnEveryPath();
+    s.leaseBreaks = this.leaseBreaksOnEveryPath(exits);
     if (!s.leaseBreaks.length) delete s.leaseBreaks;
     s.mayLock = this.conditionalLock || this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
     s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.leaseBreaks && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
@@ -2054,8 +2061,7 @@ class FunctionAnalyzer {
    * returns (`static int h(struct inode *i, unsigned m) { return break_lease(i, m); }`): a caller is credited with the
    * break at the call, as if written there. A break on some paths only is not credited.
    */
-  private leaseBreaksOnEveryPath(): { role: string; deleg: boolean }[] {
-    const exits = this.exits.filter((x) => !x.lossy);
+  private leaseBreaksOnEveryPath(exits: State[]): { role: string; deleg: boolean }[] {
     if (!exits.length) return [];
     const out: { role: string; deleg: boolean }[] = [];
     for (const k of exits[0].preBreak.keys()) {
@@ -2251,8 +2257,3 @@ function rank(s: Severity | undefined): number {
   return s === 'info' ? 0 : s === 'warning' ? 1 : 2;
 }
 
-
-/** A related note pointing at where another inode was locked. */
-function lockedHere([, l]: [string, LockSt], shown: string): Related {
-  return { start: l.site, end: l.siteEnd, message: `${shown} locked here (${l.api})` };
-}

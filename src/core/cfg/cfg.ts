@@ -6,7 +6,7 @@
  * Conditions are lowered with short-circuit evaluation: `if (a && !b)` becomes two `cond` nodes, each testing one
  * atom, so the analysis can learn one fact per edge.
  */
-import type { SNode } from '../parse/syntax';
+import { walk, type SNode } from '../parse/syntax';
 
 export type NodeKind = 'entry' | 'exit' | 'stmt' | 'cond' | 'choice' | 'return' | 'label' | 'guard' | 'scopeExit';
 
@@ -81,8 +81,7 @@ class Builder {
   private truncatedBy: 'size' | 'depth' | undefined;
   private depth = 0;
   private body: SNode | null = null;
-  private idCounts: Map<string, number> | null = null;
-  private plainBools: Set<string> | null = null;
+  private scan: { idCounts: Map<string, number>; plainBools: Set<string> } | null = null;
   /** Identifier uses (by start offset) that stand for a copied condition (see copiedConditions). */
   private readonly condSubst = new Map<number, SNode>();
 
@@ -339,8 +338,7 @@ class Builder {
     const [lhs, rhs] = e.children;
     const arms = this.ternaryArms(rhs);
     if (!arms) return null;
-    const op = this.o.text(e).slice(lhs.end - e.start).trimStart();
-    if (!op.startsWith('=')) return null;
+    if (this.op(e) !== '=') return null;
     const assign = (v: SNode): SNode => ({ type: 'assignment_expression', start: e.start, end: Math.max(v.end, lhs.end), children: [lhs, v], parent: e.parent });
     const { t, f } = this.cond(arms.c, preds);
     return [...this.simple('stmt', s, [assign(arms.x)], t), ...this.simple('stmt', s, [assign(arms.y)], f)];
@@ -412,7 +410,7 @@ class Builder {
     const a = d.children[0];
     if (!a || a.type !== 'assignment_expression' || a.children.length !== 2) return null;
     const [lhs, init] = a.children;
-    if (lhs.type !== 'identifier' || this.o.text(a).slice(lhs.end - a.start).trimStart()[0] !== '=' || this.o.text(a).slice(lhs.end - a.start).trimStart()[1] === '=') return null;
+    if (lhs.type !== 'identifier' || this.op(a) !== '=') return null;
     const name = this.o.text(lhs);
     // Declared once, as a bool without a value: the declaration, this assignment and the test.
     return this.uninitialisedBools().has(name) && this.identifierCount(name) === 3 ? { name, init } : null;
@@ -426,15 +424,7 @@ class Builder {
 
   /** Locals declared `bool x;` (no value), each in exactly one declaration of the body. */
   private uninitialisedBools(): Set<string> {
-    if (!this.plainBools) {
-      const seen = new Map<string, number>();
-      if (this.body) walk(this.body, (n) => {
-        if (n.type !== 'declaration' || !this.isBoolDeclaration(n)) return;
-        for (const k of n.children) if (k.type === 'identifier') seen.set(this.o.text(k), (seen.get(this.o.text(k)) ?? 0) + 1);
-      });
-      this.plainBools = new Set([...seen].filter(([, c]) => c === 1).map(([n]) => n));
-    }
-    return this.plainBools;
+    return this.bodyScan().plainBools;
   }
 
   /** The identifier `name` as an atom of condition `e` (reached through parentheses, `!`, `&&` and `||`). */
@@ -460,16 +450,24 @@ class Builder {
     return ok;
   }
 
-  /** Occurrences of identifier `name` in the function body (counted once per body). */
+  /** Occurrences of identifier `name` in the function body. */
   private identifierCount(name: string): number {
-    if (!this.idCounts) {
-      const counts = new Map<string, number>();
+    return this.bodyScan().idCounts.get(name) ?? 0;
+  }
+
+  /** One walk of the body, on first need: every identifier's occurrences, and the bools declared without a value. */
+  private bodyScan(): { idCounts: Map<string, number>; plainBools: Set<string> } {
+    if (!this.scan) {
+      const idCounts = new Map<string, number>();
+      const declared = new Map<string, number>();
+      const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
       if (this.body) walk(this.body, (n) => {
-        if (n.type === 'identifier') counts.set(this.o.text(n), (counts.get(this.o.text(n)) ?? 0) + 1);
+        if (n.type === 'identifier') count(idCounts, this.o.text(n));
+        else if (n.type === 'declaration' && this.isBoolDeclaration(n)) for (const k of n.children) if (k.type === 'identifier') count(declared, this.o.text(k));
       });
-      this.idCounts = counts;
+      this.scan = { idCounts, plainBools: new Set([...declared].filter(([, c]) => c === 1).map(([k]) => k)) };
     }
-    return this.idCounts.get(name) ?? 0;
+    return this.scan;
   }
 
   private missingSemicolon(stmt: SNode): boolean {
@@ -692,16 +690,6 @@ function containsLabel(s: SNode): boolean {
     for (const c of n.children) stack.push(c);
   }
   return false;
-}
-
-/** Pre-order walk of a subtree (iterative). */
-function walk(root: SNode, visit: (n: SNode) => void): void {
-  const stack = [root];
-  while (stack.length) {
-    const n = stack.pop()!;
-    visit(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
-  }
 }
 
 /** The variables an lvalue writes: `x`, `x->f`, `x[i]`, `*x` all write through `x`. */
