@@ -10,10 +10,11 @@ import type { FunctionUnit } from '../parse/units';
 import { ExprContext, NULL_KEY, identifiersOf } from './expr';
 import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
-import type { AnalyzeOptions, DeferredFinding, Finding, Related, RuleId, Severity, Summary } from './types';
-import { beginFunction, messageContext, messages, splitMessage } from '../rules/messages';
-import { dirSelfChange } from '../rules/dir-self-break';
-import { factMessages } from './fact-messages';
+import type { AnalyzeOptions, DeferredFinding, Finding, Related, RoleMutation, RuleId, Severity, Summary } from './types';
+import { beginFunction, messageContext, splitMessage } from '../rules/messages';
+import type { ContractView, ExitLock, RuleContext } from '../rules/context';
+import { RULE_MODULES } from '../rules/index';
+import { immediatePostDominators } from '../cfg/graph';
 
 export interface FunctionAnalysis {
   findings: Finding[];
@@ -90,12 +91,15 @@ export function analyzeFunction(unit: FunctionUnit, body: SNode, src: string, op
   return result;
 }
 
-class FunctionAnalyzer {
-  private readonly cat: Catalogue;
+/** The rules, in the order they are called (rules/index.ts). */
+const RULES = RULE_MODULES;
+
+class FunctionAnalyzer implements RuleContext {
+  readonly cat: Catalogue;
   private readonly ctx: ExprContext;
   private readonly oc: OpContext;
-  private cfg!: Cfg;
-  private ops: Op[][] = [];
+  cfg!: Cfg;
+  ops: Op[][] = [];
   private readonly atoms = new Map<SNode, AtomInfo>();
   private readonly findings = new Map<string, Finding>();
   private readonly deferred: DeferredFinding[] = [];
@@ -103,27 +107,25 @@ class FunctionAnalyzer {
   private readonly lockKeysUsed = new Set<string>();
   private readonly diVars = new Set<string>();
   private readonly exits: State[] = [];
-  private readonly waitSites: { node: number; di: string | null; op: SNode }[] = [];
-  private readonly delegCallNodes = new Map<string, number[]>();
   private readonly repeatedAtoms = new Set<string>();
   private readonly summary: Summary;
   private statesProcessed = 0;
-  private truncated = false;
+  truncated = false;
   private readonly selfContract: { key: string; class: LockClass; mode: 'exclusive' | 'shared' }[] = [];
-  private readonly declaredAcquires = new Set<string>();
-  /** Call sites whose required lock is missing on some path, and sites where some path does hold it. */
-  private readonly requireCandidates = new Map<string, Finding>();
-  private readonly requireHeldSomewhere = new Set<string>();
+  readonly declaredAcquires = new Set<string>();
+  /** Per-function memory of the rules (RuleContext.local), and findings about the analysis itself (RuleContext.note). */
+  private readonly locals = new Map<string, unknown>();
+  private readonly notes: Finding[] = [];
   /** Parent role of the returned dentry: undefined = none seen yet, null = unknown or inconsistent. */
   private childOfRet: string | null | undefined = undefined;
   /** Keys returned on non-error returns (for the `returns` summary). */
   private readonly returnKeys = new Set<string>();
   /** The function is a catalogued kernel API (its contract is in the catalogue). */
-  private catalogued = false;
+  catalogued = false;
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
-  private declaredLocking = false;
+  declaredLocking = false;
   /** ... and only when it succeeds (`when`: nonerr / zero). */
-  private declaredConditional = false;
+  declaredConditional = false;
 
   /** Some lock is held on some successful returns only, for a reason the result does not tell (a flags argument). */
   private conditionalLock = false;
@@ -132,13 +134,13 @@ class FunctionAnalyzer {
   private readonly usedUnder = new Set<string>();
 
   /** Inode locks this catalogued API is documented to return holding (lock_rename, start_dirop, ...), and when. */
-  private readonly declaredLocks = new Map<string, { when: string; ifNonNull: boolean }>();
+  readonly declaredLocks = new Map<string, { when: string; ifNonNull: boolean }>();
   /** Inode locks this catalogued API is documented to release (end_dirop, unlock_rename, done_path_create, ...). */
-  private readonly declaredReleases = new Set<string>();
+  readonly declaredReleases = new Set<string>();
   /** Those keys and their prefixes (filled once the contract is known). */
   private releaseSubjects: Set<string> | null = null;
   /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
-  private readonly releasesSkipDirs = new Set<string>();
+  readonly releasesSkipDirs = new Set<string>();
 
   /** Parameter-derived inode locks released on some path without being taken first. */
   readonly callerHeld = new Set<string>();
@@ -147,8 +149,8 @@ class FunctionAnalyzer {
   /** A path released a lock assumed held on entry twice: the assumption is wrong. */
   refuted = false;
 
-  constructor(private readonly unit: FunctionUnit, private readonly body: SNode, private readonly src: string,
-    private readonly opts: AnalyzeOptions, summaries: ReadonlyMap<string, Summary>, private readonly staticCallers: number,
+  constructor(readonly unit: FunctionUnit, private readonly body: SNode, private readonly src: string,
+    readonly opts: AnalyzeOptions, summaries: ReadonlyMap<string, Summary>, readonly staticCallers: number,
     private readonly entryHeld: string[]) {
     this.cat = opts.catalogue;
     this.ctx = new ExprContext(src, this.cat);
@@ -188,8 +190,7 @@ class FunctionAnalyzer {
     this.fixpoint();
     lap('fixpoint');
     this.checkExits();
-    this.checkRetries();
-    this.reportRequirements();
+    for (const r of RULES) r.onFinish?.(this);
     this.finishSummary();
     lap('post');
     if (typeof process !== 'undefined' && process.env?.VFSLOCK_STATS) console.log('STATS', this.unit.name, this.cfg.nodes.length, this.statesProcessed);
@@ -200,10 +201,7 @@ class FunctionAnalyzer {
       console.log('NODE', best, this.cfg.nodes[best].kind, this.cfg.nodes[best].ast ? this.src.slice(this.cfg.nodes[best].ast!.start, this.cfg.nodes[best].ast!.start + 60) : '');
       for (const h of [...seen[best]].slice(0, 40)) console.log('  ', h);
     }
-    const findings = [...this.findings.values()];
-    if (this.truncated || this.cfg.truncated) {
-      findings.push(this.make('analysis/truncated', 'info', this.unit.nameStart, this.unit.nameEnd, '', messages.truncated(this.unit.name, this.cfg.truncatedBy === 'depth' ? 'its statements are nested too deeply' : this.cfg.truncated ? 'its body is too long' : 'it has too many paths'), []));
-    }
+    const findings = [...this.findings.values(), ...this.notes];
     return { findings, summary: this.summary, deferredOutcomes: this.deferredOutcomes, statesProcessed: this.statesProcessed,
       truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,
       lockApis: this.ops.flat().filter((o) => o.k === 'lock').map((o) => (o as { api: string }).api),
@@ -212,7 +210,7 @@ class FunctionAnalyzer {
       heldAt: this.heldAt, conditionFact: (id) => this.conditionFact(id) };
   }
 
-  private conditionFact(id: number): ConditionFact | null {
+  conditionFact(id: number): ConditionFact | null {
     const n = this.cfg.nodes[id];
     if (n?.kind !== 'cond' || !n.atom) return null;
     const a = this.atomInfo(n.atom);
@@ -321,13 +319,7 @@ class FunctionAnalyzer {
     }
     for (const op of out) {
       if (op.k === 'lock' || op.k === 'unlock') this.lockKeysUsed.add(op.key);
-      if ((op.k === 'delegOp' || op.k === 'break') && op.out?.kind === 'local') {
-        this.diVars.add(op.out.name);
-        const list = this.delegCallNodes.get(op.out.name) ?? [];
-        list.push(n.id);
-        this.delegCallNodes.set(op.out.name, list);
-      }
-      if (op.k === 'wait') this.waitSites.push({ node: n.id, di: op.di, op: op.node });
+      if ((op.k === 'delegOp' || op.k === 'break') && op.out?.kind === 'local') this.diVars.add(op.out.name);
     }
     return out;
   }
@@ -1089,7 +1081,7 @@ class FunctionAnalyzer {
         return [s];
       case 'requireAtCall':
         if (op.changes) this.noteUse(s);
-        this.applyRequire(op, s);
+        for (const r of RULES) r.onRequireAtCall?.(this, op, s);
         return [s];
       case 'sleeps':
         this.applySleeps(op, s);
@@ -1097,7 +1089,7 @@ class FunctionAnalyzer {
       case 'mutate':
       case 'summaryMutate':
         this.noteUse(s);
-        this.applyMutate(op, s);
+        for (const r of RULES) r.onMutate?.(this, op, s);
         return [s];
       case 'grant':
         this.applyGrant(op, s, nodeId);
@@ -1114,6 +1106,7 @@ class FunctionAnalyzer {
         }
         return [s];
       case 'access':
+        for (const r of RULES) r.onAccess?.(this, op, s);
         this.applyAccess(op, s);
         return [s];
       case 'releaseAccess':
@@ -1121,7 +1114,7 @@ class FunctionAnalyzer {
         else if (s.access.size === 1) wr(s, 'access').clear();
         return [s];
       case 'open':
-        this.applyOpen(op, s);
+        for (const r of RULES) r.onOpen?.(this, op, s);
         return [s];
       case 'unknownLockHelper':
         if (!s.facts.get('#maybe-locked')) wr(s, 'facts').set('#maybe-locked', true);
@@ -1157,7 +1150,7 @@ class FunctionAnalyzer {
   }
 
   /** A file open for write on `key` on this path (no delegation can exist: nfsd does not grant one while it is). */
-  private isWriteOpen(s: State, key: string): boolean {
+  isWriteOpen(s: State, key: string): boolean {
     if (s.facts.get(`wopen:${key}`) === true) return true;
     for (const w of this.cat.contexts.writeModeFlags) {
       for (const [fact, v] of s.facts) {
@@ -1171,7 +1164,7 @@ class FunctionAnalyzer {
   }
 
   /** `key` (or the dentry it belongs to) is an inode no delegation can exist on: private, or on a pseudo filesystem. */
-  private noDelegation(s: State, key: string): boolean {
+  noDelegation(s: State, key: string): boolean {
     const root = ExprContext.rootOf(key);
     if (this.opts.noDelegationGlobals?.has(root) && !this.ctx.vars.has(root) && (key === root || key === root + '.d_inode')) return true;
     for (const [fact, v] of s.facts) {
@@ -1273,8 +1266,7 @@ class FunctionAnalyzer {
       return;
     }
     if (prev !== undefined && !s.lossy && op.certain && (op.class === 'inode' || op.class === 'rename')) {
-      this.report('lock/imbalance', 'warning', op.node, op.key, messages.doubleUnlock(this.unit.name, this.show(op.key), op.api),
-        [{ start: prev, end: prev, message: 'first released here' }]);
+      for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'double', prev });
       return;
     }
     if (op.class === 'mutex' && this.isMutexParam(op.key)) {
@@ -1289,13 +1281,10 @@ class FunctionAnalyzer {
       // of them): releasing any other it never took is a bug, not a hint that the caller holds it (as for an
       // undocumented helper such as cachefiles_bury_object).
       if (this.catalogued || this.declaredLocks.has(op.key)) {
-        this.report('lock/imbalance', 'warning', op.node, op.key, messages.unlockNotHeld(this.unit.name, this.show(op.key), op.api), []);
+        for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'contract' });
       } else {
         this.callerHeld.add(op.key);
-        if (!this.unheldReleases.some((f) => f.start === op.node.start)) {
-          this.unheldReleases.push(this.make('lock/imbalance', 'warning', op.node.start, op.node.end, this.show(op.key),
-            messages.unlockNotHeldRetry(this.unit.name, this.show(op.key), op.api), []));
-        }
+        if (!this.unheldReleases.some((f) => f.start === op.node.start)) for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'callerMayHold' });
       }
     }
   }
@@ -1345,7 +1334,7 @@ class FunctionAnalyzer {
     if (role && !this.summary.releases.some((r) => r.role === role)) this.summary.releases.push({ role });
   }
 
-  private heldExclusive(s: State, key: string): LockSt | null {
+  heldExclusive(s: State, key: string): LockSt | null {
     const l = s.locks.get(key);
     if (l && l.mode === 'exclusive') return l;
     for (const [fact, v] of s.facts) {
@@ -1360,7 +1349,7 @@ class FunctionAnalyzer {
     return null;
   }
 
-  private brokenOf(s: State, key: string) {
+  brokenOf(s: State, key: string) {
     const b = s.broken.get(key);
     if (b) return b;
     for (const [fact, v] of s.facts) {
@@ -1376,7 +1365,7 @@ class FunctionAnalyzer {
    * An inode this function itself holds locked exclusively here (perhaps the reported one under a name the analysis
    * cannot equate): its name for the message and a related note pointing where it was locked.
    */
-  private otherLocalLock(s: State): { shown: string; related: Related } | undefined {
+  otherLocalLock(s: State): { shown: string; related: Related } | undefined {
     const found = this.inodeLocksHeld(s, ['inode']).find(([, l]) => l.mode === 'exclusive' && l.origin === 'local');
     if (!found) return undefined;
     const [k, l] = found;
@@ -1384,12 +1373,12 @@ class FunctionAnalyzer {
     return { shown, related: { start: l.site, end: l.siteEnd, message: `${shown} locked here (${l.api})` } };
   }
 
-  private inodeLocksHeld(s: State, classes: LockClass[] = ['inode', 'rename', 'spin']): [string, LockSt][] {
+  inodeLocksHeld(s: State, classes: LockClass[] = ['inode', 'rename', 'spin']): [string, LockSt][] {
     return [...s.locks].filter(([, l]) => classes.includes(l.class) || (l.class === 'mutex' && l.origin !== 'assert' && classes.includes('mutex')));
   }
 
   /** A parameter-derived inode the function never locks itself: its caller is responsible for the lock. */
-  private callerResponsible(s: State, key: string): boolean {
+  callerResponsible(s: State, key: string): boolean {
     if (this.ctx.paramIndexOfRoot(key) < 0) return false;
     // A catalogued API's contract says exactly which locks its callers hold; nothing else is theirs.
     if (this.catalogued) return false;
@@ -1398,7 +1387,7 @@ class FunctionAnalyzer {
     return !s.locks.has(key);
   }
 
-  private roleOf(key: string): string | null {
+  roleOf(key: string): string | null {
     const root = ExprContext.rootOf(key);
     const v = this.ctx.vars.get(root);
     if (!v || !v.isParam) return null;
@@ -1406,22 +1395,9 @@ class FunctionAnalyzer {
   }
 
   private applyBreak(op: Extract<Op, { k: 'break' }>, s: State): void {
-    if (op.kind === 'layout') {
-      if (op.blocking === true) this.blockingCheck(s, op.node, op.api, op.display);
-      return;
-    }
-    if (op.blocking === true) {
-      this.blockingCheck(s, op.node, op.api, op.display);
-      this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`);
-    } else if (op.kind === 'deleg' && !s.lossy && !this.heldExclusive(s, op.key)) {
-      if (this.callerResponsible(s, op.key)) this.noteRequire(op.key, op.node);
-      else {
-        const other = this.otherLocalLock(s);
-        this.report('deleg/break-unlocked', 'error', op.node, op.key, other
-          ? messages.breakUnlockedOtherLock(this.unit.name, op.display, op.api, other.shown)
-          : messages.breakUnlocked(this.unit.name, op.display, op.api), other ? [other.related] : []);
-      }
-    }
+    for (const r of RULES) r.onBreak?.(this, op, s);
+    if (op.kind === 'layout') return;
+    if (op.blocking === true) this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`);
     if (op.typeHasDeleg) {
       // try_break_deleg() may fail with -EWOULDBLOCK: the delegation is gone only where its result says 0.
       const unchecked = op.kind === 'deleg' && op.blocking === false && op.result ? op.result : undefined;
@@ -1459,37 +1435,24 @@ class FunctionAnalyzer {
     }
   }
 
-  private blockingCheck(s: State, node: SNode, api: string, what: string): void {
-    if (s.lossy) return;
-    const held = this.inodeLocksHeld(s);
-    if (!held.length) return;
-    const [k, l] = held[0];
-    this.report('deleg/blocking-break-locked', 'error', node, what, messages.blockingLocked(this.unit.name, api, what, this.show(k), l.class),
-      held.map(([hk, hl]) => ({ start: hl.site, end: hl.siteEnd, message: `${this.show(hk)} locked here (${hl.api})` })));
-  }
-
   private noteSleeps(node: SNode, what: string): void {
     if (!this.summary.sleeps) this.summary.sleeps = { site: node.start, what };
   }
 
-  private noteRequire(key: string, node: SNode): void {
+  noteRequire(key: string, node: SNode): void {
     const role = this.roleOf(key);
     if (role && !this.summary.requires.some((r) => r.role === role)) this.summary.requires.push({ role, class: 'inode', site: node.start });
   }
 
   private applyWait(op: Extract<Op, { k: 'wait' }>, s: State): void {
-    this.blockingCheck(s, op.node, op.api, op.di ?? 'the delegated inode');
+    for (const r of RULES) r.onWait?.(this, op, s);
     this.noteSleeps(op.node, `${op.api}() waits for a delegation to be returned`);
     if (op.di && s.deleg.has(op.di)) wr(s, 'deleg').delete(op.di);
   }
 
   private applyDelegOp(op: Extract<Op, { k: 'delegOp' }>, s: State, _nodeId: number): void {
-    if (op.out.kind === 'null') {
-      // ATTR_DELEG (on behalf of the holder), or a file open for write on the inode: NULL is what the API asks for.
-      if (this.isExempt(s) || op.breaks.some((b) => this.isWriteOpen(s, b) || this.noDelegation(s, b))) return;
-      this.report('deleg/null-delegated-inode', 'info', op.node, op.display[0] ?? '', messages.nullOut(this.unit.name, op.api, op.display[0] ?? 'the inode'), []);
-      return;
-    }
+    for (const r of RULES) r.onDelegOp?.(this, op, s);
+    if (op.out.kind === 'null') return;
     // A summarised helper that breaks (try_break_deleg inside, another file's or this one's) called with the inode
     // locked: its break is the caller's, at the call. (A helper that locks for itself, as lookup_open does, keeps
     // its break and change to itself.)
@@ -1505,42 +1468,12 @@ class FunctionAnalyzer {
     this.noteOut(op.out, s, op.node, op.api, op.breaks, op.result);
   }
 
-  private applyRequire(op: Extract<Op, { k: 'requireAtCall' }>, s: State): void {
-    if (s.lossy) return;
-    const siteKey = `${op.node.start}:${op.key}`;
-    if (this.heldExclusive(s, op.key)) {
-      this.requireHeldSomewhere.add(siteKey);
-      return;
-    }
-    if (s.facts.get('#maybe-locked')) return;
-    if (!op.owner) {
-      if (this.callerResponsible(s, op.key)) {
-        this.noteRequire(op.key, op.node);
-        return;
-      }
-      // Inferred requirements (from an in-file callee) and NULL-out-parameter callers are weaker evidence: speak only
-      // when no inode lock at all is held and the inode is named by a stable expression.
-      if (op.derived || this.inodeLocksHeld(s, ['inode', 'rename']).length) return;
-      if (this.ctx.isReassigned(ExprContext.rootOf(op.key))) return;
-    }
-    if (!this.requireCandidates.has(siteKey)) {
-      const f = this.make('deleg/break-unlocked', 'error', op.node.start, op.node.end, this.show(op.key), messages.callUnlocked(this.unit.name, op.api, op.display), []);
-      this.requireCandidates.set(siteKey, f);
-    }
-  }
-
   private applySleeps(op: Extract<Op, { k: 'sleeps' }>, s: State): void {
-    const inFile = this.oc.summaries.has(op.api);
     this.noteSleeps(op.node, `${op.api}() ${op.why}`);
-    if (s.lossy) return;
-    const held = this.inodeLocksHeld(s, inFile ? ['inode', 'rename', 'spin'] : ['spin']);
-    if (!held.length) return;
-    const [k, l] = held[0];
-    this.report('deleg/blocking-break-locked', 'error', op.node, op.api, messages.sleepsLocked(this.unit.name, op.api, op.why, this.show(k), l.class),
-      held.map(([hk, hl]) => ({ start: hl.site, end: hl.siteEnd, message: `${this.show(hk)} locked here (${hl.api})` })));
+    for (const r of RULES) r.onSleeps?.(this, op, s);
   }
 
-  private isExempt(s: State): boolean {
+  isExempt(s: State): boolean {
     for (const [fact, v] of s.facts) {
       if (!v || !fact.startsWith('flag:')) continue;
       const flag = fact.split(':')[1];
@@ -1549,88 +1482,7 @@ class FunctionAnalyzer {
     return false;
   }
 
-  private applyMutate(op: Extract<Op, { k: 'mutate' | 'summaryMutate' }>, s: State): void {
-    if (s.lossy) return;
-    const key = op.key;
-    if (s.facts.get(`truthy:${key}`) === false) return;
-    if (this.isExempt(s)) return;
-    // A directory moved or removed itself (6.19+ self-delegations): its own rule, a warning (rules/dir-self-break.ts).
-    if (dirSelfChange(op.kind, s.facts.get(`isDir:${key}`) === true || (!!op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true))) {
-      if (this.opts.dirRules) this.applyDirSelf(op, s);
-      return;
-    }
-    const isDirRule = op.kind === 'dirent';
-    if (isDirRule && !this.opts.dirRules) return;
-    // No delegation can exist: a private or pseudo-filesystem inode, or a file this path holds open for write.
-    if (this.noDelegation(s, key)) return;
-    if (!isDirRule && this.isWriteOpen(s, key)) return;
-    if (!isDirRule) {
-      const dirOnly = op.k === 'mutate' && op.dirOnly;
-      if ((s.facts.get(`isDir:${key}`) === true || dirOnly) && (op.kind === 'names' || this.opts.era !== '6.19')) return;
-      if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return;
-    }
-    const b = this.brokenOf(s, key);
-    // One name for the inode in the whole report (message, related, fix): a local that names it, else the call's expression.
-    op = { ...op, display: this.displayName(key, op.display) };
-    const rule: RuleId = isDirRule ? 'deleg/dir-missing-break' : 'deleg/missing-break';
-    if (b && (b.unchecked || b.failed)) {
-      const related: Related[] = [{ start: b.site, end: b.siteEnd, message: b.failed ? 'the break fails here (-EWOULDBLOCK) on this path' : 'the result of this break is never tested' }];
-      this.report(rule, op.severity ?? 'error', op.node, key, factMessages.breakIgnored(this.unit.name, op.api, op.what, op.display, !!b.failed), related);
-      return;
-    }
-    const severity: Severity = op.severity ?? 'error';
-    const related: Related[] = [];
-    const held = this.heldExclusive(s, key);
-    if (held) related.push({ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${op.display} is locked by the caller` : `${op.display} locked here (${held.api})` });
-    if (b) {
-      if (held && b.underLock && !b.stale) return;
-      if (this.callerResponsible(s, key) && !b.stale) {
-        this.noteRequire(key, op.node);
-        return;
-      }
-      const why = b.stale ? 'dropped' : 'not held';
-      related.push({ start: b.site, end: b.siteEnd, message: 'delegation broken here' });
-      if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });
-      const other = b.stale || held ? undefined : this.otherLocalLock(s);
-      if (other) related.push(other.related);
-      this.report('deleg/break-unlocked', 'error', op.node, key, other
-        ? messages.changeAfterBreakOtherLock(this.unit.name, op.api, op.what, op.display, other.shown)
-        : messages.changeAfterUnlockedBreak(this.unit.name, op.api, op.what, op.display, why), related);
-      return;
-    }
-    // No break before the change.
-    if (!held && !this.opts.noCallers && this.callerResponsible(s, key)) {
-      const role = this.roleOf(key)!;
-      const entry = { role, kind: op.kind, what: op.what, dirIf: op.dirIf ? this.roleOf(op.dirIf) ?? undefined : undefined, site: op.node.start,
-        severity: op.severity, note: op.note };
-      // One entry per role and kind, the most severe: an `info` change seen first (->atomic_open) must not hide an
-      // unbroken `error` change of the same inode later (->create).
-      const at = this.summary.mutates.findIndex((m) => m.role === role && m.kind === op.kind);
-      if (at < 0) this.summary.mutates.push(entry);
-      else if (rank(op.severity) > rank(this.summary.mutates[at].severity)) this.summary.mutates[at] = entry;
-      return;
-    }
-    const note = op.note;
-    // Another inode locked by this function here may be this one under a name the analysis cannot equate: the message
-    // then says so rather than claiming this inode is unlocked.
-    const other = held ? undefined : this.otherLocalLock(s);
-    if (other) related.push(other.related);
-    const message = isDirRule
-      ? messages.dirMissingBreak(this.unit.name, op.api, op.what, op.display, note, !!held)
-      : messages.missingBreak(this.unit.name, op.api, op.what, op.display, !!held, this.opts.era, other?.shown);
-    const finding = this.make(rule, severity, op.node.start, op.node.end, op.display, message, related);
-    finding.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
-    // In a static function with callers in this file, a parameter-derived inode may be a directory at every call
-    // site (files-only delegations): let the callers decide.
-    const unlessDir = [this.roleOf(key), op.dirIf ? this.roleOf(op.dirIf) : null].filter((r): r is string => !!r);
-    if (!isDirRule && this.unit.isStatic && this.staticCallers > 0 && unlessDir.length) {
-      if (!this.deferred.some((d) => d.finding.start === finding.start && d.finding.inode === finding.inode)) this.deferred.push({ finding, unlessDir });
-      return;
-    }
-    this.add(finding);
-  }
-
-  private outParamName(): string | null {
+  outParamName(): string | null {
     for (const p of this.unit.params) if (/delegated_inode/.test(p.type) || /inode \*\*/.test(p.type)) return p.name;
     for (const v of this.diVars) return '&' + v;
     // A context that must not wait (nfsd, ksmbd, NULL-passing callers): break without recording, return -EAGAIN.
@@ -1638,7 +1490,7 @@ class FunctionAnalyzer {
   }
 
   /** A local variable that names exactly this inode (`target`), else the expression the call used. */
-  private displayName(key: string, display: string): string {
+  displayName(key: string, display: string): string {
     const id = key + '\u0000' + display;
     let name = this.displayNames.get(id);
     if (name === undefined) {
@@ -1651,29 +1503,9 @@ class FunctionAnalyzer {
 
   private readonly displayNames = new Map<string, string>();
 
-  /** A directory's own delegation, unbroken while the directory is moved or removed (deleg/dir-self-break). */
-  private applyDirSelf(op: Extract<Op, { k: 'mutate' | 'summaryMutate' }>, s: State): void {
-    op = { ...op, display: this.displayName(op.key, op.display) };
-    const held = this.heldExclusive(s, op.key);
-    const b = this.brokenOf(s, op.key);
-    if (b && !b.stale && (b.underLock || !held)) return;
-    if (!held && this.callerResponsible(s, op.key)) return;
-    const related: Related[] = held ? [{ start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${op.display} is locked by the caller` : `${op.display} locked here (${held.api})` }] : [];
-    const f = this.make('deleg/dir-self-break', 'warning', op.node.start, op.node.end, op.display, messages.dirSelfBreak(this.unit.name, op.api, op.what, op.display, !!held), related);
-    f.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: this.outParamName() };
-    this.add(f);
-  }
-
-  /** Whether some conflicting-open check can run before CFG node `id` (the check need not be on every path). */
-  private checkPrecedes(id: number): boolean {
-    for (let i = 0; i < this.ops.length; i++) {
-      if (i !== id && this.ops[i].some((o) => o.k === 'conflictCheck') && reachable(this.cfg, i).has(id)) return true;
-    }
-    return false;
-  }
-
   private applyGrant(op: Extract<Op, { k: 'grant' }>, s: State, nodeId: number): void {
     if (s.lossy) return;
+    // What the path knows of the grant's type: the delegation flag tested or set on the lease (or on the only one).
     let deleg: boolean | undefined;
     const obj = op.lease ? objectOfFlags(op.lease) : null;
     const delegFacts = [...s.facts].filter(([f]) => f.startsWith('flag:') && this.cat.delegationFlags.has(f.split(':')[1]));
@@ -1681,15 +1513,7 @@ class FunctionAnalyzer {
     if (exact) deleg = exact[1];
     else if (delegFacts.length === 1) deleg = delegFacts[0][1];
     if (op.requireTypeFact && deleg === undefined) return;
-    // Not yet tested on this path, but the function does distinguish delegations: this may be one.
-    if (deleg === undefined && this.testsDelegationFlag()) deleg = true;
-    if (deleg === true && !op.locksItself) {
-      // The grant's own trylock: a lock the analysis assumed the caller holds does not count (vfs_setlease holds none).
-      const held = op.inode ? this.heldExclusive(s, op.inode) : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
-      if (!held || held.origin === 'entry') {
-        this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantUnlocked(this.unit.name, op.api, op.inode ? this.show(op.inode) : 'the inode'), []);
-      }
-    }
+    for (const r of RULES) r.onGrant?.(this, op, s, deleg, nodeId);
     // A grant that serialises itself (kernel_setlease) owes re-checks only in a function that re-checks at all (nfsd's
     // nfs4_set_delegation); a directory delegation (nfsd_get_dir_deleg) has no opens to conflict with.
     if (op.recheckAfter && op.locksItself && !this.ops.some((ops) => ops.some((o) => o.k === 'conflictCheck'))) return;
@@ -1699,47 +1523,11 @@ class FunctionAnalyzer {
       const missing = [...new Set([...op.rechecks.filter((c) => c === 'opens' || s.facts.get(`#checked:${c}`)), 'opens'])];
       wr(s, 'grants').set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false, missing, api: op.locksItself ? op.api : undefined });
     }
-    else if (!s.checked && !this.checkPrecedes(nodeId)) this.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantNoCheck(this.unit.name, op.api), []);
-  }
-
-  private testsDelegationFlag(): boolean {
-    for (const n of this.cfg.nodes) {
-      if (n.kind !== 'cond' || !n.atom) continue;
-      const a = this.atomInfo(n.atom);
-      for (const f of [a.fact, a.implies?.fact]) if (f && f.startsWith('flag:') && this.cat.delegationFlags.has(f.split(':')[1])) return true;
-    }
-    return false;
   }
 
   private applyAccess(op: Extract<Op, { k: 'access' }>, s: State): void {
-    // Read access (i_readcount) is not what generic_add_lease checks in every kernel; write access always is.
-    const pre = op.kind !== 'write' ? undefined : s.preBreak.get(op.key) ?? (s.preBreak.size === 1 ? [...s.preBreak.values()][0] : undefined);
-    if (pre !== undefined && !s.lossy) {
-      this.report('lease/open-missing-break', 'error', op.node, op.key, messages.breakBeforeAccess(this.unit.name, op.api, op.display),
-        [{ start: pre, end: pre, message: 'lease broken here, before the access is taken' }]);
-    }
     wr(s, 'access').set(op.key, { kind: op.kind, site: op.node.start, siteEnd: op.node.end, broken: false, display: op.display });
     if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, access: op.key }]);
-  }
-
-  private applyOpen(op: Extract<Op, { k: 'open' }>, s: State): void {
-    if (s.lossy) return;
-    for (const [k, a] of s.access) {
-      if (op.key && k !== op.key && s.access.size > 1) continue;
-      if (a.broken && (a.unchecked || a.failed)) {
-        if (op.rule) continue;
-        this.report('lease/open-missing-break', 'error', op.node, k, factMessages.leaseBreakIgnored(this.unit.name, `${op.api} ${op.what} ${a.display}`, a.display, !!a.failed),
-          [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
-        continue;
-      }
-      if (a.broken) continue;
-      if (op.rule) {
-        this.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(this.unit.name, op.api, a.display), [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
-        continue;
-      }
-      this.report('lease/open-missing-break', 'error', op.node, k, messages.openMissingBreak(this.unit.name, `${op.api} ${op.what} ${a.display}`, a.display),
-        [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
-    }
   }
 
   private applyDeferred(op: Extract<Op, { k: 'deferred' }>, s: State): void {
@@ -1758,6 +1546,7 @@ class FunctionAnalyzer {
 
   // ---------------------------------------------------------------- after the fixpoint
 
+  /** The rules' checks at the returns: each (non-lossy) exit state, then all of them. */
   private checkExits(): void {
     if (typeof process !== 'undefined' && process.env?.VFSLOCK_DEBUG === this.unit.name) {
       for (const x of this.exits) {
@@ -1765,99 +1554,69 @@ class FunctionAnalyzer {
       }
       console.log('SUMMARY', JSON.stringify({ ...this.summary, deferred: this.summary.deferred.length }));
     }
-    const localLocks = new Map<string, { held: State[]; notHeld: State[] }>();
     for (const s of this.exits) {
       if (s.lossy) continue;
-      for (const [di, d] of s.deleg) {
-        this.report('deleg/unhandled-delegated-inode', 'error', { start: d.site, end: d.siteEnd } as SNode, di,
-          messages.unhandledDeleg(this.unit.name, d.api, di, this.opts.era), [], { kind: 'add-wait-retry', after: d.siteEnd, diVar: di, label: null, era: this.opts.era });
-      }
-      for (const g of s.grants.values()) {
-        if (!g.rechecked && s.ret?.kind !== 'err') {
-          this.report('lease/grant-unserialized', 'error', { start: g.site, end: g.siteEnd } as SNode, '',
-            g.api ? factMessages.grantNoRecheckAfter(this.unit.name, g.api, g.missing ?? ['opens']) : messages.grantNoRecheck(this.unit.name), []);
-        }
-      }
+      for (const r of RULES) r.onExit?.(this, s);
     }
+    for (const r of RULES) r.onExits?.(this, this.exits);
+  }
+
+  private exitLocksMemo: ExitLock[] | null = null;
+
+  /** Which locally taken locks reach a return, and what that means (for lock/imbalance and the summary's `acquires`). */
+  exitLocks(): readonly ExitLock[] {
+    if (this.exitLocksMemo) return this.exitLocksMemo;
+    const out: ExitLock[] = [];
     // Which locally taken locks reach a return?
     // Imbalance is checked for the VFS locks this tool is about (inode i_rwsem/i_mutex, the rename lock);
     // spinlocks and other mutexes are tracked only for "sleeping while holding".
     const keys = new Set<string>();
     for (const s of this.exits) for (const [k, l] of s.locks) if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) keys.add(k);
+    const releasedByCallee = this.calleeReleasedLocks();
     for (const k of keys) {
-      const rec = { held: [] as State[], notHeld: [] as State[] };
+      const held: State[] = [];
+      const notHeld: State[] = [];
       for (const s of this.exits) {
         if (s.lossy) continue;
         const l = s.locks.get(k);
-        (l && l.origin === 'local' ? rec.held : rec.notHeld).push(s);
+        (l && l.origin === 'local' ? held : notHeld).push(s);
       }
-      localLocks.set(k, rec);
-    }
-    this.checkDeclaredReleases();
-    this.checkDeclaredAcquires();
-    const releasedByCallee = this.calleeReleasedLocks();
-    for (const [k, { held, notHeld }] of localLocks) {
       if (!held.length || releasedByCallee.has(k)) continue;
       if (this.declaredAcquires.has(k) || this.declaredLocking) {
-        // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
-        // on a failing return.
-        const failing = this.declaredConditional ? held.find((s) => s.ret?.hardErr && !s.locks.get(k)!.escapes) : undefined;
-        if (failing) {
-          const l = failing.locks.get(k)!;
-          const at = failing.ret!;
-          this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
-            [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
-        }
+        out.push({ key: k, held, notHeld, errHeld: [], verdict: 'declared' });
         continue;
       }
       if (held.every((s) => s.locks.get(k)!.escapes)) continue;
       const errHeld = held.filter((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes);
-      if ((!errHeld.length || !notHeld.length) && this.usedUnder.has(k)) {
-        // Held on every return, or on every successful one, after the function made a change under it: it is not
-        // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
-        const bad = held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err') ?? held.find((s) => !s.locks.get(k)!.escapes)!;
-        const l = bad.locks.get(k)!;
-        const at = this.exitSite(bad);
-        this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k,
-          messages.leakedLockAfterUse(this.unit.name, this.show(k), l.api, notHeld.length === 0),
-          [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
-        continue;
-      }
-      if (!errHeld.length || !notHeld.length) {
-        // Held on some successful returns and not on others (`if (lock_flags & XFS_IOLOCK_EXCL) down_write(...)`): what
-        // decides it is not the result, so callers cannot tell; they only learn that a lock may be held.
-        const success = (x: State) => !x.ret || x.ret.kind === 'ok' || (x.ret.kind === 'unknown' && /^return\s*;$/.test(this.src.slice(x.ret.site, x.ret.siteEnd)));
-        if (notHeld.some(success) && held.some(success)) {
-          this.conditionalLock = true;
-          continue;
-        }
-        // Held on every successful return and on no failing one: the function returns locked (like start_dirop).
-        const role = this.roleOf(k);
-        const l = held[0].locks.get(k)!;
-        if (role) {
-          const inherited = held.map((s) => s.ret?.conditional?.find((c) => c.lock === k)?.when).find((w) => w);
-          const when = inherited === 'nonerr' || inherited === 'zero' ? inherited
-            : notHeld.length ? (this.returnsPointer() ? 'nonerr' : 'zero') : 'always';
-          if (!this.summary.acquires.some((a) => a.role === role)) this.summary.acquires.push({ role, class: l.class, mode: l.mode, when });
-        }
-        continue;
-      }
-      const bad = errHeld[0];
-      const l = bad.locks.get(k)!;
-      const at = this.exitSite(bad);
-      this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(this.unit.name, this.show(k), l.api),
-        [{ start: l.site, end: l.siteEnd, message: `${this.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, this.show(k)) });
+      // Held on every return, or on every successful one, after the function made a change under it: it is not
+      // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
+      const verdict = errHeld.length && notHeld.length ? 'leak' : this.usedUnder.has(k) ? 'leakAfterUse' : 'returnsLocked';
+      out.push({ key: k, held, notHeld, errHeld, verdict });
     }
+    return (this.exitLocksMemo = out);
   }
 
-  /**
-   * A catalogued releaser (end_dirop, unlock_rename, done_path_create) must release what its callers hand it on every
-   * path, except where the inode is absent: an error pointer or NULL (end_dirop of a failed start_dirop), or the same
-   * inode as another one it released (unlock_rename with p1 == p2).
-   */
-  /** The code spells inode locks as i_mutex (before 4.5): a fix should too. */
-  private usesMutexApi(): boolean {
-    return this.ops.flat().some((o) => (o.k === 'lock' || o.k === 'unlock') && o.api.startsWith('mutex_'));
+  /** Locks held on successful returns only: the function returns locked (`acquires`), or may (`mayLock`). */
+  private lockedReturns(): void {
+    for (const { key: k, held, notHeld, verdict } of this.exitLocks()) {
+      if (verdict !== 'returnsLocked') continue;
+      // Held on some successful returns and not on others (`if (lock_flags & XFS_IOLOCK_EXCL) down_write(...)`): what
+      // decides it is not the result, so callers cannot tell; they only learn that a lock may be held.
+      const success = (x: State) => !x.ret || x.ret.kind === 'ok' || (x.ret.kind === 'unknown' && /^return\s*;$/.test(this.src.slice(x.ret.site, x.ret.siteEnd)));
+      if (notHeld.some(success) && held.some(success)) {
+        this.conditionalLock = true;
+        continue;
+      }
+      // Held on every successful return and on no failing one: the function returns locked (like start_dirop).
+      const role = this.roleOf(k);
+      const l = held[0].locks.get(k)!;
+      if (role) {
+        const inherited = held.map((s) => s.ret?.conditional?.find((c) => c.lock === k)?.when).find((w) => w);
+        const when = inherited === 'nonerr' || inherited === 'zero' ? inherited
+          : notHeld.length ? (this.returnsPointer() ? 'nonerr' : 'zero') : 'always';
+        if (!this.summary.acquires.some((a) => a.role === role)) this.summary.acquires.push({ role, class: l.class, mode: l.mode, when });
+      }
+    }
   }
 
   /** `k` is a documented release's or acquisition's lock key, or a prefix of one (`p1` for `p1.d_inode`). */
@@ -1872,45 +1631,6 @@ class FunctionAnalyzer {
     return this.releaseSubjects.has(k);
   }
 
-  /** Where a finding about an exit goes: its return statement, or the closing brace. */
-  private exitSite(s: State): { site: number; siteEnd: number } {
-    return s.ret ?? { site: this.unit.end - 1, siteEnd: this.unit.end };
-  }
-
-  /**
-   * A catalogued acquirer (lock_rename, start_dirop, lock_two_nondirectories) must return holding what its callers
-   * are told it holds: on every path, or on its successful ones (`when`), except for an absent or aliased inode.
-   */
-  private checkDeclaredAcquires(): void {
-    for (const [k, { when }] of this.declaredLocks) {
-      for (const s of this.exits) {
-        if (s.lossy || s.locks.has(k) || this.absentOrAliased(s, k, true)) continue;
-        // Returned straight from another acquirer (`return start_dirop(...)`, `return __start_removing_path(...)`):
-        // that callee's own contract is checked where it is defined.
-        if (s.ret?.conditional?.some((c) => c.lock === k) || s.ret?.viaCall) continue;
-        // Held on success: `nonerr` is anything but an ERR_PTR (NULL is a success of lock_rename); `zero` is `return 0`.
-        if (when === 'nonerr' && s.ret?.hardErr) continue;
-        if (when === 'zero' && s.ret?.kind !== 'ok') continue;
-        if (when !== 'always' && when !== 'nonerr' && when !== 'zero') continue;
-        const at = this.exitSite(s);
-        this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.acquirerMissesLock(this.unit.name, this.show(k), when !== 'always'), []);
-        break;
-      }
-    }
-  }
-
-  private checkDeclaredReleases(): void {
-    for (const k of this.declaredReleases) {
-      for (const s of this.exits) {
-        if (s.lossy || s.locks.get(k)?.origin !== 'entry' || this.absentOrAliased(s, k)) continue;
-        const at = this.exitSite(s);
-        this.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.releaserKeepsLock(this.unit.name, this.show(k)), [],
-          { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(this.usesMutexApi() ? 'mutex_lock' : 'inode_lock', this.show(k)) });
-        break;
-      }
-    }
-  }
-
   /** `return f(...)`, or `return res` with `res = f(...)`, where f is not in the catalogue (its effects are a summary's). */
   private returnsUncataloguedCall(e: SNode): boolean {
     const uncatalogued = (x: SNode) => x.type === 'call_expression' && x.children[0]?.type === 'identifier' && !this.cat.calls.has(this.ctx.text(x.children[0]));
@@ -1918,36 +1638,6 @@ class FunctionAnalyzer {
     if (e.type !== 'identifier') return false;
     const defs = this.ctx.defsOf(this.ctx.text(e));
     return defs.length > 0 && defs.every(uncatalogued);
-  }
-
-  /**
-   * Whether `key` need not be in the expected state at this exit: its inode is absent (ERR_PTR, NULL, or a directory
-   * where the catalogue exempts them), or it is the same inode as another key that is (`expectHeld`: held, else
-   * released) — unlock_rename(p, p) releases p->d_inode once, under one of its two names.
-   */
-  private absentOrAliased(s: State, key: string, expectHeld = false): boolean {
-    for (const [fact, v] of s.facts) {
-      if (!v || !fact.startsWith('eq:')) continue;
-      const [a, b] = fact.slice(3).split('|');
-      for (const [x, y] of [[a, b], [b, a]]) {
-        if (!x || !y || !(key === x || key.startsWith(x + '.'))) continue;
-        const other = y + key.slice(x.length);
-        if (s.locks.has(other) === expectHeld || this.absent(s, other)) return true;
-      }
-    }
-    return this.absent(s, key);
-  }
-
-  /** The inode a key names is not there on this path (ERR_PTR, NULL, or an exempt directory). */
-  private absent(s: State, key: string): boolean {
-    for (const [fact, v] of s.facts) {
-      const [kind, rest] = [fact.slice(0, fact.indexOf(':')), fact.slice(fact.indexOf(':') + 1)];
-      if (kind === 'isDir' && v && rest === key && this.releasesSkipDirs.has(key)) return true;
-      if ((kind === 'isErr' && v) || (kind === 'truthy' && !v)) {
-        if (key === rest || key.startsWith(rest + '.')) return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -2022,27 +1712,10 @@ class FunctionAnalyzer {
     return head.includes('*');
   }
 
-  /** After break_deleg_wait(), the operation must be retried: some path must lead back to the call. */
-  private checkRetries(): void {
-    for (const w of this.waitSites) {
-      if (!w.di) continue;
-      const calls = this.delegCallNodes.get(w.di) ?? [];
-      if (!calls.length) continue;
-      const reach = reachable(this.cfg, w.node);
-      if (!calls.some((c) => reach.has(c))) {
-        this.report('deleg/unhandled-delegated-inode', 'warning', w.op, w.di, messages.noRetry(this.unit.name, w.di), []);
-      }
-    }
-  }
-
-  /** A required lock held on no path through the call site: conditional locking elsewhere means "caller already locked". */
-  private reportRequirements(): void {
-    for (const [site, f] of this.requireCandidates) if (!this.requireHeldSomewhere.has(site)) this.add(f);
-  }
-
   private finishSummary(): void {
     const s = this.summary;
     const exits = this.exits.filter((x) => !x.lossy);
+    this.lockedReturns();
     this.mutexParamAcquires(exits);
     s.deferred = this.deferred;
     if (this.childOfRet) s.childOfRet = this.childOfRet;
@@ -2079,7 +1752,7 @@ class FunctionAnalyzer {
 
   // ---------------------------------------------------------------- reporting
 
-  private show(key: string): string {
+  show(key: string): string {
     const root = ExprContext.rootOf(key);
     const rest = key.slice(root.length + 1);
     // Prefer a local variable that aliases this exact key (`target` for `dentry.d_inode`).
@@ -2090,22 +1763,64 @@ class FunctionAnalyzer {
     return describePath(root, rest);
   }
 
-  private make(ruleId: RuleId, severity: Severity, start: number, end: number, inode: string, message: string, related: Related[]): Finding {
+  make(ruleId: RuleId, severity: Severity, start: number, end: number, inode: string, message: string, related: Related[]): Finding {
     const configured = this.opts.severity?.[ruleId];
     const { message: headline, detail } = splitMessage(message);
     return { ruleId, severity: configured && configured !== 'off' ? configured : severity, start, end, function: this.unit.name, inode, message: headline, related, ...(detail ? { detail } : {}) };
   }
 
-  private report(ruleId: RuleId, severity: Severity, node: Pick<SNode, 'start' | 'end'>, key: string, message: string, related: Related[], fix?: Finding['fix']): void {
+  report(ruleId: RuleId, severity: Severity, node: Pick<SNode, 'start' | 'end'>, key: string, message: string, related: Related[], fix?: Finding['fix']): void {
     const f = this.make(ruleId, severity, node.start, node.end, key ? this.show(key) : '', message, related);
     if (fix) f.fix = fix;
     this.add(f);
   }
 
-  private add(f: Finding): void {
+  add(f: Finding): void {
     if (this.opts.severity?.[f.ruleId] === 'off') return;
     const id = `${f.ruleId}@${f.start}:${f.inode}`;
     if (!this.findings.has(id)) this.findings.set(id, f);
+  }
+
+  note(f: Finding): void {
+    this.notes.push(f);
+  }
+
+  // ---------------------------------------------------------------- the rest of RuleContext
+
+  get contract(): ContractView {
+    return this;
+  }
+
+  isReassigned(root: string): boolean {
+    return this.ctx.isReassigned(root);
+  }
+
+  hasSummary(name: string): boolean {
+    return this.oc.summaries.has(name);
+  }
+
+  /**
+   * A change of a caller-provided inode without a break, for the callers to break first. One entry per role and
+   * kind, the most severe: an `info` change seen first (->atomic_open) must not hide an unbroken `error` change of
+   * the same inode later (->create).
+   */
+  chargeCallers(entry: RoleMutation): void {
+    const at = this.summary.mutates.findIndex((m) => m.role === entry.role && m.kind === entry.kind);
+    if (at < 0) this.summary.mutates.push(entry);
+    else if (rank(entry.severity) > rank(this.summary.mutates[at].severity)) this.summary.mutates[at] = entry;
+  }
+
+  deferToCallers(d: DeferredFinding): void {
+    if (!this.deferred.some((x) => x.finding.start === d.finding.start && x.finding.inode === d.finding.inode)) this.deferred.push(d);
+  }
+
+  reportUnlessCallerHolds(f: Finding): void {
+    this.unheldReleases.push(f);
+  }
+
+  local<T>(name: string, init: () => T): T {
+    if (!this.locals.has(name)) this.locals.set(name, init());
+    return this.locals.get(name) as T;
   }
 }
 
@@ -2157,82 +1872,6 @@ function objectOfFlags(key: string): string {
   if (i < 0) return key;
   const last = key.slice(i + 1);
   return /flags$/.test(last) ? key.slice(0, i) : key;
-}
-
-/** Immediate post-dominator of each node (-1 if none: the node cannot reach the exit). Cooper-Harvey-Kennedy. */
-function immediatePostDominators(cfg: Cfg): number[] {
-  const n = cfg.nodes.length;
-  const preds: number[][] = Array.from({ length: n }, () => []);
-  for (const node of cfg.nodes) for (const t of node.succ) if (t >= 0) preds[t].push(node.id);
-  // Reverse post-order of the reverse graph, from the exit.
-  const order: number[] = [];
-  const visited = new Uint8Array(n);
-  const stack: [number, number][] = [[cfg.exit, 0]];
-  visited[cfg.exit] = 1;
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [v, i] = top;
-    if (i < preds[v].length) {
-      top[1]++;
-      const w = preds[v][i];
-      if (!visited[w]) {
-        visited[w] = 1;
-        stack.push([w, 0]);
-      }
-    } else {
-      order.push(v);
-      stack.pop();
-    }
-  }
-  order.reverse();
-  const rank = new Array(n).fill(-1);
-  order.forEach((v, i) => (rank[v] = i));
-  const idom = new Array(n).fill(-1);
-  idom[cfg.exit] = cfg.exit;
-  const intersect = (a: number, b: number) => {
-    while (a !== b) {
-      while (rank[a] > rank[b]) a = idom[a];
-      while (rank[b] > rank[a]) b = idom[b];
-    }
-    return a;
-  };
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const v of order) {
-      if (v === cfg.exit) continue;
-      let nd = -1;
-      for (const s of cfg.nodes[v].succ) {
-        if (s < 0 || idom[s] === -1) continue;
-        nd = nd === -1 ? s : intersect(s, nd);
-      }
-      if (nd !== -1 && idom[v] !== nd) {
-        idom[v] = nd;
-        changed = true;
-      }
-    }
-  }
-  return idom;
-}
-
-function reachable(cfg: Cfg, from: number): Set<number> {
-  const seen = new Set<number>();
-  const stack = [...cfg.nodes[from].succ];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n < 0 || seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...cfg.nodes[n].succ);
-  }
-  return seen;
-}
-
-function unlockFor(api: string, inode: string): string {
-  if (api.startsWith('inode_lock')) return `inode_unlock(${inode});`;
-  if (api.startsWith('mutex_lock')) return `mutex_unlock(&${inode}->i_mutex);`;
-  if (api.startsWith('spin_lock')) return `spin_unlock(&${inode});`;
-  if (api === 'lock_rename') return `unlock_rename(...);`;
-  return `/* release ${inode} (${api}) */`;
 }
 
 const EVENT_RANK = ['wait', 'break', 'delegOp', 'mutate', 'summaryMutate', 'grant', 'access', 'open', 'lock', 'unlock'];

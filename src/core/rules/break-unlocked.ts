@@ -1,0 +1,85 @@
+/**
+ * deleg/break-unlocked: a delegation break not made under the inode's exclusive lock, a change after a break whose
+ * lock was not held or was dropped in between, or a call that requires the inode lock (notify_change, vfs_unlink...)
+ * made without it. Delegations are granted under inode_trylock(), so only the lock held from the break to the change
+ * keeps a new one from being granted in between. See docs/rules/deleg-break-unlocked.md.
+ */
+import { ExprContext } from '../analysis/expr';
+import type { Finding, Related } from '../analysis/types';
+import { messages } from './messages';
+import { changeToCheck } from './missing-break';
+import { lockedHere, type Rule, type RuleContext } from './context';
+
+/** Call sites whose required lock is missing on some path, and sites where some path does hold it. */
+function requireSites(ctx: RuleContext) {
+  return ctx.local('break-unlocked/require', () => ({ candidates: new Map<string, Finding>(), heldSomewhere: new Set<string>() }));
+}
+
+export const breakUnlocked: Rule = {
+  ids: ['deleg/break-unlocked'],
+
+  onBreak(ctx, op, s) {
+    if (op.blocking === true || op.kind !== 'deleg' || s.lossy || ctx.heldExclusive(s, op.key)) return;
+    if (ctx.callerResponsible(s, op.key)) ctx.noteRequire(op.key, op.node);
+    else {
+      const other = ctx.otherLocalLock(s);
+      ctx.report('deleg/break-unlocked', 'error', op.node, op.key, other
+        ? messages.breakUnlockedOtherLock(ctx.unit.name, op.display, op.api, other.shown)
+        : messages.breakUnlocked(ctx.unit.name, op.display, op.api), other ? [other.related] : []);
+    }
+  },
+
+  onRequireAtCall(ctx, op, s) {
+    if (s.lossy) return;
+    const sites = requireSites(ctx);
+    const siteKey = `${op.node.start}:${op.key}`;
+    if (ctx.heldExclusive(s, op.key)) {
+      sites.heldSomewhere.add(siteKey);
+      return;
+    }
+    if (s.facts.get('#maybe-locked')) return;
+    if (!op.owner) {
+      if (ctx.callerResponsible(s, op.key)) {
+        ctx.noteRequire(op.key, op.node);
+        return;
+      }
+      // Inferred requirements (from an in-file callee) and NULL-out-parameter callers are weaker evidence: speak only
+      // when no inode lock at all is held and the inode is named by a stable expression.
+      if (op.derived || ctx.inodeLocksHeld(s, ['inode', 'rename']).length) return;
+      if (ctx.isReassigned(ExprContext.rootOf(op.key))) return;
+    }
+    if (!sites.candidates.has(siteKey)) {
+      const f = ctx.make('deleg/break-unlocked', 'error', op.node.start, op.node.end, ctx.show(op.key), messages.callUnlocked(ctx.unit.name, op.api, op.display), []);
+      sites.candidates.set(siteKey, f);
+    }
+  },
+
+  /** A change after a break made without the inode's lock, or with the lock dropped since. */
+  onMutate(ctx, op0, s) {
+    const c = changeToCheck(ctx, op0, s);
+    if (!c || !c.b || c.b.unchecked || c.b.failed) return;
+    const { op, key, b } = c;
+    const related: Related[] = [];
+    const held = ctx.heldExclusive(s, key);
+    if (held) related.push(lockedHere(held, op.display));
+    if (held && b.underLock && !b.stale) return;
+    if (ctx.callerResponsible(s, key) && !b.stale) {
+      ctx.noteRequire(key, op.node);
+      return;
+    }
+    const why = b.stale ? 'dropped' : 'not held';
+    related.push({ start: b.site, end: b.siteEnd, message: 'delegation broken here' });
+    if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });
+    const other = b.stale || held ? undefined : ctx.otherLocalLock(s);
+    if (other) related.push(other.related);
+    ctx.report('deleg/break-unlocked', 'error', op.node, key, other
+      ? messages.changeAfterBreakOtherLock(ctx.unit.name, op.api, op.what, op.display, other.shown)
+      : messages.changeAfterUnlockedBreak(ctx.unit.name, op.api, op.what, op.display, why), related);
+  },
+
+  /** A required lock held on no path through the call site: conditional locking elsewhere means "caller already locked". */
+  onFinish(ctx) {
+    const sites = requireSites(ctx);
+    for (const [site, f] of sites.candidates) if (!sites.heldSomewhere.has(site)) ctx.add(f);
+  },
+};

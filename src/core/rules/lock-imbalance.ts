@@ -1,0 +1,153 @@
+/**
+ * lock/imbalance (warning): an inode lock or the rename lock still held at a return it should not be held at, or
+ * released when it is not held (twice on one path; by a catalogued API whose contract does not give it that lock);
+ * a catalogued releaser (end_dirop, unlock_rename) keeping a lock it must release, or a catalogued acquirer
+ * (lock_rename, start_dirop) returning without the lock it promises. See docs/rules/lock-imbalance.md.
+ *
+ * Which locks reach which returns, and which of them the function is designed to return holding, is the engine's
+ * (`ExitLock`, also what the summary tells callers); this rule reports the leaks.
+ */
+import type { State } from '../analysis/state';
+import type { SNode } from '../parse/syntax';
+import { messages } from './messages';
+import type { Rule, RuleContext } from './context';
+
+export const lockImbalance: Rule = {
+  ids: ['lock/imbalance'],
+
+  onUnlockUnheld(ctx, op, s, why) {
+    switch (why.kind) {
+      case 'double':
+        ctx.report('lock/imbalance', 'warning', op.node, op.key, messages.doubleUnlock(ctx.unit.name, ctx.show(op.key), op.api),
+          [{ start: why.prev, end: why.prev, message: 'first released here' }]);
+        return;
+      case 'contract':
+        ctx.report('lock/imbalance', 'warning', op.node, op.key, messages.unlockNotHeld(ctx.unit.name, ctx.show(op.key), op.api), []);
+        return;
+      case 'callerMayHold':
+        ctx.reportUnlessCallerHolds(ctx.make('lock/imbalance', 'warning', op.node.start, op.node.end, ctx.show(op.key),
+          messages.unlockNotHeldRetry(ctx.unit.name, ctx.show(op.key), op.api), []));
+        return;
+    }
+  },
+
+  onExits(ctx, exits) {
+    checkDeclaredReleases(ctx, exits);
+    checkDeclaredAcquires(ctx, exits);
+    for (const { key: k, held, errHeld, notHeld, verdict } of ctx.exitLocks()) {
+      if (verdict === 'declared') {
+        // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
+        // on a failing return.
+        const failing = ctx.contract.declaredConditional ? held.find((s) => s.ret?.hardErr && !s.locks.get(k)!.escapes) : undefined;
+        if (failing) {
+          const l = failing.locks.get(k)!;
+          const at = failing.ret!;
+          ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(ctx.unit.name, ctx.show(k), l.api),
+            [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+        }
+      } else if (verdict === 'leakAfterUse') {
+        // Held on every return, or on every successful one, after the function made a change under it: it is not
+        // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
+        const bad = held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err') ?? held.find((s) => !s.locks.get(k)!.escapes)!;
+        const l = bad.locks.get(k)!;
+        const at = exitSite(ctx, bad);
+        ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k,
+          messages.leakedLockAfterUse(ctx.unit.name, ctx.show(k), l.api, notHeld.length === 0),
+          [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+      } else if (verdict === 'leak') {
+        const bad = errHeld[0];
+        const l = bad.locks.get(k)!;
+        const at = exitSite(ctx, bad);
+        ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(ctx.unit.name, ctx.show(k), l.api),
+          [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+      }
+    }
+  },
+};
+
+/** The code spells inode locks as i_mutex (before 4.5): a fix should too. */
+function usesMutexApi(ctx: RuleContext): boolean {
+  return ctx.ops.flat().some((o) => (o.k === 'lock' || o.k === 'unlock') && o.api.startsWith('mutex_'));
+}
+
+/** Where a finding about an exit goes: its return statement, or the closing brace. */
+function exitSite(ctx: RuleContext, s: State): { site: number; siteEnd: number } {
+  return s.ret ?? { site: ctx.unit.end - 1, siteEnd: ctx.unit.end };
+}
+
+/**
+ * A catalogued acquirer (lock_rename, start_dirop, lock_two_nondirectories) must return holding what its callers
+ * are told it holds: on every path, or on its successful ones (`when`), except for an absent or aliased inode.
+ */
+function checkDeclaredAcquires(ctx: RuleContext, exits: readonly State[]): void {
+  for (const [k, { when }] of ctx.contract.declaredLocks) {
+    for (const s of exits) {
+      if (s.lossy || s.locks.has(k) || absentOrAliased(ctx, s, k, true)) continue;
+      // Returned straight from another acquirer (`return start_dirop(...)`, `return __start_removing_path(...)`):
+      // that callee's own contract is checked where it is defined.
+      if (s.ret?.conditional?.some((c) => c.lock === k) || s.ret?.viaCall) continue;
+      // Held on success: `nonerr` is anything but an ERR_PTR (NULL is a success of lock_rename); `zero` is `return 0`.
+      if (when === 'nonerr' && s.ret?.hardErr) continue;
+      if (when === 'zero' && s.ret?.kind !== 'ok') continue;
+      if (when !== 'always' && when !== 'nonerr' && when !== 'zero') continue;
+      const at = exitSite(ctx, s);
+      ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.acquirerMissesLock(ctx.unit.name, ctx.show(k), when !== 'always'), []);
+      break;
+    }
+  }
+}
+
+/**
+ * A catalogued releaser (end_dirop, unlock_rename, done_path_create) must release what its callers hand it on every
+ * path, except where the inode is absent: an error pointer or NULL (end_dirop of a failed start_dirop), or the same
+ * inode as another one it released (unlock_rename with p1 == p2).
+ */
+function checkDeclaredReleases(ctx: RuleContext, exits: readonly State[]): void {
+  for (const k of ctx.contract.declaredReleases) {
+    for (const s of exits) {
+      if (s.lossy || s.locks.get(k)?.origin !== 'entry' || absentOrAliased(ctx, s, k)) continue;
+      const at = exitSite(ctx, s);
+      ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.releaserKeepsLock(ctx.unit.name, ctx.show(k)), [],
+        { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock', ctx.show(k)) });
+      break;
+    }
+  }
+}
+
+/**
+ * Whether `key` need not be in the expected state at this exit: its inode is absent (ERR_PTR, NULL, or a directory
+ * where the catalogue exempts them), or it is the same inode as another key that is (`expectHeld`: held, else
+ * released) — unlock_rename(p, p) releases p->d_inode once, under one of its two names.
+ */
+function absentOrAliased(ctx: RuleContext, s: State, key: string, expectHeld = false): boolean {
+  for (const [fact, v] of s.facts) {
+    if (!v || !fact.startsWith('eq:')) continue;
+    const [a, b] = fact.slice(3).split('|');
+    for (const [x, y] of [[a, b], [b, a]]) {
+      if (!x || !y || !(key === x || key.startsWith(x + '.'))) continue;
+      const other = y + key.slice(x.length);
+      if (s.locks.has(other) === expectHeld || absent(ctx, s, other)) return true;
+    }
+  }
+  return absent(ctx, s, key);
+}
+
+/** The inode a key names is not there on this path (ERR_PTR, NULL, or an exempt directory). */
+function absent(ctx: RuleContext, s: State, key: string): boolean {
+  for (const [fact, v] of s.facts) {
+    const [kind, rest] = [fact.slice(0, fact.indexOf(':')), fact.slice(fact.indexOf(':') + 1)];
+    if (kind === 'isDir' && v && rest === key && ctx.contract.releasesSkipDirs.has(key)) return true;
+    if ((kind === 'isErr' && v) || (kind === 'truthy' && !v)) {
+      if (key === rest || key.startsWith(rest + '.')) return true;
+    }
+  }
+  return false;
+}
+
+function unlockFor(api: string, inode: string): string {
+  if (api.startsWith('inode_lock')) return `inode_unlock(${inode});`;
+  if (api.startsWith('mutex_lock')) return `mutex_unlock(&${inode}->i_mutex);`;
+  if (api.startsWith('spin_lock')) return `spin_unlock(&${inode});`;
+  if (api === 'lock_rename') return `unlock_rename(...);`;
+  return `/* release ${inode} (${api}) */`;
+}

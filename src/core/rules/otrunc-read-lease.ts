@@ -1,0 +1,23 @@
+/**
+ * lease/otrunc-read-lease (warning): open(O_RDONLY|O_TRUNC) truncates without breaking read leases. do_dentry_open()
+ * breaks leases as for the open's access mode (a read open breaks only write leases) and the O_TRUNC truncate
+ * (ATTR_OPEN) breaks only delegations, so an F_RDLCK lease holder is never told its file was truncated. The open
+ * event carries the rule id (catalogue data: do_truncate() with ATTR_OPEN). See docs/rules/lease-otrunc-read-lease.md.
+ */
+import type { RuleId } from '../analysis/types';
+import { messages } from './messages';
+import type { Rule } from './context';
+
+export const otruncReadLease: Rule = {
+  ids: ['lease/otrunc-read-lease'],
+
+  onOpen(ctx, op, s) {
+    if (s.lossy || !op.rule) return;
+    for (const [k, a] of s.access) {
+      if (op.key && k !== op.key && s.access.size > 1) continue;
+      // Any break since the access was taken counts, even one whose result is not tested.
+      if (a.broken) continue;
+      ctx.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(ctx.unit.name, op.api, a.display), [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+    }
+  },
+};
