@@ -1,6 +1,8 @@
 /**
- * Analysis of one function: build its CFG, run the path-sensitive dataflow over lock/break/change events, check
- * the rules on every path, and summarise what callers in the same file need to know.
+ * Analysis of one function, the lock-state engine: build its CFG, run the path-sensitive dataflow over
+ * lock/break/change events, and summarise what callers in the same file need to know. The rules (src/core/rules/,
+ * one module each) listen to the events and the returns through hooks and report; the engine owns the state and
+ * what each event does to it. The function's own contract is in contract.ts, condition atoms in atoms.ts.
  */
 import type { Catalogue, LockClass } from '../catalogue/catalogue';
 import { selectVariant } from '../catalogue/catalogue';
@@ -8,11 +10,14 @@ import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
 import { prefixOperator, type SNode } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
 import { ExprContext, NULL_KEY, identifiersOf } from './expr';
-import { childOfAlias, declaredName, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
+import { computeAtom, objectOfFlags, type AtomInfo } from './atoms';
+import { collectContract, type Contract } from './contract';
+import { collectDefinitions } from './definitions';
+import { childOfAlias, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type { AnalyzeOptions, DeferredFinding, Finding, Related, RoleMutation, RuleId, Severity, Summary } from './types';
 import { beginFunction, messageContext, splitMessage } from '../rules/messages';
-import type { ContractView, ExitLock, RuleContext } from '../rules/context';
+import type { ExitLock, RuleContext } from '../rules/context';
 import { RULE_MODULES } from '../rules/index';
 import { immediatePostDominators } from '../cfg/graph';
 
@@ -59,22 +64,6 @@ export const DEFAULT_MAX_STATES = 40000;
 export const PHASES: Record<string, number> | null = typeof process !== 'undefined' && process.env?.VFSLOCK_PHASES ? {} : null;
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-interface AtomInfo {
-  /** Fact key, or null if this atom's value is not worth remembering. */
-  fact: string | null;
-  /** Roots the fact depends on. */
-  roots: string[];
-  /** A call result / variable whose pending conditional effects this test resolves. */
-  result: { name: string; sense: 'truthy' | 'isErr' } | null;
-  /** Fact value = edge value XOR invert. */
-  invert: boolean;
-  /** When the atom is true (or false), this fact also holds (`new_is_dir` true ⇒ the target is a directory). */
-  implies?: { fact: string; value: boolean };
-  impliesWhenFalse?: { fact: string; value: boolean };
-  /** `x == ERR_PTR(e)`: true means x is an error pointer; false says nothing. */
-  errOnlyWhenTrue?: boolean;
-}
-
 export function analyzeFunction(unit: FunctionUnit, body: SNode, src: string, opts: AnalyzeOptions,
   summaries: ReadonlyMap<string, Summary>, staticCallers: number): FunctionAnalysis {
   const first = new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers, []);
@@ -111,8 +100,6 @@ class FunctionAnalyzer implements RuleContext {
   private readonly summary: Summary;
   private statesProcessed = 0;
   truncated = false;
-  private readonly selfContract: { key: string; class: LockClass; mode: 'exclusive' | 'shared' }[] = [];
-  readonly declaredAcquires = new Set<string>();
   /** Per-function memory of the rules (RuleContext.local), and findings about the analysis itself (RuleContext.note). */
   private readonly locals = new Map<string, unknown>();
   private readonly notes: Finding[] = [];
@@ -120,12 +107,6 @@ class FunctionAnalyzer implements RuleContext {
   private childOfRet: string | null | undefined = undefined;
   /** Keys returned on non-error returns (for the `returns` summary). */
   private readonly returnKeys = new Set<string>();
-  /** The function is a catalogued kernel API (its contract is in the catalogue). */
-  catalogued = false;
-  /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
-  declaredLocking = false;
-  /** ... and only when it succeeds (`when`: nonerr / zero). */
-  declaredConditional = false;
 
   /** Some lock is held on some successful returns only, for a reason the result does not tell (a flags argument). */
   private conditionalLock = false;
@@ -133,14 +114,10 @@ class FunctionAnalyzer implements RuleContext {
   /** Locks taken here that some change was made under (a lock-taking helper returns before using its lock). */
   private readonly usedUnder = new Set<string>();
 
-  /** Inode locks this catalogued API is documented to return holding (lock_rename, start_dirop, ...), and when. */
-  readonly declaredLocks = new Map<string, { when: string; ifNonNull: boolean }>();
-  /** Inode locks this catalogued API is documented to release (end_dirop, unlock_rename, done_path_create, ...). */
-  readonly declaredReleases = new Set<string>();
-  /** Those keys and their prefixes (filled once the contract is known). */
+  /** The function's own contract (catalogue entry, annotations, locks the caller is assumed to hold on entry). */
+  contract!: Contract;
+  /** Documented releases' and acquisitions' keys and their prefixes (filled once the contract is known). */
   private releaseSubjects: Set<string> | null = null;
-  /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
-  readonly releasesSkipDirs = new Set<string>();
 
   /** Parameter-derived inode locks released on some path without being taken first. */
   readonly callerHeld = new Set<string>();
@@ -171,9 +148,9 @@ class FunctionAnalyzer implements RuleContext {
       T[k] = (T[k] ?? 0) + n2 - t;
       t = n2;
     };
-    this.collectDefinitions();
+    collectDefinitions(this.unit, this.body, this.src, this.oc);
     // The contract first: argument relations it states (childOf) are aliases the events below are keyed through.
-    this.collectContract();
+    this.contract = collectContract(this.unit, this.ctx, this.cat, this.opts.version);
     lap('defs');
     this.cfg = buildCfg(this.body, {
       text: (n) => this.ctx.text(n), isLoopMacro: (n) => this.cat.isLoopMacro(n), transparent: this.cat.transparent,
@@ -184,7 +161,7 @@ class FunctionAnalyzer implements RuleContext {
     for (const ops of this.ops) for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
     beginFunction(this.unit.params, this.ops, this.opts.version, this.opts.era, this.cat);
     lap('ops');
-    for (const key of this.entryHeld) if (!this.selfContract.some((c) => c.key === key)) this.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
+    for (const key of this.entryHeld) if (!this.contract.selfContract.some((c) => c.key === key)) this.contract.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
     this.countAtoms();
     lap('atoms');
     this.fixpoint();
@@ -206,7 +183,7 @@ class FunctionAnalyzer implements RuleContext {
       truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,
       lockApis: this.ops.flat().filter((o) => o.k === 'lock').map((o) => (o as { api: string }).api),
       breakApis: this.ops.flat().filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp').map((o) => (o as { api: string }).api),
-      ops: this.ops, entryLocks: this.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key), show: (k) => this.show(k),
+      ops: this.ops, entryLocks: this.contract.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key), show: (k) => this.show(k),
       heldAt: this.heldAt, conditionFact: (id) => this.conditionFact(id) };
   }
 
@@ -216,90 +193,6 @@ class FunctionAnalyzer implements RuleContext {
     const a = this.atomInfo(n.atom);
     if (!a.fact) return null;
     return { fact: a.fact, invert: a.invert, roots: a.roots, implies: a.implies, impliesWhenFalse: a.impliesWhenFalse };
-  }
-
-  // ---------------------------------------------------------------- definitions and aliases
-
-  private collectDefinitions(): void {
-    const { ctx } = this;
-    this.unit.params.forEach((p, i) => ctx.declareVar({ name: p.name, type: p.type, isParam: true, paramIndex: i }));
-    const calls: { lhs: string; call: SNode }[] = [];
-    const stores: { lhs: SNode; rhs: SNode }[] = [];
-    const stack: SNode[] = [this.body];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (n.type === 'declaration') {
-        const typeNode = n.children.find((c) => c.type.endsWith('_specifier') || c.type === 'primitive_type' || c.type === 'type_identifier');
-        const typeText = typeNode ? ctx.text(typeNode) : '';
-        for (const d of n.children) {
-          if (d === typeNode) continue;
-          const name = declaredName(ctx, d);
-          if (!name) continue;
-          const stars = starsOf(d);
-          ctx.declareVar({ name, type: typeText + (stars ? ' ' + '*'.repeat(stars) : ''), isParam: false, paramIndex: -1 });
-          if (d.type === 'init_declarator') {
-            const value = d.children[1];
-            if (!value) continue;
-            if (value.type === 'initializer_list') this.designated(name, value);
-            else {
-              ctx.addDefKey(name, value);
-              ctx.assignCount.set(name, (ctx.assignCount.get(name) ?? 0) + 1);
-              if (value.type === 'call_expression') calls.push({ lhs: name, call: value });
-            }
-          }
-        }
-      } else if (n.type === 'assignment_expression') {
-        const [lhs, rhs] = n.children;
-        if (lhs && rhs && lhs.type === 'pointer_expression') stores.push({ lhs, rhs });
-        else if (lhs && rhs) {
-          if (ctx.binaryOp(n) === '=') {
-            ctx.addDef(lhs, rhs);
-            const p = ctx.rawPath(lhs);
-            if (p && rhs.type === 'call_expression') calls.push({ lhs: p, call: rhs });
-          } else ctx.addDef(lhs, n);
-        }
-      } else if (n.type === 'update_expression' && n.children[0]) {
-        ctx.addDef(n.children[0], n);
-      }
-      for (const c of n.children) stack.push(c);
-    }
-    // `*path = nd.path` (every declaration is known now): the caller's struct becomes a copy of a local one, so its
-    // fields name the same objects.
-    for (const { lhs, rhs } of stores) {
-      const out = this.structOutParam(lhs, rhs);
-      if (out) ctx.addAlias(out.param, out.value);
-    }
-    // `d = start_dirop(parent, ...)`: d's parent is `parent` (end_dirop(d) unlocks d_inode(d->d_parent)).
-    for (const { lhs, call } of calls) {
-      const parent = childOfAlias(this.oc, call);
-      if (parent) ctx.addAlias(lhs + '.d_parent', parent);
-    }
-  }
-
-  /** `*p = local.field` where `p` is a `struct X *` parameter (an out-parameter filled by copying a local struct). */
-  private structOutParam(lhs: SNode, rhs: SNode): { param: string; value: string } | null {
-    const operand = lhs.children[0];
-    if (lhs.type !== 'pointer_expression' || operand?.type !== 'identifier' || prefixOperator(this.src, lhs) !== '*') return null;
-    const name = this.ctx.text(operand);
-    const v = this.ctx.vars.get(name);
-    if (!v?.isParam || !/^struct \w+ \*$/.test(v.type) || v.type === 'struct inode *') return null;
-    const value = this.ctx.rawPath(rhs);
-    const root = value ? ExprContext.rootOf(value) : '';
-    const local = this.ctx.vars.get(root);
-    if (!value || !value.includes('.') || !local || local.isParam || local.type.includes('*')) return null;
-    return { param: name, value };
-  }
-
-  private designated(name: string, list: SNode): void {
-    for (const item of list.children) {
-      if (item.type !== 'initializer_pair') continue;
-      const designator = item.children[0];
-      const value = item.children[item.children.length - 1];
-      if (designator && value && designator.type === 'field_designator') {
-        const f = designator.children[0];
-        if (f) this.ctx.addDefKey(`${name}.${this.ctx.text(f)}`, value);
-      }
-    }
   }
 
   private nodeOps(n: CfgNode): Op[] {
@@ -340,91 +233,6 @@ class FunctionAnalyzer implements RuleContext {
         display: this.ctx.text(args[0]), api: `guard(${cls})` };
     }
     return { k: 'unlock', key: lk.key, class: lk.class, ifNonNull: false, node: site, api: `guard(${cls}) scope end`, certain: true };
-  }
-
-  /** Locks the caller must hold: catalogue `requires` for this function's own API, annotations, __must_hold. */
-  private collectContract(): void {
-    const entries = this.cat.calls.get(this.unit.name);
-    // Every variant of this arity: they are spellings of the same contract in different kernels (rd->old_dir in
-    // 6.12, d_inode(rd->old_parent) in 6.19); only the ones naming fields this code has will match its events.
-    // Parameter names disambiguate like call arguments do (start_creating(idmap, parent, name) vs (parent, name, flags)).
-    const chosen = entries ? selectVariant(entries, this.unit.params.length, this.opts.version, this.unit.params.map((p) => p.name)) : null;
-    this.catalogued = !!chosen?.variant && chosen.entry.effects.some((e) => e.op === 'requires' || e.op === 'delegOp');
-    // A function whose parameters are the catalogue's in another order (debugfs's own static start_creating(name,
-    // parent) vs the VFS's start_creating(parent, name)) is a namesake, not this API: its body is not held to it.
-    const vparams = chosen?.variant?.params ?? [];
-    const ownSpelling = !this.unit.params.some((p, i) => vparams.includes(p.name) && vparams.indexOf(p.name) !== i);
-    const candidates = !entries || !chosen ? [] : entries.flatMap((entry) => (entry.variants ?? []).filter((v) => v.params.length === this.unit.params.length).map((variant) => ({ entry, variant })));
-    for (const sel of candidates) {
-      {
-        const role = (path: string): string | null => {
-          const dot = path.indexOf('.');
-          const head = dot < 0 ? path : path.slice(0, dot);
-          const rest = dot < 0 ? '' : path.slice(dot + 1);
-          const i = sel.variant!.params.indexOf(head);
-          let base: string | null = null;
-          if (i >= 0 && this.unit.params[i]) base = this.ctx.resolvePath(this.unit.params[i].name);
-          else if (sel.variant!.roles?.[head]) base = role(sel.variant!.roles[head]);
-          if (!base) return null;
-          return rest ? this.ctx.appendPath(base, rest) : base;
-        };
-        for (const eff of sel.entry.effects) {
-          if (eff.op === 'requires') {
-            const k = role(eff.target);
-            if (k) this.selfContract.push({ key: k, class: eff.class, mode: eff.mode });
-          }
-          // A precondition on the arguments: `dentry` is a child of `path.dentry`, so dentry->d_parent is path->dentry.
-          if (eff.op === 'childOf' && eff.target !== 'ret') {
-            const child = role(eff.target);
-            const parent = role(eff.parent);
-            if (child && parent) this.ctx.addAlias(child + '.d_parent', parent);
-          }
-          // This kernel's spelling only (the version-selected variant): the body must release what callers rely on.
-          if (eff.op === 'unlock' && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant && ownSpelling) {
-            const k = role(eff.target);
-            if (k) {
-              const key = lockKey(this.cat, k, eff.class).key;
-              this.declaredReleases.add(key);
-              if (eff.ifNonDir) this.releasesSkipDirs.add(key);
-            }
-          }
-          if (eff.op === 'lock') {
-            this.declaredLocking = true;
-            if (eff.when && eff.when !== 'always') this.declaredConditional = true;
-            const k = role(eff.target);
-            if (k) this.declaredAcquires.add(lockKey(this.cat, k, eff.class).key);
-            if (k && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant && ownSpelling) {
-              const key = lockKey(this.cat, k, eff.class).key;
-              this.declaredLocks.set(key, { when: eff.when ?? 'always', ifNonNull: !!eff.ifNonNull });
-              if (eff.ifNonDir) this.releasesSkipDirs.add(key);
-            }
-          }
-        }
-      }
-    }
-    for (const a of this.unit.annotations) {
-      // The annotation argument is source text of an expression over the parameters: key it via a tiny lookup.
-      const k = this.annotationKey(a.arg);
-      if (!k) continue;
-      if (a.kind === '__acquires') this.declaredAcquires.add(k);
-      // Sparse annotations name spinlocks and mutexes; an inode's i_rwsem/i_mutex becomes the inode lock.
-      else this.selfContract.push({ key: k, class: this.isInodeLockAnnotation(a.arg) ? 'inode' : 'spin', mode: 'exclusive' });
-    }
-  }
-
-  private isInodeLockAnnotation(text: string): boolean {
-    const last = text.replace(/\s+/g, '').split(/->|\./).pop() ?? '';
-    return this.cat.inodeLockFields.has(last);
-  }
-
-  private annotationKey(text: string): string | null {
-    // `&inode->i_lock`, `inode->i_lock`, `&ctx->flc_lock`: an access path over identifiers.
-    const path = text.replace(/^&\s*/, '').replace(/->/g, '.').replace(/\s+/g, '');
-    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) return null;
-    const [root, ...rest] = path.split('.');
-    const base = this.ctx.resolvePath(root);
-    const k = rest.length ? this.ctx.appendPath(base, rest.join('.')) : base;
-    return lockKey(this.cat, k, 'mutex').key;
   }
 
   // ---------------------------------------------------------------- condition atoms
@@ -481,149 +289,17 @@ class FunctionAnalyzer implements RuleContext {
   private atomInfo(atom: SNode): AtomInfo {
     let info = this.atoms.get(atom);
     if (!info) {
-      info = this.computeAtom(atom, 0);
+      info = computeAtom({ ctx: this.ctx, cat: this.cat, diVars: this.diVars }, atom, 0);
       this.atoms.set(atom, info);
     }
     return info;
-  }
-
-  private computeAtom(x: SNode, depth: number): AtomInfo {
-    const { ctx, cat } = this;
-    const none: AtomInfo = { fact: null, roots: [], result: null, invert: false };
-    if (depth > 4) return none;
-    while (x.type === 'parenthesized_expression' && x.children[0]) x = x.children[0];
-    if (x.type === 'unary_expression' && ctx.unaryOp(x) === '!' && x.children[0]) {
-      const inner = this.computeAtom(x.children[0], depth + 1);
-      return { ...inner, invert: !inner.invert };
-    }
-    if (x.type === 'call_expression' && x.children[0]?.type === 'identifier') {
-      const name = ctx.text(x.children[0]);
-      const args = x.children[1]?.children ?? [];
-      if (cat.transparent.has(name) && args.length === 1) return this.computeAtom(args[0], depth + 1);
-      const p = cat.predicates.get(name);
-      if (p) {
-        const k = ctx.instantiate(p.target, (i) => ctx.key(args[i]));
-        const target = p.modeField && k && k.endsWith('.' + p.modeField) ? k.slice(0, -(p.modeField.length + 1)) : k;
-        if (!target || target === NULL_KEY) return none;
-        const roots = [ExprContext.rootOf(target)];
-        switch (p.kind) {
-          case 'isDir':
-            return { fact: `isDir:${target}`, roots, result: null, invert: false };
-          case 'isNull':
-            return { fact: `truthy:${target}`, roots, result: null, invert: true };
-          case 'nonNull':
-            return { fact: `truthy:${target}`, roots, result: null, invert: false };
-          case 'private':
-            return { fact: `nodeleg:${target}`, roots, result: null, invert: false };
-          case 'isErr':
-          case 'errOrZero':
-          case 'isErrOrNull': {
-            const name0 = args[0]?.type === 'identifier' ? ctx.text(args[0]) : target;
-            return { fact: `isErr:${target}`, roots, result: { name: name0, sense: 'isErr' }, invert: false };
-          }
-          case 'delegated':
-            return { fact: `deleg:${ExprContext.rootOf(target)}`, roots, result: null, invert: false };
-        }
-      }
-      // A conditional acquisition used directly as the condition: `if (!inode_trylock(inode))`.
-      return { fact: null, roots: [], result: { name: `#call@${x.start}`, sense: 'truthy' }, invert: false };
-    }
-    if (x.type === 'identifier') {
-      const name = ctx.text(x);
-      if (this.diVars.has(name)) return { fact: `deleg:${name}`, roots: [name], result: null, invert: false };
-      const v = ctx.vars.get(name);
-      const defs = ctx.defsOf(name);
-      if (v && !v.isParam && defs.length > 0 && /\bbool\b|^int$/.test(v.type) && !v.type.includes('*')) {
-        // A boolean computed once (`bool is_dir = d_is_dir(dentry)`): the test is a test of its definition.
-        const infos = defs.filter((d) => !isConstant(ctx.text(d))).map((d) => this.computeAtom(d, depth + 1));
-        const constants = defs.filter((d) => isConstant(ctx.text(d)));
-        if (infos.length === 1 && infos[0].fact && constants.every((c) => isFalse(ctx.text(c)))) {
-          const info = infos[0];
-          // The variable keeps its value even if what it was computed from changes later (`*flp = ...`): the fact
-          // is about the variable, and implies the fact about its definition.
-          if (constants.length === 0) {
-            return { fact: `truthy:${name}`, roots: [name], result: { name, sense: 'truthy' }, invert: false,
-              implies: { fact: info.fact!, value: !info.invert }, impliesWhenFalse: { fact: info.fact!, value: info.invert } };
-          }
-          // `new_is_dir = false; ... new_is_dir = d_is_dir(d)`: the variable itself is a fact (tests of it correlate),
-          // and only "true" tells us something about the directory.
-          return { fact: `truthy:${name}`, roots: [name], result: null, invert: false, implies: { fact: info.fact!, value: !info.invert } };
-        }
-      }
-      const k = ctx.key(x) ?? name;
-      return { fact: `truthy:${k}`, roots: [ExprContext.rootOf(k), name], result: { name, sense: 'truthy' }, invert: false };
-    }
-    if (x.type === 'assignment_expression' && x.children[0]) {
-      const p = ctx.rawPath(x.children[0]);
-      if (p) return { fact: `truthy:${p}`, roots: [ExprContext.rootOf(p)], result: { name: p, sense: 'truthy' }, invert: false };
-      return none;
-    }
-    if (x.type === 'binary_expression') {
-      const op = ctx.binaryOp(x);
-      const [l, r] = x.children;
-      if (!l || !r) return none;
-      if (op === '||' || op === '&&') {
-        // `d_is_directory(d) || d_is_autodir(d)`: both sides test the same fact.
-        const a = this.computeAtom(l, depth + 1);
-        const b = this.computeAtom(r, depth + 1);
-        if (a.fact && a.fact === b.fact && a.invert === b.invert) return { ...a, result: null };
-        return none;
-      }
-      const isZero = (n: SNode) => n.type === 'null' || ctx.text(n) === 'NULL' || ctx.text(n) === '0';
-      if ((op === '==' || op === '!=') && (isZero(l) || isZero(r))) {
-        const other = isZero(l) ? r : l;
-        const inner = this.computeAtom(other, depth + 1);
-        return { ...inner, invert: op === '==' ? !inner.invert : inner.invert };
-      }
-      const isErrPtr = (n: SNode) => n.type === 'call_expression' && n.children[0]?.type === 'identifier' && /^ERR_(PTR|CAST)$/.test(ctx.text(n.children[0]));
-      if ((op === '==' || op === '!=') && (isErrPtr(l) || isErrPtr(r))) {
-        // `dentry == ERR_PTR(-ENOENT)`: true only for an error pointer.
-        const other = isErrPtr(l) ? r : l;
-        const k = ctx.key(other);
-        if (k && other.type === 'identifier' && op === '==') {
-          return { fact: null, roots: [ExprContext.rootOf(k)], result: { name: ctx.text(other), sense: 'isErr' }, invert: false, errOnlyWhenTrue: true };
-        }
-      }
-      if (op === '<' && isZero(r) && l.type === 'identifier') {
-        const name = ctx.text(l);
-        return { fact: `truthy:${name}`, roots: [name], result: { name, sense: 'truthy' }, invert: false };
-      }
-      if (op === '==' || op === '!=') {
-        const a = ctx.key(l);
-        const b = ctx.key(r);
-        if (a && b && a !== NULL_KEY && b !== NULL_KEY) {
-          const [p, q] = a < b ? [a, b] : [b, a];
-          return { fact: `eq:${p}|${q}`, roots: [ExprContext.rootOf(a), ExprContext.rootOf(b)], result: null, invert: op === '!=' };
-        }
-      }
-      if (op === '&') {
-        const flagSide = [l, r].find((s) => s.type === 'identifier' && /^[A-Z_][A-Z0-9_]*$/.test(ctx.text(s)));
-        if (flagSide) {
-          const flag = ctx.text(flagSide);
-          const other = flagSide === l ? r : l;
-          // `fmode_t mode = file->f_mode; if (mode & FMODE_WRITE)`: a flags word copied once is the word itself.
-          const copied = other.type === 'identifier' && ctx.isLocalVar(ctx.text(other)) && ctx.defsOf(ctx.text(other)).length === 1
-            ? ctx.key(ctx.defsOf(ctx.text(other))[0]) : null;
-          const k = copied && copied !== NULL_KEY ? copied : ctx.key(other);
-          const obj = k ? objectOfFlags(k) : ctx.text(other).replace(/\s+/g, '');
-          return { fact: `flag:${flag}:${obj}`, roots: k ? [ExprContext.rootOf(k)] : [], result: null, invert: false };
-        }
-      }
-    }
-    // Anything else side-effect free: remembered only if tested more than once (correlated branches).
-    if (isPure(x)) {
-      const text = ctx.text(x).replace(/\s+/g, '');
-      const roots = [...identifierRoots(ctx, x)];
-      return { fact: `expr:${text}`, roots, result: null, invert: false };
-    }
-    return none;
   }
 
   private shouldRecord(fact: string): boolean {
     if (this.repeatedAtoms.has(fact)) return true;
     // Whether what a documented release is about is NULL (unlock_two_nondirectories(inode1, NULL)) decides it.
     if (fact.startsWith('truthy:') && this.isReleaseSubject(fact.slice(7))) return true;
-    if (fact.startsWith('isDir:') && this.releasesSkipDirs.has(fact.slice(6))) return true;
+    if (fact.startsWith('isDir:') && this.contract.releasesSkipDirs.has(fact.slice(6))) return true;
     return /^(isDir|isErr|deleg|flag|eq|nodeleg):/.test(fact) || (fact.startsWith('truthy:') && fact.includes('.'));
   }
 
@@ -632,10 +308,10 @@ class FunctionAnalyzer implements RuleContext {
   private initialState(): State {
     const s = emptyState();
     // Contract keys spelled for another kernel (rd->old_dir vs d_inode(rd->old_parent)) are never used here.
-    for (const c of this.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key))) {
+    for (const c of this.contract.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key))) {
       wr(s, 'locks').set(c.key, { class: c.class, mode: c.mode, count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
     }
-    for (const key of this.declaredReleases) {
+    for (const key of this.contract.declaredReleases) {
       if (!s.locks.has(key)) wr(s, 'locks').set(key, { class: 'inode', mode: 'exclusive', count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
     }
     return s;
@@ -1280,7 +956,7 @@ class FunctionAnalyzer implements RuleContext {
       // A catalogued API's contract says which locks its callers hold (and a documented acquirer's lock is never one
       // of them): releasing any other it never took is a bug, not a hint that the caller holds it (as for an
       // undocumented helper such as cachefiles_bury_object).
-      if (this.catalogued || this.declaredLocks.has(op.key)) {
+      if (this.contract.catalogued || this.contract.declaredLocks.has(op.key)) {
         for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'contract' });
       } else {
         this.callerHeld.add(op.key);
@@ -1381,9 +1057,9 @@ class FunctionAnalyzer implements RuleContext {
   callerResponsible(s: State, key: string): boolean {
     if (this.ctx.paramIndexOfRoot(key) < 0) return false;
     // A catalogued API's contract says exactly which locks its callers hold; nothing else is theirs.
-    if (this.catalogued) return false;
+    if (this.contract.catalogued) return false;
     if (this.lockKeysUsed.has(key)) return false;
-    if (this.selfContract.some((c) => c.key === key)) return false;
+    if (this.contract.selfContract.some((c) => c.key === key)) return false;
     return !s.locks.has(key);
   }
 
@@ -1582,7 +1258,7 @@ class FunctionAnalyzer implements RuleContext {
         (l && l.origin === 'local' ? held : notHeld).push(s);
       }
       if (!held.length || releasedByCallee.has(k)) continue;
-      if (this.declaredAcquires.has(k) || this.declaredLocking) {
+      if (this.contract.declaredAcquires.has(k) || this.contract.declaredLocking) {
         out.push({ key: k, held, notHeld, errHeld: [], verdict: 'declared' });
         continue;
       }
@@ -1623,7 +1299,7 @@ class FunctionAnalyzer implements RuleContext {
   private isReleaseSubject(k: string): boolean {
     if (!this.releaseSubjects) {
       this.releaseSubjects = new Set();
-      for (const key of [...this.declaredReleases, ...this.declaredLocks.keys()]) {
+      for (const key of [...this.contract.declaredReleases, ...this.contract.declaredLocks.keys()]) {
         for (let i = key.indexOf('.'); i >= 0; i = key.indexOf('.', i + 1)) this.releaseSubjects.add(key.slice(0, i));
         this.releaseSubjects.add(key);
       }
@@ -1787,10 +1463,6 @@ class FunctionAnalyzer implements RuleContext {
 
   // ---------------------------------------------------------------- the rest of RuleContext
 
-  get contract(): ContractView {
-    return this;
-  }
-
   isReassigned(root: string): boolean {
     return this.ctx.isReassigned(root);
   }
@@ -1822,56 +1494,6 @@ class FunctionAnalyzer implements RuleContext {
     if (!this.locals.has(name)) this.locals.set(name, init());
     return this.locals.get(name) as T;
   }
-}
-
-function starsOf(d: SNode): number {
-  let n = 0;
-  let cur: SNode | undefined = d;
-  while (cur) {
-    if (cur.type === 'pointer_declarator') n++;
-    cur = cur.children.find((c) => c.type.endsWith('declarator'));
-  }
-  return n;
-}
-
-function isConstant(t: string): boolean {
-  return /^(true|false|0|1|NULL)$/.test(t.trim());
-}
-
-function isFalse(t: string): boolean {
-  return /^(false|0|NULL)$/.test(t.trim());
-}
-
-function isPure(x: SNode): boolean {
-  const stack = [x];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression' || n.type === 'ERROR') return false;
-    for (const c of n.children) stack.push(c);
-  }
-  return true;
-}
-
-function identifierRoots(ctx: ExprContext, x: SNode): Set<string> {
-  const out = new Set<string>();
-  const stack = [x];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.type === 'identifier') {
-      const k = ctx.key(n);
-      out.add(ctx.text(n));
-      if (k) out.add(ExprContext.rootOf(k));
-    } else for (const c of n.children) stack.push(c);
-  }
-  return out;
-}
-
-/** `lease.c.flc_flags` → `lease.c`: the object whose flags word is tested. */
-function objectOfFlags(key: string): string {
-  const i = key.lastIndexOf('.');
-  if (i < 0) return key;
-  const last = key.slice(i + 1);
-  return /flags$/.test(last) ? key.slice(0, i) : key;
 }
 
 const EVENT_RANK = ['wait', 'break', 'delegOp', 'mutate', 'summaryMutate', 'grant', 'access', 'open', 'lock', 'unlock'];
