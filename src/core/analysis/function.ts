@@ -1128,6 +1128,7 @@ class FunctionAnalyzer implements RuleContext {
 
   private applyDelegOp(op: Extract<Op, { k: 'delegOp' }>, s: State, _nodeId: number): void {
     for (const r of RULES) r.onDelegOp?.(this, op, s);
+    // NULL for delegated_inode: no break is credited to this call (rules/null-delegated-inode.ts speaks about it).
     if (op.out.kind === 'null') return;
     // A summarised helper that breaks (try_break_deleg inside, another file's or this one's) called with the inode
     // locked: its break is the caller's, at the call. (A helper that locks for itself, as lookup_open does, keeps

@@ -7,7 +7,7 @@
  * Which locks reach which returns, and which of them the function is designed to return holding, is the engine's
  * (`ExitLock`, also what the summary tells callers); this rule reports the leaks.
  */
-import type { State } from '../analysis/state';
+import type { LockSt, State } from '../analysis/state';
 import type { SNode } from '../parse/syntax';
 import { messages } from './messages';
 import type { Rule, RuleContext } from './context';
@@ -41,29 +41,28 @@ export const lockImbalance: Rule = {
         const failing = ctx.contract.declaredConditional ? held.find((s) => s.ret?.hardErr && !s.locks.get(k)!.escapes) : undefined;
         if (failing) {
           const l = failing.locks.get(k)!;
-          const at = failing.ret!;
-          ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(ctx.unit.name, ctx.show(k), l.api),
-            [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+          reportLeak(ctx, k, l, failing.ret!, messages.leakedLock(ctx.unit.name, ctx.show(k), l.api));
         }
       } else if (verdict === 'leakAfterUse') {
         // Held on every return, or on every successful one, after the function made a change under it: it is not
         // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
         const bad = held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err') ?? held.find((s) => !s.locks.get(k)!.escapes)!;
         const l = bad.locks.get(k)!;
-        const at = exitSite(ctx, bad);
-        ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k,
-          messages.leakedLockAfterUse(ctx.unit.name, ctx.show(k), l.api, notHeld.length === 0),
-          [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+        reportLeak(ctx, k, l, exitSite(ctx, bad), messages.leakedLockAfterUse(ctx.unit.name, ctx.show(k), l.api, notHeld.length === 0));
       } else if (verdict === 'leak') {
         const bad = errHeld[0];
         const l = bad.locks.get(k)!;
-        const at = exitSite(ctx, bad);
-        ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.leakedLock(ctx.unit.name, ctx.show(k), l.api),
-          [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+        reportLeak(ctx, k, l, exitSite(ctx, bad), messages.leakedLock(ctx.unit.name, ctx.show(k), l.api));
       }
     }
   },
 };
+
+/** A lock `k` still held at the return `at`: where it was taken, and an unlock to add before the return. */
+function reportLeak(ctx: RuleContext, k: string, l: LockSt, at: { site: number; siteEnd: number }, message: string): void {
+  ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, message,
+    [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+}
 
 /** The code spells inode locks as i_mutex (before 4.5): a fix should too. */
 function usesMutexApi(ctx: RuleContext): boolean {
