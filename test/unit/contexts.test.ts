@@ -703,3 +703,83 @@ int f(struct file *filp, int arg, struct file_lease *fl, void **priv)
     assert.deepEqual(r, []);
   });
 });
+
+describe('a lock an API requires, missing where the caller cannot be holding it', () => {
+  // A NULL-passing caller of notify_change()/__vfs_setxattr_locked() is weaker evidence than an owner of the
+  // wait-and-retry protocol; these are the cases where it is still certain that the lock is missing.
+  const lower = (locked: boolean) => `
+static int f(struct dentry *dentry, const char *name, const void *value, size_t size)
+{
+	struct dentry *lower_dentry;
+	struct inode *lower_inode;
+	int rc;
+
+	lower_dentry = demo_to_lower(dentry);
+	lower_inode = d_inode(lower_dentry);
+	${locked ? 'inode_lock(lower_inode);' : ''}
+	rc = __vfs_setxattr_locked(&nop_mnt_idmap, lower_dentry, name, value, size, 0, NULL);
+	${locked ? 'inode_unlock(lower_inode);' : ''}
+	return rc;
+}`;
+
+  test('a local assigned once from an unknown call is a stable name: its missing lock is reported', async () => {
+    assert.deepEqual(await rules(lower(true), { kernel: '6.12' }), []);
+    assert.deepEqual(await rules(lower(false), { kernel: '6.12' }), ['deleg/break-unlocked@f']);
+  });
+
+  const child = (locked: boolean) => `
+static int f(const char *nodename, umode_t mode)
+{
+	struct dentry *dentry;
+	struct path path;
+	struct iattr newattrs;
+	int err;
+
+	dentry = kern_path_create(AT_FDCWD, nodename, &path, 0);
+	if (dentry == ERR_PTR(-ENOENT)) {
+		make_parents(nodename);
+		dentry = kern_path_create(AT_FDCWD, nodename, &path, 0);
+	}
+	if (IS_ERR(dentry))
+		return PTR_ERR(dentry);
+	err = vfs_mknod(&nop_mnt_idmap, d_inode(path.dentry), dentry, mode, 0);
+	if (!err) {
+		newattrs.ia_mode = mode;
+		newattrs.ia_valid = ATTR_MODE;
+		${locked ? 'inode_lock(d_inode(dentry));' : ''}
+		notify_change(&nop_mnt_idmap, dentry, &newattrs, NULL);
+		${locked ? 'inode_unlock(d_inode(dentry));' : ''}
+	}
+	done_path_create(&path, dentry);
+	return err;
+}`;
+
+  test("the locked parent is not the child under another name: the child's missing lock is reported", async () => {
+    assert.deepEqual(await rules(child(true), { kernel: '6.12' }), []);
+    assert.deepEqual(await rules(child(false), { kernel: '6.12' }), ['deleg/break-unlocked@f']);
+  });
+
+  const frozen = (freeze: boolean, locked: boolean) => `
+__be32 f(struct svc_rqst *rqstp, struct svc_fh *fhp, char *name, void *buf, u32 len)
+{
+	int ret;
+
+	${freeze ? `ret = fh_want_write(fhp);
+	if (ret)
+		return nfserrno(ret);` : ''}
+	${locked ? 'inode_lock(fhp->fh_dentry->d_inode);' : ''}
+	ret = __vfs_setxattr_locked(&nop_mnt_idmap, fhp->fh_dentry, name, buf, len, 0, NULL);
+	${locked ? 'inode_unlock(fhp->fh_dentry->d_inode);' : ''}
+	${freeze ? 'fh_drop_write(fhp);' : ''}
+	return nfserrno(ret);
+}`;
+
+  test('after freeze protection (fh_want_write, mnt_want_write) no caller holds an inode lock: the lock is the function\'s', async () => {
+    assert.deepEqual(await rules(frozen(true, true), { kernel: '6.12' }), []);
+    assert.deepEqual(await rules(frozen(true, false), { kernel: '6.12' }), ['deleg/break-unlocked@f']);
+  });
+
+  test('without freeze protection the lock on a parameter\'s inode may be the caller\'s: nothing is reported here', async () => {
+    assert.deepEqual(await rules(frozen(false, false), { kernel: '6.12' }), []);
+  });
+});

@@ -792,6 +792,11 @@ class FunctionAnalyzer implements RuleContext {
       case 'open':
         for (const r of RULES) r.onOpen?.(this, op, s);
         return [s];
+      case 'outerLock':
+        // Freeze protection is the outermost lock (include/linux/fs.h: sb_start_write -> i_rwsem): a function that
+        // takes it runs with no inode lock of its caller's, so the locks its calls require are its own to take.
+        if (!s.facts.get('#outer')) wr(s, 'facts').set('#outer', true);
+        return [s];
       case 'unknownLockHelper':
         if (!s.facts.get('#maybe-locked')) wr(s, 'facts').set('#maybe-locked', true);
         return [s];
@@ -1056,6 +1061,8 @@ class FunctionAnalyzer implements RuleContext {
   /** A parameter-derived inode the function never locks itself: its caller is responsible for the lock. */
   callerResponsible(s: State, key: string): boolean {
     if (this.ctx.paramIndexOfRoot(key) < 0) return false;
+    // Freeze protection taken on this path: the caller cannot be holding an inode lock (lock order).
+    if (s.facts.get('#outer')) return false;
     // A catalogued API's contract says exactly which locks its callers hold; nothing else is theirs.
     if (this.contract.catalogued) return false;
     if (this.lockKeysUsed.has(key)) return false;
@@ -1464,8 +1471,17 @@ class FunctionAnalyzer implements RuleContext {
 
   // ---------------------------------------------------------------- the rest of RuleContext
 
-  isReassigned(root: string): boolean {
-    return this.ctx.isReassigned(root);
+  /** A local that names different objects on different paths (`d = f(); ... d = g();`): not a stable name. */
+  assignedMoreThanOnce(root: string): boolean {
+    return this.ctx.isReassigned(root) && (this.ctx.assignCount.get(root) ?? 0) > 1;
+  }
+
+  isParentOf(held: string, key: string): boolean {
+    const suffix = '.d_inode';
+    if (!key.endsWith(suffix) || !held.endsWith(suffix)) return false;
+    const dentry = key.slice(0, -suffix.length);
+    const parent = this.ctx.resolvePath(dentry + '.d_parent');
+    return parent !== dentry + '.d_parent' && parent + suffix === held;
   }
 
   hasSummary(name: string): boolean {

@@ -18,6 +18,8 @@ export type Op =
   | { k: 'wait'; di: string | null; node: SNode; api: string }
   | { k: 'delegOp'; api: string; out: OutArg; requires: { key: string; class: LockClass }[]; breaks: string[]; node: SNode; display: string[]; result: string | null }
   | { k: 'sleeps'; api: string; node: SNode; why: string }
+  /** Freeze protection (mnt_want_write, sb_start_write) taken here: ordered before i_rwsem, so no caller holds an inode lock. */
+  | { k: 'outerLock'; api: string; node: SNode }
   | { k: 'mutate'; key: string; kind: MutationKind; what: string; node: SNode; severity?: 'error' | 'warning' | 'info'; note?: string; dirIf: string | null; display: string; api: string;
       /** The callee changes the target only if it is a directory on this call (its own guard, catalogue `dirWhen`). */
       dirOnly?: boolean }
@@ -491,6 +493,9 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
     }
     case 'sleeps':
       out.push({ k: 'sleeps', api: r.api, node: call, why: eff.doc ?? 'may sleep' });
+      return;
+    case 'outerLock':
+      out.push({ k: 'outerLock', api: r.api, node: call });
       return;
     case 'mutate': {
       const k = key(eff.target);

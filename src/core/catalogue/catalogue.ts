@@ -22,6 +22,8 @@ export type Effect =
   | { op: 'requires'; target: string; class: LockClass; mode: 'exclusive' | 'shared' }
   | { op: 'delegOp'; outParam: string; breaks: string[] }
   | { op: 'sleeps'; doc?: string }
+  /** Takes a lock ordered before every inode lock (freeze protection): no inode lock is held where it is called. */
+  | { op: 'outerLock'; doc?: string }
   /** dirWhen: the API changes the target only when it is a directory if this parameter is one of these constants. */
   | { op: 'mutate'; target: string; kind: MutationKind; what: string; severity?: 'error' | 'warning' | 'info'; note?: string; dirWhen?: { param: string; equals: string[] } }
   /**

@@ -44,9 +44,12 @@ export const breakUnlocked: Rule = {
         return;
       }
       // Inferred requirements (from an in-file callee) and NULL-out-parameter callers are weaker evidence: speak only
-      // when no inode lock at all is held and the inode is named by a stable expression.
-      if (op.derived || ctx.inodeLocksHeld(s, ['inode', 'rename']).length) return;
-      if (ctx.isReassigned(ExprContext.rootOf(op.key))) return;
+      // when no lock held may be this inode under another name (the locked parent of its dentry is not), and, with
+      // none held, the inode is named by a stable expression (not a variable given different objects).
+      if (op.derived) return;
+      const held = ctx.inodeLocksHeld(s, ['inode', 'rename']);
+      if (held.some(([k]) => !ctx.isParentOf(k, op.key))) return;
+      if (!held.length && ctx.assignedMoreThanOnce(ExprContext.rootOf(op.key))) return;
     }
     if (!sites.candidates.has(siteKey)) {
       const f = ctx.make('deleg/break-unlocked', 'error', op.node.start, op.node.end, ctx.show(op.key), messages.callUnlocked(ctx.unit.name, op.api, op.display), []);

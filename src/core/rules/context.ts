@@ -90,8 +90,10 @@ export interface RuleContext {
   otherLocalLock(s: State): { shown: string; related: Related } | undefined;
   /** Locks of these classes held on this path. */
   inodeLocksHeld(s: State, classes?: LockClass[]): [string, LockSt][];
-  /** Whether the function's variable `root` is assigned more than once. */
-  isReassigned(root: string): boolean;
+  /** Whether the function's variable `root` names different objects on different paths (assigned more than once). */
+  assignedMoreThanOnce(root: string): boolean;
+  /** `held` is the inode of the parent of the dentry `key` is the inode of (a child is never its own parent). */
+  isParentOf(held: string, key: string): boolean;
   /** Whether `name` has a summary (a function of this file or of the tree). */
   hasSummary(name: string): boolean;
   /** The fact a condition node tests (null if none the analysis remembers). */
