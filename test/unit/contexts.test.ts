@@ -783,3 +783,39 @@ __be32 f(struct svc_rqst *rqstp, struct svc_fh *fhp, char *name, void *buf, u32 
     assert.deepEqual(await rules(frozen(false, false), { kernel: '6.12' }), []);
   });
 });
+
+describe('a helper that returns a dentry whose parent start_removing() locked (6.19+)', () => {
+  const code = (end: boolean) => `
+static struct dentry *demo_start_removing(struct dentry *dentry)
+{
+	struct dentry *parent = dget_parent(dentry);
+	struct dentry *ret;
+
+	ret = start_removing_dentry(demo_lower(parent), demo_lower(dentry));
+	dput(parent);
+	return ret;
+}
+
+static int demo_unlink(struct inode *dir, struct dentry *dentry)
+{
+	struct dentry *lower_dentry;
+	struct inode *lower_dir;
+	int rc;
+
+	lower_dentry = demo_start_removing(dentry);
+	if (IS_ERR(lower_dentry))
+		return PTR_ERR(lower_dentry);
+	lower_dir = lower_dentry->d_parent->d_inode;
+	rc = vfs_unlink(&nop_mnt_idmap, lower_dir, lower_dentry, NULL);
+	${end ? 'end_removing(lower_dentry);' : ''}
+	return rc;
+}`;
+
+  test('the lock travels with the returned dentry: end_removing() releases it', async () => {
+    assert.deepEqual(await rules(code(true), { kernel: '6.19' }), []);
+  });
+
+  test('forgetting end_removing() leaves the parent locked', async () => {
+    assert.deepEqual(await rules(code(false), { kernel: '6.19' }), ['lock/imbalance@demo_unlink']);
+  });
+});

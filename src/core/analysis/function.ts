@@ -1070,6 +1070,13 @@ class FunctionAnalyzer implements RuleContext {
     return !s.locks.has(key);
   }
 
+  /** `ret.d_parent.d_inode` for `ret.d_parent.d_inode` when `ret` is what every successful return returns. */
+  private returnedRole(key: string): string | null {
+    const root = ExprContext.rootOf(key);
+    if (this.returnKeys.size !== 1 || !this.returnKeys.has(root) || !this.ctx.isLocalVar(root)) return null;
+    return 'ret' + key.slice(root.length);
+  }
+
   roleOf(key: string): string | null {
     const root = ExprContext.rootOf(key);
     const v = this.ctx.vars.get(root);
@@ -1292,7 +1299,7 @@ class FunctionAnalyzer implements RuleContext {
         continue;
       }
       // Held on every successful return and on no failing one: the function returns locked (like start_dirop).
-      const role = this.roleOf(k);
+      const role = this.roleOf(k) ?? this.returnedRole(k);
       const l = held[0].locks.get(k)!;
       if (role) {
         const inherited = held.map((s) => s.ret?.conditional?.find((c) => c.lock === k)?.when).find((w) => w);

@@ -407,12 +407,26 @@ function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, l
   return p.class === 'lockfield' ? lockKey(cat, k, 'mutex') : { key: k, class: 'inode' };
 }
 
+/**
+ * `d = start_removing_dentry(lower_of(parent), lower_of(child))`: the locked parent is an expression with no name, but
+ * the API returns its child, so the lock is `d`'s parent's (`d.d_parent.d_inode`), which `end_removing(d)` releases.
+ */
+function viaResultParent(oc: OpContext, r: Resolved, target: string, result: string | null): string | null {
+  if (!result || result.startsWith('#') || !r.entry) return null;
+  for (const eff of r.entry.effects) {
+    if (eff.op !== 'childOf' || eff.target !== 'ret') continue;
+    if (target !== eff.parent && !target.startsWith(eff.parent + '.')) continue;
+    return oc.ctx.appendPath(result, 'd_parent' + target.slice(eff.parent.length));
+  }
+  return null;
+}
+
 function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op[], result: string | null): void {
   const { ctx, cat } = oc;
   const key = (p: string) => roleKey(oc, r, p, result);
   switch (eff.op) {
     case 'lock': {
-      const k = key(eff.target);
+      const k = key(eff.target) ?? viaResultParent(oc, r, eff.target, result);
       if (k === NULL_KEY) return;
       if (!k) {
         // Locks something we cannot name (a helper's result): later "nothing is locked" claims would be guesses.
