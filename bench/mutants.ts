@@ -186,6 +186,14 @@ function ignoreResult(v: FileView, b: Call, add: (op: string, edit: (e: Edits) =
   const next = v.nextSibling(stmt);
   if (next?.type !== 'if_statement' || next.children.some((c) => c.type === 'else_clause')) return;
   if (!v.mentions(next.children[0], variable)) return;
+  // `if (!error) change();` gates the change on success: ignoring the result runs the change anyway. Otherwise the
+  // test is the failure exit (`if (error) goto out;`), which goes.
+  const cond = v.t(next.children[0]).replace(/\s+/g, '');
+  const body = next.children[1];
+  if (body && (cond === `(!${variable})` || cond === `(${variable}==0)`)) {
+    add(`ignore-result ${b.callee}`, (e) => e.replace(next.start, next.end, v.t(body)));
+    return;
+  }
   add(`ignore-result ${b.callee}`, (e) => e.replace(next.start, next.end, ';'));
 }
 
