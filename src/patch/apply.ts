@@ -5,7 +5,7 @@
  * Each result records, per line of the old and new text, the patch line it came from.
  */
 import type { FileOp, FilePatch, Hunk } from './diff';
-import { displayPath } from './diff';
+import { clipForMessage, displayPath } from './diff';
 import { TreeError, type TreeReader } from './tree';
 
 export interface LineOrigin {
@@ -83,7 +83,7 @@ export function applyHunks(text: string, fp: FilePatch): { text: string; newLine
     const old = h.lines.filter((l) => l.kind !== '+');
     const neu = h.lines.filter((l) => l.kind !== '-');
     const oldText = old.map((l) => l.text);
-    const head = `${file}: hunk #${h.index} (${clipHeader(h.header)}) does not apply`;
+    const head = `${file}: hunk #${h.index} (${clipForMessage(h.header, 80)}) does not apply`;
     // An empty old range (a pure insertion) names the line it goes after; otherwise its first line.
     const expected = h.oldCount === 0 ? h.oldStart : h.oldStart - 1;
     if (expected > lines.length || (oldText.length > 0 && expected >= lines.length)) {
@@ -116,10 +116,6 @@ export function applyHunks(text: string, fp: FilePatch): { text: string; newLine
 }
 
 const BUDGET_SPENT = -2;
-
-function clipHeader(header: string): string {
-  return header.length > 80 ? header.slice(0, 80) + '…' : header;
-}
 
 /**
  * The nearest position in [minPos, lines.length - old.length] where `old` matches exactly, searching outwards from

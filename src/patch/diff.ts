@@ -67,9 +67,14 @@ export interface ParseDiffOptions {
 /** Hunk header numbers above this are refused: git reads them as an int, and no text has that many lines. */
 export const MAX_LINE_NUMBER = 2 ** 31 - 1;
 
-/** A string from the patch, quoted for a message and cut to a readable length. */
+/** A string from the patch cut to a readable length for a message (a header line may be megabytes long). */
+export function clipForMessage(s: string, max = 100): string {
+  return s.length > max ? s.slice(0, max) + '…' : s;
+}
+
+/** clipForMessage in quotes. */
 export function quoteForMessage(s: string, max = 100): string {
-  return `'${s.length > max ? s.slice(0, max) + '…' : s}'`;
+  return `'${clipForMessage(s, max)}'`;
 }
 
 /**
@@ -246,7 +251,7 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
       let oldLeft = hunk.oldCount;
       let newLeft = hunk.newCount;
       while (oldLeft > 0 || newLeft > 0) {
-        if (i >= n) throw new DiffParseError(`${name}: hunk #${hunk.index} (${quoteForMessage(header, 80)}) is cut short: ${oldLeft} old and ${newLeft} new line(s) missing at the end of the input`, at(i - 1));
+        if (i >= n) throw new DiffParseError(`${name}: hunk #${hunk.index} (${clipForMessage(header, 80)}) is cut short: ${oldLeft} old and ${newLeft} new line(s) missing at the end of the input`, at(i - 1));
         const l = lines[i];
         const c = l === '' ? ' ' : l[0];
         if (c === '\\') {
@@ -261,7 +266,7 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
         else if (c === '+' && newLeft > 0) newLeft--;
         else {
           throw new DiffParseError(
-            `${name}: hunk #${hunk.index} (${quoteForMessage(header, 80)}) is malformed at patch line ${at(i)}: ${oldLeft} old and ${newLeft} new line(s) were still expected, found ${quoteForMessage(l, 60)}`,
+            `${name}: hunk #${hunk.index} (${clipForMessage(header, 80)}) is malformed at patch line ${at(i)}: ${oldLeft} old and ${newLeft} new line(s) were still expected, found ${quoteForMessage(l, 60)}`,
             at(i),
           );
         }
