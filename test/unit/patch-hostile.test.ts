@@ -189,13 +189,12 @@ describe('no file content in errors; no symbolic link out of the tree (item 3)',
     }
   });
 
-  test('a FIFO in the tree is refused, not waited on', { skip: spawnSync('mkfifo', ['--version']).status !== 0 && 'no mkfifo' }, async () => {
+  test('a FIFO in the tree is refused, not waited on', { skip: spawnSync('mkfifo', ['--version']).status !== 0 && 'no mkfifo' }, () => {
     const fifo = join(tree, 'pipe.c');
     assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
     try {
-      const files = parse('--- a/pipe.c\n+++ b/pipe.c\n@@ -1 +1 @@\n-a\n+b\n');
-      await assert.rejects(applyPatch(new DirectoryTree(tree), files), /^Error: pipe\.c: not read: it is not a regular file \(a device, FIFO or socket\)/);
-      // Through the CLI, in a process the test can kill: reading the FIFO used to block for ever.
+      // In a process the test can kill: reading the FIFO used to block for ever (a blocked read would also keep
+      // this test process alive).
       const patch = join(dir, 'fifo.patch');
       writeFileSync(patch, '--- a/pipe.c\n+++ b/pipe.c\n@@ -1 +1 @@\n-a\n+b\n');
       const r = spawnSync(process.execPath, [CLI, 'review', '--tree', tree, patch], { encoding: 'utf8', timeout: 20000 });
