@@ -91,7 +91,7 @@ export function applyHunks(text: string, fp: FilePatch): { text: string; newLine
     }
     const pos = findHunk(lines, oldText, expected, done, budget);
     if (pos === BUDGET_SPENT) {
-      throw new ApplyError(`${head}: the search for its lines was stopped after ${SEARCH_BUDGET} line comparisons for this file (its hunks are far from the lines their headers name)`, file, h.index, h.patchLine);
+      throw new ApplyError(`${head}: the search for its lines was stopped after ${SEARCH_BUDGET} line comparisons in this file`, file, h.index, h.patchLine);
     }
     if (pos < 0) throw new ApplyError(mismatch(head, file, h, lines, oldText, Math.max(done, Math.min(expected, lines.length))), file, h.index, h.patchLine);
     if (pos !== expected) offsets.push({ hunk: h.index, by: pos - expected });
