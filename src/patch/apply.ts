@@ -5,8 +5,8 @@
  * Each result records, per line of the old and new text, the patch line it came from.
  */
 import type { FileOp, FilePatch, Hunk } from './diff';
-import { displayPath } from './diff';
-import type { TreeReader } from './tree';
+import { clipForMessage, displayPath } from './diff';
+import { TreeError, type TreeReader } from './tree';
 
 export interface LineOrigin {
   /** 1-based line in the patch input. */
@@ -56,76 +56,105 @@ function fromLines(l: Lines): string {
   return l.lines.join('\n') + (l.eol ? '\n' : '');
 }
 
-function show(s: string): string {
-  const t = s.replace(/\t/g, '\\t');
-  return t.length > 72 ? `'${t.slice(0, 72)}…'` : `'${t}'`;
-}
+/** Line comparisons one file diff may spend looking for its hunks (a kernel file needs far fewer than a million). */
+export const SEARCH_BUDGET = 50_000_000;
 
-/** Applies the hunks of one file diff to `text`. */
+/**
+ * Applies the hunks of one file diff to `text`. Hunks are searched in the old text, in order and never overlapping:
+ * each at the line its header names or the nearest exact match, looking no further than the file's own lines (as
+ * git apply does), so a header's line number costs nothing however large it is; a start line beyond the end of
+ * the file is refused. The new text is built in one pass.
+ */
 export function applyHunks(text: string, fp: FilePatch): { text: string; newLines: Map<number, LineOrigin>; oldLines: Map<number, LineOrigin>; offsets: { hunk: number; by: number }[] } {
   const file = displayPath(fp);
-  const cur = toLines(text);
+  const src = toLines(text);
+  const lines = src.lines;
+  const out: string[] = [];
+  let eol = src.eol;
   const newLines = new Map<number, LineOrigin>();
   const oldLines = new Map<number, LineOrigin>();
   const offsets: { hunk: number; by: number }[] = [];
+  /** Lines of the old text before this index are done (copied, or replaced by an earlier hunk). */
+  let done = 0;
+  /** Lines added minus lines removed by the hunks so far. */
   let shift = 0;
-  let minPos = 0;
+  const budget = { left: SEARCH_BUDGET };
   for (const h of fp.hunks) {
     const old = h.lines.filter((l) => l.kind !== '+');
     const neu = h.lines.filter((l) => l.kind !== '-');
     const oldText = old.map((l) => l.text);
-    const expected = (h.oldCount === 0 ? h.oldStart : h.oldStart - 1) + shift;
-    const pos = findHunk(cur.lines, oldText, expected, minPos);
-    if (pos < 0) throw new ApplyError(mismatch(file, h, cur.lines, oldText, Math.max(minPos, Math.min(expected, cur.lines.length))), file, h.index, h.patchLine);
+    const head = `${file}: hunk #${h.index} (${clipForMessage(h.header, 80)}) does not apply`;
+    // An empty old range (a pure insertion) names the line it goes after; otherwise its first line.
+    const expected = h.oldCount === 0 ? h.oldStart : h.oldStart - 1;
+    if (expected > lines.length || (oldText.length > 0 && expected >= lines.length)) {
+      throw new ApplyError(`${head}: it starts at line ${h.oldStart}, but ${file} has ${lines.length} line(s)`, file, h.index, h.patchLine);
+    }
+    const pos = findHunk(lines, oldText, expected, done, budget);
+    if (pos === BUDGET_SPENT) {
+      throw new ApplyError(`${head}: the search for its lines was stopped after ${SEARCH_BUDGET} line comparisons in this file`, file, h.index, h.patchLine);
+    }
+    if (pos < 0) throw new ApplyError(mismatch(head, file, h, lines, oldText, Math.max(done, Math.min(expected, lines.length))), file, h.index, h.patchLine);
     if (pos !== expected) offsets.push({ hunk: h.index, by: pos - expected });
-    const atEnd = pos + oldText.length === cur.lines.length;
     // Line numbers of this hunk's lines in the old text and in the new text.
-    let o = pos - shift;
-    let n = pos;
+    let o = pos;
+    let n = pos + shift;
     for (const l of h.lines) {
       if (l.kind !== '+') oldLines.set(++o, { patchLine: l.patchLine, kind: l.kind });
       if (l.kind !== '-') newLines.set(++n, { patchLine: l.patchLine, kind: l.kind });
     }
-    cur.lines.splice(pos, oldText.length, ...neu.map((l) => l.text));
-    if (atEnd) {
+    for (let k = done; k < pos; k++) out.push(lines[k]);
+    for (const l of neu) out.push(l.text);
+    if (pos + oldText.length === lines.length) {
       const lastNew = neu[neu.length - 1];
-      cur.eol = lastNew ? !lastNew.noEol : true;
+      eol = lastNew ? !lastNew.noEol : true;
     }
+    done = pos + oldText.length;
     shift += neu.length - oldText.length;
-    minPos = pos + neu.length;
   }
-  return { text: fromLines(cur), newLines, oldLines, offsets };
+  for (let k = done; k < lines.length; k++) out.push(lines[k]);
+  return { text: fromLines({ lines: out, eol }), newLines, oldLines, offsets };
 }
 
-/** The nearest position at or after `minPos` where `old` matches exactly, searching outwards from `expected`. */
-function findHunk(lines: readonly string[], old: readonly string[], expected: number, minPos: number): number {
+const BUDGET_SPENT = -2;
+
+/**
+ * The nearest position in [minPos, lines.length - old.length] where `old` matches exactly, searching outwards from
+ * `expected` clamped into that range: -1 when there is none, BUDGET_SPENT when the budget ran out first.
+ */
+function findHunk(lines: readonly string[], old: readonly string[], expected: number, minPos: number, budget: { left: number }): number {
+  if (old.length === 0) return expected >= minPos && expected <= lines.length ? expected : -1;
   const last = lines.length - old.length;
   if (last < minPos) return -1;
   const matches = (p: number) => {
-    for (let k = 0; k < old.length; k++) if (lines[p + k] !== old[k]) return false;
+    for (let k = 0; k < old.length; k++) {
+      budget.left--;
+      if (lines[p + k] !== old[k]) return false;
+    }
     return true;
   };
-  if (old.length === 0) return expected >= minPos && expected <= lines.length ? expected : -1;
-  for (let d = 0; ; d++) {
-    const down = expected + d;
-    const up = expected - d;
-    const inDown = down >= minPos && down <= last;
-    const inUp = d > 0 && up >= minPos && up <= last;
-    if (!inDown && !inUp && down > last && up < minPos) return -1;
-    if (inDown && matches(down)) return down;
-    if (inUp && matches(up)) return up;
+  const from = Math.min(Math.max(expected, minPos), last);
+  for (let d = 0; from + d <= last || from - d >= minPos; d++) {
+    if (budget.left <= 0) return BUDGET_SPENT;
+    if (from + d <= last && matches(from + d)) return from + d;
+    if (d > 0 && from - d >= minPos && matches(from - d)) return from - d;
   }
+  return -1;
 }
 
-function mismatch(file: string, h: Hunk, lines: readonly string[], old: readonly string[], at: number): string {
-  const head = `${file}: hunk #${h.index} (${h.header}) does not apply`;
-  if (old.length > lines.length) return `${head}: it needs ${old.length} line(s) of context but the file has ${lines.length}`;
+/**
+ * Why a hunk does not apply, in git apply's terms ("patch failed: FILE:LINE"): which line of the file differs and
+ * which patch line expected something else there, never what the file's line holds. The file may be one the
+ * patch's author cannot read (.git/config, a credentials file in the tree): an error message must not hand its
+ * content back to them.
+ */
+function mismatch(head: string, file: string, h: Hunk, lines: readonly string[], old: readonly string[], at: number): string {
+  if (old.length > lines.length) return `${head}: it needs ${old.length} line(s) of context but ${file} has ${lines.length}`;
   // Say where the hunk's lines stop matching at the position the header names.
   const p = Math.min(at, Math.max(0, lines.length - old.length));
   for (let k = 0; k < old.length; k++) {
     if (lines[p + k] !== old[k]) {
       const line = p + k + 1;
-      return `${head}: line ${line} of ${file} is ${lines[p + k] === undefined ? 'past the end of the file' : show(lines[p + k])}, the patch expects ${show(old[k])} (patch line ${patchLineOf(h, k)}); no exact match elsewhere in the file`;
+      return `${head}: patch failed: ${file}:${line}: that line differs from what patch line ${patchLineOf(h, k)} expects, and the hunk matches nowhere else in the file`;
     }
   }
   return `${head}: its lines match only before an earlier hunk`;
@@ -147,21 +176,39 @@ function patchLineOf(h: Hunk, oldIndex: number): number {
 export async function applyPatch(tree: TreeReader, files: readonly FilePatch[]): Promise<FileChange[]> {
   // Several diffs of one patch may touch the same path: later ones see the earlier ones' result.
   const pending = new Map<string, string | null>();
-  const read = async (p: string) => (pending.has(p) ? pending.get(p)! : tree.read(p));
   const out: FileChange[] = [];
   for (const fp of files) {
     const name = displayPath(fp);
+    const read = async (p: string): Promise<string | null> => {
+      if (pending.has(p)) return pending.get(p)!;
+      try {
+        return await tree.read(p);
+      } catch (e) {
+        if (e instanceof TreeError) throw new ApplyError(e.message, p, null, fp.patchLine);
+        throw e;
+      }
+    };
+    const isDirectory = async (p: string): Promise<boolean> => {
+      if (pending.has(p)) return false;
+      const prefix = p + '/';
+      for (const [q, t] of pending) if (t !== null && q.startsWith(prefix)) return true;
+      return (await tree.isDirectory?.(p)) ?? false;
+    };
     const change: FileChange = {
       op: fp.op, oldPath: fp.oldPath, newPath: fp.newPath, before: null, after: null, binary: fp.binary,
       newLines: new Map(), oldLines: new Map(), offsets: [],
     };
     if (fp.oldPath !== null) {
       change.before = await read(fp.oldPath);
-      if (change.before === null) throw new ApplyError(`${fp.oldPath}: ${fp.op === 'rename' || fp.op === 'copy' ? `cannot ${fp.op} it: ` : ''}no such file in ${tree.label}`, fp.oldPath, null, fp.patchLine);
+      if (change.before === null) {
+        const what = (await isDirectory(fp.oldPath)) ? `it is a directory in ${tree.label}, not a file` : `no such file in ${tree.label}`;
+        throw new ApplyError(`${fp.oldPath}: ${fp.op === 'rename' || fp.op === 'copy' ? `cannot ${fp.op} it: ` : ''}${what}`, fp.oldPath, null, fp.patchLine);
+      }
     }
     if (fp.op === 'add' || fp.op === 'rename' || fp.op === 'copy') {
       const existing = await read(fp.newPath!);
       if (existing !== null) throw new ApplyError(`${fp.newPath}: already exists in ${tree.label}`, fp.newPath!, null, fp.patchLine);
+      if (await isDirectory(fp.newPath!)) throw new ApplyError(`${fp.newPath}: already exists in ${tree.label} as a directory`, fp.newPath!, null, fp.patchLine);
     }
     if (fp.binary) {
       change.after = null;

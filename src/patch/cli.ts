@@ -13,6 +13,8 @@ import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, VERSION, type Io } fro
 import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from './mbox';
 import { DirectoryTree, isDirectory } from './node-tree';
 import { reviewSeries } from './review';
+import { TreeError } from './tree';
+import { escapeForTerminal } from '../core/text/escape';
 import { toReviewJson, toReviewSarif, toReviewText } from './printers';
 
 export const REVIEW_USAGE = `Usage: vfslock review [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE]
@@ -80,7 +82,7 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
     try {
       text = p === '-' ? await readStdin() : await readFile(p, 'utf8');
     } catch (e) {
-      io.err(`vfslock review: cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      io.err(`vfslock review: cannot read ${escapeForTerminal(p)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
       return 2;
     }
     try {
@@ -89,22 +91,32 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
       skipped.push(...input.skipped);
     } catch (e) {
       if (e instanceof PatchInputError) {
-        io.err(`vfslock review: ${e.source}:${e.line}: ${e.message}\n`);
+        io.err(`vfslock review: ${escapeForTerminal(`${e.source}:${e.line}: ${e.message}`)}\n`);
         return 2;
       }
       throw e;
     }
   }
   if (!mails.length) {
-    io.err(`vfslock review: no patch found in ${positionals.join(', ')}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.subject}: ${s.reason}`).join('; ')})` : ''}\n`);
+    io.err(`vfslock review: ${escapeForTerminal(`no patch found in ${positionals.join(', ')}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.subject}: ${s.reason}`).join('; ')})` : ''}`)}\n`);
     return 2;
   }
 
   const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
   const tree = new DirectoryTree(values.tree);
-  const review = await reviewSeries(analyzer, tree, mails, {
-    ...options, follow: values.follow && !values['no-follow'], maxCallerFiles: maxCallers === undefined ? undefined : +maxCallers,
-  }, skipped);
+  let review;
+  try {
+    review = await reviewSeries(analyzer, tree, mails, {
+      ...options, follow: values.follow && !values['no-follow'], maxCallerFiles: maxCallers === undefined ? undefined : +maxCallers,
+    }, skipped);
+  } catch (e) {
+    // A file of the tree it will not read (a link out of --tree, a FIFO) outside the patched files themselves.
+    if (e instanceof TreeError) {
+      io.err(`vfslock review: ${escapeForTerminal(e.message)}\n`);
+      return 2;
+    }
+    throw e;
+  }
   if (format === 'json') io.out(toReviewJson(review));
   else if (format === 'sarif') io.out(toReviewSarif(review, VERSION, pathToFileURL(tree.root + '/').href));
   else io.out(toReviewText(review, { color: values.color ?? io.isTTY }));

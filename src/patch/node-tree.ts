@@ -1,10 +1,11 @@
 /** The base tree as a directory on disk (the CLI, tests, the benchmark). Read-only. */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { SOURCE_FILE, type TreeReader } from './tree';
+import { SOURCE_FILE, TreeError, type TreeReader } from './tree';
 
 export class DirectoryTree implements TreeReader {
   readonly root: string;
+  private realRoot: Promise<string> | undefined;
 
   /** `maxFiles` bounds the listing used to follow callers and callees (a full kernel tree has ~60,000 C files). */
   constructor(root: string, private readonly maxFiles = 20000) {
@@ -15,18 +16,64 @@ export class DirectoryTree implements TreeReader {
     return this.root;
   }
 
-  async read(path: string): Promise<string | null> {
+  /**
+   * The real path of a tree-relative path: null when it does not exist. Symbolic links are followed only while
+   * they stay inside the tree's own real path (a link to /etc, to ~/.ssh or to /dev/zero is refused, not read).
+   */
+  private async resolveInside(path: string): Promise<string | null> {
+    if (path.includes('\0')) throw new TreeError(`${JSON.stringify(path)}: a file name cannot contain a NUL byte`, path);
     const full = resolve(this.root, path);
-    if (full !== this.root && !full.startsWith(this.root + sep)) return null;
+    if (full !== this.root && !full.startsWith(this.root + sep)) throw new TreeError(`${path}: not inside ${this.root}`, path);
+    let real: string;
     try {
-      const buf = await readFile(full);
+      real = await realpath(full);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (code === 'ELOOP') throw new TreeError(`${path}: not read: a symbolic link loop in ${this.root}`, path);
+      throw new TreeError(`${path}: cannot read it in ${this.root}: ${code ?? (e as Error).message}`, path);
+    }
+    this.realRoot ??= realpath(this.root).catch(() => this.root);
+    const root = await this.realRoot;
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      throw new TreeError(`${path}: not read: it is a symbolic link (or lies under one) that leads outside ${this.root}`, path);
+    }
+    return real;
+  }
+
+  async read(path: string): Promise<string | null> {
+    const real = await this.resolveInside(path);
+    if (real === null) return null;
+    let st;
+    try {
+      st = await stat(real);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw new TreeError(`${path}: cannot read it in ${this.root}: ${code ?? (e as Error).message}`, path);
+    }
+    if (st.isDirectory()) return null;
+    // A FIFO would block the read forever, a device would never end: only regular files are read.
+    if (!st.isFile()) throw new TreeError(`${path}: not read: it is not a regular file (a device, FIFO or socket) in ${this.root}`, path);
+    try {
+      const buf = await readFile(real);
       let text = new TextDecoder('utf-8').decode(buf);
       if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
       return text;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-      throw new Error(`cannot read ${path} in ${this.root}: ${code ?? (e as Error).message}`);
+      throw new TreeError(`${path}: cannot read it in ${this.root}: ${code ?? (e as Error).message}`, path);
+    }
+  }
+
+  async isDirectory(path: string): Promise<boolean> {
+    const real = await this.resolveInside(path);
+    if (real === null) return false;
+    try {
+      return (await stat(real)).isDirectory();
+    } catch {
+      return false;
     }
   }
 

@@ -6,6 +6,7 @@
 import { jsonFinding, toSarif, type CheckReport, type JsonFinding } from '../core/report/printers';
 import type { FileResult } from '../core/engine';
 import type { PatchReview, ReviewFinding, SeriesReview } from './review';
+import { escapeForTerminal } from '../core/text/escape';
 
 const LEVEL: Record<string, string> = { error: 'ERROR', warning: 'WARNING', info: 'CHECK' };
 
@@ -46,40 +47,47 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/**
+ * Checkpatch-like text. Everything in it that comes from the input (subjects, file names, messages naming functions
+ * and expressions, notes, quoted lines) goes through escapeForTerminal, so an ESC sequence, a carriage return, a
+ * newline that would forge a finding line of its own, or a bidi control shows as visible text. Quoted source lines
+ * keep their tabs (kernel indentation); JSON and SARIF keep the exact strings.
+ */
 export function toReviewText(s: SeriesReview, opts: { color?: boolean } = {}): string {
   const c = (code: string, t: string) => (opts.color ? `\u001b[${code}m${t}\u001b[0m` : t);
+  const e = escapeForTerminal;
   const sev = (f: ReviewFinding) => {
     const l = LEVEL[f.finding.severity] ?? 'CHECK';
     return c(l === 'ERROR' ? '1;31' : l === 'WARNING' ? '1;35' : '1;36', l);
   };
   const out: string[] = [];
   for (const p of s.patches) {
-    out.push(c('1', `${p.subject}`) + `  (${p.source}:${p.line})`);
+    out.push(c('1', e(p.subject)) + `  (${e(p.source)}:${p.line})`);
     if (!p.applied) {
       if (p.checked) {
-        out.push(`${c('1;31', 'ERROR')}: patch does not apply: ${p.error}`);
-        if (p.errorLine) out.push(`#${p.errorLine}: FILE: ${p.source}`);
-      } else out.push(p.error ?? 'not checked');
+        out.push(`${c('1;31', 'ERROR')}: patch does not apply: ${e(p.error ?? '')}`);
+        if (p.errorLine) out.push(`#${p.errorLine}: FILE: ${e(p.source)}`);
+      } else out.push(e(p.error ?? 'not checked'));
       out.push('');
       continue;
     }
-    for (const f of p.introduced) out.push(...findingBlock(`${sev(f)}: ${f.finding.ruleId}: ${f.finding.message}`, f));
-    for (const f of p.fixed) out.push(...findingBlock(`${c('1;32', 'FIXED')}: ${f.finding.ruleId}: ${f.finding.message}`, f));
+    for (const f of p.introduced) out.push(...findingBlock(`${sev(f)}: ${e(f.finding.ruleId)}: ${e(f.finding.message)}`, f));
+    for (const f of p.fixed) out.push(...findingBlock(`${c('1;32', 'FIXED')}: ${e(f.finding.ruleId)}: ${e(f.finding.message)}`, f));
     if (p.remaining.length) {
       out.push(`Still present in the functions this patch touches:`);
-      for (const f of p.remaining) out.push(`  ${f.file}:${f.finding.line}: ${LEVEL[f.finding.severity] ?? 'CHECK'}: ${f.finding.ruleId} in ${f.finding.function}()`);
+      for (const f of p.remaining) out.push(`  ${e(f.file)}:${f.finding.line}: ${LEVEL[f.finding.severity] ?? 'CHECK'}: ${e(f.finding.ruleId)} in ${e(f.finding.function)}()`);
       out.push('');
     }
     // A changed contract matters to the reader when callers were re-checked or the patch changed the function itself.
     for (const k of p.contracts.filter((x) => x.callers.length || p.functions.includes(x.function))) {
-      out.push(`NOTE: ${k.function}() (${k.file}) ${k.changes.join('; ')}${k.callers.length ? `; re-checked callers in ${k.callers.join(', ')}` : '; no callers elsewhere in the tree'}`);
+      out.push(e(`NOTE: ${k.function}() (${k.file}) ${k.changes.join('; ')}${k.callers.length ? `; re-checked callers in ${k.callers.join(', ')}` : '; no callers elsewhere in the tree'}`));
     }
-    for (const n of p.notes) out.push(`NOTE: ${n}`);
-    const fns = p.functions.length ? ` in ${p.functions.length === 1 ? 'function' : 'functions'} ${p.functions.map((x) => `${x}()`).join(', ')}` : '';
+    for (const n of p.notes) out.push(`NOTE: ${e(n)}`);
+    const fns = p.functions.length ? ` in ${p.functions.length === 1 ? 'function' : 'functions'} ${p.functions.map((x) => `${e(x)}()`).join(', ')}` : '';
     out.push(`total: ${p.introduced.length} introduced, ${p.fixed.length} fixed, ${p.remaining.length} remaining${fns}`);
     out.push('');
   }
-  for (const k of s.skipped) out.push(`skipped: ${k.subject} (${k.reason}; ${k.source}:${k.line})`);
+  for (const k of s.skipped) out.push(`skipped: ${e(k.subject)} (${e(k.reason)}; ${e(k.source)}:${k.line})`);
   const applied = s.patches.filter((p) => p.applied).length;
   const failed = s.patches.filter((p) => p.checked && !p.applied).length;
   const notChecked = s.patches.filter((p) => !p.checked).length;
@@ -87,23 +95,29 @@ export function toReviewText(s: SeriesReview, opts: { color?: boolean } = {}): s
   const errors = s.patches.reduce((n, p) => n + p.introduced.filter((f) => f.finding.severity === 'error').length, 0);
   out.push(
     `${plural(s.patches.length, 'patch').replace('patchs', 'patches')} (${applied} applied${failed ? `, ${failed} did not apply` : ''}${notChecked ? `, ${notChecked} not checked` : ''}): ` +
-    `${count('introduced')} introduced (${plural(errors, 'error')}), ${count('fixed')} fixed, against ${s.tree} in ${Math.round(s.stats.ms)} ms`,
+    `${count('introduced')} introduced (${plural(errors, 'error')}), ${count('fixed')} fixed, against ${e(s.tree)} in ${Math.round(s.stats.ms)} ms`,
   );
   return out.join('\n') + '\n';
 }
 
+/** A quoted source or patch line: escaped, but its tabs kept. */
+export function quotedLine(line: string): string {
+  return line.split('\t').map(escapeForTerminal).join('\t');
+}
+
 function findingBlock(head: string, f: ReviewFinding): string[] {
+  const e = escapeForTerminal;
   const lines = [head];
-  const where = `FILE: ${f.file}:${f.finding.line}:`;
+  const where = `FILE: ${e(f.file)}:${f.finding.line}:`;
   if (f.patchLine !== undefined) {
     lines.push(`#${f.patchLine}: ${where}${f.exact ? '' : ` (nearest patch line)`}`);
-    lines.push(`${f.exact ? f.patchLineKind ?? ' ' : ' '}${f.sourceLine}`);
+    lines.push(`${f.exact ? f.patchLineKind ?? ' ' : ' '}${quotedLine(f.sourceLine)}`);
   } else {
-    lines.push(`${where}${f.via ? ` (calls ${f.via.map((v) => `${v}()`).join(', ')}, changed by this patch)` : ''}`);
-    lines.push(` ${f.sourceLine}`);
+    lines.push(`${where}${f.via ? ` (calls ${f.via.map((v) => `${e(v)}()`).join(', ')}, changed by this patch)` : ''}`);
+    lines.push(` ${quotedLine(f.sourceLine)}`);
   }
-  if (f.via && f.patchLine !== undefined) lines.push(`  via ${f.via.map((v) => `${v}()`).join(', ')}, changed by this patch`);
-  for (const r of f.finding.relatedLocated) lines.push(`  ${f.file}:${r.line}: note: ${r.message}`);
+  if (f.via && f.patchLine !== undefined) lines.push(`  via ${f.via.map((v) => `${e(v)}()`).join(', ')}, changed by this patch`);
+  for (const r of f.finding.relatedLocated) lines.push(`  ${e(f.file)}:${r.line}: note: ${e(r.message)}`);
   lines.push('');
   return lines;
 }

@@ -7,8 +7,13 @@
 export interface TreeReader {
   /** What to call the tree in messages (a directory, a workspace folder). */
   readonly label: string;
-  /** Text of a tree-relative path (`fs/namei.c`), or null when there is no such file. */
+  /**
+   * Text of a tree-relative path (`fs/namei.c`), or null when there is no such file (or it is a directory). Throws
+   * TreeError for a path the tree refuses to read (a symbolic link leading out of it, a device or FIFO).
+   */
   read(path: string): Promise<string | null>;
+  /** True when the path is a directory of the tree (a new file cannot be created there). */
+  isDirectory?(path: string): Promise<boolean>;
   /**
    * Tree-relative paths of the C sources and headers, for following callers and callees across files; null when
    * the tree cannot be listed. Implementations may stop at a limit and say so with `truncated`.
@@ -17,6 +22,20 @@ export interface TreeReader {
 }
 
 export const SOURCE_FILE = /\.[ch]$/;
+
+/** A path of the tree that exists but is not read: the message says which and why, never what it holds. */
+export class TreeError extends Error {
+  constructor(message: string, readonly path: string) {
+    super(message);
+  }
+}
+
+/** True when some non-deleted path of `paths` lies under `dir`. */
+function hasUnder(paths: Iterable<[string, string | null]>, dir: string): boolean {
+  const prefix = dir + '/';
+  for (const [p, t] of paths) if (t !== null && p.startsWith(prefix)) return true;
+  return false;
+}
 
 /** A tree with in-memory changes on top: a path maps to its new text, or to null once deleted. */
 export class OverlayTree implements TreeReader {
@@ -39,6 +58,12 @@ export class OverlayTree implements TreeReader {
       this.baseReads.set(path, r);
     }
     return r;
+  }
+
+  async isDirectory(path: string): Promise<boolean> {
+    if (this.changes.has(path)) return false;
+    if (hasUnder(this.changes, path)) return true;
+    return (await this.base.isDirectory?.(path)) ?? false;
   }
 
   set(path: string, text: string | null): void {
@@ -66,6 +91,10 @@ export class MemoryTree implements TreeReader {
 
   async read(path: string): Promise<string | null> {
     return this.files.get(path) ?? null;
+  }
+
+  async isDirectory(path: string): Promise<boolean> {
+    return !this.files.has(path) && hasUnder(this.files, path);
   }
 
   async listSources(): Promise<{ paths: string[]; truncated: boolean }> {

@@ -32,6 +32,16 @@ export class WorkspaceTree implements TreeReader {
     }
   }
 
+  /** A new file cannot be created where the tree has a directory (git apply refuses it too). */
+  async isDirectory(path: string): Promise<boolean> {
+    if (this.overrides.has(path) || path.split('/').some((p) => p === '..')) return false;
+    try {
+      return ((await vscode.workspace.fs.stat(vscode.Uri.joinPath(this.root, ...path.split('/')))).type & vscode.FileType.Directory) !== 0;
+    } catch {
+      return false;
+    }
+  }
+
   async listSources(): Promise<{ paths: string[]; truncated: boolean }> {
     const prefix = this.root.path.endsWith('/') ? this.root.path : this.root.path + '/';
     const rel = (u: vscode.Uri) => (u.path.startsWith(prefix) ? u.path.slice(prefix.length) : null);
