@@ -47,6 +47,9 @@ for (const dir of [dist, join(dist, 'web')]) {
   mkdirSync(dir, { recursive: true });
   for (const file of wasm) copyFileSync(file, join(dir, file.split('/').pop()));
 }
+// web-tree-sitter's CommonJS module beside the Node bundles: after a wasm abort the parser loads a new copy of it
+// (its wasm instance is module state; src/core/parse/node-wasm.ts).
+copyFileSync(require.resolve('web-tree-sitter'), join(dist, 'web-tree-sitter.cjs'));
 
 // l10n/bundle.l10n.json: the extension's localisable strings (what translators copy), kept in step with the code.
 if (existsSync(join(root, 'src/extension'))) await import('./l10n.mjs');

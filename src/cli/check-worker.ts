@@ -24,7 +24,7 @@ async function run(): Promise<void> {
   const init = workerData as Init;
   const analyzer = await Analyzer.create(nodeWasmSource(init.bundleDir), init.catalogues);
   const tasks = new TaskRunner(analyzer, init.options);
-  parentPort!.on('message', (msg: WorkerRequest) => {
+  parentPort!.on('message', async (msg: WorkerRequest) => {
     if (!msg) {
       process.exit(0);
       return;
@@ -34,6 +34,8 @@ async function run(): Promise<void> {
       parentPort!.postMessage({ indexed: msg.seq });
       return;
     }
+    // The pool sends the next request only after this one's reply, so waiting here keeps them in order.
+    await analyzer.ready();
     if ('task' in msg) {
       parentPort!.postMessage({ index: msg.index, ...tasks.run(msg.task) });
       return;

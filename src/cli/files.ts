@@ -1,10 +1,16 @@
-/** Collects input files (recursing into directories, guarding against symlink loops) and reads them. */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
-import { badInput, type Analyzer, type CheckOptions, type FileResult } from '../core/engine';
+/**
+ * Collects input files (recursing into directories) and reads them. A walk does not follow symbolic links to
+ * directories (as `git ls-files` lists a link, not what it points to): a link to `/` or back up the tree would walk
+ * what was not asked for, or the same files twice. A link to a file is followed when the file is inside the
+ * directory being walked. Paths given explicitly are taken as they are, links included.
+ */
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join, resolve as resolvePath, sep } from 'node:path';
+import { badInput, MAX_FILE_BYTES, type Analyzer, type CheckOptions, type FileResult } from '../core/engine';
 import { kernelTreeVersion } from '../core/catalogue/era';
 import { nodeTreeReader } from '../core/catalogue/era-node';
 import { attachFixes, offerFixes } from '../core/fixes/offer';
+import { fileKind, readRegularFile } from '../core/node-read';
 
 const SOURCE_EXT = /\.(c|h)$/;
 
@@ -13,64 +19,87 @@ export function collectFiles(paths: string[]): { files: string[]; errors: { file
   const errors: { file: string; message: string }[] = [];
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
-  const visit = (p: string, explicit: boolean) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      errors.push({ file: p, message: code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code})` });
-      return;
-    }
-    if (st.isDirectory()) {
-      let real: string;
-      try {
-        real = realpathSync(p);
-      } catch {
-        errors.push({ file: p, message: 'cannot resolve directory' });
-        return;
-      }
-      if (seenDirs.has(real)) return; // a symlink back into a directory already visited
-      seenDirs.add(real);
-      let entries: string[];
-      try {
-        entries = readdirSync(p).sort();
-      } catch (e) {
-        errors.push({ file: p, message: `cannot list directory (${(e as NodeJS.ErrnoException).code})` });
-        return;
-      }
-      for (const e of entries) {
-        if (e === 'node_modules' || e.startsWith('.')) continue;
-        const child = join(p, e);
-        visit(child, false);
-      }
-      return;
-    }
-    if (!explicit && !SOURCE_EXT.test(p)) return;
-    let real = p;
-    try {
-      real = realpathSync(p);
-    } catch {
-      /* reported when read */
-    }
+  const addFile = (p: string, real: string) => {
     if (seenFiles.has(real)) return;
     seenFiles.add(real);
     files.push(p);
   };
-  for (const p of paths) visit(p, true);
+  const statError = (p: string, e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    errors.push({ file: p, message: code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code})` });
+  };
+  /** Walks `dir` (its real path `real`), staying inside `root` (a real path). */
+  const walk = (dir: string, real: string, root: string) => {
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (e) {
+      errors.push({ file: dir, message: `cannot list directory (${(e as NodeJS.ErrnoException).code})` });
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      const child = join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(child, join(real, e.name), root);
+        continue;
+      }
+      if (!SOURCE_EXT.test(e.name)) continue;
+      if (e.isFile()) {
+        addFile(child, join(real, e.name));
+        continue;
+      }
+      if (!e.isSymbolicLink()) {
+        // A FIFO, socket or device named like a source file: say why it is not read.
+        const kind = e.isFIFO() ? 'a FIFO (named pipe)' : e.isSocket() ? 'a socket' : e.isCharacterDevice() ? 'a character device' : e.isBlockDevice() ? 'a block device' : 'not a regular file';
+        errors.push({ file: child, message: `not a regular file (${kind}): not read` });
+        continue;
+      }
+      let st;
+      let target: string;
+      try {
+        st = statSync(child);
+        target = realpathSync(child);
+      } catch (err) {
+        statError(child, err);
+        continue;
+      }
+      if (st.isDirectory()) continue; // a link to a directory: not followed
+      const kind = fileKind(st);
+      if (kind) errors.push({ file: child, message: `not a regular file (symbolic link to ${kind}): not read` });
+      else if (target !== root && !target.startsWith(root + sep)) {
+        errors.push({ file: child, message: `symbolic link to a file outside ${root} (${target}): not followed` });
+      } else addFile(child, target);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    let real: string;
+    try {
+      st = statSync(p);
+      real = realpathSync(p);
+    } catch (e) {
+      statError(p, e);
+      continue;
+    }
+    if (st.isDirectory()) walk(p, real, real);
+    else addFile(p, real);
+  }
   return { files, errors };
 }
 
 /** Reads a source file as UTF-16 text with the same offsets the editor uses; a clear error for what is not C text. */
 export function readSource(file: string): { text: string } | { error: string } {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { error: code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})` };
+  const read = readRegularFile(file, MAX_FILE_BYTES);
+  if ('error' in read) {
+    if (read.kind === 'too-large' && read.size !== undefined) {
+      return { error: `file is too large to analyse (${(read.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB): not read` };
+    }
+    return { error: read.error };
   }
-  if (buf.length > 64 * 1024 * 1024) return { error: `file is too large (${(buf.length / 1048576).toFixed(1)} MB)` };
+  const buf = read.bytes;
   if (buf.includes(0)) return { error: 'binary file (contains NUL bytes)' };
   let text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   // A byte-order mark becomes a space: offsets and columns stay as the editor shows them.
@@ -101,6 +130,8 @@ export function checkFile(analyzer: Analyzer, file: string, options: CheckOption
     attachFixes(result, fixes, src.text);
     return { result };
   } catch (e) {
-    return { error: `internal error: ${(e as Error).message}` };
+    // A wasm abort outside parse() itself: the parser starts a new instance for the next file.
+    const aborted = analyzer.parser.failed(e);
+    return { error: aborted ? `cannot parse: ${aborted.message}` : `internal error: ${(e as Error).message}` };
   }
 }

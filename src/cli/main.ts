@@ -4,7 +4,8 @@
  * Exit status: 0 no error-severity findings; 1 some; 2 usage error or unreadable input (still prints the rest).
  */
 import { parseArgs } from 'node:util';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readRegularFile } from '../core/node-read';
 import { Analyzer, DEFAULT_ANALYSIS_BUDGET_MS, type CheckOptions, type FileResult } from '../core/engine';
 import { nodeWasmSource } from '../core/parse/node-wasm';
 import { toJson, toSarif, toText, type CheckReport } from '../core/report/printers';
@@ -79,15 +80,15 @@ export function checkOptions(values: { kernel?: string; 'time-budget'?: string }
   return { kernel, analysisBudgetMs: Number(budget) };
 }
 
+/** A rules file larger than this is refused unread (the built-in catalogue is about 50 KB). */
+export const MAX_RULES_BYTES = 4 * 1024 * 1024;
+
 export function loadCatalogues(files: string[]): CatalogueData[] {
   return files.map((f) => {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch (e) {
-      throw new CatalogueError(`cannot read rules file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    return parseCatalogue(text, f);
+    const read = readRegularFile(f, MAX_RULES_BYTES);
+    if ('error' in read) throw new CatalogueError(`cannot read rules file ${f}: ${read.error}`);
+    // A UTF-8 byte-order mark is dropped by the decoder (parseCatalogue also accepts one left in a string).
+    return parseCatalogue(new TextDecoder('utf-8').decode(read.bytes), f);
   });
 }
 
@@ -152,7 +153,12 @@ async function check(args: string[], io: Io): Promise<number> {
     if (jobs > 1 && files.length > 1) outcomes = await checkInPool(files, jobs, options, catalogues, withFixes);
     else {
       const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
-      outcomes = files.map((file) => checkFile(analyzer, file, options, withFixes));
+      outcomes = [];
+      for (const file of files) {
+        // After a file made the parser abort, the next one waits for the new parser instance.
+        await analyzer.ready();
+        outcomes.push(checkFile(analyzer, file, options, withFixes));
+      }
     }
   } else {
     const lone = positionals.every((p) => !isDirectory(p));

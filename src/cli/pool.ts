@@ -2,7 +2,7 @@
  * Checks files on N worker threads (each with its own parser and analyzer); results come back in input order.
  * `WorkerPool` keeps its threads between rounds of a tree check (the summary index is sent to each once per round).
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckOptions, FileResult } from '../core/engine';
@@ -31,13 +31,47 @@ interface Reply {
 export class WorkerPool implements Runner {
   private readonly workers: Worker[];
   private readonly ready: Promise<void>[];
+  private readonly script: string;
+  private readonly workerData: object;
+  private readonly exited = new WeakSet<Worker>();
   private seq = 0;
+  /** The index last sent (a thread started in place of one that stopped gets it too). */
+  private index: IndexData | null = null;
+  /** Threads started in place of ones that stopped (ran out of memory, crashed). */
+  restarts = 0;
 
-  constructor(size: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false) {
+  /** `resourceLimits`: each thread's heap limits (Node's defaults if unset). */
+  constructor(size: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false, private readonly resourceLimits?: ResourceLimits) {
     const script = workerScript();
     if (!script) throw new Error('worker script not found next to the CLI (rebuild with npm run build)');
-    this.workers = Array.from({ length: Math.max(1, size) }, () => new Worker(script, { workerData: { options, catalogues, bundleDir: __dirname, withFixes } }));
+    this.script = script;
+    this.workerData = { options, catalogues, bundleDir: __dirname, withFixes };
+    this.workers = Array.from({ length: Math.max(1, size) }, () => this.spawn());
     this.ready = this.workers.map((w) => this.once(w, (m) => !!m.ready));
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(this.script, { workerData: this.workerData, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
+    w.once('exit', () => this.exited.add(w));
+    // Errors are handled by whoever waits on the thread; this keeps one between requests from going unhandled.
+    w.on('error', () => undefined);
+    return w;
+  }
+
+  /** Starts a thread in place of thread `wi`, which stopped, and gives it the current index. */
+  private async replace(wi: number): Promise<Worker> {
+    void this.workers[wi].terminate();
+    const w = this.spawn();
+    this.workers[wi] = w;
+    this.restarts++;
+    await this.once(w, (m) => !!m.ready);
+    if (this.index) {
+      const seq = this.seq;
+      const p = this.once(w, (m) => m.indexed === seq);
+      w.postMessage({ setIndex: this.index, seq } satisfies WorkerRequest);
+      await p;
+    }
+    return w;
   }
 
   /** The next message of `w` that `pred` accepts (a fatal message or an error rejects). */
@@ -68,6 +102,7 @@ export class WorkerPool implements Runner {
   async setIndex(data: IndexData): Promise<void> {
     await Promise.all(this.ready);
     const seq = ++this.seq;
+    this.index = data;
     await Promise.all(this.workers.map((w) => {
       const p = this.once(w, (m) => m.indexed === seq);
       w.postMessage({ setIndex: data, seq } satisfies WorkerRequest);
@@ -77,7 +112,8 @@ export class WorkerPool implements Runner {
 
   /**
    * Runs requests on the threads, each taking the next as it finishes one (first those `owner` gives it, then any
-   * other); replies in input order, with the thread that answered.
+   * other); replies in input order, with the thread that answered. A thread that stops (out of memory, a crash)
+   * costs only the request it was working on: that one gets an error, and a new thread takes over the rest.
    */
   private async dispatch<R>(count: number, request: (i: number) => WorkerRequest, reply: (m: Reply, worker: number) => R,
     owner: (i: number) => number | undefined = () => undefined): Promise<R[]> {
@@ -90,19 +126,21 @@ export class WorkerPool implements Runner {
       if (o !== undefined && o >= 0 && o < own.length) own[o].push(i);
       else shared.push(i);
     }
-    await Promise.all(this.workers.map((w, wi) => new Promise<void>((resolve, reject) => {
+    await Promise.all(this.workers.map((_, wi) => new Promise<void>((resolve, reject) => {
+      let w = this.workers[wi];
+      let current: number | undefined;
       const feed = () => {
-        const next = own[wi].shift() ?? shared.shift();
-        if (next === undefined) {
-          w.off('message', onMsg);
-          w.off('error', reject);
+        current = own[wi].shift() ?? shared.shift();
+        if (current === undefined) {
+          detach();
           resolve();
           return;
         }
-        w.postMessage(request(next));
+        w.postMessage(request(current));
       };
       const onMsg = (m: Reply) => {
         if (m.fatal) {
+          detach();
           reject(new Error(m.fatal));
           return;
         }
@@ -110,8 +148,30 @@ export class WorkerPool implements Runner {
         out[m.index] = reply(m, wi);
         feed();
       };
-      w.on('message', onMsg);
-      w.on('error', reject);
+      const stopped = (why: string) => {
+        detach();
+        if (current !== undefined) {
+          out[current] = reply({ index: current, error: `not checked: the worker thread checking it ${why} (a new thread checked the files after it)` }, wi);
+        }
+        this.replace(wi).then((next) => {
+          w = next;
+          attach();
+          feed();
+        }, reject);
+      };
+      const onErr = (e: Error) => stopped((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory' : `stopped: ${e.message}`);
+      const onExit = (code: number) => stopped(`exited (code ${code})`);
+      const attach = () => {
+        w.on('message', onMsg);
+        w.on('error', onErr);
+        w.on('exit', onExit);
+      };
+      const detach = () => {
+        w.off('message', onMsg);
+        w.off('error', onErr);
+        w.off('exit', onExit);
+      };
+      attach();
       feed();
     })));
     return out;
@@ -129,6 +189,10 @@ export class WorkerPool implements Runner {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
+      if (this.exited.has(w)) {
+        resolve();
+        return;
+      }
       w.once('exit', () => resolve());
       w.postMessage(null);
     })));
@@ -136,8 +200,9 @@ export class WorkerPool implements Runner {
 }
 
 /** Checks files one by one, each on its own (no summaries across files). */
-export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false): Promise<Outcome[]> {
-  const pool = new WorkerPool(Math.min(jobs, files.length), options, catalogues, withFixes);
+export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false,
+  resourceLimits?: ResourceLimits): Promise<Outcome[]> {
+  const pool = new WorkerPool(Math.min(jobs, files.length), options, catalogues, withFixes, resourceLimits);
   try {
     return await pool.checkFiles(files);
   } finally {

@@ -53,8 +53,15 @@ export class TaskRunner {
     } catch (e) {
       doc.dispose();
       this.docs.delete(key);
-      return { error: `internal error: ${(e as Error).message}` };
+      // A wasm abort outside parse() itself: the parser starts a new instance for the next task.
+      const aborted = this.analyzer.parser.failed(e);
+      return { error: aborted ? `cannot parse: ${aborted.message}` : `internal error: ${(e as Error).message}` };
     }
+  }
+
+  /** Resolves when the parser can parse (a new instance loads after a file made the last one abort). */
+  ready(): Promise<void> {
+    return this.analyzer.ready();
   }
 
   /** Forgets the files' documents (the end of a tree check). */

@@ -24,7 +24,12 @@ class SerialRunner implements Runner {
   }
 
   async run(tasks: Task[]): Promise<TaskOutcome[]> {
-    return tasks.map((t) => this.tasks.run(t));
+    const out: TaskOutcome[] = [];
+    for (const t of tasks) {
+      await this.tasks.ready();
+      out.push(this.tasks.run(t));
+    }
+    return out;
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Tree, Edit, Node as TsNode } from 'web-tree-sitter';
 import { detectEra, type EraSource } from './catalogue/era';
 import { buildCatalogue, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
-import { CParser, ParseBudgetError, type WasmSource } from './parse/parser';
+import { CParser, ParseBudgetError, ParserAbortedError, type WasmSource } from './parse/parser';
 import { copySubtree, LineIndex, type SNode } from './parse/syntax';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
 import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './analysis/function';
@@ -21,7 +21,11 @@ export interface CheckOptions {
   /** 'auto' (detect from the file), or a version such as "3.12", "3.13", "6.19". */
   kernel?: KernelOption;
   severity?: Partial<Record<RuleId, Severity | 'off'>>;
-  /** Milliseconds allowed for parsing one file. */
+  /**
+   * Wall-clock milliseconds allowed for parsing one file, on top of the parser's own work budget (which stops a
+   * parse at the same point on every machine: parse/parser.ts). Unset by default, so that results do not depend on
+   * how loaded the machine is.
+   */
   parseBudgetMs?: number;
   /**
    * Milliseconds allowed for analysing one file's functions once it is parsed (default DEFAULT_ANALYSIS_BUDGET_MS;
@@ -88,11 +92,18 @@ export interface FileResult {
 }
 
 /**
- * Larger files are refused rather than parsed: tree-sitter's wasm heap needs ~40 bytes per character (a 20 MB file
- * grows it to ~0.8 GB, and wasm memory is never given back while the parser lives: in the editor's worker, for the
- * session), parsing alone takes ~0.5 s per MB, and the function table of such a file takes seconds more.
+ * Larger files are refused before they are parsed. Memory grows with the size: tree-sitter's wasm heap needs ~35
+ * bytes per character of kernel C (up to ~280 for dense generated token soup, which the parser's memory limit stops:
+ * parse/parser.ts), and the analysis as much again; a 16 MB generated file took 1.1-1.5 GB. 4 MB is over ten times
+ * the largest file of fs/ (about 330 KB) and keeps a file to about 0.6 GB at most.
  */
-export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/**
+ * Brackets ((, [ and {) open at once beyond which a file is refused before it is parsed. Kernel C nests under 10
+ * deep (counted over all brackets, comments and strings included); each level costs the parser ~200 bytes that it
+ * keeps to the end of the parse (12 million opening parentheses ran its 2 GB heap out and aborted it).
+ */
+export const MAX_NESTING = 1000;
 
 export interface HeldLockInfo {
   key: string;
@@ -128,6 +139,14 @@ export class Analyzer {
   static async create(wasm: WasmSource, catalogues: CatalogueData[] = []): Promise<Analyzer> {
     const parser = await CParser.create(wasm);
     return new Analyzer(parser, buildCatalogue(catalogues));
+  }
+
+  /**
+   * Resolves when the parser can parse: at once, or once a new parser instance has loaded after a file made the
+   * last one abort. Hosts checking file after file wait on it between files.
+   */
+  ready(): Promise<void> {
+    return this.parser.ready();
   }
 
   private locking: Set<string> | null = null;
@@ -328,7 +347,7 @@ export class Document {
   replace(text: string): void {
     this.text = text;
     this.lines = null;
-    this.tree?.delete();
+    this.analyzer.parser.free(this.tree);
     this.tree = null;
     this.units = null;
     this.last = null;
@@ -339,6 +358,7 @@ export class Document {
     const old = this.text;
     if (start < 0 || oldEnd < start || oldEnd > old.length) throw new RangeError(`edit ${start}..${oldEnd} outside the text (0..${old.length})`);
     const text = old.slice(0, start) + newText + old.slice(oldEnd);
+    this.dropStaleTree();
     if (this.tree) {
       const lines = this.lineIndex();
       const sp = lines.position(start);
@@ -358,6 +378,17 @@ export class Document {
     this.lines = this.lines ? this.lines.afterEdit(start, oldEnd, newText) : null;
     this.text = text;
     this.last = null;
+  }
+
+  /**
+   * A tree of a parser instance discarded after an abort cannot be edited or reused: drop it with the function
+   * table made from it (the next result parses the whole file on the new instance).
+   */
+  private dropStaleTree(): void {
+    if (this.tree && !this.analyzer.parser.owns(this.tree)) {
+      this.tree = null;
+      this.units = null;
+    }
   }
 
   /** Keeps the function table in step with an edit inside one body; anything else needs a whole-file parse. */
@@ -407,7 +438,7 @@ export class Document {
 
   dispose(): void {
     this.disposed = true;
-    this.tree?.delete();
+    this.analyzer.parser.free(this.tree);
     this.tree = null;
     this.units = null;
     this.cache.clear();
@@ -428,7 +459,7 @@ export class Document {
     const types = this.types();
     for (const u of units) {
       if (!u.dirty) continue;
-      const tree = this.analyzer.parser.parse(u.text, null, this.options.parseBudgetMs ?? 10000);
+      const tree = this.analyzer.parser.parse(u.text, null, this.options.parseBudgetMs);
       try {
         const found = findFunctions(tree.rootNode, u.text, types, this.headers);
         const f = found[0];
@@ -446,7 +477,7 @@ export class Document {
         u.body = this.bodyCache.get(u.text) ?? copySubtree(f.bodyTs, types, 0);
         u.dirty = false;
       } finally {
-        tree.delete();
+        this.analyzer.parser.free(tree);
       }
     }
     return true;
@@ -454,15 +485,16 @@ export class Document {
 
   /** Parses the whole file (incrementally when a tree exists) and rebuilds the function table. */
   private parseAll(): UnitRec[] {
-    const budget = this.options.parseBudgetMs ?? 10000;
-    let tree = this.analyzer.parser.parse(this.text, this.tree, budget);
+    const budget = this.options.parseBudgetMs;
+    const parser = this.analyzer.parser;
+    let tree = parser.parse(this.text, this.tree, budget);
     // tree-sitter's error recovery can differ between an incremental and a fresh parse; where the text has
     // syntax errors, parse afresh so that what an editor shows is exactly what `vfslock check` reports.
     if (this.tree && tree.rootNode.hasError) {
-      tree.delete();
-      tree = this.analyzer.parser.parse(this.text, null, budget);
+      parser.free(tree);
+      tree = parser.parse(this.text, null, budget);
     }
-    this.tree?.delete();
+    parser.free(this.tree);
     this.tree = tree;
     if (this.headers.size > 20000) this.headers.clear();
     this.topRefs = topLevelReferences(tree.rootNode, this.text, this.types());
@@ -485,7 +517,7 @@ export class Document {
   private standaloneBody(u: UnitRec): SNode {
     if (!u.clean) throw new LostBody(`${u.name} needs the whole file to parse`);
     const types = this.types();
-    const tree = this.analyzer.parser.parse(u.text, null, this.options.parseBudgetMs ?? 10000);
+    const tree = this.analyzer.parser.parse(u.text, null, this.options.parseBudgetMs);
     try {
       const found = findFunctions(tree.rootNode, u.text, types, this.headers);
       const f = found[0];
@@ -494,7 +526,7 @@ export class Document {
       }
       return copySubtree(f.bodyTs, types, 0);
     } finally {
-      tree.delete();
+      this.analyzer.parser.free(tree);
     }
   }
 
@@ -512,7 +544,7 @@ export class Document {
     }
     this.lastUnits = [];
     this.headers.clear();
-    this.tree?.delete();
+    this.analyzer.parser.free(this.tree);
     this.tree = null;
     for (const u of this.units ?? []) {
       u.bodyTs = undefined;
@@ -548,14 +580,17 @@ export class Document {
     this.ownSummaries = new Map();
     const bad = badInput(text);
     if (bad) return { ...base, error: bad, ms: now() - t0 };
+    this.dropStaleTree();
     let units = this.units;
     try {
       if (!units || !this.reparseDirtyUnits(units)) units = this.parseAll();
     } catch (e) {
-      this.tree?.delete();
+      // A wasm abort while reading the tree (not in parse() itself) discards the instance too.
+      const err = e instanceof ParserAbortedError ? e : this.analyzer.parser.failed(e) ?? (e as Error);
+      this.analyzer.parser.free(this.tree);
       this.tree = null;
       this.units = null;
-      const msg = e instanceof ParseBudgetError ? `parsing stopped: ${e.message}` : `cannot parse: ${(e as Error).message}`;
+      const msg = err instanceof ParseBudgetError ? `parsing stopped: ${err.message}` : `cannot parse: ${err.message}`;
       return { ...base, error: msg, ms: now() - t0 };
     }
     this.units = units;
@@ -911,14 +946,38 @@ function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<
 export function badInput(text: string): string | null {
   if (text.length > MAX_FILE_BYTES) {
     return `file is too large to analyse (${(text.length / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB: `
-      + 'the parser would need about 40 bytes of memory per character)';
+      + 'parsing and analysing a file takes over 100 bytes of memory per character)';
   }
   const probe = text.length > 65536 ? text.slice(0, 65536) : text;
   if (probe.includes('\u0000')) return 'binary file (contains NUL bytes)';
   let bad = 0;
   for (let i = 0; i < probe.length; i++) if (probe.charCodeAt(i) === 0xfffd) bad++;
   if (bad > 16 && bad > probe.length / 100) return 'not valid UTF-8 text';
+  const deep = nestingBeyond(text, MAX_NESTING);
+  if (deep >= 0) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    const column = deep - before.lastIndexOf('\n');
+    return `too deeply nested: more than ${MAX_NESTING} brackets are open at line ${line}, column ${column}; `
+      + 'the file is not parsed (kernel C nests a few levels deep, and each level costs the parser memory)';
+  }
   return null;
+}
+
+/**
+ * Where more than `limit` brackets are first open at once (-1: nowhere). A count over every character, comments and
+ * strings included: a lexer here could be misled into skipping what the parser reads as code, a plain count cannot.
+ * Closing brackets without an opening one are ignored.
+ */
+export function nestingBeyond(text: string, limit: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x28 || c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if ((c === 0x29 || c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return -1;
 }
 
 const DEBUG_TIMING = typeof process !== 'undefined' && !!process.env?.VFSLOCK_TIMING;

@@ -172,10 +172,10 @@ describe('bad input never crashes or hangs', () => {
     ['CRLF and BOM', () => '\ufeff' + BUGGY.replace(/\n/g, '\r\n'), (j) => assert.deepEqual(j.findings.map((f) => f.ruleId), ['deleg/missing-break'])],
     ['not C at all', () => 'Dear reviewer, { ] ) ( inode_lock ;; this is prose.\n', (j) => assert.deepEqual(j.errors, [])],
     ['20 MB', () => 'int f(void) { return 0; }\n'.repeat(800000), (j) => assert.match(j.errors[0].message, /too large/)],
-    // 20 MB of small functions the analysis would all look at (~74,000): refused before parsing, with the reason.
+    // 20 MB of small functions the analysis would all look at (~74,000): refused before reading, with the reason.
     ['20 MB of relevant functions', () => manyFunctions(20 * 1024 * 1024), (j) => {
       assert.deepEqual(j.findings, []);
-      assert.match(j.errors[0].message, /^file is too large to analyse \(20\.0 MB; the limit is 16 MB: the parser would need about 40 bytes of memory per character\)$/);
+      assert.match(j.errors[0].message, /^file is too large to analyse \(20\.0 MB; the limit is 4 MB\): not read$/);
     }],
     // ~14 s and 1.1 GB before the budget; now the function is not started and the note says why.
     ['100k-line function', () => longFunction(100000), (j) => {
@@ -183,10 +183,18 @@ describe('bad input never crashes or hangs', () => {
       assert.deepEqual(j.findings.map((f) => [f.ruleId, f.function]), [['analysis/truncated', 'big']]);
       assert.match(j.findings[0].message, /^big: not analysed: with [\d,]+ statements it does not fit in what was left of the analysis budget/);
     }],
+    // Nesting past MAX_NESTING (1000) brackets is refused before parsing; up to it, the file is parsed and analysed.
     ['10k-deep expression', () => `int f(struct inode *i) { x = ${'('.repeat(10000)}1${')'.repeat(10000)}; inode_lock(i); return 0; }\n`,
-      (j) => assert.deepEqual(j.errors, [])],
+      (j) => assert.match(j.errors[0].message, /^too deeply nested: more than 1000 brackets are open at line 1, column 1029;/)],
     ['10k-deep blocks', () => `int f(struct inode *i) { ${'if (x) {'.repeat(10000)} inode_lock(i); ${'}'.repeat(10000)} return 0; }\n`,
-      (j) => assert.ok(j.findings.some((f) => f.ruleId === 'analysis/truncated'))],
+      (j) => assert.match(j.errors[0].message, /^too deeply nested: more than 1000 brackets are open at line 1, /)],
+    ['990-deep expression', () => `int f(struct inode *i) { x = ${'('.repeat(990)}1${')'.repeat(990)}; inode_lock(i); return 0; }\n`,
+      (j) => assert.deepEqual(j.errors, [])],
+    ['990-deep blocks', () => `int f(struct inode *i) { ${'if (x) {'.repeat(990)} inode_lock(i); ${'}'.repeat(990)} return 0; }\n`,
+      (j) => {
+        assert.deepEqual(j.errors, []);
+        assert.ok(j.findings.some((f) => f.ruleId === 'analysis/truncated'));
+      }],
   ];
   for (const [name, make, expect] of cases) {
     test(name, () => {

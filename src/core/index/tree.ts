@@ -3,7 +3,9 @@
  * default, and `#include` resolution relative to the tree (`<linux/x.h>` → TREE/include/linux/x.h, `"x.h"` → the
  * including file's directory).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readRegularText } from '../node-read';
+import { MAX_FILE_BYTES } from '../engine';
 import { dirname, join, resolve } from 'node:path';
 
 /** Directories of a kernel tree whose functions call into the VFS (what a whole-tree check covers by default). */
@@ -117,11 +119,8 @@ export class IncludeResolver {
   }
 }
 
-/** Reads a file as text, or null. */
+/** Reads a regular file of at most MAX_FILE_BYTES as text, or null (a header that is a device or FIFO is not read). */
 export function readText(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
+  const r = readRegularText(file, MAX_FILE_BYTES);
+  return 'text' in r ? r.text : null;
 }

@@ -60,6 +60,14 @@ export class Session {
     return new Session(await Analyzer.create(wasm), tree);
   }
 
+  /**
+   * Resolves when the parser can parse: at once, or once a new parser instance has loaded after a document made
+   * the last one abort (out of memory). The host waits on it before each request.
+   */
+  ready(): Promise<void> {
+    return this.base.ready();
+  }
+
   /** With kernel 'auto', the version of the kernel tree the file is in, when the host can read it. */
   private withTree(file: string, options: CheckOptions): CheckOptions {
     if (!this.tree || (options.kernel && options.kernel !== 'auto') || options.treeVersion !== undefined || !file.startsWith('/')) return options;

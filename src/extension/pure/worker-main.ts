@@ -39,6 +39,7 @@ port.on('message', (msg: RequestMessage | CancelMessage) => {
     running.set(msg.id, controller);
     try {
       if (!session) throw new Error('the parser could not be loaded');
+      await session.ready();
       reply = { id: msg.id, ok: true, result: await dispatch(session, msg.method, msg.params, controller.signal) };
     } catch (e) {
       reply = { id: msg.id, ok: false, error: (e as Error).stack ?? String(e) };

@@ -8,10 +8,11 @@
  * `--format svg` writes the lanes picture the panel's "Export SVG" writes (the same printer), for mail and CI.
  * Exit status: 0 safe, 1 violation found, 2 error, 3 a bound (states, memory) reached before any violation.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Analyzer } from '../../core/engine';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
+import { readRegularText } from '../../core/node-read';
+import { MAX_FILE_BYTES } from '../../core/engine';
 import { BUILTINS } from '../builtins';
 import { resultToJson, resultToText } from '../export';
 import { exportTrace } from '../../webview/export';
@@ -106,12 +107,10 @@ function parseSets(items: string[]): Record<string, string> | string {
   return out;
 }
 
+/** A scenario or C file: a regular file of at most MAX_FILE_BYTES (a device or FIFO is refused, not read). */
 function readText(file: string): string | { error: string } {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    return { error: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-  }
+  const r = readRegularText(file, MAX_FILE_BYTES);
+  return 'text' in r ? r.text : { error: `cannot read ${file}: ${r.error}` };
 }
 
 async function run(arg: string, overrides: { kernel?: string; set: Record<string, string> }, explore: Partial<ExploreOptions>): Promise<Outcome> {

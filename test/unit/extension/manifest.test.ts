@@ -74,7 +74,7 @@ test('the .vsix allow-list keeps the bundles, both wasm files and the rule pages
   assert.equal(lines[0], '**');
   const allow = lines.filter((l) => l.startsWith('!')).map((l) => globToRegExp(l.slice(1)));
   const kept = (p: string) => allow.some((r) => r.test(p));
-  for (const p of ['dist/extension.js', 'dist/worker.js', 'dist/web/extension.js', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'docs/rules/deleg-missing-break.md', 'media/icon.png', 'package.nls.json', 'l10n/bundle.l10n.json']) assert.ok(kept(p), p);
+  for (const p of ['dist/extension.js', 'dist/worker.js', 'dist/web/extension.js', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.cjs', 'docs/rules/deleg-missing-break.md', 'media/icon.png', 'package.nls.json', 'l10n/bundle.l10n.json']) assert.ok(kept(p), p);
   for (const p of ['src/extension/extension.ts', 'dist/extension.js.map', 'dist/cli.js', 'test/unit/x.test.ts', 'node_modules/a/b.js', 'examples/missing_break.c', '.e2e/x', 'media/screenshots/hover.png']) assert.ok(!kept(p), p);
 });
 
