@@ -1,5 +1,7 @@
 /** The base tree as a directory on disk (the CLI, tests, the benchmark). Read-only. */
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { readRegularFileAsync } from '../core/node-read';
+import { MAX_FILE_BYTES } from '../core/engine';
 import { join, resolve, sep } from 'node:path';
 import { SOURCE_FILE, TreeError, type TreeReader } from './tree';
 
@@ -44,27 +46,16 @@ export class DirectoryTree implements TreeReader {
   async read(path: string): Promise<string | null> {
     const real = await this.resolveInside(path);
     if (real === null) return null;
-    let st;
-    try {
-      st = await stat(real);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw new TreeError(`${path}: cannot read it in ${this.root}: ${code ?? (e as Error).message}`, path);
-    }
-    if (st.isDirectory()) return null;
-    // A FIFO would block the read forever, a device would never end: only regular files are read.
-    if (!st.isFile()) throw new TreeError(`${path}: not read: it is not a regular file (a device, FIFO or socket) in ${this.root}`, path);
-    try {
-      const buf = await readFile(real);
-      let text = new TextDecoder('utf-8').decode(buf);
+    // Only regular files, and no more than the analyzer accepts: a FIFO would block the read forever, a device would
+    // never end, and the size is checked before reading (src/core/node-read.ts).
+    const r = await readRegularFileAsync(real, MAX_FILE_BYTES);
+    if ('bytes' in r) {
+      let text = new TextDecoder('utf-8').decode(r.bytes);
       if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
       return text;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-      throw new TreeError(`${path}: cannot read it in ${this.root}: ${code ?? (e as Error).message}`, path);
     }
+    if (r.kind === 'missing' || (r.kind === 'not-regular' && (await this.isDirectory(path)))) return null;
+    throw new TreeError(`${path}: ${r.error} (in ${this.root})`, path);
   }
 
   async isDirectory(path: string): Promise<boolean> {

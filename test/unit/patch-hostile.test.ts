@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT, sharedAnalyzer } from '../helpers/corpus';
@@ -199,9 +199,21 @@ describe('no file content in errors; no symbolic link out of the tree (item 3)',
       writeFileSync(patch, '--- a/pipe.c\n+++ b/pipe.c\n@@ -1 +1 @@\n-a\n+b\n');
       const r = spawnSync(process.execPath, [CLI, 'review', '--tree', tree, patch], { encoding: 'utf8', timeout: 20000 });
       assert.equal(r.status, 2, `killed after 20 s: ${r.signal}`);
-      assert.match(r.stdout, /pipe\.c: not read: it is not a regular file/);
+      assert.match(r.stdout, /pipe\.c: not a regular file \(a FIFO/);
     } finally {
       rmSync(fifo);
+    }
+  });
+
+  test('a tree file larger than the analyzer accepts is refused before it is read', async () => {
+    const big = join(tree, 'big.c');
+    // Sparse: 64 MB reported, nothing written; the size is checked before any byte is read.
+    writeFileSync(big, '');
+    truncateSync(big, 64 * 1024 * 1024);
+    try {
+      await assert.rejects(new DirectoryTree(tree).read('big.c'), (e: unknown) => e instanceof Error && /^big\.c: file is too large \(64 MB; the limit is 4 MB\)/.test(e.message));
+    } finally {
+      rmSync(big);
     }
   });
 });
