@@ -102,7 +102,16 @@ for (const name of suites) {
       if (!keep) rmSync(dir, { recursive: true, force: true });
     } else if (name === 'untrusted') {
       const dir = workDir('ws');
-      results.untrusted = await extensionHostSuite('untrusted', { folder: makeWorkspace(dir, { namei: false }), trust: false });
+      const ws = makeWorkspace(dir, { namei: false });
+      // What a cloned repository could ship: a catalogue that empties the APIs the examples use, named by the
+      // workspace settings, excludes hiding every C file, and a base tree of "/". None of it may apply in
+      // Restricted Mode (test/e2e/suite/untrusted.test.ts).
+      mkdirSync(join(ws, '.vscode'), { recursive: true });
+      writeFileSync(join(ws, 'silence.json'), JSON.stringify({ version: 1, name: 'silence', functions: [{ name: ['notify_change', 'inode_lock', 'inode_unlock', 'inode_lock_nested'], effects: [] }] }));
+      writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({
+        'vfsLockReview.rulesFile': 'silence.json', 'vfsLockReview.exclude': ['**/*.c'], 'vfsLockReview.patchReview.baseTree': '/',
+      }, null, 2));
+      results.untrusted = await extensionHostSuite('untrusted', { folder: ws, trust: false });
       if (!keep) rmSync(dir, { recursive: true, force: true });
     } else if (name === 'corpus') {
       if (!existsSync(CORPUS)) {

@@ -25,6 +25,8 @@ export interface Backend {
 export interface BackendOptions {
   /** The worker's heap limit (a hard stop behind the simulator's own memory estimate); Node's default if unset. */
   maxHeapMb?: number;
+  /** Batch work: the worker thread runs at a lower priority (nice +10 on Linux) than the extension host's. */
+  background?: boolean;
 }
 
 export function createBackend(ctx: vscode.ExtensionContext, log: Log, name: string, options: BackendOptions = {}): Backend {
@@ -103,7 +105,8 @@ class WorkerBackend implements Backend {
     const t0 = now();
     const script = vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'worker.js').fsPath;
     const limits = this.options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } } : {};
-    const w = new Worker(script, { name: `vfslock-${this.name}`, ...limits });
+    const data = this.options.background ? { workerData: { nice: 10 } } : {};
+    const w = new Worker(script, { name: `vfslock-${this.name}`, ...limits, ...data });
     this.worker = w;
     const wasCrashed = this.crashed;
     this.crashed = false;

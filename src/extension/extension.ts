@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   const logFn = (msg: string) => log.info(msg);
   // Simulations get their own worker (lazily started; inline in the browser): a long exploration neither delays
   // diagnostics nor, if it outgrows the heap limit, takes them down.
-  const simulationBackend = IS_WEB ? backend : createBackend(context, log, 'simulation', { maxHeapMb: 3072 });
+  const simulationBackend = IS_WEB ? backend : createBackend(context, log, 'simulation', { maxHeapMb: 3072, background: true });
   if (simulationBackend !== backend) context.subscriptions.push({ dispose: () => simulationBackend.dispose() });
   step('simulation', () => activateSimulation(context, { analyzer: () => analyzer.base(), log: logFn, backend: simulationBackend }));
   const patchDiagnostics = vscode.languages.createDiagnosticCollection('vfsLockReview.patch');

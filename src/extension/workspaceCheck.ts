@@ -1,8 +1,11 @@
 /**
  * "Check Workspace": every C file the include/exclude settings select, read through vscode.workspace.fs (so
  * virtual workspaces work), analysed in a worker thread of its own (inline, a file at a time, in the browser),
- * with a cancellable progress notification and results in the Problems panel. The extension host only reads files
- * and turns findings into diagnostics; the longest stretch it was busy is measured and logged.
+ * with a cancellable progress notification and results in the Problems panel. The extension host only reads
+ * files, hands their bytes to the worker (which decodes them, analyses them and computes the findings' line and
+ * character positions) and turns the answers into diagnostics. The worker runs at a lower priority than the
+ * host's thread. How late the host's event loop ran, and how much of that its own thread was computing, is
+ * measured and logged.
  */
 import * as vscode from 'vscode';
 import { createBackend, IS_WEB, type Backend } from './backend';
@@ -12,8 +15,8 @@ import type { Log } from './output';
 import { ms, now } from './output';
 import type { SettingsService } from './settings';
 import { checkOptionsOf, FileFilter } from './pure/settings';
-import { LineMap } from './pure/lines';
 import type { CheckSummary } from './pure/session';
+import { LagSampler, threadCpuMs } from './pure/lag';
 
 export interface WorkspaceCheckResult {
   files: number;
@@ -23,8 +26,12 @@ export interface WorkspaceCheckResult {
   errors: number;
   ms: number;
   cancelled: boolean;
-  /** Longest time the extension host's event loop was blocked during the run. */
+  /** Longest time the extension host's event loop could not run a timer during the run (wall clock). */
   longestHostBlockMs: number;
+  /** The host thread's own CPU time during that stretch (NaN where the runtime cannot tell, before Node 23.9). */
+  longestHostBlockCpuMs: number;
+  /** The most of any late stretch the host thread's own CPU time accounts for: how long it really computed. */
+  longestHostBusyMs: number;
   /** The longest piece of this command's own work on the host, and what it was. */
   longestOwnWork: { what: string; ms: number };
   mode: 'worker' | 'inline';
@@ -74,7 +81,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       }
       return !!filter && filter.matches(relativePath(u));
     }).sort((a, b) => a.toString().localeCompare(b.toString()));
-    const result: WorkspaceCheckResult = { files: files.length, checked: 0, withFindings: 0, findings: 0, errors: 0, ms: 0, cancelled: false, longestHostBlockMs: 0, longestOwnWork: { what: '', ms: 0 }, mode: IS_WEB ? 'inline' : 'worker' };
+    const result: WorkspaceCheckResult = { files: files.length, checked: 0, withFindings: 0, findings: 0, errors: 0, ms: 0, cancelled: false, longestHostBlockMs: 0, longestHostBlockCpuMs: NaN, longestHostBusyMs: NaN, longestOwnWork: { what: '', ms: 0 }, mode: IS_WEB ? 'inline' : 'worker' };
     const own = <T>(what: string, fn: () => T): T => {
       const t = now();
       try {
@@ -86,16 +93,11 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     };
     if (!files.length || token.isCancellationRequested) return finish(result, t0, token);
 
-    // Event-loop lag sampler: the longest gap between 5 ms ticks, minus the tick.
-    let lastTick = now();
-    let longest = 0;
-    const sampler = setInterval(() => {
-      const t = now();
-      longest = Math.max(longest, t - lastTick - 5);
-      lastTick = t;
-    }, 5);
+    // Event-loop lag sampler: the longest gap between 5 ms ticks, minus the tick, and the thread's CPU time in it.
+    const lag = new LagSampler(5, now, threadCpuMs);
+    const sampler = setInterval(() => lag.tick(), 5);
 
-    const backend: Backend = IS_WEB ? documents.backend : createBackend(ctx, log, 'workspace');
+    const backend: Backend = IS_WEB ? documents.backend : createBackend(ctx, log, 'workspace', { background: true });
     const stop = token.onCancellationRequested(() => {
       result.cancelled = true;
       if (!IS_WEB) backend.dispose();
@@ -108,23 +110,23 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       const worker = async () => {
         while (next < files.length && !token.isCancellationRequested) {
           const uri = files[next++];
-          let text: string;
+          let bytes: Uint8Array;
           try {
-            const bytes = await vscode.workspace.fs.readFile(uri);
-            text = own(`decoding ${relativePath(uri)}`, () => new TextDecoder().decode(bytes));
+            bytes = await vscode.workspace.fs.readFile(uri);
           } catch (e) {
             result.errors++;
             log.warn(`cannot read ${relativePath(uri)}: ${(e as Error).message}`);
             continue;
           }
           if (token.isCancellationRequested) break;
-          const r = await backend.call('check', { file: relativePath(uri), text, options, catalogue: catalogue.key });
+          // The bytes are copied to the worker as they are (a memory copy); decoding happens there.
+          const r = await backend.call('check', { file: relativePath(uri), bytes, options, catalogue: catalogue.key, positions: true });
           if (token.isCancellationRequested) break;
           if (IS_WEB) await new Promise((r2) => setTimeout(r2, 0));
-          own(`reporting ${relativePath(uri)}`, () => report(uri, text, r));
+          own(`reporting ${relativePath(uri)}`, () => report(uri, r));
         }
       };
-      const report = (uri: vscode.Uri, text: string, r: CheckSummary) => {
+      const report = (uri: vscode.Uri, r: CheckSummary) => {
         result.checked++;
         if (r.error) {
           result.errors++;
@@ -135,11 +137,8 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
         // Open files keep their live diagnostics.
         if (!documents.isTracked(uri)) {
           if (r.findings.length) {
-            const map = new LineMap(text);
-            const positionAt = (o: number) => {
-              const p = map.positionAt(o);
-              return new vscode.Position(p.line, p.character);
-            };
+            const at = new Map((r.positions ?? []).map(([o, line, character]) => [o, new vscode.Position(line, character)]));
+            const positionAt = (o: number) => at.get(o) ?? new vscode.Position(0, 0);
             documents.collection.set(uri, r.findings.map((f) => findingToDiagnostic(f, uri, positionAt)));
           } else documents.collection.delete(uri);
         }
@@ -153,7 +152,10 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       stop.dispose();
       if (!IS_WEB) backend.dispose();
     }
-    result.longestHostBlockMs = Math.max(0, longest);
+    const l = lag.report();
+    result.longestHostBlockMs = l.longestMs;
+    result.longestHostBlockCpuMs = l.longestCpuMs;
+    result.longestHostBusyMs = l.longestBusyMs;
     result.cancelled = result.cancelled || token.isCancellationRequested;
     return finish(result, t0, token);
   };
@@ -162,7 +164,8 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     r.ms = now() - t0;
     last = r;
     const what = `${r.checked} of ${r.files} files, ${r.findings} finding(s) in ${r.withFindings} file(s), ${r.errors} error(s)`;
-    log.info(`Check Workspace ${r.cancelled ? 'cancelled' : 'done'}: ${what} in ${ms(r.ms)} ms (${r.mode}); longest extension-host block ${ms(r.longestHostBlockMs)} ms, `
+    const cpu = Number.isFinite(r.longestHostBlockCpuMs) ? ` (its thread computing for ${ms(r.longestHostBlockCpuMs)} ms of it; at most ${ms(r.longestHostBusyMs)} ms in any late tick)` : '';
+    log.info(`Check Workspace ${r.cancelled ? 'cancelled' : 'done'}: ${what} in ${ms(r.ms)} ms (${r.mode}); longest extension-host block ${ms(r.longestHostBlockMs)} ms${cpu}, `
       + `longest own step ${ms(r.longestOwnWork.ms)} ms (${r.longestOwnWork.what})`);
     if (!token.isCancellationRequested) {
       const msg = vscode.l10n.t('VFS Lock Review: checked {0} files: {1} finding(s) in {2} file(s).', r.checked, r.findings, r.withFindings);

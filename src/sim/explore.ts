@@ -454,15 +454,58 @@ class Search {
     const back = bfsPath(bad.to, bad.from, adj, this.edges, (to) => comp[to] === comp[bad.from]);
     if (!pathTo || !back) return null;
     const path = [...pathTo, bad.tr, ...back];
-    const thread = this.p.threads[bad.thread];
     return {
       path, cycleStart: pathTo.length,
-      violation: {
-        invariant: 'progress', thread: bad.thread, related: undefined,
-        message: `${thread.name} can retry forever: the schedule from step ${pathTo.length + 1} on repeats without end (a new delegation is granted in every unlock–wait–relock window)`,
-      },
+      violation: { invariant: 'progress', thread: bad.thread, related: undefined, message: progressMessage(this.p, path, pathTo.length, bad.thread, this.names) },
     };
   }
+}
+
+/**
+ * What a progress violation says, from what the cycle actually does (replayed from the initial state): a grant in
+ * every round is blamed only when the cycle has one, and the unlock–wait–relock window only when the looping
+ * thread unlocks and waits in it.
+ */
+export function progressMessage(p: Program, path: Transition[], cycleStart: number, thread: number, names = new Names(p)): string {
+  let s = initialState(p);
+  const granted = new Set<string>();
+  const actions: string[] = [];
+  let unlocks = false;
+  let waits = false;
+  // The kinds of lease held in every state of the cycle (what keeps a non-blocking break failing).
+  let held: Set<string> | null = null;
+  const heldIn = (st: typeof s) => new Set<string>(st.k.inodes.flatMap((n) => n.leases.map((l) => (l.kind === 'deleg' ? 'delegation' : l.kind))));
+  path.forEach((tr, i) => {
+    if (i >= cycleStart) {
+      const h = heldIn(s);
+      held = held === null ? h : new Set([...held].filter((k) => h.has(k)));
+    }
+    const ins = p.threads[tr.thread].instrs[s.t[tr.thread].pc];
+    const before = ins?.op === 'leaseInsert' ? s.k.inodes[ins.inode].leases.length : 0;
+    const out = applyTransition(p, s, tr, names);
+    if (i >= cycleStart && ins) {
+      if (ins.op === 'leaseInsert' && out.state.k.inodes[ins.inode].leases.length > before) {
+        granted.add(ins.kind === 'deleg' ? 'delegation' : ins.kind === 'layout' ? 'layout' : 'lease');
+      }
+      if (tr.thread === thread) {
+        if (ins.op === 'unlock') unlocks = true;
+        if (out.step.sleeps || ins.op === 'waitDeleg') waits = true;
+        if (!['branch', 'choose', 'jump', 'set'].includes(ins.op) && !actions.includes(ins.action)) actions.push(ins.action);
+      }
+    }
+    s = out.state;
+  });
+  const name = names.thread(thread);
+  const head = `the schedule from step ${cycleStart + 1} on repeats without end`;
+  if (granted.size) {
+    const what = [...granted].join(' or ');
+    const window = unlocks && waits ? 'every unlock–wait–relock window' : 'every round';
+    return `${name} can retry forever: ${head} (a new ${what} is granted in ${window})`;
+  }
+  const steps = actions.length ? `the loop takes ${actions.slice(0, 4).join(', ')}${actions.length > 4 ? ', …' : ''}; ` : '';
+  const kept = [...(held ?? new Set<string>())];
+  if (kept.length) return `${name} can loop forever: ${head} (${steps}a ${kept.join(' and a ')} stays granted throughout, and nothing in the loop grants a new one)`;
+  return `${name} can loop forever: ${head} (${steps}nothing in it grants a delegation or lease)`;
 }
 
 /** Shortest edge path from `from` to `to` staying in `inside` (empty when they are the same state). */

@@ -4,6 +4,7 @@
  * webview's export buttons use the same ones.
  */
 import { INVARIANT_DOC } from './program';
+import { escapeForTerminal } from '../core/text/escape';
 import type { SimulationResult } from './run';
 import type { TraceStep } from './trace';
 
@@ -51,7 +52,27 @@ export function traceToLockdep(r: SimulationResult, all = false): string {
   return lines.join('\n') + '\n';
 }
 
-export function resultToText(r: SimulationResult): string {
+/**
+ * A copy of `r` with every string that comes from a scenario, a C file or a file name passed through
+ * `escapeForTerminal`: the CLI's text output is read in terminals and by line-oriented tools, where a newline,
+ * a carriage return, an escape sequence or a bidi control in a title or step could forge or hide a line.
+ */
+export function terminalSafeResult(r: SimulationResult): SimulationResult {
+  const e = escapeForTerminal;
+  const eo = (s: string | undefined) => (s === undefined ? undefined : e(s));
+  return {
+    ...r,
+    scenario: e(r.scenario), title: e(r.title), description: e(r.description), kernel: e(r.kernel), message: eo(r.message),
+    ...(r.bound ? { bound: { ...r.bound, message: e(r.bound.message) } } : {}),
+    trace: r.trace.map((s) => ({ ...s, threadName: e(s.threadName), action: e(s.action), detail: e(s.detail), file: eo(s.file), held: s.held.map(e) })),
+    others: r.others.map((o) => ({ ...o, message: e(o.message) })),
+    program: r.program && { ...r.program, title: e(r.program.title), threads: r.program.threads.map((t) => ({ ...t, name: e(t.name), label: e(t.label) })) },
+  };
+}
+
+/** The CLI's text output (untrusted strings escaped, see `terminalSafeResult`). */
+export function resultToText(result: SimulationResult): string {
+  const r = terminalSafeResult(result);
   const out: string[] = [];
   out.push(`vfslock simulate ${r.scenario}: ${r.title}${r.kernel !== '-' ? ` (kernel ${r.kernel})` : ''}`);
   if (r.cache) return out.concat(cacheTable(r)).join('\n') + '\n';

@@ -84,6 +84,48 @@ test('(5) re-grant in the wait window: no progress; nfsd recall blocking restore
   assert.equal(blocked.verdict, 'safe');
 });
 
+test('progress without delegations: the message names the loop, not a grant that never happens', () => {
+  // A thread that may retry a lock/unlock for ever on a free choice: no inode is ever leased or delegated.
+  const spin = simulateProgram(compile(`scenario "spin"
+lock m : mutex
+inode f : file
+thread t {
+retry:
+  lock m
+  unlock m
+  if ? {
+    goto retry
+  }
+}
+check progress
+`));
+  assert.equal(spin.invariant, 'progress');
+  assert.equal(spin.message, 't can loop forever: the schedule from step 4 on repeats without end (the loop takes mutex_lock, mutex_unlock; nothing in it grants a delegation or lease)');
+  assert.doesNotMatch(spin.message!, /granted in every|delegation is granted/);
+  // A non-blocking break retried while a lease holder keeps its lease: no new grant in the loop, and it says so.
+  const lease = simulateProgram(compile(`scenario "lease again"
+inode f : file
+thread opener {
+again:
+  break_lease f nonblock
+  if err {
+    goto again
+  }
+}
+client holder {
+  loop {
+    grant f lease read
+    delegreturn f
+  }
+}
+check progress
+`));
+  assert.equal(lease.invariant, 'progress');
+  assert.equal(lease.message, 'opener can loop forever: the schedule from step 7 on repeats without end (the loop takes break_lease; a lease stays granted throughout, and nothing in the loop grants a new one)');
+  // The built-in with the unlock–wait–relock window keeps its wording.
+  assert.match(builtin('regrant-window').message!, /\(a new delegation is granted in every unlock–wait–relock window\)$/);
+});
+
 test('(6) open for write vs grant: a race on 3.13, closed by the re-check after insertion (4.x)', () => {
   const r = builtin('open-vs-grant');
   assert.equal(r.invariant, 'deleg-writer');

@@ -2,6 +2,7 @@
 import type { FileResult, LocatedFinding } from '../engine';
 import { RULES, ruleDocUrl } from '../rules/rules';
 import type { FindingWithFixes } from '../fixes/offer';
+import { escapeForTerminal as esc } from '../text/escape';
 
 export interface CheckReport {
   results: FileResult[];
@@ -38,18 +39,24 @@ export function toJson(r: CheckReport): string {
   return JSON.stringify({ version: 1, findings, errors, stats: { files: r.results.length, functions, ms: Math.round(r.ms) } }, null, 2) + '\n';
 }
 
+/**
+ * GCC-style text. File names and messages (which quote the source) go through `escapeForTerminal`: a newline in
+ * either could forge a finding line for a CI problem matcher, and an escape sequence or bidi control could hide
+ * or reorder one in a terminal. JSON and SARIF carry the exact strings.
+ */
 export function toText(r: CheckReport, opts: { color?: boolean } = {}): string {
   const c = (code: string, s: string) => (opts.color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const out: string[] = [];
   for (const res of r.results) {
+    const file = esc(res.file);
     for (const f of res.findings) {
       const sev = f.severity === 'error' ? c('1;31', 'error') : f.severity === 'warning' ? c('1;35', 'warning') : c('1;36', 'note');
-      out.push(`${c('1', `${res.file}:${f.line}:${f.column}:`)} ${sev}: ${f.message} [${f.ruleId}]`);
-      for (const rel of f.relatedLocated) out.push(`    ${res.file}:${rel.line}:${rel.column}: note: ${rel.message}`);
+      out.push(`${c('1', `${file}:${f.line}:${f.column}:`)} ${sev}: ${esc(f.message)} [${f.ruleId}]`);
+      for (const rel of f.relatedLocated) out.push(`    ${file}:${rel.line}:${rel.column}: note: ${esc(rel.message)}`);
     }
   }
   for (const e of [...r.errors, ...r.results.filter((x) => x.error).map((x) => ({ file: x.file, message: x.error! }))]) {
-    out.push(`${e.file}: ${c('1;31', 'error')}: ${e.message}`);
+    out.push(`${esc(e.file)}: ${c('1;31', 'error')}: ${esc(e.message)}`);
   }
   const count = (s: string) => r.results.reduce((n, x) => n + x.findings.filter((f) => f.severity === s).length, 0);
   out.push(`${r.results.length} file(s), ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} note(s) in ${Math.round(r.ms)} ms`);

@@ -16,6 +16,7 @@ import { patchDiagnostics, type PatchDiagnostic } from '../../patch/diagnostics'
 import { unifiedDiff, type TextChange } from '../../patch/synthesize';
 import { SOURCE_FILE, type TreeReader } from '../../patch/tree';
 import { WorkspaceTree } from './workspace-tree';
+import { pathSetting } from '../settings';
 import { PatchResultsProvider, OPEN_LOCATION, type ReviewTargets } from './results-view';
 import { isAdded, isDeleted, isRenamed, type GitExtension, type GitRepository } from './git';
 
@@ -99,7 +100,8 @@ export function activatePatchReview(context: vscode.ExtensionContext, deps: Patc
   /** The base tree for a patch document: the `patchReview.baseTree` setting, else its workspace folder, else the first. */
   const baseTreeFor = (uri?: vscode.Uri): WorkspaceTree | null => {
     const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];
-    const setting = vscode.workspace.getConfiguration(SECTION, uri).get<string>('patchReview.baseTree', '').trim();
+    // Not from an untrusted workspace's own settings (settings.ts): a cloned repository must not pick the tree read.
+    const setting = pathSetting('patchReview.baseTree', uri, log).value;
     if (setting) {
       if (setting.startsWith('/') || /^[A-Za-z]:[\\/]/.test(setting)) return new WorkspaceTree(vscode.Uri.file(setting));
       if (folder) return new WorkspaceTree(vscode.Uri.joinPath(folder.uri, setting));

@@ -6,7 +6,7 @@ import type { CheckOptions, EventInfo } from '../../core/engine';
 import type { CatalogueData } from '../../core/catalogue/catalogue';
 import type { CoreEdit } from './lines';
 import type { Fix } from './fixes';
-import type { AnalysisResult, CheckSummary, FindingRef, OpenParams, Session } from './session';
+import type { AnalysisResult, CheckParams, CheckSummary, FindingRef, OpenParams, Session } from './session';
 import type { ExploreLimits, Outcome, SimulationRequest } from '../../sim/simulate';
 
 export interface Methods {
@@ -19,7 +19,7 @@ export interface Methods {
   result: { params: { uri: string }; result: AnalysisResult | null };
   eventsAt: { params: { uri: string; offset: number }; result: { version: number; events: EventInfo[] } | null };
   fixes: { params: { uri: string; ref: FindingRef }; result: { version: number; fixes: Fix[] } | null };
-  check: { params: { file: string; text: string; options: CheckOptions; catalogue: string }; result: CheckSummary };
+  check: { params: CheckParams; result: CheckSummary };
   /**
    * A race simulation, run in slices so the worker still answers (and sees a cancellation) while it explores.
    * Cancelled, it answers with the partial result (its `bound` says "cancelled").
@@ -64,7 +64,7 @@ const handlers: Handlers = {
   result: (s, p) => s.result(p.uri),
   eventsAt: (s, p) => s.eventsAt(p.uri, p.offset),
   fixes: (s, p) => s.fixes(p.uri, p.ref),
-  check: (s, p) => s.check(p.file, p.text, p.options, p.catalogue),
+  check: (s, p) => s.check(p),
   simulate: (s, p, signal) => s.simulate(p.request, p.limits, signal),
 };
 

@@ -6,7 +6,7 @@
  */
 import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../../core/engine';
 import type { CatalogueData } from '../../core/catalogue/catalogue';
-import type { CoreEdit } from './lines';
+import { LineMap, type CoreEdit } from './lines';
 import { kernelTreeVersion, type TreeReader } from '../../core/catalogue/era';
 import type { Fix } from './fixes';
 import { verifiedFixes } from '../../core/fixes/offer';
@@ -31,7 +31,23 @@ export interface AnalysisResult {
   ms: number;
 }
 
-export type CheckSummary = Pick<FileResult, 'file' | 'findings' | 'era' | 'ms' | 'error'>;
+export type CheckSummary = Pick<FileResult, 'file' | 'findings' | 'era' | 'ms' | 'error'> & {
+  /**
+   * With `positions`: the line/character of every offset the findings use (start, end, related), so the host
+   * makes diagnostics without the text (no line map, no decoded copy on the extension host's thread).
+   */
+  positions?: [offset: number, line: number, character: number][];
+};
+
+/** A one-shot check: the text, or its UTF-8 bytes (decoded here, in the worker). */
+export interface CheckParams {
+  file: string;
+  text?: string;
+  bytes?: Uint8Array;
+  options: CheckOptions;
+  catalogue: string;
+  positions?: boolean;
+}
 
 export interface FindingRef {
   ruleId: string;
@@ -170,9 +186,19 @@ export class Session {
   }
 
   /** One-shot check (workspace check): the findings, without the per-function table (less to copy back). */
-  check(file: string, text: string, options: CheckOptions, catalogue: string): CheckSummary {
-    const r = this.analyzer(catalogue).check(file, text, this.withTree(file, options));
-    return { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+  check(p: CheckParams): CheckSummary {
+    const text = p.text ?? new TextDecoder().decode(p.bytes ?? new Uint8Array());
+    const r = this.analyzer(p.catalogue).check(p.file, text, this.withTree(p.file, p.options));
+    const out: CheckSummary = { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+    if (p.positions && r.findings.length) {
+      const map = new LineMap(text);
+      const offsets = new Set(r.findings.flatMap((f) => [f.start, f.end, ...f.relatedLocated.flatMap((x) => [x.start, x.end])]));
+      out.positions = [...offsets].map((o) => {
+        const pos = map.positionAt(o);
+        return [o, pos.line, pos.character];
+      });
+    }
+    return out;
   }
 
   /**

@@ -1,12 +1,15 @@
 /**
  * The extension's settings as plain data: parsing with defaults and problems, check options for the core, and
- * include/exclude glob matching. No `vscode` import (unit-tested under Node).
+ * include/exclude glob matching (src/core/glob.ts: linear time, no RegExp). No `vscode` import (unit-tested under Node).
  */
 import type { CheckOptions } from '../../core/engine';
 import type { RuleId, Severity } from '../../core/analysis/types';
 import { RULES } from '../../core/rules/rules';
+import { Glob, GlobError, globProblem } from '../../core/glob';
+import { escapeForTerminal } from '../../core/text/escape';
 
 export type SeveritySetting = Severity | 'off';
+export type SettingOrigin = 'default' | 'user' | 'workspace';
 
 export interface Settings {
   enable: boolean;
@@ -14,6 +17,11 @@ export interface Settings {
   kernel: string;
   /** Extra rule catalogue (JSON), relative to the workspace folder or absolute; '' for none. */
   rulesFile: string;
+  /**
+   * Where `rulesFile` was set: in the user's settings (any path or URI), or in the workspace's (only a file inside
+   * the workspace folder is accepted, see `workspaceRelativePath`).
+   */
+  rulesFileOrigin: SettingOrigin;
   severity: Partial<Record<RuleId, SeveritySetting>>;
   include: string[];
   exclude: string[];
@@ -30,6 +38,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   enable: true,
   kernel: 'auto',
   rulesFile: '',
+  rulesFileOrigin: 'default' as SettingOrigin,
   severity: {},
   include: ['**/*.c', '**/*.h'],
   exclude: ['**/.git/**', '**/node_modules/**', '**/.e2e/**'],
@@ -41,6 +50,8 @@ export const DEBOUNCE_MIN = 0;
 export const DEBOUNCE_MAX = 5000;
 const SEVERITIES: readonly SeveritySetting[] = ['error', 'warning', 'info', 'off'];
 const KERNEL = /^(auto|\d+\.\d+(\.\d+)?)$/;
+/** Patterns per include/exclude list: matching costs path length × total pattern size per file. */
+export const MAX_PATTERNS = 64;
 
 /** Reads raw configuration values (as `WorkspaceConfiguration.get` returns them), falling back to defaults. */
 export function parseSettings(raw: Record<string, unknown>): { settings: Settings; problems: SettingsProblem[] } {
@@ -58,8 +69,10 @@ export function parseSettings(raw: Record<string, unknown>): { settings: Setting
     else bad('kernel', `"${String(raw.kernel)}" is neither "auto" nor a version such as "6.19"; using "auto"`);
   }
   if (raw.rulesFile !== undefined && raw.rulesFile !== null) {
-    if (typeof raw.rulesFile === 'string') s.rulesFile = raw.rulesFile.trim();
-    else bad('rulesFile', 'must be a path');
+    if (typeof raw.rulesFile === 'string') {
+      s.rulesFile = raw.rulesFile.trim();
+      if (s.rulesFile) s.rulesFileOrigin = raw.rulesFileOrigin === 'workspace' ? 'workspace' : 'user';
+    } else bad('rulesFile', 'must be a path');
   }
   if (raw.severity !== undefined && raw.severity !== null) {
     if (typeof raw.severity !== 'object' || Array.isArray(raw.severity)) bad('severity', 'must be an object mapping rule ids to error, warning, info or off');
@@ -74,8 +87,18 @@ export function parseSettings(raw: Record<string, unknown>): { settings: Setting
   for (const key of ['include', 'exclude'] as const) {
     const v = raw[key];
     if (v === undefined || v === null) continue;
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) s[key] = (v as string[]).map((x) => x.trim()).filter(Boolean);
-    else bad(key, 'must be a list of glob patterns');
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      bad(key, 'must be a list of glob patterns');
+      continue;
+    }
+    const patterns = (v as string[]).map((x) => x.trim()).filter(Boolean);
+    if (patterns.length > MAX_PATTERNS) bad(key, `has ${patterns.length} patterns; only the first ${MAX_PATTERNS} are used`);
+    // A pattern that does not compile is left out and named; the others still apply (diagnostics go on).
+    s[key] = patterns.slice(0, MAX_PATTERNS).filter((g) => {
+      const problem = globProblem(g);
+      if (problem) bad(key, `pattern ${quote(g)} is not used: it ${problem}`);
+      return !problem;
+    });
   }
   if (raw.debounceMs !== undefined) {
     const n = typeof raw.debounceMs === 'number' ? raw.debounceMs : NaN;
@@ -96,79 +119,100 @@ export function checkOptionsOf(s: Settings): CheckOptions {
 
 /** Whether two settings objects lead to different analysis results (so open files must be re-checked). */
 export function analysisChanged(a: Settings, b: Settings): boolean {
-  return a.enable !== b.enable || a.kernel !== b.kernel || a.rulesFile !== b.rulesFile
+  return a.enable !== b.enable || a.kernel !== b.kernel || a.rulesFile !== b.rulesFile || a.rulesFileOrigin !== b.rulesFileOrigin
     || JSON.stringify(a.severity) !== JSON.stringify(b.severity)
     || a.include.join('\0') !== b.include.join('\0') || a.exclude.join('\0') !== b.exclude.join('\0');
 }
 
-/**
- * VS Code-style glob → RegExp: `**` any number of path segments, `*` and `?` within a segment, `{a,b}`
- * alternatives, `[...]` character classes. Matched against a '/'-separated path relative to the workspace folder.
- */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  let inGroup = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const atStart = i === 0 || glob[i - 1] === '/';
-        const atEnd = i + 2 === glob.length || glob[i + 2] === '/';
-        if (atStart && atEnd) {
-          if (glob[i + 2] === '/') {
-            re += '(?:.*/)?';
-            i += 2;
-          } else {
-            re += '.*';
-            i += 1;
-          }
-          continue;
-        }
-        re += '[^/]*';
-        i += 1;
-        continue;
-      }
-      re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '{') {
-      inGroup++;
-      re += '(?:';
-    } else if (c === '}' && inGroup) {
-      inGroup--;
-      re += ')';
-    } else if (c === ',' && inGroup) re += '|';
-    else if (c === '[') {
-      const j = glob.indexOf(']', i + 1);
-      if (j < 0) re += '\\[';
-      else {
-        let cls = glob.slice(i + 1, j).replace(/\\/g, '\\\\');
-        if (cls.startsWith('!')) cls = '^' + cls.slice(1);
-        re += `[${cls}]`;
-        i = j;
-      }
-    } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
 /** Compiled include/exclude lists; a pattern without '/' matches the file's base name, as in `files.exclude`. */
 export class FileFilter {
-  private readonly inc: RegExp[];
-  private readonly exc: RegExp[];
-  private readonly incBase: boolean[];
-  private readonly excBase: boolean[];
+  private readonly inc: { glob: Glob; base: boolean }[];
+  private readonly exc: { glob: Glob; base: boolean }[];
+  /** Patterns that do not compile are left out (`parseSettings` reports them, naming the setting). */
   constructor(include: readonly string[], exclude: readonly string[]) {
-    this.inc = include.map(globToRegExp);
-    this.exc = exclude.map(globToRegExp);
-    this.incBase = include.map((g) => !g.includes('/'));
-    this.excBase = exclude.map((g) => !g.includes('/'));
+    this.inc = compileAll(include);
+    this.exc = compileAll(exclude);
   }
 
   /** `path`: relative to the workspace folder (or the file's path when it is in no folder), '/'-separated. */
   matches(path: string): boolean {
     const p = path.replace(/\\/g, '/').replace(/^\.?\//, '');
     const base = p.slice(p.lastIndexOf('/') + 1);
-    const test = (res: RegExp[], baseOnly: boolean[]) => res.some((r, i) => r.test(baseOnly[i] ? base : p));
-    return test(this.inc, this.incBase) && !test(this.exc, this.excBase);
+    const test = (gs: { glob: Glob; base: boolean }[]) => gs.some((g) => g.glob.matches(g.base ? base : p));
+    return test(this.inc) && !test(this.exc);
   }
+}
+
+function compileAll(patterns: readonly string[]): { glob: Glob; base: boolean }[] {
+  const out: { glob: Glob; base: boolean }[] = [];
+  for (const g of patterns) {
+    try {
+      out.push({ glob: Glob.compile(g), base: !g.includes('/') });
+    } catch (e) {
+      if (!(e instanceof GlobError)) throw e;
+    }
+  }
+  return out;
+}
+
+/** A setting's value at each level, as `WorkspaceConfiguration.inspect` gives it. */
+export interface InspectedSetting {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/**
+ * The value of a setting that names a file or directory, and where it was set. In an untrusted workspace
+ * (Restricted Mode) the workspace's own values (`.vscode/settings.json`, a `.code-workspace` file) are ignored:
+ * VS Code already withholds them for the settings in `restrictedConfigurations`, and this keeps that true on hosts
+ * that do not. `ignored` is the workspace value that was set aside, for the log.
+ */
+export function effectiveSetting(v: InspectedSetting | undefined, trusted: boolean): { value: unknown; origin: SettingOrigin; ignored?: unknown } {
+  const ws = v?.workspaceFolderValue !== undefined ? v.workspaceFolderValue : v?.workspaceValue;
+  if (ws !== undefined && trusted) return { value: ws, origin: 'workspace' };
+  const user = v?.globalValue;
+  const out: { value: unknown; origin: SettingOrigin; ignored?: unknown } = user !== undefined ? { value: user, origin: 'user' } : { value: undefined, origin: 'default' };
+  if (ws !== undefined && !(typeof ws === 'string' && !ws.trim())) out.ignored = ws;
+  return out;
+}
+
+/**
+ * A path from the workspace's settings, as segments below the workspace folder, or why it is refused: only a
+ * relative path that stays inside the folder is accepted (no URI, no absolute or drive path, no `~`, no `..` that
+ * climbs above the folder, no control character). Symbolic links are the caller's to refuse (it can stat).
+ */
+export function workspaceRelativePath(p: string): { segments: string[] } | { error: string } {
+  const s = p.trim();
+  if (!s) return { error: 'is empty' };
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) return { error: 'contains a control character' };
+  if (/^[a-z]:/i.test(s)) return { error: 'is an absolute path or a URI; in the workspace settings only a path relative to the workspace folder is accepted' };
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s)) return { error: 'is a URI; in the workspace settings only a path relative to the workspace folder is accepted' };
+  if (s.startsWith('/') || s.startsWith('\\')) return { error: 'is an absolute path; in the workspace settings only a path relative to the workspace folder is accepted' };
+  if (s.startsWith('~')) return { error: 'starts with "~"; in the workspace settings only a path relative to the workspace folder is accepted' };
+  const segments: string[] = [];
+  for (const part of s.split(/[\/\\]/)) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (!segments.length) return { error: 'leads out of the workspace folder' };
+      segments.pop();
+    } else segments.push(part);
+  }
+  if (!segments.length) return { error: 'names the workspace folder itself, not a file in it' };
+  return { segments };
+}
+
+/** A user-controlled string in a message: one line, controls visible, at most 80 characters, in quotes. */
+export function quote(s: string): string {
+  const t = escapeForTerminal(s);
+  return `"${t.length > 80 ? `${t.slice(0, 79)}…` : t}"`;
+}
+
+/**
+ * Text for `showWarningMessage`/`showErrorMessage`, which turn `[label](command:…)`, `(https:…)` and `(file:…)`
+ * into links: a space between `]` and `(` keeps a quoted setting or file text from becoming one. Controls are made
+ * visible (the message is one line).
+ */
+export function notificationText(s: string): string {
+  return escapeForTerminal(s).replace(/\]\(/g, '] (');
 }

@@ -4,7 +4,8 @@
  * for a `{ cancel: id }` message). The desktop extension runs one for open files, one per "Check Workspace" run
  * and one for race simulations.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from './thread-priority';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { Session } from './session';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
@@ -12,6 +13,9 @@ import { dispatch, type CancelMessage, type ReadyMessage, type RequestMessage, t
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
+
+const nice = (workerData as { nice?: number } | null)?.nice;
+if (typeof nice === 'number' && nice > 0) lowerThreadPriority(nice);
 
 const t0 = performance.now();
 const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname), nodeTreeReader).then(

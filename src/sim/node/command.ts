@@ -18,6 +18,7 @@ import { resultToJson, resultToText } from '../export';
 import { exportTrace } from '../../webview/export';
 import type { ExploreOptions, Reduction } from '../explore';
 import type { Diagnostic } from '../lang/parse';
+import { escapeForTerminal } from '../../core/text/escape';
 import { parseTarget, simulateBuiltin, simulateFunction, simulateText, type Outcome } from '../simulate';
 
 export interface CommandIo {
@@ -73,7 +74,7 @@ export async function simulateCommand(args: string[], io: CommandIo): Promise<nu
   const outcome = await run(positionals[0], { kernel: values.kernel, set }, explore);
   printDiagnostics(positionals[0], outcome.diagnostics, io);
   if ('error' in outcome) {
-    io.err(`vfslock simulate: ${outcome.error}\n`);
+    io.err(`vfslock simulate: ${escapeForTerminal(outcome.error)}\n`);
     return 2;
   }
   const r = outcome.result;
@@ -125,5 +126,6 @@ async function run(arg: string, overrides: { kernel?: string; set: Record<string
 }
 
 function printDiagnostics(source: string, diags: Diagnostic[], io: CommandIo): void {
-  for (const d of diags) io.err(`${source}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n`);
+  // GCC-style lines: a newline or escape sequence in a scenario's name or text must not forge or hide one.
+  for (const d of diags) io.err(`${escapeForTerminal(source)}:${d.line}:${d.column}: ${d.severity}: ${escapeForTerminal(d.message)}\n`);
 }

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../../helpers/corpus';
 import { RULES, ruleDocPath } from '../../../src/core/rules/rules';
 import { diagnosticData, isRaceRule } from '../../../src/extension/pure/diagnostics';
 import { LineMap } from '../../../src/extension/pure/lines';
-import { globToRegExp } from '../../../src/extension/pure/settings';
+import { Glob } from '../../../src/core/glob';
 import type { LocatedFinding } from '../../../src/core/engine';
 
 const root = PROJECT_ROOT;
@@ -24,7 +24,23 @@ test('activates on C files, its languages and commands only (no "*", no onStartu
   assert.ok(pkg.activationEvents.includes('onLanguage:c'));
   assert.equal(pkg.main, './dist/extension.js');
   assert.equal(pkg.browser, './dist/web/extension.js');
-  assert.deepEqual(pkg.capabilities, { untrustedWorkspaces: { supported: true, description: '%capabilities.untrusted%' }, virtualWorkspaces: true });
+  assert.deepEqual(pkg.capabilities, {
+    untrustedWorkspaces: {
+      supported: 'limited', description: '%capabilities.untrusted%',
+      restrictedConfigurations: ['vfsLockReview.rulesFile', 'vfsLockReview.patchReview.baseTree', 'vfsLockReview.include', 'vfsLockReview.exclude'],
+    },
+    virtualWorkspaces: true,
+  });
+});
+
+test('Restricted Mode: every setting that names a file or directory, or selects files, is restricted', () => {
+  // VS Code withholds a workspace's values of these settings until it is trusted (only with supported: "limited").
+  const restricted = new Set(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations as string[]);
+  const props = pkg.contributes.configuration.properties as Record<string, { type: string; items?: { type: string } }>;
+  for (const id of restricted) assert.ok(props[id], `${id} is a contributed setting`);
+  const pathLike = Object.keys(props).filter((id) => /rulesFile|baseTree|include|exclude|path|dir|tree/i.test(id));
+  assert.deepEqual(pathLike.filter((id) => !restricted.has(id)), []);
+  assert.match(nls['capabilities.untrusted'], /ignored/);
 });
 
 test('engines.vscode is what @types/vscode was built for, and code-server 4.139 (VS Code 1.139) satisfies it', () => {
@@ -72,8 +88,8 @@ test('files the manifest references exist', () => {
 test('the .vsix allow-list keeps the bundles, both wasm files and the rule pages, and nothing else of the repository', () => {
   const lines = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   assert.equal(lines[0], '**');
-  const allow = lines.filter((l) => l.startsWith('!')).map((l) => globToRegExp(l.slice(1)));
-  const kept = (p: string) => allow.some((r) => r.test(p));
+  const allow = lines.filter((l) => l.startsWith('!')).map((l) => Glob.compile(l.slice(1)));
+  const kept = (p: string) => allow.some((g) => g.matches(p));
   for (const p of ['dist/extension.js', 'dist/worker.js', 'dist/web/extension.js', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.cjs', 'docs/rules/deleg-missing-break.md', 'media/icon.png', 'package.nls.json', 'l10n/bundle.l10n.json']) assert.ok(kept(p), p);
   for (const p of ['src/extension/extension.ts', 'dist/extension.js.map', 'dist/cli.js', 'test/unit/x.test.ts', 'node_modules/a/b.js', 'examples/missing_break.c', '.e2e/x', 'media/screenshots/hover.png']) assert.ok(!kept(p), p);
 });
