@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { PROJECT_ROOT } from '../helpers/corpus';
 import { longFunction } from '../helpers/generated';
+import { buggySetattr } from '../helpers/buggy';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 let dir = '';
@@ -17,17 +18,7 @@ function run(args: string[], timeoutMs = 60000) {
   return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal };
 }
 
-const BUGGY = `
-int f(struct dentry *dentry, struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int error;
-	inode_lock(inode);
-	error = simple_setattr(&nop_mnt_idmap, dentry, attr);
-	inode_unlock(inode);
-	return error;
-}
-`;
+const BUGGY = buggySetattr();
 const CLEAN = `int g(void)\n{\n\treturn 0;\n}\n`;
 
 /** Small functions the analysis looks at (an inode lock and an attribute change each), `bytes` of them. */

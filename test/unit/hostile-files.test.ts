@@ -21,6 +21,7 @@ import { readRegularFile } from '../../src/core/node-read';
 import { collectFiles } from '../../src/cli/files';
 import { Session } from '../../src/extension/pure/session';
 import { PROJECT_ROOT } from '../helpers/corpus';
+import { buggySetattr } from '../helpers/buggy';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 
@@ -43,16 +44,7 @@ function runJson(args: string[], timeoutMs = 60000): Report & { code: number | n
 }
 
 /** A function the analysis flags (deleg/missing-break). */
-const BUGGY = `int buggy(struct dentry *dentry, struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int error;
-	inode_lock(inode);
-	error = simple_setattr(&nop_mnt_idmap, dentry, attr);
-	inode_unlock(inode);
-	return error;
-}
-`;
+const BUGGY = buggySetattr('buggy');
 
 /** The issue's input: `int f(void){ return ` + 12,000,000 `(` + `1; }` (12 MB). */
 const nested = (n: number) => 'int f(void){ return ' + '('.repeat(n) + '1; }\n';

@@ -8,17 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkInPool } from '../../src/cli/pool';
+import { buggySetattr } from '../helpers/buggy';
 
-const BUGGY = `int buggy(struct dentry *dentry, struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int error;
-	inode_lock(inode);
-	error = simple_setattr(&nop_mnt_idmap, dentry, attr);
-	inode_unlock(inode);
-	return error;
-}
-`;
+const BUGGY = buggySetattr('buggy');
 
 let dir = '';
 before(() => {

@@ -9,20 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusAvailable, corpusFile, PROJECT_ROOT, sharedAnalyzer } from '../helpers/corpus';
 import type { LocatedFinding } from '../../src/core/engine';
+import { buggySetattr } from '../helpers/buggy';
 
 const key = (f: LocatedFinding) => `${f.ruleId}|${f.function}|${f.line}:${f.column}-${f.endLine}:${f.endColumn}|${f.inode}|${f.message}`;
 
-const SNIPPET = `/* é – ü */
-int f(struct dentry *dentry, struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int error;
-	inode_lock(inode);
-	error = simple_setattr(&nop_mnt_idmap, dentry, attr);
-	inode_unlock(inode);
-	return error;
-}
-`;
+const SNIPPET = `/* é – ü */\n${buggySetattr()}`;
 
 const INSERTS = ['', ' ', '\n', 'x', 'é', '}', '{', ';', '(', ')', '*/', '//', 'inode_unlock(inode);', 'error = try_break_deleg(inode, NULL);', '/*', '*/', 'if (error) return error;'];
 

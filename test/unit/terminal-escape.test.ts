@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from '../helpers/corpus';
 import { escapeForTerminal } from '../../src/core/text/escape';
 import { toText } from '../../src/core/report/printers';
 import type { FileResult, LocatedFinding } from '../../src/core/engine';
+import { buggySetattr } from '../helpers/buggy';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 let dir = '';
@@ -28,16 +29,7 @@ const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\
 /** A line a GCC-style problem matcher (CI annotations, editors) would take for a finding. */
 const FINDING_LINE = /^[^\s:][^:]*:\d+:\d+: (error|warning|note):/;
 
-const BUGGY = `int f(struct dentry *dentry, struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int error;
-	inode_lock(inode);
-	error = simple_setattr(&nop_mnt_idmap, dentry, attr);
-	inode_unlock(inode);
-	return error;
-}
-`;
+const BUGGY = buggySetattr();
 
 // A file name that ends the real line, forges a finding for another file, clears the screen, retitles the
 // terminal and reverses what follows.
