@@ -5,6 +5,7 @@
  *
  * This parses the diff format (a line-oriented text format), never the C it carries.
  */
+import { escapeForTerminal } from '../core/text/escape';
 
 export type LineKind = ' ' | '+' | '-';
 
@@ -74,7 +75,8 @@ export function clipForMessage(s: string, max = 100): string {
 
 /** clipForMessage in quotes. */
 export function quoteForMessage(s: string, max = 100): string {
-  return `'${clipForMessage(s, max)}'`;
+  // Control characters (a NUL in a name, ESC, CR) are written as escapes: the message reaches diagnostics and JSON too.
+  return `'${escapeForTerminal(clipForMessage(s, max))}'`;
 }
 
 /**

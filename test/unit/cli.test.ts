@@ -18,7 +18,7 @@ function run(args: string[], timeoutMs = 60000) {
   return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal };
 }
 
-const BUGGY = buggySetattr();
+const BUGGY = '\n' + buggySetattr();
 const CLEAN = `int g(void)\n{\n\treturn 0;\n}\n`;
 
 /** Small functions the analysis looks at (an inode lock and an attribute change each), `bytes` of them. */

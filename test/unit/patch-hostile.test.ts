@@ -221,7 +221,7 @@ describe('no file content in errors; no symbolic link out of the tree (item 3)',
 describe('headers git apply refuses (item 9)', () => {
   test('a NUL byte in a file name is a clear error, also through the CLI (no stack trace)', async () => {
     for (const header of ['--- a/x\0.c\n+++ b/x\0.c', '--- "a/x\\000.c"\n+++ "b/x\\000.c"']) {
-      await assert.rejects(readPatchInput(`${header}\n@@ -1 +1 @@\n-a\n+b\n`, 'nul.patch'), (e: unknown) => e instanceof PatchInputError && /^file name '.*' contains a NUL byte: not a usable path$/.test(e.message) && e.line === 1);
+      await assert.rejects(readPatchInput(`${header}\n@@ -1 +1 @@\n-a\n+b\n`, 'nul.patch'), (e: unknown) => e instanceof PatchInputError && /^file name 'a\/x\\x00\.c' contains a NUL byte: not a usable path$/.test(e.message) && !e.message.includes('\0') && e.line === 1);
     }
     const dir = mkdtempSync(join(tmpdir(), 'vfslock-nul-'));
     try {
