@@ -7,7 +7,8 @@ import * as assert from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as vscode from 'vscode';
 import { createTwoFilesPatch } from 'diff';
-import { api, file, folder, sleep, waitFor } from './helpers';
+import { api, file, folder, metric, sleep, waitFor } from './helpers';
+import { LagSampler, threadCpuMs, type LagReport } from '../../../src/extension/pure/lag';
 
 const NAMEI = 'kernel/fs/namei.c';
 
@@ -21,6 +22,26 @@ async function read(rel: string): Promise<string> {
 
 async function write(rel: string, text: string): Promise<void> {
   await vscode.workspace.fs.writeFile(file(rel), new TextEncoder().encode(text));
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * Runs `fn` while the extension host's event loop is sampled every 5 ms (the sampler Check Workspace uses; the
+ * tests run in the same extension host as the extension): the longest stall, with the host thread's CPU time in it.
+ */
+async function hostLag<T>(fn: () => Promise<T>): Promise<{ value: T; lag: LagReport; ms: number }> {
+  const lag = new LagSampler(5, () => performance.now(), threadCpuMs);
+  const timer = setInterval(() => lag.tick(), 5);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    const ms = performance.now() - t0;
+    lag.tick();
+    return { value, lag: lag.report(), ms };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** namei.c with vfs_unlink's victim break replaced by 0 (fixture edit of one line). */
@@ -47,6 +68,64 @@ suite('Patch review in a real VS Code', function () {
 
   teardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  // First, so that no earlier test's review (a debounced re-review of a patch against namei.c parses it on the
+  // host for about 100 ms) falls into the measured window.
+  test('a hostile patch (200 KB diff --git line, hunk at line 2000000000, NUL in a path) is refused; the host stays responsive', async () => {
+    // A small file for the patches to name; the hostile inputs are made here.
+    await write('hostile/small.c', 'int a;\nint b;\nint c;\nint d;\n');
+    const mail = (diff: string) => `Subject: [PATCH] hostile\n\n---\n${diff}`;
+    const hunk = '@@ -2000000000,2 +2000000000,2 @@';
+    // One diff --git line of 200 KB (the two names far apart, spaces between), then a hunk 2,000,000,000 lines
+    // into a 4-line file: the header must be split in linear time and the hunk refused without a search.
+    const longHeader = `diff --git a/hostile/small.c b/${' '.repeat(200 * 1024)}hostile/small.c`;
+    const inputs = {
+      longHeaderFarHunk: mail(`${longHeader}\n--- a/hostile/small.c\n+++ b/hostile/small.c\n${hunk}\n int a;\n-int b;\n+int B;\n`),
+      // git's quoting of a name with a NUL byte (\000): refused as a path, the whole input reported.
+      nulInPath: mail('diff --git "a/hostile/x\\000y.c" "b/hostile/x\\000y.c"\n--- "a/hostile/x\\000y.c"\n+++ "b/hostile/x\\000y.c"\n@@ -1,2 +1,2 @@\n int a;\n-int b;\n+int B;\n'),
+    };
+    const figures: Record<string, { hostBlockMs: number; hostBlockCpuMs: number; hostBusyMs: number; ticks: number; untilDiagnosticMs: number }> = {};
+    try {
+      // Warm-up, not measured: the first review loads the analyzer (tree-sitter, catalogue) on the host. An ordinary
+      // patch that does not apply (its context differs) is enough, and its error says when the review is done.
+      await write('hostile/warm-up.patch', mail('--- a/hostile/small.c\n+++ b/hostile/small.c\n@@ -1,2 +1,2 @@\n int z;\n-int b;\n+int B;\n'));
+      const warm = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file('hostile/warm-up.patch')));
+      await waitFor('the warm-up review', () => reviewDiagnostics(warm.document.uri).length > 0, 60000);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      for (const [name, text] of Object.entries(inputs)) {
+        const rel = `hostile/${name}.patch`;
+        await write(rel, text);
+        // From opening the file until the review's diagnostic is there.
+        const { value: { doc, editor, d }, lag, ms } = await hostLag(async () => {
+          const doc = await vscode.workspace.openTextDocument(file(rel));
+          const editor = await vscode.window.showTextDocument(doc, { preview: false });
+          const d = await waitFor(`the review of ${rel}`, () => reviewDiagnostics(doc.uri).find((x) => x.severity === vscode.DiagnosticSeverity.Error), 60000);
+          return { doc, editor, d };
+        });
+        figures[name] = { hostBlockMs: round(lag.longestMs), hostBlockCpuMs: round(lag.longestCpuMs), hostBusyMs: round(lag.longestBusyMs), ticks: lag.ticks, untilDiagnosticMs: Math.round(ms) };
+        assert.ok(lag.ticks > 0, `${name}: the 5 ms timer ran while the patch was opened and reviewed`);
+        if (name === 'longHeaderFarHunk') {
+          assert.strictEqual(doc.lineAt(3).text.length, longHeader.length, 'the 200 KB line is in the document');
+          assert.strictEqual(doc.lineAt(d.range.start.line).text, hunk, 'the error is on the hunk header');
+          assert.match(d.message, /^patch does not apply: hostile\/small\.c: hunk #1 \(@@ -2000000000,2 \+2000000000,2 @@\) does not apply: it starts at line 2000000000, but hostile\/small\.c has 4 line\(s\)$/);
+        } else {
+          assert.match(doc.lineAt(d.range.start.line).text, /x\\000y\.c/, 'the error is on a line naming the file');
+          assert.match(d.message, /^file name .* contains a NUL byte: not a usable path$/);
+        }
+        // The editor is still usable: an edit is applied (and reviewed again), then undone.
+        assert.strictEqual(vscode.window.activeTextEditor?.document.uri.toString(), doc.uri.toString());
+        assert.ok(await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'X-Note: edited\n')), 'edit applied');
+        assert.strictEqual(doc.lineAt(0).text, 'X-Note: edited');
+        await vscode.commands.executeCommand('undo');
+        await waitFor('the undo', () => doc.getText() === text, 10000);
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      }
+      const worst = Object.values(figures).reduce((a, b) => (b.hostBlockMs > a.hostBlockMs ? b : a));
+      metric('hostilePatchOpen', { longestHostBlockMs: worst.hostBlockMs, longestHostBlockCpuMs: worst.hostBlockCpuMs, longestHostBusyMs: Math.max(...Object.values(figures).map((f) => f.hostBusyMs)), ...figures });
+    } finally {
+      await vscode.workspace.fs.delete(file('hostile'), { recursive: true });
+    }
   });
 
   test('opening a .patch shows the introduced finding on the patch line, linked to the patched source', async () => {
