@@ -3,6 +3,7 @@ import Ajv from 'ajv';
 import schema from './catalogue.schema.json';
 import builtin from './kernel.json';
 import type { CatalogueData } from './catalogue';
+import { escapeForTerminal } from '../text/escape';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateFn = ajv.compile(schema);
@@ -17,7 +18,7 @@ export function parseCatalogue(text: string, source: string): CatalogueData {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new CatalogueError(`${source}: not valid JSON: ${visible((e as Error).message)}`);
+    throw new CatalogueError(`${source}: not valid JSON: ${escapeForTerminal((e as Error).message)}`);
   }
   if (!validateFn(data)) {
     const problems = (validateFn.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
@@ -31,11 +32,3 @@ export function validateBuiltin(): string[] {
   return validateFn(builtin) ? [] : (validateFn.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
-/**
- * `s` with invisible and control characters written as \u{XXXX} (JSON.parse quotes the text around an error, and a
- * zero-width space, a byte-order mark or a bidi control would otherwise be printed as nothing, or reorder the line).
- */
-export function visible(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g,
-    (c) => `\\u{${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}}`);
-}

@@ -6,7 +6,20 @@
  */
 import { factMessages } from '../analysis/fact-messages';
 import { messages } from './messages';
+import type { Related } from '../analysis/types';
+import type { Op } from '../analysis/ops';
+import type { AccessSt, State } from '../analysis/state';
 import type { Rule } from './context';
+
+/** The write/read accesses an open or truncate is about: its own inode's, or the only one taken. */
+export function* accessesOpened(op: Extract<Op, { k: 'open' }>, s: State): Generator<[string, AccessSt]> {
+  for (const [k, a] of s.access) if (!op.key || k === op.key || s.access.size === 1) yield [k, a];
+}
+
+/** The related note pointing where the access was taken. */
+export function accessTaken(a: AccessSt): Related {
+  return { start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` };
+}
 
 export const openMissingBreak: Rule = {
   ids: ['lease/open-missing-break'],
@@ -23,16 +36,15 @@ export const openMissingBreak: Rule = {
   onOpen(ctx, op, s) {
     // An open that carries its own rule (lease/otrunc-read-lease) is that rule's.
     if (s.lossy || op.rule) return;
-    for (const [k, a] of s.access) {
-      if (op.key && k !== op.key && s.access.size > 1) continue;
+    for (const [k, a] of accessesOpened(op, s)) {
       if (a.broken && (a.unchecked || a.failed)) {
         ctx.report('lease/open-missing-break', 'error', op.node, k, factMessages.leaseBreakIgnored(ctx.unit.name, `${op.api} ${op.what} ${a.display}`, a.display, !!a.failed),
-          [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+          [accessTaken(a)]);
         continue;
       }
       if (a.broken) continue;
       ctx.report('lease/open-missing-break', 'error', op.node, k, messages.openMissingBreak(ctx.unit.name, `${op.api} ${op.what} ${a.display}`, a.display),
-        [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+        [accessTaken(a)]);
     }
   },
 };

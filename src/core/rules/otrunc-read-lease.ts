@@ -7,17 +7,17 @@
 import type { RuleId } from '../analysis/types';
 import { messages } from './messages';
 import type { Rule } from './context';
+import { accessesOpened, accessTaken } from './open-missing-break';
 
 export const otruncReadLease: Rule = {
   ids: ['lease/otrunc-read-lease'],
 
   onOpen(ctx, op, s) {
     if (s.lossy || !op.rule) return;
-    for (const [k, a] of s.access) {
-      if (op.key && k !== op.key && s.access.size > 1) continue;
+    for (const [k, a] of accessesOpened(op, s)) {
       // Any break since the access was taken counts, even one whose result is not tested.
       if (a.broken) continue;
-      ctx.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(ctx.unit.name, op.api, a.display), [{ start: a.site, end: a.siteEnd, message: `${a.kind} access to ${a.display} taken here` }]);
+      ctx.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(ctx.unit.name, op.api, a.display), [accessTaken(a)]);
     }
   },
 };

@@ -3,8 +3,13 @@
  * line-oriented readers of text output (CI annotations, `grep`, editors' problem matchers). Pure, no Node API.
  */
 
-/** Bidi formatting characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI) and zero-width characters (ZWSP, ZWNJ, ZWJ, WJ, BOM). */
-const INVISIBLE = new Set([0x061c, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2060, 0x2066, 0x2067, 0x2068, 0x2069, 0xfeff]);
+/**
+ * Bidi formatting characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI), zero-width and invisible characters (ZWSP, ZWNJ, ZWJ,
+ * WJ, BOM, soft hyphen, Mongolian vowel separator, invisible operators U+2061…2064), line and paragraph separators
+ * (U+2028/2029) and interlinear annotation marks (U+FFF9…FFFB).
+ */
+const INVISIBLE = new Set([0x00ad, 0x061c, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
+  0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0xfeff, 0xfff9, 0xfffa, 0xfffb]);
 const NAMED: Record<number, string> = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r' };
 
 /**
