@@ -53,8 +53,7 @@ export function collectFiles(paths: string[]): { files: string[]; errors: { file
       }
       if (!e.isSymbolicLink()) {
         // A FIFO, socket or device named like a source file: say why it is not read.
-        const kind = e.isFIFO() ? 'a FIFO (named pipe)' : e.isSocket() ? 'a socket' : e.isCharacterDevice() ? 'a character device' : e.isBlockDevice() ? 'a block device' : 'not a regular file';
-        errors.push({ file: child, message: `not a regular file (${kind}): not read` });
+        errors.push({ file: child, message: `not a regular file (${fileKind(e)}): not read` });
         continue;
       }
       let st;

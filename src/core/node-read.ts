@@ -13,8 +13,8 @@ export type ReadOutcome =
   /** `kind`: why there is nothing to read (the caller may word a size error its own way). */
   | { error: string; kind: 'missing' | 'not-regular' | 'too-large' | 'unreadable'; size?: number };
 
-/** What a non-regular file is, in words, or null for a regular file. */
-export function fileKind(st: Stats): string | null {
+/** What a non-regular file is, in words, or null for a regular file (from `stat`, or a directory entry's type). */
+export function fileKind(st: Pick<Stats, 'isFile' | 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): string | null {
   if (st.isFile()) return null;
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
