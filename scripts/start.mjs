@@ -4,11 +4,12 @@
 // examples/, prints the URL and keeps serving until Ctrl+C.
 //   PORT=8080 npm start        choose the port (default: 8734, or the next free one)
 //   npm start -- --no-server   only the CLI demo and the .vsix
+//   npm start -- --smoke       start everything, check that the URL answers, stop (CI runs the README's start this way)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { E2E, ROOT, NODE24, CODE_SERVER, installVsix, startCodeServer } from './e2e/lib.mjs';
+import { E2E, ROOT, NODE24, CODE_SERVER, installVsix, listExtensions, startCodeServer } from './e2e/lib.mjs';
 
 const args = process.argv.slice(2);
 const run = (cmd, argv, opts = {}) => spawnSync(cmd, argv, { cwd: ROOT, stdio: 'inherit', ...opts });
@@ -17,6 +18,8 @@ console.log('vfslock check examples/   (small kernel-style files written for thi
 const cli = run(process.execPath, [join(ROOT, 'dist/cli.js'), 'check', 'examples/']);
 if (cli.status === 1) console.log('\nExit status 1: error-severity findings (expected: most examples are buggy on purpose).');
 else if (cli.status !== 0) process.exit(cli.status ?? 2);
+console.log('\nTo review a patch series (a buggy patch, then its fix) against examples/, as a reviewer would:');
+console.log('    node dist/cli.js review --tree examples examples/patches/*.patch');
 if (args.includes('--no-server')) process.exit(0);
 
 console.log('\nPackaging the extension…');
@@ -48,6 +51,17 @@ console.log(`\nVFS Lock Review is running in VS Code (code-server, bound to 127.
 console.log('Open a file such as missing_break.c: squiggles, the light bulb (Ctrl+.), hovers on inode_lock()/break_deleg_wait(),');
 console.log('code lenses, and "VFS Lock Review: …" in the command palette (F1). Desktop VS Code users: code --install-extension ' + vsix);
 console.log(`Server log: ${server.log}. Ctrl+C stops it.`);
+
+if (args.includes('--smoke')) {
+  // What a newcomer's browser does first: the workbench page answers, and the extension is in the server's list.
+  const page = await fetch(url);
+  const body = await page.text();
+  const extensions = listExtensions(dir);
+  await server.stop();
+  const ok = page.status === 200 && body.includes('vscode') && extensions.includes('vfs-lock-review.vfs-lock-review');
+  console.log(ok ? `smoke: ${url} answered ${page.status} and the extension is installed; stopped.` : `smoke: FAILED (HTTP ${page.status}; extensions: ${extensions.join(', ') || 'none'})`);
+  process.exit(ok ? 0 : 1);
+}
 
 const stop = async () => {
   await server.stop();

@@ -108,6 +108,13 @@ export function installVsix(dir, vsix) {
   return r.stdout.trim();
 }
 
+/** The extensions installed in `dir`'s code-server, one `publisher.name` per entry. */
+export function listExtensions(dir) {
+  const r = spawnSync(CODE_SERVER, ['--user-data-dir', join(dir, 'udd'), '--extensions-dir', join(dir, 'exts'), '--list-extensions'],
+    { env: env(dir), encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
+}
+
 /**
  * Starts code-server on 127.0.0.1 in its own process group. `trust`: false keeps Workspace Trust on and opens
  * folders in Restricted Mode without asking.

@@ -13,6 +13,12 @@ HARNESS="$E2E/harness"
 SRC="$ROOT/test/e2e/harness"
 log() { echo "[e2e-setup] $*"; }
 
+# Run through `npm start` or `npm test`, this script inherits the outer npm's environment: npm_config_user_agent says
+# "node/v20..." and npm_node_execpath points at the outer Node, and code-server's install script reads the Node
+# version from the user agent, so under Node 20 it refused to install although npm itself ran on Node 24. The
+# installs below are their own npm runs: drop everything the outer one exported.
+while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep -i '^npm_' || true)
+
 need_apt=()
 wanted="chromium libkrb5-dev"
 # `npm start` needs no browser of ours (the user brings one).
