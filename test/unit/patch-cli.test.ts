@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
@@ -191,4 +191,15 @@ describe('diagnostics on the patch', { skip }, () => {
     assert.match(broken.split('\n')[d2[0].line], /^@@ /);
     assert.deepEqual(d2.slice(1).map((x) => [x.severity, x.message]), [['info', 'not checked: patch 1 did not apply']]);
   });
+});
+
+test('the example series in examples/patches: patch 1 introduces the unlocked break, patch 2 fixes it', () => {
+  const dir = join(PROJECT_ROOT, 'examples', 'patches');
+  const patches = readdirSync(dir).filter((f) => f.endsWith('.patch')).sort().map((f) => join(dir, f));
+  assert.equal(patches.length, 2);
+  const r = run(['review', '--format', 'json', '--tree', join(PROJECT_ROOT, 'examples'), ...patches]);
+  assert.equal(r.code, 1, r.err);
+  const report = JSON.parse(r.out) as { patches: { introduced: { ruleId: string }[]; fixed: { ruleId: string }[] }[] };
+  assert.deepEqual(report.patches.map((p) => p.introduced.map((f) => f.ruleId)), [['deleg/break-unlocked', 'deleg/break-unlocked'], []]);
+  assert.deepEqual(report.patches.map((p) => p.fixed.map((f) => f.ruleId)), [[], ['deleg/break-unlocked', 'deleg/break-unlocked']]);
 });
