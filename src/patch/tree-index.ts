@@ -43,7 +43,8 @@ export class TreeIndex {
     const recent = this.files.get(path) ?? [];
     const hit = recent.find((f) => f.text === text);
     if (hit) return hit;
-    const tree = this.parser.parse(text, null, 10000);
+    // Bounded by the parser's work budget for the text's length, not by wall time (which depends on the machine's load).
+    const tree = this.parser.parse(text, null);
     let units: IndexedUnit[];
     try {
       const types = this.parser.language.types as string[];
