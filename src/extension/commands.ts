@@ -114,9 +114,10 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, documents: Docu
     const cfg = vscode.workspace.getConfiguration(SECTION);
     const current = { ...(cfg.get<Record<string, string>>('severity') ?? {}) };
     current[ruleId] = severity;
-    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-    await cfg.update('severity', current, target);
-    log.info(`rule ${ruleId} set to ${severity}`);
+    // An untrusted workspace's severity is withheld (restrictedConfigurations), so there the choice goes to the user's.
+    const inWorkspace = !!vscode.workspace.workspaceFolders?.length && vscode.workspace.isTrusted;
+    await cfg.update('severity', current, inWorkspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    log.info(`rule ${ruleId} set to ${severity}${inWorkspace ? '' : ' in the user settings'}`);
   });
 
   reg('vfsLockReview.showOutput', () => log.channel.show(true));

@@ -1,6 +1,6 @@
 /** Settings: read per resource, validated, re-read on change (no reload needed). */
 import * as vscode from 'vscode';
-import { effectiveSetting, notificationText, parseSettings, quote, type Settings, type SettingOrigin } from './pure/settings';
+import { effectiveSetting, notificationText, parseSettings, quote, SILENCING_KEYS, type Settings, type SettingOrigin } from './pure/settings';
 import type { Log } from './output';
 
 export const SECTION = 'vfsLockReview';
@@ -16,19 +16,27 @@ export interface SettingsService {
 const said = new Set<string>();
 
 /**
- * A setting naming a file or directory (`rulesFile`, `patchReview.baseTree`), with where it was set. Workspace
- * values are ignored while the workspace is not trusted (see `effectiveSetting`); that is logged once.
+ * A setting VS Code withholds from an untrusted workspace (package.json `restrictedConfigurations`), read again here
+ * with `inspect()`: workspace values are ignored while the workspace is not trusted (see `effectiveSetting`), which
+ * also covers hosts that do not implement `restrictedConfigurations`; the drop is logged once.
  */
-export function pathSetting(key: string, scope: vscode.ConfigurationScope | undefined, log?: (m: string) => void): { value: string; origin: SettingOrigin } {
+function trustedValue(key: string, scope: vscode.ConfigurationScope | undefined, log?: (m: string) => void): { value: unknown; origin: SettingOrigin } {
   const cfg = vscode.workspace.getConfiguration(SECTION, scope);
   const { value, origin, ignored } = effectiveSetting(cfg.inspect(key), vscode.workspace.isTrusted);
   if (ignored !== undefined && log) {
-    const m = `${SECTION}.${key} ${quote(String(ignored))} from the workspace settings is ignored: the workspace is not trusted (Restricted Mode)`;
+    const shown = typeof ignored === 'string' ? ignored : JSON.stringify(ignored);
+    const m = `${SECTION}.${key} ${quote(shown)} from the workspace settings is ignored: the workspace is not trusted (Restricted Mode)`;
     if (!said.has(m)) {
       said.add(m);
       log(m);
     }
   }
+  return { value, origin };
+}
+
+/** A setting naming a file or directory (`rulesFile`, `patchReview.baseTree`), with where it was set. */
+export function pathSetting(key: string, scope: vscode.ConfigurationScope | undefined, log?: (m: string) => void): { value: string; origin: SettingOrigin } {
+  const { value, origin } = trustedValue(key, scope, log);
   return { value: typeof value === 'string' ? value.trim() : '', origin: typeof value === 'string' && value.trim() ? origin : 'default' };
 }
 
@@ -54,6 +62,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log): SettingsServic
       const cfg = vscode.workspace.getConfiguration(SECTION, scope);
       const raw: Record<string, unknown> = {};
       for (const k of KEYS) raw[k] = cfg.get(k);
+      for (const k of SILENCING_KEYS) raw[k] = trustedValue(k, scope, (m) => log.warn(m)).value;
       const rules = pathSetting('rulesFile', scope, (m) => log.warn(m));
       raw.rulesFile = rules.value;
       raw.rulesFileOrigin = rules.origin;

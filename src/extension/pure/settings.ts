@@ -168,6 +168,9 @@ export interface InspectedSetting {
  * VS Code already withholds them for the settings in `restrictedConfigurations`, and this keeps that true on hosts
  * that do not. `ignored` is the workspace value that was set aside, for the log.
  */
+/** Settings that can turn findings off: a cloned repository's values of these wait until the workspace is trusted. */
+export const SILENCING_KEYS = ['enable', 'severity'] as const;
+
 export function effectiveSetting(v: InspectedSetting | undefined, trusted: boolean): { value: unknown; origin: SettingOrigin; ignored?: unknown } {
   const ws = v?.workspaceFolderValue !== undefined ? v.workspaceFolderValue : v?.workspaceValue;
   if (ws !== undefined && trusted) return { value: ws, origin: 'workspace' };

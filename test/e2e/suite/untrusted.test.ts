@@ -12,7 +12,8 @@ suite('VFS Lock Review in an untrusted workspace', function () {
 
   // scripts/e2e/run.mjs gives this workspace a .vscode/settings.json as a cloned repository could: rulesFile names
   // silence.json (a catalogue emptying notify_change, inode_lock, inode_unlock), exclude hides every C file and
-  // patchReview.baseTree is "/". With a trusted workspace, missing_break.c and no_retry.c would have no finding.
+  // patchReview.baseTree is "/", enable is false and severity turns deleg/missing-break and lock/imbalance off. With
+  // a trusted workspace, missing_break.c and no_retry.c would have no finding.
   test('the workspace settings of restricted settings are withheld (package.json restrictedConfigurations)', async () => {
     const cfg = vscode.workspace.getConfiguration('vfsLockReview');
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file('.vscode/settings.json')));
@@ -20,6 +21,9 @@ suite('VFS Lock Review in an untrusted workspace', function () {
     assert.strictEqual(cfg.get('rulesFile'), '');
     assert.strictEqual(cfg.get('patchReview.baseTree'), '');
     assert.deepStrictEqual(cfg.get('exclude'), ['**/.git/**', '**/node_modules/**', '**/.e2e/**']);
+    // Settings that turn findings off are withheld too (the workspace sets missing-break and imbalance "off").
+    assert.deepStrictEqual(cfg.get('severity'), {});
+    assert.strictEqual(cfg.get('enable'), true);
   });
 
   test('a workspace rules file that would silence findings does not: findings are reported', async () => {
@@ -54,5 +58,19 @@ suite('VFS Lock Review in an untrusted workspace', function () {
     await waitFor('fixed', () => ours(file('no_retry.c')).length === 0);
     const stats = (await api()).stats();
     assert.strictEqual(stats.backend, 'worker');
+  });
+
+  test('Set Rule Severity writes the user settings here (the workspace value would be withheld) and applies', async () => {
+    await open('missing_break.c');
+    await waitFor('diagnostics on missing_break.c', () => ours(file('missing_break.c')).length > 0);
+    await vscode.commands.executeCommand('vfsLockReview.setRuleSeverity', 'deleg/missing-break', 'warning');
+    try {
+      const inspected = vscode.workspace.getConfiguration('vfsLockReview').inspect<Record<string, string>>('severity');
+      assert.deepStrictEqual(inspected?.globalValue, { 'deleg/missing-break': 'warning' });
+      await waitFor('the finding shown as a warning', () => ours(file('missing_break.c')).some((d) => d.severity === vscode.DiagnosticSeverity.Warning));
+    } finally {
+      await vscode.workspace.getConfiguration('vfsLockReview').update('severity', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../helpers/corpus';
 import { RULES, ruleDocPath } from '../../../src/core/rules/rules';
 import { diagnosticData, isRaceRule } from '../../../src/extension/pure/diagnostics';
+import { SILENCING_KEYS } from '../../../src/extension/pure/settings';
 import { LineMap } from '../../../src/extension/pure/lines';
 import { Glob } from '../../../src/core/glob';
 import type { LocatedFinding } from '../../../src/core/engine';
@@ -27,19 +28,21 @@ test('activates on C files, its languages and commands only (no "*", no onStartu
   assert.deepEqual(pkg.capabilities, {
     untrustedWorkspaces: {
       supported: 'limited', description: '%capabilities.untrusted%',
-      restrictedConfigurations: ['vfsLockReview.rulesFile', 'vfsLockReview.patchReview.baseTree', 'vfsLockReview.include', 'vfsLockReview.exclude'],
+      restrictedConfigurations: ['vfsLockReview.enable', 'vfsLockReview.severity', 'vfsLockReview.rulesFile', 'vfsLockReview.patchReview.baseTree', 'vfsLockReview.include', 'vfsLockReview.exclude'],
     },
     virtualWorkspaces: true,
   });
 });
 
-test('Restricted Mode: every setting that names a file or directory, or selects files, is restricted', () => {
+test('Restricted Mode: every setting that names a file or directory, selects files or silences findings is restricted', () => {
   // VS Code withholds a workspace's values of these settings until it is trusted (only with supported: "limited").
   const restricted = new Set(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations as string[]);
   const props = pkg.contributes.configuration.properties as Record<string, { type: string; items?: { type: string } }>;
   for (const id of restricted) assert.ok(props[id], `${id} is a contributed setting`);
   const pathLike = Object.keys(props).filter((id) => /rulesFile|baseTree|include|exclude|path|dir|tree/i.test(id));
   assert.deepEqual(pathLike.filter((id) => !restricted.has(id)), []);
+  // And every setting that can turn findings off: a repository must not silence the reviewer's tool.
+  for (const key of SILENCING_KEYS) assert.ok(restricted.has(`vfsLockReview.${key}`), key);
   assert.match(nls['capabilities.untrusted'], /ignored/);
 });
 
