@@ -7,7 +7,8 @@ import type { Tree, Edit, Node as TsNode } from 'web-tree-sitter';
 import { detectEra, type EraSource } from './catalogue/era';
 import { buildCatalogue, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
 import { CParser, ParseBudgetError, ParserAbortedError, type WasmSource } from './parse/parser';
-import { copySubtree, LineIndex, type SNode } from './parse/syntax';
+import { copySubtree, type SNode } from './parse/syntax';
+import { LineIndex } from './text/lines';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
 import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './analysis/function';
 import { pseudoFsGlobals } from './analysis/globals';
@@ -360,22 +361,25 @@ export class Document {
     const text = old.slice(0, start) + newText + old.slice(oldEnd);
     this.dropStaleTree();
     if (this.tree) {
+      // The parser sees a lone \r as \n (lineEndsForParser), so its rows are the line index's lines. A \r just before
+      // the edit can stop or start being lone: the edit given to tree-sitter then covers it.
+      const from = start > 0 && old.charCodeAt(start - 1) === 13 ? start - 1 : start;
+      const inserted = old.slice(from, start) + newText;
       const lines = this.lineIndex();
-      const sp = lines.position(start);
+      const sp = lines.position(from);
       const op = lines.position(oldEnd);
       // The new end position follows from the start and the inserted text alone.
-      const nl = newText.lastIndexOf('\n');
-      const newlines = nl < 0 ? 0 : newText.split('\n').length - 1;
-      const np = { line: sp.line + newlines, column: nl < 0 ? sp.column + newText.length : newText.length - nl - 1 };
+      const ni = new LineIndex(inserted);
+      const last = ni.position(inserted.length);
+      const np = { row: sp.line + last.line, column: last.line ? last.column : sp.column + last.column };
       const e: Edit = {
-        startIndex: start, oldEndIndex: oldEnd, newEndIndex: start + newText.length,
-        startPosition: { row: sp.line, column: sp.column }, oldEndPosition: { row: op.line, column: op.column },
-        newEndPosition: { row: np.line, column: np.column },
+        startIndex: from, oldEndIndex: oldEnd, newEndIndex: from + inserted.length,
+        startPosition: { row: sp.line, column: sp.column }, oldEndPosition: { row: op.line, column: op.column }, newEndPosition: np,
       } as Edit;
       this.tree.edit(e);
     }
     this.updateUnits(start, oldEnd, newText, text);
-    this.lines = this.lines ? this.lines.afterEdit(start, oldEnd, newText) : null;
+    this.lines = this.lines ? this.lines.afterEdit(start, oldEnd, newText, text) : null;
     this.text = text;
     this.last = null;
   }
@@ -955,10 +959,8 @@ export function badInput(text: string): string | null {
   if (bad > 16 && bad > probe.length / 100) return 'not valid UTF-8 text';
   const deep = nestingBeyond(text, MAX_NESTING);
   if (deep >= 0) {
-    const before = text.slice(0, deep);
-    const line = before.split('\n').length;
-    const column = deep - before.lastIndexOf('\n');
-    return `too deeply nested: more than ${MAX_NESTING} brackets are open at line ${line}, column ${column}; `
+    const at = new LineIndex(text).position(deep);
+    return `too deeply nested: more than ${MAX_NESTING} brackets are open at line ${at.line + 1}, column ${at.column + 1}; `
       + 'the file is not parsed (kernel C nests a few levels deep, and each level costs the parser memory)';
   }
   return null;

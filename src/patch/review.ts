@@ -282,7 +282,7 @@ class SeriesReviewer {
     // One line index per side, built only when some finding is located on it.
     const side = (text: string | null, shown: Map<number, LineOrigin>, fns: readonly FunctionInfo[], prefer: '+' | '-') => {
       let lines: LineIndex | null = null;
-      return (x: LocatedFinding) => locateInPatch(x, text!, (lines ??= new LineIndex(text!)), shown, fns, prefer);
+      return (x: LocatedFinding) => locateInPatch(x, text!, (lines ??= new LineIndex(text!, 'lf')), shown, fns, prefer);
     };
     const onAfter = side(c.after, c.newLines, after?.result.functions ?? [], '+');
     const onBefore = side(c.before, c.oldLines, before?.result.functions ?? [], '-');
@@ -463,8 +463,8 @@ class SeriesReviewer {
         const v = u ? called.filter((n) => u.calls.has(n)) : [];
         return (v.length ? v : called).sort();
       };
-      const lines = new LineIndex(text);
-      const at = (x: LocatedFinding) => sourceLineAt(text, lines, x.line);
+      const lines = new LineIndex(text, 'lf');
+      const at = (x: LocatedFinding) => sourceLineAt(text, lines, lines.position(x.start).line + 1);
       for (const x of m.introduced) review.introduced.push({ file, finding: x, side: 'after', exact: false, sourceLine: at(x), via: viaOf(x.function) });
       for (const x of m.fixed) review.fixed.push({ file, finding: x, side: 'before', exact: false, sourceLine: at(x), via: viaOf(x.function) });
     }
@@ -508,7 +508,7 @@ function touchedFunctions(c: FileChange, before: Analysed | null, after: Analyse
   const out = new Set<string>();
   const mark = (text: string | null, fns: readonly FunctionInfo[], lines: Map<number, LineOrigin>, kind: '+' | '-', all: boolean) => {
     if (text === null) return;
-    const idx = new LineIndex(text);
+    const idx = new LineIndex(text, 'lf');
     const changed = [...lines].filter(([, o]) => o.kind === kind).map(([l]) => l);
     for (const fn of fns) {
       if (all) {
@@ -536,13 +536,15 @@ function sourceLineAt(text: string, lines: LineIndex, line: number): string {
  * of the prefered kind the patch changed in the same function, else the nearest changed line of the file.
  */
 function locateInPatch(f: LocatedFinding, text: string, lines: LineIndex, shown: Map<number, LineOrigin>, fns: readonly FunctionInfo[], prefer: '+' | '-'): Omit<ReviewFinding, 'file' | 'side'> {
-  const sourceLine = sourceLineAt(text, lines, f.line);
-  const own = shown.get(f.line);
+  // The patch's line numbers are git's (lines end at \n only), so the finding's line is counted the same way here.
+  const line = lines.position(f.start).line + 1;
+  const sourceLine = sourceLineAt(text, lines, line);
+  const own = shown.get(line);
   if (own) return { finding: f, patchLine: own.patchLine, patchLineKind: own.kind, exact: true, sourceLine };
   const fn = fns.find((x) => x.name === f.function && x.start <= f.start && f.start <= x.end);
   const range = fn ? [lines.position(fn.start).line + 1, lines.position(fn.end).line + 1] : null;
   const candidates = [...shown].filter(([l]) => !range || (l >= range[0] && l <= range[1]));
-  const pick = (list: [number, LineOrigin][]) => list.sort((a, b) => Math.abs(a[0] - f.line) - Math.abs(b[0] - f.line) || a[0] - b[0])[0];
+  const pick = (list: [number, LineOrigin][]) => list.sort((a, b) => Math.abs(a[0] - line) - Math.abs(b[0] - line) || a[0] - b[0])[0];
   const best = pick(candidates.filter(([, o]) => o.kind === prefer)) ?? pick(candidates) ?? pick([...shown].filter(([, o]) => o.kind === prefer)) ?? pick([...shown]);
   if (!best) return { finding: f, exact: false, sourceLine };
   return { finding: f, patchLine: best[1].patchLine, patchLineKind: best[1].kind, exact: false, sourceLine };

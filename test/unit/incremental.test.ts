@@ -15,7 +15,7 @@ const key = (f: LocatedFinding) => `${f.ruleId}|${f.function}|${f.line}:${f.colu
 
 const SNIPPET = `/* é – ü */\n${buggySetattr()}`;
 
-const INSERTS = ['', ' ', '\n', 'x', 'é', '}', '{', ';', '(', ')', '*/', '//', 'inode_unlock(inode);', 'error = try_break_deleg(inode, NULL);', '/*', '*/', 'if (error) return error;'];
+const INSERTS = ['', ' ', '\n', '\r', '\r\n', 'x', 'é', '}', '{', ';', '(', ')', '*/', '//', 'inode_unlock(inode);', 'error = try_break_deleg(inode, NULL);', '/*', '*/', 'if (error) return error;'];
 
 function editArb(len: number) {
   return fc.record({ at: fc.nat({ max: len }), del: fc.nat({ max: 12 }), ins: fc.constantFrom(...INSERTS) });
@@ -50,6 +50,10 @@ async function property(text: string, runs: number, maxEdits: number) {
 
 test('incremental equals full on a snippet with non-ASCII text, any edit sequence', async () => {
   await property(SNIPPET, 150, 8);
+});
+
+test('incremental equals full on a snippet with old Mac line ends (lone \\r), any edit sequence', async () => {
+  await property(SNIPPET.split('\n').join('\r'), 150, 8);
 });
 
 test('incremental equals full on several functions that call each other (edits anywhere, comments turned into code)', async () => {

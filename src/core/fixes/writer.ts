@@ -9,52 +9,12 @@
  */
 import type { Era } from '../catalogue/catalogue';
 import type { EventInfo, LocatedFinding } from '../engine';
+import { LineIndex } from '../text/lines';
 
 /** Translates a user-visible template with {0}-style placeholders (the editor installs vscode.l10n.t). */
 export type Translator = (template: string, ...args: (string | number)[]) => string;
 
 const format: Translator = (tpl, ...args) => tpl.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ''));
-
-/** Offsets ↔ 0-based line/character (\n, \r\n and a lone \r end lines, as in the editor). */
-class LineMap {
-  private readonly starts: number[] = [0];
-  constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) this.starts.push(i + 1);
-      else if (c === 13) {
-        if (text.charCodeAt(i + 1) === 10) i++;
-        this.starts.push(i + 1);
-      }
-    }
-  }
-
-  positionAt(offset: number): { line: number; character: number } {
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: Math.min(o - this.starts[lo], this.lineLength(lo)) };
-  }
-
-  offsetAt(p: { line: number; character: number }): number {
-    if (p.line < 0) return 0;
-    if (p.line >= this.starts.length) return this.text.length;
-    return this.starts[p.line] + Math.max(0, Math.min(p.character, this.lineLength(p.line)));
-  }
-
-  private lineLength(line: number): number {
-    const start = this.starts[line];
-    let end = line + 1 < this.starts.length ? this.starts[line + 1] : this.text.length;
-    if (end > start && this.text.charCodeAt(end - 1) === 10) end--;
-    if (end > start && this.text.charCodeAt(end - 1) === 13) end--;
-    return end - start;
-  }
-}
 
 /** The parts of web-tree-sitter's Node this module reads. */
 export interface TsNode {
@@ -154,13 +114,13 @@ export function fixesFor(f: LocatedFinding, ctx: FixContext): Fix[] {
 }
 
 class FnWriter {
-  private readonly lines: LineMap;
+  private readonly lines: LineIndex;
   private readonly unit: string;
   private readonly src: string;
   private readonly tr: Translator;
 
   private constructor(private readonly ctx: FixContext, private readonly tree: TsTree, private readonly base: number) {
-    this.lines = new LineMap(ctx.text);
+    this.lines = new LineIndex(ctx.text);
     this.src = ctx.text.slice(ctx.fn.start, ctx.fn.end);
     this.unit = indentUnit(this.src);
     this.tr = ctx.t ?? format;

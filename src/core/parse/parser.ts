@@ -116,6 +116,15 @@ async function loadInstance(wasm: WasmSource): Promise<Instance> {
   return { mod, parser, language, memory, errors };
 }
 
+/**
+ * The text tree-sitter parses: a lone \r (old Mac line ends) becomes \n, which keeps every offset and makes the
+ * grammar end comments, preprocessor lines and macros where GCC and editors end the line (tree-sitter-c ends them
+ * at \n only, so a `//` comment swallowed the rest of such a file). Its rows are then the line index's lines.
+ */
+export function lineEndsForParser(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+}
+
 /** The wasm side aborted or trapped: its instance cannot be used again. */
 function isWasmFailure(e: unknown): boolean {
   return typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError;
@@ -191,7 +200,7 @@ export class CParser {
     };
     let tree: Tree | null;
     try {
-      tree = inst.parser.parse(text, oldTree && this.owns(oldTree) ? oldTree : null, { progressCallback });
+      tree = inst.parser.parse(lineEndsForParser(text), oldTree && this.owns(oldTree) ? oldTree : null, { progressCallback });
     } catch (e) {
       throw this.failed(e) ?? e;
     }

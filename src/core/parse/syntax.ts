@@ -98,38 +98,5 @@ export const TYPE_SPECIFIERS: ReadonlySet<string> = new Set([
   'type_identifier', 'macro_type_specifier',
 ]);
 
-/** Maps UTF-16 offsets to 0-based line/column. */
-export class LineIndex {
-  private starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
-  }
-
-  /** The index of the text after replacing [start, oldEnd) with `newText`, without rescanning the whole text. */
-  afterEdit(start: number, oldEnd: number, newText: string): LineIndex {
-    const delta = newText.length - (oldEnd - start);
-    const out = Object.create(LineIndex.prototype) as LineIndex;
-    const kept = this.starts.filter((s) => s <= start);
-    const inserted: number[] = [];
-    for (let i = 0; i < newText.length; i++) if (newText.charCodeAt(i) === 10) inserted.push(start + i + 1);
-    const after = this.starts.filter((s) => s > oldEnd).map((s) => s + delta);
-    out.starts = [...kept, ...inserted, ...after];
-    return out;
-  }
-  position(offset: number): { line: number; column: number } {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, column: offset - this.starts[lo] };
-  }
-  lineStart(line: number): number {
-    return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))];
-  }
-  get lineCount(): number {
-    return this.starts.length;
-  }
-}
+/** The line index lives in core/text/lines.ts (one for the analyzer, the CLI and the editor). */
+export { LineIndex } from '../text/lines';

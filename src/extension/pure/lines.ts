@@ -6,68 +6,8 @@
 
 import { mergeEdits as mergeCore } from '../../core/fixes/offer';
 
-export interface Pos {
-  /** 0-based line. */
-  line: number;
-  /** 0-based UTF-16 column. */
-  character: number;
-}
-
-export interface Span {
-  start: Pos;
-  end: Pos;
-}
-
-/** Line starts of a text, with VS Code's line breaks (\n, \r\n and a lone \r). */
-export class LineMap {
-  private readonly starts: number[] = [0];
-  constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) this.starts.push(i + 1);
-      else if (c === 13) {
-        if (text.charCodeAt(i + 1) === 10) i++;
-        this.starts.push(i + 1);
-      }
-    }
-  }
-
-  get lineCount(): number {
-    return this.starts.length;
-  }
-
-  positionAt(offset: number): Pos {
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    // An offset inside a \r\n pair belongs to the end of the line.
-    return { line: lo, character: Math.min(o - this.starts[lo], this.lineLength(lo)) };
-  }
-
-  offsetAt(p: Pos): number {
-    if (p.line < 0) return 0;
-    if (p.line >= this.starts.length) return this.text.length;
-    return this.starts[p.line] + Math.max(0, Math.min(p.character, this.lineLength(p.line)));
-  }
-
-  spanOf(start: number, end: number): Span {
-    return { start: this.positionAt(start), end: this.positionAt(end) };
-  }
-
-  /** Length of a line without its line break. */
-  lineLength(line: number): number {
-    const s = this.starts[line];
-    let e = line + 1 < this.starts.length ? this.starts[line + 1] : this.text.length;
-    if (e > s && this.text.charCodeAt(e - 1) === 10) e--;
-    if (e > s && this.text.charCodeAt(e - 1) === 13) e--;
-    return e - s;
-  }
-}
+/** Line starts with VS Code's line breaks (\n, \r\n and a lone \r): the core's one line index. */
+export { LineIndex as LineMap, type Pos, type Span } from '../../core/text/lines';
 
 /** A VS Code `TextDocumentContentChangeEvent` reduced to what the core needs. */
 export interface ContentChange {
