@@ -274,6 +274,45 @@ int vfs_link(struct dentry *old_dentry, struct inode *dir, struct dentry *new_de
   });
 });
 
+describe('one inode under two names, found equal only after the first unlock', () => {
+  const code = (unlockFirst: boolean) => `
+static int lock_two(struct inode *src, struct inode *dest)
+{
+	int error = prepare_layout(src);
+
+	if (error)
+		return error;
+	inode_lock(src);
+	if (src == dest)
+		return 0;
+	inode_lock_nested(dest, I_MUTEX_NONDIR2);
+	return 0;
+}
+
+int f(struct inode *ip1, struct inode *ip2)
+{
+	int ret = lock_two(ip1, ip2);
+
+	if (ret)
+		return ret;
+	ret = prepare(ip1, ip2);
+	if (ret) {
+		inode_unlock(ip2);
+		${unlockFirst ? 'if (ip1 != ip2)\n\t\t\tinode_unlock(ip1);' : ''}
+		return ret;
+	}
+	return 0;
+}`;
+
+  test('`inode_unlock(ip2); if (ip1 != ip2) inode_unlock(ip1);` releases the one lock of ip1 == ip2', async () => {
+    assert.deepEqual(await rules(code(true)), []);
+  });
+
+  test('forgetting ip1 when the two differ is still a leak', async () => {
+    assert.deepEqual(await rules(code(false)), ['lock/imbalance@f']);
+  });
+});
+
 describe('a lock that depends on a flags argument', () => {
   test('a helper locking only for some flags is not an acquirer: callers are not told it returns locked', async () => {
     const r = await rules(`
@@ -291,6 +330,19 @@ int f(struct my_inode *ip)
 	return 0;
 }`);
     assert.deepEqual(r, []);
+  });
+
+  test('a helper releasing a caller\'s lock only for some flags is not summarised as releasing it', async () => {
+    const helper = (guarded: boolean) => `
+static void my_iunlock(struct my_inode *ip, unsigned int flags)
+{
+	${guarded ? 'if (flags & MY_IOLOCK)\n\t\t' : ''}inode_unlock(VFS_I(ip));
+	if (flags & MY_ILOCK)
+		up_write(&ip->i_lock);
+}`;
+    const a = await sharedAnalyzer();
+    assert.deepEqual(a.summariesOf('snippet.c', helper(true)).get('my_iunlock')?.releases ?? [], []);
+    assert.deepEqual(a.summariesOf('snippet.c', helper(false)).get('my_iunlock')?.releases, [{ role: 'arg0' }]);
   });
 });
 

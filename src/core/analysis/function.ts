@@ -110,6 +110,8 @@ class FunctionAnalyzer implements RuleContext {
 
   /** Some lock is held on some successful returns only, for a reason the result does not tell (a flags argument). */
   private conditionalLock = false;
+  /** Roles of parameters' inode locks this function releases without holding them, by lock key (see finishSummary). */
+  private readonly callerLockReleases = new Map<string, string>();
 
   /** Locks taken here that some change was made under (a lock-taking helper returns before using its lock). */
   private readonly usedUnder = new Set<string>();
@@ -925,6 +927,11 @@ class FunctionAnalyzer implements RuleContext {
 
   private applyUnlock(op: Extract<Op, { k: 'unlock' }>, s: State): void {
     if (op.ifNonNull && s.facts.get(`truthy:${op.key}`) === false) return;
+    // `if (ip1 == ip2)` held on this path: unlocking ip2 releases the lock taken under the name ip1.
+    if (!s.locks.has(op.key)) {
+      const alias = this.heldAlias(s, op.key);
+      if (alias) op = { ...op, key: alias };
+    }
     const l = s.locks.get(op.key);
     const b = s.broken.get(op.key);
     if (b && !b.stale) wr(s, 'broken').set(op.key, { ...b, stale: true, staleSite: op.node.start });
@@ -937,6 +944,7 @@ class FunctionAnalyzer implements RuleContext {
       else if ((l.origin === 'entry' || l.origin === 'assert') && l.class === 'inode') {
         if (l.origin === 'assert') wr(s, 'facts').set(`#dropped:${op.key}`, true);
         this.noteRelease(op.key);
+        this.markCallerLockRelease(op, s);
         if (op.certain && this.entryHeld.includes(op.key)) wr(s, 'released').set(op.key, op.node.start);
       }
       return;
@@ -957,6 +965,7 @@ class FunctionAnalyzer implements RuleContext {
     }
     if (op.class === 'inode') {
       this.noteRelease(op.key);
+      this.markCallerLockRelease(op, s);
       if (!op.certain || s.lossy || this.ctx.paramIndexOfRoot(op.key) < 0 || this.entryHeld.includes(op.key)) return;
       // A catalogued API's contract says which locks its callers hold (and a documented acquirer's lock is never one
       // of them): releasing any other it never took is a bug, not a hint that the caller holds it (as for an
@@ -1010,9 +1019,42 @@ class FunctionAnalyzer implements RuleContext {
     }
   }
 
+  /** Marks the path, so that a release made only for some calls (a flags argument) is not summarised as made. */
+  private markCallerLockRelease(op: Extract<Op, { k: 'unlock' }>, s: State): void {
+    const role = op.certain && !s.lossy ? this.roleOf(op.key) : null;
+    if (!role) return;
+    this.callerLockReleases.set(op.key, role);
+    wr(s, 'facts').set(`#released:${op.key}`, true);
+  }
+
   private noteRelease(key: string): void {
     const role = this.roleOf(key);
     if (role && !this.summary.releases.some((r) => r.role === role)) this.summary.releases.push({ role });
+  }
+
+  /**
+   * The path released `key`'s inode under another name it learnt only later was the same (`inode_unlock(ip2); if
+   * (ip1 != ip2) inode_unlock(ip1);` with ip1 == ip2): the unlock of ip2 found nothing held under that name.
+   */
+  private releasedUnderAlias(s: State, key: string): boolean {
+    for (const [fact, v] of s.facts) {
+      if (!v || !fact.startsWith('eq:')) continue;
+      const [a, b] = fact.slice(3).split('|');
+      const other = a === key ? b : b === key ? a : null;
+      if (other && s.facts.get(`#released:${other}`) === true) return true;
+    }
+    return false;
+  }
+
+  /** A key equal to `key` on this path (an `eq:` fact) under which a lock is held. */
+  private heldAlias(s: State, key: string): string | null {
+    for (const [fact, v] of s.facts) {
+      if (!v || !fact.startsWith('eq:')) continue;
+      const [a, b] = fact.slice(3).split('|');
+      const other = a === key ? b : b === key ? a : null;
+      if (other && s.locks.has(other)) return other;
+    }
+    return null;
   }
 
   heldExclusive(s: State, key: string): LockSt | null {
@@ -1270,7 +1312,7 @@ class FunctionAnalyzer implements RuleContext {
       for (const s of this.exits) {
         if (s.lossy) continue;
         const l = s.locks.get(k);
-        (l && l.origin === 'local' ? held : notHeld).push(s);
+        (l && l.origin === 'local' && !this.releasedUnderAlias(s, k) ? held : notHeld).push(s);
       }
       if (!held.length || releasedByCallee.has(k)) continue;
       if (this.contract.declaredAcquires.has(k) || this.contract.declaredLocking) {
@@ -1416,6 +1458,14 @@ class FunctionAnalyzer implements RuleContext {
     }
     s.leaseBreaks = this.leaseBreaksOnEveryPath(exits);
     if (!s.leaseBreaks.length) delete s.leaseBreaks;
+    // A caller's lock this function releases on some successful returns and not on others, whatever it returns
+    // (`if (lock_flags & XFS_IOLOCK_EXCL) up_write(&VFS_I(ip)->i_rwsem)`): which calls release it depends on the
+    // arguments, so it is not summarised as a release (as a lock taken only for some flags is not an acquisition).
+    const success = exits.filter((x) => x.ret?.kind !== 'err');
+    for (const [key, role] of this.callerLockReleases) {
+      const made = success.filter((x) => x.facts.get(`#released:${key}`) === true).length;
+      if (made && made < success.length) s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
+    }
     s.mayLock = this.conditionalLock || this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
     s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.leaseBreaks && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
   }
