@@ -1,7 +1,8 @@
 // Bundles the CLI (and, when present, the extension and webview) with esbuild and copies the wasm files
 // next to the bundles. Runs from `npm install` (prepare), so `npx vfslock` works right after install.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, existsSync, chmodSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,22 @@ mkdirSync(dist, { recursive: true });
 const alias = { 'web-tree-sitter': require.resolve('web-tree-sitter') }; // the "require" export: web-tree-sitter.cjs
 // --production (npm run package): minified bundles without source maps, for the .vsix.
 const production = process.argv.includes('--production');
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', alias, absWorkingDir: root };
+// What the analysis is built from (sources and catalogue): caches of analysis results (the summary index under
+// ~/.cache/vfslock) are keyed by it, so a rebuilt analyzer never reads what an older one computed.
+const buildId = (() => {
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|json)$/.test(e.name)) h.update(p.slice(root.length)).update(readFileSync(p));
+    }
+  };
+  walk(join(root, 'src'));
+  return h.digest('hex').slice(0, 16);
+})();
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', alias, absWorkingDir: root,
+  define: { VFSLOCK_BUILD: JSON.stringify(buildId) } };
 
 const jobs = [
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs',
@@ -27,10 +43,10 @@ const optional = [
   // The analysis worker of the desktop extension (a Session in a worker thread).
   ['src/extension/pure/worker-main.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
   ['src/extension/extension.ts', { outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'],
-    define: { 'process.env.VFSLOCK_WEB': '""' } }],
+    define: { ...common.define, 'process.env.VFSLOCK_WEB': '""' } }],
   // vscode.dev / github.dev: no Node built-ins. web-tree-sitter's Node-only branches (fs) never run there.
   ['src/extension/extension.ts', { outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', target: 'es2022',
-    external: ['vscode', 'fs', 'fs/promises', 'module', 'node:*'], define: { 'process.env.VFSLOCK_WEB': '"1"' } }],
+    external: ['vscode', 'fs', 'fs/promises', 'module', 'node:*'], define: { ...common.define, 'process.env.VFSLOCK_WEB': '"1"' } }],
   ['src/webview/main.ts', { outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022' }],
 ];
 for (const [entry, opts] of optional) {

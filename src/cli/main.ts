@@ -18,6 +18,9 @@ import { commands as extraCommands } from './commands';
 
 declare const VFSLOCK_VERSION: string | undefined;
 export const VERSION = typeof VFSLOCK_VERSION === 'string' ? VFSLOCK_VERSION : '0.1.0';
+declare const VFSLOCK_BUILD: string | undefined;
+/** A hash of the sources the bundle was built from (scripts/build.mjs): cached analysis results are keyed by it. */
+export const BUILD = typeof VFSLOCK_BUILD === 'string' ? VFSLOCK_BUILD : 'unbundled';
 
 const USAGE = `Usage:
   vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] [--jobs N]
@@ -163,7 +166,7 @@ async function check(args: string[], io: Io): Promise<number> {
   } else {
     const lone = positionals.every((p) => !isDirectory(p));
     const r = lone
-      ? await checkFilesIndexed(files, jobs, options, catalogues, VERSION, (s) => io.err(s), withFixes)
+      ? await checkFilesIndexed(files, jobs, options, catalogues, `${VERSION}+${BUILD}`, (s) => io.err(s), withFixes)
       : await checkAsTree(positionals, files, jobs, options, catalogues, true, withFixes);
     outcomes = r.outcomes;
     if (process.env.VFSLOCK_INDEX_STATS) io.err(`vfslock: ${r.note}\n`);
