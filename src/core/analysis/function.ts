@@ -927,11 +927,6 @@ class FunctionAnalyzer implements RuleContext {
 
   private applyUnlock(op: Extract<Op, { k: 'unlock' }>, s: State): void {
     if (op.ifNonNull && s.facts.get(`truthy:${op.key}`) === false) return;
-    // `if (ip1 == ip2)` held on this path: unlocking ip2 releases the lock taken under the name ip1.
-    if (!s.locks.has(op.key)) {
-      const alias = this.heldAlias(s, op.key);
-      if (alias) op = { ...op, key: alias };
-    }
     const l = s.locks.get(op.key);
     const b = s.broken.get(op.key);
     if (b && !b.stale) wr(s, 'broken').set(op.key, { ...b, stale: true, staleSite: op.node.start });
@@ -1044,17 +1039,6 @@ class FunctionAnalyzer implements RuleContext {
       if (other && s.facts.get(`#released:${other}`) === true) return true;
     }
     return false;
-  }
-
-  /** A key equal to `key` on this path (an `eq:` fact) under which a lock is held. */
-  private heldAlias(s: State, key: string): string | null {
-    for (const [fact, v] of s.facts) {
-      if (!v || !fact.startsWith('eq:')) continue;
-      const [a, b] = fact.slice(3).split('|');
-      const other = a === key ? b : b === key ? a : null;
-      if (other && s.locks.has(other)) return other;
-    }
-    return null;
   }
 
   heldExclusive(s: State, key: string): LockSt | null {
