@@ -344,6 +344,18 @@ static void my_iunlock(struct my_inode *ip, unsigned int flags)
     assert.deepEqual(a.summariesOf('snippet.c', helper(true)).get('my_iunlock')?.releases ?? [], []);
     assert.deepEqual(a.summariesOf('snippet.c', helper(false)).get('my_iunlock')?.releases, [{ role: 'arg0' }]);
   });
+
+  test('a helper releasing two names of what may be one inode releases both, also when they are equal', async () => {
+    const a = await sharedAnalyzer();
+    const s = a.summariesOf('snippet.c', `
+void my_iunlock2(struct inode *ip1, struct inode *ip2)
+{
+	inode_unlock(ip2);
+	if (ip1 != ip2)
+		inode_unlock(ip1);
+}`).get('my_iunlock2');
+    assert.deepEqual(s?.releases.map((r) => r.role).sort(), ['arg0', 'arg1']);
+  });
 });
 
 describe('an assertion is a requirement, not a lock', () => {

@@ -1447,7 +1447,8 @@ class FunctionAnalyzer implements RuleContext {
     // arguments, so it is not summarised as a release (as a lock taken only for some flags is not an acquisition).
     const success = exits.filter((x) => x.ret?.kind !== 'err');
     for (const [key, role] of this.callerLockReleases) {
-      const made = success.filter((x) => x.facts.get(`#released:${key}`) === true).length;
+      // Released under an equal name counts (`inode_unlock(ip2); if (ip1 != ip2) inode_unlock(ip1);`).
+      const made = success.filter((x) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key)).length;
       if (made && made < success.length) s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
     }
     s.mayLock = this.conditionalLock || this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
