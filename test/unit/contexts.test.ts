@@ -345,6 +345,20 @@ static void my_iunlock(struct my_inode *ip, unsigned int flags)
     assert.deepEqual(a.summariesOf('snippet.c', helper(false)).get('my_iunlock')?.releases, [{ role: 'arg0' }]);
   });
 
+  test('a helper that upgrades its caller\'s lock (unlock shared, lock exclusive) neither releases nor acquires it', async () => {
+    const a = await sharedAnalyzer();
+    const s = a.summariesOf('snippet.c', `
+static bool get_items(struct inode *inode)
+{
+	if (!has_items(inode))
+		return false;
+	inode_unlock_shared(inode);
+	inode_lock(inode);
+	return true;
+}`).get('get_items');
+    assert.deepEqual([s?.releases ?? [], s?.acquires ?? []], [[], []]);
+  });
+
   test('a helper releasing two names of what may be one inode releases both, also when they are equal', async () => {
     const a = await sharedAnalyzer();
     const s = a.summariesOf('snippet.c', `

@@ -112,6 +112,8 @@ class FunctionAnalyzer implements RuleContext {
   private conditionalLock = false;
   /** Roles of parameters' inode locks this function releases without holding them, by lock key (see finishSummary). */
   private readonly callerLockReleases = new Map<string, string>();
+  /** Caller's locks this function released and took again (upgraded or re-taken after a sleep). */
+  private readonly restoredCallerLocks = new Set<string>();
 
   /** Locks taken here that some change was made under (a lock-taking helper returns before using its lock). */
   private readonly usedUnder = new Set<string>();
@@ -918,8 +920,16 @@ class FunctionAnalyzer implements RuleContext {
     const l = s.locks.get(op.key);
     if (l) wr(s, 'locks').set(op.key, { ...l, count: Math.min(l.count + 1, 3) });
     // Re-taking a lock the caller held on entry (dropped and re-acquired around a sleep) restores the caller's lock.
-    // An asserted lock (`lockdep_assert_held`) re-taken after dropping it is the caller's lock too.
-    else wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: this.entryHeld.includes(op.key) || s.facts.get(`#dropped:${op.key}`) ? 'entry' : 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
+    // An asserted lock (`lockdep_assert_held`) re-taken after dropping it is the caller's lock too, and so is one this
+    // path released without holding it (readdir's `inode_unlock_shared(); inode_lock();` upgrade of its caller's lock).
+    else {
+      const restores = this.entryHeld.includes(op.key) || !!s.facts.get(`#dropped:${op.key}`) || !!s.facts.get(`#released:${op.key}`);
+      if (s.facts.get(`#released:${op.key}`)) {
+        wr(s, 'facts').delete(`#released:${op.key}`);
+        this.restoredCallerLocks.add(op.key);
+      }
+      wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: restores ? 'entry' : 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
+    }
     if (s.released.has(op.key)) wr(s, 'released').delete(op.key);
     if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
     return s;
@@ -1449,7 +1459,9 @@ class FunctionAnalyzer implements RuleContext {
     for (const [key, role] of this.callerLockReleases) {
       // Released under an equal name counts (`inode_unlock(ip2); if (ip1 != ip2) inode_unlock(ip1);`).
       const made = success.filter((x) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key)).length;
-      if (made && made < success.length) s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
+      // Released and taken again on every successful path (an upgrade): the caller gets its lock back.
+      const restored = !made && this.restoredCallerLocks.has(key);
+      if ((made && made < success.length) || restored) s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
     }
     s.mayLock = this.conditionalLock || this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
     s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.leaseBreaks && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
