@@ -265,10 +265,12 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     s.open({ uri: d.uri, file: d.file, text, version: d.version, options: checkOptionsOf(settings), catalogue });
   };
 
-  const applySettings = (raw: unknown) => {
-    const o = settingsObject(raw);
-    if (!o) return;
-    const { settings: next, problems } = parseSettings(o);
+  /** The initializationOptions: configuration changes apply over them (an empty change leaves them in force). */
+  let initial: Record<string, unknown> = {};
+  const applySettings = (raw: unknown, init = false) => {
+    const o = settingsObject(raw) ?? {};
+    if (init) initial = o;
+    const { settings: next, problems } = parseSettings(init ? o : { ...initial, ...o });
     showSettingsProblems(problems);
     const changed = analysisChanged(settings, next);
     const codeLensChanged = settings.codeLens !== next.codeLens;
@@ -302,7 +304,7 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     } catch (e) {
       throw new ResponseError(ErrorCodes.InternalError, `vfslock: the C parser could not be loaded: ${(e as Error).message}`);
     }
-    applySettings(params.initializationOptions ?? {});
+    applySettings(params.initializationOptions ?? {}, true);
     return {
       capabilities: {
         positionEncoding: 'utf-16',
@@ -327,7 +329,7 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     // A client that sends no settings (the "pull" model) is asked for the vfsLockReview section.
     if (o && Object.keys(o).length) applySettings(o);
     else if (caps.workspace?.configuration) {
-      connection.workspace.getConfiguration('vfsLockReview').then((v) => applySettings(v ?? {}), logError('reading the settings'));
+      connection.workspace.getConfiguration('vfsLockReview').then((v) => applySettings(v), logError('reading the settings'));
     }
   });
 

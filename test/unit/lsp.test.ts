@@ -165,24 +165,25 @@ describe('vfslock lsp --stdio: the editing flow', () => {
     assert.equal(await c.stop(), 0);
   });
 
-  test('settings: severity and kernel from initializationOptions, changed by didChangeConfiguration; a bad one is named', async () => {
+  test('settings: from initializationOptions, changed over them by didChangeConfiguration; a bad one is named', async () => {
     const c = client();
-    await c.initialize({ vfsLockReview: { debounceMs: 0, severity: { 'deleg/missing-break': 'off' } } });
+    await c.initialize({ vfsLockReview: { debounceMs: 0, codeLens: false, severity: { 'deleg/missing-break': 'off' } } });
     const uri = pathToFileURL(join(dir, 'settings.c')).href;
     let from = c.messages.length;
     c.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: buggySetattr() } });
     assert.deepEqual((await c.diagnostics(uri, from, 1)).diagnostics, [], 'the rule is off');
     from = c.messages.length;
-    c.notify('workspace/didChangeConfiguration', { settings: { vfsLockReview: { debounceMs: 0, severity: { 'deleg/missing-break': 'warning' } } } });
+    c.notify('workspace/didChangeConfiguration', { settings: { vfsLockReview: { severity: { 'deleg/missing-break': 'warning' } } } });
     const warned = await c.diagnostics(uri, from, 1);
     assert.deepEqual(warned.diagnostics.map((d: Json) => [d.code, d.severity]), [['deleg/missing-break', 2]]);
     from = c.messages.length;
-    c.notify('workspace/didChangeConfiguration', { settings: { vfsLockReview: { debounceMs: 0, kernel: 'latest!' } } });
+    c.notify('workspace/didChangeConfiguration', { settings: { vfsLockReview: { kernel: 'latest!', severity: { 'deleg/missing-break': 'info' } } } });
     const shown = await c.waitFor((m) => m.method === 'window/showMessage', 'a settings warning', 30000, from);
     assert.equal(shown.params.type, 2);
     assert.match(shown.params.message, /^vfslock: setting vfsLockReview\.kernel "latest!" is neither "auto" nor a version/);
-    // Back to the defaults (severity error).
-    assert.deepEqual((await c.diagnostics(uri, from, 1)).diagnostics.map((d: Json) => d.severity), [1]);
+    // The rest applies (over the initializationOptions: debounceMs stays 0), the bad kernel is "auto".
+    assert.deepEqual((await c.diagnostics(uri, from, 1)).diagnostics.map((d: Json) => d.severity), [3]);
+    assert.deepEqual(await c.request('textDocument/codeLens', { textDocument: { uri } }), [], 'codeLens: false of the initializationOptions holds');
     // enable: false clears the file.
     from = c.messages.length;
     c.notify('workspace/didChangeConfiguration', { settings: { vfslock: { enable: false } } });
