@@ -14,6 +14,7 @@ const walk = (d) => {
   }
 };
 walk(join(root, 'src/extension'));
+walk(join(root, 'src/service'));
 walk(join(root, 'src/core/fixes'));
 const strings = new Set();
 const call = /(?:\bl10n\.t|\bt|\btr|\bl10nTitle)\(\s*'((?:[^'\\]|\\.)*)'/g;

@@ -28,6 +28,7 @@ const USAGE = `Usage:
   vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
   vfslock simulate --list
   vfslock review [--format text|json|sarif] [--kernel ...] --tree DIR PATCH...
+  vfslock lsp [--stdio]
   vfslock --version | --help
 
 check: analyse kernel C files (directories are searched for .c and .h files) for delegation and lease
@@ -41,7 +42,8 @@ helper of an included header, uses what that function does), and a lone file ins
 Makefile, fs/ and include/) is checked with the index of the tree's fs/, security/, kernel/ and mm/, built on the
 first run and cached under ~/.cache/vfslock. It costs about half again the CPU and, on whole trees, still reports
 more false findings than it removes (docs/whole-tree.md).
-Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.`;
+Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.
+lsp: the language server on stdin/stdout, for editors other than VS Code (docs/editors.md).`;
 
 export interface Io {
   out: (s: string) => void;

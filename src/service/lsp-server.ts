@@ -1,0 +1,515 @@
+/**
+ * The analysis service over the Language Server Protocol (`vfslock lsp`, for neovim, Emacs, Helix, Kate…): the same
+ * `Session` the VS Code extension's worker runs, with the same diagnostics (rule id, rule page link, related
+ * notes), verified quick fixes, lock-state hovers and code lenses. Transport-free: `lsp-stdio.ts` gives it a
+ * connection over stdin/stdout.
+ *
+ * Every notification and request is handled in arrival order on one queue, so an edit is in the session before a
+ * later hover or code action is answered. Edits are applied at once (incremental: only the functions they touch are
+ * re-analysed); the analysis and its publishDiagnostics follow after `debounceMs`, or at once when a request needs
+ * the current result.
+ */
+import {
+  CodeActionKind, DiagnosticSeverity, DidChangeConfigurationNotification, ErrorCodes, MessageType, ResponseError, ShowMessageNotification,
+  TextDocumentSyncKind,
+  type ClientCapabilities, type CodeAction, type CodeLens, type Connection, type Diagnostic, type DiagnosticRelatedInformation,
+  type Hover, type InitializeResult, type Range, type TextEdit, type WorkspaceEdit,
+} from 'vscode-languageserver';
+import type { CatalogueData } from '../core/catalogue/catalogue';
+import type { FileResult, FunctionInfo, LocatedFinding } from '../core/engine';
+import { ruleDocUrl, RULES } from '../core/rules/rules';
+import { LineIndex } from '../core/text/lines';
+import type { Fix } from '../core/fixes/writer';
+import { analysisChanged, checkOptionsOf, DEFAULT_SETTINGS, FileFilter, parseSettings, type Settings } from '../extension/pure/settings';
+import { DIAGNOSTIC_SOURCE } from './diagnostics';
+import { hoverMarkdown } from './hover';
+import { resultToText } from '../sim/export';
+import type { CoreEdit } from './lines';
+import type { AnalysisResult, Session } from './session';
+
+export interface ServerEnv {
+  /** Creates the analysis session (loads the parser). */
+  session(): Promise<Session>;
+  /** The file-system path of a document URI (absolute, '/'-separated), or null for a URI with no file behind it. */
+  pathOf(uri: string): string | null;
+  /** Reads a rules file (an absolute path); throws with a message saying why it cannot be used. */
+  readRules?(path: string): CatalogueData[];
+  /** The server's version, for `serverInfo`. */
+  version: string;
+}
+
+/** Commands the server runs for the client (workspace/executeCommand): code lenses and code actions use them. */
+export const COMMANDS = {
+  openRuleDoc: 'vfslock.openRuleDoc',
+  functionSummary: 'vfslock.functionSummary',
+  simulateRaces: 'vfslock.simulateRaces',
+} as const;
+
+/** One check of a document: how long the analysis took and how long after the first unreflected change it was published. */
+export interface PublishStats {
+  uri: string;
+  version: number;
+  analysisMs: number;
+  latencyMs: number | null;
+  findings: number;
+}
+
+interface Doc {
+  uri: string;
+  /** Absolute path, or the URI when it names no file. */
+  file: string;
+  languageId: string;
+  version: number;
+  /** Line index of the text the session has. */
+  lines: LineIndex;
+  /** Whether the settings select it (an unselected document is kept, for when they change, but not analysed). */
+  analysed: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  pendingSince: number | null;
+  last: AnalysisResult | null;
+  fixes: Map<string, Fix[]>;
+  /** The last "not analysed" reason shown to the user, to show each once. */
+  shownError: string;
+}
+
+const SEVERITY: Record<string, DiagnosticSeverity> = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information };
+
+/** Settings from `initializationOptions` or `didChangeConfiguration`: `{ vfsLockReview: {...} }`, `{ vfslock: {...} }` or the object itself. */
+export function settingsObject(raw: unknown): Record<string, unknown> | null {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const o = raw as Record<string, unknown>;
+  for (const key of ['vfsLockReview', 'vfslock']) {
+    const v = o[key];
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  }
+  return o;
+}
+
+/** The diagnostic of a finding (as the extension's `findingToDiagnostic`). */
+export function toDiagnostic(f: LocatedFinding, uri: string, lines: LineIndex): Diagnostic {
+  const range = lines.spanOf(f.start, f.end);
+  const related: DiagnosticRelatedInformation[] = f.relatedLocated.map((r) => ({ location: { uri, range: lines.spanOf(r.start, r.end) }, message: r.message }));
+  // The message is the one-sentence headline; why and how to fix follow as the first related note, at the finding.
+  if (f.detail) related.unshift({ location: { uri, range }, message: f.detail });
+  return {
+    range,
+    severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Information,
+    code: f.ruleId,
+    codeDescription: { href: ruleDocUrl(f.ruleId) },
+    source: DIAGNOSTIC_SOURCE,
+    message: f.message,
+    ...(related.length ? { relatedInformation: related } : {}),
+    data: { start: f.start, end: f.end },
+  };
+}
+
+/** The code lenses over one function (as the extension's, in words instead of icons, with the server's commands). */
+export function functionLenses(fn: FunctionInfo, uri: string, lines: LineIndex): CodeLens[] {
+  if (!fn.analyzed || (!fn.locks.length && !fn.breaks.length && !fn.findings)) return [];
+  const at = lines.positionAt(fn.nameStart);
+  const range = { start: at, end: at };
+  const out: CodeLens[] = [];
+  const parts: string[] = [];
+  if (fn.locks.length) parts.push(`locks: ${fn.locks.join(', ')}`);
+  if (fn.breaks.length) parts.push(`breaks: ${fn.breaks.join(', ')}`);
+  const summary = { command: COMMANDS.functionSummary, arguments: [uri, fn.name, fn.nameStart] };
+  if (parts.length) out.push({ range, command: { title: parts.join(' · '), ...summary } });
+  const findings = fn.findings === 0 ? 'no findings' : fn.findings === 1 ? '1 finding' : `${fn.findings} findings`;
+  out.push({ range, command: { title: findings, ...summary } });
+  out.push({ range, command: { title: 'Simulate races', command: COMMANDS.simulateRaces, arguments: [uri, fn.name, fn.nameStart] } });
+  return out;
+}
+
+/** The identifier around an offset (an offset just after its last character counts), or null. */
+export function wordAt(text: string, offset: number): { start: number; end: number } | null {
+  const isWord = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  let s = Math.max(0, Math.min(offset, text.length));
+  let e = s;
+  while (s > 0 && isWord(text.charCodeAt(s - 1))) s--;
+  while (e < text.length && isWord(text.charCodeAt(e))) e++;
+  return e > s ? { start: s, end: e } : null;
+}
+
+function overlaps(a: Range, b: Range): boolean {
+  const before = (p: { line: number; character: number }, q: { line: number; character: number }) => p.line < q.line || (p.line === q.line && p.character < q.character);
+  return !before(a.end, b.start) && !before(b.end, a.start);
+}
+
+const samePos = (a: { line: number; character: number }, b: { line: number; character: number }) => a.line === b.line && a.character === b.character;
+
+const now = () => performance.now();
+
+/** Installs the handlers on a connection (call `connection.listen()` afterwards). */
+export function serve(connection: Connection, env: ServerEnv): { history: PublishStats[]; shutdownReceived: () => boolean } {
+  const docs = new Map<string, Doc>();
+  const history: PublishStats[] = [];
+  let session: Session | null = null;
+  let settings: Settings = { ...DEFAULT_SETTINGS, severity: {}, include: [...DEFAULT_SETTINGS.include], exclude: [...DEFAULT_SETTINGS.exclude] };
+  let filter = new FileFilter(settings.include, settings.exclude);
+  let catalogue = '';
+  let caps: ClientCapabilities = {};
+  let roots: string[] = [];
+  let shutdown = false;
+  const sessionP = env.session();
+  // A failed load is reported by `initialize`; this keeps it from being an unhandled rejection before then.
+  sessionP.catch(() => undefined);
+
+  /** One queue for everything that touches the session, in arrival order. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const run = <T>(fn: (s: Session) => T | Promise<T>): Promise<T> => {
+    const p = queue.then(async () => {
+      // Messages a client sends before the initialize answer (it should not) wait for the parser like the rest.
+      const s = session ?? await sessionP.catch(() => null);
+      if (!s) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'vfslock: the C parser is not loaded');
+      await s.ready();
+      return fn(s);
+    });
+    queue = p.catch(() => undefined);
+    return p;
+  };
+  /**
+   * A message for the user: window/showMessage, a notification (showWarningMessage and its kin send
+   * window/showMessageRequest, which some clients answer with a blocking prompt).
+   */
+  const show = (type: MessageType, message: string) => void connection.sendNotification(ShowMessageNotification.type, { type, message });
+  const logError = (what: string) => (e: unknown) => connection.console.error(`vfslock: ${what}: ${(e as Error).message ?? String(e)}`);
+
+  const showSettingsProblems = (problems: { setting: string; message: string }[]) => {
+    for (const p of problems) show(MessageType.Warning, `vfslock: setting ${p.setting} ${p.message}`);
+  };
+
+  const relativePath = (file: string) => {
+    for (const r of roots) if (file.startsWith(r + '/')) return file.slice(r.length + 1);
+    return file;
+  };
+
+  const selects = (d: Pick<Doc, 'file' | 'languageId'>) => {
+    if (!settings.enable) return false;
+    const lower = d.file.toLowerCase();
+    const isC = d.languageId === 'c' || lower.endsWith('.c') || lower.endsWith('.h');
+    return isC && filter.matches(relativePath(d.file));
+  };
+
+  /** Loads the rules file of the settings (or none) into the session; returns the catalogue key. */
+  const configureCatalogue = (s: Session): string => {
+    if (!settings.rulesFile || !env.readRules) return '';
+    const path = settings.rulesFile.startsWith('/') || !roots.length ? settings.rulesFile : `${roots[0]}/${settings.rulesFile}`;
+    try {
+      const data = env.readRules(path);
+      const key = `rules:${path}`;
+      s.configure(key, data);
+      return key;
+    } catch (e) {
+      show(MessageType.Error, `vfslock: the rules file ${path} is not used: ${(e as Error).message}`);
+      return '';
+    }
+  };
+
+  const clear = (d: Doc) => {
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = undefined;
+    d.last = null;
+    d.fixes.clear();
+    void connection.sendDiagnostics({ uri: d.uri, version: d.version, diagnostics: [] });
+  };
+
+  /** Analyses a document now and publishes its diagnostics (in the queue). */
+  const analyze = (s: Session, d: Doc): AnalysisResult | null => {
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = undefined;
+    if (docs.get(d.uri) !== d || !d.analysed) return null;
+    const r = s.result(d.uri);
+    if (!r) return null;
+    d.last = r;
+    d.fixes.clear();
+    void connection.sendDiagnostics({ uri: d.uri, version: r.version, diagnostics: r.result.findings.map((f) => toDiagnostic(f, d.uri, d.lines)) });
+    const latency = d.pendingSince === null ? null : now() - d.pendingSince;
+    d.pendingSince = null;
+    history.push({ uri: d.uri, version: r.version, analysisMs: r.ms, latencyMs: latency, findings: r.result.findings.length });
+    if (history.length > 200) history.shift();
+    report(d, r.result, r.ms, latency);
+    if (caps.workspace?.codeLens?.refreshSupport && settings.codeLens) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    return r;
+  };
+
+  const report = (d: Doc, r: FileResult, ms: number, latency: number | null) => {
+    const name = relativePath(d.file);
+    if (r.error) {
+      connection.console.warn(`vfslock: ${name} is not analysed: ${r.error}`);
+      if (d.shownError !== r.error) show(MessageType.Warning, `vfslock: ${name} is not analysed: ${r.error}`);
+      d.shownError = r.error;
+      return;
+    }
+    d.shownError = '';
+    connection.console.log(`vfslock: checked ${name} v${d.version}: ${ms.toFixed(1)} ms, ${r.analyzedFunctions} of ${r.functions.length} functions analysed, `
+      + `${r.findings.length} finding(s), era ${r.era} (${r.eraSource})${latency === null ? '' : `; change→diagnostics ${latency.toFixed(1)} ms`}`);
+  };
+
+  const schedule = (d: Doc, delay: number) => {
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      run((s) => analyze(s, d)).catch(logError(`analysis of ${d.file}`));
+    }, delay);
+  };
+
+  /** The document's result for its current version (analysing it now if the debounce has not run yet). */
+  const current = (s: Session, uri: string): { d: Doc; r: AnalysisResult } | null => {
+    const d = docs.get(uri);
+    if (!d || !d.analysed) return null;
+    const r = d.last && d.last.version === d.version ? d.last : analyze(s, d);
+    return r ? { d, r } : null;
+  };
+
+  const openInSession = (s: Session, d: Doc, text: string) => {
+    s.open({ uri: d.uri, file: d.file, text, version: d.version, options: checkOptionsOf(settings), catalogue });
+  };
+
+  /** The initializationOptions: configuration changes apply over them (an empty change leaves them in force). */
+  let initial: Record<string, unknown> = {};
+  const applySettings = (raw: unknown, init = false) => {
+    const o = settingsObject(raw) ?? {};
+    if (init) initial = o;
+    const { settings: next, problems } = parseSettings(init ? o : { ...initial, ...o });
+    showSettingsProblems(problems);
+    const changed = analysisChanged(settings, next);
+    const codeLensChanged = settings.codeLens !== next.codeLens;
+    settings = next;
+    filter = new FileFilter(settings.include, settings.exclude);
+    if (!changed) {
+      if (codeLensChanged && caps.workspace?.codeLens?.refreshSupport) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+      return;
+    }
+    void run((s) => {
+      catalogue = configureCatalogue(s);
+      for (const d of docs.values()) {
+        const wanted = selects(d);
+        if (!wanted && d.analysed) clear(d);
+        d.analysed = wanted;
+        s.setOptions(d.uri, checkOptionsOf(settings), catalogue);
+        if (wanted) {
+          d.pendingSince = now();
+          schedule(d, 0);
+        }
+      }
+    }).catch(logError('applying the settings'));
+  };
+
+  connection.onInitialize(async (params): Promise<InitializeResult> => {
+    caps = params.capabilities;
+    const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    roots = folders.map((u) => env.pathOf(u)).filter((p): p is string => !!p).map((p) => p.replace(/\/+$/, ''));
+    try {
+      session = await sessionP;
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InternalError, `vfslock: the C parser could not be loaded: ${(e as Error).message}`);
+    }
+    applySettings(params.initializationOptions ?? {}, true);
+    return {
+      capabilities: {
+        positionEncoding: 'utf-16',
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        executeCommandProvider: { commands: Object.values(COMMANDS) },
+      },
+      serverInfo: { name: 'vfslock', version: env.version },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (caps.workspace?.didChangeConfiguration?.dynamicRegistration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, undefined).catch(() => undefined);
+    }
+  });
+
+  connection.onDidChangeConfiguration((p) => {
+    const o = settingsObject(p.settings);
+    // A client that sends no settings (the "pull" model) is asked for the vfsLockReview section.
+    if (o && Object.keys(o).length) applySettings(o);
+    else if (caps.workspace?.configuration) {
+      connection.workspace.getConfiguration('vfsLockReview').then((v) => applySettings(v), logError('reading the settings'));
+    }
+  });
+
+  connection.onShutdown(() => {
+    shutdown = true;
+    for (const d of docs.values()) if (d.timer) clearTimeout(d.timer);
+    return run((s) => {
+      s.dispose();
+      docs.clear();
+    }).catch(() => undefined);
+  });
+
+  connection.onDidOpenTextDocument((p) => {
+    const { uri, languageId, version, text } = p.textDocument;
+    const file = env.pathOf(uri) ?? uri;
+    const d: Doc = { uri, file, languageId, version, lines: new LineIndex(text), analysed: false, timer: undefined, pendingSince: now(), last: null, fixes: new Map(), shownError: '' };
+    d.analysed = selects(d);
+    const old = docs.get(uri);
+    if (old?.timer) clearTimeout(old.timer);
+    docs.set(uri, d);
+    run((s) => {
+      openInSession(s, d, text);
+      if (d.analysed) analyze(s, d);
+    }).catch(logError(`opening ${file}`));
+  });
+
+  connection.onDidChangeTextDocument((p) => {
+    const d = docs.get(p.textDocument.uri);
+    if (!d) return;
+    if (d.pendingSince === null) d.pendingSince = now();
+    const version = p.textDocument.version;
+    const changes = p.contentChanges;
+    if (!changes.length) return;
+    run((s) => {
+      if (docs.get(d.uri) !== d) return;
+      const edits: CoreEdit[] = [];
+      let full: string | null = null;
+      let lines = d.lines;
+      for (const c of changes) {
+        if (!('range' in c) || !c.range) {
+          full = c.text;
+          edits.length = 0;
+          lines = new LineIndex(c.text);
+          continue;
+        }
+        const a = lines.offsetAt(c.range.start);
+        const b = lines.offsetAt(c.range.end);
+        const start = Math.min(a, b);
+        const oldEnd = Math.max(a, b);
+        edits.push({ start, oldEnd, newText: c.text });
+        lines = lines.afterEdit(start, oldEnd, c.text);
+      }
+      // A whole-text change (with any ranged ones after it) replaces the text; ranged ones alone are incremental.
+      // Should the session refuse the edits (out of step), it takes the text this server computed.
+      if (full !== null || !s.edit(d.uri, version, edits)) s.replace(d.uri, version, lines.text);
+      d.lines = lines;
+      d.version = version;
+      d.fixes.clear();
+      if (d.analysed) schedule(d, settings.debounceMs);
+    }).catch(logError(`applying an edit to ${d.file}`));
+  });
+
+  connection.onDidCloseTextDocument((p) => {
+    const d = docs.get(p.textDocument.uri);
+    if (!d) return;
+    if (d.timer) clearTimeout(d.timer);
+    docs.delete(d.uri);
+    run((s) => s.close(d.uri)).catch(logError(`closing ${d.file}`));
+    void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
+  });
+
+  connection.onHover((p): Promise<Hover | null> => run((s) => {
+    const c = current(s, p.textDocument.uri);
+    if (!c) return null;
+    const { d } = c;
+    const offset = d.lines.offsetAt(p.position);
+    const word = wordAt(d.lines.text, offset);
+    if (!word) return null;
+    const at = s.eventsAt(d.uri, offset);
+    if (!at || at.version !== d.version || !at.events.length) return null;
+    const md = hoverMarkdown(at.events, d.lines.text.slice(word.start, word.end), word.start);
+    if (md === null) return null;
+    const markdown = caps.textDocument?.hover?.contentFormat?.includes('markdown') ?? true;
+    return { contents: { kind: markdown ? 'markdown' : 'plaintext', value: md }, range: d.lines.spanOf(word.start, word.end) };
+  }));
+
+  connection.onCodeAction((p): Promise<CodeAction[]> => run((s) => {
+    if (p.context.only && !p.context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty)) return [];
+    const c = current(s, p.textDocument.uri);
+    if (!c) return [];
+    const { d, r } = c;
+    const ours = p.context.diagnostics.filter((x) => x.source === DIAGNOSTIC_SOURCE);
+    const actions: CodeAction[] = [];
+    const docLinks = new Set<string>();
+    for (const f of r.result.findings) {
+      const diagnostic = toDiagnostic(f, d.uri, d.lines);
+      if (!overlaps(diagnostic.range, p.range)) continue;
+      // With our diagnostics in the context, only the findings they are; without (some clients send none), every
+      // finding the range touches.
+      const sent = ours.find((x) => x.code === f.ruleId && samePos(x.range.start, diagnostic.range.start));
+      if (ours.length && !sent) continue;
+      const key = `${f.ruleId}:${f.start}:${f.end}`;
+      let fixes = d.fixes.get(key);
+      if (!fixes) {
+        fixes = s.fixes(d.uri, { ruleId: f.ruleId, start: f.start, end: f.end })?.fixes ?? [];
+        d.fixes.set(key, fixes);
+      }
+      fixes.forEach((fix, i) => {
+        const edits: TextEdit[] = fix.edits.map((e) => ({ range: d.lines.spanOf(e.start, e.end), newText: e.newText }));
+        const edit: WorkspaceEdit = caps.workspace?.workspaceEdit?.documentChanges
+          ? { documentChanges: [{ textDocument: { uri: d.uri, version: d.version }, edits }] }
+          : { changes: { [d.uri]: edits } };
+        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [sent ?? diagnostic], isPreferred: i === 0 && fix.verified, edit });
+      });
+      if (!docLinks.has(f.ruleId)) {
+        docLinks.add(f.ruleId);
+        const title = `Open documentation for ${f.ruleId}`;
+        actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [sent ?? diagnostic], command: { title, command: COMMANDS.openRuleDoc, arguments: [f.ruleId] } });
+      }
+    }
+    return actions;
+  }));
+
+  connection.onCodeLens((p): Promise<CodeLens[]> => run((s) => {
+    if (!settings.codeLens) return [];
+    const c = current(s, p.textDocument.uri);
+    if (!c) return [];
+    return c.r.result.functions.flatMap((fn) => functionLenses(fn, c.d.uri, c.d.lines));
+  }));
+
+  connection.onExecuteCommand(async (p, token) => {
+    const args = p.arguments ?? [];
+    switch (p.command) {
+      case COMMANDS.openRuleDoc: {
+        const id = args[0];
+        if (typeof id !== 'string' || !RULES.some((x) => x.id === id)) throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${COMMANDS.openRuleDoc} takes a rule id`);
+        const url = ruleDocUrl(id);
+        if (caps.window?.showDocument?.support) {
+          const shown = await connection.window.showDocument({ uri: url, external: true }).catch(() => null);
+          if (shown?.success) return url;
+        }
+        show(MessageType.Info, `${id}: ${url}`);
+        return url;
+      }
+      case COMMANDS.functionSummary: {
+        const [uri, name, at] = args;
+        if (typeof uri !== 'string' || typeof name !== 'string' || typeof at !== 'number') throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${p.command} takes a document URI, a function name and an offset`);
+        const text = await run((s) => {
+          const c = current(s, uri);
+          if (!c) return `${name}: the document is not open or not analysed.`;
+          const fn = c.r.result.functions.find((x) => x.name === name && x.nameStart === at) ?? c.r.result.functions.find((x) => x.name === name);
+          if (!fn) return `${name}: no such function in the current text.`;
+          const line = c.d.lines.positionAt(fn.nameStart).line + 1;
+          const found = c.r.result.findings.filter((f) => f.function === fn.name && fn.start <= f.start && f.start <= fn.end);
+          const head = `${fn.name} (line ${line}) takes ${fn.locks.length ? fn.locks.join(', ') : 'no lock'} and breaks ${fn.breaks.length ? fn.breaks.join(', ') : 'no delegation'}`;
+          return `${head}; ${found.length ? found.map((f) => `line ${f.line}: ${f.ruleId}: ${f.message}`).join('; ') : 'no findings'}.`;
+        });
+        show(MessageType.Info, text);
+        return text;
+      }
+      case COMMANDS.simulateRaces: {
+        const [uri, name] = args;
+        if (typeof uri !== 'string' || typeof name !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${p.command} takes a document URI and a function name`);
+        const d = docs.get(uri);
+        if (!d) throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${uri} is not open`);
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        // Read the text in the queue (after earlier edits); explore outside it, so edits and hovers go on meanwhile.
+        const text = await run(() => d.lines.text);
+        const s = session!;
+        const out = await s.simulate({ kind: 'function', file: d.file, text, fn: name, kernel: settings.kernel === 'auto' ? undefined : settings.kernel }, {}, controller.signal);
+        const message = 'error' in out ? `vfslock: cannot simulate ${name}: ${out.error}` : resultToText(out.result).trim();
+        const first = message.split('\n').slice(0, 2).join(' — ');
+        show('error' in out ? MessageType.Warning : MessageType.Info, first);
+        return message;
+      }
+      default:
+        throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: unknown command ${JSON.stringify(p.command).slice(0, 80)}`);
+    }
+  });
+
+  return { history, shutdownReceived: () => shutdown };
+}

@@ -1,0 +1,96 @@
+/**
+ * `vfslock lsp --stdio`: the language server on stdin/stdout (Node only: reads the parser's wasm files, kernel tree
+ * Makefiles and rules files). stdout carries only LSP messages: console output goes to stderr.
+ */
+import { fileURLToPath } from 'node:url';
+import { createConnection, StreamMessageWriter, type ResponseMessage } from 'vscode-languageserver/node';
+import { nodeWasmSource } from '../core/parse/node-wasm';
+import { nodeTreeReader } from '../core/catalogue/era-node';
+import { readRegularFile } from '../core/node-read';
+import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
+import { Session } from './session';
+import { serve } from './lsp-server';
+import { BoundedMessageReader, type FramingProblem } from './lsp-framing';
+
+export interface LspIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export const LSP_USAGE = `Usage:
+  vfslock lsp [--stdio]
+Starts the language server on stdin/stdout (for neovim, Emacs eglot, Helix, Kate: docs/editors.md).`;
+
+/** A rules file larger than this is refused unread (as `vfslock check --rules`). */
+const MAX_RULES_BYTES = 4 * 1024 * 1024;
+
+function readRules(path: string) {
+  const read = readRegularFile(path, MAX_RULES_BYTES);
+  if ('error' in read) throw new CatalogueError(`cannot read it: ${read.error}`);
+  return [parseCatalogue(new TextDecoder('utf-8').decode(read.bytes), path)];
+}
+
+function pathOf(uri: string): string | null {
+  if (!uri.startsWith('file:')) return null;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return null;
+  }
+}
+
+declare const VFSLOCK_VERSION: string | undefined;
+/** As `vfslock --version` (src/cli/main.ts). */
+const VERSION = typeof VFSLOCK_VERSION === 'string' ? VFSLOCK_VERSION : '0.1.0';
+
+export async function lspCommand(args: string[], io: LspIo, version = VERSION): Promise<number> {
+  for (const a of args) {
+    if (a === '--help' || a === '-h') {
+      io.out(LSP_USAGE + '\n');
+      return 0;
+    }
+    // vscode-languageclient adds --clientProcessId=N; the process id also comes in `initialize` and is watched there.
+    if (a === '--stdio' || a.startsWith('--clientProcessId=')) continue;
+    io.err(`vfslock lsp: unknown option '${a}' (only --stdio is supported)\n${LSP_USAGE}\n`);
+    return 2;
+  }
+  // Anything printed by a library must not land in the protocol stream.
+  for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) console[k] = (...xs: unknown[]) => process.stderr.write(`${xs.map(String).join(' ')}\n`);
+
+  const writer = new StreamMessageWriter(process.stdout);
+  const errorResponse = (p: FramingProblem): ResponseMessage => ({ jsonrpc: '2.0', id: p.id ?? null, error: { code: p.code, message: p.message } });
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    process.exit(code);
+  };
+  const reader = new BoundedMessageReader(process.stdin, {
+    fatal: (p) => {
+      io.err(`vfslock lsp: cannot read the client's messages: ${p.message}; stopping.\n`);
+      // Answer (id null), then end: the stream cannot be resynchronised.
+      const t = setTimeout(() => exit(1), 1000);
+      void writer.write(errorResponse(p)).finally(() => {
+        clearTimeout(t);
+        exit(1);
+      });
+    },
+    invalid: (p) => {
+      io.err(`vfslock lsp: ${p.message}\n`);
+      void writer.write(errorResponse(p));
+    },
+  });
+  const connection = createConnection(reader, writer);
+  const server = serve(connection, {
+    session: () => Session.create(nodeWasmSource(), nodeTreeReader),
+    pathOf,
+    readRules,
+    version,
+  });
+  // The client closing stdin ends the server: exit status 0 after a shutdown request, 1 otherwise (as the `exit`
+  // notification's).
+  reader.onClose(() => exit(server.shutdownReceived() ? 0 : 1));
+  writer.onError(() => exit(1));
+  connection.listen();
+  return new Promise<number>(() => undefined);
+}

@@ -1,0 +1,220 @@
+/**
+ * The analysis service, without `vscode`: open documents (incremental core `Document`s), their results, lock state
+ * at an offset, quick-fix edits, one-shot checks, and race simulations. The desktop extension runs it in a worker
+ * thread (so the extension host never waits for an analysis); the browser extension runs it inline; `vfslock lsp`
+ * serves it to other editors over the Language Server Protocol (lsp-server.ts).
+ * Every answer carries the document version it was computed on, so the host can drop stale ones.
+ */
+import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../core/engine';
+import type { CatalogueData } from '../core/catalogue/catalogue';
+import { LineMap, type CoreEdit } from './lines';
+import { kernelTreeVersion, type TreeReader } from '../core/catalogue/era';
+import type { Fix } from '../core/fixes/writer';
+import { verifiedFixes } from '../core/fixes/offer';
+import { t } from './l10n';
+import { simulateRequest, type ExploreLimits, type Outcome, type SimulationRequest } from '../sim/simulate';
+
+export interface OpenParams {
+  uri: string;
+  file: string;
+  text: string;
+  version: number;
+  options: CheckOptions;
+  /** Key of a catalogue set given to `configure` ('' for the built-in catalogue only). */
+  catalogue: string;
+}
+
+export interface AnalysisResult {
+  uri: string;
+  version: number;
+  result: FileResult;
+  /** Milliseconds this computation took (parse + re-analysis of changed functions). */
+  ms: number;
+}
+
+export type CheckSummary = Pick<FileResult, 'file' | 'findings' | 'era' | 'ms' | 'error'> & {
+  /**
+   * With `positions`: the line/character of every offset the findings use (start, end, related), so the host
+   * makes diagnostics without the text (no line map, no decoded copy on the extension host's thread).
+   */
+  positions?: [offset: number, line: number, character: number][];
+};
+
+/** A one-shot check: the text, or its UTF-8 bytes (decoded here, in the worker). */
+export interface CheckParams {
+  file: string;
+  text?: string;
+  bytes?: Uint8Array;
+  options: CheckOptions;
+  catalogue: string;
+  positions?: boolean;
+}
+
+export interface FindingRef {
+  ruleId: string;
+  start: number;
+  end: number;
+}
+
+interface Open {
+  doc: Document;
+  version: number;
+  file: string;
+  options: CheckOptions;
+  catalogue: string;
+}
+
+export class Session {
+  private readonly docs = new Map<string, Open>();
+  private readonly analyzers = new Map<string, Analyzer>();
+
+  /** `tree`: file-system access to find a file's kernel tree and its Makefile version (absent in the browser). */
+  constructor(private readonly base: Analyzer, private readonly tree?: TreeReader) {
+    this.analyzers.set('', base);
+  }
+
+  static async create(wasm: Parameters<typeof Analyzer.create>[0], tree?: TreeReader): Promise<Session> {
+    return new Session(await Analyzer.create(wasm), tree);
+  }
+
+  /**
+   * Resolves when the parser can parse: at once, or once a new parser instance has loaded after a document made
+   * the last one abort (out of memory). The host waits on it before each request.
+   */
+  ready(): Promise<void> {
+    return this.base.ready();
+  }
+
+  /** With kernel 'auto', the version of the kernel tree the file is in, when the host can read it. */
+  private withTree(file: string, options: CheckOptions): CheckOptions {
+    if (!this.tree || (options.kernel && options.kernel !== 'auto') || options.treeVersion !== undefined || !file.startsWith('/')) return options;
+    const treeVersion = kernelTreeVersion(file, this.tree);
+    return treeVersion ? { ...options, treeVersion } : options;
+  }
+
+  /** Registers a catalogue set under a key (re-registering replaces it and re-checks documents using it). */
+  configure(key: string, catalogues: CatalogueData[]): void {
+    this.analyzers.set(key, catalogues.length ? this.base.withCatalogues(catalogues) : this.base);
+    for (const [uri, o] of this.docs) {
+      if (o.catalogue === key) this.reopen(uri, o, o.options, key);
+    }
+  }
+
+  private analyzer(key: string): Analyzer {
+    return this.analyzers.get(key) ?? this.base;
+  }
+
+  open(p: OpenParams): void {
+    this.close(p.uri);
+    const doc = this.analyzer(p.catalogue).open(p.file, p.text, this.withTree(p.file, p.options));
+    this.docs.set(p.uri, { doc, version: p.version, file: p.file, options: p.options, catalogue: p.catalogue });
+  }
+
+  version(uri: string): number | null {
+    return this.docs.get(uri)?.version ?? null;
+  }
+
+  /** Applies edits made against the previous version (in order). False if the document is not open. */
+  edit(uri: string, version: number, edits: CoreEdit[]): boolean {
+    const o = this.docs.get(uri);
+    if (!o) return false;
+    const before = o.doc.source;
+    try {
+      for (const e of edits) o.doc.edit(e.start, e.oldEnd, e.newText);
+    } catch {
+      // Out of step with the editor: the host sends the whole text instead.
+      o.doc.replace(before);
+      return false;
+    }
+    o.version = version;
+    return true;
+  }
+
+  replace(uri: string, version: number, text: string): boolean {
+    const o = this.docs.get(uri);
+    if (!o) return false;
+    o.doc.replace(text);
+    o.version = version;
+    return true;
+  }
+
+  setOptions(uri: string, options: CheckOptions, catalogue: string): void {
+    const o = this.docs.get(uri);
+    if (o) this.reopen(uri, o, options, catalogue);
+  }
+
+  private reopen(uri: string, o: Open, options: CheckOptions, catalogue: string): void {
+    const text = o.doc.source;
+    o.doc.dispose();
+    this.docs.set(uri, { ...o, doc: this.analyzer(catalogue).open(o.file, text, this.withTree(o.file, options)), options, catalogue });
+  }
+
+  close(uri: string): void {
+    const o = this.docs.get(uri);
+    if (!o) return;
+    o.doc.dispose();
+    this.docs.delete(uri);
+  }
+
+  result(uri: string): AnalysisResult | null {
+    const o = this.docs.get(uri);
+    if (!o) return null;
+    const t0 = now();
+    const result = o.doc.result();
+    return { uri, version: o.version, result, ms: now() - t0 };
+  }
+
+  text(uri: string): string | null {
+    return this.docs.get(uri)?.doc.source ?? null;
+  }
+
+  eventsAt(uri: string, offset: number): { version: number; events: EventInfo[] } | null {
+    const o = this.docs.get(uri);
+    if (!o) return null;
+    return { version: o.version, events: o.doc.eventsAt(offset) };
+  }
+
+  /** Quick fixes for the finding at `ref` in the current version, each re-checked by the analyzer. */
+  fixes(uri: string, ref: FindingRef): { version: number; fixes: Fix[] } | null {
+    const o = this.docs.get(uri);
+    if (!o) return null;
+    const r = o.doc.result();
+    const f = r.findings.find((x) => x.ruleId === ref.ruleId && x.start === ref.start && x.end === ref.end)
+      ?? r.findings.find((x) => x.ruleId === ref.ruleId && x.start <= ref.start && ref.start <= x.end);
+    if (!f) return { version: o.version, fixes: [] };
+    // Each fix is re-analysed on the whole file (core/fixes/offer.ts) and dropped if it adds any finding.
+    return { version: o.version, fixes: verifiedFixes(this.analyzer(o.catalogue), o.doc, r, f, t) };
+  }
+
+  /** One-shot check (workspace check): the findings, without the per-function table (less to copy back). */
+  check(p: CheckParams): CheckSummary {
+    const text = p.text ?? new TextDecoder().decode(p.bytes ?? new Uint8Array());
+    const r = this.analyzer(p.catalogue).check(p.file, text, this.withTree(p.file, p.options));
+    const out: CheckSummary = { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+    if (p.positions && r.findings.length) {
+      const map = new LineMap(text);
+      const offsets = new Set(r.findings.flatMap((f) => [f.start, f.end, ...f.relatedLocated.flatMap((x) => [x.start, x.end])]));
+      out.positions = [...offsets].map((o) => {
+        const pos = map.positionAt(o);
+        return [o, pos.line, pos.character];
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A race simulation with the built-in catalogue (as the CLI's `vfslock simulate`), explored in slices: other
+   * requests are answered between them, and `signal` stops it with a "cancelled" bound.
+   */
+  simulate(request: SimulationRequest, limits: ExploreLimits = {}, signal?: AbortSignal): Promise<Outcome> {
+    return simulateRequest(() => this.base, request, limits, signal);
+  }
+
+  dispose(): void {
+    for (const uri of [...this.docs.keys()]) this.close(uri);
+  }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
