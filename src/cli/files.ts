@@ -98,7 +98,11 @@ export function readSource(file: string): { text: string } | { error: string } {
     }
     return { error: read.error };
   }
-  const buf = read.bytes;
+  return decodeSource(read.bytes);
+}
+
+/** Source bytes (a file's, or standard input's) as text, or why they are not C text. */
+export function decodeSource(buf: Uint8Array): { text: string } | { error: string } {
   if (buf.includes(0)) return { error: 'binary file (contains NUL bytes)' };
   let text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   // A byte-order mark becomes a space: offsets and columns stay as the editor shows them.
@@ -111,7 +115,6 @@ export function readSource(file: string): { text: string } | { error: string } {
 /** One file's check, in a worker or not: its result, or why there is none. */
 export type Outcome = { result: FileResult } | { error: string };
 
-/** `withFixes`: attach each finding's verified fixes (SARIF output); every fix is re-analysed on the whole file. */
 /** The options with the version of the kernel tree `file` is in (its Makefile), unless a kernel was given. */
 export function withTreeVersion(file: string, options: CheckOptions): CheckOptions {
   const auto = !options.kernel || options.kernel === 'auto';
@@ -119,9 +122,19 @@ export function withTreeVersion(file: string, options: CheckOptions): CheckOptio
   return treeVersion ? { ...options, treeVersion } : options;
 }
 
+/** `withFixes`: attach each finding's verified fixes (SARIF output); every fix is re-analysed on the whole file. */
 export function checkFile(analyzer: Analyzer, file: string, options: CheckOptions, withFixes = false): Outcome {
   const src = readSource(file);
   if ('error' in src) return src;
+  return checkText(analyzer, file, src.text, options, withFixes);
+}
+
+/**
+ * Checks `text` as the file `file` (which need not exist: standard input with --stdin-filename); the kernel tree
+ * around `file`, if any, gives the version.
+ */
+export function checkText(analyzer: Analyzer, file: string, text: string, options: CheckOptions, withFixes = false): Outcome {
+  const src = { text };
   try {
     const opts = withTreeVersion(file, options);
     if (!withFixes) return { result: analyzer.check(file, src.text, opts) };

@@ -1,73 +1,74 @@
 /**
- * `vfslock`: the command-line face of the analyzer.
- *   vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] [--jobs N] [--time-budget MS] PATH...
+ * `vfslock`: the command-line face of the analyzer. Each subcommand lives in its own module, loaded when it is
+ * named (src/cli/commands/check.ts, src/patch/cli.ts, src/sim/node/command.ts), so a start that only prints the
+ * version or a usage loads none of the analyzer.
  * Exit status: 0 no error-severity findings; 1 some; 2 usage error or unreadable input (still prints the rest).
  */
-import { parseArgs } from 'node:util';
-import { statSync } from 'node:fs';
 import { readRegularFile } from '../core/node-read';
-import { Analyzer, DEFAULT_ANALYSIS_BUDGET_MS, type CheckOptions, type FileResult } from '../core/engine';
-import { nodeWasmSource } from '../core/parse/node-wasm';
-import { toJson, toSarif, toText, type CheckReport } from '../core/report/printers';
 import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
-import { checkFile, collectFiles, type Outcome } from './files';
-import { checkInPool } from './pool';
-import { checkAsTree, checkFilesIndexed } from './tree';
+import type { CheckOptions } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import { commands as extraCommands } from './commands';
+import { VERSION } from './version';
 
-declare const VFSLOCK_VERSION: string | undefined;
-export const VERSION = typeof VFSLOCK_VERSION === 'string' ? VFSLOCK_VERSION : '0.1.0';
-declare const VFSLOCK_BUILD: string | undefined;
-/** A hash of the sources the bundle was built from (scripts/build.mjs): cached analysis results are keyed by it. */
-export const BUILD = typeof VFSLOCK_BUILD === 'string' ? VFSLOCK_BUILD : 'unbundled';
+export { VERSION };
 
 const USAGE = `Usage:
-  vfslock check [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE] [--jobs N]
-                [--time-budget MS] [--index] PATH...
-  vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
+  vfslock check [options] PATH...         analyse kernel C files or directories
+  vfslock check [options] - [--stdin-filename PATH]
+  vfslock check --kbuild [--Werror] COMPILER-FLAGS... FILE.c
+                                          as kbuild's checker: make C=1 CHECK="vfslock check --kbuild"
+  vfslock review [options] --tree DIR PATCH...
+                                          what a patch series introduces, fixes and leaves
+  vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [options]
   vfslock simulate --list
-  vfslock review [--format text|json|sarif] [--kernel ...] --tree DIR PATCH...
-  vfslock lsp [--stdio]
+  vfslock lsp [--stdio]                   the language server, for editors other than VS Code (docs/editors.md)
   vfslock --version | --help
+  vfslock COMMAND --help                  that command's options
 
-check: analyse kernel C files (directories are searched for .c and .h files) for delegation and lease
-breaking bugs: missing or unlocked breaks, blocking breaks under locks, unhandled delegated inodes,
-unserialised lease grants, open paths without break_lease, lock imbalance.
---time-budget MS: time allowed for analysing one file once parsed (default ${DEFAULT_ANALYSIS_BUDGET_MS}; 0: no limit);
-what it leaves out is named in an analysis/truncated note.
-Each file is checked on its own (summaries cross functions within a file). --index (experimental): summaries
-across files too: the paths are checked as one tree (a call to a function of another file, or to a static inline
-helper of an included header, uses what that function does), and a lone file inside a kernel tree (a directory with
-Makefile, fs/ and include/) is checked with the index of the tree's fs/, security/, kernel/ and mm/, built on the
-first run and cached under ~/.cache/vfslock. It costs about half again the CPU and, on whole trees, still reports
-more false findings than it removes (docs/whole-tree.md).
-Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.
-lsp: the language server on stdin/stdout, for editors other than VS Code (docs/editors.md).`;
+Output switches of check and review (as scripts/checkpatch.pl): --terse, -q/--quiet, --no-summary, --mailback;
+review also takes --emacs and --showfile. Every command takes --no-color (NO_COLOR in the environment does the
+same) and --exit-zero (exit status 0 even when something is found).
+Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.`;
 
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Standard output is a terminal (colour by default). */
   isTTY: boolean;
+  /** Standard error is a terminal: long runs show progress there (src/cli/progress.ts). */
+  errIsTTY?: boolean;
+  /** The environment (NO_COLOR); process.env when absent. */
+  env?: Record<string, string | undefined>;
+  /** Reads all of standard input, at most `limit` bytes (more is an error); process.stdin when absent. */
+  readStdin?: (limit: number) => Promise<Buffer>;
 }
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
   isTTY: !!process.stdout.isTTY,
+  errIsTTY: !!process.stderr.isTTY,
 };
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+  if (!cmd || cmd === '--help' || cmd === '-h') {
     io.out(USAGE + '\n');
     return cmd ? 0 : 2;
+  }
+  if (cmd === 'help') {
+    // `vfslock help review`: that command's usage.
+    if (rest.length && (rest[0] === 'check' || extraCommands[rest[0]])) return main([rest[0], '--help'], io);
+    io.out(USAGE + '\n');
+    return 0;
   }
   if (cmd === '--version' || cmd === '-V') {
     io.out(`vfslock ${VERSION}\n`);
     return 0;
   }
-  if (cmd === 'check') return check(rest, io);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (cmd === 'check') return (require('./commands/check') as typeof import('./commands/check')).checkCommand(rest, io);
   const extra = extraCommands[cmd];
   if (extra) return extra(rest, io);
   io.err(`vfslock: unknown command '${cmd}'\n${USAGE}\n`);
@@ -113,86 +114,39 @@ export const COMMON_OPTIONS = {
   kernel: { type: 'string', default: 'auto' },
   rules: { type: 'string', multiple: true },
   color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  'exit-zero': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
-const CHECK_OPTIONS = { ...COMMON_OPTIONS, jobs: { type: 'string', short: 'j' }, 'time-budget': { type: 'string' }, index: { type: 'boolean' }, 'no-index': { type: 'boolean' } } as const;
+/** checkpatch.pl's output switches, for check and review (review adds --emacs and --showfile). */
+export const OUTPUT_OPTIONS = {
+  terse: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q', multiple: true },
+  'no-summary': { type: 'boolean' },
+  mailback: { type: 'boolean' },
+} as const;
 
-async function check(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: CHECK_OPTIONS });
-  } catch (e) {
-    io.err(`vfslock check: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const format = values.format!;
-  if (!['text', 'json', 'sarif'].includes(format)) {
-    io.err(`vfslock check: --format must be text, json or sarif (got '${format}')\n`);
-    return 2;
-  }
-  if (!positionals.length) {
-    io.err(`vfslock check: no PATH given\n${USAGE}\n`);
-    return 2;
-  }
-  const options = checkOptions(values);
-  if (typeof options === 'string') {
-    io.err(`vfslock check: ${options}\n`);
-    return 2;
-  }
-  const catalogues = loadCataloguesFor('check', values.rules ?? [], io);
-  if (!catalogues) return 2;
-  const jobs = values.jobs === undefined ? 1 : Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-    io.err(`vfslock check: --jobs must be a whole number from 1 to 64 (got '${values.jobs}')\n`);
-    return 2;
-  }
-  const t0 = performance.now();
-  const { files, errors } = collectFiles(positionals);
-  const results: FileResult[] = [];
-  let outcomes: Outcome[];
-  // SARIF carries verified fixes (each re-analysed on the whole file before it is offered).
-  const withFixes = format === 'sarif';
-  // Summaries across files only when asked for (--index); --no-index, the default, is kept for scripts.
-  if (!values.index || values['no-index'] || !files.length) {
-    if (jobs > 1 && files.length > 1) outcomes = await checkInPool(files, jobs, options, catalogues, withFixes);
-    else {
-      const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
-      outcomes = [];
-      for (const file of files) {
-        // After a file made the parser abort, the next one waits for the new parser instance.
-        await analyzer.ready();
-        outcomes.push(checkFile(analyzer, file, options, withFixes));
-      }
-    }
-  } else {
-    const lone = positionals.every((p) => !isDirectory(p));
-    const r = lone
-      ? await checkFilesIndexed(files, jobs, options, catalogues, `${VERSION}+${BUILD}`, (s) => io.err(s), withFixes)
-      : await checkAsTree(positionals, files, jobs, options, catalogues, true, withFixes);
-    outcomes = r.outcomes;
-    if (process.env.VFSLOCK_INDEX_STATS) io.err(`vfslock: ${r.note}\n`);
-  }
-  outcomes.forEach((o, i) => ('result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error })));
-  const report: CheckReport = { results, errors, ms: performance.now() - t0 };
-  if (format === 'json') io.out(toJson(report));
-  else if (format === 'sarif') io.out(toSarif(report, VERSION));
-  else io.out(toText(report, { color: values.color ?? io.isTTY }));
-  const hasErrors = results.some((r) => r.findings.some((f) => f.severity === 'error'));
-  const unreadable = errors.length > 0 || results.some((r) => r.error);
-  return unreadable ? 2 : hasErrors ? 1 : 0;
+/**
+ * Colour on the terminal: --no-color, then --color, then NO_COLOR (https://no-color.org: set to anything but the
+ * empty string), then whether standard output is a terminal.
+ */
+export function useColor(values: { color?: boolean; 'no-color'?: boolean }, io: Io): boolean {
+  if (values['no-color']) return false;
+  if (values.color) return true;
+  const env = io.env ?? process.env;
+  if (env.NO_COLOR) return false;
+  return io.isTTY;
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** The process: runs `argv` and sets the exit status (dist/cli.js calls this; so does `node out/src/cli/main.js`). */
+export function runCli(argv: string[]): void {
+  // `vfslock check fs/ | head`: the reader went away; stop quietly instead of a stack trace about EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -202,3 +156,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli(process.argv.slice(2));

@@ -183,8 +183,13 @@ export class WorkerPool implements Runner {
     }), (i) => tasks[i].worker);
   }
 
-  checkFiles(files: string[]): Promise<Outcome[]> {
-    return this.dispatch(files.length, (i) => ({ index: i, file: files[i] }), (m) => (m.result ? { result: m.result } : { error: m.error ?? 'unknown error' }));
+  /** `onDone`: called as each file's outcome comes in (in completion order), for progress. */
+  checkFiles(files: string[], onDone?: (o: Outcome) => void): Promise<Outcome[]> {
+    return this.dispatch(files.length, (i) => ({ index: i, file: files[i] }), (m) => {
+      const o: Outcome = m.result ? { result: m.result } : { error: m.error ?? 'unknown error' };
+      onDone?.(o);
+      return o;
+    });
   }
 
   async close(): Promise<void> {
@@ -201,10 +206,10 @@ export class WorkerPool implements Runner {
 
 /** Checks files one by one, each on its own (no summaries across files). */
 export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false,
-  resourceLimits?: ResourceLimits): Promise<Outcome[]> {
+  resourceLimits?: ResourceLimits, onDone?: (o: Outcome) => void): Promise<Outcome[]> {
   const pool = new WorkerPool(Math.min(jobs, files.length), options, catalogues, withFixes, resourceLimits);
   try {
-    return await pool.checkFiles(files);
+    return await pool.checkFiles(files, onDone);
   } finally {
     await pool.close();
   }

@@ -10,12 +10,12 @@ import { pathToFileURL } from 'node:url';
 import { Analyzer } from '../core/engine';
 import { nodeWasmSource } from '../core/parse/node-wasm';
 import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, VERSION, type Io } from '../cli/main';
+import { REVIEW_OUTPUT_OPTIONS, REVIEW_OUTPUT_USAGE, reviewOutput } from './cli-output';
 import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from './mbox';
 import { DirectoryTree, isDirectory } from './node-tree';
 import { reviewSeries } from './review';
 import { TreeError } from './tree';
 import { escapeForTerminal } from '../core/text/escape';
-import { toReviewJson, toReviewSarif, toReviewText } from './printers';
 
 export const REVIEW_USAGE = `Usage: vfslock review [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE]
                       [-p N] [--no-follow] [--max-callers N] --tree DIR PATCH...
@@ -31,7 +31,8 @@ git log -p output, or - for standard input.
   --no-follow    do not follow changed functions into other files of the tree
   --max-callers  caller files re-analysed per patch (default 12)
 Exit status: 0 nothing introduced at error severity, 1 something introduced, 2 usage error, unreadable input, or a
-patch that does not apply.`;
+patch that does not apply.
+${REVIEW_OUTPUT_USAGE}`;
 
 export async function reviewCommand(args: string[], io: Io): Promise<number> {
   let parsed;
@@ -46,7 +47,7 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
         follow: { type: 'boolean', default: true },
         'no-follow': { type: 'boolean' },
         'max-callers': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+        ...REVIEW_OUTPUT_OPTIONS,
       },
     });
   } catch (e) {
@@ -102,12 +103,14 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
     return 2;
   }
 
+  const output = reviewOutput(values, io);
   const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
   const tree = new DirectoryTree(values.tree);
   let review;
   try {
     review = await reviewSeries(analyzer, tree, mails, {
       ...options, follow: values.follow && !values['no-follow'], maxCallerFiles: maxCallers === undefined ? undefined : +maxCallers,
+      onPatchDone: output.onPatchDone,
     }, skipped);
   } catch (e) {
     // A file of the tree it will not read (a link out of --tree, a FIFO) outside the patched files themselves.
@@ -116,13 +119,13 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
       return 2;
     }
     throw e;
+  } finally {
+    output.done();
   }
-  if (format === 'json') io.out(toReviewJson(review));
-  else if (format === 'sarif') io.out(toReviewSarif(review, VERSION, pathToFileURL(tree.root + '/').href));
-  else io.out(toReviewText(review, { color: values.color ?? io.isTTY }));
+  output.print(review, VERSION, pathToFileURL(tree.root + '/').href);
   const failed = review.patches.some((p) => p.checked && !p.applied);
   const introduced = review.patches.some((p) => p.introduced.some((f) => f.finding.severity === 'error'));
-  return failed ? 2 : introduced ? 1 : 0;
+  return failed ? 2 : introduced && !values['exit-zero'] ? 1 : 0;
 }
 
 async function readStdin(): Promise<string> {

@@ -40,6 +40,8 @@ export interface ReviewOptions extends CheckOptions {
   maxCalleeFiles?: number;
   /** Progress messages (the editor shows them). */
   onProgress?: (message: string) => void;
+  /** Called after each patch is reviewed (`done` of `total`), for a progress line. */
+  onPatchDone?: (review: PatchReview, done: number, total: number) => void;
   /** Polled between files; when it returns true the review stops and the remaining patches are not checked. */
   cancelled?: () => boolean;
   /** Keep the texts findings refer to (PatchReview.sources), for an editor to show the patched source. */
@@ -136,6 +138,7 @@ export async function reviewSeries(analyzer: Analyzer, tree: TreeReader, mails: 
       options.onProgress?.(`[${i + 1}/${mails.length}] ${mail.title}`);
       const r = await reviewer.review(mail, i + 1);
       patches.push(r);
+      options.onPatchDone?.(r, i + 1, mails.length);
       if (!r.applied) blocked = `not checked: patch ${i + 1} did not apply`;
     }
     return { tree: tree.label, patches, skipped, stats: { ms: now() - t0, analyses: reviewer.analyses.runs } };

@@ -11,6 +11,7 @@ import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
 import { Session } from './session';
 import { serve } from './lsp-server';
 import { BoundedMessageReader, type FramingProblem } from './lsp-framing';
+import { VERSION } from '../cli/version';
 
 export interface LspIo {
   out: (s: string) => void;
@@ -39,9 +40,6 @@ function pathOf(uri: string): string | null {
   }
 }
 
-declare const VFSLOCK_VERSION: string | undefined;
-/** As `vfslock --version` (src/cli/main.ts). */
-const VERSION = typeof VFSLOCK_VERSION === 'string' ? VFSLOCK_VERSION : '0.1.0';
 
 export async function lspCommand(args: string[], io: LspIo, version = VERSION): Promise<number> {
   for (const a of args) {

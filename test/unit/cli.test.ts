@@ -67,7 +67,7 @@ describe('formats', () => {
     const r = run(['check', join(dir, 'buggy.c')]); // stdout is a pipe: no colour
     const lines = r.out.trimEnd().split('\n');
     assert.match(lines[0], /buggy\.c:7:10: error: f: simple_setattr changes attributes of .* \[deleg\/missing-break\]$/);
-    assert.match(lines[1], /^ {4}.*buggy\.c:6:2: note: /);
+    assert.match(lines[1], /^[^ ].*buggy\.c:6:2: note: /, 'a GCC note line, unindented');
     assert.match(lines[lines.length - 1], /1 file\(s\), 1 error\(s\)/);
   });
 

@@ -62,9 +62,12 @@ test('check, text: a hostile file name cannot forge, hide or reorder a finding l
   assert.equal(text.code, 1, text.err);
   assert.ok(!RAW.test(text.out), JSON.stringify(text.out));
   const lines = text.out.trimEnd().split('\n');
-  // One finding, its one related note and the summary: nothing else became a line.
+  // One finding, its one related note (a GCC note line) and the summary: nothing else became a line, and every
+  // line with a place starts with the real (escaped) name.
   assert.equal(lines.length, 3, text.out);
-  assert.deepEqual(lines.filter((l) => FINDING_LINE.test(l)).length, 1);
+  assert.deepEqual(lines.filter((l) => FINDING_LINE.test(l)).length, 2);
+  assert.ok(lines.filter((l) => FINDING_LINE.test(l)).every((l) => l.startsWith(escapeForTerminal(file) + ':')));
+  assert.ok(lines[1].startsWith(escapeForTerminal(file) + ':5:2: note: '), lines[1]);
   assert.ok(lines[0].startsWith(escapeForTerminal(file) + ':6:10: error: '), lines[0]);
   assert.ok(lines[0].includes('\\n' + FORGED + '\\r\\x1b[2K\\x1b]0;pwned\\x07\\u{202E}evil\\u{2066}.c:6:10'), lines[0]);
   const json = JSON.parse(run(['check', '--format', 'json', file]).out);

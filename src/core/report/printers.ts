@@ -39,28 +39,53 @@ export function toJson(r: CheckReport): string {
   return JSON.stringify({ version: 1, findings, errors, stats: { files: r.results.length, functions, ms: Math.round(r.ms) } }, null, 2) + '\n';
 }
 
+/** checkpatch.pl's words for the severities (its CHECK is the mildest). */
+export const CHECKPATCH_LEVEL: Record<string, string> = { error: 'ERROR', warning: 'WARNING', info: 'CHECK' };
+
+export interface TextOptions {
+  color?: boolean;
+  /** One line per finding, `FILE:LINE: SEVERITY: rule: message` (as checkpatch.pl --terse), no related lines. */
+  terse?: boolean;
+  /** The closing count line (default: shown). */
+  summary?: boolean;
+}
+
+/** No finding and no file left unread: what --mailback and -q stay silent on. */
+export function isClean(r: CheckReport): boolean {
+  return !r.errors.length && r.results.every((x) => !x.findings.length && !x.error);
+}
+
 /**
- * GCC-style text. File names and messages (which quote the source) go through `escapeForTerminal`: a newline in
+ * GCC-style text: `file:line:col: error: message [rule]`, then each related place as GCC prints its notes,
+ * unindented (`file:line:col: note: ...`), so Emacs' compilation-mode and vim's default 'errorformat' take every
+ * line as a location. File names and messages (which quote the source) go through `escapeForTerminal`: a newline in
  * either could forge a finding line for a CI problem matcher, and an escape sequence or bidi control could hide
  * or reorder one in a terminal. JSON and SARIF carry the exact strings.
  */
-export function toText(r: CheckReport, opts: { color?: boolean } = {}): string {
+export function toText(r: CheckReport, opts: TextOptions = {}): string {
   const c = (code: string, s: string) => (opts.color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const out: string[] = [];
   for (const res of r.results) {
     const file = esc(res.file);
     for (const f of res.findings) {
+      if (opts.terse) {
+        const l = CHECKPATCH_LEVEL[f.severity] ?? 'CHECK';
+        out.push(`${file}:${f.line}: ${c(l === 'ERROR' ? '1;31' : l === 'WARNING' ? '1;35' : '1;36', l)}: ${esc(f.ruleId)}: ${esc(f.message)}`);
+        continue;
+      }
       const sev = f.severity === 'error' ? c('1;31', 'error') : f.severity === 'warning' ? c('1;35', 'warning') : c('1;36', 'note');
       out.push(`${c('1', `${file}:${f.line}:${f.column}:`)} ${sev}: ${esc(f.message)} [${f.ruleId}]`);
-      for (const rel of f.relatedLocated) out.push(`    ${file}:${rel.line}:${rel.column}: note: ${esc(rel.message)}`);
+      for (const rel of f.relatedLocated) out.push(`${file}:${rel.line}:${rel.column}: ${c('1;36', 'note')}: ${esc(rel.message)}`);
     }
   }
   for (const e of [...r.errors, ...r.results.filter((x) => x.error).map((x) => ({ file: x.file, message: x.error! }))]) {
     out.push(`${esc(e.file)}: ${c('1;31', 'error')}: ${esc(e.message)}`);
   }
-  const count = (s: string) => r.results.reduce((n, x) => n + x.findings.filter((f) => f.severity === s).length, 0);
-  out.push(`${r.results.length} file(s), ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} note(s) in ${Math.round(r.ms)} ms`);
-  return out.join('\n') + '\n';
+  if (opts.summary !== false) {
+    const count = (s: string) => r.results.reduce((n, x) => n + x.findings.filter((f) => f.severity === s).length, 0);
+    out.push(`${r.results.length} file(s), ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} note(s) in ${Math.round(r.ms)} ms`);
+  }
+  return out.length ? out.join('\n') + '\n' : '';
 }
 
 export function toSarif(r: CheckReport, toolVersion: string): string {

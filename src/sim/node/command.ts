@@ -31,6 +31,7 @@ const USAGE = `Usage:
                    [--set name=value]... [--reduction por|sleep|none] [--preemptions N] [--max-states N]
                    [--max-memory MIB]
   vfslock simulate --list
+  --no-color accepted (the output has no colour); --exit-zero: exit status 0 when a violation is found.
 Exit status: 0 safe, 1 violation found, 2 error, 3 a bound (states, memory) reached before any violation.`;
 
 export async function simulateCommand(args: string[], io: CommandIo): Promise<number> {
@@ -42,6 +43,8 @@ export async function simulateCommand(args: string[], io: CommandIo): Promise<nu
         format: { type: 'string', default: 'text' }, kernel: { type: 'string' }, set: { type: 'string', multiple: true },
         list: { type: 'boolean' }, reduction: { type: 'string', default: 'por' }, preemptions: { type: 'string' },
         'max-states': { type: 'string' }, 'max-memory': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        // Accepted as by every command: the simulator's output has no colour; --exit-zero: a violation exits 0.
+        color: { type: 'boolean' }, 'no-color': { type: 'boolean' }, 'exit-zero': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -84,7 +87,7 @@ export async function simulateCommand(args: string[], io: CommandIo): Promise<nu
   }
   io.out(values.format === 'json' ? resultToJson(r) : values.format === 'svg' ? exportTrace(r, 'svg', false) : resultToText(r));
   if (values.format === 'svg' && r.bound) io.err(`vfslock simulate: ${r.bound.message}\n`);
-  return r.verdict === 'violation' ? 1 : r.bound ? 3 : 0;
+  return r.verdict === 'violation' ? (values['exit-zero'] ? 0 : 1) : r.bound ? 3 : 0;
 }
 
 function checkArgs(values: Record<string, unknown>, positionals: string[]): string | null {
