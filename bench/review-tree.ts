@@ -8,7 +8,7 @@
  *    only: the files are never checked out), with the patch as HEAD (callers and callees found by `git grep`).
  *
  * Trees: every linux-source-* tree found by bench/linux-source.ts (VFSLOCK_LINUX_SRC to choose). The cache is
- * $VFSLOCK_BENCH_CACHE or ~/.cache/vfslock/bench-review-tree; building a tree's repository takes a minute or two,
+ * $VFSLOCK_BENCH_CACHE or ~/.cache/vfslock-bench/review-tree; building a tree's repository takes a minute or two,
  * once. Prints figures (median time, largest RSS of BENCH_RUNS runs, default 3) and the target; asserts nothing.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import { linuxTrees } from './linux-source';
 import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const CACHE = process.env.VFSLOCK_BENCH_CACHE ?? join(homedir(), '.cache', 'vfslock', 'bench-review-tree');
+const CACHE = process.env.VFSLOCK_BENCH_CACHE ?? join(homedir(), '.cache', 'vfslock-bench', 'review-tree');
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const TARGET = { seconds: 5, mb: 400 };
 

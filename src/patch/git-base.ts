@@ -152,10 +152,9 @@ export async function chooseBase(dir: DirectoryTree, repo: Repo, texts: readonly
       const id = await head.commitId(base);
       if (id) return done(await GitTree.ofCommit(repo, id), `reviewed against ${id.slice(0, 12)}, the series' base-commit`);
     }
+    const missing = base ? `base-commit ${base} is not in the repository; ` : '';
     const first = mails.find((m) => m.files.length);
-    if (!first || (await applies(dir, first))) {
-      return base ? { ...plain, note: `base-commit ${base} is not in the repository: reviewed against the working tree` } : plain;
-    }
+    if (!first || (await applies(dir, first))) return { ...plain, note: missing ? `${missing}reviewed against the working tree` : undefined };
     const wanted = first.files.filter((f) => f.oldPath !== null && f.oldId && !/^0+$/.test(f.oldId)).map((f) => ({ path: f.oldPath!, id: f.oldId! }));
     if (!wanted.length || wanted.length < first.files.filter((f) => f.oldPath !== null).length) return plain;
     // The state of these files changes only at commits that touch them: HEAD, then just before each such commit.
@@ -174,7 +173,7 @@ export async function chooseBase(dir: DirectoryTree, repo: Repo, texts: readonly
       const id = await head.commitId(c);
       if (!id) continue;
       const tree = await GitTree.ofCommit(repo, id);
-      if (await applies(tree, first)) return done(tree, `reviewed against ${id.slice(0, 12)}, where ${wanted.map((w) => w.path).join(', ')} ${wanted.length === 1 ? 'is' : 'are'} as the patch's index lines name them (it does not apply to the working tree)`);
+      if (await applies(tree, first)) return done(tree, `${missing}reviewed against ${id.slice(0, 12)}, the commit the patch's index lines name (it does not apply to the working tree)`);
       tree.close();
     }
     // No commit has them all: the pre-image blobs themselves, if the repository has them.
@@ -186,7 +185,7 @@ export async function chooseBase(dir: DirectoryTree, repo: Repo, texts: readonly
     }
     const tree = new PreimageTree(dir, blobs);
     if (!(await applies(tree, first))) return plain;
-    return { tree, note: `${[...blobs.keys()].join(', ')} read from the blobs the patch's index lines name (it does not apply to the working tree)`, close: () => undefined };
+    return { tree, note: `${missing}${[...blobs.keys()].join(', ')} read from the blobs the patch's index lines name (it does not apply to the working tree)`, close: () => undefined };
   } finally {
     head.close();
   }

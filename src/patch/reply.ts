@@ -87,6 +87,13 @@ export function fixHint(f: ReviewFinding): string {
   return `Fix: ${s.charAt(0).toLowerCase() === s.charAt(0) ? s : s.charAt(0).toLowerCase() + s.slice(1)}`;
 }
 
+/** A date as mail shows it (postal-mime gives ISO 8601; a commit's date is already RFC 2822). */
+function mailDate(d: string): string {
+  if (!/^\d{4}-\d\d-\d\dT/.test(d)) return d;
+  const t = new Date(d);
+  return Number.isNaN(t.getTime()) ? d : t.toUTCString().replace(/ GMT$/, ' +0000');
+}
+
 interface Located {
   f: ReviewFinding;
   file: number;
@@ -112,7 +119,7 @@ export function replyFor(p: PatchReview, mail: PatchMail | undefined): string | 
   head.push('MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', 'Content-Transfer-Encoding: 8bit', '');
 
   const body: string[] = [];
-  if (mail?.from) body.push(`On ${mail.date ? `${e(mail.date)}, ` : ''}${e(mail.from)} wrote:`);
+  if (mail?.from) body.push(`On ${mail.date ? `${e(mailDate(mail.date))}, ` : ''}${e(mail.from)} wrote:`);
   // Place each finding on its hunk line; the ones elsewhere (callers in other files) come after the quotes.
   const files = mail?.files ?? [];
   const placed: Located[] = [];
