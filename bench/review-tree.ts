@@ -4,8 +4,9 @@
  * time and peak RSS from `/usr/bin/time -f '%e %M'`.
  *
  *  - `--tree DIR PATCH`: the extracted tree as a directory (callers and callees found by the streaming walk);
- *  - `--git HEAD`: the same tree committed once into a git repository in the benchmark's cache (its git directory
- *    only: the files are never checked out), with the patch as HEAD (callers and callees found by `git grep`).
+ *  - `--git HEAD`: the same tree committed once into a git repository in the benchmark's cache, with the patch as
+ *    HEAD, checked out as a reviewer's kernel tree is (vfslock reads the commits as blobs; `git grep` searches the
+ *    files the working tree has unchanged there, the others in the parent commit's tree).
  *
  * Trees: every linux-source-* tree found by bench/linux-source.ts (VFSLOCK_LINUX_SRC to choose). The cache is
  * $VFSLOCK_BENCH_CACHE or ~/.cache/vfslock-bench/review-tree; building a tree's repository takes a minute or two,
@@ -13,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { linuxTrees } from './linux-source';
 import { median } from './stats';
@@ -57,7 +58,7 @@ function repository(tree: string, version: string): { repo: string; patch: strin
   const repo = join(CACHE, `git-${version}`);
   const patch = join(CACHE, `vfs_unlink-${version}.patch`);
   const done = join(repo, '.git', 'vfslock-bench-done');
-  if (existsSync(done) && existsSync(patch)) return { repo, patch };
+  if (existsSync(done) && existsSync(patch)) return checkout(repo, patch);
   const namei = readFileSync(join(tree, 'fs', 'namei.c'), 'utf8');
   const at = namei.indexOf(BREAK, namei.indexOf('int vfs_unlink('));
   if (at < 0) return null;
@@ -81,22 +82,35 @@ function repository(tree: string, version: string): { repo: string; patch: strin
   writeFileSync(patch, git(['format-patch', '-1', '--stdout', 'HEAD'], { GIT_DIR: gitDir }) + '\n');
   writeFileSync(done, '');
   process.stderr.write(`bench: done in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  return checkout(repo, patch);
+}
+
+/** HEAD checked out in the repository (as a reviewer's kernel checkout is), once. */
+function checkout(repo: string, patch: string): { repo: string; patch: string } {
+  const marker = join(repo, '.git', 'vfslock-bench-checkout');
+  if (!existsSync(marker)) {
+    process.stderr.write(`bench: checking out HEAD in ${repo} (once)...\n`);
+    git(['reset', '-q', '--hard', 'HEAD'], { GIT_DIR: join(repo, '.git'), GIT_WORK_TREE: repo });
+    writeFileSync(marker, '');
+  }
   return { repo, patch };
 }
 
 interface Run {
   seconds: number;
+  /** User + system CPU seconds (the wall time also counts waiting for git and, on a busy machine, for a core). */
+  cpu: number;
   mb: number;
   code: number | null;
   notes: string[];
 }
 
 function measure(args: string[]): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, CLI, 'review', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const m = /TIME ([\d.]+) (\d+)\s*$/.exec(r.stderr);
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', process.execPath, CLI, 'review', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const m = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`no figures from /usr/bin/time: ${r.stderr.slice(-400)}`);
   const notes = r.stdout.split('\n').filter((l) => l.startsWith('NOTE: ') || l.startsWith('ERROR: ') || /^\d+ patch/.test(l));
-  return { seconds: +m[1], mb: +m[2] / 1024, code: r.status, notes };
+  return { seconds: +m[1], mb: +m[2] / 1024, cpu: +m[3] + +m[4], code: r.status, notes };
 }
 
 function main(): void {
@@ -111,13 +125,14 @@ function main(): void {
   }
   mkdirSync(CACHE, { recursive: true });
   console.log(`vfslock review of a 3-line vfs_unlink patch against a whole tree; ${RUNS} run(s) each, median time, largest RSS; target <= ${TARGET.seconds} s and <= ${TARGET.mb} MB`);
-  console.log('| tree | mode | wall time | peak RSS | exit | within target |');
-  console.log('|---|---|---:|---:|---:|---|');
+  console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs`);
+  console.log('| tree | mode | wall time | CPU (user+sys) | peak RSS | exit | within target |');
+  console.log('|---|---|---:|---:|---:|---:|---|');
   const details: string[] = [];
   for (const t of trees) {
     const made = repository(t.dir, t.version);
     if (!made) {
-      console.log(`| ${t.version} | — | no vfs_unlink break to remove in fs/namei.c | | | |`);
+      console.log(`| ${t.version} | — | no vfs_unlink break to remove in fs/namei.c | | | | |`);
       continue;
     }
     for (const [mode, args] of [
@@ -127,9 +142,10 @@ function main(): void {
       const runs: Run[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(measure([...args]));
       const s = median(runs.map((r) => r.seconds));
+      const cpu = median(runs.map((r) => r.cpu));
       const mb = Math.max(...runs.map((r) => r.mb));
       const ok = s <= TARGET.seconds && mb <= TARGET.mb;
-      console.log(`| ${t.version} | ${mode} | ${s.toFixed(2)} s | ${mb.toFixed(0)} MB | ${runs[0].code} | ${ok ? 'yes' : 'no'} |`);
+      console.log(`| ${t.version} | ${mode} | ${s.toFixed(2)} s | ${cpu.toFixed(2)} s | ${mb.toFixed(0)} MB | ${runs[0].code} | ${ok ? 'yes' : 'no'} |`);
       details.push(`${t.version} ${mode}:`, ...runs[0].notes.map((n) => `  ${n}`));
     }
   }

@@ -24,7 +24,8 @@ const USAGE = `Usage:
                 [--time-budget MS] [--index] PATH...
   vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [--format text|json] [--kernel V]
   vfslock simulate --list
-  vfslock review [--format text|json|sarif] [--kernel ...] --tree DIR PATCH...
+  vfslock review [--format text|json|sarif|reply] [--kernel ...] (--tree DIR PATCH... | --base REV PATCH...
+                 | --git REV|A..B)
   vfslock --version | --help
 
 check: analyse kernel C files (directories are searched for .c and .h files) for delegation and lease

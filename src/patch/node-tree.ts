@@ -96,7 +96,7 @@ export class DirectoryTree implements TreeReader {
       this.inGit ??= gitRepository(this.root).then((r) => r !== null);
       if (await this.inGit) {
         try {
-          return await worktreeMentioning(this.root, names, options);
+          return await worktreeMentioning(this.root, names, options, (p) => this.read(p));
         } catch (e) {
           if (!(e instanceof GitError)) throw e;
         }

@@ -203,6 +203,25 @@ describe('vfslock review --git', { skip }, () => {
   });
 });
 
+describe('git grep through the working tree', { skip }, () => {
+  test('files the working tree has unchanged are searched there, the others in the commit: the result is the commit\'s', async () => {
+    const { dir, c } = makeRepo('worktree-search');
+    // The working tree (at HEAD) differs from the base commit in fs/unl.c and fs/victim.c; now also uncommitted edits:
+    // drivers/remove.c no longer mentions lock_victim, and an untracked file and a new tracked one do.
+    write(dir, { 'drivers/remove.c': REMOVE.replace(/lock_victim/g, 'lock_other'), 'fs/untracked.c': 'void x(void)\n{\n\tlock_victim(0);\n}\n', 'fs/added.c': 'void y(void)\n{\n\tlock_victim(0);\n}\n' });
+    git(dir, ['add', 'fs/added.c']);
+    for (const rev of [c.base, c.victim]) {
+      const tree = await GitTree.open(dir, rev);
+      try {
+        assert.deepEqual((await tree.filesMentioning(['lock_victim'])).paths, ['drivers/remove.c', 'fs/victim.c'], rev);
+        assert.deepEqual((await tree.filesMentioning(['lock_victim'], { definitions: true })).paths, ['fs/victim.c'], rev);
+      } finally {
+        tree.close();
+      }
+    }
+  });
+});
+
 describe('vfslock review with a patch and a git base', { skip }, () => {
   test('git format-patch -1 --stdout HEAD | vfslock review --tree . - works in the repository that has the commit', () => {
     const { dir, c } = makeRepo('format-patch');
