@@ -22,6 +22,8 @@ const USAGE = `Usage:
                                           what a patch series introduces, fixes and leaves
   vfslock simulate <file.vfsrace | builtin:NAME | file.c:function> [options]
   vfslock simulate --list
+  vfslock review [options] (--base REV PATCH... | --git REV|A..B)
+                                          review against a commit, or review commits, without a checkout
   vfslock lsp [--stdio]                   the language server, for editors other than VS Code (docs/editors.md)
   vfslock --version | --help
   vfslock COMMAND --help                  that command's options

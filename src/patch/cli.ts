@@ -1,5 +1,6 @@
 /**
- * `vfslock review [--format text|json|sarif] [--kernel V] [--rules FILE] [-p N] [--no-follow] --tree DIR PATCH...`
+ * `vfslock review [--format text|json|sarif|reply] [--kernel V] [--rules FILE] [-p N] [--no-follow]
+ *                 (--tree DIR PATCH... | [--tree DIR] --base REV PATCH... | [--tree DIR] --git REV|A..B)`
  * PATCH: unified diffs, `git format-patch` files, mbox files (a whole series; the cover letter is skipped), `git log
  * -p` output, or `-` for standard input. Exit status: 0 nothing introduced at error severity, 1 something introduced,
  * 2 usage error, unreadable input, or a patch that does not apply.
@@ -13,12 +14,17 @@ import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, VERSION, type Io } fro
 import { REVIEW_OUTPUT_OPTIONS, REVIEW_OUTPUT_USAGE, reviewOutput } from './cli-output';
 import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from './mbox';
 import { DirectoryTree, isDirectory } from './node-tree';
-import { reviewSeries } from './review';
-import { TreeError } from './tree';
+import { reviewSeries, type ReviewOptions, type SeriesReview } from './review';
+import { TreeError, type TreeReader } from './tree';
 import { escapeForTerminal } from '../core/text/escape';
+import { toReviewReply } from './reply';
+import { checkRevision, gitRepository, GitError, GitTree } from './git';
+import { chooseBase, reviewCommits } from './git-base';
 
-export const REVIEW_USAGE = `Usage: vfslock review [--format text|json|sarif] [--kernel auto|3.12|3.13|6.19] [--rules FILE]
+export const REVIEW_USAGE = `Usage: vfslock review [--format text|json|sarif|reply] [--kernel auto|3.12|3.13|6.19] [--rules FILE]
                       [-p N] [--no-follow] [--max-callers N] --tree DIR PATCH...
+       vfslock review [options] [--tree DIR] --base REV PATCH...
+       vfslock review [options] [--tree DIR] --git REV|A..B
 
 Applies the patches in memory, in order, to the tree DIR (nothing on disk changes) and reports, for each patch,
 the delegation and locking findings it introduces, fixes, and leaves in the functions it touches. Findings are
@@ -27,9 +33,17 @@ delegations broken) are followed into their callers and callees elsewhere in DIR
 
 PATCH: a unified diff, a git format-patch file, an mbox with a whole series (the cover letter is skipped),
 git log -p output, or - for standard input.
+  --git REV|A..B review commits of the git repository at DIR (default: the current directory's): one commit
+                 against its parent, or each commit of A..B in order; files are read with git, nothing is
+                 checked out
+  --base REV     apply the patches to the tree of commit REV (read with git) instead of DIR's files
+  In a git repository without --base, a series' base-commit: line is honoured when the repository has that
+  commit, and a patch that does not apply to the working tree is applied to the commit its index lines name.
   -p N           strip N leading path components (default 1: a/ and b/)
   --no-follow    do not follow changed functions into other files of the tree
   --max-callers  caller files re-analysed per patch (default 12)
+  --format reply a mail reply per patch with findings (mbox; nothing for a clean patch), for mutt or
+                 git send-email
 Exit status: 0 nothing introduced at error severity, 1 something introduced, 2 usage error, unreadable input, or a
 patch that does not apply.
 ${REVIEW_OUTPUT_USAGE}`;
@@ -43,6 +57,8 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
       options: {
         ...COMMON_OPTIONS,
         tree: { type: 'string' },
+        git: { type: 'string' },
+        base: { type: 'string' },
         strip: { type: 'string', short: 'p', default: '1' },
         follow: { type: 'boolean', default: true },
         'no-follow': { type: 'boolean' },
@@ -63,66 +79,96 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
     io.err(`vfslock review: ${msg}\n${REVIEW_USAGE}\n`);
     return 2;
   };
+  const fail = (msg: string) => {
+    io.err(`vfslock review: ${escapeForTerminal(msg)}\n`);
+    return 2;
+  };
   const format = values.format!;
-  if (!['text', 'json', 'sarif'].includes(format)) return usage(`--format must be text, json or sarif (got '${format}')`);
-  if (!values.tree) return usage('--tree DIR is required (the base tree the patches apply to)');
-  if (!(await isDirectory(values.tree))) return usage(`--tree ${values.tree}: not a directory`);
-  if (!positionals.length) return usage('no PATCH given');
-  if (!/^\d+$/.test(values.strip!)) return usage(`-p must be a number (got '${values.strip}')`);
+  if (!['text', 'json', 'sarif', 'reply'].includes(format)) return usage(`--format must be text, json, sarif or reply (got '${escapeForTerminal(format)}')`);
+  const gitMode = values.git !== undefined;
+  if (gitMode && values.base !== undefined) return usage('--git and --base cannot be combined: --git reviews commits against their parents');
+  if (!values.tree && !gitMode && values.base === undefined) return usage('--tree DIR is required (the base tree the patches apply to)');
+  const treeDir = values.tree ?? '.';
+  if (!(await isDirectory(treeDir))) return usage(`--tree ${escapeForTerminal(treeDir)}: not a directory`);
+  if (gitMode && positionals.length) return usage(`--git takes no PATCH (got ${escapeForTerminal(positionals.join(' '))}): it reviews commits`);
+  if (!gitMode && !positionals.length) return usage('no PATCH given');
+  for (const [opt, rev] of [['--git', values.git], ['--base', values.base]] as const) {
+    if (rev === undefined) continue;
+    const bad = checkRevision(rev);
+    if (bad) return usage(`${opt}: ${bad}`);
+  }
+  if (!/^\d+$/.test(values.strip!)) return usage(`-p must be a number (got '${escapeForTerminal(values.strip!)}')`);
   const maxCallers = values['max-callers'];
-  if (maxCallers !== undefined && !/^\d+$/.test(maxCallers)) return usage(`--max-callers must be a number (got '${maxCallers}')`);
+  if (maxCallers !== undefined && !/^\d+$/.test(maxCallers)) return usage(`--max-callers must be a number (got '${escapeForTerminal(maxCallers)}')`);
   const options = checkOptions(values);
   if (typeof options === 'string') return usage(options);
   const catalogues = loadCataloguesFor('review', values.rules ?? [], io);
   if (!catalogues) return 2;
+  const reviewOptions: ReviewOptions = {
+    ...options, follow: values.follow && !values['no-follow'], maxCallerFiles: maxCallers === undefined ? undefined : +maxCallers,
+  };
 
-  const mails: PatchMail[] = [];
-  const skipped: SkippedMail[] = [];
-  for (const p of positionals) {
-    let text: string;
-    try {
-      text = p === '-' ? await readStdin() : await readFile(p, 'utf8');
-    } catch (e) {
-      io.err(`vfslock review: cannot read ${escapeForTerminal(p)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-      return 2;
-    }
-    try {
-      const input = await readPatchInput(text, p === '-' ? '<stdin>' : p, { strip: +values.strip! });
-      mails.push(...input.patches);
-      skipped.push(...input.skipped);
-    } catch (e) {
-      if (e instanceof PatchInputError) {
-        io.err(`vfslock review: ${escapeForTerminal(`${e.source}:${e.line}: ${e.message}`)}\n`);
-        return 2;
-      }
-      throw e;
-    }
-  }
-  if (!mails.length) {
-    io.err(`vfslock review: ${escapeForTerminal(`no patch found in ${positionals.join(', ')}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.subject}: ${s.reason}`).join('; ')})` : ''}`)}\n`);
-    return 2;
-  }
+  const repo = gitMode || values.base !== undefined ? await gitRepository(treeDir) : null;
+  if ((gitMode || values.base !== undefined) && !repo) return fail(`${treeDir} is not inside a git working tree: --git and --base read commits from one`);
 
   const output = reviewOutput(values, io);
-  const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
-  const tree = new DirectoryTree(values.tree);
-  let review;
+  let review: SeriesReview;
+  let mails: PatchMail[] = [];
+  let root: string;
   try {
-    review = await reviewSeries(analyzer, tree, mails, {
-      ...options, follow: values.follow && !values['no-follow'], maxCallerFiles: maxCallers === undefined ? undefined : +maxCallers,
-      onPatchDone: output.onPatchDone,
-    }, skipped);
-  } catch (e) {
-    // A file of the tree it will not read (a link out of --tree, a FIFO) outside the patched files themselves.
-    if (e instanceof TreeError) {
-      io.err(`vfslock review: ${escapeForTerminal(e.message)}\n`);
-      return 2;
+    if (gitMode) {
+      const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+      ({ review, mails } = await reviewCommits(analyzer, repo!, values.git!, { ...reviewOptions, onPatchDone: output.onPatchDone }));
+      root = repo!.top + (repo!.prefix ? '/' + repo!.prefix.replace(/\/$/, '') : '');
+    } else {
+      const skipped: SkippedMail[] = [];
+      const texts: string[] = [];
+      for (const p of positionals) {
+        let text: string;
+        try {
+          text = p === '-' ? await readStdin() : await readFile(p, 'utf8');
+        } catch (e) {
+          return fail(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        texts.push(text);
+        const input = await readPatchInput(text, p === '-' ? '<stdin>' : p, { strip: +values.strip! });
+        mails.push(...input.patches);
+        skipped.push(...input.skipped);
+      }
+      if (!mails.length) {
+        return fail(`no patch found in ${positionals.join(', ')}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.subject}: ${s.reason}`).join('; ')})` : ''}`);
+      }
+      const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+      const dir = new DirectoryTree(treeDir);
+      root = dir.root;
+      let tree: TreeReader = dir;
+      let note: string | undefined;
+      let close = () => undefined as void;
+      if (values.base !== undefined) {
+        const g = await GitTree.open(treeDir, values.base);
+        [tree, close] = [g, () => g.close()];
+      } else {
+        const inRepo = await gitRepository(treeDir);
+        if (inRepo) ({ tree, note, close } = await chooseBase(dir, inRepo, texts, mails));
+      }
+      try {
+        review = await reviewSeries(analyzer, tree, mails, { ...reviewOptions, onPatchDone: output.onPatchDone }, skipped);
+      } finally {
+        close();
+      }
+      if (note && review.patches.length) review.patches[0].notes.unshift(note);
     }
+  } catch (e) {
+    if (e instanceof PatchInputError) return fail(`${e.source}:${e.line}: ${e.message}`);
+    // A file of the tree it will not read (a link out of --tree, a FIFO) outside the patched files themselves.
+    if (e instanceof TreeError || e instanceof GitError) return fail(e.message);
     throw e;
   } finally {
     output.done();
   }
-  output.print(review, VERSION, pathToFileURL(tree.root + '/').href);
+  // A reply is written only for a patch with findings, so a clean series prints nothing (as --mailback).
+  if (format === 'reply') io.out(toReviewReply(review, mails));
+  else output.print(review, VERSION, pathToFileURL(root + '/').href);
   const failed = review.patches.some((p) => p.checked && !p.applied);
   const introduced = review.patches.some((p) => p.introduced.some((f) => f.finding.severity === 'error'));
   return failed ? 2 : introduced && !values['exit-zero'] ? 1 : 0;

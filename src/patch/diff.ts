@@ -48,6 +48,9 @@ export interface FilePatch {
   oldMode?: string;
   newMode?: string;
   similarity?: number;
+  /** Blob ids of git's `index OLD..NEW` line (abbreviated or full; all zeros for a missing side). */
+  oldId?: string;
+  newId?: string;
   /** Line of the `diff --git` (or `---`) header in the input. */
   patchLine: number;
 }
@@ -336,6 +339,15 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
           case 'deleted file mode': fp.op = 'delete'; fp.oldMode = v; break;
           case 'new file mode': fp.op = 'add'; fp.newMode = v; break;
           case 'similarity index': fp.similarity = parseInt(v, 10); break;
+          case 'index': {
+            // `index 1a2b3c4..5d6e7f8 100644`: object ids, read from the diff header (never from the C it carries).
+            const ids = /^([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: |$)/.exec(v);
+            if (ids) {
+              fp.oldId = ids[1];
+              fp.newId = ids[2];
+            }
+            break;
+          }
           case 'rename from': renameFrom = unquoteGitPath(v, at(i)); fromLine = at(i); break;
           case 'rename to': renameTo = unquoteGitPath(v, at(i)); toLine = at(i); break;
           case 'copy from': renameFrom = unquoteGitPath(v, at(i)); fromLine = at(i); copy = true; break;

@@ -29,6 +29,11 @@ export interface PatchMail {
   from?: string;
   date?: string;
   messageId?: string;
+  /** The message's References header (the thread above it), as sent. */
+  references?: string;
+  /** To and Cc, as `Name <address>` (a reply goes to all of them). */
+  to?: string[];
+  cc?: string[];
   /** The commit message (body up to the `---` separator or the first diff). */
   message: string;
   files: FilePatch[];
@@ -171,7 +176,8 @@ async function parseMessage(raw: RawMessage, source: string, strip: number): Pro
   const end = messageEnd(body);
   return {
     ...base, title: title || subject, tags, from: email.from ? formatAddress(email.from) : undefined,
-    date: email.date, messageId: email.messageId, message: body.slice(0, end).join('\n').trim(), files, approximateLines,
+    date: email.date, messageId: email.messageId, references: header('references') || undefined,
+    to: email.to?.map(formatAddress), cc: email.cc?.map(formatAddress), message: body.slice(0, end).join('\n').trim(), files, approximateLines,
   };
 }
 

@@ -1,17 +1,36 @@
 /** The base tree as a directory on disk (the CLI, tests, the benchmark). Read-only. */
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { readRegularFileAsync } from '../core/node-read';
+import { readdirSync } from 'node:fs';
+import { readRegularFile, readRegularFileAsync } from '../core/node-read';
 import { MAX_FILE_BYTES } from '../core/engine';
 import { join, resolve, sep } from 'node:path';
-import { SOURCE_FILE, TreeError, type TreeReader } from './tree';
+import { definitionShaped, isWordChar, SOURCE_FILE, TreeError, type MentionOptions, type MentionSearch, type TreeReader } from './tree';
+import { gitRepository, GitError, worktreeMentioning } from './git';
+
+/** Where callers and callees of VFS code live: searched first, before the rest of the tree (drivers/, arch/, ...). */
+export const FIRST_DIRS = ['fs', 'include', 'kernel', 'mm', 'security'];
+
+export interface DirectoryTreeOptions {
+  /** Files listSources returns at most (a full kernel tree has ~60,000 C files). */
+  maxFiles?: number;
+  /** Bytes of C sources filesMentioning reads when it walks the directory (default 160 MB; FIRST_DIRS are read whole). */
+  maxSearchBytes?: number;
+  /** Use `git grep` when the directory is in a git working tree (default true). */
+  git?: boolean;
+}
 
 export class DirectoryTree implements TreeReader {
   readonly root: string;
   private realRoot: Promise<string> | undefined;
 
-  /** `maxFiles` bounds the listing used to follow callers and callees (a full kernel tree has ~60,000 C files). */
-  constructor(root: string, private readonly maxFiles = 20000) {
+  private readonly maxFiles: number;
+  private readonly maxSearchBytes: number;
+  private inGit: Promise<boolean> | undefined;
+
+  constructor(root: string, private readonly options: DirectoryTreeOptions = {}) {
     this.root = resolve(root);
+    this.maxFiles = options.maxFiles ?? 20000;
+    this.maxSearchBytes = options.maxSearchBytes ?? 160 * 1024 * 1024;
   }
 
   get label(): string {
@@ -68,6 +87,24 @@ export class DirectoryTree implements TreeReader {
     }
   }
 
+  /**
+   * Files mentioning one of `names`: `git grep` when the directory is in a git working tree (tracked and untracked
+   * files), else a streaming walk (walkMentioning) that stops after maxSearchBytes.
+   */
+  async filesMentioning(names: readonly string[], options: MentionOptions = {}): Promise<MentionSearch> {
+    if (this.options.git !== false) {
+      this.inGit ??= gitRepository(this.root).then((r) => r !== null);
+      if (await this.inGit) {
+        try {
+          return await worktreeMentioning(this.root, names, options, (p) => this.read(p));
+        } catch (e) {
+          if (!(e instanceof GitError)) throw e;
+        }
+      }
+    }
+    return walkMentioning(this.root, names, this.maxSearchBytes, options);
+  }
+
   async listSources(): Promise<{ paths: string[]; truncated: boolean }> {
     const paths: string[] = [];
     let truncated = false;
@@ -96,6 +133,77 @@ export class DirectoryTree implements TreeReader {
     await walk('');
     return { paths, truncated };
   }
+}
+
+/**
+ * Streams the C files of `root` (FIRST_DIRS first, then the rest, each in name order): each file is read, searched
+ * and dropped, and only the names of those that mention a name are kept. The walk stops once `maxBytes` have been
+ * read in all, except within FIRST_DIRS (searched whole unless they alone pass four times the budget). Reads are
+ * synchronous (from the page cache that is several times faster than one promise per file), with a turn of the
+ * event loop every 256 files.
+ */
+export async function walkMentioning(root: string, names: readonly string[], maxBytes: number, options: MentionOptions = {}): Promise<MentionSearch> {
+  const needles = names.filter((n) => n).map((n) => Buffer.from(n, 'utf8'));
+  const paths: string[] = [];
+  let bytes = 0;
+  let files = 0;
+  let truncated = false;
+  const firstDone: string[] = [];
+  const rank = (name: string) => {
+    const i = FIRST_DIRS.indexOf(name);
+    return i < 0 ? FIRST_DIRS.length : i;
+  };
+  const walk = async (rel: string, first: boolean): Promise<void> => {
+    let entries;
+    try {
+      entries = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (!rel) entries.sort((a, b) => rank(a.name) - rank(b.name));
+    for (const e of entries) {
+      if (truncated) return;
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        const isFirst = first || (!rel && FIRST_DIRS.includes(e.name));
+        await walk(p, isFirst);
+        if (!rel && isFirst && !truncated) firstDone.push(e.name);
+      } else if (e.isFile() && SOURCE_FILE.test(e.name)) {
+        if (bytes >= (first ? 4 * maxBytes : maxBytes)) {
+          truncated = true;
+          return;
+        }
+        const r = readRegularFile(join(root, p), MAX_FILE_BYTES);
+        if (!('bytes' in r)) continue;
+        bytes += r.bytes.length;
+        if (++files % 256 === 0) await new Promise<void>((res) => setImmediate(res));
+        if (bufferMentions(r.bytes, needles, options)) paths.push(p);
+      }
+    }
+  };
+  await walk('', false);
+  paths.sort();
+  return {
+    paths, truncated, how: 'a walk of the directory',
+    ...(truncated ? { searched: `${files} C files${firstDone.length ? ` (${firstDone.map((d) => d + '/').join(', ')} first)` : ''}, stopping after ${Math.round(maxBytes / 1048576)} MB` } : {}),
+  };
+}
+
+/** `bufferMentions`: mentionsAny on bytes (a name is ASCII; a byte of a multi-byte character is never a word byte). */
+export function bufferMentions(buf: Buffer, needles: readonly Buffer[], options: MentionOptions = {}): boolean {
+  const len = buf.length;
+  const at = (i: number) => buf[i];
+  for (const n of needles) {
+    for (let i = buf.indexOf(n); i >= 0; i = buf.indexOf(n, i + 1)) {
+      const before = i > 0 ? buf[i - 1] : 32;
+      const after = i + n.length < len ? buf[i + n.length] : 32;
+      if (isWordChar(before) || isWordChar(after)) continue;
+      if (!options.definitions || definitionShaped(at, len, i, n.length)) return true;
+    }
+  }
+  return false;
 }
 
 /** True when `dir` exists and is a directory. */

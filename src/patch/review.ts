@@ -28,7 +28,7 @@ import { Analyses, matchFindings, type Analysed } from './compare';
 import { contractKey, describeContractChange } from './contracts';
 import { displayPath } from './diff';
 import type { PatchMail, SkippedMail } from './mbox';
-import { OverlayTree, SOURCE_FILE, type TreeReader } from './tree';
+import { OverlayTree, SOURCE_FILE, TreeError, type TreeReader } from './tree';
 import { contextText, TreeIndex, visibleOutside, type IndexedFile } from './tree-index';
 
 export interface ReviewOptions extends CheckOptions {
@@ -162,6 +162,8 @@ class SeriesReviewer {
   readonly index: TreeIndex;
   private readonly overlay: OverlayTree;
   private readonly follow: boolean;
+  /** The patch being reviewed: its changes (not yet in the overlay) and its notes. */
+  private current: { changes: FileChange[]; notes: string[]; searchNoted: boolean } = { changes: [], notes: [], searchNoted: false };
 
   constructor(private readonly analyzer: Analyzer, tree: TreeReader, private readonly options: ReviewOptions) {
     // The engine's options are what remains once the review's own are taken out.
@@ -235,17 +237,17 @@ class SeriesReviewer {
     review.functions = [...new Set(files.flatMap((f) => [...f.touched]))];
 
     // 2. Contracts that changed, and the files that see them.
+    this.current = { changes, notes: review.notes, searchNoted: false };
     const contracts = this.follow ? await this.changedContracts(files, texts) : [];
-    const pool = this.follow ? await this.sourcePool(changes, review.notes) : [];
     const calleeFiles = new Set<string>();
     for (const f of files) {
       if (this.options.cancelled?.()) {
         review.notes.push('review cancelled: results incomplete');
         break;
       }
-      await this.reviewFile(f, review, contracts, pool, texts, calleeFiles);
+      await this.reviewFile(f, review, contracts, texts, calleeFiles);
     }
-    if (this.follow && contracts.length) await this.reviewCallers(review, contracts, pool, changes, texts, calleeFiles);
+    if (this.follow && contracts.length) await this.reviewCallers(review, contracts, changes, texts, calleeFiles);
     review.contracts = contracts.map((c) => ({ function: c.name, file: c.file, changes: c.changes, callers: c.callers }));
 
     // 3. The tree now has this patch.
@@ -258,12 +260,12 @@ class SeriesReviewer {
   }
 
   /** Compares one changed file's findings, with the context its calls need (changed contracts, helper callees). */
-  private async reviewFile(f: FileReview, review: PatchReview, contracts: Contract[], pool: string[], texts: SideTexts, calleeFiles: Set<string>): Promise<void> {
+  private async reviewFile(f: FileReview, review: PatchReview, contracts: Contract[], texts: SideTexts, calleeFiles: Set<string>): Promise<void> {
     const c = f.change;
     let before = f.before;
     let after = f.after;
     if (this.follow) {
-      const ctx = await this.contextFor(f, contracts, pool, texts, calleeFiles);
+      const ctx = await this.contextFor(f, contracts, texts, calleeFiles);
       if (ctx.before || ctx.after) {
         if (c.before !== null && before) before = this.own(this.analyses.run(`ctx:${f.path}`, c.before + ctx.before), c.before.length);
         if (c.after !== null && after) after = this.own(this.analyses.run(`ctx:${f.path}`, c.after + ctx.after), c.after.length);
@@ -305,7 +307,7 @@ class SeriesReviewer {
   }
 
   /** Definitions to append to a changed file, before and after: changed contracts it calls, and helper callees. */
-  private async contextFor(f: FileReview, contracts: Contract[], pool: string[], texts: SideTexts, calleeFiles: Set<string>): Promise<{ before: string; after: string }> {
+  private async contextFor(f: FileReview, contracts: Contract[], texts: SideTexts, calleeFiles: Set<string>): Promise<{ before: string; after: string }> {
     const c = f.change;
     const own = new Set<string>();
     const called = new Set<string>();
@@ -321,7 +323,7 @@ class SeriesReviewer {
         }
       }
     }
-    return this.buildContext(f.path, own, called, touchedCalls, contracts, pool, texts, calleeFiles);
+    return this.buildContext(f.path, own, called, touchedCalls, contracts, texts, calleeFiles);
   }
 
   /**
@@ -329,7 +331,7 @@ class SeriesReviewer {
    * the file calls, and of helpers its relevant functions call that are defined elsewhere in the tree and whose own
    * analysis summarises something (taken as they are after the patch, on both sides).
    */
-  private async buildContext(self: string, own: ReadonlySet<string>, called: ReadonlySet<string>, relevantCalls: ReadonlySet<string>, contracts: Contract[], pool: string[], texts: SideTexts, calleeFiles: Set<string>): Promise<{ before: string; after: string }> {
+  private async buildContext(self: string, own: ReadonlySet<string>, called: ReadonlySet<string>, relevantCalls: ReadonlySet<string>, contracts: Contract[], texts: SideTexts, calleeFiles: Set<string>): Promise<{ before: string; after: string }> {
     // Keyed by the defining file after the patch; a renamed file is read under its old name before.
     const wanted = new Map<string, { before: string; names: Set<string> }>();
     const want = (file: string, oldFile: string, name: string) => {
@@ -345,7 +347,7 @@ class SeriesReviewer {
     const candidates = [...relevantCalls].filter((n) => !own.has(n) && !this.catalogued(n) && !contracts.some((k) => k.name === n));
     if (candidates.length) {
       const maxFiles = this.options.maxCalleeFiles ?? 6;
-      const defs = await this.definitions(candidates, pool.filter((p) => p !== self), texts.after);
+      const defs = await this.definitions(candidates, self, texts.after);
       for (const [name, file] of defs) {
         if (!calleeFiles.has(file) && calleeFiles.size >= maxFiles) continue;
         const text = await texts.after(file);
@@ -373,13 +375,14 @@ class SeriesReviewer {
     return out;
   }
 
-  /** For each name, the first file of the pool defining it where other files can call it. */
-  private async definitions(names: string[], pool: string[], read: (p: string) => Promise<string | null>): Promise<Map<string, string>> {
+  /** For each name, the first file (in path order) of the tree defining it where other files can call it. */
+  private async definitions(names: string[], self: string, read: (p: string) => Promise<string | null>): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     const left = new Set(names);
-    for (const file of pool) {
+    for (const file of await this.search(names, true)) {
       if (!left.size) break;
-      const text = await read(file);
+      if (file === self) continue;
+      const text = await this.readCandidate(file, read);
       if (text === null) continue;
       const hits = [...left].filter((n) => this.index.mentions(file, text, n));
       if (!hits.length) continue;
@@ -417,7 +420,7 @@ class SeriesReviewer {
   }
 
   /** Re-analyses files of the tree that call a function whose contract the patch changed. */
-  private async reviewCallers(review: PatchReview, contracts: Contract[], pool: string[], changes: FileChange[], texts: SideTexts, calleeFiles: Set<string>): Promise<void> {
+  private async reviewCallers(review: PatchReview, contracts: Contract[], changes: FileChange[], texts: SideTexts, calleeFiles: Set<string>): Promise<void> {
     const changed = new Set<string>();
     for (const c of changes) {
       if (c.oldPath) changed.add(c.oldPath);
@@ -427,23 +430,25 @@ class SeriesReviewer {
     const maxFiles = this.options.maxCallerFiles ?? 12;
     // Callers near the changed code first (same directory), then the rest of the tree in path order.
     const dirs = new Set(contracts.map((k) => dirOf(k.file)));
+    const pool = await this.search([...names]);
     const ordered = [...pool.filter((p) => dirs.has(dirOf(p))), ...pool.filter((p) => !dirs.has(dirOf(p)))];
     let done = 0;
     let more = 0;
-    for (const file of ordered) {
+    for (const [pos, file] of ordered.entries()) {
       if (changed.has(file)) continue;
       if (this.options.cancelled?.()) break;
-      const text = await this.overlay.read(file);
+      if (done >= maxFiles) {
+        // Not parsed: a name such as a common helper's is mentioned in thousands of files.
+        more = ordered.slice(pos).filter((p) => !changed.has(p)).length;
+        break;
+      }
+      const text = await this.readCandidate(file, (p) => this.overlay.read(p));
       if (text === null) continue;
       const refs = [...names].filter((n) => this.index.mentions(file, text, n));
       if (!refs.length) continue;
       const idx = this.index.unitsOf(file, text);
       const called = refs.filter((n) => !idx.byName.has(n) && idx.units.some((u) => u.calls.has(n)));
       if (!called.length) continue;
-      if (done >= maxFiles) {
-        more++;
-        continue;
-      }
       done++;
       this.options.onProgress?.(`callers of ${called.join(', ')}: ${file}`);
       const own = new Set(idx.units.map((u) => u.name));
@@ -456,7 +461,7 @@ class SeriesReviewer {
           if (calls) relevant.add(id);
         }
       }
-      const ctx = await this.buildContext(file, own, all, relevant, contracts, pool, texts, calleeFiles);
+      const ctx = await this.buildContext(file, own, all, relevant, contracts, texts, calleeFiles);
       const before = this.own(this.analyses.run(`ctx:${file}`, text + ctx.before), text.length);
       const after = this.own(this.analyses.run(`ctx:${file}`, text + ctx.after), text.length);
       const m = matchFindings(before.result.findings, after.result.findings);
@@ -471,23 +476,44 @@ class SeriesReviewer {
       for (const x of m.introduced) review.introduced.push({ file, finding: x, side: 'after', exact: false, sourceLine: at(x), via: viaOf(x.function) });
       for (const x of m.fixed) review.fixed.push({ file, finding: x, side: 'before', exact: false, sourceLine: at(x), via: viaOf(x.function) });
     }
-    if (more) review.notes.push(`${more} more caller file(s) of ${[...names].join(', ')} not re-analysed (limit ${maxFiles} per patch)`);
+    if (more) review.notes.push(`${more} more file(s) mentioning ${[...names].join(', ')} not examined for callers (limit ${maxFiles} caller files per patch)`);
   }
 
-  /** C files of the tree to search for callers and callees (with files this patch adds). */
-  private async sourcePool(changes: FileChange[], notes: string[]): Promise<string[]> {
-    const listing = await this.overlay.listSources();
-    if (!listing) {
-      notes.push(`${this.overlay.label} cannot be listed: callers and callees in other files not followed`);
+  /**
+   * C files of the tree (as this patch leaves it) that mention one of `names` (with `definitions`, where a name
+   * starts a declaration: see MentionOptions): the tree's own search (git grep, a bounded walk), with the files this
+   * patch adds, renames or deletes accounted for. A search cut short is noted.
+   */
+  private async search(names: string[], definitions = false): Promise<string[]> {
+    const { changes, notes } = this.current;
+    const found = await this.overlay.filesMentioning(names, { definitions });
+    if (!found) {
+      if (!this.current.searchNoted) notes.push(`${this.overlay.label} cannot be listed: callers and callees in other files not followed`);
+      this.current.searchNoted = true;
       return [];
     }
-    if (listing.truncated) notes.push(`${this.overlay.label} is large: callers and callees searched in the first ${listing.paths.length} C files only`);
-    const paths = new Set(listing.paths);
+    if (found.truncated && !this.current.searchNoted) {
+      notes.push(`callers and callees: the search of ${this.overlay.label} (${found.how}) was cut short: it covered ${found.searched ?? `${found.paths.length} files`}`);
+      this.current.searchNoted = true;
+    }
+    const paths = new Set(found.paths);
     for (const c of changes) {
       if ((c.op === 'rename' || c.op === 'delete') && c.oldPath) paths.delete(c.oldPath);
       if (isSource(c.newPath) && !c.binary) paths.add(c.newPath);
     }
     return [...paths].sort();
+  }
+
+  /** A candidate file's text; one the tree refuses to read (too large, a FIFO) is skipped with a note. */
+  private async readCandidate(path: string, read: (p: string) => Promise<string | null>): Promise<string | null> {
+    try {
+      return await read(path);
+    } catch (e) {
+      if (!(e instanceof TreeError)) throw e;
+      const { notes } = this.current;
+      if (notes.filter((n) => n.startsWith('not searched for callers and callees: ')).length < 5) notes.push(`not searched for callers and callees: ${e.message}`);
+      return null;
+    }
   }
 }
 
