@@ -5,8 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Analyzer, type CheckOptions } from '../core/engine';
-import { nodeWasmSource } from '../core/parse/node-wasm';
+import type { CheckOptions } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { IndexData } from '../core/index/summary-index';
 import { checkTree, type Runner, type Task, type TaskOutcome, type TreeCheckStats } from '../core/index/tree-check';
@@ -15,6 +14,7 @@ import { IndexCache } from '../core/index/cache';
 import { collectFiles, type Outcome } from './files';
 import { WorkerPool } from './pool';
 import { TaskRunner } from './tasks';
+import { processAnalyzer } from './process-analyzer';
 
 class SerialRunner implements Runner {
   constructor(private readonly tasks: TaskRunner) {}
@@ -38,7 +38,7 @@ async function makeRunner(jobs: number, files: number, options: CheckOptions, ca
     const pool = new WorkerPool(Math.min(jobs, files), options, catalogues);
     return { runner: pool, close: () => pool.close() };
   }
-  const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+  const analyzer = await processAnalyzer(catalogues);
   return { runner: new SerialRunner(new TaskRunner(analyzer, options)), close: async () => undefined };
 }
 

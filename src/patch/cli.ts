@@ -8,8 +8,6 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { Analyzer } from '../core/engine';
-import { nodeWasmSource } from '../core/parse/node-wasm';
 import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, VERSION, type Io } from '../cli/main';
 import { REVIEW_OUTPUT_OPTIONS, REVIEW_OUTPUT_USAGE, reviewOutput } from './cli-output';
 import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from './mbox';
@@ -20,6 +18,7 @@ import { escapeForTerminal } from '../core/text/escape';
 import { toReviewReply } from './reply';
 import { checkRevision, gitRepository, GitError, GitTree } from './git';
 import { chooseBase, reviewCommits } from './git-base';
+import { processAnalyzer } from '../cli/process-analyzer';
 
 export const REVIEW_USAGE = `Usage: vfslock review [--format text|json|sarif|reply] [--kernel auto|3.12|3.13|6.19] [--rules FILE]
                       [-p N] [--no-follow] [--max-callers N] --tree DIR PATCH...
@@ -117,7 +116,7 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
   let root: string;
   try {
     if (gitMode) {
-      const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+      const analyzer = await processAnalyzer(catalogues);
       ({ review, mails } = await reviewCommits(analyzer, repo!, values.git!, { ...reviewOptions, onPatchDone: output.onPatchDone }));
       root = repo!.top + (repo!.prefix ? '/' + repo!.prefix.replace(/\/$/, '') : '');
     } else {
@@ -138,7 +137,7 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
       if (!mails.length) {
         return fail(`no patch found in ${positionals.join(', ')}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.subject}: ${s.reason}`).join('; ')})` : ''}`);
       }
-      const analyzer = await Analyzer.create(nodeWasmSource(), catalogues);
+      const analyzer = await processAnalyzer(catalogues);
       const dir = new DirectoryTree(treeDir);
       root = dir.root;
       let tree: TreeReader = dir;

@@ -3,12 +3,10 @@
  * Exit status: 0 no error-severity findings; 1 some; 2 usage error or unreadable input (still prints the rest).
  * --exit-zero turns 1 into 0; --kbuild exits 0 whatever it finds unless --Werror is given.
  */
-import type { CatalogueData } from '../../core/catalogue/catalogue';
 import { parseArgs } from 'node:util';
 import { statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { Analyzer, DEFAULT_ANALYSIS_BUDGET_MS, MAX_FILE_BYTES, type CheckOptions, type FileResult } from '../../core/engine';
-import { nodeWasmSource } from '../../core/parse/node-wasm';
+import { DEFAULT_ANALYSIS_BUDGET_MS, MAX_FILE_BYTES, type CheckOptions, type FileResult } from '../../core/engine';
 import { isClean, toJson, toSarif, toText, type CheckReport } from '../../core/report/printers';
 import { kernelTreeVersion } from '../../core/catalogue/era';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
@@ -19,6 +17,7 @@ import { BUILD } from '../version';
 import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, OUTPUT_OPTIONS, useColor, VERSION, type Io } from '../main';
 import { parseKbuildArgs } from '../kbuild';
 import { Progress, progressWanted } from '../progress';
+import { processAnalyzer } from '../process-analyzer';
 
 export const CHECK_USAGE = `Usage: vfslock check [options] PATH...
        vfslock check [options] - [--stdin-filename PATH]
@@ -128,7 +127,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     const src = 'error' in read ? read : decodeSource(read.bytes);
     if ('error' in src) outcomes = [src];
     else {
-      const analyzer = await analyzerFor(catalogues);
+      const analyzer = await processAnalyzer(catalogues);
       outcomes = [checkText(analyzer, name, src.text, options, withFixes)];
     }
   } else {
@@ -144,7 +143,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
         let n = 0;
         outcomes = await checkInPool(files, jobs, options, catalogues, withFixes, undefined, (o) => done(o, ++n));
       } else {
-        const analyzer = await analyzerFor(catalogues);
+        const analyzer = await processAnalyzer(catalogues);
         outcomes = [];
         for (const file of files) {
           // After a file made the parser abort, the next one waits for the new parser instance.
@@ -231,19 +230,3 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/**
- * One analyzer per set of rules files in a process: `main()` called again in the same process (tests, a host that
- * embeds the CLI) reuses it instead of loading a second wasm instance, whose start-up could stall when several were
- * loaded one after another in one process.
- */
-const analyzers = new Map<string, Promise<Analyzer>>();
-function analyzerFor(catalogues: CatalogueData[]): Promise<Analyzer> {
-  const key = JSON.stringify(catalogues);
-  let a = analyzers.get(key);
-  if (!a) {
-    a = Analyzer.create(nodeWasmSource(), catalogues);
-    a.catch(() => analyzers.delete(key));
-    analyzers.set(key, a);
-  }
-  return a;
-}

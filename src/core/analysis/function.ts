@@ -1042,38 +1042,21 @@ class FunctionAnalyzer implements RuleContext {
    * (ip1 != ip2) inode_unlock(ip1);` with ip1 == ip2): the unlock of ip2 found nothing held under that name.
    */
   private releasedUnderAlias(s: State, key: string): boolean {
-    for (const [fact, v] of s.facts) {
-      if (!v || !fact.startsWith('eq:')) continue;
-      const [a, b] = fact.slice(3).split('|');
-      const other = a === key ? b : b === key ? a : null;
-      if (other && s.facts.get(`#released:${other}`) === true) return true;
-    }
-    return false;
+    return equalKeys(s, key).some((other) => s.facts.get(`#released:${other}`) === true);
   }
 
   heldExclusive(s: State, key: string): LockSt | null {
-    const l = s.locks.get(key);
-    if (l && l.mode === 'exclusive') return l;
-    for (const [fact, v] of s.facts) {
-      if (!v || !fact.startsWith('eq:')) continue;
-      const [a, b] = fact.slice(3).split('|');
-      const other = a === key ? b : b === key ? a : null;
-      if (other) {
-        const o = s.locks.get(other);
-        if (o && o.mode === 'exclusive') return o;
-      }
+    for (const k of [key, ...equalKeys(s, key)]) {
+      const l = s.locks.get(k);
+      if (l && l.mode === 'exclusive') return l;
     }
     return null;
   }
 
   brokenOf(s: State, key: string) {
-    const b = s.broken.get(key);
-    if (b) return b;
-    for (const [fact, v] of s.facts) {
-      if (!v || !fact.startsWith('eq:')) continue;
-      const [a, c] = fact.slice(3).split('|');
-      const other = a === key ? c : c === key ? a : null;
-      if (other && s.broken.has(other)) return s.broken.get(other)!;
+    for (const k of [key, ...equalKeys(s, key)]) {
+      const b = s.broken.get(k);
+      if (b) return b;
     }
     return undefined;
   }
@@ -1589,3 +1572,14 @@ function rank(s: Severity | undefined): number {
   return s === 'info' ? 0 : s === 'warning' ? 1 : 2;
 }
 
+/** The keys an `eq:` fact of this path says name the same object as `key` (`if (ip1 == ip2)` taken). */
+function equalKeys(s: State, key: string): string[] {
+  const out: string[] = [];
+  for (const [fact, v] of s.facts) {
+    if (!v || !fact.startsWith('eq:')) continue;
+    const [a, b] = fact.slice(3).split('|');
+    const other = a === key ? b : b === key ? a : null;
+    if (other) out.push(other);
+  }
+  return out;
+}

@@ -9,8 +9,6 @@
  * Exit status: 0 safe, 1 violation found, 2 error, 3 a bound (states, memory) reached before any violation.
  */
 import { parseArgs } from 'node:util';
-import { Analyzer } from '../../core/engine';
-import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { readRegularText } from '../../core/node-read';
 import { MAX_FILE_BYTES } from '../../core/engine';
 import { BUILTINS } from '../builtins';
@@ -20,6 +18,7 @@ import type { ExploreOptions, Reduction } from '../explore';
 import type { Diagnostic } from '../lang/parse';
 import { escapeForTerminal } from '../../core/text/escape';
 import { parseTarget, simulateBuiltin, simulateFunction, simulateText, type Outcome } from '../simulate';
+import { processAnalyzer } from '../../cli/process-analyzer';
 
 export interface CommandIo {
   out: (s: string) => void;
@@ -124,7 +123,7 @@ async function run(arg: string, overrides: { kernel?: string; set: Record<string
   const text = readText(target.file);
   if (typeof text !== 'string') return { ...text, diagnostics: [] };
   if (target.kind === 'scenario') return simulateText(text, target.file, overrides, explore);
-  const analyzer = await Analyzer.create(nodeWasmSource());
+  const analyzer = await processAnalyzer();
   return simulateFunction(analyzer, target.file, text, target.fn, overrides.kernel, explore);
 }
 
