@@ -808,7 +808,7 @@ class LostBody extends Error {}
 
 /** See computeOnce: the `sleeps` of a function whose summarised callees only sleep, or null. */
 function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap<string, Summary>, lockCalls: ReadonlySet<string>): Summary['sleeps'] {
-  let first: { id: string; what: string } | null = null;
+  let first: { id: string; what: string; blocking: boolean } | null = null;
   for (const id of ids) {
     if (lockCalls.has(id)) return null;
     if (id === name) continue;
@@ -816,9 +816,9 @@ function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap
     if (!s) continue;
     // Only from an analysed summary (a passed-on one has site 0): one level, or it spreads through all of kernel/.
     if (!s.sleeps || s.sleeps.site === 0 || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.leaseBreaks || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
-    if (!first || id < first.id) first = { id, what: s.sleeps.what };
+    if (!first || (s.sleeps.blocking && !first.blocking) || (s.sleeps.blocking === first.blocking && id < first.id)) first = { id, what: s.sleeps.what, blocking: s.sleeps.blocking };
   }
-  return first ? { site: 0, what: `${first.id}() ${first.what}` } : null;
+  return first ? { site: 0, what: `${first.id}() ${first.what}`, blocking: first.blocking } : null;
 }
 
 const TOP_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
@@ -889,7 +889,7 @@ function formatMs(ms: number): string {
 }
 
 function sigOf(s: Summary): string {
-  return JSON.stringify([s.outParams, s.breaks, s.leaseBreaks ?? [], s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, s.acquires, s.releases, s.deferred.length, s.returns, s.mayLock, s.childOfRet]);
+  return JSON.stringify([s.outParams, s.breaks, s.leaseBreaks ?? [], s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, !!s.sleeps?.blocking, s.acquires, s.releases, s.deferred.length, s.returns, s.mayLock, s.childOfRet]);
 }
 
 /** A deferred finding's identity: its function and its offset within that function (stable under edits elsewhere). */

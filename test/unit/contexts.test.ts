@@ -359,6 +359,51 @@ static bool get_items(struct inode *inode)
     assert.deepEqual([s?.releases ?? [], s?.acquires ?? []], [[], []]);
   });
 
+  test('the same upgrade through the filesystem\'s own lock and unlock helpers neither releases nor acquires', async () => {
+    const a = await sharedAnalyzer();
+    const code = `
+static void my_unlock(struct inode *inode, unsigned int flags)
+{
+	if (flags & MY_SHARED)
+		inode_unlock_shared(inode);
+	else
+		inode_unlock(inode);
+}
+
+static void my_lock(struct inode *inode, unsigned int flags)
+{
+	if (flags & MY_SHARED)
+		inode_lock_shared(inode);
+	else
+		inode_lock(inode);
+}
+
+static bool get_items(struct inode *inode)
+{
+	if (!has_items(inode))
+		return false;
+	my_unlock(inode, MY_SHARED);
+	my_lock(inode, 0);
+	return true;
+}
+
+int my_readdir(struct file *file, struct dir_context *ctx)
+{
+	struct inode *inode = file_inode(file);
+	bool put = false;
+
+	if (get_items(inode))
+		put = true;
+	emit(ctx);
+	if (put)
+		downgrade_write(&inode->i_rwsem);
+	return 0;
+}`;
+    const s = a.summariesOf('snippet.c', code).get('get_items');
+    assert.deepEqual([s?.releases ?? [], s?.acquires ?? []], [[], []]);
+    assert.deepEqual(await rules(code), []);
+  });
+
   test('a helper releasing two names of what may be one inode releases both, also when they are equal', async () => {
     const a = await sharedAnalyzer();
     const s = a.summariesOf('snippet.c', `
@@ -895,5 +940,37 @@ static int demo_unlink(struct inode *dir, struct dentry *dentry)
 
   test('forgetting end_removing() leaves the parent locked', async () => {
     assert.deepEqual(await rules(code(false), { kernel: '6.19' }), ['lock/imbalance@demo_unlink']);
+  });
+});
+
+describe('a wrapper of a helper that may sleep for a recall is read as that helper', () => {
+  const code = (wrapped: 'setxattr' | 'break') => `
+static int my_do_setxattr(struct dentry *dentry, const char *name, const void *value, size_t size)
+{
+${wrapped === 'setxattr'
+    ? '\treturn vfs_setxattr(&nop_mnt_idmap, dentry, name, value, size, 0);'
+    : '\treturn break_deleg(d_inode(dentry), O_WRONLY);'}
+}
+
+int my_make_work(struct inode *dir, struct dentry *work)
+{
+	int err;
+
+	inode_lock_nested(dir, I_MUTEX_PARENT);
+	err = my_do_setxattr(work, "trusted.x", "y", 1);
+	inode_unlock(dir);
+	return err;
+}`;
+
+  test('vfs_setxattr() through a wrapper under the parent\'s lock counts as vfs_setxattr() called directly there', async () => {
+    const direct = await rules(code('setxattr').replace('my_do_setxattr(work,', 'vfs_setxattr(&nop_mnt_idmap, work,').replace(', 1);\n\tinode_unlock(dir)', ', 1, 0);\n\tinode_unlock(dir)'));
+    assert.deepEqual(direct, []);
+    assert.deepEqual(await rules(code('setxattr')), []);
+    const a = await sharedAnalyzer();
+    assert.equal(a.summariesOf('snippet.c', code('setxattr')).get('my_do_setxattr')?.sleeps?.blocking, false);
+  });
+
+  test('a wrapper that makes a blocking break itself is still blocking-break-locked under the lock', async () => {
+    assert.deepEqual(await rules(code('break')), ['deleg/blocking-break-locked@my_make_work']);
   });
 });

@@ -1026,7 +1026,8 @@ class FunctionAnalyzer implements RuleContext {
 
   /** Marks the path, so that a release made only for some calls (a flags argument) is not summarised as made. */
   private markCallerLockRelease(op: Extract<Op, { k: 'unlock' }>, s: State): void {
-    const role = op.certain && !s.lossy ? this.roleOf(op.key) : null;
+    // A helper's release counts too (btrfs_inode_unlock() then btrfs_inode_lock() upgrades the caller's lock).
+    const role = (op.certain || op.helper) && !s.lossy ? this.roleOf(op.key) : null;
     if (!role) return;
     this.callerLockReleases.set(op.key, role);
     wr(s, 'facts').set(`#released:${op.key}`, true);
@@ -1106,7 +1107,7 @@ class FunctionAnalyzer implements RuleContext {
   private applyBreak(op: Extract<Op, { k: 'break' }>, s: State): void {
     for (const r of RULES) r.onBreak?.(this, op, s);
     if (op.kind === 'layout') return;
-    if (op.blocking === true) this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`);
+    if (op.blocking === true) this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`, true);
     if (op.typeHasDeleg) {
       // try_break_deleg() may fail with -EWOULDBLOCK: the delegation is gone only where its result says 0.
       const unchecked = op.kind === 'deleg' && op.blocking === false && op.result ? op.result : undefined;
@@ -1144,8 +1145,9 @@ class FunctionAnalyzer implements RuleContext {
     }
   }
 
-  private noteSleeps(node: SNode, what: string): void {
-    if (!this.summary.sleeps) this.summary.sleeps = { site: node.start, what };
+  /** The first sleep, or the first blocking one once there is one (it is what callers under an inode lock hear of). */
+  private noteSleeps(node: SNode, what: string, blocking: boolean): void {
+    if (!this.summary.sleeps || (blocking && !this.summary.sleeps.blocking)) this.summary.sleeps = { site: node.start, what, blocking };
   }
 
   noteRequire(key: string, node: SNode): void {
@@ -1155,7 +1157,7 @@ class FunctionAnalyzer implements RuleContext {
 
   private applyWait(op: Extract<Op, { k: 'wait' }>, s: State): void {
     for (const r of RULES) r.onWait?.(this, op, s);
-    this.noteSleeps(op.node, `${op.api}() waits for a delegation to be returned`);
+    this.noteSleeps(op.node, `${op.api}() waits for a delegation to be returned`, true);
     if (op.di && s.deleg.has(op.di)) wr(s, 'deleg').delete(op.di);
   }
 
@@ -1179,7 +1181,7 @@ class FunctionAnalyzer implements RuleContext {
   }
 
   private applySleeps(op: Extract<Op, { k: 'sleeps' }>, s: State): void {
-    this.noteSleeps(op.node, `${op.api}() ${op.why}`);
+    this.noteSleeps(op.node, `${op.api}() ${op.why}`, op.blocking);
     for (const r of RULES) r.onSleeps?.(this, op, s);
   }
 

@@ -11,13 +11,17 @@ export type OutArg = { kind: 'null' } | { kind: 'local'; name: string } | { kind
 
 export type Op =
   | { k: 'lock'; key: string; class: LockClass; mode: 'exclusive' | 'shared'; when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr'; result: string | null; ifNonNull: boolean; node: SNode; display: string; api: string; escapes?: boolean }
-  | { k: 'unlock'; key: string; class: LockClass; ifNonNull: boolean; node: SNode; api: string; certain: boolean }
+  | {
+      k: 'unlock'; key: string; class: LockClass; ifNonNull: boolean; node: SNode; api: string; certain: boolean;
+      /** A helper's summarised release: made on each of its successful returns, though not a direct unlock. */
+      helper?: boolean;
+    }
   | { k: 'break'; key: string; kind: 'deleg' | 'lease' | 'layout'; blocking: boolean | null; out: OutArg | null; node: SNode; display: string; api: string; typeHasDeleg: boolean;
       /** Where a non-blocking break's result goes (a variable, or the call itself when it is tested directly). */
       result: string | null }
   | { k: 'wait'; di: string | null; node: SNode; api: string }
   | { k: 'delegOp'; api: string; out: OutArg; requires: { key: string; class: LockClass }[]; breaks: string[]; node: SNode; display: string[]; result: string | null }
-  | { k: 'sleeps'; api: string; node: SNode; why: string }
+  | { k: 'sleeps'; api: string; node: SNode; why: string; blocking: boolean }
   /** Freeze protection (mnt_want_write, sb_start_write) taken here: ordered before i_rwsem, so no caller holds an inode lock. */
   | { k: 'outerLock'; api: string; node: SNode }
   | { k: 'mutate'; key: string; kind: MutationKind; what: string; node: SNode; severity?: 'error' | 'warning' | 'info'; note?: string; dirIf: string | null; display: string; api: string;
@@ -506,7 +510,7 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
       return;
     }
     case 'sleeps':
-      out.push({ k: 'sleeps', api: r.api, node: call, why: eff.doc ?? 'may sleep' });
+      out.push({ k: 'sleeps', api: r.api, node: call, why: eff.doc ?? 'may sleep', blocking: false });
       return;
     case 'outerLock':
       out.push({ k: 'outerLock', api: r.api, node: call });
@@ -596,7 +600,7 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
     const k = inst(m.role);
     if (k && k !== NULL_KEY) out.push({ k: 'summaryMutate', key: k, kind: m.kind, what: m.what, dirIf: m.dirIf ? inst(m.dirIf) : null, node: call, api: r.api, display: disp(m.role), severity: m.severity, note: m.note });
   }
-  if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what });
+  if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what, blocking: s.sleeps.blocking });
   if (s.mayLock) out.push({ k: 'unknownLockHelper', node: call, api: r.api });
   // A helper locking a `struct mutex *` it is handed: the lock is the inode's when the caller hands it `&inode->i_mutex`
   // (any other mutex is not tracked across calls).
@@ -607,7 +611,7 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
   for (const rel of s.releases) {
     let k = inst(rel.role);
     if (k && k !== NULL_KEY && rel.class === 'mutex') k = viaMutex(k);
-    if (k && k !== NULL_KEY) out.push({ k: 'unlock', key: k, class: 'inode', ifNonNull: false, node: call, api: r.api, certain: false });
+    if (k && k !== NULL_KEY) out.push({ k: 'unlock', key: k, class: 'inode', ifNonNull: false, node: call, api: r.api, certain: false, helper: true });
   }
   for (const acq of s.acquires) {
     let k = acq.role === 'ret' ? result : acq.role.startsWith('ret.') ? (result ? ctx.appendPath(result, acq.role.slice(4)) : null) : inst(acq.role);

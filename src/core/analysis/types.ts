@@ -77,8 +77,12 @@ export interface Summary {
   requires: { role: string; class: LockClass; site: number }[];
   /** Unbroken name/attribute changes of caller-provided inodes, for the caller to break first. */
   mutates: RoleMutation[];
-  /** The function may sleep waiting for a lease/delegation break. */
-  sleeps: { site: number; what: string } | null;
+  /**
+   * The function may sleep waiting for a lease/delegation break. `blocking`: a blocking break or a wait of its own (or
+   * of a helper's), reported under any inode lock; otherwise only catalogued may-sleep helpers (vfs_setxattr...), which
+   * count under a spinlock only, as they do when called directly.
+   */
+  sleeps: { site: number; what: string; blocking: boolean } | null;
   /** Locks held when the function returns successfully. */
   acquires: { role: string; class: LockClass; mode: 'exclusive' | 'shared'; when: 'always' | 'zero' | 'nonerr' }[];
   /** Caller's locks the function releases. */

@@ -112,7 +112,7 @@ function onlyMayLock(s: Summary): boolean {
 export function summarySig(s: Summary | undefined): string {
   if (!s) return '';
   return JSON.stringify([s.arity, s.outParams, s.breaks, s.leaseBreaks ?? [], s.requires.map((r) => [r.role, r.class]), s.mutates.map((m) => [m.role, m.kind, m.what, m.dirIf ?? '', m.severity ?? '', m.note ?? '']),
-    !!s.sleeps && s.sleeps.what, s.acquires, s.releases, s.returns ?? '', !!s.mayLock, s.childOfRet ?? '']);
+    !!s.sleeps && s.sleeps.what, !!s.sleeps?.blocking, s.acquires, s.releases, s.returns ?? '', !!s.mayLock, s.childOfRet ?? '']);
 }
 
 /**

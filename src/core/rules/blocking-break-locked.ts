@@ -36,8 +36,9 @@ export const blockingBreakLocked: Rule = {
 
   onSleeps(ctx, op, s) {
     if (s.lossy) return;
-    const inFile = ctx.hasSummary(op.api);
-    const held = ctx.inodeLocksHeld(s, inFile ? ['inode', 'rename', 'spin'] : ['spin']);
+    // A catalogued may-sleep helper (vfs_setxattr...) counts under a spinlock only; so does a wrapper whose only sleep
+    // is such a helper's (its summary says the sleep is not a blocking break of its own).
+    const held = ctx.inodeLocksHeld(s, op.blocking ? ['inode', 'rename', 'spin'] : ['spin']);
     if (!held.length) return;
     const [k, l] = held[0];
     ctx.report('deleg/blocking-break-locked', 'error', op.node, op.api, messages.sleepsLocked(ctx.unit.name, op.api, op.why, ctx.show(k), l.class), lockedAt(ctx, held));
