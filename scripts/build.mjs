@@ -42,7 +42,7 @@ const jobs = [
 ];
 const optional = [
   // `vfslock check --jobs N`: one analyzer per worker thread.
-  ['src/cli/check-worker.ts', { outfile: 'dist/check-worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
+  ['src/cli/check-worker-main.ts', { outfile: 'dist/check-worker-main.js', platform: 'node', format: 'cjs', target: 'node20' }],
   // The analysis worker of the desktop extension (a Session in a worker thread).
   ['src/extension/pure/worker-main.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
   ['src/extension/extension.ts', { outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'],

@@ -1,6 +1,7 @@
 /**
- * Worker thread for `vfslock check --jobs N`: checks the files it is sent, with its own analyzer; for a tree check,
- * also keeps the summary index the main thread sends between rounds.
+ * A worker thread of `vfslock check --jobs N` (and of the editor's background index build): checks the files it is
+ * sent, with its own analyzer; for a tree check, also keeps the summary index the main thread sends between rounds.
+ * `serveChecks()` starts it; check-worker-main.ts is the CLI's thread entry.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Analyzer, type CheckOptions } from '../core/engine';
@@ -45,6 +46,9 @@ async function run(): Promise<void> {
   parentPort!.postMessage({ ready: true });
 }
 
-run().catch((e) => {
-  parentPort!.postMessage({ fatal: String((e as Error).stack ?? e) });
-});
+/** Serves the pool's requests on this thread (the analysis worker of the editor calls it in its `check` role). */
+export function serveChecks(): void {
+  run().catch((e) => {
+    parentPort!.postMessage({ fatal: String((e as Error).stack ?? e) });
+  });
+}

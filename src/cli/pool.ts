@@ -14,8 +14,15 @@ import type { Runner, Task, TaskOutcome } from '../core/index/tree-check';
 import type { WorkerRequest } from './check-worker';
 
 function workerScript(): string | null {
-  const p = join(__dirname, 'check-worker.js');
+  const p = join(__dirname, 'check-worker-main.js');
   return existsSync(p) ? p : null;
+}
+
+export interface PoolOptions {
+  /** Script of the threads (default: check-worker-main.js next to this bundle). */
+  script?: string;
+  /** Extra `workerData` (the editor's analysis worker takes `{ role: 'check', nice }` to act as a check worker). */
+  data?: object;
 }
 
 interface Reply {
@@ -41,11 +48,12 @@ export class WorkerPool implements Runner {
   restarts = 0;
 
   /** `resourceLimits`: each thread's heap limits (Node's defaults if unset). */
-  constructor(size: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false, private readonly resourceLimits?: ResourceLimits) {
-    const script = workerScript();
+  constructor(size: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false, private readonly resourceLimits?: ResourceLimits,
+    pool: PoolOptions = {}) {
+    const script = pool.script ?? workerScript();
     if (!script) throw new Error('worker script not found next to the CLI (rebuild with npm run build)');
     this.script = script;
-    this.workerData = { options, catalogues, bundleDir: __dirname, withFixes };
+    this.workerData = { options, catalogues, bundleDir: __dirname, withFixes, ...pool.data };
     this.workers = Array.from({ length: Math.max(1, size) }, () => this.spawn());
     this.ready = this.workers.map((w) => this.once(w, (m) => !!m.ready));
   }

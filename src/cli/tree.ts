@@ -12,7 +12,7 @@ import { checkTree, type Runner, type Task, type TaskOutcome, type TreeCheckStat
 import { findKernelTree, IncludeResolver, readText, treeScope } from '../core/index/tree';
 import { IndexCache } from '../core/index/cache';
 import { collectFiles, type Outcome } from './files';
-import { WorkerPool } from './pool';
+import { WorkerPool, type PoolOptions } from './pool';
 import { TaskRunner } from './tasks';
 import { processAnalyzer } from './process-analyzer';
 
@@ -33,9 +33,9 @@ class SerialRunner implements Runner {
   }
 }
 
-async function makeRunner(jobs: number, files: number, options: CheckOptions, catalogues: CatalogueData[]): Promise<{ runner: Runner; close: () => Promise<void> }> {
-  if (jobs > 1 && files > 1) {
-    const pool = new WorkerPool(Math.min(jobs, files), options, catalogues);
+async function makeRunner(jobs: number, files: number, options: CheckOptions, catalogues: CatalogueData[], poolOptions?: PoolOptions): Promise<{ runner: Runner; close: () => Promise<void> }> {
+  if ((jobs > 1 && files > 1) || poolOptions) {
+    const pool = new WorkerPool(Math.max(1, Math.min(jobs, files)), options, catalogues, false, undefined, poolOptions);
     return { runner: pool, close: () => pool.close() };
   }
   const analyzer = await processAnalyzer(catalogues);
@@ -75,6 +75,49 @@ export async function checkAsTree(paths: string[], files: string[], jobs: number
   }
 }
 
+export interface TreeIndex {
+  root: string;
+  data: IndexData;
+  /** Loaded from the on-disk cache (not built). */
+  cached: boolean;
+  note: string;
+}
+
+/**
+ * The summary index of the kernel tree `root` (its fs/, security/, kernel/ and mm/): loaded from the on-disk cache
+ * when no file it was built from changed, else built on `jobs` worker threads (one: in this thread, unless `pool`
+ * says how to start one) and cached.
+ */
+export async function treeIndex(root: string, jobs: number, options: CheckOptions, catalogues: CatalogueData[], version: string,
+  progress: (s: string) => void = () => undefined, pool?: PoolOptions): Promise<TreeIndex> {
+  const scope = treeScope(root);
+  const sources = collectFiles(scope).files.map((f) => resolve(f));
+  const cache = new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues }));
+  const data = cache.load(sources);
+  if (data) return { root, data, cached: true, note: `summary index of ${root} loaded from ${cache.path}` };
+  progress(`vfslock: building the summary index of ${root} (${sources.length} files; cached for later runs)...\n`);
+  const { runner, close } = await makeRunner(jobs, sources.length, options, catalogues, pool);
+  try {
+    const t = await checkTree(sources, runner, { root });
+    cache.save(sources, t.data);
+    return {
+      root, data: t.data, cached: false,
+      note: `summary index of ${root} built (${t.stats.globalSummaries} functions, ${t.stats.headerSummaries} header helpers, ${t.stats.rounds} rounds)`,
+    };
+  } finally {
+    await close();
+  }
+}
+
+/** `data` with the includes of `files` that it does not know yet (files outside the index's scope). */
+export function withIncludesOf(data: IndexData, root: string, files: string[]): IndexData {
+  const known = new Set(data.includes.map(([f]) => f));
+  const extra = files.map((f) => resolve(f)).filter((f) => !known.has(f));
+  if (!extra.length) return data;
+  const r = new IncludeResolver(root);
+  return { ...data, includes: [...data.includes, ...extra.map((f): [string, string[]] => [f, r.includesOf(f, readText(f) ?? '')])] };
+}
+
 /**
  * Checks lone files: with their kernel tree's index (built, or loaded from the cache), or, outside a kernel tree, as
  * a tree of their own.
@@ -84,30 +127,13 @@ export async function checkFilesIndexed(files: string[], jobs: number, options: 
   const root = findKernelTree(files[0]);
   // Loose files: one tree of their own, but their functions' callers may be anywhere.
   if (!root || files.some((f) => findKernelTree(f) !== root)) return checkAsTree(files, files, jobs, options, catalogues, false, withFixes);
-  const scope = treeScope(root);
-  const sources = collectFiles(scope).files.map((f) => resolve(f));
-  const cache = new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues }));
-  let data = cache.load(sources);
-  let note = `summary index of ${root} loaded from ${cache.path}`;
-  const { runner, close } = await makeRunner(jobs, Math.max(files.length, data ? 1 : sources.length), options, catalogues);
+  const index = await treeIndex(root, jobs, options, catalogues, version, progress);
+  const { runner, close } = await makeRunner(jobs, files.length, options, catalogues);
   try {
-    if (!data) {
-      progress(`vfslock: building the summary index of ${root} (${sources.length} files; cached for later runs)...\n`);
-      const t = await checkTree(sources, runner, { root });
-      data = t.data;
-      cache.save(sources, data);
-      note = `summary index of ${root} built (${t.stats.globalSummaries} functions, ${t.stats.headerSummaries} header helpers, ${t.stats.rounds} rounds)`;
-    }
     // Files outside the index's scope need their includes resolved too.
-    const known = new Set(data.includes.map(([f]) => f));
-    const extra = files.map((f) => resolve(f)).filter((f) => !known.has(f));
-    if (extra.length) {
-      const r = new IncludeResolver(root);
-      data = { ...data, includes: [...data.includes, ...extra.map((f): [string, string[]] => [f, r.includesOf(f, readText(f) ?? '')])] };
-    }
-    await runner.setIndex(data);
+    await runner.setIndex(withIncludesOf(index.data, root, files));
     const res = await runner.run(files.map((f) => ({ file: f, key: resolve(f), mode: 'check' as const, fixes: withFixes })));
-    return { outcomes: res.map(toOutcome), note };
+    return { outcomes: res.map(toOutcome), note: index.note };
   } finally {
     await close();
   }

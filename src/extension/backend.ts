@@ -4,8 +4,8 @@
  * answer the same typed requests (pure/protocol.ts); nothing is loaded until the first request.
  */
 import * as vscode from 'vscode';
-import { dispatch, type CancelMessage, type Method, type Params, type ReadyMessage, type ResponseMessage, type Result } from './pure/protocol';
-import { Session } from './pure/session';
+import { dispatch, type CancelMessage, type EventMessage, type Method, type Params, type ReadyMessage, type ResponseMessage, type Result } from './pure/protocol';
+import { Session, type IndexEvent } from './pure/session';
 import type { Log } from './output';
 import { ms, now } from './output';
 
@@ -19,6 +19,8 @@ export interface Backend {
   readonly loadMs: number | null;
   /** Fires when the worker was restarted after a crash: open documents must be sent again. */
   readonly onDidRestart: vscode.Event<void>;
+  /** A kernel tree's summary index started building, is ready, or failed (worker only). */
+  readonly onDidIndex: vscode.Event<IndexEvent>;
   dispose(): void;
 }
 
@@ -39,6 +41,8 @@ class InlineBackend implements Backend {
   private session: Promise<Session> | null = null;
   private readonly restart = new vscode.EventEmitter<void>();
   readonly onDidRestart = this.restart.event;
+  // The browser host reads no kernel tree from disk: no index.
+  readonly onDidIndex: vscode.Event<IndexEvent> = () => ({ dispose: () => undefined });
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Log) {}
 
@@ -94,6 +98,8 @@ class WorkerBackend implements Backend {
   private disposed = false;
   private readonly restart = new vscode.EventEmitter<void>();
   readonly onDidRestart = this.restart.event;
+  private readonly indexed = new vscode.EventEmitter<IndexEvent>();
+  readonly onDidIndex = this.indexed.event;
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Log, private readonly name: string, private readonly options: BackendOptions = {}) {}
 
@@ -122,8 +128,12 @@ class WorkerBackend implements Backend {
       };
       w.on('message', onReady);
     });
-    w.on('message', (m: ReadyMessage | ResponseMessage) => {
+    w.on('message', (m: ReadyMessage | ResponseMessage | EventMessage) => {
       if ('ready' in m) return;
+      if ('event' in m) {
+        this.indexed.fire(m.event);
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -171,5 +181,6 @@ class WorkerBackend implements Backend {
     void this.worker?.terminate();
     this.worker = null;
     this.restart.dispose();
+    this.indexed.dispose();
   }
 }

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { EventInfo, LocatedFinding } from '../core/engine';
-import type { Backend } from './backend';
+import { IS_WEB, type Backend } from './backend';
 import type { AnalyzerService } from './analyzer';
 import type { Log } from './output';
 import { ms, now } from './output';
@@ -42,7 +42,7 @@ export interface CheckStats {
   /** From the first unreflected change to the diagnostics being set (includes the debounce). */
   latencyMs: number | null;
   findings: number;
-  trigger: 'open' | 'edit' | 'settings' | 'command';
+  trigger: 'open' | 'edit' | 'settings' | 'command' | 'index';
 }
 
 export interface DocumentsService {
@@ -76,6 +76,11 @@ export function findingToDiagnostic(f: LocatedFinding, uri: vscode.Uri, position
 
 function severityOf(s: string): vscode.DiagnosticSeverity {
   return s === 'error' ? vscode.DiagnosticSeverity.Error : s === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
+}
+
+/** The file's absolute path on disk (finds its kernel tree), for a file: URI outside the browser host. */
+function diskPath(uri: vscode.Uri): string | undefined {
+  return uri.scheme === 'file' && !IS_WEB ? uri.fsPath : undefined;
 }
 
 export function relativePath(uri: vscode.Uri): string {
@@ -126,7 +131,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     t.opened = (async () => {
       const catalogue = await configure(doc.uri);
       t.version = doc.version;
-      await backend.call('open', { uri: key, file: relativePath(doc.uri), text: doc.getText(), version: doc.version, options: checkOptionsOf(s), catalogue });
+      await backend.call('open', { uri: key, file: relativePath(doc.uri), path: diskPath(doc.uri), text: doc.getText(), version: doc.version, options: checkOptionsOf(s), catalogue });
     })();
     t.opened.catch((e) => log.error(`cannot open ${relativePath(doc.uri)} for analysis: ${(e as Error).message}`));
     tracked.set(key, t);
@@ -240,6 +245,19 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     }
   };
 
+  let indexStatus: vscode.Disposable | undefined;
+  /** Summaries across files (the tree's index) on or off, as the window's setting says; re-checks what changed. */
+  const setIndexing = async () => {
+    if (backend.kind !== 'worker') return;
+    const enabled = vscode.workspace.getConfiguration('vfsLockReview').get<boolean>('crossFileSummaries', true);
+    const changed = await backend.call('setIndexing', { enabled }).catch(() => [] as string[]);
+    for (const uri of changed) {
+      const t = tracked.get(uri);
+      if (t) schedule(t, 0, 'settings');
+    }
+  };
+  void setIndexing();
+
   ctx.subscriptions.push(
     vscode.workspace.onDidOpenTextDocument(onOpen),
     vscode.workspace.onDidChangeTextDocument(onChange),
@@ -252,7 +270,33 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       configured.clear();
       onSettings();
     }),
+    backend.onDidIndex((e) => {
+      if (e.state === 'building') {
+        log.info(`building the summary index of ${e.root} in the background (fs/, security/, kernel/, mm/; cached for later)`);
+        indexStatus?.dispose();
+        indexStatus = vscode.window.setStatusBarMessage(`$(sync~spin) ${vscode.l10n.t('VFS Lock Review: indexing {0}', e.root)}`);
+        return;
+      }
+      indexStatus?.dispose();
+      indexStatus = undefined;
+      if (e.state === 'failed') {
+        log.warn(`summary index of ${e.root} not built: ${e.error ?? 'unknown error'}; files are checked on their own`);
+        return;
+      }
+      log.info(`summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${ms(e.ms ?? 0)} ms (${e.functions ?? 0} functions summarised); re-checking ${e.uris?.length ?? 0} open file(s)`);
+      for (const uri of e.uris ?? []) {
+        const t = tracked.get(uri);
+        if (!t) continue;
+        t.pendingSince ??= now();
+        schedule(t, 0, 'index');
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('vfsLockReview.crossFileSummaries')) void setIndexing();
+    }),
+    { dispose: () => indexStatus?.dispose() },
     backend.onDidRestart(() => {
+      void setIndexing();
       configured.clear();
       log.info('analysis worker restarted: re-sending open files');
       for (const t of [...tracked.values()]) reopen(t, 'open');

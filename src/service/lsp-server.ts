@@ -25,7 +25,7 @@ import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { hoverMarkdown } from './hover';
 import { resultToText } from '../sim/export';
 import type { CoreEdit } from './lines';
-import type { AnalysisResult, Session } from './session';
+import type { AnalysisResult, IndexEvent, IndexProvider, Session } from './session';
 
 export interface ServerEnv {
   /** Creates the analysis session (loads the parser). */
@@ -36,6 +36,8 @@ export interface ServerEnv {
   readRules?(path: string): CatalogueData[];
   /** The server's version, for `serverInfo`. */
   version: string;
+  /** Summaries across files: a kernel tree's index for its documents, built in the background (tree-index.ts). */
+  indexes?(onEvent: (e: IndexEvent) => void): IndexProvider;
 }
 
 /** Commands the server runs for the client (workspace/executeCommand): code lenses and code actions use them. */
@@ -262,7 +264,22 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
   };
 
   const openInSession = (s: Session, d: Doc, text: string) => {
-    s.open({ uri: d.uri, file: d.file, text, version: d.version, options: checkOptionsOf(settings), catalogue });
+    s.open({ uri: d.uri, file: d.file, path: d.file.startsWith('/') ? d.file : undefined, text, version: d.version, options: checkOptionsOf(settings), catalogue });
+  };
+
+  /** A tree's index ready: its open documents are analysed again with it and their diagnostics published. */
+  const onIndex = (e: IndexEvent) => {
+    if (e.state === 'building') connection.console.log(`vfslock: building the summary index of ${e.root} in the background (cached for later)`);
+    else if (e.state === 'failed') connection.console.warn(`vfslock: summary index of ${e.root} not built: ${e.error ?? 'unknown error'}`);
+    else {
+      connection.console.log(`vfslock: summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${Math.round(e.ms ?? 0)} ms`);
+      run((s) => {
+        for (const uri of s.refreshIndexes()) {
+          const d = docs.get(uri);
+          if (d) schedule(d, 0);
+        }
+      }).catch(logError('applying the summary index'));
+    }
   };
 
   /** The initializationOptions: configuration changes apply over them (an empty change leaves them in force). */
@@ -301,6 +318,7 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     roots = folders.map((u) => env.pathOf(u)).filter((p): p is string => !!p).map((p) => p.replace(/\/+$/, ''));
     try {
       session = await sessionP;
+      if (env.indexes) session.setIndexProvider(env.indexes(onIndex));
     } catch (e) {
       throw new ResponseError(ErrorCodes.InternalError, `vfslock: the C parser could not be loaded: ${(e as Error).message}`);
     }

@@ -8,7 +8,8 @@ import { nodeWasmSource } from '../core/parse/node-wasm';
 import { nodeTreeReader } from '../core/catalogue/era-node';
 import { readRegularFile } from '../core/node-read';
 import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
-import { Session } from './session';
+import { Session, type IndexEvent } from './session';
+import { TreeIndexes } from './tree-index';
 import { serve } from './lsp-server';
 import { BoundedMessageReader, type FramingProblem } from './lsp-framing';
 import { VERSION } from '../cli/version';
@@ -19,8 +20,10 @@ export interface LspIo {
 }
 
 export const LSP_USAGE = `Usage:
-  vfslock lsp [--stdio]
-Starts the language server on stdin/stdout (for neovim, Emacs eglot, Helix, Kate: docs/editors.md).`;
+  vfslock lsp [--stdio] [--no-index]
+Starts the language server on stdin/stdout (for neovim, Emacs eglot, Helix, Kate: docs/editors.md).
+A file inside a kernel tree gets the tree's summary index (fs/, security/, kernel/, mm/), built in the background
+and cached on disk (shared with \`vfslock check --index\`); --no-index checks each file on its own.`;
 
 /** A rules file larger than this is refused unread (as `vfslock check --rules`). */
 const MAX_RULES_BYTES = 4 * 1024 * 1024;
@@ -42,6 +45,7 @@ function pathOf(uri: string): string | null {
 
 
 export async function lspCommand(args: string[], io: LspIo, version = VERSION): Promise<number> {
+  let index = true;
   for (const a of args) {
     if (a === '--help' || a === '-h') {
       io.out(LSP_USAGE + '\n');
@@ -49,7 +53,11 @@ export async function lspCommand(args: string[], io: LspIo, version = VERSION): 
     }
     // vscode-languageclient adds --clientProcessId=N; the process id also comes in `initialize` and is watched there.
     if (a === '--stdio' || a.startsWith('--clientProcessId=')) continue;
-    io.err(`vfslock lsp: unknown option '${a}' (only --stdio is supported)\n${LSP_USAGE}\n`);
+    if (a === '--no-index') {
+      index = false;
+      continue;
+    }
+    io.err(`vfslock lsp: unknown option '${a}' (only --stdio and --no-index are supported)\n${LSP_USAGE}\n`);
     return 2;
   }
   // Anything printed by a library must not land in the protocol stream.
@@ -84,6 +92,7 @@ export async function lspCommand(args: string[], io: LspIo, version = VERSION): 
     pathOf,
     readRules,
     version,
+    ...(index ? { indexes: (onEvent: (e: IndexEvent) => void) => new TreeIndexes({ onEvent }) } : {}),
   });
   // The client closing stdin ends the server: exit status 0 after a shutdown request, 1 otherwise (as the `exit`
   // notification's).

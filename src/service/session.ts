@@ -7,6 +7,7 @@
  */
 import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
+import type { IndexView } from '../core/index/summary-index';
 import { LineMap, type CoreEdit } from './lines';
 import { kernelTreeVersion, type TreeReader } from '../core/catalogue/era';
 import type { Fix } from '../core/fixes/writer';
@@ -16,7 +17,10 @@ import { simulateRequest, type ExploreLimits, type Outcome, type SimulationReque
 
 export interface OpenParams {
   uri: string;
+  /** The name findings carry (workspace-relative in the editor). */
   file: string;
+  /** The file's absolute path on disk, when it has one: finds its kernel tree (version, summary index). */
+  path?: string;
   text: string;
   version: number;
   options: CheckOptions;
@@ -56,10 +60,33 @@ export interface FindingRef {
   end: number;
 }
 
+/** A kernel tree's summary index, for documents of that tree (tree-index.ts; none in the browser). */
+export interface IndexProvider {
+  /**
+   * The index for the file at absolute `path`, or null: not in a kernel tree, or not built yet (then its build has
+   * started, and the provider's owner is told when it is ready: `Session.refreshIndexes()`).
+   */
+  viewFor(path: string, catalogueKey: string, catalogues: CatalogueData[], options: CheckOptions): IndexView | null;
+}
+
+/** What the host is told about a tree's index. */
+export interface IndexEvent {
+  root: string;
+  state: 'building' | 'ready' | 'failed';
+  cached?: boolean;
+  ms?: number;
+  functions?: number;
+  error?: string;
+  /** With 'ready': the documents whose results changed (the host asks for them again). */
+  uris?: string[];
+}
+
 interface Open {
   doc: Document;
   version: number;
   file: string;
+  path?: string;
+  view: IndexView | null;
   options: CheckOptions;
   catalogue: string;
 }
@@ -67,6 +94,9 @@ interface Open {
 export class Session {
   private readonly docs = new Map<string, Open>();
   private readonly analyzers = new Map<string, Analyzer>();
+  private readonly catalogues = new Map<string, CatalogueData[]>([['', []]]);
+  private indexes: IndexProvider | null = null;
+  private indexing = true;
 
   /** `tree`: file-system access to find a file's kernel tree and its Makefile version (absent in the browser). */
   constructor(private readonly base: Analyzer, private readonly tree?: TreeReader) {
@@ -75,6 +105,39 @@ export class Session {
 
   static async create(wasm: Parameters<typeof Analyzer.create>[0], tree?: TreeReader): Promise<Session> {
     return new Session(await Analyzer.create(wasm), tree);
+  }
+
+  /**
+   * Summaries across files: documents in a kernel tree get its index once built (null: each file on its own).
+   * Returns the documents whose results may have changed.
+   */
+  setIndexProvider(indexes: IndexProvider | null): string[] {
+    this.indexes = indexes;
+    return this.refreshIndexes();
+  }
+
+  /** Turns summaries across files on or off (they are on when a provider is set); returns the documents changed. */
+  setIndexing(enabled: boolean): string[] {
+    this.indexing = enabled;
+    return this.refreshIndexes();
+  }
+
+  private viewOf(path: string | undefined, catalogue: string, options: CheckOptions): IndexView | null {
+    if (!this.indexes || !this.indexing || !path) return null;
+    return this.indexes.viewFor(path, catalogue, this.catalogues.get(catalogue) ?? [], options);
+  }
+
+  /** Gives every open document its tree's index as it is now; returns those whose index changed. */
+  refreshIndexes(): string[] {
+    const changed: string[] = [];
+    for (const [uri, o] of this.docs) {
+      const view = this.viewOf(o.path, o.catalogue, o.options);
+      if (view === o.view) continue;
+      o.view = view;
+      o.doc.setIndex(view);
+      changed.push(uri);
+    }
+    return changed;
   }
 
   /**
@@ -95,6 +158,7 @@ export class Session {
   /** Registers a catalogue set under a key (re-registering replaces it and re-checks documents using it). */
   configure(key: string, catalogues: CatalogueData[]): void {
     this.analyzers.set(key, catalogues.length ? this.base.withCatalogues(catalogues) : this.base);
+    this.catalogues.set(key, catalogues);
     for (const [uri, o] of this.docs) {
       if (o.catalogue === key) this.reopen(uri, o, o.options, key);
     }
@@ -106,8 +170,10 @@ export class Session {
 
   open(p: OpenParams): void {
     this.close(p.uri);
-    const doc = this.analyzer(p.catalogue).open(p.file, p.text, this.withTree(p.file, p.options));
-    this.docs.set(p.uri, { doc, version: p.version, file: p.file, options: p.options, catalogue: p.catalogue });
+    const doc = this.analyzer(p.catalogue).open(p.file, p.text, this.withTree(p.path ?? p.file, p.options));
+    const view = this.viewOf(p.path, p.catalogue, p.options);
+    if (view) doc.setIndex(view);
+    this.docs.set(p.uri, { doc, version: p.version, file: p.file, path: p.path, view, options: p.options, catalogue: p.catalogue });
   }
 
   version(uri: string): number | null {
@@ -146,7 +212,10 @@ export class Session {
   private reopen(uri: string, o: Open, options: CheckOptions, catalogue: string): void {
     const text = o.doc.source;
     o.doc.dispose();
-    this.docs.set(uri, { ...o, doc: this.analyzer(catalogue).open(o.file, text, this.withTree(o.file, options)), options, catalogue });
+    const doc = this.analyzer(catalogue).open(o.file, text, this.withTree(o.path ?? o.file, options));
+    const view = this.viewOf(o.path, catalogue, options);
+    if (view) doc.setIndex(view);
+    this.docs.set(uri, { ...o, doc, view, options, catalogue });
   }
 
   close(uri: string): void {

@@ -6,7 +6,7 @@ import type { CheckOptions, EventInfo } from '../../core/engine';
 import type { CatalogueData } from '../../core/catalogue/catalogue';
 import type { CoreEdit } from './lines';
 import type { Fix } from './fixes';
-import type { AnalysisResult, CheckParams, CheckSummary, FindingRef, OpenParams, Session } from './session';
+import type { AnalysisResult, CheckParams, CheckSummary, FindingRef, IndexEvent, OpenParams, Session } from './session';
 import type { ExploreLimits, Outcome, SimulationRequest } from '../../sim/simulate';
 
 export interface Methods {
@@ -20,6 +20,8 @@ export interface Methods {
   eventsAt: { params: { uri: string; offset: number }; result: { version: number; events: EventInfo[] } | null };
   fixes: { params: { uri: string; ref: FindingRef }; result: { version: number; fixes: Fix[] } | null };
   check: { params: CheckParams; result: CheckSummary };
+  /** Summaries across files on or off (worker only); answers the documents whose results may have changed. */
+  setIndexing: { params: { enabled: boolean }; result: string[] };
   /**
    * A race simulation, run in slices so the worker still answers (and sees a cancellation) while it explores.
    * Cancelled, it answers with the partial result (its `bound` says "cancelled").
@@ -49,6 +51,11 @@ export interface CancelMessage {
 
 export type ResponseMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
+/** Worker → host, unasked: a kernel tree's summary index started building, is ready, or failed. */
+export interface EventMessage {
+  event: IndexEvent;
+}
+
 /** Startup message from a worker: ready (with how long loading the parser took) or failed. */
 export type ReadyMessage = { ready: true; loadMs: number } | { ready: false; error: string };
 
@@ -65,6 +72,7 @@ const handlers: Handlers = {
   eventsAt: (s, p) => s.eventsAt(p.uri, p.offset),
   fixes: (s, p) => s.fixes(p.uri, p.ref),
   check: (s, p) => s.check(p),
+  setIndexing: (s, p) => s.setIndexing(p.enabled),
   simulate: (s, p, signal) => s.simulate(p.request, p.limits, signal),
 };
 

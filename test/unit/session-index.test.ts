@@ -1,0 +1,102 @@
+/**
+ * Summaries across files in the editor's session (issue 10, item 1: single-file use builds the tree's index in the
+ * background): a document of a small kernel tree written here is checked on its own at first, then, once the tree's
+ * index is built on a thread of its own, with it: the helper of another file is understood from its body.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Session, type IndexEvent } from '../../src/service/session';
+import { TreeIndexes } from '../../src/service/tree-index';
+import { nodeWasmSource } from '../../src/core/parse/node-wasm';
+
+let base = '';
+
+function tree(files: Record<string, string>): string {
+  const root = join(base, 'linux');
+  mkdirSync(join(root, 'include', 'linux'), { recursive: true });
+  writeFileSync(join(root, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+  return root;
+}
+
+const DROP = 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n';
+const CLEAR = 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n';
+
+const errors = (s: Session, uri: string) =>
+  (s.result(uri)?.result.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.line} ${f.function} ${f.ruleId}`);
+
+describe('the session with a kernel tree\'s summary index', () => {
+  before(() => {
+    base = mkdtempSync(join(tmpdir(), 'vfslock-sidx-'));
+    process.env.VFSLOCK_CACHE_DIR = join(base, 'cache');
+  });
+  after(() => {
+    delete process.env.VFSLOCK_CACHE_DIR;
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  test('a file is checked on its own until the index is built, then with the helpers of other files', async () => {
+    const root = tree({ 'fs/foo/drop.c': DROP, 'fs/foo/clear.c': CLEAR });
+    const file = join(root, 'fs/foo/clear.c');
+    const session = await Session.create(nodeWasmSource());
+    const events: IndexEvent[] = [];
+    let ready!: () => void;
+    const built = new Promise<void>((r) => (ready = r));
+    session.setIndexProvider(new TreeIndexes({
+      onEvent: (e) => {
+        events.push(e);
+        if (e.state !== 'building') ready();
+      },
+    }));
+    const uri = 'file://' + file;
+    session.open({ uri, file: 'fs/foo/clear.c', path: file, text: readFileSync(file, 'utf8'), version: 1, options: {}, catalogue: '' });
+    // On its own, foo_drop() is an unknown helper.
+    assert.deepEqual(errors(session, uri), []);
+    await built;
+    assert.deepEqual(events.map((e) => e.state), ['building', 'ready'], JSON.stringify(events));
+    assert.equal(events[1].root, root);
+    assert.deepEqual(session.refreshIndexes(), [uri]);
+    assert.deepEqual(errors(session, uri), ['6 foo_clear deleg/missing-break']);
+    const f = session.result(uri)!.result.findings.find((x) => x.ruleId === 'deleg/missing-break')!;
+    assert.match(f.message, /foo_drop/, f.message);
+    // Edits keep the index; turning summaries across files off goes back to the file on its own.
+    const text = session.text(uri)!;
+    session.replace(uri, 2, text.replace('\tint err;\n', '\tint err = 0;\n'));
+    assert.deepEqual(errors(session, uri), ['6 foo_clear deleg/missing-break']);
+    assert.deepEqual(session.setIndexing(false), [uri]);
+    assert.deepEqual(errors(session, uri), []);
+    assert.deepEqual(session.setIndexing(true), [uri]);
+    assert.deepEqual(errors(session, uri), ['6 foo_clear deleg/missing-break']);
+
+    // A second session (a new window) loads the cached index instead of building it.
+    const again = await Session.create(nodeWasmSource());
+    const second: IndexEvent[] = [];
+    const loaded = new Promise<void>((r) => again.setIndexProvider(new TreeIndexes({ onEvent: (e) => (second.push(e), e.state !== 'building' && r()) })));
+    again.open({ uri, file: 'fs/foo/clear.c', path: file, text: readFileSync(file, 'utf8'), version: 1, options: {}, catalogue: '' });
+    await loaded;
+    assert.equal(second[1]?.cached, true, JSON.stringify(second));
+    again.refreshIndexes();
+    assert.deepEqual(errors(again, uri), ['6 foo_clear deleg/missing-break']);
+    session.dispose();
+    again.dispose();
+  });
+
+  test('a file outside any kernel tree starts no index', async () => {
+    const dir = join(base, 'loose');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'a.c'), CLEAR);
+    const session = await Session.create(nodeWasmSource());
+    const events: IndexEvent[] = [];
+    session.setIndexProvider(new TreeIndexes({ onEvent: (e) => events.push(e) }));
+    session.open({ uri: 'file:///a.c', file: 'a.c', path: join(dir, 'a.c'), text: CLEAR, version: 1, options: {}, catalogue: '' });
+    assert.deepEqual(errors(session, 'file:///a.c'), []);
+    assert.deepEqual(events, []);
+    session.dispose();
+  });
+});
