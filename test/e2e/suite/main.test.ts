@@ -169,6 +169,48 @@ suite('VFS Lock Review in a real VS Code', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  test('a file of a kernel tree gets the tree\'s summary index in the background: a helper of another file counts', async function () {
+    this.timeout(180000);
+    // A small kernel tree outside the workspace, written here: foo_clear() holds the inode lock around foo_drop(),
+    // which (in another file) removes an xattr without breaking the delegation.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('node:fs') as typeof import('node:fs');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { join } = require('node:path') as typeof import('node:path');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { tmpdir } = require('node:os') as typeof import('node:os');
+    const root = fs.mkdtempSync(join(tmpdir(), 'vfslock-e2e-tree-'));
+    fs.mkdirSync(join(root, 'include', 'linux'), { recursive: true });
+    fs.mkdirSync(join(root, 'fs', 'foo'), { recursive: true });
+    fs.writeFileSync(join(root, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
+    fs.writeFileSync(join(root, 'fs/foo/drop.c'), 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n');
+    const clear = join(root, 'fs/foo/clear.c');
+    fs.writeFileSync(clear, 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n');
+    const uri = vscode.Uri.file(clear);
+    try {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const [d] = await waitFor('the cross-file finding once the index is built', () => {
+        const ds = ours(uri);
+        return ds.length ? ds : undefined;
+      }, 120000);
+      assert.strictEqual(ruleOf(d), 'deleg/missing-break');
+      assert.strictEqual(d.range.start.line, 5, 'on the call of the helper');
+      assert.match(d.message, /foo_drop/);
+      const checks = (await api()).stats().checks.filter((c) => c.file.endsWith('clear.c'));
+      // First on its own (nothing to say), then again with the index.
+      assert.strictEqual(checks[0].findings, 0, JSON.stringify(checks));
+      assert.ok(checks.some((c) => c.trigger === 'index' && c.findings > 0), JSON.stringify(checks));
+      teardownSettings.push('crossFileSummaries');
+      await setSetting('crossFileSummaries', false);
+      await waitFor('the file on its own again', () => ours(uri).length === 0);
+      await setSetting('crossFileSummaries', undefined);
+      await waitFor('the index again', () => ours(uri).length === 1);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('an extra rule catalogue is validated and applied; a broken one is reported and ignored', async () => {
     const rules = file('.vfslock-rules.json');
     const enc = new TextEncoder();
