@@ -13,6 +13,7 @@ import { ms, now } from './output';
 import type { SettingsService } from './settings';
 import { checkOptionsOf, FileFilter, type Settings } from './pure/settings';
 import { toCoreEdits } from './pure/lines';
+import { debounceFor, recentAnalysis } from '../service/debounce';
 import { DIAGNOSTIC_SOURCE } from './pure/diagnostics';
 import type { AnalysisResult } from './pure/session';
 import type { Fix } from './pure/fixes';
@@ -33,6 +34,8 @@ interface Tracked {
   /** Opened explicitly ("Check Current File") although the settings do not select it. */
   forced: boolean;
   opened: Promise<void>;
+  /** Running average of this document's analysis times (the wait after a keystroke follows it), null until known. */
+  recentMs: number | null;
 }
 
 export interface CheckStats {
@@ -126,7 +129,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     const s = settings.get(doc.uri);
     const t: Tracked = {
       document: doc, key, version: doc.version, settings: s, timer: undefined, pendingSince: null, forced,
-      opened: Promise.resolve(),
+      opened: Promise.resolve(), recentMs: null,
     };
     t.opened = (async () => {
       const catalogue = await configure(doc.uri);
@@ -162,6 +165,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     const positionAt = (o: number) => doc.positionAt(o);
     collection.set(doc.uri, r.result.findings.map((f) => findingToDiagnostic(f, doc.uri, positionAt)));
     lastResults.set(t.key, r);
+    t.recentMs = recentAnalysis(t.recentMs, r.ms);
     const latency = t.pendingSince === null ? null : now() - t.pendingSince;
     t.pendingSince = null;
     const stats: CheckStats = { file: relativePath(doc.uri), version: r.version, analysisMs: r.ms, latencyMs: latency, findings: r.result.findings.length, trigger };
@@ -186,6 +190,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
 
   const reopen = (t: Tracked, trigger: CheckStats['trigger']) => {
     const next = open(t.document, t.forced);
+    next.recentMs = t.recentMs;
     next.pendingSince = t.pendingSince ?? now();
     if (t.timer) clearTimeout(t.timer);
     schedule(next, 0, trigger);
@@ -218,7 +223,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       }
     });
     t.opened.catch((err) => log.error(`cannot send an edit of ${relativePath(doc.uri)}: ${(err as Error).message}`));
-    schedule(t, t.settings.debounceMs, 'edit');
+    schedule(t, debounceFor(t.settings.debounceMs, t.recentMs), 'edit');
   };
 
   const onSettings = () => {

@@ -23,6 +23,7 @@ import type { Fix } from '../core/fixes/writer';
 import { analysisChanged, checkOptionsOf, DEFAULT_SETTINGS, FileFilter, parseSettings, type Settings } from '../extension/pure/settings';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { hoverMarkdown } from './hover';
+import { debounceFor, recentAnalysis } from './debounce';
 import { resultToText } from '../sim/export';
 import type { CoreEdit } from './lines';
 import type { AnalysisResult, IndexEvent, IndexProvider, Session } from './session';
@@ -72,6 +73,8 @@ interface Doc {
   fixes: Map<string, Fix[]>;
   /** The last "not analysed" reason shown to the user, to show each once. */
   shownError: string;
+  /** Running average of its analysis times (the wait after an edit follows it), null until known. */
+  recentMs?: number | null;
 }
 
 const SEVERITY: Record<string, DiagnosticSeverity> = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information };
@@ -223,6 +226,7 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     const r = s.result(d.uri);
     if (!r) return null;
     d.last = r;
+    d.recentMs = recentAnalysis(d.recentMs ?? null, r.ms);
     d.fixes.clear();
     void connection.sendDiagnostics({ uri: d.uri, version: r.version, diagnostics: r.result.findings.map((f) => toDiagnostic(f, d.uri, d.lines)) });
     const latency = d.pendingSince === null ? null : now() - d.pendingSince;
@@ -406,7 +410,7 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
       d.lines = lines;
       d.version = version;
       d.fixes.clear();
-      if (d.analysed) schedule(d, settings.debounceMs);
+      if (d.analysed) schedule(d, debounceFor(settings.debounceMs, d.recentMs ?? null));
     }).catch(logError(`applying an edit to ${d.file}`));
   });
 
