@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -252,6 +252,48 @@ describe('vfslock lsp --stdio: the editing flow', () => {
     t.diagnostic(`3000-line function: open → diagnostics ${openMs.toFixed(0)} ms; didChange → diagnostics median ${median.toFixed(0)} ms (${times.map((x) => x.toFixed(0)).join(', ')})`);
     assert.ok(median < 20000, `median ${median} ms`);
     assert.equal(await c.stop(), 0);
+  });
+});
+
+describe('vfslock lsp --stdio: summaries across files', () => {
+  test('a file of a kernel tree is published on its own, then again once the tree\'s index is built; --no-index never', async () => {
+    // A small kernel tree: foo_clear() holds the inode lock around foo_drop(), which (in another file) removes an
+    // xattr without breaking the delegation.
+    const root = join(dir, 'linux');
+    mkdirSync(join(root, 'include', 'linux'), { recursive: true });
+    mkdirSync(join(root, 'fs', 'foo'), { recursive: true });
+    writeFileSync(join(root, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
+    writeFileSync(join(root, 'fs/foo/drop.c'), 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n');
+    const file = join(root, 'fs/foo/clear.c');
+    const text = 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n';
+    writeFileSync(file, text);
+    const uri = pathToFileURL(file).href;
+    process.env.VFSLOCK_CACHE_DIR = join(dir, 'cache');
+    try {
+      for (const args of [['lsp', '--stdio'], ['lsp', '--stdio', '--no-index']]) {
+        const c = new LspClient(args);
+        clients.push(c);
+        await c.initialize({ vfsLockReview: { debounceMs: 0 } });
+        const from = c.messages.length;
+        c.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+        const first = await c.diagnostics(uri, from, 1);
+        assert.deepEqual(first.diagnostics, [], 'on its own, foo_drop() is an unknown helper');
+        if (args.includes('--no-index')) {
+          await new Promise((r) => setTimeout(r, 1500));
+          const later = c.messages.slice(from).filter((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri);
+          assert.equal(later.length, 1, 'published once');
+          assert.doesNotMatch(c.stderr, /summary index/);
+        } else {
+          const firstAt = c.messages.findIndex((m, i) => i >= from && m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri);
+          const second = await c.diagnostics(uri, firstAt + 1, 1, 60000);
+          assert.deepEqual(second.diagnostics.map((d: Json) => [d.code, d.range.start.line]), [['deleg/missing-break', 5]]);
+          assert.match(second.diagnostics[0].message, /foo_drop/);
+        }
+        assert.equal(await c.stop(), 0);
+      }
+    } finally {
+      delete process.env.VFSLOCK_CACHE_DIR;
+    }
   });
 });
 
