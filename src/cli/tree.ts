@@ -90,9 +90,7 @@ export interface TreeIndex {
  */
 export async function treeIndex(root: string, jobs: number, options: CheckOptions, catalogues: CatalogueData[], version: string,
   progress: (s: string) => void = () => undefined, pool?: PoolOptions): Promise<TreeIndex> {
-  const scope = treeScope(root);
-  const sources = collectFiles(scope).files.map((f) => resolve(f));
-  const cache = new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues }));
+  const { cache, sources } = treeIndexCache(root, options, catalogues, version);
   const data = cache.load(sources);
   if (data) return { root, data, cached: true, note: `summary index of ${root} loaded from ${cache.path}` };
   progress(`vfslock: building the summary index of ${root} (${sources.length} files; cached for later runs)...\n`);
@@ -109,6 +107,18 @@ export async function treeIndex(root: string, jobs: number, options: CheckOption
   }
 }
 
+function treeIndexCache(root: string, options: CheckOptions, catalogues: CatalogueData[], version: string): { cache: IndexCache; sources: string[] } {
+  const scope = treeScope(root);
+  const sources = collectFiles(scope).files.map((f) => resolve(f));
+  return { cache: new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues })), sources };
+}
+
+/** The tree's index when the cache has it and none of its files changed (built by `--index`, the editor or `lsp`), else null. */
+export function cachedTreeIndex(root: string, options: CheckOptions, catalogues: CatalogueData[], version: string): IndexData | null {
+  const { cache, sources } = treeIndexCache(root, options, catalogues, version);
+  return cache.load(sources);
+}
+
 /** `data` with the includes of `files` that it does not know yet (files outside the index's scope). */
 export function withIncludesOf(data: IndexData, root: string, files: string[]): IndexData {
   const known = new Set(data.includes.map(([f]) => f));
@@ -123,11 +133,11 @@ export function withIncludesOf(data: IndexData, root: string, files: string[]): 
  * a tree of their own.
  */
 export async function checkFilesIndexed(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], version: string,
-  progress: (s: string) => void, withFixes = false): Promise<IndexedCheck> {
-  const root = findKernelTree(files[0]);
+  progress: (s: string) => void, withFixes = false, cached?: { root: string; data: IndexData }): Promise<IndexedCheck> {
+  const root = cached?.root ?? findKernelTree(files[0]);
   // Loose files: one tree of their own, but their functions' callers may be anywhere.
   if (!root || files.some((f) => findKernelTree(f) !== root)) return checkAsTree(files, files, jobs, options, catalogues, false, withFixes);
-  const index = await treeIndex(root, jobs, options, catalogues, version, progress);
+  const index = cached ? { data: cached.data, note: `summary index of ${root} loaded from the cache` } : await treeIndex(root, jobs, options, catalogues, version, progress);
   const { runner, close } = await makeRunner(jobs, files.length, options, catalogues);
   try {
     // Files outside the index's scope need their includes resolved too.

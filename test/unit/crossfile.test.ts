@@ -174,7 +174,7 @@ int foo_called_remove(struct dentry *dentry, const char *name)
     assert.deepEqual(where(check(['--no-index', join(root, 'fs')])), []);
   });
 
-  test('a lone file of a kernel tree gets the findings of a whole-tree check, built once and then cached', () => {
+  test('a lone file of a kernel tree gets the findings of a whole-tree check, built once, then cached and used by plain runs', () => {
     const root = tree('single', {
       'fs/foo/brk.c': BREAK_HELPER,
       'fs/foo/rm.c': lockedRemove('foo_remove', 'foo_break(inode, &delegated_inode)'),
@@ -186,11 +186,15 @@ int foo_called_remove(struct dentry *dentry, const char *name)
       const file = join(root, 'fs', 'foo', f);
       const lone = check(['--index', file]);
       assert.deepEqual(where(lone), where(whole.filter((x) => x.file === file)), f);
-      // The second run reads the cached index: same answer.
+      // The second run reads the cached index: same answer; so does a run without --index, now that it is cached.
       assert.deepEqual(where(check(['--index', file])), where(lone), `${f} (cached index)`);
+      assert.deepEqual(where(check([file])), where(lone), `${f} (cached index, no --index)`);
     }
     assert.ok(whole.some((x) => x.file.endsWith('clear.c')), 'the cross-file charge is found at all');
     assert.deepEqual(where(check(['--no-index', join(root, 'fs', 'foo', 'rm.c')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
+    // A file the cached index was not built from changes: the cache is stale and not used until --index rebuilds it.
+    writeFileSync(join(root, 'fs', 'foo', 'brk.c'), BREAK_HELPER.replace('foo_break', 'foo_break_renamed'));
+    assert.deepEqual(where(check([join(root, 'fs', 'foo', 'rm.c')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
   });
 
   test('refactor: a break moved into a static helper called under the lock stays clean', () => {

@@ -12,7 +12,10 @@ import { kernelTreeVersion } from '../../core/catalogue/era';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
 import { checkFile, checkText, collectFiles, decodeSource, type Outcome } from '../files';
 import { checkInPool } from '../pool';
-import { checkAsTree, checkFilesIndexed } from '../tree';
+import { cachedTreeIndex, checkAsTree, checkFilesIndexed } from '../tree';
+import { findKernelTree } from '../../core/index/tree';
+import type { IndexData } from '../../core/index/summary-index';
+import type { CatalogueData } from '../../core/catalogue/catalogue';
 import { BUILD } from '../version';
 import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, OUTPUT_OPTIONS, useColor, VERSION, type Io } from '../main';
 import { parseKbuildArgs } from '../kbuild';
@@ -34,10 +37,12 @@ each followed by its related places as GCC notes.
   -j, --jobs N           check N files at a time, in worker threads
   --time-budget MS       time for analysing one file once parsed (default ${DEFAULT_ANALYSIS_BUDGET_MS}; 0: no limit); what
                          it leaves out is named in an analysis/truncated note
-  --index                (experimental) summaries across files: the paths are checked as one tree, and a lone file
-                         inside a kernel tree uses the index of the tree's fs/, security/, kernel/ and mm/ (built on
-                         first use, cached under ~/.cache/vfslock); about half again the CPU, and on whole trees still
-                         more false findings than it removes (docs/whole-tree.md)
+  --index                summaries across files: the paths are checked as one tree, and a lone file inside a kernel
+                         tree uses the index of the tree's fs/, security/, kernel/ and mm/ (built on first use,
+                         cached under ~/.cache/vfslock); on a whole tree about 70 % more CPU (docs/whole-tree.md).
+                         Without it, a lone file still uses that index when it is cached (built by --index, the
+                         editor or vfslock lsp) and none of its files changed
+  --no-index             each file on its own, even with a cached index
   -                      read the file from standard input; --stdin-filename PATH names it (in the output, and to
                          find the kernel tree it belongs to)
   --kbuild               take kbuild's checker arguments (make C=1 CHECK="vfslock check --kbuild"): compiler flags
@@ -137,8 +142,13 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       if ('result' in o) findings += o.result.findings.length;
       progress.update(n, files.length, findings);
     };
-    // Summaries across files only when asked for (--index); --no-index, the default, is kept for scripts.
-    if (!values.index || values['no-index'] || !files.length) {
+    // Summaries across files when asked for (--index), or for lone files of a kernel tree whose index is cached.
+    const cached = !values.index && !values['no-index'] && !values.kbuild ? cachedIndexOf(positionals, files, options, catalogues) : null;
+    if (cached) {
+      const r = await checkFilesIndexed(files, jobs, options, catalogues, `${VERSION}+${BUILD}`, (s) => io.err(s), withFixes, cached);
+      outcomes = r.outcomes;
+      if (process.env.VFSLOCK_INDEX_STATS) io.err(`vfslock: ${r.note}\n`);
+    } else if (!values.index || values['no-index'] || !files.length) {
       if (jobs > 1 && files.length > 1) {
         let n = 0;
         outcomes = await checkInPool(files, jobs, options, catalogues, withFixes, undefined, (o) => done(o, ++n));
@@ -183,6 +193,15 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     return values.Werror && results.some((r) => r.findings.some((f) => f.severity === 'error' || f.severity === 'warning')) ? 1 : 0;
   }
   return unreadable ? 2 : hasErrors && !values['exit-zero'] ? 1 : 0;
+}
+
+/** The cached index of the kernel tree that lone `files` (no directory among `paths`) all belong to, else null. */
+function cachedIndexOf(paths: string[], files: string[], options: CheckOptions, catalogues: CatalogueData[]): { root: string; data: IndexData } | null {
+  if (!files.length || paths.some((p) => isDirectory(p))) return null;
+  const root = findKernelTree(files[0]);
+  if (!root || files.some((f) => findKernelTree(f) !== root)) return null;
+  const data = cachedTreeIndex(root, options, catalogues, `${VERSION}+${BUILD}`);
+  return data ? { root, data } : null;
 }
 
 /**
