@@ -974,3 +974,36 @@ int my_make_work(struct inode *dir, struct dentry *work)
     assert.deepEqual(await rules(code('break')), ['deleg/blocking-break-locked@my_make_work']);
   });
 });
+
+describe('an inode the function has just allocated', () => {
+  const code = (get: string) => `
+static void foo_init(struct inode *inode, struct dentry *dentry)
+{
+	__vfs_setxattr(&nop_mnt_idmap, dentry, inode, "user.x", NULL, 0, 0);
+}
+
+struct inode *foo_new(struct super_block *sb, struct dentry *dentry, unsigned long ino)
+{
+	struct inode *inode;
+
+	inode = ${get};
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	foo_init(inode, dentry);
+	__vfs_setxattr(&nop_mnt_idmap, dentry, inode, "user.y", NULL, 0, 0);
+	return inode;
+}`;
+
+  test('new_inode(): nothing else can reach it yet, so no delegation can exist on it (directly or in a helper)', async () => {
+    assert.deepEqual(await rules(code('new_inode(sb)')), []);
+  });
+
+  test('an inode looked up (ilookup) may be delegated: both changes are flagged', async () => {
+    assert.deepEqual(await rules(code('ilookup(sb, ino)')), ['deleg/missing-break@foo_new', 'deleg/missing-break@foo_new']);
+  });
+
+  test('the fact is about the variable: reassigned to a looked-up inode, the change is flagged again', async () => {
+    const src = code('new_inode(sb)').replace('\tfoo_init(inode, dentry);\n', '\tfoo_init(inode, dentry);\n\tinode = ilookup(sb, ino);\n');
+    assert.deepEqual(await rules(src), ['deleg/missing-break@foo_new']);
+  });
+});

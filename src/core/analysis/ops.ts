@@ -363,7 +363,8 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
 
 /**
  * Calls that establish a context where no delegation can exist: `f = dentry_open(path, O_RDWR, cred)` (open for write
- * on f's inode), `d = securityfs_create_file(...)` (an inode nfsd cannot export). Catalogue `contexts`.
+ * on f's inode), `d = securityfs_create_file(...)` (an inode nfsd cannot export), `inode = new_inode(sb)` (an inode
+ * nothing else can reach yet). Catalogue `contexts`.
  */
 function contextOps(oc: OpContext, name: string, args: SNode[], call: SNode, result: string, out: Op[]): void {
   const { ctx, cat } = oc;
@@ -372,7 +373,7 @@ function contextOps(oc: OpContext, name: string, args: SNode[], call: SNode, res
     if (!o.name.includes(name)) continue;
     if (flagsMention(oc, args[o.flags], new Set(cat.contexts.writeFlags)) === true) out.push({ k: 'context', kind: 'wopen', key: ctx.appendPath(base, o.inode), node: call });
   }
-  if (cat.contexts.pseudoFsCreators.includes(name)) out.push({ k: 'context', kind: 'nodeleg', key: base, node: call });
+  if (cat.contexts.pseudoFsCreators.includes(name) || cat.contexts.newInodeAllocators.includes(name)) out.push({ k: 'context', kind: 'nodeleg', key: base, node: call });
   // `fl = nfs4_alloc_init_lease(dp, type)`: fl is a delegation, as if `fl->flc_flags & FL_DELEG` had been tested.
   const delegFlag = [...cat.delegationFlags][0];
   if (delegFlag && cat.contexts.delegationLeaseAllocators.includes(name)) out.push({ k: 'flagWord', obj: base, flag: delegFlag, set: true, node: call });

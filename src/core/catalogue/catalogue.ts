@@ -121,6 +121,11 @@ export interface CatalogueData {
     writeFlags?: string[];
     /** Calls returning a dentry of a filesystem nfsd cannot export (securityfs_create_file, debugfs_create_dir...). */
     pseudoFsCreators?: string[];
+    /**
+     * Calls returning a newly allocated inode (new_inode): nothing else can reach it yet, so no delegation can exist
+     * on it in the function that allocated it.
+     */
+    newInodeAllocators?: string[];
     /** Inode flags marking a private inode (`inode->i_flags & S_PRIVATE`). */
     privateFlags?: string[];
     /** Calls returning a lease that is a delegation (nfsd's lease allocator): as if its FL_DELEG flag were tested. */
@@ -229,7 +234,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const sameNames = new Set<string>();
   const sameSuffixes: string[] = [];
   const sameObjectFields = new Set<string>();
-  const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = { writeModeFlags: [], openCalls: [], writeFlags: [], pseudoFsCreators: [], privateFlags: [], delegationLeaseAllocators: [] };
+  const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = { writeModeFlags: [], openCalls: [], writeFlags: [], pseudoFsCreators: [], newInodeAllocators: [], privateFlags: [], delegationLeaseAllocators: [] };
   let scopedGuardMacro = 'scoped_guard';
   const versionMarkers = new Map<string, { since?: string; until?: string }>();
   const versionSignatures: Catalogue['versionSignatures'][number][] = [];
