@@ -1002,8 +1002,37 @@ struct inode *foo_new(struct super_block *sb, struct dentry *dentry, unsigned lo
     assert.deepEqual(await rules(code('ilookup(sb, ino)')), ['deleg/missing-break@foo_new', 'deleg/missing-break@foo_new']);
   });
 
+  test('writing a field of the new inode (`inode->i_mode = mode`) keeps it new', async () => {
+    const src = code('new_inode(sb)').replace('\tfoo_init(inode, dentry);\n', '\tinode->i_mode = S_IFREG | 0644;\n\tfoo_init(inode, dentry);\n');
+    assert.deepEqual(await rules(src), []);
+  });
+
   test('the fact is about the variable: reassigned to a looked-up inode, the change is flagged again', async () => {
     const src = code('new_inode(sb)').replace('\tfoo_init(inode, dentry);\n', '\tfoo_init(inode, dentry);\n\tinode = ilookup(sb, ino);\n');
     assert.deepEqual(await rules(src), ['deleg/missing-break@foo_new']);
+  });
+});
+
+describe('a field written between the break and the change', () => {
+  const code = (write: string) => `
+int foo_strip(struct dentry *dentry, struct inode **delegated_inode)
+{
+	struct inode *inode;
+	int err;
+
+	inode = d_inode(dentry);
+	inode_lock(inode);
+	err = try_break_deleg(inode, delegated_inode);
+	if (err)
+		goto out;
+	${write}
+	err = __vfs_removexattr(&nop_mnt_idmap, dentry, "user.x");
+out:
+	inode_unlock(inode);
+	return err;
+}`;
+
+  test('`inode->i_flags |= S_NOATIME` leaves the delegation broken: the variable still names that inode', async () => {
+    assert.deepEqual(await rules(code('inode->i_flags |= S_NOATIME;')), []);
   });
 });

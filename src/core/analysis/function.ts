@@ -715,7 +715,7 @@ class FunctionAnalyzer implements RuleContext {
           return [s];
         }
         if (s.pending.has(op.root)) wr(s, 'pending').delete(op.root);
-        if (this.ctx.isReassigned(op.root)) this.forget(s, op.root);
+        if (this.ctx.isReassigned(op.root)) this.forget(s, op.root, !!op.field);
         this.handOver(op.node, s);
         this.assignNullable(op, s);
         if (op.errOf) wr(s, 'pending').set(op.root, [{ when: 'zero', link: op.errOf.name, linkKey: op.errOf.key }]);
@@ -866,13 +866,21 @@ class FunctionAnalyzer implements RuleContext {
   }
 
   /** Forget what we knew about a variable that now holds something else. */
-  private forget(s: State, root: string): void {
-    for (const k of s.broken.keys()) {
-      if (ExprContext.rootOf(k) === root) {
-        wr(s, 'broken').delete(k);
+  private forget(s: State, root: string, fieldOnly = false): void {
+    // A field written (`inode->i_mode = mode`): the variable still names the same object, so what is known of the
+    // object itself (its delegation broken, no delegation possible on it, open for write) stays; facts about its
+    // fields' values go.
+    if (!fieldOnly) {
+      for (const k of s.broken.keys()) {
+        if (ExprContext.rootOf(k) === root) {
+          wr(s, 'broken').delete(k);
+        }
       }
     }
-    for (const k of s.facts.keys()) if (this.factRoots(k).has(root)) wr(s, 'facts').delete(k);
+    for (const k of s.facts.keys()) {
+      if (fieldOnly && (k.startsWith('nodeleg:') || k.startsWith('wopen:'))) continue;
+      if (this.factRoots(k).has(root)) wr(s, 'facts').delete(k);
+    }
   }
 
   private readonly rootsMemo = new Map<string, Set<string>>();

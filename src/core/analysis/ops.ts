@@ -33,6 +33,8 @@ export type Op =
   | { k: 'releaseAccess'; key: string; node: SNode }
   | { k: 'open'; key: string | null; what: string; node: SNode; api: string; rule?: string; severity?: 'error' | 'warning' | 'info' }
   | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null'; havoc?: boolean;
+      /** A field of the variable is written (`inode->i_mode = m`): the variable still names the same object. */
+      field?: boolean;
       /** A constant value: `false`/`0` or `true`/`1`. */
       constant?: 'zero' | 'nonzero';
       /** `err = PTR_ERR_OR_ZERO(x)`: err is nonzero exactly when x is an error pointer (name: x as tests spell it). */
@@ -91,7 +93,8 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       if (lhsPath) {
         const errOf = isPlain && rhs && !lhsPath.includes('.') ? errorCodeOf(oc, rhs) : undefined;
         const vk = isPlain && rhs && !lhsPath.includes('.') ? valueKind(oc, rhs) : undefined;
-        out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n, value: vk === 'err' || vk === 'null' ? vk : undefined, constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined, errOf });
+        out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n, value: vk === 'err' || vk === 'null' ? vk : undefined, constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined, errOf,
+          ...(lhsPath.includes('.') ? { field: true } : {}) });
       }
       if (lhs && rhs && lhsPath && lhsPath.includes('.')) flagWordOps(oc, lhs, ctx.binaryOp(n), rhs, n, out);
       if (rhs) visit(oc, rhs, out, isPlain && lhsPath && !lhsPath.includes('.') ? lhsPath : null);
