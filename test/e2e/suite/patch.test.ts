@@ -51,8 +51,8 @@ suite('Patch review in a real VS Code', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  // First, so that no earlier test's review (a debounced re-review of a patch against namei.c parses it on the
-  // host for about 100 ms) falls into the measured window.
+  // First, so that no earlier test's review (a debounced re-review of a patch against namei.c) falls into the
+  // measured window.
   test('a hostile patch (200 KB diff --git line, hunk at line 2000000000, NUL in a path) is refused; the host stays responsive', async () => {
     // A small file for the patches to name; the hostile inputs are made here.
     await write('hostile/small.c', 'int a;\nint b;\nint c;\nint d;\n');
@@ -68,7 +68,7 @@ suite('Patch review in a real VS Code', function () {
     };
     const figures: Record<string, { hostBlockMs: number; hostBlockCpuMs: number; hostBusyMs: number; ticks: number; untilDiagnosticMs: number }> = {};
     try {
-      // Warm-up, not measured: the first review loads the analyzer (tree-sitter, catalogue) on the host. An ordinary
+      // Warm-up, not measured: the first review starts the review worker (tree-sitter, catalogue). An ordinary
       // patch that does not apply (its context differs) is enough, and its error says when the review is done.
       await write('hostile/warm-up.patch', mail('--- a/hostile/small.c\n+++ b/hostile/small.c\n@@ -1,2 +1,2 @@\n int z;\n-int b;\n+int B;\n'));
       const warm = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file('hostile/warm-up.patch')));
