@@ -65,8 +65,9 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   if (simulationBackend !== backend) context.subscriptions.push({ dispose: () => simulationBackend.dispose() });
   step('simulation', () => activateSimulation(context, { log: logFn, backend: simulationBackend, analysis: backend }));
   // Patch reviews too (lazily started): a review parses and analyses the patched files and their callers and
-  // callees for seconds, reading the base tree through this thread (backend.ts, host callbacks).
-  const reviewBackend = IS_WEB ? backend : createBackend(context, log, 'review');
+  // callees for seconds, reading the base tree through this thread (backend.ts, host callbacks). At a lower priority,
+  // as the simulation and Check Workspace workers: on a busy machine this thread must not wait for the CPU behind it.
+  const reviewBackend = IS_WEB ? backend : createBackend(context, log, 'review', { background: true });
   if (reviewBackend !== backend) context.subscriptions.push({ dispose: () => reviewBackend.dispose() });
   const patchDiagnostics = vscode.languages.createDiagnosticCollection('vfsLockReview.patch');
   context.subscriptions.push(patchDiagnostics);

@@ -1,8 +1,10 @@
 /**
  * The analysis worker (dist/worker.js): a `Session` in a Node worker thread, answering `protocol.ts` requests in
  * order (a simulation is answered when its exploration ends; its slices leave room for the requests after it, and
- * for a `{ cancel: id }` message). The desktop extension runs one for open files, one per "Check Workspace" run
- * and one for race simulations.
+ * for a `{ cancel: id }` message). A patch review asks the host for the base tree's files through callbacks
+ * (`{ callback, request, method, params }`, answered by `{ callbackReply }`) and reports progress
+ * (`{ progress, message }`). The desktop extension runs one for open files, one per "Check Workspace" run, one for
+ * patch reviews and one for race simulations.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from './thread-priority';
