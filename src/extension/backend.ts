@@ -1,10 +1,13 @@
 /**
  * Where analyses run: a Node worker thread on the desktop (the extension host never blocks on a parse or an
  * analysis), inline in the browser extension host (vscode.dev has no worker_threads). Both load the same wasm and
- * answer the same typed requests (pure/protocol.ts); nothing is loaded until the first request.
+ * answer the same typed requests (pure/protocol.ts); nothing is loaded until the first request. A request may come
+ * with host handlers: the worker calls back through them for what only the host can do (read the base tree of a
+ * patch review through vscode.workspace.fs) and reports progress.
  */
 import * as vscode from 'vscode';
-import { dispatch, type CancelMessage, type EventMessage, type Method, type Params, type ReadyMessage, type ResponseMessage, type Result } from './pure/protocol';
+import { directChannel, dispatch, type HostHandlers, type Method, type Params, type ReadyMessage, type Result, type WorkerMessage } from './pure/protocol';
+import { WorkerClient } from './pure/worker-client';
 import { Session, type IndexEvent } from './pure/session';
 import type { Log } from './output';
 import { ms, now } from './output';
@@ -13,8 +16,11 @@ export const IS_WEB = process.env.VFSLOCK_WEB === '1';
 
 export interface Backend {
   readonly kind: 'worker' | 'inline';
-  /** A request; `token` cancels an asynchronous one (a simulation answers with its partial result). */
-  call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken): Promise<Result<M>>;
+  /**
+   * A request; `token` cancels an asynchronous one (a simulation answers with its partial result, a review stops
+   * before its next analysis step); `host` answers the worker's callbacks (tree reads) and takes its progress.
+   */
+  call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken, host?: HostHandlers): Promise<Result<M>>;
   /** Milliseconds the parser took to load, once loaded. */
   readonly loadMs: number | null;
   /** Fires when the worker was restarted after a crash: open documents must be sent again. */
@@ -68,12 +74,12 @@ class InlineBackend implements Backend {
     return this.session;
   }
 
-  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken): Promise<Result<M>> {
+  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken, host?: HostHandlers): Promise<Result<M>> {
     const s = await this.ready();
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
-      return (await dispatch(s, method, params, controller.signal)) as Result<M>;
+      return (await dispatch(s, method, params, controller.signal, directChannel(host))) as Result<M>;
     } finally {
       sub?.dispose();
     }
@@ -85,15 +91,12 @@ class InlineBackend implements Backend {
   }
 }
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-
 class WorkerBackend implements Backend {
   readonly kind = 'worker' as const;
   loadMs: number | null = null;
   private worker: import('node:worker_threads').Worker | null = null;
+  private client: WorkerClient | null = null;
   private started: Promise<void> | null = null;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
   private crashed = false;
   private disposed = false;
   private readonly restart = new vscode.EventEmitter<void>();
@@ -113,11 +116,13 @@ class WorkerBackend implements Backend {
     const limits = this.options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } } : {};
     const data = this.options.background ? { workerData: { nice: 10 } } : {};
     const w = new Worker(script, { name: `vfslock-${this.name}`, ...limits, ...data });
+    const client = new WorkerClient(w, (e) => this.indexed.fire(e));
     this.worker = w;
+    this.client = client;
     const wasCrashed = this.crashed;
     this.crashed = false;
     this.started = new Promise<void>((resolve, reject) => {
-      const onReady = (m: ReadyMessage | ResponseMessage) => {
+      const onReady = (m: WorkerMessage) => {
         if (!('ready' in m)) return;
         w.off('message', onReady);
         if (m.ready) {
@@ -128,24 +133,13 @@ class WorkerBackend implements Backend {
       };
       w.on('message', onReady);
     });
-    w.on('message', (m: ReadyMessage | ResponseMessage | EventMessage) => {
-      if ('ready' in m) return;
-      if ('event' in m) {
-        this.indexed.fire(m.event);
-        return;
-      }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(m.error));
-    });
+    w.on('message', (m: WorkerMessage) => client.handle(m));
     const fail = (why: string) => {
       if (this.worker !== w) return;
       this.worker = null;
+      this.client = null;
       this.started = null;
-      for (const p of this.pending.values()) p.reject(new Error(why));
-      this.pending.clear();
+      client.failAll(why);
       if (!this.disposed) {
         this.crashed = true;
         this.log.error(`${this.name} worker stopped: ${why}`);
@@ -157,29 +151,19 @@ class WorkerBackend implements Backend {
     return this.started;
   }
 
-  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken): Promise<Result<M>> {
+  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken, host?: HostHandlers): Promise<Result<M>> {
     if (this.disposed) throw new Error('analysis backend disposed');
     await this.start();
-    const w = this.worker;
-    if (!w) throw new Error(`${this.name} worker is not running`);
-    const id = this.nextId++;
-    const sub = token?.onCancellationRequested(() => {
-      if (this.worker === w && this.pending.has(id)) w.postMessage({ cancel: id } satisfies CancelMessage);
-    });
-    try {
-      return await new Promise<Result<M>>((resolve, reject) => {
-        this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        w.postMessage({ id, method, params });
-      });
-    } finally {
-      sub?.dispose();
-    }
+    const client = this.client;
+    if (!client) throw new Error(`${this.name} worker is not running`);
+    return client.call(method, params, token ? { host, signal: { get aborted() { return token.isCancellationRequested; } }, onCancel: (cancel) => token.onCancellationRequested(cancel) } : { host });
   }
 
   dispose(): void {
     this.disposed = true;
     void this.worker?.terminate();
     this.worker = null;
+    this.client = null;
     this.restart.dispose();
     this.indexed.dispose();
   }

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { EventInfo, LocatedFinding } from '../core/engine';
 import { IS_WEB, type Backend } from './backend';
-import type { AnalyzerService } from './analyzer';
+import type { CatalogueService } from './catalogue';
 import type { Log } from './output';
 import { ms, now } from './output';
 import type { SettingsService } from './settings';
@@ -90,7 +90,7 @@ export function relativePath(uri: vscode.Uri): string {
   return vscode.workspace.asRelativePath(uri, false);
 }
 
-export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService, analyzer: AnalyzerService, backend: Backend): DocumentsService {
+export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService, catalogues: CatalogueService, backend: Backend): DocumentsService {
   const collection = vscode.languages.createDiagnosticCollection('vfsLockReview');
   const analyzed = new vscode.EventEmitter<{ document: vscode.TextDocument; result: AnalysisResult }>();
   const tracked = new Map<string, Tracked>();
@@ -113,7 +113,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
 
   /** Sends a catalogue set to the session once per key. */
   const configure = async (scope: vscode.Uri): Promise<string> => {
-    const { key, data } = await analyzer.catalogue(scope);
+    const { key, data } = await catalogues.catalogue(scope);
     if (!key) return '';
     let p = configured.get(key);
     if (!p) {
@@ -268,10 +268,10 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     vscode.workspace.onDidChangeTextDocument(onChange),
     vscode.workspace.onDidCloseTextDocument((doc) => close(doc.uri.toString())),
     settings.onDidChange((e) => {
-      // A rules file change also changes the catalogue (analyzer.ts), whose event below re-checks the files.
+      // A rules file change also changes the catalogue (catalogue.ts), whose event below re-checks the files.
       if (!e.affectsConfiguration('vfsLockReview.rulesFile')) onSettings();
     }),
-    analyzer.onDidChangeCatalogue(() => {
+    catalogues.onDidChangeCatalogue(() => {
       configured.clear();
       onSettings();
     }),

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import * as output from './output';
 import * as settingsModule from './settings';
-import * as analyzerModule from './analyzer';
+import * as catalogueModule from './catalogue';
 import * as diagnostics from './diagnostics';
 import * as codeActions from './codeActions';
 import * as hovers from './hovers';
@@ -47,15 +47,15 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   const log = output.activate(context);
   setTranslator((template, ...args) => vscode.l10n.t(template, ...args));
   const settings = settingsModule.activate(context, log);
-  const analyzer = analyzerModule.activate(context, log, settings);
+  const catalogue = catalogueModule.activate(context, log, settings);
   const backend = createBackend(context, log, 'analysis');
   context.subscriptions.push({ dispose: () => backend.dispose() });
-  const documents = step('diagnostics', () => diagnostics.activate(context, log, settings, analyzer, backend));
+  const documents = step('diagnostics', () => diagnostics.activate(context, log, settings, catalogue, backend));
   step('code actions', () => codeActions.activate(context, log, documents));
   step('hovers', () => hovers.activate(context, documents));
   step('code lens', () => codeLens.activate(context, documents, settings));
   step('commands', () => commands.activate(context, log, documents));
-  const workspace = step('workspace check', () => workspaceCheck.activate(context, log, settings, analyzer, documents));
+  const workspace = step('workspace check', () => workspaceCheck.activate(context, log, settings, catalogue, documents));
   step('status', () => status.activate(context, documents));
 
   const logFn = (msg: string) => log.info(msg);
@@ -63,10 +63,15 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   // diagnostics nor, if it outgrows the heap limit, takes them down.
   const simulationBackend = IS_WEB ? backend : createBackend(context, log, 'simulation', { maxHeapMb: 3072, background: true });
   if (simulationBackend !== backend) context.subscriptions.push({ dispose: () => simulationBackend.dispose() });
-  step('simulation', () => activateSimulation(context, { analyzer: () => analyzer.base(), log: logFn, backend: simulationBackend }));
+  step('simulation', () => activateSimulation(context, { log: logFn, backend: simulationBackend, analysis: backend }));
+  // Patch reviews too (lazily started): a review parses and analyses the patched files and their callers and
+  // callees for seconds, reading the base tree through this thread (backend.ts, host callbacks). At a lower priority,
+  // as the simulation and Check Workspace workers: on a busy machine this thread must not wait for the CPU behind it.
+  const reviewBackend = IS_WEB ? backend : createBackend(context, log, 'review', { background: true });
+  if (reviewBackend !== backend) context.subscriptions.push({ dispose: () => reviewBackend.dispose() });
   const patchDiagnostics = vscode.languages.createDiagnosticCollection('vfsLockReview.patch');
   context.subscriptions.push(patchDiagnostics);
-  step('patch review', () => activatePatchReview(context, { analyzer: () => analyzer.base(), log: logFn, diagnostics: patchDiagnostics }));
+  step('patch review', () => activatePatchReview(context, { backend: reviewBackend, log: logFn, diagnostics: patchDiagnostics }));
 
   const activationMs = output.now() - t0;
   const api: VfsLockReviewApi = {

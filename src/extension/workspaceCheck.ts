@@ -9,7 +9,7 @@
  */
 import * as vscode from 'vscode';
 import { createBackend, IS_WEB, type Backend } from './backend';
-import type { AnalyzerService } from './analyzer';
+import type { CatalogueService } from './catalogue';
 import { findingToDiagnostic, relativePath, type DocumentsService } from './diagnostics';
 import type { Log } from './output';
 import { ms, now } from './output';
@@ -39,7 +39,7 @@ export interface WorkspaceCheckResult {
 
 const IN_FLIGHT = 4;
 
-export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService, analyzer: AnalyzerService, documents: DocumentsService): { last(): WorkspaceCheckResult | null } {
+export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService, catalogues: CatalogueService, documents: DocumentsService): { last(): WorkspaceCheckResult | null } {
   let last: WorkspaceCheckResult | null = null;
   let running: Promise<WorkspaceCheckResult | undefined> | null = null;
 
@@ -103,7 +103,7 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       if (!IS_WEB) backend.dispose();
     });
     try {
-      const catalogue = await analyzer.catalogue(vscode.workspace.workspaceFolders[0].uri);
+      const catalogue = await catalogues.catalogue(vscode.workspace.workspaceFolders[0].uri);
       if (catalogue.key) await backend.call('configure', { key: catalogue.key, catalogues: catalogue.data });
       const options = checkOptionsOf(s);
       let next = 0;

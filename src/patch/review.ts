@@ -42,7 +42,10 @@ export interface ReviewOptions extends CheckOptions {
   onProgress?: (message: string) => void;
   /** Called after each patch is reviewed (`done` of `total`), for a progress line. */
   onPatchDone?: (review: PatchReview, done: number, total: number) => void;
-  /** Polled between files; when it returns true the review stops and the remaining patches are not checked. */
+  /**
+   * Polled before each analysis step (a parse, an analysis of a file); once it returns true the review stops: the
+   * patch under review and the remaining ones are reported as not checked.
+   */
   cancelled?: () => boolean;
   /** Keep the texts findings refer to (PatchReview.sources), for an editor to show the patched source. */
   keepSources?: boolean;
@@ -136,7 +139,15 @@ export async function reviewSeries(analyzer: Analyzer, tree: TreeReader, mails: 
         continue;
       }
       options.onProgress?.(`[${i + 1}/${mails.length}] ${mail.title}`);
-      const r = await reviewer.review(mail, i + 1);
+      let r: PatchReview;
+      try {
+        r = await reviewer.review(mail, i + 1);
+      } catch (e) {
+        if (!(e instanceof ReviewCancelled)) throw e;
+        blocked = 'not checked: the review was cancelled';
+        patches.push(emptyReview(mail, i + 1, { applied: false, checked: false, error: blocked }));
+        continue;
+      }
       patches.push(r);
       options.onPatchDone?.(r, i + 1, mails.length);
       if (!r.applied) blocked = `not checked: patch ${i + 1} did not apply`;
@@ -157,6 +168,9 @@ function emptyReview(mail: PatchMail, index: number, extra: Partial<PatchReview>
 
 const isSource = (p: string | null): p is string => p !== null && SOURCE_FILE.test(p);
 
+/** Thrown inside a patch's review once `cancelled` says so; the series marks that patch as not checked. */
+class ReviewCancelled extends Error {}
+
 class SeriesReviewer {
   readonly analyses: Analyses;
   readonly index: TreeIndex;
@@ -176,6 +190,23 @@ class SeriesReviewer {
 
   dispose(): void {
     this.analyses.dispose();
+  }
+
+  /** Before each analysis step: stops the review once it is cancelled. */
+  private step(): void {
+    if (this.options.cancelled?.()) throw new ReviewCancelled();
+  }
+
+  /** An analysis of a text (remembered per key), after a cancellation check. */
+  private run(key: string, text: string): Analysed {
+    this.step();
+    return this.analyses.run(key, text);
+  }
+
+  /** The function units of a text (a parse, cached per path), after a cancellation check. */
+  private unitsOf(path: string, text: string): IndexedFile {
+    this.step();
+    return this.index.unitsOf(path, text);
   }
 
   /** Names whose meaning the catalogue gives (APIs, lock predicates, assertions, accessors): callers use that. */
@@ -227,8 +258,8 @@ class SeriesReviewer {
       const path = c.newPath ?? c.oldPath!;
       if (c.binary || !isSource(path)) continue;
       if (c.op === 'rename' && c.oldPath) this.analyses.rename(c.oldPath, path);
-      const before = c.before !== null && isSource(c.oldPath) ? this.analyses.run(path, c.before) : null;
-      const after = c.after !== null ? this.analyses.run(path, c.after) : null;
+      const before = c.before !== null && isSource(c.oldPath) ? this.run(path, c.before) : null;
+      const after = c.after !== null ? this.run(path, c.after) : null;
       for (const [side, a] of [['before', before], ['after', after]] as const) {
         if (a?.result.error) review.notes.push(`${path} (${side} the patch): not analysed: ${a.result.error}`);
       }
@@ -241,10 +272,7 @@ class SeriesReviewer {
     const contracts = this.follow ? await this.changedContracts(files, texts) : [];
     const calleeFiles = new Set<string>();
     for (const f of files) {
-      if (this.options.cancelled?.()) {
-        review.notes.push('review cancelled: results incomplete');
-        break;
-      }
+      this.step();
       await this.reviewFile(f, review, contracts, texts, calleeFiles);
     }
     if (this.follow && contracts.length) await this.reviewCallers(review, contracts, changes, texts, calleeFiles);
@@ -267,8 +295,8 @@ class SeriesReviewer {
     if (this.follow) {
       const ctx = await this.contextFor(f, contracts, texts, calleeFiles);
       if (ctx.before || ctx.after) {
-        if (c.before !== null && before) before = this.own(this.analyses.run(`ctx:${f.path}`, c.before + ctx.before), c.before.length);
-        if (c.after !== null && after) after = this.own(this.analyses.run(`ctx:${f.path}`, c.after + ctx.after), c.after.length);
+        if (c.before !== null && before) before = this.own(this.run(`ctx:${f.path}`, c.before + ctx.before), c.before.length);
+        if (c.after !== null && after) after = this.own(this.run(`ctx:${f.path}`, c.after + ctx.after), c.after.length);
       }
     }
     const m = matchFindings(before?.result.findings ?? [], after?.result.findings ?? []);
@@ -277,7 +305,7 @@ class SeriesReviewer {
       if (c.after !== null) review.sources.after[f.path] = c.after;
     }
     const changedNames = new Set(contracts.map((x) => x.name));
-    const afterIdx = c.after !== null ? this.index.unitsOf(f.path, c.after) : null;
+    const afterIdx = c.after !== null ? this.unitsOf(f.path, c.after) : null;
     const viaOf = (fn: string): string[] | undefined => {
       if (f.touched.has(fn)) return undefined;
       const u = afterIdx?.byName.get(fn);
@@ -314,7 +342,7 @@ class SeriesReviewer {
     const touchedCalls = new Set<string>();
     for (const t of [c.before, c.after]) {
       if (t === null) continue;
-      const idx = this.index.unitsOf(f.path, t);
+      const idx = this.unitsOf(f.path, t);
       for (const u of idx.units) {
         own.add(u.name);
         for (const id of u.calls) {
@@ -353,7 +381,7 @@ class SeriesReviewer {
         const text = await texts.after(file);
         if (text === null) continue;
         // Only helpers whose own analysis says something callers must know.
-        const s = this.analyses.run(file, text).summaries.get(name);
+        const s = this.run(file, text).summaries.get(name);
         if (!s || s.isEmpty) continue;
         calleeFiles.add(file);
         want(file, file, name);
@@ -366,7 +394,7 @@ class SeriesReviewer {
         const from = side === 'before' ? w.before : file;
         const text = await texts[side](from);
         if (text === null) continue;
-        const idx = this.index.unitsOf(from, text);
+        const idx = this.unitsOf(from, text);
         const units = this.index.closure(idx, w.names, own);
         if (units.length) parts.push(`/* vfslock review: from ${from} */\n${contextText(idx, units)}`);
       }
@@ -386,7 +414,7 @@ class SeriesReviewer {
       if (text === null) continue;
       const hits = [...left].filter((n) => this.index.mentions(file, text, n));
       if (!hits.length) continue;
-      const idx = this.index.unitsOf(file, text);
+      const idx = this.unitsOf(file, text);
       for (const n of hits) {
         const u = idx.byName.get(n);
         if (u && visibleOutside(file, u)) {
@@ -409,8 +437,8 @@ class SeriesReviewer {
         if (contractKey(b) === contractKey(a)) continue;
         const text = (await texts.after(f.path)) ?? (await texts.before(f.change.oldPath ?? f.path));
         if (text === null) continue;
-        const idx = this.index.unitsOf(f.path, text);
-        const u = idx.byName.get(name) ?? (f.change.before !== null ? this.index.unitsOf(f.path, f.change.before).byName.get(name) : undefined);
+        const idx = this.unitsOf(f.path, text);
+        const u = idx.byName.get(name) ?? (f.change.before !== null ? this.unitsOf(f.path, f.change.before).byName.get(name) : undefined);
         if (!u || !visibleOutside(f.path, u)) continue;
         const changes = describeContractChange(b, a, u.params);
         out.push({ name, file: f.path, oldFile: f.change.oldPath ?? f.path, before: b, after: a, changes: changes.length ? changes : ['its contract changed'], callers: [] });
@@ -436,7 +464,7 @@ class SeriesReviewer {
     let more = 0;
     for (const [pos, file] of ordered.entries()) {
       if (changed.has(file)) continue;
-      if (this.options.cancelled?.()) break;
+      this.step();
       if (done >= maxFiles) {
         // Not parsed: a name such as a common helper's is mentioned in thousands of files.
         more = ordered.slice(pos).filter((p) => !changed.has(p)).length;
@@ -446,7 +474,7 @@ class SeriesReviewer {
       if (text === null) continue;
       const refs = [...names].filter((n) => this.index.mentions(file, text, n));
       if (!refs.length) continue;
-      const idx = this.index.unitsOf(file, text);
+      const idx = this.unitsOf(file, text);
       const called = refs.filter((n) => !idx.byName.has(n) && idx.units.some((u) => u.calls.has(n)));
       if (!called.length) continue;
       done++;
@@ -462,8 +490,8 @@ class SeriesReviewer {
         }
       }
       const ctx = await this.buildContext(file, own, all, relevant, contracts, texts, calleeFiles);
-      const before = this.own(this.analyses.run(`ctx:${file}`, text + ctx.before), text.length);
-      const after = this.own(this.analyses.run(`ctx:${file}`, text + ctx.after), text.length);
+      const before = this.own(this.run(`ctx:${file}`, text + ctx.before), text.length);
+      const after = this.own(this.run(`ctx:${file}`, text + ctx.after), text.length);
       const m = matchFindings(before.result.findings, after.result.findings);
       if (review.sources && (m.introduced.length || m.fixed.length)) review.sources.before[file] = review.sources.after[file] = text;
       const viaOf = (fn: string) => {

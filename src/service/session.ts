@@ -14,6 +14,8 @@ import type { Fix } from '../core/fixes/writer';
 import { verifiedFixes } from '../core/fixes/offer';
 import { t } from './l10n';
 import { simulateRequest, type ExploreLimits, type Outcome, type SimulationRequest } from '../sim/simulate';
+import { findFunctions } from '../core/parse/units';
+import { reviewRequest, type HostChannel, type ReviewOutcome, type ReviewParams } from './review';
 
 export interface OpenParams {
   uri: string;
@@ -277,6 +279,32 @@ export class Session {
    */
   simulate(request: SimulationRequest, limits: ExploreLimits = {}, signal?: AbortSignal): Promise<Outcome> {
     return simulateRequest(() => this.base, request, limits, signal);
+  }
+
+  /**
+   * The function at `offset`: from the open document when the session has this version of it (its last result's
+   * functions), else from a parse of `text` alone (no analysis).
+   */
+  functionAt(uri: string, version: number, file: string, text: string, offset: number): { name: string; start: number; end: number } | null {
+    const o = this.docs.get(uri);
+    const within = (f: { start: number; end: number }) => offset >= f.start && offset <= f.end;
+    if (o && o.version === version && o.doc.source === text) {
+      const f = o.doc.result().functions.find(within);
+      return f ? { name: f.name, start: f.start, end: f.end } : null;
+    }
+    const parser = this.base.parser;
+    const tree = parser.parse(text, null);
+    try {
+      const f = findFunctions(tree.rootNode, text, parser.language.types as string[]).find(within);
+      return f ? { name: f.name, start: f.start, end: f.end } : null;
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /** Patch review against the host's tree (service/review.ts), with the built-in catalogue (as `vfslock review`). */
+  review(params: ReviewParams, host: HostChannel, signal?: { readonly aborted: boolean }): Promise<ReviewOutcome> {
+    return reviewRequest(this.base, params, host, signal);
   }
 
   dispose(): void {

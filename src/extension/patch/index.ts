@@ -5,23 +5,26 @@
  *  - "VFS Lock Review: Review Patch Series…" reviews picked files and fills the Patch Review results view;
  *  - "VFS Lock Review: Review Working Tree Changes" reviews the current git repository's changes against HEAD
  *    (through the built-in git extension's API).
- * The review itself is src/patch (no vscode import); files are read through vscode.workspace.fs.
+ * The review itself is src/patch (no vscode import), run by the review worker (src/service/review.ts; inline in the
+ * browser host): the patch is parsed, applied and analysed there, and the base tree's files are read here, through
+ * vscode.workspace.fs, when the worker asks (WorkspaceTree.handlers). This thread only reads files and shows results.
  */
 import * as vscode from 'vscode';
-import type { Analyzer } from '../../core/engine';
 import { ruleDocUrl } from '../../core/rules/rules';
-import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from '../../patch/mbox';
-import { reviewSeries, type SeriesReview } from '../../patch/review';
-import { patchDiagnostics, type PatchDiagnostic } from '../../patch/diagnostics';
-import { unifiedDiff, type TextChange } from '../../patch/synthesize';
-import { SOURCE_FILE, type TreeReader } from '../../patch/tree';
+import type { SeriesReview } from '../../patch/review';
+import type { PatchDiagnostic } from '../../patch/diagnostics';
+import type { TextChange } from '../../patch/synthesize';
+import { SOURCE_FILE } from '../../patch/tree';
+import type { ReviewOutcome, ReviewParams } from '../pure/protocol';
+import type { Backend } from '../backend';
 import { WorkspaceTree } from './workspace-tree';
 import { pathSetting } from '../settings';
 import { PatchResultsProvider, OPEN_LOCATION, type ReviewTargets } from './results-view';
 import { isAdded, isDeleted, isRenamed, type GitExtension, type GitRepository } from './git';
 
 export interface PatchReviewDeps {
-  analyzer: () => Promise<Analyzer>;
+  /** Where reviews run (a worker on the desktop, inline in the browser). */
+  backend: Backend;
   log: (msg: string) => void;
   diagnostics: vscode.DiagnosticCollection;
 }
@@ -111,11 +114,11 @@ export function activatePatchReview(context: vscode.ExtensionContext, deps: Patc
 
   const kernelFor = (uri?: vscode.Uri) => vscode.workspace.getConfiguration(SECTION, uri).get<string>('kernel', 'auto') || 'auto';
 
-  const publish = (review: SeriesReview, source: string, uri: vscode.Uri, run: number) => {
-    const diags = patchDiagnostics(review, source).map((d) => toDiagnostic(d, run));
-    diagnostics.set(uri, diags);
+  const publish = (items: readonly PatchDiagnostic[], uri: vscode.Uri, run: number) => {
+    diagnostics.set(uri, items.map((d) => toDiagnostic(d, run)));
     reviewed.add(uri.toString());
   };
+  const itemsFor = (outcome: Extract<ReviewOutcome, { kind: 'reviewed' }>, source: string) => outcome.diagnostics.find((d) => d.source === source)?.items ?? [];
 
   const toDiagnostic = (d: PatchDiagnostic, run: number): vscode.Diagnostic => {
     const range = new vscode.Range(d.line, d.start, d.line, d.end ?? Number.MAX_SAFE_INTEGER);
@@ -138,13 +141,24 @@ export function activatePatchReview(context: vscode.ExtensionContext, deps: Patc
     return diag;
   };
 
-  const runReview = async (tree: TreeReader, mails: PatchMail[], skipped: SkippedMail[], uri: vscode.Uri | undefined, cancelled?: () => boolean, onProgress?: (m: string) => void) => {
-    const analyzer = await deps.analyzer();
+  /**
+   * Runs a review in the worker, answering its reads of `tree`. A reviewed outcome is kept for the patched-source
+   * documents (`run`). A cancelled review's answer, if any, is of no use: the caller drops it.
+   */
+  const runReview = async (tree: WorkspaceTree, params: Omit<ReviewParams, 'tree' | 'kernel' | 'keepSources'>, uri: vscode.Uri | undefined, token?: vscode.CancellationToken, onProgress?: (m: string) => void): Promise<{ outcome: ReviewOutcome; run: number }> => {
     const t0 = Date.now();
-    const review = await reviewSeries(analyzer, tree, mails, { kernel: kernelFor(uri), keepSources: true, cancelled, onProgress }, skipped);
-    log(`patch review: ${mails.length} patch(es) against ${tree.label} in ${Date.now() - t0} ms: ` +
+    const outcome = await deps.backend.call('review', { ...params, tree: tree.label, kernel: kernelFor(uri), keepSources: true }, token, { ...tree.handlers(), progress: onProgress });
+    if (outcome.kind !== 'reviewed') return { outcome, run: 0 };
+    const { review } = outcome;
+    log(`patch review: ${review.patches.length} patch(es) against ${tree.label} in ${Date.now() - t0} ms (${Math.round(review.stats.ms)} ms in the ${deps.backend.kind === 'worker' ? 'worker' : 'extension host'}): ` +
       `${review.patches.reduce((n, p) => n + p.introduced.length, 0)} introduced, ${review.patches.reduce((n, p) => n + p.fixed.length, 0)} fixed`);
-    return { review, run: sources.add(review) };
+    return { outcome, run: sources.add(review) };
+  };
+
+  const inputErrorDiagnostic = (o: Extract<ReviewOutcome, { kind: 'inputError' }>): vscode.Diagnostic => {
+    const d = new vscode.Diagnostic(new vscode.Range(o.line - 1, 0, o.line - 1, Number.MAX_SAFE_INTEGER), o.message, vscode.DiagnosticSeverity.Error);
+    d.source = 'vfslock review';
+    return d;
   };
 
   // Patch documents: review on open, on edit (debounced) and on save.
@@ -153,38 +167,50 @@ export function activatePatchReview(context: vscode.ExtensionContext, deps: Patc
   /** Documents a command made and reviews itself (the working tree diff): not reviewed again on open. */
   const managed = new Set<string>();
   const isPatchDocument = (doc: vscode.TextDocument) => !IGNORED_SCHEMES.has(doc.uri.scheme) && (PATCH_FILE.test(doc.uri.path) || doc.languageId === 'diff');
+  /** The review under way per patch document: a new one (an edit, a save) cancels it. */
+  const running = new Map<string, vscode.CancellationTokenSource>();
+  const cancelRunning = (key: string) => {
+    running.get(key)?.cancel();
+    running.get(key)?.dispose();
+    running.delete(key);
+  };
   const reviewDocument = async (doc: vscode.TextDocument) => {
     const key = doc.uri.toString();
     if (!isPatchDocument(doc) || managed.has(key) || !vscode.workspace.getConfiguration(SECTION, doc.uri).get<boolean>('patchReview.onOpen', true)) return;
     const version = (versions.get(key) ?? 0) + 1;
     versions.set(key, version);
+    cancelRunning(key);
     const tree = baseTreeFor(doc.uri);
     if (!tree) {
       log(`patch review: ${vscode.workspace.asRelativePath(doc.uri)}: no base tree (open the kernel tree as a workspace folder, or set ${SECTION}.patchReview.baseTree)`);
       return;
     }
     labels.set(key, vscode.workspace.asRelativePath(doc.uri));
+    const cts = new vscode.CancellationTokenSource();
+    running.set(key, cts);
     try {
-      const input = await readPatchInput(doc.getText(), key);
-      if (!input.patches.length) {
-        diagnostics.delete(doc.uri);
-        return;
+      const { outcome, run } = await runReview(tree, { inputs: [{ source: key, text: doc.getText() }], maxPatches: MAX_AUTO_PATCHES }, doc.uri, cts.token);
+      if (versions.get(key) !== version || cts.token.isCancellationRequested || doc.isClosed) return;
+      switch (outcome.kind) {
+        case 'empty':
+          diagnostics.delete(doc.uri);
+          return;
+        case 'tooMany':
+          log(`patch review: ${vscode.workspace.asRelativePath(doc.uri)} holds ${outcome.patches} patches: not reviewed on open (use "Review Patch Series…")`);
+          return;
+        case 'inputError':
+          diagnostics.set(doc.uri, [inputErrorDiagnostic(outcome)]);
+          reviewed.add(key);
+          return;
+        case 'reviewed':
+          publish(itemsFor(outcome, key), doc.uri, run);
       }
-      if (input.patches.length > MAX_AUTO_PATCHES) {
-        log(`patch review: ${vscode.workspace.asRelativePath(doc.uri)} holds ${input.patches.length} patches: not reviewed on open (use "Review Patch Series…")`);
-        return;
-      }
-      const { review, run } = await runReview(tree, input.patches, input.skipped, doc.uri, () => versions.get(key) !== version);
-      if (versions.get(key) !== version || doc.isClosed) return;
-      publish(review, key, doc.uri, run);
     } catch (e) {
-      if (e instanceof PatchInputError) {
-        const d = new vscode.Diagnostic(new vscode.Range(e.line - 1, 0, e.line - 1, Number.MAX_SAFE_INTEGER), e.message, vscode.DiagnosticSeverity.Error);
-        d.source = 'vfslock review';
-        diagnostics.set(doc.uri, [d]);
-        return;
-      }
+      if (versions.get(key) !== version || cts.token.isCancellationRequested) return;
       log(`patch review failed for ${vscode.workspace.asRelativePath(doc.uri)}: ${(e as Error).stack ?? e}`);
+    } finally {
+      if (running.get(key) === cts) running.delete(key);
+      cts.dispose();
     }
   };
   const schedule = (doc: vscode.TextDocument, delay: number) => {
@@ -205,9 +231,13 @@ export function activatePatchReview(context: vscode.ExtensionContext, deps: Patc
       managed.delete(key);
       clearTimeout(timers.get(key));
       versions.set(key, (versions.get(key) ?? 0) + 1);
+      cancelRunning(key);
       if (reviewed.delete(key)) diagnostics.delete(d.uri);
     }),
-    { dispose: () => timers.forEach((t) => clearTimeout(t)) },
+    { dispose: () => {
+      timers.forEach((t) => clearTimeout(t));
+      for (const key of [...running.keys()]) cancelRunning(key);
+    } },
   );
   for (const d of vscode.workspace.textDocuments) schedule(d, 50);
 
@@ -234,33 +264,26 @@ export function activatePatchReview(context: vscode.ExtensionContext, deps: Patc
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const tree = await pickBaseTree(files[0]);
     if (!tree) return;
-    const mails: PatchMail[] = [];
-    const skipped: SkippedMail[] = [];
+    const inputs: { source: string; text: string }[] = [];
     for (const f of files) {
       const key = f.toString();
       labels.set(key, vscode.workspace.asRelativePath(f));
       const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-      const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(f));
-      try {
-        const input = await readPatchInput(text, key);
-        mails.push(...input.patches);
-        skipped.push(...input.skipped);
-      } catch (e) {
-        if (e instanceof PatchInputError) {
-          void vscode.window.showErrorMessage(vscode.l10n.t('VFS Lock Review: {0}:{1}: {2}', label(key), e.line, e.message));
-          return;
-        }
-        throw e;
+      inputs.push({ source: key, text: open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(f)) });
+    }
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('VFS Lock Review: reviewing patches'), cancellable: true }, async (progress, token) => {
+      const { outcome, run } = await runReview(tree, { inputs }, files[0], token, (m) => progress.report({ message: m }));
+      if (token.isCancellationRequested) return;
+      if (outcome.kind === 'inputError') {
+        void vscode.window.showErrorMessage(vscode.l10n.t('VFS Lock Review: {0}:{1}: {2}', label(outcome.source), outcome.line, outcome.message));
+        return;
       }
-    }
-    if (!mails.length) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('VFS Lock Review: no patch found in the selected files.'));
-      return;
-    }
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('VFS Lock Review: reviewing {0} patch(es)', mails.length), cancellable: true }, async (progress, token) => {
-      const { review, run } = await runReview(tree, mails, skipped, files[0], () => token.isCancellationRequested, (m) => progress.report({ message: m }));
-      for (const f of files) publish(review, f.toString(), f, run);
-      await showResults(review, targets(run));
+      if (outcome.kind !== 'reviewed') {
+        void vscode.window.showWarningMessage(vscode.l10n.t('VFS Lock Review: no patch found in the selected files.'));
+        return;
+      }
+      for (const f of files) publish(itemsFor(outcome, f.toString()), f, run);
+      await showResults(outcome.review, targets(run));
     });
   }));
 
@@ -308,19 +331,25 @@ export function activatePatchReview(context: vscode.ExtensionContext, deps: Patc
         if (c.newPath && !c.oldPath) overrides.set(c.newPath, null);
         if (c.newPath && c.oldPath && c.newPath !== c.oldPath) overrides.set(c.newPath, null);
       }
-      const diffText = unifiedDiff(changes);
+      // The diff is computed in the worker too (a diff of a large file is not cheap).
+      const diffText = await deps.backend.call('diff', { changes }, token);
+      if (token.isCancellationRequested) return;
       const doc = await vscode.workspace.openTextDocument({ language: 'diff', content: diffText });
       const key = doc.uri.toString();
       managed.add(key);
       labels.set(key, vscode.l10n.t('working tree changes'));
-      const input = await readPatchInput(diffText, key);
-      input.patches.forEach((p) => {
-        p.subject = p.title = vscode.l10n.t('Working tree changes against HEAD ({0} file(s))', p.files.length);
-      });
-      const { review, run } = await runReview(tree.withOverrides(overrides), input.patches, [], root, () => token.isCancellationRequested, (m) => progress.report({ message: m }));
-      publish(review, key, doc.uri, run);
+      const title = vscode.l10n.t('Working tree changes against HEAD ({0} file(s))', changes.length);
+      const { outcome, run } = await runReview(tree.withOverrides(overrides), { inputs: [{ source: key, text: diffText }], title }, root, token, (m) => progress.report({ message: m }));
+      if (token.isCancellationRequested) return;
+      if (outcome.kind === 'inputError') {
+        diagnostics.set(doc.uri, [inputErrorDiagnostic(outcome)]);
+        reviewed.add(key);
+        return;
+      }
+      if (outcome.kind !== 'reviewed') return;
+      publish(itemsFor(outcome, key), doc.uri, run);
       // After the patch is the working tree itself: link findings to the real files.
-      await showResults(review, targets(run, (_i, side, file) => (side === 'after' ? vscode.Uri.joinPath(root, ...file.split('/')) : undefined)));
+      await showResults(outcome.review, targets(run, (_i, side, file) => (side === 'after' ? vscode.Uri.joinPath(root, ...file.split('/')) : undefined)));
     });
   }));
 

@@ -1,6 +1,11 @@
-/** A base tree read through vscode.workspace.fs (works in virtual workspaces and the browser host). */
+/**
+ * A base tree read through vscode.workspace.fs (works in virtual workspaces and the browser host). The review runs
+ * in the analysis worker, which asks for files through `handlers()`: this side only reads (bytes as stored; the
+ * worker decodes them).
+ */
 import * as vscode from 'vscode';
 import { SOURCE_FILE, type TreeReader } from '../../patch/tree';
+import type { HostHandlers } from '../pure/protocol';
 
 export class WorkspaceTree implements TreeReader {
   constructor(readonly root: vscode.Uri, private readonly maxFiles = 20000, private readonly overrides: ReadonlyMap<string, string | null> = new Map()) {}
@@ -17,19 +22,38 @@ export class WorkspaceTree implements TreeReader {
   }
 
   async read(path: string): Promise<string | null> {
-    if (this.overrides.has(path)) return this.overrides.get(path)!;
+    const r = await this.readRaw(path);
+    return r === null ? null : 'text' in r ? r.text : new TextDecoder('utf-8').decode(r.bytes);
+  }
+
+  /** A file as the worker wants it: its bytes, or the text where only text exists; null when there is none. */
+  async readRaw(path: string): Promise<{ bytes: Uint8Array } | { text: string } | null> {
+    if (this.overrides.has(path)) {
+      const text = this.overrides.get(path)!;
+      return text === null ? null : { text };
+    }
     if (path.split('/').some((p) => p === '..')) return null;
     const uri = vscode.Uri.joinPath(this.root, ...path.split('/'));
     // An open editor's unsaved text is what the user sees: review against that. A saved one may lag behind the disk
     // (git checkouts), so read the disk then.
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (open?.isDirty) return open.getText();
+    const key = uri.toString();
+    const open = vscode.workspace.textDocuments.find((d) => d.isDirty && d.uri.toString() === key);
+    if (open) return { text: open.getText() };
     try {
-      return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+      return { bytes: await vscode.workspace.fs.readFile(uri) };
     } catch (e) {
       if (e instanceof vscode.FileSystemError && (e.code === 'FileNotFound' || e.code === 'FileIsADirectory' || e.code === 'EntryNotFound')) return null;
       throw e;
     }
+  }
+
+  /** The worker's callbacks for this tree. */
+  handlers(): HostHandlers {
+    return {
+      'tree.read': (p) => this.readRaw(p.path),
+      'tree.isDirectory': (p) => this.isDirectory(p.path),
+      'tree.listSources': () => this.listSources(),
+    };
   }
 
   /** A new file cannot be created where the tree has a directory (git apply refuses it too). */

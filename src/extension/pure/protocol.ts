@@ -8,6 +8,11 @@ import type { CoreEdit } from './lines';
 import type { Fix } from './fixes';
 import type { AnalysisResult, CheckParams, CheckSummary, FindingRef, IndexEvent, OpenParams, Session } from './session';
 import type { ExploreLimits, Outcome, SimulationRequest } from '../../sim/simulate';
+import type { HostChannel, HostMethod, HostMethods, ReviewOutcome, ReviewParams } from '../../service/review';
+import type { TextChange } from '../../patch/synthesize';
+import { diffRequest } from '../../service/review';
+
+export type { HostChannel, HostMethod, HostMethods, ReviewOutcome, ReviewParams };
 
 export interface Methods {
   configure: { params: { key: string; catalogues: CatalogueData[] }; result: null };
@@ -27,10 +32,30 @@ export interface Methods {
    * Cancelled, it answers with the partial result (its `bound` says "cancelled").
    */
   simulate: { params: { request: SimulationRequest; limits?: ExploreLimits }; result: Outcome };
+  /**
+   * The function at an offset (simulation's pick list): from the open document when the session has this version
+   * of it, else from a parse of `text` (no analysis). Null when the offset is in no function.
+   */
+  functionAt: { params: FunctionAtParams; result: { name: string; start: number; end: number } | null };
+  /**
+   * Patch review: the inputs parsed, applied to the host's tree and analysed here; the tree is read through the
+   * host's `tree.*` callbacks. Cancelled, it stops before its next analysis step.
+   */
+  review: { params: ReviewParams; result: ReviewOutcome };
+  /** A git-style unified diff of before/after texts (the working tree review's synthesized patch). */
+  diff: { params: { changes: TextChange[] }; result: string };
+}
+
+export interface FunctionAtParams {
+  uri: string;
+  version: number;
+  file: string;
+  text: string;
+  offset: number;
 }
 
 /** Methods answered asynchronously (the others are answered in order, synchronously). */
-export type AsyncMethod = 'simulate';
+export type AsyncMethod = 'simulate' | 'review';
 /** What `dispatch` returns: the result, or a promise of it for an asynchronous method. */
 export type Reply<M extends Method> = M extends AsyncMethod ? Promise<Result<M>> : Result<M>;
 
@@ -49,6 +74,53 @@ export interface CancelMessage {
   cancel: number;
 }
 
+/** Worker → host: a callback made while serving request `request` (answered with a CallbackReply of the same id). */
+export interface CallbackMessage<M extends HostMethod = HostMethod> {
+  callback: number;
+  request: number;
+  method: M;
+  params: HostMethods[M]['params'];
+}
+
+/** Host → worker: the answer to a callback; an error's message starts with TREE_ERROR for a file the tree refuses. */
+export type CallbackReply = { callbackReply: number; ok: true; result: unknown } | { callbackReply: number; ok: false; error: string };
+
+/** Worker → host: a progress message of request `progress`. */
+export interface ProgressMessage {
+  progress: number;
+  message: string;
+}
+
+/** Everything the worker posts. */
+export type WorkerMessage = ReadyMessage | ResponseMessage | CallbackMessage | ProgressMessage | EventMessage;
+/** Everything the host posts. */
+export type HostMessage = RequestMessage | CancelMessage | CallbackReply;
+
+/** What the host answers callbacks with, per method (a request without callbacks passes none). */
+export type HostHandlers = { [M in HostMethod]?: (params: HostMethods[M]['params']) => Promise<HostMethods[M]['result']> } & {
+  progress?: (message: string) => void;
+};
+
+/** The worker's channel for callbacks made directly to handlers in the same thread (the browser host's inline session). */
+export function directChannel(handlers: HostHandlers = {}): HostChannel {
+  return {
+    call(method, params) {
+      const h = handlers[method] as ((p: typeof params) => Promise<never>) | undefined;
+      if (!h) return Promise.reject(new Error(`the host does not answer ${method}`));
+      return h(params);
+    },
+    progress(message) {
+      handlers.progress?.(message);
+    },
+  };
+}
+
+/** A request's context in the worker: its cancellation, and its callbacks to the host. */
+export interface CallContext {
+  signal?: AbortSignal;
+  host?: HostChannel;
+}
+
 export type ResponseMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
 /** Worker → host, unasked: a kernel tree's summary index started building, is ready, or failed. */
@@ -59,7 +131,7 @@ export interface EventMessage {
 /** Startup message from a worker: ready (with how long loading the parser took) or failed. */
 export type ReadyMessage = { ready: true; loadMs: number } | { ready: false; error: string };
 
-type Handlers = { [M in Method]: (s: Session, p: Params<M>, signal?: AbortSignal) => Reply<M> };
+type Handlers = { [M in Method]: (s: Session, p: Params<M>, ctx: CallContext) => Reply<M> };
 
 const handlers: Handlers = {
   configure: (s, p) => (s.configure(p.key, p.catalogues), null),
@@ -73,11 +145,15 @@ const handlers: Handlers = {
   fixes: (s, p) => s.fixes(p.uri, p.ref),
   check: (s, p) => s.check(p),
   setIndexing: (s, p) => s.setIndexing(p.enabled),
-  simulate: (s, p, signal) => s.simulate(p.request, p.limits, signal),
+  simulate: (s, p, ctx) => s.simulate(p.request, p.limits, ctx.signal),
+  functionAt: (s, p) => s.functionAt(p.uri, p.version, p.file, p.text, p.offset),
+  review: (s, p, ctx) => s.review(p, ctx.host ?? directChannel(), ctx.signal),
+  diff: (_s, p) => diffRequest(p.changes),
 };
 
-export function dispatch<M extends Method>(s: Session, method: M, params: Params<M>, signal?: AbortSignal): Reply<M> {
-  const h = handlers[method] as (s: Session, p: Params<M>, signal?: AbortSignal) => Reply<M>;
-  if (!h) throw new Error(`unknown method ${String(method)}`);
-  return h(s, params, signal);
+/** Answers a request; `signal` cancels an asynchronous one, `host` carries its callbacks to the host. */
+export function dispatch<M extends Method>(s: Session, method: M, params: Params<M>, signal?: AbortSignal, host?: HostChannel): Reply<M> {
+  if (!Object.prototype.hasOwnProperty.call(handlers, method)) throw new Error(`unknown method ${String(method)}`);
+  const h = handlers[method] as (s: Session, p: Params<M>, ctx: CallContext) => Reply<M>;
+  return h(s, params, { signal, host });
 }

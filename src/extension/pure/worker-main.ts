@@ -1,17 +1,21 @@
 /**
  * The analysis worker (dist/worker.js): a `Session` in a Node worker thread, answering `protocol.ts` requests in
  * order (a simulation is answered when its exploration ends; its slices leave room for the requests after it, and
- * for a `{ cancel: id }` message). The desktop extension runs one for open files, one per "Check Workspace" run
- * and one for race simulations.
+ * for a `{ cancel: id }` message). A patch review asks the host for the base tree's files through callbacks
+ * (`{ callback, request, method, params }`, answered by `{ callbackReply }`) and reports progress
+ * (`{ progress, message }`). The desktop extension runs one for open files, one per "Check Workspace" run, one for
+ * patch reviews and one for race simulations. Documents in a kernel tree get its summary index (unless the host turns
+ * that off), built on a thread of this same script started in the `check` role, where it serves the CLI's pool
+ * protocol (cli/check-worker.ts) instead; `{ event }` messages tell the host how the build goes.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TreeIndexes } from '../../service/tree-index';
+import { serveChecks } from '../../cli/check-worker';
 import { lowerThreadPriority } from './thread-priority';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { Session } from './session';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
-import { serveChecks } from '../../cli/check-worker';
-import { dispatch, type EventMessage, type CancelMessage, type ReadyMessage, type RequestMessage, type ResponseMessage } from './protocol';
+import { dispatch, type EventMessage, type CallbackMessage, type CallbackReply, type HostChannel, type HostMessage, type ProgressMessage, type ReadyMessage, type ResponseMessage } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
@@ -23,23 +27,17 @@ if (typeof nice === 'number' && nice > 0) lowerThreadPriority(nice);
 if (data?.role === 'check') serveChecks();
 else serveSession(port);
 
-/**
- * The editor's analysis session (the `check` role instead serves a tree-index build, as a CLI pool thread).
- * Documents in a kernel tree get its summary index (unless the host turns that off), built on a thread of this
- * script in the `check` role.
- */
+/** The editor's analysis session. */
 function serveSession(port: MessagePort): void {
-
   const t0 = performance.now();
   const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname), nodeTreeReader).then(
     (s) => {
       port.postMessage({ ready: true, loadMs: performance.now() - t0 } satisfies ReadyMessage);
-      const indexes = new TreeIndexes({
+      s.setIndexProvider(new TreeIndexes({
         pool: { script: __filename, data: { role: 'check', nice: 10 } },
         // A ready index changes the open documents' results: the host asks for them again.
         onEvent: (e) => port.postMessage({ event: e.state === 'ready' ? { ...e, uris: s.refreshIndexes() } : e } satisfies EventMessage),
-      });
-      s.setIndexProvider(indexes);
+      }));
       return s;
     },
     (e: Error) => {
@@ -50,10 +48,37 @@ function serveSession(port: MessagePort): void {
 
   /** Asynchronous requests under way, by request id (a cancellation aborts its controller). */
   const running = new Map<number, AbortController>();
+  /** Callbacks to the host awaiting its answer, by callback id. */
+  const callbacks = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextCallback = 1;
 
-  port.on('message', (msg: RequestMessage | CancelMessage) => {
+  /** The callback channel of request `request`. */
+  function channel(request: number): HostChannel {
+    return {
+      call(method, params) {
+        const callback = nextCallback++;
+        return new Promise((resolve, reject) => {
+          callbacks.set(callback, { resolve: resolve as (v: unknown) => void, reject });
+          port.postMessage({ callback, request, method, params } satisfies CallbackMessage);
+        });
+      },
+      progress(message) {
+        port.postMessage({ progress: request, message } satisfies ProgressMessage);
+      },
+    };
+  }
+
+  port.on('message', (msg: HostMessage) => {
     if ('cancel' in msg) {
       running.get(msg.cancel)?.abort();
+      return;
+    }
+    if ('callbackReply' in msg) {
+      const c = callbacks.get(msg.callbackReply);
+      if (!c) return;
+      callbacks.delete(msg.callbackReply);
+      if (msg.ok) c.resolve(msg.result);
+      else c.reject(new Error((msg as Extract<CallbackReply, { ok: false }>).error));
       return;
     }
     void ready.then(async (session) => {
@@ -63,7 +88,7 @@ function serveSession(port: MessagePort): void {
       try {
         if (!session) throw new Error('the parser could not be loaded');
         await session.ready();
-        reply = { id: msg.id, ok: true, result: await dispatch(session, msg.method, msg.params, controller.signal) };
+        reply = { id: msg.id, ok: true, result: await dispatch(session, msg.method, msg.params, controller.signal, channel(msg.id)) };
       } catch (e) {
         reply = { id: msg.id, ok: false, error: (e as Error).stack ?? String(e) };
       } finally {

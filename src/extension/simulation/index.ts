@@ -2,11 +2,11 @@
  * Race simulation in the editor: the commands "Simulate Race…", "Inode Cache Cost of a Field…" and
  * "Show the race" (code lens / code action), the panel and its serializer, and diagnostics for `.vfsrace`
  * files. The simulation itself is src/sim (pure; the same code runs in the webview for manual scheduling); the
- * explorations run in the simulation worker (inline, in slices, in the browser host), never on the extension
- * host thread, and can be cancelled from the progress notification.
+ * explorations (with the function's model taken from its analysis) run in the simulation worker, and the function
+ * at the cursor is found by the analysis worker (both inline, in slices, in the browser host): the extension host
+ * thread only sends the text and shows the result. Explorations can be cancelled from the progress notification.
  */
 import * as vscode from 'vscode';
-import type { Analyzer } from '../../core/engine';
 import { BUILTINS } from '../../sim/builtins';
 import type { Outcome, SimulationRequest } from '../../sim/simulate';
 import { compileScenario } from '../../sim/lang/compile';
@@ -16,10 +16,11 @@ import type { Backend } from '../backend';
 import { scenarioLens } from './scenarioLens';
 
 export interface SimulationDeps {
-  analyzer: () => Promise<Analyzer>;
   log: (msg: string) => void;
   /** Where simulations run (a worker on the desktop). */
   backend: Backend;
+  /** The analysis backend (its session has the open C documents): finds the function at the cursor. */
+  analysis: Backend;
 }
 
 export interface SimulationApi {
@@ -138,13 +139,11 @@ async function simulateScenarioDocument(panel: SimulationPanel, deps: Simulation
 
 async function functionAtCursor(editor: vscode.TextEditor, deps: SimulationDeps): Promise<string | null> {
   try {
-    const analyzer = await deps.analyzer();
     const doc = editor.document;
-    const offset = doc.offsetAt(editor.selection.active);
-    const fns = analyzer.check(fileName(doc.uri), doc.getText()).functions;
-    return fns.find((f) => offset >= f.start && offset <= f.end)?.name ?? null;
+    const fn = await deps.analysis.call('functionAt', { uri: doc.uri.toString(), version: doc.version, file: fileName(doc.uri), text: doc.getText(), offset: doc.offsetAt(editor.selection.active) });
+    return fn?.name ?? null;
   } catch (e) {
-    deps.log(`simulate: cannot find the function at the cursor: ${(e as Error).message}`);
+    deps.log(`simulate: cannot find the function at the cursor: ${(e as Error).message.split('\n')[0]}`);
     return null;
   }
 }

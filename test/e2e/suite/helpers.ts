@@ -3,6 +3,7 @@ import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { LagSampler, threadCpuMs, type LagReport } from '../../../src/extension/pure/lag';
 
 export const EXT_ID = 'vfs-lock-review.vfs-lock-review';
 
@@ -65,4 +66,29 @@ export function metric(name: string, value: unknown): void {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+}
+
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * Runs `fn` while the extension host's event loop is sampled every 5 ms (the sampler Check Workspace uses; the
+ * tests run in the same extension host as the extension): the longest stall, with the host thread's CPU time in it.
+ */
+export async function hostLag<T>(fn: () => Promise<T>): Promise<{ value: T; lag: LagReport; ms: number }> {
+  const lag = new LagSampler(5, () => performance.now(), threadCpuMs);
+  const timer = setInterval(() => lag.tick(), 5);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    const ms = performance.now() - t0;
+    lag.tick();
+    return { value, lag: lag.report(), ms };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** A host-lag measurement as a metrics record: the longest stall (wall and host CPU), and the whole operation. */
+export function lagFigures(lag: LagReport, ms: number): { longestHostBlockMs: number; longestHostBlockCpuMs: number; longestHostBusyMs: number; ticks: number; wallMs: number } {
+  return { longestHostBlockMs: round1(lag.longestMs), longestHostBlockCpuMs: round1(lag.longestCpuMs), longestHostBusyMs: round1(lag.longestBusyMs), ticks: lag.ticks, wallMs: Math.round(ms) };
 }

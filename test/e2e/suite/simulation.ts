@@ -7,7 +7,7 @@
  */
 import * as assert from 'node:assert';
 import * as vscode from 'vscode';
-import { api, file, open, sleep, waitFor } from './helpers';
+import { api, file, hostLag, lagFigures, metric, open, sleep, waitFor } from './helpers';
 
 interface PanelStatus { open: boolean; ready: boolean; scenario: string | null; verdict: string | null; created: number; restored: number }
 
@@ -125,6 +125,37 @@ export function simulationSuite(): void {
         await closePanel();
       });
     }
+
+    // The extension host only relays: finding the function at the cursor and the whole simulation (the function's
+    // model taken from the analysis, the exploration) run in the workers.
+    test('Simulate Race… and Show the Race on fs/namei.c: the function at the cursor; the host stays responsive', async function () {
+      const uri = file('kernel/fs/namei.c');
+      try {
+        await vscode.workspace.fs.stat(uri);
+      } catch {
+        this.skip();
+        return;
+      }
+      const editor = await open('kernel/fs/namei.c');
+      const text = editor.document.getText();
+      const at = text.indexOf('try_break_deleg(', text.indexOf('int vfs_unlink('));
+      assert.ok(at > 0, 'vfs_unlink breaks the victim');
+      const pos = editor.document.positionAt(at);
+      editor.selection = new vscode.Selection(pos, pos);
+      const pick = await hostLag(async () => {
+        await runAccepting('vfsLockReview.simulateRace');
+        return shown('vfs_unlink from the pick list', (s) => !!s.scenario?.endsWith('vfs_unlink'));
+      });
+      metric('simulatePickNamei', lagFigures(pick.lag, pick.ms));
+      await closePanel();
+      const line = pos.line + 1;
+      const lens = await hostLag(async () => {
+        await vscode.commands.executeCommand('vfsLockReview.showRace', uri, 'vfs_unlink', line);
+        return shown('vfs_unlink from its code lens', (s) => !!s.scenario?.endsWith('vfs_unlink'));
+      });
+      metric('simulateShowRaceNamei', lagFigures(lens.lag, lens.ms));
+      await closePanel();
+    });
 
     test('the .vfsrace editor has a "Run simulation" lens on its scenario line, running that document as edited', async () => {
       const editor = await open('setxattr-before-5.9.vfsrace');

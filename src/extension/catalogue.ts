@@ -1,16 +1,14 @@
 /**
- * The analyzer for other features (simulation, patch review), loaded lazily (the wasm is fetched on the first check, not at activation), with the user's extra
- * rule catalogue from `vfsLockReview.rulesFile` (read and validated here, also for the analysis session). The wasm bytes are read through `vscode.workspace.fs` from the
- * extension's own folder, so the same code runs in the desktop and the browser (vscode.dev) extension host.
+ * The user's extra rule catalogue from `vfsLockReview.rulesFile`: found, checked (size, file type, symbolic links for
+ * a workspace value), read through `vscode.workspace.fs` and validated here, then handed to the analysis session as
+ * data (nothing in it runs). The analyzer itself (the parser's wasm, the analysis) lives only in the workers (or the
+ * browser host's inline session): nothing here parses C.
  */
 import * as vscode from 'vscode';
-import { Analyzer } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { Log } from './output';
-import { ms, now } from './output';
 import type { SettingsService } from './settings';
 
-import { IS_WEB } from './backend';
 import { notificationText, quote, workspaceRelativePath } from './pure/settings';
 
 /** Rule catalogues are tens of kilobytes (the built-in one is 52 KB); a larger file is refused before it is read. */
@@ -18,43 +16,18 @@ const MAX_RULES_BYTES = 4 * 1024 * 1024;
 
 type RulesTarget = { uri: vscode.Uri; inside?: { folder: vscode.Uri; segments: string[] } } | { error: string };
 
-export interface AnalyzerService {
-  /** The base analyzer (no extra catalogue). */
-  base(): Promise<Analyzer>;
+export interface CatalogueService {
   /** The extra catalogue for a resource as validated JSON data (for the analysis session), keyed by its file. */
   catalogue(scope?: vscode.Uri): Promise<{ key: string; data: CatalogueData[] }>;
   /** Fires when the rules file changed on disk or in the settings. */
   readonly onDidChangeCatalogue: vscode.Event<void>;
 }
 
-export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService): AnalyzerService {
-  let basePromise: Promise<Analyzer> | null = null;
+export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService): CatalogueService {
   const withRules = new Map<string, Promise<CatalogueData[]>>();
   const changed = new vscode.EventEmitter<void>();
   let watcher: vscode.Disposable | undefined;
   ctx.subscriptions.push(changed, { dispose: () => watcher?.dispose() });
-
-  const base = (): Promise<Analyzer> => {
-    if (!basePromise) {
-      basePromise = (async () => {
-        const t0 = now();
-        const dir = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
-        const [runtime, language] = await Promise.all([
-          vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'web-tree-sitter.wasm')),
-          vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'tree-sitter-c.wasm')),
-        ]);
-        const a = await Analyzer.create({ runtime, language });
-        const loadMs = now() - t0;
-        log.info(`parser loaded (web-tree-sitter + tree-sitter-c wasm, ${IS_WEB ? 'browser' : 'node'} host) in ${ms(loadMs)} ms`);
-        return a;
-      })();
-      basePromise.catch((e) => {
-        basePromise = null;
-        log.error(`cannot load the parser: ${(e as Error).message}`);
-      });
-    }
-    return basePromise;
-  };
 
   /**
    * The rules file for a resource. A value from the user's settings may be any path or URI; one from the
@@ -156,7 +129,6 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
   }));
 
   return {
-    base,
     async catalogue(scope) {
       const t = rulesTarget(scope);
       if (t && 'error' in t) refuse(t.error);
