@@ -4,14 +4,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createConnection, StreamMessageWriter, type ResponseMessage } from 'vscode-languageserver/node';
-import { nodeWasmSource } from '../core/parse/node-wasm';
-import { nodeTreeReader } from '../core/catalogue/era-node';
-import { readRegularFile } from '../core/node-read';
-import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
-import { Session } from './session';
-import { serve } from './lsp-server';
-import { BoundedMessageReader, type FramingProblem } from './lsp-framing';
-import { VERSION } from '../cli/version';
+import { nodeWasmSource } from '../../core/parse/node-wasm';
+import { nodeTreeReader } from '../../core/catalogue/era-node';
+import { readRegularFile } from '../../core/node-read';
+import { parseCatalogue, CatalogueError } from '../../core/catalogue/validate';
+import { Session } from '../../service/session';
+import { serve } from '../../service/lsp-server';
+import { BoundedMessageReader, type FramingProblem } from '../../service/lsp-framing';
+import { VERSION } from '../version';
 
 export interface LspIo {
   out: (s: string) => void;
