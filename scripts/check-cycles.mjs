@@ -35,15 +35,31 @@ function importsOf(file) {
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const specs = [];
   const visit = (node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       specs.push(node.moduleSpecifier.text);
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)
-      && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       specs.push(node.moduleReference.expression.text);
-    } else if (ts.isCallExpression(node) && node.arguments.length >= 1 && ts.isStringLiteralLike(node.arguments[0])
-      && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.arguments.length >= 1 &&
+      ts.isStringLiteralLike(node.arguments[0]) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+        (ts.isIdentifier(node.expression) && node.expression.text === 'require'))
+    ) {
       specs.push(node.arguments[0].text);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       specs.push(node.argument.literal.text);
     }
     ts.forEachChild(node, visit);
@@ -57,10 +73,17 @@ const graph = new Map(files.map((f) => [f, importsOf(f)]));
 // Tarjan's strongly connected components: every component of more than one module (or a module importing itself)
 // holds a circle; one circle through it is printed.
 let index = 0;
-const idx = new Map(), low = new Map(), onStack = new Set(), stack = [], components = [];
+const idx = new Map(),
+  low = new Map(),
+  onStack = new Set(),
+  stack = [],
+  components = [];
 const strong = (v) => {
-  idx.set(v, index); low.set(v, index); index++;
-  stack.push(v); onStack.add(v);
+  idx.set(v, index);
+  low.set(v, index);
+  index++;
+  stack.push(v);
+  onStack.add(v);
   for (const w of graph.get(v)) {
     if (!idx.has(w)) {
       strong(w);
@@ -104,11 +127,16 @@ function circleThrough(start, members) {
 }
 
 if (components.length) {
-  console.error(`check-cycles: ${components.length} import circle(s) among the ${files.length} modules of ${dirs.join(', ')}:`);
+  console.error(
+    `check-cycles: ${components.length} import circle(s) among the ${files.length} modules of ${dirs.join(', ')}:`,
+  );
   for (const comp of components) {
     const members = new Set(comp);
     const start = [...comp].sort()[0];
-    console.error(`  ${circleThrough(start, members).map(rel).join(' -> ')}` + (comp.length > 2 ? `  (${comp.length} modules in the knot)` : ''));
+    console.error(
+      `  ${circleThrough(start, members).map(rel).join(' -> ')}` +
+        (comp.length > 2 ? `  (${comp.length} modules in the knot)` : ''),
+    );
   }
   process.exit(1);
 }

@@ -29,7 +29,7 @@ import { contractKey, describeContractChange } from './contracts';
 import { displayPath } from './diff';
 import type { PatchMail, SkippedMail } from './mbox';
 import { OverlayTree, SOURCE_FILE, TreeError, type TreeReader } from './tree';
-import { contextText, TreeIndex, visibleOutside, type IndexedFile } from './tree-index';
+import { contextText, TreeIndex, visibleOutside } from './tree-index';
 
 export interface ReviewOptions extends CheckOptions {
   /** Follow changed contracts into callers and callees in other files of the tree (default: true). */
