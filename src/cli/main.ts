@@ -1,17 +1,15 @@
 /**
- * `vfslock`: the command-line face of the analyzer. Each subcommand lives in its own module, loaded when it is
- * named (src/cli/commands/check.ts, src/patch/cli.ts, src/sim/node/command.ts), so a start that only prints the
- * version or a usage loads none of the analyzer.
+ * `vfslock`: the command-line face of the analyzer. Each subcommand lives in its own module under
+ * src/cli/commands/ (check, review, simulate, lsp), loaded when it is named, so a start that only prints the version
+ * or a usage loads none of the analyzer. The command modules import what they share from io.ts and options.ts,
+ * never this module (no import circle: scripts/check-cycles.mjs).
  * Exit status: 0 no error-severity findings; 1 some; 2 usage error or unreadable input (still prints the rest).
  */
-import { readRegularFile } from '../core/node-read';
-import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
-import type { CheckOptions } from '../core/engine';
-import type { CatalogueData } from '../core/catalogue/catalogue';
-import { commands as extraCommands } from './commands';
+import type { Io } from './io';
 import { VERSION } from './version';
 
 export { VERSION };
+export type { Io };
 
 const USAGE = `Usage:
   vfslock check [options] PATH...         analyse kernel C files or directories
@@ -33,18 +31,17 @@ review also takes --emacs and --showfile. Every command takes --no-color (NO_COL
 same) and --exit-zero (exit status 0 even when something is found).
 Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.`;
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** Standard output is a terminal (colour by default). */
-  isTTY: boolean;
-  /** Standard error is a terminal: long runs show progress there (src/cli/progress.ts). */
-  errIsTTY?: boolean;
-  /** The environment (NO_COLOR); process.env when absent. */
-  env?: Record<string, string | undefined>;
-  /** Reads all of standard input, at most `limit` bytes (more is an error); process.stdin when absent. */
-  readStdin?: (limit: number) => Promise<Buffer>;
-}
+type Command = (args: string[], io: Io) => Promise<number>;
+
+// `require` here, not `import`: esbuild then evaluates a command's module (and what it imports) only when it runs.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commands: Record<string, Command> = {
+  check: (args, io) => (require('./commands/check') as typeof import('./commands/check')).checkCommand(args, io),
+  review: (args, io) => (require('./commands/review') as typeof import('./commands/review')).reviewCommand(args, io),
+  simulate: (args, io) => (require('./commands/simulate') as typeof import('./commands/simulate')).simulateCommand(args, io),
+  lsp: (args, io) => (require('./commands/lsp') as typeof import('./commands/lsp')).lspCommand(args, io),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
@@ -61,7 +58,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   if (cmd === 'help') {
     // `vfslock help review`: that command's usage.
-    if (rest.length && (rest[0] === 'check' || extraCommands[rest[0]])) return main([rest[0], '--help'], io);
+    if (rest.length && Object.hasOwn(commands, rest[0])) return main([rest[0], '--help'], io);
     io.out(USAGE + '\n');
     return 0;
   }
@@ -69,76 +66,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     io.out(`vfslock ${VERSION}\n`);
     return 0;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (cmd === 'check') return (require('./commands/check') as typeof import('./commands/check')).checkCommand(rest, io);
-  const extra = extraCommands[cmd];
-  if (extra) return extra(rest, io);
+  if (Object.hasOwn(commands, cmd)) return commands[cmd](rest, io);
   io.err(`vfslock: unknown command '${cmd}'\n${USAGE}\n`);
   return 2;
-}
-
-const KERNELS = /^(auto|\d+\.\d+(\.\d+)?)$/;
-
-export function checkOptions(values: { kernel?: string; 'time-budget'?: string }): CheckOptions | string {
-  const kernel = values.kernel ?? 'auto';
-  if (!KERNELS.test(kernel)) return `--kernel must be auto or a version like 3.12, 3.13, 6.19 (got '${kernel}')`;
-  const budget = values['time-budget'];
-  if (budget === undefined) return { kernel };
-  if (!/^\d+$/.test(budget)) return `--time-budget must be a whole number of milliseconds, 0 for no limit (got '${budget}')`;
-  return { kernel, analysisBudgetMs: Number(budget) };
-}
-
-/** A rules file larger than this is refused unread (the built-in catalogue is about 50 KB). */
-export const MAX_RULES_BYTES = 4 * 1024 * 1024;
-
-export function loadCatalogues(files: string[]): CatalogueData[] {
-  return files.map((f) => {
-    const read = readRegularFile(f, MAX_RULES_BYTES);
-    if ('error' in read) throw new CatalogueError(`cannot read rules file ${f}: ${read.error}`);
-    // A UTF-8 byte-order mark is dropped by the decoder (parseCatalogue also accepts one left in a string).
-    return parseCatalogue(new TextDecoder('utf-8').decode(read.bytes), f);
-  });
-}
-
-/** The rules files of a subcommand, or null after saying why they cannot be used. */
-export function loadCataloguesFor(command: string, files: string[], io: Io): CatalogueData[] | null {
-  try {
-    return loadCatalogues(files);
-  } catch (e) {
-    io.err(`vfslock ${command}: ${(e as Error).message}\n`);
-    return null;
-  }
-}
-
-/** Options every analysing subcommand takes (check, review). */
-export const COMMON_OPTIONS = {
-  format: { type: 'string', default: 'text' },
-  kernel: { type: 'string', default: 'auto' },
-  rules: { type: 'string', multiple: true },
-  color: { type: 'boolean' },
-  'no-color': { type: 'boolean' },
-  'exit-zero': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** checkpatch.pl's output switches, for check and review (review adds --emacs and --showfile). */
-export const OUTPUT_OPTIONS = {
-  terse: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q', multiple: true },
-  'no-summary': { type: 'boolean' },
-  mailback: { type: 'boolean' },
-} as const;
-
-/**
- * Colour on the terminal: --no-color, then --color, then NO_COLOR (https://no-color.org: set to anything but the
- * empty string), then whether standard output is a terminal.
- */
-export function useColor(values: { color?: boolean; 'no-color'?: boolean }, io: Io): boolean {
-  if (values['no-color']) return false;
-  if (values.color) return true;
-  const env = io.env ?? process.env;
-  if (env.NO_COLOR) return false;
-  return io.isTTY;
 }
 
 /** The process: runs `argv` and sets the exit status (dist/cli.js calls this; so does `node out/src/cli/main.js`). */

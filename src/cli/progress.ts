@@ -3,7 +3,7 @@
  * files, 3 findings`), at most every `intervalMs`, and blanked at the end so the report starts on a clean line.
  * Only when standard error is a terminal: a log, a pipe, b4 or make capturing the output gets nothing.
  */
-import type { Io } from './main';
+import type { Io } from './io';
 
 export class Progress {
   private last = 0;

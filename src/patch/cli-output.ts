@@ -1,8 +1,9 @@
 /**
  * The output switches of `vfslock review` (checkpatch.pl's --terse, --emacs, --showfile, -q, --no-summary,
- * --mailback; --no-color, --exit-zero) and its progress line, kept apart from the input options in cli.ts.
+ * --mailback; --no-color, --exit-zero) and its progress line, kept apart from the input options in src/cli/commands/review.ts.
  */
-import { OUTPUT_OPTIONS, useColor, type Io } from '../cli/main';
+import { OUTPUT_OPTIONS } from '../cli/options';
+import { useColor, type Io } from '../cli/io';
 import { Progress, progressWanted } from '../cli/progress';
 import { isReviewClean, toReviewJson, toReviewSarif, toReviewText } from './printers';
 import type { PatchReview, SeriesReview } from './review';

@@ -95,6 +95,7 @@ function firstLine(s: string): string {
 export function checkRevision(rev: string, what = 'revision'): string | null {
   if (rev === '') return `the ${what} is empty`;
   if (rev.startsWith('-')) return `the ${what} '${escapeForTerminal(rev.slice(0, 60))}' starts with '-': not a revision (it would be read as an option)`;
+  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(rev)) return `the ${what} ${JSON.stringify(rev.slice(0, 60))} holds a space or a control character: not a revision`;
   return null;
 }

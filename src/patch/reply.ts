@@ -48,7 +48,7 @@ function addressValue(a: string): string {
 }
 
 function quoteName(n: string): string {
-  return /[()<>\[\]:;@\\,."]/.test(n) && !/^".*"$/.test(n) ? `"${n.replace(/["\\]/g, '\\$&')}"` : n;
+  return /[()<>[\]:;@\\,."]/.test(n) && !/^".*"$/.test(n) ? `"${n.replace(/["\\]/g, '\\$&')}"` : n;
 }
 
 /** A Message-ID usable in In-Reply-To: `<local@domain>`, printable, no spaces; else null. */

@@ -1,7 +1,7 @@
 /**
  * The analysis service over the Language Server Protocol (`vfslock lsp`, for neovim, Emacs, Helix, Kate…): the same
  * `Session` the VS Code extension's worker runs, with the same diagnostics (rule id, rule page link, related
- * notes), verified quick fixes, lock-state hovers and code lenses. Transport-free: `lsp-stdio.ts` gives it a
+ * notes), verified quick fixes, lock-state hovers and code lenses. Transport-free: `src/cli/commands/lsp.ts` gives it a
  * connection over stdin/stdout.
  *
  * Every notification and request is handled in arrival order on one queue, so an edit is in the session before a

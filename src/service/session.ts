@@ -5,7 +5,7 @@
  * serves it to other editors over the Language Server Protocol (lsp-server.ts).
  * Every answer carries the document version it was computed on, so the host can drop stale ones.
  */
-import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult, type LocatedFinding } from '../core/engine';
+import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { IndexView } from '../core/index/summary-index';
 import { LineMap, type CoreEdit } from './lines';

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from './corpus';
 export const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 
 // What the server sends: plain JSON, checked by the tests field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export class LspClient {

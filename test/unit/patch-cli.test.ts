@@ -101,6 +101,7 @@ describe('vfslock review output', { skip }, () => {
   test('sarif: valid against the SARIF 2.1.0 schema, with baseline states and the patch line as a related location', () => {
     const validate = sarifValidator();
     const r = run(['review', '--format', 'sarif', '--tree', s.tree, s.mbox]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const log: Record<string, any> = JSON.parse(r.out);
     assert.ok(validate(log), JSON.stringify(validate.errors, null, 1));
     const results = log.runs[0].results;
@@ -113,6 +114,7 @@ describe('vfslock review output', { skip }, () => {
     const broken = readFileSync(s.patches[2], 'utf8').replace(/^ (\t+error = dir->i_op->unlink)/m, ' $1 ');
     writeFileSync(join(s.dir, 'broken.patch'), broken);
     const r2 = run(['review', '--format', 'sarif', '--tree', s.tree, s.patches[1], join(s.dir, 'broken.patch')]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const log2: Record<string, any> = JSON.parse(r2.out);
     assert.ok(validate(log2), JSON.stringify(validate.errors, null, 1));
     assert.equal(log2.runs[0].invocations[0].executionSuccessful, false);

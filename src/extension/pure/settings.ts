@@ -188,13 +188,14 @@ export function effectiveSetting(v: InspectedSetting | undefined, trusted: boole
 export function workspaceRelativePath(p: string): { segments: string[] } | { error: string } {
   const s = p.trim();
   if (!s) return { error: 'is empty' };
+  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) return { error: 'contains a control character' };
   if (/^[a-z]:/i.test(s)) return { error: 'is an absolute path or a URI; in the workspace settings only a path relative to the workspace folder is accepted' };
   if (/^[a-z][a-z0-9+.-]*:/i.test(s)) return { error: 'is a URI; in the workspace settings only a path relative to the workspace folder is accepted' };
   if (s.startsWith('/') || s.startsWith('\\')) return { error: 'is an absolute path; in the workspace settings only a path relative to the workspace folder is accepted' };
   if (s.startsWith('~')) return { error: 'starts with "~"; in the workspace settings only a path relative to the workspace folder is accepted' };
   const segments: string[] = [];
-  for (const part of s.split(/[\/\\]/)) {
+  for (const part of s.split(/[/\\]/)) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
       if (!segments.length) return { error: 'leads out of the workspace folder' };

@@ -4,15 +4,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createConnection, StreamMessageWriter, type ResponseMessage } from 'vscode-languageserver/node';
-import { nodeWasmSource } from '../core/parse/node-wasm';
-import { nodeTreeReader } from '../core/catalogue/era-node';
-import { readRegularFile } from '../core/node-read';
-import { parseCatalogue, CatalogueError } from '../core/catalogue/validate';
-import { Session, type IndexEvent } from './session';
-import { TreeIndexes } from './tree-index';
-import { serve } from './lsp-server';
-import { BoundedMessageReader, type FramingProblem } from './lsp-framing';
-import { VERSION } from '../cli/version';
+import { nodeWasmSource } from '../../core/parse/node-wasm';
+import { nodeTreeReader } from '../../core/catalogue/era-node';
+import { readRegularFile } from '../../core/node-read';
+import { parseCatalogue, CatalogueError } from '../../core/catalogue/validate';
+import { Session, type IndexEvent } from '../../service/session';
+import { TreeIndexes } from '../../service/tree-index';
+import { serve } from '../../service/lsp-server';
+import { BoundedMessageReader, type FramingProblem } from '../../service/lsp-framing';
+import { VERSION } from '../version';
 
 export interface LspIo {
   out: (s: string) => void;

@@ -11,14 +11,14 @@
 import { parseArgs } from 'node:util';
 import { readRegularText } from '../../core/node-read';
 import { MAX_FILE_BYTES } from '../../core/engine';
-import { BUILTINS } from '../builtins';
-import { resultToJson, resultToText } from '../export';
+import { BUILTINS } from '../../sim/builtins';
+import { resultToJson, resultToText } from '../../sim/export';
 import { exportTrace } from '../../webview/export';
-import type { ExploreOptions, Reduction } from '../explore';
-import type { Diagnostic } from '../lang/parse';
+import type { ExploreOptions, Reduction } from '../../sim/explore';
+import type { Diagnostic } from '../../sim/lang/parse';
 import { escapeForTerminal } from '../../core/text/escape';
-import { parseTarget, simulateBuiltin, simulateFunction, simulateText, type Outcome } from '../simulate';
-import { processAnalyzer } from '../../cli/process-analyzer';
+import { parseTarget, simulateBuiltin, simulateFunction, simulateText, type Outcome } from '../../sim/simulate';
+import { processAnalyzer } from '../process-analyzer';
 
 export interface CommandIo {
   out: (s: string) => void;

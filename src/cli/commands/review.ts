@@ -8,17 +8,19 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { checkOptions, COMMON_OPTIONS, loadCataloguesFor, VERSION, type Io } from '../cli/main';
-import { REVIEW_OUTPUT_OPTIONS, REVIEW_OUTPUT_USAGE, reviewOutput } from './cli-output';
-import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from './mbox';
-import { DirectoryTree, isDirectory } from './node-tree';
-import { reviewSeries, type ReviewOptions, type SeriesReview } from './review';
-import { TreeError, type TreeReader } from './tree';
-import { escapeForTerminal } from '../core/text/escape';
-import { toReviewReply } from './reply';
-import { checkRevision, gitRepository, GitError, GitTree } from './git';
-import { chooseBase, reviewCommits } from './git-base';
-import { processAnalyzer } from '../cli/process-analyzer';
+import { checkOptions, COMMON_OPTIONS, loadCataloguesFor } from '../options';
+import type { Io } from '../io';
+import { VERSION } from '../version';
+import { REVIEW_OUTPUT_OPTIONS, REVIEW_OUTPUT_USAGE, reviewOutput } from '../../patch/cli-output';
+import { readPatchInput, PatchInputError, type PatchMail, type SkippedMail } from '../../patch/mbox';
+import { DirectoryTree, isDirectory } from '../../patch/node-tree';
+import { reviewSeries, type ReviewOptions, type SeriesReview } from '../../patch/review';
+import { TreeError, type TreeReader } from '../../patch/tree';
+import { escapeForTerminal } from '../../core/text/escape';
+import { toReviewReply } from '../../patch/reply';
+import { checkRevision, gitRepository, GitError, GitTree } from '../../patch/git';
+import { chooseBase, reviewCommits } from '../../patch/git-base';
+import { processAnalyzer } from '../process-analyzer';
 
 export const REVIEW_USAGE = `Usage: vfslock review [--format text|json|sarif|reply] [--kernel auto|3.12|3.13|6.19] [--rules FILE]
                       [-p N] [--no-follow] [--max-callers N] --tree DIR PATCH...
