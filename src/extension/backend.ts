@@ -6,7 +6,7 @@
  * patch review through vscode.workspace.fs) and reports progress.
  */
 import * as vscode from 'vscode';
-import { directChannel, dispatch, type HostHandlers, type Method, type Params, type ReadyMessage, type Result, type WorkerMessage } from './pure/protocol';
+import { directChannel, dispatch, type HostHandlers, type Method, type Params, type Result, type WorkerMessage } from './pure/protocol';
 import { WorkerClient } from './pure/worker-client';
 import { Session, type IndexEvent } from './pure/session';
 import type { Log } from './output';
