@@ -560,7 +560,16 @@ export class Document {
     // Functions assigning a pseudo-filesystem creator's result to a global (analysis/globals.ts): computeOnce checks
     // that no function left out mentions a global found that way.
     const creators = cat.contexts.pseudoFsCreators;
-    const keep = fns.map((f, i) => !f.removable || !f.name || seed(ids[i]) || creators.some((c) => ids[i].has(c)));
+    // Next to an untidy item (one the parser's error recovery could run out of), a function stays: its context in
+    // the parse must be the file's.
+    let u = 0;
+    const nearUntidy = fns.map((f, i) => {
+      const from = i > 0 ? fns[i - 1].end : 0;
+      const to = i + 1 < fns.length ? fns[i + 1].start : text.length;
+      while (u < scan.untidy.length && scan.untidy[u].end <= from) u++;
+      return (i > 0 && !fns[i - 1].tidy) || (i + 1 < fns.length && !fns[i + 1].tidy) || (u < scan.untidy.length && scan.untidy[u].start < to);
+    });
+    const keep = fns.map((f, i) => !f.removable || !f.name || nearUntidy[i] || seed(ids[i]) || creators.some((c) => ids[i].has(c)));
     const relevant = keep.map((k, i) => k && seed(ids[i]));
     // Callers of relevant functions, transitively.
     const names = new Set<string>();

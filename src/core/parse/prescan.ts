@@ -26,10 +26,14 @@ export interface ScanFunction {
    */
   names: Set<string>;
   /**
-   * Whether it can be left out of the parse whole: its #if/#ifdef/#ifndef ... #endif lines pair up inside it, and
-   * what follows its `}` starts a new item.
+   * Whether it can be left out of the parse whole: its #if/#ifdef/#ifndef ... #endif lines pair up inside it, what
+   * follows its `}` starts a new item, and it is tidy at the token level (every `}` of a block follows `;`, `{` or
+   * `}`; no `;` inside parentheses but `for (;;)`; nothing braced before its body), so that the parser's error
+   * recovery in it, if any, cannot reach beyond it.
    */
   removable: boolean;
+  /** Tidy at the token level (see `removable`); the engine keeps the neighbours of an untidy item in the parse. */
+  tidy: boolean;
 }
 
 export interface Prescan {
@@ -37,11 +41,15 @@ export interface Prescan {
   ok: boolean;
   why?: string;
   functions: ScanFunction[];
+  /** Items outside functions that are not tidy (see `ScanFunction.removable`): their neighbours stay in the parse. */
+  untidy: { start: number; end: number }[];
 }
 
 const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'int', 'void', 'char', 'short', 'long',
   'unsigned', 'signed', 'float', 'double', 'const', 'volatile', 'static', 'inline', 'extern', 'struct', 'union', 'enum',
   'typeof', '__typeof__', 'do', 'else', 'case', 'default', 'goto', 'register', 'auto', 'restrict', '_Bool', 'bool']);
+
+const AGGREGATE = new Set(['struct', 'union', 'enum']);
 
 const SYSCALL = /^(COMPAT_)?SYSCALL_DEFINE\d$/;
 
@@ -61,7 +69,7 @@ const OTHER = 2;
 export function prescan(text: string): Prescan {
   const n = text.length;
   const functions: ScanFunction[] = [];
-  const fail = (why: string): Prescan => ({ ok: false, why, functions: [] });
+  const fail = (why: string): Prescan => ({ ok: false, why, functions: [], untidy: [] });
   /** Open brackets: 40 '(', 91 '[', 123 '{' (a `{` of a function body is 1123). */
   const stack: number[] = [];
   let itemStart = -1;
@@ -74,6 +82,8 @@ export function prescan(text: string): Prescan {
   let firstName = '';
   let firstNameStart = -1;
   let firstNameEnd = -1;
+  let nested = '';
+  let nestedStart = -1;
   let prevIdent = '';
   let prevIdentStart = -1;
   let syscallPending = false;
@@ -81,12 +91,24 @@ export function prescan(text: string): Prescan {
   let ppDepth = 0;
   let ppBalanced = true;
   let afterFunction = false;
+  let prevTok = '';
+  let prevTok2 = '';
+  let tidy = true;
+  let expectParen = false;
+  /** Top-level parenthesised groups closed in the current item's header. */
+  let groups = 0;
+  const untidy: { start: number; end: number }[] = [];
   let i = 0;
   const newItem = () => {
     itemStart = -1;
     names = new Set();
     firstName = '';
     firstNameStart = -1;
+    nested = '';
+    nestedStart = -1;
+    tidy = true;
+    expectParen = false;
+    groups = 0;
     prevIdent = '';
     syscallPending = false;
     ppDepth = 0;
@@ -170,6 +192,20 @@ export function prescan(text: string): Prescan {
       itemStart = tokStart;
     }
     const top = stack.length === 0;
+    // Tidiness (see `removable`): what could make the parser's error recovery run past the item's end.
+    const before2 = prevTok2;
+    const before = prevTok;
+    prevTok2 = prevTok;
+    prevTok = kind === IDENT ? ident : c === 34 || c === 39 || (c >= 48 && c <= 57) ? 'literal' : text[tokStart];
+    const inner = stack.length ? stack[stack.length - 1] : 0;
+    if (c === 125 /* } */ && (inner === 123 || inner === 1123) && before !== ';' && before !== '}' && before !== '{') tidy = false;
+    else if (c === 59 /* ; */ && (inner === 40 || inner === 91)) tidy = false;
+    // In a function's header, after its parameter list only attribute-like `name(...)` may follow.
+    if (top && bodyStart < 0) {
+      if (expectParen && c !== 40) tidy = false;
+      expectParen = false;
+      if (kind === IDENT && groups > 0) expectParen = true;
+    }
     if (kind === IDENT) {
       if (bodyStart < 0) {
         if (syscallPending) {
@@ -198,18 +234,29 @@ export function prescan(text: string): Prescan {
           sysPrefix = m[1] ? 'compat_sys_' : 'sys_';
         } else if (!KEYWORDS.has(prevIdent)) {
           names.add(prevIdent);
+          // The name before the first top-level `(`; else (`int (*f(int))(void)`) the first one nested.
           if (!firstName && top) {
             firstName = prevIdent;
             firstNameStart = prevIdentStart;
             firstNameEnd = prevIdentStart + prevIdent.length;
+          } else if (!nested && !top) {
+            nested = prevIdent;
+            nestedStart = prevIdentStart;
           }
         }
       }
       if (c === 123 && top && lastTop === OTHER && lastTopChar === 41 /* ) */ && bodyStart < 0) {
         bodyStart = tokStart;
         stack.push(1123);
+      } else if (c === 123) {
+        // An initialiser or a struct, union or enum body (2123): anything may come before its `}`. Any other brace
+        // outside a function body is untidy.
+        const aggregate = before === '=' || before === ',' || inner === 2123 || AGGREGATE.has(before) || (AGGREGATE.has(before2) && /^[A-Za-z_]/.test(before));
+        if (top && !aggregate) tidy = false;
+        stack.push(aggregate ? 2123 : 123);
       } else {
-        stack.push(c);
+        // `for (;;)`: the one place a `;` is inside parentheses.
+        stack.push(c === 40 && before === 'for' ? 1040 : c);
       }
       prevIdent = '';
       if (top) {
@@ -222,14 +269,22 @@ export function prescan(text: string): Prescan {
       const open = stack.pop();
       const want = c === 41 ? 40 : c === 93 ? 91 : 123;
       if (open === undefined) return fail('a closing bracket without an opening one');
-      if (open !== want && !(open === 1123 && want === 123)) return fail('brackets of different kinds cross');
+      if (open !== want && !((open === 1123 || open === 2123) && want === 123) && !(open === 1040 && want === 40)) return fail('brackets of different kinds cross');
+      if (c === 41 && stack.length === 0 && bodyStart < 0) groups++;
       prevIdent = '';
       if (stack.length === 0) {
         lastTop = OTHER;
         lastTopChar = c;
         if (open === 1123) {
+          // A nested name only when the top level has none but its declarator's parentheses (`int (*f(int))(void)`).
+          if ((!firstName || KEYWORDS.has(firstName)) && nested) {
+            firstName = nested;
+            firstNameStart = nestedStart;
+            firstNameEnd = nestedStart + nested.length;
+          }
           const f: ScanFunction = {
-            start: itemStart, end: i, bodyStart, name: firstName, nameStart: firstNameStart, nameEnd: firstNameEnd, names, removable: ppBalanced && ppDepth === 0,
+            start: itemStart, end: i, bodyStart, name: firstName, nameStart: firstNameStart, nameEnd: firstNameEnd, names,
+            removable: tidy && ppBalanced && ppDepth === 0, tidy,
           };
           functions.push(f);
           bodyStart = -1;
@@ -243,11 +298,16 @@ export function prescan(text: string): Prescan {
     if (top) {
       lastTop = OTHER;
       lastTopChar = c;
-      if (c === 59 /* ; */) newItem();
+      if (c === 59 /* ; */) {
+        if (!tidy) untidy.push({ start: itemStart, end: i });
+        newItem();
+      }
     }
   }
   if (stack.length) return fail('brackets left open at the end of the file');
-  return { ok: true, functions };
+  // An item the end of the file cuts short.
+  if (itemStart >= 0) untidy.push({ start: itemStart, end: n });
+  return { ok: true, functions, untidy };
 }
 
 /** End of a `//` comment (its line, continuations included). */
