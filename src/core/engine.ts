@@ -551,12 +551,15 @@ export class Document {
   private prescanPlan(): { scan: ScanFunction[]; keep: boolean[]; none: boolean } | null {
     const text = this.text;
     const scan = prescan(text);
-    if (!scan.ok || !scan.functions.length) return null;
+    if (!scan.ok) return null;
     const cat = this.analyzer.catalogue;
     const fns = scan.functions;
-    const ids = fns.map((f) => itemIdentifiers(text, f));
     const locking = this.analyzer.lockCalls();
     const seed = (s: ReadonlySet<string>) => cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
+    // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
+    if (!seed(identifiersIn(text, 0, text.length))) return { scan: fns, keep: fns.map(() => false), none: true };
+    if (!fns.length) return null;
+    const ids = fns.map((f) => itemIdentifiers(text, f));
     // Functions assigning a pseudo-filesystem creator's result to a global (analysis/globals.ts): computeOnce checks
     // that no function left out mentions a global found that way.
     const creators = cat.contexts.pseudoFsCreators;
@@ -571,28 +574,31 @@ export class Document {
     });
     const keep = fns.map((f, i) => !f.removable || !f.name || nearUntidy[i] || seed(ids[i]) || creators.some((c) => ids[i].has(c)));
     const relevant = keep.map((k, i) => k && seed(ids[i]));
-    // Callers of relevant functions, transitively.
-    const names = new Set<string>();
-    const addNames = (i: number) => {
-      for (const n of fns[i].names) names.add(n);
-    };
-    relevant.forEach((r, i) => r && addNames(i));
-    for (let changed = true; changed;) {
-      changed = false;
-      fns.forEach((f, i) => {
-        if (relevant[i]) return;
-        for (const id of ids[i]) {
-          if (names.has(id) && !f.names.has(id)) {
-            relevant[i] = keep[i] = true;
-            addNames(i);
-            changed = true;
-            return;
-          }
+    // Callers of relevant functions, transitively (a worklist over who mentions which function's names).
+    const allNames = new Set<string>();
+    for (const f of fns) for (const n of f.names) allNames.add(n);
+    const callers = new Map<string, number[]>();
+    fns.forEach((f, i) => {
+      for (const id of ids[i]) {
+        if (allNames.has(id) && !f.names.has(id)) {
+          const list = callers.get(id);
+          if (list) list.push(i);
+          else callers.set(id, [i]);
         }
-      });
+      }
+    });
+    const work = relevant.flatMap((r, i) => (r ? [i] : []));
+    while (work.length) {
+      const i = work.pop()!;
+      for (const n of fns[i].names) {
+        for (const j of callers.get(n) ?? []) {
+          if (relevant[j]) continue;
+          relevant[j] = keep[j] = true;
+          work.push(j);
+        }
+      }
     }
-    // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
-    const none = !relevant.some((r) => r) && !seed(identifiersIn(text, 0, text.length));
+    const none = false;
     const auto = (!this.options.kernel || this.options.kernel === 'auto') && !this.options.treeVersion;
     if (auto) {
       const words = cat.versionSignatures.map((sig) => signatureWords(sig));
