@@ -149,7 +149,7 @@ async function trees(allTrees: boolean): Promise<void> {
       const cpu = xs[0].cpuS === null ? null : median(xs.map((x) => x.cpuS!));
       const rss = xs[0].rssMB === null ? null : Math.max(...xs.map((x) => x.rssMB!));
       console.log(`  ${name.padEnd(14)} ${w.toFixed(1)} s wall, ${cpu === null ? '?' : cpu.toFixed(1)} s CPU, `
-        + `${cpu === null ? '?' : ((cpu * 1000) / xs[0].files).toFixed(1)} ms CPU per file, peak RSS ${rss === null ? '?' : rss.toFixed(0)} MB (main process), ${xs[0].findings.length} findings`);
+        + `${cpu === null ? '?' : ((cpu * 1000) / xs[0].files).toFixed(1)} ms CPU per file, peak RSS ${rss === null ? '?' : rss.toFixed(0)} MB (process), ${xs[0].findings.length} findings`);
     };
     console.log(`whole tree ${relative('/', fs)} (${t.version}), ${pre[0].files} files, --jobs 2, median of ${runs}:`);
     show('pre-scan', pre);
