@@ -512,6 +512,11 @@ export class Document {
   /** Parses the whole file (incrementally when a tree exists) and rebuilds the function table. */
   private parseAll(): UnitRec[] {
     this.skipped = [];
+    // A tree of a partial parse (included ranges) is not a base for an incremental parse of the whole text.
+    if (this.parseMode === 'partial') {
+      this.analyzer.parser.free(this.tree);
+      this.tree = null;
+    }
     this.parseMode = this.prescanFailed ? 'fallback' : 'whole';
     if (this.prescan && !this.prescanFailed && !this.tree && !this.index) {
       const partial = this.parsePrescanned();
