@@ -10,7 +10,7 @@ import { CParser, ParseBudgetError, ParserAbortedError, type WasmSource } from '
 import { copySubtree, type SNode } from './parse/syntax';
 import { LineIndex } from './text/lines';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
-import { itemIdentifiers, prescan, signatureWords, type ScanFunction } from './parse/prescan';
+import { itemIdentifiers, prescan, signatureWords, vocabularyIn, type ScanFunction } from './parse/prescan';
 import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './analysis/function';
 import { pseudoFsGlobals } from './analysis/globals';
 import { stronglyConnected } from './graph';
@@ -168,6 +168,24 @@ export class Analyzer {
       }
     }
     return this.locking;
+  }
+
+  private vocabulary: { names: Set<string>; maxLength: number } | null = null;
+
+  /**
+   * Every name whose presence can make a function worth analysing on its own (the pre-scan's test, `Document.prescanPlan`):
+   * the catalogue's interesting names, its methods and the fields they are called through, lock calls and `mutex`.
+   */
+  seedVocabulary(): { names: ReadonlySet<string>; maxLength: number } {
+    if (!this.vocabulary) {
+      const names = new Set<string>([...this.catalogue.interesting, ...this.lockCalls(), 'mutex']);
+      for (const [name, entries] of this.catalogue.methods) {
+        names.add(name);
+        for (const e of entries) for (const v of e.via ?? []) names.add(v);
+      }
+      this.vocabulary = { names, maxLength: Math.max(...[...names].map((x) => x.length)) };
+    }
+    return this.vocabulary;
   }
 
   withCatalogues(catalogues: CatalogueData[]): Analyzer {
@@ -562,7 +580,9 @@ export class Document {
     const locking = this.analyzer.lockCalls();
     const seed = (s: ReadonlySet<string>) => cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
     // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
-    if (!seed(identifiersIn(text, 0, text.length))) return { scan: fns, keep: fns.map(() => false), none: true };
+    // (`seed` reads only the names of `seedVocabulary()`.)
+    const vocab = this.analyzer.seedVocabulary();
+    if (!seed(vocabularyIn(text, vocab.names, vocab.maxLength))) return { scan: fns, keep: fns.map(() => false), none: true };
     if (!fns.length) return null;
     const ids = fns.map((f) => itemIdentifiers(text, f));
     // Functions assigning a pseudo-filesystem creator's result to a global (analysis/globals.ts): computeOnce checks

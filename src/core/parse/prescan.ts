@@ -426,3 +426,29 @@ export function signatureWords(sig: { type: RegExp; name?: RegExp }): string[] |
   }
   return out;
 }
+
+/**
+ * The identifiers of `text` that are in `vocabulary` (as `identifiersIn` reads them: comments and literals included).
+ * For a test that depends only on those names, the same answer as over all identifiers, without a set of them all.
+ */
+export function vocabularyIn(text: string, vocabulary: ReadonlySet<string>, maxLength: number): Set<string> {
+  const out = new Set<string>();
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isIdStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdPart(text.charCodeAt(j))) j++;
+      if (j - i <= maxLength) {
+        const id = text.slice(i, j);
+        if (vocabulary.has(id)) out.add(id);
+      }
+      i = j;
+    } else if (c >= 48 && c <= 57) {
+      i++;
+      while (i < n && isIdPart(text.charCodeAt(i))) i++;
+    } else i++;
+  }
+  return out;
+}
