@@ -43,7 +43,7 @@ const RECHECKS = new Set(['check_conflicting_open', 'nfsd4_check_conflicting_ope
 /** Large files that are not VFS paths: only the grant operators run there. */
 const GRANT_ONLY = /nfs4state\.c$|(?<!ecryptfs)\/inode\.c$/;
 
-type Kind = 'bug' | 'refactor';
+export type Kind = 'bug' | 'refactor';
 interface Mutant {
   kind: Kind;
   op: string;
@@ -516,7 +516,26 @@ async function main(): Promise<void> {
   for (const s of falseFindings) console.log(`  false finding: ${s}`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+/**
+ * Every mutant of the sweep for one corpus file (`rel` relative to the corpus, for its release and area), as the
+ * mutated texts are made on demand: for other benchmarks and tests that need the same mutants (the pre-scan's
+ * equivalence sweep, bench/prescan.ts).
+ */
+export function corpusMutants(analyzer: Analyzer, rel: string, text: string, kinds: Kind[] = ['bug', 'refactor']): { op: string; fn: string; make: () => string }[] {
+  const view = new FileView(analyzer, text);
+  const grantOnly = GRANT_ONLY.test(rel);
+  const era = release(rel);
+  const deleg = text.includes('struct delegated_inode') ? 'struct delegated_inode *' : 'struct inode **';
+  return view.fns.flatMap((f) => [
+    ...(kinds.includes('bug') ? bugMutants(view, f, grantOnly, era) : []),
+    ...(kinds.includes('bug') && !grantOnly ? crossFunctionMutants(view, f, deleg) : []),
+    ...(kinds.includes('refactor') && !grantOnly ? refactorMutants(view, f, deleg) : []),
+  ]);
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

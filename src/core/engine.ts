@@ -3,13 +3,14 @@
  * callers (so in-file summaries are available), and collect findings. A `Document` keeps the tree and per-function
  * results between edits, so a keystroke re-parses incrementally and re-analyses only the functions it touched.
  */
-import type { Tree, Edit, Node as TsNode } from 'web-tree-sitter';
+import type { Tree, Edit, Node as TsNode, Range } from 'web-tree-sitter';
 import { detectEra, type EraSource } from './catalogue/era';
 import { buildCatalogue, type Catalogue, type CatalogueData, type Era } from './catalogue/catalogue';
 import { CParser, ParseBudgetError, ParserAbortedError, type WasmSource } from './parse/parser';
 import { copySubtree, type SNode } from './parse/syntax';
 import { LineIndex } from './text/lines';
 import { findFunctions, identifiersIn, type FunctionUnit, type HeaderCache } from './parse/units';
+import { itemIdentifiers, prescan, signatureWords, vocabularyIn, type ScanFunction } from './parse/prescan';
 import { analyzeFunction, DEFAULT_MAX_STATES, type FunctionAnalysis } from './analysis/function';
 import { pseudoFsGlobals } from './analysis/globals';
 import { stronglyConnected } from './graph';
@@ -40,6 +41,12 @@ export interface CheckOptions {
   maxStates?: number;
   /** Version of the kernel tree the file is in (its top Makefile; see catalogue/era.ts kernelTreeVersion). */
   treeVersion?: string | null;
+  /**
+   * One-shot checks only (`Analyzer.check` without an index): false parses every function, even those the token
+   * pre-scan shows cannot matter (parse/prescan.ts; default true, and VFSLOCK_NO_PRESCAN=1 turns it off). The
+   * findings are the same either way; this is for comparing the two.
+   */
+  prescan?: boolean;
 }
 
 /** A few seconds per file: 20x the slowest file of the kernel corpus, short enough not to look hung. */
@@ -163,6 +170,24 @@ export class Analyzer {
     return this.locking;
   }
 
+  private vocabulary: { names: Set<string>; maxLength: number } | null = null;
+
+  /**
+   * Every name whose presence can make a function worth analysing on its own (the pre-scan's test, `Document.prescanPlan`):
+   * the catalogue's interesting names, its methods and the fields they are called through, lock calls and `mutex`.
+   */
+  seedVocabulary(): { names: ReadonlySet<string>; maxLength: number } {
+    if (!this.vocabulary) {
+      const names = new Set<string>([...this.catalogue.interesting, ...this.lockCalls(), 'mutex']);
+      for (const [name, entries] of this.catalogue.methods) {
+        names.add(name);
+        for (const e of entries) for (const v of e.via ?? []) names.add(v);
+      }
+      this.vocabulary = { names, maxLength: Math.max(...[...names].map((x) => x.length)) };
+    }
+    return this.vocabulary;
+  }
+
   withCatalogues(catalogues: CatalogueData[]): Analyzer {
     return new Analyzer(this.parser, buildCatalogue(catalogues));
   }
@@ -172,7 +197,14 @@ export class Analyzer {
    * inline` helpers of the headers it includes) use their summaries.
    */
   check(file: string, text: string, options: CheckOptions = {}, index?: IndexView | null): FileResult {
-    return this.checkWithInterface(file, text, options, index).result;
+    if (index || options.prescan === false || PRESCAN_DISABLED) return this.checkWithInterface(file, text, options, index).result;
+    // Without an index nothing outside the file reads its interface: the functions that cannot matter are not parsed.
+    const doc = new Document(this, file, text, options, true);
+    try {
+      return doc.result();
+    } finally {
+      doc.dispose();
+    }
   }
 
   /** A one-shot check and what the file offers other files of its tree (its functions' summaries, what it calls). */
@@ -245,7 +277,15 @@ export class Document {
   /** The functions and identifiers of the last computed result (for `interface()`). */
   private lastIface: { units: FunctionUnit[]; idents: Set<string>[]; roots: Set<string> } | null = null;
 
-  constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions) {}
+  /** Functions the pre-scan left out of the last parse (they cannot have findings or matter to those analysed). */
+  private skipped: FunctionInfo[] = [];
+  /** How the last parse went (for tests and benchmarks): whole, partial (functions left out), or none at all. */
+  parseMode: 'whole' | 'partial' | 'none' | 'fallback' = 'whole';
+  /** The parse of the pre-scan's selection did not agree with it: this document parses whole from now on. */
+  private prescanFailed = false;
+
+  /** `prescan`: a one-shot check that may leave out of the parse the functions that cannot matter (see prescanPlan). */
+  constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions, private readonly prescan = false) {}
 
   get source(): string {
     return this.text;
@@ -489,6 +529,18 @@ export class Document {
 
   /** Parses the whole file (incrementally when a tree exists) and rebuilds the function table. */
   private parseAll(): UnitRec[] {
+    this.skipped = [];
+    // A tree of a partial parse (included ranges) is not a base for an incremental parse of the whole text.
+    if (this.parseMode === 'partial') {
+      this.analyzer.parser.free(this.tree);
+      this.tree = null;
+    }
+    this.parseMode = this.prescanFailed ? 'fallback' : 'whole';
+    if (this.prescan && !this.prescanFailed && !this.tree && !this.index) {
+      const partial = this.parsePrescanned();
+      if (partial) return partial;
+      this.skipped = [];
+    }
     const budget = this.options.parseBudgetMs;
     const parser = this.analyzer.parser;
     let tree = parser.parse(this.text, this.tree, budget);
@@ -505,6 +557,154 @@ export class Document {
     return findFunctions(tree.rootNode, this.text, this.types(), this.headers).map((u) => ({
       ...u, text: this.text.slice(u.start, u.end), body: null, dirty: false,
     }));
+  }
+
+  /**
+   * Which functions a parse can leave out, from the token pre-scan (parse/prescan.ts): null when every function must
+   * be parsed. A function is kept when it could be analysed or could change what an analysed function sees:
+   * - it mentions a name the catalogue makes interesting (`Catalogue.isInteresting`, the analyzer's own test), or a
+   *   lock call together with `mutex` (see `locksMutexParam`);
+   * - it mentions the name of a kept function (a caller: its summary may matter, and callers are counted);
+   * - when the version is read from the code (no --kernel, no enclosing tree), it mentions a version marker, an API
+   *   with a version range, or the words of a version signature (catalogue/era.ts reads all functions);
+   * - it cannot be cut out cleanly (its #if lines do not pair up, or it is not followed by a new item).
+   * Files mentioning a pseudo-filesystem creator are parsed whole (analysis/globals.ts reads every function).
+   * Everything outside function definitions is always parsed. `none: true`: nothing in the file can be analysed.
+   */
+  private prescanPlan(): { scan: ScanFunction[]; keep: boolean[]; none: boolean } | null {
+    const text = this.text;
+    const scan = prescan(text);
+    if (!scan.ok) return null;
+    const cat = this.analyzer.catalogue;
+    const fns = scan.functions;
+    const locking = this.analyzer.lockCalls();
+    const seed = (s: ReadonlySet<string>) => cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
+    // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
+    // (`seed` reads only the names of `seedVocabulary()`.)
+    const vocab = this.analyzer.seedVocabulary();
+    if (!seed(vocabularyIn(text, vocab.names, vocab.maxLength))) return { scan: fns, keep: fns.map(() => false), none: true };
+    if (!fns.length) return null;
+    const ids = fns.map((f) => itemIdentifiers(text, f));
+    // Functions assigning a pseudo-filesystem creator's result to a global (analysis/globals.ts): computeOnce checks
+    // that no function left out mentions a global found that way.
+    const creators = cat.contexts.pseudoFsCreators;
+    // Next to an untidy item (one the parser's error recovery could run out of), a function stays: its context in
+    // the parse must be the file's.
+    let u = 0;
+    const nearUntidy = fns.map((f, i) => {
+      const from = i > 0 ? fns[i - 1].end : 0;
+      const to = i + 1 < fns.length ? fns[i + 1].start : text.length;
+      while (u < scan.untidy.length && scan.untidy[u].end <= from) u++;
+      return (i > 0 && !fns[i - 1].tidy) || (i + 1 < fns.length && !fns[i + 1].tidy) || (u < scan.untidy.length && scan.untidy[u].start < to);
+    });
+    const keep = fns.map((f, i) => !f.removable || !f.name || nearUntidy[i] || seed(ids[i]) || creators.some((c) => ids[i].has(c)));
+    const relevant = keep.map((k, i) => k && seed(ids[i]));
+    // Callers of relevant functions, transitively (a worklist over who mentions which function's names).
+    const allNames = new Set<string>();
+    for (const f of fns) for (const n of f.names) allNames.add(n);
+    const callers = new Map<string, number[]>();
+    fns.forEach((f, i) => {
+      for (const id of ids[i]) {
+        if (allNames.has(id) && !f.names.has(id)) {
+          const list = callers.get(id);
+          if (list) list.push(i);
+          else callers.set(id, [i]);
+        }
+      }
+    });
+    const work = relevant.flatMap((r, i) => (r ? [i] : []));
+    while (work.length) {
+      const i = work.pop()!;
+      for (const n of fns[i].names) {
+        for (const j of callers.get(n) ?? []) {
+          if (relevant[j]) continue;
+          relevant[j] = keep[j] = true;
+          work.push(j);
+        }
+      }
+    }
+    const none = false;
+    const auto = (!this.options.kernel || this.options.kernel === 'auto') && !this.options.treeVersion;
+    if (auto) {
+      const words = cat.versionSignatures.map((sig) => signatureWords(sig));
+      fns.forEach((f, i) => {
+        if (keep[i]) return;
+        const s = ids[i];
+        for (const id of s) {
+          if (cat.versionMarkers.has(id) || cat.apiRange(id)) {
+            keep[i] = true;
+            return;
+          }
+        }
+        if (words.some((w) => w === null || w.every((x) => [...s].some((id) => id.includes(x))))) keep[i] = true;
+      });
+    }
+    if (!none && keep.every((k) => k)) return null;
+    return { scan: fns, keep, none };
+  }
+
+  /**
+   * Parses only what the pre-scan plan keeps (tree-sitter's included ranges: the text outside the left-out
+   * functions, offsets and lines unchanged), and checks that the parse agrees with the plan: every function found
+   * lies inside a kept function of the scan and has a name the scan gave it. Null: parse the whole file instead.
+   */
+  private parsePrescanned(): UnitRec[] | null {
+    const plan = this.prescanPlan();
+    if (!plan) return null;
+    const { scan, keep } = plan;
+    const skipped: FunctionInfo[] = [];
+    scan.forEach((f, i) => {
+      if (!keep[i] || plan.none) {
+        skipped.push({ name: f.name, start: f.start, end: f.end, nameStart: f.nameStart, nameEnd: f.nameEnd, analyzed: false, findings: 0, locks: [], breaks: [] });
+      }
+    });
+    this.skipped = skipped;
+    this.topRefs = new Set();
+    if (plan.none) {
+      this.parseMode = 'none';
+      return [];
+    }
+    const lines = this.lineIndex();
+    const ranges: Range[] = [];
+    let at = 0;
+    const add = (from: number, to: number) => {
+      if (to <= from) return;
+      const a = lines.position(from);
+      const b = lines.position(to);
+      ranges.push({ startIndex: from, endIndex: to, startPosition: { row: a.line, column: a.column }, endPosition: { row: b.line, column: b.column } });
+    };
+    scan.forEach((f, i) => {
+      if (keep[i]) return;
+      add(at, f.start);
+      at = f.end;
+    });
+    add(at, this.text.length);
+    if (!ranges.length) return null;
+    const parser = this.analyzer.parser;
+    const tree = parser.parse(this.text, null, this.options.parseBudgetMs, undefined, ranges);
+    const kept = scan.filter((_, i) => keep[i]);
+    let units: FunctionUnit[];
+    try {
+      units = findFunctions(tree.rootNode, this.text, this.types(), this.headers);
+    } catch (e) {
+      parser.free(tree);
+      throw e;
+    }
+    // Every function found must be one the scan saw, under a name it gave (callers were found by those names).
+    let k = 0;
+    for (const u of units) {
+      while (k < kept.length && kept[k].end <= u.start) k++;
+      const f = kept[k];
+      if (!f || u.start < f.start || u.end > f.end || !f.names.has(u.name)) {
+        parser.free(tree);
+        this.prescanFailed = true;
+        this.parseMode = 'fallback';
+        return null;
+      }
+    }
+    this.tree = tree;
+    this.parseMode = 'partial';
+    return units.map((u) => ({ ...u, text: this.text.slice(u.start, u.end), body: null, dirty: false }));
   }
 
   private bodyOf(u: UnitRec): SNode {
@@ -569,6 +769,14 @@ export class Document {
     try {
       return this.computeOnce();
     } catch (e) {
+      if (e instanceof PrescanMismatch && !this.prescanFailed) {
+        this.prescanFailed = true;
+        this.parseMode = 'fallback';
+        this.analyzer.parser.free(this.tree);
+        this.tree = null;
+        this.units = null;
+        return this.compute(retried);
+      }
       // A function table kept across edits no longer matches the tree: parse the whole file and start again.
       if (!(e instanceof LostBody) || retried) throw e;
       this.units = null;
@@ -609,11 +817,18 @@ export class Document {
     });
     this.identCache = identCache;
     const tUnits = now();
-    const { era, version, source } = this.era(units, idents);
+    const { era, version, source } = this.parseMode === 'none' ? this.eraFromScan() : this.era(units, idents);
     const opts: AnalyzeOptions = {
       catalogue: cat, version, era, dirRules: era === '6.19', severity: this.options.severity, maxStates: this.options.maxStates,
     };
     opts.noDelegationGlobals = pseudoFsGlobals(units.map((u, i) => ({ text: u.text, paramNames: u.params.map((p) => p.name), idents: idents[i], body: () => this.bodyOf(u) })), cat);
+    if (this.parseMode === 'partial' && opts.noDelegationGlobals.size) {
+      // A function left out of the parse could assign one of those globals too (which would rule it out).
+      for (const f of this.skipped) {
+        const ids = identifiersIn(text, f.start, f.end);
+        if ([...opts.noDelegationGlobals].some((g) => ids.has(g))) throw new PrescanMismatch();
+      }
+    }
     const byName = new Map<string, number[]>();
     units.forEach((u, i) => byName.set(u.name, [...(byName.get(u.name) ?? []), i]));
     const order = calleesFirst(units, idents, byName);
@@ -758,6 +973,10 @@ export class Document {
         findings: own.filter((f) => f.severity !== 'info').length, ...describeFunction(cu?.analysis ?? null),
       });
     });
+    if (this.skipped.length) {
+      functions.push(...this.skipped);
+      functions.sort((a, b) => a.start - b.start);
+    }
     const lines = this.lineIndex();
     const located = findings.sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId)).map((f) => locate(f, lines));
     if (DEBUG_TIMING) console.log(`compute: parse ${(tParsed - t0).toFixed(1)} units ${(tUnits - tParsed).toFixed(1)} analyse ${(tAnalysed - tUnits).toFixed(1)} finish ${(now() - tAnalysed).toFixed(1)}`);
@@ -798,6 +1017,15 @@ export class Document {
    * out-parameters and try_break_deleg (3.13+), struct mnt_idmap (6.3+) or mnt_userns (5.12+). Only the era matters
    * for rules; the version picks between catalogue signatures of equal arity.
    */
+  /** The version read from the identifiers of the functions the pre-scan found, for a file not parsed at all. */
+  private eraFromScan(): { era: Era; version: string; source: FileResult['eraSource'] } {
+    const fns = this.skipped;
+    return detectEra({
+      kernel: this.options.kernel, treeVersion: this.options.treeVersion, catalogue: this.analyzer.catalogue,
+      units: fns.map(() => ({ params: [] })), idents: fns.map((f) => identifiersIn(this.text, f.start, f.end)),
+    });
+  }
+
   private era(units: FunctionUnit[], idents: Set<string>[]): { era: Era; version: string; source: FileResult['eraSource'] } {
     // Option, then the enclosing kernel tree's Makefile, then every catalogued spelling the file uses (catalogue/era.ts).
     return detectEra({ kernel: this.options.kernel, treeVersion: this.options.treeVersion, units, idents, catalogue: this.analyzer.catalogue });
@@ -805,6 +1033,8 @@ export class Document {
 }
 
 class LostBody extends Error {}
+/** The partial parse of a pre-scanned file left out something the analysis needs after all: parse it whole. */
+class PrescanMismatch extends Error {}
 
 /** See computeOnce: the `sleeps` of a function whose summarised callees only sleep, or null. */
 function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap<string, Summary>, lockCalls: ReadonlySet<string>): Summary['sleeps'] {
@@ -981,6 +1211,8 @@ export function nestingBeyond(text: string, limit: number): number {
   }
   return -1;
 }
+
+const PRESCAN_DISABLED = typeof process !== 'undefined' && !!process.env?.VFSLOCK_NO_PRESCAN;
 
 const DEBUG_TIMING = typeof process !== 'undefined' && !!process.env?.VFSLOCK_TIMING;
 

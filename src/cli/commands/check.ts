@@ -44,6 +44,8 @@ each followed by its related places as GCC notes.
                          Without it, a lone file still uses that index when it is cached (built by --index, the
                          editor or vfslock lsp) and none of its files changed
   --no-index             each file on its own, even with a cached index
+  --no-prescan           parse every function, also those a token pre-scan shows cannot matter (same findings,
+                         slower; for comparison)
   -                      read the file from standard input; --stdin-filename PATH names it (in the output, and to
                          find the kernel tree it belongs to)
   --kbuild               take kbuild's checker arguments (make C=1 CHECK="vfslock check --kbuild"): compiler flags
@@ -60,13 +62,14 @@ Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable inpu
 const CHECK_OPTIONS = {
   ...COMMON_OPTIONS, ...OUTPUT_OPTIONS,
   jobs: { type: 'string', short: 'j' }, 'time-budget': { type: 'string' }, index: { type: 'boolean' }, 'no-index': { type: 'boolean' },
+  'no-prescan': { type: 'boolean' },
   'stdin-filename': { type: 'string' }, kbuild: { type: 'boolean' }, Werror: { type: 'boolean' },
 } as const;
 
 interface CheckValues {
   format?: string; kernel?: string; rules?: string[]; color?: boolean; 'no-color'?: boolean; 'exit-zero'?: boolean; help?: boolean;
   terse?: boolean; quiet?: boolean[]; 'no-summary'?: boolean; mailback?: boolean; jobs?: string; 'time-budget'?: string;
-  index?: boolean; 'no-index'?: boolean; 'stdin-filename'?: string; kbuild?: boolean; Werror?: boolean;
+  index?: boolean; 'no-index'?: boolean; 'no-prescan'?: boolean; 'stdin-filename'?: string; kbuild?: boolean; Werror?: boolean;
 }
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
@@ -104,11 +107,12 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   if (stdin && positionals.length > 1) return usage('- (standard input) is checked on its own, not with other paths');
   if (values['stdin-filename'] !== undefined && !stdin) return usage('--stdin-filename names standard input: give - as the PATH');
   if (values.Werror && !values.kbuild) return usage('--Werror goes with --kbuild (elsewhere the exit status already says whether errors were found)');
-  const options = checkOptions(values);
-  if (typeof options === 'string') {
-    io.err(`vfslock check: ${options}\n`);
+  const parsed = checkOptions(values);
+  if (typeof parsed === 'string') {
+    io.err(`vfslock check: ${parsed}\n`);
     return 2;
   }
+  const options: CheckOptions = values['no-prescan'] ? { ...parsed, prescan: false } : parsed;
   const catalogues = loadCataloguesFor('check', values.rules ?? [], io);
   if (!catalogues) return 2;
   const jobs = values.jobs === undefined ? 1 : Number(values.jobs);

@@ -9,7 +9,7 @@
  * module, with a fresh instance, while the old one is left to the garbage collector.
  */
 import * as Bundled from 'web-tree-sitter';
-import type { Tree, Edit, Parser, Language } from 'web-tree-sitter';
+import type { Tree, Edit, Parser, Language, Range } from 'web-tree-sitter';
 
 export type TreeSitterModule = typeof Bundled;
 
@@ -185,7 +185,7 @@ export class CParser {
    * `parseReportBudget(text.length)`), or `budgetMs` of wall time when given. When the wasm side aborts (out of
    * memory), a `ParserAbortedError` says so, and the next parse (after `ready()`) runs on a new instance.
    */
-  parse(text: string, oldTree?: Tree | null, budgetMs?: number, maxReports = parseReportBudget(text.length)): Tree {
+  parse(text: string, oldTree?: Tree | null, budgetMs?: number, maxReports = parseReportBudget(text.length), includedRanges?: Range[]): Tree {
     const inst = this.inst;
     if (!inst) {
       throw new ParserAbortedError(this.broken ?? 'the parser is being restarted after an earlier file made it abort; try again');
@@ -200,7 +200,7 @@ export class CParser {
     };
     let tree: Tree | null;
     try {
-      tree = inst.parser.parse(lineEndsForParser(text), oldTree && this.owns(oldTree) ? oldTree : null, { progressCallback });
+      tree = inst.parser.parse(lineEndsForParser(text), oldTree && this.owns(oldTree) ? oldTree : null, includedRanges ? { progressCallback, includedRanges } : { progressCallback });
     } catch (e) {
       throw this.failed(e) ?? e;
     }

@@ -1,0 +1,454 @@
+/**
+ * A token-level pre-scan of a C file: one linear pass of a small lexer (comments, string and character literals,
+ * preprocessor lines and line continuations are skipped as the C grammar reads them) that splits the top level into
+ * items and finds each function definition's extent (`...) {` at the top level up to its matching `}`).
+ *
+ * It decides nothing about findings: the engine uses it to leave out of the parse the functions that cannot matter
+ * (engine.ts, `Document.prescanPlan`), and checks after the parse that what it parsed agrees with it, parsing the
+ * whole file otherwise. When the lexer is not sure how the parser will read the file (unbalanced brackets, an
+ * unterminated comment or literal, a closing bracket of the wrong kind), `ok` is false and the file is parsed whole.
+ */
+import { identifiersIn } from './units';
+
+export interface ScanFunction {
+  /** First token of the definition (after the previous item's `;` or `}`) to just after its closing `}`. */
+  start: number;
+  end: number;
+  /** Offset of the body's opening brace. */
+  bodyStart: number;
+  /** The name the lexer reads (the identifier before the first top-level `(`; `sys_x` for SYSCALL_DEFINEn(x, ...)). */
+  name: string;
+  nameStart: number;
+  nameEnd: number;
+  /**
+   * Every name the parser could give a function defined in this item: identifiers directly before a `(` in the
+   * header (C keywords aside), and the syscall names. The engine checks the parsed names against it.
+   */
+  names: Set<string>;
+  /**
+   * Whether it can be left out of the parse whole: its #if/#ifdef/#ifndef ... #endif lines pair up inside it, what
+   * follows its `}` starts a new item, and it is tidy at the token level (every `}` of a block follows `;`, `{` or
+   * `}`; no `;` inside parentheses but `for (;;)`; nothing braced before its body), so that the parser's error
+   * recovery in it, if any, cannot reach beyond it.
+   */
+  removable: boolean;
+  /** Tidy at the token level (see `removable`); the engine keeps the neighbours of an untidy item in the parse. */
+  tidy: boolean;
+}
+
+export interface Prescan {
+  /** False when the lexer cannot be sure of the file's top-level structure (then: parse it whole). */
+  ok: boolean;
+  why?: string;
+  functions: ScanFunction[];
+  /** Items outside functions that are not tidy (see `ScanFunction.removable`): their neighbours stay in the parse. */
+  untidy: { start: number; end: number }[];
+}
+
+const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'int', 'void', 'char', 'short', 'long',
+  'unsigned', 'signed', 'float', 'double', 'const', 'volatile', 'static', 'inline', 'extern', 'struct', 'union', 'enum',
+  'typeof', '__typeof__', 'do', 'else', 'case', 'default', 'goto', 'register', 'auto', 'restrict', '_Bool', 'bool']);
+
+const AGGREGATE = new Set(['struct', 'union', 'enum']);
+
+const SYSCALL = /^(COMPAT_)?SYSCALL_DEFINE\d$/;
+
+function isIdStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+function isIdPart(c: number): boolean {
+  return isIdStart(c) || (c >= 48 && c <= 57);
+}
+
+/** Token kinds the item logic needs (everything else is `OTHER`). */
+const IDENT = 1;
+const OTHER = 2;
+
+/** Scans `text` (see the module comment). Linear in its length. */
+export function prescan(text: string): Prescan {
+  const n = text.length;
+  const functions: ScanFunction[] = [];
+  const fail = (why: string): Prescan => ({ ok: false, why, functions: [], untidy: [] });
+  /** Open brackets: 40 '(', 91 '[', 123 '{' (a `{` of a function body is 1123). */
+  const stack: number[] = [];
+  let itemStart = -1;
+  // The last token at the top level: kind and, for ')' / identifiers, what it was.
+  let lastTop = 0;
+  let lastTopChar = 0;
+  let bodyStart = -1;
+  // Within the current item's header: the name candidates.
+  let names = new Set<string>();
+  let firstName = '';
+  let firstNameStart = -1;
+  let firstNameEnd = -1;
+  let nested = '';
+  let nestedStart = -1;
+  let prevIdent = '';
+  let prevIdentStart = -1;
+  let syscallPending = false;
+  let sysPrefix = '';
+  let ppDepth = 0;
+  let ppBalanced = true;
+  let afterFunction = false;
+  let prevTok = '';
+  let prevTok2 = '';
+  let tidy = true;
+  let expectParen = false;
+  /** Top-level parenthesised groups closed in the current item's header. */
+  let groups = 0;
+  const untidy: { start: number; end: number }[] = [];
+  let i = 0;
+  const newItem = () => {
+    itemStart = -1;
+    names = new Set();
+    firstName = '';
+    firstNameStart = -1;
+    nested = '';
+    nestedStart = -1;
+    tidy = true;
+    expectParen = false;
+    groups = 0;
+    prevIdent = '';
+    syscallPending = false;
+    ppDepth = 0;
+    ppBalanced = true;
+    lastTop = 0;
+    lastTopChar = 0;
+  };
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    // Whitespace and line continuations.
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12) {
+      i++;
+      continue;
+    }
+    if (c === 92 /* \ */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 10) i += 2;
+      else if (d === 13) i += text.charCodeAt(i + 2) === 10 ? 3 : 2;
+      else i++;
+      continue;
+    }
+    if (c === 47 /* / */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 42) {
+        const e = text.indexOf('*/', i + 2);
+        if (e < 0) return fail('unterminated comment');
+        i = e + 2;
+        continue;
+      }
+      if (d === 47) {
+        i = lineEnd(text, i + 2);
+        continue;
+      }
+    }
+    if (c === 35 /* # */) {
+      // A preprocessor line, to its end (continuations and comments included).
+      const kind = itemStart < 0 ? 0 : directiveKind(text, i + 1);
+      if (kind === 1) ppDepth++;
+      else if (kind === 2) {
+        if (ppDepth === 0) ppBalanced = false;
+      } else if (kind === 3) {
+        if (ppDepth === 0) ppBalanced = false;
+        else ppDepth--;
+      }
+      const e = directiveEnd(text, i + 1);
+      if (e < 0) return fail('unterminated comment in a preprocessor line');
+      i = e;
+      continue;
+    }
+    // A token.
+    const tokStart = i;
+    let kind = OTHER;
+    let ident = '';
+    if (c === 34 /* " */ || c === 39 /* ' */) {
+      const e = literalEnd(text, i, c);
+      if (e < 0) return fail(c === 34 ? 'unterminated string' : 'unterminated character literal');
+      i = e;
+    } else if (isIdStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdPart(text.charCodeAt(j))) j++;
+      ident = text.slice(i, j);
+      kind = IDENT;
+      i = j;
+    } else if (c >= 48 && c <= 57) {
+      let j = i + 1;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (isIdPart(d) || d === 46) j++;
+        else if ((d === 43 || d === 45) && /[eEpP]/.test(text[j - 1])) j++;
+        else break;
+      }
+      i = j;
+    } else {
+      i++;
+    }
+    // What follows a function's `}` must start a new item (`} ;`, `} ,`: a compound literal, not a function).
+    if (afterFunction && (c === 59 || c === 44 || c === 61 || c === 41 || c === 93)) functions[functions.length - 1].removable = false;
+    afterFunction = false;
+    if (itemStart < 0) {
+      if (c === 59 /* ; */ && stack.length === 0) continue; // an empty declaration
+      itemStart = tokStart;
+    }
+    const top = stack.length === 0;
+    // Tidiness (see `removable`): what could make the parser's error recovery run past the item's end.
+    const before2 = prevTok2;
+    const before = prevTok;
+    prevTok2 = prevTok;
+    prevTok = kind === IDENT ? ident : c === 34 || c === 39 || (c >= 48 && c <= 57) ? 'literal' : text[tokStart];
+    const inner = stack.length ? stack[stack.length - 1] : 0;
+    if (c === 125 /* } */ && (inner === 123 || inner === 1123) && before !== ';' && before !== '}' && before !== '{') tidy = false;
+    else if (c === 59 /* ; */ && (inner === 40 || inner === 91)) tidy = false;
+    // In a function's header, after its parameter list only attribute-like `name(...)` may follow.
+    if (top && bodyStart < 0) {
+      if (expectParen && c !== 40) tidy = false;
+      expectParen = false;
+      if (kind === IDENT && groups > 0) expectParen = true;
+    }
+    if (kind === IDENT) {
+      if (bodyStart < 0) {
+        if (syscallPending) {
+          names.add(sysPrefix + ident);
+          if (!firstName) {
+            firstName = sysPrefix + ident;
+            firstNameStart = tokStart;
+            firstNameEnd = i;
+          }
+          syscallPending = false;
+        }
+        prevIdent = ident;
+        prevIdentStart = tokStart;
+      }
+      if (top) {
+        lastTop = IDENT;
+        lastTopChar = 0;
+      }
+      continue;
+    }
+    if (c === 40 /* ( */ || c === 91 /* [ */ || c === 123 /* { */) {
+      if (c === 40 && bodyStart < 0 && prevIdent && i - 1 === tokStart) {
+        const m = SYSCALL.exec(prevIdent);
+        if (m && top) {
+          syscallPending = true;
+          sysPrefix = m[1] ? 'compat_sys_' : 'sys_';
+        } else if (!KEYWORDS.has(prevIdent)) {
+          names.add(prevIdent);
+          // The name before the first top-level `(`; else (`int (*f(int))(void)`) the first one nested.
+          if (!firstName && top) {
+            firstName = prevIdent;
+            firstNameStart = prevIdentStart;
+            firstNameEnd = prevIdentStart + prevIdent.length;
+          } else if (!nested && !top) {
+            nested = prevIdent;
+            nestedStart = prevIdentStart;
+          }
+        }
+      }
+      if (c === 123 && top && lastTop === OTHER && lastTopChar === 41 /* ) */ && bodyStart < 0) {
+        bodyStart = tokStart;
+        stack.push(1123);
+      } else if (c === 123) {
+        // An initialiser or a struct, union or enum body (2123): anything may come before its `}`. Any other brace
+        // outside a function body is untidy.
+        const aggregate = before === '=' || before === ',' || inner === 2123 || AGGREGATE.has(before) || (AGGREGATE.has(before2) && /^[A-Za-z_]/.test(before));
+        if (top && !aggregate) tidy = false;
+        stack.push(aggregate ? 2123 : 123);
+      } else {
+        // `for (;;)`: the one place a `;` is inside parentheses.
+        stack.push(c === 40 && before === 'for' ? 1040 : c);
+      }
+      prevIdent = '';
+      if (top) {
+        lastTop = OTHER;
+        lastTopChar = c;
+      }
+      continue;
+    }
+    if (c === 41 /* ) */ || c === 93 /* ] */ || c === 125 /* } */) {
+      const open = stack.pop();
+      const want = c === 41 ? 40 : c === 93 ? 91 : 123;
+      if (open === undefined) return fail('a closing bracket without an opening one');
+      if (open !== want && !((open === 1123 || open === 2123) && want === 123) && !(open === 1040 && want === 40)) return fail('brackets of different kinds cross');
+      if (c === 41 && stack.length === 0 && bodyStart < 0) groups++;
+      prevIdent = '';
+      if (stack.length === 0) {
+        lastTop = OTHER;
+        lastTopChar = c;
+        if (open === 1123) {
+          // A nested name only when the top level has none but its declarator's parentheses (`int (*f(int))(void)`).
+          if ((!firstName || KEYWORDS.has(firstName)) && nested) {
+            firstName = nested;
+            firstNameStart = nestedStart;
+            firstNameEnd = nestedStart + nested.length;
+          }
+          const f: ScanFunction = {
+            start: itemStart, end: i, bodyStart, name: firstName, nameStart: firstNameStart, nameEnd: firstNameEnd, names,
+            removable: tidy && ppBalanced && ppDepth === 0, tidy,
+          };
+          functions.push(f);
+          bodyStart = -1;
+          newItem();
+          afterFunction = true;
+        }
+      }
+      continue;
+    }
+    prevIdent = '';
+    if (top) {
+      lastTop = OTHER;
+      lastTopChar = c;
+      if (c === 59 /* ; */) {
+        if (!tidy) untidy.push({ start: itemStart, end: i });
+        newItem();
+      }
+    }
+  }
+  if (stack.length) return fail('brackets left open at the end of the file');
+  // An item the end of the file cuts short.
+  if (itemStart >= 0) untidy.push({ start: itemStart, end: n });
+  return { ok: true, functions, untidy };
+}
+
+/** End of a `//` comment (its line, continuations included). */
+function lineEnd(text: string, i: number): number {
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return i;
+    if (c === 92 /* \ */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 10) {
+        i += 2;
+        continue;
+      }
+      if (d === 13) {
+        i += text.charCodeAt(i + 2) === 10 ? 3 : 2;
+        continue;
+      }
+    }
+    i++;
+  }
+  return n;
+}
+
+/** 1: #if, #ifdef, #ifndef; 2: #else, #elif...; 3: #endif; 0: any other directive. */
+function directiveKind(text: string, i: number): number {
+  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+  let j = i;
+  while (j < text.length && isIdPart(text.charCodeAt(j))) j++;
+  const w = text.slice(i, j);
+  if (w === 'if' || w === 'ifdef' || w === 'ifndef') return 1;
+  if (w === 'else' || w === 'elif' || w === 'elifdef' || w === 'elifndef') return 2;
+  if (w === 'endif') return 3;
+  return 0;
+}
+
+/** End of a preprocessor line: the first line end not continued, block comments inside skipped. -1: unterminated comment. */
+function directiveEnd(text: string, i: number): number {
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return i;
+    if (c === 92 /* \ */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 10) {
+        i += 2;
+        continue;
+      }
+      if (d === 13) {
+        i += text.charCodeAt(i + 2) === 10 ? 3 : 2;
+        continue;
+      }
+    }
+    if (c === 47 /* / */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 42) {
+        const e = text.indexOf('*/', i + 2);
+        if (e < 0) return -1;
+        i = e + 2;
+        continue;
+      }
+      if (d === 47) return lineEnd(text, i + 2);
+    }
+    i++;
+  }
+  return n;
+}
+
+/** Just past a string or character literal starting at `i`; -1 when a line ends first (or the text). */
+function literalEnd(text: string, i: number, quote: number): number {
+  const n = text.length;
+  let j = i + 1;
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c === quote) return j + 1;
+    if (c === 92 /* \ */) {
+      const d = text.charCodeAt(j + 1);
+      j += d === 13 && text.charCodeAt(j + 2) === 10 ? 3 : 2;
+      continue;
+    }
+    if (c === 10 || c === 13) return -1;
+    j++;
+  }
+  return -1;
+}
+
+/** Identifiers a function item mentions, comments and literals included (as the analyzer's own filter reads them). */
+export function itemIdentifiers(text: string, f: { start: number; end: number }): Set<string> {
+  return identifiersIn(text, f.start, f.end);
+}
+
+/**
+ * The literal words a version signature's regular expressions need in a parameter declaration (`struct
+ * delegated_inode\\b` needs `struct` and `delegated_inode`), or null when they are not plain enough to tell (then
+ * every function may match it).
+ */
+export function signatureWords(sig: { type: RegExp; name?: RegExp }): string[] | null {
+  const out: string[] = [];
+  for (const re of [sig.type, sig.name]) {
+    if (!re) continue;
+    if (re.flags.includes('i')) return null;
+    const src = re.source;
+    for (let i = 0; i < src.length; i++) {
+      const c = src[i];
+      if (c === '\\') {
+        const d = src[i + 1] ?? '';
+        // \b \s \* and other escaped punctuation need no word; \w, \d and the like could match anything.
+        if (!'bsB*+?.()[]{}|^$\\/'.includes(d) || d === '') return null;
+        i++;
+        continue;
+      }
+      if ('|?()[]{}.+^$'.includes(c)) return null;
+      if (c === '*') return null; // an unescaped repetition (could make the letter before it optional)
+    }
+    for (const w of src.replace(/\\./g, ' ').split(/[^A-Za-z0-9_]+/)) if (w) out.push(w);
+  }
+  return out;
+}
+
+/**
+ * The identifiers of `text` that are in `vocabulary` (as `identifiersIn` reads them: comments and literals included).
+ * For a test that depends only on those names, the same answer as over all identifiers, without a set of them all.
+ */
+export function vocabularyIn(text: string, vocabulary: ReadonlySet<string>, maxLength: number): Set<string> {
+  const out = new Set<string>();
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isIdStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdPart(text.charCodeAt(j))) j++;
+      if (j - i <= maxLength) {
+        const id = text.slice(i, j);
+        if (vocabulary.has(id)) out.add(id);
+      }
+      i = j;
+    } else if (c >= 48 && c <= 57) {
+      i++;
+      while (i < n && isIdPart(text.charCodeAt(i))) i++;
+    } else i++;
+  }
+  return out;
+}

@@ -1,0 +1,170 @@
+/**
+ * The token pre-scan (parse/prescan.ts) and the shortcut it allows: a one-shot check that parses only the functions
+ * that can matter must report exactly what a check parsing every function reports. Lexer cases on our own snippets,
+ * then a property test over random token soup and over random files of functions built from catalogued names.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { prescan, signatureWords } from '../../src/core/parse/prescan';
+import type { CheckOptions } from '../../src/core/engine';
+import { bothWays } from '../helpers/prescan';
+import { sharedAnalyzer } from '../helpers/corpus';
+
+const names = (text: string) => prescan(text).functions.map((f) => f.name);
+
+test('prescan: function extents, names and bodies', () => {
+  const text = [
+    '/* a comment with { and } */',
+    'static const char *s = "}{";',
+    "static char c = '{';",
+    '#define X(a) { \\',
+    '   }',
+    'static int foo(struct inode *inode)',
+    '{',
+    '\t// a comment with } \\',
+    '\t   still the comment }',
+    '\treturn bar("{", \'}\');',
+    '}',
+    'struct ops o = { .f = foo, };',
+    'SYSCALL_DEFINE3(renameat, int, a, const char __user *, b, int, c)',
+    '{ return 0; }',
+    'int (*getter(int x))(void) { return 0; }',
+  ].join('\n');
+  const s = prescan(text);
+  assert.ok(s.ok);
+  assert.deepEqual(s.functions.map((f) => f.name), ['foo', 'sys_renameat', 'getter']);
+  const foo = s.functions[0];
+  assert.equal(text.slice(foo.start, foo.start + 10), 'static int');
+  assert.equal(text[foo.end - 1], '}');
+  assert.equal(text.slice(foo.nameStart, foo.nameEnd), 'foo');
+  assert.equal(text[foo.bodyStart], '{');
+  assert.ok(s.functions.every((f) => f.removable));
+});
+
+test('prescan: unsure of the structure, it says so', () => {
+  assert.equal(prescan('int f(void) { /* never closed').ok, false);
+  assert.equal(prescan('int f(void) { return "x\n"; }').ok, false);
+  assert.equal(prescan('int f(void) { if (x) {\n#else\n if (y) {\n#endif\n}').ok, false);
+  assert.equal(prescan('int f(void) { ( ] }').ok, false);
+  assert.equal(prescan('}').ok, false);
+});
+
+test('prescan: items that cannot be cut out alone are marked', () => {
+  const split = prescan('#ifdef A\nint f(void) {\n#else\nint f(int a) {\n#endif\n}\n}\n');
+  assert.ok(!split.ok || split.functions.every((f) => !f.removable));
+  const literal = prescan('static struct x y = (struct x) { 1 };\nint g(void) { return 0; }');
+  assert.ok(literal.ok);
+  assert.equal(literal.functions[0].removable, false);
+  const cond = prescan('int h(void)\n#ifdef A\n{ return 1; }\n#else\n{ return 2; }\n#endif\n');
+  assert.ok(!cond.ok || cond.functions.every((f) => !f.removable));
+  assert.deepEqual(names('int a(void) { }\n#if X\nint b(void) { }\n#endif\n'), ['a', 'b']);
+});
+
+test('prescan: version signature words', () => {
+  assert.deepEqual(signatureWords({ type: /struct delegated_inode\b/ }), ['struct', 'delegated_inode']);
+  assert.deepEqual(signatureWords({ type: /struct inode \*\*/, name: /deleg/ }), ['struct', 'inode', 'deleg']);
+  assert.equal(signatureWords({ type: /struct (a|b)/ }), null);
+  assert.equal(signatureWords({ type: /\w+_idmap/ }), null);
+});
+
+const FN_OK = `
+static int helper(struct inode *inode)
+{
+	return notify_change(NULL, inode->i_sb, NULL, NULL);
+}
+
+static int unrelated(int a)
+{
+	return a + 1;
+}
+
+int caller(struct inode *inode)
+{
+	int err;
+
+	inode_lock(inode);
+	err = helper(inode);
+	inode_unlock(inode);
+	return unrelated(err);
+}
+`;
+
+test('prescan: a file with nothing catalogued is not parsed; one with something is parsed in part', async () => {
+  const analyzer = await sharedAnalyzer();
+  const none = bothWays(analyzer, 'plain.c', 'static int add(int a, int b)\n{\n\treturn a + b;\n}\n');
+  assert.equal(none.mode, 'none');
+  assert.deepEqual(none.pre, none.full);
+  const some = bothWays(analyzer, 'some.c', FN_OK);
+  assert.equal(some.mode, 'partial');
+  assert.ok(some.full.length > 0, 'the snippet has a finding');
+  assert.deepEqual(some.pre, some.full);
+});
+
+// ------------------------------------------------------------------ random token soup
+
+const IDENTS = ['inode', 'dir', 'dentry', 'err', 'a', 'f1', 'f2', 'f3', 'helper', 'NULL', 'inode_lock', 'inode_unlock', 'try_break_deleg',
+  'break_deleg_wait', 'notify_change', 'vfs_unlink', 'vfs_rename', 'mutex_lock', 'mutex_unlock', 'i_mutex', 'i_rwsem', 'mnt_idmap',
+  'delegated_inode', 'debugfs_create_file', 'break_lease', 'static', 'int', 'void', 'struct', 'return', 'if', 'else', 'goto', 'out',
+  'SYSCALL_DEFINE2', 'spin_lock', 'file', 'O_TRUNC', '__acquires', '__must_hold', 'unsigned', 'long'];
+const PUNCT = ['(', ')', '{', '}', ';', ',', '=', '*', '**', '&', '->', '.', '!', '?', ':', '[', ']', '0', '1', '0x1f', '1e+5', '-', '<', '>'];
+const LEXICAL = ['"a{"', "'}'", '"\\"}"', "'\\''", '/* { */', '/* } ; */', '// }\n', '// x \\\n } \n', '\n#if X\n', '\n#ifdef Y\n', '\n#else\n',
+  '\n#endif\n', '\n#define F(x) { \\\n }\n', '\n#include "a.h"\n', '\\\n', '\n', '\r\n', '\r', ' ', '\t', '"unterminated', '/* open', "'", '#'];
+
+const token = fc.oneof(
+  { arbitrary: fc.constantFrom(...IDENTS), weight: 5 },
+  { arbitrary: fc.constantFrom(...PUNCT), weight: 5 },
+  { arbitrary: fc.constantFrom(...LEXICAL), weight: 1 },
+);
+const soup = fc.array(token, { maxLength: 120 }).map((ts) => ts.join(' '));
+
+const NAMES = ['f1', 'f2', 'f3', 'helper', 'do_it'];
+const body = fc.array(fc.oneof(
+  { arbitrary: fc.constantFrom('inode_lock(inode);', 'inode_unlock(inode);', 'err = try_break_deleg(inode, delegated_inode);',
+    'err = notify_change(idmap, dentry, attr, delegated_inode);', 'err = vfs_unlink(idmap, dir, dentry, NULL);', 'if (err)', 'goto out;',
+    'out:', 'return err;', 'mutex_lock(&inode->i_mutex);', 'mutex_unlock(&inode->i_mutex);', 'break_deleg_wait(delegated_inode);',
+    'spin_lock(&inode->i_lock);', '{', '}', 'a = b + 1;', 'err = break_lease(inode, O_WRONLY);'), weight: 6 },
+  { arbitrary: fc.constantFrom(...NAMES).map((n) => `err = ${n}(inode);`), weight: 2 },
+  { arbitrary: token, weight: 1 },
+), { maxLength: 14 }).map((ss) => ss.join('\n\t'));
+const header = fc.tuple(fc.boolean(), fc.constantFrom(...NAMES), fc.constantFrom('struct inode *inode', 'struct mnt_idmap *idmap, struct inode *inode',
+  'struct inode *inode, struct inode **delegated_inode', 'struct delegated_inode *delegated_inode, struct inode *inode', 'void', 'struct mutex *m'))
+  .map(([st, n, p]) => `${st ? 'static ' : ''}int ${n}(${p})`);
+const item = fc.oneof(
+  { arbitrary: fc.tuple(header, body).map(([h, b]) => `${h}\n{\n\t${b}\n}\n`), weight: 6 },
+  { arbitrary: fc.tuple(fc.constantFrom('plain', 'other', 'more'), fc.constantFrom('a = b + 1;', 'return 0;', 'x->y = "}";', 'if (a) { b(); }', '/* inode_lock */ c++;'))
+    .map(([n, b]) => `static long ${n}(int a)\n{\n\t${b}\n}\n`), weight: 5 },
+  { arbitrary: fc.constantFrom('struct file_operations ops = { .open = f1, };\n', '#ifdef CONFIG_X\n', '#endif\n', '/* f2() { */\n',
+    'module_init(f3)\n', 'static struct dentry *d;\n', 'EXPORT_SYMBOL(f1);\n', 'SYSCALL_DEFINE1(thing, int, fd)\n{\n\treturn f1(NULL);\n}\n'), weight: 2 },
+  { arbitrary: soup, weight: 1 },
+);
+const file = fc.array(item, { maxLength: 10 }).map((xs) => xs.join('\n'));
+
+/** Runs the property; returns how often each parse mode was used with findings (so a pass is not vacuous). */
+async function sameFindings(arb: fc.Arbitrary<string>, runs: number, options: CheckOptions = {}): Promise<Map<string, number>> {
+  const analyzer = await sharedAnalyzer();
+  const seen = new Map<string, number>();
+  fc.assert(fc.property(arb, (text) => {
+    const { pre, full, mode } = bothWays(analyzer, 'soup.c', text, options);
+    assert.deepEqual(pre, full);
+    const k = `${mode}${full.length ? '+findings' : ''}`;
+    seen.set(k, (seen.get(k) ?? 0) + 1);
+  }), { numRuns: runs });
+  return seen;
+}
+
+test('prescan property: random token soup, same findings with and without the pre-scan', async () => {
+  await sameFindings(soup, Number(process.env.PRESCAN_RUNS ?? 300));
+});
+
+test('prescan property: random files of kernel-style functions, same findings (version read from the code)', async () => {
+  const seen = await sameFindings(file, Number(process.env.PRESCAN_RUNS ?? 300));
+  // The shortcut was taken (functions left out) on files with findings, and files were skipped whole.
+  assert.ok((seen.get('partial+findings') ?? 0) >= 10, JSON.stringify([...seen]));
+  assert.ok((seen.get('none') ?? 0) >= 3, JSON.stringify([...seen]));
+});
+
+test('prescan property: random files of kernel-style functions, same findings (--kernel 6.19)', async () => {
+  const seen = await sameFindings(file, 150, { kernel: '6.19' });
+  assert.ok((seen.get('partial+findings') ?? 0) >= 5, JSON.stringify([...seen]));
+});
