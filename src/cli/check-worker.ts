@@ -17,6 +17,8 @@ interface Init {
   catalogues: CatalogueData[];
   bundleDir: string;
   withFixes?: boolean;
+  /** False: documents are not kept between rounds of a tree check (the editor's background index build). */
+  retainDocuments?: boolean;
 }
 
 export type WorkerRequest = { index: number; file: string } | { index: number; task: Task } | { setIndex: IndexData; seq: number } | null;
@@ -24,7 +26,7 @@ export type WorkerRequest = { index: number; file: string } | { index: number; t
 async function run(): Promise<void> {
   const init = workerData as Init;
   const analyzer = await Analyzer.create(nodeWasmSource(init.bundleDir), init.catalogues);
-  const tasks = new TaskRunner(analyzer, init.options);
+  const tasks = new TaskRunner(analyzer, init.options, init.retainDocuments !== false);
   parentPort!.on('message', async (msg: WorkerRequest) => {
     if (!msg) {
       process.exit(0);

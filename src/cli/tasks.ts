@@ -15,7 +15,11 @@ export class TaskRunner {
   private snap = new IndexSnapshot(EMPTY_INDEX);
   private readonly docs = new Map<string, Document>();
 
-  constructor(private readonly analyzer: Analyzer, private readonly options: CheckOptions) {}
+  /**
+   * `retain` false: each document is dropped after its task (a re-check round parses the file again): less memory
+   * for a background build (the editor's), more CPU when rounds re-check files.
+   */
+  constructor(private readonly analyzer: Analyzer, private readonly options: CheckOptions, private readonly retain = true) {}
 
   setIndex(data: IndexData): void {
     this.snap = new IndexSnapshot(data);
@@ -48,7 +52,11 @@ export class TaskRunner {
       const result = doc.result();
       if (task.mode === 'check' && task.fixes) attachFixes(result, fixesOfDocument(this.analyzer, doc, result), doc.source);
       const iface = doc.interface();
-      doc.compact();
+      if (this.retain) doc.compact();
+      else {
+        doc.dispose();
+        this.docs.delete(key);
+      }
       return task.mode === 'check' ? { result, iface } : { iface };
     } catch (e) {
       doc.dispose();

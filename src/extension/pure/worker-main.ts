@@ -34,7 +34,7 @@ function serveSession(port: MessagePort): void {
     (s) => {
       port.postMessage({ ready: true, loadMs: performance.now() - t0 } satisfies ReadyMessage);
       s.setIndexProvider(new TreeIndexes({
-        pool: { script: __filename, data: { role: 'check', nice: 10 } },
+        pool: { script: __filename, data: { role: 'check', nice: 10, retainDocuments: false } },
         // A ready index changes the open documents' results: the host asks for them again.
         onEvent: (e) => port.postMessage({ event: e.state === 'ready' ? { ...e, uris: s.refreshIndexes() } : e } satisfies EventMessage),
       }));
