@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { buggySetattr } from '../helpers/buggy';
 import { longFunction } from '../helpers/generated';
 import { applyTextEdits, CLI, LspClient, offsetOf, type Json } from '../helpers/lsp-client';
 import { MAX_HEADER_BYTES, MAX_MESSAGE_BYTES } from '../../src/service/lsp-framing';
+import { CLEAR_C, CLEAR_CALL_LINE, writeMiniTree } from '../helpers/mini-tree';
 
 const EXAMPLE = join(PROJECT_ROOT, 'examples', 'missing_break.c');
 let dir = '';
@@ -257,16 +258,9 @@ describe('vfslock lsp --stdio: the editing flow', () => {
 
 describe('vfslock lsp --stdio: summaries across files', () => {
   test('a file of a kernel tree is published on its own, then again once the tree\'s index is built; --no-index never', async () => {
-    // A small kernel tree: foo_clear() holds the inode lock around foo_drop(), which (in another file) removes an
-    // xattr without breaking the delegation.
     const root = join(dir, 'linux');
-    mkdirSync(join(root, 'include', 'linux'), { recursive: true });
-    mkdirSync(join(root, 'fs', 'foo'), { recursive: true });
-    writeFileSync(join(root, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
-    writeFileSync(join(root, 'fs/foo/drop.c'), 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n');
-    const file = join(root, 'fs/foo/clear.c');
-    const text = 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n';
-    writeFileSync(file, text);
+    const file = writeMiniTree(root);
+    const text = CLEAR_C;
     const uri = pathToFileURL(file).href;
     process.env.VFSLOCK_CACHE_DIR = join(dir, 'cache');
     try {
@@ -286,7 +280,7 @@ describe('vfslock lsp --stdio: summaries across files', () => {
         } else {
           const firstAt = c.messages.findIndex((m, i) => i >= from && m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri);
           const second = await c.diagnostics(uri, firstAt + 1, 1, 60000);
-          assert.deepEqual(second.diagnostics.map((d: Json) => [d.code, d.range.start.line]), [['deleg/missing-break', 5]]);
+          assert.deepEqual(second.diagnostics.map((d: Json) => [d.code, d.range.start.line]), [['deleg/missing-break', CLEAR_CALL_LINE]]);
           assert.match(second.diagnostics[0].message, /foo_drop/);
         }
         assert.equal(await c.stop(), 0);

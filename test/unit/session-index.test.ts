@@ -6,27 +6,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { CLEAR_C, writeMiniTree } from '../helpers/mini-tree';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Session, type IndexEvent } from '../../src/service/session';
 import { TreeIndexes } from '../../src/service/tree-index';
 import { nodeWasmSource } from '../../src/core/parse/node-wasm';
 
 let base = '';
-
-function tree(files: Record<string, string>): string {
-  const root = join(base, 'linux');
-  mkdirSync(join(root, 'include', 'linux'), { recursive: true });
-  writeFileSync(join(root, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return root;
-}
-
-const DROP = 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n';
-const CLEAR = 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n';
 
 const errors = (s: Session, uri: string) =>
   (s.result(uri)?.result.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.line} ${f.function} ${f.ruleId}`);
@@ -42,8 +29,8 @@ describe('the session with a kernel tree\'s summary index', () => {
   });
 
   test('a file is checked on its own until the index is built, then with the helpers of other files', async () => {
-    const root = tree({ 'fs/foo/drop.c': DROP, 'fs/foo/clear.c': CLEAR });
-    const file = join(root, 'fs/foo/clear.c');
+    const root = join(base, 'linux');
+    const file = writeMiniTree(root);
     const session = await Session.create(nodeWasmSource());
     const events: IndexEvent[] = [];
     let ready!: () => void;
@@ -90,11 +77,11 @@ describe('the session with a kernel tree\'s summary index', () => {
   test('a file outside any kernel tree starts no index', async () => {
     const dir = join(base, 'loose');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'a.c'), CLEAR);
+    writeFileSync(join(dir, 'a.c'), CLEAR_C);
     const session = await Session.create(nodeWasmSource());
     const events: IndexEvent[] = [];
     session.setIndexProvider(new TreeIndexes({ onEvent: (e) => events.push(e) }));
-    session.open({ uri: 'file:///a.c', file: 'a.c', path: join(dir, 'a.c'), text: CLEAR, version: 1, options: {}, catalogue: '' });
+    session.open({ uri: 'file:///a.c', file: 'a.c', path: join(dir, 'a.c'), text: CLEAR_C, version: 1, options: {}, catalogue: '' });
     assert.deepEqual(errors(session, 'file:///a.c'), []);
     assert.deepEqual(events, []);
     session.dispose();

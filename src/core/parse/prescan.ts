@@ -310,22 +310,25 @@ export function prescan(text: string): Prescan {
   return { ok: true, functions, untidy };
 }
 
+/** Length of a line continuation (`\` then a line end) at `i`, or 0. */
+function continuation(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 92 /* \ */) return 0;
+  const d = text.charCodeAt(i + 1);
+  if (d === 10) return 2;
+  if (d === 13) return text.charCodeAt(i + 2) === 10 ? 3 : 2;
+  return 0;
+}
+
 /** End of a `//` comment (its line, continuations included). */
 function lineEnd(text: string, i: number): number {
   const n = text.length;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 10 || c === 13) return i;
-    if (c === 92 /* \ */) {
-      const d = text.charCodeAt(i + 1);
-      if (d === 10) {
-        i += 2;
-        continue;
-      }
-      if (d === 13) {
-        i += text.charCodeAt(i + 2) === 10 ? 3 : 2;
-        continue;
-      }
+    const cont = continuation(text, i);
+    if (cont) {
+      i += cont;
+      continue;
     }
     i++;
   }
@@ -350,16 +353,10 @@ function directiveEnd(text: string, i: number): number {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 10 || c === 13) return i;
-    if (c === 92 /* \ */) {
-      const d = text.charCodeAt(i + 1);
-      if (d === 10) {
-        i += 2;
-        continue;
-      }
-      if (d === 13) {
-        i += text.charCodeAt(i + 2) === 10 ? 3 : 2;
-        continue;
-      }
+    const cont = continuation(text, i);
+    if (cont) {
+      i += cont;
+      continue;
     }
     if (c === 47 /* / */) {
       const d = text.charCodeAt(i + 1);
