@@ -20,7 +20,14 @@ import { simulateFunctionOf } from '../src/sim/simulate';
 import { compareFunction, type Agreement } from '../src/sim/agreement';
 import { Mutator } from '../test/helpers/mutate';
 
-const LOCKS = ['lock_two_nondirectories', 'lock_two_inodes', 'inode_lock', 'inode_lock_nested', 'mutex_lock', 'inode_lock_killable'];
+const LOCKS = [
+  'lock_two_nondirectories',
+  'lock_two_inodes',
+  'inode_lock',
+  'inode_lock_nested',
+  'mutex_lock',
+  'inode_lock_killable',
+];
 
 /** Compares check and simulate on one function of `text` (null: nothing to simulate). */
 function compareIn(analyzer: Analyzer, rel: string, text: string, fn: string, maxStates: number): Agreement | null {
@@ -33,7 +40,14 @@ function compareIn(analyzer: Analyzer, rel: string, text: string, fn: string, ma
     try {
       return compareFunction(fn, findings, simulateFunctionOf(doc, analyzer, fn, { maxStates }));
     } catch (e) {
-      return { fn, findings: findings.length, verdict: 'safe', bounded: true, agree: false, why: `the explorer failed: ${(e as Error).message}` };
+      return {
+        fn,
+        findings: findings.length,
+        verdict: 'safe',
+        bounded: true,
+        agree: false,
+        why: `the explorer failed: ${(e as Error).message}`,
+      };
     }
   } finally {
     doc.dispose();
@@ -63,10 +77,18 @@ async function main(): Promise<void> {
         if (mutants) {
           const text = doc.source;
           const probe = new Mutator(analyzer, text, fn.name);
-          const lock = LOCKS.map((l) => probe.calls(l)[0]).filter((l) => l !== undefined).sort((x, y) => x.start - y.start)[0];
+          const lock = LOCKS.map((l) => probe.calls(l)[0])
+            .filter((l) => l !== undefined)
+            .sort((x, y) => x.start - y.start)[0];
           probe.calls('try_break_deleg').forEach((c, i) => {
-            const variants: [string, (m: Mutator) => void][] = [[`try_break_deleg #${i} deleted`, (m) => m.replace(c.start, c.end, '0')]];
-            if (i === 0 && lock && lock.start < c.start) variants.push([`try_break_deleg #${i} moved before the lock`, (m) => m.insert(lock.stmtStart, `${c.text};\n\t`).replace(c.start, c.end, '0')]);
+            const variants: [string, (m: Mutator) => void][] = [
+              [`try_break_deleg #${i} deleted`, (m) => m.replace(c.start, c.end, '0')],
+            ];
+            if (i === 0 && lock && lock.start < c.start)
+              variants.push([
+                `try_break_deleg #${i} moved before the lock`,
+                (m) => m.insert(lock.stmtStart, `${c.text};\n\t`).replace(c.start, c.end, '0'),
+              ]);
             for (const [what, mutate] of variants) {
               const m = new Mutator(analyzer, text, fn.name);
               mutate(m);
@@ -82,7 +104,16 @@ async function main(): Promise<void> {
           outcome = simulateFunctionOf(doc, analyzer, fn.name, { maxStates });
         } catch (e) {
           // The recursive explorer's stack (made iterative on the explorer branch): counted as a disagreement.
-          rows.push({ fn: fn.name, findings: findings.length, verdict: 'safe', bounded: true, agree: false, why: `the explorer failed: ${(e as Error).message}`, release, file: rel });
+          rows.push({
+            fn: fn.name,
+            findings: findings.length,
+            verdict: 'safe',
+            bounded: true,
+            agree: false,
+            why: `the explorer failed: ${(e as Error).message}`,
+            release,
+            file: rel,
+          });
           continue;
         }
         const a = compareFunction(fn.name, findings, outcome);
@@ -97,7 +128,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ maxStates, rows }, null, 1));
     return;
   }
-  console.log(`check vs simulate on ${CORPUS} (${mutants ? 'mutants: try_break_deleg deleted or moved before the lock' : 'functions with delegation events'}; state limit ${maxStates.toLocaleString('en-US')})\n`);
+  console.log(
+    `check vs simulate on ${CORPUS} (${mutants ? 'mutants: try_break_deleg deleted or moved before the lock' : 'functions with delegation events'}; state limit ${maxStates.toLocaleString('en-US')})\n`,
+  );
   console.log('release      functions  agree   rate   (finding+violation / safe+safe)');
   let total = 0;
   let agreed = 0;
@@ -107,9 +140,13 @@ async function main(): Promise<void> {
     total += mine.length;
     agreed += ok.length;
     const both = ok.filter((x) => x.findings > 0).length;
-    console.log(`${r.padEnd(12)} ${String(mine.length).padStart(9)} ${String(ok.length).padStart(6)} ${pct(ok.length, mine.length).padStart(6)}   (${both} / ${ok.length - both})`);
+    console.log(
+      `${r.padEnd(12)} ${String(mine.length).padStart(9)} ${String(ok.length).padStart(6)} ${pct(ok.length, mine.length).padStart(6)}   (${both} / ${ok.length - both})`,
+    );
   }
-  console.log(`${'all'.padEnd(12)} ${String(total).padStart(9)} ${String(agreed).padStart(6)} ${pct(agreed, total).padStart(6)}`);
+  console.log(
+    `${'all'.padEnd(12)} ${String(total).padStart(9)} ${String(agreed).padStart(6)} ${pct(agreed, total).padStart(6)}`,
+  );
   const bad = rows.filter((x) => !x.agree);
   if (bad.length) {
     console.log(`\ndisagreements (${bad.length}):`);

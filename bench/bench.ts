@@ -13,8 +13,6 @@ import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
-
-
 async function main(): Promise<void> {
   const only = process.argv[2];
   const analyzer = await Analyzer.create(nodeWasmSource());
@@ -43,9 +41,13 @@ async function main(): Promise<void> {
     totalParse += p;
     totalCheck += c;
     totalBytes += texts[i].length;
-    console.log(`${relative(CORPUS, list[i]).padEnd(46)} ${(texts[i].length / 1024).toFixed(0).padStart(4)} ${p.toFixed(1).padStart(9)} ${c.toFixed(1).padStart(9)} ${(c / p).toFixed(2).padStart(6)}`);
+    console.log(
+      `${relative(CORPUS, list[i]).padEnd(46)} ${(texts[i].length / 1024).toFixed(0).padStart(4)} ${p.toFixed(1).padStart(9)} ${c.toFixed(1).padStart(9)} ${(c / p).toFixed(2).padStart(6)}`,
+    );
   }
-  console.log(`TOTAL ${list.length} files, ${(totalBytes / 1048576).toFixed(2)} MB: parse-only ${totalParse.toFixed(0)} ms, full check ${totalCheck.toFixed(0)} ms, ratio ${(totalCheck / totalParse).toFixed(2)} (target <= 1.5)`);
+  console.log(
+    `TOTAL ${list.length} files, ${(totalBytes / 1048576).toFixed(2)} MB: parse-only ${totalParse.toFixed(0)} ms, full check ${totalCheck.toFixed(0)} ms, ratio ${(totalCheck / totalParse).toFixed(2)} (target <= 1.5)`,
+  );
 
   // Edit re-check on fs/namei.c: type one character inside a function body, re-check incrementally.
   const namei = join(CORPUS, 'v7.1.5/fs/namei.c');
@@ -65,7 +67,9 @@ async function main(): Promise<void> {
     if (res.error) throw new Error(res.error);
   }
   doc.dispose();
-  console.log(`edit re-check fs/namei.c (v7.1.5, ${(text.length / 1024).toFixed(0)} KB): median ${median(times.slice(1)).toFixed(1)} ms over ${times.length - 1} edits (target <= 10 ms)`);
+  console.log(
+    `edit re-check fs/namei.c (v7.1.5, ${(text.length / 1024).toFixed(0)} KB): median ${median(times.slice(1)).toFixed(1)} ms over ${times.length - 1} edits (target <= 10 ms)`,
+  );
   const mem = process.memoryUsage();
   console.log(`memory: rss ${(mem.rss / 1048576).toFixed(0)} MiB, heap ${(mem.heapUsed / 1048576).toFixed(0)} MiB`);
 }

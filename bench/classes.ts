@@ -21,16 +21,43 @@ function main(): void {
   for (const file of mains) {
     const name = file.slice(0, -2);
     const header = readFileSync(join(DIR, file), 'utf8').split('\n', 1)[0];
-    const field = (k: string) => header.split(';').map((s) => s.trim()).find((s) => s.includes(`${k}:`))?.split(`${k}:`)[1].trim().split(' ')[0] ?? '';
+    const field = (k: string) =>
+      header
+        .split(';')
+        .map((s) => s.trim())
+        .find((s) => s.includes(`${k}:`))
+        ?.split(`${k}:`)[1]
+        .trim()
+        .split(' ')[0] ?? '';
     const expect = field('expect');
     const kernel = field('kernel') || 'auto';
     const companions = files.filter((f) => f.startsWith(`${name}.`) && f !== file);
-    const r = spawnSync(process.execPath, [CLI, 'check', '--kernel', kernel, '--format', 'json', ...(companions.length ? ['--index'] : []), file, ...companions], { cwd: DIR, encoding: 'utf8' });
-    const report = JSON.parse(r.stdout) as { findings: { file: string; severity: string; ruleId: string; line: number }[] };
-    const own = report.findings.filter((f) => f.file.endsWith(`/${file}`) || f.file === file).filter((f) => f.severity !== 'info');
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'check',
+        '--kernel',
+        kernel,
+        '--format',
+        'json',
+        ...(companions.length ? ['--index'] : []),
+        file,
+        ...companions,
+      ],
+      { cwd: DIR, encoding: 'utf8' },
+    );
+    const report = JSON.parse(r.stdout) as {
+      findings: { file: string; severity: string; ruleId: string; line: number }[];
+    };
+    const own = report.findings
+      .filter((f) => f.file.endsWith(`/${file}`) || f.file === file)
+      .filter((f) => f.severity !== 'info');
     const ok = expect === 'clean' ? own.length === 0 : own.length > 0;
     if (ok) pass++;
-    console.log(`${ok ? 'PASS' : 'FAIL'}  ${name.padEnd(30)} expect ${expect.padEnd(7)} got ${own.length ? own.map((f) => `${f.ruleId}@${f.line}`).join(', ') : 'clean'}`);
+    console.log(
+      `${ok ? 'PASS' : 'FAIL'}  ${name.padEnd(30)} expect ${expect.padEnd(7)} got ${own.length ? own.map((f) => `${f.ruleId}@${f.line}`).join(', ') : 'clean'}`,
+    );
   }
   console.log(`${pass} / ${mains.length} classes behave as expected`);
 }

@@ -15,12 +15,14 @@ import { linuxTree } from './linux-source';
 
 const COCCI = join(PROJECT_ROOT, 'bench', 'coccinelle', 'missing-break.cocci');
 
-
 function spatch(files: string[], jobs: number): { ms: number; hits: Set<string> } | null {
   const which = spawnSync('spatch', ['--version'], { encoding: 'utf8' });
   if (which.status !== 0) return null;
   const t = performance.now();
-  const r = spawnSync('spatch', ['--very-quiet', '--sp-file', COCCI, '-D', 'report', '-j', String(jobs), ...files], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('spatch', ['--very-quiet', '--sp-file', COCCI, '-D', 'report', '-j', String(jobs), ...files], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const ms = performance.now() - t;
   const hits = new Set<string>();
   for (const line of (r.stdout + r.stderr).split('\n')) {
@@ -49,12 +51,16 @@ async function compare(label: string, files: string[], analyzer: Analyzer, base:
   console.log(`\n== ${label}: ${files.length} files`);
   const v = await vfslock(analyzer, files);
   const c = spatch(files, 2);
-  console.log(`vfslock check: ${v.ms.toFixed(0)} ms (1 process), ${v.hits.size} deleg/missing-break, ${v.all} error/warning findings in all`);
+  console.log(
+    `vfslock check: ${v.ms.toFixed(0)} ms (1 process), ${v.hits.size} deleg/missing-break, ${v.all} error/warning findings in all`,
+  );
   if (!c) {
     console.log('spatch not installed (Debian package coccinelle): Coccinelle side skipped');
     return;
   }
-  console.log(`spatch (2 jobs): ${c.ms.toFixed(0)} ms, ${c.hits.size} reports; time ratio spatch/vfslock ${(c.ms / v.ms).toFixed(1)}x`);
+  console.log(
+    `spatch (2 jobs): ${c.ms.toFixed(0)} ms, ${c.hits.size} reports; time ratio spatch/vfslock ${(c.ms / v.ms).toFixed(1)}x`,
+  );
   const both = [...v.hits].filter((h) => c.hits.has(h));
   const onlyV = [...v.hits].filter((h) => !c.hits.has(h));
   const onlyC = [...c.hits].filter((h) => !v.hits.has(h));
@@ -65,14 +71,24 @@ async function compare(label: string, files: string[], analyzer: Analyzer, base:
 
 async function main(): Promise<void> {
   const analyzer = await Analyzer.create(nodeWasmSource());
-  const corpus = collectFiles([CORPUS]).files.filter((p) => /\/fs\/(namei|attr|xattr|open|utimes|posix_acl)\.c$/.test(p));
-  await compare('kernel corpus, VFS core files (namei, attr, xattr, open, utimes, posix_acl)', corpus, analyzer, CORPUS);
+  const corpus = collectFiles([CORPUS]).files.filter((p) =>
+    /\/fs\/(namei|attr|xattr|open|utimes|posix_acl)\.c$/.test(p),
+  );
+  await compare(
+    'kernel corpus, VFS core files (namei, attr, xattr, open, utimes, posix_acl)',
+    corpus,
+    analyzer,
+    CORPUS,
+  );
   const tree = linuxTree();
   if (!tree) {
     console.log(`\nlinux-source-6.1 not available (apt-get install linux-source-6.1): whole-fs comparison skipped`);
     return;
   }
-  const top = readdirSync(join(tree, 'fs')).filter((f) => f.endsWith('.c')).sort().map((f) => join(tree, 'fs', f));
+  const top = readdirSync(join(tree, 'fs'))
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => join(tree, 'fs', f));
   await compare('linux-source-6.1 fs/*.c (top level)', top, analyzer, tree);
 }
 

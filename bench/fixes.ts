@@ -14,7 +14,15 @@ import { countFindings, findingKey } from '../src/core/fixes/writer';
 import { CORPUS } from '../test/helpers/corpus';
 import { Mutator } from '../test/helpers/mutate';
 
-const LOCKS = ['inode_lock', 'inode_lock_nested', 'inode_lock_killable', 'mutex_lock', 'mutex_lock_nested', 'lock_two_nondirectories', 'lock_rename'];
+const LOCKS = [
+  'inode_lock',
+  'inode_lock_nested',
+  'inode_lock_killable',
+  'mutex_lock',
+  'mutex_lock_nested',
+  'lock_two_nondirectories',
+  'lock_rename',
+];
 const UNLOCKS = ['inode_unlock', 'mutex_unlock', 'unlock_two_nondirectories', 'unlock_rename'];
 const SKIP = /nfs4state\.c$|(?<!ecryptfs)\/inode\.c$/;
 
@@ -22,23 +30,31 @@ function operators(m0: Mutator): [string, (m: Mutator) => void][] {
   const ops: [string, (m: Mutator) => void][] = [];
   const firstLock = LOCKS.flatMap((l) => m0.calls(l)).sort((x, y) => x.start - y.start)[0];
   m0.calls('try_break_deleg').forEach((c, i) => {
-    if (firstLock && firstLock.start < c.start) ops.push([`move-before-lock#${i}`, (m) => m.insert(firstLock.stmtStart, `${c.text};\n\t`).replace(c.start, c.end, '0')]);
+    if (firstLock && firstLock.start < c.start)
+      ops.push([
+        `move-before-lock#${i}`,
+        (m) => m.insert(firstLock.stmtStart, `${c.text};\n\t`).replace(c.start, c.end, '0'),
+      ]);
     const inode = c.text.slice(c.text.indexOf('(') + 1, c.text.indexOf(','));
     ops.push([`blocking#${i}`, (m) => m.replace(c.start, c.end, `break_deleg(${inode}, O_WRONLY)`)]);
     ops.push([`delete#${i}`, (m) => m.replace(c.start, c.end, '0')]);
   });
   try {
-    m0.enclosing('break_deleg_wait', 'if_statement').forEach((b, i) => ops.push([`drop-retry#${i}`, (m) => m.replace(b.start, b.end, ';')]));
+    m0.enclosing('break_deleg_wait', 'if_statement').forEach((b, i) =>
+      ops.push([`drop-retry#${i}`, (m) => m.replace(b.start, b.end, ';')]),
+    );
   } catch {
     // no wait inside an if
   }
-  for (const u of UNLOCKS) m0.calls(u).forEach((c, i) => ops.push([`drop ${u}#${i}`, (m) => m.replace(c.stmtStart, c.stmtEnd, ';')]));
+  for (const u of UNLOCKS)
+    m0.calls(u).forEach((c, i) => ops.push([`drop ${u}#${i}`, (m) => m.replace(c.stmtStart, c.stmtEnd, ';')]));
   return ops;
 }
 
 function apply(text: string, edits: readonly { start: number; end: number; newText: string }[]): string {
   let out = text;
-  for (const e of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
+  for (const e of [...edits].sort((a, b) => b.start - a.start))
+    out = out.slice(0, e.start) + e.newText + out.slice(e.end);
   return out;
 }
 
@@ -47,9 +63,16 @@ async function main(): Promise<void> {
   const budget = Number(process.argv[3] ?? 600) * 1000;
   const a = await Analyzer.create(nodeWasmSource());
   const t0 = performance.now();
-  let mutants = 0, offered = 0, worse = 0, notFixed = 0, files = 0, stopped = '';
+  let mutants = 0,
+    offered = 0,
+    worse = 0,
+    notFixed = 0,
+    files = 0,
+    stopped = '';
   const bad: string[] = [];
-  const all = collectFiles([CORPUS]).files.filter((f) => f.endsWith('.c') && !SKIP.test(f) && (!only || f.includes(only)));
+  const all = collectFiles([CORPUS]).files.filter(
+    (f) => f.endsWith('.c') && !SKIP.test(f) && (!only || f.includes(only)),
+  );
   for (const file of all) {
     if (performance.now() - t0 > budget) {
       stopped = `stopped by the time budget after ${files} of ${all.length} files`;
@@ -83,8 +106,10 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`fix sweep: ${files} files, ${mutants} mutants, ${offered} fixes offered, ${worse} add a finding, ${notFixed} leave theirs, ` +
-    `${((performance.now() - t0) / 1000).toFixed(0)} s${stopped ? ` (${stopped})` : ''}`);
+  console.log(
+    `fix sweep: ${files} files, ${mutants} mutants, ${offered} fixes offered, ${worse} add a finding, ${notFixed} leave theirs, ` +
+      `${((performance.now() - t0) / 1000).toFixed(0)} s${stopped ? ` (${stopped})` : ''}`,
+  );
   for (const b of bad) console.log(`  ${b}`);
 }
 

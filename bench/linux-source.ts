@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const LINUX_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
-export const LINUX_DIR = process.env.VFSLOCK_LINUX_DIR ?? join(process.env.HOME ?? '/tmp', '.cache', 'vfslock-bench', 'linux-source-6.1');
+export const LINUX_DIR =
+  process.env.VFSLOCK_LINUX_DIR ?? join(process.env.HOME ?? '/tmp', '.cache', 'vfslock-bench', 'linux-source-6.1');
 /** Trees already extracted (whole kernel sources), checked before extracting the tarball. */
 const EXTRACTED = ['/work/trees/linux-source-6.1', '/usr/src/linux-source-6.1'];
 
@@ -21,7 +22,19 @@ export function linuxTree(): string | null {
   for (const d of EXTRACTED) if (existsSync(join(d, 'fs', 'namei.c'))) return d;
   if (!existsSync(LINUX_TARBALL)) return null;
   mkdirSync(LINUX_DIR, { recursive: true });
-  const r = spawnSync('tar', ['-xJf', LINUX_TARBALL, '-C', LINUX_DIR, '--strip-components=1', 'linux-source-6.1/fs', 'linux-source-6.1/include/linux/fs.h'], { stdio: 'inherit' });
+  const r = spawnSync(
+    'tar',
+    [
+      '-xJf',
+      LINUX_TARBALL,
+      '-C',
+      LINUX_DIR,
+      '--strip-components=1',
+      'linux-source-6.1/fs',
+      'linux-source-6.1/include/linux/fs.h',
+    ],
+    { stdio: 'inherit' },
+  );
   return r.status === 0 && existsSync(join(LINUX_DIR, 'fs', 'namei.c')) ? LINUX_DIR : null;
 }
 
@@ -53,7 +66,13 @@ function makefileVersion(dir: string): string | null {
 export function linuxTrees(): LinuxTree[] {
   const candidates: string[] = [];
   const env = process.env.VFSLOCK_LINUX_SRC;
-  if (env) candidates.push(...env.split(':').filter(Boolean).map((d) => resolve(d)));
+  if (env)
+    candidates.push(
+      ...env
+        .split(':')
+        .filter(Boolean)
+        .map((d) => resolve(d)),
+    );
   else {
     for (const parent of TREE_PARENTS) {
       let names: string[] = [];

@@ -33,12 +33,13 @@ wasmNs.Memory = class extends OrigMemory {
 };
 const mib = (n: number) => (n / 1048576).toFixed(1).padStart(7);
 
-
 function report(label: string, times: number[]): void {
   gc?.();
   const m = process.memoryUsage();
   const wasm = memories.reduce((n, x) => n + x.buffer.byteLength, 0);
-  console.log(`${label.padEnd(18)} rss ${mib(m.rss)} MiB  heap ${mib(m.heapUsed)} MiB  external ${mib(m.external)} MiB  wasm ${mib(wasm)} MiB  re-check median ${median(times).toFixed(2)} ms (${times.length})`);
+  console.log(
+    `${label.padEnd(18)} rss ${mib(m.rss)} MiB  heap ${mib(m.heapUsed)} MiB  external ${mib(m.external)} MiB  wasm ${mib(wasm)} MiB  re-check median ${median(times).toFixed(2)} ms (${times.length})`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
       analysed.add(r.analyzedFunctions);
     }
   };
-  console.log(`memory: ${CYCLES} edit/re-check cycles (2 edits + 2 re-checks each) on fs/namei.c v7.1.5${gc ? '' : ' (no --expose-gc: heap figures include garbage)'}`);
+  console.log(
+    `memory: ${CYCLES} edit/re-check cycles (2 edits + 2 re-checks each) on fs/namei.c v7.1.5${gc ? '' : ' (no --expose-gc: heap figures include garbage)'}`,
+  );
   for (let i = 0; i < WARMUP; i++) cycle();
   report(`after warm-up ${WARMUP}`, times);
   times = [];
@@ -79,7 +82,9 @@ async function main(): Promise<void> {
     }
   }
   if (doc.source !== text) throw new Error('text differs after the cycles');
-  console.log(`functions re-analysed per re-check: ${[...analysed].sort((a, b) => a - b).join(', ')} (of ${doc.result().functions.length})`);
+  console.log(
+    `functions re-analysed per re-check: ${[...analysed].sort((a, b) => a - b).join(', ')} (of ${doc.result().functions.length})`,
+  );
   doc.dispose();
 }
 

@@ -35,7 +35,8 @@ function wall(args: string[]): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.error || (r.status !== 0 && r.status !== 1)) throw new Error(`${args.slice(0, 3).join(' ')}...: exit ${r.status}: ${r.stderr}`);
+  if (r.error || (r.status !== 0 && r.status !== 1))
+    throw new Error(`${args.slice(0, 3).join(' ')}...: exit ${r.status}: ${r.stderr}`);
   return ms;
 }
 
@@ -54,7 +55,9 @@ function interleaved(cmds: string[][]): number[] {
 
 function floorScript(dir: string): string {
   const floor = join(dir, 'floor.js');
-  writeFileSync(floor, `
+  writeFileSync(
+    floor,
+    `
 const { readFileSync } = require('node:fs');
 const { Parser, Language } = require(${JSON.stringify(join(DIST, 'web-tree-sitter.cjs'))});
 (async () => {
@@ -64,7 +67,8 @@ const { Parser, Language } = require(${JSON.stringify(join(DIST, 'web-tree-sitte
   p.setLanguage(lang);
   for (const f of process.argv.slice(2)) p.parse(readFileSync(f, 'utf8')).delete();
 })();
-`);
+`,
+  );
   return floor;
 }
 
@@ -78,15 +82,22 @@ function corpus(): void {
     const floor = floorScript(dir);
     const all = collectFiles([CORPUS]).files.filter((f) => f.endsWith('.c'));
     const recent = all.filter((f) => /\/v(6\.19|7\.1\.5)\//.test(f));
-    console.log(`corpus check ÷ bare parse of the same files, whole processes, median of ${RUNS} (node ${process.version})`);
-    for (const [name, files] of [['6.19 + 7.1.5', recent], ['all releases', all]] as const) {
+    console.log(
+      `corpus check ÷ bare parse of the same files, whole processes, median of ${RUNS} (node ${process.version})`,
+    );
+    for (const [name, files] of [
+      ['6.19 + 7.1.5', recent],
+      ['all releases', all],
+    ] as const) {
       const [pre, nopre, parse] = interleaved([
         [CLI, 'check', '--format', 'json', ...files],
         [CLI, 'check', '--format', 'json', '--no-prescan', ...files],
         [floor, ...files],
       ]);
-      console.log(`  ${name.padEnd(13)} ${String(files.length).padStart(3)} files: check ${pre.toFixed(0)} ms, --no-prescan ${nopre.toFixed(0)} ms, `
-        + `parse ${parse.toFixed(0)} ms: ratio ${(pre / parse).toFixed(2)} (${(nopre / parse).toFixed(2)} without the pre-scan; target ≤ 1.0)`);
+      console.log(
+        `  ${name.padEnd(13)} ${String(files.length).padStart(3)} files: check ${pre.toFixed(0)} ms, --no-prescan ${nopre.toFixed(0)} ms, ` +
+          `parse ${parse.toFixed(0)} ms: ratio ${(pre / parse).toFixed(2)} (${(nopre / parse).toFixed(2)} without the pre-scan; target ≤ 1.0)`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -108,13 +119,18 @@ async function treeRun(dirs: string[], extra: string[]): Promise<TreeRun> {
     const args = [CLI, 'check', '--jobs', '2', '--format', 'json', ...extra, ...dirs];
     const useTime = existsSync(TIME);
     const t0 = performance.now();
-    const child = useTime ? spawn(TIME, ['-f', '%U %S %M', '-o', out, process.execPath, ...args]) : spawn(process.execPath, args);
+    const child = useTime
+      ? spawn(TIME, ['-f', '%U %S %M', '-o', out, process.execPath, ...args])
+      : spawn(process.execPath, args);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.resume();
     await new Promise((r) => child.on('close', r));
     const wallS = (performance.now() - t0) / 1000;
-    const report = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { findings: LocatedFinding[] & { file: string }[]; stats: { files: number } };
+    const report = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      findings: LocatedFinding[] & { file: string }[];
+      stats: { files: number };
+    };
     let cpuS: number | null = null;
     let rssMB: number | null = null;
     if (useTime) {
@@ -122,7 +138,9 @@ async function treeRun(dirs: string[], extra: string[]): Promise<TreeRun> {
       cpuS = u + s;
       rssMB = m / 1024;
     }
-    const findings = report.findings.map((f) => `${(f as unknown as { file: string }).file}|${f.ruleId}|${f.line}|${f.column}|${f.message}`).sort();
+    const findings = report.findings
+      .map((f) => `${(f as unknown as { file: string }).file}|${f.ruleId}|${f.line}|${f.column}|${f.message}`)
+      .sort();
     return { wallS, cpuS, rssMB, files: report.stats.files, findings };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -148,8 +166,10 @@ async function trees(allTrees: boolean): Promise<void> {
       const w = median(xs.map((x) => x.wallS));
       const cpu = xs[0].cpuS === null ? null : median(xs.map((x) => x.cpuS!));
       const rss = xs[0].rssMB === null ? null : Math.max(...xs.map((x) => x.rssMB!));
-      console.log(`  ${name.padEnd(14)} ${w.toFixed(1)} s wall, ${cpu === null ? '?' : cpu.toFixed(1)} s CPU, `
-        + `${cpu === null ? '?' : ((cpu * 1000) / xs[0].files).toFixed(1)} ms CPU per file, peak RSS ${rss === null ? '?' : rss.toFixed(0)} MB (process), ${xs[0].findings.length} findings`);
+      console.log(
+        `  ${name.padEnd(14)} ${w.toFixed(1)} s wall, ${cpu === null ? '?' : cpu.toFixed(1)} s CPU, ` +
+          `${cpu === null ? '?' : ((cpu * 1000) / xs[0].files).toFixed(1)} ms CPU per file, peak RSS ${rss === null ? '?' : rss.toFixed(0)} MB (process), ${xs[0].findings.length} findings`,
+      );
     };
     console.log(`whole tree ${relative('/', fs)} (${t.version}), ${pre[0].files} files, --jobs 2, median of ${runs}:`);
     show('pre-scan', pre);
@@ -194,8 +214,10 @@ async function mutants(): Promise<void> {
       }
     }
   }
-  console.log(`mutant sweep: ${compared} mutants, ${differ} with different findings with and without the pre-scan (target 0); `
-    + `parses: ${[...modes].map(([k, v]) => `${k} ${v}`).join(', ')}; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `mutant sweep: ${compared} mutants, ${differ} with different findings with and without the pre-scan (target 0); ` +
+      `parses: ${[...modes].map(([k, v]) => `${k} ${v}`).join(', ')}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -45,7 +45,13 @@ const GIT_ENV = {
 
 function git(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): string {
   const cwd = env.GIT_WORK_TREE ?? process.cwd();
-  const r = spawnSync('git', args, { cwd, env: { ...GIT_ENV, ...env }, encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('git', args, {
+    cwd,
+    env: { ...GIT_ENV, ...env },
+    encoding: 'utf8',
+    input,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -72,10 +78,24 @@ function repository(tree: string, version: string): { repo: string; patch: strin
   git(['add', '-A', '-f', '--', '*.c', '*.h', '*Makefile', '*Kbuild'], env);
   git(['commit', '-q', '-m', `linux ${version}`], env);
   // The patch as a second commit, made with plumbing (no work tree of its own).
-  const blob = git(['hash-object', '-w', '--stdin'], { GIT_DIR: gitDir }, namei.slice(0, at) + namei.slice(at + BREAK.length));
+  const blob = git(
+    ['hash-object', '-w', '--stdin'],
+    { GIT_DIR: gitDir },
+    namei.slice(0, at) + namei.slice(at + BREAK.length),
+  );
   git(['update-index', '--cacheinfo', `100644,${blob},fs/namei.c`], env);
   const treeId = git(['write-tree'], env);
-  const commit = git(['commit-tree', treeId, '-p', 'HEAD', '-m', 'vfs: drop the delegation break from vfs_unlink\n\nA three-line change for the benchmark.'], { GIT_DIR: gitDir });
+  const commit = git(
+    [
+      'commit-tree',
+      treeId,
+      '-p',
+      'HEAD',
+      '-m',
+      'vfs: drop the delegation break from vfs_unlink\n\nA three-line change for the benchmark.',
+    ],
+    { GIT_DIR: gitDir },
+  );
   git(['update-ref', 'HEAD', commit], { GIT_DIR: gitDir });
   // One pack without deltas: quick to make, and reads are mmap'ed rather than one loose file per object.
   git(['repack', '-a', '-d', '-q', '--window=0'], { GIT_DIR: gitDir });
@@ -106,10 +126,15 @@ interface Run {
 }
 
 function measure(args: string[]): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', process.execPath, CLI, 'review', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', process.execPath, CLI, 'review', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const m = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`no figures from /usr/bin/time: ${r.stderr.slice(-400)}`);
-  const notes = r.stdout.split('\n').filter((l) => l.startsWith('NOTE: ') || l.startsWith('ERROR: ') || /^\d+ patch/.test(l));
+  const notes = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('NOTE: ') || l.startsWith('ERROR: ') || /^\d+ patch/.test(l));
   return { seconds: +m[1], mb: +m[2] / 1024, cpu: +m[3] + +m[4], code: r.status, notes };
 }
 
@@ -120,12 +145,20 @@ function main(): void {
   }
   const trees = linuxTrees();
   if (!trees.length) {
-    console.log('bench:review-tree: no linux-source tree found (apt-get install linux-source-6.12, extract it under /usr/src or /work/trees, or set VFSLOCK_LINUX_SRC)');
+    console.log(
+      'bench:review-tree: no linux-source tree found (apt-get install linux-source-6.12, extract it under /usr/src or /work/trees, or set VFSLOCK_LINUX_SRC)',
+    );
     return;
   }
   mkdirSync(CACHE, { recursive: true });
-  console.log(`vfslock review of a 3-line vfs_unlink patch against a whole tree; ${RUNS} run(s) each, median time, largest RSS; target <= ${TARGET.seconds} s and <= ${TARGET.mb} MB`);
-  console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs`);
+  console.log(
+    `vfslock review of a 3-line vfs_unlink patch against a whole tree; ${RUNS} run(s) each, median time, largest RSS; target <= ${TARGET.seconds} s and <= ${TARGET.mb} MB`,
+  );
+  console.log(
+    `load average before: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${cpus().length} CPUs`,
+  );
   console.log('| tree | mode | wall time | CPU (user+sys) | peak RSS | exit | within target |');
   console.log('|---|---|---:|---:|---:|---:|---|');
   const details: string[] = [];
@@ -145,7 +178,9 @@ function main(): void {
       const cpu = median(runs.map((r) => r.cpu));
       const mb = Math.max(...runs.map((r) => r.mb));
       const ok = s <= TARGET.seconds && mb <= TARGET.mb;
-      console.log(`| ${t.version} | ${mode} | ${s.toFixed(2)} s | ${cpu.toFixed(2)} s | ${mb.toFixed(0)} MB | ${runs[0].code} | ${ok ? 'yes' : 'no'} |`);
+      console.log(
+        `| ${t.version} | ${mode} | ${s.toFixed(2)} s | ${cpu.toFixed(2)} s | ${mb.toFixed(0)} MB | ${runs[0].code} | ${ok ? 'yes' : 'no'} |`,
+      );
       details.push(`${t.version} ${mode}:`, ...runs[0].notes.map((n) => `  ${n}`));
     }
   }

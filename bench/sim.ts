@@ -22,15 +22,23 @@ import { gotoLoopScenario, manyBranchesFunction, manyThreadsScenario } from '../
 
 const RUNS = Number(process.env.RUNS ?? 5);
 
-
-function measure(p: Program, reduction: Reduction): { ms: number; states: number; transitions: number; verdict: string; used: string } {
+function measure(
+  p: Program,
+  reduction: Reduction,
+): { ms: number; states: number; transitions: number; verdict: string; used: string } {
   const times: number[] = [];
   let last = explore(p, { reduction, minimize: false });
   for (let i = 0; i < RUNS; i++) {
     last = explore(p, { reduction, minimize: false });
     times.push(last.ms);
   }
-  return { ms: median(times), states: last.states, transitions: last.transitions, verdict: last.verdict, used: last.reduction };
+  return {
+    ms: median(times),
+    states: last.states,
+    transitions: last.transitions,
+    verdict: last.verdict,
+    used: last.reduction,
+  };
 }
 
 function row(name: string, m: ReturnType<typeof measure>): string {
@@ -71,7 +79,9 @@ ${thread('t3', 'c')}
 }
 
 console.log(`simulator benchmark (median of ${RUNS} runs; Node ${process.version})`);
-console.log(`${'scenario'.padEnd(34)} ${'verdict'.padEnd(9)} ${'states'.padStart(7)} ${'trans.'.padStart(8)} ${'ms'.padStart(9)} ${'states/s'.padStart(10)}  reduction`);
+console.log(
+  `${'scenario'.padEnd(34)} ${'verdict'.padEnd(9)} ${'states'.padStart(7)} ${'trans.'.padStart(8)} ${'ms'.padStart(9)} ${'states/s'.padStart(10)}  reduction`,
+);
 for (const b of BUILTINS) {
   if (b.kind !== 'race') continue;
   const p = compileScenario(b.text, `builtin:${b.name}`).program!;
@@ -84,7 +94,9 @@ console.log(row('3 threads x 12 steps (sleep)', measure(big, 'sleep')));
 console.log(row('3 threads x 12 steps (none)', measure(big, 'none')));
 const t0 = performance.now();
 const cost = simulateFieldCost();
-console.log(`inode-field-cost: ${cost.cache!.length} cache configurations x 300000 accesses in ${(performance.now() - t0).toFixed(0)} ms`);
+console.log(
+  `inode-field-cost: ${cost.cache!.length} cache configurations x 300000 accesses in ${(performance.now() - t0).toFixed(0)} ms`,
+);
 
 // ---------------------------------------------------------------- deep inputs, in a child process
 
@@ -104,7 +116,14 @@ interface ChildRun {
   wallMs: number;
   peakKiB: number;
   status: number | null;
-  json: { verdict: string; states: number; ms: number; invariant?: string; message?: string; bound?: { message: string } } | null;
+  json: {
+    verdict: string;
+    states: number;
+    ms: number;
+    invariant?: string;
+    message?: string;
+    bound?: { message: string };
+  } | null;
   stderr: string;
 }
 
@@ -113,7 +132,9 @@ async function child(args: string[], tmp: string): Promise<ChildRun> {
   const useTime = existsSync(TIME);
   const argv = [CLI, 'simulate', ...args, '--format', 'json'];
   const t0 = performance.now();
-  const c = useTime ? spawn(TIME, ['-f', '%M', '-o', timeOut, process.execPath, ...argv]) : spawn(process.execPath, argv);
+  const c = useTime
+    ? spawn(TIME, ['-f', '%M', '-o', timeOut, process.execPath, ...argv])
+    : spawn(process.execPath, argv);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   c.stdout.on('data', (b: Buffer) => out.push(b));
@@ -153,15 +174,25 @@ async function deepInputs(): Promise<void> {
       ['60 threads, --max-states 50000', [threads, '--max-states', '50000']],
       ['60 threads, --max-memory 128', [threads, '--max-memory', '128']],
     ];
-    console.log(`deep inputs: vfslock simulate in a child process (peak RSS: ${existsSync(TIME) ? '/usr/bin/time %M' : 'polled VmHWM'}; exit 0 safe, 1 violation, 3 bound)`);
-    console.log(`${'input'.padEnd(34)} ${'exit'.padStart(4)} ${'states'.padStart(7)} ${'explore s'.padStart(9)} ${'wall s'.padStart(7)} ${'peak RSS MiB'.padStart(12)}  result`);
+    console.log(
+      `deep inputs: vfslock simulate in a child process (peak RSS: ${existsSync(TIME) ? '/usr/bin/time %M' : 'polled VmHWM'}; exit 0 safe, 1 violation, 3 bound)`,
+    );
+    console.log(
+      `${'input'.padEnd(34)} ${'exit'.padStart(4)} ${'states'.padStart(7)} ${'explore s'.padStart(9)} ${'wall s'.padStart(7)} ${'peak RSS MiB'.padStart(12)}  result`,
+    );
     for (const [name, args] of cases) {
       const r = await child(args, tmp);
       const j = r.json;
-      const result = !j ? `error: ${r.stderr.split('\n').pop()}`
-        : j.verdict === 'violation' ? `VIOLATION [${j.invariant}] ${j.message}`
-        : j.bound ? `BOUND REACHED: ${j.bound.message}` : 'SAFE (exhaustive)';
-      console.log(`${name.padEnd(34)} ${String(r.status).padStart(4)} ${String(j?.states ?? '-').padStart(7)} ${(j ? (j.ms / 1000).toFixed(2) : '-').padStart(9)} ${(r.wallMs / 1000).toFixed(1).padStart(7)} ${(r.peakKiB / 1024).toFixed(0).padStart(12)}  ${result}`);
+      const result = !j
+        ? `error: ${r.stderr.split('\n').pop()}`
+        : j.verdict === 'violation'
+          ? `VIOLATION [${j.invariant}] ${j.message}`
+          : j.bound
+            ? `BOUND REACHED: ${j.bound.message}`
+            : 'SAFE (exhaustive)';
+      console.log(
+        `${name.padEnd(34)} ${String(r.status).padStart(4)} ${String(j?.states ?? '-').padStart(7)} ${(j ? (j.ms / 1000).toFixed(2) : '-').padStart(9)} ${(r.wallMs / 1000).toFixed(1).padStart(7)} ${(r.peakKiB / 1024).toFixed(0).padStart(12)}  ${result}`,
+      );
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -42,28 +42,35 @@ function compare(name: string, a: string[], b: string[], ok?: number[]): { a: nu
     }
   }
   const r = { a: median(ta), b: median(tb) };
-  console.log(`${name.padEnd(44)} ${r.a.toFixed(0).padStart(6)} ms vs ${r.b.toFixed(0).padStart(6)} ms  = ${(r.a / r.b).toFixed(2)}×`);
+  console.log(
+    `${name.padEnd(44)} ${r.a.toFixed(0).padStart(6)} ms vs ${r.b.toFixed(0).padStart(6)} ms  = ${(r.a / r.b).toFixed(2)}×`,
+  );
   return r;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'vfslock-startup-'));
 try {
   const file = join(dir, 'one.c');
-  writeFileSync(file, [
-    'int vfs_example(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)',
-    '{',
-    '\tint error;',
-    '',
-    '\tinode_lock(dir);',
-    '\terror = try_break_deleg(d_inode(dentry), delegated_inode);',
-    '\tinode_unlock(dir);',
-    '\treturn error;',
-    '}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'int vfs_example(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)',
+      '{',
+      '\tint error;',
+      '',
+      '\tinode_lock(dir);',
+      '\terror = try_break_deleg(d_inode(dentry), delegated_inode);',
+      '\tinode_unlock(dir);',
+      '\treturn error;',
+      '}',
+      '',
+    ].join('\n'),
+  );
   // The floor: what any tree-sitter based checker of this file must do (same module, grammar and text).
   const floor = join(dir, 'floor.js');
-  writeFileSync(floor, `
+  writeFileSync(
+    floor,
+    `
 const { readFileSync } = require('node:fs');
 const { Parser, Language } = require(${JSON.stringify(join(DIST, 'web-tree-sitter.cjs'))});
 (async () => {
@@ -74,12 +81,15 @@ const { Parser, Language } = require(${JSON.stringify(join(DIST, 'web-tree-sitte
   const tree = p.parse(readFileSync(process.argv[2], 'utf8'));
   if (tree.rootNode.hasError) process.exit(3);
 })();
-`);
+`,
+  );
   console.log(`node ${process.version}, median of ${RUNS} whole-process runs each`);
   const v = compare('vfslock --version vs node -e 0', [CLI, '--version'], ['-e', '0']);
   // exit 1: the file has an error-severity finding (a blocking break under inode_lock), so the check does its work.
   const c = compare('vfslock check one.c vs parse floor', [CLI, 'check', '--no-color', file], [floor, file], [0, 1]);
-  console.log(`targets: --version ≤ 1.5× (${(v.a / v.b).toFixed(2)}×), one-function check ≤ 1.3× (${(c.a / c.b).toFixed(2)}×)`);
+  console.log(
+    `targets: --version ≤ 1.5× (${(v.a / v.b).toFixed(2)}×), one-function check ≤ 1.3× (${(c.a / c.b).toFixed(2)}×)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -16,7 +16,10 @@ import { linuxTree } from './linux-source';
 
 const CLI = process.env.VFSLOCK_BENCH_CLI ?? join(PROJECT_ROOT, 'dist', 'cli.js');
 const EXTRA = (process.env.VFSLOCK_BENCH_ARGS ?? '').split(/\s+/).filter(Boolean);
-const JOBS = (process.env.VFSLOCK_BENCH_JOBS ?? '1,2').split(',').map(Number).filter((n) => n >= 1);
+const JOBS = (process.env.VFSLOCK_BENCH_JOBS ?? '1,2')
+  .split(',')
+  .map(Number)
+  .filter((n) => n >= 1);
 const TIME = '/usr/bin/time';
 
 interface Run {
@@ -54,7 +57,9 @@ async function run(dir: string, jobs: number): Promise<Run> {
   const timeOut = join(tmp, 'maxrss');
   const useTime = existsSync(TIME);
   const t0 = performance.now();
-  const child = useTime ? spawn(TIME, ['-f', '%M %U %S', '-o', timeOut, process.execPath, ...args]) : spawn(process.execPath, args);
+  const child = useTime
+    ? spawn(TIME, ['-f', '%M %U %S', '-o', timeOut, process.execPath, ...args])
+    : spawn(process.execPath, args);
   const chunks: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
   child.stderr.on('data', (c: Buffer) => process.stderr.write(c));
@@ -71,8 +76,16 @@ async function run(dir: string, jobs: number): Promise<Run> {
   const findings: Record<string, number> = { error: 0, warning: 0, info: 0 };
   for (const f of report.findings) findings[f.severity] = (findings[f.severity] ?? 0) + 1;
   return {
-    jobs, ms, cpu, status, files: report.stats.files, functions: report.stats.functions, findings, errors: report.errors.length,
-    peakKiB, peakFrom: useTime ? '/usr/bin/time %M' : 'polled VmHWM',
+    jobs,
+    ms,
+    cpu,
+    status,
+    files: report.stats.files,
+    functions: report.stats.functions,
+    findings,
+    errors: report.errors.length,
+    peakKiB,
+    peakFrom: useTime ? '/usr/bin/time %M' : 'polled VmHWM',
   };
 }
 
@@ -84,7 +97,9 @@ async function main(): Promise<void> {
     return;
   }
   const dir = join(tree, 'fs');
-  console.log(`vfslock check over ${dir} (child process, wall time includes start-up; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)})`);
+  console.log(
+    `vfslock check over ${dir} (child process, wall time includes start-up; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)})`,
+  );
   console.log(`cli ${CLI}${EXTRA.length ? ' ' + EXTRA.join(' ') : ''}`);
   console.log('jobs  wall s   CPU s   files  functions  findings (err/warn/info)  files/s  peak RSS MiB  exit');
   let peakFrom = '';
@@ -93,7 +108,9 @@ async function main(): Promise<void> {
     peakFrom = r.peakFrom;
     const total = r.findings.error + r.findings.warning + r.findings.info;
     const split = `${total} (${r.findings.error}/${r.findings.warning}/${r.findings.info})`;
-    console.log(`${String(r.jobs).padStart(4)} ${(r.ms / 1000).toFixed(1).padStart(7)} ${(r.cpu === null ? '-' : r.cpu.toFixed(1)).padStart(7)} ${String(r.files).padStart(7)} ${String(r.functions).padStart(10)}  ${split.padEnd(24)} ${(r.files / (r.ms / 1000)).toFixed(1).padStart(8)} ${(r.peakKiB / 1024).toFixed(0).padStart(13)} ${String(r.status).padStart(5)}${r.errors ? `  (${r.errors} unreadable)` : ''}`);
+    console.log(
+      `${String(r.jobs).padStart(4)} ${(r.ms / 1000).toFixed(1).padStart(7)} ${(r.cpu === null ? '-' : r.cpu.toFixed(1)).padStart(7)} ${String(r.files).padStart(7)} ${String(r.functions).padStart(10)}  ${split.padEnd(24)} ${(r.files / (r.ms / 1000)).toFixed(1).padStart(8)} ${(r.peakKiB / 1024).toFixed(0).padStart(13)} ${String(r.status).padStart(5)}${r.errors ? `  (${r.errors} unreadable)` : ''}`,
+    );
   }
   console.log(`peak RSS: ${peakFrom}; exit 1 = error-severity findings present`);
 }

@@ -60,19 +60,33 @@ function loadVerdicts(): Verdict[] {
  * file, function and rule agrees, that one (the analyzer may report the same defect on a neighbouring line).
  */
 export function verdictFor(verdicts: Verdict[], version: string, file: string, f: Finding): Verdict | undefined {
-  const same = verdicts.filter((v) => (version === v.version || version.startsWith(`${v.version}.`)) && v.file === file && v.function === f.function && v.rule === f.ruleId);
+  const same = verdicts.filter(
+    (v) =>
+      (version === v.version || version.startsWith(`${v.version}.`)) &&
+      v.file === file &&
+      v.function === f.function &&
+      v.rule === f.ruleId,
+  );
   const exact = same.find((v) => v.line === f.line);
   if (exact) return exact;
-  return same.length && same.every((v) => v.verdict === same[0].verdict && v.class === same[0].class) ? same[0] : undefined;
+  return same.length && same.every((v) => v.verdict === same[0].verdict && v.class === same[0].class)
+    ? same[0]
+    : undefined;
 }
 
-async function check(dirs: string[], jobs: number, extra: string[]): Promise<{ report: Report; wallMs: number; cpuS: number | null; status: number | null }> {
+async function check(
+  dirs: string[],
+  jobs: number,
+  extra: string[],
+): Promise<{ report: Report; wallMs: number; cpuS: number | null; status: number | null }> {
   const args = [CLI, 'check', '--jobs', String(jobs), '--format', 'json', ...extra, ...dirs];
   const tmp = mkdtempSync(join(tmpdir(), 'vfslock-whole-'));
   const timeOut = join(tmp, 'cpu');
   const useTime = existsSync(TIME);
   const t0 = performance.now();
-  const child = useTime ? spawn(TIME, ['-f', '%U %S', '-o', timeOut, process.execPath, ...args]) : spawn(process.execPath, args);
+  const child = useTime
+    ? spawn(TIME, ['-f', '%U %S', '-o', timeOut, process.execPath, ...args])
+    : spawn(process.execPath, args);
   const chunks: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
   child.stderr.on('data', (c: Buffer) => process.stderr.write(c));
@@ -87,7 +101,13 @@ async function check(dirs: string[], jobs: number, extra: string[]): Promise<{ r
   return { report: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Report, wallMs, cpuS, status };
 }
 
-function parseArgs(argv: string[]): { trees: string[]; dirs: string[]; jobs: number; json: string | null; extra: string[] } {
+function parseArgs(argv: string[]): {
+  trees: string[];
+  dirs: string[];
+  jobs: number;
+  json: string | null;
+  extra: string[];
+} {
   const trees: string[] = [];
   let dirs = ['fs'];
   let jobs = Math.min(2, cpus().length);
@@ -113,7 +133,9 @@ async function main(): Promise<void> {
     trees = linuxTrees();
   } else trees = linuxTrees();
   if (!trees.length) {
-    console.log('no kernel tree found: pass one as an argument, set VFSLOCK_LINUX_SRC, or extract a Debian linux-source-* into /work/trees or /usr/src');
+    console.log(
+      'no kernel tree found: pass one as an argument, set VFSLOCK_LINUX_SRC, or extract a Debian linux-source-* into /work/trees or /usr/src',
+    );
     return;
   }
   const verdicts = loadVerdicts();
@@ -122,10 +144,15 @@ async function main(): Promise<void> {
     const dirs = opts.dirs.map((d) => join(tree.dir, d)).filter((d) => existsSync(d));
     const { report, wallMs, cpuS, status } = await check(dirs, opts.jobs, opts.extra);
     saved[tree.dir] = report;
-    console.log(`\n== ${tree.dir} (${tree.version}): ${opts.dirs.join(', ')}${opts.extra.length ? ` (${opts.extra.join(' ')})` : ''}`);
-    console.log(`   ${report.stats.files} files, ${report.stats.functions} functions, wall ${(wallMs / 1000).toFixed(1)} s${cpuS !== null ? `, CPU ${cpuS.toFixed(1)} s` : ''} (--jobs ${opts.jobs}), exit ${status}${report.errors.length ? `, ${report.errors.length} unreadable` : ''}`);
+    console.log(
+      `\n== ${tree.dir} (${tree.version}): ${opts.dirs.join(', ')}${opts.extra.length ? ` (${opts.extra.join(' ')})` : ''}`,
+    );
+    console.log(
+      `   ${report.stats.files} files, ${report.stats.functions} functions, wall ${(wallMs / 1000).toFixed(1)} s${cpuS !== null ? `, CPU ${cpuS.toFixed(1)} s` : ''} (--jobs ${opts.jobs}), exit ${status}${report.errors.length ? `, ${report.errors.length} unreadable` : ''}`,
+    );
     const counts = new Map<string, number>();
-    for (const f of report.findings) counts.set(`${f.ruleId} ${f.severity}`, (counts.get(`${f.ruleId} ${f.severity}`) ?? 0) + 1);
+    for (const f of report.findings)
+      counts.set(`${f.ruleId} ${f.severity}`, (counts.get(`${f.ruleId} ${f.severity}`) ?? 0) + 1);
     for (const [k, n] of [...counts].sort()) console.log(`   ${String(n).padStart(5)}  ${k}`);
     const serious = report.findings.filter((f) => f.severity === 'error' || f.severity === 'warning');
     let real = 0;
@@ -141,17 +168,26 @@ async function main(): Promise<void> {
         classes.set(v.class ?? '?', (classes.get(v.class ?? '?') ?? 0) + 1);
       }
       const tag = v ? (v.verdict === 'real' ? 'REAL ' : `FALSE[${v.class ?? '?'}]`) : 'UNJUDGED';
-      console.log(`   ${tag.padEnd(14)} ${file}:${f.line} ${f.function ?? '?'} ${f.ruleId} (${f.severity}) ${f.message.split('. ')[0]}`);
+      console.log(
+        `   ${tag.padEnd(14)} ${file}:${f.line} ${f.function ?? '?'} ${f.ruleId} (${f.severity}) ${f.message.split('. ')[0]}`,
+      );
     }
     const judged = real + falses;
-    console.log(`   judged ${judged} of ${serious.length}: real ${real}, false ${falses}${judged ? `, precision ${((100 * real) / judged).toFixed(0)} %` : ''}`);
+    console.log(
+      `   judged ${judged} of ${serious.length}: real ${real}, false ${falses}${judged ? `, precision ${((100 * real) / judged).toFixed(0)} %` : ''}`,
+    );
     if (classes.size) console.log(`   false by class: ${[...classes].map(([c, n]) => `${c} ${n}`).join(', ')}`);
     // Verdicts of this release that no longer match a finding (fixed false positives, or real ones lost).
-    const gone = verdicts.filter((v) => (tree.version === v.version || tree.version.startsWith(`${v.version}.`)) &&
-      opts.dirs.some((d) => v.file.startsWith(`${d}/`)) &&
-      !serious.some((f) => relative(tree.dir, f.file) === v.file && f.function === v.function && f.ruleId === v.rule));
+    const gone = verdicts.filter(
+      (v) =>
+        (tree.version === v.version || tree.version.startsWith(`${v.version}.`)) &&
+        opts.dirs.some((d) => v.file.startsWith(`${d}/`)) &&
+        !serious.some((f) => relative(tree.dir, f.file) === v.file && f.function === v.function && f.ruleId === v.rule),
+    );
     for (const v of gone) {
-      const what = v.seenBy ? `not reported (judged on the ${v.seenBy})` : `no longer reported (${v.verdict === 'real' ? 'LOST real finding' : 'fixed false finding'})`;
+      const what = v.seenBy
+        ? `not reported (judged on the ${v.seenBy})`
+        : `no longer reported (${v.verdict === 'real' ? 'LOST real finding' : 'fixed false finding'})`;
       console.log(`   ${what}: ${v.file}:${v.line} ${v.function} ${v.rule}`);
     }
   }

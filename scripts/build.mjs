@@ -30,26 +30,72 @@ const buildId = (() => {
   walk(join(root, 'src'));
   return h.digest('hex').slice(0, 16);
 })();
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', alias, absWorkingDir: root,
-  define: { VFSLOCK_BUILD: JSON.stringify(buildId) } };
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  alias,
+  absWorkingDir: root,
+  define: { VFSLOCK_BUILD: JSON.stringify(buildId) },
+};
 
 const jobs = [
   // `vfslock` is a small entry (--version without loading anything) and the CLI proper beside it, loaded on demand:
   // make C=1 starts one process per file, b4 one per patch (bench/startup.ts).
-  build({ ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs',
-    target: 'node20', banner: { js: '#!/usr/bin/env node' }, external: ['./cli-main.js'] }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js', platform: 'node', format: 'cjs', target: 'node20' }),
+  build({
+    ...common,
+    entryPoints: ['src/cli/entry.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    external: ['./cli-main.js'],
+  }),
+  build({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli-main.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  }),
 ];
 const optional = [
   // `vfslock check --jobs N`: one analyzer per worker thread.
-  ['src/cli/check-worker-main.ts', { outfile: 'dist/check-worker-main.js', platform: 'node', format: 'cjs', target: 'node20' }],
+  [
+    'src/cli/check-worker-main.ts',
+    { outfile: 'dist/check-worker-main.js', platform: 'node', format: 'cjs', target: 'node20' },
+  ],
   // The analysis worker of the desktop extension (a Session in a worker thread).
-  ['src/extension/pure/worker-main.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
-  ['src/extension/extension.ts', { outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'],
-    define: { ...common.define, 'process.env.VFSLOCK_WEB': '""' } }],
+  [
+    'src/extension/pure/worker-main.ts',
+    { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' },
+  ],
+  [
+    'src/extension/extension.ts',
+    {
+      outfile: 'dist/extension.js',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode'],
+      define: { ...common.define, 'process.env.VFSLOCK_WEB': '""' },
+    },
+  ],
   // vscode.dev / github.dev: no Node built-ins. web-tree-sitter's Node-only branches (fs) never run there.
-  ['src/extension/extension.ts', { outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', target: 'es2022',
-    external: ['vscode', 'fs', 'fs/promises', 'module', 'node:*'], define: { ...common.define, 'process.env.VFSLOCK_WEB': '"1"' } }],
+  [
+    'src/extension/extension.ts',
+    {
+      outfile: 'dist/web/extension.js',
+      platform: 'browser',
+      format: 'cjs',
+      target: 'es2022',
+      external: ['vscode', 'fs', 'fs/promises', 'module', 'node:*'],
+      define: { ...common.define, 'process.env.VFSLOCK_WEB': '"1"' },
+    },
+  ],
   ['src/webview/main.ts', { outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022' }],
 ];
 for (const [entry, opts] of optional) {

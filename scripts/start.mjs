@@ -16,7 +16,8 @@ const run = (cmd, argv, opts = {}) => spawnSync(cmd, argv, { cwd: ROOT, stdio: '
 
 console.log('vfslock check examples/   (small kernel-style files written for this project; see examples/README.md)\n');
 const cli = run(process.execPath, [join(ROOT, 'dist/cli.js'), 'check', 'examples/']);
-if (cli.status === 1) console.log('\nExit status 1: error-severity findings (expected: most examples are buggy on purpose).');
+if (cli.status === 1)
+  console.log('\nExit status 1: error-severity findings (expected: most examples are buggy on purpose).');
 else if (cli.status !== 0) process.exit(cli.status ?? 2);
 console.log('\nTo review a patch series (a buggy patch, then its fix) against examples/, as a reviewer would:');
 console.log('    node dist/cli.js review --tree examples examples/patches/*.patch');
@@ -25,16 +26,27 @@ if (args.includes('--no-server')) process.exit(0);
 console.log('\nPackaging the extension…');
 const vsix = join(E2E, 'vfs-lock-review-demo.vsix');
 mkdirSync(E2E, { recursive: true });
-if (run(process.execPath, [join(ROOT, 'scripts/package.mjs'), vsix], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) process.exit(1);
+if (
+  run(process.execPath, [join(ROOT, 'scripts/package.mjs'), vsix], { stdio: ['ignore', 'ignore', 'inherit'] })
+    .status !== 0
+)
+  process.exit(1);
 console.log(`  ${vsix}`);
 
 if (!existsSync(CODE_SERVER) || !existsSync(join(NODE24, 'bin/node'))) {
-  console.log('\nInstalling a local VS Code (code-server 4.139 on Node 24, from the npm registry) into .e2e/ — once, a few minutes…');
-  if (run('bash', [join(ROOT, 'scripts/e2e/setup.sh')], { env: { ...process.env, VFSLOCK_SETUP_NO_BROWSER: '1' } }).status !== 0) process.exit(1);
+  console.log(
+    '\nInstalling a local VS Code (code-server 4.139 on Node 24, from the npm registry) into .e2e/ — once, a few minutes…',
+  );
+  if (
+    run('bash', [join(ROOT, 'scripts/e2e/setup.sh')], { env: { ...process.env, VFSLOCK_SETUP_NO_BROWSER: '1' } })
+      .status !== 0
+  )
+    process.exit(1);
 }
 
 const dir = join(E2E, 'demo');
-for (const d of ['udd/User', 'exts', 'tmp', 'xdg-config', 'xdg-data', 'xdg-cache']) mkdirSync(join(dir, d), { recursive: true });
+for (const d of ['udd/User', 'exts', 'tmp', 'xdg-config', 'xdg-data', 'xdg-cache'])
+  mkdirSync(join(dir, d), { recursive: true });
 // A fresh copy of the demo files each time, so the quick fixes can be tried again.
 const ws = join(dir, 'vfs-lock-review-demo');
 rmSync(ws, { recursive: true, force: true });
@@ -43,13 +55,21 @@ console.log(`  ${installVsix(dir, vsix).split('\n').pop()}`);
 
 const port = await freePort(Number(process.env.PORT) || 8734);
 const server = await startCodeServer(dir, {
-  folder: ws, port, smokeDriver: false, log: join(dir, 'code-server.log'),
+  folder: ws,
+  port,
+  smokeDriver: false,
+  log: join(dir, 'code-server.log'),
   settings: { 'workbench.colorTheme': 'Default Dark Modern', 'security.workspace.trust.enabled': false },
 });
 const url = `${server.base}/?folder=${encodeURIComponent(ws)}`;
 console.log(`\nVFS Lock Review is running in VS Code (code-server, bound to 127.0.0.1):\n\n    ${url}\n`);
-console.log('Open a file such as missing_break.c: squiggles, the light bulb (Ctrl+.), hovers on inode_lock()/break_deleg_wait(),');
-console.log('code lenses, and "VFS Lock Review: …" in the command palette (F1). Desktop VS Code users: code --install-extension ' + vsix);
+console.log(
+  'Open a file such as missing_break.c: squiggles, the light bulb (Ctrl+.), hovers on inode_lock()/break_deleg_wait(),',
+);
+console.log(
+  'code lenses, and "VFS Lock Review: …" in the command palette (F1). Desktop VS Code users: code --install-extension ' +
+    vsix,
+);
 console.log(`Server log: ${server.log}. Ctrl+C stops it.`);
 
 if (args.includes('--smoke')) {
@@ -59,7 +79,11 @@ if (args.includes('--smoke')) {
   const extensions = listExtensions(dir);
   await server.stop();
   const ok = page.status === 200 && body.includes('vscode') && extensions.includes('vfs-lock-review.vfs-lock-review');
-  console.log(ok ? `smoke: ${url} answered ${page.status} and the extension is installed; stopped.` : `smoke: FAILED (HTTP ${page.status}; extensions: ${extensions.join(', ') || 'none'})`);
+  console.log(
+    ok
+      ? `smoke: ${url} answered ${page.status} and the extension is installed; stopped.`
+      : `smoke: FAILED (HTTP ${page.status}; extensions: ${extensions.join(', ') || 'none'})`,
+  );
   process.exit(ok ? 0 : 1);
 }
 
@@ -75,11 +99,12 @@ server.child.on('exit', (code) => {
 });
 
 function freePort(from) {
-  const tryPort = (p) => new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(null));
-    s.listen(p, '127.0.0.1', () => s.close(() => resolve(p)));
-  });
+  const tryPort = (p) =>
+    new Promise((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(null));
+      s.listen(p, '127.0.0.1', () => s.close(() => resolve(p)));
+    });
   return (async () => {
     for (let p = from; p < from + 50; p++) if (await tryPort(p)) return p;
     throw new Error(`no free port from ${from}`);

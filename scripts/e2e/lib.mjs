@@ -20,8 +20,16 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const harnessRequire = createRequire(join(HARNESS, 'package.json'));
 export const playwright = () => harnessRequire('playwright-core');
 
-export const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROME_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Clean workbench: no welcome page, chat, update checks or telemetry (screenshots stay clean). */
 export const BASE_SETTINGS = {
@@ -67,7 +75,8 @@ export function workDir(tag) {
   const base = process.env.E2E_TMP_BASE || '/tmp';
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, `vfe2e-${tag}-`));
-  for (const d of ['udd/User', 'exts', 'tmp', 'xdg-config', 'xdg-data', 'xdg-cache']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['udd/User', 'exts', 'tmp', 'xdg-config', 'xdg-data', 'xdg-cache'])
+    mkdirSync(join(dir, d), { recursive: true });
   return dir;
 }
 
@@ -97,34 +106,84 @@ export function env(dir) {
     ...process.env,
     PATH: `${join(NODE24, 'bin')}:${join(HARNESS, 'node_modules/.bin')}:${process.env.PATH}`,
     TMPDIR: shortTmp(dir),
-    XDG_CONFIG_HOME: join(dir, 'xdg-config'), XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_CACHE_HOME: join(dir, 'xdg-cache'),
+    XDG_CONFIG_HOME: join(dir, 'xdg-config'),
+    XDG_DATA_HOME: join(dir, 'xdg-data'),
+    XDG_CACHE_HOME: join(dir, 'xdg-cache'),
   };
 }
 
 export function installVsix(dir, vsix) {
-  const r = spawnSync(CODE_SERVER, ['--user-data-dir', join(dir, 'udd'), '--extensions-dir', join(dir, 'exts'), '--install-extension', vsix, '--force'],
-    { env: env(dir), encoding: 'utf8' });
+  const r = spawnSync(
+    CODE_SERVER,
+    [
+      '--user-data-dir',
+      join(dir, 'udd'),
+      '--extensions-dir',
+      join(dir, 'exts'),
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
+    { env: env(dir), encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`installing ${vsix} failed: ${r.stdout}\n${r.stderr}`);
   return r.stdout.trim();
 }
 
 /** The extensions installed in `dir`'s code-server, one `publisher.name` per entry. */
 export function listExtensions(dir) {
-  const r = spawnSync(CODE_SERVER, ['--user-data-dir', join(dir, 'udd'), '--extensions-dir', join(dir, 'exts'), '--list-extensions'],
-    { env: env(dir), encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
+  const r = spawnSync(
+    CODE_SERVER,
+    ['--user-data-dir', join(dir, 'udd'), '--extensions-dir', join(dir, 'exts'), '--list-extensions'],
+    { env: env(dir), encoding: 'utf8' },
+  );
+  return r.status === 0
+    ? r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /**
  * Starts code-server on 127.0.0.1 in its own process group. `trust`: false keeps Workspace Trust on and opens
  * folders in Restricted Mode without asking.
  */
-export async function startCodeServer(dir, { folder, port, trust = true, smokeDriver = true, settings = {}, log = join(dir, 'code-server.log'), host = '127.0.0.1' }) {
+export async function startCodeServer(
+  dir,
+  {
+    folder,
+    port,
+    trust = true,
+    smokeDriver = true,
+    settings = {},
+    log = join(dir, 'code-server.log'),
+    host = '127.0.0.1',
+  },
+) {
   const user = { ...BASE_SETTINGS, ...settings };
-  if (!trust) Object.assign(user, { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never', 'security.workspace.trust.untrustedFiles': 'open', 'security.workspace.trust.emptyWindow': false });
+  if (!trust)
+    Object.assign(user, {
+      'security.workspace.trust.enabled': true,
+      'security.workspace.trust.startupPrompt': 'never',
+      'security.workspace.trust.banner': 'never',
+      'security.workspace.trust.untrustedFiles': 'open',
+      'security.workspace.trust.emptyWindow': false,
+    });
   writeFileSync(join(dir, 'udd/User/settings.json'), JSON.stringify(user, null, 2));
-  const args = ['--bind-addr', `${host}:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-    '--disable-getting-started-override', '--user-data-dir', join(dir, 'udd'), '--extensions-dir', join(dir, 'exts')];
+  const args = [
+    '--bind-addr',
+    `${host}:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    '--user-data-dir',
+    join(dir, 'udd'),
+    '--extensions-dir',
+    join(dir, 'exts'),
+  ];
   if (trust) args.push('--disable-workspace-trust');
   if (smokeDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   args.push(folder);
@@ -137,19 +196,37 @@ export async function startCodeServer(dir, { folder, port, trust = true, smokeDr
     try {
       const r = await fetch(`${base}/healthz`);
       if (r.ok) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}); see ${log}`);
     if (Date.now() - t0 > 60000) throw new Error(`code-server did not start; see ${log}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    base, child, log,
+    base,
+    child,
+    log,
     stop() {
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
       return new Promise((r) => {
         if (child.exitCode !== null) return r();
-        const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } r(); }, 5000);
-        child.once('exit', () => { clearTimeout(t); r(); });
+        const t = setTimeout(() => {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+          r();
+        }, 5000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          r();
+        });
       });
     },
   };
@@ -158,8 +235,20 @@ export async function startCodeServer(dir, { folder, port, trust = true, smokeDr
 export async function launchChromium(dir, viewport = { width: 1400, height: 900 }) {
   const { chromium } = playwright();
   const udd = mkdtempSync(join(dir, 'tmp', 'chrome-'));
-  const ctx = await chromium.launchPersistentContext(udd, { executablePath: CHROMIUM, headless: true, viewport, args: CHROME_ARGS });
-  return { ctx, page: ctx.pages()[0] || await ctx.newPage(), close: async () => { await ctx.close(); rmSync(udd, { recursive: true, force: true }); } };
+  const ctx = await chromium.launchPersistentContext(udd, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: CHROME_ARGS,
+  });
+  return {
+    ctx,
+    page: ctx.pages()[0] || (await ctx.newPage()),
+    close: async () => {
+      await ctx.close();
+      rmSync(udd, { recursive: true, force: true });
+    },
+  };
 }
 
 export function lapper() {

@@ -13,7 +13,20 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import util from 'node:util';
-import { CORPUS, HARNESS, OUT, ROOT, ensureSetup, freePort, installVsix, lapper, launchChromium, makeWorkspace, startCodeServer, workDir } from './lib.mjs';
+import {
+  CORPUS,
+  HARNESS,
+  OUT,
+  ROOT,
+  ensureSetup,
+  freePort,
+  installVsix,
+  lapper,
+  launchChromium,
+  makeWorkspace,
+  startCodeServer,
+  workDir,
+} from './lib.mjs';
 import { runUi } from '../../test/e2e/ui/ui.mjs';
 
 const argv = process.argv.slice(2);
@@ -46,16 +59,26 @@ if (suites.includes('ui') || suites.includes('web')) {
 // loads the test files listed here in a workspace of its own (patch.test.ts is the patch review's).
 const suiteDir = join(HARNESS, 'suite');
 const suiteSrc = join(ROOT, 'test/e2e/suite');
-const testFiles = readdirSync(suiteSrc).filter((f) => f.endsWith('.test.ts')).map((f) => f.replace(/\.test\.ts$/, ''));
+const testFiles = readdirSync(suiteSrc)
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => f.replace(/\.test\.ts$/, ''));
 const SUITE_FILES = { main: ['main'], patch: ['patch'], untrusted: ['untrusted'], corpus: ['corpus'] };
-const filesOf = (name) => process.env.VFSLOCK_E2E_FILES || SUITE_FILES[name].filter((f) => testFiles.includes(f)).join(',');
+const filesOf = (name) =>
+  process.env.VFSLOCK_E2E_FILES || SUITE_FILES[name].filter((f) => testFiles.includes(f)).join(',');
 rmSync(suiteDir, { recursive: true, force: true });
 await build({
   entryPoints: ['index', ...testFiles.map((f) => `${f}.test`)].map((f) => join(suiteSrc, `${f}.ts`)),
-  outdir: suiteDir, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'], logLevel: 'warning',
+  outdir: suiteDir,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode', 'mocha'],
+  logLevel: 'warning',
 });
 
-const noise = /AgentHost|ChatModel|AccountPolicy|[Gg]allery|open-vsx|Creating a socket|connection token|grace time|telemetry|marketplace/;
+const noise =
+  /AgentHost|ChatModel|AccountPolicy|[Gg]allery|open-vsx|Creating a socket|connection token|grace time|telemetry|marketplace/;
 
 async function extensionHostSuite(name, { folder, trust = true, settings = {} }) {
   const dir = workDir(name);
@@ -66,7 +89,11 @@ async function extensionHostSuite(name, { folder, trust = true, settings = {} })
   const remote = (p) => `vscode-remote://${authority}${p}`;
   const report = join(OUT, `e2e-${name}.txt`);
   const extEnv = { VFSLOCK_E2E_SUITE: filesOf(name), VFSLOCK_E2E_REPORT: report, VFSLOCK_E2E_METRICS: metricsFile };
-  const payload = [['extensionDevelopmentPath', remote(ROOT)], ['extensionTestsPath', remote(join(suiteDir, 'index.js'))], ['extensionEnvironment', JSON.stringify(extEnv)]];
+  const payload = [
+    ['extensionDevelopmentPath', remote(ROOT)],
+    ['extensionTestsPath', remote(join(suiteDir, 'index.js'))],
+    ['extensionEnvironment', JSON.stringify(extEnv)],
+  ];
   const url = `${server.base}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const browser = await launchChromium(dir);
   let code = 'error';
@@ -98,7 +125,10 @@ for (const name of suites) {
       if (!filesOf(name)) continue;
       const dir = workDir('ws');
       // The patch review's working-tree test drives the built-in git extension.
-      results[name] = await extensionHostSuite(name, { folder: makeWorkspace(dir), settings: name === 'patch' ? { 'git.enabled': true } : {} });
+      results[name] = await extensionHostSuite(name, {
+        folder: makeWorkspace(dir),
+        settings: name === 'patch' ? { 'git.enabled': true } : {},
+      });
       if (!keep) rmSync(dir, { recursive: true, force: true });
     } else if (name === 'untrusted') {
       const dir = workDir('ws');
@@ -107,11 +137,28 @@ for (const name of suites) {
       // workspace settings, excludes hiding every C file, and a base tree of "/". None of it may apply in
       // Restricted Mode (test/e2e/suite/untrusted.test.ts).
       mkdirSync(join(ws, '.vscode'), { recursive: true });
-      writeFileSync(join(ws, 'silence.json'), JSON.stringify({ version: 1, name: 'silence', functions: [{ name: ['notify_change', 'inode_lock', 'inode_unlock', 'inode_lock_nested'], effects: [] }] }));
-      writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({
-        'vfsLockReview.rulesFile': 'silence.json', 'vfsLockReview.exclude': ['**/*.c'], 'vfsLockReview.patchReview.baseTree': '/',
-        'vfsLockReview.enable': false, 'vfsLockReview.severity': { 'deleg/missing-break': 'off', 'lock/imbalance': 'off' },
-      }, null, 2));
+      writeFileSync(
+        join(ws, 'silence.json'),
+        JSON.stringify({
+          version: 1,
+          name: 'silence',
+          functions: [{ name: ['notify_change', 'inode_lock', 'inode_unlock', 'inode_lock_nested'], effects: [] }],
+        }),
+      );
+      writeFileSync(
+        join(ws, '.vscode/settings.json'),
+        JSON.stringify(
+          {
+            'vfsLockReview.rulesFile': 'silence.json',
+            'vfsLockReview.exclude': ['**/*.c'],
+            'vfsLockReview.patchReview.baseTree': '/',
+            'vfsLockReview.enable': false,
+            'vfsLockReview.severity': { 'deleg/missing-break': 'off', 'lock/imbalance': 'off' },
+          },
+          null,
+          2,
+        ),
+      );
       results.untrusted = await extensionHostSuite('untrusted', { folder: ws, trust: false });
       if (!keep) rmSync(dir, { recursive: true, force: true });
     } else if (name === 'corpus') {
@@ -127,11 +174,22 @@ for (const name of suites) {
       console.log(`  [${name}] ${installVsix(dir, vsix).split('\n').pop()}`);
       const port = await freePort();
       // Dark theme: the marketplace screenshots show theme colours; `web` runs the browser entry in the web worker host.
-      const settings = { 'workbench.colorTheme': 'Default Dark Modern', ...(web ? { 'remote.extensionKind': { 'vfs-lock-review.vfs-lock-review': ['web'] } } : {}) };
+      const settings = {
+        'workbench.colorTheme': 'Default Dark Modern',
+        ...(web ? { 'remote.extensionKind': { 'vfs-lock-review.vfs-lock-review': ['web'] } } : {}),
+      };
       const server = await startCodeServer(dir, { folder, port, smokeDriver: false, settings });
       const browser = await launchChromium(dir);
       try {
-        results[name] = await runUi({ page: browser.page, url: `${server.base}/?folder=${encodeURIComponent(folder)}`, folder, out: OUT, screenshots: screenshots ? join(ROOT, 'media/screenshots') : null, metricsFile, web });
+        results[name] = await runUi({
+          page: browser.page,
+          url: `${server.base}/?folder=${encodeURIComponent(folder)}`,
+          folder,
+          out: OUT,
+          screenshots: screenshots ? join(ROOT, 'media/screenshots') : null,
+          metricsFile,
+          web,
+        });
       } catch (e) {
         console.error(`  [${name}] FAILED:`, e.stack ?? e);
         await browser.page.screenshot({ path: join(OUT, `${name}-failure.png`) }).catch(() => undefined);

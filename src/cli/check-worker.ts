@@ -21,7 +21,8 @@ interface Init {
   retainDocuments?: boolean;
 }
 
-export type WorkerRequest = { index: number; file: string } | { index: number; task: Task } | { setIndex: IndexData; seq: number } | null;
+export type WorkerRequest =
+  { index: number; file: string } | { index: number; task: Task } | { setIndex: IndexData; seq: number } | null;
 
 async function run(): Promise<void> {
   const init = workerData as Init;

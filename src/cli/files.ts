@@ -26,7 +26,15 @@ export function collectFiles(paths: string[]): { files: string[]; errors: { file
   };
   const statError = (p: string, e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;
-    errors.push({ file: p, message: code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code})` });
+    errors.push({
+      file: p,
+      message:
+        code === 'ELOOP'
+          ? 'symbolic link loop'
+          : code === 'ENOENT'
+            ? 'no such file or directory'
+            : `cannot read (${code})`,
+    });
   };
   /** Walks `dir` (its real path `real`), staying inside `root` (a real path). */
   const walk = (dir: string, real: string, root: string) => {
@@ -34,7 +42,9 @@ export function collectFiles(paths: string[]): { files: string[]; errors: { file
     seenDirs.add(real);
     let entries: Dirent[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      );
     } catch (e) {
       errors.push({ file: dir, message: `cannot list directory (${(e as NodeJS.ErrnoException).code})` });
       return;
@@ -94,7 +104,9 @@ export function readSource(file: string): { text: string } | { error: string } {
   const read = readRegularFile(file, MAX_FILE_BYTES);
   if ('error' in read) {
     if (read.kind === 'too-large' && read.size !== undefined) {
-      return { error: `file is too large to analyse (${(read.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB): not read` };
+      return {
+        error: `file is too large to analyse (${(read.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB): not read`,
+      };
     }
     return { error: read.error };
   }
@@ -118,7 +130,10 @@ export type Outcome = { result: FileResult } | { error: string };
 /** The options with the version of the kernel tree `file` is in (its Makefile), unless a kernel was given. */
 export function withTreeVersion(file: string, options: CheckOptions): CheckOptions {
   const auto = !options.kernel || options.kernel === 'auto';
-  const treeVersion = auto && options.treeVersion === undefined ? kernelTreeVersion(resolvePath(file), nodeTreeReader) : options.treeVersion;
+  const treeVersion =
+    auto && options.treeVersion === undefined
+      ? kernelTreeVersion(resolvePath(file), nodeTreeReader)
+      : options.treeVersion;
   return treeVersion ? { ...options, treeVersion } : options;
 }
 
@@ -133,7 +148,13 @@ export function checkFile(analyzer: Analyzer, file: string, options: CheckOption
  * Checks `text` as the file `file` (which need not exist: standard input with --stdin-filename); the kernel tree
  * around `file`, if any, gives the version.
  */
-export function checkText(analyzer: Analyzer, file: string, text: string, options: CheckOptions, withFixes = false): Outcome {
+export function checkText(
+  analyzer: Analyzer,
+  file: string,
+  text: string,
+  options: CheckOptions,
+  withFixes = false,
+): Outcome {
   const src = { text };
   try {
     const opts = withTreeVersion(file, options);

@@ -38,7 +38,8 @@ type Command = (args: string[], io: Io) => Promise<number>;
 const commands: Record<string, Command> = {
   check: (args, io) => (require('./commands/check') as typeof import('./commands/check')).checkCommand(args, io),
   review: (args, io) => (require('./commands/review') as typeof import('./commands/review')).reviewCommand(args, io),
-  simulate: (args, io) => (require('./commands/simulate') as typeof import('./commands/simulate')).simulateCommand(args, io),
+  simulate: (args, io) =>
+    (require('./commands/simulate') as typeof import('./commands/simulate')).simulateCommand(args, io),
   lsp: (args, io) => (require('./commands/lsp') as typeof import('./commands/lsp')).lspCommand(args, io),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -15,7 +15,8 @@ export function checkOptions(values: { kernel?: string; 'time-budget'?: string }
   if (!KERNELS.test(kernel)) return `--kernel must be auto or a version like 3.12, 3.13, 6.19 (got '${kernel}')`;
   const budget = values['time-budget'];
   if (budget === undefined) return { kernel };
-  if (!/^\d+$/.test(budget)) return `--time-budget must be a whole number of milliseconds, 0 for no limit (got '${budget}')`;
+  if (!/^\d+$/.test(budget))
+    return `--time-budget must be a whole number of milliseconds, 0 for no limit (got '${budget}')`;
   return { kernel, analysisBudgetMs: Number(budget) };
 }
 

@@ -48,8 +48,14 @@ export class WorkerPool implements Runner {
   restarts = 0;
 
   /** `resourceLimits`: each thread's heap limits (Node's defaults if unset). */
-  constructor(size: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false, private readonly resourceLimits?: ResourceLimits,
-    pool: PoolOptions = {}) {
+  constructor(
+    size: number,
+    options: CheckOptions,
+    catalogues: CatalogueData[],
+    withFixes = false,
+    private readonly resourceLimits?: ResourceLimits,
+    pool: PoolOptions = {},
+  ) {
     const script = pool.script ?? workerScript();
     if (!script) throw new Error('worker script not found next to the CLI (rebuild with npm run build)');
     this.script = script;
@@ -59,7 +65,10 @@ export class WorkerPool implements Runner {
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.script, { workerData: this.workerData, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
+    const w = new Worker(this.script, {
+      workerData: this.workerData,
+      ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}),
+    });
     w.once('exit', () => this.exited.add(w));
     // Errors are handled by whoever waits on the thread; this keeps one between requests from going unhandled.
     w.on('error', () => undefined);
@@ -111,11 +120,13 @@ export class WorkerPool implements Runner {
     await Promise.all(this.ready);
     const seq = ++this.seq;
     this.index = data;
-    await Promise.all(this.workers.map((w) => {
-      const p = this.once(w, (m) => m.indexed === seq);
-      w.postMessage({ setIndex: data, seq } satisfies WorkerRequest);
-      return p;
-    }));
+    await Promise.all(
+      this.workers.map((w) => {
+        const p = this.once(w, (m) => m.indexed === seq);
+        w.postMessage({ setIndex: data, seq } satisfies WorkerRequest);
+        return p;
+      }),
+    );
   }
 
   /**
@@ -123,8 +134,12 @@ export class WorkerPool implements Runner {
    * other); replies in input order, with the thread that answered. A thread that stops (out of memory, a crash)
    * costs only the request it was working on: that one gets an error, and a new thread takes over the rest.
    */
-  private async dispatch<R>(count: number, request: (i: number) => WorkerRequest, reply: (m: Reply, worker: number) => R,
-    owner: (i: number) => number | undefined = () => undefined): Promise<R[]> {
+  private async dispatch<R>(
+    count: number,
+    request: (i: number) => WorkerRequest,
+    reply: (m: Reply, worker: number) => R,
+    owner: (i: number) => number | undefined = () => undefined,
+  ): Promise<R[]> {
     await Promise.all(this.ready);
     const out: R[] = new Array(count);
     const own: number[][] = this.workers.map(() => []);
@@ -134,87 +149,127 @@ export class WorkerPool implements Runner {
       if (o !== undefined && o >= 0 && o < own.length) own[o].push(i);
       else shared.push(i);
     }
-    await Promise.all(this.workers.map((_, wi) => new Promise<void>((resolve, reject) => {
-      let w = this.workers[wi];
-      let current: number | undefined;
-      const feed = () => {
-        current = own[wi].shift() ?? shared.shift();
-        if (current === undefined) {
-          detach();
-          resolve();
-          return;
-        }
-        w.postMessage(request(current));
-      };
-      const onMsg = (m: Reply) => {
-        if (m.fatal) {
-          detach();
-          reject(new Error(m.fatal));
-          return;
-        }
-        if (m.index === undefined) return;
-        out[m.index] = reply(m, wi);
-        feed();
-      };
-      const stopped = (why: string) => {
-        detach();
-        if (current !== undefined) {
-          out[current] = reply({ index: current, error: `not checked: the worker thread checking it ${why} (a new thread checked the files after it)` }, wi);
-        }
-        this.replace(wi).then((next) => {
-          w = next;
-          attach();
-          feed();
-        }, reject);
-      };
-      const onErr = (e: Error) => stopped((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory' : `stopped: ${e.message}`);
-      const onExit = (code: number) => stopped(`exited (code ${code})`);
-      const attach = () => {
-        w.on('message', onMsg);
-        w.on('error', onErr);
-        w.on('exit', onExit);
-      };
-      const detach = () => {
-        w.off('message', onMsg);
-        w.off('error', onErr);
-        w.off('exit', onExit);
-      };
-      attach();
-      feed();
-    })));
+    await Promise.all(
+      this.workers.map(
+        (_, wi) =>
+          new Promise<void>((resolve, reject) => {
+            let w = this.workers[wi];
+            let current: number | undefined;
+            const feed = () => {
+              current = own[wi].shift() ?? shared.shift();
+              if (current === undefined) {
+                detach();
+                resolve();
+                return;
+              }
+              w.postMessage(request(current));
+            };
+            const onMsg = (m: Reply) => {
+              if (m.fatal) {
+                detach();
+                reject(new Error(m.fatal));
+                return;
+              }
+              if (m.index === undefined) return;
+              out[m.index] = reply(m, wi);
+              feed();
+            };
+            const stopped = (why: string) => {
+              detach();
+              if (current !== undefined) {
+                out[current] = reply(
+                  {
+                    index: current,
+                    error: `not checked: the worker thread checking it ${why} (a new thread checked the files after it)`,
+                  },
+                  wi,
+                );
+              }
+              this.replace(wi).then((next) => {
+                w = next;
+                attach();
+                feed();
+              }, reject);
+            };
+            const onErr = (e: Error) =>
+              stopped(
+                (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+                  ? 'ran out of memory'
+                  : `stopped: ${e.message}`,
+              );
+            const onExit = (code: number) => stopped(`exited (code ${code})`);
+            const attach = () => {
+              w.on('message', onMsg);
+              w.on('error', onErr);
+              w.on('exit', onExit);
+            };
+            const detach = () => {
+              w.off('message', onMsg);
+              w.off('error', onErr);
+              w.off('exit', onExit);
+            };
+            attach();
+            feed();
+          }),
+      ),
+    );
     return out;
   }
 
   run(tasks: Task[]): Promise<TaskOutcome[]> {
-    return this.dispatch(tasks.length, (i) => ({ index: i, task: tasks[i] }), (m, worker) => ({
-      ...(m.result ? { result: m.result } : {}), ...(m.iface ? { iface: m.iface } : {}), ...(m.error ? { error: m.error } : {}), worker,
-    }), (i) => tasks[i].worker);
+    return this.dispatch(
+      tasks.length,
+      (i) => ({ index: i, task: tasks[i] }),
+      (m, worker) => ({
+        ...(m.result ? { result: m.result } : {}),
+        ...(m.iface ? { iface: m.iface } : {}),
+        ...(m.error ? { error: m.error } : {}),
+        worker,
+      }),
+      (i) => tasks[i].worker,
+    );
   }
 
   /** `onDone`: called as each file's outcome comes in (in completion order), for progress. */
   checkFiles(files: string[], onDone?: (o: Outcome) => void): Promise<Outcome[]> {
-    return this.dispatch(files.length, (i) => ({ index: i, file: files[i] }), (m) => {
-      const o: Outcome = m.result ? { result: m.result } : { error: m.error ?? 'unknown error' };
-      onDone?.(o);
-      return o;
-    });
+    return this.dispatch(
+      files.length,
+      (i) => ({ index: i, file: files[i] }),
+      (m) => {
+        const o: Outcome = m.result ? { result: m.result } : { error: m.error ?? 'unknown error' };
+        onDone?.(o);
+        return o;
+      },
+    );
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
-      if (this.exited.has(w)) {
-        resolve();
-        return;
-      }
-      w.once('exit', () => resolve());
-      w.postMessage(null);
-    })));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (this.exited.has(w)) {
+              resolve();
+              return;
+            }
+            w.once('exit', () => resolve());
+            w.postMessage(null);
+          }),
+      ),
+    );
   }
 }
 
 /** Checks files one by one, each on its own (no summaries across files). */
-export async function checkInPool(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], withFixes = false,
-  resourceLimits?: ResourceLimits, onDone?: (o: Outcome) => void): Promise<Outcome[]> {
+export async function checkInPool(
+  files: string[],
+  jobs: number,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  withFixes = false,
+  resourceLimits?: ResourceLimits,
+  onDone?: (o: Outcome) => void,
+): Promise<Outcome[]> {
   const pool = new WorkerPool(Math.min(jobs, files.length), options, catalogues, withFixes, resourceLimits);
   try {
     return await pool.checkFiles(files, onDone);

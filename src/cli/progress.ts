@@ -10,7 +10,12 @@ export class Progress {
   private width = 0;
 
   /** `enabled`: the caller's decision (see `progressWanted`); a disabled Progress writes nothing. */
-  constructor(private readonly io: Io, readonly enabled: boolean, private readonly intervalMs = 100, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly io: Io,
+    readonly enabled: boolean,
+    private readonly intervalMs = 100,
+    private readonly now = () => Date.now(),
+  ) {}
 
   /** Shows `done`/`total` `unit` and the findings so far (always the first and the last update, else throttled). */
   update(done: number, total: number, findings: number, unit = 'files'): void {

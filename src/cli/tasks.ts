@@ -19,7 +19,11 @@ export class TaskRunner {
    * `retain` false: each document is dropped after its task (a re-check round parses the file again): less memory
    * for a background build (the editor's), more CPU when rounds re-check files.
    */
-  constructor(private readonly analyzer: Analyzer, private readonly options: CheckOptions, private readonly retain = true) {}
+  constructor(
+    private readonly analyzer: Analyzer,
+    private readonly options: CheckOptions,
+    private readonly retain = true,
+  ) {}
 
   setIndex(data: IndexData): void {
     this.snap = new IndexSnapshot(data);
@@ -41,7 +45,14 @@ export class TaskRunner {
         const ids = identifiersIn(src.text, 0, src.text.length);
         const visible = snap.summariesFor(key);
         if (!this.analyzer.catalogue.isInteresting(ids) && ![...ids].some((id) => visible.has(id))) {
-          return { iface: { file: key, defs: [], refs: [], mentions: [...ids].filter((id) => !this.analyzer.catalogue.calls.has(id)) } };
+          return {
+            iface: {
+              file: key,
+              defs: [],
+              refs: [],
+              mentions: [...ids].filter((id) => !this.analyzer.catalogue.calls.has(id)),
+            },
+          };
         }
       }
       doc = this.analyzer.open(task.file, src.text, withTreeVersion(task.file, this.options));
@@ -50,7 +61,8 @@ export class TaskRunner {
     try {
       doc.setIndex(view);
       const result = doc.result();
-      if (task.mode === 'check' && task.fixes) attachFixes(result, fixesOfDocument(this.analyzer, doc, result), doc.source);
+      if (task.mode === 'check' && task.fixes)
+        attachFixes(result, fixesOfDocument(this.analyzer, doc, result), doc.source);
       const iface = doc.interface();
       if (this.retain) doc.compact();
       else {

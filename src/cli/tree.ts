@@ -33,7 +33,13 @@ class SerialRunner implements Runner {
   }
 }
 
-async function makeRunner(jobs: number, files: number, options: CheckOptions, catalogues: CatalogueData[], poolOptions?: PoolOptions): Promise<{ runner: Runner; close: () => Promise<void> }> {
+async function makeRunner(
+  jobs: number,
+  files: number,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  poolOptions?: PoolOptions,
+): Promise<{ runner: Runner; close: () => Promise<void> }> {
   if ((jobs > 1 && files > 1) || poolOptions) {
     const pool = new WorkerPool(Math.max(1, Math.min(jobs, files)), options, catalogues, false, undefined, poolOptions);
     return { runner: pool, close: () => pool.close() };
@@ -52,7 +58,15 @@ export interface IndexedCheck {
 }
 
 /** Checks `files` (collected from `paths`) as one tree. */
-export async function checkAsTree(paths: string[], files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], complete = true, withFixes = false): Promise<IndexedCheck> {
+export async function checkAsTree(
+  paths: string[],
+  files: string[],
+  jobs: number,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  complete = true,
+  withFixes = false,
+): Promise<IndexedCheck> {
   const root = findKernelTree(paths[0]);
   const { runner, close } = await makeRunner(jobs, files.length, options, catalogues);
   try {
@@ -62,13 +76,23 @@ export async function checkAsTree(paths: string[], files: string[], jobs: number
     if (withFixes) {
       // Fixes once, against the settled index (not in every re-check round); the files' documents are still cached.
       await runner.setIndex(t.data);
-      outcomes = await runner.run(files.map((f, i) => ({ file: f, key: resolve(f), mode: 'check' as const, fixes: true, worker: t.outcomes[i].worker })));
+      outcomes = await runner.run(
+        files.map((f, i) => ({
+          file: f,
+          key: resolve(f),
+          mode: 'check' as const,
+          fixes: true,
+          worker: t.outcomes[i].worker,
+        })),
+      );
     }
     const s = t.stats;
     return {
-      outcomes: outcomes.map(toOutcome), stats: s,
-      note: `summary index: ${s.globalSummaries} functions and ${s.headerSummaries} header helpers summarised (${s.headers} headers read), `
-        + `${s.rounds} rounds, ${s.rechecked} files checked again\n  ${s.detail.join('\n  ')}`,
+      outcomes: outcomes.map(toOutcome),
+      stats: s,
+      note:
+        `summary index: ${s.globalSummaries} functions and ${s.headerSummaries} header helpers summarised (${s.headers} headers read), ` +
+        `${s.rounds} rounds, ${s.rechecked} files checked again\n  ${s.detail.join('\n  ')}`,
     };
   } finally {
     await close();
@@ -88,8 +112,15 @@ export interface TreeIndex {
  * when no file it was built from changed, else built on `jobs` worker threads (one: in this thread, unless `pool`
  * says how to start one) and cached.
  */
-export async function treeIndex(root: string, jobs: number, options: CheckOptions, catalogues: CatalogueData[], version: string,
-  progress: (s: string) => void = () => undefined, pool?: PoolOptions): Promise<TreeIndex> {
+export async function treeIndex(
+  root: string,
+  jobs: number,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  version: string,
+  progress: (s: string) => void = () => undefined,
+  pool?: PoolOptions,
+): Promise<TreeIndex> {
   const { cache, sources } = treeIndexCache(root, options, catalogues, version);
   const data = cache.load(sources);
   if (data) return { root, data, cached: true, note: `summary index of ${root} loaded from ${cache.path}` };
@@ -99,7 +130,9 @@ export async function treeIndex(root: string, jobs: number, options: CheckOption
     const t = await checkTree(sources, runner, { root });
     cache.save(sources, t.data);
     return {
-      root, data: t.data, cached: false,
+      root,
+      data: t.data,
+      cached: false,
       note: `summary index of ${root} built (${t.stats.globalSummaries} functions, ${t.stats.headerSummaries} header helpers, ${t.stats.rounds} rounds)`,
     };
   } finally {
@@ -107,14 +140,27 @@ export async function treeIndex(root: string, jobs: number, options: CheckOption
   }
 }
 
-function treeIndexCache(root: string, options: CheckOptions, catalogues: CatalogueData[], version: string): { cache: IndexCache; sources: string[] } {
+function treeIndexCache(
+  root: string,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  version: string,
+): { cache: IndexCache; sources: string[] } {
   const scope = treeScope(root);
   const sources = collectFiles(scope).files.map((f) => resolve(f));
-  return { cache: new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues })), sources };
+  return {
+    cache: new IndexCache(JSON.stringify({ version, root, scope, kernel: options.kernel ?? 'auto', catalogues })),
+    sources,
+  };
 }
 
 /** The tree's index when the cache has it and none of its files changed (built by `--index`, the editor or `lsp`), else null. */
-export function cachedTreeIndex(root: string, options: CheckOptions, catalogues: CatalogueData[], version: string): IndexData | null {
+export function cachedTreeIndex(
+  root: string,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  version: string,
+): IndexData | null {
   const { cache, sources } = treeIndexCache(root, options, catalogues, version);
   return cache.load(sources);
 }
@@ -125,24 +171,40 @@ export function withIncludesOf(data: IndexData, root: string, files: string[]): 
   const extra = files.map((f) => resolve(f)).filter((f) => !known.has(f));
   if (!extra.length) return data;
   const r = new IncludeResolver(root);
-  return { ...data, includes: [...data.includes, ...extra.map((f): [string, string[]] => [f, r.includesOf(f, readText(f) ?? '')])] };
+  return {
+    ...data,
+    includes: [...data.includes, ...extra.map((f): [string, string[]] => [f, r.includesOf(f, readText(f) ?? '')])],
+  };
 }
 
 /**
  * Checks lone files: with their kernel tree's index (built, or loaded from the cache), or, outside a kernel tree, as
  * a tree of their own.
  */
-export async function checkFilesIndexed(files: string[], jobs: number, options: CheckOptions, catalogues: CatalogueData[], version: string,
-  progress: (s: string) => void, withFixes = false, cached?: { root: string; data: IndexData }): Promise<IndexedCheck> {
+export async function checkFilesIndexed(
+  files: string[],
+  jobs: number,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  version: string,
+  progress: (s: string) => void,
+  withFixes = false,
+  cached?: { root: string; data: IndexData },
+): Promise<IndexedCheck> {
   const root = cached?.root ?? findKernelTree(files[0]);
   // Loose files: one tree of their own, but their functions' callers may be anywhere.
-  if (!root || files.some((f) => findKernelTree(f) !== root)) return checkAsTree(files, files, jobs, options, catalogues, false, withFixes);
-  const index = cached ? { data: cached.data, note: `summary index of ${root} loaded from the cache` } : await treeIndex(root, jobs, options, catalogues, version, progress);
+  if (!root || files.some((f) => findKernelTree(f) !== root))
+    return checkAsTree(files, files, jobs, options, catalogues, false, withFixes);
+  const index = cached
+    ? { data: cached.data, note: `summary index of ${root} loaded from the cache` }
+    : await treeIndex(root, jobs, options, catalogues, version, progress);
   const { runner, close } = await makeRunner(jobs, files.length, options, catalogues);
   try {
     // Files outside the index's scope need their includes resolved too.
     await runner.setIndex(withIncludesOf(index.data, root, files));
-    const res = await runner.run(files.map((f) => ({ file: f, key: resolve(f), mode: 'check' as const, fixes: withFixes })));
+    const res = await runner.run(
+      files.map((f) => ({ file: f, key: resolve(f), mode: 'check' as const, fixes: withFixes })),
+    );
     return { outcomes: res.map(toOutcome), note: index.note };
   } finally {
     await close();

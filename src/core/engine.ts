@@ -142,7 +142,10 @@ export interface EventInfo {
 }
 
 export class Analyzer {
-  private constructor(readonly parser: CParser, readonly catalogue: Catalogue) {}
+  private constructor(
+    readonly parser: CParser,
+    readonly catalogue: Catalogue,
+  ) {}
 
   static async create(wasm: WasmSource, catalogues: CatalogueData[] = []): Promise<Analyzer> {
     const parser = await CParser.create(wasm);
@@ -197,7 +200,8 @@ export class Analyzer {
    * inline` helpers of the headers it includes) use their summaries.
    */
   check(file: string, text: string, options: CheckOptions = {}, index?: IndexView | null): FileResult {
-    if (index || options.prescan === false || PRESCAN_DISABLED) return this.checkWithInterface(file, text, options, index).result;
+    if (index || options.prescan === false || PRESCAN_DISABLED)
+      return this.checkWithInterface(file, text, options, index).result;
     // Without an index nothing outside the file reads its interface: the functions that cannot matter are not parsed.
     const doc = new Document(this, file, text, options, true);
     try {
@@ -208,7 +212,12 @@ export class Analyzer {
   }
 
   /** A one-shot check and what the file offers other files of its tree (its functions' summaries, what it calls). */
-  checkWithInterface(file: string, text: string, options: CheckOptions = {}, index?: IndexView | null): { result: FileResult; iface: FileInterface } {
+  checkWithInterface(
+    file: string,
+    text: string,
+    options: CheckOptions = {},
+    index?: IndexView | null,
+  ): { result: FileResult; iface: FileInterface } {
     const doc = new Document(this, file, text, options);
     try {
       if (index) doc.setIndex(index);
@@ -285,7 +294,13 @@ export class Document {
   private prescanFailed = false;
 
   /** `prescan`: a one-shot check that may leave out of the parse the functions that cannot matter (see prescanPlan). */
-  constructor(private readonly analyzer: Analyzer, readonly file: string, private text: string, private options: CheckOptions, private readonly prescan = false) {}
+  constructor(
+    private readonly analyzer: Analyzer,
+    readonly file: string,
+    private text: string,
+    private options: CheckOptions,
+    private readonly prescan = false,
+  ) {}
 
   get source(): string {
     return this.text;
@@ -325,7 +340,12 @@ export class Document {
       const cat = this.analyzer.catalogue;
       li.units.forEach((u, i) => {
         const s = this.ownSummaries.get(u.name);
-        defs.push({ name: u.name, isStatic: u.isStatic, summary: s ? { ...s, deferred: [] } : null, ...(li.roots.has(u.name) ? { root: true } : {}) });
+        defs.push({
+          name: u.name,
+          isStatic: u.isStatic,
+          summary: s ? { ...s, deferred: [] } : null,
+          ...(li.roots.has(u.name) ? { root: true } : {}),
+        });
         for (const id of li.idents[i]) if (!own.has(id) && !cat.calls.has(id)) refs.add(id);
       });
     }
@@ -368,14 +388,34 @@ export class Document {
         if (offset < start || offset > end) continue;
         const locks = [...rec.locks].map(([key, l]) => {
           const p = lines.position(l.site + cu.start);
-          return { key, display: a.show(key), api: l.api, origin: l.origin, line: p.line + 1, column: p.column + 1, always: l.count === rec.paths };
+          return {
+            key,
+            display: a.show(key),
+            api: l.api,
+            origin: l.origin,
+            line: p.line + 1,
+            column: p.column + 1,
+            always: l.count === rec.paths,
+          };
         });
         const p = lines.position(start);
-        out.push({ api: rec.api, kind: rec.kind, start, end, line: p.line + 1, column: p.column + 1, paths: rec.paths, target: rec.target, blocking: rec.blocking,
-          always: locks.filter((l) => l.always), sometimes: locks.filter((l) => !l.always), function: cu.name });
+        out.push({
+          api: rec.api,
+          kind: rec.kind,
+          start,
+          end,
+          line: p.line + 1,
+          column: p.column + 1,
+          paths: rec.paths,
+          target: rec.target,
+          blocking: rec.blocking,
+          always: locks.filter((l) => l.always),
+          sometimes: locks.filter((l) => !l.always),
+          function: cu.name,
+        });
       }
     }
-    return out.sort((x, y) => (x.end - x.start) - (y.end - y.start));
+    return out.sort((x, y) => x.end - x.start - (y.end - y.start));
   }
 
   /** Read-only: the analysed functions of the last result (offsets in each analysis are relative to `start`). */
@@ -397,7 +437,8 @@ export class Document {
   /** Applies an edit given as a range of the old text (UTF-16 offsets) and its replacement. */
   edit(start: number, oldEnd: number, newText: string): void {
     const old = this.text;
-    if (start < 0 || oldEnd < start || oldEnd > old.length) throw new RangeError(`edit ${start}..${oldEnd} outside the text (0..${old.length})`);
+    if (start < 0 || oldEnd < start || oldEnd > old.length)
+      throw new RangeError(`edit ${start}..${oldEnd} outside the text (0..${old.length})`);
     const text = old.slice(0, start) + newText + old.slice(oldEnd);
     this.dropStaleTree();
     if (this.tree) {
@@ -413,8 +454,12 @@ export class Document {
       const last = ni.position(inserted.length);
       const np = { row: sp.line + last.line, column: last.line ? last.column : sp.column + last.column };
       const e: Edit = {
-        startIndex: from, oldEndIndex: oldEnd, newEndIndex: from + inserted.length,
-        startPosition: { row: sp.line, column: sp.column }, oldEndPosition: { row: op.line, column: op.column }, newEndPosition: np,
+        startIndex: from,
+        oldEndIndex: oldEnd,
+        newEndIndex: from + inserted.length,
+        startPosition: { row: sp.line, column: sp.column },
+        oldEndPosition: { row: op.line, column: op.column },
+        newEndPosition: np,
       } as Edit;
       this.tree.edit(e);
     }
@@ -507,7 +552,15 @@ export class Document {
       try {
         const found = findFunctions(tree.rootNode, u.text, types, this.headers);
         const f = found[0];
-        if (found.length !== 1 || f.start !== 0 || f.end !== u.text.length || f.name !== u.name || !f.bodyTs || tree.rootNode.hasError) return false;
+        if (
+          found.length !== 1 ||
+          f.start !== 0 ||
+          f.end !== u.text.length ||
+          f.name !== u.name ||
+          !f.bodyTs ||
+          tree.rootNode.hasError
+        )
+          return false;
         // The closing brace must be a real token ending the text: an unterminated comment or string that swallowed
         // it would, in the whole file, run on into the next function.
         const close = f.bodyTs.child(f.bodyTs.childCount - 1);
@@ -555,7 +608,10 @@ export class Document {
     if (this.headers.size > 20000) this.headers.clear();
     this.topRefs = topLevelReferences(tree.rootNode, this.text, this.types());
     return findFunctions(tree.rootNode, this.text, this.types(), this.headers).map((u) => ({
-      ...u, text: this.text.slice(u.start, u.end), body: null, dirty: false,
+      ...u,
+      text: this.text.slice(u.start, u.end),
+      body: null,
+      dirty: false,
     }));
   }
 
@@ -578,11 +634,13 @@ export class Document {
     const cat = this.analyzer.catalogue;
     const fns = scan.functions;
     const locking = this.analyzer.lockCalls();
-    const seed = (s: ReadonlySet<string>) => cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
+    const seed = (s: ReadonlySet<string>) =>
+      cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
     // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
     // (`seed` reads only the names of `seedVocabulary()`.)
     const vocab = this.analyzer.seedVocabulary();
-    if (!seed(vocabularyIn(text, vocab.names, vocab.maxLength))) return { scan: fns, keep: fns.map(() => false), none: true };
+    if (!seed(vocabularyIn(text, vocab.names, vocab.maxLength)))
+      return { scan: fns, keep: fns.map(() => false), none: true };
     if (!fns.length) return null;
     const ids = fns.map((f) => itemIdentifiers(text, f));
     // Functions assigning a pseudo-filesystem creator's result to a global (analysis/globals.ts): computeOnce checks
@@ -595,9 +653,15 @@ export class Document {
       const from = i > 0 ? fns[i - 1].end : 0;
       const to = i + 1 < fns.length ? fns[i + 1].start : text.length;
       while (u < scan.untidy.length && scan.untidy[u].end <= from) u++;
-      return (i > 0 && !fns[i - 1].tidy) || (i + 1 < fns.length && !fns[i + 1].tidy) || (u < scan.untidy.length && scan.untidy[u].start < to);
+      return (
+        (i > 0 && !fns[i - 1].tidy) ||
+        (i + 1 < fns.length && !fns[i + 1].tidy) ||
+        (u < scan.untidy.length && scan.untidy[u].start < to)
+      );
     });
-    const keep = fns.map((f, i) => !f.removable || !f.name || nearUntidy[i] || seed(ids[i]) || creators.some((c) => ids[i].has(c)));
+    const keep = fns.map(
+      (f, i) => !f.removable || !f.name || nearUntidy[i] || seed(ids[i]) || creators.some((c) => ids[i].has(c)),
+    );
     const relevant = keep.map((k, i) => k && seed(ids[i]));
     // Callers of relevant functions, transitively (a worklist over who mentions which function's names).
     const allNames = new Set<string>();
@@ -655,7 +719,17 @@ export class Document {
     const skipped: FunctionInfo[] = [];
     scan.forEach((f, i) => {
       if (!keep[i] || plan.none) {
-        skipped.push({ name: f.name, start: f.start, end: f.end, nameStart: f.nameStart, nameEnd: f.nameEnd, analyzed: false, findings: 0, locks: [], breaks: [] });
+        skipped.push({
+          name: f.name,
+          start: f.start,
+          end: f.end,
+          nameStart: f.nameStart,
+          nameEnd: f.nameEnd,
+          analyzed: false,
+          findings: 0,
+          locks: [],
+          breaks: [],
+        });
       }
     });
     this.skipped = skipped;
@@ -671,7 +745,12 @@ export class Document {
       if (to <= from) return;
       const a = lines.position(from);
       const b = lines.position(to);
-      ranges.push({ startIndex: from, endIndex: to, startPosition: { row: a.line, column: a.column }, endPosition: { row: b.line, column: b.column } });
+      ranges.push({
+        startIndex: from,
+        endIndex: to,
+        startPosition: { row: a.line, column: a.column },
+        endPosition: { row: b.line, column: b.column },
+      });
     };
     scan.forEach((f, i) => {
       if (keep[i]) return;
@@ -725,7 +804,15 @@ export class Document {
     try {
       const found = findFunctions(tree.rootNode, u.text, types, this.headers);
       const f = found[0];
-      if (found.length !== 1 || !f.bodyTs || f.name !== u.name || f.start !== 0 || f.end !== u.text.length || f.bodyStart !== u.bodyStart - u.start || tree.rootNode.hasError) {
+      if (
+        found.length !== 1 ||
+        !f.bodyTs ||
+        f.name !== u.name ||
+        f.start !== 0 ||
+        f.end !== u.text.length ||
+        f.bodyStart !== u.bodyStart - u.start ||
+        tree.rootNode.hasError
+      ) {
         throw new LostBody(`${u.name} does not parse alone as it does in the file`);
       }
       return copySubtree(f.bodyTs, types, 0);
@@ -744,7 +831,15 @@ export class Document {
     // until the next result).
     for (const [k, cu] of this.cache) {
       const a = cu.analysis;
-      if (a) this.cache.set(k, { ...cu, analysis: { deferredOutcomes: a.deferredOutcomes, lockApis: a.lockApis, breakApis: a.breakApis } as unknown as FunctionAnalysis });
+      if (a)
+        this.cache.set(k, {
+          ...cu,
+          analysis: {
+            deferredOutcomes: a.deferredOutcomes,
+            lockApis: a.lockApis,
+            breakApis: a.breakApis,
+          } as unknown as FunctionAnalysis,
+        });
     }
     this.lastUnits = [];
     this.headers.clear();
@@ -787,7 +882,15 @@ export class Document {
   private computeOnce(): FileResult {
     const t0 = now();
     const text = this.text;
-    const base: FileResult = { file: this.file, findings: [], era: '3.13', eraSource: 'default', functions: [], analyzedFunctions: 0, ms: 0 };
+    const base: FileResult = {
+      file: this.file,
+      findings: [],
+      era: '3.13',
+      eraSource: 'default',
+      functions: [],
+      analyzedFunctions: 0,
+      ms: 0,
+    };
     this.lastIface = null;
     this.ownSummaries = new Map();
     const bad = badInput(text);
@@ -798,7 +901,7 @@ export class Document {
       if (!units || !this.reparseDirtyUnits(units)) units = this.parseAll();
     } catch (e) {
       // A wasm abort while reading the tree (not in parse() itself) discards the instance too.
-      const err = e instanceof ParserAbortedError ? e : this.analyzer.parser.failed(e) ?? (e as Error);
+      const err = e instanceof ParserAbortedError ? e : (this.analyzer.parser.failed(e) ?? (e as Error));
       this.analyzer.parser.free(this.tree);
       this.tree = null;
       this.units = null;
@@ -819,9 +922,22 @@ export class Document {
     const tUnits = now();
     const { era, version, source } = this.parseMode === 'none' ? this.eraFromScan() : this.era(units, idents);
     const opts: AnalyzeOptions = {
-      catalogue: cat, version, era, dirRules: era === '6.19', severity: this.options.severity, maxStates: this.options.maxStates,
+      catalogue: cat,
+      version,
+      era,
+      dirRules: era === '6.19',
+      severity: this.options.severity,
+      maxStates: this.options.maxStates,
     };
-    opts.noDelegationGlobals = pseudoFsGlobals(units.map((u, i) => ({ text: u.text, paramNames: u.params.map((p) => p.name), idents: idents[i], body: () => this.bodyOf(u) })), cat);
+    opts.noDelegationGlobals = pseudoFsGlobals(
+      units.map((u, i) => ({
+        text: u.text,
+        paramNames: u.params.map((p) => p.name),
+        idents: idents[i],
+        body: () => this.bodyOf(u),
+      })),
+      cat,
+    );
     if (this.parseMode === 'partial' && opts.noDelegationGlobals.size) {
       // A function left out of the parse could assign one of those globals too (which would rule it out).
       for (const f of this.skipped) {
@@ -834,7 +950,8 @@ export class Document {
     const order = calleesFirst(units, idents, byName);
     const callerCount = new Map<string, number>();
     units.forEach((u, i) => {
-      for (const id of idents[i]) if (id !== u.name && byName.has(id)) callerCount.set(id, (callerCount.get(id) ?? 0) + 1);
+      for (const id of idents[i])
+        if (id !== u.name && byName.has(id)) callerCount.set(id, (callerCount.get(id) ?? 0) + 1);
     });
     const summaries = new Map<string, Summary>();
     // Functions of other files and `static inline` helpers of included headers: their summaries, unless the file
@@ -869,7 +986,10 @@ export class Document {
         for (const i of group) {
           const u = units[i];
           const interesting = cat.isInteresting(idents[i]);
-          const relevant = interesting || [...idents[i]].some((id) => id !== u.name && summaries.has(id)) || this.locksMutexParam(u, idents[i]);
+          const relevant =
+            interesting ||
+            [...idents[i]].some((id) => id !== u.name && summaries.has(id)) ||
+            this.locksMutexParam(u, idents[i]);
           if (!relevant) continue;
           if (!interesting && this.index) {
             // With a tree's index, a function that mentions nothing catalogued and no lock, and calls summarised
@@ -877,16 +997,36 @@ export class Document {
             // without an analysis (whole-tree cost: such chains run through much of fs/).
             const passed = sleepsOnlyPassOn(u.name, idents[i], summaries, this.analyzer.lockCalls());
             if (passed) {
-              const synth: Summary = { name: u.name, arity: u.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: passed, acquires: [], releases: [], deferred: [], isEmpty: false };
+              const synth: Summary = {
+                name: u.name,
+                arity: u.params.length,
+                outParams: [],
+                breaks: [],
+                requires: [],
+                mutates: [],
+                sleeps: passed,
+                acquires: [],
+                releases: [],
+                deferred: [],
+                isEmpty: false,
+              };
               summaries.set(u.name, synth);
               passedOn.set(u.name, synth);
               continue;
             }
           }
-          const calleeSig = [...idents[i]].filter((id) => summaries.has(id)).sort().map((id) => id + '=' + sigOf(summaries.get(id)!)).join(';');
+          const calleeSig = [...idents[i]]
+            .filter((id) => summaries.has(id))
+            .sort()
+            .map((id) => id + '=' + sigOf(summaries.get(id)!))
+            .join(';');
           // With the tree's index: a function nothing in the tree calls (an ops-table method, an exported symbol) has
           // no caller to charge its obligations to; they are reported in it.
-          const root = !!this.index && !callerCount.get(u.name) && !this.topRefs.has(u.name) && this.index.uncalled(u.name, u.isStatic, this.file);
+          const root =
+            !!this.index &&
+            !callerCount.get(u.name) &&
+            !this.topRefs.has(u.name) &&
+            this.index.uncalled(u.name, u.isStatic, this.file);
           if (root) roots.add(u.name);
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
           const globalsSig = [...opts.noDelegationGlobals!].filter((g) => idents[i].has(g)).join(',');
@@ -907,13 +1047,27 @@ export class Document {
               continue;
             }
             const body = this.bodyOf(u);
-            const rel: FunctionUnit = { ...u, start: 0, end: u.text.length, nameStart: u.nameStart - u.start, nameEnd: u.nameEnd - u.start, bodyStart: u.bodyStart - u.start };
+            const rel: FunctionUnit = {
+              ...u,
+              start: 0,
+              end: u.text.length,
+              nameStart: u.nameStart - u.start,
+              nameEnd: u.nameEnd - u.start,
+              bodyStart: u.bodyStart - u.start,
+            };
             // The fixpoint stops at its state cap; with little time left the cap is lowered to fit.
             const cap = Math.min(stateCap, Math.max(MIN_STATES, Math.floor(left * STATES_PER_MS)));
             let analysis: FunctionAnalysis;
             try {
               const fnOpts = root ? { ...opts, noCallers: true } : opts;
-              analysis = analyzeFunction(rel, body, u.text, cap < stateCap ? { ...fnOpts, maxStates: cap } : fnOpts, summaries, callerCount.get(u.name) ?? 0);
+              analysis = analyzeFunction(
+                rel,
+                body,
+                u.text,
+                cap < stateCap ? { ...fnOpts, maxStates: cap } : fnOpts,
+                summaries,
+                callerCount.get(u.name) ?? 0,
+              );
               if (cap < stateCap && analysis.truncated && !analysis.cfg.truncated) {
                 analysis = withBudgetNote(analysis, rel, budgetMs);
                 // Cut short by the clock, not by the function: the next check (an editor's next keystroke) tries again.
@@ -924,7 +1078,13 @@ export class Document {
               analysis = failedAnalysis(rel, e as Error);
             }
             analyzed++;
-            cu = { analysis, rel: analysis.findings, deferred: analysis.summary.deferred, summary: analysis.summary.isEmpty ? null : analysis.summary, calleeSig };
+            cu = {
+              analysis,
+              rel: analysis.findings,
+              deferred: analysis.summary.deferred,
+              summary: analysis.summary.isEmpty ? null : analysis.summary,
+              calleeSig,
+            };
           }
           if (u.body) newBodies.set(u.text, u.body);
           if (cacheable) newCache.set(cacheKey, cu);
@@ -943,7 +1103,12 @@ export class Document {
     this.cache = newCache;
     this.bodyCache = newBodies;
     this.lastSummaries = summaries;
-    this.lastUnits = [...results].map(([i, cu]) => ({ name: units![i].name, start: units![i].start, end: units![i].end, analysis: cu.analysis }));
+    this.lastUnits = [...results].map(([i, cu]) => ({
+      name: units![i].name,
+      start: units![i].start,
+      end: units![i].end,
+      analysis: cu.analysis,
+    }));
     // Deferred findings stand unless every call site ruled them out.
     const outcomes = new Map<string, boolean[]>();
     for (const cu of results.values()) {
@@ -969,8 +1134,14 @@ export class Document {
       }
       findings.push(...own);
       functions.push({
-        name: u.name, start: u.start, end: u.end, nameStart: u.nameStart, nameEnd: u.nameEnd, analyzed: !!cu,
-        findings: own.filter((f) => f.severity !== 'info').length, ...describeFunction(cu?.analysis ?? null),
+        name: u.name,
+        start: u.start,
+        end: u.end,
+        nameStart: u.nameStart,
+        nameEnd: u.nameEnd,
+        analyzed: !!cu,
+        findings: own.filter((f) => f.severity !== 'info').length,
+        ...describeFunction(cu?.analysis ?? null),
       });
     });
     if (this.skipped.length) {
@@ -978,13 +1149,33 @@ export class Document {
       functions.sort((a, b) => a.start - b.start);
     }
     const lines = this.lineIndex();
-    const located = findings.sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId)).map((f) => locate(f, lines));
-    if (DEBUG_TIMING) console.log(`compute: parse ${(tParsed - t0).toFixed(1)} units ${(tUnits - tParsed).toFixed(1)} analyse ${(tAnalysed - tUnits).toFixed(1)} finish ${(now() - tAnalysed).toFixed(1)}`);
-    return { file: this.file, findings: located, era, eraSource: source, version, functions, analyzedFunctions: analyzed, ms: now() - t0 };
+    const located = findings
+      .sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId))
+      .map((f) => locate(f, lines));
+    if (DEBUG_TIMING)
+      console.log(
+        `compute: parse ${(tParsed - t0).toFixed(1)} units ${(tUnits - tParsed).toFixed(1)} analyse ${(tAnalysed - tUnits).toFixed(1)} finish ${(now() - tAnalysed).toFixed(1)}`,
+      );
+    return {
+      file: this.file,
+      findings: located,
+      era,
+      eraSource: source,
+      version,
+      functions,
+      analyzedFunctions: analyzed,
+      ms: now() - t0,
+    };
   }
 
   /** `analysis/truncated` notes for what the time budget left out: each function too large on its own, the rest at once. */
-  private budgetNotes(units: UnitRec[], tooLarge: Map<number, number>, outOfTime: Set<number>, budgetMs: number, stoppedAt: number | null): Finding[] {
+  private budgetNotes(
+    units: UnitRec[],
+    tooLarge: Map<number, number>,
+    outOfTime: Set<number>,
+    budgetMs: number,
+    stoppedAt: number | null,
+  ): Finding[] {
     const configured = this.options.severity?.['analysis/truncated'];
     if (configured === 'off') return [];
     const severity: Severity = configured ?? 'info';
@@ -993,20 +1184,39 @@ export class Document {
     for (const [i, statements] of tooLarge) {
       const u = units[i];
       out.push({
-        ruleId: 'analysis/truncated', severity, start: u.nameStart, end: u.nameEnd, function: u.name, inode: '', related: [],
-        message: `${u.name}: not analysed: with ${statements.toLocaleString('en-US')} statements it does not fit in what was left of the `
-          + `analysis budget (${budget} per file). Findings in this function are missing.`,
+        ruleId: 'analysis/truncated',
+        severity,
+        start: u.nameStart,
+        end: u.nameEnd,
+        function: u.name,
+        inode: '',
+        related: [],
+        message:
+          `${u.name}: not analysed: with ${statements.toLocaleString('en-US')} statements it does not fit in what was left of the ` +
+          `analysis budget (${budget} per file). Findings in this function are missing.`,
       });
     }
     if (outOfTime.size) {
       const skipped = [...outOfTime].sort((a, b) => a - b).map((i) => units[i]);
       const first = skipped[0];
-      const names = skipped.slice(0, 5).map((u) => u.name).join(', ') + (skipped.length > 5 ? ` and ${(skipped.length - 5).toLocaleString('en-US')} more` : '');
+      const names =
+        skipped
+          .slice(0, 5)
+          .map((u) => u.name)
+          .join(', ') + (skipped.length > 5 ? ` and ${(skipped.length - 5).toLocaleString('en-US')} more` : '');
       out.push({
-        ruleId: 'analysis/truncated', severity, start: first.nameStart, end: first.nameEnd, function: first.name, inode: '',
-        related: skipped.slice(1, 10).map((u) => ({ start: u.nameStart, end: u.nameEnd, message: `${u.name}: not analysed` })),
-        message: `analysis stopped after ${formatMs(stoppedAt ?? budgetMs)}, its budget for this file (${budget}): `
-          + `${skipped.length.toLocaleString('en-US')} function${skipped.length === 1 ? '' : 's'} not analysed (${names}). Findings in them are missing.`,
+        ruleId: 'analysis/truncated',
+        severity,
+        start: first.nameStart,
+        end: first.nameEnd,
+        function: first.name,
+        inode: '',
+        related: skipped
+          .slice(1, 10)
+          .map((u) => ({ start: u.nameStart, end: u.nameEnd, message: `${u.name}: not analysed` })),
+        message:
+          `analysis stopped after ${formatMs(stoppedAt ?? budgetMs)}, its budget for this file (${budget}): ` +
+          `${skipped.length.toLocaleString('en-US')} function${skipped.length === 1 ? '' : 's'} not analysed (${names}). Findings in them are missing.`,
       });
     }
     return out;
@@ -1021,14 +1231,26 @@ export class Document {
   private eraFromScan(): { era: Era; version: string; source: FileResult['eraSource'] } {
     const fns = this.skipped;
     return detectEra({
-      kernel: this.options.kernel, treeVersion: this.options.treeVersion, catalogue: this.analyzer.catalogue,
-      units: fns.map(() => ({ params: [] })), idents: fns.map((f) => identifiersIn(this.text, f.start, f.end)),
+      kernel: this.options.kernel,
+      treeVersion: this.options.treeVersion,
+      catalogue: this.analyzer.catalogue,
+      units: fns.map(() => ({ params: [] })),
+      idents: fns.map((f) => identifiersIn(this.text, f.start, f.end)),
     });
   }
 
-  private era(units: FunctionUnit[], idents: Set<string>[]): { era: Era; version: string; source: FileResult['eraSource'] } {
+  private era(
+    units: FunctionUnit[],
+    idents: Set<string>[],
+  ): { era: Era; version: string; source: FileResult['eraSource'] } {
     // Option, then the enclosing kernel tree's Makefile, then every catalogued spelling the file uses (catalogue/era.ts).
-    return detectEra({ kernel: this.options.kernel, treeVersion: this.options.treeVersion, units, idents, catalogue: this.analyzer.catalogue });
+    return detectEra({
+      kernel: this.options.kernel,
+      treeVersion: this.options.treeVersion,
+      units,
+      idents,
+      catalogue: this.analyzer.catalogue,
+    });
   }
 }
 
@@ -1037,7 +1259,12 @@ class LostBody extends Error {}
 class PrescanMismatch extends Error {}
 
 /** See computeOnce: the `sleeps` of a function whose summarised callees only sleep, or null. */
-function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap<string, Summary>, lockCalls: ReadonlySet<string>): Summary['sleeps'] {
+function sleepsOnlyPassOn(
+  name: string,
+  ids: Set<string>,
+  summaries: ReadonlyMap<string, Summary>,
+  lockCalls: ReadonlySet<string>,
+): Summary['sleeps'] {
   let first: { id: string; what: string; blocking: boolean } | null = null;
   for (const id of ids) {
     if (lockCalls.has(id)) return null;
@@ -1045,13 +1272,38 @@ function sleepsOnlyPassOn(name: string, ids: Set<string>, summaries: ReadonlyMap
     const s = summaries.get(id);
     if (!s) continue;
     // Only from an analysed summary (a passed-on one has site 0): one level, or it spreads through all of kernel/.
-    if (!s.sleeps || s.sleeps.site === 0 || s.childOfRet || s.mayLock || s.returns || s.outParams.length || s.breaks.length || s.leaseBreaks || s.requires.length || s.mutates.length || s.acquires.length || s.releases.length || s.deferred.length) return null;
-    if (!first || (s.sleeps.blocking && !first.blocking) || (s.sleeps.blocking === first.blocking && id < first.id)) first = { id, what: s.sleeps.what, blocking: s.sleeps.blocking };
+    if (
+      !s.sleeps ||
+      s.sleeps.site === 0 ||
+      s.childOfRet ||
+      s.mayLock ||
+      s.returns ||
+      s.outParams.length ||
+      s.breaks.length ||
+      s.leaseBreaks ||
+      s.requires.length ||
+      s.mutates.length ||
+      s.acquires.length ||
+      s.releases.length ||
+      s.deferred.length
+    )
+      return null;
+    if (!first || (s.sleeps.blocking && !first.blocking) || (s.sleeps.blocking === first.blocking && id < first.id))
+      first = { id, what: s.sleeps.what, blocking: s.sleeps.blocking };
   }
   return first ? { site: 0, what: `${first.id}() ${first.what}`, blocking: first.blocking } : null;
 }
 
-const TOP_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
+const TOP_CONTAINERS = new Set([
+  'translation_unit',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_else',
+  'preproc_elif',
+  'preproc_elifdef',
+  'linkage_specification',
+  'declaration_list',
+]);
 
 /** See `Document.topRefs`: identifiers of initialisers, macros and macro calls outside function bodies. */
 function topLevelReferences(root: TsNode, text: string, types: readonly string[]): Set<string> {
@@ -1086,21 +1338,54 @@ const LEXICAL = ['/*', '*/', '//', '"', "'", '#', '\\'];
 function failedAnalysis(u: FunctionUnit, e: Error): FunctionAnalysis {
   const why = e instanceof RangeError ? 'its syntax is nested too deeply' : `internal error (${e.message})`;
   const finding: Finding = {
-    ruleId: 'analysis/truncated', severity: 'info', start: u.nameStart, end: u.nameEnd, function: u.name, inode: '',
-    message: `${u.name}: not analysed: ${why}. Findings in this function are missing.`, related: [],
+    ruleId: 'analysis/truncated',
+    severity: 'info',
+    start: u.nameStart,
+    end: u.nameEnd,
+    function: u.name,
+    inode: '',
+    message: `${u.name}: not analysed: ${why}. Findings in this function are missing.`,
+    related: [],
   };
   return {
-    findings: [finding], deferredOutcomes: [], statesProcessed: 0, truncated: true, cfg: { nodes: [], entry: 0, exit: 0, labels: new Map(), truncated: true },
-    lockApis: [], breakApis: [], ops: [], entryLocks: [], show: (k) => k, heldAt: new Map(), conditionFact: () => null,
-    summary: { name: u.name, arity: u.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: null, acquires: [], releases: [], deferred: [], isEmpty: true },
+    findings: [finding],
+    deferredOutcomes: [],
+    statesProcessed: 0,
+    truncated: true,
+    cfg: { nodes: [], entry: 0, exit: 0, labels: new Map(), truncated: true },
+    lockApis: [],
+    breakApis: [],
+    ops: [],
+    entryLocks: [],
+    show: (k) => k,
+    heldAt: new Map(),
+    conditionFact: () => null,
+    summary: {
+      name: u.name,
+      arity: u.params.length,
+      outParams: [],
+      breaks: [],
+      requires: [],
+      mutates: [],
+      sleeps: null,
+      acquires: [],
+      releases: [],
+      deferred: [],
+      isEmpty: true,
+    },
   };
 }
 
 /** The fixpoint's own truncation note says "too many paths"; when the budget lowered its cap, say so instead. */
 function withBudgetNote(a: FunctionAnalysis, u: FunctionUnit, budgetMs: number): FunctionAnalysis {
-  const findings = a.findings.map((f) => (f.ruleId === 'analysis/truncated' && f.start === u.nameStart
-    ? { ...f, message: `${u.name}: analysis stopped early: the file's analysis budget (${formatMs(budgetMs)}) was nearly spent; findings in this function may be incomplete.` }
-    : f));
+  const findings = a.findings.map((f) =>
+    f.ruleId === 'analysis/truncated' && f.start === u.nameStart
+      ? {
+          ...f,
+          message: `${u.name}: analysis stopped early: the file's analysis budget (${formatMs(budgetMs)}) was nearly spent; findings in this function may be incomplete.`,
+        }
+      : f,
+  );
   return { ...a, findings };
 }
 
@@ -1119,7 +1404,21 @@ function formatMs(ms: number): string {
 }
 
 function sigOf(s: Summary): string {
-  return JSON.stringify([s.outParams, s.breaks, s.leaseBreaks ?? [], s.requires.map((r) => r.role), s.mutates.map((m) => m.role + m.kind), !!s.sleeps, !!s.sleeps?.blocking, s.acquires, s.releases, s.deferred.length, s.returns, s.mayLock, s.childOfRet]);
+  return JSON.stringify([
+    s.outParams,
+    s.breaks,
+    s.leaseBreaks ?? [],
+    s.requires.map((r) => r.role),
+    s.mutates.map((m) => m.role + m.kind),
+    !!s.sleeps,
+    !!s.sleeps?.blocking,
+    s.acquires,
+    s.releases,
+    s.deferred.length,
+    s.returns,
+    s.mayLock,
+    s.childOfRet,
+  ]);
 }
 
 /** A deferred finding's identity: its function and its offset within that function (stable under edits elsewhere). */
@@ -1129,7 +1428,13 @@ function deferredId(f: Finding): string {
 
 function relativize(f: Finding, delta: number): Finding {
   const fix = f.fix ? shiftFix(f.fix, delta) : undefined;
-  return { ...f, start: f.start + delta, end: f.end + delta, related: f.related.map((r) => ({ ...r, start: r.start + delta, end: r.end + delta })), ...(fix ? { fix } : {}) };
+  return {
+    ...f,
+    start: f.start + delta,
+    end: f.end + delta,
+    related: f.related.map((r) => ({ ...r, start: r.start + delta, end: r.end + delta })),
+    ...(fix ? { fix } : {}),
+  };
 }
 
 function shiftFix(fix: NonNullable<Finding['fix']>, d: number): NonNullable<Finding['fix']> {
@@ -1149,7 +1454,11 @@ function locate(f: Finding, lines: LineIndex): LocatedFinding {
   const s = lines.position(f.start);
   const e = lines.position(f.end);
   return {
-    ...f, line: s.line + 1, column: s.column + 1, endLine: e.line + 1, endColumn: e.column + 1,
+    ...f,
+    line: s.line + 1,
+    column: s.column + 1,
+    endLine: e.line + 1,
+    endColumn: e.column + 1,
     relatedLocated: f.related.map((r) => {
       const p = lines.position(r.start);
       return { line: p.line + 1, column: p.column + 1, message: r.message, start: r.start, end: r.end };
@@ -1179,8 +1488,10 @@ function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<
 /** A clear reason the text is not C we can analyse, or null. */
 export function badInput(text: string): string | null {
   if (text.length > MAX_FILE_BYTES) {
-    return `file is too large to analyse (${(text.length / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB: `
-      + 'parsing and analysing a file takes over 100 bytes of memory per character)';
+    return (
+      `file is too large to analyse (${(text.length / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB: ` +
+      'parsing and analysing a file takes over 100 bytes of memory per character)'
+    );
   }
   const probe = text.length > 65536 ? text.slice(0, 65536) : text;
   if (probe.includes('\u0000')) return 'binary file (contains NUL bytes)';
@@ -1190,8 +1501,10 @@ export function badInput(text: string): string | null {
   const deep = nestingBeyond(text, MAX_NESTING);
   if (deep >= 0) {
     const at = new LineIndex(text).position(deep);
-    return `too deeply nested: more than ${MAX_NESTING} brackets are open at line ${at.line + 1}, column ${at.column + 1}; `
-      + 'the file is not parsed (kernel C nests a few levels deep, and each level costs the parser memory)';
+    return (
+      `too deeply nested: more than ${MAX_NESTING} brackets are open at line ${at.line + 1}, column ${at.column + 1}; ` +
+      'the file is not parsed (kernel C nests a few levels deep, and each level costs the parser memory)'
+    );
   }
   return null;
 }

@@ -16,7 +16,10 @@ const MAX_BRACE_DEPTH = 16;
 
 export class GlobError extends Error {
   /** 1-based column of the problem in the pattern. */
-  constructor(message: string, readonly column: number) {
+  constructor(
+    message: string,
+    readonly column: number,
+  ) {
     super(message);
     this.name = 'GlobError';
   }
@@ -24,10 +27,7 @@ export class GlobError extends Error {
 
 /** One character test: a single code unit, anything but `/`, anything, or a class. */
 type CharTest =
-  | { k: 'lit'; c: number }
-  | { k: 'notSlash' }
-  | { k: 'any' }
-  | { k: 'class'; ranges: number[]; negated: boolean };
+  { k: 'lit'; c: number } | { k: 'notSlash' } | { k: 'any' } | { k: 'class'; ranges: number[]; negated: boolean };
 
 type Item =
   | { t: 'char'; test: CharTest }
@@ -56,7 +56,8 @@ export class Glob {
 
   /** Compiles `pattern`; throws a `GlobError` naming the problem and its column. */
   static compile(pattern: string): Glob {
-    if (pattern.length > MAX_GLOB_LENGTH) throw new GlobError(`is longer than ${MAX_GLOB_LENGTH} characters`, MAX_GLOB_LENGTH + 1);
+    if (pattern.length > MAX_GLOB_LENGTH)
+      throw new GlobError(`is longer than ${MAX_GLOB_LENGTH} characters`, MAX_GLOB_LENGTH + 1);
     const items = parse(pattern);
     const kind: number[] = [];
     const tests: (CharTest | null)[] = [];
@@ -213,7 +214,8 @@ function charClass(body: string, column: number): CharTest {
     const lo = s.charCodeAt(i);
     if (s[i + 1] === '-' && i + 2 < s.length) {
       const hi = s.charCodeAt(i + 2);
-      if (hi < lo) throw new GlobError(`has a reversed range "${s[i]}-${s[i + 2]}"`, column + (negated ? 1 : 0) + i + 1);
+      if (hi < lo)
+        throw new GlobError(`has a reversed range "${s[i]}-${s[i + 2]}"`, column + (negated ? 1 : 0) + i + 1);
       ranges.push(lo, hi);
       i += 2;
     } else ranges.push(lo, lo);

@@ -14,7 +14,9 @@ export type ReadOutcome =
   | { error: string; kind: 'missing' | 'not-regular' | 'too-large' | 'unreadable'; size?: number };
 
 /** What a non-regular file is, in words, or null for a regular file (from `stat`, or a directory entry's type). */
-export function fileKind(st: Pick<Stats, 'isFile' | 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): string | null {
+export function fileKind(
+  st: Pick<Stats, 'isFile' | 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>,
+): string | null {
   if (st.isFile()) return null;
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
@@ -29,7 +31,11 @@ function notRegular(kind: string): ReadOutcome {
 }
 
 function tooLarge(size: number, maxBytes: number): ReadOutcome {
-  return { error: `file is too large (${amount(size)}; the limit is ${amount(maxBytes)}): not read`, kind: 'too-large', size };
+  return {
+    error: `file is too large (${amount(size)}; the limit is ${amount(maxBytes)}): not read`,
+    kind: 'too-large',
+    size,
+  };
 }
 
 /** A size in words: bytes, KB or MB (one decimal unless whole). */

@@ -6,7 +6,15 @@
  * patch review through vscode.workspace.fs) and reports progress.
  */
 import * as vscode from 'vscode';
-import { directChannel, dispatch, type HostHandlers, type Method, type Params, type Result, type WorkerMessage } from './pure/protocol';
+import {
+  directChannel,
+  dispatch,
+  type HostHandlers,
+  type Method,
+  type Params,
+  type Result,
+  type WorkerMessage,
+} from './pure/protocol';
 import { WorkerClient } from './pure/worker-client';
 import { Session, type IndexEvent } from './pure/session';
 import type { Log } from './output';
@@ -20,7 +28,12 @@ export interface Backend {
    * A request; `token` cancels an asynchronous one (a simulation answers with its partial result, a review stops
    * before its next analysis step); `host` answers the worker's callbacks (tree reads) and takes its progress.
    */
-  call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken, host?: HostHandlers): Promise<Result<M>>;
+  call<M extends Method>(
+    method: M,
+    params: Params<M>,
+    token?: vscode.CancellationToken,
+    host?: HostHandlers,
+  ): Promise<Result<M>>;
   /** Milliseconds the parser took to load, once loaded. */
   readonly loadMs: number | null;
   /** Fires when the worker was restarted after a crash: open documents must be sent again. */
@@ -37,7 +50,12 @@ export interface BackendOptions {
   background?: boolean;
 }
 
-export function createBackend(ctx: vscode.ExtensionContext, log: Log, name: string, options: BackendOptions = {}): Backend {
+export function createBackend(
+  ctx: vscode.ExtensionContext,
+  log: Log,
+  name: string,
+  options: BackendOptions = {},
+): Backend {
   return IS_WEB ? new InlineBackend(ctx, log) : new WorkerBackend(ctx, log, name, options);
 }
 
@@ -50,7 +68,10 @@ class InlineBackend implements Backend {
   // The browser host reads no kernel tree from disk: no index.
   readonly onDidIndex: vscode.Event<IndexEvent> = () => ({ dispose: () => undefined });
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Log) {}
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly log: Log,
+  ) {}
 
   private ready(): Promise<Session> {
     if (!this.session) {
@@ -74,7 +95,12 @@ class InlineBackend implements Backend {
     return this.session;
   }
 
-  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken, host?: HostHandlers): Promise<Result<M>> {
+  async call<M extends Method>(
+    method: M,
+    params: Params<M>,
+    token?: vscode.CancellationToken,
+    host?: HostHandlers,
+  ): Promise<Result<M>> {
     const s = await this.ready();
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
@@ -86,7 +112,10 @@ class InlineBackend implements Backend {
   }
 
   dispose(): void {
-    void this.session?.then((s) => s.dispose(), () => undefined);
+    void this.session?.then(
+      (s) => s.dispose(),
+      () => undefined,
+    );
     this.restart.dispose();
   }
 }
@@ -104,7 +133,12 @@ class WorkerBackend implements Backend {
   private readonly indexed = new vscode.EventEmitter<IndexEvent>();
   readonly onDidIndex = this.indexed.event;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Log, private readonly name: string, private readonly options: BackendOptions = {}) {}
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly log: Log,
+    private readonly name: string,
+    private readonly options: BackendOptions = {},
+  ) {}
 
   private start(): Promise<void> {
     if (this.started) return this.started;
@@ -127,7 +161,9 @@ class WorkerBackend implements Backend {
         w.off('message', onReady);
         if (m.ready) {
           this.loadMs = now() - t0;
-          this.log.info(`${this.name} worker started, parser loaded in ${ms(m.loadMs)} ms (${ms(this.loadMs)} ms with thread start)`);
+          this.log.info(
+            `${this.name} worker started, parser loaded in ${ms(m.loadMs)} ms (${ms(this.loadMs)} ms with thread start)`,
+          );
           resolve();
         } else reject(new Error(m.error));
       };
@@ -147,16 +183,39 @@ class WorkerBackend implements Backend {
     };
     w.on('error', (e) => fail(e.stack ?? e.message));
     w.on('exit', (code) => fail(`exit code ${code}`));
-    if (wasCrashed) this.started.then(() => this.restart.fire(), () => undefined);
+    if (wasCrashed)
+      this.started.then(
+        () => this.restart.fire(),
+        () => undefined,
+      );
     return this.started;
   }
 
-  async call<M extends Method>(method: M, params: Params<M>, token?: vscode.CancellationToken, host?: HostHandlers): Promise<Result<M>> {
+  async call<M extends Method>(
+    method: M,
+    params: Params<M>,
+    token?: vscode.CancellationToken,
+    host?: HostHandlers,
+  ): Promise<Result<M>> {
     if (this.disposed) throw new Error('analysis backend disposed');
     await this.start();
     const client = this.client;
     if (!client) throw new Error(`${this.name} worker is not running`);
-    return client.call(method, params, token ? { host, signal: { get aborted() { return token.isCancellationRequested; } }, onCancel: (cancel) => token.onCancellationRequested(cancel) } : { host });
+    return client.call(
+      method,
+      params,
+      token
+        ? {
+            host,
+            signal: {
+              get aborted() {
+                return token.isCancellationRequested;
+              },
+            },
+            onCancel: (cancel) => token.onCancellationRequested(cancel),
+          }
+        : { host },
+    );
   }
 
   dispose(): void {

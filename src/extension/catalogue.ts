@@ -42,8 +42,14 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     if (s.rulesFileOrigin === 'workspace') {
       const r = workspaceRelativePath(file);
       if ('error' in r) return { error: `vfsLockReview.rulesFile ${quote(file)} in the workspace settings ${r.error}` };
-      if (!folder) return { error: `vfsLockReview.rulesFile ${quote(file)} in the workspace settings cannot be resolved: there is no workspace folder` };
-      return { uri: vscode.Uri.joinPath(folder.uri, ...r.segments), inside: { folder: folder.uri, segments: r.segments } };
+      if (!folder)
+        return {
+          error: `vfsLockReview.rulesFile ${quote(file)} in the workspace settings cannot be resolved: there is no workspace folder`,
+        };
+      return {
+        uri: vscode.Uri.joinPath(folder.uri, ...r.segments),
+        inside: { folder: folder.uri, segments: r.segments },
+      };
     }
     if (/^[a-z][a-z0-9+.-]+:/i.test(file) && !/^[a-z]:[\\/]/i.test(file)) return { uri: vscode.Uri.parse(file) };
     if (file.startsWith('/') || /^[a-z]:[\\/]/i.test(file)) return { uri: vscode.Uri.file(file) };
@@ -58,13 +64,19 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
         at = vscode.Uri.joinPath(at, seg);
         const st = await vscode.workspace.fs.stat(at);
         if (st.type & vscode.FileType.SymbolicLink) {
-          throw new Error(`${vscode.workspace.asRelativePath(at, false)} is a symbolic link; a rules file named in the workspace settings must be a regular file inside the workspace folder`);
+          throw new Error(
+            `${vscode.workspace.asRelativePath(at, false)} is a symbolic link; a rules file named in the workspace settings must be a regular file inside the workspace folder`,
+          );
         }
       }
     }
     const st = await vscode.workspace.fs.stat(t.uri);
-    if (!(st.type & vscode.FileType.File)) throw new Error(`${vscode.workspace.asRelativePath(t.uri, false)} is not a regular file`);
-    if (st.size > MAX_RULES_BYTES) throw new Error(`${vscode.workspace.asRelativePath(t.uri, false)} is ${st.size} bytes; a rules file may have at most ${MAX_RULES_BYTES}`);
+    if (!(st.type & vscode.FileType.File))
+      throw new Error(`${vscode.workspace.asRelativePath(t.uri, false)} is not a regular file`);
+    if (st.size > MAX_RULES_BYTES)
+      throw new Error(
+        `${vscode.workspace.asRelativePath(t.uri, false)} is ${st.size} bytes; a rules file may have at most ${MAX_RULES_BYTES}`,
+      );
   };
 
   const reportOnce = new Set<string>();
@@ -72,14 +84,22 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     if (reportOnce.has(msg)) return;
     reportOnce.add(msg);
     log.error(`rules file not used: ${msg}`);
-    void vscode.window.showErrorMessage(notificationText(vscode.l10n.t('VFS Lock Review: the rules file is not used: {0}', msg)), vscode.l10n.t('Open Settings'))
-      .then((pick) => pick && vscode.commands.executeCommand('workbench.action.openSettings', 'vfsLockReview.rulesFile'));
+    void vscode.window
+      .showErrorMessage(
+        notificationText(vscode.l10n.t('VFS Lock Review: the rules file is not used: {0}', msg)),
+        vscode.l10n.t('Open Settings'),
+      )
+      .then(
+        (pick) => pick && vscode.commands.executeCommand('workbench.action.openSettings', 'vfsLockReview.rulesFile'),
+      );
   };
 
   const watch = (uri: vscode.Uri) => {
     watcher?.dispose();
     const folder = vscode.workspace.getWorkspaceFolder(uri);
-    const pattern = folder ? new vscode.RelativePattern(folder, vscode.workspace.asRelativePath(uri, false)) : new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), uri.path.split('/').pop()!);
+    const pattern = folder
+      ? new vscode.RelativePattern(folder, vscode.workspace.asRelativePath(uri, false))
+      : new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), uri.path.split('/').pop()!);
     const w = vscode.workspace.createFileSystemWatcher(pattern);
     const reload = () => {
       log.info(`rules file ${uri.toString(true)} changed: reloading`);
@@ -106,7 +126,9 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
           // Loaded on demand: the schema validator is only needed when a rules file is set.
           const { parseCatalogue } = await import('../core/catalogue/validate.js');
           const data = parseCatalogue(new TextDecoder().decode(bytes), vscode.workspace.asRelativePath(uri));
-          log.info(`rule catalogue ${uri.toString(true)} loaded (${(data.functions?.length ?? 0) + (data.methods?.length ?? 0) + (data.mutators?.length ?? 0)} entries)`);
+          log.info(
+            `rule catalogue ${uri.toString(true)} loaded (${(data.functions?.length ?? 0) + (data.methods?.length ?? 0) + (data.mutators?.length ?? 0)} entries)`,
+          );
           return [data];
         } catch (e) {
           refuse((e as Error).message);
@@ -118,15 +140,17 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     return p;
   };
 
-  ctx.subscriptions.push(settings.onDidChange((e) => {
-    if (e.affectsConfiguration('vfsLockReview.rulesFile')) {
-      withRules.clear();
-      reportOnce.clear();
-      watcher?.dispose();
-      watcher = undefined;
-      changed.fire();
-    }
-  }));
+  ctx.subscriptions.push(
+    settings.onDidChange((e) => {
+      if (e.affectsConfiguration('vfsLockReview.rulesFile')) {
+        withRules.clear();
+        reportOnce.clear();
+        watcher?.dispose();
+        watcher = undefined;
+        changed.fire();
+      }
+    }),
+  );
 
   return {
     async catalogue(scope) {

@@ -20,7 +20,20 @@ import type { Fix } from './pure/fixes';
 import { ruleDocUrl } from '../core/rules/rules';
 
 /** Views of a document that are not its editable text. */
-const SKIPPED_SCHEMES = new Set(['git', 'gitfs', 'output', 'vscode-scm', 'review', 'pr', 'conflictResolution', 'merge-conflict.conflict-diff', 'chat-editing-text-model', 'vscode-chat-code-block', 'vscode-notebook-cell-output', 'vfslock-patched']);
+const SKIPPED_SCHEMES = new Set([
+  'git',
+  'gitfs',
+  'output',
+  'vscode-scm',
+  'review',
+  'pr',
+  'conflictResolution',
+  'merge-conflict.conflict-diff',
+  'chat-editing-text-model',
+  'vscode-chat-code-block',
+  'vscode-notebook-cell-output',
+  'vfslock-patched',
+]);
 
 interface Tracked {
   document: vscode.TextDocument;
@@ -65,20 +78,34 @@ export interface DocumentsService {
   readonly history: CheckStats[];
 }
 
-export function findingToDiagnostic(f: LocatedFinding, uri: vscode.Uri, positionAt: (offset: number) => vscode.Position): vscode.Diagnostic {
+export function findingToDiagnostic(
+  f: LocatedFinding,
+  uri: vscode.Uri,
+  positionAt: (offset: number) => vscode.Position,
+): vscode.Diagnostic {
   const range = new vscode.Range(positionAt(f.start), positionAt(f.end));
   const d = new vscode.Diagnostic(range, f.message, severityOf(f.severity));
   d.source = DIAGNOSTIC_SOURCE;
   d.code = { value: f.ruleId, target: vscode.Uri.parse(ruleDocUrl(f.ruleId)) };
-  d.relatedInformation = f.relatedLocated.map((r) =>
-    new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, new vscode.Range(positionAt(r.start), positionAt(r.end))), r.message));
+  d.relatedInformation = f.relatedLocated.map(
+    (r) =>
+      new vscode.DiagnosticRelatedInformation(
+        new vscode.Location(uri, new vscode.Range(positionAt(r.start), positionAt(r.end))),
+        r.message,
+      ),
+  );
   // The message is the one-sentence headline; why and how to fix follow it as the first related note, at the finding.
-  if (f.detail) d.relatedInformation.unshift(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), f.detail));
+  if (f.detail)
+    d.relatedInformation.unshift(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), f.detail));
   return d;
 }
 
 function severityOf(s: string): vscode.DiagnosticSeverity {
-  return s === 'error' ? vscode.DiagnosticSeverity.Error : s === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
+  return s === 'error'
+    ? vscode.DiagnosticSeverity.Error
+    : s === 'warning'
+      ? vscode.DiagnosticSeverity.Warning
+      : vscode.DiagnosticSeverity.Information;
 }
 
 /** The file's absolute path on disk (finds its kernel tree), for a file: URI outside the browser host. */
@@ -90,7 +117,13 @@ export function relativePath(uri: vscode.Uri): string {
   return vscode.workspace.asRelativePath(uri, false);
 }
 
-export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService, catalogues: CatalogueService, backend: Backend): DocumentsService {
+export function activate(
+  ctx: vscode.ExtensionContext,
+  log: Log,
+  settings: SettingsService,
+  catalogues: CatalogueService,
+  backend: Backend,
+): DocumentsService {
   const collection = vscode.languages.createDiagnosticCollection('vfsLockReview');
   const analyzed = new vscode.EventEmitter<{ document: vscode.TextDocument; result: AnalysisResult }>();
   const tracked = new Map<string, Tracked>();
@@ -128,13 +161,28 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     const key = doc.uri.toString();
     const s = settings.get(doc.uri);
     const t: Tracked = {
-      document: doc, key, version: doc.version, settings: s, timer: undefined, pendingSince: null, forced,
-      opened: Promise.resolve(), recentMs: null,
+      document: doc,
+      key,
+      version: doc.version,
+      settings: s,
+      timer: undefined,
+      pendingSince: null,
+      forced,
+      opened: Promise.resolve(),
+      recentMs: null,
     };
     t.opened = (async () => {
       const catalogue = await configure(doc.uri);
       t.version = doc.version;
-      await backend.call('open', { uri: key, file: relativePath(doc.uri), path: diskPath(doc.uri), text: doc.getText(), version: doc.version, options: checkOptionsOf(s), catalogue });
+      await backend.call('open', {
+        uri: key,
+        file: relativePath(doc.uri),
+        path: diskPath(doc.uri),
+        text: doc.getText(),
+        version: doc.version,
+        options: checkOptionsOf(s),
+        catalogue,
+      });
     })();
     t.opened.catch((e) => log.error(`cannot open ${relativePath(doc.uri)} for analysis: ${(e as Error).message}`));
     tracked.set(key, t);
@@ -163,18 +211,30 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     if (r.version !== t.document.version) return null; // a newer analysis is scheduled
     const doc = t.document;
     const positionAt = (o: number) => doc.positionAt(o);
-    collection.set(doc.uri, r.result.findings.map((f) => findingToDiagnostic(f, doc.uri, positionAt)));
+    collection.set(
+      doc.uri,
+      r.result.findings.map((f) => findingToDiagnostic(f, doc.uri, positionAt)),
+    );
     lastResults.set(t.key, r);
     t.recentMs = recentAnalysis(t.recentMs, r.ms);
     const latency = t.pendingSince === null ? null : now() - t.pendingSince;
     t.pendingSince = null;
-    const stats: CheckStats = { file: relativePath(doc.uri), version: r.version, analysisMs: r.ms, latencyMs: latency, findings: r.result.findings.length, trigger };
+    const stats: CheckStats = {
+      file: relativePath(doc.uri),
+      version: r.version,
+      analysisMs: r.ms,
+      latencyMs: latency,
+      findings: r.result.findings.length,
+      trigger,
+    };
     history.push(stats);
     if (history.length > 200) history.shift();
     if (r.result.error) log.warn(`${stats.file}: not analysed: ${r.result.error}`);
     else {
-      log.info(`checked ${stats.file} v${r.version} (${trigger}): ${ms(r.ms)} ms, ${r.result.analyzedFunctions} of ${r.result.functions.length} functions analysed, `
-        + `${stats.findings} finding(s), era ${r.result.era} (${r.result.eraSource})${latency === null ? '' : `; change→diagnostics ${ms(latency)} ms`}`);
+      log.info(
+        `checked ${stats.file} v${r.version} (${trigger}): ${ms(r.ms)} ms, ${r.result.analyzedFunctions} of ${r.result.functions.length} functions analysed, ` +
+          `${stats.findings} finding(s), era ${r.result.era} (${r.result.eraSource})${latency === null ? '' : `; change→diagnostics ${ms(latency)} ms`}`,
+      );
     }
     analyzed.fire({ document: doc, result: r });
     return r;
@@ -184,7 +244,9 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     if (t.timer) clearTimeout(t.timer);
     t.timer = setTimeout(() => {
       t.timer = undefined;
-      analyze(t, trigger).catch((e) => log.error(`analysis of ${relativePath(t.document.uri)} failed: ${(e as Error).message}`));
+      analyze(t, trigger).catch((e) =>
+        log.error(`analysis of ${relativePath(t.document.uri)} failed: ${(e as Error).message}`),
+      );
     }, delay);
   };
 
@@ -212,16 +274,18 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     const edits = toCoreEdits(e.contentChanges);
     // Queued behind the open and earlier edits; an edit the session already has (the open sent a later text) is
     // skipped, and a gap or an edit the session rejects is repaired by sending the whole text.
-    t.opened = t.opened.catch(() => undefined).then(async () => {
-      if (tracked.get(t.key) !== t || version <= t.version) return;
-      const inSequence = version === t.version + 1;
-      t.version = version;
-      const ok = inSequence && await backend.call('edit', { uri: t.key, version, edits });
-      if (!ok) {
-        t.version = doc.version;
-        await backend.call('replace', { uri: t.key, version: doc.version, text: doc.getText() });
-      }
-    });
+    t.opened = t.opened
+      .catch(() => undefined)
+      .then(async () => {
+        if (tracked.get(t.key) !== t || version <= t.version) return;
+        const inSequence = version === t.version + 1;
+        t.version = version;
+        const ok = inSequence && (await backend.call('edit', { uri: t.key, version, edits }));
+        if (!ok) {
+          t.version = doc.version;
+          await backend.call('replace', { uri: t.key, version: doc.version, text: doc.getText() });
+        }
+      });
     t.opened.catch((err) => log.error(`cannot send an edit of ${relativePath(doc.uri)}: ${(err as Error).message}`));
     schedule(t, debounceFor(t.settings.debounceMs, t.recentMs), 'edit');
   };
@@ -242,10 +306,12 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
       const s = settings.get(doc.uri);
       t.settings = s;
       t.pendingSince = now();
-      t.opened = t.opened.catch(() => undefined).then(async () => {
-        const catalogue = await configure(doc.uri);
-        await backend.call('setOptions', { uri: key, options: checkOptionsOf(s), catalogue });
-      });
+      t.opened = t.opened
+        .catch(() => undefined)
+        .then(async () => {
+          const catalogue = await configure(doc.uri);
+          await backend.call('setOptions', { uri: key, options: checkOptionsOf(s), catalogue });
+        });
       schedule(t, 0, 'settings');
     }
   };
@@ -277,9 +343,13 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     }),
     backend.onDidIndex((e) => {
       if (e.state === 'building') {
-        log.info(`building the summary index of ${e.root} in the background (fs/, security/, kernel/, mm/; cached for later)`);
+        log.info(
+          `building the summary index of ${e.root} in the background (fs/, security/, kernel/, mm/; cached for later)`,
+        );
         indexStatus?.dispose();
-        indexStatus = vscode.window.setStatusBarMessage(`$(sync~spin) ${vscode.l10n.t('VFS Lock Review: indexing {0}', e.root)}`);
+        indexStatus = vscode.window.setStatusBarMessage(
+          `$(sync~spin) ${vscode.l10n.t('VFS Lock Review: indexing {0}', e.root)}`,
+        );
         return;
       }
       indexStatus?.dispose();
@@ -288,7 +358,9 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
         log.warn(`summary index of ${e.root} not built: ${e.error ?? 'unknown error'}; files are checked on their own`);
         return;
       }
-      log.info(`summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${ms(e.ms ?? 0)} ms (${e.functions ?? 0} functions summarised); re-checking ${e.uris?.length ?? 0} open file(s)`);
+      log.info(
+        `summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${ms(e.ms ?? 0)} ms (${e.functions ?? 0} functions summarised); re-checking ${e.uris?.length ?? 0} open file(s)`,
+      );
       for (const uri of e.uris ?? []) {
         const t = tracked.get(uri);
         if (!t) continue;

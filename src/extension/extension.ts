@@ -55,13 +55,17 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   step('hovers', () => hovers.activate(context, documents));
   step('code lens', () => codeLens.activate(context, documents, settings));
   step('commands', () => commands.activate(context, log, documents));
-  const workspace = step('workspace check', () => workspaceCheck.activate(context, log, settings, catalogue, documents));
+  const workspace = step('workspace check', () =>
+    workspaceCheck.activate(context, log, settings, catalogue, documents),
+  );
   step('status', () => status.activate(context, documents));
 
   const logFn = (msg: string) => log.info(msg);
   // Simulations get their own worker (lazily started; inline in the browser): a long exploration neither delays
   // diagnostics nor, if it outgrows the heap limit, takes them down.
-  const simulationBackend = IS_WEB ? backend : createBackend(context, log, 'simulation', { maxHeapMb: 3072, background: true });
+  const simulationBackend = IS_WEB
+    ? backend
+    : createBackend(context, log, 'simulation', { maxHeapMb: 3072, background: true });
   if (simulationBackend !== backend) context.subscriptions.push({ dispose: () => simulationBackend.dispose() });
   step('simulation', () => activateSimulation(context, { log: logFn, backend: simulationBackend, analysis: backend }));
   // Patch reviews too (lazily started): a review parses and analyses the patched files and their callers and
@@ -71,18 +75,26 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   if (reviewBackend !== backend) context.subscriptions.push({ dispose: () => reviewBackend.dispose() });
   const patchDiagnostics = vscode.languages.createDiagnosticCollection('vfsLockReview.patch');
   context.subscriptions.push(patchDiagnostics);
-  step('patch review', () => activatePatchReview(context, { backend: reviewBackend, log: logFn, diagnostics: patchDiagnostics }));
+  step('patch review', () =>
+    activatePatchReview(context, { backend: reviewBackend, log: logFn, diagnostics: patchDiagnostics }),
+  );
 
   const activationMs = output.now() - t0;
   const api: VfsLockReviewApi = {
     stats: () => ({
-      activationMs, host: IS_WEB ? 'browser' : 'node', backend: backend.kind, parserLoadMs: backend.loadMs,
-      checks: [...documents.history], workspaceCheck: workspace.last(),
+      activationMs,
+      host: IS_WEB ? 'browser' : 'node',
+      backend: backend.kind,
+      parserLoadMs: backend.loadMs,
+      checks: [...documents.history],
+      workspaceCheck: workspace.last(),
     }),
   };
   context.subscriptions.push(vscode.commands.registerCommand('vfsLockReview.internal.stats', () => api.stats()));
-  log.info(`VFS Lock Review ${String(context.extension.packageJSON.version)} activated in ${output.ms(activationMs)} ms `
-    + `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, inline analysis' : 'analysis in a worker thread'}; the parser loads on the first check)`);
+  log.info(
+    `VFS Lock Review ${String(context.extension.packageJSON.version)} activated in ${output.ms(activationMs)} ms ` +
+      `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, inline analysis' : 'analysis in a worker thread'}; the parser loads on the first check)`,
+  );
   log.info(`activation steps: ${steps.map(([n, t]) => `${n} ${output.ms(t)} ms`).join(', ')}`);
   return api;
 }

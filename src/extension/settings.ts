@@ -1,6 +1,14 @@
 /** Settings: read per resource, validated, re-read on change (no reload needed). */
 import * as vscode from 'vscode';
-import { effectiveSetting, notificationText, parseSettings, quote, SILENCING_KEYS, type Settings, type SettingOrigin } from './pure/settings';
+import {
+  effectiveSetting,
+  notificationText,
+  parseSettings,
+  quote,
+  SILENCING_KEYS,
+  type Settings,
+  type SettingOrigin,
+} from './pure/settings';
 import type { Log } from './output';
 
 export const SECTION = 'vfsLockReview';
@@ -20,7 +28,11 @@ const said = new Set<string>();
  * with `inspect()`: workspace values are ignored while the workspace is not trusted (see `effectiveSetting`), which
  * also covers hosts that do not implement `restrictedConfigurations`; the drop is logged once.
  */
-function trustedValue(key: string, scope: vscode.ConfigurationScope | undefined, log?: (m: string) => void): { value: unknown; origin: SettingOrigin } {
+function trustedValue(
+  key: string,
+  scope: vscode.ConfigurationScope | undefined,
+  log?: (m: string) => void,
+): { value: unknown; origin: SettingOrigin } {
   const cfg = vscode.workspace.getConfiguration(SECTION, scope);
   const { value, origin, ignored } = effectiveSetting(cfg.inspect(key), vscode.workspace.isTrusted);
   if (ignored !== undefined && log) {
@@ -35,9 +47,16 @@ function trustedValue(key: string, scope: vscode.ConfigurationScope | undefined,
 }
 
 /** A setting naming a file or directory (`rulesFile`, `patchReview.baseTree`), with where it was set. */
-export function pathSetting(key: string, scope: vscode.ConfigurationScope | undefined, log?: (m: string) => void): { value: string; origin: SettingOrigin } {
+export function pathSetting(
+  key: string,
+  scope: vscode.ConfigurationScope | undefined,
+  log?: (m: string) => void,
+): { value: string; origin: SettingOrigin } {
   const { value, origin } = trustedValue(key, scope, log);
-  return { value: typeof value === 'string' ? value.trim() : '', origin: typeof value === 'string' && value.trim() ? origin : 'default' };
+  return {
+    value: typeof value === 'string' ? value.trim() : '',
+    origin: typeof value === 'string' && value.trim() ? origin : 'default',
+  };
 }
 
 export function activate(ctx: vscode.ExtensionContext, log: Log): SettingsService {
@@ -48,15 +67,19 @@ export function activate(ctx: vscode.ExtensionContext, log: Log): SettingsServic
     said.clear();
     emitter.fire(e);
   };
-  ctx.subscriptions.push(emitter, vscode.workspace.onDidChangeConfiguration((e) => {
-    if (!KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return;
-    log.info('settings changed: re-checking open files');
-    changed(e);
-  }), vscode.workspace.onDidGrantWorkspaceTrust(() => {
-    // VS Code also fires a configuration change for restricted settings; this covers hosts that do not.
-    log.info('workspace trusted: its settings now apply; re-checking open files');
-    changed({ affectsConfiguration: () => true });
-  }));
+  ctx.subscriptions.push(
+    emitter,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return;
+      log.info('settings changed: re-checking open files');
+      changed(e);
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      // VS Code also fires a configuration change for restricted settings; this covers hosts that do not.
+      log.info('workspace trusted: its settings now apply; re-checking open files');
+      changed({ affectsConfiguration: () => true });
+    }),
+  );
   return {
     get(scope) {
       const cfg = vscode.workspace.getConfiguration(SECTION, scope);
@@ -72,7 +95,11 @@ export function activate(ctx: vscode.ExtensionContext, log: Log): SettingsServic
         if (reported.has(key)) continue;
         reported.add(key);
         log.warn(`setting ${key}`);
-        void vscode.window.showWarningMessage(notificationText(vscode.l10n.t('VFS Lock Review: setting {0} {1}', p.setting, p.message)), vscode.l10n.t('Open Settings'))
+        void vscode.window
+          .showWarningMessage(
+            notificationText(vscode.l10n.t('VFS Lock Review: setting {0} {1}', p.setting, p.message)),
+            vscode.l10n.t('Open Settings'),
+          )
           .then((pick) => pick && vscode.commands.executeCommand('workbench.action.openSettings', p.setting));
       }
       return settings;

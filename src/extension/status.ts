@@ -32,7 +32,17 @@ export function activate(ctx: vscode.ExtensionContext, documents: DocumentsServi
     item.text = `$(shield) ${ERA_LABEL[r.result.era] ?? r.result.era}`;
     item.detail = r.result.error
       ? vscode.l10n.t('not analysed: {0}', r.result.error)
-      : vscode.l10n.t('{0} finding(s); kernel era {1}', n, r.result.eraSource === 'option' ? vscode.l10n.t('from the setting') : r.result.eraSource === 'detected' ? vscode.l10n.t('detected from the code') : r.result.eraSource === 'tree' ? vscode.l10n.t('from the kernel tree\'s Makefile') : vscode.l10n.t('assumed'));
+      : vscode.l10n.t(
+          '{0} finding(s); kernel era {1}',
+          n,
+          r.result.eraSource === 'option'
+            ? vscode.l10n.t('from the setting')
+            : r.result.eraSource === 'detected'
+              ? vscode.l10n.t('detected from the code')
+              : r.result.eraSource === 'tree'
+                ? vscode.l10n.t("from the kernel tree's Makefile")
+                : vscode.l10n.t('assumed'),
+        );
     item.severity = n ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
   };
   ctx.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(update), documents.onDidAnalyze(update));

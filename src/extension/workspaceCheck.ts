@@ -39,26 +39,43 @@ export interface WorkspaceCheckResult {
 
 const IN_FLIGHT = 4;
 
-export function activate(ctx: vscode.ExtensionContext, log: Log, settings: SettingsService, catalogues: CatalogueService, documents: DocumentsService): { last(): WorkspaceCheckResult | null } {
+export function activate(
+  ctx: vscode.ExtensionContext,
+  log: Log,
+  settings: SettingsService,
+  catalogues: CatalogueService,
+  documents: DocumentsService,
+): { last(): WorkspaceCheckResult | null } {
   let last: WorkspaceCheckResult | null = null;
   let running: Promise<WorkspaceCheckResult | undefined> | null = null;
 
   const run = (): Promise<WorkspaceCheckResult | undefined> => {
     if (running) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('VFS Lock Review: a workspace check is already running.'));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('VFS Lock Review: a workspace check is already running.'),
+      );
       return running;
     }
-    const p = Promise.resolve(vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('VFS Lock Review: checking workspace'), cancellable: true },
-      (progress, token) => checkWorkspace(progress, token),
-    )).finally(() => {
+    const p = Promise.resolve(
+      vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: vscode.l10n.t('VFS Lock Review: checking workspace'),
+          cancellable: true,
+        },
+        (progress, token) => checkWorkspace(progress, token),
+      ),
+    ).finally(() => {
       running = null;
     });
     running = p;
     return p;
   };
 
-  const checkWorkspace = async (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken): Promise<WorkspaceCheckResult | undefined> => {
+  const checkWorkspace = async (
+    progress: vscode.Progress<{ message?: string; increment?: number }>,
+    token: vscode.CancellationToken,
+  ): Promise<WorkspaceCheckResult | undefined> => {
     const t0 = now();
     const s = settings.get(vscode.workspace.workspaceFolders?.[0]?.uri);
     if (!vscode.workspace.workspaceFolders?.length) {
@@ -68,20 +85,40 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     log.info('command: Check Workspace');
     progress.report({ message: vscode.l10n.t('finding files…') });
     const braces = (xs: string[]) => (xs.length === 1 ? xs[0] : `{${xs.join(',')}}`);
-    const found = await vscode.workspace.findFiles(braces(s.include), s.exclude.length ? braces(s.exclude) : null, undefined, token);
+    const found = await vscode.workspace.findFiles(
+      braces(s.include),
+      s.exclude.length ? braces(s.exclude) : null,
+      undefined,
+      token,
+    );
     // Resource settings resolve per workspace folder: one filter per folder (null: checking disabled there).
     const filters = new Map<string, FileFilter | null>();
-    const files = found.filter((u) => {
-      const folder = vscode.workspace.getWorkspaceFolder(u)?.uri.toString() ?? '';
-      let filter = filters.get(folder);
-      if (filter === undefined) {
-        const fs = settings.get(u);
-        filter = fs.enable ? new FileFilter(fs.include, fs.exclude) : null;
-        filters.set(folder, filter);
-      }
-      return !!filter && filter.matches(relativePath(u));
-    }).sort((a, b) => a.toString().localeCompare(b.toString()));
-    const result: WorkspaceCheckResult = { files: files.length, checked: 0, withFindings: 0, findings: 0, errors: 0, ms: 0, cancelled: false, longestHostBlockMs: 0, longestHostBlockCpuMs: NaN, longestHostBusyMs: NaN, longestOwnWork: { what: '', ms: 0 }, mode: IS_WEB ? 'inline' : 'worker' };
+    const files = found
+      .filter((u) => {
+        const folder = vscode.workspace.getWorkspaceFolder(u)?.uri.toString() ?? '';
+        let filter = filters.get(folder);
+        if (filter === undefined) {
+          const fs = settings.get(u);
+          filter = fs.enable ? new FileFilter(fs.include, fs.exclude) : null;
+          filters.set(folder, filter);
+        }
+        return !!filter && filter.matches(relativePath(u));
+      })
+      .sort((a, b) => a.toString().localeCompare(b.toString()));
+    const result: WorkspaceCheckResult = {
+      files: files.length,
+      checked: 0,
+      withFindings: 0,
+      findings: 0,
+      errors: 0,
+      ms: 0,
+      cancelled: false,
+      longestHostBlockMs: 0,
+      longestHostBlockCpuMs: NaN,
+      longestHostBusyMs: NaN,
+      longestOwnWork: { what: '', ms: 0 },
+      mode: IS_WEB ? 'inline' : 'worker',
+    };
     const own = <T>(what: string, fn: () => T): T => {
       const t = now();
       try {
@@ -120,7 +157,13 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
           }
           if (token.isCancellationRequested) break;
           // The bytes are copied to the worker as they are (a memory copy); decoding happens there.
-          const r = await backend.call('check', { file: relativePath(uri), bytes, options, catalogue: catalogue.key, positions: true });
+          const r = await backend.call('check', {
+            file: relativePath(uri),
+            bytes,
+            options,
+            catalogue: catalogue.key,
+            positions: true,
+          });
           if (token.isCancellationRequested) break;
           if (IS_WEB) await new Promise((r2) => setTimeout(r2, 0));
           own(`reporting ${relativePath(uri)}`, () => report(uri, r));
@@ -137,12 +180,20 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
         // Open files keep their live diagnostics.
         if (!documents.isTracked(uri)) {
           if (r.findings.length) {
-            const at = new Map((r.positions ?? []).map(([o, line, character]) => [o, new vscode.Position(line, character)]));
+            const at = new Map(
+              (r.positions ?? []).map(([o, line, character]) => [o, new vscode.Position(line, character)]),
+            );
             const positionAt = (o: number) => at.get(o) ?? new vscode.Position(0, 0);
-            documents.collection.set(uri, r.findings.map((f) => findingToDiagnostic(f, uri, positionAt)));
+            documents.collection.set(
+              uri,
+              r.findings.map((f) => findingToDiagnostic(f, uri, positionAt)),
+            );
           } else documents.collection.delete(uri);
         }
-        progress.report({ message: vscode.l10n.t('{0}/{1} files, {2} finding(s)', result.checked, files.length, result.findings), increment: 100 / files.length });
+        progress.report({
+          message: vscode.l10n.t('{0}/{1} files, {2} finding(s)', result.checked, files.length, result.findings),
+          increment: 100 / files.length,
+        });
       };
       await Promise.all(Array.from({ length: IS_WEB ? 1 : IN_FLIGHT }, worker)).catch((e) => {
         if (!token.isCancellationRequested) throw e;
@@ -164,12 +215,23 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, settings: Setti
     r.ms = now() - t0;
     last = r;
     const what = `${r.checked} of ${r.files} files, ${r.findings} finding(s) in ${r.withFindings} file(s), ${r.errors} error(s)`;
-    const cpu = Number.isFinite(r.longestHostBlockCpuMs) ? ` (its thread computing for ${ms(r.longestHostBlockCpuMs)} ms of it; at most ${ms(r.longestHostBusyMs)} ms in any late tick)` : '';
-    log.info(`Check Workspace ${r.cancelled ? 'cancelled' : 'done'}: ${what} in ${ms(r.ms)} ms (${r.mode}); longest extension-host block ${ms(r.longestHostBlockMs)} ms${cpu}, `
-      + `longest own step ${ms(r.longestOwnWork.ms)} ms (${r.longestOwnWork.what})`);
+    const cpu = Number.isFinite(r.longestHostBlockCpuMs)
+      ? ` (its thread computing for ${ms(r.longestHostBlockCpuMs)} ms of it; at most ${ms(r.longestHostBusyMs)} ms in any late tick)`
+      : '';
+    log.info(
+      `Check Workspace ${r.cancelled ? 'cancelled' : 'done'}: ${what} in ${ms(r.ms)} ms (${r.mode}); longest extension-host block ${ms(r.longestHostBlockMs)} ms${cpu}, ` +
+        `longest own step ${ms(r.longestOwnWork.ms)} ms (${r.longestOwnWork.what})`,
+    );
     if (!token.isCancellationRequested) {
-      const msg = vscode.l10n.t('VFS Lock Review: checked {0} files: {1} finding(s) in {2} file(s).', r.checked, r.findings, r.withFindings);
-      void vscode.window.showInformationMessage(msg, vscode.l10n.t('Show Problems')).then((pick) => pick && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      const msg = vscode.l10n.t(
+        'VFS Lock Review: checked {0} files: {1} finding(s) in {2} file(s).',
+        r.checked,
+        r.findings,
+        r.withFindings,
+      );
+      void vscode.window
+        .showInformationMessage(msg, vscode.l10n.t('Show Problems'))
+        .then((pick) => pick && vscode.commands.executeCommand('workbench.actions.view.problems'));
     }
     return r;
   };

@@ -22,7 +22,13 @@ export interface InodeSizing {
  * Defaults modelled on an x86_64 ext4 inode cache (object ≈ 1176 bytes, 27 per 32 KiB slab). These are
  * assumptions, not measurements: configuration changes sizeof(struct inode). Override them per run.
  */
-export const DEFAULT_SIZING: InodeSizing = { vfsInodeBytes: 624, fsInodeBytes: 552, extraBytes: 0, slabBytes: 32768, align: 8 };
+export const DEFAULT_SIZING: InodeSizing = {
+  vfsInodeBytes: 624,
+  fsInodeBytes: 552,
+  extraBytes: 0,
+  slabBytes: 32768,
+  align: 8,
+};
 
 export interface Capacity {
   objectBytes: number;
@@ -61,7 +67,10 @@ export class InodeCache {
   private overCapacity = 0;
   readonly evicted: number[] = [];
 
-  constructor(readonly capacity: number, private readonly keepEvicted = false) {}
+  constructor(
+    readonly capacity: number,
+    private readonly keepEvicted = false,
+  ) {}
 
   /** Looks the inode up (iget): a hit moves it to the most recently used end; a miss reads it in. */
   access(ino: number): 'hit' | 'miss' {
@@ -114,8 +123,13 @@ export class InodeCache {
   stats(): CacheStats {
     const total = this.hits + this.misses;
     return {
-      hits: this.hits, misses: this.misses, evictions: this.evictions, overCapacity: this.overCapacity,
-      pinned: this.pins.size, resident: this.lru.size, hitRate: total ? this.hits / total : 0,
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      overCapacity: this.overCapacity,
+      pinned: this.pins.size,
+      resident: this.lru.size,
+      hitRate: total ? this.hits / total : 0,
     };
   }
 }
@@ -175,8 +189,14 @@ export interface FieldCostParams {
 }
 
 export const DEFAULT_FIELD_COST: FieldCostParams = {
-  budgetBytes: 16 * 1024 * 1024, sizing: DEFAULT_SIZING, extras: [0, 8, 16, 24, 32, 40, 48, 56, 64],
-  files: 40000, accesses: 300000, zipf: 0.9, pinned: 200, seed: 1,
+  budgetBytes: 16 * 1024 * 1024,
+  sizing: DEFAULT_SIZING,
+  extras: [0, 8, 16, 24, 32, 40, 48, 56, 64],
+  files: 40000,
+  accesses: 300000,
+  zipf: 0.9,
+  pinned: 200,
+  seed: 1,
 };
 
 export interface FieldCostRow extends Capacity, CacheStats {

@@ -70,15 +70,25 @@ export interface GrantPolicy {
  * generic_add_lease()'s checks before inserting (conflicting opens, leases being broken, other holders'
  * conflicting leases, nfsd's recall blocking, directories). Returns null if the lease may be added, else why not.
  */
-export function grantRefusal(ino: InodeState, req: GrantRequest, policy: GrantPolicy): { errno: number; why: string } | null {
+export function grantRefusal(
+  ino: InodeState,
+  req: GrantRequest,
+  policy: GrantPolicy,
+): { errno: number; why: string } | null {
   if (policy.isDir && (!policy.dirDelegations || req.type === 'write')) {
-    return { errno: EINVAL, why: policy.dirDelegations ? 'no write leases on directories' : 'no leases on directories before 6.19' };
+    return {
+      errno: EINVAL,
+      why: policy.dirDelegations ? 'no write leases on directories' : 'no leases on directories before 6.19',
+    };
   }
-  if (req.kind === 'deleg' && ino.recallBlocked) return { errno: EAGAIN, why: 'recalled recently (nfsd block_delegations)' };
+  if (req.kind === 'deleg' && ino.recallBlocked)
+    return { errno: EAGAIN, why: 'recalled recently (nfsd block_delegations)' };
   if (ino.leases.some((l) => l.breaking)) return { errno: EAGAIN, why: 'a lease on it is being broken' };
   const others = ino.leases.filter((l) => l.holder !== req.holder);
-  if (others.some((l) => l.type === 'write') || (req.type === 'write' && others.length)) return { errno: EAGAIN, why: 'conflicting lease' };
-  if (openConflict(ino, req.type)) return { errno: EAGAIN, why: req.type === 'read' ? 'the file is open for write' : 'the file is open' };
+  if (others.some((l) => l.type === 'write') || (req.type === 'write' && others.length))
+    return { errno: EAGAIN, why: 'conflicting lease' };
+  if (openConflict(ino, req.type))
+    return { errno: EAGAIN, why: req.type === 'read' ? 'the file is open for write' : 'the file is open' };
   return null;
 }
 

@@ -32,7 +32,12 @@ export interface FileChange {
 }
 
 export class ApplyError extends Error {
-  constructor(message: string, readonly file: string, readonly hunk: number | null, readonly patchLine: number) {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly hunk: number | null,
+    readonly patchLine: number,
+  ) {
     super(message);
   }
 }
@@ -65,7 +70,15 @@ export const SEARCH_BUDGET = 50_000_000;
  * git apply does), so a header's line number costs nothing however large it is; a start line beyond the end of
  * the file is refused. The new text is built in one pass.
  */
-export function applyHunks(text: string, fp: FilePatch): { text: string; newLines: Map<number, LineOrigin>; oldLines: Map<number, LineOrigin>; offsets: { hunk: number; by: number }[] } {
+export function applyHunks(
+  text: string,
+  fp: FilePatch,
+): {
+  text: string;
+  newLines: Map<number, LineOrigin>;
+  oldLines: Map<number, LineOrigin>;
+  offsets: { hunk: number; by: number }[];
+} {
   const file = displayPath(fp);
   const src = toLines(text);
   const lines = src.lines;
@@ -87,13 +100,29 @@ export function applyHunks(text: string, fp: FilePatch): { text: string; newLine
     // An empty old range (a pure insertion) names the line it goes after; otherwise its first line.
     const expected = h.oldCount === 0 ? h.oldStart : h.oldStart - 1;
     if (expected > lines.length || (oldText.length > 0 && expected >= lines.length)) {
-      throw new ApplyError(`${head}: it starts at line ${h.oldStart}, but ${file} has ${lines.length} line(s)`, file, h.index, h.patchLine);
+      throw new ApplyError(
+        `${head}: it starts at line ${h.oldStart}, but ${file} has ${lines.length} line(s)`,
+        file,
+        h.index,
+        h.patchLine,
+      );
     }
     const pos = findHunk(lines, oldText, expected, done, budget);
     if (pos === BUDGET_SPENT) {
-      throw new ApplyError(`${head}: the search for its lines was stopped after ${SEARCH_BUDGET} line comparisons in this file`, file, h.index, h.patchLine);
+      throw new ApplyError(
+        `${head}: the search for its lines was stopped after ${SEARCH_BUDGET} line comparisons in this file`,
+        file,
+        h.index,
+        h.patchLine,
+      );
     }
-    if (pos < 0) throw new ApplyError(mismatch(head, file, h, lines, oldText, Math.max(done, Math.min(expected, lines.length))), file, h.index, h.patchLine);
+    if (pos < 0)
+      throw new ApplyError(
+        mismatch(head, file, h, lines, oldText, Math.max(done, Math.min(expected, lines.length))),
+        file,
+        h.index,
+        h.patchLine,
+      );
     if (pos !== expected) offsets.push({ hunk: h.index, by: pos - expected });
     // Line numbers of this hunk's lines in the old text and in the new text.
     let o = pos;
@@ -121,7 +150,13 @@ const BUDGET_SPENT = -2;
  * The nearest position in [minPos, lines.length - old.length] where `old` matches exactly, searching outwards from
  * `expected` clamped into that range: -1 when there is none, BUDGET_SPENT when the budget ran out first.
  */
-function findHunk(lines: readonly string[], old: readonly string[], expected: number, minPos: number, budget: { left: number }): number {
+function findHunk(
+  lines: readonly string[],
+  old: readonly string[],
+  expected: number,
+  minPos: number,
+  budget: { left: number },
+): number {
   if (old.length === 0) return expected >= minPos && expected <= lines.length ? expected : -1;
   const last = lines.length - old.length;
   if (last < minPos) return -1;
@@ -147,8 +182,16 @@ function findHunk(lines: readonly string[], old: readonly string[], expected: nu
  * patch's author cannot read (.git/config, a credentials file in the tree): an error message must not hand its
  * content back to them.
  */
-function mismatch(head: string, file: string, h: Hunk, lines: readonly string[], old: readonly string[], at: number): string {
-  if (old.length > lines.length) return `${head}: it needs ${old.length} line(s) of context but ${file} has ${lines.length}`;
+function mismatch(
+  head: string,
+  file: string,
+  h: Hunk,
+  lines: readonly string[],
+  old: readonly string[],
+  at: number,
+): string {
+  if (old.length > lines.length)
+    return `${head}: it needs ${old.length} line(s) of context but ${file} has ${lines.length}`;
   // Say where the hunk's lines stop matching at the position the header names.
   const p = Math.min(at, Math.max(0, lines.length - old.length));
   for (let k = 0; k < old.length; k++) {
@@ -195,20 +238,41 @@ export async function applyPatch(tree: TreeReader, files: readonly FilePatch[]):
       return (await tree.isDirectory?.(p)) ?? false;
     };
     const change: FileChange = {
-      op: fp.op, oldPath: fp.oldPath, newPath: fp.newPath, before: null, after: null, binary: fp.binary,
-      newLines: new Map(), oldLines: new Map(), offsets: [],
+      op: fp.op,
+      oldPath: fp.oldPath,
+      newPath: fp.newPath,
+      before: null,
+      after: null,
+      binary: fp.binary,
+      newLines: new Map(),
+      oldLines: new Map(),
+      offsets: [],
     };
     if (fp.oldPath !== null) {
       change.before = await read(fp.oldPath);
       if (change.before === null) {
-        const what = (await isDirectory(fp.oldPath)) ? `it is a directory in ${tree.label}, not a file` : `no such file in ${tree.label}`;
-        throw new ApplyError(`${fp.oldPath}: ${fp.op === 'rename' || fp.op === 'copy' ? `cannot ${fp.op} it: ` : ''}${what}`, fp.oldPath, null, fp.patchLine);
+        const what = (await isDirectory(fp.oldPath))
+          ? `it is a directory in ${tree.label}, not a file`
+          : `no such file in ${tree.label}`;
+        throw new ApplyError(
+          `${fp.oldPath}: ${fp.op === 'rename' || fp.op === 'copy' ? `cannot ${fp.op} it: ` : ''}${what}`,
+          fp.oldPath,
+          null,
+          fp.patchLine,
+        );
       }
     }
     if (fp.op === 'add' || fp.op === 'rename' || fp.op === 'copy') {
       const existing = await read(fp.newPath!);
-      if (existing !== null) throw new ApplyError(`${fp.newPath}: already exists in ${tree.label}`, fp.newPath!, null, fp.patchLine);
-      if (await isDirectory(fp.newPath!)) throw new ApplyError(`${fp.newPath}: already exists in ${tree.label} as a directory`, fp.newPath!, null, fp.patchLine);
+      if (existing !== null)
+        throw new ApplyError(`${fp.newPath}: already exists in ${tree.label}`, fp.newPath!, null, fp.patchLine);
+      if (await isDirectory(fp.newPath!))
+        throw new ApplyError(
+          `${fp.newPath}: already exists in ${tree.label} as a directory`,
+          fp.newPath!,
+          null,
+          fp.patchLine,
+        );
     }
     if (fp.binary) {
       change.after = null;
@@ -218,7 +282,13 @@ export async function applyPatch(tree: TreeReader, files: readonly FilePatch[]):
       change.oldLines = r.oldLines;
       change.offsets = r.offsets;
       if (fp.op === 'delete') {
-        if (r.text !== '') throw new ApplyError(`${name}: the patch deletes the file but does not remove all of its content (${r.text.split('\n').length - 1} line(s) left)`, name, null, fp.patchLine);
+        if (r.text !== '')
+          throw new ApplyError(
+            `${name}: the patch deletes the file but does not remove all of its content (${r.text.split('\n').length - 1} line(s) left)`,
+            name,
+            null,
+            fp.patchLine,
+          );
         change.after = null;
       } else change.after = r.text;
     }

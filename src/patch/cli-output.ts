@@ -26,8 +26,15 @@ export const REVIEW_OUTPUT_USAGE = `Output (as scripts/checkpatch.pl):
   -h, --help     this text`;
 
 interface OutputValues {
-  format?: string; color?: boolean; 'no-color'?: boolean; terse?: boolean; emacs?: boolean; showfile?: boolean;
-  quiet?: boolean[]; 'no-summary'?: boolean; mailback?: boolean;
+  format?: string;
+  color?: boolean;
+  'no-color'?: boolean;
+  terse?: boolean;
+  emacs?: boolean;
+  showfile?: boolean;
+  quiet?: boolean[];
+  'no-summary'?: boolean;
+  mailback?: boolean;
 }
 
 export function reviewOutput(values: OutputValues, io: Io) {
@@ -46,10 +53,16 @@ export function reviewOutput(values: OutputValues, io: Io) {
       if (format === 'json') io.out(toReviewJson(review));
       else if (format === 'sarif') io.out(toReviewSarif(review, version, treeUri));
       else {
-        io.out(toReviewText(review, {
-          color: useColor(values, io), terse: values.terse, emacs: values.emacs, showfile: values.showfile, quiet,
-          summary: !values['no-summary'],
-        }));
+        io.out(
+          toReviewText(review, {
+            color: useColor(values, io),
+            terse: values.terse,
+            emacs: values.emacs,
+            showfile: values.showfile,
+            quiet,
+            summary: !values['no-summary'],
+          }),
+        );
       }
     },
   };

@@ -68,7 +68,10 @@ export class Analyses {
   /** Analyses run (for the benchmark). */
   runs = 0;
 
-  constructor(private readonly analyzer: Analyzer, private readonly options: CheckOptions) {}
+  constructor(
+    private readonly analyzer: Analyzer,
+    private readonly options: CheckOptions,
+  ) {}
 
   run(key: string, text: string): Analysed {
     const recent = this.memo.get(key) ?? [];

@@ -26,16 +26,37 @@ export function patchDiagnostics(review: SeriesReview, source: string): PatchDia
     if (p.source !== source) continue;
     if (!p.applied) {
       const line = (p.checked ? p.errorLine : undefined) ?? p.line;
-      out.push({ line: line - 1, start: 0, end: null, severity: p.checked ? 'error' : 'info', message: p.checked ? `patch does not apply: ${p.error}` : p.error ?? 'not checked', patchIndex: p.index });
+      out.push({
+        line: line - 1,
+        start: 0,
+        end: null,
+        severity: p.checked ? 'error' : 'info',
+        message: p.checked ? `patch does not apply: ${p.error}` : (p.error ?? 'not checked'),
+        patchIndex: p.index,
+      });
       continue;
     }
     for (const f of p.introduced) {
       if (f.patchLine === undefined) continue;
-      out.push({ ...place(f), severity: SEVERITY[f.finding.severity] ?? 'info', message: message(f, ''), ruleId: f.finding.ruleId, patchIndex: p.index, finding: f });
+      out.push({
+        ...place(f),
+        severity: SEVERITY[f.finding.severity] ?? 'info',
+        message: message(f, ''),
+        ruleId: f.finding.ruleId,
+        patchIndex: p.index,
+        finding: f,
+      });
     }
     for (const f of p.fixed) {
       if (f.patchLine === undefined) continue;
-      out.push({ ...place(f), severity: 'hint', message: message(f, 'fixed by this patch: '), ruleId: f.finding.ruleId, patchIndex: p.index, finding: f });
+      out.push({
+        ...place(f),
+        severity: 'hint',
+        message: message(f, 'fixed by this patch: '),
+        ruleId: f.finding.ruleId,
+        patchIndex: p.index,
+        finding: f,
+      });
     }
   }
   return out.sort((a, b) => a.line - b.line || a.start - b.start);

@@ -56,7 +56,10 @@ export interface FilePatch {
 }
 
 export class DiffParseError extends Error {
-  constructor(message: string, readonly patchLine: number) {
+  constructor(
+    message: string,
+    readonly patchLine: number,
+  ) {
     super(message);
   }
 }
@@ -93,7 +96,10 @@ export function stripPath(raw: string, strip: number, patchLine: number): string
   const what = `file name ${quoteForMessage(raw)}`;
   if (raw.includes('\0')) throw new DiffParseError(`${what} contains a NUL byte: not a usable path`, patchLine);
   if (raw.includes('\uFFFD')) {
-    throw new DiffParseError(`${what} contains U+FFFD, which stands for bytes that are not UTF-8: file names that are not UTF-8 are not supported`, patchLine);
+    throw new DiffParseError(
+      `${what} contains U+FFFD, which stands for bytes that are not UTF-8: file names that are not UTF-8 are not supported`,
+      patchLine,
+    );
   }
   let start = 0;
   if (strip > 0 && raw.includes('/')) {
@@ -105,16 +111,26 @@ export function stripPath(raw: string, strip: number, patchLine: number): string
         break;
       }
     }
-    if (start < 0) throw new DiffParseError(`${what} has fewer than ${strip} leading component(s) to strip (-p${strip})`, patchLine);
+    if (start < 0)
+      throw new DiffParseError(`${what} has fewer than ${strip} leading component(s) to strip (-p${strip})`, patchLine);
   }
   const path = raw.slice(start).replace(/\/{2,}/g, '/');
-  if (path === '') throw new DiffParseError(`${what} is empty once ${strip} leading component(s) are stripped (-p${strip})`, patchLine);
-  if (path.startsWith('/')) throw new DiffParseError(`${what} is an absolute path${strip ? ` even with ${strip} leading component(s) stripped` : ''}: only paths inside the tree are accepted`, patchLine);
+  if (path === '')
+    throw new DiffParseError(
+      `${what} is empty once ${strip} leading component(s) are stripped (-p${strip})`,
+      patchLine,
+    );
+  if (path.startsWith('/'))
+    throw new DiffParseError(
+      `${what} is an absolute path${strip ? ` even with ${strip} leading component(s) stripped` : ''}: only paths inside the tree are accepted`,
+      patchLine,
+    );
   if (path.endsWith('/')) throw new DiffParseError(`${what} names a directory, not a file`, patchLine);
   for (const part of path.split('/')) {
     if (part === '..') throw new DiffParseError(`${what} leaves the tree ('..')`, patchLine);
     if (part === '.') throw new DiffParseError(`${what} has a '.' component, which git apply refuses`, patchLine);
-    if (part.toLowerCase() === '.git') throw new DiffParseError(`${what} is inside a .git directory, which git apply refuses to touch`, patchLine);
+    if (part.toLowerCase() === '.git')
+      throw new DiffParseError(`${what} is inside a .git directory, which git apply refuses to touch`, patchLine);
   }
   return path;
 }
@@ -220,7 +236,8 @@ function gitHeaderPaths(rest: string, patchLine: number): [string, string] | nul
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 
-const GIT_EXTENDED = /^(old mode|new mode|deleted file mode|new file mode|similarity index|dissimilarity index|rename from|rename to|copy from|copy to|index) ?(.*)$/;
+const GIT_EXTENDED =
+  /^(old mode|new mode|deleted file mode|new file mode|similarity index|dissimilarity index|rename from|rename to|copy from|copy to|index) ?(.*)$/;
 
 /** Parses every file diff found in `lines` (text before, between and after them is ignored). */
 export function parseDiff(lines: readonly string[], options: ParseDiffOptions = {}): FilePatch[] {
@@ -241,22 +258,44 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
         if (digits === undefined) return dflt;
         // More than ten digits cannot be at most MAX_LINE_NUMBER; `+digits` of 400 digits would be Infinity.
         const v = digits.length > 10 ? Infinity : +digits;
-        if (v > MAX_LINE_NUMBER) throw new DiffParseError(`${name}: hunk #${index} header ${quoteForMessage(header)} has a line number or count above ${MAX_LINE_NUMBER}`, at(i));
+        if (v > MAX_LINE_NUMBER)
+          throw new DiffParseError(
+            `${name}: hunk #${index} header ${quoteForMessage(header)} has a line number or count above ${MAX_LINE_NUMBER}`,
+            at(i),
+          );
         return v;
       };
       const hunk: Hunk = {
-        index, oldStart: num(m[1], 0), oldCount: num(m[2], 1), newStart: num(m[3], 0),
-        newCount: num(m[4], 1), section: m[5].trim(), header, patchLine: at(i), lines: [],
+        index,
+        oldStart: num(m[1], 0),
+        oldCount: num(m[2], 1),
+        newStart: num(m[3], 0),
+        newCount: num(m[4], 1),
+        section: m[5].trim(),
+        header,
+        patchLine: at(i),
+        lines: [],
       };
       // git: a range of lines starts at line 1 or later; only an empty range (an insertion at the top) sits at 0.
-      for (const [side, startLine, count] of [['old', hunk.oldStart, hunk.oldCount], ['new', hunk.newStart, hunk.newCount]] as const) {
-        if (startLine === 0 && count > 0) throw new DiffParseError(`${name}: hunk #${index} header ${quoteForMessage(header)} has a non-empty ${side} range starting at line 0 (lines are numbered from 1)`, at(i));
+      for (const [side, startLine, count] of [
+        ['old', hunk.oldStart, hunk.oldCount],
+        ['new', hunk.newStart, hunk.newCount],
+      ] as const) {
+        if (startLine === 0 && count > 0)
+          throw new DiffParseError(
+            `${name}: hunk #${index} header ${quoteForMessage(header)} has a non-empty ${side} range starting at line 0 (lines are numbered from 1)`,
+            at(i),
+          );
       }
       i++;
       let oldLeft = hunk.oldCount;
       let newLeft = hunk.newCount;
       while (oldLeft > 0 || newLeft > 0) {
-        if (i >= n) throw new DiffParseError(`${name}: hunk #${hunk.index} (${clipForMessage(header, 80)}) is cut short: ${oldLeft} old and ${newLeft} new line(s) missing at the end of the input`, at(i - 1));
+        if (i >= n)
+          throw new DiffParseError(
+            `${name}: hunk #${hunk.index} (${clipForMessage(header, 80)}) is cut short: ${oldLeft} old and ${newLeft} new line(s) missing at the end of the input`,
+            at(i - 1),
+          );
         const l = lines[i];
         const c = l === '' ? ' ' : l[0];
         if (c === '\\') {
@@ -293,7 +332,13 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
       if (fp) out.push(fp);
       continue;
     }
-    if (line.startsWith('--- ') && i + 1 < n && lines[i + 1].startsWith('+++ ') && i + 2 < n && lines[i + 2].startsWith('@@ ')) {
+    if (
+      line.startsWith('--- ') &&
+      i + 1 < n &&
+      lines[i + 1].startsWith('+++ ') &&
+      i + 2 < n &&
+      lines[i + 2].startsWith('@@ ')
+    ) {
       const start = i;
       const oldRaw = headerPath(line.slice(4), at(i));
       const newRaw = headerPath(lines[i + 1].slice(4), at(i + 1));
@@ -301,7 +346,12 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
       const newPath = newRaw === null ? null : stripPath(newRaw, strip, at(i + 1));
       if (oldPath === null && newPath === null) throw new DiffParseError('both sides of the diff are /dev/null', at(i));
       const fp: FilePatch = {
-        op: oldPath === null ? 'add' : newPath === null ? 'delete' : 'modify', oldPath, newPath, hunks: [], binary: false, patchLine: at(start),
+        op: oldPath === null ? 'add' : newPath === null ? 'delete' : 'modify',
+        oldPath,
+        newPath,
+        hunks: [],
+        binary: false,
+        patchLine: at(start),
       };
       // Plain diffs name the same file with different prefixes (`linux.orig/fs/x.c`, `linux/fs/x.c`): the new name wins.
       if (fp.op === 'modify' && oldPath !== newPath) fp.oldPath = newPath;
@@ -317,7 +367,14 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
   function parseGitFile(stripN: number): FilePatch | null {
     const start = i;
     const names = gitHeaderPaths(lines[i].slice('diff --git '.length), at(start));
-    const fp: FilePatch = { op: 'modify', oldPath: null, newPath: null, hunks: [], binary: false, patchLine: at(start) };
+    const fp: FilePatch = {
+      op: 'modify',
+      oldPath: null,
+      newPath: null,
+      hunks: [],
+      binary: false,
+      patchLine: at(start),
+    };
     let oldRaw: string | null | undefined = names?.[0];
     let newRaw: string | null | undefined = names?.[1];
     let oldLine = at(start);
@@ -334,11 +391,23 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
       if (m) {
         const v = m[2];
         switch (m[1]) {
-          case 'old mode': fp.oldMode = v; break;
-          case 'new mode': fp.newMode = v; break;
-          case 'deleted file mode': fp.op = 'delete'; fp.oldMode = v; break;
-          case 'new file mode': fp.op = 'add'; fp.newMode = v; break;
-          case 'similarity index': fp.similarity = parseInt(v, 10); break;
+          case 'old mode':
+            fp.oldMode = v;
+            break;
+          case 'new mode':
+            fp.newMode = v;
+            break;
+          case 'deleted file mode':
+            fp.op = 'delete';
+            fp.oldMode = v;
+            break;
+          case 'new file mode':
+            fp.op = 'add';
+            fp.newMode = v;
+            break;
+          case 'similarity index':
+            fp.similarity = parseInt(v, 10);
+            break;
           case 'index': {
             // `index 1a2b3c4..5d6e7f8 100644`: object ids, read from the diff header (never from the C it carries).
             const ids = /^([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: |$)/.exec(v);
@@ -348,10 +417,24 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
             }
             break;
           }
-          case 'rename from': renameFrom = unquoteGitPath(v, at(i)); fromLine = at(i); break;
-          case 'rename to': renameTo = unquoteGitPath(v, at(i)); toLine = at(i); break;
-          case 'copy from': renameFrom = unquoteGitPath(v, at(i)); fromLine = at(i); copy = true; break;
-          case 'copy to': renameTo = unquoteGitPath(v, at(i)); toLine = at(i); copy = true; break;
+          case 'rename from':
+            renameFrom = unquoteGitPath(v, at(i));
+            fromLine = at(i);
+            break;
+          case 'rename to':
+            renameTo = unquoteGitPath(v, at(i));
+            toLine = at(i);
+            break;
+          case 'copy from':
+            renameFrom = unquoteGitPath(v, at(i));
+            fromLine = at(i);
+            copy = true;
+            break;
+          case 'copy to':
+            renameTo = unquoteGitPath(v, at(i));
+            toLine = at(i);
+            copy = true;
+            break;
         }
         continue;
       }
@@ -374,7 +457,8 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
       newLine = at(i + 1);
       i += 2;
     }
-    const strip1 = (p: string | null | undefined, line: number) => (p === null || p === undefined ? null : stripPath(p, stripN, line));
+    const strip1 = (p: string | null | undefined, line: number) =>
+      p === null || p === undefined ? null : stripPath(p, stripN, line);
     let oldPath: string | null;
     let newPath: string | null;
     if (renameFrom !== null || renameTo !== null) {
@@ -389,7 +473,8 @@ export function parseDiff(lines: readonly string[], options: ParseDiffOptions = 
     }
     if (fp.op === 'add') oldPath = null;
     if (fp.op === 'delete') newPath = null;
-    if (oldPath === null && newPath === null) throw new DiffParseError('cannot tell which file this git diff is about', at(start));
+    if (oldPath === null && newPath === null)
+      throw new DiffParseError('cannot tell which file this git diff is about', at(start));
     // git writes a rename or copy header whenever the two names differ; without one, applying would silently copy.
     if (fp.op === 'modify' && oldPath !== newPath) {
       throw new DiffParseError(

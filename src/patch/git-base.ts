@@ -32,8 +32,16 @@ export function commitMail(info: CommitInfo, diff: string, strip = 1): PatchMail
     throw e;
   }
   return {
-    source: short, line: 1, subject: info.subject || '(no subject)', title: info.subject || '(no subject)', tags: { prefix: '', rfc: false },
-    from: info.author, date: info.date, message: info.body, files, approximateLines: false,
+    source: short,
+    line: 1,
+    subject: info.subject || '(no subject)',
+    title: info.subject || '(no subject)',
+    tags: { prefix: '', rfc: false },
+    from: info.author,
+    date: info.date,
+    message: info.body,
+    files,
+    approximateLines: false,
   };
 }
 
@@ -42,7 +50,12 @@ export function commitMail(info: CommitInfo, diff: string, strip = 1): PatchMail
  * in order to the first one's parent; a commit whose parent is not the one before it starts a new series. Merges are
  * skipped (their change against one parent is a whole branch).
  */
-export async function reviewCommits(analyzer: Analyzer, repo: Repo, spec: string, options: ReviewOptions): Promise<{ review: SeriesReview; mails: PatchMail[] }> {
+export async function reviewCommits(
+  analyzer: Analyzer,
+  repo: Repo,
+  spec: string,
+  options: ReviewOptions,
+): Promise<{ review: SeriesReview; mails: PatchMail[] }> {
   const ids = await listCommits(repo.top, spec);
   const skipped: SkippedMail[] = [];
   const runs: { parent: string | null; mails: PatchMail[] }[] = [];
@@ -56,7 +69,8 @@ export async function reviewCommits(analyzer: Analyzer, repo: Repo, spec: string
     }
     const mail = commitMail(info, await commitDiff(repo.top, id));
     const parent = info.parents[0] ?? null;
-    if (!mail.files.length) skipped.push({ source: mail.source, line: 1, subject: mail.subject, reason: 'no change to files' });
+    if (!mail.files.length)
+      skipped.push({ source: mail.source, line: 1, subject: mail.subject, reason: 'no change to files' });
     else if (runs.length && last !== null && parent === last) runs[runs.length - 1].mails.push(mail);
     else runs.push({ parent, mails: [mail] });
     last = id;
@@ -91,7 +105,10 @@ export function baseCommitLine(texts: readonly string[]): string | null {
 
 /** The working tree with some files read from blobs (the pre-images a patch's index lines name). */
 export class PreimageTree implements TreeReader {
-  constructor(private readonly base: DirectoryTree, private readonly blobs: ReadonlyMap<string, string>) {}
+  constructor(
+    private readonly base: DirectoryTree,
+    private readonly blobs: ReadonlyMap<string, string>,
+  ) {}
 
   get label(): string {
     return `${this.base.label} (with ${[...this.blobs.keys()].join(', ')} as the patch's index lines name them)`;
@@ -138,7 +155,12 @@ const MAX_BASE_CANDIDATES = 200;
  * The tree to review `mails` against when --tree is the working tree of a git repository and no --base is given
  * (see the file comment). `texts` are the raw inputs (for `base-commit:`).
  */
-export async function chooseBase(dir: DirectoryTree, repo: Repo, texts: readonly string[], mails: readonly PatchMail[]): Promise<ChosenBase> {
+export async function chooseBase(
+  dir: DirectoryTree,
+  repo: Repo,
+  texts: readonly string[],
+  mails: readonly PatchMail[],
+): Promise<ChosenBase> {
   const plain: ChosenBase = { tree: dir, close: () => undefined };
   const head = await GitTree.open(dir.root, 'HEAD').catch((e) => {
     if (e instanceof GitError) return null; // no commit yet
@@ -150,16 +172,34 @@ export async function chooseBase(dir: DirectoryTree, repo: Repo, texts: readonly
     const base = baseCommitLine(texts);
     if (base) {
       const id = await head.commitId(base);
-      if (id) return done(await GitTree.ofCommit(repo, id), `reviewed against ${id.slice(0, 12)}, the series' base-commit`);
+      if (id)
+        return done(await GitTree.ofCommit(repo, id), `reviewed against ${id.slice(0, 12)}, the series' base-commit`);
     }
     const missing = base ? `base-commit ${base} is not in the repository; ` : '';
     const first = mails.find((m) => m.files.length);
-    if (!first || (await applies(dir, first))) return { ...plain, note: missing ? `${missing}reviewed against the working tree` : undefined };
-    const wanted = first.files.filter((f) => f.oldPath !== null && f.oldId && !/^0+$/.test(f.oldId)).map((f) => ({ path: f.oldPath!, id: f.oldId! }));
+    if (!first || (await applies(dir, first)))
+      return { ...plain, note: missing ? `${missing}reviewed against the working tree` : undefined };
+    const wanted = first.files
+      .filter((f) => f.oldPath !== null && f.oldId && !/^0+$/.test(f.oldId))
+      .map((f) => ({ path: f.oldPath!, id: f.oldId! }));
     if (!wanted.length || wanted.length < first.files.filter((f) => f.oldPath !== null).length) return plain;
     // The state of these files changes only at commits that touch them: HEAD, then just before each such commit.
-    const r = await runGit(repo.top, ['--literal-pathspecs', 'rev-list', `--max-count=${MAX_BASE_CANDIDATES}`, 'HEAD', '--', ...wanted.map((w) => repo.prefix + w.path)], { ok: [0, 128] });
-    const touching = r.stdout.toString('utf8').split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+    const r = await runGit(
+      repo.top,
+      [
+        '--literal-pathspecs',
+        'rev-list',
+        `--max-count=${MAX_BASE_CANDIDATES}`,
+        'HEAD',
+        '--',
+        ...wanted.map((w) => repo.prefix + w.path),
+      ],
+      { ok: [0, 128] },
+    );
+    const touching = r.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => /^[0-9a-f]{40,64}$/.test(l));
     for (const c of ['HEAD', ...touching.map((t) => `${t}^`)]) {
       let all = true;
       for (const w of wanted) {
@@ -173,7 +213,11 @@ export async function chooseBase(dir: DirectoryTree, repo: Repo, texts: readonly
       const id = await head.commitId(c);
       if (!id) continue;
       const tree = await GitTree.ofCommit(repo, id);
-      if (await applies(tree, first)) return done(tree, `${missing}reviewed against ${id.slice(0, 12)}, the commit the patch's index lines name (it does not apply to the working tree)`);
+      if (await applies(tree, first))
+        return done(
+          tree,
+          `${missing}reviewed against ${id.slice(0, 12)}, the commit the patch's index lines name (it does not apply to the working tree)`,
+        );
       tree.close();
     }
     // No commit has them all: the pre-image blobs themselves, if the repository has them.
@@ -185,7 +229,11 @@ export async function chooseBase(dir: DirectoryTree, repo: Repo, texts: readonly
     }
     const tree = new PreimageTree(dir, blobs);
     if (!(await applies(tree, first))) return plain;
-    return { tree, note: `${missing}${[...blobs.keys()].join(', ')} read from the blobs the patch's index lines name (it does not apply to the working tree)`, close: () => undefined };
+    return {
+      tree,
+      note: `${missing}${[...blobs.keys()].join(', ')} read from the blobs the patch's index lines name (it does not apply to the working tree)`,
+      close: () => undefined,
+    };
   } finally {
     head.close();
   }

@@ -20,10 +20,25 @@ export class GitError extends Error {}
 export const MAX_GIT_OUTPUT = 64 * 1024 * 1024;
 
 /** Variables that would point git at another repository or index than the one asked for. */
-const REPO_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX'];
+const REPO_VARS = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_COMMON_DIR',
+  'GIT_NAMESPACE',
+  'GIT_PREFIX',
+];
 
 function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', PAGER: 'cat', GIT_OPTIONAL_LOCKS: '0' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_PAGER: 'cat',
+    PAGER: 'cat',
+    GIT_OPTIONAL_LOCKS: '0',
+  };
   for (const k of REPO_VARS) delete env[k];
   return env;
 }
@@ -41,13 +56,22 @@ export interface RunResult {
  * Runs `git ARGS` in `cwd`. Rejects with GitError when git cannot be started, when its output passes `maxBytes`
  * (the process is killed), or when it exits with a code not in `ok` (default: 0).
  */
-export function runGit(cwd: string, args: string[], opts: { maxBytes?: number; ok?: number[] } = {}): Promise<RunResult> {
+export function runGit(
+  cwd: string,
+  args: string[],
+  opts: { maxBytes?: number; ok?: number[] } = {},
+): Promise<RunResult> {
   const max = opts.maxBytes ?? MAX_GIT_OUTPUT;
   const ok = opts.ok ?? [0];
   return new Promise((resolve, reject) => {
     let child: ChildProcessWithoutNullStreams;
     try {
-      child = spawn('git', [...PRE, ...args], { cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      child = spawn('git', [...PRE, ...args], {
+        cwd,
+        env: gitEnv(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
     } catch (e) {
       reject(new GitError(`cannot run git: ${(e as Error).message}`));
       return;
@@ -71,20 +95,35 @@ export function runGit(cwd: string, args: string[], opts: { maxBytes?: number; o
       if (err.length < 4096) err += b.toString('utf8');
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(new GitError(e.code === 'ENOENT' ? 'git is not installed or not on PATH: --git and --base need it' : `cannot run git: ${e.message}`));
+      reject(
+        new GitError(
+          e.code === 'ENOENT'
+            ? 'git is not installed or not on PATH: --git and --base need it'
+            : `cannot run git: ${e.message}`,
+        ),
+      );
     });
     child.on('close', (code) => {
-      const what = `git ${args.filter((a) => !a.startsWith('-')).slice(0, 1).join(' ')}`;
+      const what = `git ${args
+        .filter((a) => !a.startsWith('-'))
+        .slice(0, 1)
+        .join(' ')}`;
       if (over) return reject(new GitError(`${what} produced more than ${amount(max)} of output: stopped`));
       const c = code ?? -1;
-      if (!ok.includes(c)) return reject(new GitError(`${what} failed: ${escapeForTerminal(firstLine(err) || `exit status ${c}`)}`));
+      if (!ok.includes(c))
+        return reject(new GitError(`${what} failed: ${escapeForTerminal(firstLine(err) || `exit status ${c}`)}`));
       resolve({ stdout: Buffer.concat(chunks, Math.min(size, max)), stderr: err, code: c });
     });
   });
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.replace(/^(fatal|error): /, '').trim()).find((l) => l) ?? '';
+  return (
+    s
+      .split('\n')
+      .map((l) => l.replace(/^(fatal|error): /, '').trim())
+      .find((l) => l) ?? ''
+  );
 }
 
 /**
@@ -94,16 +133,20 @@ function firstLine(s: string): string {
  */
 export function checkRevision(rev: string, what = 'revision'): string | null {
   if (rev === '') return `the ${what} is empty`;
-  if (rev.startsWith('-')) return `the ${what} '${escapeForTerminal(rev.slice(0, 60))}' starts with '-': not a revision (it would be read as an option)`;
+  if (rev.startsWith('-'))
+    return `the ${what} '${escapeForTerminal(rev.slice(0, 60))}' starts with '-': not a revision (it would be read as an option)`;
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x20\x7f]/.test(rev)) return `the ${what} ${JSON.stringify(rev.slice(0, 60))} holds a space or a control character: not a revision`;
+  if (/[\x00-\x20\x7f]/.test(rev))
+    return `the ${what} ${JSON.stringify(rev.slice(0, 60))} holds a space or a control character: not a revision`;
   return null;
 }
 
 /** The repository holding `dir`: its top level and the path of `dir` inside it (`''` at the top, else `sub/dir/`). */
 export async function gitRepository(dir: string): Promise<{ top: string; prefix: string } | null> {
   try {
-    const r = await runGit(dir, ['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--show-prefix'], { maxBytes: 65536 });
+    const r = await runGit(dir, ['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--show-prefix'], {
+      maxBytes: 65536,
+    });
     const [inside, top, prefix] = r.stdout.toString('utf8').split('\n');
     if (inside !== 'true' || !top) return null;
     return { top, prefix: prefix ?? '' };
@@ -113,10 +156,17 @@ export async function gitRepository(dir: string): Promise<{ top: string; prefix:
 }
 
 /** The full object id of `rev` peeled to `type`, or null when there is no such object. */
-export async function resolveRevision(dir: string, rev: string, type: 'commit' | 'tree' = 'commit'): Promise<string | null> {
+export async function resolveRevision(
+  dir: string,
+  rev: string,
+  type: 'commit' | 'tree' = 'commit',
+): Promise<string | null> {
   const bad = checkRevision(rev);
   if (bad) throw new GitError(bad);
-  const r = await runGit(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{${type}}`], { maxBytes: 4096, ok: [0, 1, 128] });
+  const r = await runGit(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{${type}}`], {
+    maxBytes: 4096,
+    ok: [0, 1, 128],
+  });
   const id = r.stdout.toString('utf8').trim();
   return r.code === 0 && /^[0-9a-f]{40,64}$/.test(id) ? id : null;
 }
@@ -192,13 +242,24 @@ export async function listCommits(dir: string, spec: string, max = 1000): Promis
   if (bad) throw new GitError(bad);
   if (!range) {
     const id = await resolveRevision(dir, spec);
-    if (!id) throw new GitError(`'${escapeForTerminal(spec)}' is not a commit of the repository at ${escapeForTerminal(dir)}`);
+    if (!id)
+      throw new GitError(`'${escapeForTerminal(spec)}' is not a commit of the repository at ${escapeForTerminal(dir)}`);
     return [id];
   }
-  const r = await runGit(dir, ['rev-list', '--reverse', `--max-count=${max + 1}`, '--end-of-options', spec], { maxBytes: 16 * 1024 * 1024, ok: [0, 128, 129] });
-  if (r.code !== 0) throw new GitError(`'${escapeForTerminal(spec)}' is not a range of commits of the repository at ${escapeForTerminal(dir)}: ${escapeForTerminal(firstLine(r.stderr))}`);
-  const ids = r.stdout.toString('utf8').split('\n').filter((l) => l);
-  if (ids.length > max) throw new GitError(`'${escapeForTerminal(spec)}' holds more than ${max} commits: review a shorter range`);
+  const r = await runGit(dir, ['rev-list', '--reverse', `--max-count=${max + 1}`, '--end-of-options', spec], {
+    maxBytes: 16 * 1024 * 1024,
+    ok: [0, 128, 129],
+  });
+  if (r.code !== 0)
+    throw new GitError(
+      `'${escapeForTerminal(spec)}' is not a range of commits of the repository at ${escapeForTerminal(dir)}: ${escapeForTerminal(firstLine(r.stderr))}`,
+    );
+  const ids = r.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l);
+  if (ids.length > max)
+    throw new GitError(`'${escapeForTerminal(spec)}' holds more than ${max} commits: review a shorter range`);
   return ids;
 }
 
@@ -208,8 +269,20 @@ export async function listCommits(dir: string, spec: string, max = 1000): Promis
  */
 export async function commitDiff(dir: string, id: string): Promise<string> {
   const r = await runGit(dir, [
-    'diff-tree', '-p', '--root', '-M', '--no-commit-id', '--full-index', '--no-color', '--no-ext-diff', '--no-textconv',
-    '--ignore-submodules', '--src-prefix=a/', '--dst-prefix=b/', id, '--',
+    'diff-tree',
+    '-p',
+    '--root',
+    '-M',
+    '--no-commit-id',
+    '--full-index',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--ignore-submodules',
+    '--src-prefix=a/',
+    '--dst-prefix=b/',
+    id,
+    '--',
   ]);
   return r.stdout.toString('utf8');
 }
@@ -230,7 +303,12 @@ class CatFile {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const child = spawn('git', [...PRE, 'cat-file', '--batch-command'], { cwd: this.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn('git', [...PRE, 'cat-file', '--batch-command'], {
+      cwd: this.cwd,
+      env: gitEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
     let err = '';
     child.stdout.on('data', (b: Buffer) => {
       this.chunks.push(b);
@@ -244,8 +322,12 @@ class CatFile {
       this.failed ??= e;
       this.wake?.();
     };
-    child.on('error', (e: NodeJS.ErrnoException) => fail(new GitError(e.code === 'ENOENT' ? 'git is not installed or not on PATH' : `cannot run git: ${e.message}`)));
-    child.on('close', (code) => fail(new GitError(`git cat-file stopped (exit status ${code}): ${escapeForTerminal(firstLine(err))}`)));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      fail(new GitError(e.code === 'ENOENT' ? 'git is not installed or not on PATH' : `cannot run git: ${e.message}`)),
+    );
+    child.on('close', (code) =>
+      fail(new GitError(`git cat-file stopped (exit status ${code}): ${escapeForTerminal(firstLine(err))}`)),
+    );
     child.stdin.on('error', () => undefined);
     this.child = child;
     return child;
@@ -305,7 +387,8 @@ class CatFile {
       this.start().stdin.write(`contents ${id}\n`);
       const l = await this.line();
       const m = /^([0-9a-f]{40,64}) (\w+) (\d+)$/.exec(l);
-      if (!m || +m[3] !== size) throw new GitError(`git cat-file answered '${escapeForTerminal(l.slice(0, 80))}' for ${id}`);
+      if (!m || +m[3] !== size)
+        throw new GitError(`git cat-file answered '${escapeForTerminal(l.slice(0, 80))}' for ${id}`);
       const b = await this.take(size + 1);
       return b.subarray(0, size);
     });
@@ -320,7 +403,11 @@ class CatFile {
 
 /** Object names for cat-file's line protocol: a path with a newline cannot be asked for. */
 function objectPath(path: string): string {
-  if (path.includes('\n') || path.includes('\0')) throw new TreeError(`${JSON.stringify(path)}: a file name with a newline or NUL byte cannot be read from git`, path);
+  if (path.includes('\n') || path.includes('\0'))
+    throw new TreeError(
+      `${JSON.stringify(path)}: a file name with a newline or NUL byte cannot be read from git`,
+      path,
+    );
   return path;
 }
 
@@ -342,7 +429,15 @@ interface GrepWhere {
 
  * `found`: the files, already searched for (then `where` is not used).
  */
-async function gitGrep(cwd: string, allNames: readonly string[], where: GrepWhere, maxFiles: number, options: MentionOptions, read: (p: string) => Promise<string | null>, found?: string[]): Promise<{ paths: string[]; truncated: boolean }> {
+async function gitGrep(
+  cwd: string,
+  allNames: readonly string[],
+  where: GrepWhere,
+  maxFiles: number,
+  options: MentionOptions,
+  read: (p: string) => Promise<string | null>,
+  found?: string[],
+): Promise<{ paths: string[]; truncated: boolean }> {
   const names = allNames.filter((n) => IDENTIFIER.test(n));
   let paths = found ?? (await grepFiles(cwd, names, where));
   paths.sort();
@@ -367,14 +462,29 @@ async function gitGrep(cwd: string, allNames: readonly string[], where: GrepWher
 
 async function grepFiles(cwd: string, names: readonly string[], where: GrepWhere): Promise<string[]> {
   if (!names.length || (where.paths && !where.paths.length)) return [];
-  const args = [...(where.paths ? ['--literal-pathspecs'] : []), 'grep', '-l', '-z', '-I', '-w', '-F', '--no-color', '--no-textconv'];
+  const args = [
+    ...(where.paths ? ['--literal-pathspecs'] : []),
+    'grep',
+    '-l',
+    '-z',
+    '-I',
+    '-w',
+    '-F',
+    '--no-color',
+    '--no-textconv',
+  ];
   if (!where.treeish && where.untracked) args.push('--untracked');
   for (const n of names) args.push('-e', n);
   if (where.treeish) args.push(where.treeish);
   args.push('--', ...(where.paths ?? ['*.c', '*.h']));
   const r = await runGit(cwd, args, { ok: [0, 1] });
   const strip = where.treeish ? where.treeish.length + 1 : 0;
-  return r.stdout.toString('utf8').split('\0').filter((p) => p).map((p) => p.slice(strip)).filter((p) => SOURCE_FILE.test(p));
+  return r.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((p) => p)
+    .map((p) => p.slice(strip))
+    .filter((p) => SOURCE_FILE.test(p));
 }
 
 /** Files whose difference from the working tree is larger than this make the tree's own grep the cheaper one. */
@@ -386,8 +496,25 @@ const MAX_WORKTREE_DIFF = 4000;
  */
 async function worktreeDiff(top: string, treeId: string): Promise<string[] | null> {
   try {
-    const r = await runGit(top, ['diff', '--name-only', '-z', '--no-renames', '--ignore-submodules', '--no-ext-diff', '--no-textconv', treeId, '--'], { maxBytes: 16 * 1024 * 1024 });
-    const all = r.stdout.toString('utf8').split('\0').filter((p) => p);
+    const r = await runGit(
+      top,
+      [
+        'diff',
+        '--name-only',
+        '-z',
+        '--no-renames',
+        '--ignore-submodules',
+        '--no-ext-diff',
+        '--no-textconv',
+        treeId,
+        '--',
+      ],
+      { maxBytes: 16 * 1024 * 1024 },
+    );
+    const all = r.stdout
+      .toString('utf8')
+      .split('\0')
+      .filter((p) => p);
     if (all.length > MAX_WORKTREE_DIFF) return null;
     return all.filter((p) => SOURCE_FILE.test(p));
   } catch (e) {
@@ -410,7 +537,12 @@ export class GitTree implements TreeReader {
   private diff: Promise<string[] | null> | undefined;
   private useWorktree = false;
 
-  private constructor(readonly repo: string, readonly treeId: string, label: string, private readonly cwd: string) {
+  private constructor(
+    readonly repo: string,
+    readonly treeId: string,
+    label: string,
+    private readonly cwd: string,
+  ) {
     this.cat = new CatFile(cwd);
     this.label = label;
   }
@@ -420,15 +552,23 @@ export class GitTree implements TreeReader {
     const repo = await gitRepository(dir);
     if (!repo) throw new GitError(`${escapeForTerminal(dir)} is not inside a git repository`);
     const commit = await resolveRevision(dir, rev);
-    if (!commit) throw new GitError(`'${escapeForTerminal(rev)}' is not a commit of the repository at ${escapeForTerminal(repo.top)}`);
+    if (!commit)
+      throw new GitError(
+        `'${escapeForTerminal(rev)}' is not a commit of the repository at ${escapeForTerminal(repo.top)}`,
+      );
     return GitTree.ofCommit(repo, commit);
   }
 
   /** The tree of a commit id already resolved, with paths relative to `repo.prefix`. */
   static async ofCommit(repo: { top: string; prefix: string }, commit: string): Promise<GitTree> {
-    const r = await runGit(repo.top, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${commit}:${repo.prefix}`], { maxBytes: 4096, ok: [0, 1, 128] });
+    const r = await runGit(
+      repo.top,
+      ['rev-parse', '--verify', '--quiet', '--end-of-options', `${commit}:${repo.prefix}`],
+      { maxBytes: 4096, ok: [0, 1, 128] },
+    );
     const tree = r.stdout.toString('utf8').trim();
-    if (r.code !== 0 || !/^[0-9a-f]{40,64}$/.test(tree)) throw new GitError(`${escapeForTerminal(repo.prefix || '/')} does not exist in commit ${commit.slice(0, 12)}`);
+    if (r.code !== 0 || !/^[0-9a-f]{40,64}$/.test(tree))
+      throw new GitError(`${escapeForTerminal(repo.prefix || '/')} does not exist in commit ${commit.slice(0, 12)}`);
     const t = new GitTree(repo.top, tree, `${repoLabel(repo)} at ${commit.slice(0, 12)}`, repo.top);
     t.useWorktree = repo.prefix === '';
     return t;
@@ -447,7 +587,11 @@ export class GitTree implements TreeReader {
   async read(path: string): Promise<string | null> {
     const info = await this.cat.info(`${this.treeId}:${objectPath(path)}`);
     if (!info || info.type !== 'blob') return null;
-    if (info.size > MAX_FILE_BYTES) throw new TreeError(`${path}: file is too large (${amount(info.size)}; the limit is ${amount(MAX_FILE_BYTES)}): not read (in ${this.label})`, path);
+    if (info.size > MAX_FILE_BYTES)
+      throw new TreeError(
+        `${path}: file is too large (${amount(info.size)}; the limit is ${amount(MAX_FILE_BYTES)}): not read (in ${this.label})`,
+        path,
+      );
     let text = new TextDecoder('utf-8').decode(await this.cat.contents(info.id, info.size));
     if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
     return text;
@@ -476,7 +620,11 @@ export class GitTree implements TreeReader {
   async readBlob(id: string, path: string): Promise<string> {
     const info = await this.cat.info(id);
     if (!info || info.type !== 'blob') throw new TreeError(`${path}: blob ${id} is not in the repository`, path);
-    if (info.size > MAX_FILE_BYTES) throw new TreeError(`${path}: blob ${id} is too large (${amount(info.size)}; the limit is ${amount(MAX_FILE_BYTES)}): not read`, path);
+    if (info.size > MAX_FILE_BYTES)
+      throw new TreeError(
+        `${path}: blob ${id} is too large (${amount(info.size)}; the limit is ${amount(MAX_FILE_BYTES)}): not read`,
+        path,
+      );
     return new TextDecoder('utf-8').decode(await this.cat.contents(info.id, info.size));
   }
 
@@ -488,7 +636,10 @@ export class GitTree implements TreeReader {
 
   async listSources(): Promise<{ paths: string[]; truncated: boolean }> {
     const r = await runGit(this.cwd, ['ls-tree', '-r', '-z', '--name-only', this.treeId]);
-    const paths = r.stdout.toString('utf8').split('\0').filter((p) => SOURCE_FILE.test(p));
+    const paths = r.stdout
+      .toString('utf8')
+      .split('\0')
+      .filter((p) => SOURCE_FILE.test(p));
     return { paths: paths.sort(), truncated: false };
   }
 
@@ -502,8 +653,16 @@ export class GitTree implements TreeReader {
       if (differ) {
         const changed = new Set(differ);
         const [inWorktree, inTree] = await Promise.all([
-          grepFiles(this.cwd, names.filter((n) => IDENTIFIER.test(n)), {}),
-          grepFiles(this.cwd, names.filter((n) => IDENTIFIER.test(n)), { treeish: this.treeId, paths: differ }),
+          grepFiles(
+            this.cwd,
+            names.filter((n) => IDENTIFIER.test(n)),
+            {},
+          ),
+          grepFiles(
+            this.cwd,
+            names.filter((n) => IDENTIFIER.test(n)),
+            { treeish: this.treeId, paths: differ },
+          ),
         ]);
         const found = [...inWorktree.filter((p) => !changed.has(p)), ...inTree];
         const r = await gitGrep(this.cwd, names, { paths: [] }, MAX_MENTION_FILES, options, (p) => this.read(p), found);
@@ -520,7 +679,12 @@ function repoLabel(repo: { top: string; prefix: string }): string {
 }
 
 /** `git grep` over the working tree of the repository holding `dir` (tracked and untracked, not ignored, files). */
-export async function worktreeMentioning(dir: string, names: readonly string[], options: MentionOptions, read: (p: string) => Promise<string | null>): Promise<MentionSearch> {
+export async function worktreeMentioning(
+  dir: string,
+  names: readonly string[],
+  options: MentionOptions,
+  read: (p: string) => Promise<string | null>,
+): Promise<MentionSearch> {
   const r = await gitGrep(dir, names, { untracked: true }, MAX_MENTION_FILES, options, read);
   return { ...r, how: 'git grep' };
 }

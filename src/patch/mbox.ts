@@ -54,7 +54,11 @@ export interface PatchInput {
 }
 
 export class PatchInputError extends Error {
-  constructor(message: string, readonly source: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly source: string,
+    readonly line: number,
+  ) {
     super(message);
   }
 }
@@ -67,7 +71,12 @@ export class PatchInputError extends Error {
 const FROM_LINE = /^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{1,2}:\d{2}(:\d{2})?( [A-Z+-][\w+-]*)? \d{4}\s*$/;
 
 function isFromLine(lines: readonly string[], i: number): boolean {
-  return FROM_LINE.test(lines[i]) && (i === 0 || lines[i - 1] === '') && i + 1 < lines.length && /^[A-Za-z][A-Za-z0-9-]*:/.test(lines[i + 1]);
+  return (
+    FROM_LINE.test(lines[i]) &&
+    (i === 0 || lines[i - 1] === '') &&
+    i + 1 < lines.length &&
+    /^[A-Za-z][A-Za-z0-9-]*:/.test(lines[i + 1])
+  );
 }
 
 const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]*:/;
@@ -144,7 +153,8 @@ async function parseMessage(raw: RawMessage, source: string, strip: number): Pro
   const header = (name: string) => email.headers.find((h) => h.key === name)?.value ?? '';
   const cte = header('content-transfer-encoding').toLowerCase().trim();
   const ctype = header('content-type').toLowerCase();
-  const identity = (cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary') && !ctype.startsWith('multipart/');
+  const identity =
+    (cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary') && !ctype.startsWith('multipart/');
   let body: string[];
   let bodyLine: number;
   let approximateLines = false;
@@ -175,14 +185,23 @@ async function parseMessage(raw: RawMessage, source: string, strip: number): Pro
   if (!files.length) return { ...base, reason: tags.number === 0 ? 'cover letter' : 'no diff in this message' };
   const end = messageEnd(body);
   return {
-    ...base, title: title || subject, tags, from: email.from ? formatAddress(email.from) : undefined,
-    date: email.date, messageId: email.messageId, references: header('references') || undefined,
-    to: email.to?.map(formatAddress), cc: email.cc?.map(formatAddress), message: body.slice(0, end).join('\n').trim(), files, approximateLines,
+    ...base,
+    title: title || subject,
+    tags,
+    from: email.from ? formatAddress(email.from) : undefined,
+    date: email.date,
+    messageId: email.messageId,
+    references: header('references') || undefined,
+    to: email.to?.map(formatAddress),
+    cc: email.cc?.map(formatAddress),
+    message: body.slice(0, end).join('\n').trim(),
+    files,
+    approximateLines,
   };
 }
 
 function formatAddress(a: { name?: string; address?: string }): string {
-  return a.name ? `${a.name} <${a.address ?? ''}>` : a.address ?? '';
+  return a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? '');
 }
 
 /** `git log -p` / `git show` output: one patch per `commit <sha>` block, its subject the first message line. */
@@ -207,8 +226,16 @@ function splitGitLog(lines: string[], source: string, strip: number): PatchMail[
     const subject = msg.find((l) => l.trim() !== '')?.trim() ?? block[0];
     const files = parseDiff(block, { strip, firstLine: s + 1 });
     return {
-      source, line: s + 1, subject, title: subject, tags: { prefix: '', rfc: false }, from: meta.author, date: meta.date,
-      message: msg.join('\n').trim(), files, approximateLines: false,
+      source,
+      line: s + 1,
+      subject,
+      title: subject,
+      tags: { prefix: '', rfc: false },
+      from: meta.author,
+      date: meta.date,
+      message: msg.join('\n').trim(),
+      files,
+      approximateLines: false,
     };
   });
 }
@@ -217,7 +244,11 @@ function splitGitLog(lines: string[], source: string, strip: number): PatchMail[
  * Reads one input file. Messages are returned in input order; a numbered series (`[PATCH n/N]`) is put in number
  * order. Cover letters, replies and messages without a diff are listed as skipped.
  */
-export async function readPatchInput(text: string, source: string, options: { strip?: number } = {}): Promise<PatchInput> {
+export async function readPatchInput(
+  text: string,
+  source: string,
+  options: { strip?: number } = {},
+): Promise<PatchInput> {
   const strip = options.strip ?? 1;
   const lines = splitLines(text);
   const wrap = <T>(f: () => T): T => {
@@ -229,7 +260,11 @@ export async function readPatchInput(text: string, source: string, options: { st
     }
   };
   const mbox = lines.length > 0 && isFromLine(lines, 0);
-  const mailHeaders = !mbox && lines.length > 0 && HEADER_LINE.test(lines[0]) && /^(from|subject|date|message-id|to|cc|return-path|received):/i.test(lines[0]);
+  const mailHeaders =
+    !mbox &&
+    lines.length > 0 &&
+    HEADER_LINE.test(lines[0]) &&
+    /^(from|subject|date|message-id|to|cc|return-path|received):/i.test(lines[0]);
   if (mbox || mailHeaders) {
     const raws = mbox ? splitMbox(lines) : [{ lines, line: 1 }];
     const patches: PatchMail[] = [];
@@ -242,12 +277,29 @@ export async function readPatchInput(text: string, source: string, options: { st
     return { patches: orderSeries(patches), skipped };
   }
   const log = wrap(() => splitGitLog(lines, source, strip));
-  if (log) return { patches: log.filter((p) => p.files.length), skipped: log.filter((p) => !p.files.length).map((p) => ({ source, line: p.line, subject: p.subject, reason: 'no diff in this commit' })) };
+  if (log)
+    return {
+      patches: log.filter((p) => p.files.length),
+      skipped: log
+        .filter((p) => !p.files.length)
+        .map((p) => ({ source, line: p.line, subject: p.subject, reason: 'no diff in this commit' })),
+    };
   const files = wrap(() => parseDiff(lines, { strip, firstLine: 1 }));
   if (!files.length) return { patches: [], skipped: [{ source, line: 1, subject: source, reason: 'no diff found' }] };
   const name = source.split('/').pop() ?? source;
   return {
-    patches: [{ source, line: 1, subject: name, title: name, tags: { prefix: '', rfc: false }, message: lines.slice(0, messageEnd(lines)).join('\n').trim(), files, approximateLines: false }],
+    patches: [
+      {
+        source,
+        line: 1,
+        subject: name,
+        title: name,
+        tags: { prefix: '', rfc: false },
+        message: lines.slice(0, messageEnd(lines)).join('\n').trim(),
+        files,
+        approximateLines: false,
+      },
+    ],
     skipped: [],
   };
 }
@@ -255,5 +307,8 @@ export async function readPatchInput(text: string, source: string, options: { st
 /** A numbered series in number order (stable for equal numbers and unnumbered mails). */
 function orderSeries(patches: PatchMail[]): PatchMail[] {
   if (patches.length < 2 || patches.some((p) => p.tags.number === undefined)) return patches;
-  return patches.map((p, i) => ({ p, i })).sort((a, b) => a.p.tags.number! - b.p.tags.number! || a.i - b.i).map((x) => x.p);
+  return patches
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => a.p.tags.number! - b.p.tags.number! || a.i - b.i)
+    .map((x) => x.p);
 }

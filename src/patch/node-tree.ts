@@ -4,7 +4,15 @@ import { readdirSync } from 'node:fs';
 import { readRegularFile, readRegularFileAsync } from '../core/node-read';
 import { MAX_FILE_BYTES } from '../core/engine';
 import { join, resolve, sep } from 'node:path';
-import { definitionShaped, isWordChar, SOURCE_FILE, TreeError, type MentionOptions, type MentionSearch, type TreeReader } from './tree';
+import {
+  definitionShaped,
+  isWordChar,
+  SOURCE_FILE,
+  TreeError,
+  type MentionOptions,
+  type MentionSearch,
+  type TreeReader,
+} from './tree';
 import { gitRepository, GitError, worktreeMentioning } from './git';
 
 /** Where callers and callees of VFS code live: searched first, before the rest of the tree (drivers/, arch/, ...). */
@@ -27,7 +35,10 @@ export class DirectoryTree implements TreeReader {
   private readonly maxSearchBytes: number;
   private inGit: Promise<boolean> | undefined;
 
-  constructor(root: string, private readonly options: DirectoryTreeOptions = {}) {
+  constructor(
+    root: string,
+    private readonly options: DirectoryTreeOptions = {},
+  ) {
     this.root = resolve(root);
     this.maxFiles = options.maxFiles ?? 20000;
     this.maxSearchBytes = options.maxSearchBytes ?? 160 * 1024 * 1024;
@@ -42,9 +53,11 @@ export class DirectoryTree implements TreeReader {
    * they stay inside the tree's own real path (a link to /etc, to ~/.ssh or to /dev/zero is refused, not read).
    */
   private async resolveInside(path: string): Promise<string | null> {
-    if (path.includes('\0')) throw new TreeError(`${JSON.stringify(path)}: a file name cannot contain a NUL byte`, path);
+    if (path.includes('\0'))
+      throw new TreeError(`${JSON.stringify(path)}: a file name cannot contain a NUL byte`, path);
     const full = resolve(this.root, path);
-    if (full !== this.root && !full.startsWith(this.root + sep)) throw new TreeError(`${path}: not inside ${this.root}`, path);
+    if (full !== this.root && !full.startsWith(this.root + sep))
+      throw new TreeError(`${path}: not inside ${this.root}`, path);
     let real: string;
     try {
       real = await realpath(full);
@@ -57,7 +70,10 @@ export class DirectoryTree implements TreeReader {
     this.realRoot ??= realpath(this.root).catch(() => this.root);
     const root = await this.realRoot;
     if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
-      throw new TreeError(`${path}: not read: it is a symbolic link (or lies under one) that leads outside ${this.root}`, path);
+      throw new TreeError(
+        `${path}: not read: it is a symbolic link (or lies under one) that leads outside ${this.root}`,
+        path,
+      );
     }
     return real;
   }
@@ -142,7 +158,12 @@ export class DirectoryTree implements TreeReader {
  * synchronous (from the page cache that is several times faster than one promise per file), with a turn of the
  * event loop every 256 files.
  */
-export async function walkMentioning(root: string, names: readonly string[], maxBytes: number, options: MentionOptions = {}): Promise<MentionSearch> {
+export async function walkMentioning(
+  root: string,
+  names: readonly string[],
+  maxBytes: number,
+  options: MentionOptions = {},
+): Promise<MentionSearch> {
   const needles = names.filter((n) => n).map((n) => Buffer.from(n, 'utf8'));
   const paths: string[] = [];
   let bytes = 0;
@@ -186,8 +207,14 @@ export async function walkMentioning(root: string, names: readonly string[], max
   await walk('', false);
   paths.sort();
   return {
-    paths, truncated, how: 'a walk of the directory',
-    ...(truncated ? { searched: `${files} C files${firstDone.length ? ` (${firstDone.map((d) => d + '/').join(', ')} first)` : ''}, stopping after ${Math.round(maxBytes / 1048576)} MB` } : {}),
+    paths,
+    truncated,
+    how: 'a walk of the directory',
+    ...(truncated
+      ? {
+          searched: `${files} C files${firstDone.length ? ` (${firstDone.map((d) => d + '/').join(', ')} first)` : ''}, stopping after ${Math.round(maxBytes / 1048576)} MB`,
+        }
+      : {}),
   };
 }
 

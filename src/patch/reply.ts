@@ -44,7 +44,9 @@ function base64(bytes: Uint8Array): string {
 function addressValue(a: string): string {
   const m = /^(.*?)\s*<([^<>\s]+)>$/.exec(a.trim());
   if (!m) return headerValue(a);
-  return m[1] ? `${/[^\x20-\x7e]/.test(m[1]) ? headerValue(m[1]) : quoteName(escapeForTerminal(m[1]))} <${escapeForTerminal(m[2])}>` : `<${escapeForTerminal(m[2])}>`;
+  return m[1]
+    ? `${/[^\x20-\x7e]/.test(m[1]) ? headerValue(m[1]) : quoteName(escapeForTerminal(m[1]))} <${escapeForTerminal(m[2])}>`
+    : `<${escapeForTerminal(m[2])}>`;
 }
 
 function quoteName(n: string): string {
@@ -79,7 +81,8 @@ function wrap(text: string, width = WIDTH): string[] {
  */
 export function fixHint(f: ReviewFinding): string {
   const d = f.finding.detail?.trim();
-  if (!d) return `Fix: see the ${f.finding.ruleId} rule's documentation (docs/rules/${f.finding.ruleId.replace('/', '-')}.md).`;
+  if (!d)
+    return `Fix: see the ${f.finding.ruleId} rule's documentation (docs/rules/${f.finding.ruleId.replace('/', '-')}.md).`;
   const sentences = d.split(/(?<=[.!?])\s+(?=[A-Z(])/);
   let s = sentences[sentences.length - 1].trim();
   const semi = s.indexOf('; ');
@@ -113,7 +116,10 @@ export function replyFor(p: PatchReview, mail: PatchMail | undefined): string | 
   const id = msgId(mail?.messageId);
   if (id) {
     head.push(`In-Reply-To: ${id}`);
-    const refs = (mail?.references ?? '').split(/\s+/).map((r) => msgId(r)).filter((r): r is string => r !== null && r !== id);
+    const refs = (mail?.references ?? '')
+      .split(/\s+/)
+      .map((r) => msgId(r))
+      .filter((r): r is string => r !== null && r !== id);
     head.push(`References: ${[...refs, id].join('\n\t')}`);
   }
   head.push('MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', 'Content-Transfer-Encoding: 8bit', '');
@@ -129,7 +135,8 @@ export function replyFor(p: PatchReview, mail: PatchMail | undefined): string | 
     if (f.patchLine !== undefined) {
       for (let fi = 0; fi < files.length && !at; fi++) {
         files[fi].hunks.forEach((h, hi) => {
-          if (!at && h.lines.some((l) => l.patchLine === f.patchLine)) at = { f, file: fi, hunk: hi, line: f.patchLine! };
+          if (!at && h.lines.some((l) => l.patchLine === f.patchLine))
+            at = { f, file: fi, hunk: hi, line: f.patchLine! };
         });
       }
     }
@@ -165,12 +172,17 @@ export function replyFor(p: PatchReview, mail: PatchMail | undefined): string | 
   if (placed.length) {
     const fp = files[lastFile];
     const h = fp.hunks[lastHunk];
-    const rest = h.lines.some((l) => l.patchLine > lastLine) || lastHunk < fp.hunks.length - 1 || lastFile < files.length - 1;
+    const rest =
+      h.lines.some((l) => l.patchLine > lastLine) || lastHunk < fp.hunks.length - 1 || lastFile < files.length - 1;
     if (rest) body.push('[...]', '');
   }
   for (const f of elsewhere) {
     const via = f.via?.length ? `, which calls ${f.via.map((v) => `${v}()`).join(', ')}` : '';
-    body.push(...wrap(e(`In ${f.file}:${f.finding.line} (${f.finding.function}()${via}): ${f.finding.message}`)), ...wrap(e(fixHint(f))), '');
+    body.push(
+      ...wrap(e(`In ${f.file}:${f.finding.line} (${f.finding.function}()${via}): ${f.finding.message}`)),
+      ...wrap(e(fixHint(f))),
+      '',
+    );
   }
   return [...head, ...body].join('\n').replace(/\n+$/, '\n');
 }

@@ -125,7 +125,13 @@ interface SideTexts {
 }
 
 /** Reviews a series against a tree. The tree itself is never modified. */
-export async function reviewSeries(analyzer: Analyzer, tree: TreeReader, mails: readonly PatchMail[], options: ReviewOptions = {}, skipped: SkippedMail[] = []): Promise<SeriesReview> {
+export async function reviewSeries(
+  analyzer: Analyzer,
+  tree: TreeReader,
+  mails: readonly PatchMail[],
+  options: ReviewOptions = {},
+  skipped: SkippedMail[] = [],
+): Promise<SeriesReview> {
   const t0 = now();
   const reviewer = new SeriesReviewer(analyzer, tree, options);
   try {
@@ -160,9 +166,22 @@ export async function reviewSeries(analyzer: Analyzer, tree: TreeReader, mails: 
 
 function emptyReview(mail: PatchMail, index: number, extra: Partial<PatchReview>): PatchReview {
   return {
-    index, subject: mail.subject, title: mail.title, source: mail.source, line: mail.line,
-    files: mail.files.map(displayPath), functions: [], applied: false, checked: false,
-    introduced: [], fixed: [], remaining: [], contracts: [], notes: [], ms: 0, ...extra,
+    index,
+    subject: mail.subject,
+    title: mail.title,
+    source: mail.source,
+    line: mail.line,
+    files: mail.files.map(displayPath),
+    functions: [],
+    applied: false,
+    checked: false,
+    introduced: [],
+    fixed: [],
+    remaining: [],
+    contracts: [],
+    notes: [],
+    ms: 0,
+    ...extra,
   };
 }
 
@@ -177,9 +196,17 @@ class SeriesReviewer {
   private readonly overlay: OverlayTree;
   private readonly follow: boolean;
   /** The patch being reviewed: its changes (not yet in the overlay) and its notes. */
-  private current: { changes: FileChange[]; notes: string[]; searchNoted: boolean } = { changes: [], notes: [], searchNoted: false };
+  private current: { changes: FileChange[]; notes: string[]; searchNoted: boolean } = {
+    changes: [],
+    notes: [],
+    searchNoted: false,
+  };
 
-  constructor(private readonly analyzer: Analyzer, tree: TreeReader, private readonly options: ReviewOptions) {
+  constructor(
+    private readonly analyzer: Analyzer,
+    tree: TreeReader,
+    private readonly options: ReviewOptions,
+  ) {
     // The engine's options are what remains once the review's own are taken out.
     const { follow, maxCallerFiles, maxCalleeFiles, onProgress, cancelled, keepSources, ...check } = options;
     this.analyses = new Analyses(analyzer, check);
@@ -212,12 +239,23 @@ class SeriesReviewer {
   /** Names whose meaning the catalogue gives (APIs, lock predicates, assertions, accessors): callers use that. */
   private catalogued(name: string): boolean {
     const c = this.analyzer.catalogue;
-    return c.calls.has(name) || c.lockedPredicates.has(name) || c.asserts.has(name) || c.predicates.has(name) || c.accessors.has(name) || c.transparent.has(name);
+    return (
+      c.calls.has(name) ||
+      c.lockedPredicates.has(name) ||
+      c.asserts.has(name) ||
+      c.predicates.has(name) ||
+      c.accessors.has(name) ||
+      c.transparent.has(name)
+    );
   }
 
   async review(mail: PatchMail, index: number): Promise<PatchReview> {
     const t0 = now();
-    const review = emptyReview(mail, index, { applied: true, checked: true, ...(this.options.keepSources ? { sources: { before: {}, after: {} } } : {}) });
+    const review = emptyReview(mail, index, {
+      applied: true,
+      checked: true,
+      ...(this.options.keepSources ? { sources: { before: {}, after: {} } } : {}),
+    });
     let changes: FileChange[];
     try {
       changes = await applyPatch(this.overlay, mail.files);
@@ -229,9 +267,14 @@ class SeriesReviewer {
       review.ms = now() - t0;
       return review;
     }
-    review.files = changes.map((c) => (c.op === 'rename' || c.op === 'copy' ? `${c.oldPath} => ${c.newPath}` : (c.newPath ?? c.oldPath)!));
+    review.files = changes.map((c) =>
+      c.op === 'rename' || c.op === 'copy' ? `${c.oldPath} => ${c.newPath}` : (c.newPath ?? c.oldPath)!,
+    );
     for (const c of changes) {
-      for (const o of c.offsets) review.notes.push(`${c.newPath ?? c.oldPath}: hunk #${o.hunk} applied at offset ${o.by > 0 ? '+' : ''}${o.by} line(s)`);
+      for (const o of c.offsets)
+        review.notes.push(
+          `${c.newPath ?? c.oldPath}: hunk #${o.hunk} applied at offset ${o.by > 0 ? '+' : ''}${o.by} line(s)`,
+        );
       if (c.binary) review.notes.push(`${c.newPath ?? c.oldPath}: binary change, not analysed`);
     }
 
@@ -260,7 +303,10 @@ class SeriesReviewer {
       if (c.op === 'rename' && c.oldPath) this.analyses.rename(c.oldPath, path);
       const before = c.before !== null && isSource(c.oldPath) ? this.run(path, c.before) : null;
       const after = c.after !== null ? this.run(path, c.after) : null;
-      for (const [side, a] of [['before', before], ['after', after]] as const) {
+      for (const [side, a] of [
+        ['before', before],
+        ['after', after],
+      ] as const) {
         if (a?.result.error) review.notes.push(`${path} (${side} the patch): not analysed: ${a.result.error}`);
       }
       files.push({ change: c, path, before, after, touched: touchedFunctions(c, before, after) });
@@ -276,7 +322,12 @@ class SeriesReviewer {
       await this.reviewFile(f, review, contracts, texts, calleeFiles);
     }
     if (this.follow && contracts.length) await this.reviewCallers(review, contracts, changes, texts, calleeFiles);
-    review.contracts = contracts.map((c) => ({ function: c.name, file: c.file, changes: c.changes, callers: c.callers }));
+    review.contracts = contracts.map((c) => ({
+      function: c.name,
+      file: c.file,
+      changes: c.changes,
+      callers: c.callers,
+    }));
 
     // 3. The tree now has this patch.
     for (const c of changes) {
@@ -288,14 +339,21 @@ class SeriesReviewer {
   }
 
   /** Compares one changed file's findings, with the context its calls need (changed contracts, helper callees). */
-  private async reviewFile(f: FileReview, review: PatchReview, contracts: Contract[], texts: SideTexts, calleeFiles: Set<string>): Promise<void> {
+  private async reviewFile(
+    f: FileReview,
+    review: PatchReview,
+    contracts: Contract[],
+    texts: SideTexts,
+    calleeFiles: Set<string>,
+  ): Promise<void> {
     const c = f.change;
     let before = f.before;
     let after = f.after;
     if (this.follow) {
       const ctx = await this.contextFor(f, contracts, texts, calleeFiles);
       if (ctx.before || ctx.after) {
-        if (c.before !== null && before) before = this.own(this.run(`ctx:${f.path}`, c.before + ctx.before), c.before.length);
+        if (c.before !== null && before)
+          before = this.own(this.run(`ctx:${f.path}`, c.before + ctx.before), c.before.length);
         if (c.after !== null && after) after = this.own(this.run(`ctx:${f.path}`, c.after + ctx.after), c.after.length);
       }
     }
@@ -313,14 +371,21 @@ class SeriesReviewer {
       return names.length ? names.sort() : undefined;
     };
     // One line index per side, built only when some finding is located on it.
-    const side = (text: string | null, shown: Map<number, LineOrigin>, fns: readonly FunctionInfo[], prefer: '+' | '-') => {
+    const side = (
+      text: string | null,
+      shown: Map<number, LineOrigin>,
+      fns: readonly FunctionInfo[],
+      prefer: '+' | '-',
+    ) => {
       let lines: LineIndex | null = null;
       return (x: LocatedFinding) => locateInPatch(x, text!, (lines ??= new LineIndex(text!, 'lf')), shown, fns, prefer);
     };
     const onAfter = side(c.after, c.newLines, after?.result.functions ?? [], '+');
     const onBefore = side(c.before, c.oldLines, before?.result.functions ?? [], '-');
-    for (const x of m.introduced) review.introduced.push({ ...onAfter(x), file: f.path, side: 'after', via: viaOf(x.function) });
-    for (const x of m.fixed) review.fixed.push({ ...onBefore(x), file: c.oldPath ?? f.path, side: 'before', via: viaOf(x.function) });
+    for (const x of m.introduced)
+      review.introduced.push({ ...onAfter(x), file: f.path, side: 'after', via: viaOf(x.function) });
+    for (const x of m.fixed)
+      review.fixed.push({ ...onBefore(x), file: c.oldPath ?? f.path, side: 'before', via: viaOf(x.function) });
     for (const [, x] of m.kept) {
       if (f.touched.has(x.function)) review.remaining.push({ ...onAfter(x), file: f.path, side: 'after' });
     }
@@ -329,13 +394,22 @@ class SeriesReviewer {
   /** An analysis of a file with appended context, restricted to the file's own functions. */
   private own(a: Analysed, length: number): Analysed {
     return {
-      result: { ...a.result, findings: a.result.findings.filter((x) => x.start < length), functions: a.result.functions.filter((x) => x.start < length) },
+      result: {
+        ...a.result,
+        findings: a.result.findings.filter((x) => x.start < length),
+        functions: a.result.functions.filter((x) => x.start < length),
+      },
       summaries: a.summaries,
     };
   }
 
   /** Definitions to append to a changed file, before and after: changed contracts it calls, and helper callees. */
-  private async contextFor(f: FileReview, contracts: Contract[], texts: SideTexts, calleeFiles: Set<string>): Promise<{ before: string; after: string }> {
+  private async contextFor(
+    f: FileReview,
+    contracts: Contract[],
+    texts: SideTexts,
+    calleeFiles: Set<string>,
+  ): Promise<{ before: string; after: string }> {
     const c = f.change;
     const own = new Set<string>();
     const called = new Set<string>();
@@ -359,7 +433,15 @@ class SeriesReviewer {
    * the file calls, and of helpers its relevant functions call that are defined elsewhere in the tree and whose own
    * analysis summarises something (taken as they are after the patch, on both sides).
    */
-  private async buildContext(self: string, own: ReadonlySet<string>, called: ReadonlySet<string>, relevantCalls: ReadonlySet<string>, contracts: Contract[], texts: SideTexts, calleeFiles: Set<string>): Promise<{ before: string; after: string }> {
+  private async buildContext(
+    self: string,
+    own: ReadonlySet<string>,
+    called: ReadonlySet<string>,
+    relevantCalls: ReadonlySet<string>,
+    contracts: Contract[],
+    texts: SideTexts,
+    calleeFiles: Set<string>,
+  ): Promise<{ before: string; after: string }> {
     // Keyed by the defining file after the patch; a renamed file is read under its old name before.
     const wanted = new Map<string, { before: string; names: Set<string> }>();
     const want = (file: string, oldFile: string, name: string) => {
@@ -372,7 +454,9 @@ class SeriesReviewer {
         if (!k.callers.includes(self)) k.callers.push(self);
       }
     }
-    const candidates = [...relevantCalls].filter((n) => !own.has(n) && !this.catalogued(n) && !contracts.some((k) => k.name === n));
+    const candidates = [...relevantCalls].filter(
+      (n) => !own.has(n) && !this.catalogued(n) && !contracts.some((k) => k.name === n),
+    );
     if (candidates.length) {
       const maxFiles = this.options.maxCalleeFiles ?? 6;
       const defs = await this.definitions(candidates, self, texts.after);
@@ -404,7 +488,11 @@ class SeriesReviewer {
   }
 
   /** For each name, the first file (in path order) of the tree defining it where other files can call it. */
-  private async definitions(names: string[], self: string, read: (p: string) => Promise<string | null>): Promise<Map<string, string>> {
+  private async definitions(
+    names: string[],
+    self: string,
+    read: (p: string) => Promise<string | null>,
+  ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     const left = new Set(names);
     for (const file of await this.search(names, true)) {
@@ -438,17 +526,33 @@ class SeriesReviewer {
         const text = (await texts.after(f.path)) ?? (await texts.before(f.change.oldPath ?? f.path));
         if (text === null) continue;
         const idx = this.unitsOf(f.path, text);
-        const u = idx.byName.get(name) ?? (f.change.before !== null ? this.unitsOf(f.path, f.change.before).byName.get(name) : undefined);
+        const u =
+          idx.byName.get(name) ??
+          (f.change.before !== null ? this.unitsOf(f.path, f.change.before).byName.get(name) : undefined);
         if (!u || !visibleOutside(f.path, u)) continue;
         const changes = describeContractChange(b, a, u.params);
-        out.push({ name, file: f.path, oldFile: f.change.oldPath ?? f.path, before: b, after: a, changes: changes.length ? changes : ['its contract changed'], callers: [] });
+        out.push({
+          name,
+          file: f.path,
+          oldFile: f.change.oldPath ?? f.path,
+          before: b,
+          after: a,
+          changes: changes.length ? changes : ['its contract changed'],
+          callers: [],
+        });
       }
     }
     return out;
   }
 
   /** Re-analyses files of the tree that call a function whose contract the patch changed. */
-  private async reviewCallers(review: PatchReview, contracts: Contract[], changes: FileChange[], texts: SideTexts, calleeFiles: Set<string>): Promise<void> {
+  private async reviewCallers(
+    review: PatchReview,
+    contracts: Contract[],
+    changes: FileChange[],
+    texts: SideTexts,
+    calleeFiles: Set<string>,
+  ): Promise<void> {
     const changed = new Set<string>();
     for (const c of changes) {
       if (c.oldPath) changed.add(c.oldPath);
@@ -493,7 +597,8 @@ class SeriesReviewer {
       const before = this.own(this.run(`ctx:${file}`, text + ctx.before), text.length);
       const after = this.own(this.run(`ctx:${file}`, text + ctx.after), text.length);
       const m = matchFindings(before.result.findings, after.result.findings);
-      if (review.sources && (m.introduced.length || m.fixed.length)) review.sources.before[file] = review.sources.after[file] = text;
+      if (review.sources && (m.introduced.length || m.fixed.length))
+        review.sources.before[file] = review.sources.after[file] = text;
       const viaOf = (fn: string) => {
         const u = idx.byName.get(fn);
         const v = u ? called.filter((n) => u.calls.has(n)) : [];
@@ -501,10 +606,29 @@ class SeriesReviewer {
       };
       const lines = new LineIndex(text, 'lf');
       const at = (x: LocatedFinding) => sourceLineAt(text, lines, lines.position(x.start).line + 1);
-      for (const x of m.introduced) review.introduced.push({ file, finding: x, side: 'after', exact: false, sourceLine: at(x), via: viaOf(x.function) });
-      for (const x of m.fixed) review.fixed.push({ file, finding: x, side: 'before', exact: false, sourceLine: at(x), via: viaOf(x.function) });
+      for (const x of m.introduced)
+        review.introduced.push({
+          file,
+          finding: x,
+          side: 'after',
+          exact: false,
+          sourceLine: at(x),
+          via: viaOf(x.function),
+        });
+      for (const x of m.fixed)
+        review.fixed.push({
+          file,
+          finding: x,
+          side: 'before',
+          exact: false,
+          sourceLine: at(x),
+          via: viaOf(x.function),
+        });
     }
-    if (more) review.notes.push(`${more} more file(s) mentioning ${[...names].join(', ')} not examined for callers (limit ${maxFiles} caller files per patch)`);
+    if (more)
+      review.notes.push(
+        `${more} more file(s) mentioning ${[...names].join(', ')} not examined for callers (limit ${maxFiles} caller files per patch)`,
+      );
   }
 
   /**
@@ -516,12 +640,15 @@ class SeriesReviewer {
     const { changes, notes } = this.current;
     const found = await this.overlay.filesMentioning(names, { definitions });
     if (!found) {
-      if (!this.current.searchNoted) notes.push(`${this.overlay.label} cannot be listed: callers and callees in other files not followed`);
+      if (!this.current.searchNoted)
+        notes.push(`${this.overlay.label} cannot be listed: callers and callees in other files not followed`);
       this.current.searchNoted = true;
       return [];
     }
     if (found.truncated && !this.current.searchNoted) {
-      notes.push(`callers and callees: the search of ${this.overlay.label} (${found.how}) was cut short: it covered ${found.searched ?? `${found.paths.length} files`}`);
+      notes.push(
+        `callers and callees: the search of ${this.overlay.label} (${found.how}) was cut short: it covered ${found.searched ?? `${found.paths.length} files`}`,
+      );
       this.current.searchNoted = true;
     }
     const paths = new Set(found.paths);
@@ -539,7 +666,8 @@ class SeriesReviewer {
     } catch (e) {
       if (!(e instanceof TreeError)) throw e;
       const { notes } = this.current;
-      if (notes.filter((n) => n.startsWith('not searched for callers and callees: ')).length < 5) notes.push(`not searched for callers and callees: ${e.message}`);
+      if (notes.filter((n) => n.startsWith('not searched for callers and callees: ')).length < 5)
+        notes.push(`not searched for callers and callees: ${e.message}`);
       return null;
     }
   }
@@ -563,7 +691,13 @@ function dirOf(p: string): string {
 /** Functions the patch changes: those of the new text with an added line, and those of the old text with a removed one. */
 function touchedFunctions(c: FileChange, before: Analysed | null, after: Analysed | null): Set<string> {
   const out = new Set<string>();
-  const mark = (text: string | null, fns: readonly FunctionInfo[], lines: Map<number, LineOrigin>, kind: '+' | '-', all: boolean) => {
+  const mark = (
+    text: string | null,
+    fns: readonly FunctionInfo[],
+    lines: Map<number, LineOrigin>,
+    kind: '+' | '-',
+    all: boolean,
+  ) => {
     if (text === null) return;
     const idx = new LineIndex(text, 'lf');
     const changed = [...lines].filter(([, o]) => o.kind === kind).map(([l]) => l);
@@ -592,7 +726,14 @@ function sourceLineAt(text: string, lines: LineIndex, line: number): string {
  * Where a finding shows in the patch: its own line if the patch shows it (added or context), else the nearest line
  * of the prefered kind the patch changed in the same function, else the nearest changed line of the file.
  */
-function locateInPatch(f: LocatedFinding, text: string, lines: LineIndex, shown: Map<number, LineOrigin>, fns: readonly FunctionInfo[], prefer: '+' | '-'): Omit<ReviewFinding, 'file' | 'side'> {
+function locateInPatch(
+  f: LocatedFinding,
+  text: string,
+  lines: LineIndex,
+  shown: Map<number, LineOrigin>,
+  fns: readonly FunctionInfo[],
+  prefer: '+' | '-',
+): Omit<ReviewFinding, 'file' | 'side'> {
   // The patch's line numbers are git's (lines end at \n only), so the finding's line is counted the same way here.
   const line = lines.position(f.start).line + 1;
   const sourceLine = sourceLineAt(text, lines, line);
@@ -601,8 +742,13 @@ function locateInPatch(f: LocatedFinding, text: string, lines: LineIndex, shown:
   const fn = fns.find((x) => x.name === f.function && x.start <= f.start && f.start <= x.end);
   const range = fn ? [lines.position(fn.start).line + 1, lines.position(fn.end).line + 1] : null;
   const candidates = [...shown].filter(([l]) => !range || (l >= range[0] && l <= range[1]));
-  const pick = (list: [number, LineOrigin][]) => list.sort((a, b) => Math.abs(a[0] - line) - Math.abs(b[0] - line) || a[0] - b[0])[0];
-  const best = pick(candidates.filter(([, o]) => o.kind === prefer)) ?? pick(candidates) ?? pick([...shown].filter(([, o]) => o.kind === prefer)) ?? pick([...shown]);
+  const pick = (list: [number, LineOrigin][]) =>
+    list.sort((a, b) => Math.abs(a[0] - line) - Math.abs(b[0] - line) || a[0] - b[0])[0];
+  const best =
+    pick(candidates.filter(([, o]) => o.kind === prefer)) ??
+    pick(candidates) ??
+    pick([...shown].filter(([, o]) => o.kind === prefer)) ??
+    pick([...shown]);
   if (!best) return { finding: f, exact: false, sourceLine };
   return { finding: f, patchLine: best[1].patchLine, patchLineKind: best[1].kind, exact: false, sourceLine };
 }

@@ -19,7 +19,9 @@ export function unifiedDiff(changes: readonly TextChange[], context = 3): string
     const oldName = c.oldPath ?? c.newPath!;
     const newName = c.newPath ?? c.oldPath!;
     if (c.before === c.after && oldName === newName) continue;
-    const p = structuredPatch(`a/${oldName}`, `b/${newName}`, c.before ?? '', c.after ?? '', undefined, undefined, { context });
+    const p = structuredPatch(`a/${oldName}`, `b/${newName}`, c.before ?? '', c.after ?? '', undefined, undefined, {
+      context,
+    });
     p.isGit = true;
     if (c.oldPath === null) {
       p.isCreate = true;

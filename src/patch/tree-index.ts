@@ -49,7 +49,13 @@ export class TreeIndex {
     try {
       const types = this.parser.language.types as string[];
       units = findFunctions(tree.rootNode, text, types).map((u) => ({
-        name: u.name, start: u.start, end: u.end, isStatic: u.isStatic, isSyscall: u.isSyscall, params: u.params.map((p) => p.name), calls: callsIn(u.bodyTs),
+        name: u.name,
+        start: u.start,
+        end: u.end,
+        isStatic: u.isStatic,
+        isSyscall: u.isSyscall,
+        params: u.params.map((p) => p.name),
+        calls: callsIn(u.bodyTs),
       }));
     } finally {
       tree.delete();

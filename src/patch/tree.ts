@@ -92,7 +92,10 @@ export const SOURCE_FILE = /\.[ch]$/;
 
 /** A path of the tree that exists but is not read: the message says which and why, never what it holds. */
 export class TreeError extends Error {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(message);
   }
 }
@@ -159,11 +162,17 @@ export class OverlayTree implements TreeReader {
         }
         if (text !== null && mentionsAny(text, names, options)) paths.push(p);
       }
-      base = { paths, truncated: listing.truncated, how: 'a search of the listed files', searched: listing.truncated ? `the first ${listing.paths.length} C files` : undefined };
+      base = {
+        paths,
+        truncated: listing.truncated,
+        how: 'a search of the listed files',
+        searched: listing.truncated ? `the first ${listing.paths.length} C files` : undefined,
+      };
     }
     if (!base) return null;
     const paths = new Set(base.paths.filter((p) => !this.changes.has(p)));
-    for (const [p, t] of this.changes) if (t !== null && SOURCE_FILE.test(p) && mentionsAny(t, names, options)) paths.add(p);
+    for (const [p, t] of this.changes)
+      if (t !== null && SOURCE_FILE.test(p) && mentionsAny(t, names, options)) paths.add(p);
     return { ...base, paths: [...paths].sort() };
   }
 
@@ -184,7 +193,10 @@ export class OverlayTree implements TreeReader {
 
 /** A tree held in memory (tests, the editor's unsaved documents). */
 export class MemoryTree implements TreeReader {
-  constructor(private readonly files: ReadonlyMap<string, string>, readonly label = '<memory>') {}
+  constructor(
+    private readonly files: ReadonlyMap<string, string>,
+    readonly label = '<memory>',
+  ) {}
 
   async read(path: string): Promise<string | null> {
     return this.files.get(path) ?? null;

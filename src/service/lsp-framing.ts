@@ -6,7 +6,13 @@
  * not JSON, or not a JSON-RPC message, is answered with a JSON-RPC error (`invalid`) and the next message is read.
  * Works on bytes (Content-Length counts UTF-8 bytes, not characters).
  */
-import { AbstractMessageReader, type DataCallback, type Disposable, type Message, type MessageReader } from 'vscode-languageserver/node';
+import {
+  AbstractMessageReader,
+  type DataCallback,
+  type Disposable,
+  type Message,
+  type MessageReader,
+} from 'vscode-languageserver/node';
 
 /** Largest header section (all header lines) accepted. */
 export const MAX_HEADER_BYTES = 8 * 1024;
@@ -44,7 +50,10 @@ export class BoundedMessageReader extends AbstractMessageReader implements Messa
   private failed = false;
   private callback: DataCallback | undefined;
 
-  constructor(private readonly input: NodeJS.ReadableStream, private readonly handlers: FramingHandlers) {
+  constructor(
+    private readonly input: NodeJS.ReadableStream,
+    private readonly handlers: FramingHandlers,
+  ) {
     super();
   }
 
@@ -76,7 +85,8 @@ export class BoundedMessageReader extends AbstractMessageReader implements Messa
         const buf = this.joined();
         const end = buf.subarray(0, MAX_HEADER_BYTES + CRLFCRLF.length).indexOf(CRLFCRLF);
         if (end < 0) {
-          if (buf.length > MAX_HEADER_BYTES) return this.fail(`no end of the message header within ${MAX_HEADER_BYTES} bytes`);
+          if (buf.length > MAX_HEADER_BYTES)
+            return this.fail(`no end of the message header within ${MAX_HEADER_BYTES} bytes`);
           return;
         }
         if (end > MAX_HEADER_BYTES) return this.fail(`the message header is longer than ${MAX_HEADER_BYTES} bytes`);
@@ -104,14 +114,16 @@ export class BoundedMessageReader extends AbstractMessageReader implements Messa
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === 'content-length') {
-        if (!/^\d{1,12}$/.test(value)) return `Content-Length ${JSON.stringify(value.slice(0, 40))} is not a decimal number`;
+        if (!/^\d{1,12}$/.test(value))
+          return `Content-Length ${JSON.stringify(value.slice(0, 40))} is not a decimal number`;
         const n = Number(value);
         if (length !== undefined && length !== n) return 'two different Content-Length headers';
         if (n > MAX_MESSAGE_BYTES) return `Content-Length ${n} exceeds the limit of ${MAX_MESSAGE_BYTES} bytes`;
         length = n;
       } else if (name === 'content-type') {
         const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(value)?.[1]?.toLowerCase();
-        if (charset && charset !== 'utf-8' && charset !== 'utf8') return `charset ${JSON.stringify(charset.slice(0, 40))} is not UTF-8`;
+        if (charset && charset !== 'utf-8' && charset !== 'utf8')
+          return `charset ${JSON.stringify(charset.slice(0, 40))} is not UTF-8`;
       }
     }
     return length ?? 'the message header has no Content-Length';
@@ -122,7 +134,10 @@ export class BoundedMessageReader extends AbstractMessageReader implements Messa
     try {
       msg = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
     } catch (e) {
-      this.handlers.invalid({ code: PARSE_ERROR, message: `Parse error: the message body is not UTF-8 JSON (${(e as Error).message})` });
+      this.handlers.invalid({
+        code: PARSE_ERROR,
+        message: `Parse error: the message body is not UTF-8 JSON (${(e as Error).message})`,
+      });
       return;
     }
     if (!msg || typeof msg !== 'object' || Array.isArray(msg) || (msg as { jsonrpc?: unknown }).jsonrpc !== '2.0') {

@@ -10,17 +10,39 @@
  * the current result.
  */
 import {
-  CodeActionKind, DiagnosticSeverity, DidChangeConfigurationNotification, ErrorCodes, MessageType, ResponseError, ShowMessageNotification,
+  CodeActionKind,
+  DiagnosticSeverity,
+  DidChangeConfigurationNotification,
+  ErrorCodes,
+  MessageType,
+  ResponseError,
+  ShowMessageNotification,
   TextDocumentSyncKind,
-  type ClientCapabilities, type CodeAction, type CodeLens, type Connection, type Diagnostic, type DiagnosticRelatedInformation,
-  type Hover, type InitializeResult, type Range, type TextEdit, type WorkspaceEdit,
+  type ClientCapabilities,
+  type CodeAction,
+  type CodeLens,
+  type Connection,
+  type Diagnostic,
+  type DiagnosticRelatedInformation,
+  type Hover,
+  type InitializeResult,
+  type Range,
+  type TextEdit,
+  type WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { FileResult, FunctionInfo, LocatedFinding } from '../core/engine';
 import { ruleDocUrl, RULES } from '../core/rules/rules';
 import { LineIndex } from '../core/text/lines';
 import type { Fix } from '../core/fixes/writer';
-import { analysisChanged, checkOptionsOf, DEFAULT_SETTINGS, FileFilter, parseSettings, type Settings } from '../extension/pure/settings';
+import {
+  analysisChanged,
+  checkOptionsOf,
+  DEFAULT_SETTINGS,
+  FileFilter,
+  parseSettings,
+  type Settings,
+} from '../extension/pure/settings';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { hoverMarkdown } from './hover';
 import { debounceFor, recentAnalysis } from './debounce';
@@ -77,7 +99,11 @@ interface Doc {
   recentMs?: number | null;
 }
 
-const SEVERITY: Record<string, DiagnosticSeverity> = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information };
+const SEVERITY: Record<string, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+};
 
 /** Settings from `initializationOptions` or `didChangeConfiguration`: `{ vfsLockReview: {...} }`, `{ vfslock: {...} }` or the object itself. */
 export function settingsObject(raw: unknown): Record<string, unknown> | null {
@@ -93,7 +119,10 @@ export function settingsObject(raw: unknown): Record<string, unknown> | null {
 /** The diagnostic of a finding (as the extension's `findingToDiagnostic`). */
 export function toDiagnostic(f: LocatedFinding, uri: string, lines: LineIndex): Diagnostic {
   const range = lines.spanOf(f.start, f.end);
-  const related: DiagnosticRelatedInformation[] = f.relatedLocated.map((r) => ({ location: { uri, range: lines.spanOf(r.start, r.end) }, message: r.message }));
+  const related: DiagnosticRelatedInformation[] = f.relatedLocated.map((r) => ({
+    location: { uri, range: lines.spanOf(r.start, r.end) },
+    message: r.message,
+  }));
   // The message is the one-sentence headline; why and how to fix follow as the first related note, at the finding.
   if (f.detail) related.unshift({ location: { uri, range }, message: f.detail });
   return {
@@ -121,7 +150,10 @@ export function functionLenses(fn: FunctionInfo, uri: string, lines: LineIndex):
   if (parts.length) out.push({ range, command: { title: parts.join(' · '), ...summary } });
   const findings = fn.findings === 0 ? 'no findings' : fn.findings === 1 ? '1 finding' : `${fn.findings} findings`;
   out.push({ range, command: { title: findings, ...summary } });
-  out.push({ range, command: { title: 'Simulate races', command: COMMANDS.simulateRaces, arguments: [uri, fn.name, fn.nameStart] } });
+  out.push({
+    range,
+    command: { title: 'Simulate races', command: COMMANDS.simulateRaces, arguments: [uri, fn.name, fn.nameStart] },
+  });
   return out;
 }
 
@@ -136,20 +168,30 @@ export function wordAt(text: string, offset: number): { start: number; end: numb
 }
 
 function overlaps(a: Range, b: Range): boolean {
-  const before = (p: { line: number; character: number }, q: { line: number; character: number }) => p.line < q.line || (p.line === q.line && p.character < q.character);
+  const before = (p: { line: number; character: number }, q: { line: number; character: number }) =>
+    p.line < q.line || (p.line === q.line && p.character < q.character);
   return !before(a.end, b.start) && !before(b.end, a.start);
 }
 
-const samePos = (a: { line: number; character: number }, b: { line: number; character: number }) => a.line === b.line && a.character === b.character;
+const samePos = (a: { line: number; character: number }, b: { line: number; character: number }) =>
+  a.line === b.line && a.character === b.character;
 
 const now = () => performance.now();
 
 /** Installs the handlers on a connection (call `connection.listen()` afterwards). */
-export function serve(connection: Connection, env: ServerEnv): { history: PublishStats[]; shutdownReceived: () => boolean } {
+export function serve(
+  connection: Connection,
+  env: ServerEnv,
+): { history: PublishStats[]; shutdownReceived: () => boolean } {
   const docs = new Map<string, Doc>();
   const history: PublishStats[] = [];
   let session: Session | null = null;
-  let settings: Settings = { ...DEFAULT_SETTINGS, severity: {}, include: [...DEFAULT_SETTINGS.include], exclude: [...DEFAULT_SETTINGS.exclude] };
+  let settings: Settings = {
+    ...DEFAULT_SETTINGS,
+    severity: {},
+    include: [...DEFAULT_SETTINGS.include],
+    exclude: [...DEFAULT_SETTINGS.exclude],
+  };
   let filter = new FileFilter(settings.include, settings.exclude);
   let catalogue = '';
   let caps: ClientCapabilities = {};
@@ -164,7 +206,7 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
   const run = <T>(fn: (s: Session) => T | Promise<T>): Promise<T> => {
     const p = queue.then(async () => {
       // Messages a client sends before the initialize answer (it should not) wait for the parser like the rest.
-      const s = session ?? await sessionP.catch(() => null);
+      const s = session ?? (await sessionP.catch(() => null));
       if (!s) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'vfslock: the C parser is not loaded');
       await s.ready();
       return fn(s);
@@ -176,8 +218,10 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
    * A message for the user: window/showMessage, a notification (showWarningMessage and its kin send
    * window/showMessageRequest, which some clients answer with a blocking prompt).
    */
-  const show = (type: MessageType, message: string) => void connection.sendNotification(ShowMessageNotification.type, { type, message });
-  const logError = (what: string) => (e: unknown) => connection.console.error(`vfslock: ${what}: ${(e as Error).message ?? String(e)}`);
+  const show = (type: MessageType, message: string) =>
+    void connection.sendNotification(ShowMessageNotification.type, { type, message });
+  const logError = (what: string) => (e: unknown) =>
+    connection.console.error(`vfslock: ${what}: ${(e as Error).message ?? String(e)}`);
 
   const showSettingsProblems = (problems: { setting: string; message: string }[]) => {
     for (const p of problems) show(MessageType.Warning, `vfslock: setting ${p.setting} ${p.message}`);
@@ -198,7 +242,8 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
   /** Loads the rules file of the settings (or none) into the session; returns the catalogue key. */
   const configureCatalogue = (s: Session): string => {
     if (!settings.rulesFile || !env.readRules) return '';
-    const path = settings.rulesFile.startsWith('/') || !roots.length ? settings.rulesFile : `${roots[0]}/${settings.rulesFile}`;
+    const path =
+      settings.rulesFile.startsWith('/') || !roots.length ? settings.rulesFile : `${roots[0]}/${settings.rulesFile}`;
     try {
       const data = env.readRules(path);
       const key = `rules:${path}`;
@@ -228,13 +273,24 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     d.last = r;
     d.recentMs = recentAnalysis(d.recentMs ?? null, r.ms);
     d.fixes.clear();
-    void connection.sendDiagnostics({ uri: d.uri, version: r.version, diagnostics: r.result.findings.map((f) => toDiagnostic(f, d.uri, d.lines)) });
+    void connection.sendDiagnostics({
+      uri: d.uri,
+      version: r.version,
+      diagnostics: r.result.findings.map((f) => toDiagnostic(f, d.uri, d.lines)),
+    });
     const latency = d.pendingSince === null ? null : now() - d.pendingSince;
     d.pendingSince = null;
-    history.push({ uri: d.uri, version: r.version, analysisMs: r.ms, latencyMs: latency, findings: r.result.findings.length });
+    history.push({
+      uri: d.uri,
+      version: r.version,
+      analysisMs: r.ms,
+      latencyMs: latency,
+      findings: r.result.findings.length,
+    });
     if (history.length > 200) history.shift();
     report(d, r.result, r.ms, latency);
-    if (caps.workspace?.codeLens?.refreshSupport && settings.codeLens) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    if (caps.workspace?.codeLens?.refreshSupport && settings.codeLens)
+      void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     return r;
   };
 
@@ -247,8 +303,10 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
       return;
     }
     d.shownError = '';
-    connection.console.log(`vfslock: checked ${name} v${d.version}: ${ms.toFixed(1)} ms, ${r.analyzedFunctions} of ${r.functions.length} functions analysed, `
-      + `${r.findings.length} finding(s), era ${r.era} (${r.eraSource})${latency === null ? '' : `; change→diagnostics ${latency.toFixed(1)} ms`}`);
+    connection.console.log(
+      `vfslock: checked ${name} v${d.version}: ${ms.toFixed(1)} ms, ${r.analyzedFunctions} of ${r.functions.length} functions analysed, ` +
+        `${r.findings.length} finding(s), era ${r.era} (${r.eraSource})${latency === null ? '' : `; change→diagnostics ${latency.toFixed(1)} ms`}`,
+    );
   };
 
   const schedule = (d: Doc, delay: number) => {
@@ -268,15 +326,27 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
   };
 
   const openInSession = (s: Session, d: Doc, text: string) => {
-    s.open({ uri: d.uri, file: d.file, path: d.file.startsWith('/') ? d.file : undefined, text, version: d.version, options: checkOptionsOf(settings), catalogue });
+    s.open({
+      uri: d.uri,
+      file: d.file,
+      path: d.file.startsWith('/') ? d.file : undefined,
+      text,
+      version: d.version,
+      options: checkOptionsOf(settings),
+      catalogue,
+    });
   };
 
   /** A tree's index ready: its open documents are analysed again with it and their diagnostics published. */
   const onIndex = (e: IndexEvent) => {
-    if (e.state === 'building') connection.console.log(`vfslock: building the summary index of ${e.root} in the background (cached for later)`);
-    else if (e.state === 'failed') connection.console.warn(`vfslock: summary index of ${e.root} not built: ${e.error ?? 'unknown error'}`);
+    if (e.state === 'building')
+      connection.console.log(`vfslock: building the summary index of ${e.root} in the background (cached for later)`);
+    else if (e.state === 'failed')
+      connection.console.warn(`vfslock: summary index of ${e.root} not built: ${e.error ?? 'unknown error'}`);
     else {
-      connection.console.log(`vfslock: summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${Math.round(e.ms ?? 0)} ms`);
+      connection.console.log(
+        `vfslock: summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${Math.round(e.ms ?? 0)} ms`,
+      );
       run((s) => {
         for (const uri of s.refreshIndexes()) {
           const d = docs.get(uri);
@@ -298,7 +368,8 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     settings = next;
     filter = new FileFilter(settings.include, settings.exclude);
     if (!changed) {
-      if (codeLensChanged && caps.workspace?.codeLens?.refreshSupport) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+      if (codeLensChanged && caps.workspace?.codeLens?.refreshSupport)
+        void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
       return;
     }
     void run((s) => {
@@ -319,12 +390,18 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
   connection.onInitialize(async (params): Promise<InitializeResult> => {
     caps = params.capabilities;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
-    roots = folders.map((u) => env.pathOf(u)).filter((p): p is string => !!p).map((p) => p.replace(/\/+$/, ''));
+    roots = folders
+      .map((u) => env.pathOf(u))
+      .filter((p): p is string => !!p)
+      .map((p) => p.replace(/\/+$/, ''));
     try {
       session = await sessionP;
       if (env.indexes) session.setIndexProvider(env.indexes(onIndex));
     } catch (e) {
-      throw new ResponseError(ErrorCodes.InternalError, `vfslock: the C parser could not be loaded: ${(e as Error).message}`);
+      throw new ResponseError(
+        ErrorCodes.InternalError,
+        `vfslock: the C parser could not be loaded: ${(e as Error).message}`,
+      );
     }
     applySettings(params.initializationOptions ?? {}, true);
     return {
@@ -351,7 +428,9 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     // A client that sends no settings (the "pull" model) is asked for the vfsLockReview section.
     if (o && Object.keys(o).length) applySettings(o);
     else if (caps.workspace?.configuration) {
-      connection.workspace.getConfiguration('vfsLockReview').then((v) => applySettings(v), logError('reading the settings'));
+      connection.workspace
+        .getConfiguration('vfsLockReview')
+        .then((v) => applySettings(v), logError('reading the settings'));
     }
   });
 
@@ -367,7 +446,19 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
   connection.onDidOpenTextDocument((p) => {
     const { uri, languageId, version, text } = p.textDocument;
     const file = env.pathOf(uri) ?? uri;
-    const d: Doc = { uri, file, languageId, version, lines: new LineIndex(text), analysed: false, timer: undefined, pendingSince: now(), last: null, fixes: new Map(), shownError: '' };
+    const d: Doc = {
+      uri,
+      file,
+      languageId,
+      version,
+      lines: new LineIndex(text),
+      analysed: false,
+      timer: undefined,
+      pendingSince: now(),
+      last: null,
+      fixes: new Map(),
+      shownError: '',
+    };
     d.analysed = selects(d);
     const old = docs.get(uri);
     if (old?.timer) clearTimeout(old.timer);
@@ -423,71 +514,102 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
     void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
   });
 
-  connection.onHover((p): Promise<Hover | null> => run((s) => {
-    const c = current(s, p.textDocument.uri);
-    if (!c) return null;
-    const { d } = c;
-    const offset = d.lines.offsetAt(p.position);
-    const word = wordAt(d.lines.text, offset);
-    if (!word) return null;
-    const at = s.eventsAt(d.uri, offset);
-    if (!at || at.version !== d.version || !at.events.length) return null;
-    const md = hoverMarkdown(at.events, d.lines.text.slice(word.start, word.end), word.start);
-    if (md === null) return null;
-    const markdown = caps.textDocument?.hover?.contentFormat?.includes('markdown') ?? true;
-    return { contents: { kind: markdown ? 'markdown' : 'plaintext', value: md }, range: d.lines.spanOf(word.start, word.end) };
-  }));
+  connection.onHover((p): Promise<Hover | null> =>
+    run((s) => {
+      const c = current(s, p.textDocument.uri);
+      if (!c) return null;
+      const { d } = c;
+      const offset = d.lines.offsetAt(p.position);
+      const word = wordAt(d.lines.text, offset);
+      if (!word) return null;
+      const at = s.eventsAt(d.uri, offset);
+      if (!at || at.version !== d.version || !at.events.length) return null;
+      const md = hoverMarkdown(at.events, d.lines.text.slice(word.start, word.end), word.start);
+      if (md === null) return null;
+      const markdown = caps.textDocument?.hover?.contentFormat?.includes('markdown') ?? true;
+      return {
+        contents: { kind: markdown ? 'markdown' : 'plaintext', value: md },
+        range: d.lines.spanOf(word.start, word.end),
+      };
+    }),
+  );
 
-  connection.onCodeAction((p): Promise<CodeAction[]> => run((s) => {
-    if (p.context.only && !p.context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty)) return [];
-    const c = current(s, p.textDocument.uri);
-    if (!c) return [];
-    const { d, r } = c;
-    const ours = p.context.diagnostics.filter((x) => x.source === DIAGNOSTIC_SOURCE);
-    const actions: CodeAction[] = [];
-    const docLinks = new Set<string>();
-    for (const f of r.result.findings) {
-      const diagnostic = toDiagnostic(f, d.uri, d.lines);
-      if (!overlaps(diagnostic.range, p.range)) continue;
-      // With our diagnostics in the context, only the findings they are; without (some clients send none), every
-      // finding the range touches.
-      const sent = ours.find((x) => x.code === f.ruleId && samePos(x.range.start, diagnostic.range.start));
-      if (ours.length && !sent) continue;
-      const key = `${f.ruleId}:${f.start}:${f.end}`;
-      let fixes = d.fixes.get(key);
-      if (!fixes) {
-        fixes = s.fixes(d.uri, { ruleId: f.ruleId, start: f.start, end: f.end })?.fixes ?? [];
-        d.fixes.set(key, fixes);
+  connection.onCodeAction((p): Promise<CodeAction[]> =>
+    run((s) => {
+      if (
+        p.context.only &&
+        !p.context.only.some(
+          (k) =>
+            k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty,
+        )
+      )
+        return [];
+      const c = current(s, p.textDocument.uri);
+      if (!c) return [];
+      const { d, r } = c;
+      const ours = p.context.diagnostics.filter((x) => x.source === DIAGNOSTIC_SOURCE);
+      const actions: CodeAction[] = [];
+      const docLinks = new Set<string>();
+      for (const f of r.result.findings) {
+        const diagnostic = toDiagnostic(f, d.uri, d.lines);
+        if (!overlaps(diagnostic.range, p.range)) continue;
+        // With our diagnostics in the context, only the findings they are; without (some clients send none), every
+        // finding the range touches.
+        const sent = ours.find((x) => x.code === f.ruleId && samePos(x.range.start, diagnostic.range.start));
+        if (ours.length && !sent) continue;
+        const key = `${f.ruleId}:${f.start}:${f.end}`;
+        let fixes = d.fixes.get(key);
+        if (!fixes) {
+          fixes = s.fixes(d.uri, { ruleId: f.ruleId, start: f.start, end: f.end })?.fixes ?? [];
+          d.fixes.set(key, fixes);
+        }
+        fixes.forEach((fix, i) => {
+          const edits: TextEdit[] = fix.edits.map((e) => ({
+            range: d.lines.spanOf(e.start, e.end),
+            newText: e.newText,
+          }));
+          const edit: WorkspaceEdit = caps.workspace?.workspaceEdit?.documentChanges
+            ? { documentChanges: [{ textDocument: { uri: d.uri, version: d.version }, edits }] }
+            : { changes: { [d.uri]: edits } };
+          actions.push({
+            title: fix.title,
+            kind: CodeActionKind.QuickFix,
+            diagnostics: [sent ?? diagnostic],
+            isPreferred: i === 0 && fix.verified,
+            edit,
+          });
+        });
+        if (!docLinks.has(f.ruleId)) {
+          docLinks.add(f.ruleId);
+          const title = `Open documentation for ${f.ruleId}`;
+          actions.push({
+            title,
+            kind: CodeActionKind.QuickFix,
+            diagnostics: [sent ?? diagnostic],
+            command: { title, command: COMMANDS.openRuleDoc, arguments: [f.ruleId] },
+          });
+        }
       }
-      fixes.forEach((fix, i) => {
-        const edits: TextEdit[] = fix.edits.map((e) => ({ range: d.lines.spanOf(e.start, e.end), newText: e.newText }));
-        const edit: WorkspaceEdit = caps.workspace?.workspaceEdit?.documentChanges
-          ? { documentChanges: [{ textDocument: { uri: d.uri, version: d.version }, edits }] }
-          : { changes: { [d.uri]: edits } };
-        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [sent ?? diagnostic], isPreferred: i === 0 && fix.verified, edit });
-      });
-      if (!docLinks.has(f.ruleId)) {
-        docLinks.add(f.ruleId);
-        const title = `Open documentation for ${f.ruleId}`;
-        actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [sent ?? diagnostic], command: { title, command: COMMANDS.openRuleDoc, arguments: [f.ruleId] } });
-      }
-    }
-    return actions;
-  }));
+      return actions;
+    }),
+  );
 
-  connection.onCodeLens((p): Promise<CodeLens[]> => run((s) => {
-    if (!settings.codeLens) return [];
-    const c = current(s, p.textDocument.uri);
-    if (!c) return [];
-    return c.r.result.functions.flatMap((fn) => functionLenses(fn, c.d.uri, c.d.lines));
-  }));
+  connection.onCodeLens((p): Promise<CodeLens[]> =>
+    run((s) => {
+      if (!settings.codeLens) return [];
+      const c = current(s, p.textDocument.uri);
+      if (!c) return [];
+      return c.r.result.functions.flatMap((fn) => functionLenses(fn, c.d.uri, c.d.lines));
+    }),
+  );
 
   connection.onExecuteCommand(async (p, token) => {
     const args = p.arguments ?? [];
     switch (p.command) {
       case COMMANDS.openRuleDoc: {
         const id = args[0];
-        if (typeof id !== 'string' || !RULES.some((x) => x.id === id)) throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${COMMANDS.openRuleDoc} takes a rule id`);
+        if (typeof id !== 'string' || !RULES.some((x) => x.id === id))
+          throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${COMMANDS.openRuleDoc} takes a rule id`);
         const url = ruleDocUrl(id);
         if (caps.window?.showDocument?.support) {
           const shown = await connection.window.showDocument({ uri: url, external: true }).catch(() => null);
@@ -498,14 +620,22 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
       }
       case COMMANDS.functionSummary: {
         const [uri, name, at] = args;
-        if (typeof uri !== 'string' || typeof name !== 'string' || typeof at !== 'number') throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${p.command} takes a document URI, a function name and an offset`);
+        if (typeof uri !== 'string' || typeof name !== 'string' || typeof at !== 'number')
+          throw new ResponseError(
+            ErrorCodes.InvalidParams,
+            `vfslock: ${p.command} takes a document URI, a function name and an offset`,
+          );
         const text = await run((s) => {
           const c = current(s, uri);
           if (!c) return `${name}: the document is not open or not analysed.`;
-          const fn = c.r.result.functions.find((x) => x.name === name && x.nameStart === at) ?? c.r.result.functions.find((x) => x.name === name);
+          const fn =
+            c.r.result.functions.find((x) => x.name === name && x.nameStart === at) ??
+            c.r.result.functions.find((x) => x.name === name);
           if (!fn) return `${name}: no such function in the current text.`;
           const line = c.d.lines.positionAt(fn.nameStart).line + 1;
-          const found = c.r.result.findings.filter((f) => f.function === fn.name && fn.start <= f.start && f.start <= fn.end);
+          const found = c.r.result.findings.filter(
+            (f) => f.function === fn.name && fn.start <= f.start && f.start <= fn.end,
+          );
           const head = `${fn.name} (line ${line}) takes ${fn.locks.length ? fn.locks.join(', ') : 'no lock'} and breaks ${fn.breaks.length ? fn.breaks.join(', ') : 'no delegation'}`;
           return `${head}; ${found.length ? found.map((f) => `line ${f.line}: ${f.ruleId}: ${f.message}`).join('; ') : 'no findings'}.`;
         });
@@ -514,7 +644,11 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
       }
       case COMMANDS.simulateRaces: {
         const [uri, name] = args;
-        if (typeof uri !== 'string' || typeof name !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${p.command} takes a document URI and a function name`);
+        if (typeof uri !== 'string' || typeof name !== 'string')
+          throw new ResponseError(
+            ErrorCodes.InvalidParams,
+            `vfslock: ${p.command} takes a document URI and a function name`,
+          );
         const d = docs.get(uri);
         if (!d) throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${uri} is not open`);
         const controller = new AbortController();
@@ -522,14 +656,28 @@ export function serve(connection: Connection, env: ServerEnv): { history: Publis
         // Read the text in the queue (after earlier edits); explore outside it, so edits and hovers go on meanwhile.
         const text = await run(() => d.lines.text);
         const s = session!;
-        const out = await s.simulate({ kind: 'function', file: d.file, text, fn: name, kernel: settings.kernel === 'auto' ? undefined : settings.kernel }, {}, controller.signal);
-        const message = 'error' in out ? `vfslock: cannot simulate ${name}: ${out.error}` : resultToText(out.result).trim();
+        const out = await s.simulate(
+          {
+            kind: 'function',
+            file: d.file,
+            text,
+            fn: name,
+            kernel: settings.kernel === 'auto' ? undefined : settings.kernel,
+          },
+          {},
+          controller.signal,
+        );
+        const message =
+          'error' in out ? `vfslock: cannot simulate ${name}: ${out.error}` : resultToText(out.result).trim();
         const first = message.split('\n').slice(0, 2).join(' — ');
         show('error' in out ? MessageType.Warning : MessageType.Info, first);
         return message;
       }
       default:
-        throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: unknown command ${JSON.stringify(p.command).slice(0, 80)}`);
+        throw new ResponseError(
+          ErrorCodes.InvalidParams,
+          `vfslock: unknown command ${JSON.stringify(p.command).slice(0, 80)}`,
+        );
     }
   });
 

@@ -59,9 +59,16 @@ const decoder = new TextDecoder('utf-8');
 
 /** The base tree seen through the host's callbacks; once `signal` is aborted, no more is asked of the host. */
 export class HostTree implements TreeReader {
-  constructor(readonly label: string, private readonly host: HostChannel, private readonly signal?: { readonly aborted: boolean }) {}
+  constructor(
+    readonly label: string,
+    private readonly host: HostChannel,
+    private readonly signal?: { readonly aborted: boolean },
+  ) {}
 
-  private call<M extends keyof HostMethods>(method: M, params: HostMethods[M]['params']): Promise<HostMethods[M]['result']> {
+  private call<M extends keyof HostMethods>(
+    method: M,
+    params: HostMethods[M]['params'],
+  ): Promise<HostMethods[M]['result']> {
     if (this.signal?.aborted) return Promise.reject(new Error('the review was cancelled'));
     return this.host.call(method, params);
   }
@@ -89,7 +96,12 @@ export class HostTree implements TreeReader {
 }
 
 /** Reviews the inputs against the host's tree; `signal` stops it between analysis steps. */
-export async function reviewRequest(analyzer: Analyzer, p: ReviewParams, host: HostChannel, signal?: { readonly aborted: boolean }): Promise<ReviewOutcome> {
+export async function reviewRequest(
+  analyzer: Analyzer,
+  p: ReviewParams,
+  host: HostChannel,
+  signal?: { readonly aborted: boolean },
+): Promise<ReviewOutcome> {
   const mails: PatchMail[] = [];
   const skipped: SkippedMail[] = [];
   for (const input of p.inputs) {
@@ -98,17 +110,31 @@ export async function reviewRequest(analyzer: Analyzer, p: ReviewParams, host: H
       mails.push(...r.patches);
       skipped.push(...r.skipped);
     } catch (e) {
-      if (e instanceof PatchInputError) return { kind: 'inputError', source: e.source, line: e.line, message: e.message };
+      if (e instanceof PatchInputError)
+        return { kind: 'inputError', source: e.source, line: e.line, message: e.message };
       throw e;
     }
   }
   if (!mails.length) return { kind: 'empty' };
   if (p.maxPatches !== undefined && mails.length > p.maxPatches) return { kind: 'tooMany', patches: mails.length };
   if (p.title !== undefined) for (const m of mails) m.subject = m.title = p.title;
-  const review = await reviewSeries(analyzer, new HostTree(p.tree, host, signal), mails, {
-    kernel: p.kernel ?? 'auto', keepSources: p.keepSources, cancelled: () => signal?.aborted === true, onProgress: (m) => host.progress(m),
-  }, skipped);
-  return { kind: 'reviewed', review, diagnostics: p.inputs.map((i) => ({ source: i.source, items: patchDiagnostics(review, i.source) })) };
+  const review = await reviewSeries(
+    analyzer,
+    new HostTree(p.tree, host, signal),
+    mails,
+    {
+      kernel: p.kernel ?? 'auto',
+      keepSources: p.keepSources,
+      cancelled: () => signal?.aborted === true,
+      onProgress: (m) => host.progress(m),
+    },
+    skipped,
+  );
+  return {
+    kind: 'reviewed',
+    review,
+    diagnostics: p.inputs.map((i) => ({ source: i.source, items: patchDiagnostics(review, i.source) })),
+  };
 }
 
 /** A git-style diff of before/after texts (the working tree review), computed off the editor's thread. */

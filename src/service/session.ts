@@ -101,7 +101,10 @@ export class Session {
   private indexing = true;
 
   /** `tree`: file-system access to find a file's kernel tree and its Makefile version (absent in the browser). */
-  constructor(private readonly base: Analyzer, private readonly tree?: TreeReader) {
+  constructor(
+    private readonly base: Analyzer,
+    private readonly tree?: TreeReader,
+  ) {
     this.analyzers.set('', base);
   }
 
@@ -152,7 +155,13 @@ export class Session {
 
   /** With kernel 'auto', the version of the kernel tree the file is in, when the host can read it. */
   private withTree(file: string, options: CheckOptions): CheckOptions {
-    if (!this.tree || (options.kernel && options.kernel !== 'auto') || options.treeVersion !== undefined || !file.startsWith('/')) return options;
+    if (
+      !this.tree ||
+      (options.kernel && options.kernel !== 'auto') ||
+      options.treeVersion !== undefined ||
+      !file.startsWith('/')
+    )
+      return options;
     const treeVersion = kernelTreeVersion(file, this.tree);
     return treeVersion ? { ...options, treeVersion } : options;
   }
@@ -175,7 +184,15 @@ export class Session {
     const doc = this.analyzer(p.catalogue).open(p.file, p.text, this.withTree(p.path ?? p.file, p.options));
     const view = this.viewOf(p.path, p.catalogue, p.options);
     if (view) doc.setIndex(view);
-    this.docs.set(p.uri, { doc, version: p.version, file: p.file, path: p.path, view, options: p.options, catalogue: p.catalogue });
+    this.docs.set(p.uri, {
+      doc,
+      version: p.version,
+      file: p.file,
+      path: p.path,
+      view,
+      options: p.options,
+      catalogue: p.catalogue,
+    });
   }
 
   version(uri: string): number | null {
@@ -250,8 +267,9 @@ export class Session {
     const o = this.docs.get(uri);
     if (!o) return null;
     const r = o.doc.result();
-    const f = r.findings.find((x) => x.ruleId === ref.ruleId && x.start === ref.start && x.end === ref.end)
-      ?? r.findings.find((x) => x.ruleId === ref.ruleId && x.start <= ref.start && ref.start <= x.end);
+    const f =
+      r.findings.find((x) => x.ruleId === ref.ruleId && x.start === ref.start && x.end === ref.end) ??
+      r.findings.find((x) => x.ruleId === ref.ruleId && x.start <= ref.start && ref.start <= x.end);
     if (!f) return { version: o.version, fixes: [] };
     // Each fix is re-analysed on the whole file (core/fixes/offer.ts) and dropped if it adds any finding.
     return { version: o.version, fixes: verifiedFixes(this.analyzer(o.catalogue), o.doc, r, f, t) };
@@ -261,10 +279,18 @@ export class Session {
   check(p: CheckParams): CheckSummary {
     const text = p.text ?? new TextDecoder().decode(p.bytes ?? new Uint8Array());
     const r = this.analyzer(p.catalogue).check(p.file, text, this.withTree(p.file, p.options));
-    const out: CheckSummary = { file: r.file, findings: r.findings, era: r.era, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+    const out: CheckSummary = {
+      file: r.file,
+      findings: r.findings,
+      era: r.era,
+      ms: r.ms,
+      ...(r.error ? { error: r.error } : {}),
+    };
     if (p.positions && r.findings.length) {
       const map = new LineMap(text);
-      const offsets = new Set(r.findings.flatMap((f) => [f.start, f.end, ...f.relatedLocated.flatMap((x) => [x.start, x.end])]));
+      const offsets = new Set(
+        r.findings.flatMap((f) => [f.start, f.end, ...f.relatedLocated.flatMap((x) => [x.start, x.end])]),
+      );
       out.positions = [...offsets].map((o) => {
         const pos = map.positionAt(o);
         return [o, pos.line, pos.character];
@@ -285,7 +311,13 @@ export class Session {
    * The function at `offset`: from the open document when the session has this version of it (its last result's
    * functions), else from a parse of `text` alone (no analysis).
    */
-  functionAt(uri: string, version: number, file: string, text: string, offset: number): { name: string; start: number; end: number } | null {
+  functionAt(
+    uri: string,
+    version: number,
+    file: string,
+    text: string,
+    offset: number,
+  ): { name: string; start: number; end: number } | null {
     const o = this.docs.get(uri);
     const within = (f: { start: number; end: number }) => offset >= f.start && offset <= f.end;
     if (o && o.version === version && o.doc.source === text) {

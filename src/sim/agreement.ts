@@ -9,8 +9,15 @@ import type { Outcome } from './simulate';
 
 /** Rules whose findings the simulator's invariants stand for (deleg-change, deleg-writer, sleep-under-lock, leaked-ref, lock-balance). */
 export const MODELLED_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
-  'deleg/missing-break', 'deleg/break-unlocked', 'deleg/blocking-break-locked', 'deleg/unhandled-delegated-inode',
-  'deleg/dir-missing-break', 'deleg/dir-self-break', 'lease/grant-unserialized', 'lease/open-missing-break', 'lock/imbalance',
+  'deleg/missing-break',
+  'deleg/break-unlocked',
+  'deleg/blocking-break-locked',
+  'deleg/unhandled-delegated-inode',
+  'deleg/dir-missing-break',
+  'deleg/dir-self-break',
+  'lease/grant-unserialized',
+  'lease/open-missing-break',
+  'lock/imbalance',
 ]);
 
 export interface Agreement {
@@ -43,9 +50,17 @@ export function compareFunction(fn: string, findings: readonly LocatedFinding[],
   }
   const lines = modelled.map((f) => f.line);
   if (r.verdict === 'safe') {
-    return { ...base, agree: false, why: `${modelled.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}, but SAFE${r.complete ? '' : ' (state limit reached)'}` };
+    return {
+      ...base,
+      agree: false,
+      why: `${modelled.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}, but SAFE${r.complete ? '' : ' (state limit reached)'}`,
+    };
   }
   const reached = r.trace.some((s) => s.thread === 0 && s.line !== undefined && lines.includes(s.line));
   if (reached) return { ...base, agree: true, why: '' };
-  return { ...base, agree: false, why: `${modelled.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}; ${r.invariant} (${r.message}) does not reach ${lines.length > 1 ? 'those lines' : 'that line'}` };
+  return {
+    ...base,
+    agree: false,
+    why: `${modelled.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}; ${r.invariant} (${r.message}) does not reach ${lines.length > 1 ? 'those lines' : 'that line'}`,
+  };
 }

@@ -15,7 +15,19 @@ import { infixOperator, LineIndex, type SNode } from '../core/parse/syntax';
 import { dirSelfChange } from '../core/rules/dir-self-break';
 import type { Catalogue } from '../core/catalogue/catalogue';
 
-export type ModelEventKind = 'lock' | 'unlock' | 'break' | 'wait' | 'mutate' | 'grant' | 'access' | 'releaseAccess' | 'delegOp' | 'open' | 'sleeps' | 'conflictCheck';
+export type ModelEventKind =
+  | 'lock'
+  | 'unlock'
+  | 'break'
+  | 'wait'
+  | 'mutate'
+  | 'grant'
+  | 'access'
+  | 'releaseAccess'
+  | 'delegOp'
+  | 'open'
+  | 'sleeps'
+  | 'conflictCheck';
 
 export interface ModelEvent {
   kind: ModelEventKind;
@@ -118,10 +130,20 @@ export function functionModels(doc: Document, catalogue: Catalogue, only?: strin
     const b = new Unfolder(u.analysis, text, u.start, lines, catalogue, result.era === '6.19');
     const m = b.build();
     out.push({
-      name: u.name, file: doc.file, start: u.start, end: u.end, line: lines.position(u.start).line + 1,
-      entry: m.entry, exit: m.exit, nodes: m.nodes, entryLocks: b.callerLocks.map((c) => c.key),
-      version: result.version ?? (result.era === '6.19' ? '6.19' : '4.19'), callerLocks: b.callerLocks, caller: callerOf(units, u.name),
-      callerBreaks: b.callerBreaks, dirs: directoriesAtCallers(units, u.name, u.analysis),
+      name: u.name,
+      file: doc.file,
+      start: u.start,
+      end: u.end,
+      line: lines.position(u.start).line + 1,
+      entry: m.entry,
+      exit: m.exit,
+      nodes: m.nodes,
+      entryLocks: b.callerLocks.map((c) => c.key),
+      version: result.version ?? (result.era === '6.19' ? '6.19' : '4.19'),
+      callerLocks: b.callerLocks,
+      caller: callerOf(units, u.name),
+      callerBreaks: b.callerBreaks,
+      dirs: directoriesAtCallers(units, u.name, u.analysis),
     });
   }
   return out;
@@ -157,7 +179,9 @@ function directoriesAtCallers(units: ReturnType<Document['analyses']>, name: str
   const out: string[] = [];
   for (const [start, ruled] of outcomes) {
     if (!ruled.length || ruled.some((r) => !r)) continue;
-    for (const op of a.ops.flat()) if ((op.k === 'mutate' || op.k === 'summaryMutate') && op.node.start === start && !out.includes(op.key)) out.push(op.key);
+    for (const op of a.ops.flat())
+      if ((op.k === 'mutate' || op.k === 'summaryMutate') && op.node.start === start && !out.includes(op.key))
+        out.push(op.key);
   }
   return out;
 }
@@ -179,24 +203,58 @@ function eventOf(op: Op, show: (k: string) => string): Omit<ModelEvent, 'start' 
   const name = (k: string) => displayName(show(k));
   switch (op.k) {
     case 'lock':
-      return { kind: 'lock', key: op.key, display: name(op.key), api: op.api, detail: `${op.class}:${op.mode}`, conditional: !!op.when, ...(op.when ? { when: op.when } : {}), ...(op.escapes ? { escapes: true } : {}) };
+      return {
+        kind: 'lock',
+        key: op.key,
+        display: name(op.key),
+        api: op.api,
+        detail: `${op.class}:${op.mode}`,
+        conditional: !!op.when,
+        ...(op.when ? { when: op.when } : {}),
+        ...(op.escapes ? { escapes: true } : {}),
+      };
     case 'unlock':
-      return { kind: 'unlock', key: op.key, display: name(op.key), api: op.api, detail: op.class, ...(op.certain ? {} : { ifHeld: true }) };
+      return {
+        kind: 'unlock',
+        key: op.key,
+        display: name(op.key),
+        api: op.api,
+        detail: op.class,
+        ...(op.certain ? {} : { ifHeld: true }),
+      };
     case 'break':
-      return { kind: 'break', key: op.key, display: name(op.key), api: op.api, detail: `${op.kind}:${op.blocking === true ? 'blocking' : op.blocking === false ? 'nonblocking' : 'maybe-blocking'}` };
+      return {
+        kind: 'break',
+        key: op.key,
+        display: name(op.key),
+        api: op.api,
+        detail: `${op.kind}:${op.blocking === true ? 'blocking' : op.blocking === false ? 'nonblocking' : 'maybe-blocking'}`,
+      };
     case 'wait':
       return { kind: 'wait', key: op.di ?? '', display: op.di ?? '', api: op.api, detail: 'blocking' };
     case 'mutate':
     case 'summaryMutate':
       return { kind: 'mutate', key: op.key, display: name(op.key), api: op.api, detail: op.kind };
     case 'grant':
-      return { kind: 'grant', key: op.inode ?? '', display: op.inode ? name(op.inode) : 'lease', api: op.api, detail: op.recheckAfter ? 'recheck-after' : 'check-before' };
+      return {
+        kind: 'grant',
+        key: op.inode ?? '',
+        display: op.inode ? name(op.inode) : 'lease',
+        api: op.api,
+        detail: op.recheckAfter ? 'recheck-after' : 'check-before',
+      };
     case 'access':
       return { kind: 'access', key: op.key, display: name(op.key), api: op.api, detail: op.kind };
     case 'releaseAccess':
       return { kind: 'releaseAccess', key: op.key, display: name(op.key), api: 'release', detail: '' };
     case 'delegOp':
-      return { kind: 'delegOp', key: op.breaks[0] ?? '', display: op.breaks.length ? op.breaks.map(name).join(', ') : op.display.join(', '), api: op.api, detail: op.out.kind };
+      return {
+        kind: 'delegOp',
+        key: op.breaks[0] ?? '',
+        display: op.breaks.length ? op.breaks.map(name).join(', ') : op.display.join(', '),
+        api: op.api,
+        detail: op.out.kind,
+      };
     case 'open':
       return { kind: 'open', key: op.key ?? '', display: op.key ? name(op.key) : '', api: op.api, detail: op.what };
     case 'sleeps':
@@ -240,20 +298,29 @@ class Unfolder {
   private index = new Map<string, number>();
   private queue: { id: number; cfg: number; s: PathState }[] = [];
 
-  constructor(private readonly a: FunctionAnalysis, private readonly text: string, private readonly base: number,
-    private readonly lines: LineIndex, private readonly cat: Catalogue, private readonly era619: boolean) {
+  constructor(
+    private readonly a: FunctionAnalysis,
+    private readonly text: string,
+    private readonly base: number,
+    private readonly lines: LineIndex,
+    private readonly cat: Catalogue,
+    private readonly era619: boolean,
+  ) {
     this.cfg = a.cfg;
     this.ops = a.ops;
     const all = a.ops.flat();
     for (const key of a.entryLocks) {
       if (this.callerLocks.some((c) => c.key === key)) continue;
-      const op = all.find((o) => (o.k === 'lock' || o.k === 'unlock') && o.key === key) as { class: string } | undefined;
+      const op = all.find((o) => (o.k === 'lock' || o.k === 'unlock') && o.key === key) as
+        { class: string } | undefined;
       this.callerLocks.push({ key, display: displayName(a.show(key)), cls: op?.class ?? 'inode' });
     }
     // Locks the summary says callers must hold (the function breaks or changes under them without taking them).
     for (const r of a.summary.requires) {
-      const op = all.find((o) => 'key' in o && typeof o.key === 'string' && o.node.start === r.site) as { key: string } | undefined;
-      if (op && !this.callerLocks.some((c) => c.key === op.key)) this.callerLocks.push({ key: op.key, display: displayName(a.show(op.key)), cls: r.class });
+      const op = all.find((o) => 'key' in o && typeof o.key === 'string' && o.node.start === r.site) as
+        { key: string } | undefined;
+      if (op && !this.callerLocks.some((c) => c.key === op.key))
+        this.callerLocks.push({ key: op.key, display: displayName(a.show(op.key)), cls: r.class });
     }
     // Caller's locks the function releases (end_creating(dentry) on an error path drops the parent's lock): the
     // analysis holds them from the entry on; so does the caller here.
@@ -266,13 +333,17 @@ class Unfolder {
     }
     // Changes the summary hands to the callers (they lock the inode and break its delegation first).
     for (const m of a.summary.mutates) {
-      const op = all.find((o) => (o.k === 'mutate' || o.k === 'summaryMutate') && o.node.start === m.site) as { key: string } | undefined;
+      const op = all.find((o) => (o.k === 'mutate' || o.k === 'summaryMutate') && o.node.start === m.site) as
+        { key: string } | undefined;
       if (!op || this.callerBreaks.some((c) => c.key === op.key)) continue;
       const display = displayName(a.show(op.key));
       this.callerBreaks.push({ key: op.key, display });
-      if (!this.callerLocks.some((c) => c.key === op.key)) this.callerLocks.push({ key: op.key, display, cls: 'inode' });
+      if (!this.callerLocks.some((c) => c.key === op.key))
+        this.callerLocks.push({ key: op.key, display, cls: 'inode' });
     }
-    for (const ops of a.ops) for (const op of ops) if (op.k === 'access' && op.kind === 'write' && !this.accessKeys.includes(op.key)) this.accessKeys.push(op.key);
+    for (const ops of a.ops)
+      for (const op of ops)
+        if (op.k === 'access' && op.kind === 'write' && !this.accessKeys.includes(op.key)) this.accessKeys.push(op.key);
     // The file an open acts on is the inode whose access it took when there is only one (file_inode(f) and the
     // `inode` parameter of do_dentry_open), as the analysis reads it.
     const accessed = [...new Set(all.filter((o) => o.k === 'access').map((o) => (o as { key: string }).key))];
@@ -306,12 +377,16 @@ class Unfolder {
     }
     for (const ops of this.ops) {
       for (const op of ops) {
-        if ((op.k === 'lock' || op.k === 'unlock') && op.ifNonNull) count(`truthy:${op.key}`, factRoots(`truthy:${op.key}`));
+        if ((op.k === 'lock' || op.k === 'unlock') && op.ifNonNull)
+          count(`truthy:${op.key}`, factRoots(`truthy:${op.key}`));
         if (op.k === 'mutate' || op.k === 'summaryMutate') for (const f of this.mutateFacts(op)) count(f, factRoots(f));
       }
     }
     // Facts tested (or implied) at two places or more correlate branches; exempt flags (ATTR_DELEG) decide changes.
-    let candidates = [...counts].filter(([f, c]) => c >= 2 || this.exempt.has(f) || this.delegFlags.has(f)).sort((x, y) => y[1] - x[1]).map(([f]) => f);
+    let candidates = [...counts]
+      .filter(([f, c]) => c >= 2 || this.exempt.has(f) || this.delegFlags.has(f))
+      .sort((x, y) => y[1] - x[1])
+      .map(([f]) => f);
     for (;;) {
       this.tracked = new Set(candidates);
       const r = this.unfold();
@@ -343,7 +418,10 @@ class Unfolder {
   }
 
   private keyOf(cfg: number, s: PathState): string {
-    const facts = [...s.facts].map(([f, v]) => `${f}=${v ? 1 : 0}`).sort().join(',');
+    const facts = [...s.facts]
+      .map(([f, v]) => `${f}=${v ? 1 : 0}`)
+      .sort()
+      .join(',');
     return `${cfg}|${facts}|${s.wa}`;
   }
 
@@ -355,7 +433,14 @@ class Unfolder {
     const key = this.keyOf(cfg, st);
     const known = this.index.get(key);
     if (known !== undefined) return known;
-    const id = this.nodes.push({ id: this.nodes.length, kind: this.cfg.nodes[cfg].kind, succ: [], events: [], line: this.lineOf(cfg) }) - 1;
+    const id =
+      this.nodes.push({
+        id: this.nodes.length,
+        kind: this.cfg.nodes[cfg].kind,
+        succ: [],
+        events: [],
+        line: this.lineOf(cfg),
+      }) - 1;
     this.index.set(key, id);
     this.queue.push({ id, cfg, s: st });
     return id;
@@ -412,7 +497,8 @@ class Unfolder {
           node.succ = feasible.length ? [feasible[0]] : [];
           if (!feasible.length) node.kind = 'return';
           delete node.test;
-          if (node.condition) node.condition += feasible.length ? (succ[0] >= 0 ? ' (true on this path)' : ' (false on this path)') : '';
+          if (node.condition)
+            node.condition += feasible.length ? (succ[0] >= 0 ? ' (true on this path)' : ' (false on this path)') : '';
         }
       } else node.succ = succ;
     };
@@ -421,7 +507,15 @@ class Unfolder {
     out.kind = 'stmt';
     out.events = [];
     out.succ = variants.map((v) => {
-      const child: ModelNode = { id: this.nodes.length, kind: n.kind, succ: [], events: [], line: out.line, condition: out.condition, test: out.test };
+      const child: ModelNode = {
+        id: this.nodes.length,
+        kind: n.kind,
+        succ: [],
+        events: [],
+        line: out.line,
+        condition: out.condition,
+        test: out.test,
+      };
       this.nodes.push(child);
       fill(child, v);
       return child.id;
@@ -441,8 +535,11 @@ class Unfolder {
     };
     switch (op.k) {
       case 'assign': {
-        if (wholeWrite(op)) for (const f of [...s.facts.keys()]) if ((this.rootsOf.get(f) ?? factRoots(f)).includes(op.root)) s.facts.delete(f);
-        if (!op.havoc && op.value === 'null' && this.tracked.has(`truthy:${op.root}`)) s.facts.set(`truthy:${op.root}`, false);
+        if (wholeWrite(op))
+          for (const f of [...s.facts.keys()])
+            if ((this.rootsOf.get(f) ?? factRoots(f)).includes(op.root)) s.facts.delete(f);
+        if (!op.havoc && op.value === 'null' && this.tracked.has(`truthy:${op.root}`))
+          s.facts.set(`truthy:${op.root}`, false);
         if (!op.havoc && op.value === 'err') {
           if (this.tracked.has(`truthy:${op.root}`)) s.facts.set(`truthy:${op.root}`, true);
           if (this.tracked.has(`isErr:${op.root}`)) s.facts.set(`isErr:${op.root}`, true);
@@ -458,7 +555,10 @@ class Unfolder {
           const without = clonePath(s);
           without.facts.set(fact, false);
           s.facts.set(fact, true);
-          return [{ s, events: emit(s, events) }, { s: without, events }];
+          return [
+            { s, events: emit(s, events) },
+            { s: without, events },
+          ];
         }
         return [{ s, events: emit(s, events) }];
       }
@@ -474,7 +574,8 @@ class Unfolder {
         // directory delegations); a change about a directory (dirIf) neither.
         // A directory's own change (rmdir's victim, a moved directory; rules/dir-self-break.ts): an event from 6.19
         // on, when directories can be delegated; before, no directory ever is.
-        if (dirSelfChange(op.kind, s.facts.get(`isDir:${op.key}`) === true)) return [{ s, events: this.era619 ? emit(s, events) : events }];
+        if (dirSelfChange(op.kind, s.facts.get(`isDir:${op.key}`) === true))
+          return [{ s, events: this.era619 ? emit(s, events) : events }];
         if (op.kind !== 'dirent') {
           if (s.facts.get(`isDir:${op.key}`) === true && (op.kind === 'names' || !this.era619)) return [{ s, events }];
           if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return [{ s, events }];
@@ -502,7 +603,7 @@ class Unfolder {
         // An open the catalogue rates under a lease-only rule (open(O_RDONLY|O_TRUNC) keeping F_RDLCK leases): the
         // delegations the model's opponents hold are broken by the truncate's notify_change(), so no event.
         if (op.rule) return [{ s, events }];
-        const key = op.key ? this.alias.get(op.key) ?? op.key : null;
+        const key = op.key ? (this.alias.get(op.key) ?? op.key) : null;
         const i = key ? this.accessKeys.indexOf(key) : -1;
         const write = i >= 0 ? (s.wa & (1 << i)) !== 0 : s.wa !== 0;
         return [{ s, events: emit(s, events, { write }) }];
@@ -533,7 +634,14 @@ class Unfolder {
     if (!ev) return null;
     const node = (op as { node: SNode }).node;
     const p = this.lines.position(this.base + node.start);
-    return { ...ev, ...resultAndOut(op, node, this.text), start: this.base + node.start, end: this.base + node.end, line: p.line + 1, column: p.column + 1 };
+    return {
+      ...ev,
+      ...resultAndOut(op, node, this.text),
+      start: this.base + node.start,
+      end: this.base + node.end,
+      line: p.line + 1,
+      column: p.column + 1,
+    };
   }
 
   /** The fixpoint's learning at a branch, on the tracked facts: false if the edge contradicts what the path knows. */
@@ -552,8 +660,10 @@ class Unfolder {
     if (fact.startsWith('isErr:') && v && (k.endsWith('.d_parent') || k.endsWith('.d_inode'))) return false;
     if (!this.tracked.has(fact)) return true;
     // A NULL pointer is neither an ERR_PTR nor a directory.
-    if (fact.startsWith('truthy:') && !v && (s.facts.get(`isErr:${k}`) === true || s.facts.get(`isDir:${k}`) === true)) return false;
-    if ((fact.startsWith('isDir:') || fact.startsWith('isErr:')) && v && s.facts.get(`truthy:${k}`) === false) return false;
+    if (fact.startsWith('truthy:') && !v && (s.facts.get(`isErr:${k}`) === true || s.facts.get(`isDir:${k}`) === true))
+      return false;
+    if ((fact.startsWith('isDir:') || fact.startsWith('isErr:')) && v && s.facts.get(`truthy:${k}`) === false)
+      return false;
     s.facts.set(fact, v);
     return true;
   }
@@ -565,16 +675,22 @@ class Unfolder {
     const kills: Set<string>[] = nodes.map(() => new Set());
     for (const n of nodes) {
       const cf = this.conds.get(n.id);
-      if (cf) for (const f of [cf.fact, cf.implies?.fact, cf.impliesWhenFalse?.fact]) if (f && this.tracked.has(f)) reads[n.id].add(f);
+      if (cf)
+        for (const f of [cf.fact, cf.implies?.fact, cf.impliesWhenFalse?.fact])
+          if (f && this.tracked.has(f)) reads[n.id].add(f);
       for (const op of this.ops[n.id]) {
-        if ((op.k === 'lock' || op.k === 'unlock') && op.ifNonNull && this.tracked.has(`truthy:${op.key}`)) reads[n.id].add(`truthy:${op.key}`);
-        if ('key' in op && typeof op.key === 'string') for (const f of this.tracked) if (f.startsWith('eq:') && f.slice(3).split('|').includes(op.key)) reads[n.id].add(f);
+        if ((op.k === 'lock' || op.k === 'unlock') && op.ifNonNull && this.tracked.has(`truthy:${op.key}`))
+          reads[n.id].add(`truthy:${op.key}`);
+        if ('key' in op && typeof op.key === 'string')
+          for (const f of this.tracked)
+            if (f.startsWith('eq:') && f.slice(3).split('|').includes(op.key)) reads[n.id].add(f);
         if (op.k === 'grant') for (const f of this.delegFlags) if (this.tracked.has(f)) reads[n.id].add(f);
         if (op.k === 'mutate' || op.k === 'summaryMutate') {
           for (const f of this.exempt) reads[n.id].add(f);
           for (const f of [`truthy:${op.key}`, ...this.mutateFacts(op)]) if (this.tracked.has(f)) reads[n.id].add(f);
         }
-        if (op.k === 'assign' && wholeWrite(op)) for (const f of this.tracked) if ((this.rootsOf.get(f) ?? factRoots(f)).includes(op.root)) kills[n.id].add(f);
+        if (op.k === 'assign' && wholeWrite(op))
+          for (const f of this.tracked) if ((this.rootsOf.get(f) ?? factRoots(f)).includes(op.root)) kills[n.id].add(f);
       }
     }
     const live: Set<string>[] = nodes.map(() => new Set());
@@ -582,7 +698,8 @@ class Unfolder {
       changed = false;
       for (let i = nodes.length - 1; i >= 0; i--) {
         const next = new Set(reads[i]);
-        for (const t of nodes[i].succ) if (t >= 0) for (const f of live[t]) if (!kills[i].has(f) || reads[i].has(f)) next.add(f);
+        for (const t of nodes[i].succ)
+          if (t >= 0) for (const f of live[t]) if (!kills[i].has(f) || reads[i].has(f)) next.add(f);
         if (next.size !== live[i].size) {
           live[i] = next;
           changed = true;
@@ -597,7 +714,9 @@ class Unfolder {
 function wholeWrite(op: Extract<Op, { k: 'assign' }>): boolean {
   if (op.havoc || op.node.type === 'init_declarator') return true;
   const lhs = op.node.children[0];
-  return (op.node.type === 'assignment_expression' || op.node.type === 'update_expression') && lhs?.type === 'identifier';
+  return (
+    (op.node.type === 'assignment_expression' || op.node.type === 'update_expression') && lhs?.type === 'identifier'
+  );
 }
 
 function clonePath(s: PathState): PathState {
@@ -613,7 +732,8 @@ function factRoots(fact: string): string[] {
 // ---------------------------------------------------------------- simulator helpers (structural, from the tree)
 
 function unwrap(x: SNode): SNode {
-  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length) x = x.children[x.children.length - 1];
+  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length)
+    x = x.children[x.children.length - 1];
   return x;
 }
 
@@ -658,7 +778,10 @@ export function conditionTest(atom: SNode, negated: boolean, text: string, cat: 
     const v = variableOf(l, text);
     if (op === '<' && v && isZeroLiteral(r, text)) return { subject: v, form: 'isErr', negated };
     // `dentry == ERR_PTR(-ENOENT)`: the call failed (the model's failures stand for this error).
-    const errPtr = (n: SNode) => n.type === 'call_expression' && n.children[0]?.type === 'identifier' && ['ERR_PTR', 'ERR_CAST'].includes(text.slice(n.children[0].start, n.children[0].end));
+    const errPtr = (n: SNode) =>
+      n.type === 'call_expression' &&
+      n.children[0]?.type === 'identifier' &&
+      ['ERR_PTR', 'ERR_CAST'].includes(text.slice(n.children[0].start, n.children[0].end));
     if ((op === '==' || op === '!=') && (errPtr(l) || errPtr(r))) {
       const subject = variableOf(errPtr(l) ? r : l, text);
       if (subject) return { subject, form: 'isErr', negated: op === '!=' ? !negated : negated };
@@ -671,10 +794,13 @@ export function conditionTest(atom: SNode, negated: boolean, text: string, cat: 
 function resultAndOut(op: Op, node: SNode, text: string): Pick<ModelEvent, 'result' | 'out' | 'outIsParam'> {
   const r: Pick<ModelEvent, 'result' | 'out' | 'outIsParam'> = {};
   let up: SNode = node;
-  while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
+  while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression'))
+    up = up.parent;
   const p = up.parent;
-  if (p?.type === 'assignment_expression' && p.children[1] === up && infixOperator(text, p) === '=') r.result = variableOf(p.children[0], text) ?? undefined;
-  else if (p?.type === 'init_declarator' && p.children[1] === up) r.result = firstIdentifier(p.children[0], text) ?? undefined;
+  if (p?.type === 'assignment_expression' && p.children[1] === up && infixOperator(text, p) === '=')
+    r.result = variableOf(p.children[0], text) ?? undefined;
+  else if (p?.type === 'init_declarator' && p.children[1] === up)
+    r.result = firstIdentifier(p.children[0], text) ?? undefined;
   const out = op.k === 'break' || op.k === 'delegOp' ? op.out : null;
   if (out?.kind === 'local') r.out = out.name;
   if (out?.kind === 'param') r.outIsParam = true;
@@ -682,7 +808,8 @@ function resultAndOut(op: Op, node: SNode, text: string): Pick<ModelEvent, 'resu
 }
 
 function firstIdentifier(d: SNode | undefined, text: string): string | null {
-  while (d && d.type !== 'identifier') d = d.children.find((c) => c.type.endsWith('declarator') || c.type === 'identifier');
+  while (d && d.type !== 'identifier')
+    d = d.children.find((c) => c.type.endsWith('declarator') || c.type === 'identifier');
   return d ? text.slice(d.start, d.end) : null;
 }
 
@@ -694,6 +821,8 @@ function assignedVariables(ops: Op[], diVars: ReadonlySet<string>): ModelNode['a
     if ((op.k === 'break' || op.k === 'delegOp') && op.out?.kind === 'local') outs.add(op.out.name);
     if (op.k === 'wait' && op.di) outs.add(op.di);
   }
-  const roots = ops.filter((op): op is Extract<Op, { k: 'assign' }> => op.k === 'assign' && !outs.has(op.root)).map((op) => (op.value ? { name: op.root, value: op.value } : { name: op.root }));
+  const roots = ops
+    .filter((op): op is Extract<Op, { k: 'assign' }> => op.k === 'assign' && !outs.has(op.root))
+    .map((op) => (op.value ? { name: op.root, value: op.value } : { name: op.root }));
   return roots.length ? roots : undefined;
 }

@@ -192,14 +192,63 @@ client nfs "NFS client (directory delegation)" {
 `;
 
 export const BUILTINS: readonly Builtin[] = [
-  { name: 'rename-vs-grant-pre313', kind: 'race', text: RENAME_PRE313, title: 'rename vs delegation grant, before 3.13', summary: 'the original race: a delegation granted during an nfsd rename that does not lock the file → counterexample' },
-  { name: 'rename-vs-grant-313', kind: 'race', text: RENAME_313, title: 'rename vs delegation grant, 3.13', summary: 'rename locks the source, grants only under inode_trylock → proved safe' },
-  { name: 'unlink-recall-retry', kind: 'race', text: UNLINK_RECALL_RETRY, title: 'unlink meets a delegation', summary: 'EWOULDBLOCK, unlock, wait, retry → proved safe' },
-  { name: 'blocking-break-stall', kind: 'race', text: BLOCKING_STALL, title: 'blocking break under i_rwsem', summary: 'a blocking break under the directory lock stalls every other directory operation for lease_break_time' },
-  { name: 'regrant-window', kind: 'race', text: REGRANT_WINDOW, title: 're-grant in the wait window', summary: 'a delegation re-granted in every wait window: no progress (safe with --set recall_block=on)' },
-  { name: 'open-vs-grant', kind: 'race', text: OPEN_VS_GRANT, title: 'open for write vs grant', summary: 'i_writecount and the re-check after insertion: violation on 3.13, safe with --kernel 4.19' },
-  { name: 'dir-deleg-create', kind: 'race', text: DIR_DELEG_CREATE, title: 'directory delegation vs create (6.19)', summary: 'the ->create path breaks the parent delegation, the ->atomic_open path does not' },
-  { name: 'inode-field-cost', kind: 'cache', text: '', title: 'the cost of a field in struct inode', summary: 'inode cache capacity and hit rate on a Zipf workload for sizeof(struct inode) + 0, +8, +16 … bytes' },
+  {
+    name: 'rename-vs-grant-pre313',
+    kind: 'race',
+    text: RENAME_PRE313,
+    title: 'rename vs delegation grant, before 3.13',
+    summary:
+      'the original race: a delegation granted during an nfsd rename that does not lock the file → counterexample',
+  },
+  {
+    name: 'rename-vs-grant-313',
+    kind: 'race',
+    text: RENAME_313,
+    title: 'rename vs delegation grant, 3.13',
+    summary: 'rename locks the source, grants only under inode_trylock → proved safe',
+  },
+  {
+    name: 'unlink-recall-retry',
+    kind: 'race',
+    text: UNLINK_RECALL_RETRY,
+    title: 'unlink meets a delegation',
+    summary: 'EWOULDBLOCK, unlock, wait, retry → proved safe',
+  },
+  {
+    name: 'blocking-break-stall',
+    kind: 'race',
+    text: BLOCKING_STALL,
+    title: 'blocking break under i_rwsem',
+    summary: 'a blocking break under the directory lock stalls every other directory operation for lease_break_time',
+  },
+  {
+    name: 'regrant-window',
+    kind: 'race',
+    text: REGRANT_WINDOW,
+    title: 're-grant in the wait window',
+    summary: 'a delegation re-granted in every wait window: no progress (safe with --set recall_block=on)',
+  },
+  {
+    name: 'open-vs-grant',
+    kind: 'race',
+    text: OPEN_VS_GRANT,
+    title: 'open for write vs grant',
+    summary: 'i_writecount and the re-check after insertion: violation on 3.13, safe with --kernel 4.19',
+  },
+  {
+    name: 'dir-deleg-create',
+    kind: 'race',
+    text: DIR_DELEG_CREATE,
+    title: 'directory delegation vs create (6.19)',
+    summary: 'the ->create path breaks the parent delegation, the ->atomic_open path does not',
+  },
+  {
+    name: 'inode-field-cost',
+    kind: 'cache',
+    text: '',
+    title: 'the cost of a field in struct inode',
+    summary: 'inode cache capacity and hit rate on a Zipf workload for sizeof(struct inode) + 0, +8, +16 … bytes',
+  },
 ];
 
 export function builtinNamed(name: string): Builtin | undefined {

@@ -4,14 +4,43 @@
  * transitions (start the break and sleep; wake when the leases are gone or the timeout fires).
  */
 import {
-  acquire, cloneKernel, holdsLock, initialKernel, kernelKey, lockFree, lockHolders, ownerOfName, release, removeName, addName,
-  type KernelState, type Lease, type LeaseKind,
+  acquire,
+  cloneKernel,
+  holdsLock,
+  initialKernel,
+  kernelKey,
+  lockFree,
+  lockHolders,
+  ownerOfName,
+  release,
+  removeName,
+  addName,
+  type KernelState,
+  type Lease,
+  type LeaseKind,
 } from '../model/state';
 import {
-  conflicting, describeLease, EAGAIN, expireConflicting, grantRefusal, insertLease, openConflict, recheckAfterInsert, returnLeases, startBreak,
+  conflicting,
+  describeLease,
+  EAGAIN,
+  expireConflicting,
+  grantRefusal,
+  insertLease,
+  openConflict,
+  recheckAfterInsert,
+  returnLeases,
+  startBreak,
   type Breaker,
 } from '../model/leases';
-import { EWOULDBLOCK, UNKNOWN, type Instr, type InvariantId, type Loc, type Program, type ThreadProgram } from './program';
+import {
+  EWOULDBLOCK,
+  UNKNOWN,
+  type Instr,
+  type InvariantId,
+  type Loc,
+  type Program,
+  type ThreadProgram,
+} from './program';
 
 export const RUN = 0;
 export const WAIT = 1;
@@ -76,7 +105,13 @@ export function initialState(p: Program): SimState {
   const k = initialKernel(p.inodes, p.locks);
   const t = p.threads.map((th, i) => {
     for (const l of th.entryLocks) acquire(k, l, i, false);
-    return { pc: 0, status: th.instrs.length ? RUN : DONE, vars: th.vars.map((v) => v.initial), held: [...th.entryLocks], wait: null };
+    return {
+      pc: 0,
+      status: th.instrs.length ? RUN : DONE,
+      vars: th.vars.map((v) => v.initial),
+      held: [...th.entryLocks],
+      wait: null,
+    };
   });
   return { k, t };
 }
@@ -158,7 +193,8 @@ function runChoices(p: Program, s: SimState, thread: number): number[] {
       return flcAvailable(k, ins.flc, thread) ? [0] : [];
     case 'break': {
       // The lockless fast check needs no lock; breaking takes flc_lock.
-      const busy = conflicting(k.inodes[ins.inode], breakerOf(ins)).length > 0 && !flcAvailable(k, flcOf(p, ins.inode), thread);
+      const busy =
+        conflicting(k.inodes[ins.inode], breakerOf(ins)).length > 0 && !flcAvailable(k, flcOf(p, ins.inode), thread);
       return busy ? [] : [0];
     }
     case 'awaitRecall': {
@@ -258,7 +294,14 @@ function execute(c: Ctx, ins: Instr, choice: number): void {
         c.step.tags.push(`lock:${ins.lock}`);
       }
       setVar(c, ins.result, ok ? 1 : 0);
-      say(c, ok ? 'acquired' : `busy (held by ${lockHolders(s.k, ins.lock).map((t) => names.thread(t)).join(', ')})`);
+      say(
+        c,
+        ok
+          ? 'acquired'
+          : `busy (held by ${lockHolders(s.k, ins.lock)
+              .map((t) => names.thread(t))
+              .join(', ')})`,
+      );
       return advance(c, ins);
     }
     case 'unlock':
@@ -319,7 +362,11 @@ function execute(c: Ctx, ins: Instr, choice: number): void {
 function unlock(c: Ctx, lock: number): void {
   const { s, thread, th, names } = c;
   if (!release(s.k, lock, thread)) {
-    c.violations.push({ invariant: 'lock-balance', thread, message: `${names.thread(thread)} unlocks ${names.lock(lock)}, which it does not hold` });
+    c.violations.push({
+      invariant: 'lock-balance',
+      thread,
+      message: `${names.thread(thread)} unlocks ${names.lock(lock)}, which it does not hold`,
+    });
     return;
   }
   const at = th.held.lastIndexOf(lock);
@@ -342,7 +389,9 @@ function doBreak(c: Ctx, ins: Extract<Instr, { op: 'break' }>): void {
   }
   const fresh = found.filter((l) => !l.breaking);
   startBreak(s.k, ins.inode, breakerOf(ins), c.p.options.recallBlock);
-  const recalled = fresh.length ? `recall sent to ${fresh.map((l) => names.thread(l.holder)).join(', ')}` : 'recall already pending';
+  const recalled = fresh.length
+    ? `recall sent to ${fresh.map((l) => names.thread(l.holder)).join(', ')}`
+    : 'recall already pending';
   if (!ins.blocking) {
     setVar(c, ins.result, EWOULDBLOCK);
     let what = `${recalled}; -EWOULDBLOCK`;
@@ -392,8 +441,14 @@ function goToSleep(c: Ctx, w: WaitInfo, leases: Lease[]): void {
   c.step.sleeps = true;
   const nfsd = leases.some((l) => l.kind === 'deleg');
   const o = c.p.options;
-  const bound = nfsd ? `until DELEGRETURN (no VFS timeout; nfsd's laundromat revokes after ${o.nfsdRevokeS} s)` : `up to lease_break_time = ${o.leaseBreakTimeS} s`;
-  checkSleep(c, (nfsd ? o.nfsdRevokeS : o.leaseBreakTimeS) * 1000, `sleeps in ${c.step.action}(${c.names.inode(w.inode)}) ${bound}`);
+  const bound = nfsd
+    ? `until DELEGRETURN (no VFS timeout; nfsd's laundromat revokes after ${o.nfsdRevokeS} s)`
+    : `up to lease_break_time = ${o.leaseBreakTimeS} s`;
+  checkSleep(
+    c,
+    (nfsd ? o.nfsdRevokeS : o.leaseBreakTimeS) * 1000,
+    `sleeps in ${c.step.action}(${c.names.inode(w.inode)}) ${bound}`,
+  );
 }
 
 /** A woken sleeper: the leases went (woken = false) or the timeout fired (timeout = true). */
@@ -463,8 +518,11 @@ function fail(c: Ctx, ins: Instr & { result: number }, errno: number, why: strin
 
 function doLeaseCheck(c: Ctx, ins: Extract<Instr, { op: 'leaseCheck' }>): void {
   const { s, thread } = c;
-  const refusal = grantRefusal(s.k.inodes[ins.inode], { kind: ins.kind, type: ins.type, holder: thread },
-    { dirDelegations: c.p.options.dirDelegations, isDir: c.p.inodes[ins.inode].dir });
+  const refusal = grantRefusal(
+    s.k.inodes[ins.inode],
+    { kind: ins.kind, type: ins.type, holder: thread },
+    { dirDelegations: c.p.options.dirDelegations, isDir: c.p.inodes[ins.inode].dir },
+  );
   if (refusal) return fail(c, ins, -refusal.errno, `refused (${refusal.why})`);
   if (ins.flc >= 0 && !holdsLock(s.k, ins.flc, thread)) {
     acquire(s.k, ins.flc, thread, false);
@@ -488,7 +546,9 @@ function doLeaseInsert(c: Ctx, ins: Extract<Instr, { op: 'leaseInsert' }>): void
     say(c, 'granted');
     if (openConflict(s.k.inodes[ins.inode], ins.type)) {
       c.violations.push({
-        invariant: 'deleg-writer', thread, related: `wa:${ins.inode}`,
+        invariant: 'deleg-writer',
+        thread,
+        related: `wa:${ins.inode}`,
         message: `${names.thread(thread)} is granted a ${ins.type} ${ins.kind === 'deleg' ? 'delegation' : 'lease'} on ${names.inode(ins.inode)} while it is open for write`,
       });
     }
@@ -502,7 +562,11 @@ function doRef(c: Ctx, ins: Extract<Instr, { op: 'ref' }>): void {
   if (ins.kind === 'iput') {
     ino.refcount--;
     if (ino.refcount < 0) {
-      c.violations.push({ invariant: 'leaked-ref', thread: c.thread, message: `iput(${c.names.inode(ins.inode)}) drops a reference nobody holds` });
+      c.violations.push({
+        invariant: 'leaked-ref',
+        thread: c.thread,
+        message: `iput(${c.names.inode(ins.inode)}) drops a reference nobody holds`,
+      });
     }
     return advance(c, ins);
   }
@@ -526,7 +590,12 @@ function touchCache(c: Ctx, inode: number): void {
   k.inodes[victim].resident = false;
   say(c, `evicts ${c.names.inode(victim)}`);
   const why = pinReason(c, victim);
-  if (why) c.violations.push({ invariant: 'pinned-evicted', thread: c.thread, message: `${c.names.inode(victim)} is evicted while ${why}` });
+  if (why)
+    c.violations.push({
+      invariant: 'pinned-evicted',
+      thread: c.thread,
+      message: `${c.names.inode(victim)} is evicted while ${why}`,
+    });
 }
 
 function pinReason(c: Ctx, inode: number): string | null {
@@ -541,13 +610,20 @@ function doReturn(c: Ctx): void {
   const { th, thread, names, prog } = c;
   const own = th.held.filter((l) => !prog.entryLocks.includes(l));
   if (own.length) {
-    c.violations.push({ invariant: 'lock-balance', thread, related: `lock:${own[0]}`, message: `${names.thread(thread)} returns holding ${own.map((l) => names.lock(l)).join(', ')}` });
+    c.violations.push({
+      invariant: 'lock-balance',
+      thread,
+      related: `lock:${own[0]}`,
+      message: `${names.thread(thread)} returns holding ${own.map((l) => names.lock(l)).join(', ')}`,
+    });
   }
   prog.vars.forEach((v, slot) => {
     const value = th.vars[slot];
     if (v.kind !== 'di' || v.escapes || value <= 0) return;
     c.violations.push({
-      invariant: 'leaked-ref', thread, related: `ihold:${value - 1}:${thread}`,
+      invariant: 'leaked-ref',
+      thread,
+      related: `ihold:${value - 1}:${thread}`,
       message: `${names.thread(thread)} returns with ${v.name} = ${names.inode(value - 1)}: the reference from try_break_deleg() is never put and the break never waited for`,
     });
   });
@@ -574,7 +650,9 @@ function checkWriterAgainstDelegations(c: Ctx, inode: number): void {
   const active = c.s.k.inodes[inode].leases.filter((l) => !l.breaking && l.holder !== c.thread && l.kind !== 'layout');
   if (!active.length) return;
   c.violations.push({
-    invariant: 'deleg-writer', thread: c.thread, related: `grant:${inode}:${active[0].holder}`,
+    invariant: 'deleg-writer',
+    thread: c.thread,
+    related: `grant:${inode}:${active[0].holder}`,
     message: `${c.names.thread(c.thread)} opens ${c.names.inode(inode)} for write while ${c.names.lease(active[0])} is outstanding (no break)`,
   });
 }
@@ -589,7 +667,12 @@ function checkSleep(c: Ctx, ms: number, what: string): void {
   const message = spin.length
     ? `${names.thread(c.thread)} ${what} under spinlock ${locks}`
     : `${names.thread(c.thread)} ${what} holding ${locks}${blocked ? `; ${blocked}` : ''}`;
-  c.violations.push({ invariant: 'sleep-under-lock', thread: c.thread, message, related: `lock:${(spin.length ? spin : th.held)[0]}` });
+  c.violations.push({
+    invariant: 'sleep-under-lock',
+    thread: c.thread,
+    message,
+    related: `lock:${(spin.length ? spin : th.held)[0]}`,
+  });
 }
 
 /** Which other threads need a lock the sleeper holds (they stall for as long as it sleeps). */
@@ -611,12 +694,22 @@ export function terminalViolations(p: Program, s: SimState, names = new Names(p)
   const out: Violation[] = [];
   const stuck = s.t.map((t, i) => i).filter((i) => s.t[i].status !== DONE && !p.threads[i].actor);
   if (stuck.length) {
-    out.push({ invariant: 'deadlock', thread: stuck[0], message: `deadlock: ${stuck.map((t) => blockedOn(p, s, t, names)).join('; ')}`, related: lockTag(p, s, stuck[0]) });
+    out.push({
+      invariant: 'deadlock',
+      thread: stuck[0],
+      message: `deadlock: ${stuck.map((t) => blockedOn(p, s, t, names)).join('; ')}`,
+      related: lockTag(p, s, stuck[0]),
+    });
   } else {
     const handedToCaller = callerReferences(p, s);
     p.inodes.forEach((d, i) => {
       const extra = s.k.inodes[i].refcount - d.refcount - (handedToCaller.get(i) ?? 0);
-      if (extra > 0) out.push({ invariant: 'leaked-ref', thread: -1, message: `${names.inode(i)} ends with ${extra} reference${extra > 1 ? 's' : ''} more than it started with` });
+      if (extra > 0)
+        out.push({
+          invariant: 'leaked-ref',
+          thread: -1,
+          message: `${names.inode(i)} ends with ${extra} reference${extra > 1 ? 's' : ''} more than it started with`,
+        });
     });
   }
   return out.filter((v) => p.invariants.includes(v.invariant));
@@ -625,10 +718,12 @@ export function terminalViolations(p: Program, s: SimState, names = new Names(p)
 /** References from try_break_deleg() stored in a caller's delegated-inode variable: the caller puts them. */
 function callerReferences(p: Program, s: SimState): Map<number, number> {
   const out = new Map<number, number>();
-  p.threads.forEach((th, t) => th.vars.forEach((v, slot) => {
-    const value = s.t[t].vars[slot];
-    if (v.escapes && value > 0) out.set(value - 1, (out.get(value - 1) ?? 0) + 1);
-  }));
+  p.threads.forEach((th, t) =>
+    th.vars.forEach((v, slot) => {
+      const value = s.t[t].vars[slot];
+      if (v.escapes && value > 0) out.set(value - 1, (out.get(value - 1) ?? 0) + 1);
+    }),
+  );
   return out;
 }
 
@@ -647,7 +742,8 @@ export function blockedOn(p: Program, s: SimState, t: number, names = new Names(
     const owners = lockHolders(s.k, ins.lock).map((o) => names.thread(o));
     return `${names.thread(t)} waits for ${names.lock(ins.lock)} held by ${owners.join(', ') || 'nobody'}`;
   }
-  if (ins.op === 'leaseCheck' || ins.op === 'break') return `${names.thread(t)} spins on ${names.inode(ins.inode)}'s flc_lock`;
+  if (ins.op === 'leaseCheck' || ins.op === 'break')
+    return `${names.thread(t)} spins on ${names.inode(ins.inode)}'s flc_lock`;
   if (ins.op === 'awaitRecall') return `${names.thread(t)} waits for a recall of ${names.inode(ins.inode)}`;
   return `${names.thread(t)} is blocked at ${ins.action}`;
 }

@@ -12,8 +12,17 @@
  * trace to the same invariant's violation.
  */
 import {
-  applyTransition, enabledTransitions, initialState, Names, stateKey, terminalViolations, threadTransitions, DONE,
-  type SimState, type Transition, type Violation,
+  applyTransition,
+  enabledTransitions,
+  initialState,
+  Names,
+  stateKey,
+  terminalViolations,
+  threadTransitions,
+  DONE,
+  type SimState,
+  type Transition,
+  type Violation,
 } from './engine';
 import { futureFootprints, Objects, threadFuture, transitionFootprint, type Footprint } from './footprint';
 import type { Program } from './program';
@@ -51,7 +60,12 @@ export interface ExploreOptions {
 export const DEFAULT_MAX_BYTES = 1024 * 1048576;
 
 export const DEFAULT_EXPLORE: ExploreOptions = {
-  reduction: 'por', maxStates: 500_000, maxDepth: 100_000, maxBytes: DEFAULT_MAX_BYTES, stopAtFirst: true, minimize: true,
+  reduction: 'por',
+  maxStates: 500_000,
+  maxDepth: 100_000,
+  maxBytes: DEFAULT_MAX_BYTES,
+  stopAtFirst: true,
+  minimize: true,
 };
 
 /** Why a search stopped before covering every reachable state. */
@@ -152,25 +166,46 @@ export function* exploreWork(p: Program, opts: Partial<ExploreOptions> = {}): Wo
   search.release();
   if (o.minimize) {
     const shorter: Found[] = [];
-    for (const f of found) shorter.push(f.cycleStart === undefined ? (yield* shortest(p, f, o)) ?? f : f);
+    for (const f of found) shorter.push(f.cycleStart === undefined ? ((yield* shortest(p, f, o)) ?? f) : f);
     found = shorter;
   }
-  const bound = search.bound ? { ...search.bound, message: boundMessage(p, search.bound, search.states, search.transitions, found.length > 0) } : undefined;
+  const bound = search.bound
+    ? { ...search.bound, message: boundMessage(p, search.bound, search.states, search.transitions, found.length > 0) }
+    : undefined;
   return {
-    verdict: found.length ? 'violation' : 'safe', found, states: search.states, transitions: search.transitions,
-    ms: now() - t0, reduction, complete: !bound, ...(bound ? { bound } : {}), bytes: peak,
+    verdict: found.length ? 'violation' : 'safe',
+    found,
+    states: search.states,
+    transitions: search.transitions,
+    ms: now() - t0,
+    reduction,
+    complete: !bound,
+    ...(bound ? { bound } : {}),
+    bytes: peak,
   };
 }
 
-const mib = (bytes: number) => (bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MiB` : `${Math.round(bytes / 1024)} KiB`);
+const mib = (bytes: number) =>
+  bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MiB` : `${Math.round(bytes / 1024)} KiB`;
 
-function boundMessage(p: Program, b: { kind: BoundKind; limit: number }, states: number, transitions: number, violated: boolean): string {
-  const which = b.kind === 'states' ? `State limit reached (${b.limit} states)`
-    : b.kind === 'memory' ? `Memory budget reached (about ${mib(b.limit)} estimated)`
-    : b.kind === 'depth' ? `Depth limit reached (a schedule of ${b.limit} steps)`
-    : 'Simulation cancelled';
+function boundMessage(
+  p: Program,
+  b: { kind: BoundKind; limit: number },
+  states: number,
+  transitions: number,
+  violated: boolean,
+): string {
+  const which =
+    b.kind === 'states'
+      ? `State limit reached (${b.limit} states)`
+      : b.kind === 'memory'
+        ? `Memory budget reached (about ${mib(b.limit)} estimated)`
+        : b.kind === 'depth'
+          ? `Depth limit reached (a schedule of ${b.limit} steps)`
+          : 'Simulation cancelled';
   const explored = `after ${states} states and ${transitions} transitions`;
-  if (violated) return `${which} ${explored}; the violation reported was found before it, the rest of the state space was not searched.`;
+  if (violated)
+    return `${which} ${explored}; the violation reported was found before it, the rest of the state space was not searched.`;
   const checked = p.invariants.length ? p.invariants.join(', ') : 'no invariant';
   return `${which} ${explored}: no violation of ${checked} in the part explored, which proves nothing about the rest.`;
 }
@@ -218,7 +253,8 @@ function allowed(p: Program, n: Node, bound: number | undefined): Transition[] {
 function successor(p: Program, n: Node, tr: Transition, names: Names, bound: number | undefined) {
   const out = applyTransition(p, n.state, tr, names);
   let preemptions = n.preemptions;
-  if (bound !== undefined && n.last >= 0 && tr.thread !== n.last && threadTransitions(p, n.state, n.last).length) preemptions++;
+  if (bound !== undefined && n.last >= 0 && tr.thread !== n.last && threadTransitions(p, n.state, n.last).length)
+    preemptions++;
   return { out, node: { state: out.state, last: tr.thread, preemptions } };
 }
 
@@ -275,7 +311,11 @@ class Search {
   /** progress: the explored graph (state ids, edges with the moving thread). */
   private edges: { from: number; to: number; thread: number; tr: Transition }[] = [];
 
-  constructor(private readonly p: Program, private readonly o: ExploreOptions, private readonly recordEdges: boolean) {
+  constructor(
+    private readonly p: Program,
+    private readonly o: ExploreOptions,
+    private readonly recordEdges: boolean,
+  ) {
     this.names = new Names(p);
     this.objects = new Objects(p);
     this.future = futureFootprints(this.objects, p);
@@ -330,7 +370,8 @@ class Search {
       if (this.stop) break;
       const childSleep = new Map<number, Footprint>();
       if (this.o.reduction !== 'none') {
-        for (const [u, ufp] of f.asleep) if (Math.floor(u / 64) !== tr.thread && (ufp & fp) === 0n) childSleep.set(u, ufp);
+        for (const [u, ufp] of f.asleep)
+          if (Math.floor(u / 64) !== tr.thread && (ufp & fp) === 0n) childSleep.set(u, ufp);
       }
       const child = this.enter(node, childSleep);
       if (child.frame) stack.push(child.frame);
@@ -407,7 +448,8 @@ class Search {
       todo = this.candidates(n, key).filter((t) => !sleep.has(trId(t)));
     }
     this.onStack.set(key, (this.onStack.get(key) ?? 0) + 1);
-    const bytes = COST.frame + key.length * COST.statePerKeyChar + todo.length * COST.transition + sleep.size * COST.sleepEntry;
+    const bytes =
+      COST.frame + key.length * COST.statePerKeyChar + todo.length * COST.transition + sleep.size * COST.sleepEntry;
     this.charge(bytes);
     if (this.bytes > this.o.maxBytes) this.halt('memory', this.o.maxBytes);
     return { id, frame: { node: n, key, id, todo, next: 0, asleep: new Map(sleep), pending: null, bytes } };
@@ -425,7 +467,9 @@ class Search {
       const mine = all.filter((x) => x.thread === t);
       let fp = 0n;
       for (const x of mine) fp |= transitionFootprint(this.objects, this.p, s, x);
-      const independent = s.t.every((u, ui) => ui === t || u.status === DONE || (threadFuture(this.future, s, ui) & fp) === 0n);
+      const independent = s.t.every(
+        (u, ui) => ui === t || u.status === DONE || (threadFuture(this.future, s, ui) & fp) === 0n,
+      );
       if (!independent) continue;
       if (mine.some((x) => this.closesCycle(n, x, key))) continue;
       return mine;
@@ -447,7 +491,10 @@ class Search {
     const n = this.states;
     const adj: number[][] = Array.from({ length: n }, () => []);
     this.edges.forEach((e, i) => adj[e.from].push(i));
-    const comp = sccs(n, adj.map((es) => es.map((i) => this.edges[i].to)));
+    const comp = sccs(
+      n,
+      adj.map((es) => es.map((i) => this.edges[i].to)),
+    );
     const bad = this.edges.find((e) => comp[e.from] === comp[e.to] && !this.p.threads[e.thread].actor);
     if (!bad) return null;
     const pathTo = bfsPath(0, bad.from, adj, this.edges, () => true);
@@ -455,8 +502,14 @@ class Search {
     if (!pathTo || !back) return null;
     const path = [...pathTo, bad.tr, ...back];
     return {
-      path, cycleStart: pathTo.length,
-      violation: { invariant: 'progress', thread: bad.thread, related: undefined, message: progressMessage(this.p, path, pathTo.length, bad.thread, this.names) },
+      path,
+      cycleStart: pathTo.length,
+      violation: {
+        invariant: 'progress',
+        thread: bad.thread,
+        related: undefined,
+        message: progressMessage(this.p, path, pathTo.length, bad.thread, this.names),
+      },
     };
   }
 }
@@ -466,7 +519,13 @@ class Search {
  * every round is blamed only when the cycle has one, and the unlock–wait–relock window only when the looping
  * thread unlocks and waits in it.
  */
-export function progressMessage(p: Program, path: Transition[], cycleStart: number, thread: number, names = new Names(p)): string {
+export function progressMessage(
+  p: Program,
+  path: Transition[],
+  cycleStart: number,
+  thread: number,
+  names = new Names(p),
+): string {
   let s = initialState(p);
   const granted = new Set<string>();
   const actions: string[] = [];
@@ -474,7 +533,8 @@ export function progressMessage(p: Program, path: Transition[], cycleStart: numb
   let waits = false;
   // The kinds of lease held in every state of the cycle (what keeps a non-blocking break failing).
   let held: Set<string> | null = null;
-  const heldIn = (st: typeof s) => new Set<string>(st.k.inodes.flatMap((n) => n.leases.map((l) => (l.kind === 'deleg' ? 'delegation' : l.kind))));
+  const heldIn = (st: typeof s) =>
+    new Set<string>(st.k.inodes.flatMap((n) => n.leases.map((l) => (l.kind === 'deleg' ? 'delegation' : l.kind))));
   path.forEach((tr, i) => {
     if (i >= cycleStart) {
       const h = heldIn(s);
@@ -490,7 +550,8 @@ export function progressMessage(p: Program, path: Transition[], cycleStart: numb
       if (tr.thread === thread) {
         if (ins.op === 'unlock') unlocks = true;
         if (out.step.sleeps || ins.op === 'waitDeleg') waits = true;
-        if (!['branch', 'choose', 'jump', 'set'].includes(ins.op) && !actions.includes(ins.action)) actions.push(ins.action);
+        if (!['branch', 'choose', 'jump', 'set'].includes(ins.op) && !actions.includes(ins.action))
+          actions.push(ins.action);
       }
     }
     s = out.state;
@@ -502,14 +563,23 @@ export function progressMessage(p: Program, path: Transition[], cycleStart: numb
     const window = unlocks && waits ? 'every unlock–wait–relock window' : 'every round';
     return `${name} can retry forever: ${head} (a new ${what} is granted in ${window})`;
   }
-  const steps = actions.length ? `the loop takes ${actions.slice(0, 4).join(', ')}${actions.length > 4 ? ', …' : ''}; ` : '';
+  const steps = actions.length
+    ? `the loop takes ${actions.slice(0, 4).join(', ')}${actions.length > 4 ? ', …' : ''}; `
+    : '';
   const kept = [...(held ?? new Set<string>())];
-  if (kept.length) return `${name} can loop forever: ${head} (${steps}a ${kept.join(' and a ')} stays granted throughout, and nothing in the loop grants a new one)`;
+  if (kept.length)
+    return `${name} can loop forever: ${head} (${steps}a ${kept.join(' and a ')} stays granted throughout, and nothing in the loop grants a new one)`;
   return `${name} can loop forever: ${head} (${steps}nothing in it grants a delegation or lease)`;
 }
 
 /** Shortest edge path from `from` to `to` staying in `inside` (empty when they are the same state). */
-function bfsPath(from: number, to: number, adj: number[][], edges: { from: number; to: number; tr: Transition }[], inside: (n: number) => boolean): Transition[] | null {
+function bfsPath(
+  from: number,
+  to: number,
+  adj: number[][],
+  edges: { from: number; to: number; tr: Transition }[],
+  inside: (n: number) => boolean,
+): Transition[] | null {
   if (from === to) return [];
   const prev = new Map<number, number>([[from, -1]]);
   const queue = [from];

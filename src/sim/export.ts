@@ -42,11 +42,19 @@ export function traceToLockdep(r: SimulationResult, all = false): string {
   }
   if (r.traceKind !== 'counterexample') return lines.join('\n') + '\n';
   lines.push('', ` *** ${r.message} ***`);
-  if (early >= 0) lines.push(` conflicting events: (1) step ${early + 1} ${r.trace[early].threadName} ${stepText(r.trace[early])}${where(r.trace[early])}`);
+  if (early >= 0)
+    lines.push(
+      ` conflicting events: (1) step ${early + 1} ${r.trace[early].threadName} ${stepText(r.trace[early])}${where(r.trace[early])}`,
+    );
   const last = r.trace[late];
   if (last) {
-    lines.push(`${early >= 0 ? '                     (2)' : ' the violating event:'} step ${late + 1} ${last.threadName} ${stepText(last)}${where(last)}`);
-    lines.push('', ` ${last.held.length} lock${last.held.length === 1 ? '' : 's'} held by ${last.threadName} after step ${late + 1}${last.held.length ? ':' : '.'}`);
+    lines.push(
+      `${early >= 0 ? '                     (2)' : ' the violating event:'} step ${late + 1} ${last.threadName} ${stepText(last)}${where(last)}`,
+    );
+    lines.push(
+      '',
+      ` ${last.held.length} lock${last.held.length === 1 ? '' : 's'} held by ${last.threadName} after step ${late + 1}${last.held.length ? ':' : '.'}`,
+    );
     last.held.forEach((l, i) => lines.push(`  #${i}: ${l}`));
   }
   return lines.join('\n') + '\n';
@@ -62,11 +70,26 @@ export function terminalSafeResult(r: SimulationResult): SimulationResult {
   const eo = (s: string | undefined) => (s === undefined ? undefined : e(s));
   return {
     ...r,
-    scenario: e(r.scenario), title: e(r.title), description: e(r.description), kernel: e(r.kernel), message: eo(r.message),
+    scenario: e(r.scenario),
+    title: e(r.title),
+    description: e(r.description),
+    kernel: e(r.kernel),
+    message: eo(r.message),
     ...(r.bound ? { bound: { ...r.bound, message: e(r.bound.message) } } : {}),
-    trace: r.trace.map((s) => ({ ...s, threadName: e(s.threadName), action: e(s.action), detail: e(s.detail), file: eo(s.file), held: s.held.map(e) })),
+    trace: r.trace.map((s) => ({
+      ...s,
+      threadName: e(s.threadName),
+      action: e(s.action),
+      detail: e(s.detail),
+      file: eo(s.file),
+      held: s.held.map(e),
+    })),
     others: r.others.map((o) => ({ ...o, message: e(o.message) })),
-    program: r.program && { ...r.program, title: e(r.program.title), threads: r.program.threads.map((t) => ({ ...t, name: e(t.name), label: e(t.label) })) },
+    program: r.program && {
+      ...r.program,
+      title: e(r.program.title),
+      threads: r.program.threads.map((t) => ({ ...t, name: e(t.name), label: e(t.label) })),
+    },
   };
 }
 
@@ -78,11 +101,15 @@ export function resultToText(result: SimulationResult): string {
   if (r.cache) return out.concat(cacheTable(r)).join('\n') + '\n';
   if (r.verdict === 'violation') out.push(`VIOLATION [${r.invariant}] ${r.message}`);
   else if (r.bound) out.push(`BOUND REACHED: ${r.bound.message}`);
-  else out.push(`SAFE: ${r.program?.invariants.length ?? 0} invariants hold in every interleaving${r.complete ? '' : ' explored (the search is incomplete)'}`);
+  else
+    out.push(
+      `SAFE: ${r.program?.invariants.length ?? 0} invariants hold in every interleaving${r.complete ? '' : ' explored (the search is incomplete)'}`,
+    );
   if (r.verdict === 'violation' && r.bound) out.push(`  ${r.bound.message}`);
   const reduction = r.reduction === 'por' ? 'persistent + sleep sets' : r.reduction === 'sleep' ? 'sleep sets' : 'none';
   out.push(`  ${r.states} states, ${r.transitions} transitions, ${r.ms.toFixed(1)} ms (reduction: ${reduction})`);
-  if (r.verdict === 'safe' && !r.bound && r.program) out.push(`  checked: ${r.program.invariants.map((i) => `${i} (${INVARIANT_DOC[i]})`).join('; ')}`);
+  if (r.verdict === 'safe' && !r.bound && r.program)
+    out.push(`  checked: ${r.program.invariants.map((i) => `${i} (${INVARIANT_DOC[i]})`).join('; ')}`);
   for (const o of r.others) out.push(`  also violated [${o.invariant}] ${o.message}`);
   out.push('');
   if (r.trace.length) out.push(traceToLockdep(r));
@@ -96,9 +123,14 @@ function cacheTable(r: SimulationResult): string[] {
   for (const row of rows) {
     const dc = ((row.capacity - base.capacity) / base.capacity) * 100;
     const dh = (row.hitRate - base.hitRate) * 100;
-    out.push(`  ${`+${row.extraBytes}`.padStart(5)}  ${String(row.objectBytes).padStart(6)}  ${String(row.perSlab).padStart(8)}  ${String(row.capacity).padStart(8)}  ${`${dc.toFixed(1)}%`.padStart(10)}  ${`${(row.hitRate * 100).toFixed(2)}%`.padStart(8)}  ${`${dh.toFixed(2)} pt`.padStart(10)}  ${String(row.evictions).padStart(9)}`);
+    out.push(
+      `  ${`+${row.extraBytes}`.padStart(5)}  ${String(row.objectBytes).padStart(6)}  ${String(row.perSlab).padStart(8)}  ${String(row.capacity).padStart(8)}  ${`${dc.toFixed(1)}%`.padStart(10)}  ${`${(row.hitRate * 100).toFixed(2)}%`.padStart(8)}  ${`${dh.toFixed(2)} pt`.padStart(10)}  ${String(row.evictions).padStart(9)}`,
+    );
   }
-  out.push('', '  Sizes are assumptions (x86_64 ext4-like); pass --set vfs_inode=BYTES,fs_inode=BYTES,budget_mib=N to change them.');
+  out.push(
+    '',
+    '  Sizes are assumptions (x86_64 ext4-like); pass --set vfs_inode=BYTES,fs_inode=BYTES,budget_mib=N to change them.',
+  );
   return out;
 }
 
@@ -106,12 +138,29 @@ function cacheTable(r: SimulationResult): string[] {
 export function resultToJson(r: SimulationResult): string {
   const trace = r.traceKind === 'counterexample' ? r.trace : [];
   const json = {
-    version: 1, scenario: r.scenario, verdict: r.verdict, ...(r.invariant ? { invariant: r.invariant } : {}), states: r.states, ms: Math.round(r.ms * 100) / 100,
-    trace: trace.map((s) => ({ thread: s.threadName, action: s.action, detail: s.detail, ...(s.file ? { file: s.file, line: s.line } : {}) })),
-    title: r.title, kernel: r.kernel, ...(r.message ? { message: r.message } : {}), transitions: r.transitions, reduction: r.reduction, complete: r.complete,
+    version: 1,
+    scenario: r.scenario,
+    verdict: r.verdict,
+    ...(r.invariant ? { invariant: r.invariant } : {}),
+    states: r.states,
+    ms: Math.round(r.ms * 100) / 100,
+    trace: trace.map((s) => ({
+      thread: s.threadName,
+      action: s.action,
+      detail: s.detail,
+      ...(s.file ? { file: s.file, line: s.line } : {}),
+    })),
+    title: r.title,
+    kernel: r.kernel,
+    ...(r.message ? { message: r.message } : {}),
+    transitions: r.transitions,
+    reduction: r.reduction,
+    complete: r.complete,
     ...(r.bound ? { bound: r.bound } : {}),
-    ...(r.conflict ? { conflict: r.conflict } : {}), ...(r.cycleStart !== undefined ? { cycleStart: r.cycleStart } : {}),
-    ...(r.others.length ? { others: r.others } : {}), ...(r.cache ? { cache: r.cache } : {}),
+    ...(r.conflict ? { conflict: r.conflict } : {}),
+    ...(r.cycleStart !== undefined ? { cycleStart: r.cycleStart } : {}),
+    ...(r.others.length ? { others: r.others } : {}),
+    ...(r.cache ? { cache: r.cache } : {}),
   };
   return JSON.stringify(json, null, 2) + '\n';
 }
@@ -133,13 +182,19 @@ export function traceToSvg(r: SimulationResult, all = false): string {
   const height = top + steps.length * rowH + 50;
   const [early, late] = r.conflict ?? [-1, -1];
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="12">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(`${r.title} — ${r.verdict === 'violation' ? `VIOLATION [${r.invariant}]` : r.bound ? 'no violation in the part explored (bound reached)' : 'safe'}`)}</text>`);
+  out.push(
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(`${r.title} — ${r.verdict === 'violation' ? `VIOLATION [${r.invariant}]` : r.bound ? 'no violation in the part explored (bound reached)' : 'safe'}`)}</text>`,
+  );
   threads.forEach((t, i) => {
     const x = 60 + i * colW;
     out.push(`<text x="${x}" y="${top - 16}" font-weight="bold">${escapeXml(t)}</text>`);
-    out.push(`<line x1="${x - 6}" y1="${top - 8}" x2="${x - 6}" y2="${top + steps.length * rowH}" stroke="#999" stroke-dasharray="3,3"/>`);
+    out.push(
+      `<line x1="${x - 6}" y1="${top - 8}" x2="${x - 6}" y2="${top + steps.length * rowH}" stroke="#999" stroke-dasharray="3,3"/>`,
+    );
   });
   steps.forEach((s, row) => {
     const lane = Math.max(0, threads.indexOf(s.threadName));
@@ -147,9 +202,13 @@ export function traceToSvg(r: SimulationResult, all = false): string {
     const y = top + row * rowH;
     const conflict = s.index === early || s.index === late;
     out.push(`<text x="10" y="${y + 16}" fill="#666">${s.index + 1}</text>`);
-    out.push(`<rect x="${x - 2}" y="${y + 2}" width="${colW - 14}" height="${rowH - 4}" rx="3" fill="${conflict ? '#fde2e2' : s.sleeps ? '#fff4d6' : '#eef3fb'}" stroke="${conflict ? '#c0392b' : '#b8c7e0'}"/>`);
+    out.push(
+      `<rect x="${x - 2}" y="${y + 2}" width="${colW - 14}" height="${rowH - 4}" rx="3" fill="${conflict ? '#fde2e2' : s.sleeps ? '#fff4d6' : '#eef3fb'}" stroke="${conflict ? '#c0392b' : '#b8c7e0'}"/>`,
+    );
     const text = stepText(s);
-    out.push(`<text x="${x + 4}" y="${y + 17}"><title>${escapeXml(text + where(s))}</title>${escapeXml(text.length > 44 ? text.slice(0, 43) + '…' : text)}</text>`);
+    out.push(
+      `<text x="${x + 4}" y="${y + 17}"><title>${escapeXml(text + where(s))}</title>${escapeXml(text.length > 44 ? text.slice(0, 43) + '…' : text)}</text>`,
+    );
   });
   if (r.message) out.push(`<text x="10" y="${height - 20}" fill="#c0392b">${escapeXml(r.message)}</text>`);
   else if (r.bound) out.push(`<text x="10" y="${height - 20}" fill="#8a6d00">${escapeXml(r.bound.message)}</text>`);

@@ -12,7 +12,17 @@ import { displayName, type CallerLock, type FunctionModel, type ModelEvent, type
 import type { InodeDecl, LockDecl, LockKind } from '../model/state';
 import { defaultOptions } from './lang/compile';
 import {
-  ALL_INVARIANTS, NO_SLOT, UNKNOWN, type Cond, type Instr, type InstrBody, type MutationKind, type Program, type SimOptions, type ThreadProgram, type VarKind,
+  ALL_INVARIANTS,
+  NO_SLOT,
+  UNKNOWN,
+  type Cond,
+  type Instr,
+  type InstrBody,
+  type MutationKind,
+  type Program,
+  type SimOptions,
+  type ThreadProgram,
+  type VarKind,
 } from './program';
 
 export interface FromCodeOptions {
@@ -24,14 +34,20 @@ export interface FromCodeOptions {
 export function programFromFunction(m: FunctionModel, o: FromCodeOptions = {}): Program | { error: string } {
   const world = new World();
   world.collect(m);
-  if (!world.hasEvents) return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
+  if (!world.hasEvents)
+    return { error: `${m.name} has no delegation-relevant events on an inode: nothing to simulate` };
   const fn = new FunctionThread(world, m).build();
   const options = defaultOptions(o.kernel ?? m.version ?? '6.12');
   const threads = [fn, ...opponents(world, options, fn)];
   return {
     title: `${m.name} against NFS clients and local opens`,
     source: `${m.file}:${m.name}`,
-    description: `${m.name} (${m.file}:${m.line}) as a thread of its delegation events in control-flow order, against ${threads.slice(1).map((t) => t.label).join(', ') || 'no opponent'}.`,
+    description: `${m.name} (${m.file}:${m.line}) as a thread of its delegation events in control-flow order, against ${
+      threads
+        .slice(1)
+        .map((t) => t.label)
+        .join(', ') || 'no opponent'
+    }.`,
     options,
     inodes: world.inodes,
     locks: world.locks,
@@ -83,7 +99,8 @@ class World {
     if (e.kind === 'delegOp') this.changed.set(i, 'names');
     if (e.kind === 'grant') this.granted.add(i);
     if (e.kind === 'access' || e.kind === 'open') this.opened.add(i);
-    if ((e.kind === 'access' && e.detail === 'write') || (e.kind === 'open' && e.write !== false)) this.openedForWrite.add(i);
+    if ((e.kind === 'access' && e.detail === 'write') || (e.kind === 'open' && e.write !== false))
+      this.openedForWrite.add(i);
     if (e.kind === 'mutate' && e.detail === 'dirent') this.inodes[i].dir = true;
   }
 
@@ -112,7 +129,13 @@ class World {
       return this.lockByKey.get(key)!;
     }
     const kind: LockKind = cls === 'spin' ? 'spin' : 'mutex';
-    const at = this.locks.push({ name: display || key, kind, role: cls === 'rename' ? 's_vfs_rename_mutex' : 'other', inode: -1 }) - 1;
+    const at =
+      this.locks.push({
+        name: display || key,
+        kind,
+        role: cls === 'rename' ? 's_vfs_rename_mutex' : 'other',
+        inode: -1,
+      }) - 1;
     this.lockByKey.set(key, at);
     return at;
   }
@@ -173,7 +196,10 @@ class FunctionThread {
   /** Variables some branch tests. */
   private readonly tested: Set<string>;
 
-  constructor(private readonly w: World, private readonly m: FunctionModel) {
+  constructor(
+    private readonly w: World,
+    private readonly m: FunctionModel,
+  ) {
     this.tested = new Set(m.nodes.map((n) => n.test?.subject ?? '').filter((x) => x));
   }
 
@@ -182,7 +208,12 @@ class FunctionThread {
     // The caller takes its locks first (the thread starts at instruction 0), then calls the function.
     for (const c of callerLocksOf(this.m)) {
       const lock = this.callerLock(c);
-      this.b.emit({ op: 'lock', lock, shared: false }, `caller: ${lockApi(c.cls)}(${c.display})`, this.callerDetail(), this.loc(this.m.line));
+      this.b.emit(
+        { op: 'lock', lock, shared: false },
+        `caller: ${lockApi(c.cls)}(${c.display})`,
+        this.callerDetail(),
+        this.loc(this.m.line),
+      );
       const slot = this.b.vars.push({ name: `${this.w.locks[lock].name} held`, kind: 'ok', initial: 0 }) - 1;
       this.callerHeld.set(lock, slot);
       this.b.emit({ op: 'set', slot, value: 1 }, 'assign', '', this.loc(this.m.line));
@@ -192,24 +223,48 @@ class FunctionThread {
       // delegated inode, the caller's to wait on and put), without calling the function.
       const inode = this.w.inodeOf(c.key);
       if (inode < 0) continue;
-      const di = this.b.vars.push({ name: `delegated_inode (${c.display}, caller's)`, kind: 'di', initial: 0, escapes: true }) - 1;
+      const di =
+        this.b.vars.push({ name: `delegated_inode (${c.display}, caller's)`, kind: 'di', initial: 0, escapes: true }) -
+        1;
       const err = this.b.slot('caller error', 'err');
-      this.b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, result: err }, `caller: try_break_deleg(${c.display})`, this.callerDetail(), this.loc(this.m.line));
-      this.b.guard({ slot: err, form: 'truthy', negated: false }, () => this.callerReleases(this.loc(this.m.line)), 'if', 'error');
+      this.b.emit(
+        { op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, result: err },
+        `caller: try_break_deleg(${c.display})`,
+        this.callerDetail(),
+        this.loc(this.m.line),
+      );
+      this.b.guard(
+        { slot: err, form: 'truthy', negated: false },
+        () => this.callerReleases(this.loc(this.m.line)),
+        'if',
+        'error',
+      );
     }
     const call = this.b.emit({ op: 'jump' }, 'call', `${this.m.name}()`, this.loc(this.m.line));
     for (const n of this.m.nodes) {
       for (const e of n.events) {
         if (!(e.kind === 'lock' && e.escapes) && !(e.kind === 'unlock' && e.ifHeld)) continue;
         const lock = this.w.lockOf(e.key, e.display, e.kind === 'lock' ? e.detail.split(':')[0] : e.detail);
-        if (!this.callerHeld.has(lock)) this.callerHeld.set(lock, this.b.vars.push({ name: `${this.w.locks[lock].name} held`, kind: 'ok', initial: 0 }) - 1);
-        if (e.kind === 'lock' && !this.owned.some((o) => o.lock === lock)) this.owned.push({ lock, api: e.api, display: e.display });
+        if (!this.callerHeld.has(lock))
+          this.callerHeld.set(
+            lock,
+            this.b.vars.push({ name: `${this.w.locks[lock].name} held`, kind: 'ok', initial: 0 }) - 1,
+          );
+        if (e.kind === 'lock' && !this.owned.some((o) => o.lock === lock))
+          this.owned.push({ lock, api: e.api, display: e.display });
       }
     }
     for (const n of this.m.nodes) this.node(n);
     this.link();
     this.b.instrs[call].next = [this.first.get(this.m.entry) ?? this.resolve(this.m.entry)];
-    return { name: this.m.name, label: `${this.m.name}()`, actor: false, instrs: this.b.instrs, vars: this.b.vars, entryLocks: [] };
+    return {
+      name: this.m.name,
+      label: `${this.m.name}()`,
+      actor: false,
+      instrs: this.b.instrs,
+      vars: this.b.vars,
+      entryLocks: [],
+    };
   }
 
   private callerLock(c: CallerLock): number {
@@ -217,7 +272,9 @@ class FunctionThread {
   }
 
   private callerDetail(): string {
-    return this.m.caller ? `held by ${this.m.caller}() when it calls ${this.m.name}()` : `${this.m.name}()'s callers hold it (its locking contract)`;
+    return this.m.caller
+      ? `held by ${this.m.caller}() when it calls ${this.m.name}()`
+      : `${this.m.name}()'s callers hold it (its locking contract)`;
   }
 
   private declareVariables(): void {
@@ -229,7 +286,9 @@ class FunctionThread {
       }
     }
     // Parameters carrying the caller's delegated-inode pointer: the reference is the caller's to put.
-    for (const n of this.m.nodes) for (const e of n.events) if (e.outIsParam) this.b.vars.push({ name: `${e.display} (caller's)`, kind: 'di', initial: 0, escapes: true });
+    for (const n of this.m.nodes)
+      for (const e of n.events)
+        if (e.outIsParam) this.b.vars.push({ name: `${e.display} (caller's)`, kind: 'di', initial: 0, escapes: true });
   }
 
   private loc(line: number, column?: number): Instr['loc'] {
@@ -250,7 +309,13 @@ class FunctionThread {
       if (e.kind === 'lock' && e.conditional && e.when !== 'nonzero') {
         // One call taking its locks only if it succeeds (lock_rename, start_dirop, inode_lock_killable): all of them.
         let j = i + 1;
-        while (j < n.events.length && n.events[j].kind === 'lock' && n.events[j].start === e.start && n.events[j].conditional) j++;
+        while (
+          j < n.events.length &&
+          n.events[j].kind === 'lock' &&
+          n.events[j].start === e.start &&
+          n.events[j].conditional
+        )
+          j++;
         this.conditionalLocks(n, n.events.slice(i, j));
         i = j - 1;
       } else this.event(n, e);
@@ -273,13 +338,19 @@ class FunctionThread {
     const loc = this.loc(e.line, e.column);
     const slot = e.result ? this.b.slot(e.result, 'err') : this.b.slot(`${e.api}@${e.line}`, 'err');
     this.callResult.set(n.id, slot);
-    const locks = evs.map((x) => ({ lock: this.w.lockOf(x.key, x.display, x.detail.split(':')[0]), shared: x.detail.endsWith(':shared'), display: x.display }));
+    const locks = evs.map((x) => ({
+      lock: this.w.lockOf(x.key, x.display, x.detail.split(':')[0]),
+      shared: x.detail.endsWith(':shared'),
+      display: x.display,
+    }));
     for (const l of locks) {
       this.b.emit({ op: 'lock', lock: l.lock, shared: l.shared }, e.api, l.display, loc);
       this.noteCallerLock(l.lock, true, loc);
     }
     // A result nobody tests (lock_rename() before it could fail): the code relies on success, as the analysis does.
-    const tested = this.m.nodes.some((x) => x.test && (e.result ? x.test.subject === e.result : x === n && x.test.form === 'call'));
+    const tested = this.m.nodes.some(
+      (x) => x.test && (e.result ? x.test.subject === e.result : x === n && x.test.form === 'call'),
+    );
     if (!tested) return;
     const choose = this.b.emit({ op: 'choose' }, e.api, 'succeeds or fails', loc);
     const ok = this.b.emit({ op: 'set', slot, value: e.when === 'zero' ? 0 : 1 }, e.api, 'succeeds', loc);
@@ -305,15 +376,29 @@ class FunctionThread {
   /** The caller drops what it still holds and returns. */
   private callerReleases(loc: Instr['loc']): void {
     for (const o of this.owned) {
-      this.b.guard({ slot: this.callerHeld.get(o.lock)!, form: 'truthy', negated: false },
-        () => this.b.emit({ op: 'unlock', lock: o.lock }, `owner: ${unlockApi(this.w.locks[o.lock].kind === 'rwsem' ? 'inode' : 'mutex')}(${o.display})`, `taken by ${o.api}(), released by the object's owner after the return`, loc), 'if', `holds ${o.display}`);
+      this.b.guard(
+        { slot: this.callerHeld.get(o.lock)!, form: 'truthy', negated: false },
+        () =>
+          this.b.emit(
+            { op: 'unlock', lock: o.lock },
+            `owner: ${unlockApi(this.w.locks[o.lock].kind === 'rwsem' ? 'inode' : 'mutex')}(${o.display})`,
+            `taken by ${o.api}(), released by the object's owner after the return`,
+            loc,
+          ),
+        'if',
+        `holds ${o.display}`,
+      );
     }
     const locks = callerLocksOf(this.m).reverse();
     for (const c of locks) {
       const lock = this.callerLock(c);
       // The function may have released its caller's lock itself (and not retaken it): the caller knows.
-      this.b.guard({ slot: this.callerHeld.get(lock)!, form: 'truthy', negated: false },
-        () => this.b.emit({ op: 'unlock', lock }, `caller: ${unlockApi(c.cls)}(${c.display})`, '', loc), 'if', `holds ${c.display}`);
+      this.b.guard(
+        { slot: this.callerHeld.get(lock)!, form: 'truthy', negated: false },
+        () => this.b.emit({ op: 'unlock', lock }, `caller: ${unlockApi(c.cls)}(${c.display})`, '', loc),
+        'if',
+        `holds ${c.display}`,
+      );
     }
     this.b.emit({ op: 'return' }, locks.length ? 'caller returns' : 'return', '', loc);
   }
@@ -368,10 +453,15 @@ class FunctionThread {
         const held = this.callerHeld.get(lock);
         if (e.ifHeld && held !== undefined) {
           // fh_unlock(): releases only what is held.
-          this.b.guard({ slot: held, form: 'truthy', negated: false }, () => {
-            this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
-            this.noteCallerLock(lock, false, loc);
-          }, 'if', `holds ${detail}`);
+          this.b.guard(
+            { slot: held, form: 'truthy', negated: false },
+            () => {
+              this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
+              this.noteCallerLock(lock, false, loc);
+            },
+            'if',
+            `holds ${detail}`,
+          );
           return;
         }
         this.b.emit({ op: 'unlock', lock }, e.api, detail, loc);
@@ -380,20 +470,48 @@ class FunctionThread {
       case 'break': {
         const [kind, how] = e.detail.split(':');
         const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
-        return void this.b.emit({ op: 'break', inode, kind: kind as 'deleg', blocking: how !== 'nonblocking', write: true, out, result }, e.api, detail, loc);
+        return void this.b.emit(
+          { op: 'break', inode, kind: kind as 'deleg', blocking: how !== 'nonblocking', write: true, out, result },
+          e.api,
+          detail,
+          loc,
+        );
       }
       case 'wait':
         return void this.b.emit({ op: 'waitDeleg', di: this.b.slot(e.key, 'di'), result }, e.api, detail, loc);
       case 'mutate':
-        return void this.b.emit({ op: 'mutate', inode, what: e.detail as MutationKind }, e.api, `${detail} ${e.detail}`, loc);
+        return void this.b.emit(
+          { op: 'mutate', inode, what: e.detail as MutationKind },
+          e.api,
+          `${detail} ${e.detail}`,
+          loc,
+        );
       case 'delegOp':
         return this.delegOp(e, inode, result, loc);
       case 'grant':
-        return void this.b.emit({ op: 'leaseInsert', inode, kind: e.lease ?? 'deleg', type: 'read', flc: -1, recheck: e.detail === 'recheck-after', result }, e.api, e.lease === 'lease' ? `${detail} (a lease: not a delegation)` : detail, loc);
+        return void this.b.emit(
+          {
+            op: 'leaseInsert',
+            inode,
+            kind: e.lease ?? 'deleg',
+            type: 'read',
+            flc: -1,
+            recheck: e.detail === 'recheck-after',
+            result,
+          },
+          e.api,
+          e.lease === 'lease' ? `${detail} (a lease: not a delegation)` : detail,
+          loc,
+        );
       case 'conflictCheck': {
         const g = [...w.granted][0];
         if (g === undefined) return;
-        return void this.b.emit({ op: 'leaseCheck', inode: g, kind: 'deleg', type: 'read', flc: -1, result }, 'check_conflicting_open', w.inodes[g].name, loc);
+        return void this.b.emit(
+          { op: 'leaseCheck', inode: g, kind: 'deleg', type: 'read', flc: -1, result },
+          'check_conflicting_open',
+          w.inodes[g].name,
+          loc,
+        );
       }
       case 'access':
         return void this.b.emit({ op: 'writeAccess', inode, delta: 1, read: e.detail === 'read' }, e.api, detail, loc);
@@ -401,7 +519,13 @@ class FunctionThread {
         return void this.b.emit({ op: 'writeAccess', inode, delta: -1, read: false }, e.api, detail, loc);
       case 'open':
         // do_dentry_open() and friends: an open for write only if this path took write access.
-        if (inode >= 0) this.b.emit({ op: 'openDone', inode, write: e.write !== false }, e.api, `${detail} (${e.write === false ? 'read' : 'write'})`, loc);
+        if (inode >= 0)
+          this.b.emit(
+            { op: 'openDone', inode, write: e.write !== false },
+            e.api,
+            `${detail} (${e.write === false ? 'read' : 'write'})`,
+            loc,
+          );
         return;
       case 'sleeps':
         return void this.b.emit({ op: 'sleep', ms: 0, why: e.detail || e.api }, e.api, e.detail, loc);
@@ -416,7 +540,12 @@ class FunctionThread {
     if (inode < 0) return;
     const out = e.out ? this.b.slot(e.out, 'di') : e.outIsParam ? this.callerSlot(e) : NO_SLOT;
     const r = result >= 0 ? result : 0;
-    this.b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out, result: r, change: 'names' }, e.api, e.display, loc);
+    this.b.emit(
+      { op: 'break', inode, kind: 'deleg', blocking: false, write: true, out, result: r, change: 'names' },
+      e.api,
+      e.display,
+      loc,
+    );
   }
 
   private callerSlot(e: ModelEvent): number {
@@ -519,7 +648,8 @@ function locksAtChange(w: World, fn: ThreadProgram, files: number[]): number[] {
     seen.add(pc);
     const ins = fn.instrs[pc];
     let now = held;
-    if (ins.op === 'lock' && w.locks[ins.lock].kind === 'rwsem') now = [...held.filter((l) => l !== ins.lock), ins.lock];
+    if (ins.op === 'lock' && w.locks[ins.lock].kind === 'rwsem')
+      now = [...held.filter((l) => l !== ins.lock), ins.lock];
     if (ins.op === 'unlock') now = held.filter((l) => l !== ins.lock);
     const changes = (ins.op === 'mutate' && ins.what === 'names') || (ins.op === 'break' && ins.change === 'names');
     if (changes && files.includes((ins as { inode: number }).inode)) return now;
@@ -535,9 +665,17 @@ function nfsClient(w: World, inode: number, n: number, options: SimOptions): Thr
   const ok = b.slot('locked', 'ok');
   // generic_add_lease() of the file's kernel: inode_trylock (3.13+), check, insert (re-checked from 4.0), unlock.
   const grant = (): void => {
-    b.emit({ op: 'leaseCheck', inode, kind: 'deleg', type: 'read', flc: -1, result: 0 }, 'generic_add_lease', `${name}: read deleg`);
+    b.emit(
+      { op: 'leaseCheck', inode, kind: 'deleg', type: 'read', flc: -1, result: 0 },
+      'generic_add_lease',
+      `${name}: read deleg`,
+    );
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
-      b.emit({ op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: options.grantRecheck, result: 0 }, 'locks_insert_lease', name);
+      b.emit(
+        { op: 'leaseInsert', inode, kind: 'deleg', type: 'read', flc: -1, recheck: options.grantRecheck, result: 0 },
+        'locks_insert_lease',
+        name,
+      );
     });
     if (options.grantTrylock) b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', `${name} (generic_add_lease)`);
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => {
@@ -556,7 +694,11 @@ function localOpen(w: World, inode: number): ThreadProgram {
   const b = new Builder();
   const name = w.inodes[inode].name;
   b.emit({ op: 'writeAccess', inode, delta: 1, read: false }, 'get_write_access', name);
-  b.emit({ op: 'break', inode, kind: 'lease', blocking: true, write: true, out: NO_SLOT, result: 0 }, 'break_lease', name);
+  b.emit(
+    { op: 'break', inode, kind: 'lease', blocking: true, write: true, out: NO_SLOT, result: 0 },
+    'break_lease',
+    name,
+  );
   b.emit({ op: 'openDone', inode, write: true }, 'do_dentry_open', `${name} (write)`);
   b.emit({ op: 'writeAccess', inode, delta: -1, read: false }, 'fput', name);
   return b.thread('opener', `local open(${name}, O_WRONLY)`, false);
@@ -569,10 +711,18 @@ function unlinker(w: World, inode: number): ThreadProgram {
   const rwsem = w.rwsemOf(inode);
   const di = b.slot('delegated_inode', 'di');
   b.emit({ op: 'lock', lock: rwsem, shared: false }, 'inode_lock', name);
-  b.emit({ op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, result: 0 }, 'try_break_deleg', name);
-  b.guard({ slot: 0, form: 'truthy', negated: true }, () => b.emit({ op: 'mutate', inode, what: 'names' }, 'vfs_unlink', `${name} names`));
+  b.emit(
+    { op: 'break', inode, kind: 'deleg', blocking: false, write: true, out: di, result: 0 },
+    'try_break_deleg',
+    name,
+  );
+  b.guard({ slot: 0, form: 'truthy', negated: true }, () =>
+    b.emit({ op: 'mutate', inode, what: 'names' }, 'vfs_unlink', `${name} names`),
+  );
   b.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', name);
-  b.guard({ slot: di, form: 'delegated', negated: false }, () => b.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', 'delegated_inode'));
+  b.guard({ slot: di, form: 'delegated', negated: false }, () =>
+    b.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', 'delegated_inode'),
+  );
   return b.thread('unlink', `unlink(${name}) (3.13 protocol)`, false);
 }
 
@@ -582,19 +732,28 @@ function secondRename(w: World, files: number[], sleeping: number[]): ThreadProg
   const order = sleeping.map((l) => w.locks[l].inode).filter((i) => i >= 0);
   for (const f of files) if (!order.includes(f)) order.push(f);
   const locks = order.map((i) => w.rwsemOf(i));
-  for (const [k, l] of locks.entries()) b.emit({ op: 'lock', lock: l, shared: false }, 'inode_lock', w.inodes[order[k]].name);
+  for (const [k, l] of locks.entries())
+    b.emit({ op: 'lock', lock: l, shared: false }, 'inode_lock', w.inodes[order[k]].name);
   const di = b.slot('delegated_inode', 'di');
   // vfs_rename(): break the source, then (if that succeeded) the target, then change both.
   const breakFrom = (k: number): void => {
     if (k === files.length) {
-      for (const f of files) b.emit({ op: 'mutate', inode: f, what: 'names' }, 'vfs_rename', `${w.inodes[f].name} names`);
+      for (const f of files)
+        b.emit({ op: 'mutate', inode: f, what: 'names' }, 'vfs_rename', `${w.inodes[f].name} names`);
       return;
     }
-    b.emit({ op: 'break', inode: files[k], kind: 'deleg', blocking: false, write: true, out: di, result: 0 }, 'try_break_deleg', w.inodes[files[k]].name);
+    b.emit(
+      { op: 'break', inode: files[k], kind: 'deleg', blocking: false, write: true, out: di, result: 0 },
+      'try_break_deleg',
+      w.inodes[files[k]].name,
+    );
     b.guard({ slot: 0, form: 'truthy', negated: true }, () => breakFrom(k + 1));
   };
   breakFrom(0);
-  for (const [k, l] of [...locks.entries()].reverse()) b.emit({ op: 'unlock', lock: l }, 'inode_unlock', w.inodes[order[k]].name);
-  b.guard({ slot: di, form: 'delegated', negated: false }, () => b.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', 'delegated_inode'));
+  for (const [k, l] of [...locks.entries()].reverse())
+    b.emit({ op: 'unlock', lock: l }, 'inode_unlock', w.inodes[order[k]].name);
+  b.guard({ slot: di, form: 'delegated', negated: false }, () =>
+    b.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', 'delegated_inode'),
+  );
   return b.thread('rename2', 'a second rename of the same files', false);
 }

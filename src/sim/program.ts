@@ -31,7 +31,16 @@ export type InstrBody =
    * `change`: a callee such as vfs_unlink() that breaks and, if nothing conflicts, changes the inode in one step
    * (it holds the inode's lock across both).
    */
-  | { op: 'break'; inode: number; kind: LeaseKind; blocking: boolean; write: boolean; out: number; result: number; change?: MutationKind }
+  | {
+      op: 'break';
+      inode: number;
+      kind: LeaseKind;
+      blocking: boolean;
+      write: boolean;
+      out: number;
+      result: number;
+      change?: MutationKind;
+    }
   /** break_deleg_wait(&di): a blocking break on the inode in `di`, then iput and clear. */
   | { op: 'waitDeleg'; di: number; result: number }
   | { op: 'mutate'; inode: number; what: MutationKind }
@@ -40,7 +49,15 @@ export type InstrBody =
   /** generic_add_lease() before insertion: takes flc_lock, checks conflicts; on refusal releases flc_lock. */
   | { op: 'leaseCheck'; inode: number; kind: LeaseKind; type: LeaseType; flc: number; result: number }
   /** Inserts the lease (re-checking conflicting opens if `recheck`), releases flc_lock. */
-  | { op: 'leaseInsert'; inode: number; kind: LeaseKind; type: LeaseType; flc: number; recheck: boolean; result: number }
+  | {
+      op: 'leaseInsert';
+      inode: number;
+      kind: LeaseKind;
+      type: LeaseType;
+      flc: number;
+      recheck: boolean;
+      result: number;
+    }
   /** An NFS client / lease holder waits for the recall (CB_RECALL / SIGIO). */
   | { op: 'awaitRecall'; inode: number }
   /** DELEGRETURN / F_UNLCK. */
@@ -90,7 +107,14 @@ export type InvariantId =
   | 'progress';
 
 export const ALL_INVARIANTS: readonly InvariantId[] = [
-  'deleg-change', 'deleg-writer', 'sleep-under-lock', 'deadlock', 'leaked-ref', 'lock-balance', 'pinned-evicted', 'progress',
+  'deleg-change',
+  'deleg-writer',
+  'sleep-under-lock',
+  'deadlock',
+  'leaked-ref',
+  'lock-balance',
+  'pinned-evicted',
+  'progress',
 ];
 
 export const INVARIANT_DOC: Record<InvariantId, string> = {

@@ -3,9 +3,26 @@
  * conflicting events. For a safe scenario the result carries a witness run instead (the run that shows most of
  * the protocol, e.g. the recall, the wait and the retry), so there is always something to step through.
  */
-import { applyTransition, enabledTransitions, initialState, Names, stateKey, type SimState, type Transition } from './engine';
 import {
-  COST, DEFAULT_MAX_BYTES, exploreWork, finish, finishAsync, now, type Bound, type ExploreOptions, type Reduction, type Work,
+  applyTransition,
+  enabledTransitions,
+  initialState,
+  Names,
+  stateKey,
+  type SimState,
+  type Transition,
+} from './engine';
+import {
+  COST,
+  DEFAULT_MAX_BYTES,
+  exploreWork,
+  finish,
+  finishAsync,
+  now,
+  type Bound,
+  type ExploreOptions,
+  type Reduction,
+  type Work,
 } from './explore';
 import type { InvariantId, Program } from './program';
 import { relatedStep, replay, type TraceStep } from './trace';
@@ -52,21 +69,45 @@ export function simulateProgramAsync(p: Program, opts: Partial<ExploreOptions> =
 export function* simulateProgramWork(p: Program, opts: Partial<ExploreOptions> = {}): Work<SimulationResult> {
   const r = yield* exploreWork(p, opts);
   const base = {
-    version: 1 as const, scenario: p.source, title: p.title, description: p.description, kernel: p.options.kernel,
-    states: r.states, transitions: r.transitions, ms: r.ms, reduction: r.reduction, complete: r.complete, ...(r.bound ? { bound: r.bound } : {}), program: p,
+    version: 1 as const,
+    scenario: p.source,
+    title: p.title,
+    description: p.description,
+    kernel: p.options.kernel,
+    states: r.states,
+    transitions: r.transitions,
+    ms: r.ms,
+    reduction: r.reduction,
+    complete: r.complete,
+    ...(r.bound ? { bound: r.bound } : {}),
+    program: p,
   };
   const first = r.found[0];
   if (!first) {
     const cancelled = r.bound?.kind === 'cancelled';
     const schedule = cancelled ? [] : yield* witnessWork(p, 20000, opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.signal);
-    return { ...base, verdict: 'safe', traceKind: schedule.length ? 'witness' : 'none', trace: replay(p, schedule).steps, schedule, others: [] };
+    return {
+      ...base,
+      verdict: 'safe',
+      traceKind: schedule.length ? 'witness' : 'none',
+      trace: replay(p, schedule).steps,
+      schedule,
+      others: [],
+    };
   }
   const rep = replay(p, first.path);
   const last = rep.steps.length - 1;
   const earlier = relatedStep(rep.steps, last - 1, first.violation.related);
   return {
-    ...base, verdict: 'violation', invariant: first.violation.invariant, message: first.violation.message, traceKind: 'counterexample',
-    trace: rep.steps, schedule: first.path, conflict: [earlier, last], cycleStart: first.cycleStart,
+    ...base,
+    verdict: 'violation',
+    invariant: first.violation.invariant,
+    message: first.violation.message,
+    traceKind: 'counterexample',
+    trace: rep.steps,
+    schedule: first.path,
+    conflict: [earlier, last],
+    cycleStart: first.cycleStart,
     others: r.found.slice(1).map((f) => ({ invariant: f.violation.invariant, message: f.violation.message })),
   };
 }
@@ -80,10 +121,24 @@ export function simulateFieldCost(params: Partial<FieldCostParams> = {}): Simula
   const base = rows[0];
   const worst = rows[rows.length - 1];
   return {
-    version: 1, scenario: 'builtin:inode-field-cost', title: 'the cost of a field in struct inode', kernel: '-',
-    description: `${(p.budgetBytes / 1048576).toFixed(0)} MiB of inode cache, ${p.files} files, ${p.accesses} Zipf(${p.zipf}) accesses, ${p.pinned} pinned inodes. `
-      + `+0 B: ${base.capacity} inodes, hit rate ${(base.hitRate * 100).toFixed(2)}%; +${worst.extraBytes} B: ${worst.capacity} inodes, ${(worst.hitRate * 100).toFixed(2)}%.`,
-    verdict: 'safe', states: 0, transitions: 0, ms, reduction: 'none', complete: true, traceKind: 'none', trace: [], schedule: [], others: [], cache: rows,
+    version: 1,
+    scenario: 'builtin:inode-field-cost',
+    title: 'the cost of a field in struct inode',
+    kernel: '-',
+    description:
+      `${(p.budgetBytes / 1048576).toFixed(0)} MiB of inode cache, ${p.files} files, ${p.accesses} Zipf(${p.zipf}) accesses, ${p.pinned} pinned inodes. ` +
+      `+0 B: ${base.capacity} inodes, hit rate ${(base.hitRate * 100).toFixed(2)}%; +${worst.extraBytes} B: ${worst.capacity} inodes, ${(worst.hitRate * 100).toFixed(2)}%.`,
+    verdict: 'safe',
+    states: 0,
+    transitions: 0,
+    ms,
+    reduction: 'none',
+    complete: true,
+    traceKind: 'none',
+    trace: [],
+    schedule: [],
+    others: [],
+    cache: rows,
   };
 }
 
@@ -95,7 +150,12 @@ export function witness(p: Program, budget = 20000, maxBytes = DEFAULT_MAX_BYTES
   return finish(witnessWork(p, budget, maxBytes));
 }
 
-function* witnessWork(p: Program, budget: number, maxBytes: number, signal?: { readonly aborted: boolean }): Work<Transition[]> {
+function* witnessWork(
+  p: Program,
+  budget: number,
+  maxBytes: number,
+  signal?: { readonly aborted: boolean },
+): Work<Transition[]> {
   const names = new Names(p);
   // Best score each state was reached with: a state is searched again only when reached with a better one.
   const seen = new Map<string, number>();

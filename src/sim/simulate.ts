@@ -13,13 +13,19 @@ import { compileScenario, type CompileOverrides } from './lang/compile';
 import type { Diagnostic } from './lang/parse';
 import { simulateFieldCost, simulateProgram, simulateProgramAsync, type SimulationResult } from './run';
 
-export type Target = { kind: 'builtin'; name: string } | { kind: 'scenario'; file: string } | { kind: 'function'; file: string; fn: string };
+export type Target =
+  | { kind: 'builtin'; name: string }
+  | { kind: 'scenario'; file: string }
+  | { kind: 'function'; file: string; fn: string };
 
 /** `builtin:NAME`, `path.vfsrace`, or `path.c:function` (also .h). */
 export function parseTarget(arg: string): Target | { error: string } {
   if (arg.startsWith('builtin:')) {
     const name = arg.slice('builtin:'.length);
-    if (!builtinNamed(name)) return { error: `no built-in scenario '${name}' (vfslock simulate --list: ${BUILTINS.map((b) => b.name).join(', ')})` };
+    if (!builtinNamed(name))
+      return {
+        error: `no built-in scenario '${name}' (vfslock simulate --list: ${BUILTINS.map((b) => b.name).join(', ')})`,
+      };
     return { kind: 'builtin', name };
   }
   if (arg.endsWith('.vfsrace')) return { kind: 'scenario', file: arg };
@@ -32,7 +38,8 @@ export function parseTarget(arg: string): Target | { error: string } {
   return { error: `expected file.vfsrace, builtin:NAME or file.c:function (got '${arg}')` };
 }
 
-export type Outcome = { result: SimulationResult; diagnostics: Diagnostic[] } | { error: string; diagnostics: Diagnostic[] };
+export type Outcome =
+  { result: SimulationResult; diagnostics: Diagnostic[] } | { error: string; diagnostics: Diagnostic[] };
 
 /** A scenario ready to explore, or the outcome already (an error, or the field-cost study, which is no search). */
 type Prepared = { program: Program; diagnostics: Diagnostic[] } | Outcome;
@@ -55,7 +62,9 @@ function prepareBuiltin(name: string, overrides: CompileOverrides): Prepared {
   if (!b) return { error: `no built-in scenario '${name}'`, diagnostics: [] };
   if (b.kind === 'cache') {
     const params = fieldCostParams(overrides.set ?? {});
-    return 'error' in params ? { error: params.error, diagnostics: [] } : { result: simulateFieldCost(params), diagnostics: [] };
+    return 'error' in params
+      ? { error: params.error, diagnostics: [] }
+      : { result: simulateFieldCost(params), diagnostics: [] };
   }
   return prepareText(b.text, `builtin:${name}`, overrides);
 }
@@ -76,28 +85,54 @@ function prepareFunctionOf(doc: Document, analyzer: Analyzer, fn: string): Prepa
   const models = functionModels(doc, analyzer.catalogue, fn);
   if (!models.length) {
     const known = checked.functions.some((f) => f.name === fn);
-    return { error: known ? `${fn} in ${doc.file} has no delegation-relevant events: nothing to simulate` : `no function '${fn}' in ${doc.file}`, diagnostics: [] };
+    return {
+      error: known
+        ? `${fn} in ${doc.file} has no delegation-relevant events: nothing to simulate`
+        : `no function '${fn}' in ${doc.file}`,
+      diagnostics: [],
+    };
   }
   const program = programFromFunction(models[0]);
   if ('error' in program) return { error: program.error, diagnostics: [] };
   return { program, diagnostics: [] };
 }
 
-export function simulateText(text: string, source: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
+export function simulateText(
+  text: string,
+  source: string,
+  overrides: CompileOverrides = {},
+  explore: Partial<ExploreOptions> = {},
+): Outcome {
   return finishPrepared(prepareText(text, source, overrides), explore);
 }
 
-export function simulateBuiltin(name: string, overrides: CompileOverrides = {}, explore: Partial<ExploreOptions> = {}): Outcome {
+export function simulateBuiltin(
+  name: string,
+  overrides: CompileOverrides = {},
+  explore: Partial<ExploreOptions> = {},
+): Outcome {
   return finishPrepared(prepareBuiltin(name, overrides), explore);
 }
 
 /** One function of a C file as a thread against the standard opponents. */
-export function simulateFunction(analyzer: Analyzer, file: string, text: string, fn: string, kernel?: string, explore: Partial<ExploreOptions> = {}): Outcome {
+export function simulateFunction(
+  analyzer: Analyzer,
+  file: string,
+  text: string,
+  fn: string,
+  kernel?: string,
+  explore: Partial<ExploreOptions> = {},
+): Outcome {
   return finishPrepared(prepareFunction(analyzer, file, text, fn, kernel), explore);
 }
 
 /** One function of a checked Document (its analysis is reused, nothing is parsed or analysed again). */
-export function simulateFunctionOf(doc: Document, analyzer: Analyzer, fn: string, explore: Partial<ExploreOptions> = {}): Outcome {
+export function simulateFunctionOf(
+  doc: Document,
+  analyzer: Analyzer,
+  fn: string,
+  explore: Partial<ExploreOptions> = {},
+): Outcome {
   return finishPrepared(prepareFunctionOf(doc, analyzer, fn), explore);
 }
 
@@ -114,7 +149,12 @@ export type ExploreLimits = Omit<Partial<ExploreOptions>, 'signal'>;
  * Runs a request in slices (the event loop gets a turn every few milliseconds, see `finishAsync`), so the
  * host can deliver a cancellation: `signal` aborted ends the search with a "cancelled" bound.
  */
-export async function simulateRequest(analyzer: () => Promise<Analyzer> | Analyzer, req: SimulationRequest, limits: ExploreLimits = {}, signal?: { readonly aborted: boolean }): Promise<Outcome> {
+export async function simulateRequest(
+  analyzer: () => Promise<Analyzer> | Analyzer,
+  req: SimulationRequest,
+  limits: ExploreLimits = {},
+  signal?: { readonly aborted: boolean },
+): Promise<Outcome> {
   const explore: Partial<ExploreOptions> = { ...limits, ...(signal ? { signal } : {}) };
   switch (req.kind) {
     case 'builtin':
@@ -143,11 +183,12 @@ export function fieldCostParams(set: Record<string, string>): Partial<FieldCostP
   };
   for (const [k, v] of Object.entries(set)) {
     const n = Number(v);
-    if (!numbers[k]) return { error: `unknown setting '${k}' for inode-field-cost (${Object.keys(numbers).join(', ')})` };
+    if (!numbers[k])
+      return { error: `unknown setting '${k}' for inode-field-cost (${Object.keys(numbers).join(', ')})` };
     if (!Number.isFinite(n) || n < 0) return { error: `${k} needs a non-negative number (got '${v}')` };
     numbers[k](n);
   }
-  if ((p.files ?? DEFAULT_FIELD_COST.files) < 1 || (p.accesses ?? 1) < 1) return { error: 'files and accesses must be at least 1' };
+  if ((p.files ?? DEFAULT_FIELD_COST.files) < 1 || (p.accesses ?? 1) < 1)
+    return { error: 'files and accesses must be at least 1' };
   return p;
 }
-

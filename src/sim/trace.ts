@@ -4,8 +4,17 @@
  * the webview step back and forth, and a counterexample be checked again anywhere.
  */
 import {
-  applyTransition, enabledTransitions, initialState, Names, terminalViolations, threadTransitions, DONE, WAIT,
-  type SimState, type Transition, type Violation,
+  applyTransition,
+  enabledTransitions,
+  initialState,
+  Names,
+  terminalViolations,
+  threadTransitions,
+  DONE,
+  WAIT,
+  type SimState,
+  type Transition,
+  type Violation,
 } from './engine';
 import type { Program } from './program';
 
@@ -36,7 +45,7 @@ export interface Replay {
   /** states[0] is the initial state; states[i + 1] follows steps[i]. */
   states: SimState[];
   /** Violations raised at each step (index = step index) and at the end. */
-  violations: (Violation[])[];
+  violations: Violation[][];
   final: Violation[];
 }
 
@@ -49,16 +58,29 @@ export function replay(p: Program, schedule: readonly Transition[]): Replay {
   const out: Replay = { steps: [], states: [s], violations: [], final: [] };
   let clock = 0;
   schedule.forEach((tr, index) => {
-    const ok = tr.thread >= 0 && tr.thread < s.t.length && threadTransitions(p, s, tr.thread).some((t) => t.choice === tr.choice);
-    if (!ok) throw new ReplayError(`step ${index + 1}: ${names.thread(tr.thread)} cannot take choice ${tr.choice} here`);
+    const ok =
+      tr.thread >= 0 &&
+      tr.thread < s.t.length &&
+      threadTransitions(p, s, tr.thread).some((t) => t.choice === tr.choice);
+    if (!ok)
+      throw new ReplayError(`step ${index + 1}: ${names.thread(tr.thread)} cannot take choice ${tr.choice} here`);
     const op = p.threads[tr.thread].instrs[s.t[tr.thread].pc].op;
     const r = applyTransition(p, s, tr, names);
     clock += r.step.ms;
     s = r.state;
     out.steps.push({
-      index, thread: tr.thread, threadName: names.thread(tr.thread), action: r.step.action, detail: r.step.detail,
-      file: r.step.loc?.file, line: r.step.loc?.line, column: r.step.loc?.column, atMs: clock,
-      held: s.t[tr.thread].held.map((l) => names.lock(l)), sleeps: !!r.step.sleeps, tags: r.step.tags,
+      index,
+      thread: tr.thread,
+      threadName: names.thread(tr.thread),
+      action: r.step.action,
+      detail: r.step.detail,
+      file: r.step.loc?.file,
+      line: r.step.loc?.line,
+      column: r.step.loc?.column,
+      atMs: clock,
+      held: s.t[tr.thread].held.map((l) => names.lock(l)),
+      sleeps: !!r.step.sleeps,
+      tags: r.step.tags,
       local: LOCAL_OPS.has(op) && !r.violations.length,
     });
     out.states.push(s);
@@ -115,7 +137,13 @@ export function snapshot(p: Program, s: SimState): Snapshot {
       const ins = th.instrs[ts.pc];
       const runnable = threadTransitions(p, s, t).length > 0;
       const status = ts.status === DONE ? 'done' : ts.status === WAIT ? 'sleeping' : runnable ? 'running' : 'blocked';
-      return { name: th.name, label: th.label, status, held: ts.held.map((l) => names.lock(l)), next: ts.status === DONE ? '' : `${ins.action} ${ins.detail}`.trim() };
+      return {
+        name: th.name,
+        label: th.label,
+        status,
+        held: ts.held.map((l) => names.lock(l)),
+        next: ts.status === DONE ? '' : `${ins.action} ${ins.detail}`.trim(),
+      };
     }),
     inodes: p.inodes.map((d, i) => {
       const ino = s.k.inodes[i];
@@ -125,12 +153,22 @@ export function snapshot(p: Program, s: SimState): Snapshot {
         const st = s.k.locks[li];
         const field = l.role === 'i_rwsem' ? 'i_rwsem' : 'flc_lock';
         if (st.owner >= 0) locks.push(`${field}: ${names.thread(st.owner)} (exclusive)`);
-        for (let t = 0; t < p.threads.length; t++) if (st.readers & (1 << t)) locks.push(`${field}: ${names.thread(t)} (shared)`);
+        for (let t = 0; t < p.threads.length; t++)
+          if (st.readers & (1 << t)) locks.push(`${field}: ${names.thread(t)} (shared)`);
       });
       return {
-        name: d.name, kind: d.dir ? 'dir' : 'file', names: [...ino.names], leases: ino.leases.map((l) => names.lease(l)),
-        recallPending: ino.leases.some((l) => l.breaking), writecount: ino.writecount, readcount: ino.readcount,
-        refcount: ino.refcount, nlink: ino.nlink, resident: ino.resident, recallBlocked: ino.recallBlocked, locks,
+        name: d.name,
+        kind: d.dir ? 'dir' : 'file',
+        names: [...ino.names],
+        leases: ino.leases.map((l) => names.lease(l)),
+        recallPending: ino.leases.some((l) => l.breaking),
+        writecount: ino.writecount,
+        readcount: ino.readcount,
+        refcount: ino.refcount,
+        nlink: ino.nlink,
+        resident: ino.resident,
+        recallBlocked: ino.recallBlocked,
+        locks,
       };
     }),
   };

@@ -57,7 +57,11 @@ export interface ElOptions {
   data?: Record<string, string>;
 }
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, o?: ElOptions, children?: (Node | null)[]): HTMLElementTagNameMap[K];
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  o?: ElOptions,
+  children?: (Node | null)[],
+): HTMLElementTagNameMap[K];
 export function el(tag: string, o?: ElOptions, children?: (Node | null)[]): HTMLElement;
 export function el(tag: string, o: ElOptions = {}, children: (Node | null)[] = []): HTMLElement {
   const e = document.createElement(tag);

@@ -16,10 +16,25 @@ const vo = (s: string | undefined) => (s === undefined ? undefined : v(s));
 export function exportableResult(r: SimulationResult): SimulationResult {
   return {
     ...r,
-    scenario: v(r.scenario), title: v(r.title), description: v(r.description), kernel: v(r.kernel), message: vo(r.message),
-    trace: r.trace.map((s) => ({ ...s, threadName: v(s.threadName), action: v(s.action), detail: v(s.detail), file: vo(s.file), held: s.held.map(v) })),
+    scenario: v(r.scenario),
+    title: v(r.title),
+    description: v(r.description),
+    kernel: v(r.kernel),
+    message: vo(r.message),
+    trace: r.trace.map((s) => ({
+      ...s,
+      threadName: v(s.threadName),
+      action: v(s.action),
+      detail: v(s.detail),
+      file: vo(s.file),
+      held: s.held.map(v),
+    })),
     others: r.others.map((o) => ({ ...o, message: v(o.message) })),
-    program: r.program && { ...r.program, title: v(r.program.title), threads: r.program.threads.map((t) => ({ ...t, name: v(t.name), label: v(t.label) })) },
+    program: r.program && {
+      ...r.program,
+      title: v(r.program.title),
+      threads: r.program.threads.map((t) => ({ ...t, name: v(t.name), label: v(t.label) })),
+    },
   };
 }
 

@@ -27,14 +27,29 @@ export interface PageResources {
 const CSP_KEYWORDS = new Set(["'self'", "'none'"]);
 const CSP_SCHEME = /^[a-z][a-z0-9+.-]*:$/;
 /** Scheme sources that would open a directive to the network or to inline content. */
-const WIDE_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'data:', 'blob:', 'filesystem:', 'javascript:', 'mediastream:']);
-const CSP_HOST = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::(?:\d{1,5}|\*))?(?:\/[A-Za-z0-9._~%/-]*)?$/;
+const WIDE_SCHEMES = new Set([
+  'http:',
+  'https:',
+  'ws:',
+  'wss:',
+  'ftp:',
+  'data:',
+  'blob:',
+  'filesystem:',
+  'javascript:',
+  'mediastream:',
+]);
+const CSP_HOST =
+  /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::(?:\d{1,5}|\*))?(?:\/[A-Za-z0-9._~%/-]*)?$/;
 
 export function isCspSourceList(value: string): boolean {
   if (typeof value !== 'string' || value.length === 0 || value.length > 512) return false;
   const tokens = value.split(' ');
   if (tokens.length > 8) return false;
-  return tokens.every((t) => CSP_KEYWORDS.has(t) || (CSP_SCHEME.test(t) && !WIDE_SCHEMES.has(t)) || (CSP_HOST.test(t) && narrowWildcard(t)));
+  return tokens.every(
+    (t) =>
+      CSP_KEYWORDS.has(t) || (CSP_SCHEME.test(t) && !WIDE_SCHEMES.has(t)) || (CSP_HOST.test(t) && narrowWildcard(t)),
+  );
 }
 
 /** `*.vscode-cdn.net`, not `*.net`: a wildcard stands for a subdomain of a registrable name (two labels or more). */

@@ -40,9 +40,21 @@ const optional = (x: unknown, check: (v: unknown) => boolean) => x === undefined
 const arrayOf = (x: unknown, check: (v: unknown) => boolean) => Array.isArray(x) && x.every(check);
 
 function isStep(x: unknown): boolean {
-  return isRec(x) && isInt(x.index) && isInt(x.thread) && isStr(x.threadName) && isStr(x.action) && isStr(x.detail)
-    && optional(x.file, isStr) && optional(x.line, isInt) && isNum(x.atMs) && arrayOf(x.held, isStr)
-    && typeof x.sleeps === 'boolean' && typeof x.local === 'boolean' && arrayOf(x.tags, isStr);
+  return (
+    isRec(x) &&
+    isInt(x.index) &&
+    isInt(x.thread) &&
+    isStr(x.threadName) &&
+    isStr(x.action) &&
+    isStr(x.detail) &&
+    optional(x.file, isStr) &&
+    optional(x.line, isInt) &&
+    isNum(x.atMs) &&
+    arrayOf(x.held, isStr) &&
+    typeof x.sleeps === 'boolean' &&
+    typeof x.local === 'boolean' &&
+    arrayOf(x.tags, isStr)
+  );
 }
 
 function isInstr(x: unknown): boolean {
@@ -50,33 +62,83 @@ function isInstr(x: unknown): boolean {
 }
 
 function isThread(x: unknown): boolean {
-  return isRec(x) && isStr(x.name) && isStr(x.label) && typeof x.actor === 'boolean' && arrayOf(x.instrs, isInstr)
-    && arrayOf(x.vars, (v) => isRec(v) && isStr(v.name) && isInt(v.initial)) && arrayOf(x.entryLocks, isInt);
+  return (
+    isRec(x) &&
+    isStr(x.name) &&
+    isStr(x.label) &&
+    typeof x.actor === 'boolean' &&
+    arrayOf(x.instrs, isInstr) &&
+    arrayOf(x.vars, (v) => isRec(v) && isStr(v.name) && isInt(v.initial)) &&
+    arrayOf(x.entryLocks, isInt)
+  );
 }
 
 function isProgram(x: unknown): boolean {
-  return isRec(x) && isStr(x.title) && arrayOf(x.threads, isThread) && arrayOf(x.invariants, isStr) && isRec(x.options)
-    && arrayOf(x.inodes, (i) => isRec(i) && isStr(i.name) && typeof i.dir === 'boolean' && arrayOf(i.names, isStr) && isInt(i.refcount) && Array.isArray(i.leases))
-    && arrayOf(x.locks, (l) => isRec(l) && isStr(l.name) && isStr(l.kind) && isStr(l.role) && isInt(l.inode));
+  return (
+    isRec(x) &&
+    isStr(x.title) &&
+    arrayOf(x.threads, isThread) &&
+    arrayOf(x.invariants, isStr) &&
+    isRec(x.options) &&
+    arrayOf(
+      x.inodes,
+      (i) =>
+        isRec(i) &&
+        isStr(i.name) &&
+        typeof i.dir === 'boolean' &&
+        arrayOf(i.names, isStr) &&
+        isInt(i.refcount) &&
+        Array.isArray(i.leases),
+    ) &&
+    arrayOf(x.locks, (l) => isRec(l) && isStr(l.name) && isStr(l.kind) && isStr(l.role) && isInt(l.inode))
+  );
 }
 
 function isCacheRow(x: unknown): boolean {
-  return isRec(x) && isNum(x.extraBytes) && isNum(x.capacity) && isNum(x.hitRate) && isNum(x.objectBytes) && isNum(x.perSlab) && isNum(x.evictions);
+  return (
+    isRec(x) &&
+    isNum(x.extraBytes) &&
+    isNum(x.capacity) &&
+    isNum(x.hitRate) &&
+    isNum(x.objectBytes) &&
+    isNum(x.perSlab) &&
+    isNum(x.evictions)
+  );
 }
 
 export function isSimulationResult(x: unknown): x is SimulationResult {
-  return isRec(x) && x.version === 1 && isStr(x.scenario) && isStr(x.title) && isStr(x.description) && isStr(x.kernel)
-    && (x.verdict === 'safe' || x.verdict === 'violation') && optional(x.invariant, isStr) && optional(x.message, isStr)
-    && isInt(x.states) && isInt(x.transitions) && isNum(x.ms) && isStr(x.reduction) && typeof x.complete === 'boolean'
-    && isStr(x.traceKind) && arrayOf(x.trace, isStep) && arrayOf(x.schedule, (t) => isRec(t) && isInt(t.thread) && isInt(t.choice))
-    && optional(x.conflict, (c) => arrayOf(c, isInt) && (c as unknown[]).length === 2) && optional(x.cycleStart, isInt)
-    && arrayOf(x.others, (o) => isRec(o) && isStr(o.invariant) && isStr(o.message))
-    && optional(x.cache, (c) => arrayOf(c, isCacheRow)) && optional(x.program, isProgram);
+  return (
+    isRec(x) &&
+    x.version === 1 &&
+    isStr(x.scenario) &&
+    isStr(x.title) &&
+    isStr(x.description) &&
+    isStr(x.kernel) &&
+    (x.verdict === 'safe' || x.verdict === 'violation') &&
+    optional(x.invariant, isStr) &&
+    optional(x.message, isStr) &&
+    isInt(x.states) &&
+    isInt(x.transitions) &&
+    isNum(x.ms) &&
+    isStr(x.reduction) &&
+    typeof x.complete === 'boolean' &&
+    isStr(x.traceKind) &&
+    arrayOf(x.trace, isStep) &&
+    arrayOf(x.schedule, (t) => isRec(t) && isInt(t.thread) && isInt(t.choice)) &&
+    optional(x.conflict, (c) => arrayOf(c, isInt) && (c as unknown[]).length === 2) &&
+    optional(x.cycleStart, isInt) &&
+    arrayOf(x.others, (o) => isRec(o) && isStr(o.invariant) && isStr(o.message)) &&
+    optional(x.cache, (c) => arrayOf(c, isCacheRow)) &&
+    optional(x.program, isProgram)
+  );
 }
 
 export function isHostMessage(x: unknown): x is HostMessage {
   if (!isRec(x)) return false;
-  if (x.type === 'show') return isSimulationResult(x.result) && optional(x.id, isStr) && optional(x.startStep, isInt) && optional(x.note, isStr);
+  if (x.type === 'show')
+    return (
+      isSimulationResult(x.result) && optional(x.id, isStr) && optional(x.startStep, isInt) && optional(x.note, isStr)
+    );
   if (x.type === 'error') return isStr(x.message);
   return false;
 }
@@ -93,12 +155,25 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
     case 'reveal':
       return isStr(x.file) && x.file.length > 0 && isInt(x.line) && x.line >= 1 && optional(x.column, isInt);
     case 'export':
-      return (x.format === 'text' || x.format === 'svg') && isStr(x.content) && isStr(x.suggestedName) && x.content.length < 16 * 1024 * 1024;
+      return (
+        (x.format === 'text' || x.format === 'svg') &&
+        isStr(x.content) &&
+        isStr(x.suggestedName) &&
+        x.content.length < 16 * 1024 * 1024
+      );
     default:
       return false;
   }
 }
 
 export function isPersistedState(x: unknown): x is PersistedState {
-  return isRec(x) && isSimulationResult(x.result) && isInt(x.step) && typeof x.hideUnchanged === 'boolean' && typeof x.showLocal === 'boolean' && optional(x.note, isStr) && optional(x.shownId, isStr);
+  return (
+    isRec(x) &&
+    isSimulationResult(x.result) &&
+    isInt(x.step) &&
+    typeof x.hideUnchanged === 'boolean' &&
+    typeof x.showLocal === 'boolean' &&
+    optional(x.note, isStr) &&
+    optional(x.shownId, isStr)
+  );
 }

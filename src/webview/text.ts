@@ -18,8 +18,18 @@ const BIDI_CONTROLS = new RegExp(BIDI_CONTROL.source, 'g');
 const ALL_CONTROLS = new RegExp(`${BIDI_CONTROL.source}|[\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]`, 'g');
 
 const ABBREV: Record<number, string> = {
-  0x061c: 'ALM', 0x200e: 'LRM', 0x200f: 'RLM', 0x202a: 'LRE', 0x202b: 'RLE', 0x202c: 'PDF', 0x202d: 'LRO', 0x202e: 'RLO',
-  0x2066: 'LRI', 0x2067: 'RLI', 0x2068: 'FSI', 0x2069: 'PDI',
+  0x061c: 'ALM',
+  0x200e: 'LRM',
+  0x200f: 'RLM',
+  0x202a: 'LRE',
+  0x202b: 'RLE',
+  0x202c: 'PDF',
+  0x202d: 'LRO',
+  0x202e: 'RLO',
+  0x2066: 'LRI',
+  0x2067: 'RLI',
+  0x2068: 'FSI',
+  0x2069: 'PDI',
 };
 
 /** `U+202E` for a character. */

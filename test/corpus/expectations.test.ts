@@ -8,9 +8,13 @@ import { corpusAvailable, corpusFile, expectations, sharedAnalyzer } from '../he
 
 const available = corpusAvailable();
 
-test('kernel corpus is present beside the project', { skip: !available && process.env.CI !== 'true' ? 'no ../shared/kernel-corpus' : false }, () => {
-  assert.ok(available, 'CI runs with ../shared beside the clone; the corpus must be there');
-});
+test(
+  'kernel corpus is present beside the project',
+  { skip: !available && process.env.CI !== 'true' ? 'no ../shared/kernel-corpus' : false },
+  () => {
+    assert.ok(available, 'CI runs with ../shared beside the clone; the corpus must be there');
+  },
+);
 
 /**
  * Warnings added after expectations.json was written (it is shared, read-only data): they do not break a function's
@@ -25,14 +29,24 @@ if (available) {
     const label = `run ${i + 1}: ${run.files.length === 1 ? run.files[0] : run.files[0] + ' +' + (run.files.length - 1)}${run.kernel ? ` (--kernel ${run.kernel})` : ''}`;
     test(label, async () => {
       const analyzer = await sharedAnalyzer();
-      const findings = run.files.flatMap((f) => analyzer.check(f, corpusFile(f), { kernel: run.kernel ?? 'auto' }).findings.map((x) => ({ ...x, file: f })));
+      const findings = run.files.flatMap((f) =>
+        analyzer.check(f, corpusFile(f), { kernel: run.kernel ?? 'auto' }).findings.map((x) => ({ ...x, file: f })),
+      );
       for (const [rule, fns] of run.mustFlag) {
         const names = fns.split('|');
         const hit = findings.find((f) => f.ruleId === rule && names.includes(f.function));
-        assert.ok(hit, `expected ${rule} in ${fns}; got ${JSON.stringify(findings.filter((f) => names.includes(f.function)).map((f) => f.ruleId))}`);
+        assert.ok(
+          hit,
+          `expected ${rule} in ${fns}; got ${JSON.stringify(findings.filter((f) => names.includes(f.function)).map((f) => f.ruleId))}`,
+        );
       }
-      const bad = findings.filter((f) => run.mustBeClean.includes(f.function) && f.severity !== 'info' && !tolerated.has(f.ruleId));
-      assert.deepEqual(bad.map((f) => `${f.file}:${f.line} ${f.function} ${f.ruleId}: ${f.message.slice(0, 160)}`), []);
+      const bad = findings.filter(
+        (f) => run.mustBeClean.includes(f.function) && f.severity !== 'info' && !tolerated.has(f.ruleId),
+      );
+      assert.deepEqual(
+        bad.map((f) => `${f.file}:${f.line} ${f.function} ${f.ruleId}: ${f.message.slice(0, 160)}`),
+        [],
+      );
     });
   }
 }

@@ -13,7 +13,10 @@ const NEW = ['deleg/dir-self-break', 'lease/otrunc-read-lease'];
 const RELEASES = ['v3.10.99', 'v3.13', 'v4.19.1', 'v5.15.135', 'v6.12', 'v6.19', 'v7.0', 'v7.1.5'];
 const EXPECTED = [
   ...RELEASES.map((v) => `${v}/fs/namei.c handle_truncate lease/otrunc-read-lease`),
-  ...['v6.19', 'v7.0', 'v7.1.5'].flatMap((v) => [`${v}/fs/namei.c vfs_rename deleg/dir-self-break`, `${v}/fs/namei.c vfs_rmdir deleg/dir-self-break`]),
+  ...['v6.19', 'v7.0', 'v7.1.5'].flatMap((v) => [
+    `${v}/fs/namei.c vfs_rename deleg/dir-self-break`,
+    `${v}/fs/namei.c vfs_rmdir deleg/dir-self-break`,
+  ]),
 ].sort();
 
 function cFiles(dir: string): string[] {
@@ -23,17 +26,21 @@ function cFiles(dir: string): string[] {
   });
 }
 
-test('new warnings fire exactly where the corpus shows the behaviour', { skip: !corpusAvailable() ? 'no corpus' : false }, async () => {
-  const a = await sharedAnalyzer();
-  const got = new Set<string>();
-  for (const abs of cFiles(CORPUS)) {
-    const rel = relative(CORPUS, abs);
-    for (const f of a.check(rel, corpusFile(rel)).findings) {
-      if (NEW.includes(f.ruleId)) {
-        assert.equal(f.severity, 'warning');
-        got.add(`${rel} ${f.function} ${f.ruleId}`);
+test(
+  'new warnings fire exactly where the corpus shows the behaviour',
+  { skip: !corpusAvailable() ? 'no corpus' : false },
+  async () => {
+    const a = await sharedAnalyzer();
+    const got = new Set<string>();
+    for (const abs of cFiles(CORPUS)) {
+      const rel = relative(CORPUS, abs);
+      for (const f of a.check(rel, corpusFile(rel)).findings) {
+        if (NEW.includes(f.ruleId)) {
+          assert.equal(f.severity, 'warning');
+          got.add(`${rel} ${f.function} ${f.ruleId}`);
+        }
       }
     }
-  }
-  assert.deepEqual([...got].sort(), EXPECTED);
-});
+    assert.deepEqual([...got].sort(), EXPECTED);
+  },
+);

@@ -35,7 +35,14 @@ test('prescan: every corpus file, same findings with and without the pre-scan', 
 
 test('prescan: a sample of the mutant sweep, same findings with and without the pre-scan', { skip }, async () => {
   const analyzer = await sharedAnalyzer();
-  const files = ['v6.19/fs/namei.c', 'v3.13/fs/namei.c', 'v6.12/fs/open.c', 'v5.15.135/fs/xattr.c', 'v7.1.5/fs/attr.c', 'v6.19/fs/locks.c'];
+  const files = [
+    'v6.19/fs/namei.c',
+    'v3.13/fs/namei.c',
+    'v6.12/fs/open.c',
+    'v5.15.135/fs/xattr.c',
+    'v7.1.5/fs/attr.c',
+    'v6.19/fs/locks.c',
+  ];
   let n = 0;
   for (const rel of files) {
     const text = readFileSync(`${CORPUS}/${rel}`, 'utf8');

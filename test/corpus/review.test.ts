@@ -28,7 +28,11 @@ function build(base: Record<string, string>, steps: Step[], opts: { cover?: bool
   return s;
 }
 
-async function review(s: Series, inputs: string[] = s.patches, opts: { follow?: boolean; kernel?: string } = {}): Promise<SeriesReview> {
+async function review(
+  s: Series,
+  inputs: string[] = s.patches,
+  opts: { follow?: boolean; kernel?: string } = {},
+): Promise<SeriesReview> {
   const mails = [];
   const skipped = [];
   for (const f of inputs) {
@@ -60,10 +64,22 @@ describe('a series that removes a delegation break and then restores it (v6.12 f
   before(async () => {
     const base = corpusFile('v6.12/fs/namei.c');
     const broken = mutate(base, 'vfs_unlink', removeBreak);
-    s = build({ 'fs/namei.c': base }, [
-      { subject: 'vfs: drop the delegation break from vfs_unlink', body: 'It looked redundant.', files: { 'fs/namei.c': broken } },
-      { subject: 'vfs: restore the delegation break in vfs_unlink', body: 'Fixes: the previous patch.', files: { 'fs/namei.c': base } },
-    ], { cover: true });
+    s = build(
+      { 'fs/namei.c': base },
+      [
+        {
+          subject: 'vfs: drop the delegation break from vfs_unlink',
+          body: 'It looked redundant.',
+          files: { 'fs/namei.c': broken },
+        },
+        {
+          subject: 'vfs: restore the delegation break in vfs_unlink',
+          body: 'Fixes: the previous patch.',
+          files: { 'fs/namei.c': base },
+        },
+      ],
+      { cover: true },
+    );
     r = await review(s, [s.mbox]);
   });
 
@@ -71,10 +87,13 @@ describe('a series that removes a delegation break and then restores it (v6.12 f
     assert.equal(r.skipped.length, 1);
     assert.match(r.skipped[0].subject, /\[PATCH 0\/2\]/);
     assert.equal(r.skipped[0].reason, 'cover letter');
-    assert.deepEqual(r.patches.map((p) => p.subject), [
-      '[PATCH 1/2] vfs: drop the delegation break from vfs_unlink',
-      '[PATCH 2/2] vfs: restore the delegation break in vfs_unlink',
-    ]);
+    assert.deepEqual(
+      r.patches.map((p) => p.subject),
+      [
+        '[PATCH 1/2] vfs: drop the delegation break from vfs_unlink',
+        '[PATCH 2/2] vfs: restore the delegation break in vfs_unlink',
+      ],
+    );
     assert.ok(r.patches.every((p) => p.applied && p.checked));
   });
 
@@ -104,7 +123,10 @@ describe('a series that removes a delegation break and then restores it (v6.12 f
 
   test('the format-patch files give the same result as the mbox', async () => {
     const r2 = await review(s);
-    assert.deepEqual(r2.patches.map((p) => [keys(p.introduced), keys(p.fixed)]), r.patches.map((p) => [keys(p.introduced), keys(p.fixed)]));
+    assert.deepEqual(
+      r2.patches.map((p) => [keys(p.introduced), keys(p.fixed)]),
+      r.patches.map((p) => [keys(p.introduced), keys(p.fixed)]),
+    );
   });
 });
 
@@ -117,7 +139,9 @@ describe('a patch that moves the break outside the lock (v6.12 vfs_link)', { ski
       // `error = try_break_deleg(inode, delegated_inode);` now comes before inode_lock(inode).
       m.insert(lock.stmtStart, `error = ${c.text};\n\tif (error)\n\t\treturn error;\n\t`).replace(c.start, c.end, '0');
     });
-    const s = build({ 'fs/namei.c': base }, [{ subject: 'vfs: break the delegation before locking in vfs_link', files: { 'fs/namei.c': moved } }]);
+    const s = build({ 'fs/namei.c': base }, [
+      { subject: 'vfs: break the delegation before locking in vfs_link', files: { 'fs/namei.c': moved } },
+    ]);
     const r = await review(s);
     const p = r.patches[0];
     assert.deepEqual(p.functions, ['vfs_link']);
@@ -159,7 +183,10 @@ describe('a series whose second patch does not apply', { skip }, () => {
     const bad = r.patches[1];
     assert.equal(bad.applied, false);
     assert.equal(bad.checked, true);
-    const failed = /^fs\/namei\.c: hunk #1 \(@@ -\d+,\d+ \+\d+,\d+ @@.*\) does not apply: patch failed: fs\/namei\.c:(\d+): that line differs from what patch line (\d+) expects/.exec(bad.error!);
+    const failed =
+      /^fs\/namei\.c: hunk #1 \(@@ -\d+,\d+ \+\d+,\d+ @@.*\) does not apply: patch failed: fs\/namei\.c:(\d+): that line differs from what patch line (\d+) expects/.exec(
+        bad.error!,
+      );
     assert.ok(failed, bad.error);
     assert.equal(+failed[2], ctx + 1, 'the patch line named is the edited context line');
     assert.equal(bad.errorLine, hunk + 1);
@@ -178,35 +205,60 @@ describe('the 2013 series (Linux 3.13) reconstructed on v3.10.99 fs/namei.c', { 
     const unlink = transplant(analyzer, v310, v313, ['vfs_unlink', 'do_unlinkat']);
     const rename = transplant(analyzer, unlink, v313, ['vfs_rename_other', 'vfs_rename', 'sys_renameat']);
     const link = transplant(analyzer, rename, v313, ['vfs_link', 'sys_linkat']);
-    const s = build({ 'fs/namei.c': v310 }, [
-      { subject: 'locks: break delegations on unlink', files: { 'fs/namei.c': unlink } },
-      { subject: 'locks: break delegations on rename', body: 'Also lock the source, so no delegation can be granted during the rename (vfs: take i_mutex on renamed file).', files: { 'fs/namei.c': rename } },
-      { subject: 'locks: break delegations on link', files: { 'fs/namei.c': link } },
-    ], { cover: true });
+    const s = build(
+      { 'fs/namei.c': v310 },
+      [
+        { subject: 'locks: break delegations on unlink', files: { 'fs/namei.c': unlink } },
+        {
+          subject: 'locks: break delegations on rename',
+          body: 'Also lock the source, so no delegation can be granted during the rename (vfs: take i_mutex on renamed file).',
+          files: { 'fs/namei.c': rename },
+        },
+        { subject: 'locks: break delegations on link', files: { 'fs/namei.c': link } },
+      ],
+      { cover: true },
+    );
     r = await review(s, [s.mbox]);
   });
 
   test('the 3.10 missing-break findings are reported as fixed, each by its patch', () => {
-    assert.deepEqual(r.patches.map((p) => p.applied), [true, true, true]);
-    assert.ok(keys(r.patches[0].fixed).includes('deleg/missing-break vfs_unlink'), JSON.stringify(keys(r.patches[0].fixed)));
+    assert.deepEqual(
+      r.patches.map((p) => p.applied),
+      [true, true, true],
+    );
+    assert.ok(
+      keys(r.patches[0].fixed).includes('deleg/missing-break vfs_unlink'),
+      JSON.stringify(keys(r.patches[0].fixed)),
+    );
     const renameFixed = keys(r.patches[1].fixed);
     assert.ok(renameFixed.includes('deleg/missing-break vfs_rename_other'), JSON.stringify(renameFixed));
     assert.ok(renameFixed.includes('deleg/missing-break vfs_rename'), JSON.stringify(renameFixed));
-    assert.ok(keys(r.patches[2].fixed).includes('deleg/missing-break vfs_link'), JSON.stringify(keys(r.patches[2].fixed)));
+    assert.ok(
+      keys(r.patches[2].fixed).includes('deleg/missing-break vfs_link'),
+      JSON.stringify(keys(r.patches[2].fixed)),
+    );
   });
 
   test('every missing-break the corpus expects in v3.10.99 namei.c is fixed by the series', () => {
-    const run = JSON.parse(corpusFile('expectations.json')).runs.find((x: { files: string[] }) => x.files.includes('v3.10.99/fs/namei.c'));
+    const run = JSON.parse(corpusFile('expectations.json')).runs.find((x: { files: string[] }) =>
+      x.files.includes('v3.10.99/fs/namei.c'),
+    );
     const fixed = r.patches.flatMap((p) => p.fixed).map((f) => `${f.finding.ruleId} ${f.finding.function}`);
     for (const [rule, fns] of run.mustFlag as [string, string][]) {
       if (!['vfs_unlink', 'vfs_link', 'vfs_rename_other|vfs_rename'].includes(fns)) continue;
-      assert.ok(fns.split('|').some((fn) => fixed.includes(`${rule} ${fn}`)), `${rule} ${fns} not fixed: ${JSON.stringify(fixed)}`);
+      assert.ok(
+        fns.split('|').some((fn) => fixed.includes(`${rule} ${fn}`)),
+        `${rule} ${fns} not fixed: ${JSON.stringify(fixed)}`,
+      );
     }
   });
 
   test('the series introduces no error: the callers wait and retry', () => {
     const errors = r.patches.flatMap((p) => p.introduced).filter((f) => f.finding.severity === 'error');
-    assert.deepEqual(errors.map((f) => `${f.finding.ruleId} ${f.finding.function}: ${f.finding.message}`), []);
+    assert.deepEqual(
+      errors.map((f) => `${f.finding.ruleId} ${f.finding.function}: ${f.finding.message}`),
+      [],
+    );
   });
 
   test('touched functions are named per patch', () => {
@@ -227,12 +279,18 @@ describe('line shifts, new, deleted and renamed files (v6.12 tree)', { skip }, (
     const { start, end } = functionRange(analyzer, broken, 'vfs_unlink');
     const helper = `// SPDX-License-Identifier: GPL-2.0\n#include <linux/fs.h>\n\n${broken.slice(start, end).replace('int vfs_unlink(', 'int vfs_unlink_fast(')}\n`;
     const shifted = `/*\n${' * A long comment that moves every line of the file.\n'.repeat(40)} */\n${namei}`;
-    r = await review(build(base, [
-      { subject: 'fs: add vfs_unlink_fast', files: { 'fs/unlink_fast.c': helper } },
-      { subject: 'fs: move utimes.c to utime.c', renames: [['fs/utimes.c', 'fs/utime.c']], files: { 'fs/utime.c': utimes.replace('/*\n * Note: the', '/*\n * NOTE: the') } },
-      { subject: 'vfs: a long comment at the top of namei.c', files: { 'fs/namei.c': shifted } },
-      { subject: 'fs: remove vfs_unlink_fast again', files: { 'fs/unlink_fast.c': null } },
-    ]));
+    r = await review(
+      build(base, [
+        { subject: 'fs: add vfs_unlink_fast', files: { 'fs/unlink_fast.c': helper } },
+        {
+          subject: 'fs: move utimes.c to utime.c',
+          renames: [['fs/utimes.c', 'fs/utime.c']],
+          files: { 'fs/utime.c': utimes.replace('/*\n * Note: the', '/*\n * NOTE: the') },
+        },
+        { subject: 'vfs: a long comment at the top of namei.c', files: { 'fs/namei.c': shifted } },
+        { subject: 'fs: remove vfs_unlink_fast again', files: { 'fs/unlink_fast.c': null } },
+      ]),
+    );
   });
 
   test('a new file: its findings are introduced', () => {
@@ -292,15 +350,21 @@ void unlock_victim(struct inode *inode)
     });
     s = build({ 'fs/namei.c': namei }, [
       { subject: 'fs: lock the victim through helpers', files: { 'fs/victim.c': HELPERS, 'fs/namei.c': viaHelpers } },
-      { subject: 'fs: lock_victim no longer locks', files: { 'fs/victim.c': HELPERS.replace('\tinode_lock(inode);\n', '\tihold(inode);\n') } },
+      {
+        subject: 'fs: lock_victim no longer locks',
+        files: { 'fs/victim.c': HELPERS.replace('\tinode_lock(inode);\n', '\tihold(inode);\n') },
+      },
     ]);
   });
 
-  test('callees: the helper\'s lock is seen in vfs_unlink, so moving to helpers introduces nothing', async () => {
+  test("callees: the helper's lock is seen in vfs_unlink, so moving to helpers introduces nothing", async () => {
     const r = await review(s);
     const p = r.patches[0];
     assert.deepEqual([...p.functions].sort(), ['lock_victim', 'unlock_victim', 'vfs_unlink']);
-    assert.deepEqual(p.introduced.filter((f) => f.finding.severity === 'error').map((f) => f.finding.message), []);
+    assert.deepEqual(
+      p.introduced.filter((f) => f.finding.severity === 'error').map((f) => f.finding.message),
+      [],
+    );
   });
 
   test('callers: a helper that stops locking makes vfs_unlink break unlocked, reported in fs/namei.c via lock_victim', async () => {
@@ -314,8 +378,14 @@ void unlock_victim(struct inode *inode)
     assert.deepEqual(p.contracts[0].callers, ['fs/namei.c']);
     const intro = p.introduced.filter((f) => f.file === 'fs/namei.c');
     assert.ok(intro.length > 0, 'something is introduced in the caller');
-    assert.ok(intro.every((f) => f.finding.function === 'vfs_unlink' && f.via?.includes('lock_victim')), JSON.stringify(intro.map((f) => [f.finding.ruleId, f.finding.function, f.via])));
-    assert.ok(intro.some((f) => f.finding.ruleId === 'deleg/break-unlocked'), JSON.stringify(keys(intro)));
+    assert.ok(
+      intro.every((f) => f.finding.function === 'vfs_unlink' && f.via?.includes('lock_victim')),
+      JSON.stringify(intro.map((f) => [f.finding.ruleId, f.finding.function, f.via])),
+    );
+    assert.ok(
+      intro.some((f) => f.finding.ruleId === 'deleg/break-unlocked'),
+      JSON.stringify(keys(intro)),
+    );
   });
 
   test('without following, the same patch looks harmless', async () => {

@@ -10,7 +10,8 @@
 export function gotoLoopScenario(threads = 5): string {
   const out = ['scenario generated goto loops', 'kernel 6.12', 'inode d : dir'];
   for (let i = 0; i < threads; i++) out.push(`inode f${i} : file at d/f${i}`);
-  for (let i = 0; i < threads; i++) out.push(`actor t${i} {`, '  top:', `  open f${i}`, `  close f${i}`, '  goto top', '}');
+  for (let i = 0; i < threads; i++)
+    out.push(`actor t${i} {`, '  top:', `  open f${i}`, `  close f${i}`, '  goto top', '}');
   return out.join('\n') + '\n';
 }
 
@@ -30,9 +31,16 @@ export function manyBranchesFunction(branches = 500, name = 'many_branches', wit
     '\tinode_lock(inode);',
   ];
   for (let i = 0; i < branches; i++) {
-    lines.push(`\tif (flags[${i}]) {`, '\t\terror = try_break_deleg(inode, delegated_inode);', '\t\tif (error)', '\t\t\tgoto out;', '\t}');
+    lines.push(
+      `\tif (flags[${i}]) {`,
+      '\t\terror = try_break_deleg(inode, delegated_inode);',
+      '\t\tif (error)',
+      '\t\t\tgoto out;',
+      '\t}',
+    );
   }
-  if (!withoutLastBreak) lines.push('\terror = try_break_deleg(inode, delegated_inode);', '\tif (error)', '\t\tgoto out;');
+  if (!withoutLastBreak)
+    lines.push('\terror = try_break_deleg(inode, delegated_inode);', '\tif (error)', '\t\tgoto out;');
   lines.push(
     '\terror = inode->i_op->setattr(idmap, dentry, attr);',
     'out:',

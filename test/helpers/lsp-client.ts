@@ -31,10 +31,12 @@ export class LspClient {
     });
     // Writing to a server that already exited (the malformed-input tests) is not an error of the test.
     this.proc.stdin.on('error', () => undefined);
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => {
-      resolve({ code, signal });
-      this.wake();
-    }));
+    this.exited = new Promise((resolve) =>
+      this.proc.on('exit', (code, signal) => {
+        resolve({ code, signal });
+        this.wake();
+      }),
+    );
   }
 
   private onData(d: Buffer): void {
@@ -90,7 +92,10 @@ export class LspClient {
   /** The first message from index `from` on that satisfies `pred`; rejects after `timeoutMs` or when the server exits. */
   waitFor(pred: (m: Json) => boolean, what: string, timeoutMs = 30000, from = 0): Promise<Json> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
       const check = () => {
         const hit = this.messages.slice(from).find(pred);
         if (hit) {
@@ -98,7 +103,11 @@ export class LspClient {
           resolve(hit);
         } else if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
           clearTimeout(timer);
-          reject(new Error(`the server exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${what}; stderr: ${this.stderr.slice(-2000)}`));
+          reject(
+            new Error(
+              `the server exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${what}; stderr: ${this.stderr.slice(-2000)}`,
+            ),
+          );
         } else this.waiters.push(check);
       };
       check();
@@ -107,12 +116,27 @@ export class LspClient {
 
   /** The next publishDiagnostics for `uri` (with `version`, when given) after message index `from`. */
   diagnostics(uri: string, from: number, version?: number, timeoutMs = 30000): Promise<Json> {
-    return this.waitFor((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && (version === undefined || m.params.version === version),
-      `publishDiagnostics for ${uri}${version === undefined ? '' : ` v${version}`}`, timeoutMs, from).then((m) => m.params);
+    return this.waitFor(
+      (m) =>
+        m.method === 'textDocument/publishDiagnostics' &&
+        m.params.uri === uri &&
+        (version === undefined || m.params.version === version),
+      `publishDiagnostics for ${uri}${version === undefined ? '' : ` v${version}`}`,
+      timeoutMs,
+      from,
+    ).then((m) => m.params);
   }
 
-  async initialize(initializationOptions: Json = {}, capabilities: Json = DEFAULT_CAPABILITIES, rootUri: string | null = null): Promise<Json> {
-    const r = await this.request('initialize', { processId: process.pid, rootUri, capabilities, initializationOptions }, 60000);
+  async initialize(
+    initializationOptions: Json = {},
+    capabilities: Json = DEFAULT_CAPABILITIES,
+    rootUri: string | null = null,
+  ): Promise<Json> {
+    const r = await this.request(
+      'initialize',
+      { processId: process.pid, rootUri, capabilities, initializationOptions },
+      60000,
+    );
     this.notify('initialized', {});
     return r;
   }
@@ -144,7 +168,12 @@ export class LspClient {
 export const DEFAULT_CAPABILITIES = {
   textDocument: {
     synchronization: { didSave: false },
-    publishDiagnostics: { relatedInformation: true, versionSupport: true, codeDescriptionSupport: true, dataSupport: true },
+    publishDiagnostics: {
+      relatedInformation: true,
+      versionSupport: true,
+      codeDescriptionSupport: true,
+      dataSupport: true,
+    },
     hover: { contentFormat: ['markdown', 'plaintext'] },
     codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
   },
@@ -164,7 +193,8 @@ export function offsetOf(text: string, pos: { line: number; character: number })
 
 /** A text with LSP TextEdits (all against the same text) applied. */
 export function applyTextEdits(text: string, edits: { range: { start: Json; end: Json }; newText: string }[]): string {
-  const spans = edits.map((e) => ({ start: offsetOf(text, e.range.start), end: offsetOf(text, e.range.end), newText: e.newText }))
+  const spans = edits
+    .map((e) => ({ start: offsetOf(text, e.range.start), end: offsetOf(text, e.range.end), newText: e.newText }))
     .sort((a, b) => b.start - a.start);
   let out = text;
   for (const s of spans) out = out.slice(0, s.start) + s.newText + out.slice(s.end);

@@ -22,7 +22,11 @@ export class Mutator {
   private readonly fnEnd: number;
   private readonly body: SNode;
 
-  constructor(analyzer: Analyzer, readonly text: string, readonly fn: string) {
+  constructor(
+    analyzer: Analyzer,
+    readonly text: string,
+    readonly fn: string,
+  ) {
     const tree = analyzer.parser.parse(text);
     try {
       const types = tree.language.types as string[];
@@ -47,7 +51,13 @@ export class Mutator {
         if (f && f.type === 'identifier' && this.text.slice(f.start, f.end) === callee) {
           let s: SNode = n;
           while (s.parent && !(s.type.endsWith('_statement') || s.type === 'declaration')) s = s.parent;
-          out.push({ start: n.start, end: n.end, stmtStart: s.start, stmtEnd: s.end, text: this.text.slice(n.start, n.end) });
+          out.push({
+            start: n.start,
+            end: n.end,
+            stmtStart: s.start,
+            stmtEnd: s.end,
+            text: this.text.slice(n.start, n.end),
+          });
         }
       }
       for (const c of n.children) stack.push(c);
@@ -87,7 +97,8 @@ export class Mutator {
 
   result(): string {
     let out = this.text;
-    for (const e of [...this.edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+    for (const e of [...this.edits].sort((a, b) => b.start - a.start))
+      out = out.slice(0, e.start) + e.text + out.slice(e.end);
     return out;
   }
 }
@@ -119,13 +130,25 @@ export interface Call extends CallSite {
 export class FileView {
   readonly fns: FnView[];
 
-  constructor(analyzer: Analyzer, readonly text: string) {
+  constructor(
+    analyzer: Analyzer,
+    readonly text: string,
+  ) {
     const tree = analyzer.parser.parse(text);
     try {
       const types = tree.language.types as string[];
       this.fns = findFunctions(tree.rootNode, text, types)
         .filter((u) => u.bodyTs)
-        .map((u) => ({ name: u.name, start: u.start, end: u.end, bodyStart: u.bodyStart, isStatic: u.isStatic, params: u.params, body: copySubtree(u.bodyTs!, types), clean: u.clean !== false }));
+        .map((u) => ({
+          name: u.name,
+          start: u.start,
+          end: u.end,
+          bodyStart: u.bodyStart,
+          isStatic: u.isStatic,
+          params: u.params,
+          body: copySubtree(u.bodyTs!, types),
+          clean: u.clean !== false,
+        }));
     } finally {
       tree.delete();
     }
@@ -227,7 +250,8 @@ export class Edits {
 
   result(): string {
     let out = this.text;
-    for (const e of [...this.edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+    for (const e of [...this.edits].sort((a, b) => b.start - a.start))
+      out = out.slice(0, e.start) + e.text + out.slice(e.end);
     return out;
   }
 }

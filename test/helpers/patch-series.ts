@@ -83,7 +83,9 @@ export function makeSeries(base: Record<string, string>, steps: Step[], opts: { 
   git(repo, ['format-patch', '-q', '-M', ...cover, '-o', out, `${first}..HEAD`]);
   const mbox = join(dir, 'series.mbox');
   writeFileSync(mbox, git(repo, ['format-patch', '-M', ...cover, '--stdout', `${first}..HEAD`]));
-  const patches = readdirSync(out).sort().map((f) => join(out, f));
+  const patches = readdirSync(out)
+    .sort()
+    .map((f) => join(out, f));
   return { tree, patches, mbox, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -93,8 +95,17 @@ export function gitDiff(path: string, before: string | null, after: string | nul
   try {
     if (before !== null) writeTree(join(dir, 'a'), { [path]: before });
     if (after !== null) writeTree(join(dir, 'b'), { [path]: after });
-    const r = spawnSync('git', ['diff', '--no-index', '--no-prefix', before === null ? '/dev/null' : `a/${path}`, after === null ? '/dev/null' : `b/${path}`],
-      { cwd: dir, env: ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const r = spawnSync(
+      'git',
+      [
+        'diff',
+        '--no-index',
+        '--no-prefix',
+        before === null ? '/dev/null' : `a/${path}`,
+        after === null ? '/dev/null' : `b/${path}`,
+      ],
+      { cwd: dir, env: ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+    );
     if (r.status !== 0 && r.status !== 1) throw new Error(`git diff: ${r.stderr}`);
     return r.stdout;
   } finally {
@@ -106,7 +117,9 @@ export function gitDiff(path: string, before: string | null, after: string | nul
 export function functionRange(analyzer: Analyzer, text: string, name: string): { start: number; end: number } {
   const tree = analyzer.parser.parse(text);
   try {
-    const u = findFunctions(tree.rootNode, text, analyzer.parser.language.types as string[]).find((x) => x.name === name);
+    const u = findFunctions(tree.rootNode, text, analyzer.parser.language.types as string[]).find(
+      (x) => x.name === name,
+    );
     if (!u) throw new Error(`no function ${name}`);
     return { start: u.start, end: u.end };
   } finally {

@@ -26,7 +26,13 @@ export function repeatedLines(line: string, lines: number): string {
  * applyDiff on a file of `lines` copies of `line` made in the worker (not copied in from the test), with line
  * `at` (1-based) replaced by `other` when given.
  */
-export function applyToRepeated(diff: string, line: string, lines: number, at?: number, other?: string): { offsets: { hunk: number; by: number }[]; length: number } {
+export function applyToRepeated(
+  diff: string,
+  line: string,
+  lines: number,
+  at?: number,
+  other?: string,
+): { offsets: { hunk: number; by: number }[]; length: number } {
   let text = repeatedLines(line, lines);
   if (at !== undefined && other !== undefined) {
     const all = text.split('\n');

@@ -4,7 +4,12 @@ import { Document, type Analyzer, type CheckOptions, type LocatedFinding } from 
 const key = (f: LocatedFinding) => `${f.ruleId}|${f.line}:${f.column}|${f.message}`;
 
 /** Findings with the pre-scan and with every function parsed, and how the pre-scanned check parsed. */
-export function bothWays(analyzer: Analyzer, file: string, text: string, options: CheckOptions = {}): { pre: string[]; full: string[]; mode: string } {
+export function bothWays(
+  analyzer: Analyzer,
+  file: string,
+  text: string,
+  options: CheckOptions = {},
+): { pre: string[]; full: string[]; mode: string } {
   const doc = new Document(analyzer, file, text, options, true);
   let pre: string[];
   let mode: string;
@@ -18,4 +23,3 @@ export function bothWays(analyzer: Analyzer, file: string, text: string, options
   const r = analyzer.check(file, text, { ...options, prescan: false });
   return { pre, full: r.error ? [`error: ${r.error}`] : r.findings.map(key), mode };
 }
-

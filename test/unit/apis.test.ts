@@ -23,14 +23,35 @@ test('3.x i_mutex, 4.7+ inode_lock and nested variants all lock the inode', asyn
     ['down_write(&inode->i_rwsem);', 'up_write(&inode->i_rwsem);'],
   ]) {
     // The failed break jumps to the unlock (jumping past it would leak the lock: lock/imbalance).
-    assert.deepEqual(await rules(setattr(l, u, 'error = try_break_deleg(inode, di); if (error) goto out;').replace('\t' + u, 'out:\n\t' + u)), [], l);
-    assert.deepEqual(await rules(setattr(l, u, 'error = try_break_deleg(inode, di); if (error) goto out;').replace('\treturn error;', 'out:\n\treturn error;')), ['lock/imbalance@f'], l);
+    assert.deepEqual(
+      await rules(
+        setattr(l, u, 'error = try_break_deleg(inode, di); if (error) goto out;').replace('\t' + u, 'out:\n\t' + u),
+      ),
+      [],
+      l,
+    );
+    assert.deepEqual(
+      await rules(
+        setattr(l, u, 'error = try_break_deleg(inode, di); if (error) goto out;').replace(
+          '\treturn error;',
+          'out:\n\treturn error;',
+        ),
+      ),
+      ['lock/imbalance@f'],
+      l,
+    );
     assert.deepEqual(await rules(setattr(l, u, '')), ['deleg/missing-break@f'], l);
   }
 });
 
 test('the proposed 3-argument try_break_deleg(inode, flags, di) is a break', async () => {
-  const r = await rules(setattr('inode_lock(inode);', 'inode_unlock(inode);', 'error = try_break_deleg(inode, 0, di); if (error) { inode_unlock(inode); return error; }'));
+  const r = await rules(
+    setattr(
+      'inode_lock(inode);',
+      'inode_unlock(inode);',
+      'error = try_break_deleg(inode, 0, di); if (error) { inode_unlock(inode); return error; }',
+    ),
+  );
   assert.deepEqual(r, []);
 });
 
@@ -88,7 +109,8 @@ retry:
 });
 
 test('lock_rename / unlock_rename around vfs_rename (3.15-5.11 signature) with wait and retry', async () => {
-  const r = await rules(`
+  const r = await rules(
+    `
 int f(struct dentry *old_dir, struct dentry *new_dir, struct dentry *a, struct dentry *b)
 {
 	struct inode *delegated_inode = NULL;
@@ -104,7 +126,9 @@ retry_deleg:
 			goto retry_deleg;
 	}
 	return error;
-}`, { kernel: '4.19' });
+}`,
+    { kernel: '4.19' },
+  );
   assert.deepEqual(r, []);
 });
 

@@ -21,9 +21,16 @@ import { Progress } from '../../src/cli/progress';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 
-function run(args: string[], opts: { input?: string | Buffer; cwd?: string; env?: Record<string, string | undefined> } = {}) {
+function run(
+  args: string[],
+  opts: { input?: string | Buffer; cwd?: string; env?: Record<string, string | undefined> } = {},
+) {
   const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8', input: opts.input, cwd: opts.cwd, env: { ...process.env, NO_COLOR: undefined, ...opts.env }, timeout: 120000,
+    encoding: 'utf8',
+    input: opts.input,
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: undefined, ...opts.env },
+    timeout: 120000,
     maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -69,8 +76,15 @@ describe('check: checkpatch-style output switches', () => {
   test('--terse: one FILE:LINE: SEVERITY: rule: message line per finding, no note lines', () => {
     const r = run(['check', '--terse', '--no-summary', join(dir, 'buggy.c'), join(dir, 'clean.c')]);
     assert.equal(r.code, 1);
-    assert.deepEqual(r.out.split('\n').filter(Boolean).map((l) => l.replace(dir, 'D')),
-      [`D/buggy.c:7: ERROR: deleg/missing-break: f: simple_setattr changes attributes of inode without first breaking inode's delegation.`]);
+    assert.deepEqual(
+      r.out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace(dir, 'D')),
+      [
+        `D/buggy.c:7: ERROR: deleg/missing-break: f: simple_setattr changes attributes of inode without first breaking inode's delegation.`,
+      ],
+    );
     const withSummary = run(['check', '--terse', join(dir, 'buggy.c')]);
     assert.equal(withSummary.out.split('\n').filter(Boolean).length, 2);
     assert.match(withSummary.out, /^1 file\(s\), 1 error\(s\)/m);
@@ -120,7 +134,11 @@ describe('colour, exit status, help', () => {
     assert.match((await inProcess(['check', file], { isTTY: true, env: { NO_COLOR: '' } })).out, esc);
     assert.doesNotMatch((await inProcess(['check', file], { isTTY: false })).out, esc);
     assert.match((await inProcess(['check', '--color', file], { isTTY: false })).out, esc);
-    assert.doesNotMatch((await inProcess(['check', '--color', '--no-color', file], { isTTY: true })).out, esc, '--no-color wins');
+    assert.doesNotMatch(
+      (await inProcess(['check', '--color', '--no-color', file], { isTTY: true })).out,
+      esc,
+      '--no-color wins',
+    );
     // The process environment is read when the Io brings none.
     const saved = process.env.NO_COLOR;
     process.env.NO_COLOR = 'yes';
@@ -141,8 +159,12 @@ describe('colour, exit status, help', () => {
     assert.equal(run(['check', '--exit-zero', join(dir, 'missing.c')]).code, 2);
   });
 
-  test('--help and -h on every command print that command\'s usage and exit 0', () => {
-    for (const [cmd, first] of [['check', /^Usage: vfslock check /], ['review', /^Usage: vfslock review /], ['simulate', /^Usage:\n {2}vfslock simulate /]] as const) {
+  test("--help and -h on every command print that command's usage and exit 0", () => {
+    for (const [cmd, first] of [
+      ['check', /^Usage: vfslock check /],
+      ['review', /^Usage: vfslock review /],
+      ['simulate', /^Usage:\n {2}vfslock simulate /],
+    ] as const) {
       for (const flag of ['--help', '-h']) {
         const r = run([cmd, flag]);
         assert.equal(r.code, 0, `${cmd} ${flag}: ${r.err}`);
@@ -175,20 +197,29 @@ describe('check - (standard input)', () => {
     assert.equal(clean.out, '');
   });
 
-  test('--stdin-filename places the text in its kernel tree: the tree\'s version decides the fix offered', () => {
+  test("--stdin-filename places the text in its kernel tree: the tree's version decides the fix offered", () => {
     const tree = join(dir, 'linux');
     mkdirSync(join(tree, 'fs'), { recursive: true });
     mkdirSync(join(tree, 'include'), { recursive: true });
     writeFileSync(join(tree, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 19\nSUBLEVEL = 0\n');
-    const inTree = run(['check', '--format', 'sarif', '-', '--stdin-filename', 'linux/fs/x.c'], { input: BUGGY, cwd: dir });
+    const inTree = run(['check', '--format', 'sarif', '-', '--stdin-filename', 'linux/fs/x.c'], {
+      input: BUGGY,
+      cwd: dir,
+    });
     assert.ok(inTree.out.includes(ERA_619), inTree.out.slice(0, 400));
-    const outside = run(['check', '--format', 'sarif', '-', '--stdin-filename', 'elsewhere/x.c'], { input: BUGGY, cwd: dir });
+    const outside = run(['check', '--format', 'sarif', '-', '--stdin-filename', 'elsewhere/x.c'], {
+      input: BUGGY,
+      cwd: dir,
+    });
     assert.ok(outside.out.includes(ERA_OLD) && !outside.out.includes(ERA_619));
   });
 
   test('misuse is a usage error; binary input is unreadable input', () => {
     assert.equal(run(['check', '-', join(dir, 'clean.c')], { input: CLEAN }).code, 2);
-    assert.match(run(['check', '--stdin-filename', 'x.c', join(dir, 'clean.c')]).err, /--stdin-filename names standard input/);
+    assert.match(
+      run(['check', '--stdin-filename', 'x.c', join(dir, 'clean.c')]).err,
+      /--stdin-filename names standard input/,
+    );
     const bin = run(['check', '-'], { input: Buffer.from([0x69, 0x6e, 0x74, 0, 0x20]) });
     assert.equal(bin.code, 2);
     assert.match(bin.out, /^<stdin>: error: binary file/m);
@@ -207,13 +238,17 @@ describe('check - (standard input)', () => {
     const r = run(['check', '--terse', '--no-summary', '-', '--stdin-filename', name], { input: BUGGY });
     const lines = r.out.trimEnd().split('\n');
     assert.equal(lines.length, 1, r.out);
-    assert.ok(lines[0].startsWith('x.c\\nforged.c:1: ERROR: all clear\\x1b[2K\\u{202E}:7: ERROR: deleg/missing-break: '), lines[0]);
+    assert.ok(
+      lines[0].startsWith('x.c\\nforged.c:1: ERROR: all clear\\x1b[2K\\u{202E}:7: ERROR: deleg/missing-break: '),
+      lines[0],
+    );
   });
 });
 
 describe('check --kbuild', () => {
   // What scripts/Makefile.build passes: $(CHECK) $(CHECKFLAGS) $(c_flags) $<.
-  const CHECKFLAGS = '-D__linux__ -Dlinux -D__STDC__ -Dunix -D__unix__ -Wbitwise -Wno-return-void -Wno-unknown-attribute --arch=x86 -mlittle-endian -m64';
+  const CHECKFLAGS =
+    '-D__linux__ -Dlinux -D__STDC__ -Dunix -D__unix__ -Wbitwise -Wno-return-void -Wno-unknown-attribute --arch=x86 -mlittle-endian -m64';
   const C_FLAGS = [
     '-Wp,-MMD,fs/.$(notdir $(basename $<)).o.d -nostdinc -I./arch/x86/include -I ./include -isystem /usr/lib/gcc/include',
     '-include ./include/linux/buggy.h -imacros ./include/linux/buggy.h -D__KERNEL__ -D KBUILD_BASENAME=\'"x"\' -U X',
@@ -223,8 +258,26 @@ describe('check --kbuild', () => {
   ].join(' ');
 
   test('flags with a separate argument consume it; the source file is what is left', () => {
-    const k = parseKbuildArgs(['--kbuild', '-D', 'X', '-include', 'a.c', '-I', 'inc', '-Iinc2', '--param', 'p=1', '-o', 'o.c',
-      '--arch=x86', '-Wp,-MMD,x.d', '--kernel', '6.12', '--rules=r.json', 'src.c']);
+    const k = parseKbuildArgs([
+      '--kbuild',
+      '-D',
+      'X',
+      '-include',
+      'a.c',
+      '-I',
+      'inc',
+      '-Iinc2',
+      '--param',
+      'p=1',
+      '-o',
+      'o.c',
+      '--arch=x86',
+      '-Wp,-MMD,x.d',
+      '--kernel',
+      '6.12',
+      '--rules=r.json',
+      'src.c',
+    ]);
     assert.ok(typeof k !== 'string');
     assert.deepEqual(k.files, ['src.c']);
     assert.deepEqual(k.includeDirs, ['inc', 'inc2']);
@@ -233,37 +286,49 @@ describe('check --kbuild', () => {
   });
 
   const skipMake = !has('make') && 'make is not installed';
-  test('through make, as kbuild runs $(CHECK): GCC lines on stderr with the path as given, exit 0 unless --Werror', { skip: skipMake }, () => {
-    const k = join(dir, 'kbuild');
-    mkdirSync(join(k, 'fs'), { recursive: true });
-    mkdirSync(join(k, 'include', 'linux'), { recursive: true });
-    writeFileSync(join(k, 'fs', 'a.c'), BUGGY);
-    writeFileSync(join(k, 'fs', 'b.c'), CLEAN);
-    // Would be reported if an option's argument were taken for a file to check.
-    writeFileSync(join(k, 'include', 'linux', 'buggy.h'), buggySetattr('h'));
-    writeFileSync(join(k, 'Makefile'), [
-      'CHECK ?= sparse',
-      `CHECKFLAGS := ${CHECKFLAGS}`,
-      `c_flags = ${C_FLAGS}`,
-      'fs/%.o: fs/%.c',
-      '\t$(CHECK) $(CHECKFLAGS) $(c_flags) $<',
-      '',
-    ].join('\n'));
-    const make = (check: string) => spawnSync('make', ['-s', '-k', `CHECK=${check}`, 'fs/a.o', 'fs/b.o'],
-      { cwd: k, encoding: 'utf8', timeout: 120000, env: { ...process.env, NO_COLOR: undefined } });
-    const cli = `${process.execPath} ${CLI} check --kbuild`;
-    const r = make(cli);
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, '');
-    assert.deepEqual(r.stderr.trimEnd().split('\n'), [
-      `fs/a.c:7:10: error: f: simple_setattr changes attributes of inode without first breaking inode's delegation. [deleg/missing-break]`,
-      'fs/a.c:6:2: note: inode locked here (inode_lock)',
-    ]);
-    const w = make(`${cli} --Werror`);
-    assert.notEqual(w.status, 0, 'make stops on the checker\'s exit status');
-    assert.match(w.stderr, /^fs\/a\.c:7:10: error: /m);
-    assert.doesNotMatch(w.stderr + r.stderr, /buggy\.h|fs\/b\.c|out\.o/);
-  });
+  test(
+    'through make, as kbuild runs $(CHECK): GCC lines on stderr with the path as given, exit 0 unless --Werror',
+    { skip: skipMake },
+    () => {
+      const k = join(dir, 'kbuild');
+      mkdirSync(join(k, 'fs'), { recursive: true });
+      mkdirSync(join(k, 'include', 'linux'), { recursive: true });
+      writeFileSync(join(k, 'fs', 'a.c'), BUGGY);
+      writeFileSync(join(k, 'fs', 'b.c'), CLEAN);
+      // Would be reported if an option's argument were taken for a file to check.
+      writeFileSync(join(k, 'include', 'linux', 'buggy.h'), buggySetattr('h'));
+      writeFileSync(
+        join(k, 'Makefile'),
+        [
+          'CHECK ?= sparse',
+          `CHECKFLAGS := ${CHECKFLAGS}`,
+          `c_flags = ${C_FLAGS}`,
+          'fs/%.o: fs/%.c',
+          '\t$(CHECK) $(CHECKFLAGS) $(c_flags) $<',
+          '',
+        ].join('\n'),
+      );
+      const make = (check: string) =>
+        spawnSync('make', ['-s', '-k', `CHECK=${check}`, 'fs/a.o', 'fs/b.o'], {
+          cwd: k,
+          encoding: 'utf8',
+          timeout: 120000,
+          env: { ...process.env, NO_COLOR: undefined },
+        });
+      const cli = `${process.execPath} ${CLI} check --kbuild`;
+      const r = make(cli);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+        `fs/a.c:7:10: error: f: simple_setattr changes attributes of inode without first breaking inode's delegation. [deleg/missing-break]`,
+        'fs/a.c:6:2: note: inode locked here (inode_lock)',
+      ]);
+      const w = make(`${cli} --Werror`);
+      assert.notEqual(w.status, 0, "make stops on the checker's exit status");
+      assert.match(w.stderr, /^fs\/a\.c:7:10: error: /m);
+      assert.doesNotMatch(w.stderr + r.stderr, /buggy\.h|fs\/b\.c|out\.o/);
+    },
+  );
 
   test('an external module outside the tree takes the version of the tree its -I directories are in', () => {
     const tree = join(dir, 'linux-ext');
@@ -273,7 +338,11 @@ describe('check --kbuild', () => {
     const mod = join(dir, 'module.c');
     assert.equal(withKbuildTree(mod, { kernel: 'auto' }, [join(tree, 'include')]).treeVersion, '6.19');
     assert.equal(withKbuildTree(mod, { kernel: 'auto' }, [join(dir, 'nowhere')]).treeVersion, undefined);
-    assert.equal(withKbuildTree(mod, { kernel: '3.12' }, [join(tree, 'include')]).treeVersion, undefined, '--kernel wins');
+    assert.equal(
+      withKbuildTree(mod, { kernel: '3.12' }, [join(tree, 'include')]).treeVersion,
+      undefined,
+      '--kernel wins',
+    );
   });
 });
 
@@ -294,7 +363,10 @@ describe('review: checkpatch-style output switches', () => {
     comment?.cleanup();
   });
   /** The patch-input line of the `+` line that adds the unbroken simple_setattr call. */
-  const addedAt = () => readFileSync(s.mbox, 'utf8').split('\n').findIndex((l) => l === '+\terror = simple_setattr(&nop_mnt_idmap, dentry, attr);') + 1;
+  const addedAt = () =>
+    readFileSync(s.mbox, 'utf8')
+      .split('\n')
+      .findIndex((l) => l === '+\terror = simple_setattr(&nop_mnt_idmap, dentry, attr);') + 1;
   const MSG = `deleg/missing-break: f: simple_setattr changes attributes of inode without first breaking inode's delegation.`;
 
   test('--terse: one PATCH:LINE: ERROR: line per introduced finding, then the series count', () => {
@@ -312,7 +384,11 @@ describe('review: checkpatch-style output switches', () => {
     const at = e.indexOf(`${s.mbox}:${addedAt()}: ERROR: ${MSG}`);
     assert.ok(at > 0, e.join('\n'));
     assert.match(e[at + 1], /^#\d+: FILE: fs\/a\.c:7:$/);
-    assert.ok(e.some((l) => new RegExp(`^${s.mbox.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: FIXED: ${MSG.slice(0, 20)}`).test(l)));
+    assert.ok(
+      e.some((l) =>
+        new RegExp(`^${s.mbox.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: FIXED: ${MSG.slice(0, 20)}`).test(l),
+      ),
+    );
     const f = run(['review', '--tree', s.tree, '--showfile', s.mbox]).out.split('\n');
     const fat = f.indexOf(`fs/a.c:7: ERROR: ${MSG}`);
     assert.ok(fat > 0, f.join('\n'));
@@ -351,11 +427,20 @@ describe('review: checkpatch-style output switches', () => {
     assert.doesNotMatch(r.out, /\u001b/);
   });
 
-  test('vim\'s default errorformat takes every location line: finding heads with --emacs/--showfile/--terse, notes always', () => {
+  test("vim's default errorformat takes every location line: finding heads with --emacs/--showfile/--terse, notes always", () => {
     // The lines that carry a place, and where they point (what the test expects the quickfix list to hold).
-    const expected = (out: string) => out.split('\n').map((l) => /^(\S+?):(\d+):(?:(\d+):)? (ERROR|FIXED|note):/.exec(l))
-      .filter((m) => m).map((m) => `${m![1]}|${m![2]}|${m![3] ?? 0}`);
-    const outputs = Object.fromEntries(['', '--emacs', '--showfile', '--terse'].map((o) => [o, run(['review', '--tree', s.tree, ...(o ? [o] : []), s.mbox]).out]));
+    const expected = (out: string) =>
+      out
+        .split('\n')
+        .map((l) => /^(\S+?):(\d+):(?:(\d+):)? (ERROR|FIXED|note):/.exec(l))
+        .filter((m) => m)
+        .map((m) => `${m![1]}|${m![2]}|${m![3] ?? 0}`);
+    const outputs = Object.fromEntries(
+      ['', '--emacs', '--showfile', '--terse'].map((o) => [
+        o,
+        run(['review', '--tree', s.tree, ...(o ? [o] : []), s.mbox]).out,
+      ]),
+    );
     assert.equal(expected(outputs['']).length, 2, 'the default form: the two note lines');
     assert.equal(expected(outputs['--emacs']).length, 4, 'two heads and two notes');
     assert.equal(expected(outputs['--showfile']).length, 4);
@@ -365,30 +450,55 @@ describe('review: checkpatch-style output switches', () => {
       const file = join(dir, `review${opt}.txt`);
       const qf = join(dir, `qf${opt}.txt`);
       writeFileSync(file, out);
-      const v = spawnSync('vim', ['-N', '-u', 'NONE', '-i', 'NONE', '-es', '-c', `cgetfile ${file}`,
-        '-c', `call writefile(map(filter(getqflist(), 'v:val.valid'), {_, v -> bufname(v.bufnr) . '|' . v.lnum . '|' . v.col}), '${qf}')`,
-        '-c', 'qa!'], { encoding: 'utf8', timeout: 30000 });
+      const v = spawnSync(
+        'vim',
+        [
+          '-N',
+          '-u',
+          'NONE',
+          '-i',
+          'NONE',
+          '-es',
+          '-c',
+          `cgetfile ${file}`,
+          '-c',
+          `call writefile(map(filter(getqflist(), 'v:val.valid'), {_, v -> bufname(v.bufnr) . '|' . v.lnum . '|' . v.col}), '${qf}')`,
+          '-c',
+          'qa!',
+        ],
+        { encoding: 'utf8', timeout: 30000 },
+      );
       assert.equal(v.status, 0, v.stderr);
       assert.deepEqual(readFileSync(qf, 'utf8').trimEnd().split('\n').filter(Boolean), expected(out), `review ${opt}`);
     }
   });
 
-  test('b4\'s per-patch check: the configured command, the patch on stdin, run at the top of the tree', () => {
+  test("b4's per-patch check: the configured command, the patch on stdin, run at the top of the tree", () => {
     // b4 (src/b4/__init__.py, LoreMessage.run_local_check) splits the configured command with shlex, runs it in the
     // git top directory with the message on standard input (headers, a blank line, the body: get_msg_as_bytes),
     // and reads each standard output line as `fail` if it contains "ERROR:", else `warning` (a leading "-:" cut);
     // each standard error line as `fail`; no output at all is `success` (or `fail` on a non-zero exit).
     const b4Check = (config: string, message: string, cwd: string) => {
       const argv = config.split(/\s+/).filter(Boolean);
-      const r = spawnSync(argv[0], argv.slice(1), { cwd, input: message, encoding: 'utf8', timeout: 120000, env: { ...process.env, NO_COLOR: undefined } });
+      const r = spawnSync(argv[0], argv.slice(1), {
+        cwd,
+        input: message,
+        encoding: 'utf8',
+        timeout: 120000,
+        env: { ...process.env, NO_COLOR: undefined },
+      });
       const report: [string, string][] = [];
-      for (const l of r.stdout.trim() ? r.stdout.trim().split('\n') : []) report.push([l.includes('ERROR:') ? 'fail' : 'warning', l.startsWith('-:') ? l.slice(2) : l]);
+      for (const l of r.stdout.trim() ? r.stdout.trim().split('\n') : [])
+        report.push([l.includes('ERROR:') ? 'fail' : 'warning', l.startsWith('-:') ? l.slice(2) : l]);
       for (const l of r.stderr.trim() ? r.stderr.trim().split('\n') : []) report.push(['fail', l]);
       if (!report.length) report.push([r.status ? 'fail' : 'success', `exit ${r.status}`]);
       return report;
     };
     // The message as b4 builds it where b4 is installed (b4 rewrites some headers), and as the test builds it.
-    const messages = (patch: string) => [asB4Message(readFileSync(patch, 'utf8')), ...[b4Message(patch)].filter((m): m is string => m !== null)];
+    const messages = (patch: string) => [
+      asB4Message(readFileSync(patch, 'utf8')),
+      ...[b4Message(patch)].filter((m): m is string => m !== null),
+    ];
     const am = `${process.execPath} ${CLI} review --tree . -q --terse --no-summary --mailback -`;
     const prep = `${process.execPath} ${CLI} review --tree . -q --terse --no-summary --mailback --showfile -`;
     for (const m of messages(s.patches[0])) {
@@ -397,7 +507,8 @@ describe('review: checkpatch-style output switches', () => {
       assert.deepEqual(b4Check(am, m, s.tree), [['fail', `${line}: ERROR: ${MSG}`]]);
       assert.deepEqual(b4Check(prep, m, s.tree), [['fail', `fs/a.c:7: ERROR: ${MSG}`]]);
     }
-    for (const m of messages(comment.patches[0])) assert.deepEqual(b4Check(am, m, comment.tree), [['success', 'exit 0']]);
+    for (const m of messages(comment.patches[0]))
+      assert.deepEqual(b4Check(am, m, comment.tree), [['success', 'exit 0']]);
   });
 });
 
@@ -427,27 +538,65 @@ describe('editor and hook set-ups (docs/editors.md)', () => {
   // The errorformat docs/editors.md gives nvim-lint (lint.parser.from_errorformat reads it through getqflist()).
   const EFM = '%f:%l:%c: %trror: %m,%f:%l:%c: %tarning: %m,%f:%l:%c: %tote: %m';
 
-  test('the nvim-lint errorformat reads check\'s lines with their type (where vim is installed)', { skip: !has('vim') && 'vim is not installed' }, () => {
-    const out = join(dir, 'check-out.txt');
-    writeFileSync(out, run(['check', '--no-color', '--no-summary', '-', '--stdin-filename', 'fs/x.c'], { input: BUGGY }).out);
-    const qf = join(dir, 'qf-efm.txt');
-    const v = spawnSync('vim', ['-N', '-u', 'NONE', '-i', 'NONE', '-es',
-      '-c', `call writefile(map(filter(getqflist({'efm': '${EFM}', 'lines': readfile('${out}')}).items, 'v:val.valid'), {_, v -> bufname(v.bufnr) . '|' . v.lnum . '|' . v.col . '|' . v.type}), '${qf}')`,
-      '-c', 'qa!'], { encoding: 'utf8', timeout: 30000 });
-    assert.equal(v.status, 0, v.stderr);
-    assert.deepEqual(readFileSync(qf, 'utf8').trimEnd().split('\n'), ['fs/x.c|7|10|e', 'fs/x.c|6|2|n']);
-  });
+  test(
+    "the nvim-lint errorformat reads check's lines with their type (where vim is installed)",
+    { skip: !has('vim') && 'vim is not installed' },
+    () => {
+      const out = join(dir, 'check-out.txt');
+      writeFileSync(
+        out,
+        run(['check', '--no-color', '--no-summary', '-', '--stdin-filename', 'fs/x.c'], { input: BUGGY }).out,
+      );
+      const qf = join(dir, 'qf-efm.txt');
+      const v = spawnSync(
+        'vim',
+        [
+          '-N',
+          '-u',
+          'NONE',
+          '-i',
+          'NONE',
+          '-es',
+          '-c',
+          `call writefile(map(filter(getqflist({'efm': '${EFM}', 'lines': readfile('${out}')}).items, 'v:val.valid'), {_, v -> bufname(v.bufnr) . '|' . v.lnum . '|' . v.col . '|' . v.type}), '${qf}')`,
+          '-c',
+          'qa!',
+        ],
+        { encoding: 'utf8', timeout: 30000 },
+      );
+      assert.equal(v.status, 0, v.stderr);
+      assert.deepEqual(readFileSync(qf, 'utf8').trimEnd().split('\n'), ['fs/x.c|7|10|e', 'fs/x.c|6|2|n']);
+    },
+  );
 
   test('the pre-commit hook checks the staged text of each C file and refuses the commit on an error', () => {
     const repo = join(dir, 'hook-repo');
     mkdirSync(join(repo, 'fs'), { recursive: true });
-    const git = (...args: string[]) => spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.org', NO_COLOR: undefined } });
+    const git = (...args: string[]) =>
+      spawnSync('git', args, {
+        cwd: repo,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: 'T',
+          GIT_AUTHOR_EMAIL: 't@example.org',
+          GIT_COMMITTER_NAME: 'T',
+          GIT_COMMITTER_EMAIL: 't@example.org',
+          NO_COLOR: undefined,
+        },
+      });
     git('init', '-q', '-b', 'main');
     // docs/editors.md, "git hooks", with vfslock spelled as this checkout's CLI.
-    const hook = readFileSync(join(PROJECT_ROOT, 'docs', 'editors.md'), 'utf8').split('```sh\n#!/bin/sh\n# .git/hooks/pre-commit')[1]?.split('```')[0];
+    const hook = readFileSync(join(PROJECT_ROOT, 'docs', 'editors.md'), 'utf8')
+      .split('```sh\n#!/bin/sh\n# .git/hooks/pre-commit')[1]
+      ?.split('```')[0];
     assert.ok(hook, 'docs/editors.md has the pre-commit hook');
-    writeFileSync(join(repo, '.git', 'hooks', 'pre-commit'), `#!/bin/sh\nvfslock() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }\n${hook}`, { mode: 0o755 });
+    writeFileSync(
+      join(repo, '.git', 'hooks', 'pre-commit'),
+      `#!/bin/sh\nvfslock() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }\n${hook}`,
+      { mode: 0o755 },
+    );
     writeFileSync(join(repo, 'fs', 'a.c'), CLEAN);
     git('add', '-A');
     const ok = git('commit', '-q', '-m', 'clean');
@@ -474,8 +623,12 @@ describe('progress on a terminal', () => {
     assert.match(tty.err, /\rvfslock: 3\/3 files, 1 finding {0,2}/);
     assert.match(tty.err, /\r {10,}\r$/, 'blanked at the end');
     assert.doesNotMatch(tty.out, /\r/);
-    for (const [args, io] of [[['check', tree], { errIsTTY: false }], [['check', '-q', tree], { errIsTTY: true }],
-      [['check', '--terse', tree], { errIsTTY: true }], [['check', '--format', 'json', tree], { errIsTTY: true, isTTY: false }]] as const) {
+    for (const [args, io] of [
+      [['check', tree], { errIsTTY: false }],
+      [['check', '-q', tree], { errIsTTY: true }],
+      [['check', '--terse', tree], { errIsTTY: true }],
+      [['check', '--format', 'json', tree], { errIsTTY: true, isTTY: false }],
+    ] as const) {
       assert.equal((await inProcess([...args], io)).err, '', args.join(' '));
     }
     const pooled = await inProcess(['check', '-j', '2', tree], { errIsTTY: true });
@@ -491,7 +644,10 @@ describe('progress on a terminal', () => {
       p.update(i, 50, 0);
     }
     p.clear();
-    const shown = err.split('\r').filter((x) => x.startsWith('vfslock:')).map((x) => x.trim());
+    const shown = err
+      .split('\r')
+      .filter((x) => x.startsWith('vfslock:'))
+      .map((x) => x.trim());
     assert.equal(shown[0], 'vfslock: 1/50 files, 0 findings');
     assert.equal(shown[shown.length - 1], 'vfslock: 50/50 files, 0 findings');
     assert.ok(shown.length <= 7, `${shown.length} updates`);
@@ -500,15 +656,25 @@ describe('progress on a terminal', () => {
 
 describe('start-up', () => {
   test('--version loads nothing but the entry; a check without --rules never loads ajv', () => {
-    const probe = (code: string) => spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', cwd: PROJECT_ROOT, timeout: 60000 });
+    const probe = (code: string) =>
+      spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', cwd: PROJECT_ROOT, timeout: 60000 });
     // The executable as a shell runs it, with a preloaded module that lists, at exit, every module loaded.
     const lister = join(dir, 'list-modules.js');
-    writeFileSync(lister, `process.on('exit', () => process.stderr.write(JSON.stringify(Object.keys(require.cache))));`);
+    writeFileSync(
+      lister,
+      `process.on('exit', () => process.stderr.write(JSON.stringify(Object.keys(require.cache))));`,
+    );
     const v = spawnSync(process.execPath, ['-r', lister, CLI, '--version'], { encoding: 'utf8', timeout: 60000 });
     assert.equal(v.stdout, 'vfslock 0.1.0\n');
-    assert.deepEqual(JSON.parse(v.stderr).filter((p: string) => p !== lister), [CLI]);
+    assert.deepEqual(
+      JSON.parse(v.stderr).filter((p: string) => p !== lister),
+      [CLI],
+    );
     const h = spawnSync(process.execPath, ['-r', lister, CLI, 'check', '--help'], { encoding: 'utf8', timeout: 60000 });
-    assert.ok(JSON.parse(h.stderr).includes(join(PROJECT_ROOT, 'dist', 'cli-main.js')), 'the check: it does see a loaded CLI');
+    assert.ok(
+      JSON.parse(h.stderr).includes(join(PROJECT_ROOT, 'dist', 'cli-main.js')),
+      'the check: it does see a loaded CLI',
+    );
     const c = probe(`const { main } = require('./out/src/cli/main.js');
       main(['check', '-q', ${JSON.stringify(join(dir, 'clean.c'))}]).then((code) => {
         console.log(code, Object.keys(require.cache).some((p) => p.includes('/node_modules/ajv/')));

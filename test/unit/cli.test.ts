@@ -14,7 +14,11 @@ const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 let dir = '';
 
 function run(args: string[], timeoutMs = 60000) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal };
 }
 
@@ -26,9 +30,10 @@ function manyFunctions(bytes: number): string {
   const out: string[] = [];
   let size = 0;
   for (let i = 0; size < bytes; i++) {
-    const f = `static int f${i}(struct dentry *dentry, struct iattr *attr)\n{\n\tstruct inode *inode = d_inode(dentry);\n\tint error;\n`
-      + `\tinode_lock(inode);\n\tif (attr->ia_valid & ${i})\n\t\terror = notify_change(&nop_mnt_idmap, dentry, attr, NULL);\n\telse\n\t\terror = 0;\n`
-      + `\tinode_unlock(inode);\n\treturn error;\n}\n\n`;
+    const f =
+      `static int f${i}(struct dentry *dentry, struct iattr *attr)\n{\n\tstruct inode *inode = d_inode(dentry);\n\tint error;\n` +
+      `\tinode_lock(inode);\n\tif (attr->ia_valid & ${i})\n\t\terror = notify_change(&nop_mnt_idmap, dentry, attr, NULL);\n\telse\n\t\terror = 0;\n` +
+      `\tinode_unlock(inode);\n\treturn error;\n}\n\n`;
     out.push(f);
     size += f.length;
   }
@@ -51,7 +56,19 @@ describe('formats', () => {
     assert.deepEqual(Object.keys(j).sort(), ['errors', 'findings', 'stats', 'version']);
     assert.equal(j.findings.length, 1);
     const f = j.findings[0];
-    assert.deepEqual(Object.keys(f).sort(), ['column', 'endColumn', 'endLine', 'file', 'function', 'inode', 'line', 'message', 'related', 'ruleId', 'severity']);
+    assert.deepEqual(Object.keys(f).sort(), [
+      'column',
+      'endColumn',
+      'endLine',
+      'file',
+      'function',
+      'inode',
+      'line',
+      'message',
+      'related',
+      'ruleId',
+      'severity',
+    ]);
     assert.equal(f.ruleId, 'deleg/missing-break');
     assert.equal(f.severity, 'error');
     assert.equal(f.function, 'f');
@@ -66,7 +83,10 @@ describe('formats', () => {
   test('text: GCC style line with rule id, related lines indented, summary', () => {
     const r = run(['check', join(dir, 'buggy.c')]); // stdout is a pipe: no colour
     const lines = r.out.trimEnd().split('\n');
-    assert.match(lines[0], /buggy\.c:7:10: error: f: simple_setattr changes attributes of .* \[deleg\/missing-break\]$/);
+    assert.match(
+      lines[0],
+      /buggy\.c:7:10: error: f: simple_setattr changes attributes of .* \[deleg\/missing-break\]$/,
+    );
     assert.match(lines[1], /^[^ ].*buggy\.c:6:2: note: /, 'a GCC note line, unindented');
     assert.match(lines[lines.length - 1], /1 file\(s\), 1 error\(s\)/);
   });
@@ -80,7 +100,12 @@ describe('formats', () => {
     const rule = run0.tool.driver.rules[run0.results[0].ruleIndex];
     assert.equal(rule.id, 'deleg/missing-break');
     assert.match(rule.helpUri, /docs\/rules\/deleg-missing-break\.md$/);
-    assert.deepEqual(run0.results[0].locations[0].physicalLocation.region, { startLine: 7, startColumn: 10, endLine: 7, endColumn: 54 });
+    assert.deepEqual(run0.results[0].locations[0].physicalLocation.region, {
+      startLine: 7,
+      startColumn: 10,
+      endLine: 7,
+      endColumn: 54,
+    });
   });
 });
 
@@ -124,22 +149,49 @@ int f(struct inode *inode, struct dentry *dentry, struct iattr *attr)
 	myfs_unlock(inode);
 	return 0;
 }`;
-    writeFileSync(join(dir, 'custom.c'), custom.replace('struct inode *inode, struct dentry *dentry', 'struct dentry *dentry').replace('{\n', '{\n\tstruct inode *inode = dentry->d_inode;\n'));
-    writeFileSync(join(dir, 'rules.json'), JSON.stringify({
-      version: 1,
-      functions: [
-        { name: 'myfs_lock', variants: [{ params: ['inode'] }], effects: [{ op: 'lock', target: 'inode', class: 'inode', mode: 'exclusive' }] },
-        { name: 'myfs_unlock', variants: [{ params: ['inode'] }], effects: [{ op: 'unlock', target: 'inode', class: 'inode' }] },
-      ],
-    }));
+    writeFileSync(
+      join(dir, 'custom.c'),
+      custom
+        .replace('struct inode *inode, struct dentry *dentry', 'struct dentry *dentry')
+        .replace('{\n', '{\n\tstruct inode *inode = dentry->d_inode;\n'),
+    );
+    writeFileSync(
+      join(dir, 'rules.json'),
+      JSON.stringify({
+        version: 1,
+        functions: [
+          {
+            name: 'myfs_lock',
+            variants: [{ params: ['inode'] }],
+            effects: [{ op: 'lock', target: 'inode', class: 'inode', mode: 'exclusive' }],
+          },
+          {
+            name: 'myfs_unlock',
+            variants: [{ params: ['inode'] }],
+            effects: [{ op: 'unlock', target: 'inode', class: 'inode' }],
+          },
+        ],
+      }),
+    );
     const without = JSON.parse(run(['check', '--format', 'json', join(dir, 'custom.c')]).out);
-    const withRules = JSON.parse(run(['check', '--format', 'json', '--rules', join(dir, 'rules.json'), join(dir, 'custom.c')]).out);
-    assert.deepEqual(without.findings.map((f: { ruleId: string }) => f.ruleId), []);
-    assert.deepEqual(withRules.findings.map((f: { ruleId: string }) => f.ruleId), ['deleg/missing-break']);
+    const withRules = JSON.parse(
+      run(['check', '--format', 'json', '--rules', join(dir, 'rules.json'), join(dir, 'custom.c')]).out,
+    );
+    assert.deepEqual(
+      without.findings.map((f: { ruleId: string }) => f.ruleId),
+      [],
+    );
+    assert.deepEqual(
+      withRules.findings.map((f: { ruleId: string }) => f.ruleId),
+      ['deleg/missing-break'],
+    );
   });
 
   test('an invalid catalogue is refused with the problem named (exit 2), and cannot execute code', () => {
-    writeFileSync(join(dir, 'bad-rules.json'), JSON.stringify({ version: 1, functions: [{ name: 'x', effects: [{ op: 'eval', code: 'process.exit(7)' }] }] }));
+    writeFileSync(
+      join(dir, 'bad-rules.json'),
+      JSON.stringify({ version: 1, functions: [{ name: 'x', effects: [{ op: 'eval', code: 'process.exit(7)' }] }] }),
+    );
     const r = run(['check', '--rules', join(dir, 'bad-rules.json'), join(dir, 'clean.c')]);
     assert.equal(r.code, 2);
     assert.match(r.err, /not a valid rule catalogue: .*effects\/0/);
@@ -156,36 +208,94 @@ int f(struct inode *inode, struct dentry *dentry, struct iattr *attr)
 });
 
 describe('bad input never crashes or hangs', () => {
-  const cases: [string, () => string | Buffer, (j: { findings: { ruleId: string; function: string; message: string }[]; errors: { message: string }[] }) => void][] = [
-    ['binary', () => Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(4096, 0)]), (j) => assert.match(j.errors[0].message, /binary/)],
-    ['invalid UTF-8', () => Buffer.from([...Buffer.from('int f(void) { return 0; }\n'), ...Array(200).fill(0xff)]), (j) => assert.match(j.errors[0].message, /UTF-8/)],
+  const cases: [
+    string,
+    () => string | Buffer,
+    (j: { findings: { ruleId: string; function: string; message: string }[]; errors: { message: string }[] }) => void,
+  ][] = [
+    [
+      'binary',
+      () => Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(4096, 0)]),
+      (j) => assert.match(j.errors[0].message, /binary/),
+    ],
+    [
+      'invalid UTF-8',
+      () => Buffer.from([...Buffer.from('int f(void) { return 0; }\n'), ...Array(200).fill(0xff)]),
+      (j) => assert.match(j.errors[0].message, /UTF-8/),
+    ],
     ['empty', () => '', (j) => assert.deepEqual([j.findings, j.errors], [[], []])],
-    ['CRLF and BOM', () => '\ufeff' + BUGGY.replace(/\n/g, '\r\n'), (j) => assert.deepEqual(j.findings.map((f) => f.ruleId), ['deleg/missing-break'])],
-    ['not C at all', () => 'Dear reviewer, { ] ) ( inode_lock ;; this is prose.\n', (j) => assert.deepEqual(j.errors, [])],
-    ['20 MB', () => 'int f(void) { return 0; }\n'.repeat(800000), (j) => assert.match(j.errors[0].message, /too large/)],
+    [
+      'CRLF and BOM',
+      () => '\ufeff' + BUGGY.replace(/\n/g, '\r\n'),
+      (j) =>
+        assert.deepEqual(
+          j.findings.map((f) => f.ruleId),
+          ['deleg/missing-break'],
+        ),
+    ],
+    [
+      'not C at all',
+      () => 'Dear reviewer, { ] ) ( inode_lock ;; this is prose.\n',
+      (j) => assert.deepEqual(j.errors, []),
+    ],
+    [
+      '20 MB',
+      () => 'int f(void) { return 0; }\n'.repeat(800000),
+      (j) => assert.match(j.errors[0].message, /too large/),
+    ],
     // 20 MB of small functions the analysis would all look at (~74,000): refused before reading, with the reason.
-    ['20 MB of relevant functions', () => manyFunctions(20 * 1024 * 1024), (j) => {
-      assert.deepEqual(j.findings, []);
-      assert.match(j.errors[0].message, /^file is too large to analyse \(20\.0 MB; the limit is 4 MB\): not read$/);
-    }],
+    [
+      '20 MB of relevant functions',
+      () => manyFunctions(20 * 1024 * 1024),
+      (j) => {
+        assert.deepEqual(j.findings, []);
+        assert.match(j.errors[0].message, /^file is too large to analyse \(20\.0 MB; the limit is 4 MB\): not read$/);
+      },
+    ],
     // ~14 s and 1.1 GB before the budget; now the function is not started and the note says why.
-    ['100k-line function', () => longFunction(100000), (j) => {
-      assert.deepEqual(j.errors, []);
-      assert.deepEqual(j.findings.map((f) => [f.ruleId, f.function]), [['analysis/truncated', 'big']]);
-      assert.match(j.findings[0].message, /^big: not analysed: with [\d,]+ statements it does not fit in what was left of the analysis budget/);
-    }],
+    [
+      '100k-line function',
+      () => longFunction(100000),
+      (j) => {
+        assert.deepEqual(j.errors, []);
+        assert.deepEqual(
+          j.findings.map((f) => [f.ruleId, f.function]),
+          [['analysis/truncated', 'big']],
+        );
+        assert.match(
+          j.findings[0].message,
+          /^big: not analysed: with [\d,]+ statements it does not fit in what was left of the analysis budget/,
+        );
+      },
+    ],
     // Nesting past MAX_NESTING (1000) brackets is refused before parsing; up to it, the file is parsed and analysed.
-    ['10k-deep expression', () => `int f(struct inode *i) { x = ${'('.repeat(10000)}1${')'.repeat(10000)}; inode_lock(i); return 0; }\n`,
-      (j) => assert.match(j.errors[0].message, /^too deeply nested: more than 1000 brackets are open at line 1, column 1029;/)],
-    ['10k-deep blocks', () => `int f(struct inode *i) { ${'if (x) {'.repeat(10000)} inode_lock(i); ${'}'.repeat(10000)} return 0; }\n`,
-      (j) => assert.match(j.errors[0].message, /^too deeply nested: more than 1000 brackets are open at line 1, /)],
-    ['990-deep expression', () => `int f(struct inode *i) { x = ${'('.repeat(990)}1${')'.repeat(990)}; inode_lock(i); return 0; }\n`,
-      (j) => assert.deepEqual(j.errors, [])],
-    ['990-deep blocks', () => `int f(struct inode *i) { ${'if (x) {'.repeat(990)} inode_lock(i); ${'}'.repeat(990)} return 0; }\n`,
+    [
+      '10k-deep expression',
+      () => `int f(struct inode *i) { x = ${'('.repeat(10000)}1${')'.repeat(10000)}; inode_lock(i); return 0; }\n`,
+      (j) =>
+        assert.match(
+          j.errors[0].message,
+          /^too deeply nested: more than 1000 brackets are open at line 1, column 1029;/,
+        ),
+    ],
+    [
+      '10k-deep blocks',
+      () => `int f(struct inode *i) { ${'if (x) {'.repeat(10000)} inode_lock(i); ${'}'.repeat(10000)} return 0; }\n`,
+      (j) => assert.match(j.errors[0].message, /^too deeply nested: more than 1000 brackets are open at line 1, /),
+    ],
+    [
+      '990-deep expression',
+      () => `int f(struct inode *i) { x = ${'('.repeat(990)}1${')'.repeat(990)}; inode_lock(i); return 0; }\n`,
+      (j) => assert.deepEqual(j.errors, []),
+    ],
+    [
+      '990-deep blocks',
+      () => `int f(struct inode *i) { ${'if (x) {'.repeat(990)} inode_lock(i); ${'}'.repeat(990)} return 0; }\n`,
       (j) => {
         assert.deepEqual(j.errors, []);
         assert.ok(j.findings.some((f) => f.ruleId === 'analysis/truncated'));
-      }],
+      },
+    ],
   ];
   for (const [name, make, expect] of cases) {
     test(name, () => {
@@ -206,9 +316,15 @@ describe('bad input never crashes or hangs', () => {
     const j = JSON.parse(r.out);
     const notes = j.findings.filter((f: { ruleId: string }) => f.ruleId === 'analysis/truncated');
     assert.equal(notes.length, 1);
-    assert.match(notes[0].message, /^analysis stopped after .*, its budget for this file \(1 ms\): [\d,]+ functions? not analysed \(f\d+/);
+    assert.match(
+      notes[0].message,
+      /^analysis stopped after .*, its budget for this file \(1 ms\): [\d,]+ functions? not analysed \(f\d+/,
+    );
     const all = JSON.parse(run(['check', '--format', 'json', '--time-budget', '0', file], 120000).out);
-    assert.deepEqual(all.findings.filter((f: { ruleId: string }) => f.ruleId === 'analysis/truncated'), []);
+    assert.deepEqual(
+      all.findings.filter((f: { ruleId: string }) => f.ruleId === 'analysis/truncated'),
+      [],
+    );
     assert.ok(all.findings.length > j.findings.length - 1);
     const bad = run(['check', '--time-budget', 'soon', file]);
     assert.equal(bad.code, 2);

@@ -179,11 +179,16 @@ retry_deleg:
   });
 
   test('a bool that copies the wrong test is not the wait (`!delegated_inode`: no wait when it is set)', async () => {
-    assert.deepEqual(await rules(chmod('bool must_wait = !delegated_inode;', 'must_wait'), { kernel: '6.12' }), ['deleg/unhandled-delegated-inode@f']);
+    assert.deepEqual(await rules(chmod('bool must_wait = !delegated_inode;', 'must_wait'), { kernel: '6.12' }), [
+      'deleg/unhandled-delegated-inode@f',
+    ]);
   });
 
   test('a bool read somewhere else too is left as a variable', async () => {
-    const code = chmod('bool must_wait = delegated_inode;', 'must_wait').replace('return error;', 'return must_wait ? -EAGAIN : error;');
+    const code = chmod('bool must_wait = delegated_inode;', 'must_wait').replace(
+      'return error;',
+      'return must_wait ? -EAGAIN : error;',
+    );
     assert.deepEqual(await rules(code, { kernel: '6.12' }), ['deleg/unhandled-delegated-inode@f']);
   });
 
@@ -332,7 +337,7 @@ int f(struct my_inode *ip)
     assert.deepEqual(r, []);
   });
 
-  test('a helper releasing a caller\'s lock only for some flags is not summarised as releasing it', async () => {
+  test("a helper releasing a caller's lock only for some flags is not summarised as releasing it", async () => {
     const helper = (guarded: boolean) => `
 static void my_iunlock(struct my_inode *ip, unsigned int flags)
 {
@@ -345,9 +350,12 @@ static void my_iunlock(struct my_inode *ip, unsigned int flags)
     assert.deepEqual(a.summariesOf('snippet.c', helper(false)).get('my_iunlock')?.releases, [{ role: 'arg0' }]);
   });
 
-  test('a helper that upgrades its caller\'s lock (unlock shared, lock exclusive) neither releases nor acquires it', async () => {
+  test("a helper that upgrades its caller's lock (unlock shared, lock exclusive) neither releases nor acquires it", async () => {
     const a = await sharedAnalyzer();
-    const s = a.summariesOf('snippet.c', `
+    const s = a
+      .summariesOf(
+        'snippet.c',
+        `
 static bool get_items(struct inode *inode)
 {
 	if (!has_items(inode))
@@ -355,11 +363,13 @@ static bool get_items(struct inode *inode)
 	inode_unlock_shared(inode);
 	inode_lock(inode);
 	return true;
-}`).get('get_items');
+}`,
+      )
+      .get('get_items');
     assert.deepEqual([s?.releases ?? [], s?.acquires ?? []], [[], []]);
   });
 
-  test('the same upgrade through the filesystem\'s own lock and unlock helpers neither releases nor acquires', async () => {
+  test("the same upgrade through the filesystem's own lock and unlock helpers neither releases nor acquires", async () => {
     const a = await sharedAnalyzer();
     const code = `
 static void my_unlock(struct inode *inode, unsigned int flags)
@@ -406,13 +416,18 @@ int my_readdir(struct file *file, struct dir_context *ctx)
 
   test('a helper releasing two names of what may be one inode releases both, also when they are equal', async () => {
     const a = await sharedAnalyzer();
-    const s = a.summariesOf('snippet.c', `
+    const s = a
+      .summariesOf(
+        'snippet.c',
+        `
 void my_iunlock2(struct inode *ip1, struct inode *ip2)
 {
 	inode_unlock(ip2);
 	if (ip1 != ip2)
 		inode_unlock(ip1);
-}`).get('my_iunlock2');
+}`,
+      )
+      .get('my_iunlock2');
     assert.deepEqual(s?.releases.map((r) => r.role).sort(), ['arg0', 'arg1']);
   });
 });
@@ -435,7 +450,7 @@ int f(struct inode *inode)
     assert.deepEqual(r, []);
   });
 
-  test('releasing an asserted lock is releasing the caller\'s lock, not a double unlock', async () => {
+  test("releasing an asserted lock is releasing the caller's lock, not a double unlock", async () => {
     const r = await rules(`
 int f(struct inode *inode)
 {
@@ -471,29 +486,43 @@ ${body}
 }`;
 
   test('testing the result and returning it is clean', async () => {
-    assert.deepEqual(await rules(code(`	error = try_break_deleg(inode, di);
+    assert.deepEqual(
+      await rules(
+        code(`	error = try_break_deleg(inode, di);
 	if (error)
 		goto out;
 	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
-out:`)), []);
-    assert.deepEqual(await rules(code(`	error = try_break_deleg(inode, di);
+out:`),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      await rules(
+        code(`	error = try_break_deleg(inode, di);
 	if (!error)
-		error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`)), []);
+		error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`),
+      ),
+      [],
+    );
   });
 
   test('ignoring the result and changing is flagged', async () => {
-    const r = await check(code(`	try_break_deleg(inode, di);
-	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`));
+    const r = await check(
+      code(`	try_break_deleg(inode, di);
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`),
+    );
     const f = r.filter((x) => x.ruleId === 'deleg/missing-break');
     assert.equal(f.length, 1);
     assert.match(f[0].message, /without testing the result of try_break_deleg/);
   });
 
   test('testing it and changing anyway on failure is flagged', async () => {
-    const r = await check(code(`	error = try_break_deleg(inode, di);
+    const r = await check(
+      code(`	error = try_break_deleg(inode, di);
 	if (error)
 		pr_warn("busy");
-	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`));
+	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);`),
+    );
     const f = r.filter((x) => x.ruleId === 'deleg/missing-break');
     assert.equal(f.length, 1);
     assert.match(f[0].message, /after try_break_deleg\(\) failed/);
@@ -516,11 +545,15 @@ int f(struct dentry *dentry, struct inode *inode)
 
   test('no NULL-delegated-inode note when ia_valid carries ATTR_DELEG', async () => {
     const r = await check(code('ATTR_MTIME | ATTR_CTIME | ATTR_DELEG'), { kernel: '6.12' });
-    assert.deepEqual(r.filter((x) => x.ruleId === 'deleg/null-delegated-inode'), []);
+    assert.deepEqual(
+      r.filter((x) => x.ruleId === 'deleg/null-delegated-inode'),
+      [],
+    );
   });
 
   test('a designated initializer with ATTR_DELEG counts too', async () => {
-    const r = await check(`
+    const r = await check(
+      `
 void f(struct file *file, unsigned int flags)
 {
 	struct inode *inode = file_inode(file);
@@ -530,8 +563,13 @@ void f(struct file *file, unsigned int flags)
 	inode_lock(inode);
 	notify_change(&nop_mnt_idmap, file->f_path.dentry, &attr, NULL);
 	inode_unlock(inode);
-}`, { kernel: '6.12' });
-    assert.deepEqual(r.filter((x) => x.ruleId === 'deleg/null-delegated-inode'), []);
+}`,
+      { kernel: '6.12' },
+    );
+    assert.deepEqual(
+      r.filter((x) => x.ruleId === 'deleg/null-delegated-inode'),
+      [],
+    );
   });
 
   test('without ATTR_DELEG the NULL note stays', async () => {
@@ -601,7 +639,10 @@ int f(const struct path *path, struct iattr *attr, const struct cred *cred)
 	return err;
 }`;
     const rw = await check(code('O_RDWR | O_LARGEFILE'), { kernel: '6.12' });
-    assert.deepEqual(rw.filter((x) => x.ruleId === 'deleg/null-delegated-inode'), []);
+    assert.deepEqual(
+      rw.filter((x) => x.ruleId === 'deleg/null-delegated-inode'),
+      [],
+    );
     const ro = await check(code('O_RDONLY'), { kernel: '6.12' });
     assert.equal(ro.filter((x) => x.ruleId === 'deleg/null-delegated-inode').length, 1);
   });
@@ -694,7 +735,9 @@ ${also}
   });
 
   test('a global also assigned a lookup result, or made by another creator, is still checked', async () => {
-    assert.deepEqual(await rules(code('securityfs_create_file', '\txattrs_file = lookup_one_len("x", dir, 1);')), ['deleg/missing-break@write_xattrs']);
+    assert.deepEqual(await rules(code('securityfs_create_file', '\txattrs_file = lookup_one_len("x", dir, 1);')), [
+      'deleg/missing-break@write_xattrs',
+    ]);
     assert.deepEqual(await rules(code('my_create_file')), ['deleg/missing-break@write_xattrs']);
   });
 });
@@ -714,16 +757,25 @@ int f(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
 }`;
 
   test('`error = error ? error : ->unlink()` and `error = error ?: ->unlink()` change only after a successful break', async () => {
-    assert.deepEqual(await rules(unlink('error = error ? error : dir->i_op->unlink(dir, dentry);'), { kernel: '6.12' }), []);
+    assert.deepEqual(
+      await rules(unlink('error = error ? error : dir->i_op->unlink(dir, dentry);'), { kernel: '6.12' }),
+      [],
+    );
     assert.deepEqual(await rules(unlink('error = error ?: dir->i_op->unlink(dir, dentry);'), { kernel: '6.12' }), []);
   });
 
   test('the arms swapped: the change runs after the break failed', async () => {
-    assert.deepEqual(await rules(unlink('error = error ? dir->i_op->unlink(dir, dentry) : error;'), { kernel: '6.12' }), ['deleg/missing-break@f']);
+    assert.deepEqual(
+      await rules(unlink('error = error ? dir->i_op->unlink(dir, dentry) : error;'), { kernel: '6.12' }),
+      ['deleg/missing-break@f'],
+    );
   });
 
   test('`return error ? error : ->unlink()` under the lock is the same', async () => {
-    const code = unlink('').replace('\tinode_unlock(target);\n\treturn error;', '\treturn error ? error : dir->i_op->unlink(dir, dentry);');
+    const code = unlink('').replace(
+      '\tinode_unlock(target);\n\treturn error;',
+      '\treturn error ? error : dir->i_op->unlink(dir, dentry);',
+    );
     // The lock is still held at the return: the change is fine, the leak is reported.
     assert.deepEqual(await rules(code, { kernel: '6.12' }), ['lock/imbalance@f']);
   });
@@ -766,8 +818,12 @@ ${init}
   }
 
   test('the same init creating it with another function: still checked', async () => {
-    assert.deepEqual(await rules(code('static int __init demo_init(void)').replace('securityfs_create_file', 'my_create_file'), { kernel: '6.12' }),
-      ['deleg/missing-break@demo_lock_down']);
+    assert.deepEqual(
+      await rules(code('static int __init demo_init(void)').replace('securityfs_create_file', 'my_create_file'), {
+        kernel: '6.12',
+      }),
+      ['deleg/missing-break@demo_lock_down'],
+    );
   });
 });
 
@@ -887,9 +943,13 @@ __be32 f(struct svc_rqst *rqstp, struct svc_fh *fhp, char *name, void *buf, u32 
 {
 	int ret;
 
-	${freeze ? `ret = fh_want_write(fhp);
+	${
+    freeze
+      ? `ret = fh_want_write(fhp);
 	if (ret)
-		return nfserrno(ret);` : ''}
+		return nfserrno(ret);`
+      : ''
+  }
 	${locked ? 'inode_lock(fhp->fh_dentry->d_inode);' : ''}
 	ret = __vfs_setxattr_locked(&nop_mnt_idmap, fhp->fh_dentry, name, buf, len, 0, NULL);
 	${locked ? 'inode_unlock(fhp->fh_dentry->d_inode);' : ''}
@@ -897,12 +957,12 @@ __be32 f(struct svc_rqst *rqstp, struct svc_fh *fhp, char *name, void *buf, u32 
 	return nfserrno(ret);
 }`;
 
-  test('after freeze protection (fh_want_write, mnt_want_write) no caller holds an inode lock: the lock is the function\'s', async () => {
+  test("after freeze protection (fh_want_write, mnt_want_write) no caller holds an inode lock: the lock is the function's", async () => {
     assert.deepEqual(await rules(frozen(true, true), { kernel: '6.12' }), []);
     assert.deepEqual(await rules(frozen(true, false), { kernel: '6.12' }), ['deleg/break-unlocked@f']);
   });
 
-  test('without freeze protection the lock on a parameter\'s inode may be the caller\'s: nothing is reported here', async () => {
+  test("without freeze protection the lock on a parameter's inode may be the caller's: nothing is reported here", async () => {
     assert.deepEqual(await rules(frozen(false, false), { kernel: '6.12' }), []);
   });
 });
@@ -947,9 +1007,11 @@ describe('a wrapper of a helper that may sleep for a recall is read as that help
   const code = (wrapped: 'setxattr' | 'break') => `
 static int my_do_setxattr(struct dentry *dentry, const char *name, const void *value, size_t size)
 {
-${wrapped === 'setxattr'
+${
+  wrapped === 'setxattr'
     ? '\treturn vfs_setxattr(&nop_mnt_idmap, dentry, name, value, size, 0);'
-    : '\treturn break_deleg(d_inode(dentry), O_WRONLY);'}
+    : '\treturn break_deleg(d_inode(dentry), O_WRONLY);'
+}
 }
 
 int my_make_work(struct inode *dir, struct dentry *work)
@@ -962,8 +1024,12 @@ int my_make_work(struct inode *dir, struct dentry *work)
 	return err;
 }`;
 
-  test('vfs_setxattr() through a wrapper under the parent\'s lock counts as vfs_setxattr() called directly there', async () => {
-    const direct = await rules(code('setxattr').replace('my_do_setxattr(work,', 'vfs_setxattr(&nop_mnt_idmap, work,').replace(', 1);\n\tinode_unlock(dir)', ', 1, 0);\n\tinode_unlock(dir)'));
+  test("vfs_setxattr() through a wrapper under the parent's lock counts as vfs_setxattr() called directly there", async () => {
+    const direct = await rules(
+      code('setxattr')
+        .replace('my_do_setxattr(work,', 'vfs_setxattr(&nop_mnt_idmap, work,')
+        .replace(', 1);\n\tinode_unlock(dir)', ', 1, 0);\n\tinode_unlock(dir)'),
+    );
     assert.deepEqual(direct, []);
     assert.deepEqual(await rules(code('setxattr')), []);
     const a = await sharedAnalyzer();
@@ -999,16 +1065,25 @@ struct inode *foo_new(struct super_block *sb, struct dentry *dentry, unsigned lo
   });
 
   test('an inode looked up (ilookup) may be delegated: both changes are flagged', async () => {
-    assert.deepEqual(await rules(code('ilookup(sb, ino)')), ['deleg/missing-break@foo_new', 'deleg/missing-break@foo_new']);
+    assert.deepEqual(await rules(code('ilookup(sb, ino)')), [
+      'deleg/missing-break@foo_new',
+      'deleg/missing-break@foo_new',
+    ]);
   });
 
   test('writing a field of the new inode (`inode->i_mode = mode`) keeps it new', async () => {
-    const src = code('new_inode(sb)').replace('\tfoo_init(inode, dentry);\n', '\tinode->i_mode = S_IFREG | 0644;\n\tfoo_init(inode, dentry);\n');
+    const src = code('new_inode(sb)').replace(
+      '\tfoo_init(inode, dentry);\n',
+      '\tinode->i_mode = S_IFREG | 0644;\n\tfoo_init(inode, dentry);\n',
+    );
     assert.deepEqual(await rules(src), []);
   });
 
   test('the fact is about the variable: reassigned to a looked-up inode, the change is flagged again', async () => {
-    const src = code('new_inode(sb)').replace('\tfoo_init(inode, dentry);\n', '\tfoo_init(inode, dentry);\n\tinode = ilookup(sb, ino);\n');
+    const src = code('new_inode(sb)').replace(
+      '\tfoo_init(inode, dentry);\n',
+      '\tfoo_init(inode, dentry);\n\tinode = ilookup(sb, ino);\n',
+    );
     assert.deepEqual(await rules(src), ['deleg/missing-break@foo_new']);
   });
 });

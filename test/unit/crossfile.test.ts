@@ -39,13 +39,16 @@ function tree(name: string, files: Record<string, string>): string {
 
 function check(args: string[]): JsonFinding[] {
   const r = spawnSync(process.execPath, [CLI, 'check', '--format', 'json', ...args], {
-    encoding: 'utf8', timeout: 120000, env: { ...process.env, VFSLOCK_CACHE_DIR: cache },
+    encoding: 'utf8',
+    timeout: 120000,
+    env: { ...process.env, VFSLOCK_CACHE_DIR: cache },
   });
   assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings.filter((f) => f.severity !== 'info');
 }
 
-const where = (fs: JsonFinding[]) => fs.map((f) => `${f.file.split('/fs/').pop()}:${f.line} ${f.function} ${f.ruleId}`).sort();
+const where = (fs: JsonFinding[]) =>
+  fs.map((f) => `${f.file.split('/fs/').pop()}:${f.line} ${f.function} ${f.ruleId}`).sort();
 
 /** A caller that locks the inode, has `breakCall` break its delegation, then removes an xattr (retrying on a delegation). */
 function lockedRemove(fn: string, breakCall: string): string {
@@ -127,7 +130,8 @@ describe('summaries across files', () => {
     const root = tree('header', {
       'include/linux/foo_deleg.h': wrapper,
       'fs/foo/local.h': wrapper.replace('foo_try_break', 'foo_local_break'),
-      'fs/foo/sys.c': '#include <linux/foo_deleg.h>\n' + lockedRemove('foo_sys', 'foo_try_break(inode, &delegated_inode)'),
+      'fs/foo/sys.c':
+        '#include <linux/foo_deleg.h>\n' + lockedRemove('foo_sys', 'foo_try_break(inode, &delegated_inode)'),
       'fs/foo/loc.c': '#include "local.h"\n' + lockedRemove('foo_loc', 'foo_local_break(inode, &delegated_inode)'),
       // Not including the header: the wrapper's name means nothing here.
       'fs/foo/none.c': lockedRemove('foo_none', 'foo_try_break(inode, &delegated_inode)'),
@@ -178,8 +182,10 @@ int foo_called_remove(struct dentry *dentry, const char *name)
     const root = tree('single', {
       'fs/foo/brk.c': BREAK_HELPER,
       'fs/foo/rm.c': lockedRemove('foo_remove', 'foo_break(inode, &delegated_inode)'),
-      'fs/foo/drop.c': 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n',
-      'fs/foo/clear.c': 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n',
+      'fs/foo/drop.c':
+        'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n',
+      'fs/foo/clear.c':
+        'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n',
     });
     const whole = check(['--index', join(root, 'fs')]);
     for (const f of ['rm.c', 'clear.c']) {
@@ -190,8 +196,13 @@ int foo_called_remove(struct dentry *dentry, const char *name)
       assert.deepEqual(where(check(['--index', file])), where(lone), `${f} (cached index)`);
       assert.deepEqual(where(check([file])), where(lone), `${f} (cached index, no --index)`);
     }
-    assert.ok(whole.some((x) => x.file.endsWith('clear.c')), 'the cross-file charge is found at all');
-    assert.deepEqual(where(check(['--no-index', join(root, 'fs', 'foo', 'rm.c')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
+    assert.ok(
+      whole.some((x) => x.file.endsWith('clear.c')),
+      'the cross-file charge is found at all',
+    );
+    assert.deepEqual(where(check(['--no-index', join(root, 'fs', 'foo', 'rm.c')])), [
+      'foo/rm.c:10 foo_remove deleg/missing-break',
+    ]);
     // A file the cached index was not built from changes: the cache is stale and not used until --index rebuilds it.
     writeFileSync(join(root, 'fs', 'foo', 'brk.c'), BREAK_HELPER.replace('foo_break', 'foo_break_renamed'));
     assert.deepEqual(where(check([join(root, 'fs', 'foo', 'rm.c')])), ['foo/rm.c:10 foo_remove deleg/missing-break']);
@@ -200,7 +211,8 @@ int foo_called_remove(struct dentry *dentry, const char *name)
   test('refactor: a break moved into a static helper called under the lock stays clean', () => {
     const root = tree('refactor', {
       'fs/foo/inline.c': lockedRemove('foo_remove', 'try_break_deleg(inode, &delegated_inode)'),
-      'fs/foo/helper.c': `static int foo_prepare(struct inode *inode, struct inode **delegated_inode)
+      'fs/foo/helper.c':
+        `static int foo_prepare(struct inode *inode, struct inode **delegated_inode)
 {
 	int err = try_break_deleg(inode, delegated_inode);
 

@@ -29,7 +29,15 @@ int nfsd_create_locked(struct svc_rqst *rqstp, struct svc_fh *fhp, char *fname, 
 test('a 6.19+ file is read as 6.19 from the APIs it calls, without struct delegated_inode', async () => {
   assert.equal(await era(NFSD_619), '6.19 detected');
   // The same body without the 6.19 API: nothing pins it, the default is kept.
-  assert.equal(await era(NFSD_619.replace('start_creating(&nop_mnt_idmap, fhp->fh_dentry, &QSTR_LEN(fname, flen))', 'lookup_one_len(fname, fhp->fh_dentry, flen)').replace('end_creating(dchild)', 'dput(dchild)')), '3.13 default');
+  assert.equal(
+    await era(
+      NFSD_619.replace(
+        'start_creating(&nop_mnt_idmap, fhp->fh_dentry, &QSTR_LEN(fname, flen))',
+        'lookup_one_len(fname, fhp->fh_dentry, flen)',
+      ).replace('end_creating(dchild)', 'dput(dchild)'),
+    ),
+    '3.13 default',
+  );
 });
 
 test('several spellings bound the version together: 3.13 out-parameter + i_mutex reads as 3.13-era 4.6 (mutex_lock spelling)', async () => {
@@ -52,17 +60,30 @@ int f(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
   assert.match(f.detail ?? '', /i_mutex held/);
   assert.doesNotMatch(f.detail ?? '', /inode_lock\(/);
   // mnt_userns (5.12–6.2) and mnt_idmap (6.3+) spellings.
-  assert.equal(await era('int g(struct user_namespace *mnt_userns, struct inode *inode) { return inode_permission(mnt_userns, inode, 0); }'), '3.13 detected');
-  assert.equal(await era('int g(struct mnt_idmap *idmap, struct inode *inode) { return 0; }\nint h(struct inode *i) { return is_delegated(NULL); }'), '6.19 detected');
+  assert.equal(
+    await era(
+      'int g(struct user_namespace *mnt_userns, struct inode *inode) { return inode_permission(mnt_userns, inode, 0); }',
+    ),
+    '3.13 detected',
+  );
+  assert.equal(
+    await era(
+      'int g(struct mnt_idmap *idmap, struct inode *inode) { return 0; }\nint h(struct inode *i) { return is_delegated(NULL); }',
+    ),
+    '6.19 detected',
+  );
 });
 
 test('makefileVersion reads VERSION/PATCHLEVEL/SUBLEVEL', () => {
-  assert.equal(makefileVersion('# SPDX\nVERSION = 6\nPATCHLEVEL = 19\nSUBLEVEL = 0\nEXTRAVERSION =\nNAME = Baby Opossum Posse\n'), '6.19');
+  assert.equal(
+    makefileVersion('# SPDX\nVERSION = 6\nPATCHLEVEL = 19\nSUBLEVEL = 0\nEXTRAVERSION =\nNAME = Baby Opossum Posse\n'),
+    '6.19',
+  );
   assert.equal(makefileVersion('VERSION = 3\nPATCHLEVEL = 10\nSUBLEVEL = 99\n'), '3.10.99');
   assert.equal(makefileVersion('all:\n\techo hi\n'), null);
 });
 
-test('a file inside a kernel tree takes the era of the tree\'s Makefile (CLI), overriding its spellings', async () => {
+test("a file inside a kernel tree takes the era of the tree's Makefile (CLI), overriding its spellings", async () => {
   const root = mkdtempSync(join(tmpdir(), 'vfslock-tree-'));
   try {
     mkdirSync(join(root, 'linux', 'fs', 'nfsd'), { recursive: true });

@@ -11,11 +11,32 @@ import { corpusAvailable, corpusFile, PROJECT_ROOT, sharedAnalyzer } from '../he
 import type { LocatedFinding } from '../../src/core/engine';
 import { buggySetattr } from '../helpers/buggy';
 
-const key = (f: LocatedFinding) => `${f.ruleId}|${f.function}|${f.line}:${f.column}-${f.endLine}:${f.endColumn}|${f.inode}|${f.message}`;
+const key = (f: LocatedFinding) =>
+  `${f.ruleId}|${f.function}|${f.line}:${f.column}-${f.endLine}:${f.endColumn}|${f.inode}|${f.message}`;
 
 const SNIPPET = `/* é – ü */\n${buggySetattr()}`;
 
-const INSERTS = ['', ' ', '\n', '\r', '\r\n', 'x', 'é', '}', '{', ';', '(', ')', '*/', '//', 'inode_unlock(inode);', 'error = try_break_deleg(inode, NULL);', '/*', '*/', 'if (error) return error;'];
+const INSERTS = [
+  '',
+  ' ',
+  '\n',
+  '\r',
+  '\r\n',
+  'x',
+  'é',
+  '}',
+  '{',
+  ';',
+  '(',
+  ')',
+  '*/',
+  '//',
+  'inode_unlock(inode);',
+  'error = try_break_deleg(inode, NULL);',
+  '/*',
+  '*/',
+  'if (error) return error;',
+];
 
 function editArb(len: number) {
   return fc.record({ at: fc.nat({ max: len }), del: fc.nat({ max: 12 }), ins: fc.constantFrom(...INSERTS) });
@@ -57,7 +78,9 @@ test('incremental equals full on a snippet with old Mac line ends (lone \\r), an
 });
 
 test('incremental equals full on several functions that call each other (edits anywhere, comments turned into code)', async () => {
-  const text = ['correct_unlink.c', 'no_retry.c', 'leaked_lock.c'].map((f) => readFileSync(join(PROJECT_ROOT, 'examples', f), 'utf8')).join('');
+  const text = ['correct_unlink.c', 'no_retry.c', 'leaked_lock.c']
+    .map((f) => readFileSync(join(PROJECT_ROOT, 'examples', f), 'utf8'))
+    .join('');
   await property(text, 200, 6);
 });
 
@@ -76,24 +99,31 @@ test('an edit inside one function re-analyses only that function', { skip: !corp
     doc.edit(at, at, ' ');
     const second = doc.result();
     assert.equal(second.analyzedFunctions, 1);
-    assert.deepEqual(second.findings.map((f) => f.ruleId), first.findings.map((f) => f.ruleId));
+    assert.deepEqual(
+      second.findings.map((f) => f.ruleId),
+      first.findings.map((f) => f.ruleId),
+    );
   } finally {
     doc.dispose();
   }
 });
 
-test('a shift of the whole file (edit at the top) keeps deferred findings of static callees consistent', { skip: !corpusAvailable() }, async () => {
-  const analyzer = await sharedAnalyzer();
-  for (const file of ['v3.10.99/fs/namei.c', 'v3.13/fs/namei.c']) {
-    const text = corpusFile(file);
-    const doc = analyzer.open(file, text);
-    try {
-      doc.result();
-      doc.edit(0, 0, '\n');
-      const incremental = doc.result().findings.map(key);
-      assert.deepEqual(incremental, analyzer.check(file, '\n' + text).findings.map(key), file);
-    } finally {
-      doc.dispose();
+test(
+  'a shift of the whole file (edit at the top) keeps deferred findings of static callees consistent',
+  { skip: !corpusAvailable() },
+  async () => {
+    const analyzer = await sharedAnalyzer();
+    for (const file of ['v3.10.99/fs/namei.c', 'v3.13/fs/namei.c']) {
+      const text = corpusFile(file);
+      const doc = analyzer.open(file, text);
+      try {
+        doc.result();
+        doc.edit(0, 0, '\n');
+        const incremental = doc.result().findings.map(key);
+        assert.deepEqual(incremental, analyzer.check(file, '\n' + text).findings.map(key), file);
+      } finally {
+        doc.dispose();
+      }
     }
-  }
-});
+  },
+);

@@ -112,49 +112,100 @@ vim.cmd('qa!')
 const version = nvimVersion();
 
 // In CI (CI=true, after scripts/e2e/setup.sh) a missing Neovim fails the test instead of skipping it.
-test('headless Neovim with the docs/editors.md config: diagnostics, quick fix through the editor, hover', {
-  skip: version || process.env.CI === 'true' ? false : `${NVIM} is not installed (Debian: apt-get install neovim; scripts/e2e/setup.sh installs it)`,
-  timeout: 180000,
-}, (t) => {
-  assert.ok(version, `${NVIM} is not installed: scripts/e2e/setup.sh installs Debian's neovim`);
-  const dir = mkdtempSync(join(tmpdir(), 'vfslock-nvim-'));
-  try {
-    // `vfslock` on PATH, as the snippet calls it.
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'vfslock'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`);
-    chmodSync(join(bin, 'vfslock'), 0o755);
-    const file = join(dir, 'missing_break.c');
-    const text = readFileSync(join(PROJECT_ROOT, 'examples', 'missing_break.c'), 'utf8');
-    writeFileSync(file, text);
-    writeFileSync(join(dir, 'init.lua'), POLYFILL + neovimSnippet());
-    writeFileSync(join(dir, 'driver.lua'), DRIVER);
-    const out = join(dir, 'out.json');
-    const xdg = join(dir, 'xdg');
-    const r = spawnSync(NVIM, ['--headless', '-n', '-i', 'NONE', '-u', join(dir, 'init.lua'), '-c', `luafile ${join(dir, 'driver.lua')}`], {
-      cwd: dir, encoding: 'utf8', timeout: 150000,
-      env: {
-        ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, VFSLOCK_OUT: out, VFSLOCK_FILE: file,
-        XDG_CONFIG_HOME: xdg, XDG_DATA_HOME: xdg, XDG_STATE_HOME: xdg, XDG_CACHE_HOME: xdg,
-      },
-    });
-    assert.ok(existsSync(out), `Neovim wrote no result (status ${r.status}, signal ${r.signal}): ${r.stderr}${r.stdout}`);
-    const res = JSON.parse(readFileSync(out, 'utf8'));
-    t.diagnostic(`Neovim ${res.version}; code actions: ${(res.actions ?? []).map((a: { title: string }) => a.title).join(' | ')}`);
-    assert.equal(res.error, undefined, res.error);
-    assert.equal(res.got_diagnostics, true, 'diagnostics arrived');
-    const lines = text.split('\n');
-    const callLine = lines.findIndex((l) => l.includes('->setattr('));
-    assert.deepEqual(res.before.map((d: { code: string; lnum: number; col: number; end_lnum: number; end_col: number; severity: number; source: string }) =>
-      [d.code, d.lnum, d.col, d.end_lnum, d.end_col, d.severity, d.source]),
-    [['deleg/missing-break', callLine, lines[callLine].indexOf('inode->i_op->setattr'), callLine, lines[callLine].indexOf(';'), 1, 'vfslock']]);
-    assert.equal(res.before[0].href, 'https://github.com/vfs-lock-review/vfs-lock-review/blob/main/docs/rules/deleg-missing-break.md');
-    assert.ok(res.actions.some((a: { kind: string; has_edit: boolean }) => a.kind === 'quickfix' && a.has_edit), JSON.stringify(res.actions));
-    assert.notEqual(res.fixed_text, text.replace(/\n$/, ''), 'the quick fix changed the buffer');
-    assert.equal(res.cleared, true, `diagnostics after the fix: ${JSON.stringify(res.after)}`);
-    assert.deepEqual(res.after, []);
-    assert.match(res.hover ?? '', /^\*\*inode_lock\(\)\*\* takes the lock of `inode`/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'headless Neovim with the docs/editors.md config: diagnostics, quick fix through the editor, hover',
+  {
+    skip:
+      version || process.env.CI === 'true'
+        ? false
+        : `${NVIM} is not installed (Debian: apt-get install neovim; scripts/e2e/setup.sh installs it)`,
+    timeout: 180000,
+  },
+  (t) => {
+    assert.ok(version, `${NVIM} is not installed: scripts/e2e/setup.sh installs Debian's neovim`);
+    const dir = mkdtempSync(join(tmpdir(), 'vfslock-nvim-'));
+    try {
+      // `vfslock` on PATH, as the snippet calls it.
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'vfslock'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`);
+      chmodSync(join(bin, 'vfslock'), 0o755);
+      const file = join(dir, 'missing_break.c');
+      const text = readFileSync(join(PROJECT_ROOT, 'examples', 'missing_break.c'), 'utf8');
+      writeFileSync(file, text);
+      writeFileSync(join(dir, 'init.lua'), POLYFILL + neovimSnippet());
+      writeFileSync(join(dir, 'driver.lua'), DRIVER);
+      const out = join(dir, 'out.json');
+      const xdg = join(dir, 'xdg');
+      const r = spawnSync(
+        NVIM,
+        ['--headless', '-n', '-i', 'NONE', '-u', join(dir, 'init.lua'), '-c', `luafile ${join(dir, 'driver.lua')}`],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 150000,
+          env: {
+            ...process.env,
+            PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
+            VFSLOCK_OUT: out,
+            VFSLOCK_FILE: file,
+            XDG_CONFIG_HOME: xdg,
+            XDG_DATA_HOME: xdg,
+            XDG_STATE_HOME: xdg,
+            XDG_CACHE_HOME: xdg,
+          },
+        },
+      );
+      assert.ok(
+        existsSync(out),
+        `Neovim wrote no result (status ${r.status}, signal ${r.signal}): ${r.stderr}${r.stdout}`,
+      );
+      const res = JSON.parse(readFileSync(out, 'utf8'));
+      t.diagnostic(
+        `Neovim ${res.version}; code actions: ${(res.actions ?? []).map((a: { title: string }) => a.title).join(' | ')}`,
+      );
+      assert.equal(res.error, undefined, res.error);
+      assert.equal(res.got_diagnostics, true, 'diagnostics arrived');
+      const lines = text.split('\n');
+      const callLine = lines.findIndex((l) => l.includes('->setattr('));
+      assert.deepEqual(
+        res.before.map(
+          (d: {
+            code: string;
+            lnum: number;
+            col: number;
+            end_lnum: number;
+            end_col: number;
+            severity: number;
+            source: string;
+          }) => [d.code, d.lnum, d.col, d.end_lnum, d.end_col, d.severity, d.source],
+        ),
+        [
+          [
+            'deleg/missing-break',
+            callLine,
+            lines[callLine].indexOf('inode->i_op->setattr'),
+            callLine,
+            lines[callLine].indexOf(';'),
+            1,
+            'vfslock',
+          ],
+        ],
+      );
+      assert.equal(
+        res.before[0].href,
+        'https://github.com/vfs-lock-review/vfs-lock-review/blob/main/docs/rules/deleg-missing-break.md',
+      );
+      assert.ok(
+        res.actions.some((a: { kind: string; has_edit: boolean }) => a.kind === 'quickfix' && a.has_edit),
+        JSON.stringify(res.actions),
+      );
+      assert.notEqual(res.fixed_text, text.replace(/\n$/, ''), 'the quick fix changed the buffer');
+      assert.equal(res.cleared, true, `diagnostics after the fix: ${JSON.stringify(res.after)}`);
+      assert.deepEqual(res.after, []);
+      assert.match(res.hover ?? '', /^\*\*inode_lock\(\)\*\* takes the lock of `inode`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

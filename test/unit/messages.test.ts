@@ -1,26 +1,81 @@
 /** Finding messages: a one-sentence headline of at most 20 words, details after, every claim true for its path. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { messages, setMessageContext, splitMessage, lockCall, type MessageContext } from '../../src/core/rules/messages';
+import {
+  messages,
+  setMessageContext,
+  splitMessage,
+  lockCall,
+  type MessageContext,
+} from '../../src/core/rules/messages';
 import { check } from '../helpers/snippet';
 
 const SYSCALL: MessageContext = { version: '6.12', era: '3.13', nonBlocking: false };
 const OLD: MessageContext = { version: '4.6', era: '3.13', nonBlocking: false };
-const SERVER: MessageContext = { version: '6.19', era: '6.19', nonBlocking: true, nonBlockingWhy: 'a struct svc_rqst context must not wait for a client\'s recall' };
+const SERVER: MessageContext = {
+  version: '6.19',
+  era: '6.19',
+  nonBlocking: true,
+  nonBlockingWhy: "a struct svc_rqst context must not wait for a client's recall",
+};
 
 /** Every message form with sample arguments (long kernel expressions, to be fair to the word limit). */
 const FORMS: [string, () => string][] = [
-  ['missingBreak locked', () => messages.missingBreak('vfs_unlink', '->unlink', 'removes a name of', 'd_inode(fhp->fh_dentry)', true)],
-  ['missingBreak unlocked', () => messages.missingBreak('vfs_unlink', '->unlink', 'removes a name of', 'target', false)],
-  ['dirMissingBreak', () => messages.dirMissingBreak('vfs_create', '->create', 'creates an entry in', 'dir', 'a note', true)],
-  ['dirSelfBreak', () => messages.dirSelfBreak('vfs_rename', '->rename', 'replaces (rename target)', 'd_inode(new_dentry)', false)],
+  [
+    'missingBreak locked',
+    () => messages.missingBreak('vfs_unlink', '->unlink', 'removes a name of', 'd_inode(fhp->fh_dentry)', true),
+  ],
+  [
+    'missingBreak unlocked',
+    () => messages.missingBreak('vfs_unlink', '->unlink', 'removes a name of', 'target', false),
+  ],
+  [
+    'dirMissingBreak',
+    () => messages.dirMissingBreak('vfs_create', '->create', 'creates an entry in', 'dir', 'a note', true),
+  ],
+  [
+    'dirSelfBreak',
+    () => messages.dirSelfBreak('vfs_rename', '->rename', 'replaces (rename target)', 'd_inode(new_dentry)', false),
+  ],
   ['breakUnlocked', () => messages.breakUnlocked('f', 'inode', 'try_break_deleg')],
-  ['breakUnlockedOtherLock', () => messages.breakUnlockedOtherLock('ecryptfs_setxattr', 'd_inode(lower_dentry)', 'try_break_deleg', 'lower_inode')],
-  ['changeAfterBreakOtherLock', () => messages.changeAfterBreakOtherLock('f', 'simple_setattr', 'changes attributes of', 'd_inode(lower_dentry)', 'lower_inode')],
-  ['missingBreak other lock', () => messages.missingBreak('ecryptfs_removexattr', '__vfs_removexattr', 'changes extended attributes of', 'd_inode(lower_dentry)', false, undefined, 'lower_inode')],
+  [
+    'breakUnlockedOtherLock',
+    () =>
+      messages.breakUnlockedOtherLock('ecryptfs_setxattr', 'd_inode(lower_dentry)', 'try_break_deleg', 'lower_inode'),
+  ],
+  [
+    'changeAfterBreakOtherLock',
+    () =>
+      messages.changeAfterBreakOtherLock(
+        'f',
+        'simple_setattr',
+        'changes attributes of',
+        'd_inode(lower_dentry)',
+        'lower_inode',
+      ),
+  ],
+  [
+    'missingBreak other lock',
+    () =>
+      messages.missingBreak(
+        'ecryptfs_removexattr',
+        '__vfs_removexattr',
+        'changes extended attributes of',
+        'd_inode(lower_dentry)',
+        false,
+        undefined,
+        'lower_inode',
+      ),
+  ],
   ['callUnlocked', () => messages.callUnlocked('f', 'notify_change', 'd_inode(dentry)')],
-  ['changeAfterUnlockedBreak dropped', () => messages.changeAfterUnlockedBreak('f', 'simple_setattr', 'changes attributes of', 'inode', 'dropped')],
-  ['changeAfterUnlockedBreak not held', () => messages.changeAfterUnlockedBreak('f', 'simple_setattr', 'changes attributes of', 'inode', 'not held')],
+  [
+    'changeAfterUnlockedBreak dropped',
+    () => messages.changeAfterUnlockedBreak('f', 'simple_setattr', 'changes attributes of', 'inode', 'dropped'),
+  ],
+  [
+    'changeAfterUnlockedBreak not held',
+    () => messages.changeAfterUnlockedBreak('f', 'simple_setattr', 'changes attributes of', 'inode', 'not held'),
+  ],
   ['blockingLocked', () => messages.blockingLocked('f', 'break_deleg', 'inode', 'dir', 'inode')],
   ['sleepsLocked', () => messages.sleepsLocked('f', 'helper', 'waits for a delegation', 'dir', 'spin')],
   ['unhandledDeleg', () => messages.unhandledDeleg('do_unlinkat', 'vfs_unlink', 'delegated_inode', '6.19')],
@@ -71,7 +126,9 @@ test('missing-break: the grant race is claimed only when the lock is not held; "
 });
 
 test('missing-break with another inode locked: no claim that this one is unlocked (it may be the same inode)', async () => {
-  const f = (await check(`
+  const f = (
+    await check(
+      `
 int f(struct dentry *dentry, struct inode *inode)
 {
 	struct dentry *lower_dentry = to_lower_dentry(dentry);
@@ -82,15 +139,23 @@ int f(struct dentry *dentry, struct inode *inode)
 	rc = __vfs_removexattr(&nop_mnt_idmap, lower_dentry, "user.x");
 	inode_unlock(lower_inode);
 	return rc;
-}`, { kernel: '6.12' })).filter((x) => x.ruleId === 'deleg/missing-break');
+}`,
+      { kernel: '6.12' },
+    )
+  ).filter((x) => x.ruleId === 'deleg/missing-break');
   assert.equal(f.length, 1);
   const detail = f[0].detail ?? '';
   assert.doesNotMatch(detail, /lock is not held here either/);
   assert.match(detail, /lower_inode is locked here; unless that is d_inode\(lower_dentry\) under another name/);
   assert.doesNotMatch(detail, /^Take /m);
-  assert.ok(f[0].related.some((r) => /lower_inode locked here/.test(r.message)), JSON.stringify(f[0].related));
+  assert.ok(
+    f[0].related.some((r) => /lower_inode locked here/.test(r.message)),
+    JSON.stringify(f[0].related),
+  );
   // The same for a break under that other lock: the headline makes no claim either way.
-  const b = (await check(`
+  const b = (
+    await check(
+      `
 int g(struct dentry *dentry, struct inode *inode)
 {
 	struct dentry *lower_dentry = to_lower_dentry(dentry);
@@ -103,12 +168,16 @@ int g(struct dentry *dentry, struct inode *inode)
 		rc = __vfs_removexattr(&nop_mnt_idmap, lower_dentry, "user.x");
 	inode_unlock(lower_inode);
 	return rc;
-}`, { kernel: '6.12' })).filter((x) => x.ruleId === 'deleg/break-unlocked');
+}`,
+      { kernel: '6.12' },
+    )
+  ).filter((x) => x.ruleId === 'deleg/break-unlocked');
   assert.ok(b.length >= 1);
-  for (const x of b) assert.match(x.message, /with lower_inode locked but not d_inode\(lower_dentry\), unless they are one inode/);
+  for (const x of b)
+    assert.match(x.message, /with lower_inode locked but not d_inode\(lower_dentry\), unless they are one inode/);
 });
 
-test('the lock is spelled as the file\'s kernel spells it: mutex_lock(&inode->i_mutex) before 4.7', () => {
+test("the lock is spelled as the file's kernel spells it: mutex_lock(&inode->i_mutex) before 4.7", () => {
   setMessageContext(OLD);
   assert.equal(lockCall('inode'), 'mutex_lock(&inode->i_mutex)');
   assert.equal(lockCall('d_inode(dentry)'), 'mutex_lock(&d_inode(dentry)->i_mutex)');
@@ -122,8 +191,11 @@ test('the lock is spelled as the file\'s kernel spells it: mutex_lock(&inode->i_
 
 test('servers must not block: try_break_deleg(inode, NULL) and -EAGAIN / NFS4ERR_DELAY, never break_deleg_wait()', () => {
   setMessageContext(SERVER);
-  for (const text of [messages.missingBreak('nfsd_setattr', 'set_posix_acl', 'changes the ACL of', 'inode', true),
-    messages.dirSelfBreak('f', '->rmdir', 'removes directory', 'd', true), messages.blockingLocked('f', 'break_deleg', 'inode', 'inode', 'inode')]) {
+  for (const text of [
+    messages.missingBreak('nfsd_setattr', 'set_posix_acl', 'changes the ACL of', 'inode', true),
+    messages.dirSelfBreak('f', '->rmdir', 'removes directory', 'd', true),
+    messages.blockingLocked('f', 'break_deleg', 'inode', 'inode', 'inode'),
+  ]) {
     const d = splitMessage(text).detail!;
     assert.match(d, /try_break_deleg\(\w+, NULL\)/);
     assert.match(d, /-EAGAIN/);
@@ -151,12 +223,21 @@ test('end to end: an nfsd function is advised (and fixed) without blocking, a sy
   assert.match(f.detail ?? '', /try_break_deleg\(inode, NULL\)/);
   assert.equal(f.fix?.kind === 'insert-try-break' && f.fix.outParam, 'NULL');
   // The same body in a plain function: the syscall advice.
-  const plain = (await check(NFSD.replace('struct svc_rqst *rqstp, ', ''))).find((x) => x.ruleId === 'deleg/missing-break');
+  const plain = (await check(NFSD.replace('struct svc_rqst *rqstp, ', ''))).find(
+    (x) => x.ruleId === 'deleg/missing-break',
+  );
   assert.ok(plain);
   assert.match(plain.detail ?? '', /break_deleg_wait\(\) and retries/);
   assert.notEqual(plain.fix?.kind === 'insert-try-break' && plain.fix.outParam, 'NULL');
   // Passing NULL for delegated_inode elsewhere in the function also marks a context that does not wait.
-  const nulls = (await check(NFSD.replace('struct svc_rqst *rqstp, ', '').replace('inode_unlock(inode);', 'notify_change(&nop_mnt_idmap, dentry, NULL, NULL);\n\tinode_unlock(inode);'))).find((x) => x.ruleId === 'deleg/missing-break');
+  const nulls = (
+    await check(
+      NFSD.replace('struct svc_rqst *rqstp, ', '').replace(
+        'inode_unlock(inode);',
+        'notify_change(&nop_mnt_idmap, dentry, NULL, NULL);\n\tinode_unlock(inode);',
+      ),
+    )
+  ).find((x) => x.ruleId === 'deleg/missing-break');
   assert.ok(nulls);
   assert.match(nulls.detail ?? '', /NULL\) before the change and return -EAGAIN/);
 });
@@ -167,7 +248,10 @@ test('end to end: one name per inode, no "granted right now" under the lock, hea
   // The local `inode` names d_inode(dentry): the message, the related note and the fix all say `inode`.
   assert.equal(f.inode, 'inode');
   assert.doesNotMatch(f.message + f.detail, /d_inode\(dentry\)/);
-  assert.ok(f.related.every((r) => !/d_inode\(dentry\)|dentry\.d_inode/.test(r.message)), JSON.stringify(f.related));
+  assert.ok(
+    f.related.every((r) => !/d_inode\(dentry\)|dentry\.d_inode/.test(r.message)),
+    JSON.stringify(f.related),
+  );
   assert.ok(f.related.some((r) => /^inode locked here/.test(r.message)));
   assert.doesNotMatch(f.detail ?? '', /granted/);
   assert.ok(f.message.split(/\s+/).length <= 20, f.message);

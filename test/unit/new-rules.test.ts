@@ -20,14 +20,25 @@ out:
 
 test('dir-self-break: rmdir of a directory whose own delegation is not broken (6.19+), a warning', async () => {
   const fs = (await check(RMDIR(''))).filter((f) => f.severity !== 'info');
-  assert.deepEqual(fs.map((f) => `${f.ruleId}:${f.severity}`), ['deleg/dir-self-break:warning']);
+  assert.deepEqual(
+    fs.map((f) => `${f.ruleId}:${f.severity}`),
+    ['deleg/dir-self-break:warning'],
+  );
   // Under the victim's lock: the advice breaks under it, it does not say to take it.
   assert.match(fs[0].detail ?? '', /i_rwsem held, call try_break_deleg/);
   assert.ok(fs[0].message.split(/\s+/).length <= 20);
   // Broken under the lock: clean.
-  assert.deepEqual(await rules(RMDIR('error = try_break_deleg(dentry->d_inode, di);\n\tif (error)\n\t\tgoto out;')), []);
+  assert.deepEqual(
+    await rules(RMDIR('error = try_break_deleg(dentry->d_inode, di);\n\tif (error)\n\t\tgoto out;')),
+    [],
+  );
   // Before 6.19 (struct inode ** out-parameter) directories cannot be delegated.
-  assert.deepEqual(await rules(RMDIR('', 'struct inode **di').replace('error = try_break_deleg(dir, di);\n\tif (error)\n\t\tgoto out;', '')), []);
+  assert.deepEqual(
+    await rules(
+      RMDIR('', 'struct inode **di').replace('error = try_break_deleg(dir, di);\n\tif (error)\n\t\tgoto out;', ''),
+    ),
+    [],
+  );
 });
 
 const RENAME = (extra: string) => `
@@ -54,8 +65,13 @@ out:
 }`;
 
 test('dir-self-break: a moved directory whose own delegation is not broken; a moved file stays a missing-break question', async () => {
-  const fs = (await check(RENAME(''))).filter((f) => f.ruleId === 'deleg/dir-self-break' || f.ruleId === 'deleg/missing-break');
-  assert.deepEqual(fs.map((f) => `${f.ruleId}:${f.inode}`), ['deleg/dir-self-break:source']);
+  const fs = (await check(RENAME(''))).filter(
+    (f) => f.ruleId === 'deleg/dir-self-break' || f.ruleId === 'deleg/missing-break',
+  );
+  assert.deepEqual(
+    fs.map((f) => `${f.ruleId}:${f.inode}`),
+    ['deleg/dir-self-break:source'],
+  );
   // Breaking the source whatever its type: no self-break finding.
   const all = (await check(RENAME(' || 1'))).filter((f) => f.ruleId === 'deleg/dir-self-break' && f.inode === 'source');
   assert.deepEqual(all, []);
@@ -79,7 +95,11 @@ static int my_handle_truncate(struct mnt_idmap *idmap, struct file *filp)
 test('otrunc-read-lease: an open-time truncate (ATTR_OPEN) with write access and no lease break, every release', async () => {
   for (const kernel of ['3.10', '4.19', '6.19']) {
     const fs = (await check(TRUNC(''), { kernel })).filter((f) => f.severity !== 'info');
-    assert.deepEqual(fs.map((f) => `${f.ruleId}:${f.severity}`), ['lease/otrunc-read-lease:warning'], kernel);
+    assert.deepEqual(
+      fs.map((f) => `${f.ruleId}:${f.severity}`),
+      ['lease/otrunc-read-lease:warning'],
+      kernel,
+    );
     assert.match(fs[0].detail ?? '', /F_RDLCK/);
     assert.match(fs[0].detail ?? '', /break_lease\(inode, O_WRONLY\)/);
   }

@@ -33,7 +33,10 @@ test('prescan: function extents, names and bodies', () => {
   ].join('\n');
   const s = prescan(text);
   assert.ok(s.ok);
-  assert.deepEqual(s.functions.map((f) => f.name), ['foo', 'sys_renameat', 'getter']);
+  assert.deepEqual(
+    s.functions.map((f) => f.name),
+    ['foo', 'sys_renameat', 'getter'],
+  );
   const foo = s.functions[0];
   assert.equal(text.slice(foo.start, foo.start + 10), 'static int');
   assert.equal(text[foo.end - 1], '}');
@@ -103,13 +106,102 @@ test('prescan: a file with nothing catalogued is not parsed; one with something 
 
 // ------------------------------------------------------------------ random token soup
 
-const IDENTS = ['inode', 'dir', 'dentry', 'err', 'a', 'f1', 'f2', 'f3', 'helper', 'NULL', 'inode_lock', 'inode_unlock', 'try_break_deleg',
-  'break_deleg_wait', 'notify_change', 'vfs_unlink', 'vfs_rename', 'mutex_lock', 'mutex_unlock', 'i_mutex', 'i_rwsem', 'mnt_idmap',
-  'delegated_inode', 'debugfs_create_file', 'break_lease', 'static', 'int', 'void', 'struct', 'return', 'if', 'else', 'goto', 'out',
-  'SYSCALL_DEFINE2', 'spin_lock', 'file', 'O_TRUNC', '__acquires', '__must_hold', 'unsigned', 'long'];
-const PUNCT = ['(', ')', '{', '}', ';', ',', '=', '*', '**', '&', '->', '.', '!', '?', ':', '[', ']', '0', '1', '0x1f', '1e+5', '-', '<', '>'];
-const LEXICAL = ['"a{"', "'}'", '"\\"}"', "'\\''", '/* { */', '/* } ; */', '// }\n', '// x \\\n } \n', '\n#if X\n', '\n#ifdef Y\n', '\n#else\n',
-  '\n#endif\n', '\n#define F(x) { \\\n }\n', '\n#include "a.h"\n', '\\\n', '\n', '\r\n', '\r', ' ', '\t', '"unterminated', '/* open', "'", '#'];
+const IDENTS = [
+  'inode',
+  'dir',
+  'dentry',
+  'err',
+  'a',
+  'f1',
+  'f2',
+  'f3',
+  'helper',
+  'NULL',
+  'inode_lock',
+  'inode_unlock',
+  'try_break_deleg',
+  'break_deleg_wait',
+  'notify_change',
+  'vfs_unlink',
+  'vfs_rename',
+  'mutex_lock',
+  'mutex_unlock',
+  'i_mutex',
+  'i_rwsem',
+  'mnt_idmap',
+  'delegated_inode',
+  'debugfs_create_file',
+  'break_lease',
+  'static',
+  'int',
+  'void',
+  'struct',
+  'return',
+  'if',
+  'else',
+  'goto',
+  'out',
+  'SYSCALL_DEFINE2',
+  'spin_lock',
+  'file',
+  'O_TRUNC',
+  '__acquires',
+  '__must_hold',
+  'unsigned',
+  'long',
+];
+const PUNCT = [
+  '(',
+  ')',
+  '{',
+  '}',
+  ';',
+  ',',
+  '=',
+  '*',
+  '**',
+  '&',
+  '->',
+  '.',
+  '!',
+  '?',
+  ':',
+  '[',
+  ']',
+  '0',
+  '1',
+  '0x1f',
+  '1e+5',
+  '-',
+  '<',
+  '>',
+];
+const LEXICAL = [
+  '"a{"',
+  "'}'",
+  '"\\"}"',
+  "'\\''",
+  '/* { */',
+  '/* } ; */',
+  '// }\n',
+  '// x \\\n } \n',
+  '\n#if X\n',
+  '\n#ifdef Y\n',
+  '\n#else\n',
+  '\n#endif\n',
+  '\n#define F(x) { \\\n }\n',
+  '\n#include "a.h"\n',
+  '\\\n',
+  '\n',
+  '\r\n',
+  '\r',
+  ' ',
+  '\t',
+  '"unterminated',
+  '/* open',
+  "'",
+  '#',
+];
 
 const token = fc.oneof(
   { arbitrary: fc.constantFrom(...IDENTS), weight: 5 },
@@ -119,37 +211,96 @@ const token = fc.oneof(
 const soup = fc.array(token, { maxLength: 120 }).map((ts) => ts.join(' '));
 
 const NAMES = ['f1', 'f2', 'f3', 'helper', 'do_it'];
-const body = fc.array(fc.oneof(
-  { arbitrary: fc.constantFrom('inode_lock(inode);', 'inode_unlock(inode);', 'err = try_break_deleg(inode, delegated_inode);',
-    'err = notify_change(idmap, dentry, attr, delegated_inode);', 'err = vfs_unlink(idmap, dir, dentry, NULL);', 'if (err)', 'goto out;',
-    'out:', 'return err;', 'mutex_lock(&inode->i_mutex);', 'mutex_unlock(&inode->i_mutex);', 'break_deleg_wait(delegated_inode);',
-    'spin_lock(&inode->i_lock);', '{', '}', 'a = b + 1;', 'err = break_lease(inode, O_WRONLY);'), weight: 6 },
-  { arbitrary: fc.constantFrom(...NAMES).map((n) => `err = ${n}(inode);`), weight: 2 },
-  { arbitrary: token, weight: 1 },
-), { maxLength: 14 }).map((ss) => ss.join('\n\t'));
-const header = fc.tuple(fc.boolean(), fc.constantFrom(...NAMES), fc.constantFrom('struct inode *inode', 'struct mnt_idmap *idmap, struct inode *inode',
-  'struct inode *inode, struct inode **delegated_inode', 'struct delegated_inode *delegated_inode, struct inode *inode', 'void', 'struct mutex *m'))
+const body = fc
+  .array(
+    fc.oneof(
+      {
+        arbitrary: fc.constantFrom(
+          'inode_lock(inode);',
+          'inode_unlock(inode);',
+          'err = try_break_deleg(inode, delegated_inode);',
+          'err = notify_change(idmap, dentry, attr, delegated_inode);',
+          'err = vfs_unlink(idmap, dir, dentry, NULL);',
+          'if (err)',
+          'goto out;',
+          'out:',
+          'return err;',
+          'mutex_lock(&inode->i_mutex);',
+          'mutex_unlock(&inode->i_mutex);',
+          'break_deleg_wait(delegated_inode);',
+          'spin_lock(&inode->i_lock);',
+          '{',
+          '}',
+          'a = b + 1;',
+          'err = break_lease(inode, O_WRONLY);',
+        ),
+        weight: 6,
+      },
+      { arbitrary: fc.constantFrom(...NAMES).map((n) => `err = ${n}(inode);`), weight: 2 },
+      { arbitrary: token, weight: 1 },
+    ),
+    { maxLength: 14 },
+  )
+  .map((ss) => ss.join('\n\t'));
+const header = fc
+  .tuple(
+    fc.boolean(),
+    fc.constantFrom(...NAMES),
+    fc.constantFrom(
+      'struct inode *inode',
+      'struct mnt_idmap *idmap, struct inode *inode',
+      'struct inode *inode, struct inode **delegated_inode',
+      'struct delegated_inode *delegated_inode, struct inode *inode',
+      'void',
+      'struct mutex *m',
+    ),
+  )
   .map(([st, n, p]) => `${st ? 'static ' : ''}int ${n}(${p})`);
 const item = fc.oneof(
   { arbitrary: fc.tuple(header, body).map(([h, b]) => `${h}\n{\n\t${b}\n}\n`), weight: 6 },
-  { arbitrary: fc.tuple(fc.constantFrom('plain', 'other', 'more'), fc.constantFrom('a = b + 1;', 'return 0;', 'x->y = "}";', 'if (a) { b(); }', '/* inode_lock */ c++;'))
-    .map(([n, b]) => `static long ${n}(int a)\n{\n\t${b}\n}\n`), weight: 5 },
-  { arbitrary: fc.constantFrom('struct file_operations ops = { .open = f1, };\n', '#ifdef CONFIG_X\n', '#endif\n', '/* f2() { */\n',
-    'module_init(f3)\n', 'static struct dentry *d;\n', 'EXPORT_SYMBOL(f1);\n', 'SYSCALL_DEFINE1(thing, int, fd)\n{\n\treturn f1(NULL);\n}\n'), weight: 2 },
+  {
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('plain', 'other', 'more'),
+        fc.constantFrom('a = b + 1;', 'return 0;', 'x->y = "}";', 'if (a) { b(); }', '/* inode_lock */ c++;'),
+      )
+      .map(([n, b]) => `static long ${n}(int a)\n{\n\t${b}\n}\n`),
+    weight: 5,
+  },
+  {
+    arbitrary: fc.constantFrom(
+      'struct file_operations ops = { .open = f1, };\n',
+      '#ifdef CONFIG_X\n',
+      '#endif\n',
+      '/* f2() { */\n',
+      'module_init(f3)\n',
+      'static struct dentry *d;\n',
+      'EXPORT_SYMBOL(f1);\n',
+      'SYSCALL_DEFINE1(thing, int, fd)\n{\n\treturn f1(NULL);\n}\n',
+    ),
+    weight: 2,
+  },
   { arbitrary: soup, weight: 1 },
 );
 const file = fc.array(item, { maxLength: 10 }).map((xs) => xs.join('\n'));
 
 /** Runs the property; returns how often each parse mode was used with findings (so a pass is not vacuous). */
-async function sameFindings(arb: fc.Arbitrary<string>, runs: number, options: CheckOptions = {}): Promise<Map<string, number>> {
+async function sameFindings(
+  arb: fc.Arbitrary<string>,
+  runs: number,
+  options: CheckOptions = {},
+): Promise<Map<string, number>> {
   const analyzer = await sharedAnalyzer();
   const seen = new Map<string, number>();
-  fc.assert(fc.property(arb, (text) => {
-    const { pre, full, mode } = bothWays(analyzer, 'soup.c', text, options);
-    assert.deepEqual(pre, full);
-    const k = `${mode}${full.length ? '+findings' : ''}`;
-    seen.set(k, (seen.get(k) ?? 0) + 1);
-  }), { numRuns: runs });
+  fc.assert(
+    fc.property(arb, (text) => {
+      const { pre, full, mode } = bothWays(analyzer, 'soup.c', text, options);
+      assert.deepEqual(pre, full);
+      const k = `${mode}${full.length ? '+findings' : ''}`;
+      seen.set(k, (seen.get(k) ?? 0) + 1);
+    }),
+    { numRuns: runs },
+  );
   return seen;
 }
 

@@ -40,7 +40,14 @@ function git(cwd: string, args: string[], input?: string): string {
 
 /** The CLI in a child process, in `cwd`, bounded (a hang fails the test). */
 function vfslock(cwd: string, args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [CLI, 'review', ...args], { cwd, env: ENV, encoding: 'utf8', input, timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [CLI, 'review', ...args], {
+    cwd,
+    env: ENV,
+    encoding: 'utf8',
+    input,
+    timeout: 60000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   assert.equal(r.signal, null, `vfslock review ${args.join(' ')} was killed (timeout): ${r.stderr}`);
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -70,8 +77,14 @@ out:
 	return error;
 }
 `;
-const UNLINK_BAD = UNLINK_OK.replace('\terror = try_break_deleg(target, delegated_inode);\n\tif (error)\n\t\tgoto out;\n', '');
-const UNLINK_COMMENTED = UNLINK_OK.replace('\tinode_lock(target);\n', '\t/* the target is locked for the whole change */\n\tinode_lock(target);\n');
+const UNLINK_BAD = UNLINK_OK.replace(
+  '\terror = try_break_deleg(target, delegated_inode);\n\tif (error)\n\t\tgoto out;\n',
+  '',
+);
+const UNLINK_COMMENTED = UNLINK_OK.replace(
+  '\tinode_lock(target);\n',
+  '\t/* the target is locked for the whole change */\n\tinode_lock(target);\n',
+);
 
 const VICTIM = `#include <linux/fs.h>
 
@@ -125,7 +138,11 @@ function makeRepo(name: string): Repo {
     git(dir, ['commit', '-q', '-m', subject]);
     c[key] = git(dir, ['rev-parse', 'HEAD']).trim();
   };
-  commit('base', { 'fs/unl.c': UNLINK_OK, 'fs/victim.c': VICTIM, 'drivers/remove.c': REMOVE }, 'fs: add my_unlink and lock_victim');
+  commit(
+    'base',
+    { 'fs/unl.c': UNLINK_OK, 'fs/victim.c': VICTIM, 'drivers/remove.c': REMOVE },
+    'fs: add my_unlink and lock_victim',
+  );
   commit('bad', { 'fs/unl.c': UNLINK_BAD }, 'fs: drop the delegation break from my_unlink');
   commit('fix', { 'fs/unl.c': UNLINK_OK }, 'fs: restore the delegation break in my_unlink');
   commit('victim', { 'fs/victim.c': VICTIM_UNLOCKED }, 'fs: lock_victim no longer locks');
@@ -156,7 +173,10 @@ describe('vfslock review --git', { skip }, () => {
     const p = j.patches[0];
     assert.equal(p.subject, 'fs: drop the delegation break from my_unlink');
     assert.deepEqual(p.functions, ['my_unlink']);
-    assert.deepEqual(p.introduced.map((f: { ruleId: string; file: string }) => [f.ruleId, f.file]), [['deleg/missing-break', 'fs/unl.c']]);
+    assert.deepEqual(
+      p.introduced.map((f: { ruleId: string; file: string }) => [f.ruleId, f.file]),
+      [['deleg/missing-break', 'fs/unl.c']],
+    );
     assert.match(j.tree, new RegExp(` at ${c.base.slice(0, 12)}$`));
     // --tree names the repository from elsewhere; HEAD~N is a revision like any other.
     const r2 = vfslock(tmp, ['--tree', dir, '--git', 'HEAD~2']);
@@ -169,11 +189,26 @@ describe('vfslock review --git', { skip }, () => {
     const r = vfslock(repo.dir, ['--format', 'json', '--git', `${repo.c.base}..${repo.c.victim}`]);
     assert.equal(r.code, 1, r.err);
     const j = JSON.parse(r.out);
-    assert.deepEqual(j.patches.map((p: { subject: string }) => p.subject), [
-      'fs: drop the delegation break from my_unlink', 'fs: restore the delegation break in my_unlink', 'fs: lock_victim no longer locks',
-    ]);
-    assert.deepEqual(j.patches.map((p: { index: number }) => p.index), [1, 2, 3]);
-    assert.deepEqual(j.patches.map((p: { introduced: unknown[]; fixed: unknown[] }) => [p.introduced.length, p.fixed.length]), [[1, 0], [0, 1], [2, 0]]);
+    assert.deepEqual(
+      j.patches.map((p: { subject: string }) => p.subject),
+      [
+        'fs: drop the delegation break from my_unlink',
+        'fs: restore the delegation break in my_unlink',
+        'fs: lock_victim no longer locks',
+      ],
+    );
+    assert.deepEqual(
+      j.patches.map((p: { index: number }) => p.index),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      j.patches.map((p: { introduced: unknown[]; fixed: unknown[] }) => [p.introduced.length, p.fixed.length]),
+      [
+        [1, 0],
+        [0, 1],
+        [2, 0],
+      ],
+    );
     // An empty range is no patch at all.
     const r2 = vfslock(repo.dir, ['--git', `${repo.c.comment}..${repo.c.comment}`]);
     assert.equal(r2.code, 0, r2.err);
@@ -184,9 +219,13 @@ describe('vfslock review --git', { skip }, () => {
     const r = vfslock(repo.dir, ['--format', 'json', '--git', repo.c.victim]);
     assert.equal(r.code, 1, r.err);
     const p = JSON.parse(r.out).patches[0];
-    assert.deepEqual(p.contracts.map((k: { function: string; callers: string[] }) => [k.function, k.callers]), [['lock_victim', ['drivers/remove.c']]]);
+    assert.deepEqual(
+      p.contracts.map((k: { function: string; callers: string[] }) => [k.function, k.callers]),
+      [['lock_victim', ['drivers/remove.c']]],
+    );
     assert.ok(p.introduced.length >= 1);
-    for (const f of p.introduced) assert.deepEqual([f.file, f.function, f.via], ['drivers/remove.c', 'remove_name', ['lock_victim']]);
+    for (const f of p.introduced)
+      assert.deepEqual([f.file, f.function, f.via], ['drivers/remove.c', 'remove_name', ['lock_victim']]);
     assert.ok(p.introduced.some((f: { ruleId: string }) => f.ruleId === 'deleg/break-unlocked'));
     // The same search, asked directly: git grep on the commit's tree, whole words only.
     const tree = await GitTree.open(repo.dir, repo.c.victim);
@@ -194,7 +233,10 @@ describe('vfslock review --git', { skip }, () => {
       assert.deepEqual((await tree.filesMentioning(['lock_victim'])).paths, ['drivers/remove.c', 'fs/victim.c']);
       assert.deepEqual((await tree.filesMentioning(['lock_victim'], { definitions: true })).paths, ['fs/victim.c']);
       assert.deepEqual((await tree.filesMentioning(['lock_vic'])).paths, []);
-      assert.equal(await tree.read('fs/unl.c'), UNLINK_COMMENTED.replace('\t/* the target is locked for the whole change */\n', ''));
+      assert.equal(
+        await tree.read('fs/unl.c'),
+        UNLINK_COMMENTED.replace('\t/* the target is locked for the whole change */\n', ''),
+      );
       assert.equal(await tree.read('fs/none.c'), null);
       assert.equal(await tree.isDirectory('fs'), true);
     } finally {
@@ -204,17 +246,25 @@ describe('vfslock review --git', { skip }, () => {
 });
 
 describe('git grep through the working tree', { skip }, () => {
-  test('files the working tree has unchanged are searched there, the others in the commit: the result is the commit\'s', async () => {
+  test("files the working tree has unchanged are searched there, the others in the commit: the result is the commit's", async () => {
     const { dir, c } = makeRepo('worktree-search');
     // The working tree (at HEAD) differs from the base commit in fs/unl.c and fs/victim.c; now also uncommitted edits:
     // drivers/remove.c no longer mentions lock_victim, and an untracked file and a new tracked one do.
-    write(dir, { 'drivers/remove.c': REMOVE.replace(/lock_victim/g, 'lock_other'), 'fs/untracked.c': 'void x(void)\n{\n\tlock_victim(0);\n}\n', 'fs/added.c': 'void y(void)\n{\n\tlock_victim(0);\n}\n' });
+    write(dir, {
+      'drivers/remove.c': REMOVE.replace(/lock_victim/g, 'lock_other'),
+      'fs/untracked.c': 'void x(void)\n{\n\tlock_victim(0);\n}\n',
+      'fs/added.c': 'void y(void)\n{\n\tlock_victim(0);\n}\n',
+    });
     git(dir, ['add', 'fs/added.c']);
     for (const rev of [c.base, c.victim]) {
       const tree = await GitTree.open(dir, rev);
       try {
         assert.deepEqual((await tree.filesMentioning(['lock_victim'])).paths, ['drivers/remove.c', 'fs/victim.c'], rev);
-        assert.deepEqual((await tree.filesMentioning(['lock_victim'], { definitions: true })).paths, ['fs/victim.c'], rev);
+        assert.deepEqual(
+          (await tree.filesMentioning(['lock_victim'], { definitions: true })).paths,
+          ['fs/victim.c'],
+          rev,
+        );
       } finally {
         tree.close();
       }
@@ -230,7 +280,12 @@ describe('vfslock review with a patch and a git base', { skip }, () => {
     const r = vfslock(dir, ['--tree', '.', '-'], patch);
     assert.equal(r.code, 1, r.err + r.out);
     assert.match(r.out, /^ERROR: deleg\/missing-break: my_unlink: /m);
-    assert.ok(r.out.includes(`NOTE: reviewed against ${c.base.slice(0, 12)}, the commit the patch's index lines name (it does not apply to the working tree)`), r.out);
+    assert.ok(
+      r.out.includes(
+        `NOTE: reviewed against ${c.base.slice(0, 12)}, the commit the patch's index lines name (it does not apply to the working tree)`,
+      ),
+      r.out,
+    );
     // A patch that applies to the working tree is reviewed against the working tree, as before.
     write(dir, { 'fs/unl.c': UNLINK_OK });
     const r2 = vfslock(dir, ['--tree', '.', '-'], git(dir, ['diff', '-R']));
@@ -265,8 +320,10 @@ describe('vfslock review with a patch and a git base', { skip }, () => {
     // ...and a base-commit the repository does not have is said; the index lines find the newest fitting commit.
     const r2 = vfslock(dir, ['--tree', '.', '--format', 'json', '-'], patch.replace(c.base, 'f'.repeat(40)));
     assert.equal(r2.code, 1, r2.err);
-    assert.equal(JSON.parse(r2.out).patches[0].notes[0],
-      `base-commit ${'f'.repeat(40)} is not in the repository; reviewed against ${c.victim.slice(0, 12)}, the commit the patch's index lines name (it does not apply to the working tree)`);
+    assert.equal(
+      JSON.parse(r2.out).patches[0].notes[0],
+      `base-commit ${'f'.repeat(40)} is not in the repository; reviewed against ${c.victim.slice(0, 12)}, the commit the patch's index lines name (it does not apply to the working tree)`,
+    );
   });
 
   test('the pre-image blob an index line names is read when no commit has it', () => {
@@ -279,13 +336,23 @@ describe('vfslock review with a patch and a git base', { skip }, () => {
     write(other, { 'fs/unl.c': variant });
     git(other, ['add', '-A']);
     git(other, ['commit', '-q', '-m', 'base']);
-    write(other, { 'fs/unl.c': variant.replace('\terror = try_break_deleg(target, delegated_inode);\n\tif (error)\n\t\tgoto out;\n', '') });
+    write(other, {
+      'fs/unl.c': variant.replace(
+        '\terror = try_break_deleg(target, delegated_inode);\n\tif (error)\n\t\tgoto out;\n',
+        '',
+      ),
+    });
     git(other, ['commit', '-qam', 'fs: drop the break']);
     const patch = git(other, ['format-patch', '-1', '--stdout', 'HEAD']);
     assert.ok(patch.includes(`index ${id.slice(0, 7)}`), 'format-patch names the same blob');
     const r = vfslock(dir, ['--tree', '.', '-'], patch);
     assert.equal(r.code, 1, r.err + r.out);
-    assert.ok(r.out.includes("NOTE: fs/unl.c read from the blobs the patch's index lines name (it does not apply to the working tree)"), r.out);
+    assert.ok(
+      r.out.includes(
+        "NOTE: fs/unl.c read from the blobs the patch's index lines name (it does not apply to the working tree)",
+      ),
+      r.out,
+    );
     assert.match(r.out, /^ERROR: deleg\/missing-break: my_unlink: /m);
   });
 });
@@ -297,14 +364,21 @@ describe('searching a tree without git', { skip }, () => {
     // A-sorted directories that come before fs/ by name, with 2 MB of files that do not mention the name.
     for (let i = 0; i < 32; i++) write(root, { [`arch/a${i}.c`]: filler, [`drivers/d${i}.c`]: filler });
     const caller = (fn: string) => `int ${fn}(void)\n{\n\treturn my_helper();\n}\n`;
-    write(root, { 'drivers/zz.c': caller('f'), 'fs/caller.c': caller('g'), 'include/linux/h.h': 'int my_helper(void);\n', 'mm/m.c': 'int my_helper_x(void);\n' });
+    write(root, {
+      'drivers/zz.c': caller('f'),
+      'fs/caller.c': caller('g'),
+      'include/linux/h.h': 'int my_helper(void);\n',
+      'mm/m.c': 'int my_helper_x(void);\n',
+    });
     const r = await walkMentioning(root, ['my_helper'], 1024 * 1024);
     assert.deepEqual(r.paths, ['fs/caller.c', 'include/linux/h.h']);
     assert.equal(r.truncated, true);
     assert.match(r.searched!, /^\d+ C files \(fs\/, include\/, mm\/ first\), stopping after 1 MB$/);
     const all = await walkMentioning(root, ['my_helper'], 64 * 1024 * 1024);
     assert.deepEqual([all.paths, all.truncated], [['drivers/zz.c', 'fs/caller.c', 'include/linux/h.h'], false]);
-    assert.deepEqual((await walkMentioning(root, ['my_helper'], 64 * 1024 * 1024, { definitions: true })).paths, ['include/linux/h.h']);
+    assert.deepEqual((await walkMentioning(root, ['my_helper'], 64 * 1024 * 1024, { definitions: true })).paths, [
+      'include/linux/h.h',
+    ]);
   });
 });
 
@@ -312,7 +386,10 @@ describe('vfslock review --format reply', { skip }, () => {
   const mailOf = (patch: string, headers: string) => patch.replace(/^(From: .*)$/m, `$1\n${headers}`);
 
   test('a reply per patch with findings: headers from the Message-ID, the hunk quoted down to the finding, one sentence and a fix', () => {
-    const patch = mailOf(git(repo.dir, ['format-patch', '-1', '--stdout', repo.c.bad]), 'To: Vee Eff Ess <vfs@example.org>\nCc: Lee Nux <lkml@example.org>\nMessage-ID: <20240301.1@example.org>\nReferences: <cover.0@example.org>');
+    const patch = mailOf(
+      git(repo.dir, ['format-patch', '-1', '--stdout', repo.c.bad]),
+      'To: Vee Eff Ess <vfs@example.org>\nCc: Lee Nux <lkml@example.org>\nMessage-ID: <20240301.1@example.org>\nReferences: <cover.0@example.org>',
+    );
     const r = vfslock(repo.dir, ['--base', repo.c.base, '--format', 'reply', '-'], patch);
     assert.equal(r.code, 1, r.err);
     const [head, body] = [r.out.slice(0, r.out.indexOf('\n\n')), r.out.slice(r.out.indexOf('\n\n') + 2)];
@@ -338,7 +415,10 @@ describe('vfslock review --format reply', { skip }, () => {
     const sentence = para.slice(0, fix).join(' ');
     assert.equal(sentence, "my_unlink: ->unlink removes a name of target without first breaking target's delegation.");
     assert.equal(sentence.split(/[.!?](\s|$)/).filter((s) => s.trim()).length, 1);
-    assert.match(para.slice(fix).join(' '), /^Fix: with target's i_rwsem held, call try_break_deleg\(target, delegated_inode\) before the change and return its error\.$/);
+    assert.match(
+      para.slice(fix).join(' '),
+      /^Fix: with target's i_rwsem held, call try_break_deleg\(target, delegated_inode\) before the change and return its error\.$/,
+    );
     assert.ok(para.every((l) => l.length <= 72));
     assert.equal(lines[lines.indexOf('', lastQuote + 1) + 1], '[...]');
   });
@@ -351,12 +431,18 @@ describe('vfslock review --format reply', { skip }, () => {
     assert.equal(r.code, 1);
     assert.equal(r.out.split('\n').filter((l) => l.startsWith('From vfslock-review ')).length, 1);
     assert.ok(!r.out.includes('In-Reply-To:'), 'a commit has no Message-ID to answer');
-    assert.match(r.out.replace(/\n(?!\n)/g, ' '), /In drivers\/remove\.c:9 \(remove_name\(\), which calls lock_victim\(\)\): remove_name: try_break_deleg\(target\) is called/);
+    assert.match(
+      r.out.replace(/\n(?!\n)/g, ' '),
+      /In drivers\/remove\.c:9 \(remove_name\(\), which calls lock_victim\(\)\): remove_name: try_break_deleg\(target\) is called/,
+    );
   });
 
   test('a sender name that decodes to several lines cannot add a header to the reply', () => {
     const evil = Buffer.from('Eve\r\nBcc: victim@example.org\r\n', 'utf8').toString('base64');
-    const patch = git(repo.dir, ['format-patch', '-1', '--stdout', repo.c.bad]).replace(/^From: .*$/m, `From: =?UTF-8?B?${evil}?= <eve@example.org>`);
+    const patch = git(repo.dir, ['format-patch', '-1', '--stdout', repo.c.bad]).replace(
+      /^From: .*$/m,
+      `From: =?UTF-8?B?${evil}?= <eve@example.org>`,
+    );
     const r = vfslock(repo.dir, ['--base', repo.c.base, '--format', 'reply', '-'], patch);
     assert.equal(r.code, 1, r.err);
     const head = r.out.slice(0, r.out.indexOf('\n\n'));
@@ -370,7 +456,12 @@ describe('hostile revisions and blobs', { skip }, () => {
     assert.match(checkRevision('--output=/tmp/x')!, /starts with '-'/);
     assert.equal(checkRevision('HEAD~2'), null);
     const out = join(tmp, 'written-by-git');
-    for (const args of [[`--git=--output=${out}`], [`--git=HEAD..--output=${out}`], [`--base=--output=${out}`, '-'], ['--git', 'HEAD\n--output']]) {
+    for (const args of [
+      [`--git=--output=${out}`],
+      [`--git=HEAD..--output=${out}`],
+      [`--base=--output=${out}`, '-'],
+      ['--git', 'HEAD\n--output'],
+    ]) {
       const r = vfslock(repo.dir, args, '');
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
       assert.match(r.err, /starts with '-'|space or a control character/, r.err);
@@ -387,14 +478,19 @@ describe('hostile revisions and blobs', { skip }, () => {
   test('a blob larger than the analyzer accepts is refused by its size; the search skips it with a note', async () => {
     const { dir, c } = makeRepo('huge');
     // 6 MB of a header that mentions the changed function: read through the caller search if it were not refused.
-    write(dir, { 'include/huge.h': `void lock_victim(struct inode *inode);\n${'/* padding */\n'.repeat(6 * 1024 * 1024 / 14)}` });
+    write(dir, {
+      'include/huge.h': `void lock_victim(struct inode *inode);\n${'/* padding */\n'.repeat((6 * 1024 * 1024) / 14)}`,
+    });
     git(dir, ['add', '-A']);
     git(dir, ['commit', '-q', '-m', 'a huge header']);
     const head = git(dir, ['rev-parse', 'HEAD']).trim();
     const tree = await GitTree.open(dir, head);
     try {
       const t0 = performance.now();
-      await assert.rejects(tree.read('include/huge.h'), /^Error: include\/huge\.h: file is too large \(6(\.0)? MB; the limit is 4 MB\): not read/);
+      await assert.rejects(
+        tree.read('include/huge.h'),
+        /^Error: include\/huge\.h: file is too large \(6(\.0)? MB; the limit is 4 MB\): not read/,
+      );
       assert.ok(performance.now() - t0 < 2000);
       assert.equal(await tree.read('fs/victim.c'), VICTIM_UNLOCKED, 'the reader still works after the refusal');
     } finally {
@@ -406,7 +502,15 @@ describe('hostile revisions and blobs', { skip }, () => {
     const r = vfslock(dir, ['--format', 'json', '--git', 'HEAD']);
     assert.equal(r.code, 1, r.err);
     const p = JSON.parse(r.out).patches[0];
-    assert.ok(p.notes.some((n: string) => n.startsWith('not searched for callers and callees: include/huge.h: file is too large')), p.notes.join('\n'));
-    assert.deepEqual(p.contracts.map((k: { callers: string[] }) => k.callers), [['drivers/remove.c']]);
+    assert.ok(
+      p.notes.some((n: string) =>
+        n.startsWith('not searched for callers and callees: include/huge.h: file is too large'),
+      ),
+      p.notes.join('\n'),
+    );
+    assert.deepEqual(
+      p.contracts.map((k: { callers: string[] }) => k.callers),
+      [['drivers/remove.c']],
+    );
   });
 });

@@ -17,18 +17,26 @@ test('every rule id is reported by exactly one registered module, and every modu
   for (const m of RULE_MODULES) for (const id of m.ids) owners.set(id, (owners.get(id) ?? 0) + 1);
   for (const r of RULES) assert.equal(owners.get(r.id), 1, `${r.id} is owned by ${owners.get(r.id) ?? 0} modules`);
   for (const id of owners.keys()) {
-    assert.ok(RULES.some((r) => r.id === id), `${id} has no metadata`);
+    assert.ok(
+      RULES.some((r) => r.id === id),
+      `${id} has no metadata`,
+    );
     assert.ok(existsSync(join(ROOT, ruleDocPath(id))), `${ruleDocPath(id)} is missing`);
   }
   assert.equal(new Set(RULE_MODULES).size, RULE_MODULES.length, 'a module is registered twice');
 });
 
 /** A context offering only `given`: any other member a rule touches fails the test. */
-function contextWith(given: Partial<RuleContext>): { ctx: RuleContext; reports: { ruleId: string; severity: string; key: string; message: string }[] } {
+function contextWith(given: Partial<RuleContext>): {
+  ctx: RuleContext;
+  reports: { ruleId: string; severity: string; key: string; message: string }[];
+} {
   const reports: { ruleId: string; severity: string; key: string; message: string }[] = [];
   const members: Partial<RuleContext> = {
     ...given,
-    report: (ruleId, severity, _node, key, message) => { reports.push({ ruleId, severity, key, message }); },
+    report: (ruleId, severity, _node, key, message) => {
+      reports.push({ ruleId, severity, key, message });
+    },
   };
   const ctx = new Proxy(members, {
     get(target, prop: string) {
@@ -40,7 +48,16 @@ function contextWith(given: Partial<RuleContext>): { ctx: RuleContext; reports: 
 }
 
 function delegOp(out: OpOf<'delegOp'>['out']): OpOf<'delegOp'> {
-  return { k: 'delegOp', api: 'notify_change', out, requires: [], breaks: ['dentry.d_inode'], node: { start: 10, end: 30 } as SNode, display: ['inode'], result: null };
+  return {
+    k: 'delegOp',
+    api: 'notify_change',
+    out,
+    requires: [],
+    breaks: ['dentry.d_inode'],
+    node: { start: 10, end: 30 } as SNode,
+    display: ['inode'],
+    result: null,
+  };
 }
 
 test('a rule module decides from its context alone: null-delegated-inode with a stub engine', () => {

@@ -110,7 +110,7 @@ int f(struct dentry *dentry, struct iattr *attr, struct delegated_inode *di)
     assert.deepEqual(r, []);
   });
 
-  test('a static helper that changes its caller\'s inode passes the obligation to the caller', async () => {
+  test("a static helper that changes its caller's inode passes the obligation to the caller", async () => {
     const r = await rules(`
 static int do_set(struct dentry *d, const char *name)
 {
@@ -181,7 +181,7 @@ int f(struct dentry *dentry, struct iattr *attr, struct inode **di)
     assert.ok(r.includes('deleg/break-unlocked@f'), r.join());
   });
 
-  test('a caller that owns the wait-and-retry must hold notify_change\'s inode lock', async () => {
+  test("a caller that owns the wait-and-retry must hold notify_change's inode lock", async () => {
     const r = await rules(`
 int f(struct path *path, struct iattr *attr)
 {
@@ -337,7 +337,8 @@ retry:
   });
 
   test('vfs_rename through renamedata.delegated_inode', async () => {
-    const r = await rules(`
+    const r = await rules(
+      `
 int f(struct renamedata *tmpl)
 {
 	struct renamedata rd = *tmpl;
@@ -351,7 +352,9 @@ int f(struct renamedata *tmpl)
 	error = vfs_rename(&rd);
 	unlock_rename(rd.new_dir_dentry, rd.old_dir_dentry);
 	return error;
-}`, { kernel: '6.12' });
+}`,
+      { kernel: '6.12' },
+    );
     assert.ok(r.includes('deleg/unhandled-delegated-inode@f'), r.join());
   });
 });
@@ -369,7 +372,10 @@ int f(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry, umode_t
     assert.deepEqual(await rules(mkdir.replace('BREAK', '')), ['deleg/dir-missing-break@f']);
   });
   test('with try_break_deleg(dir) it is clean', async () => {
-    assert.deepEqual(await rules(mkdir.replace('BREAK', 'error = try_break_deleg(dir, di); if (error) return error;')), []);
+    assert.deepEqual(
+      await rules(mkdir.replace('BREAK', 'error = try_break_deleg(dir, di); if (error) return error;')),
+      [],
+    );
   });
   test('pre-6.19 code is not held to the directory rule unless --kernel 6.19', async () => {
     const old = mkdir.replace('struct delegated_inode *di', 'struct inode **di').replace('BREAK', '');
@@ -377,7 +383,9 @@ int f(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry, umode_t
     assert.deepEqual(await rules(old, { kernel: '6.19' }), ['deleg/dir-missing-break@f']);
   });
   test('an untested (overwritten) result of the parent break is flagged', async () => {
-    assert.deepEqual(await rules(mkdir.replace('BREAK', 'error = try_break_deleg(dir, di);')), ['deleg/dir-missing-break@f']);
+    assert.deepEqual(await rules(mkdir.replace('BREAK', 'error = try_break_deleg(dir, di);')), [
+      'deleg/dir-missing-break@f',
+    ]);
   });
   const viaHelper = (helperBody: string) => `
 static int brk(struct inode *dir, struct delegated_inode *di)
@@ -416,7 +424,10 @@ retry:
   });
   test('the same helper with its break deleted leaves the change unbroken', async () => {
     const r = await rules(viaHelper('\treturn 0;'));
-    assert.ok(r.some((x) => x.startsWith('deleg/dir-missing-break@')), r.join());
+    assert.ok(
+      r.some((x) => x.startsWith('deleg/dir-missing-break@')),
+      r.join(),
+    );
   });
 });
 
@@ -443,7 +454,8 @@ out:
 	return error;
 }`;
   const trylock = 'if (is_deleg && !inode_trylock(inode)) return -EAGAIN;';
-  const recheck = 'smp_mb(); error = check_conflicting_open(filp, arg, lease->c.flc_flags); if (error) locks_unlink_lock_ctx(&lease->c);';
+  const recheck =
+    'smp_mb(); error = check_conflicting_open(filp, arg, lease->c.flc_flags); if (error) locks_unlink_lock_ctx(&lease->c);';
   test('the correct grant (trylock for delegations, re-check after insertion) is clean', async () => {
     assert.deepEqual(await rules(grant(trylock, recheck)), []);
   });
@@ -501,7 +513,12 @@ ${body}
     assert.deepEqual(await rules(helper('\treturn break_lease(inode, mode);') + open('', viaHelper)), []);
   });
   test('a helper that breaks on some paths only is not credited', async () => {
-    assert.deepEqual(await rules(helper('\tif (mode & O_NONBLOCK)\n\t\treturn 0;\n\treturn break_lease(inode, mode);') + open('', viaHelper)), ['lease/open-missing-break@do_open']);
+    assert.deepEqual(
+      await rules(
+        helper('\tif (mode & O_NONBLOCK)\n\t\treturn 0;\n\treturn break_lease(inode, mode);') + open('', viaHelper),
+      ),
+      ['lease/open-missing-break@do_open'],
+    );
   });
   test('a helper whose break was deleted is not credited', async () => {
     assert.deepEqual(await rules(helper('\treturn 0;') + open('', viaHelper)), ['lease/open-missing-break@do_open']);
@@ -548,11 +565,15 @@ int f(struct dentry *dentry, struct iattr *attr)
     assert.deepEqual(await rules(body('inode_unlock(dentry->d_inode);')), []);
     const leak = (await check(body(''))).filter((f) => f.ruleId === 'lock/imbalance');
     assert.equal(leak.length, 1);
-    assert.match(leak[0].message, /still locked \(taken by inode_lock\) on every path, after changing the inode under it/);
+    assert.match(
+      leak[0].message,
+      /still locked \(taken by inode_lock\) on every path, after changing the inode under it/,
+    );
   });
   test('a catalogued API releasing a lock its contract does not give it is flagged, and its break is unlocked', async () => {
     // vfs_unlink's contract: the caller holds dir's lock, not the victim's; this body forgot to take the victim's.
-    const r = await rules(`
+    const r = await rules(
+      `
 int vfs_unlink(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
 {
 	struct inode *target = dentry->d_inode;
@@ -562,17 +583,26 @@ int vfs_unlink(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry
 		error = dir->i_op->unlink(dir, dentry);
 	inode_unlock(target);
 	return error;
-}`, { kernel: '6.12' });
-    assert.deepEqual(r, ['deleg/break-unlocked@vfs_unlink', 'deleg/break-unlocked@vfs_unlink', 'lock/imbalance@vfs_unlink']);
+}`,
+      { kernel: '6.12' },
+    );
+    assert.deepEqual(r, [
+      'deleg/break-unlocked@vfs_unlink',
+      'deleg/break-unlocked@vfs_unlink',
+      'lock/imbalance@vfs_unlink',
+    ]);
   });
-  test('an undocumented helper releasing its caller\'s lock is analysed with that lock held on entry', async () => {
-    const r = await rules(`
+  test("an undocumented helper releasing its caller's lock is analysed with that lock held on entry", async () => {
+    const r = await rules(
+      `
 int bury(struct inode *dir, struct dentry *victim, struct inode **delegated_inode)
 {
 	int error = vfs_unlink(&nop_mnt_idmap, dir, victim, delegated_inode);
 	inode_unlock(dir);
 	return error;
-}`, { kernel: '6.12' });
+}`,
+      { kernel: '6.12' },
+    );
     assert.deepEqual(r, []);
   });
   test('a release skipped when a callee reports (through &flag) that it released the lock is not a leak', async () => {
@@ -599,7 +629,8 @@ int f(struct inode *inode, int inline_data)
     assert.deepEqual(await rules(body('ret = -EIO;\n\t\tunlocked = true;')), ['lock/imbalance@f']);
   });
   test('a wait-and-retry loop that releases a lock it never took is not given the benefit of a caller-held lock', async () => {
-    const r = await check(`
+    const r = await check(
+      `
 int f(struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = dentry->d_inode;
@@ -614,9 +645,20 @@ retry_deleg:
 			goto retry_deleg;
 	}
 	return error;
-}`, { kernel: '6.12' });
-    assert.deepEqual(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId).sort(), ['deleg/break-unlocked', 'lock/imbalance']);
-    assert.match(r.find((f) => f.ruleId === 'lock/imbalance')!.message, /never took and its caller cannot be holding either/);
+}`,
+      { kernel: '6.12' },
+    );
+    assert.deepEqual(
+      r
+        .filter((f) => f.severity !== 'info')
+        .map((f) => f.ruleId)
+        .sort(),
+      ['deleg/break-unlocked', 'lock/imbalance'],
+    );
+    assert.match(
+      r.find((f) => f.ruleId === 'lock/imbalance')!.message,
+      /never took and its caller cannot be holding either/,
+    );
   });
   test('a documented releaser must release what its callers hand it, except a NULL or an aliased inode', async () => {
     const body = (second: string) => `
@@ -629,18 +671,27 @@ void unlock_two_nondirectories(struct inode *inode1, struct inode *inode2)
 }`;
     assert.deepEqual(await rules(body('inode_unlock(inode2);')), []);
     const r = await check(body('WARN_ON_ONCE(S_ISDIR(inode2->i_mode));'));
-    assert.deepEqual(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId), ['lock/imbalance']);
-    assert.match(r[0].message, /returns with inode2 still locked on this path, but unlock_two_nondirectories\(\) is documented to release it/);
+    assert.deepEqual(
+      r.filter((f) => f.severity !== 'info').map((f) => f.ruleId),
+      ['lock/imbalance'],
+    );
+    assert.match(
+      r[0].message,
+      /returns with inode2 still locked on this path, but unlock_two_nondirectories\(\) is documented to release it/,
+    );
   });
-  test('an argument relation from the catalogue (childOf) aliases the body\'s keys', async () => {
+  test("an argument relation from the catalogue (childOf) aliases the body's keys", async () => {
     // end_creating_path(path, dentry) releases dentry's parent, which the catalogue says is path->dentry.
-    assert.deepEqual(await rules(`
+    assert.deepEqual(
+      await rules(`
 void end_creating_path(const struct path *path, struct dentry *dentry)
 {
 	end_creating(dentry);
 	mnt_drop_write(path->mnt);
 	path_put(path);
-}`), []);
+}`),
+      [],
+    );
   });
   test('a documented acquirer must return holding what its callers are told it holds', async () => {
     const lockRename = (same: string) => `
@@ -659,11 +710,15 @@ struct dentry *lock_rename(struct dentry *p1, struct dentry *p2)
     assert.deepEqual(await rules(lockRename('inode_lock_nested(p1->d_inode, I_MUTEX_PARENT);')), []);
     const r = await check(lockRename(''));
     assert.deepEqual([...new Set(r.filter((f) => f.severity !== 'info').map((f) => f.ruleId))], ['lock/imbalance']);
-    assert.match(r[0].message, /lock_rename: returns successfully without holding d_inode\(p[12]\), but lock_rename\(\) is documented to return with it locked/);
+    assert.match(
+      r[0].message,
+      /lock_rename: returns successfully without holding d_inode\(p[12]\), but lock_rename\(\) is documented to return with it locked/,
+    );
   });
-  test('a namesake of a catalogued API with its parameters in another order is not held to the API\'s contract', async () => {
+  test("a namesake of a catalogued API with its parameters in another order is not held to the API's contract", async () => {
     // debugfs has its own static start_creating(name, parent); the VFS's (6.19) is start_creating(parent, name).
-    assert.deepEqual(await rules(`
+    assert.deepEqual(
+      await rules(`
 static struct dentry *start_creating(const char *name, struct dentry *parent)
 {
 	struct dentry *dentry;
@@ -672,7 +727,9 @@ static struct dentry *start_creating(const char *name, struct dentry *parent)
 	if (IS_ERR(dentry))
 		inode_unlock(d_inode(parent));
 	return dentry;
-}`), []);
+}`),
+      [],
+    );
   });
   test('an error code assigned before a jump makes that return a failing one (a lock kept there is a leak)', async () => {
     const body = (out: string) => `
@@ -694,7 +751,9 @@ ${out}
   });
   test('re-testing the result of a conditional acquirer agrees with the first test', async () => {
     // overlayfs: `err = start_renaming_dentry(...); if (err) err = -EIO; if (err) goto out;` locks only when err == 0.
-    assert.deepEqual(await rules(`
+    assert.deepEqual(
+      await rules(
+        `
 int f(struct renamedata *rd, struct dentry *d, struct qstr *name)
 {
 	int err = start_renaming_dentry(rd, 0, d, name);
@@ -707,10 +766,15 @@ int f(struct renamedata *rd, struct dentry *d, struct qstr *name)
 	end_renaming(rd);
 out:
 	return err;
-}`, { kernel: '6.19' }), []);
+}`,
+        { kernel: '6.19' },
+      ),
+      [],
+    );
   });
   test('a lock handed over to an object the caller holds, or recorded in a pointer that guards its release, is not leaked', async () => {
-    assert.deepEqual(await rules(`
+    assert.deepEqual(
+      await rules(`
 int reserve(struct alloc_ctx *ac, struct inode *alloc_inode)
 {
 	int status;
@@ -728,8 +792,11 @@ int reserve(struct alloc_ctx *ac, struct inode *alloc_inode)
 	status = 0;
 bail:
 	return status;
-}`), []);
-    assert.deepEqual(await rules(`
+}`),
+      [],
+    );
+    assert.deepEqual(
+      await rules(`
 int unalias(struct dentry *dentry, struct dentry *alias)
 {
 	struct mutex *m1 = NULL;
@@ -745,10 +812,14 @@ out_err:
 	if (m1)
 		mutex_unlock(m1);
 	return ret;
-}`), []);
+}`),
+      [],
+    );
   });
   test('end_removing_path() releases what start_removing_path() took (6.19 devtmpfs idiom)', async () => {
-    assert.deepEqual(await rules(`
+    assert.deepEqual(
+      await rules(
+        `
 static int rmdir_one(const char *name)
 {
 	struct path parent;
@@ -764,7 +835,11 @@ static int rmdir_one(const char *name)
 		err = -EPERM;
 	end_removing_path(&parent, dentry);
 	return err;
-}`, { kernel: '6.19' }), []);
+}`,
+        { kernel: '6.19' },
+      ),
+      [],
+    );
   });
   test('releasing twice is flagged', async () => {
     const r = await rules(`
@@ -807,7 +882,10 @@ int f(struct inode *dir, struct dentry *dentry)
 	inode_unlock(dir);
 	return error;
 }`);
-    assert.deepEqual(all.map((f) => `${f.ruleId}:${f.severity}`), ['deleg/null-delegated-inode:info']);
+    assert.deepEqual(
+      all.map((f) => `${f.ruleId}:${f.severity}`),
+      ['deleg/null-delegated-inode:info'],
+    );
   });
 });
 
@@ -873,7 +951,11 @@ int f(struct inode *inode, int x)
 		return break_lease(inode, O_WRONLY);
 	}
 }`);
-    assert.equal(fs.find((f) => f.ruleId === 'deleg/blocking-break-locked')!.line, 11, 'only the break inside the second guarded scope');
+    assert.equal(
+      fs.find((f) => f.ruleId === 'deleg/blocking-break-locked')!.line,
+      11,
+      'only the break inside the second guarded scope',
+    );
   });
 
   test('syntax errors inside a function do not stop its analysis', async () => {

@@ -16,9 +16,11 @@ import { nodeWasmSource } from '../../src/core/parse/node-wasm';
 let base = '';
 
 const errors = (s: Session, uri: string) =>
-  (s.result(uri)?.result.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.line} ${f.function} ${f.ruleId}`);
+  (s.result(uri)?.result.findings ?? [])
+    .filter((f) => f.severity !== 'info')
+    .map((f) => `${f.line} ${f.function} ${f.ruleId}`);
 
-describe('the session with a kernel tree\'s summary index', () => {
+describe("the session with a kernel tree's summary index", () => {
   before(() => {
     base = mkdtempSync(join(tmpdir(), 'vfslock-sidx-'));
     process.env.VFSLOCK_CACHE_DIR = join(base, 'cache');
@@ -35,18 +37,32 @@ describe('the session with a kernel tree\'s summary index', () => {
     const events: IndexEvent[] = [];
     let ready!: () => void;
     const built = new Promise<void>((r) => (ready = r));
-    session.setIndexProvider(new TreeIndexes({
-      onEvent: (e) => {
-        events.push(e);
-        if (e.state !== 'building') ready();
-      },
-    }));
+    session.setIndexProvider(
+      new TreeIndexes({
+        onEvent: (e) => {
+          events.push(e);
+          if (e.state !== 'building') ready();
+        },
+      }),
+    );
     const uri = 'file://' + file;
-    session.open({ uri, file: 'fs/foo/clear.c', path: file, text: readFileSync(file, 'utf8'), version: 1, options: {}, catalogue: '' });
+    session.open({
+      uri,
+      file: 'fs/foo/clear.c',
+      path: file,
+      text: readFileSync(file, 'utf8'),
+      version: 1,
+      options: {},
+      catalogue: '',
+    });
     // On its own, foo_drop() is an unknown helper.
     assert.deepEqual(errors(session, uri), []);
     await built;
-    assert.deepEqual(events.map((e) => e.state), ['building', 'ready'], JSON.stringify(events));
+    assert.deepEqual(
+      events.map((e) => e.state),
+      ['building', 'ready'],
+      JSON.stringify(events),
+    );
     assert.equal(events[1].root, root);
     assert.deepEqual(session.refreshIndexes(), [uri]);
     assert.deepEqual(errors(session, uri), ['6 foo_clear deleg/missing-break']);
@@ -64,8 +80,18 @@ describe('the session with a kernel tree\'s summary index', () => {
     // A second session (a new window) loads the cached index instead of building it.
     const again = await Session.create(nodeWasmSource());
     const second: IndexEvent[] = [];
-    const loaded = new Promise<void>((r) => again.setIndexProvider(new TreeIndexes({ onEvent: (e) => (second.push(e), e.state !== 'building' && r()) })));
-    again.open({ uri, file: 'fs/foo/clear.c', path: file, text: readFileSync(file, 'utf8'), version: 1, options: {}, catalogue: '' });
+    const loaded = new Promise<void>((r) =>
+      again.setIndexProvider(new TreeIndexes({ onEvent: (e) => (second.push(e), e.state !== 'building' && r()) })),
+    );
+    again.open({
+      uri,
+      file: 'fs/foo/clear.c',
+      path: file,
+      text: readFileSync(file, 'utf8'),
+      version: 1,
+      options: {},
+      catalogue: '',
+    });
     await loaded;
     assert.equal(second[1]?.cached, true, JSON.stringify(second));
     again.refreshIndexes();
@@ -81,7 +107,15 @@ describe('the session with a kernel tree\'s summary index', () => {
     const session = await Session.create(nodeWasmSource());
     const events: IndexEvent[] = [];
     session.setIndexProvider(new TreeIndexes({ onEvent: (e) => events.push(e) }));
-    session.open({ uri: 'file:///a.c', file: 'a.c', path: join(dir, 'a.c'), text: CLEAR_C, version: 1, options: {}, catalogue: '' });
+    session.open({
+      uri: 'file:///a.c',
+      file: 'a.c',
+      path: join(dir, 'a.c'),
+      text: CLEAR_C,
+      version: 1,
+      options: {},
+      catalogue: '',
+    });
     assert.deepEqual(errors(session, 'file:///a.c'), []);
     assert.deepEqual(events, []);
     session.dispose();

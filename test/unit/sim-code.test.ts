@@ -41,12 +41,14 @@ const EXPECT: [string, string, string | null][] = [
 for (const [file, fn, invariant] of EXPECT) {
   test(`from code: ${file}:${fn} → ${invariant ?? 'safe'}`, () => {
     const r = sim(file, fn);
-    console.log(`# ${file}:${fn}: ${r.verdict}${r.invariant ? ` [${r.invariant}]` : ''}, ${r.states} states, ${r.ms.toFixed(1)} ms`);
+    console.log(
+      `# ${file}:${fn}: ${r.verdict}${r.invariant ? ` [${r.invariant}]` : ''}, ${r.states} states, ${r.ms.toFixed(1)} ms`,
+    );
     assert.equal(r.invariant ?? null, invariant, r.message);
     if (!invariant) return;
     // The function's own steps carry its file and line; the violating one is the function's or an opponent's.
     const own = r.trace.filter((s) => s.threadName === fn);
-    assert.ok(own.length > 0 && own.every((s) => s.file === join(EX, file) && (s.line ?? 0) > 0 || s.local));
+    assert.ok(own.length > 0 && own.every((s) => (s.file === join(EX, file) && (s.line ?? 0) > 0) || s.local));
   });
 }
 
@@ -63,7 +65,9 @@ test('from code: the break_after_unlock counterexample points at the change on l
 function simText(fn: string, text: string, kernel?: string) {
   const o = simulateFunction(analyzer, 'snippet.c', text, fn, kernel);
   assert.ok('result' in o, 'error' in o ? o.error : '');
-  const findings = analyzer.check('snippet.c', text, { kernel: kernel ?? 'auto' }).findings.filter((f) => f.severity !== 'info');
+  const findings = analyzer
+    .check('snippet.c', text, { kernel: kernel ?? 'auto' })
+    .findings.filter((f) => f.severity !== 'info');
   return { r: o.result, findings };
 }
 
@@ -91,10 +95,15 @@ out:
 
 test('from code: a condition tested three times is decided once (no lock without its unlock), as check reads it', () => {
   const { r, findings } = simText('example_maybe_locked', CORRELATED);
-  assert.deepEqual(findings.map((f) => f.ruleId), []);
+  assert.deepEqual(
+    findings.map((f) => f.ruleId),
+    [],
+  );
   assert.equal(r.verdict, 'safe', r.message);
   // The thread has one decision on is_dir; the two later tests follow it.
-  const ifs = r.program!.threads[0].instrs.filter((i) => (i.op === 'branch' || i.op === 'choose') && i.detail.includes('is_dir'));
+  const ifs = r.program!.threads[0].instrs.filter(
+    (i) => (i.op === 'branch' || i.op === 'choose') && i.detail.includes('is_dir'),
+  );
   assert.equal(ifs.length, 1, ifs.map((i) => i.detail).join('; '));
 });
 
@@ -128,7 +137,10 @@ retry:
 
 test('from code: the caller takes its locks first and releases them after the return; opponents act before, during and after', () => {
   const { r, findings } = simText('example_change', CALLER);
-  assert.deepEqual(findings.map((f) => f.ruleId), []);
+  assert.deepEqual(
+    findings.map((f) => f.ruleId),
+    [],
+  );
   assert.equal(r.verdict, 'safe', r.message);
   const own = r.program!.threads[0].instrs;
   assert.equal(own[0].op, 'lock');
@@ -164,7 +176,13 @@ test('from code: a spinlock is no reason for a second rename; two sleeping inode
   const { r } = simText('example_vfs_unlink', SPIN);
   assert.equal(r.verdict, 'safe', r.message);
   assert.ok(!r.program!.threads.some((t) => t.name === 'rename2'), r.program!.threads.map((t) => t.name).join(', '));
-  const two = simText('example_vfs_unlink', SPIN.replace('\tinode_lock(target);\n', '\tinode_lock(dir);\n\tinode_lock(target);\n').replace('\tinode_unlock(target);\n', '\tinode_unlock(target);\n\tinode_unlock(dir);\n'));
+  const two = simText(
+    'example_vfs_unlink',
+    SPIN.replace('\tinode_lock(target);\n', '\tinode_lock(dir);\n\tinode_lock(target);\n').replace(
+      '\tinode_unlock(target);\n',
+      '\tinode_unlock(target);\n\tinode_unlock(dir);\n',
+    ),
+  );
   assert.ok(two.r.program!.threads.some((t) => t.name === 'rename2'));
   assert.equal(two.r.verdict, 'safe', two.r.message);
 });
@@ -178,7 +196,10 @@ test('from code: the kernel of the file decides directory delegations (6.19 yes,
   const old = simText('example_vfs_mknod', text, '6.12');
   assert.equal(old.r.kernel, '6.12');
   assert.equal(old.r.program!.options.dirDelegations, false);
-  assert.deepEqual(old.findings.filter((f) => f.ruleId === 'deleg/dir-missing-break'), []);
+  assert.deepEqual(
+    old.findings.filter((f) => f.ruleId === 'deleg/dir-missing-break'),
+    [],
+  );
   assert.equal(old.r.verdict, 'safe', old.r.message);
 });
 
@@ -203,7 +224,10 @@ out:
 
 test('from code: a setattr on behalf of the delegation holder (ATTR_DELEG) does not break and is no violation', () => {
   const { r, findings } = simText('example_notify', ATTR_DELEG_SETATTR);
-  assert.deepEqual(findings.map((f) => f.ruleId), []);
+  assert.deepEqual(
+    findings.map((f) => f.ruleId),
+    [],
+  );
   assert.equal(r.verdict, 'safe', r.message);
   // Without the exemption the unbroken path is a violation, for both.
   const plain = simText('example_notify', ATTR_DELEG_SETATTR.replace('ATTR_DELEG', 'ATTR_MODE'));
@@ -241,7 +265,10 @@ test('CLI: exit 1 and the JSON shape for a violation', async () => {
   assert.equal(j.invariant, 'deleg-change');
   assert.ok(Number.isInteger(j.states) && typeof j.ms === 'number');
   for (const s of j.trace) {
-    assert.deepEqual(Object.keys(s).filter((k) => !['thread', 'action', 'detail', 'file', 'line'].includes(k)), []);
+    assert.deepEqual(
+      Object.keys(s).filter((k) => !['thread', 'action', 'detail', 'file', 'line'].includes(k)),
+      [],
+    );
   }
   assert.equal(j.trace.at(-1).action, 'vfs_rename');
 });
@@ -256,13 +283,21 @@ test('CLI: exit 0 for a safe scenario, text output names the verdict and the cou
 test('CLI: --list, --set, --kernel, file.c:function and .vfsrace files', async () => {
   const list = await cli(['simulate', '--list']);
   assert.equal(list.code, 0);
-  assert.deepEqual(list.out.trim().split('\n').map((l) => l.split(/\s+/)[0]), BUILTINS.map((b) => b.name));
+  assert.deepEqual(
+    list.out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]),
+    BUILTINS.map((b) => b.name),
+  );
   assert.equal((await cli(['simulate', 'builtin:regrant-window', '--set', 'recall_block=on'])).code, 0);
   assert.equal((await cli(['simulate', 'builtin:open-vs-grant', '--kernel', '4.19'])).code, 0);
   const fn = await cli(['simulate', `${join(EX, 'missing_break.c')}:example_set_mode`, '--format', 'json']);
   assert.equal(fn.code, 1);
   const j = JSON.parse(fn.out);
-  assert.ok(j.trace.some((s: { file?: string; line?: number }) => s.file === join(EX, 'missing_break.c') && s.line === 11));
+  assert.ok(
+    j.trace.some((s: { file?: string; line?: number }) => s.file === join(EX, 'missing_break.c') && s.line === 11),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'vfsrace-'));
   writeFileSync(join(dir, 'ok.vfsrace'), 'inode f : file\nthread t {\n  lock f\n  setattr f\n  unlock f\n}\n');
   assert.equal((await cli(['simulate', join(dir, 'ok.vfsrace')])).code, 0);
@@ -274,9 +309,16 @@ test('CLI: exit 2 with a message for bad input', async () => {
   const bad = await cli(['simulate', join(dir, 'bad.vfsrace')]);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /bad\.vfsrace:3:3: error: unknown statement 'lokc'/);
-  for (const args of [['simulate'], ['simulate', 'builtin:nope'], ['simulate', 'x.txt'], ['simulate', join(dir, 'missing.vfsrace')],
-    ['simulate', 'builtin:rename-vs-grant-313', '--format', 'xml'], ['simulate', 'builtin:rename-vs-grant-313', '--set', 'bogus'],
-    ['simulate', 'builtin:rename-vs-grant-313', '--set', 'lease_break_time=soon'], ['simulate', 'builtin:inode-field-cost', '--set', 'files=-3']]) {
+  for (const args of [
+    ['simulate'],
+    ['simulate', 'builtin:nope'],
+    ['simulate', 'x.txt'],
+    ['simulate', join(dir, 'missing.vfsrace')],
+    ['simulate', 'builtin:rename-vs-grant-313', '--format', 'xml'],
+    ['simulate', 'builtin:rename-vs-grant-313', '--set', 'bogus'],
+    ['simulate', 'builtin:rename-vs-grant-313', '--set', 'lease_break_time=soon'],
+    ['simulate', 'builtin:inode-field-cost', '--set', 'files=-3'],
+  ]) {
     const r = await cli(args);
     assert.equal(r.code, 2, args.join(' '));
     assert.ok(r.err.length > 0);

@@ -21,7 +21,10 @@ function assertInside(text: string, diags: Diagnostic[]): void {
   for (const d of diags) {
     const where = `${JSON.stringify(d)} in ${JSON.stringify(text.length > 400 ? text.slice(0, 400) + '…' : text)}`;
     assert.ok(Number.isInteger(d.line) && d.line >= 1 && d.line <= lines.length, `line out of range: ${where}`);
-    assert.ok(Number.isInteger(d.column) && d.column >= 1 && d.column <= lines[d.line - 1].length + 1, `column out of range: ${where}`);
+    assert.ok(
+      Number.isInteger(d.column) && d.column >= 1 && d.column <= lines[d.line - 1].length + 1,
+      `column out of range: ${where}`,
+    );
     assert.ok(Number.isInteger(d.length) && d.length >= 0, `length: ${where}`);
     assert.ok(typeof d.message === 'string' && d.message.length > 0, `message: ${where}`);
     assert.ok(d.severity === 'error' || d.severity === 'warning', `severity: ${where}`);
@@ -38,18 +41,119 @@ function check(text: string, overrides: CompileOverrides = {}): void {
   assert.equal(r.program === null, errors.length > 0, 'a program exactly when there is no error');
   if (r.program) {
     for (const t of r.program.threads) {
-      for (const i of t.instrs) for (const n of i.next) assert.ok(n >= 0 && n <= t.instrs.length, `jump target ${n} of ${t.instrs.length}`);
+      for (const i of t.instrs)
+        for (const n of i.next) assert.ok(n >= 0 && n <= t.instrs.length, `jump target ${n} of ${t.instrs.length}`);
     }
   }
 }
 
-const WORDS = ['scenario', 'description', 'kernel', 'set', 'inode', 'lock', 'check', 'thread', 'client', 'actor', 'if', 'else', 'loop', 'choose',
-  'or', 'goto', 'return', 'unlock', 'trylock', 'grant', 'setlease', 'open', 'close', 'rename', 'link', 'unlink', 'create', 'mkdir', 'rmdir',
-  'break_lease', 'break_deleg', 'try_break_deleg', 'break_deleg_wait', 'wait', 'await_recall', 'delegreturn', 'sleep', 'change', 'iget', 'iput',
-  'setattr', 'dir', 'file', 'f', 'dir/a', 'dir/b', 'at', 'as', 'ref', 'err', 'delegated_inode', 'deleg', 'read', 'write', 'nonblock', 'shared',
-  'mutex', 'spin', 'rwsem', 'f.flc_lock', 'rename_mutex', '3.12', '3.13', '6.19', '99.99', 'x', '30ms', '45s', 'lease_break_time', 'cache_capacity',
-  'deleg-change', 'deadlock', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', 'retry:', 'NaN', '-1', '1e999'];
-const PUNCT = ['{', '}', ':', ',', '!', '?', ';', '=', '->', '-', '"', '"str"', '"\\', '#', '//', '/', ' ', '\t', '\n', '\r\n', '\r'];
+const WORDS = [
+  'scenario',
+  'description',
+  'kernel',
+  'set',
+  'inode',
+  'lock',
+  'check',
+  'thread',
+  'client',
+  'actor',
+  'if',
+  'else',
+  'loop',
+  'choose',
+  'or',
+  'goto',
+  'return',
+  'unlock',
+  'trylock',
+  'grant',
+  'setlease',
+  'open',
+  'close',
+  'rename',
+  'link',
+  'unlink',
+  'create',
+  'mkdir',
+  'rmdir',
+  'break_lease',
+  'break_deleg',
+  'try_break_deleg',
+  'break_deleg_wait',
+  'wait',
+  'await_recall',
+  'delegreturn',
+  'sleep',
+  'change',
+  'iget',
+  'iput',
+  'setattr',
+  'dir',
+  'file',
+  'f',
+  'dir/a',
+  'dir/b',
+  'at',
+  'as',
+  'ref',
+  'err',
+  'delegated_inode',
+  'deleg',
+  'read',
+  'write',
+  'nonblock',
+  'shared',
+  'mutex',
+  'spin',
+  'rwsem',
+  'f.flc_lock',
+  'rename_mutex',
+  '3.12',
+  '3.13',
+  '6.19',
+  '99.99',
+  'x',
+  '30ms',
+  '45s',
+  'lease_break_time',
+  'cache_capacity',
+  'deleg-change',
+  'deadlock',
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'prototype',
+  'retry:',
+  'NaN',
+  '-1',
+  '1e999',
+];
+const PUNCT = [
+  '{',
+  '}',
+  ':',
+  ',',
+  '!',
+  '?',
+  ';',
+  '=',
+  '->',
+  '-',
+  '"',
+  '"str"',
+  '"\\',
+  '#',
+  '//',
+  '/',
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\r',
+];
 const ODD = ['\u0000', '\ufeff', '\u2028', '\u00e9', '\u{1F600}', '\ud800', '\udc00', '\ud83d', '\ufffd', '\u0085'];
 
 const token = fc.oneof(
@@ -59,17 +163,41 @@ const token = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 3 }) },
 );
 
-const kernels = fc.constantFrom<CompileOverrides>({}, { kernel: '3.12' }, { kernel: '6.19' }, { kernel: 'bogus' }, { set: { lease_break_time: 'x', cache_capacity: '2' } });
+const kernels = fc.constantFrom<CompileOverrides>(
+  {},
+  { kernel: '3.12' },
+  { kernel: '6.19' },
+  { kernel: 'bogus' },
+  { set: { lease_break_time: 'x', cache_capacity: '2' } },
+);
 
 test('arbitrary Unicode text: no throw, every diagnostic inside the text', () => {
-  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => check(text)), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => check(text)),
+    { numRuns: 500 },
+  );
   // Lone surrogates and odd code units are UTF-16 strings an editor can hold too.
-  fc.assert(fc.property(fc.string({ unit: fc.oneof(fc.constantFrom(...ODD), fc.string({ unit: 'binary', maxLength: 1 })), maxLength: 200 }), (text) => check(text)), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.string({
+        unit: fc.oneof(fc.constantFrom(...ODD), fc.string({ unit: 'binary', maxLength: 1 })),
+        maxLength: 200,
+      }),
+      (text) => check(text),
+    ),
+    { numRuns: 300 },
+  );
 });
 
 test('token soup of the language: no throw, every diagnostic inside the text', () => {
-  fc.assert(fc.property(fc.array(token, { maxLength: 300 }), kernels, (toks, o) => check(toks.join(' '), o)), { numRuns: 1000 });
-  fc.assert(fc.property(fc.array(token, { maxLength: 300 }), (toks) => check(toks.join(''))), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.array(token, { maxLength: 300 }), kernels, (toks, o) => check(toks.join(' '), o)),
+    { numRuns: 1000 },
+  );
+  fc.assert(
+    fc.property(fc.array(token, { maxLength: 300 }), (toks) => check(toks.join(''))),
+    { numRuns: 500 },
+  );
 });
 
 /** The built-ins' sources cut into tokens with the whitespace between them kept (so joining gives the text back). */
@@ -94,7 +222,7 @@ function mutate(toks: string[], ops: Mutation[]): string {
         [t[i], t[j]] = [t[j], t[i]];
         break;
       case 3: // replace a token by one of the language's (or an odd one)
-        t[i] = [...WORDS, ...PUNCT, ...ODD][n * 7 + b % 97] ?? '}';
+        t[i] = [...WORDS, ...PUNCT, ...ODD][n * 7 + (b % 97)] ?? '}';
         break;
       case 4: // cut a token in half (splits strings, arrows, words)
         t[i] = t[i].slice(0, Math.max(0, t[i].length >> 1));
@@ -111,21 +239,29 @@ test('the built-in scenarios compile cleanly (the mutation test starts from vali
     assert.equal(SOURCES[i].join(''), b.text, `${b.name}: tokens join back to the source`);
     if (b.kind !== 'race') continue;
     const r = compileScenario(b.text, b.name);
-    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], b.name);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+      b.name,
+    );
   }
 });
 
 test('random mutations of the built-in scenarios: no throw, every diagnostic inside the text', () => {
-  fc.assert(fc.property(
-    fc.nat({ max: SOURCES.length - 1 }),
-    fc.array(fc.tuple(fc.nat({ max: 5 }), fc.nat(), fc.nat({ max: 12 }), fc.nat()), { minLength: 1, maxLength: 12 }),
-    kernels,
-    (which, ops, o) => check(mutate(SOURCES[which], ops), o),
-  ), { numRuns: Number(process.env.SIM_LANG_RUNS ?? 1500) });
+  fc.assert(
+    fc.property(
+      fc.nat({ max: SOURCES.length - 1 }),
+      fc.array(fc.tuple(fc.nat({ max: 5 }), fc.nat(), fc.nat({ max: 12 }), fc.nat()), { minLength: 1, maxLength: 12 }),
+      kernels,
+      (which, ops, o) => check(mutate(SOURCES[which], ops), o),
+    ),
+    { numRuns: Number(process.env.SIM_LANG_RUNS ?? 1500) },
+  );
 });
 
 test('pathological shapes end with a diagnostic, not a stack overflow or a hang', () => {
-  const deep = (open: string, n: number) => `inode f : file\nthread a {\n${open.repeat(n)}\nlock f\n${'}\n'.repeat(n)}}\n`;
+  const deep = (open: string, n: number) =>
+    `inode f : file\nthread a {\n${open.repeat(n)}\nlock f\n${'}\n'.repeat(n)}}\n`;
   for (const text of [
     deep('loop {\n', 100000),
     deep('if err {\n', 50000),
@@ -144,17 +280,35 @@ test('pathological shapes end with a diagnostic, not a stack overflow or a hang'
   }
   const r = compileScenario(deep('loop {\n', 100000), 'deep.vfsrace');
   assert.equal(r.program, null);
-  assert.ok(r.diagnostics.some((d) => /nested more than \d+ deep/.test(d.message)), JSON.stringify(r.diagnostics.slice(0, 3)));
+  assert.ok(
+    r.diagnostics.some((d) => /nested more than \d+ deep/.test(d.message)),
+    JSON.stringify(r.diagnostics.slice(0, 3)),
+  );
 });
 
 test('a lone carriage return ends a line, as it does in the editor', () => {
   const r = compileScenario('inode f : file\rthread a {\r  lock f\r  bogus f\r  unlock f\r}\r', 'cr.vfsrace');
-  assert.deepEqual(r.diagnostics.map((d) => [d.line, d.column, d.message]), [[4, 3, "unknown statement 'bogus'"]]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.line, d.column, d.message]),
+    [[4, 3, "unknown statement 'bogus'"]],
+  );
 });
 
 test('statement keywords that are Object.prototype names are unknown statements, not crashes', () => {
-  for (const kw of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'isPrototypeOf', '__defineGetter__']) {
+  for (const kw of [
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    '__proto__',
+    'isPrototypeOf',
+    '__defineGetter__',
+  ]) {
     const r = compileScenario(`inode f : file\nthread a {\n  ${kw} f\n}\n`, 'proto.vfsrace');
-    assert.deepEqual(r.diagnostics.map((d) => [d.line, d.column, d.message]), [[3, 3, `unknown statement '${kw}'`]], kw);
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.line, d.column, d.message]),
+      [[3, 3, `unknown statement '${kw}'`]],
+      kw,
+    );
   }
 });

@@ -2,17 +2,34 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kernelFeatures } from '../../src/model/kernel';
-import { conflicts, grantRefusal, recheckAfterInsert, startBreak, insertLease, expireConflicting, returnLeases } from '../../src/model/leases';
+import {
+  conflicts,
+  grantRefusal,
+  recheckAfterInsert,
+  startBreak,
+  insertLease,
+  expireConflicting,
+  returnLeases,
+} from '../../src/model/leases';
 import { initialKernel, type InodeState, type Lease } from '../../src/model/state';
 import { cacheCapacity, DEFAULT_SIZING, fieldCostStudy, InodeCache, zipfWorkload } from '../../src/model/cache';
 
-const lease = (kind: Lease['kind'], type: Lease['type'], holder = 1): Lease => ({ kind, type, holder, breaking: false });
-const fileInode = (): InodeState => initialKernel([{ name: 'f', dir: false, names: ['d/f'], refcount: 0, leases: [] }], []).inodes[0];
+const lease = (kind: Lease['kind'], type: Lease['type'], holder = 1): Lease => ({
+  kind,
+  type,
+  holder,
+  breaking: false,
+});
+const fileInode = (): InodeState =>
+  initialKernel([{ name: 'f', dir: false, names: ['d/f'], refcount: 0, leases: [] }], []).inodes[0];
 
 test('kernel features switch at 3.13 (trylock, deleg breaking), 4.0 (re-check) and 6.19 (directories)', () => {
   assert.deepEqual([kernelFeatures('3.12').grantTrylock, kernelFeatures('3.13').grantTrylock], [false, true]);
   assert.deepEqual([kernelFeatures('3.19').grantRecheck, kernelFeatures('4.19.1').grantRecheck], [false, true]);
-  assert.deepEqual([kernelFeatures('6.18').dirDelegations, kernelFeatures('6.19').dirDelegations, kernelFeatures('7.1.5').era], [false, true, '6.19']);
+  assert.deepEqual(
+    [kernelFeatures('6.18').dirDelegations, kernelFeatures('6.19').dirDelegations, kernelFeatures('7.1.5').era],
+    [false, true, '6.19'],
+  );
   assert.throws(() => kernelFeatures('six'), /not a kernel version/);
 });
 
@@ -46,9 +63,15 @@ test('break marks a recall, recall blocking remembers it; timeout and DELEGRETUR
   insertLease(k, 0, { kind: 'deleg', type: 'read', holder: 2 });
   insertLease(k, 0, { kind: 'lease', type: 'read', holder: 3 });
   assert.equal(startBreak(k, 0, { kind: 'deleg', write: true }, true), 1);
-  assert.deepEqual(k.inodes[0].leases.map((l) => l.breaking), [true, false]);
+  assert.deepEqual(
+    k.inodes[0].leases.map((l) => l.breaking),
+    [true, false],
+  );
   assert.equal(k.inodes[0].recallBlocked, true);
-  assert.deepEqual(expireConflicting(k, 0, { kind: 'deleg', write: true }).map((l) => l.holder), [2]);
+  assert.deepEqual(
+    expireConflicting(k, 0, { kind: 'deleg', write: true }).map((l) => l.holder),
+    [2],
+  );
   assert.equal(returnLeases(k, 0, 3), 1);
   assert.deepEqual(k.inodes[0].leases, []);
 });
@@ -67,7 +90,11 @@ test('inode cache: slab packing decides the capacity; +8 bytes can cost nothing 
   assert.deepEqual([at(0).objectBytes, at(0).perSlab, at(0).capacity], [1176, 27, 512 * 27]);
   assert.equal(at(8).capacity, at(0).capacity);
   assert.equal(at(40).perSlab, 26);
-  assert.equal(cacheCapacity(16 * 1048576, { ...DEFAULT_SIZING, extraBytes: 3 }).objectBytes, 1184, 'rounded up to the alignment');
+  assert.equal(
+    cacheCapacity(16 * 1048576, { ...DEFAULT_SIZING, extraBytes: 3 }).objectBytes,
+    1184,
+    'rounded up to the alignment',
+  );
 });
 
 test('inode cache: LRU evicts the least recently used unpinned inode and never a pinned one', () => {
@@ -94,11 +121,22 @@ test('Zipf workload is deterministic and skewed; a smaller cache never has a bet
   const counts = new Map<number, number>();
   for (const x of a) counts.set(x, (counts.get(x) ?? 0) + 1);
   const top = Math.max(...counts.values());
-  assert.ok(top > 5000 / 1000 * 20, `the most popular file should dominate (got ${top})`);
-  const rows = fieldCostStudy({ budgetBytes: 1048576, sizing: DEFAULT_SIZING, extras: [0, 8, 16, 40, 64], files: 3000, accesses: 20000, zipf: 0.9, pinned: 10, seed: 1 });
+  assert.ok(top > (5000 / 1000) * 20, `the most popular file should dominate (got ${top})`);
+  const rows = fieldCostStudy({
+    budgetBytes: 1048576,
+    sizing: DEFAULT_SIZING,
+    extras: [0, 8, 16, 40, 64],
+    files: 3000,
+    accesses: 20000,
+    zipf: 0.9,
+    pinned: 10,
+    seed: 1,
+  });
   for (let i = 1; i < rows.length; i++) {
     assert.ok(rows[i].capacity <= rows[i - 1].capacity);
     if (rows[i].capacity < rows[i - 1].capacity) assert.ok(rows[i].hitRate <= rows[i - 1].hitRate);
   }
-  console.log(`# field cost: ${rows.map((r) => `+${r.extraBytes}: ${r.capacity} inodes, ${(r.hitRate * 100).toFixed(2)}%`).join('; ')}`);
+  console.log(
+    `# field cost: ${rows.map((r) => `+${r.extraBytes}: ${r.capacity} inodes, ${(r.hitRate * 100).toFixed(2)}%`).join('; ')}`,
+  );
 });

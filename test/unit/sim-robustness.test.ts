@@ -28,7 +28,13 @@ import { main } from '../../src/cli/main';
 import type { Program } from '../../src/sim/program';
 import type { ResponseMessage } from '../../src/extension/pure/protocol';
 import { PROJECT_ROOT } from '../helpers/corpus';
-import { gotoLoopScenario, longStraightFunction, longThreadScenario, manyBranchesFunction, manyThreadsScenario } from '../helpers/deep-inputs';
+import {
+  gotoLoopScenario,
+  longStraightFunction,
+  longThreadScenario,
+  manyBranchesFunction,
+  manyThreadsScenario,
+} from '../helpers/deep-inputs';
 
 let analyzer: Analyzer;
 before(async () => {
@@ -37,7 +43,10 @@ before(async () => {
 
 function compile(text: string): Program {
   const r = compileScenario(text, 'gen.vfsrace');
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return r.program!;
 }
 
@@ -80,7 +89,9 @@ test('a C function with 500 guarded breaks: simulated to a verdict (the recursiv
 
 test('the same function with its last break deleted: a violation whose trace reaches the ->setattr() line', () => {
   const text = manyBranchesFunction(500, 'many_branches', true);
-  const finding = analyzer.check('many.c', text, { kernel: '6.12' }).findings.find((f) => f.ruleId === 'deleg/missing-break');
+  const finding = analyzer
+    .check('many.c', text, { kernel: '6.12' })
+    .findings.find((f) => f.ruleId === 'deleg/missing-break');
   assert.ok(finding, 'check flags the mutant');
   const o = simulateFunction(analyzer, 'many.c', text, 'many_branches', '6.12');
   assert.ok('result' in o, 'error' in o ? o.error : '');
@@ -117,7 +128,10 @@ test('state budget: "bound reached" with the limit, the states explored and what
   assert.equal(r.bound?.kind, 'states');
   assert.equal(r.bound?.limit, 500);
   assert.equal(r.states, 500);
-  assert.match(r.bound!.message, /^State limit reached \(500 states\) after 500 states and \d+ transitions: no violation of deleg-change, deadlock, lock-balance in the part explored/);
+  assert.match(
+    r.bound!.message,
+    /^State limit reached \(500 states\) after 500 states and \d+ transitions: no violation of deleg-change, deadlock, lock-balance in the part explored/,
+  );
 });
 
 test('memory budget: the search stops at the estimate, and the estimate is not below the measured heap', () => {
@@ -138,12 +152,17 @@ test('memory budget: the search stops at the estimate, and the estimate is not b
     }
   }
   const r = next.value;
-  console.log(`# 60 threads, ${budget / 1048576} MiB budget: ${r.states} states, estimated peak ${(r.bytes / 1048576).toFixed(1)} MiB, measured ${(peak / 1048576).toFixed(1)} MiB`);
+  console.log(
+    `# 60 threads, ${budget / 1048576} MiB budget: ${r.states} states, estimated peak ${(r.bytes / 1048576).toFixed(1)} MiB, measured ${(peak / 1048576).toFixed(1)} MiB`,
+  );
   assert.equal(r.bound?.kind, 'memory');
   assert.match(r.bound!.message, /^Memory budget reached \(about 16 MiB estimated\) after \d+ states/);
   assert.ok(r.bytes > budget && r.bytes < budget * 1.1, `estimated peak ${r.bytes}`);
   assert.ok(r.states > 1000, `${r.states} states`);
-  assert.ok(peak < budget * 1.25, `measured heap growth ${(peak / 1048576).toFixed(1)} MiB for a ${budget / 1048576} MiB budget`);
+  assert.ok(
+    peak < budget * 1.25,
+    `measured heap growth ${(peak / 1048576).toFixed(1)} MiB for a ${budget / 1048576} MiB budget`,
+  );
 });
 
 test('depth bound: a loop growing a reference count forever stops at the longest schedule searched', () => {
@@ -212,7 +231,11 @@ test('cancellation through the session: simulate answers with the partial result
   const session = new Session(analyzer);
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 50);
-  const o = await session.simulate({ kind: 'scenario', text: manyThreadsScenario(12), source: 'many.vfsrace' }, {}, controller.signal);
+  const o = await session.simulate(
+    { kind: 'scenario', text: manyThreadsScenario(12), source: 'many.vfsrace' },
+    {},
+    controller.signal,
+  );
   assert.ok('result' in o);
   assert.equal(o.result.bound?.kind, 'cancelled');
   assert.equal(o.result.traceKind, 'none', 'no witness search after a cancellation');
@@ -222,49 +245,65 @@ test('cancellation through the session: simulate answers with the partial result
 
 const WORKER = join(PROJECT_ROOT, 'dist', 'worker.js');
 
-test('the worker thread answers other requests while it simulates, and stops on { cancel }', { skip: !existsSync(WORKER) && 'dist/worker.js not built' }, async () => {
-  const w = new Worker(WORKER);
-  try {
-    const replies = new Map<number, { at: number; msg: ResponseMessage }>();
-    const t0 = performance.now();
-    const ready = new Promise<void>((resolve) => w.on('message', (m: { ready?: boolean } & ResponseMessage) => {
-      if ('ready' in m) return resolve();
-      replies.set(m.id, { at: performance.now() - t0, msg: m });
-    }));
-    await ready;
-    const waitFor = async (id: number) => {
-      while (!replies.has(id)) await new Promise((r) => setTimeout(r, 5));
-      return replies.get(id)!;
-    };
-    w.postMessage({ id: 1, method: 'simulate', params: { request: { kind: 'scenario', text: manyThreadsScenario(12), source: 'many.vfsrace' } } });
-    w.postMessage({ id: 2, method: 'check', params: { file: 'a.c', text: 'int f(void) { return 0; }\n', options: {}, catalogue: '' } });
-    const check = await waitFor(2);
-    assert.equal(check.msg.ok, true);
-    assert.equal(replies.has(1), false, 'the simulation is still running when the check is answered');
-    w.postMessage({ cancel: 1 });
-    const sim = await waitFor(1);
-    assert.equal(sim.msg.ok, true);
-    const outcome = (sim.msg as { result: { result: { bound?: { kind: string }; states: number } } }).result;
-    assert.equal(outcome.result.bound?.kind, 'cancelled');
-    console.log(`# worker: check answered at ${check.at.toFixed(0)} ms during the simulation; cancelled at ${sim.at.toFixed(0)} ms after ${outcome.result.states} states`);
-  } finally {
-    await w.terminate();
-  }
-});
+test(
+  'the worker thread answers other requests while it simulates, and stops on { cancel }',
+  { skip: !existsSync(WORKER) && 'dist/worker.js not built' },
+  async () => {
+    const w = new Worker(WORKER);
+    try {
+      const replies = new Map<number, { at: number; msg: ResponseMessage }>();
+      const t0 = performance.now();
+      const ready = new Promise<void>((resolve) =>
+        w.on('message', (m: { ready?: boolean } & ResponseMessage) => {
+          if ('ready' in m) return resolve();
+          replies.set(m.id, { at: performance.now() - t0, msg: m });
+        }),
+      );
+      await ready;
+      const waitFor = async (id: number) => {
+        while (!replies.has(id)) await new Promise((r) => setTimeout(r, 5));
+        return replies.get(id)!;
+      };
+      w.postMessage({
+        id: 1,
+        method: 'simulate',
+        params: { request: { kind: 'scenario', text: manyThreadsScenario(12), source: 'many.vfsrace' } },
+      });
+      w.postMessage({
+        id: 2,
+        method: 'check',
+        params: { file: 'a.c', text: 'int f(void) { return 0; }\n', options: {}, catalogue: '' },
+      });
+      const check = await waitFor(2);
+      assert.equal(check.msg.ok, true);
+      assert.equal(replies.has(1), false, 'the simulation is still running when the check is answered');
+      w.postMessage({ cancel: 1 });
+      const sim = await waitFor(1);
+      assert.equal(sim.msg.ok, true);
+      const outcome = (sim.msg as { result: { result: { bound?: { kind: string }; states: number } } }).result;
+      assert.equal(outcome.result.bound?.kind, 'cancelled');
+      console.log(
+        `# worker: check answered at ${check.at.toFixed(0)} ms during the simulation; cancelled at ${sim.at.toFixed(0)} ms after ${outcome.result.states} states`,
+      );
+    } finally {
+      await w.terminate();
+    }
+  },
+);
 
 // ---------------------------------------------------------------- SVG
 
-test('CLI: --format svg writes the panel\'s SVG export, well formed, exit status as for text', async () => {
+test("CLI: --format svg writes the panel's SVG export, well formed, exit status as for text", async () => {
   const { code, out, err } = await cli(['simulate', 'builtin:rename-vs-grant-pre313', '--format', 'svg']);
   assert.equal(code, 1, err);
-  assert.ok(isSafeSvgExport(out), 'only the trace printer\'s elements, balanced and escaped');
+  assert.ok(isSafeSvgExport(out), "only the trace printer's elements, balanced and escaped");
   assert.match(out, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="\d+"/);
   assert.match(out, /VIOLATION \[deleg-change\]/);
   assert.match(out, /locks_insert_lease/);
   assert.match(out, /<\/svg>\n$/);
   const o = simulateText(builtinNamed('rename-vs-grant-pre313')!.text, 'builtin:rename-vs-grant-pre313');
   assert.ok('result' in o);
-  assert.equal(out, exportTrace(o.result, 'svg', false), 'the same printer as the panel\'s Export SVG');
+  assert.equal(out, exportTrace(o.result, 'svg', false), "the same printer as the panel's Export SVG");
   const safe = await cli(['simulate', 'builtin:rename-vs-grant-313', '--format', 'svg']);
   assert.equal(safe.code, 0);
   assert.ok(isSafeSvgExport(safe.out));

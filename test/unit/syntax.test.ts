@@ -9,7 +9,11 @@ import { PROJECT_ROOT, sharedAnalyzer } from '../helpers/corpus';
 
 test('LineIndex.afterEdit equals a fresh index for any edit', () => {
   fc.assert(
-    fc.property(fc.string({ unit: fc.constantFrom('a', '\n', 'é', '\r') }), fc.nat(), fc.nat({ max: 6 }), fc.string({ unit: fc.constantFrom('b', '\n', '\r\n', '\r') }),
+    fc.property(
+      fc.string({ unit: fc.constantFrom('a', '\n', 'é', '\r') }),
+      fc.nat(),
+      fc.nat({ max: 6 }),
+      fc.string({ unit: fc.constantFrom('b', '\n', '\r\n', '\r') }),
       (text, at, del, ins) => {
         const start = Math.min(at, text.length);
         const end = Math.min(start + del, text.length);
@@ -20,7 +24,8 @@ test('LineIndex.afterEdit equals a fresh index for any edit', () => {
           assert.equal(updated.lineCount, fresh.lineCount);
           for (let o = 0; o <= next.length; o++) assert.deepEqual(updated.positionAt(o), fresh.positionAt(o));
         }
-      }),
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -31,11 +36,14 @@ test('positions count UTF-16 code units like VS Code', () => {
   assert.deepEqual(li.position(4), { line: 1, column: 2 }, 'the surrogate pair counts as two');
 });
 
-test('lines end at \\n, \\r\\n and a lone \\r (editors, GCC); git\'s end at \\n only', () => {
+test("lines end at \\n, \\r\\n and a lone \\r (editors, GCC); git's end at \\n only", () => {
   const text = 'a\rb\r\nc\nd';
   const any = new LineIndex(text);
   assert.equal(any.lineCount, 4);
-  assert.deepEqual([0, 2, 5, 7].map((o) => any.positionAt(o).line), [0, 1, 2, 3]);
+  assert.deepEqual(
+    [0, 2, 5, 7].map((o) => any.positionAt(o).line),
+    [0, 1, 2, 3],
+  );
   assert.deepEqual(any.positionAt(4), { line: 1, character: 1 }, 'inside \\r\\n: the end of the line');
   const lf = new LineIndex(text, 'lf');
   assert.equal(lf.lineCount, 3);
@@ -48,6 +56,9 @@ test('a file with lone \\r line ends: findings name the line the editor shows', 
   const lf = analyzer.check('lf.c', lines.join('\n'), { kernel: '6.12' });
   const cr = analyzer.check('cr.c', lines.join('\r'), { kernel: '6.12' });
   assert.ok(lf.findings.length > 0, 'the snippet has a finding');
-  assert.deepEqual(cr.findings.map((f) => [f.ruleId, f.line, f.column]), lf.findings.map((f) => [f.ruleId, f.line, f.column]));
+  assert.deepEqual(
+    cr.findings.map((f) => [f.ruleId, f.line, f.column]),
+    lf.findings.map((f) => [f.ruleId, f.line, f.column]),
+  );
   assert.ok(cr.findings.every((f) => f.line > 1));
 });

@@ -45,8 +45,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('escapeForTerminal: controls as \\xNN / \\r \\n \\t, bidi and zero-width as \\u{XXXX}, everything else unchanged', () => {
   assert.equal(escapeForTerminal('a\nb\rc\td'), 'a\\nb\\rc\\td');
   assert.equal(escapeForTerminal('\u0000\u0007\u001b[31m\u007f\u0085\u009b'), '\\x00\\x07\\x1b[31m\\x7f\\x85\\x9b');
-  assert.equal(escapeForTerminal('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c'),
-    '\\u{202A}\\u{202B}\\u{202C}\\u{202D}\\u{202E}\\u{2066}\\u{2067}\\u{2068}\\u{2069}\\u{200E}\\u{200F}\\u{61C}');
+  assert.equal(
+    escapeForTerminal('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c'),
+    '\\u{202A}\\u{202B}\\u{202C}\\u{202D}\\u{202E}\\u{2066}\\u{2067}\\u{2068}\\u{2069}\\u{200E}\\u{200F}\\u{61C}',
+  );
   assert.equal(escapeForTerminal('\u200b\u200c\u200d\u2060\ufeff'), '\\u{200B}\\u{200C}\\u{200D}\\u{2060}\\u{FEFF}');
   const plain = 'fs/namei.c: d_inode(dentry)->i_flctx — «é» 日本 😀 [x] \\x41 %s';
   assert.equal(escapeForTerminal(plain), plain);
@@ -78,19 +80,32 @@ test('check, text: a hostile file name cannot forge, hide or reorder a finding l
 
 test('check, text: a message quoting the source is one line, controls escaped (printer)', () => {
   const finding = {
-    ruleId: 'deleg/missing-break', severity: 'error', line: 3, column: 2, endLine: 3, endColumn: 9, function: 'f', inode: 'i',
+    ruleId: 'deleg/missing-break',
+    severity: 'error',
+    line: 3,
+    column: 2,
+    endLine: 3,
+    endColumn: 9,
+    function: 'f',
+    inode: 'i',
     message: `f: x changes ${'d_inode(d)\nfs/other.c:1:1: error: forged [lock/imbalance]\u001b[8m'} without first breaking its delegation.`,
     relatedLocated: [{ line: 2, column: 1, message: 'locked here\r\u202e(inode_lock)' }],
   } as unknown as LocatedFinding;
   const res = { file: 'fs/x.c', findings: [finding], functions: [] } as unknown as FileResult;
-  const out = toText({ results: [res], errors: [{ file: 'b\n.c', message: 'cannot read: \u001b[2J' }], ms: 1 }, { color: true });
+  const out = toText(
+    { results: [res], errors: [{ file: 'b\n.c', message: 'cannot read: \u001b[2J' }], ms: 1 },
+    { color: true },
+  );
   const lines = out.trimEnd().split('\n');
   assert.equal(lines.length, 4, out);
   assert.ok(lines[0].includes('d_inode(d)\\nfs/other.c:1:1: error: forged [lock/imbalance]\\x1b[8m without'), lines[0]);
   assert.ok(lines[1].endsWith('locked here\\r\\u{202E}(inode_lock)'), lines[1]);
   assert.ok(lines[2].startsWith('b\\n.c: ') && lines[2].endsWith('cannot read: \\x1b[2J'), lines[2]);
   // The printer's own colours are the only escape sequences left.
-  assert.deepEqual(out.match(/\u001b\[[0-9;]*m/g)?.every((m) => /^\u001b\[(1|1;31|1;35|1;36|0)m$/.test(m)), true);
+  assert.deepEqual(
+    out.match(/\u001b\[[0-9;]*m/g)?.every((m) => /^\u001b\[(1|1;31|1;35|1;36|0)m$/.test(m)),
+    true,
+  );
   assert.ok(!/\u001b(?!\[(1|1;31|1;35|1;36|0)m)/.test(out), out);
 });
 
@@ -115,7 +130,11 @@ check lock-balance
   assert.match(lines[1], /^VIOLATION \[lock-balance\] /);
   assert.ok(r.out.includes('why \\x1b[31mred\\u{202E}'), r.out);
   assert.ok(!lines.some((l) => l.startsWith(FORGED)), 'no line starts with the forged finding');
-  assert.equal(lines.filter((l) => l.includes(FORGED)).length, 3, 'the name shows (escaped) in the heading and the two conflicting events only');
+  assert.equal(
+    lines.filter((l) => l.includes(FORGED)).length,
+    3,
+    'the name shows (escaped) in the heading and the two conflicting events only',
+  );
   const json = JSON.parse(run(['simulate', '--format', 'json', file]).out);
   assert.equal(json.title, title);
   assert.equal(json.scenario, file);

@@ -19,7 +19,11 @@ export const ROOT = join(__dirname, '..', '..', '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BUNDLE = join(ROOT, 'dist', 'webview', 'main.js');
 export const OUT = join(ROOT, 'test-output', 'webview');
-const missing = !existsSync(CHROMIUM) ? `chromium not found at ${CHROMIUM} (apt-get install -y chromium)` : !existsSync(BUNDLE) ? `no webview bundle at ${BUNDLE} (node scripts/build.mjs)` : '';
+const missing = !existsSync(CHROMIUM)
+  ? `chromium not found at ${CHROMIUM} (apt-get install -y chromium)`
+  : !existsSync(BUNDLE)
+    ? `no webview bundle at ${BUNDLE} (node scripts/build.mjs)`
+    : '';
 if (missing && process.env.CI === 'true') throw new Error(`webview tests cannot run in CI: ${missing}`);
 export const skip: string | false = missing ? `skipped: ${missing}` : false;
 
@@ -39,17 +43,37 @@ export const extraDocuments = new Map<string, [string, string]>();
  * @vscode-elements' dark defaults. These are VS Code's Light Modern values, so screenshots show what users see.
  */
 const LIGHT_THEME: Record<string, string> = {
-  '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px', '--vscode-font-weight': 'normal',
-  '--vscode-editor-font-family': '"Droid Sans Mono", monospace', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#3b3b3b',
-  '--vscode-editor-background': '#ffffff', '--vscode-focusBorder': '#005fb8', '--vscode-errorForeground': '#f85149',
-  '--vscode-textLink-foreground': '#005fb8', '--vscode-panel-border': '#e5e5e5', '--vscode-badge-background': '#cccccc',
-  '--vscode-badge-foreground': '#3b3b3b', '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff',
-  '--vscode-button-border': '#0000001a', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
-  '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxBorder': '#cecece', '--vscode-settings-checkboxForeground': '#3b3b3b',
-  '--vscode-list-activeSelectionBackground': '#e8e8e8', '--vscode-list-activeSelectionForeground': '#000000', '--vscode-list-hoverBackground': '#f2f2f2',
-  '--vscode-diffEditor-insertedTextBackground': '#9ccc2c40', '--vscode-inputValidation-errorBackground': '#f2dede',
-  '--vscode-inputValidation-errorBorder': '#be1100', '--vscode-inputValidation-warningBackground': '#f6f5d2',
-  '--vscode-charts-blue': '#1a85ff', '--vscode-charts-orange': '#d18616', '--vscode-testing-iconPassed': '#388a34',
+  '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+  '--vscode-font-size': '13px',
+  '--vscode-font-weight': 'normal',
+  '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
+  '--vscode-foreground': '#3b3b3b',
+  '--vscode-descriptionForeground': '#3b3b3b',
+  '--vscode-editor-background': '#ffffff',
+  '--vscode-focusBorder': '#005fb8',
+  '--vscode-errorForeground': '#f85149',
+  '--vscode-textLink-foreground': '#005fb8',
+  '--vscode-panel-border': '#e5e5e5',
+  '--vscode-badge-background': '#cccccc',
+  '--vscode-badge-foreground': '#3b3b3b',
+  '--vscode-button-background': '#005fb8',
+  '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-border': '#0000001a',
+  '--vscode-button-secondaryBackground': '#e5e5e5',
+  '--vscode-button-secondaryForeground': '#3b3b3b',
+  '--vscode-settings-checkboxBackground': '#f8f8f8',
+  '--vscode-settings-checkboxBorder': '#cecece',
+  '--vscode-settings-checkboxForeground': '#3b3b3b',
+  '--vscode-list-activeSelectionBackground': '#e8e8e8',
+  '--vscode-list-activeSelectionForeground': '#000000',
+  '--vscode-list-hoverBackground': '#f2f2f2',
+  '--vscode-diffEditor-insertedTextBackground': '#9ccc2c40',
+  '--vscode-inputValidation-errorBackground': '#f2dede',
+  '--vscode-inputValidation-errorBorder': '#be1100',
+  '--vscode-inputValidation-warningBackground': '#f6f5d2',
+  '--vscode-charts-blue': '#1a85ff',
+  '--vscode-charts-orange': '#d18616',
+  '--vscode-testing-iconPassed': '#388a34',
 };
 
 const INSTRUMENT = `
@@ -81,7 +105,10 @@ export async function startBrowser(): Promise<void> {
     const url = req.url ?? '';
     if (url === '/') {
       // The shape of VS Code's own cspSource (1.139: `'self' https://*.vscode-cdn.net`): a keyword and a host.
-      const page = renderSimulationPage({ cspSource: `'self' ${origin}`, resourceUri: (segments) => `${origin}/${segments.join('/')}` });
+      const page = renderSimulationPage({
+        cspSource: `'self' ${origin}`,
+        resourceUri: (segments) => `${origin}/${segments.join('/')}`,
+      });
       renderedNonces.push(page.nonce);
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(page.html);
@@ -106,8 +133,19 @@ export async function startBrowser(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core');
   context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vfslock-webview-')), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -149,7 +187,10 @@ export async function openPanel(state?: unknown): Promise<Panel> {
 
 /** Posts a `show` message to the panel, as the host does. */
 export async function show(page: Page, result: SimulationResult, extra: Record<string, unknown> = {}): Promise<void> {
-  await page.evaluate((msg: unknown) => (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(msg, '*'), { type: 'show', result, ...extra });
+  await page.evaluate(
+    (msg: unknown) => (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(msg, '*'),
+    { type: 'show', result, ...extra },
+  );
   await page.locator('#header').waitFor();
 }
 
@@ -159,5 +200,7 @@ export function builtin(name: string, set?: Record<string, string>): SimulationR
   return JSON.parse(JSON.stringify(o.result));
 }
 
-export const posted = (page: Page) => page.evaluate('window.__posted') as Promise<{ type: string; [k: string]: unknown }[]>;
-export const cspViolations = (page: Page) => page.evaluate('window.__csp') as Promise<{ directive: string; blocked: string; sample: string }[]>;
+export const posted = (page: Page) =>
+  page.evaluate('window.__posted') as Promise<{ type: string; [k: string]: unknown }[]>;
+export const cspViolations = (page: Page) =>
+  page.evaluate('window.__csp') as Promise<{ directive: string; blocked: string; sample: string }[]>;

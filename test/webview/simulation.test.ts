@@ -47,7 +47,9 @@ test('stepping moves the current step and highlights what changed in the inode s
   assert.match(await changed.textContent(), /read delegation \(nfs\)/);
   // Hide unchanged: only changed fields remain (the lease list, and flc_lock released by the insertion).
   await page.locator('#hide-unchanged').click();
-  const fields = await page.locator('.inode[data-name="f"] .field').evaluateAll((es: { dataset: { field: string } }[]) => es.map((e) => e.dataset.field));
+  const fields = await page
+    .locator('.inode[data-name="f"] .field')
+    .evaluateAll((es: { dataset: { field: string } }[]) => es.map((e) => e.dataset.field));
   assert.deepEqual(fields, ['leases', 'locks']);
   assert.equal(await page.locator('.inode[data-name="dir"] .field').count(), 0);
   await page.screenshot({ path: join(OUT, 'stepping.png'), fullPage: true });
@@ -71,13 +73,74 @@ test('a <script> in a function name renders as text and never runs', { skip }, a
   const { page, problems } = await openPanel();
   const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
   const model: FunctionModel = {
-    name: evil, file: 'evil<b>.c', start: 0, end: 10, line: 1, entry: 0, exit: 1, entryLocks: [],
+    name: evil,
+    file: 'evil<b>.c',
+    start: 0,
+    end: 10,
+    line: 1,
+    entry: 0,
+    exit: 1,
+    entryLocks: [],
     nodes: [
       { id: 0, kind: 'entry', succ: [2], events: [], line: 1 },
       { id: 1, kind: 'exit', succ: [], events: [], line: 9 },
-      { id: 2, kind: 'stmt', succ: [3], line: 3, events: [{ kind: 'lock', key: 'x', display: evil, api: 'inode_lock', detail: 'inode:exclusive', start: 0, end: 1, line: 3, column: 2 }] },
-      { id: 3, kind: 'stmt', succ: [4], line: 4, events: [{ kind: 'mutate', key: 'x', display: evil, api: '<script>alert(1)</script>', detail: 'attrs', start: 0, end: 1, line: 4, column: 2 }] },
-      { id: 4, kind: 'stmt', succ: [1], line: 5, events: [{ kind: 'unlock', key: 'x', display: evil, api: 'inode_unlock', detail: 'inode', start: 0, end: 1, line: 5, column: 2 }] },
+      {
+        id: 2,
+        kind: 'stmt',
+        succ: [3],
+        line: 3,
+        events: [
+          {
+            kind: 'lock',
+            key: 'x',
+            display: evil,
+            api: 'inode_lock',
+            detail: 'inode:exclusive',
+            start: 0,
+            end: 1,
+            line: 3,
+            column: 2,
+          },
+        ],
+      },
+      {
+        id: 3,
+        kind: 'stmt',
+        succ: [4],
+        line: 4,
+        events: [
+          {
+            kind: 'mutate',
+            key: 'x',
+            display: evil,
+            api: '<script>alert(1)</script>',
+            detail: 'attrs',
+            start: 0,
+            end: 1,
+            line: 4,
+            column: 2,
+          },
+        ],
+      },
+      {
+        id: 4,
+        kind: 'stmt',
+        succ: [1],
+        line: 5,
+        events: [
+          {
+            kind: 'unlock',
+            key: 'x',
+            display: evil,
+            api: 'inode_unlock',
+            detail: 'inode',
+            start: 0,
+            end: 1,
+            line: 5,
+            column: 2,
+          },
+        ],
+      },
     ],
   };
   const program = programFromFunction(model, { kernel: '6.12' });
@@ -89,25 +152,32 @@ test('a <script> in a function name renders as text and never runs', { skip }, a
   assert.ok((await page.locator('th.lane-head').first().textContent()).includes('<script>'));
   assert.ok((await page.locator('#header .title').textContent()).includes('<img src=x'));
   await page.screenshot({ path: join(OUT, 'escaped-names.png'), fullPage: true });
-  assert.deepEqual(problems.filter((p) => !p.includes('favicon')), []);
+  assert.deepEqual(
+    problems.filter((p) => !p.includes('favicon')),
+    [],
+  );
   await page.close();
 });
 
-test('manual scheduling: choosing the next thread extends the run with the simulator in the page', { skip }, async () => {
-  const { page } = await openPanel();
-  await show(page, builtin('rename-vs-grant-313'));
-  await page.locator('#reset').click();
-  await page.locator('#manual').click();
-  assert.equal(await page.locator('#position').textContent(), 'step 0 / 0');
-  const choices = page.locator('#choices vscode-button.choice');
-  assert.equal(await choices.count(), 2, 'both threads can start');
-  await page.locator('#choose-1-0').click(); // nfs: inode_trylock
-  await page.locator('#choose-1-0').click(); // nfs: branch
-  assert.equal(await page.locator('#position').textContent(), 'step 2 / 2');
-  assert.match(await page.locator('tr.step[data-index="0"]').textContent(), /inode_trylock/);
-  await page.screenshot({ path: join(OUT, 'manual.png'), fullPage: true });
-  await page.close();
-});
+test(
+  'manual scheduling: choosing the next thread extends the run with the simulator in the page',
+  { skip },
+  async () => {
+    const { page } = await openPanel();
+    await show(page, builtin('rename-vs-grant-313'));
+    await page.locator('#reset').click();
+    await page.locator('#manual').click();
+    assert.equal(await page.locator('#position').textContent(), 'step 0 / 0');
+    const choices = page.locator('#choices vscode-button.choice');
+    assert.equal(await choices.count(), 2, 'both threads can start');
+    await page.locator('#choose-1-0').click(); // nfs: inode_trylock
+    await page.locator('#choose-1-0').click(); // nfs: branch
+    assert.equal(await page.locator('#position').textContent(), 'step 2 / 2');
+    assert.match(await page.locator('tr.step[data-index="0"]').textContent(), /inode_trylock/);
+    await page.screenshot({ path: join(OUT, 'manual.png'), fullPage: true });
+    await page.close();
+  },
+);
 
 test('export posts the trace as lockdep-style text and as SVG', { skip }, async () => {
   const { page } = await openPanel();
@@ -142,42 +212,50 @@ test('a malformed message is ignored and the panel keeps working', { skip }, asy
   await page.close();
 });
 
-test('the shown result is kept with setState at once, and a page reloaded from that state shows it again', { skip }, async () => {
-  const first = await openPanel();
-  const r = builtin('rename-vs-grant-pre313');
-  await show(first.page, r);
-  // No step taken: the state must already hold the result (a reload before any click restores the panel).
-  const state = await first.page.evaluate('window.__state') as { result: { scenario: string }; step: number };
-  assert.equal(state?.result?.scenario, r.scenario);
-  assert.equal(state.step, r.trace.length - 1, 'a counterexample opens at its last step');
-  await first.page.close();
-  const again = await openPanel(state);
-  await again.page.locator('#header').waitFor();
-  assert.deepEqual(await again.page.locator('th.lane-head').allTextContents(), ['CPU0: rename', 'CPU1: nfs']);
-  assert.match(await again.page.locator('#message').textContent(), /un-recalled read delegation/);
-  assert.equal(await again.page.locator('#position').textContent(), `step ${r.trace.length} / ${r.trace.length}`);
-  assert.deepEqual(again.problems, []);
-  await again.page.close();
-});
+test(
+  'the shown result is kept with setState at once, and a page reloaded from that state shows it again',
+  { skip },
+  async () => {
+    const first = await openPanel();
+    const r = builtin('rename-vs-grant-pre313');
+    await show(first.page, r);
+    // No step taken: the state must already hold the result (a reload before any click restores the panel).
+    const state = (await first.page.evaluate('window.__state')) as { result: { scenario: string }; step: number };
+    assert.equal(state?.result?.scenario, r.scenario);
+    assert.equal(state.step, r.trace.length - 1, 'a counterexample opens at its last step');
+    await first.page.close();
+    const again = await openPanel(state);
+    await again.page.locator('#header').waitFor();
+    assert.deepEqual(await again.page.locator('th.lane-head').allTextContents(), ['CPU0: rename', 'CPU1: nfs']);
+    assert.match(await again.page.locator('#message').textContent(), /un-recalled read delegation/);
+    assert.equal(await again.page.locator('#position').textContent(), `step ${r.trace.length} / ${r.trace.length}`);
+    assert.deepEqual(again.problems, []);
+    await again.page.close();
+  },
+);
 
-test('a result sent again with the same id (the page reloaded behind a tab) keeps the step; a new id replaces it', { skip }, async () => {
-  const r = builtin('rename-vs-grant-pre313');
-  const first = await openPanel();
-  await show(first.page, r, { id: 'a.1' });
-  await first.page.locator('#reset').click();
-  await first.page.locator('#step').click();
-  const state = await first.page.evaluate('window.__state') as { step: number; shownId: string };
-  assert.deepEqual([state.step, state.shownId], [0, 'a.1']);
-  await first.page.close();
-  // The page comes back from its state; the host posts its current result again on `ready`.
-  const again = await openPanel(state);
-  await again.page.locator('#header').waitFor();
-  await show(again.page, r, { id: 'a.1' });
-  assert.equal(await again.page.locator('#position').textContent(), `step 1 / ${r.trace.length}`, 'the step is kept');
-  const other = builtin('unlink-recall-retry');
-  await show(again.page, other, { id: 'a.2' });
-  await again.page.locator('#header h1 .title', { hasText: other.title }).waitFor();
-  assert.deepEqual(await again.page.locator('th.lane-head').allTextContents(), ['CPU0: unlink', 'CPU1: nfs']);
-  assert.deepEqual(again.problems, []);
-  await again.page.close();
-});
+test(
+  'a result sent again with the same id (the page reloaded behind a tab) keeps the step; a new id replaces it',
+  { skip },
+  async () => {
+    const r = builtin('rename-vs-grant-pre313');
+    const first = await openPanel();
+    await show(first.page, r, { id: 'a.1' });
+    await first.page.locator('#reset').click();
+    await first.page.locator('#step').click();
+    const state = (await first.page.evaluate('window.__state')) as { step: number; shownId: string };
+    assert.deepEqual([state.step, state.shownId], [0, 'a.1']);
+    await first.page.close();
+    // The page comes back from its state; the host posts its current result again on `ready`.
+    const again = await openPanel(state);
+    await again.page.locator('#header').waitFor();
+    await show(again.page, r, { id: 'a.1' });
+    assert.equal(await again.page.locator('#position').textContent(), `step 1 / ${r.trace.length}`, 'the step is kept');
+    const other = builtin('unlink-recall-retry');
+    await show(again.page, other, { id: 'a.2' });
+    await again.page.locator('#header h1 .title', { hasText: other.title }).waitFor();
+    assert.deepEqual(await again.page.locator('th.lane-head').allTextContents(), ['CPU0: unlink', 'CPU1: nfs']);
+    assert.deepEqual(again.problems, []);
+    await again.page.close();
+  },
+);

@@ -60,16 +60,38 @@ each followed by its related places as GCC notes.
 Exit status: 0 no errors found, 1 errors found, 2 usage error or unreadable input.`;
 
 const CHECK_OPTIONS = {
-  ...COMMON_OPTIONS, ...OUTPUT_OPTIONS,
-  jobs: { type: 'string', short: 'j' }, 'time-budget': { type: 'string' }, index: { type: 'boolean' }, 'no-index': { type: 'boolean' },
+  ...COMMON_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  jobs: { type: 'string', short: 'j' },
+  'time-budget': { type: 'string' },
+  index: { type: 'boolean' },
+  'no-index': { type: 'boolean' },
   'no-prescan': { type: 'boolean' },
-  'stdin-filename': { type: 'string' }, kbuild: { type: 'boolean' }, Werror: { type: 'boolean' },
+  'stdin-filename': { type: 'string' },
+  kbuild: { type: 'boolean' },
+  Werror: { type: 'boolean' },
 } as const;
 
 interface CheckValues {
-  format?: string; kernel?: string; rules?: string[]; color?: boolean; 'no-color'?: boolean; 'exit-zero'?: boolean; help?: boolean;
-  terse?: boolean; quiet?: boolean[]; 'no-summary'?: boolean; mailback?: boolean; jobs?: string; 'time-budget'?: string;
-  index?: boolean; 'no-index'?: boolean; 'no-prescan'?: boolean; 'stdin-filename'?: string; kbuild?: boolean; Werror?: boolean;
+  format?: string;
+  kernel?: string;
+  rules?: string[];
+  color?: boolean;
+  'no-color'?: boolean;
+  'exit-zero'?: boolean;
+  help?: boolean;
+  terse?: boolean;
+  quiet?: boolean[];
+  'no-summary'?: boolean;
+  mailback?: boolean;
+  jobs?: string;
+  'time-budget'?: string;
+  index?: boolean;
+  'no-index'?: boolean;
+  'no-prescan'?: boolean;
+  'stdin-filename'?: string;
+  kbuild?: boolean;
+  Werror?: boolean;
 }
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
@@ -105,8 +127,10 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   if (!positionals.length) return usage(values.kbuild ? 'no source file among the arguments' : 'no PATH given');
   const stdin = positionals.includes('-');
   if (stdin && positionals.length > 1) return usage('- (standard input) is checked on its own, not with other paths');
-  if (values['stdin-filename'] !== undefined && !stdin) return usage('--stdin-filename names standard input: give - as the PATH');
-  if (values.Werror && !values.kbuild) return usage('--Werror goes with --kbuild (elsewhere the exit status already says whether errors were found)');
+  if (values['stdin-filename'] !== undefined && !stdin)
+    return usage('--stdin-filename names standard input: give - as the PATH');
+  if (values.Werror && !values.kbuild)
+    return usage('--Werror goes with --kbuild (elsewhere the exit status already says whether errors were found)');
   const parsed = checkOptions(values);
   if (typeof parsed === 'string') {
     io.err(`vfslock check: ${parsed}\n`);
@@ -148,9 +172,21 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       progress.update(n, files.length, findings);
     };
     // Summaries across files when asked for (--index), or for lone files of a kernel tree whose index is cached.
-    const cached = !values.index && !values['no-index'] && !values.kbuild ? cachedIndexOf(positionals, files, options, catalogues) : null;
+    const cached =
+      !values.index && !values['no-index'] && !values.kbuild
+        ? cachedIndexOf(positionals, files, options, catalogues)
+        : null;
     if (cached) {
-      const r = await checkFilesIndexed(files, jobs, options, catalogues, `${VERSION}+${BUILD}`, (s) => io.err(s), withFixes, cached);
+      const r = await checkFilesIndexed(
+        files,
+        jobs,
+        options,
+        catalogues,
+        `${VERSION}+${BUILD}`,
+        (s) => io.err(s),
+        withFixes,
+        cached,
+      );
       outcomes = r.outcomes;
       if (process.env.VFSLOCK_INDEX_STATS) io.err(`vfslock: ${r.note}\n`);
     } else if (!values.index || values['no-index'] || !files.length) {
@@ -179,13 +215,17 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     progress.clear();
   }
   const results: FileResult[] = [];
-  outcomes.forEach((o, i) => ('result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error })));
+  outcomes.forEach((o, i) =>
+    'result' in o ? results.push(o.result) : errors.push({ file: files[i], message: o.error }),
+  );
   const report: CheckReport = { results, errors, ms: performance.now() - t0 };
   const clean = isClean(report);
   const color = useColor(values, io);
   if (values.kbuild) {
     // As a compiler: diagnostics on standard error, nothing at all for a clean file.
-    io.err(toText(report, { color: useColor(values, { ...io, isTTY: !!io.errIsTTY }), terse: values.terse, summary: false }));
+    io.err(
+      toText(report, { color: useColor(values, { ...io, isTTY: !!io.errIsTTY }), terse: values.terse, summary: false }),
+    );
   } else if (!(values.mailback && clean)) {
     if (format === 'json') io.out(toJson(report));
     else if (format === 'sarif') io.out(toSarif(report, VERSION));
@@ -195,13 +235,21 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   const unreadable = errors.length > 0 || results.some((r) => r.error);
   if (values.kbuild) {
     // A file the checker cannot read must not stop the kernel build either; --Werror: warnings count.
-    return values.Werror && results.some((r) => r.findings.some((f) => f.severity === 'error' || f.severity === 'warning')) ? 1 : 0;
+    return values.Werror &&
+      results.some((r) => r.findings.some((f) => f.severity === 'error' || f.severity === 'warning'))
+      ? 1
+      : 0;
   }
   return unreadable ? 2 : hasErrors && !values['exit-zero'] ? 1 : 0;
 }
 
 /** The cached index of the kernel tree that lone `files` (no directory among `paths`) all belong to, else null. */
-function cachedIndexOf(paths: string[], files: string[], options: CheckOptions, catalogues: CatalogueData[]): { root: string; data: IndexData } | null {
+function cachedIndexOf(
+  paths: string[],
+  files: string[],
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+): { root: string; data: IndexData } | null {
   if (!files.length || paths.some((p) => isDirectory(p))) return null;
   const root = findKernelTree(files[0]);
   if (!root || files.some((f) => findKernelTree(f) !== root)) return null;
@@ -253,4 +301,3 @@ function isDirectory(p: string): boolean {
     return false;
   }
 }
-

@@ -43,7 +43,6 @@ function pathOf(uri: string): string | null {
   }
 }
 
-
 export async function lspCommand(args: string[], io: LspIo, version = VERSION): Promise<number> {
   let index = true;
   for (const a of args) {
@@ -61,10 +60,15 @@ export async function lspCommand(args: string[], io: LspIo, version = VERSION): 
     return 2;
   }
   // Anything printed by a library must not land in the protocol stream.
-  for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) console[k] = (...xs: unknown[]) => process.stderr.write(`${xs.map(String).join(' ')}\n`);
+  for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const)
+    console[k] = (...xs: unknown[]) => process.stderr.write(`${xs.map(String).join(' ')}\n`);
 
   const writer = new StreamMessageWriter(process.stdout);
-  const errorResponse = (p: FramingProblem): ResponseMessage => ({ jsonrpc: '2.0', id: p.id ?? null, error: { code: p.code, message: p.message } });
+  const errorResponse = (p: FramingProblem): ResponseMessage => ({
+    jsonrpc: '2.0',
+    id: p.id ?? null,
+    error: { code: p.code, message: p.message },
+  });
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;

@@ -85,32 +85,43 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
     return 2;
   };
   const format = values.format!;
-  if (!['text', 'json', 'sarif', 'reply'].includes(format)) return usage(`--format must be text, json, sarif or reply (got '${escapeForTerminal(format)}')`);
+  if (!['text', 'json', 'sarif', 'reply'].includes(format))
+    return usage(`--format must be text, json, sarif or reply (got '${escapeForTerminal(format)}')`);
   const gitMode = values.git !== undefined;
-  if (gitMode && values.base !== undefined) return usage('--git and --base cannot be combined: --git reviews commits against their parents');
-  if (!values.tree && !gitMode && values.base === undefined) return usage('--tree DIR is required (the base tree the patches apply to)');
+  if (gitMode && values.base !== undefined)
+    return usage('--git and --base cannot be combined: --git reviews commits against their parents');
+  if (!values.tree && !gitMode && values.base === undefined)
+    return usage('--tree DIR is required (the base tree the patches apply to)');
   const treeDir = values.tree ?? '.';
   if (!(await isDirectory(treeDir))) return usage(`--tree ${escapeForTerminal(treeDir)}: not a directory`);
-  if (gitMode && positionals.length) return usage(`--git takes no PATCH (got ${escapeForTerminal(positionals.join(' '))}): it reviews commits`);
+  if (gitMode && positionals.length)
+    return usage(`--git takes no PATCH (got ${escapeForTerminal(positionals.join(' '))}): it reviews commits`);
   if (!gitMode && !positionals.length) return usage('no PATCH given');
-  for (const [opt, rev] of [['--git', values.git], ['--base', values.base]] as const) {
+  for (const [opt, rev] of [
+    ['--git', values.git],
+    ['--base', values.base],
+  ] as const) {
     if (rev === undefined) continue;
     const bad = checkRevision(rev);
     if (bad) return usage(`${opt}: ${bad}`);
   }
   if (!/^\d+$/.test(values.strip!)) return usage(`-p must be a number (got '${escapeForTerminal(values.strip!)}')`);
   const maxCallers = values['max-callers'];
-  if (maxCallers !== undefined && !/^\d+$/.test(maxCallers)) return usage(`--max-callers must be a number (got '${escapeForTerminal(maxCallers)}')`);
+  if (maxCallers !== undefined && !/^\d+$/.test(maxCallers))
+    return usage(`--max-callers must be a number (got '${escapeForTerminal(maxCallers)}')`);
   const options = checkOptions(values);
   if (typeof options === 'string') return usage(options);
   const catalogues = loadCataloguesFor('review', values.rules ?? [], io);
   if (!catalogues) return 2;
   const reviewOptions: ReviewOptions = {
-    ...options, follow: values.follow && !values['no-follow'], maxCallerFiles: maxCallers === undefined ? undefined : +maxCallers,
+    ...options,
+    follow: values.follow && !values['no-follow'],
+    maxCallerFiles: maxCallers === undefined ? undefined : +maxCallers,
   };
 
   const repo = gitMode || values.base !== undefined ? await gitRepository(treeDir) : null;
-  if ((gitMode || values.base !== undefined) && !repo) return fail(`${treeDir} is not inside a git working tree: --git and --base read commits from one`);
+  if ((gitMode || values.base !== undefined) && !repo)
+    return fail(`${treeDir} is not inside a git working tree: --git and --base read commits from one`);
 
   const output = reviewOutput(values, io);
   let review: SeriesReview;
@@ -119,7 +130,10 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
   try {
     if (gitMode) {
       const analyzer = await processAnalyzer(catalogues);
-      ({ review, mails } = await reviewCommits(analyzer, repo!, values.git!, { ...reviewOptions, onPatchDone: output.onPatchDone }));
+      ({ review, mails } = await reviewCommits(analyzer, repo!, values.git!, {
+        ...reviewOptions,
+        onPatchDone: output.onPatchDone,
+      }));
       root = repo!.top + (repo!.prefix ? '/' + repo!.prefix.replace(/\/$/, '') : '');
     } else {
       const skipped: SkippedMail[] = [];
@@ -137,7 +151,9 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
         skipped.push(...input.skipped);
       }
       if (!mails.length) {
-        return fail(`no patch found in ${positionals.join(', ')}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.subject}: ${s.reason}`).join('; ')})` : ''}`);
+        return fail(
+          `no patch found in ${positionals.join(', ')}${skipped.length ? ` (skipped: ${skipped.map((s) => `${s.subject}: ${s.reason}`).join('; ')})` : ''}`,
+        );
       }
       const analyzer = await processAnalyzer(catalogues);
       const dir = new DirectoryTree(treeDir);
@@ -153,7 +169,13 @@ export async function reviewCommand(args: string[], io: Io): Promise<number> {
         if (inRepo) ({ tree, note, close } = await chooseBase(dir, inRepo, texts, mails));
       }
       try {
-        review = await reviewSeries(analyzer, tree, mails, { ...reviewOptions, onPatchDone: output.onPatchDone }, skipped);
+        review = await reviewSeries(
+          analyzer,
+          tree,
+          mails,
+          { ...reviewOptions, onPatchDone: output.onPatchDone },
+          skipped,
+        );
       } finally {
         close();
       }

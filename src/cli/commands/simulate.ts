@@ -37,13 +37,22 @@ export async function simulateCommand(args: string[], io: CommandIo): Promise<nu
   let parsed;
   try {
     parsed = parseArgs({
-      args, allowPositionals: true,
+      args,
+      allowPositionals: true,
       options: {
-        format: { type: 'string', default: 'text' }, kernel: { type: 'string' }, set: { type: 'string', multiple: true },
-        list: { type: 'boolean' }, reduction: { type: 'string', default: 'por' }, preemptions: { type: 'string' },
-        'max-states': { type: 'string' }, 'max-memory': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        format: { type: 'string', default: 'text' },
+        kernel: { type: 'string' },
+        set: { type: 'string', multiple: true },
+        list: { type: 'boolean' },
+        reduction: { type: 'string', default: 'por' },
+        preemptions: { type: 'string' },
+        'max-states': { type: 'string' },
+        'max-memory': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
         // Accepted as by every command: the simulator's output has no colour; --exit-zero: a violation exits 0.
-        color: { type: 'boolean' }, 'no-color': { type: 'boolean' }, 'exit-zero': { type: 'boolean' },
+        color: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
+        'exit-zero': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -84,15 +93,23 @@ export async function simulateCommand(args: string[], io: CommandIo): Promise<nu
     io.err(`vfslock simulate: ${r.scenario} is a measurement with no trace to draw: use --format text or json\n`);
     return 2;
   }
-  io.out(values.format === 'json' ? resultToJson(r) : values.format === 'svg' ? exportTrace(r, 'svg', false) : resultToText(r));
+  io.out(
+    values.format === 'json'
+      ? resultToJson(r)
+      : values.format === 'svg'
+        ? exportTrace(r, 'svg', false)
+        : resultToText(r),
+  );
   if (values.format === 'svg' && r.bound) io.err(`vfslock simulate: ${r.bound.message}\n`);
   return r.verdict === 'violation' ? (values['exit-zero'] ? 0 : 1) : r.bound ? 3 : 0;
 }
 
 function checkArgs(values: Record<string, unknown>, positionals: string[]): string | null {
   if (positionals.length !== 1) return positionals.length ? 'one scenario at a time' : 'no scenario given';
-  if (values.format !== 'text' && values.format !== 'json' && values.format !== 'svg') return `--format must be text, json or svg (got '${values.format}')`;
-  if (!['por', 'sleep', 'none'].includes(values.reduction as string)) return `--reduction must be por, sleep or none (got '${values.reduction}')`;
+  if (values.format !== 'text' && values.format !== 'json' && values.format !== 'svg')
+    return `--format must be text, json or svg (got '${values.format}')`;
+  if (!['por', 'sleep', 'none'].includes(values.reduction as string))
+    return `--reduction must be por, sleep or none (got '${values.reduction}')`;
   for (const flag of ['preemptions', 'max-states', 'max-memory']) {
     const v = values[flag];
     if (v !== undefined && !/^\d+$/.test(v as string)) return `--${flag} needs a whole number (got '${v}')`;
@@ -116,7 +133,11 @@ function readText(file: string): string | { error: string } {
   return 'text' in r ? r.text : { error: `cannot read ${file}: ${r.error}` };
 }
 
-async function run(arg: string, overrides: { kernel?: string; set: Record<string, string> }, explore: Partial<ExploreOptions>): Promise<Outcome> {
+async function run(
+  arg: string,
+  overrides: { kernel?: string; set: Record<string, string> },
+  explore: Partial<ExploreOptions>,
+): Promise<Outcome> {
   const target = parseTarget(arg);
   if ('error' in target) return { error: target.error, diagnostics: [] };
   if (target.kind === 'builtin') return simulateBuiltin(target.name, overrides, explore);
@@ -129,5 +150,6 @@ async function run(arg: string, overrides: { kernel?: string; set: Record<string
 
 function printDiagnostics(source: string, diags: Diagnostic[], io: CommandIo): void {
   // GCC-style lines: a newline or escape sequence in a scenario's name or text must not forge or hide one.
-  for (const d of diags) io.err(`${escapeForTerminal(source)}:${d.line}:${d.column}: ${d.severity}: ${escapeForTerminal(d.message)}\n`);
+  for (const d of diags)
+    io.err(`${escapeForTerminal(source)}:${d.line}:${d.column}: ${d.severity}: ${escapeForTerminal(d.message)}\n`);
 }

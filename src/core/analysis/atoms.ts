@@ -85,20 +85,43 @@ export function computeAtom(env: AtomEnv, x: SNode, depth: number): AtomInfo {
         // The variable keeps its value even if what it was computed from changes later (`*flp = ...`): the fact
         // is about the variable, and implies the fact about its definition.
         if (constants.length === 0) {
-          return { fact: `truthy:${name}`, roots: [name], result: { name, sense: 'truthy' }, invert: false,
-            implies: { fact: info.fact!, value: !info.invert }, impliesWhenFalse: { fact: info.fact!, value: info.invert } };
+          return {
+            fact: `truthy:${name}`,
+            roots: [name],
+            result: { name, sense: 'truthy' },
+            invert: false,
+            implies: { fact: info.fact!, value: !info.invert },
+            impliesWhenFalse: { fact: info.fact!, value: info.invert },
+          };
         }
         // `new_is_dir = false; ... new_is_dir = d_is_dir(d)`: the variable itself is a fact (tests of it correlate),
         // and only "true" tells us something about the directory.
-        return { fact: `truthy:${name}`, roots: [name], result: null, invert: false, implies: { fact: info.fact!, value: !info.invert } };
+        return {
+          fact: `truthy:${name}`,
+          roots: [name],
+          result: null,
+          invert: false,
+          implies: { fact: info.fact!, value: !info.invert },
+        };
       }
     }
     const k = ctx.key(x) ?? name;
-    return { fact: `truthy:${k}`, roots: [ExprContext.rootOf(k), name], result: { name, sense: 'truthy' }, invert: false };
+    return {
+      fact: `truthy:${k}`,
+      roots: [ExprContext.rootOf(k), name],
+      result: { name, sense: 'truthy' },
+      invert: false,
+    };
   }
   if (x.type === 'assignment_expression' && x.children[0]) {
     const p = ctx.rawPath(x.children[0]);
-    if (p) return { fact: `truthy:${p}`, roots: [ExprContext.rootOf(p)], result: { name: p, sense: 'truthy' }, invert: false };
+    if (p)
+      return {
+        fact: `truthy:${p}`,
+        roots: [ExprContext.rootOf(p)],
+        result: { name: p, sense: 'truthy' },
+        invert: false,
+      };
     return none;
   }
   if (x.type === 'binary_expression') {
@@ -118,13 +141,22 @@ export function computeAtom(env: AtomEnv, x: SNode, depth: number): AtomInfo {
       const inner = computeAtom(env, other, depth + 1);
       return { ...inner, invert: op === '==' ? !inner.invert : inner.invert };
     }
-    const isErrPtr = (n: SNode) => n.type === 'call_expression' && n.children[0]?.type === 'identifier' && /^ERR_(PTR|CAST)$/.test(ctx.text(n.children[0]));
+    const isErrPtr = (n: SNode) =>
+      n.type === 'call_expression' &&
+      n.children[0]?.type === 'identifier' &&
+      /^ERR_(PTR|CAST)$/.test(ctx.text(n.children[0]));
     if ((op === '==' || op === '!=') && (isErrPtr(l) || isErrPtr(r))) {
       // `dentry == ERR_PTR(-ENOENT)`: true only for an error pointer.
       const other = isErrPtr(l) ? r : l;
       const k = ctx.key(other);
       if (k && other.type === 'identifier' && op === '==') {
-        return { fact: null, roots: [ExprContext.rootOf(k)], result: { name: ctx.text(other), sense: 'isErr' }, invert: false, errOnlyWhenTrue: true };
+        return {
+          fact: null,
+          roots: [ExprContext.rootOf(k)],
+          result: { name: ctx.text(other), sense: 'isErr' },
+          invert: false,
+          errOnlyWhenTrue: true,
+        };
       }
     }
     if (op === '<' && isZero(r) && l.type === 'identifier') {
@@ -136,7 +168,12 @@ export function computeAtom(env: AtomEnv, x: SNode, depth: number): AtomInfo {
       const b = ctx.key(r);
       if (a && b && a !== NULL_KEY && b !== NULL_KEY) {
         const [p, q] = a < b ? [a, b] : [b, a];
-        return { fact: `eq:${p}|${q}`, roots: [ExprContext.rootOf(a), ExprContext.rootOf(b)], result: null, invert: op === '!=' };
+        return {
+          fact: `eq:${p}|${q}`,
+          roots: [ExprContext.rootOf(a), ExprContext.rootOf(b)],
+          result: null,
+          invert: op === '!=',
+        };
       }
     }
     if (op === '&') {
@@ -145,8 +182,10 @@ export function computeAtom(env: AtomEnv, x: SNode, depth: number): AtomInfo {
         const flag = ctx.text(flagSide);
         const other = flagSide === l ? r : l;
         // `fmode_t mode = file->f_mode; if (mode & FMODE_WRITE)`: a flags word copied once is the word itself.
-        const copied = other.type === 'identifier' && ctx.isLocalVar(ctx.text(other)) && ctx.defsOf(ctx.text(other)).length === 1
-          ? ctx.key(ctx.defsOf(ctx.text(other))[0]) : null;
+        const copied =
+          other.type === 'identifier' && ctx.isLocalVar(ctx.text(other)) && ctx.defsOf(ctx.text(other)).length === 1
+            ? ctx.key(ctx.defsOf(ctx.text(other))[0])
+            : null;
         const k = copied && copied !== NULL_KEY ? copied : ctx.key(other);
         const obj = k ? objectOfFlags(k) : ctx.text(other).replace(/\s+/g, '');
         return { fact: `flag:${flag}:${obj}`, roots: k ? [ExprContext.rootOf(k)] : [], result: null, invert: false };
@@ -174,7 +213,13 @@ function isPure(x: SNode): boolean {
   const stack = [x];
   while (stack.length) {
     const n = stack.pop()!;
-    if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression' || n.type === 'ERROR') return false;
+    if (
+      n.type === 'call_expression' ||
+      n.type === 'assignment_expression' ||
+      n.type === 'update_expression' ||
+      n.type === 'ERROR'
+    )
+      return false;
     for (const c of n.children) stack.push(c);
   }
   return true;

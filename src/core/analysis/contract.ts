@@ -35,13 +35,27 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
   // Every variant of this arity: they are spellings of the same contract in different kernels (rd->old_dir in
   // 6.12, d_inode(rd->old_parent) in 6.19); only the ones naming fields this code has will match its events.
   // Parameter names disambiguate like call arguments do (start_creating(idmap, parent, name) vs (parent, name, flags)).
-  const chosen = entries ? selectVariant(entries, unit.params.length, version, unit.params.map((p) => p.name)) : null;
+  const chosen = entries
+    ? selectVariant(
+        entries,
+        unit.params.length,
+        version,
+        unit.params.map((p) => p.name),
+      )
+    : null;
   c.catalogued = !!chosen?.variant && chosen.entry.effects.some((e) => e.op === 'requires' || e.op === 'delegOp');
   // A function whose parameters are the catalogue's in another order (debugfs's own static start_creating(name,
   // parent) vs the VFS's start_creating(parent, name)) is a namesake, not this API: its body is not held to it.
   const vparams = chosen?.variant?.params ?? [];
   const ownSpelling = !unit.params.some((p, i) => vparams.includes(p.name) && vparams.indexOf(p.name) !== i);
-  const candidates = !entries || !chosen ? [] : entries.flatMap((entry) => (entry.variants ?? []).filter((v) => v.params.length === unit.params.length).map((variant) => ({ entry, variant })));
+  const candidates =
+    !entries || !chosen
+      ? []
+      : entries.flatMap((entry) =>
+          (entry.variants ?? [])
+            .filter((v) => v.params.length === unit.params.length)
+            .map((variant) => ({ entry, variant })),
+        );
   for (const sel of candidates) {
     {
       const role = (path: string): string | null => {
@@ -67,7 +81,13 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
           if (child && parent) ctx.addAlias(child + '.d_parent', parent);
         }
         // This kernel's spelling only (the version-selected variant): the body must release what callers rely on.
-        if (eff.op === 'unlock' && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant && ownSpelling) {
+        if (
+          eff.op === 'unlock' &&
+          eff.class === 'inode' &&
+          sel.entry === chosen?.entry &&
+          sel.variant === chosen?.variant &&
+          ownSpelling
+        ) {
           const k = role(eff.target);
           if (k) {
             const key = lockKey(cat, k, eff.class).key;
@@ -80,7 +100,13 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
           if (eff.when && eff.when !== 'always') c.declaredConditional = true;
           const k = role(eff.target);
           if (k) c.declaredAcquires.add(lockKey(cat, k, eff.class).key);
-          if (k && eff.class === 'inode' && sel.entry === chosen?.entry && sel.variant === chosen?.variant && ownSpelling) {
+          if (
+            k &&
+            eff.class === 'inode' &&
+            sel.entry === chosen?.entry &&
+            sel.variant === chosen?.variant &&
+            ownSpelling
+          ) {
             const key = lockKey(cat, k, eff.class).key;
             c.declaredLocks.set(key, { when: eff.when ?? 'always', ifNonNull: !!eff.ifNonNull });
             if (eff.ifNonDir) c.releasesSkipDirs.add(key);
@@ -95,7 +121,8 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
     if (!k) continue;
     if (a.kind === '__acquires') c.declaredAcquires.add(k);
     // Sparse annotations name spinlocks and mutexes; an inode's i_rwsem/i_mutex becomes the inode lock.
-    else c.selfContract.push({ key: k, class: isInodeLockAnnotation(cat, a.arg) ? 'inode' : 'spin', mode: 'exclusive' });
+    else
+      c.selfContract.push({ key: k, class: isInodeLockAnnotation(cat, a.arg) ? 'inode' : 'spin', mode: 'exclusive' });
   }
   return c;
 }

@@ -21,14 +21,21 @@ export function collectDefinitions(unit: FunctionUnit, body: SNode, src: string,
   while (stack.length) {
     const n = stack.pop()!;
     if (n.type === 'declaration') {
-      const typeNode = n.children.find((c) => c.type.endsWith('_specifier') || c.type === 'primitive_type' || c.type === 'type_identifier');
+      const typeNode = n.children.find(
+        (c) => c.type.endsWith('_specifier') || c.type === 'primitive_type' || c.type === 'type_identifier',
+      );
       const typeText = typeNode ? ctx.text(typeNode) : '';
       for (const d of n.children) {
         if (d === typeNode) continue;
         const name = declaredName(ctx, d);
         if (!name) continue;
         const stars = starsOf(d);
-        ctx.declareVar({ name, type: typeText + (stars ? ' ' + '*'.repeat(stars) : ''), isParam: false, paramIndex: -1 });
+        ctx.declareVar({
+          name,
+          type: typeText + (stars ? ' ' + '*'.repeat(stars) : ''),
+          isParam: false,
+          paramIndex: -1,
+        });
         if (d.type === 'init_declarator') {
           const value = d.children[1];
           if (!value) continue;
@@ -69,9 +76,15 @@ export function collectDefinitions(unit: FunctionUnit, body: SNode, src: string,
 }
 
 /** `*p = local.field` where `p` is a `struct X *` parameter (an out-parameter filled by copying a local struct). */
-function structOutParam(ctx: ExprContext, src: string, lhs: SNode, rhs: SNode): { param: string; value: string } | null {
+function structOutParam(
+  ctx: ExprContext,
+  src: string,
+  lhs: SNode,
+  rhs: SNode,
+): { param: string; value: string } | null {
   const operand = lhs.children[0];
-  if (lhs.type !== 'pointer_expression' || operand?.type !== 'identifier' || prefixOperator(src, lhs) !== '*') return null;
+  if (lhs.type !== 'pointer_expression' || operand?.type !== 'identifier' || prefixOperator(src, lhs) !== '*')
+    return null;
   const name = ctx.text(operand);
   const v = ctx.vars.get(name);
   if (!v?.isParam || !/^struct \w+ \*$/.test(v.type) || v.type === 'struct inode *') return null;

@@ -35,7 +35,10 @@ export class ExprContext {
   /** What an in-file function returns (from its summary), as a template over its arguments. */
   returnsOf: (name: string) => string | undefined = () => undefined;
 
-  constructor(readonly src: string, readonly cat: Catalogue) {}
+  constructor(
+    readonly src: string,
+    readonly cat: Catalogue,
+  ) {}
 
   text(n: SNode): string {
     return textOf(this.src, n);
@@ -122,7 +125,8 @@ export class ExprContext {
         const args = n.children[1]?.children ?? [];
         if (!fn || fn.type !== 'identifier') return null;
         const name = this.text(fn);
-        if ((this.cat.transparent.has(name) || this.cat.isSameObjectCall(name)) && args.length === 1) return this.key(args[0]);
+        if ((this.cat.transparent.has(name) || this.cat.isSameObjectCall(name)) && args.length === 1)
+          return this.key(args[0]);
         const template = this.cat.accessors.get(name) ?? this.returnsOf(name);
         if (template) return this.instantiate(template, (i) => this.key(args[i]));
         return null;

@@ -15,7 +15,16 @@ import { collectContract, type Contract } from './contract';
 import { collectDefinitions } from './definitions';
 import { childOfAlias, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
-import type { AnalyzeOptions, DeferredFinding, Finding, Related, RoleMutation, RuleId, Severity, Summary } from './types';
+import type {
+  AnalyzeOptions,
+  DeferredFinding,
+  Finding,
+  Related,
+  RoleMutation,
+  RuleId,
+  Severity,
+  Summary,
+} from './types';
 import { beginFunction, messageContext, splitMessage } from '../rules/messages';
 import type { ExitLock, RuleContext } from '../rules/context';
 import { RULE_MODULES } from '../rules/index';
@@ -61,11 +70,18 @@ const MAX_STATES_PER_NODE = 96;
 export const DEFAULT_MAX_STATES = 40000;
 
 /** Per-phase timing, enabled by the benchmark (VFSLOCK_PHASES=1). */
-export const PHASES: Record<string, number> | null = typeof process !== 'undefined' && process.env?.VFSLOCK_PHASES ? {} : null;
+export const PHASES: Record<string, number> | null =
+  typeof process !== 'undefined' && process.env?.VFSLOCK_PHASES ? {} : null;
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-export function analyzeFunction(unit: FunctionUnit, body: SNode, src: string, opts: AnalyzeOptions,
-  summaries: ReadonlyMap<string, Summary>, staticCallers: number): FunctionAnalysis {
+export function analyzeFunction(
+  unit: FunctionUnit,
+  body: SNode,
+  src: string,
+  opts: AnalyzeOptions,
+  summaries: ReadonlyMap<string, Summary>,
+  staticCallers: number,
+): FunctionAnalysis {
   const first = new FunctionAnalyzer(unit, body, src, opts, summaries, staticCallers, []);
   const result = first.run();
   // A path released a parameter's inode lock it never took: the caller holds it at entry (cachefiles_bury_object
@@ -130,16 +146,31 @@ class FunctionAnalyzer implements RuleContext {
   /** A path released a lock assumed held on entry twice: the assumption is wrong. */
   refuted = false;
 
-  constructor(readonly unit: FunctionUnit, private readonly body: SNode, private readonly src: string,
-    readonly opts: AnalyzeOptions, summaries: ReadonlyMap<string, Summary>, readonly staticCallers: number,
-    private readonly entryHeld: string[]) {
+  constructor(
+    readonly unit: FunctionUnit,
+    private readonly body: SNode,
+    private readonly src: string,
+    readonly opts: AnalyzeOptions,
+    summaries: ReadonlyMap<string, Summary>,
+    readonly staticCallers: number,
+    private readonly entryHeld: string[],
+  ) {
     this.cat = opts.catalogue;
     this.ctx = new ExprContext(src, this.cat);
     this.oc = { ctx: this.ctx, cat: this.cat, version: opts.version, summaries };
     this.ctx.returnsOf = (name) => summaries.get(name)?.returns;
     this.summary = {
-      name: unit.name, arity: unit.params.length, outParams: [], breaks: [], requires: [], mutates: [], sleeps: null,
-      acquires: [], releases: [], deferred: [], isEmpty: true,
+      name: unit.name,
+      arity: unit.params.length,
+      outParams: [],
+      breaks: [],
+      requires: [],
+      mutates: [],
+      sleeps: null,
+      acquires: [],
+      releases: [],
+      deferred: [],
+      isEmpty: true,
     };
   }
 
@@ -157,15 +188,22 @@ class FunctionAnalyzer implements RuleContext {
     this.contract = collectContract(this.unit, this.ctx, this.cat, this.opts.version);
     lap('defs');
     this.cfg = buildCfg(this.body, {
-      text: (n) => this.ctx.text(n), isLoopMacro: (n) => this.cat.isLoopMacro(n), transparent: this.cat.transparent,
-      scopedGuard: this.cat.scopedGuardMacro, guard: this.cat.guardMacro, maxNodes: 20000,
+      text: (n) => this.ctx.text(n),
+      isLoopMacro: (n) => this.cat.isLoopMacro(n),
+      transparent: this.cat.transparent,
+      scopedGuard: this.cat.scopedGuardMacro,
+      guard: this.cat.guardMacro,
+      maxNodes: 20000,
     });
     lap('cfg');
     this.ops = this.cfg.nodes.map((n) => this.nodeOps(n));
-    for (const ops of this.ops) for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
+    for (const ops of this.ops)
+      for (const o of ops) if ('key' in o && typeof o.key === 'string') this.opKeys.add(o.key);
     beginFunction(this.unit.params, this.ops, this.opts.version, this.opts.era, this.cat);
     lap('ops');
-    for (const key of this.entryHeld) if (!this.contract.selfContract.some((c) => c.key === key)) this.contract.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
+    for (const key of this.entryHeld)
+      if (!this.contract.selfContract.some((c) => c.key === key))
+        this.contract.selfContract.push({ key, class: 'inode', mode: 'exclusive' });
     this.countAtoms();
     lap('atoms');
     this.fixpoint();
@@ -174,21 +212,46 @@ class FunctionAnalyzer implements RuleContext {
     for (const r of RULES) r.onFinish?.(this);
     this.finishSummary();
     lap('post');
-    if (typeof process !== 'undefined' && process.env?.VFSLOCK_STATS) console.log('STATS', this.unit.name, this.cfg.nodes.length, this.statesProcessed);
+    if (typeof process !== 'undefined' && process.env?.VFSLOCK_STATS)
+      console.log('STATS', this.unit.name, this.cfg.nodes.length, this.statesProcessed);
     if (typeof process !== 'undefined' && process.env?.VFSLOCK_STATES === this.unit.name) {
       const seen = (this as unknown as { dbgSeen: Set<string>[] }).dbgSeen;
       let best = 0;
-      seen.forEach((m, i) => { if (m.size > seen[best].size) best = i; });
-      console.log('NODE', best, this.cfg.nodes[best].kind, this.cfg.nodes[best].ast ? this.src.slice(this.cfg.nodes[best].ast!.start, this.cfg.nodes[best].ast!.start + 60) : '');
+      seen.forEach((m, i) => {
+        if (m.size > seen[best].size) best = i;
+      });
+      console.log(
+        'NODE',
+        best,
+        this.cfg.nodes[best].kind,
+        this.cfg.nodes[best].ast
+          ? this.src.slice(this.cfg.nodes[best].ast!.start, this.cfg.nodes[best].ast!.start + 60)
+          : '',
+      );
       for (const h of [...seen[best]].slice(0, 40)) console.log('  ', h);
     }
     const findings = [...this.findings.values(), ...this.notes];
-    return { findings, summary: this.summary, deferredOutcomes: this.deferredOutcomes, statesProcessed: this.statesProcessed,
-      truncated: this.truncated || this.cfg.truncated, cfg: this.cfg,
-      lockApis: this.ops.flat().filter((o) => o.k === 'lock').map((o) => (o as { api: string }).api),
-      breakApis: this.ops.flat().filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp').map((o) => (o as { api: string }).api),
-      ops: this.ops, entryLocks: this.contract.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key), show: (k) => this.show(k),
-      heldAt: this.heldAt, conditionFact: (id) => this.conditionFact(id) };
+    return {
+      findings,
+      summary: this.summary,
+      deferredOutcomes: this.deferredOutcomes,
+      statesProcessed: this.statesProcessed,
+      truncated: this.truncated || this.cfg.truncated,
+      cfg: this.cfg,
+      lockApis: this.ops
+        .flat()
+        .filter((o) => o.k === 'lock')
+        .map((o) => (o as { api: string }).api),
+      breakApis: this.ops
+        .flat()
+        .filter((o) => o.k === 'break' || o.k === 'wait' || o.k === 'delegOp')
+        .map((o) => (o as { api: string }).api),
+      ops: this.ops,
+      entryLocks: this.contract.selfContract.filter((c) => this.opKeys.has(c.key)).map((c) => c.key),
+      show: (k) => this.show(k),
+      heldAt: this.heldAt,
+      conditionFact: (id) => this.conditionFact(id),
+    };
   }
 
   conditionFact(id: number): ConditionFact | null {
@@ -233,10 +296,27 @@ class FunctionAnalyzer implements RuleContext {
     if (!k || k === NULL_KEY) return null;
     const lk = lockKey(this.cat, k, eff.class);
     if (kind === 'lock') {
-      return { k: 'lock', key: lk.key, class: lk.class, mode: eff.mode ?? 'exclusive', result: null, ifNonNull: false, node: site,
-        display: this.ctx.text(args[0]), api: `guard(${cls})` };
+      return {
+        k: 'lock',
+        key: lk.key,
+        class: lk.class,
+        mode: eff.mode ?? 'exclusive',
+        result: null,
+        ifNonNull: false,
+        node: site,
+        display: this.ctx.text(args[0]),
+        api: `guard(${cls})`,
+      };
     }
-    return { k: 'unlock', key: lk.key, class: lk.class, ifNonNull: false, node: site, api: `guard(${cls}) scope end`, certain: true };
+    return {
+      k: 'unlock',
+      key: lk.key,
+      class: lk.class,
+      ifNonNull: false,
+      node: site,
+      api: `guard(${cls}) scope end`,
+      certain: true,
+    };
   }
 
   // ---------------------------------------------------------------- condition atoms
@@ -270,7 +350,8 @@ class FunctionAnalyzer implements RuleContext {
   private findIrrelevantConds(): void {
     const nodes = this.cfg.nodes;
     const n = nodes.length;
-    const relevantNode = (id: number) => nodes[id].kind === 'return' || nodes[id].kind === 'exit' || this.ops[id].some((o) => o.k !== 'assign');
+    const relevantNode = (id: number) =>
+      nodes[id].kind === 'return' || nodes[id].kind === 'exit' || this.ops[id].some((o) => o.k !== 'assign');
     const ipdom = immediatePostDominators(this.cfg);
     for (const c of nodes) {
       if (c.kind !== 'cond') continue;
@@ -313,10 +394,27 @@ class FunctionAnalyzer implements RuleContext {
     const s = emptyState();
     // Contract keys spelled for another kernel (rd->old_dir vs d_inode(rd->old_parent)) are never used here.
     for (const c of this.contract.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key))) {
-      wr(s, 'locks').set(c.key, { class: c.class, mode: c.mode, count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
+      wr(s, 'locks').set(c.key, {
+        class: c.class,
+        mode: c.mode,
+        count: 1,
+        origin: 'entry',
+        site: this.unit.nameStart,
+        siteEnd: this.unit.nameEnd,
+        api: 'caller',
+      });
     }
     for (const key of this.contract.declaredReleases) {
-      if (!s.locks.has(key)) wr(s, 'locks').set(key, { class: 'inode', mode: 'exclusive', count: 1, origin: 'entry', site: this.unit.nameStart, siteEnd: this.unit.nameEnd, api: 'caller' });
+      if (!s.locks.has(key))
+        wr(s, 'locks').set(key, {
+          class: 'inode',
+          mode: 'exclusive',
+          count: 1,
+          origin: 'entry',
+          site: this.unit.nameStart,
+          siteEnd: this.unit.nameEnd,
+          api: 'caller',
+        });
     }
     return s;
   }
@@ -398,11 +496,20 @@ class FunctionAnalyzer implements RuleContext {
     if (fact.startsWith('expr:')) return true;
     if (fact.startsWith('flag:')) {
       const flag = fact.split(':')[1];
-      return !this.cat.exemptFlags.has(flag) && !this.cat.delegationFlags.has(flag) && !this.cat.leaseFlags.has(flag) &&
-        !this.cat.contexts.privateFlags.includes(flag) && !this.cat.contexts.writeModeFlags.some((w) => w.flag === flag);
+      return (
+        !this.cat.exemptFlags.has(flag) &&
+        !this.cat.delegationFlags.has(flag) &&
+        !this.cat.leaseFlags.has(flag) &&
+        !this.cat.contexts.privateFlags.includes(flag) &&
+        !this.cat.contexts.writeModeFlags.some((w) => w.flag === flag)
+      );
     }
     // Equalities of lock keys, or of what a documented release is about (unlock_rename's p1 == p2), are semantic.
-    if (fact.startsWith('eq:')) return !fact.slice(3).split('|').some((k) => this.opKeys.has(k) || this.isReleaseSubject(k));
+    if (fact.startsWith('eq:'))
+      return !fact
+        .slice(3)
+        .split('|')
+        .some((k) => this.opKeys.has(k) || this.isReleaseSubject(k));
     if (!fact.startsWith('truthy:')) return false;
     const k = fact.slice(7);
     if (this.opKeys.has(k) || this.diVars.has(k)) return false;
@@ -500,16 +607,40 @@ class FunctionAnalyzer implements RuleContext {
       }
       if (trace) {
         const line = node.ast ? this.src.slice(0, node.ast.start).split('\n').length : 0;
-        for (const st of cur) console.log('TRACE', id, node.kind, 'line', line, node.ast ? this.src.slice(node.ast.start, Math.min(node.ast.end, node.ast.start + 50)).replace(/\s+/g, ' ') : '', '| locks', [...st.locks.keys()].join(','), '| pend', [...st.pending.keys()].join(','), '| facts', [...st.facts].map(([k, v]) => k + '=' + v).join(' '));
+        for (const st of cur)
+          console.log(
+            'TRACE',
+            id,
+            node.kind,
+            'line',
+            line,
+            node.ast
+              ? this.src.slice(node.ast.start, Math.min(node.ast.end, node.ast.start + 50)).replace(/\s+/g, ' ')
+              : '',
+            '| locks',
+            [...st.locks.keys()].join(','),
+            '| pend',
+            [...st.pending.keys()].join(','),
+            '| facts',
+            [...st.facts].map(([k, v]) => k + '=' + v).join(' '),
+          );
       }
       if (node.kind === 'return') for (const st of cur) this.noteReturn(node, st);
       if (node.kind === 'cond' && node.atom) {
         const info = this.atomInfo(node.atom);
         // At a condition nothing observable depends on, skip learning facts that only serve to correlate branches.
-        const irrelevant = this.irrelevantConds.has(id) && (!info.fact || this.isManaged(info.fact)) && !info.implies && !info.impliesWhenFalse;
+        const irrelevant =
+          this.irrelevantConds.has(id) &&
+          (!info.fact || this.isManaged(info.fact)) &&
+          !info.implies &&
+          !info.impliesWhenFalse;
         for (const st of cur) {
-          const mutates = irrelevant ? !!info.result && st.pending.has(info.result.name)
-            : !!info.result || !!info.implies || !!info.impliesWhenFalse || (!!info.fact && this.shouldRecord(info.fact));
+          const mutates = irrelevant
+            ? !!info.result && st.pending.has(info.result.name)
+            : !!info.result ||
+              !!info.implies ||
+              !!info.impliesWhenFalse ||
+              (!!info.fact && this.shouldRecord(info.fact));
           for (let slot = 0; slot < 2; slot++) {
             const target = node.succ[slot];
             if (target === undefined || target < 0) continue;
@@ -531,18 +662,36 @@ class FunctionAnalyzer implements RuleContext {
   }
 
   /** Locks held just before each event, over all paths reaching it (for hovers and "lock state at cursor"). */
-  readonly heldAt = new Map<number, { end: number; api: string; kind: string; paths: number; locks: Map<string, { count: number; site: number; api: string; origin: string }>;
-    /** What the event acts on (its display), and for breaks and waits whether it can sleep (null: depends on flags). */
-    target?: string; blocking?: boolean | null }>();
+  readonly heldAt = new Map<
+    number,
+    {
+      end: number;
+      api: string;
+      kind: string;
+      paths: number;
+      locks: Map<string, { count: number; site: number; api: string; origin: string }>;
+      /** What the event acts on (its display), and for breaks and waits whether it can sleep (null: depends on flags). */
+      target?: string;
+      blocking?: boolean | null;
+    }
+  >();
 
   private readonly heldOwner = new Map<number, Op>();
 
   private noteHeld(op: Op, st: State): void {
-    if (op.k === 'assign' || op.k === 'deferred' || op.k === 'unknownLockHelper' || op.k === 'unknownUnlockHelper') return;
+    if (op.k === 'assign' || op.k === 'deferred' || op.k === 'unknownLockHelper' || op.k === 'unknownUnlockHelper')
+      return;
     const node = (op as { node: SNode }).node;
     let rec = this.heldAt.get(node.start);
     if (!rec) {
-      rec = { end: node.end, api: (op as { api?: string }).api ?? '', kind: op.k, paths: 0, locks: new Map(), ...eventDetail(op) };
+      rec = {
+        end: node.end,
+        api: (op as { api?: string }).api ?? '',
+        kind: op.k,
+        paths: 0,
+        locks: new Map(),
+        ...eventDetail(op),
+      };
       this.heldAt.set(node.start, rec);
       this.heldOwner.set(node.start, op);
     } else if (eventRank(op.k) < eventRank(rec.kind)) {
@@ -571,7 +720,8 @@ class FunctionAnalyzer implements RuleContext {
     }
     // `return start_creating(...)` / `return dentry` with its success still untested: the caller decides.
     if (e) {
-      const name = e.type === 'identifier' ? this.ctx.text(e) : e.type === 'call_expression' ? `#call@${e.start}` : null;
+      const name =
+        e.type === 'identifier' ? this.ctx.text(e) : e.type === 'call_expression' ? `#call@${e.start}` : null;
       const pend = name ? st.pending.get(name) : undefined;
       if (pend) st.ret.conditional = pend.filter((p) => p.lock).map((p) => ({ lock: p.lock!, when: p.when }));
     }
@@ -593,10 +743,12 @@ class FunctionAnalyzer implements RuleContext {
     if (!info.fact) return true;
     const fact = info.fact;
     if (info.implies && v && !this.learn(s, info.implies.fact, info.implies.value)) return false;
-    if (info.impliesWhenFalse && !v && !this.learn(s, info.impliesWhenFalse.fact, info.impliesWhenFalse.value)) return false;
+    if (info.impliesWhenFalse && !v && !this.learn(s, info.impliesWhenFalse.fact, info.impliesWhenFalse.value))
+      return false;
     // Not worth recording here, but a value already known (an assignment) still rules out the other branch.
     if (!this.shouldRecord(fact) && !info.implies) return s.facts.get(fact) !== !v;
-    if (fact.startsWith('deleg:') && !v && s.deleg.has(fact.slice('deleg:'.length))) wr(s, 'deleg').delete(fact.slice('deleg:'.length));
+    if (fact.startsWith('deleg:') && !v && s.deleg.has(fact.slice('deleg:'.length)))
+      wr(s, 'deleg').delete(fact.slice('deleg:'.length));
     return this.learn(s, fact, v);
   }
 
@@ -680,7 +832,10 @@ class FunctionAnalyzer implements RuleContext {
     else wr(s, 'pending').delete(name);
   }
 
-  private classifyReturn(node: CfgNode, s: State): { kind: 'err' | 'ok' | 'unknown'; hardErr?: boolean; site: number; siteEnd: number } {
+  private classifyReturn(
+    node: CfgNode,
+    s: State,
+  ): { kind: 'err' | 'ok' | 'unknown'; hardErr?: boolean; site: number; siteEnd: number } {
     const e = node.exprs[0];
     const site = node.ast ? node.ast.start : 0;
     const siteEnd = node.ast ? node.ast.end : 0;
@@ -688,7 +843,8 @@ class FunctionAnalyzer implements RuleContext {
     let x = e;
     while (x.type === 'parenthesized_expression' && x.children[0]) x = x.children[0];
     const t = this.ctx.text(x).replace(/\s+/g, '');
-    if (/^-E[A-Z0-9]+$/.test(t) || /^ERR_(PTR|CAST)\(/.test(t) || /^PTR_ERR\(/.test(t)) return { kind: 'err', hardErr: true, site, siteEnd };
+    if (/^-E[A-Z0-9]+$/.test(t) || /^ERR_(PTR|CAST)\(/.test(t) || /^PTR_ERR\(/.test(t))
+      return { kind: 'err', hardErr: true, site, siteEnd };
     if (t === 'NULL' || t === 'false') return { kind: 'err', site, siteEnd };
     if (t === '0' || t === 'true') return { kind: 'ok', site, siteEnd };
     if (x.type === 'identifier') {
@@ -711,7 +867,8 @@ class FunctionAnalyzer implements RuleContext {
       case 'assign':
         if (op.havoc) {
           // Written through a pointer by a callee: forget branch facts about it, keep everything else.
-          for (const k of [...s.facts.keys()]) if (this.isManaged(k) && this.factMentions(k, op.root)) wr(s, 'facts').delete(k);
+          for (const k of [...s.facts.keys()])
+            if (this.isManaged(k) && this.factMentions(k, op.root)) wr(s, 'facts').delete(k);
           return [s];
         }
         if (s.pending.has(op.root)) wr(s, 'pending').delete(op.root);
@@ -727,9 +884,10 @@ class FunctionAnalyzer implements RuleContext {
           wr(s, 'facts').set(`isErr:${op.root}`, true);
           // An error code is nonzero: a later `if (err)` / `if (status < 0)` agrees with it. Only for a variable that
           // is not another name for something else (conditions name aliases by what they alias).
-          if (this.testedAtoms.has(`truthy:${op.root}`) && this.ctx.resolvePath(op.root) === op.root) wr(s, 'facts').set(`truthy:${op.root}`, true);
-        }
-        else if (op.value === 'null' && this.repeatedAtoms.has(`truthy:${op.root}`)) wr(s, 'facts').set(`truthy:${op.root}`, false);
+          if (this.testedAtoms.has(`truthy:${op.root}`) && this.ctx.resolvePath(op.root) === op.root)
+            wr(s, 'facts').set(`truthy:${op.root}`, true);
+        } else if (op.value === 'null' && this.repeatedAtoms.has(`truthy:${op.root}`))
+          wr(s, 'facts').set(`truthy:${op.root}`, false);
         return [s];
       case 'lock':
         return this.applyLock(op, s);
@@ -739,8 +897,17 @@ class FunctionAnalyzer implements RuleContext {
       case 'assertHeld':
         // A requirement on callers (they hold it), never a lock this function takes or must release.
         if (!s.locks.has(op.key)) {
-          wr(s, 'locks').set(op.key, { class: op.class, mode: 'exclusive', count: 1, origin: 'assert', site: op.node.start, siteEnd: op.node.end, api: 'assertion' });
-          if (op.class === 'inode' && this.ctx.paramIndexOfRoot(op.key) >= 0 && !s.lossy) this.noteRequire(op.key, op.node);
+          wr(s, 'locks').set(op.key, {
+            class: op.class,
+            mode: 'exclusive',
+            count: 1,
+            origin: 'assert',
+            site: op.node.start,
+            siteEnd: op.node.end,
+            api: 'assertion',
+          });
+          if (op.class === 'inode' && this.ctx.paramIndexOfRoot(op.key) >= 0 && !s.lossy)
+            this.noteRequire(op.key, op.node);
         }
         return [s];
       case 'context':
@@ -851,7 +1018,12 @@ class FunctionAnalyzer implements RuleContext {
   /** `key` (or the dentry it belongs to) is an inode no delegation can exist on: private, or on a pseudo filesystem. */
   noDelegation(s: State, key: string): boolean {
     const root = ExprContext.rootOf(key);
-    if (this.opts.noDelegationGlobals?.has(root) && !this.ctx.vars.has(root) && (key === root || key === root + '.d_inode')) return true;
+    if (
+      this.opts.noDelegationGlobals?.has(root) &&
+      !this.ctx.vars.has(root) &&
+      (key === root || key === root + '.d_inode')
+    )
+      return true;
     for (const [fact, v] of s.facts) {
       if (!v) continue;
       if (fact.startsWith('nodeleg:')) {
@@ -931,15 +1103,26 @@ class FunctionAnalyzer implements RuleContext {
     // An asserted lock (`lockdep_assert_held`) re-taken after dropping it is the caller's lock too, and so is one this
     // path released without holding it (readdir's `inode_unlock_shared(); inode_lock();` upgrade of its caller's lock).
     else {
-      const restores = this.entryHeld.includes(op.key) || !!s.facts.get(`#dropped:${op.key}`) || !!s.facts.get(`#released:${op.key}`);
+      const restores =
+        this.entryHeld.includes(op.key) || !!s.facts.get(`#dropped:${op.key}`) || !!s.facts.get(`#released:${op.key}`);
       if (s.facts.get(`#released:${op.key}`)) {
         wr(s, 'facts').delete(`#released:${op.key}`);
         this.restoredCallerLocks.add(op.key);
       }
-      wr(s, 'locks').set(op.key, { class: op.class, mode: op.mode, count: 1, origin: restores ? 'entry' : 'local', escapes: op.escapes, site: op.node.start, siteEnd: op.node.end, api: op.api });
+      wr(s, 'locks').set(op.key, {
+        class: op.class,
+        mode: op.mode,
+        count: 1,
+        origin: restores ? 'entry' : 'local',
+        escapes: op.escapes,
+        site: op.node.start,
+        siteEnd: op.node.end,
+        api: op.api,
+      });
     }
     if (s.released.has(op.key)) wr(s, 'released').delete(op.key);
-    if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
+    if (op.when && op.result)
+      wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
     return s;
   }
 
@@ -973,7 +1156,8 @@ class FunctionAnalyzer implements RuleContext {
     }
     if (op.class === 'mutex' && this.isMutexParam(op.key)) {
       const role = this.roleOf(op.key);
-      if (role && !this.summary.releases.some((r) => r.role === role)) this.summary.releases.push({ role, class: 'mutex' });
+      if (role && !this.summary.releases.some((r) => r.role === role))
+        this.summary.releases.push({ role, class: 'mutex' });
       return;
     }
     if (op.class === 'inode') {
@@ -987,7 +1171,8 @@ class FunctionAnalyzer implements RuleContext {
         for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'contract' });
       } else {
         this.callerHeld.add(op.key);
-        if (!this.unheldReleases.some((f) => f.start === op.node.start)) for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'callerMayHold' });
+        if (!this.unheldReleases.some((f) => f.start === op.node.start))
+          for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'callerMayHold' });
       }
     }
   }
@@ -1010,7 +1195,8 @@ class FunctionAnalyzer implements RuleContext {
   /** Records the locks this function itself took that a change (or a call that changes) happens under. */
   private noteUse(s: State): void {
     if (s.lossy) return;
-    for (const [k, l] of s.locks) if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) this.usedUnder.add(k);
+    for (const [k, l] of s.locks)
+      if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) this.usedUnder.add(k);
   }
 
   /** A `struct mutex *` parameter itself (`mutex_lock(m)` in a helper handed `&inode->i_mutex`). */
@@ -1028,7 +1214,8 @@ class FunctionAnalyzer implements RuleContext {
       if (l.class !== 'mutex' || l.origin !== 'local' || !this.isMutexParam(k)) continue;
       if (!exits.every((x) => x.locks.get(k)?.origin === 'local')) continue;
       const role = this.roleOf(k);
-      if (role && !this.summary.acquires.some((a) => a.role === role)) this.summary.acquires.push({ role, class: 'mutex', mode: l.mode, when: 'always' });
+      if (role && !this.summary.acquires.some((a) => a.role === role))
+        this.summary.acquires.push({ role, class: 'mutex', mode: l.mode, when: 'always' });
     }
   }
 
@@ -1083,7 +1270,10 @@ class FunctionAnalyzer implements RuleContext {
   }
 
   inodeLocksHeld(s: State, classes: LockClass[] = ['inode', 'rename', 'spin']): [string, LockSt][] {
-    return [...s.locks].filter(([, l]) => classes.includes(l.class) || (l.class === 'mutex' && l.origin !== 'assert' && classes.includes('mutex')));
+    return [...s.locks].filter(
+      ([, l]) =>
+        classes.includes(l.class) || (l.class === 'mutex' && l.origin !== 'assert' && classes.includes('mutex')),
+    );
   }
 
   /** A parameter-derived inode the function never locks itself: its caller is responsible for the lock. */
@@ -1115,12 +1305,25 @@ class FunctionAnalyzer implements RuleContext {
   private applyBreak(op: Extract<Op, { k: 'break' }>, s: State): void {
     for (const r of RULES) r.onBreak?.(this, op, s);
     if (op.kind === 'layout') return;
-    if (op.blocking === true) this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`, true);
+    if (op.blocking === true)
+      this.noteSleeps(op.node, `${op.api}() on ${op.display} blocks until the lease or delegation is returned`, true);
     if (op.typeHasDeleg) {
       // try_break_deleg() may fail with -EWOULDBLOCK: the delegation is gone only where its result says 0.
       const unchecked = op.kind === 'deleg' && op.blocking === false && op.result ? op.result : undefined;
-      wr(s, 'broken').set(op.key, { site: op.node.start, siteEnd: op.node.end, underLock: !!this.heldExclusive(s, op.key), stale: false, staleSite: 0, blocking: op.blocking === true, unchecked });
-      if (unchecked) wr(s, 'pending').set(unchecked, [...(s.pending.get(unchecked) ?? []).filter((p) => p.brk !== op.key), { when: 'zero', brk: op.key }]);
+      wr(s, 'broken').set(op.key, {
+        site: op.node.start,
+        siteEnd: op.node.end,
+        underLock: !!this.heldExclusive(s, op.key),
+        stale: false,
+        staleSite: 0,
+        blocking: op.blocking === true,
+        unchecked,
+      });
+      if (unchecked)
+        wr(s, 'pending').set(unchecked, [
+          ...(s.pending.get(unchecked) ?? []).filter((p) => p.brk !== op.key),
+          { when: 'zero', brk: op.key },
+        ]);
     }
     if (op.kind === 'lease') {
       const a = s.access.get(op.key);
@@ -1130,21 +1333,31 @@ class FunctionAnalyzer implements RuleContext {
       if (target) {
         const unchecked = op.result ?? undefined;
         wr(s, 'access').set(target, { ...s.access.get(target)!, broken: true, unchecked, failed: undefined });
-        if (unchecked) wr(s, 'pending').set(unchecked, [...(s.pending.get(unchecked) ?? []).filter((p) => p.leaseBrk !== target), { when: 'zero', leaseBrk: target }]);
+        if (unchecked)
+          wr(s, 'pending').set(unchecked, [
+            ...(s.pending.get(unchecked) ?? []).filter((p) => p.leaseBrk !== target),
+            { when: 'zero', leaseBrk: target },
+          ]);
       } else wr(s, 'preBreak').set(op.key, op.node.start);
     }
     if (op.out) this.noteOut(op.out, s, op.node, op.api, [op.key]);
   }
 
-  private noteOut(out: NonNullable<Extract<Op, { k: 'break' }>['out']>, s: State, node: SNode, api: string, breaks: string[], result: string | null = null): void {
+  private noteOut(
+    out: NonNullable<Extract<Op, { k: 'break' }>['out']>,
+    s: State,
+    node: SNode,
+    api: string,
+    breaks: string[],
+    result: string | null = null,
+  ): void {
     if (out.kind === 'local') {
       wr(s, 'deleg').set(out.name, { site: node.start, siteEnd: node.end, api });
       // The callee records the inode only when it fails with -EWOULDBLOCK: a success result clears it.
       if (result) {
         wr(s, 'pending').set(result, [...(s.pending.get(result) ?? []), { when: 'zero', deleg: out.name }]);
       }
-    }
-    else if (out.kind === 'param') {
+    } else if (out.kind === 'param') {
       if (!this.summary.outParams.includes(out.index)) this.summary.outParams.push(out.index);
       for (const b of breaks) {
         const role = this.roleOf(b);
@@ -1155,12 +1368,14 @@ class FunctionAnalyzer implements RuleContext {
 
   /** The first sleep, or the first blocking one once there is one (it is what callers under an inode lock hear of). */
   private noteSleeps(node: SNode, what: string, blocking: boolean): void {
-    if (!this.summary.sleeps || (blocking && !this.summary.sleeps.blocking)) this.summary.sleeps = { site: node.start, what, blocking };
+    if (!this.summary.sleeps || (blocking && !this.summary.sleeps.blocking))
+      this.summary.sleeps = { site: node.start, what, blocking };
   }
 
   noteRequire(key: string, node: SNode): void {
     const role = this.roleOf(key);
-    if (role && !this.summary.requires.some((r) => r.role === role)) this.summary.requires.push({ role, class: 'inode', site: node.start });
+    if (role && !this.summary.requires.some((r) => r.role === role))
+      this.summary.requires.push({ role, class: 'inode', site: node.start });
   }
 
   private applyWait(op: Extract<Op, { k: 'wait' }>, s: State): void {
@@ -1178,11 +1393,27 @@ class FunctionAnalyzer implements RuleContext {
     // its break and change to itself.)
     if (this.oc.summaries.has(op.api) && !this.cat.calls.has(op.api)) {
       for (const k of op.breaks) {
-        if (this.heldExclusive(s, k)) wr(s, 'broken').set(k, { site: op.node.start, siteEnd: op.node.end, underLock: true, stale: false, staleSite: 0, blocking: false });
+        if (this.heldExclusive(s, k))
+          wr(s, 'broken').set(k, {
+            site: op.node.start,
+            siteEnd: op.node.end,
+            underLock: true,
+            stale: false,
+            staleSite: 0,
+            blocking: false,
+          });
         // Under a lock this function's caller holds (lookup_open, its parent locked by open_last_lookups): the break
         // is made where a direct try_break_deleg() would be, and the lock is the caller's requirement (the helper's
         // summary `requires` says so at this call).
-        else if (!s.lossy && this.callerResponsible(s, k)) wr(s, 'broken').set(k, { site: op.node.start, siteEnd: op.node.end, underLock: false, stale: false, staleSite: 0, blocking: false });
+        else if (!s.lossy && this.callerResponsible(s, k))
+          wr(s, 'broken').set(k, {
+            site: op.node.start,
+            siteEnd: op.node.end,
+            underLock: false,
+            stale: false,
+            staleSite: 0,
+            blocking: false,
+          });
       }
     }
     this.noteOut(op.out, s, op.node, op.api, op.breaks, op.result);
@@ -1228,7 +1459,9 @@ class FunctionAnalyzer implements RuleContext {
     // What the path knows of the grant's type: the delegation flag tested or set on the lease (or on the only one).
     let deleg: boolean | undefined;
     const obj = op.lease ? objectOfFlags(op.lease) : null;
-    const delegFacts = [...s.facts].filter(([f]) => f.startsWith('flag:') && this.cat.delegationFlags.has(f.split(':')[1]));
+    const delegFacts = [...s.facts].filter(
+      ([f]) => f.startsWith('flag:') && this.cat.delegationFlags.has(f.split(':')[1]),
+    );
     const exact = delegFacts.find(([f]) => obj !== null && f.endsWith(':' + obj));
     if (exact) deleg = exact[1];
     else if (delegFacts.length === 1) deleg = delegFacts[0][1];
@@ -1240,14 +1473,29 @@ class FunctionAnalyzer implements RuleContext {
     if (op.recheckAfter) {
       // What the grant owes: its conflicting-open check, plus any other verification this path made before the grant
       // (nfsd re-verifies the dentry after kernel_setlease(); doing it only before proves nothing).
-      const missing = [...new Set([...op.rechecks.filter((c) => c === 'opens' || s.facts.get(`#checked:${c}`)), 'opens'])];
-      wr(s, 'grants').set(op.node.start, { site: op.node.start, siteEnd: op.node.end, rechecked: false, missing, api: op.locksItself ? op.api : undefined });
+      const missing = [
+        ...new Set([...op.rechecks.filter((c) => c === 'opens' || s.facts.get(`#checked:${c}`)), 'opens']),
+      ];
+      wr(s, 'grants').set(op.node.start, {
+        site: op.node.start,
+        siteEnd: op.node.end,
+        rechecked: false,
+        missing,
+        api: op.locksItself ? op.api : undefined,
+      });
     }
   }
 
   private applyAccess(op: Extract<Op, { k: 'access' }>, s: State): void {
-    wr(s, 'access').set(op.key, { kind: op.kind, site: op.node.start, siteEnd: op.node.end, broken: false, display: op.display });
-    if (op.when && op.result) wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, access: op.key }]);
+    wr(s, 'access').set(op.key, {
+      kind: op.kind,
+      site: op.node.start,
+      siteEnd: op.node.end,
+      broken: false,
+      display: op.display,
+    });
+    if (op.when && op.result)
+      wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, access: op.key }]);
   }
 
   private applyDeferred(op: Extract<Op, { k: 'deferred' }>, s: State): void {
@@ -1270,7 +1518,18 @@ class FunctionAnalyzer implements RuleContext {
   private checkExits(): void {
     if (typeof process !== 'undefined' && process.env?.VFSLOCK_DEBUG === this.unit.name) {
       for (const x of this.exits) {
-        console.log('EXIT', x.ret?.kind, x.ret ? this.src.slice(x.ret.site, x.ret.siteEnd) : '(end)', 'locks', [...x.locks.keys()].join(','), 'facts', [...x.facts].map(([k, v]) => `${k}=${v}`).join(' '), 'deleg', [...x.deleg.keys()].join(','), x.lossy ? 'LOSSY' : '');
+        console.log(
+          'EXIT',
+          x.ret?.kind,
+          x.ret ? this.src.slice(x.ret.site, x.ret.siteEnd) : '(end)',
+          'locks',
+          [...x.locks.keys()].join(','),
+          'facts',
+          [...x.facts].map(([k, v]) => `${k}=${v}`).join(' '),
+          'deleg',
+          [...x.deleg.keys()].join(','),
+          x.lossy ? 'LOSSY' : '',
+        );
       }
       console.log('SUMMARY', JSON.stringify({ ...this.summary, deferred: this.summary.deferred.length }));
     }
@@ -1291,7 +1550,9 @@ class FunctionAnalyzer implements RuleContext {
     // Imbalance is checked for the VFS locks this tool is about (inode i_rwsem/i_mutex, the rename lock);
     // spinlocks and other mutexes are tracked only for "sleeping while holding".
     const keys = new Set<string>();
-    for (const s of this.exits) for (const [k, l] of s.locks) if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) keys.add(k);
+    for (const s of this.exits)
+      for (const [k, l] of s.locks)
+        if (l.origin === 'local' && (l.class === 'inode' || l.class === 'rename')) keys.add(k);
     const releasedByCallee = this.calleeReleasedLocks();
     for (const k of keys) {
       const held: State[] = [];
@@ -1310,7 +1571,8 @@ class FunctionAnalyzer implements RuleContext {
       const errHeld = held.filter((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes);
       // Held on every return, or on every successful one, after the function made a change under it: it is not
       // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
-      const verdict = errHeld.length && notHeld.length ? 'leak' : this.usedUnder.has(k) ? 'leakAfterUse' : 'returnsLocked';
+      const verdict =
+        errHeld.length && notHeld.length ? 'leak' : this.usedUnder.has(k) ? 'leakAfterUse' : 'returnsLocked';
       out.push({ key: k, held, notHeld, errHeld, verdict });
     }
     return (this.exitLocksMemo = out);
@@ -1322,7 +1584,10 @@ class FunctionAnalyzer implements RuleContext {
       if (verdict !== 'returnsLocked') continue;
       // Held on some successful returns and not on others (`if (lock_flags & XFS_IOLOCK_EXCL) down_write(...)`): what
       // decides it is not the result, so callers cannot tell; they only learn that a lock may be held.
-      const success = (x: State) => !x.ret || x.ret.kind === 'ok' || (x.ret.kind === 'unknown' && /^return\s*;$/.test(this.src.slice(x.ret.site, x.ret.siteEnd)));
+      const success = (x: State) =>
+        !x.ret ||
+        x.ret.kind === 'ok' ||
+        (x.ret.kind === 'unknown' && /^return\s*;$/.test(this.src.slice(x.ret.site, x.ret.siteEnd)));
       if (notHeld.some(success) && held.some(success)) {
         this.conditionalLock = true;
         continue;
@@ -1332,9 +1597,16 @@ class FunctionAnalyzer implements RuleContext {
       const l = held[0].locks.get(k)!;
       if (role) {
         const inherited = held.map((s) => s.ret?.conditional?.find((c) => c.lock === k)?.when).find((w) => w);
-        const when = inherited === 'nonerr' || inherited === 'zero' ? inherited
-          : notHeld.length ? (this.returnsPointer() ? 'nonerr' : 'zero') : 'always';
-        if (!this.summary.acquires.some((a) => a.role === role)) this.summary.acquires.push({ role, class: l.class, mode: l.mode, when });
+        const when =
+          inherited === 'nonerr' || inherited === 'zero'
+            ? inherited
+            : notHeld.length
+              ? this.returnsPointer()
+                ? 'nonerr'
+                : 'zero'
+              : 'always';
+        if (!this.summary.acquires.some((a) => a.role === role))
+          this.summary.acquires.push({ role, class: l.class, mode: l.mode, when });
       }
     }
   }
@@ -1353,7 +1625,10 @@ class FunctionAnalyzer implements RuleContext {
 
   /** `return f(...)`, or `return res` with `res = f(...)`, where f is not in the catalogue (its effects are a summary's). */
   private returnsUncataloguedCall(e: SNode): boolean {
-    const uncatalogued = (x: SNode) => x.type === 'call_expression' && x.children[0]?.type === 'identifier' && !this.cat.calls.has(this.ctx.text(x.children[0]));
+    const uncatalogued = (x: SNode) =>
+      x.type === 'call_expression' &&
+      x.children[0]?.type === 'identifier' &&
+      !this.cat.calls.has(this.ctx.text(x.children[0]));
     if (e.type === 'call_expression') return uncatalogued(e);
     if (e.type !== 'identifier') return false;
     const defs = this.ctx.defsOf(this.ctx.text(e));
@@ -1380,7 +1655,8 @@ class FunctionAnalyzer implements RuleContext {
         // `m1 = &sb->s_vfs_rename_mutex` once locked, then `if (m1) mutex_unlock(m1)`: the pointer itself records
         // whether the lock was taken, which path-by-path facts about NULL do not follow.
         const arg = u.node.children[1]?.children[0];
-        if (arg?.type === 'identifier' && tested.has(this.ctx.text(arg)) && this.holdsAddress(this.ctx.text(arg))) out.add(u.key);
+        if (arg?.type === 'identifier' && tested.has(this.ctx.text(arg)) && this.holdsAddress(this.ctx.text(arg)))
+          out.add(u.key);
       }
     }
     return out;
@@ -1402,7 +1678,11 @@ class FunctionAnalyzer implements RuleContext {
       if (n.type === 'argument_list') {
         for (const a of n.children) {
           const operand = a.children[0];
-          if (a.type === 'pointer_expression' && operand?.type === 'identifier' && prefixOperator(this.src, a) === '&') {
+          if (
+            a.type === 'pointer_expression' &&
+            operand?.type === 'identifier' &&
+            prefixOperator(this.src, a) === '&'
+          ) {
             const name = this.src.slice(operand.start, operand.end);
             if (this.ctx.vars.get(name) && !this.ctx.vars.get(name)!.isParam) out.add(name);
           }
@@ -1451,13 +1731,35 @@ class FunctionAnalyzer implements RuleContext {
     const success = exits.filter((x) => x.ret?.kind !== 'err');
     for (const [key, role] of this.callerLockReleases) {
       // Released under an equal name counts (`inode_unlock(ip2); if (ip1 != ip2) inode_unlock(ip1);`).
-      const made = success.filter((x) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key)).length;
+      const made = success.filter(
+        (x) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key),
+      ).length;
       // Released and taken again on every successful path (an upgrade): the caller gets its lock back.
       const restored = !made && this.restoredCallerLocks.has(key);
-      if ((made && made < success.length) || restored) s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
+      if ((made && made < success.length) || restored)
+        s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
     }
-    s.mayLock = this.conditionalLock || this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) && !this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0) ? true : undefined;
-    s.isEmpty = !s.childOfRet && !s.mayLock && !s.returns && !s.outParams.length && !s.breaks.length && !s.leaseBreaks && !s.requires.length && !s.mutates.length && !s.sleeps && !s.acquires.length && !s.releases.length && !s.deferred.length;
+    s.mayLock =
+      this.conditionalLock ||
+      (this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) &&
+        !this.exits.some(
+          (x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') !== true && x.locks.size === 0,
+        ))
+        ? true
+        : undefined;
+    s.isEmpty =
+      !s.childOfRet &&
+      !s.mayLock &&
+      !s.returns &&
+      !s.outParams.length &&
+      !s.breaks.length &&
+      !s.leaseBreaks &&
+      !s.requires.length &&
+      !s.mutates.length &&
+      !s.sleeps &&
+      !s.acquires.length &&
+      !s.releases.length &&
+      !s.deferred.length;
   }
 
   /**
@@ -1494,13 +1796,39 @@ class FunctionAnalyzer implements RuleContext {
     return describePath(root, rest);
   }
 
-  make(ruleId: RuleId, severity: Severity, start: number, end: number, inode: string, message: string, related: Related[]): Finding {
+  make(
+    ruleId: RuleId,
+    severity: Severity,
+    start: number,
+    end: number,
+    inode: string,
+    message: string,
+    related: Related[],
+  ): Finding {
     const configured = this.opts.severity?.[ruleId];
     const { message: headline, detail } = splitMessage(message);
-    return { ruleId, severity: configured && configured !== 'off' ? configured : severity, start, end, function: this.unit.name, inode, message: headline, related, ...(detail ? { detail } : {}) };
+    return {
+      ruleId,
+      severity: configured && configured !== 'off' ? configured : severity,
+      start,
+      end,
+      function: this.unit.name,
+      inode,
+      message: headline,
+      related,
+      ...(detail ? { detail } : {}),
+    };
   }
 
-  report(ruleId: RuleId, severity: Severity, node: Pick<SNode, 'start' | 'end'>, key: string, message: string, related: Related[], fix?: Finding['fix']): void {
+  report(
+    ruleId: RuleId,
+    severity: Severity,
+    node: Pick<SNode, 'start' | 'end'>,
+    key: string,
+    message: string,
+    related: Related[],
+    fix?: Finding['fix'],
+  ): void {
     const f = this.make(ruleId, severity, node.start, node.end, key ? this.show(key) : '', message, related);
     if (fix) f.fix = fix;
     this.add(f);
@@ -1547,7 +1875,8 @@ class FunctionAnalyzer implements RuleContext {
   }
 
   deferToCallers(d: DeferredFinding): void {
-    if (!this.deferred.some((x) => x.finding.start === d.finding.start && x.finding.inode === d.finding.inode)) this.deferred.push(d);
+    if (!this.deferred.some((x) => x.finding.start === d.finding.start && x.finding.inode === d.finding.inode))
+      this.deferred.push(d);
   }
 
   reportUnlessCallerHolds(f: Finding): void {
@@ -1569,11 +1898,20 @@ function eventRank(k: string): number {
 /** The target and blocking-ness of an event, for hovers. */
 function eventDetail(op: Op): { target?: string; blocking?: boolean | null } {
   switch (op.k) {
-    case 'break': return { target: op.display, blocking: op.blocking };
-    case 'wait': return { target: op.di ?? undefined, blocking: true };
-    case 'lock': case 'mutate': case 'access': case 'requireAtCall': case 'summaryMutate': return { target: op.display };
-    case 'delegOp': return { target: op.display.join(', ') };
-    default: return {};
+    case 'break':
+      return { target: op.display, blocking: op.blocking };
+    case 'wait':
+      return { target: op.di ?? undefined, blocking: true };
+    case 'lock':
+    case 'mutate':
+    case 'access':
+    case 'requireAtCall':
+    case 'summaryMutate':
+      return { target: op.display };
+    case 'delegOp':
+      return { target: op.display.join(', ') };
+    default:
+      return {};
   }
 }
 

@@ -29,13 +29,19 @@ export function pseudoFsGlobals(units: readonly GlobalScanUnit[], cat: Catalogue
     const stack: SNode[] = [body];
     while (stack.length) {
       const n = stack.pop()!;
-      if (n.type === 'declaration') for (const d of n.children) { const name = declaredName(ctx, d); if (name) locals.add(name); }
-      if (n.type === 'assignment_expression' && n.children[0]?.type === 'identifier' && n.children[1]) assigns.push({ name: ctx.text(n.children[0]), rhs: n.children[1] });
+      if (n.type === 'declaration')
+        for (const d of n.children) {
+          const name = declaredName(ctx, d);
+          if (name) locals.add(name);
+        }
+      if (n.type === 'assignment_expression' && n.children[0]?.type === 'identifier' && n.children[1])
+        assigns.push({ name: ctx.text(n.children[0]), rhs: n.children[1] });
       for (const c of n.children) stack.push(c);
     }
     for (const { name, rhs } of assigns) {
       if (locals.has(name) || (onlyFor && !onlyFor.has(name))) continue;
-      const fn = rhs.type === 'call_expression' && rhs.children[0]?.type === 'identifier' ? ctx.text(rhs.children[0]) : null;
+      const fn =
+        rhs.type === 'call_expression' && rhs.children[0]?.type === 'identifier' ? ctx.text(rhs.children[0]) : null;
       const isNull = rhs.type === 'null' || ctx.text(rhs) === 'NULL' || (fn !== null && /^ERR_(PTR|CAST)$/.test(fn));
       if (fn && creators.has(fn)) candidates.add(name);
       else if (!isNull) other.add(name);
@@ -44,7 +50,9 @@ export function pseudoFsGlobals(units: readonly GlobalScanUnit[], cat: Catalogue
   for (const u of units) if ([...creators].some((c) => u.idents.has(c))) scan(u, null);
   if (!candidates.size) return out;
   // Every other assignment to a candidate in the file must be NULL (or an error pointer).
-  for (const u of units) if ([...candidates].some((c) => u.idents.has(c)) && ![...creators].some((c) => u.idents.has(c))) scan(u, candidates);
+  for (const u of units)
+    if ([...candidates].some((c) => u.idents.has(c)) && ![...creators].some((c) => u.idents.has(c)))
+      scan(u, candidates);
   for (const c of candidates) if (!other.has(c)) out.add(c);
   return out;
 }

@@ -2,55 +2,165 @@
  * Turns the expressions of a CFG node into the events the dataflow understands, by asking the catalogue (and the
  * summaries of functions already analysed in this file) what each call does.
  */
-import { type Catalogue, type Effect, type LockClass, type MutationKind, selectVariant, type ApiEntry, type Variant } from '../catalogue/catalogue';
+import {
+  type Catalogue,
+  type Effect,
+  type LockClass,
+  type MutationKind,
+  selectVariant,
+  type ApiEntry,
+  type Variant,
+} from '../catalogue/catalogue';
 import { type SNode } from '../parse/syntax';
 import { ExprContext, NULL_KEY } from './expr';
 import type { Summary } from './types';
 
-export type OutArg = { kind: 'null' } | { kind: 'local'; name: string } | { kind: 'param'; index: number } | { kind: 'unknown' };
+export type OutArg =
+  { kind: 'null' } | { kind: 'local'; name: string } | { kind: 'param'; index: number } | { kind: 'unknown' };
 
 export type Op =
-  | { k: 'lock'; key: string; class: LockClass; mode: 'exclusive' | 'shared'; when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr'; result: string | null; ifNonNull: boolean; node: SNode; display: string; api: string; escapes?: boolean }
   | {
-      k: 'unlock'; key: string; class: LockClass; ifNonNull: boolean; node: SNode; api: string; certain: boolean;
+      k: 'lock';
+      key: string;
+      class: LockClass;
+      mode: 'exclusive' | 'shared';
+      when?: 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
+      result: string | null;
+      ifNonNull: boolean;
+      node: SNode;
+      display: string;
+      api: string;
+      escapes?: boolean;
+    }
+  | {
+      k: 'unlock';
+      key: string;
+      class: LockClass;
+      ifNonNull: boolean;
+      node: SNode;
+      api: string;
+      certain: boolean;
       /** A helper's summarised release: made on each of its successful returns, though not a direct unlock. */
       helper?: boolean;
     }
-  | { k: 'break'; key: string; kind: 'deleg' | 'lease' | 'layout'; blocking: boolean | null; out: OutArg | null; node: SNode; display: string; api: string; typeHasDeleg: boolean;
+  | {
+      k: 'break';
+      key: string;
+      kind: 'deleg' | 'lease' | 'layout';
+      blocking: boolean | null;
+      out: OutArg | null;
+      node: SNode;
+      display: string;
+      api: string;
+      typeHasDeleg: boolean;
       /** Where a non-blocking break's result goes (a variable, or the call itself when it is tested directly). */
-      result: string | null }
+      result: string | null;
+    }
   | { k: 'wait'; di: string | null; node: SNode; api: string }
-  | { k: 'delegOp'; api: string; out: OutArg; requires: { key: string; class: LockClass }[]; breaks: string[]; node: SNode; display: string[]; result: string | null }
+  | {
+      k: 'delegOp';
+      api: string;
+      out: OutArg;
+      requires: { key: string; class: LockClass }[];
+      breaks: string[];
+      node: SNode;
+      display: string[];
+      result: string | null;
+    }
   | { k: 'sleeps'; api: string; node: SNode; why: string; blocking: boolean }
   /** Freeze protection (mnt_want_write, sb_start_write) taken here: ordered before i_rwsem, so no caller holds an inode lock. */
   | { k: 'outerLock'; api: string; node: SNode }
-  | { k: 'mutate'; key: string; kind: MutationKind; what: string; node: SNode; severity?: 'error' | 'warning' | 'info'; note?: string; dirIf: string | null; display: string; api: string;
+  | {
+      k: 'mutate';
+      key: string;
+      kind: MutationKind;
+      what: string;
+      node: SNode;
+      severity?: 'error' | 'warning' | 'info';
+      note?: string;
+      dirIf: string | null;
+      display: string;
+      api: string;
       /** The callee changes the target only if it is a directory on this call (its own guard, catalogue `dirWhen`). */
-      dirOnly?: boolean }
-  | { k: 'grant'; lease: string | null; inode: string | null; requireTypeFact: boolean; recheckAfter: boolean; node: SNode; api: string; locksItself: boolean; rechecks: string[] }
+      dirOnly?: boolean;
+    }
+  | {
+      k: 'grant';
+      lease: string | null;
+      inode: string | null;
+      requireTypeFact: boolean;
+      recheckAfter: boolean;
+      node: SNode;
+      api: string;
+      locksItself: boolean;
+      rechecks: string[];
+    }
   | { k: 'conflictCheck'; node: SNode; check: string }
-  | { k: 'access'; key: string; kind: 'write' | 'read'; when?: 'zero'; result: string | null; node: SNode; display: string; api: string }
+  | {
+      k: 'access';
+      key: string;
+      kind: 'write' | 'read';
+      when?: 'zero';
+      result: string | null;
+      node: SNode;
+      display: string;
+      api: string;
+    }
   | { k: 'releaseAccess'; key: string; node: SNode }
-  | { k: 'open'; key: string | null; what: string; node: SNode; api: string; rule?: string; severity?: 'error' | 'warning' | 'info' }
-  | { k: 'assign'; root: string; node: SNode; value?: 'err' | 'null'; havoc?: boolean;
+  | {
+      k: 'open';
+      key: string | null;
+      what: string;
+      node: SNode;
+      api: string;
+      rule?: string;
+      severity?: 'error' | 'warning' | 'info';
+    }
+  | {
+      k: 'assign';
+      root: string;
+      node: SNode;
+      value?: 'err' | 'null';
+      havoc?: boolean;
       /** A field of the variable is written (`inode->i_mode = m`): the variable still names the same object. */
       field?: boolean;
       /** A constant value: `false`/`0` or `true`/`1`. */
       constant?: 'zero' | 'nonzero';
       /** `err = PTR_ERR_OR_ZERO(x)`: err is nonzero exactly when x is an error pointer (name: x as tests spell it). */
-      errOf?: { name: string; key: string } }
+      errOf?: { name: string; key: string };
+    }
   /** `attr.ia_valid = ... ATTR_DELEG ...` (or `|=`, `&= ~`): whether an exempting flag is now set in that word. */
   | { k: 'flagWord'; obj: string; flag: string; set: boolean; node: SNode }
   | { k: 'assertHeld'; key: string; class: LockClass; node: SNode }
   /** A context in which no delegation can exist on `key`: a file open for write on it, or a pseudo-filesystem inode. */
   | { k: 'context'; kind: 'wopen' | 'nodeleg'; key: string; node: SNode }
-  | { k: 'requireAtCall'; key: string; class: LockClass; node: SNode; api: string; display: string; derived?: boolean; owner?: boolean;
+  | {
+      k: 'requireAtCall';
+      key: string;
+      class: LockClass;
+      node: SNode;
+      api: string;
+      display: string;
+      derived?: boolean;
+      owner?: boolean;
       /** The API changes an inode (it breaks delegations in kernels that have them): notify_change, vfs_unlink, ... */
-      changes?: boolean }
+      changes?: boolean;
+    }
   | { k: 'unknownLockHelper'; node: SNode; api: string }
   | { k: 'unknownUnlockHelper'; node: SNode; api: string; args: (string | null)[] }
   | { k: 'deferred'; callee: Summary; args: SNode[]; node: SNode }
-  | { k: 'summaryMutate'; key: string; kind: MutationKind; what: string; dirIf: string | null; node: SNode; api: string; display: string; severity?: 'error' | 'warning' | 'info'; note?: string };
+  | {
+      k: 'summaryMutate';
+      key: string;
+      kind: MutationKind;
+      what: string;
+      dirIf: string | null;
+      node: SNode;
+      api: string;
+      display: string;
+      severity?: 'error' | 'warning' | 'info';
+      note?: string;
+    };
 
 export interface OpContext {
   ctx: ExprContext;
@@ -75,12 +185,19 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const isAssert = n.children[0]?.type === 'identifier' && oc.cat.asserts.has(ctx.text(n.children[0]));
       if (!isAssert) for (const a of args) visit(oc, a, out, null);
       // A call through an expression (`f->f_op->open(...)`): evaluate the callee expression's own calls too.
-      if (n.children[0] && n.children[0].type !== 'identifier' && n.children[0].type !== 'field_expression') visit(oc, n.children[0], out, null);
+      if (n.children[0] && n.children[0].type !== 'identifier' && n.children[0].type !== 'field_expression')
+        visit(oc, n.children[0], out, null);
       else if (n.children[0]?.type === 'field_expression') visit(oc, n.children[0].children[0], out, null);
       callOps(oc, n, out, result);
       // `filename_parentat(..., &type)`: the callee may write through the pointer; what we knew about it is stale.
       for (const a of args) {
-        if (a.type !== 'pointer_expression' || ctx.unaryOp(a) !== '&' || !a.children[0] || a.children[0].type !== 'identifier') continue;
+        if (
+          a.type !== 'pointer_expression' ||
+          ctx.unaryOp(a) !== '&' ||
+          !a.children[0] ||
+          a.children[0].type !== 'identifier'
+        )
+          continue;
         out.push({ k: 'assign', root: ctx.text(a.children[0]), node: a, havoc: true });
       }
       return;
@@ -93,8 +210,15 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       if (lhsPath) {
         const errOf = isPlain && rhs && !lhsPath.includes('.') ? errorCodeOf(oc, rhs) : undefined;
         const vk = isPlain && rhs && !lhsPath.includes('.') ? valueKind(oc, rhs) : undefined;
-        out.push({ k: 'assign', root: ExprContext.rootOf(lhsPath), node: n, value: vk === 'err' || vk === 'null' ? vk : undefined, constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined, errOf,
-          ...(lhsPath.includes('.') ? { field: true } : {}) });
+        out.push({
+          k: 'assign',
+          root: ExprContext.rootOf(lhsPath),
+          node: n,
+          value: vk === 'err' || vk === 'null' ? vk : undefined,
+          constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined,
+          errOf,
+          ...(lhsPath.includes('.') ? { field: true } : {}),
+        });
       }
       if (lhs && rhs && lhsPath && lhsPath.includes('.')) flagWordOps(oc, lhs, ctx.binaryOp(n), rhs, n, out);
       if (rhs) visit(oc, rhs, out, isPlain && lhsPath && !lhsPath.includes('.') ? lhsPath : null);
@@ -105,7 +229,15 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const [decl, value] = n.children;
       const name = decl ? declaredName(ctx, decl) : null;
       const vk = value ? valueKind(oc, value) : undefined;
-      if (name) out.push({ k: 'assign', root: name, node: n, value: vk === 'err' || vk === 'null' ? vk : undefined, constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined, errOf: value ? errorCodeOf(oc, value) : undefined });
+      if (name)
+        out.push({
+          k: 'assign',
+          root: name,
+          node: n,
+          value: vk === 'err' || vk === 'null' ? vk : undefined,
+          constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined,
+          errOf: value ? errorCodeOf(oc, value) : undefined,
+        });
       // `struct iattr attrs = { .ia_valid = ATTR_MTIME | ATTR_DELEG }`.
       if (name && value?.type === 'initializer_list') {
         for (const item of value.children) {
@@ -145,20 +277,33 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
 /** What is known about a value from its expression alone: an ERR_PTR, NULL, or a constant (`false`, `0`, `1`, `true`). */
 function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | 'zero' | 'nonzero' | undefined {
   let x = rhs;
-  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length) x = x.children[x.children.length - 1];
+  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length)
+    x = x.children[x.children.length - 1];
   if (x.type === 'false' || (x.type === 'number_literal' && /^0+$/.test(oc.ctx.text(x)))) return 'zero';
   if (x.type === 'true' || (x.type === 'number_literal' && /^[1-9][0-9]*$/.test(oc.ctx.text(x)))) return 'nonzero';
-  if (x.type === 'call_expression' && x.children[0]?.type === 'identifier' && /^ERR_(PTR|CAST)$/.test(oc.ctx.text(x.children[0]))) return 'err';
+  if (
+    x.type === 'call_expression' &&
+    x.children[0]?.type === 'identifier' &&
+    /^ERR_(PTR|CAST)$/.test(oc.ctx.text(x.children[0]))
+  )
+    return 'err';
   if (x.type === 'null' || oc.ctx.text(x) === 'NULL') return 'null';
   // `-EINVAL`: a negative errno constant.
-  if (x.type === 'unary_expression' && oc.ctx.unaryOp(x) === '-' && x.children[0]?.type === 'identifier' && /^E[A-Z0-9]+$/.test(oc.ctx.text(x.children[0]))) return 'err';
+  if (
+    x.type === 'unary_expression' &&
+    oc.ctx.unaryOp(x) === '-' &&
+    x.children[0]?.type === 'identifier' &&
+    /^E[A-Z0-9]+$/.test(oc.ctx.text(x.children[0]))
+  )
+    return 'err';
   return undefined;
 }
 
 /** `PTR_ERR_OR_ZERO(x)` (a catalogue `errOrZero` predicate): the value is nonzero exactly when x is an error pointer. */
 function errorCodeOf(oc: OpContext, rhs: SNode): { name: string; key: string } | undefined {
   let x = rhs;
-  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length) x = x.children[x.children.length - 1];
+  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length)
+    x = x.children[x.children.length - 1];
   if (x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return undefined;
   const p = oc.cat.predicates.get(oc.ctx.text(x.children[0]));
   if (!p || p.kind !== 'errOrZero') return undefined;
@@ -172,7 +317,15 @@ function errorCodeOf(oc: OpContext, rhs: SNode): { name: string; key: string } |
  * A flags word written with an exempting flag (`attrs.ia_valid |= ATTR_DELEG`): the flag is set (or cleared by
  * `= ...` without it, `&= ~FLAG`) in that word from here on, as if a test of it had been true (false).
  */
-function flagWordOps(oc: OpContext, lhs: SNode | null, op: string, rhs: SNode, node: SNode, out: Op[], keyOverride?: string): void {
+function flagWordOps(
+  oc: OpContext,
+  lhs: SNode | null,
+  op: string,
+  rhs: SNode,
+  node: SNode,
+  out: Op[],
+  keyOverride?: string,
+): void {
   const obj = keyOverride ?? (lhs ? oc.ctx.key(lhs) : null);
   if (!obj) return;
   for (const flag of oc.cat.exemptFlags.keys()) {
@@ -185,7 +338,8 @@ function flagWordOps(oc: OpContext, lhs: SNode | null, op: string, rhs: SNode, n
 
 export function declaredName(ctx: ExprContext, decl: SNode): string | null {
   let d: SNode | undefined = decl;
-  while (d && d.type !== 'identifier') d = d.children.find((c) => c.type.endsWith('declarator') || c.type === 'identifier');
+  while (d && d.type !== 'identifier')
+    d = d.children.find((c) => c.type.endsWith('declarator') || c.type === 'identifier');
   return d ? ctx.text(d) : null;
 }
 
@@ -206,7 +360,12 @@ function resolveCallee(oc: OpContext, call: SNode): Resolved | null {
     const name = ctx.text(fn);
     const entries = cat.calls.get(name);
     if (entries) {
-      const sel = selectVariant(entries, args.length, oc.version, args.map((a) => ctx.text(a)));
+      const sel = selectVariant(
+        entries,
+        args.length,
+        oc.version,
+        args.map((a) => ctx.text(a)),
+      );
       if (sel) return { api: name, entry: sel.entry, variant: sel.variant, summary: null, args };
     }
     const summary = oc.summaries.get(name);
@@ -221,7 +380,12 @@ function resolveCallee(oc: OpContext, call: SNode): Resolved | null {
     return null;
   }
   if (fn.type === 'field_expression') {
-    const m = methodOf(oc, fn, args.length, args.map((a) => ctx.text(a)));
+    const m = methodOf(
+      oc,
+      fn,
+      args.length,
+      args.map((a) => ctx.text(a)),
+    );
     if (m) return { ...m, args };
   }
   return null;
@@ -236,7 +400,12 @@ function methodOf(oc: OpContext, fe: SNode, arity: number, argTexts?: string[]):
   if (!entries) return null;
   // The object the method is read from: `dir->i_op` → field i_op.
   const obj = fe.children[0];
-  const via = obj?.type === 'field_expression' && obj.children[1] ? ctx.text(obj.children[1]) : obj?.type === 'identifier' ? ctx.text(obj) : '';
+  const via =
+    obj?.type === 'field_expression' && obj.children[1]
+      ? ctx.text(obj.children[1])
+      : obj?.type === 'identifier'
+        ? ctx.text(obj)
+        : '';
   const ok = entries.filter((e) => !e.via || e.via.some((v) => v === via || via.endsWith(v)));
   if (!ok.length) return null;
   const sel = selectVariant(ok, arity, oc.version, argTexts);
@@ -346,7 +515,8 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
     // An unknown helper that sounds like it takes a lock (fh_lock, lock_parent): later "no lock held" claims would be guesses.
     if (fn?.type === 'identifier') {
       const name = ctx.text(fn);
-      if (/unlock/.test(name)) out.push({ k: 'unknownUnlockHelper', node: call, api: name, args: args.map((a) => ctx.key(a)) });
+      if (/unlock/.test(name))
+        out.push({ k: 'unknownUnlockHelper', node: call, api: name, args: args.map((a) => ctx.key(a)) });
       else if (/lock/.test(name)) out.push({ k: 'unknownLockHelper', node: call, api: name });
     }
     return;
@@ -361,7 +531,8 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
   // A caller that passes its own delegated_inode owns the wait-and-retry protocol, so it must take the locks itself
   // (it has to drop them before break_deleg_wait()): its caller cannot be holding them.
   const mine = out.slice(start);
-  if (mine.some((o) => o.k === 'delegOp' && o.out.kind === 'local')) for (const o of mine) if (o.k === 'requireAtCall') o.owner = true;
+  if (mine.some((o) => o.k === 'delegOp' && o.out.kind === 'local'))
+    for (const o of mine) if (o.k === 'requireAtCall') o.owner = true;
 }
 
 /**
@@ -374,15 +545,23 @@ function contextOps(oc: OpContext, name: string, args: SNode[], call: SNode, res
   const base = ctx.resolvePath(result);
   for (const o of cat.contexts.openCalls) {
     if (!o.name.includes(name)) continue;
-    if (flagsMention(oc, args[o.flags], new Set(cat.contexts.writeFlags)) === true) out.push({ k: 'context', kind: 'wopen', key: ctx.appendPath(base, o.inode), node: call });
+    if (flagsMention(oc, args[o.flags], new Set(cat.contexts.writeFlags)) === true)
+      out.push({ k: 'context', kind: 'wopen', key: ctx.appendPath(base, o.inode), node: call });
   }
-  if (cat.contexts.pseudoFsCreators.includes(name) || cat.contexts.newInodeAllocators.includes(name)) out.push({ k: 'context', kind: 'nodeleg', key: base, node: call });
+  if (cat.contexts.pseudoFsCreators.includes(name) || cat.contexts.newInodeAllocators.includes(name))
+    out.push({ k: 'context', kind: 'nodeleg', key: base, node: call });
   // `fl = nfs4_alloc_init_lease(dp, type)`: fl is a delegation, as if `fl->flc_flags & FL_DELEG` had been tested.
   const delegFlag = [...cat.delegationFlags][0];
-  if (delegFlag && cat.contexts.delegationLeaseAllocators.includes(name)) out.push({ k: 'flagWord', obj: base, flag: delegFlag, set: true, node: call });
+  if (delegFlag && cat.contexts.delegationLeaseAllocators.includes(name))
+    out.push({ k: 'flagWord', obj: base, flag: delegFlag, set: true, node: call });
 }
 
-function assertedLock(oc: OpContext, arg: SNode | undefined, negated: boolean, lockArg: boolean): { key: string; class: LockClass } | null {
+function assertedLock(
+  oc: OpContext,
+  arg: SNode | undefined,
+  negated: boolean,
+  lockArg: boolean,
+): { key: string; class: LockClass } | null {
   if (!arg) return null;
   const { ctx, cat } = oc;
   if (lockArg) {
@@ -443,15 +622,34 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
       }
       const lk = lockKey(cat, k, eff.class);
       const when = eff.when && eff.when !== 'always' ? eff.when : undefined;
-      out.push({ k: 'lock', key: lk.key, class: lk.class, mode: eff.mode ?? 'exclusive', when, result: when ? result ?? `#call@${call.start}` : null,
-        ifNonNull: !!eff.ifNonNull, node: call, display: displayOf(oc, r, eff.target, k), api: r.api, escapes: !!eff.escapes });
+      out.push({
+        k: 'lock',
+        key: lk.key,
+        class: lk.class,
+        mode: eff.mode ?? 'exclusive',
+        when,
+        result: when ? (result ?? `#call@${call.start}`) : null,
+        ifNonNull: !!eff.ifNonNull,
+        node: call,
+        display: displayOf(oc, r, eff.target, k),
+        api: r.api,
+        escapes: !!eff.escapes,
+      });
       return;
     }
     case 'unlock': {
       const k = key(eff.target);
       if (!k || k === NULL_KEY) return;
       const lk = lockKey(cat, k, eff.class ?? 'mutex');
-      out.push({ k: 'unlock', key: lk.key, class: lk.class, ifNonNull: !!eff.ifNonNull, node: call, api: r.api, certain: !eff.idempotent });
+      out.push({
+        k: 'unlock',
+        key: lk.key,
+        class: lk.class,
+        ifNonNull: !!eff.ifNonNull,
+        node: call,
+        api: r.api,
+        certain: !eff.idempotent,
+      });
       return;
     }
     case 'childOf':
@@ -474,13 +672,30 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         // __break_lease(inode, mode, FL_LEASE) breaks only leases; LEASE_BREAK_LAYOUT only layouts.
         const tArg = roleArg(r, eff.typeFlags ?? eff.flags ?? '');
         if (tArg) {
-          if (flagsMention(oc, tArg, cat.breakLayoutTypeFlags) && !flagsMention(oc, tArg, cat.breakDelegTypeFlags) && !flagsMention(oc, tArg, cat.breakLeaseTypeFlags)) kind = 'layout';
-          if (eff.typeFlags) typeHasDeleg = !!flagsMention(oc, tArg, cat.breakDelegTypeFlags) || !!flagsMention(oc, tArg, cat.breakLeaseTypeFlags);
+          if (
+            flagsMention(oc, tArg, cat.breakLayoutTypeFlags) &&
+            !flagsMention(oc, tArg, cat.breakDelegTypeFlags) &&
+            !flagsMention(oc, tArg, cat.breakLeaseTypeFlags)
+          )
+            kind = 'layout';
+          if (eff.typeFlags)
+            typeHasDeleg =
+              !!flagsMention(oc, tArg, cat.breakDelegTypeFlags) || !!flagsMention(oc, tArg, cat.breakLeaseTypeFlags);
         }
       }
       const o = eff.outParam ? roleArg(r, eff.outParam) : undefined;
-      out.push({ k: 'break', key: k, kind, blocking, out: eff.outParam ? outArg(oc, o, o ? ctx.key(o) : null) : null, node: call,
-        display: displayOf(oc, r, eff.target, k), api: r.api, typeHasDeleg, result: result ?? `#call@${call.start}` });
+      out.push({
+        k: 'break',
+        key: k,
+        kind,
+        blocking,
+        out: eff.outParam ? outArg(oc, o, o ? ctx.key(o) : null) : null,
+        node: call,
+        display: displayOf(oc, r, eff.target, k),
+        api: r.api,
+        typeHasDeleg,
+        result: result ?? `#call@${call.start}`,
+      });
       return;
     }
     case 'wait': {
@@ -494,8 +709,15 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
     case 'requires': {
       const k = key(eff.target);
       if (!k || k === NULL_KEY) return;
-      out.push({ k: 'requireAtCall', key: k, class: eff.class, node: call, api: r.api, display: displayOf(oc, r, eff.target, k),
-        changes: !!r.entry?.effects.some((e) => e.op === 'delegOp' || e.op === 'mutate') });
+      out.push({
+        k: 'requireAtCall',
+        key: k,
+        class: eff.class,
+        node: call,
+        api: r.api,
+        display: displayOf(oc, r, eff.target, k),
+        changes: !!r.entry?.effects.some((e) => e.op === 'delegOp' || e.op === 'mutate'),
+      });
       return;
     }
     case 'delegOp': {
@@ -510,7 +732,16 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         o = k === null || k === NULL_KEY || k.includes('.') ? { kind: 'null' } : outArg(oc, undefined, k);
       } else return; // this kernel's signature has no out-parameter (before 3.13)
       const breaks = eff.breaks.map((b) => key(b)).filter((k): k is string => !!k && k !== NULL_KEY);
-      out.push({ k: 'delegOp', api: r.api, out: o, requires: [], breaks, node: call, display: eff.breaks.map((b) => displayOf(oc, r, b, key(b))), result });
+      out.push({
+        k: 'delegOp',
+        api: r.api,
+        out: o,
+        requires: [],
+        breaks,
+        node: call,
+        display: eff.breaks.map((b) => displayOf(oc, r, b, key(b))),
+        result,
+      });
       return;
     }
     case 'sleeps':
@@ -526,8 +757,19 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
       // set_posix_acl(..., ACL_TYPE_DEFAULT, ...) returns early unless the inode is a directory.
       const dw = eff.dirWhen ? roleArg(r, eff.dirWhen.param) : undefined;
       const dirOnly = !!dw && dw.type === 'identifier' && eff.dirWhen!.equals.includes(ctx.text(dw));
-      out.push({ k: 'mutate', key: k, kind: eff.kind, what: eff.what, node: call, severity: eff.severity, note: eff.note, dirIf,
-        display: displayOf(oc, r, eff.target, k), api: r.api, dirOnly });
+      out.push({
+        k: 'mutate',
+        key: k,
+        kind: eff.kind,
+        what: eff.what,
+        node: call,
+        severity: eff.severity,
+        note: eff.note,
+        dirIf,
+        display: displayOf(oc, r, eff.target, k),
+        api: r.api,
+        dirOnly,
+      });
       return;
     }
     case 'grant': {
@@ -543,8 +785,17 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         }
       }
       const lease = key(eff.lease);
-      out.push({ k: 'grant', lease, inode, requireTypeFact: !!eff.requireTypeFact, recheckAfter: eff.recheckAfter, node: call, api: r.api,
-        locksItself: !!eff.locksItself, rechecks: eff.rechecks ?? ['opens'] });
+      out.push({
+        k: 'grant',
+        lease,
+        inode,
+        requireTypeFact: !!eff.requireTypeFact,
+        recheckAfter: eff.recheckAfter,
+        node: call,
+        api: r.api,
+        locksItself: !!eff.locksItself,
+        rechecks: eff.rechecks ?? ['opens'],
+      });
       return;
     }
     case 'conflictCheck':
@@ -553,8 +804,16 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
     case 'access': {
       const k = key(eff.target);
       if (!k || k === NULL_KEY) return;
-      out.push({ k: 'access', key: k, kind: eff.kind, when: eff.when === 'zero' ? 'zero' : undefined, result: eff.when === 'zero' ? result ?? `#call@${call.start}` : null,
-        node: call, display: displayOf(oc, r, eff.target, k), api: r.api });
+      out.push({
+        k: 'access',
+        key: k,
+        kind: eff.kind,
+        when: eff.when === 'zero' ? 'zero' : undefined,
+        result: eff.when === 'zero' ? (result ?? `#call@${call.start}`) : null,
+        node: call,
+        display: displayOf(oc, r, eff.target, k),
+        api: r.api,
+      });
       return;
     }
     case 'open': {
@@ -563,7 +822,15 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         if (a && ctx.key(a) !== NULL_KEY) return;
       }
       if (eff.ifFlag && !flagsMention(oc, roleArg(r, eff.flagsArg ?? ''), new Set([eff.ifFlag]))) return;
-      out.push({ k: 'open', key: key(eff.target), what: eff.what, node: call, api: r.api, rule: eff.rule, severity: eff.severity });
+      out.push({
+        k: 'open',
+        key: key(eff.target),
+        what: eff.what,
+        node: call,
+        api: r.api,
+        rule: eff.rule,
+        severity: eff.severity,
+      });
       return;
     }
     case 'releaseAccess': {
@@ -587,22 +854,64 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
   };
   for (const req of s.requires) {
     const k = inst(req.role);
-    if (k && k !== NULL_KEY) out.push({ k: 'requireAtCall', key: k, class: req.class, node: call, api: r.api, display: disp(req.role), derived: true });
+    if (k && k !== NULL_KEY)
+      out.push({
+        k: 'requireAtCall',
+        key: k,
+        class: req.class,
+        node: call,
+        api: r.api,
+        display: disp(req.role),
+        derived: true,
+      });
   }
   if (s.outParams.length) {
     const a = r.args[s.outParams[0]];
     const o = a ? outArg(oc, a, ctx.key(a)) : ({ kind: 'null' } as OutArg);
     const breaks = s.breaks.map(inst).filter((k): k is string => !!k && k !== NULL_KEY);
-    out.push({ k: 'delegOp', api: r.api, out: o, requires: [], breaks, node: call, display: s.breaks.map(disp), result });
+    out.push({
+      k: 'delegOp',
+      api: r.api,
+      out: o,
+      requires: [],
+      breaks,
+      node: call,
+      display: s.breaks.map(disp),
+      result,
+    });
   }
   for (const lb of s.leaseBreaks ?? []) {
     const k = inst(lb.role);
     // Its sleep (if any) is the summary's `sleeps`, applied below: the break itself is credited as non-blocking.
-    if (k && k !== NULL_KEY) out.push({ k: 'break', key: k, kind: 'lease', blocking: false, out: null, node: call, display: disp(lb.role), api: r.api, typeHasDeleg: lb.deleg, result: result ?? `#call@${call.start}` });
+    if (k && k !== NULL_KEY)
+      out.push({
+        k: 'break',
+        key: k,
+        kind: 'lease',
+        blocking: false,
+        out: null,
+        node: call,
+        display: disp(lb.role),
+        api: r.api,
+        typeHasDeleg: lb.deleg,
+        result: result ?? `#call@${call.start}`,
+      });
   }
   for (const m of s.mutates) {
     const k = inst(m.role);
-    if (k && k !== NULL_KEY) out.push({ k: 'summaryMutate', key: k, kind: m.kind, what: m.what, dirIf: m.dirIf ? inst(m.dirIf) : null, node: call, api: r.api, display: disp(m.role), severity: m.severity, note: m.note });
+    if (k && k !== NULL_KEY)
+      out.push({
+        k: 'summaryMutate',
+        key: k,
+        kind: m.kind,
+        what: m.what,
+        dirIf: m.dirIf ? inst(m.dirIf) : null,
+        node: call,
+        api: r.api,
+        display: disp(m.role),
+        severity: m.severity,
+        note: m.note,
+      });
   }
   if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what, blocking: s.sleeps.blocking });
   if (s.mayLock) out.push({ k: 'unknownLockHelper', node: call, api: r.api });
@@ -615,10 +924,27 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
   for (const rel of s.releases) {
     let k = inst(rel.role);
     if (k && k !== NULL_KEY && rel.class === 'mutex') k = viaMutex(k);
-    if (k && k !== NULL_KEY) out.push({ k: 'unlock', key: k, class: 'inode', ifNonNull: false, node: call, api: r.api, certain: false, helper: true });
+    if (k && k !== NULL_KEY)
+      out.push({
+        k: 'unlock',
+        key: k,
+        class: 'inode',
+        ifNonNull: false,
+        node: call,
+        api: r.api,
+        certain: false,
+        helper: true,
+      });
   }
   for (const acq of s.acquires) {
-    let k = acq.role === 'ret' ? result : acq.role.startsWith('ret.') ? (result ? ctx.appendPath(result, acq.role.slice(4)) : null) : inst(acq.role);
+    let k =
+      acq.role === 'ret'
+        ? result
+        : acq.role.startsWith('ret.')
+          ? result
+            ? ctx.appendPath(result, acq.role.slice(4))
+            : null
+          : inst(acq.role);
     if (!k || k === NULL_KEY) continue;
     let cls = acq.class;
     if (cls === 'mutex') {
@@ -627,7 +953,18 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
       cls = 'inode';
     }
     const when = acq.when === 'always' ? undefined : acq.when;
-    out.push({ k: 'lock', key: k, class: cls, mode: acq.mode, when, result: when ? result ?? `#call@${call.start}` : null, ifNonNull: false, node: call, display: disp(acq.role), api: r.api });
+    out.push({
+      k: 'lock',
+      key: k,
+      class: cls,
+      mode: acq.mode,
+      when,
+      result: when ? (result ?? `#call@${call.start}`) : null,
+      ifNonNull: false,
+      node: call,
+      display: disp(acq.role),
+      api: r.api,
+    });
   }
   if (s.deferred.length) out.push({ k: 'deferred', callee: s, args: r.args, node: call });
 }

@@ -104,14 +104,26 @@ export interface State {
   owned: number;
 }
 
-export type MapField = 'locks' | 'released' | 'broken' | 'facts' | 'pending' | 'access' | 'preBreak' | 'deleg' | 'grants';
+export type MapField =
+  'locks' | 'released' | 'broken' | 'facts' | 'pending' | 'access' | 'preBreak' | 'deleg' | 'grants';
 const FIELDS: MapField[] = ['locks', 'released', 'broken', 'facts', 'pending', 'access', 'preBreak', 'deleg', 'grants'];
 const BIT: Record<MapField, number> = Object.fromEntries(FIELDS.map((f, i) => [f, 1 << i])) as Record<MapField, number>;
 
 export function emptyState(): State {
   return {
-    locks: new Map(), released: new Map(), broken: new Map(), facts: new Map(), pending: new Map(), access: new Map(),
-    preBreak: new Map(), deleg: new Map(), grants: new Map(), checked: false, ret: null, lossy: false, owned: 0x1ff,
+    locks: new Map(),
+    released: new Map(),
+    broken: new Map(),
+    facts: new Map(),
+    pending: new Map(),
+    access: new Map(),
+    preBreak: new Map(),
+    deleg: new Map(),
+    grants: new Map(),
+    checked: false,
+    ret: null,
+    lossy: false,
+    owned: 0x1ff,
   };
 }
 
@@ -153,10 +165,20 @@ export function stateHash(s: State): string {
   s.hash = [
     component(s.locks, (k, v) => `${k}:${v.class[0]}${v.mode[0]}${v.count}${v.origin[0]}`),
     component(s.released, (k) => String(k)),
-    component(s.broken, (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}${v.unchecked ? 'u' : ''}${v.failed ? 'f' : ''}`),
+    component(
+      s.broken,
+      (k, v) => `${k}:${v.underLock ? 1 : 0}${v.stale ? 1 : 0}${v.unchecked ? 'u' : ''}${v.failed ? 'f' : ''}`,
+    ),
     component(s.facts, (k, v) => `${k}=${v ? 1 : 0}`),
-    component(s.pending, (k, v) => `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '') + (p.link ? '~' + p.link : '') + (p.brk ? '!' + p.brk : '')).join('+')}`),
-    component(s.access, (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}${v.unchecked ? 'u' : ''}${v.failed ? 'f' : ''}`),
+    component(
+      s.pending,
+      (k, v) =>
+        `${k}:${v.map((p) => p.when + (p.lock ?? '') + (p.access ?? '') + (p.deleg ?? '') + (p.link ? '~' + p.link : '') + (p.brk ? '!' + p.brk : '')).join('+')}`,
+    ),
+    component(
+      s.access,
+      (k, v) => `${k}:${v.kind[0]}${v.broken ? 1 : 0}${v.unchecked ? 'u' : ''}${v.failed ? 'f' : ''}`,
+    ),
     component(s.preBreak, (k) => String(k)),
     component(s.deleg, (k) => String(k)),
     component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}${(v.missing ?? []).join('/')}`),

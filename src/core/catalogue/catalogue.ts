@@ -8,7 +8,16 @@ export type When = 'always' | 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
 export type LockClass = 'inode' | 'mutex' | 'spin' | 'rename';
 
 export type Effect =
-  | { op: 'lock'; target: string; class: LockClass; mode?: 'exclusive' | 'shared'; when?: When; ifNonNull?: boolean; ifNonDir?: boolean; escapes?: boolean }
+  | {
+      op: 'lock';
+      target: string;
+      class: LockClass;
+      mode?: 'exclusive' | 'shared';
+      when?: When;
+      ifNonNull?: boolean;
+      ifNonDir?: boolean;
+      escapes?: boolean;
+    }
   /** ifNonDir: directories are skipped (unlock_two_nondirectories before 6.19 leaves them alone). */
   | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean; ifNonDir?: boolean; idempotent?: boolean }
   /**
@@ -16,7 +25,15 @@ export type Effect =
    * (end_creating_path(path, dentry) gets path->dentry's child), which the API's own body may rely on.
    */
   | { op: 'childOf'; target: string; parent: string }
-  | { op: 'break'; target: string; kind: 'deleg' | 'lease' | 'layout'; blocking: 'never' | 'always' | 'flags' | 'arg'; flags?: string; typeFlags?: string; outParam?: string }
+  | {
+      op: 'break';
+      target: string;
+      kind: 'deleg' | 'lease' | 'layout';
+      blocking: 'never' | 'always' | 'flags' | 'arg';
+      flags?: string;
+      typeFlags?: string;
+      outParam?: string;
+    }
   | { op: 'wait'; outParam: string }
   | { op: 'boundedWait'; target: string }
   | { op: 'requires'; target: string; class: LockClass; mode: 'exclusive' | 'shared' }
@@ -25,21 +42,46 @@ export type Effect =
   /** Takes a lock ordered before every inode lock (freeze protection): no inode lock is held where it is called. */
   | { op: 'outerLock'; doc?: string }
   /** dirWhen: the API changes the target only when it is a directory if this parameter is one of these constants. */
-  | { op: 'mutate'; target: string; kind: MutationKind; what: string; severity?: 'error' | 'warning' | 'info'; note?: string; dirWhen?: { param: string; equals: string[] } }
+  | {
+      op: 'mutate';
+      target: string;
+      kind: MutationKind;
+      what: string;
+      severity?: 'error' | 'warning' | 'info';
+      note?: string;
+      dirWhen?: { param: string; equals: string[] };
+    }
   /**
    * locksItself: the API serialises the grant itself (kernel_setlease), the caller need hold no inode lock.
    * rechecks: checks (conflictCheck `check` names) that must follow the grant, default ["opens"].
    */
-  | { op: 'grant'; lease: string; list?: string; listField?: string; inode?: string; requireTypeFact?: boolean; recheckAfter: boolean; locksItself?: boolean; rechecks?: string[] }
+  | {
+      op: 'grant';
+      lease: string;
+      list?: string;
+      listField?: string;
+      inode?: string;
+      requireTypeFact?: boolean;
+      recheckAfter: boolean;
+      locksItself?: boolean;
+      rechecks?: string[];
+    }
   /** check: what is re-verified (default "opens": conflicting opens; "dentry": the delegated name still resolves). */
   | { op: 'conflictCheck'; target: string; check?: string }
   | { op: 'access'; target: string; kind: 'write' | 'read'; when?: When }
   | { op: 'releaseAccess'; target: string }
-  | { op: 'open'; target: string; what: string; unlessArg?: string;
+  | {
+      op: 'open';
+      target: string;
+      what: string;
+      unlessArg?: string;
       /** Only when the `flagsArg` argument mentions this flag (do_truncate's ATTR_OPEN: a truncate for open(O_TRUNC)). */
-      ifFlag?: string; flagsArg?: string;
+      ifFlag?: string;
+      flagsArg?: string;
       /** Rule and severity reported instead of lease/open-missing-break. */
-      rule?: string; severity?: 'error' | 'warning' | 'info' };
+      rule?: string;
+      severity?: 'error' | 'warning' | 'info';
+    };
 
 /** `dirself`: the directory itself changes (rmdir's victim: its link count and ctime), not its entries. */
 export type MutationKind = 'names' | 'attrs' | 'dirent' | 'dirself';
@@ -139,7 +181,8 @@ export interface CatalogueData {
   nonBlockingContexts?: { paramType: string; doc?: string }[];
 }
 
-export type PredicateKind = 'isDir' | 'isNull' | 'nonNull' | 'isErr' | 'isErrOrNull' | 'delegated' | 'errOrZero' | 'private';
+export type PredicateKind =
+  'isDir' | 'isNull' | 'nonNull' | 'isErr' | 'isErrOrNull' | 'delegated' | 'errOrZero' | 'private';
 
 /** Kernel eras the analysis distinguishes; a version string like "5.15" is mapped into one. */
 export type Era = '3.12' | '3.13' | '6.19';
@@ -225,8 +268,12 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const predicates = new Map<string, { kind: PredicateKind; target: string; modeField?: string }>();
   const exemptFlags = new Map<string, string>();
   const sets = {
-    delegation: new Set<string>(), lease: new Set<string>(), nonblocking: new Set<string>(),
-    breakDelegType: new Set<string>(), breakLeaseType: new Set<string>(), breakLayoutType: new Set<string>(),
+    delegation: new Set<string>(),
+    lease: new Set<string>(),
+    nonblocking: new Set<string>(),
+    breakDelegType: new Set<string>(),
+    breakLeaseType: new Set<string>(),
+    breakLayoutType: new Set<string>(),
   };
   const conflictReads = new Set<string>();
   const loop = { suffixes: [] as string[], contains: [] as string[], prefixes: [] as string[] };
@@ -234,7 +281,15 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const sameNames = new Set<string>();
   const sameSuffixes: string[] = [];
   const sameObjectFields = new Set<string>();
-  const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = { writeModeFlags: [], openCalls: [], writeFlags: [], pseudoFsCreators: [], newInodeAllocators: [], privateFlags: [], delegationLeaseAllocators: [] };
+  const contexts: Required<Omit<NonNullable<CatalogueData['contexts']>, 'doc'>> = {
+    writeModeFlags: [],
+    openCalls: [],
+    writeFlags: [],
+    pseudoFsCreators: [],
+    newInodeAllocators: [],
+    privateFlags: [],
+    delegationLeaseAllocators: [],
+  };
   let scopedGuardMacro = 'scoped_guard';
   const versionMarkers = new Map<string, { since?: string; until?: string }>();
   const versionSignatures: Catalogue['versionSignatures'][number][] = [];
@@ -250,18 +305,26 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     for (const [k, v] of Object.entries(c.fieldAliases ?? {})) fieldAliases.set(k, v);
     for (const p of c.predicates ?? []) predicates.set(p.name, p);
     for (const e of c.flags?.exempt ?? []) exemptFlags.set(e.flag, e.doc ?? '');
-    for (const key of Object.keys(sets) as (keyof typeof sets)[]) for (const f of c.flags?.[key] ?? []) sets[key].add(f);
+    for (const key of Object.keys(sets) as (keyof typeof sets)[])
+      for (const f of c.flags?.[key] ?? []) sets[key].add(f);
     for (const r of c.conflictReads ?? []) conflictReads.add(r);
     for (const n of c.sameObjectCalls?.names ?? []) sameNames.add(n);
     sameSuffixes.push(...(c.sameObjectCalls?.upperSuffixes ?? []));
     for (const f of c.sameObjectFields ?? []) sameObjectFields.add(f);
-    for (const k of Object.keys(contexts) as (keyof typeof contexts)[]) (contexts[k] as unknown[]).push(...((c.contexts?.[k] ?? []) as unknown[]));
+    for (const k of Object.keys(contexts) as (keyof typeof contexts)[])
+      (contexts[k] as unknown[]).push(...((c.contexts?.[k] ?? []) as unknown[]));
     loop.suffixes.push(...(c.loopMacros?.suffixes ?? []));
     loop.contains.push(...(c.loopMacros?.contains ?? []));
     loop.prefixes.push(...(c.loopMacros?.prefixes ?? []));
     for (const m of c.versionMarkers ?? []) versionMarkers.set(m.ident, { since: m.since, until: m.until });
     for (const v of c.versionSignatures ?? []) {
-      versionSignatures.push({ type: new RegExp(v.type), name: v.name ? new RegExp(v.name) : undefined, label: v.label, since: v.since, until: v.until });
+      versionSignatures.push({
+        type: new RegExp(v.type),
+        name: v.name ? new RegExp(v.name) : undefined,
+        label: v.label,
+        since: v.since,
+        until: v.until,
+      });
     }
     for (const n of c.nonBlockingContexts ?? []) nonBlockingTypes.add(n.paramType);
     if (c.guards?.classes) guards = { ...guards, ...c.guards.classes };
@@ -298,18 +361,45 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   // Functions worth analysing mention one of these. Generic locks (spinlocks, mutexes), lookups and predicates
   // only matter next to one of them, so they do not make a function interesting on their own.
   const interesting = new Set<string>([...inodeLockFields]);
-  const secondary = (e: Effect) => e.op === 'childOf' || ((e.op === 'lock' || e.op === 'unlock') && (e.class === 'spin' || e.class === 'mutex'));
-  for (const [name, entries] of calls) if (entries.some((en) => en.effects.some((e) => !secondary(e)))) interesting.add(name);
+  const secondary = (e: Effect) =>
+    e.op === 'childOf' || ((e.op === 'lock' || e.op === 'unlock') && (e.class === 'spin' || e.class === 'mutex'));
+  for (const [name, entries] of calls)
+    if (entries.some((en) => en.effects.some((e) => !secondary(e)))) interesting.add(name);
   // Methods count only when called through their `via` field: both names must appear (see `isInteresting`).
   const methodVia = new Map<string, string[]>();
-  for (const [name, entries] of methods) methodVia.set(name, entries.flatMap((en) => en.via ?? []));
+  for (const [name, entries] of methods)
+    methodVia.set(
+      name,
+      entries.flatMap((en) => en.via ?? []),
+    );
 
   return {
     data: merged as Catalogue['data'],
-    transparent, asserts, lockedPredicates, inodeLockFields, accessors, fieldAliases, predicates, exemptFlags,
-    delegationFlags: sets.delegation, leaseFlags: sets.lease, nonblockingFlags: sets.nonblocking,
-    breakDelegTypeFlags: sets.breakDelegType, breakLeaseTypeFlags: sets.breakLeaseType, breakLayoutTypeFlags: sets.breakLayoutType,
-    conflictReads, calls, methods, interesting, scopedGuardMacro, guardMacro, sameObjectFields, contexts, versionMarkers, versionSignatures, nonBlockingTypes,
+    transparent,
+    asserts,
+    lockedPredicates,
+    inodeLockFields,
+    accessors,
+    fieldAliases,
+    predicates,
+    exemptFlags,
+    delegationFlags: sets.delegation,
+    leaseFlags: sets.lease,
+    nonblockingFlags: sets.nonblocking,
+    breakDelegTypeFlags: sets.breakDelegType,
+    breakLeaseTypeFlags: sets.breakLeaseType,
+    breakLayoutTypeFlags: sets.breakLayoutType,
+    conflictReads,
+    calls,
+    methods,
+    interesting,
+    scopedGuardMacro,
+    guardMacro,
+    sameObjectFields,
+    contexts,
+    versionMarkers,
+    versionSignatures,
+    nonBlockingTypes,
     isSameObjectCall(name: string): boolean {
       return sameNames.has(name) || (/^[A-Z][A-Z0-9_]*$/.test(name) && sameSuffixes.some((x) => name.endsWith(x)));
     },
@@ -320,7 +410,11 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
       let since: string | undefined;
       let until: string | undefined;
       if (entries.every((e) => e.since)) since = entries.map((e) => e.since!).sort(compareVersions)[0];
-      if (entries.every((e) => e.until)) until = entries.map((e) => e.until!).sort(compareVersions).reverse()[0];
+      if (entries.every((e) => e.until))
+        until = entries
+          .map((e) => e.until!)
+          .sort(compareVersions)
+          .reverse()[0];
       return since || until ? { since, until } : null;
     },
     isInteresting(ids: ReadonlySet<string>): boolean {
@@ -332,7 +426,11 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
       return false;
     },
     isLoopMacro(name: string): boolean {
-      return loop.suffixes.some((s) => name.endsWith(s)) || loop.contains.some((s) => name.includes(s)) || loop.prefixes.some((s) => name.startsWith(s));
+      return (
+        loop.suffixes.some((s) => name.endsWith(s)) ||
+        loop.contains.some((s) => name.includes(s)) ||
+        loop.prefixes.some((s) => name.startsWith(s))
+      );
     },
     guardLock(cls: string): string | undefined {
       return guards[cls]?.lock;
@@ -344,13 +442,20 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
  * Chooses the entry and variant for a call with `arity` arguments in a file of kernel version `version`.
  * Returns the role → argument-index map (or derived-role paths) to resolve effect targets.
  */
-export function selectVariant(entries: readonly ApiEntry[], arity: number, version: string, argTexts?: readonly string[]): { entry: ApiEntry; variant: Variant | null } | null {
+export function selectVariant(
+  entries: readonly ApiEntry[],
+  arity: number,
+  version: string,
+  argTexts?: readonly string[],
+): { entry: ApiEntry; variant: Variant | null } | null {
   // Arity decides; then arguments that look like an idmap (`&nop_mnt_idmap`, `mnt_userns`) where a variant expects
   // one; then the version range (a call outside its documented range still counts: backports, mutants).
   let best: { entry: ApiEntry; variant: Variant | null; score: number } | null = null;
   for (const entry of entries) {
     const entryScore = inRange(version, entry.since, entry.until) ? 2 : 0;
-    const candidates: (Variant | null)[] = entry.variants ? entry.variants.filter((v) => v.params.length === arity) : [null];
+    const candidates: (Variant | null)[] = entry.variants
+      ? entry.variants.filter((v) => v.params.length === arity)
+      : [null];
     for (const v of candidates) {
       let score = 1 + entryScore + (v && inRange(version, v.since, v.until) ? 4 : 0);
       if (v && argTexts) {

@@ -52,7 +52,13 @@ interface Bound {
 export function detectEra(input: EraInput): EraReading {
   const k = input.kernel;
   if (k && k !== 'auto') return { era: eraOf(k), version: k, source: 'option' };
-  if (input.treeVersion) return { era: eraOf(input.treeVersion), version: input.treeVersion, source: 'tree', evidence: [`Makefile ${input.treeVersion}`] };
+  if (input.treeVersion)
+    return {
+      era: eraOf(input.treeVersion),
+      version: input.treeVersion,
+      source: 'tree',
+      evidence: [`Makefile ${input.treeVersion}`],
+    };
   const bounds = spellingBounds(input);
   if (!bounds.length) return { era: '3.13', version: '4.19', source: 'default' };
   let lo: string | null = null;
@@ -62,7 +68,8 @@ export function detectEra(input: EraInput): EraReading {
   }
   for (const b of bounds) {
     // An API introduced later is stronger evidence than an old one still spelled (compat macros, backports).
-    if (b.until && (!lo || compareVersions(b.until, lo) >= 0) && (!hi || compareVersions(b.until, hi) < 0)) hi = b.until;
+    if (b.until && (!lo || compareVersions(b.until, lo) >= 0) && (!hi || compareVersions(b.until, hi) < 0))
+      hi = b.until;
   }
   // The representative version inside the bounds: the era's usual one, else the nearest bound.
   let version = lo && eraOf(lo) === '6.19' ? '6.19' : preferred(bounds);
@@ -88,7 +95,8 @@ export function spellingBounds(input: Pick<EraInput, 'units' | 'idents' | 'catal
   for (let i = 0; i < input.units.length; i++) {
     for (const p of input.units[i].params) {
       for (const sig of cat.versionSignatures) {
-        if (sig.type.test(p.type) && (!sig.name || sig.name.test(p.name))) add(`${sig.label}: ${range(sig.since, sig.until)}`, sig.since, sig.until);
+        if (sig.type.test(p.type) && (!sig.name || sig.name.test(p.name)))
+          add(`${sig.label}: ${range(sig.since, sig.until)}`, sig.since, sig.until);
       }
     }
     for (const id of input.idents[i] ?? []) {

@@ -35,7 +35,10 @@ export function parseCatalogue(text: string, source: string): CatalogueData {
   }
   const validateFn = validator();
   if (!validateFn(data)) {
-    const problems = (validateFn.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    const problems = (validateFn.errors ?? [])
+      .slice(0, 8)
+      .map((e) => `${e.instancePath || '/'} ${e.message}`)
+      .join('; ');
     throw new CatalogueError(`${source}: not a valid rule catalogue: ${problems}`);
   }
   return data as unknown as CatalogueData;
@@ -46,4 +49,3 @@ export function validateBuiltin(): string[] {
   const validateFn = validator();
   return validateFn(builtin) ? [] : (validateFn.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
-

@@ -95,7 +95,14 @@ class Builder {
     this.connect(outs, this.exitId);
     // Labels that were jumped to but never defined (macro-hidden, or parse errors): treat as falling to exit.
     for (const [, id] of this.labels) if (this.nodes[id].succ.length === 0) this.nodes[id].succ.push(this.exitId);
-    return { nodes: this.nodes, entry, exit: this.exitId, labels: this.labels, truncated: this.truncated, truncatedBy: this.truncatedBy };
+    return {
+      nodes: this.nodes,
+      entry,
+      exit: this.exitId,
+      labels: this.labels,
+      truncated: this.truncated,
+      truncatedBy: this.truncatedBy,
+    };
   }
 
   private node(kind: NodeKind, ast: SNode | null, exprs: SNode[] = []): number {
@@ -149,7 +156,12 @@ class Builder {
   }
 
   private stmt(s: SNode, preds: Edge[]): Edge[] {
-    if (preds.length === 0 && s.type !== 'labeled_statement' && s.type !== 'compound_statement' && s.type !== 'case_statement') {
+    if (
+      preds.length === 0 &&
+      s.type !== 'labeled_statement' &&
+      s.type !== 'compound_statement' &&
+      s.type !== 'case_statement'
+    ) {
       // Unreachable code still matters if it holds a label: lower it with no predecessors.
       if (!containsLabel(s)) return [];
     }
@@ -173,7 +185,10 @@ class Builder {
         return this.block(s.children, preds, s);
       case 'expression_statement':
       case 'declaration':
-        return (s.type === 'expression_statement' ? this.ternary(s, s.children[0], preds) : null) ?? this.simple('stmt', s, s.children.length ? [s] : [], preds);
+        return (
+          (s.type === 'expression_statement' ? this.ternary(s, s.children[0], preds) : null) ??
+          this.simple('stmt', s, s.children.length ? [s] : [], preds)
+        );
       case 'if_statement': {
         const [cond, then, alt] = s.children;
         const { t, f } = this.cond(unparen(cond), preds);
@@ -204,7 +219,9 @@ class Builder {
         this.loops.pop();
         const condHead = this.node('label', cond ?? s);
         this.connect([...outBody, ...ctx.continues], condHead);
-        const { t, f } = cond ? this.cond(unparen(cond), [{ node: condHead, slot: 0 }]) : { t: [], f: [{ node: condHead, slot: 0 }] };
+        const { t, f } = cond
+          ? this.cond(unparen(cond), [{ node: condHead, slot: 0 }])
+          : { t: [], f: [{ node: condHead, slot: 0 }] };
         this.connect(t, head);
         return [...f, ...ctx.breaks];
       }
@@ -242,7 +259,10 @@ class Builder {
         if (arms && preds.length) {
           // `return c ? a : b;`: a return of each arm, on its branch.
           const { t, f } = this.cond(arms.c, preds);
-          for (const [edges, v] of [[t, arms.x], [f, arms.y]] as const) {
+          for (const [edges, v] of [
+            [t, arms.x],
+            [f, arms.y],
+          ] as const) {
             if (!edges.length) continue;
             const id = this.node('return', s, [v]);
             this.connect(edges, id);
@@ -339,7 +359,13 @@ class Builder {
     const arms = this.ternaryArms(rhs);
     if (!arms) return null;
     if (this.op(e) !== '=') return null;
-    const assign = (v: SNode): SNode => ({ type: 'assignment_expression', start: e.start, end: Math.max(v.end, lhs.end), children: [lhs, v], parent: e.parent });
+    const assign = (v: SNode): SNode => ({
+      type: 'assignment_expression',
+      start: e.start,
+      end: Math.max(v.end, lhs.end),
+      children: [lhs, v],
+      parent: e.parent,
+    });
     const { t, f } = this.cond(arms.c, preds);
     return [...this.simple('stmt', s, [assign(arms.x)], t), ...this.simple('stmt', s, [assign(arms.y)], f)];
   }
@@ -352,7 +378,8 @@ class Builder {
     if (x.children.length !== 2) return null;
     let pure = true;
     walk(x.children[0], (n) => {
-      if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression') pure = false;
+      if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression')
+        pure = false;
     });
     return pure ? { c: x.children[0], x: x.children[0], y: x.children[1] } : null;
   }
@@ -399,7 +426,9 @@ class Builder {
   private boolCopy(d: SNode): { name: string; init: SNode } | null {
     if (d.type === 'declaration') {
       if (!this.isBoolDeclaration(d)) return null;
-      const decls = d.children.filter((k) => k.type === 'init_declarator' || k.type === 'identifier' || k.type.endsWith('_declarator'));
+      const decls = d.children.filter(
+        (k) => k.type === 'init_declarator' || k.type === 'identifier' || k.type.endsWith('_declarator'),
+      );
       if (decls.length !== 1 || decls[0].type !== 'init_declarator') return null;
       const [nameNode, init] = decls[0].children;
       if (!nameNode || nameNode.type !== 'identifier' || !init || init.type === 'initializer_list') return null;
@@ -419,7 +448,9 @@ class Builder {
   private isBoolDeclaration(d: SNode): boolean {
     const typeNode = d.children.find((k) => k.type === 'primitive_type' || k.type === 'type_identifier');
     const typeText = typeNode ? this.o.text(typeNode) : '';
-    return (typeText === 'bool' || typeText === '_Bool') && !d.children.some((k) => k.type === 'storage_class_specifier');
+    return (
+      (typeText === 'bool' || typeText === '_Bool') && !d.children.some((k) => k.type === 'storage_class_specifier')
+    );
   }
 
   /** Locals declared `bool x;` (no value), each in exactly one declaration of the body. */
@@ -432,8 +463,10 @@ class Builder {
     if (!e) return null;
     const x = this.stripParens(e);
     if (x.type === 'identifier') return this.o.text(x) === name ? x : null;
-    if (x.type === 'unary_expression' && this.o.text(x).trimStart().startsWith('!')) return this.conditionAtom(x.children[0], name);
-    if (x.type === 'binary_expression' && (this.op(x) === '&&' || this.op(x) === '||')) return this.conditionAtom(x.children[0], name) ?? this.conditionAtom(x.children[1], name);
+    if (x.type === 'unary_expression' && this.o.text(x).trimStart().startsWith('!'))
+      return this.conditionAtom(x.children[0], name);
+    if (x.type === 'binary_expression' && (this.op(x) === '&&' || this.op(x) === '||'))
+      return this.conditionAtom(x.children[0], name) ?? this.conditionAtom(x.children[1], name);
     return null;
   }
 
@@ -443,9 +476,14 @@ class Builder {
     let ok = true;
     walk(s, (n) => {
       if (!ok) return;
-      if (n.type === 'call_expression' || n.type === 'statement_expression' || n.type === 'compound_statement') ok = false;
+      if (n.type === 'call_expression' || n.type === 'statement_expression' || n.type === 'compound_statement')
+        ok = false;
       else if (n.type === 'pointer_expression' && this.o.text(n).trimStart().startsWith('&')) ok = false;
-      else if ((n.type === 'assignment_expression' || n.type === 'update_expression') && n.children.some((k) => rootIdentifiers(k, this.o.text).some((v) => vars.has(v)))) ok = false;
+      else if (
+        (n.type === 'assignment_expression' || n.type === 'update_expression') &&
+        n.children.some((k) => rootIdentifiers(k, this.o.text).some((v) => vars.has(v)))
+      )
+        ok = false;
     });
     return ok;
   }
@@ -461,10 +499,12 @@ class Builder {
       const idCounts = new Map<string, number>();
       const declared = new Map<string, number>();
       const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-      if (this.body) walk(this.body, (n) => {
-        if (n.type === 'identifier') count(idCounts, this.o.text(n));
-        else if (n.type === 'declaration' && this.isBoolDeclaration(n)) for (const k of n.children) if (k.type === 'identifier') count(declared, this.o.text(k));
-      });
+      if (this.body)
+        walk(this.body, (n) => {
+          if (n.type === 'identifier') count(idCounts, this.o.text(n));
+          else if (n.type === 'declaration' && this.isBoolDeclaration(n))
+            for (const k of n.children) if (k.type === 'identifier') count(declared, this.o.text(k));
+        });
       this.scan = { idCounts, plainBools: new Set([...declared].filter(([, c]) => c === 1).map(([k]) => k)) };
     }
     return this.scan;
@@ -593,7 +633,9 @@ class Builder {
   private preproc(s: SNode, preds: Edge[]): Edge[] {
     // #if/#ifdef inside a function: either branch may be compiled in.
     const kids = s.children;
-    const alt = kids.find((k) => k.type === 'preproc_else' || k.type === 'preproc_elif' || k.type === 'preproc_elifdef');
+    const alt = kids.find(
+      (k) => k.type === 'preproc_else' || k.type === 'preproc_elif' || k.type === 'preproc_elifdef',
+    );
     const skipFirst = s.type !== 'preproc_else';
     const body = kids.filter((k, i) => k !== alt && !(skipFirst && i === 0));
     if (preds.length === 0 && !containsLabel(s)) return [];
@@ -628,13 +670,19 @@ class Builder {
         return { t: [...left.t, ...right.t], f: right.f };
       }
     }
-    if (x.type === 'identifier' && this.condSubst.has(x.start)) return this.cond(this.condSubst.get(x.start), preds, negated);
+    if (x.type === 'identifier' && this.condSubst.has(x.start))
+      return this.cond(this.condSubst.get(x.start), preds, negated);
     if (x.type === 'comma_expression') {
       const [l, r] = x.children;
       const first = this.simple('stmt', l, [l], preds);
       return this.cond(r, first, negated);
     }
-    if (x.type === 'number_literal' || (x.type === 'identifier' && (this.o.text(x) === 'true' || this.o.text(x) === 'false')) || x.type === 'true' || x.type === 'false') {
+    if (
+      x.type === 'number_literal' ||
+      (x.type === 'identifier' && (this.o.text(x) === 'true' || this.o.text(x) === 'false')) ||
+      x.type === 'true' ||
+      x.type === 'false'
+    ) {
       const t = this.o.text(x);
       const value = !(t === '0' || t === 'false' || t === '0UL' || t === '0L');
       return value !== negated ? { t: preds, f: [] } : { t: [], f: preds };
@@ -653,7 +701,11 @@ class Builder {
         x = x.children[0];
         continue;
       }
-      if (x.type === 'call_expression' && x.children[0]?.type === 'identifier' && this.o.transparent.has(this.o.text(x.children[0]))) {
+      if (
+        x.type === 'call_expression' &&
+        x.children[0]?.type === 'identifier' &&
+        this.o.transparent.has(this.o.text(x.children[0]))
+      ) {
         const args = x.children[1]?.children ?? [];
         if (args.length === 1) {
           x = args[0];
@@ -667,7 +719,10 @@ class Builder {
   private op(x: SNode): string {
     const [a, b] = x.children;
     if (!a || !b) return '';
-    return this.o.text(x).slice(a.end - x.start, b.start - x.start).trim();
+    return this.o
+      .text(x)
+      .slice(a.end - x.start, b.start - x.start)
+      .trim();
   }
 }
 
@@ -696,7 +751,14 @@ function containsLabel(s: SNode): boolean {
 function rootIdentifiers(lhs: SNode, text: (n: SNode) => string): string[] {
   let x: SNode | undefined = lhs;
   while (x && x.type !== 'identifier') {
-    if (x.type === 'field_expression' || x.type === 'subscript_expression' || x.type === 'pointer_expression' || x.type === 'parenthesized_expression' || x.type === 'cast_expression') x = x.type === 'cast_expression' ? x.children[x.children.length - 1] : x.children[0];
+    if (
+      x.type === 'field_expression' ||
+      x.type === 'subscript_expression' ||
+      x.type === 'pointer_expression' ||
+      x.type === 'parenthesized_expression' ||
+      x.type === 'cast_expression'
+    )
+      x = x.type === 'cast_expression' ? x.children[x.children.length - 1] : x.children[0];
     else return [];
   }
   return x ? [text(x)] : [];

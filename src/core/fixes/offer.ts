@@ -39,11 +39,20 @@ export function probeFile(doc: Document, edits: readonly TextEditP[]): LocatedFi
 }
 
 /** The verified fixes for one finding of `result` (the document's current result). */
-export function verifiedFixes(analyzer: Analyzer, doc: Document, result: FileResult, f: LocatedFinding, t?: Translator): Fix[] {
+export function verifiedFixes(
+  analyzer: Analyzer,
+  doc: Document,
+  result: FileResult,
+  f: LocatedFinding,
+  t?: Translator,
+): Fix[] {
   const fn = result.functions.find((x) => x.name === f.function && x.start <= f.start && f.start <= x.end);
   if (!fn) return [];
   return fixesFor(f, {
-    text: doc.source, fn, era: result.era, t,
+    text: doc.source,
+    fn,
+    era: result.era,
+    t,
     parse: (s) => analyzer.parser.parse(s),
     eventsAt: (offset) => doc.eventsAt(offset),
     verify: (edits) => probeFile(doc, edits),
@@ -51,7 +60,12 @@ export function verifiedFixes(analyzer: Analyzer, doc: Document, result: FileRes
 }
 
 /** Every finding's verified fixes (index into `findings` → fixes), for a one-shot check (the CLI). */
-export function offerFixes(analyzer: Analyzer, file: string, text: string, options: CheckOptions = {}): { result: FileResult; fixes: Map<number, Fix[]> } {
+export function offerFixes(
+  analyzer: Analyzer,
+  file: string,
+  text: string,
+  options: CheckOptions = {},
+): { result: FileResult; fixes: Map<number, Fix[]> } {
   const doc = analyzer.open(file, text, options);
   try {
     const result = doc.result();
@@ -76,7 +90,10 @@ export function fixesOfDocument(analyzer: Analyzer, doc: Document, result: FileR
  * One edit covering every given edit (made against the same text, non-overlapping), for a single incremental step:
  * null when two overlap.
  */
-export function mergeEdits(text: string, edits: readonly { start: number; end: number; newText: string }[]): { start: number; oldEnd: number; newText: string } | null {
+export function mergeEdits(
+  text: string,
+  edits: readonly { start: number; end: number; newText: string }[],
+): { start: number; oldEnd: number; newText: string } | null {
   if (!edits.length) return { start: 0, oldEnd: 0, newText: '' };
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
   const start = sorted[0].start;

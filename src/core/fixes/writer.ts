@@ -71,9 +71,21 @@ export interface Fix {
 type Stmt = TsNode;
 
 const STATEMENTS = new Set([
-  'expression_statement', 'return_statement', 'if_statement', 'for_statement', 'while_statement', 'do_statement',
-  'switch_statement', 'goto_statement', 'labeled_statement', 'compound_statement', 'declaration', 'break_statement',
-  'continue_statement', 'case_statement', 'attributed_statement',
+  'expression_statement',
+  'return_statement',
+  'if_statement',
+  'for_statement',
+  'while_statement',
+  'do_statement',
+  'switch_statement',
+  'goto_statement',
+  'labeled_statement',
+  'compound_statement',
+  'declaration',
+  'break_statement',
+  'continue_statement',
+  'case_statement',
+  'attributed_statement',
 ]);
 /** Statements that hold a list of statements. */
 const LISTS = new Set(['compound_statement', 'case_statement', 'translation_unit']);
@@ -119,7 +131,11 @@ class FnWriter {
   private readonly src: string;
   private readonly tr: Translator;
 
-  private constructor(private readonly ctx: FixContext, private readonly tree: TsTree, private readonly base: number) {
+  private constructor(
+    private readonly ctx: FixContext,
+    private readonly tree: TsTree,
+    private readonly base: number,
+  ) {
     this.lines = new LineIndex(ctx.text);
     this.src = ctx.text.slice(ctx.fn.start, ctx.fn.end);
     this.unit = indentUnit(this.src);
@@ -170,7 +186,11 @@ class FnWriter {
     const rhs = guard && !errInfo.assigned ? this.assignedValue(stmt) : null;
     if (rhs) {
       // `x->err = change(...)`: the break's error takes the change's place (GNU `?:`, kernel style), so it is not lost.
-      edits.push({ start: this.abs(rhs.startIndex), end: this.abs(rhs.endIndex), newText: `${call} ?: ${this.nodeText(rhs)}` });
+      edits.push({
+        start: this.abs(rhs.startIndex),
+        end: this.abs(rhs.endIndex),
+        newText: `${call} ?: ${this.nodeText(rhs)}`,
+      });
     } else {
       // A guard whose error lands in a fresh variable nobody reads would make the change fail silently: no fix.
       if (guard && errInfo.declare) return null;
@@ -197,7 +217,9 @@ class FnWriter {
     const stmt = this.statementAt(before);
     if (!stmt) return null;
     const call = unlockCall.trim().endsWith(';') ? unlockCall.trim() : `${unlockCall.trim()};`;
-    return this.verified(f, this.tr('Release the lock before returning: {0}', call), [this.insertBefore(stmt, [call], false)]);
+    return this.verified(f, this.tr('Release the lock before returning: {0}', call), [
+      this.insertBefore(stmt, [call], false),
+    ]);
   }
 
   /** After the call that may record a delegated inode: drop the locks, wait, retry. */
@@ -209,7 +231,11 @@ class FnWriter {
     const l = label ? { name: label, edits: [] } : this.retryLabel(f.start);
     const candidates = this.waitPlacements(stmt, di, err, l.name).map((wait) => [...l.edits, wait]);
     const decl = errInfo.declare ? [this.declare([`int ${err};`])] : [];
-    return this.verified(f, this.tr('Wait for the delegation of {0} after unlocking, then retry', di), candidates.map((c) => [...c, ...decl]));
+    return this.verified(
+      f,
+      this.tr('Wait for the delegation of {0} after unlocking, then retry', di),
+      candidates.map((c) => [...c, ...decl]),
+    );
   }
 
   /** A blocking break under a lock: a non-blocking try_break_deleg() here, the wait after the unlock. */
@@ -219,12 +245,20 @@ class FnWriter {
     const param = this.delegatedParam();
     const di = param ?? this.freshName(['delegated_inode', 'di', 'deleg_inode']);
     const replace: TextEditP = { start, end, newText: `try_break_deleg(${inode}, ${param ?? '&' + di})` };
-    if (param) return this.verified(f, this.tr('Use {0} under the lock (the caller waits and retries)', replace.newText), [[replace]]);
+    if (param)
+      return this.verified(f, this.tr('Use {0} under the lock (the caller waits and retries)', replace.newText), [
+        [replace],
+      ]);
     const title = this.tr('Use try_break_deleg() under the lock and wait for {0} after unlocking', inode);
     const errInfo = this.errorVar(stmt);
     const decls = [eraSyntax(this.ctx.era).declare(di), ...(errInfo.declare ? [`int ${errInfo.name};`] : [])];
     const label = this.retryLabel(start);
-    const candidates = this.waitPlacements(stmt, di, errInfo.name, label.name).map((w) => [replace, this.declare(decls), ...label.edits, w]);
+    const candidates = this.waitPlacements(stmt, di, errInfo.name, label.name).map((w) => [
+      replace,
+      this.declare(decls),
+      ...label.edits,
+      w,
+    ]);
     return this.verified(f, title, candidates);
   }
 
@@ -232,7 +266,8 @@ class FnWriter {
     const ev = this.ctx.eventsAt?.(f.start).find((e) => e.start === f.start) ?? this.ctx.eventsAt?.(f.start)[0];
     if (!ev) return null;
     if (ev.kind === 'wait') return this.moveWait(f, ev);
-    if (ev.kind === 'break' && /deleg/.test(ev.api) && ev.api !== 'try_break_deleg') return this.makeNonblocking(f, ev.start, ev.end, f.inode || ev.target || 'inode');
+    if (ev.kind === 'break' && /deleg/.test(ev.api) && ev.api !== 'try_break_deleg')
+      return this.makeNonblocking(f, ev.start, ev.end, f.inode || ev.target || 'inode');
     return null;
   }
 
@@ -261,7 +296,9 @@ class FnWriter {
 
   /** The lock was dropped after the break: break again after relocking, right before the change. */
   private breakAgain(f: LocatedFinding): Fix | null {
-    const ev = this.ctx.eventsAt?.(f.start).find((e) => e.kind === 'mutate' || e.kind === 'delegOp' || e.kind === 'summaryMutate');
+    const ev = this.ctx
+      .eventsAt?.(f.start)
+      .find((e) => e.kind === 'mutate' || e.kind === 'delegOp' || e.kind === 'summaryMutate');
     if (!ev || !f.inode) return null;
     const param = this.delegatedParam();
     if (!param) return null;
@@ -329,17 +366,23 @@ class FnWriter {
     while (decl && decl.type !== 'function_declarator') decl = decl.childForFieldName('declarator');
     const list = decl?.childForFieldName('parameters');
     if (!list) return [];
-    return list.namedChildren.filter((p): p is TsNode => p?.type === 'parameter_declaration').map((p) => {
-      const text = this.nodeText(p);
-      const m = /([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*$/.exec(text);
-      return { type: text, name: m ? m[1] : '' };
-    });
+    return list.namedChildren
+      .filter((p): p is TsNode => p?.type === 'parameter_declaration')
+      .map((p) => {
+        const text = this.nodeText(p);
+        const m = /([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*$/.exec(text);
+        return { type: text, name: m ? m[1] : '' };
+      });
   }
 
   /** The function's delegated-inode out-parameter, if it has one (`struct inode **` or `struct delegated_inode *`). */
   private delegatedParam(): string | null {
     for (const p of this.params()) {
-      if (/struct\s+delegated_inode\s*\*/.test(p.type) || (/struct\s+inode\s*\*\s*\*/.test(p.type) && /deleg|di\b/.test(p.name))) return p.name;
+      if (
+        /struct\s+delegated_inode\s*\*/.test(p.type) ||
+        (/struct\s+inode\s*\*\s*\*/.test(p.type) && /deleg|di\b/.test(p.name))
+      )
+        return p.name;
     }
     return null;
   }
@@ -366,11 +409,13 @@ class FnWriter {
         const left = e.childForFieldName('left');
         const right = e.childForFieldName('right');
         const op = left && right ? this.src.slice(left.endIndex, right.startIndex).trim() : '';
-        if (left?.type === 'identifier' && op === '=') return { name: this.nodeText(left), declare: false, assigned: true };
+        if (left?.type === 'identifier' && op === '=')
+          return { name: this.nodeText(left), declare: false, assigned: true };
       }
     }
     const locals = this.localDeclarations();
-    for (const v of ERROR_VARS) if (locals.get(v) && /\b(int|long)\b/.test(locals.get(v)!)) return { name: v, declare: false, assigned: false };
+    for (const v of ERROR_VARS)
+      if (locals.get(v) && /\b(int|long)\b/.test(locals.get(v)!)) return { name: v, declare: false, assigned: false };
     const name = this.identifiers().has('error') ? this.freshName(['error', 'err']) : 'error';
     return { name, declare: true, assigned: false };
   }
@@ -413,7 +458,8 @@ class FnWriter {
       const text = this.nodeText(d);
       for (const c of d.namedChildren) {
         let n: TsNode | null = c;
-        while (n && (n.type === 'init_declarator' || n.type === 'pointer_declarator' || n.type === 'array_declarator')) n = n.childForFieldName('declarator');
+        while (n && (n.type === 'init_declarator' || n.type === 'pointer_declarator' || n.type === 'array_declarator'))
+          n = n.childForFieldName('declarator');
         if (n?.type === 'identifier') out.set(this.nodeText(n), text);
       }
     }
@@ -424,7 +470,9 @@ class FnWriter {
   private localLocksHeld(offset: number): { line: number; column: number }[] {
     const ev = this.ctx.eventsAt?.(offset)[0];
     if (!ev) return [];
-    return [...ev.always, ...ev.sometimes].filter((l) => l.origin === 'local').sort((a, b) => a.line - b.line || a.column - b.column);
+    return [...ev.always, ...ev.sometimes]
+      .filter((l) => l.origin === 'local')
+      .sort((a, b) => a.line - b.line || a.column - b.column);
   }
 
   /** Where the retry label goes (before the statement taking the first local lock held at `offset`) and its name. */
@@ -433,10 +481,13 @@ class FnWriter {
     if (existing) return { name: existing.name, edits: [] };
     const name = this.freshName(['retry_deleg', 'retry']);
     const lock = this.localLocksHeld(offset)[0];
-    let target = lock ? this.statementAt(this.lines.offsetAt({ line: lock.line - 1, character: lock.column - 1 })) : this.statementAt(offset);
+    let target = lock
+      ? this.statementAt(this.lines.offsetAt({ line: lock.line - 1, character: lock.column - 1 }))
+      : this.statementAt(offset);
     const site = this.statementAt(offset);
     // Climb until the label's statement is in a block that also contains the site.
-    while (target && site && target.parent && !(LISTS.has(target.parent.type) && contains(target.parent, site))) target = this.owningStatement(target);
+    while (target && site && target.parent && !(LISTS.has(target.parent.type) && contains(target.parent, site)))
+      target = this.owningStatement(target);
     if (!target) return { name, edits: [] };
     const at = this.startsLine(target) ? this.lineStart(target) : this.abs(target.startIndex);
     return { name, edits: [{ start: at, end: at, newText: `${name}:\n` }] };
@@ -477,7 +528,13 @@ class FnWriter {
   /** The statement that owns `n` (its enclosing if/for/while/…, or the block's owner), or null at the body. */
   private owningStatement(n: TsNode): Stmt | null {
     let p = n.parent;
-    while (p && !(STATEMENTS.has(p.type) && p.type !== 'compound_statement') && p.type !== 'function_definition' && p.type !== 'translation_unit') p = p.parent;
+    while (
+      p &&
+      !(STATEMENTS.has(p.type) && p.type !== 'compound_statement') &&
+      p.type !== 'function_definition' &&
+      p.type !== 'translation_unit'
+    )
+      p = p.parent;
     if (!p || p.type === 'function_definition' || p.type === 'translation_unit') return null;
     return p;
   }
@@ -503,9 +560,15 @@ class FnWriter {
           if (terminates(sibs[i])) break;
           out.push(this.insertAfter(sibs[i], waitRetryLines(this.ctx.era, di, err, label, this.unit)));
         }
-        if (container.type === 'compound_statement' && (container.parent?.type === 'function_definition' || container.parent?.type === 'translation_unit')) break;
+        if (
+          container.type === 'compound_statement' &&
+          (container.parent?.type === 'function_definition' || container.parent?.type === 'translation_unit')
+        )
+          break;
       }
-      cur = this.owningStatement(container.type === 'compound_statement' || container.type === 'case_statement' ? container : cur);
+      cur = this.owningStatement(
+        container.type === 'compound_statement' || container.type === 'case_statement' ? container : cur,
+      );
       if (cur?.type === 'else_clause') cur = this.owningStatement(cur);
     }
     return out;
@@ -679,7 +742,11 @@ export function countFindings(xs: readonly LocatedFinding[]): Map<string, number
 }
 
 /** The edit removed `own` (when given) and added no finding of any kind. */
-export function acceptable(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, own: string | null): boolean {
+export function acceptable(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  own: string | null,
+): boolean {
   if (own !== null && (after.get(own) ?? 0) >= (before.get(own) ?? 0)) return false;
   for (const [k, n] of after) if (n > (before.get(k) ?? 0)) return false;
   return true;

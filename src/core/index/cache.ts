@@ -44,7 +44,10 @@ export class IndexCache {
   private readonly file: string;
 
   /** `key`: everything besides the files that the index depends on (tree, scope, version, options, catalogue). */
-  constructor(private readonly key: string, dir = cacheDir()) {
+  constructor(
+    private readonly key: string,
+    dir = cacheDir(),
+  ) {
     this.file = join(dir, `index-${sha(key).slice(0, 24)}.json`);
   }
 

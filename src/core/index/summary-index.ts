@@ -104,15 +104,38 @@ export class IndexSnapshot implements IndexView {
 function onlyMayLock(s: Summary): boolean {
   // Likewise "may sleep waiting for a break somewhere below": across a whole kernel tree (kernel/, mm/) it reaches
   // thousands of functions and the rounds never settle; it stays a summary within a file.
-  return (!!s.mayLock || !!s.sleeps) && !s.childOfRet && !s.returns && !s.outParams.length && !s.breaks.length && !s.leaseBreaks && !s.requires.length && !s.mutates.length
-    && !s.acquires.length && !s.releases.length;
+  return (
+    (!!s.mayLock || !!s.sleeps) &&
+    !s.childOfRet &&
+    !s.returns &&
+    !s.outParams.length &&
+    !s.breaks.length &&
+    !s.leaseBreaks &&
+    !s.requires.length &&
+    !s.mutates.length &&
+    !s.acquires.length &&
+    !s.releases.length
+  );
 }
 
 /** A stable text of what callers use from a summary (to tell whether a re-computed one changed). */
 export function summarySig(s: Summary | undefined): string {
   if (!s) return '';
-  return JSON.stringify([s.arity, s.outParams, s.breaks, s.leaseBreaks ?? [], s.requires.map((r) => [r.role, r.class]), s.mutates.map((m) => [m.role, m.kind, m.what, m.dirIf ?? '', m.severity ?? '', m.note ?? '']),
-    !!s.sleeps && s.sleeps.what, !!s.sleeps?.blocking, s.acquires, s.releases, s.returns ?? '', !!s.mayLock, s.childOfRet ?? '']);
+  return JSON.stringify([
+    s.arity,
+    s.outParams,
+    s.breaks,
+    s.leaseBreaks ?? [],
+    s.requires.map((r) => [r.role, r.class]),
+    s.mutates.map((m) => [m.role, m.kind, m.what, m.dirIf ?? '', m.severity ?? '', m.note ?? '']),
+    !!s.sleeps && s.sleeps.what,
+    !!s.sleeps?.blocking,
+    s.acquires,
+    s.releases,
+    s.returns ?? '',
+    !!s.mayLock,
+    s.childOfRet ?? '',
+  ]);
 }
 
 /**
@@ -179,7 +202,12 @@ export class IndexBuilder {
         if (!by || [...by].every((f) => defs.includes(f))) uncalled.push(name);
       }
     }
-    return { global: [...global], headers, includes: [...this.includes].sort((a, b) => (a[0] < b[0] ? -1 : 1)), uncalled: uncalled.sort() };
+    return {
+      global: [...global],
+      headers,
+      includes: [...this.includes].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+      uncalled: uncalled.sort(),
+    };
   }
 }
 

@@ -10,7 +10,15 @@
  */
 import { resolve } from 'node:path';
 import type { FileResult } from '../engine';
-import { changedNames, changedUncalled, EMPTY_INDEX, IndexBuilder, isHeader, type FileInterface, type IndexData } from './summary-index';
+import {
+  changedNames,
+  changedUncalled,
+  EMPTY_INDEX,
+  IndexBuilder,
+  isHeader,
+  type FileInterface,
+  type IndexData,
+} from './summary-index';
 import { IncludeResolver, readText } from './tree';
 
 /** `check`: findings wanted; `summary`: only the interface (a header outside the checked set). */
@@ -109,7 +117,9 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
     const c0 = process.cpuUsage();
     const res = await runner.run(tasks);
     const cpu = process.cpuUsage(c0);
-    detail.push(`v${version}: ${tasks.length} tasks ${((performance.now() - t0) / 1000).toFixed(1)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; changed ${[...changed[version] ?? []].slice(0, 8).join(',')} (${changed[version]?.size ?? 0})`);
+    detail.push(
+      `v${version}: ${tasks.length} tasks ${((performance.now() - t0) / 1000).toFixed(1)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; changed ${[...(changed[version] ?? [])].slice(0, 8).join(',')} (${changed[version]?.size ?? 0})`,
+    );
     tasks.forEach((t, i) => {
       const o = res[i];
       if (t.mode === 'check') outcomes.set(t.key, o);
@@ -145,7 +155,10 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
   await runRound(headerTasks, 0);
   // Round B: source files with the headers' summaries.
   let v = await publish(false);
-  await runRound([...byKey.values()].filter((t) => !isHeader(t.key)), v);
+  await runRound(
+    [...byKey.values()].filter((t) => !isHeader(t.key)),
+    v,
+  );
   let rounds = 2;
   const checkedTwice = new Set<string>();
   for (let r = 0; r < (options.maxRounds ?? DEFAULT_ROUNDS); r++) {
@@ -172,7 +185,9 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
       if (!names.size && !uncalled.size) continue;
       const uses = (iface.mentions ?? iface.refs).some((n) => names.has(n));
       // Whether a function is a root matters only when it has obligations to charge or report.
-      const roots = !isHeader(t.key) && iface.defs.some((d) => !d.isStatic && uncalled.has(d.name) && (d.root || !!d.summary?.mutates.length));
+      const roots =
+        !isHeader(t.key) &&
+        iface.defs.some((d) => !d.isStatic && uncalled.has(d.name) && (d.root || !!d.summary?.mutates.length));
       if (uses || roots) stale.push(t);
     }
     if (!stale.length) break;
@@ -185,9 +200,12 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
     outcomes: keys.map((k) => outcomes.get(k) ?? { error: 'not checked' }),
     data,
     stats: {
-      rounds, rechecked: checkedTwice.size, detail, headers: extraHeaders.size,
-      globalSummaries: data.global.length, headerSummaries: data.headers.reduce((n, [, d]) => n + d.length, 0),
+      rounds,
+      rechecked: checkedTwice.size,
+      detail,
+      headers: extraHeaders.size,
+      globalSummaries: data.global.length,
+      headerSummaries: data.headers.reduce((n, [, d]) => n + d.length, 0),
     },
   };
 }
-

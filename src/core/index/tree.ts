@@ -103,7 +103,8 @@ export class IncludeResolver {
   resolve(file: string, spec: IncludeSpec): string | null {
     const candidates: string[] = [];
     if (!spec.system) candidates.push(join(dirname(file), spec.path));
-    if (this.root) candidates.push(join(this.root, 'include', spec.path), join(this.root, 'include', 'uapi', spec.path));
+    if (this.root)
+      candidates.push(join(this.root, 'include', spec.path), join(this.root, 'include', 'uapi', spec.path));
     for (const c of candidates) if (this.has(c)) return c;
     return null;
   }

@@ -12,14 +12,22 @@ export function nodeWasmSource(bundleDir: string = __dirname): WasmSource {
   const local = (f: string) => join(bundleDir, f);
   if (existsSync(local('web-tree-sitter.wasm')) && existsSync(local('tree-sitter-c.wasm'))) {
     const script = local('web-tree-sitter.cjs');
-    return { runtime: local('web-tree-sitter.wasm'), language: local('tree-sitter-c.wasm'), ...(existsSync(script) ? { freshModule: freshCopy(script) } : {}) };
+    return {
+      runtime: local('web-tree-sitter.wasm'),
+      language: local('tree-sitter-c.wasm'),
+      ...(existsSync(script) ? { freshModule: freshCopy(script) } : {}),
+    };
   }
   // Resolved through a variable so bundlers leave these lookups alone.
   const resolve: (id: string) => string = require.resolve;
   const script = resolve(['web-tree-sitter'][0]);
   const wts = dirname(script);
   const tsc = dirname(resolve(['tree-sitter-c', 'package.json'].join('/')));
-  return { runtime: join(wts, 'web-tree-sitter.wasm'), language: join(tsc, 'tree-sitter-c.wasm'), freshModule: freshCopy(script) };
+  return {
+    runtime: join(wts, 'web-tree-sitter.wasm'),
+    language: join(tsc, 'tree-sitter-c.wasm'),
+    freshModule: freshCopy(script),
+  };
 }
 
 /**

@@ -72,13 +72,26 @@ interface Instance {
 let bundled: Promise<{ language: Language; memory: WasmMemory; errors: { last: string } }> | null = null;
 
 function newMemory(): WasmMemory {
-  return new WebAssembly.Memory({ initial: INITIAL_MEMORY_BYTES / WASM_PAGE, maximum: MAX_PARSER_MEMORY_BYTES / WASM_PAGE });
+  return new WebAssembly.Memory({
+    initial: INITIAL_MEMORY_BYTES / WASM_PAGE,
+    maximum: MAX_PARSER_MEMORY_BYTES / WASM_PAGE,
+  });
 }
 
-async function initModule(mod: TreeSitterModule, wasm: WasmSource, memory: WasmMemory, errors: { last: string }): Promise<Language> {
+async function initModule(
+  mod: TreeSitterModule,
+  wasm: WasmSource,
+  memory: WasmMemory,
+  errors: { last: string },
+): Promise<Language> {
   const runtime = wasm.runtime;
   // printErr: emscripten prints "Aborted()" on stderr before it throws; the error entry says it instead.
-  const common = { wasmMemory: memory, printErr: (s: string) => { errors.last = s; } };
+  const common = {
+    wasmMemory: memory,
+    printErr: (s: string) => {
+      errors.last = s;
+    },
+  };
   if (typeof runtime === 'string') {
     await mod.Parser.init({ ...common, locateFile: () => runtime } as object);
   } else {
@@ -141,7 +154,10 @@ export class CParser {
   restarts = 0;
   private lastLanguage: Language;
 
-  private constructor(private readonly wasm: WasmSource, inst: Instance) {
+  private constructor(
+    private readonly wasm: WasmSource,
+    inst: Instance,
+  ) {
     this.inst = inst;
     this.lastLanguage = inst.language;
   }
@@ -185,10 +201,18 @@ export class CParser {
    * `parseReportBudget(text.length)`), or `budgetMs` of wall time when given. When the wasm side aborts (out of
    * memory), a `ParserAbortedError` says so, and the next parse (after `ready()`) runs on a new instance.
    */
-  parse(text: string, oldTree?: Tree | null, budgetMs?: number, maxReports = parseReportBudget(text.length), includedRanges?: Range[]): Tree {
+  parse(
+    text: string,
+    oldTree?: Tree | null,
+    budgetMs?: number,
+    maxReports = parseReportBudget(text.length),
+    includedRanges?: Range[],
+  ): Tree {
     const inst = this.inst;
     if (!inst) {
-      throw new ParserAbortedError(this.broken ?? 'the parser is being restarted after an earlier file made it abort; try again');
+      throw new ParserAbortedError(
+        this.broken ?? 'the parser is being restarted after an earlier file made it abort; try again',
+      );
     }
     let reports = 0;
     const deadline = budgetMs !== undefined ? Date.now() + budgetMs : Infinity;
@@ -200,7 +224,11 @@ export class CParser {
     };
     let tree: Tree | null;
     try {
-      tree = inst.parser.parse(lineEndsForParser(text), oldTree && this.owns(oldTree) ? oldTree : null, includedRanges ? { progressCallback, includedRanges } : { progressCallback });
+      tree = inst.parser.parse(
+        lineEndsForParser(text),
+        oldTree && this.owns(oldTree) ? oldTree : null,
+        includedRanges ? { progressCallback, includedRanges } : { progressCallback },
+      );
     } catch (e) {
       throw this.failed(e) ?? e;
     }
@@ -210,10 +238,12 @@ export class CParser {
       } catch (e) {
         this.failed(e);
       }
-      throw new ParseBudgetError(overTime
-        ? `parsing took longer than ${budgetMs} ms`
-        : `the parser's work exceeded its budget for a text of this length (${maxReports.toLocaleString('en-US')} × 100 operations); `
-          + 'C parses in a time linear in its length, well within it');
+      throw new ParseBudgetError(
+        overTime
+          ? `parsing took longer than ${budgetMs} ms`
+          : `the parser's work exceeded its budget for a text of this length (${maxReports.toLocaleString('en-US')} × 100 operations); ` +
+              'C parses in a time linear in its length, well within it',
+      );
     }
     return tree;
   }

@@ -45,9 +45,43 @@ export interface Prescan {
   untidy: { start: number; end: number }[];
 }
 
-const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'int', 'void', 'char', 'short', 'long',
-  'unsigned', 'signed', 'float', 'double', 'const', 'volatile', 'static', 'inline', 'extern', 'struct', 'union', 'enum',
-  'typeof', '__typeof__', 'do', 'else', 'case', 'default', 'goto', 'register', 'auto', 'restrict', '_Bool', 'bool']);
+const KEYWORDS = new Set([
+  'if',
+  'for',
+  'while',
+  'switch',
+  'return',
+  'sizeof',
+  'int',
+  'void',
+  'char',
+  'short',
+  'long',
+  'unsigned',
+  'signed',
+  'float',
+  'double',
+  'const',
+  'volatile',
+  'static',
+  'inline',
+  'extern',
+  'struct',
+  'union',
+  'enum',
+  'typeof',
+  '__typeof__',
+  'do',
+  'else',
+  'case',
+  'default',
+  'goto',
+  'register',
+  'auto',
+  'restrict',
+  '_Bool',
+  'bool',
+]);
 
 const AGGREGATE = new Set(['struct', 'union', 'enum']);
 
@@ -185,7 +219,8 @@ export function prescan(text: string): Prescan {
       i++;
     }
     // What follows a function's `}` must start a new item (`} ;`, `} ,`: a compound literal, not a function).
-    if (afterFunction && (c === 59 || c === 44 || c === 61 || c === 41 || c === 93)) functions[functions.length - 1].removable = false;
+    if (afterFunction && (c === 59 || c === 44 || c === 61 || c === 41 || c === 93))
+      functions[functions.length - 1].removable = false;
     afterFunction = false;
     if (itemStart < 0) {
       if (c === 59 /* ; */ && stack.length === 0) continue; // an empty declaration
@@ -198,7 +233,8 @@ export function prescan(text: string): Prescan {
     prevTok2 = prevTok;
     prevTok = kind === IDENT ? ident : c === 34 || c === 39 || (c >= 48 && c <= 57) ? 'literal' : text[tokStart];
     const inner = stack.length ? stack[stack.length - 1] : 0;
-    if (c === 125 /* } */ && (inner === 123 || inner === 1123) && before !== ';' && before !== '}' && before !== '{') tidy = false;
+    if (c === 125 /* } */ && (inner === 123 || inner === 1123) && before !== ';' && before !== '}' && before !== '{')
+      tidy = false;
     else if (c === 59 /* ; */ && (inner === 40 || inner === 91)) tidy = false;
     // In a function's header, after its parameter list only attribute-like `name(...)` may follow.
     if (top && bodyStart < 0) {
@@ -251,7 +287,12 @@ export function prescan(text: string): Prescan {
       } else if (c === 123) {
         // An initialiser or a struct, union or enum body (2123): anything may come before its `}`. Any other brace
         // outside a function body is untidy.
-        const aggregate = before === '=' || before === ',' || inner === 2123 || AGGREGATE.has(before) || (AGGREGATE.has(before2) && /^[A-Za-z_]/.test(before));
+        const aggregate =
+          before === '=' ||
+          before === ',' ||
+          inner === 2123 ||
+          AGGREGATE.has(before) ||
+          (AGGREGATE.has(before2) && /^[A-Za-z_]/.test(before));
         if (top && !aggregate) tidy = false;
         stack.push(aggregate ? 2123 : 123);
       } else {
@@ -269,7 +310,8 @@ export function prescan(text: string): Prescan {
       const open = stack.pop();
       const want = c === 41 ? 40 : c === 93 ? 91 : 123;
       if (open === undefined) return fail('a closing bracket without an opening one');
-      if (open !== want && !((open === 1123 || open === 2123) && want === 123) && !(open === 1040 && want === 40)) return fail('brackets of different kinds cross');
+      if (open !== want && !((open === 1123 || open === 2123) && want === 123) && !(open === 1040 && want === 40))
+        return fail('brackets of different kinds cross');
       if (c === 41 && stack.length === 0 && bodyStart < 0) groups++;
       prevIdent = '';
       if (stack.length === 0) {
@@ -283,8 +325,15 @@ export function prescan(text: string): Prescan {
             firstNameEnd = nestedStart + nested.length;
           }
           const f: ScanFunction = {
-            start: itemStart, end: i, bodyStart, name: firstName, nameStart: firstNameStart, nameEnd: firstNameEnd, names,
-            removable: tidy && ppBalanced && ppDepth === 0, tidy,
+            start: itemStart,
+            end: i,
+            bodyStart,
+            name: firstName,
+            nameStart: firstNameStart,
+            nameEnd: firstNameEnd,
+            names,
+            removable: tidy && ppBalanced && ppDepth === 0,
+            tidy,
           };
           functions.push(f);
           bodyStart = -1;

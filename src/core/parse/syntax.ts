@@ -24,7 +24,13 @@ export interface SNode {
  * is fine.
  */
 export function copySubtree(node: TsNode, types: readonly string[], offset = 0): SNode {
-  const root: SNode = { type: types[node.typeId] ?? 'ERROR', start: node.startIndex + offset, end: node.endIndex + offset, children: [], parent: null };
+  const root: SNode = {
+    type: types[node.typeId] ?? 'ERROR',
+    start: node.startIndex + offset,
+    end: node.endIndex + offset,
+    children: [],
+    parent: null,
+  };
   const stack: [TsNode, SNode][] = [[node, root]];
   while (stack.length) {
     const [ts, copy] = stack.pop()!;
@@ -34,7 +40,13 @@ export function copySubtree(node: TsNode, types: readonly string[], offset = 0):
       const typeId = child.typeId;
       const type = types[typeId] ?? 'ERROR';
       if (type === 'comment') continue;
-      const c: SNode = { type, start: child.startIndex + offset, end: child.endIndex + offset, children: [], parent: copy };
+      const c: SNode = {
+        type,
+        start: child.startIndex + offset,
+        end: child.endIndex + offset,
+        children: [],
+        parent: copy,
+      };
       copy.children.push(c);
       // Tokens have no named children: asking would cost a call into wasm per leaf (a third of all nodes).
       if (!LEAF_TYPES.has(type)) stack.push([child, c]);
@@ -44,8 +56,18 @@ export function copySubtree(node: TsNode, types: readonly string[], offset = 0):
 }
 
 /** Node types of tree-sitter-c that are single tokens (never have named children). */
-const LEAF_TYPES: ReadonlySet<string> = new Set(['identifier', 'field_identifier', 'type_identifier', 'statement_identifier',
-  'number_literal', 'primitive_type', 'string_content', 'escape_sequence', 'character', 'system_lib_string']);
+const LEAF_TYPES: ReadonlySet<string> = new Set([
+  'identifier',
+  'field_identifier',
+  'type_identifier',
+  'statement_identifier',
+  'number_literal',
+  'primitive_type',
+  'string_content',
+  'escape_sequence',
+  'character',
+  'system_lib_string',
+]);
 
 export function textOf(src: string, node: SNode): string {
   return src.slice(node.start, node.end);
@@ -94,8 +116,13 @@ function stripComments(s: string): string {
 }
 
 export const TYPE_SPECIFIERS: ReadonlySet<string> = new Set([
-  'primitive_type', 'sized_type_specifier', 'struct_specifier', 'union_specifier', 'enum_specifier',
-  'type_identifier', 'macro_type_specifier',
+  'primitive_type',
+  'sized_type_specifier',
+  'struct_specifier',
+  'union_specifier',
+  'enum_specifier',
+  'type_identifier',
+  'macro_type_specifier',
 ]);
 
 /** The line index lives in core/text/lines.ts (one for the analyzer, the CLI and the editor). */

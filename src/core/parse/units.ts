@@ -37,8 +37,17 @@ export interface FunctionUnit {
   clean?: boolean;
 }
 
-const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif',
-  'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
+const CONTAINERS = new Set([
+  'translation_unit',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_else',
+  'preproc_elif',
+  'preproc_elifdef',
+  'linkage_specification',
+  'declaration_list',
+  'ERROR',
+]);
 
 /**
  * What a function's header tells us (name, parameters, annotations), keyed by the header's exact text and stored
@@ -48,7 +57,12 @@ const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', '
 export type HeaderCache = Map<string, Omit<FunctionUnit, 'start' | 'end' | 'bodyTs' | 'declTs' | 'bodyStart'> | null>;
 
 /** Lists the function units in the tree, in source order. */
-export function findFunctions(root: TsNode, src: string, types: readonly string[], cache?: HeaderCache): FunctionUnit[] {
+export function findFunctions(
+  root: TsNode,
+  src: string,
+  types: readonly string[],
+  cache?: HeaderCache,
+): FunctionUnit[] {
   const out: FunctionUnit[] = [];
   const stack: [TsNode, boolean][] = [[root, false]];
   while (stack.length) {
@@ -90,7 +104,8 @@ function functionUnit(def: TsNode, src: string, types: readonly string[], cache?
     else if (t.endsWith('declarator')) declarator = c;
   }
   if (!declarator || !body) return null;
-  if ((types[declarator.typeId] ?? '') === 'parenthesized_declarator') return attributeMisparse(def, declarator, body, src, types);
+  if ((types[declarator.typeId] ?? '') === 'parenthesized_declarator')
+    return attributeMisparse(def, declarator, body, src, types);
   const start = def.startIndex;
   const headerKey = src.slice(start, body.startIndex);
   let header = cache?.get(headerKey);
@@ -99,7 +114,16 @@ function functionUnit(def: TsNode, src: string, types: readonly string[], cache?
     cache?.set(headerKey, header);
   }
   if (!header) return null;
-  return { ...header, start, end: def.endIndex, nameStart: header.nameStart + start, nameEnd: header.nameEnd + start, bodyTs: body, declTs: declarator, bodyStart: body.startIndex };
+  return {
+    ...header,
+    start,
+    end: def.endIndex,
+    nameStart: header.nameStart + start,
+    nameEnd: header.nameEnd + start,
+    bodyTs: body,
+    declTs: declarator,
+    bodyStart: body.startIndex,
+  };
 }
 
 /**
@@ -108,21 +132,51 @@ function functionUnit(def: TsNode, src: string, types: readonly string[], cache?
  * `;`, then a function definition whose type is `foo` and whose declarator is `(void)`. Read it as the function `foo`
  * without parameters (static when that declaration is).
  */
-function attributeMisparse(def: TsNode, declarator: TsNode, body: TsNode, src: string, types: readonly string[]): FunctionUnit | null {
+function attributeMisparse(
+  def: TsNode,
+  declarator: TsNode,
+  body: TsNode,
+  src: string,
+  types: readonly string[],
+): FunctionUnit | null {
   const inner = declarator.namedChildren.filter((c) => !!c);
   if (inner.length !== 1 || (types[inner[0]!.typeId] ?? '') !== 'identifier' || inner[0]!.text !== 'void') return null;
   const nameNode = def.namedChildren.find((c) => !!c && (types[c.typeId] ?? '') === 'type_identifier');
   const prev = def.previousNamedSibling;
-  if (!nameNode || !prev || (types[prev.typeId] ?? '') !== 'declaration' || src.slice(prev.startIndex, prev.endIndex).trimEnd().endsWith(';')) return null;
-  const isStatic = prev.namedChildren.some((c) => !!c && (types[c.typeId] ?? '') === 'storage_class_specifier' && c.text === 'static');
+  if (
+    !nameNode ||
+    !prev ||
+    (types[prev.typeId] ?? '') !== 'declaration' ||
+    src.slice(prev.startIndex, prev.endIndex).trimEnd().endsWith(';')
+  )
+    return null;
+  const isStatic = prev.namedChildren.some(
+    (c) => !!c && (types[c.typeId] ?? '') === 'storage_class_specifier' && c.text === 'static',
+  );
   const start = def.startIndex;
   return {
-    name: nameNode.text, nameStart: nameNode.startIndex, nameEnd: nameNode.endIndex, isSyscall: false, isStatic, params: [], annotations: [],
-    start, end: def.endIndex, bodyTs: body, declTs: declarator, bodyStart: body.startIndex,
+    name: nameNode.text,
+    nameStart: nameNode.startIndex,
+    nameEnd: nameNode.endIndex,
+    isSyscall: false,
+    isStatic,
+    params: [],
+    annotations: [],
+    start,
+    end: def.endIndex,
+    bodyTs: body,
+    declTs: declarator,
+    bodyStart: body.startIndex,
   };
 }
 
-function functionHeader(def: TsNode, declarator: TsNode, src: string, types: readonly string[], start: number): Omit<FunctionUnit, 'start' | 'end' | 'bodyTs' | 'declTs' | 'bodyStart'> | null {
+function functionHeader(
+  def: TsNode,
+  declarator: TsNode,
+  src: string,
+  types: readonly string[],
+  start: number,
+): Omit<FunctionUnit, 'start' | 'end' | 'bodyTs' | 'declTs' | 'bodyStart'> | null {
   let isStatic = false;
   for (const c of def.namedChildren) {
     if (c && (types[c.typeId] ?? '') === 'storage_class_specifier' && c.text === 'static') isStatic = true;
@@ -133,7 +187,9 @@ function functionHeader(def: TsNode, declarator: TsNode, src: string, types: rea
   const nameNode = fnDecl.children[0];
   if (!nameNode || nameNode.type !== 'identifier') return null;
   const paramList = fnDecl.children.find((c) => c.type === 'parameter_list');
-  const params = paramList ? paramList.children.filter((c) => c.type === 'parameter_declaration').map((p) => param(p, src)) : [];
+  const params = paramList
+    ? paramList.children.filter((c) => c.type === 'parameter_declaration').map((p) => param(p, src))
+    : [];
   const annotations: Annotation[] = [];
   // `__must_hold(&x->lock)` after the parameter list parses as a call inside the function declarator.
   for (const c of fnDecl.children) {
@@ -145,8 +201,13 @@ function functionHeader(def: TsNode, declarator: TsNode, src: string, types: rea
     }
   }
   return {
-    name: textOf(src, nameNode), nameStart: nameNode.start - start, nameEnd: nameNode.end - start, isSyscall: false, isStatic,
-    params: params.filter((p) => p.name !== '' || p.type !== 'void'), annotations,
+    name: textOf(src, nameNode),
+    nameStart: nameNode.start - start,
+    nameEnd: nameNode.end - start,
+    isSyscall: false,
+    isStatic,
+    params: params.filter((p) => p.name !== '' || p.type !== 'void'),
+    annotations,
   };
 }
 
@@ -171,7 +232,9 @@ function findFunctionDeclarator(n: SNode): SNode | null {
 function param(p: SNode, src: string): Param {
   let name = '';
   let nameNode: SNode | null = null;
-  const stack = p.children.filter((c) => !TYPE_SPECIFIERS.has(c.type) && c.type !== 'type_qualifier' && c.type !== 'storage_class_specifier');
+  const stack = p.children.filter(
+    (c) => !TYPE_SPECIFIERS.has(c.type) && c.type !== 'type_qualifier' && c.type !== 'storage_class_specifier',
+  );
   while (stack.length) {
     const c = stack.shift()!;
     if (c.type === 'identifier') {
@@ -183,7 +246,14 @@ function param(p: SNode, src: string): Param {
   }
   const full = textOf(src, p);
   const type = nameNode ? full.slice(0, nameNode.start - p.start) + full.slice(nameNode.end - p.start) : full;
-  return { name, type: type.replace(/\s+/g, ' ').replace(/\s*\*\s*/g, ' *').replace(/\* \*/g, '**').trim() };
+  return {
+    name,
+    type: type
+      .replace(/\s+/g, ' ')
+      .replace(/\s*\*\s*/g, ' *')
+      .replace(/\* \*/g, '**')
+      .trim(),
+  };
 }
 
 /** `SYSCALL_DEFINE3(name, t1, a1, t2, a2, ...)` followed by a block: the function `sys_name`. */
@@ -205,11 +275,22 @@ function syscallUnit(head: TsNode, body: TsNode, src: string, types: readonly st
   if (groups.length === 0) return null;
   const base = (m[1] ? 'compat_sys_' : 'sys_') + groups[0].trim();
   const params: Param[] = [];
-  for (let i = 1; i + 1 < groups.length; i += 2) params.push({ name: groups[i + 1].trim(), type: groups[i].trim().replace(/\s+/g, ' ') });
+  for (let i = 1; i + 1 < groups.length; i += 2)
+    params.push({ name: groups[i + 1].trim(), type: groups[i].trim().replace(/\s+/g, ' ') });
   const nameStart = fn.start;
   return {
-    name: base, start: head.startIndex, end: body.endIndex, nameStart, nameEnd: args.start + 1 + groups[0].length,
-    isSyscall: true, isStatic: false, params, annotations: [], bodyTs: body, declTs: head, bodyStart: body.startIndex,
+    name: base,
+    start: head.startIndex,
+    end: body.endIndex,
+    nameStart,
+    nameEnd: args.start + 1 + groups[0].length,
+    isSyscall: true,
+    isStatic: false,
+    params,
+    annotations: [],
+    bodyTs: body,
+    declTs: head,
+    bodyStart: body.startIndex,
   };
 }
 

@@ -11,7 +11,22 @@ export const analysisTruncated: Rule = {
 
   onFinish(ctx) {
     if (!ctx.truncated && !ctx.cfg.truncated) return;
-    const why = ctx.cfg.truncatedBy === 'depth' ? 'its statements are nested too deeply' : ctx.cfg.truncated ? 'its body is too long' : 'it has too many paths';
-    ctx.note(ctx.make('analysis/truncated', 'info', ctx.unit.nameStart, ctx.unit.nameEnd, '', messages.truncated(ctx.unit.name, why), []));
+    const why =
+      ctx.cfg.truncatedBy === 'depth'
+        ? 'its statements are nested too deeply'
+        : ctx.cfg.truncated
+          ? 'its body is too long'
+          : 'it has too many paths';
+    ctx.note(
+      ctx.make(
+        'analysis/truncated',
+        'info',
+        ctx.unit.nameStart,
+        ctx.unit.nameEnd,
+        '',
+        messages.truncated(ctx.unit.name, why),
+        [],
+      ),
+    );
   },
 };

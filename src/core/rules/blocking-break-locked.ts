@@ -12,7 +12,11 @@ import type { Rule, RuleContext } from './context';
 
 /** The related notes: where each held lock was taken. */
 function lockedAt(ctx: RuleContext, held: [string, LockSt][]): Related[] {
-  return held.map(([hk, hl]) => ({ start: hl.site, end: hl.siteEnd, message: `${ctx.show(hk)} locked here (${hl.api})` }));
+  return held.map(([hk, hl]) => ({
+    start: hl.site,
+    end: hl.siteEnd,
+    message: `${ctx.show(hk)} locked here (${hl.api})`,
+  }));
 }
 
 function blockingCheck(ctx: RuleContext, s: State, node: SNode, api: string, what: string): void {
@@ -20,7 +24,14 @@ function blockingCheck(ctx: RuleContext, s: State, node: SNode, api: string, wha
   const held = ctx.inodeLocksHeld(s);
   if (!held.length) return;
   const [k, l] = held[0];
-  ctx.report('deleg/blocking-break-locked', 'error', node, what, messages.blockingLocked(ctx.unit.name, api, what, ctx.show(k), l.class), lockedAt(ctx, held));
+  ctx.report(
+    'deleg/blocking-break-locked',
+    'error',
+    node,
+    what,
+    messages.blockingLocked(ctx.unit.name, api, what, ctx.show(k), l.class),
+    lockedAt(ctx, held),
+  );
 }
 
 export const blockingBreakLocked: Rule = {
@@ -41,6 +52,13 @@ export const blockingBreakLocked: Rule = {
     const held = ctx.inodeLocksHeld(s, op.blocking ? ['inode', 'rename', 'spin'] : ['spin']);
     if (!held.length) return;
     const [k, l] = held[0];
-    ctx.report('deleg/blocking-break-locked', 'error', op.node, op.api, messages.sleepsLocked(ctx.unit.name, op.api, op.why, ctx.show(k), l.class), lockedAt(ctx, held));
+    ctx.report(
+      'deleg/blocking-break-locked',
+      'error',
+      op.node,
+      op.api,
+      messages.sleepsLocked(ctx.unit.name, op.api, op.why, ctx.show(k), l.class),
+      lockedAt(ctx, held),
+    );
   },
 };

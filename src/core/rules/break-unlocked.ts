@@ -12,7 +12,10 @@ import { lockedHere, type Rule, type RuleContext } from './context';
 
 /** Call sites whose required lock is missing on some path, and sites where some path does hold it. */
 function requireSites(ctx: RuleContext) {
-  return ctx.local('break-unlocked/require', () => ({ candidates: new Map<string, Finding>(), heldSomewhere: new Set<string>() }));
+  return ctx.local('break-unlocked/require', () => ({
+    candidates: new Map<string, Finding>(),
+    heldSomewhere: new Set<string>(),
+  }));
 }
 
 export const breakUnlocked: Rule = {
@@ -23,9 +26,16 @@ export const breakUnlocked: Rule = {
     if (ctx.callerResponsible(s, op.key)) ctx.noteRequire(op.key, op.node);
     else {
       const other = ctx.otherLocalLock(s);
-      ctx.report('deleg/break-unlocked', 'error', op.node, op.key, other
-        ? messages.breakUnlockedOtherLock(ctx.unit.name, op.display, op.api, other.shown)
-        : messages.breakUnlocked(ctx.unit.name, op.display, op.api), other ? [other.related] : []);
+      ctx.report(
+        'deleg/break-unlocked',
+        'error',
+        op.node,
+        op.key,
+        other
+          ? messages.breakUnlockedOtherLock(ctx.unit.name, op.display, op.api, other.shown)
+          : messages.breakUnlocked(ctx.unit.name, op.display, op.api),
+        other ? [other.related] : [],
+      );
     }
   },
 
@@ -52,7 +62,15 @@ export const breakUnlocked: Rule = {
       if (!held.length && ctx.assignedMoreThanOnce(ExprContext.rootOf(op.key))) return;
     }
     if (!sites.candidates.has(siteKey)) {
-      const f = ctx.make('deleg/break-unlocked', 'error', op.node.start, op.node.end, ctx.show(op.key), messages.callUnlocked(ctx.unit.name, op.api, op.display), []);
+      const f = ctx.make(
+        'deleg/break-unlocked',
+        'error',
+        op.node.start,
+        op.node.end,
+        ctx.show(op.key),
+        messages.callUnlocked(ctx.unit.name, op.api, op.display),
+        [],
+      );
       sites.candidates.set(siteKey, f);
     }
   },
@@ -75,9 +93,16 @@ export const breakUnlocked: Rule = {
     if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });
     const other = b.stale || held ? undefined : ctx.otherLocalLock(s);
     if (other) related.push(other.related);
-    ctx.report('deleg/break-unlocked', 'error', op.node, key, other
-      ? messages.changeAfterBreakOtherLock(ctx.unit.name, op.api, op.what, op.display, other.shown)
-      : messages.changeAfterUnlockedBreak(ctx.unit.name, op.api, op.what, op.display, why), related);
+    ctx.report(
+      'deleg/break-unlocked',
+      'error',
+      op.node,
+      key,
+      other
+        ? messages.changeAfterBreakOtherLock(ctx.unit.name, op.api, op.what, op.display, other.shown)
+        : messages.changeAfterUnlockedBreak(ctx.unit.name, op.api, op.what, op.display, why),
+      related,
+    );
   },
 
   /** A required lock held on no path through the call site: conditional locking elsewhere means "caller already locked". */

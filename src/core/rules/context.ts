@@ -14,7 +14,15 @@ import type { SNode } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
 import type { Op } from '../analysis/ops';
 import type { BreakSt, LockSt, State } from '../analysis/state';
-import type { AnalyzeOptions, DeferredFinding, Finding, Related, RoleMutation, RuleId, Severity } from '../analysis/types';
+import type {
+  AnalyzeOptions,
+  DeferredFinding,
+  Finding,
+  Related,
+  RoleMutation,
+  RuleId,
+  Severity,
+} from '../analysis/types';
 
 /** The event of kind `K`. */
 export type OpOf<K extends Op['k']> = Extract<Op, { k: K }>;
@@ -110,8 +118,24 @@ export interface RuleContext {
   outParamName(): string | null;
 
   // ---- actions
-  make(ruleId: RuleId, severity: Severity, start: number, end: number, inode: string, message: string, related: Related[]): Finding;
-  report(ruleId: RuleId, severity: Severity, node: Pick<SNode, 'start' | 'end'>, key: string, message: string, related: Related[], fix?: Finding['fix']): void;
+  make(
+    ruleId: RuleId,
+    severity: Severity,
+    start: number,
+    end: number,
+    inode: string,
+    message: string,
+    related: Related[],
+  ): Finding;
+  report(
+    ruleId: RuleId,
+    severity: Severity,
+    node: Pick<SNode, 'start' | 'end'>,
+    key: string,
+    message: string,
+    related: Related[],
+    fix?: Finding['fix'],
+  ): void;
   add(f: Finding): void;
   /** A finding about the analysis itself: listed after all others, whatever the configured severity. */
   note(f: Finding): void;
@@ -152,5 +176,9 @@ export interface Rule {
 
 /** The related note for a lock held on the changed inode: the caller's, or where this function took it. */
 export function lockedHere(held: LockSt, display: string): Related {
-  return { start: held.site, end: held.siteEnd, message: held.origin === 'entry' ? `${display} is locked by the caller` : `${display} locked here (${held.api})` };
+  return {
+    start: held.site,
+    end: held.siteEnd,
+    message: held.origin === 'entry' ? `${display} is locked by the caller` : `${display} locked here (${held.api})`,
+  };
 }

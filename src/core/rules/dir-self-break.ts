@@ -22,13 +22,22 @@ export function dirSelfChange(kind: MutationKind, targetIsDir: boolean): boolean
  * Whether a change is checked at all on this path (not a lossy state, not a NULL inode, not exempt), and then whether
  * it is a directory's own change (this rule) or another (missing-break.ts).
  */
-export function changeKind(ctx: RuleContext, op: OpOf<'mutate' | 'summaryMutate'>, s: State): 'dirSelf' | 'other' | null {
+export function changeKind(
+  ctx: RuleContext,
+  op: OpOf<'mutate' | 'summaryMutate'>,
+  s: State,
+): 'dirSelf' | 'other' | null {
   if (s.lossy) return null;
   const key = op.key;
   if (s.facts.get(`truthy:${key}`) === false) return null;
   if (ctx.isExempt(s)) return null;
   // A directory moved or removed itself (6.19+ self-delegations): its own rule, a warning.
-  return dirSelfChange(op.kind, s.facts.get(`isDir:${key}`) === true || (!!op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true)) ? 'dirSelf' : 'other';
+  return dirSelfChange(
+    op.kind,
+    s.facts.get(`isDir:${key}`) === true || (!!op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true),
+  )
+    ? 'dirSelf'
+    : 'other';
 }
 
 export const dirSelfBreak: Rule = {
@@ -43,8 +52,22 @@ export const dirSelfBreak: Rule = {
     if (b && !b.stale && (b.underLock || !held)) return;
     if (!held && ctx.callerResponsible(s, op.key)) return;
     const related: Related[] = held ? [lockedHere(held, op.display)] : [];
-    const f = ctx.make('deleg/dir-self-break', 'warning', op.node.start, op.node.end, op.display, messages.dirSelfBreak(ctx.unit.name, op.api, op.what, op.display, !!held), related);
-    f.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: ctx.outParamName() };
+    const f = ctx.make(
+      'deleg/dir-self-break',
+      'warning',
+      op.node.start,
+      op.node.end,
+      op.display,
+      messages.dirSelfBreak(ctx.unit.name, op.api, op.what, op.display, !!held),
+      related,
+    );
+    f.fix = {
+      kind: 'insert-try-break',
+      inode: op.display,
+      before: op.node.start,
+      indent: 0,
+      outParam: ctx.outParamName(),
+    };
     ctx.add(f);
   },
 };

@@ -23,7 +23,8 @@ function testsDelegationFlag(ctx: RuleContext): boolean {
   for (const n of ctx.cfg.nodes) {
     const a = ctx.conditionFact(n.id);
     if (!a) continue;
-    for (const f of [a.fact, a.implies?.fact]) if (f && f.startsWith('flag:') && ctx.cat.delegationFlags.has(f.split(':')[1])) return true;
+    for (const f of [a.fact, a.implies?.fact])
+      if (f && f.startsWith('flag:') && ctx.cat.delegationFlags.has(f.split(':')[1])) return true;
   }
   return false;
 }
@@ -36,21 +37,46 @@ export const grantUnserialized: Rule = {
     if (deleg === undefined && testsDelegationFlag(ctx)) deleg = true;
     if (deleg === true && !op.locksItself) {
       // The grant's own trylock: a lock the analysis assumed the caller holds does not count (vfs_setlease holds none).
-      const held = op.inode ? ctx.heldExclusive(s, op.inode) : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
+      const held = op.inode
+        ? ctx.heldExclusive(s, op.inode)
+        : [...s.locks.values()].find((l) => l.class === 'inode' && l.mode === 'exclusive');
       if (!held || held.origin === 'entry') {
-        ctx.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantUnlocked(ctx.unit.name, op.api, op.inode ? ctx.show(op.inode) : 'the inode'), []);
+        ctx.report(
+          'lease/grant-unserialized',
+          'error',
+          op.node,
+          op.inode ?? '',
+          messages.grantUnlocked(ctx.unit.name, op.api, op.inode ? ctx.show(op.inode) : 'the inode'),
+          [],
+        );
       }
     }
     // A grant that owes no re-check afterwards must come after one.
-    if (!op.recheckAfter && !s.checked && !checkPrecedes(ctx, node)) ctx.report('lease/grant-unserialized', 'error', op.node, op.inode ?? '', messages.grantNoCheck(ctx.unit.name, op.api), []);
+    if (!op.recheckAfter && !s.checked && !checkPrecedes(ctx, node))
+      ctx.report(
+        'lease/grant-unserialized',
+        'error',
+        op.node,
+        op.inode ?? '',
+        messages.grantNoCheck(ctx.unit.name, op.api),
+        [],
+      );
   },
 
   /** A grant on this path not re-checked (conflicting opens, and what nfsd verified before it) by a successful return. */
   onExit(ctx, s) {
     for (const g of s.grants.values()) {
       if (!g.rechecked && s.ret?.kind !== 'err') {
-        ctx.report('lease/grant-unserialized', 'error', { start: g.site, end: g.siteEnd } as SNode, '',
-          g.api ? factMessages.grantNoRecheckAfter(ctx.unit.name, g.api, g.missing ?? ['opens']) : messages.grantNoRecheck(ctx.unit.name), []);
+        ctx.report(
+          'lease/grant-unserialized',
+          'error',
+          { start: g.site, end: g.siteEnd } as SNode,
+          '',
+          g.api
+            ? factMessages.grantNoRecheckAfter(ctx.unit.name, g.api, g.missing ?? ['opens'])
+            : messages.grantNoRecheck(ctx.unit.name),
+          [],
+        );
       }
     }
   },

@@ -18,15 +18,37 @@ export const lockImbalance: Rule = {
   onUnlockUnheld(ctx, op, s, why) {
     switch (why.kind) {
       case 'double':
-        ctx.report('lock/imbalance', 'warning', op.node, op.key, messages.doubleUnlock(ctx.unit.name, ctx.show(op.key), op.api),
-          [{ start: why.prev, end: why.prev, message: 'first released here' }]);
+        ctx.report(
+          'lock/imbalance',
+          'warning',
+          op.node,
+          op.key,
+          messages.doubleUnlock(ctx.unit.name, ctx.show(op.key), op.api),
+          [{ start: why.prev, end: why.prev, message: 'first released here' }],
+        );
         return;
       case 'contract':
-        ctx.report('lock/imbalance', 'warning', op.node, op.key, messages.unlockNotHeld(ctx.unit.name, ctx.show(op.key), op.api), []);
+        ctx.report(
+          'lock/imbalance',
+          'warning',
+          op.node,
+          op.key,
+          messages.unlockNotHeld(ctx.unit.name, ctx.show(op.key), op.api),
+          [],
+        );
         return;
       case 'callerMayHold':
-        ctx.reportUnlessCallerHolds(ctx.make('lock/imbalance', 'warning', op.node.start, op.node.end, ctx.show(op.key),
-          messages.unlockNotHeldRetry(ctx.unit.name, ctx.show(op.key), op.api), []));
+        ctx.reportUnlessCallerHolds(
+          ctx.make(
+            'lock/imbalance',
+            'warning',
+            op.node.start,
+            op.node.end,
+            ctx.show(op.key),
+            messages.unlockNotHeldRetry(ctx.unit.name, ctx.show(op.key), op.api),
+            [],
+          ),
+        );
         return;
     }
   },
@@ -38,7 +60,9 @@ export const lockImbalance: Rule = {
       if (verdict === 'declared') {
         // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
         // on a failing return.
-        const failing = ctx.contract.declaredConditional ? held.find((s) => s.ret?.hardErr && !s.locks.get(k)!.escapes) : undefined;
+        const failing = ctx.contract.declaredConditional
+          ? held.find((s) => s.ret?.hardErr && !s.locks.get(k)!.escapes)
+          : undefined;
         if (failing) {
           const l = failing.locks.get(k)!;
           reportLeak(ctx, k, l, failing.ret!, messages.leakedLock(ctx.unit.name, ctx.show(k), l.api));
@@ -46,9 +70,17 @@ export const lockImbalance: Rule = {
       } else if (verdict === 'leakAfterUse') {
         // Held on every return, or on every successful one, after the function made a change under it: it is not
         // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
-        const bad = held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err') ?? held.find((s) => !s.locks.get(k)!.escapes)!;
+        const bad =
+          held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err') ??
+          held.find((s) => !s.locks.get(k)!.escapes)!;
         const l = bad.locks.get(k)!;
-        reportLeak(ctx, k, l, exitSite(ctx, bad), messages.leakedLockAfterUse(ctx.unit.name, ctx.show(k), l.api, notHeld.length === 0));
+        reportLeak(
+          ctx,
+          k,
+          l,
+          exitSite(ctx, bad),
+          messages.leakedLockAfterUse(ctx.unit.name, ctx.show(k), l.api, notHeld.length === 0),
+        );
       } else if (verdict === 'leak') {
         const bad = errHeld[0];
         const l = bad.locks.get(k)!;
@@ -59,9 +91,22 @@ export const lockImbalance: Rule = {
 };
 
 /** A lock `k` still held at the return `at`: where it was taken, and an unlock to add before the return. */
-function reportLeak(ctx: RuleContext, k: string, l: LockSt, at: { site: number; siteEnd: number }, message: string): void {
-  ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, message,
-    [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }], { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) });
+function reportLeak(
+  ctx: RuleContext,
+  k: string,
+  l: LockSt,
+  at: { site: number; siteEnd: number },
+  message: string,
+): void {
+  ctx.report(
+    'lock/imbalance',
+    'warning',
+    { start: at.site, end: at.siteEnd } as SNode,
+    k,
+    message,
+    [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }],
+    { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) },
+  );
 }
 
 /** The code spells inode locks as i_mutex (before 4.5): a fix should too. */
@@ -90,7 +135,14 @@ function checkDeclaredAcquires(ctx: RuleContext, exits: readonly State[]): void 
       if (when === 'zero' && s.ret?.kind !== 'ok') continue;
       if (when !== 'always' && when !== 'nonerr' && when !== 'zero') continue;
       const at = exitSite(ctx, s);
-      ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.acquirerMissesLock(ctx.unit.name, ctx.show(k), when !== 'always'), []);
+      ctx.report(
+        'lock/imbalance',
+        'warning',
+        { start: at.site, end: at.siteEnd } as SNode,
+        k,
+        messages.acquirerMissesLock(ctx.unit.name, ctx.show(k), when !== 'always'),
+        [],
+      );
       break;
     }
   }
@@ -106,8 +158,19 @@ function checkDeclaredReleases(ctx: RuleContext, exits: readonly State[]): void 
     for (const s of exits) {
       if (s.lossy || s.locks.get(k)?.origin !== 'entry' || absentOrAliased(ctx, s, k)) continue;
       const at = exitSite(ctx, s);
-      ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, messages.releaserKeepsLock(ctx.unit.name, ctx.show(k)), [],
-        { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock', ctx.show(k)) });
+      ctx.report(
+        'lock/imbalance',
+        'warning',
+        { start: at.site, end: at.siteEnd } as SNode,
+        k,
+        messages.releaserKeepsLock(ctx.unit.name, ctx.show(k)),
+        [],
+        {
+          kind: 'add-unlock',
+          before: at.site,
+          unlockCall: unlockFor(usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock', ctx.show(k)),
+        },
+      );
       break;
     }
   }
@@ -122,7 +185,10 @@ function absentOrAliased(ctx: RuleContext, s: State, key: string, expectHeld = f
   for (const [fact, v] of s.facts) {
     if (!v || !fact.startsWith('eq:')) continue;
     const [a, b] = fact.slice(3).split('|');
-    for (const [x, y] of [[a, b], [b, a]]) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ]) {
       if (!x || !y || !(key === x || key.startsWith(x + '.'))) continue;
       const other = y + key.slice(x.length);
       if (s.locks.has(other) === expectHeld || absent(ctx, s, other)) return true;

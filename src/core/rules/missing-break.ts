@@ -21,7 +21,11 @@ type MutateOp = OpOf<'mutate' | 'summaryMutate'>;
  * can be in the way (exempt, private or pseudo-filesystem inode, file open for write, a directory where only files
  * are delegated, a directory's own change) or the rule is off for this kernel.
  */
-export function changeToCheck(ctx: RuleContext, op: MutateOp, s: State): { op: MutateOp; key: string; isDirRule: boolean; b: BreakSt | undefined } | null {
+export function changeToCheck(
+  ctx: RuleContext,
+  op: MutateOp,
+  s: State,
+): { op: MutateOp; key: string; isDirRule: boolean; b: BreakSt | undefined } | null {
   if (changeKind(ctx, op, s) !== 'other') return null;
   const key = op.key;
   const isDirRule = op.kind === 'dirent';
@@ -31,7 +35,8 @@ export function changeToCheck(ctx: RuleContext, op: MutateOp, s: State): { op: M
   if (!isDirRule && ctx.isWriteOpen(s, key)) return null;
   if (!isDirRule) {
     const dirOnly = op.k === 'mutate' && op.dirOnly;
-    if ((s.facts.get(`isDir:${key}`) === true || dirOnly) && (op.kind === 'names' || ctx.opts.era !== '6.19')) return null;
+    if ((s.facts.get(`isDir:${key}`) === true || dirOnly) && (op.kind === 'names' || ctx.opts.era !== '6.19'))
+      return null;
     if (op.dirIf && s.facts.get(`isDir:${op.dirIf}`) === true) return null;
   }
   const b = ctx.brokenOf(s, key);
@@ -48,8 +53,23 @@ export const missingBreak: Rule = {
     const { op, key, isDirRule, b } = c;
     const rule: RuleId = isDirRule ? 'deleg/dir-missing-break' : 'deleg/missing-break';
     if (b && (b.unchecked || b.failed)) {
-      const related: Related[] = [{ start: b.site, end: b.siteEnd, message: b.failed ? 'the break fails here (-EWOULDBLOCK) on this path' : 'the result of this break is never tested' }];
-      ctx.report(rule, op.severity ?? 'error', op.node, key, factMessages.breakIgnored(ctx.unit.name, op.api, op.what, op.display, !!b.failed), related);
+      const related: Related[] = [
+        {
+          start: b.site,
+          end: b.siteEnd,
+          message: b.failed
+            ? 'the break fails here (-EWOULDBLOCK) on this path'
+            : 'the result of this break is never tested',
+        },
+      ];
+      ctx.report(
+        rule,
+        op.severity ?? 'error',
+        op.node,
+        key,
+        factMessages.breakIgnored(ctx.unit.name, op.api, op.what, op.display, !!b.failed),
+        related,
+      );
       return;
     }
     // A break was made: whether under the lock is deleg/break-unlocked's question.
@@ -61,8 +81,15 @@ export const missingBreak: Rule = {
     // No break before the change.
     if (!held && !ctx.opts.noCallers && ctx.callerResponsible(s, key)) {
       const role = ctx.roleOf(key)!;
-      ctx.chargeCallers({ role, kind: op.kind, what: op.what, dirIf: op.dirIf ? ctx.roleOf(op.dirIf) ?? undefined : undefined, site: op.node.start,
-        severity: op.severity, note: op.note });
+      ctx.chargeCallers({
+        role,
+        kind: op.kind,
+        what: op.what,
+        dirIf: op.dirIf ? (ctx.roleOf(op.dirIf) ?? undefined) : undefined,
+        site: op.node.start,
+        severity: op.severity,
+        note: op.note,
+      });
       return;
     }
     const note = op.note;
@@ -74,7 +101,13 @@ export const missingBreak: Rule = {
       ? messages.dirMissingBreak(ctx.unit.name, op.api, op.what, op.display, note, !!held)
       : messages.missingBreak(ctx.unit.name, op.api, op.what, op.display, !!held, ctx.opts.era, other?.shown);
     const finding = ctx.make(rule, severity, op.node.start, op.node.end, op.display, message, related);
-    finding.fix = { kind: 'insert-try-break', inode: op.display, before: op.node.start, indent: 0, outParam: ctx.outParamName() };
+    finding.fix = {
+      kind: 'insert-try-break',
+      inode: op.display,
+      before: op.node.start,
+      indent: 0,
+      outParam: ctx.outParamName(),
+    };
     // In a static function with callers in this file, a parameter-derived inode may be a directory at every call
     // site (files-only delegations): let the callers decide.
     const unlessDir = [ctx.roleOf(key), op.dirIf ? ctx.roleOf(op.dirIf) : null].filter((r): r is string => !!r);

@@ -14,6 +14,13 @@ export const nullDelegatedInode: Rule = {
     if (op.out.kind !== 'null') return;
     // ATTR_DELEG (on behalf of the holder), or a file open for write on the inode: NULL is what the API asks for.
     if (ctx.isExempt(s) || op.breaks.some((b) => ctx.isWriteOpen(s, b) || ctx.noDelegation(s, b))) return;
-    ctx.report('deleg/null-delegated-inode', 'info', op.node, op.display[0] ?? '', messages.nullOut(ctx.unit.name, op.api, op.display[0] ?? 'the inode'), []);
+    ctx.report(
+      'deleg/null-delegated-inode',
+      'info',
+      op.node,
+      op.display[0] ?? '',
+      messages.nullOut(ctx.unit.name, op.api, op.display[0] ?? 'the inode'),
+      [],
+    );
   },
 };

@@ -26,10 +26,19 @@ export const openMissingBreak: Rule = {
 
   onAccess(ctx, op, s) {
     // Read access (i_readcount) is not what generic_add_lease checks in every kernel; write access always is.
-    const pre = op.kind !== 'write' ? undefined : s.preBreak.get(op.key) ?? (s.preBreak.size === 1 ? [...s.preBreak.values()][0] : undefined);
+    const pre =
+      op.kind !== 'write'
+        ? undefined
+        : (s.preBreak.get(op.key) ?? (s.preBreak.size === 1 ? [...s.preBreak.values()][0] : undefined));
     if (pre !== undefined && !s.lossy) {
-      ctx.report('lease/open-missing-break', 'error', op.node, op.key, messages.breakBeforeAccess(ctx.unit.name, op.api, op.display),
-        [{ start: pre, end: pre, message: 'lease broken here, before the access is taken' }]);
+      ctx.report(
+        'lease/open-missing-break',
+        'error',
+        op.node,
+        op.key,
+        messages.breakBeforeAccess(ctx.unit.name, op.api, op.display),
+        [{ start: pre, end: pre, message: 'lease broken here, before the access is taken' }],
+      );
     }
   },
 
@@ -38,13 +47,25 @@ export const openMissingBreak: Rule = {
     if (s.lossy || op.rule) return;
     for (const [k, a] of accessesOpened(op, s)) {
       if (a.broken && (a.unchecked || a.failed)) {
-        ctx.report('lease/open-missing-break', 'error', op.node, k, factMessages.leaseBreakIgnored(ctx.unit.name, `${op.api} ${op.what} ${a.display}`, a.display, !!a.failed),
-          [accessTaken(a)]);
+        ctx.report(
+          'lease/open-missing-break',
+          'error',
+          op.node,
+          k,
+          factMessages.leaseBreakIgnored(ctx.unit.name, `${op.api} ${op.what} ${a.display}`, a.display, !!a.failed),
+          [accessTaken(a)],
+        );
         continue;
       }
       if (a.broken) continue;
-      ctx.report('lease/open-missing-break', 'error', op.node, k, messages.openMissingBreak(ctx.unit.name, `${op.api} ${op.what} ${a.display}`, a.display),
-        [accessTaken(a)]);
+      ctx.report(
+        'lease/open-missing-break',
+        'error',
+        op.node,
+        k,
+        messages.openMissingBreak(ctx.unit.name, `${op.api} ${op.what} ${a.display}`, a.display),
+        [accessTaken(a)],
+      );
     }
   },
 };

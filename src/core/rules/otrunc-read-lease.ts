@@ -17,7 +17,14 @@ export const otruncReadLease: Rule = {
     for (const [k, a] of accessesOpened(op, s)) {
       // Any break since the access was taken counts, even one whose result is not tested.
       if (a.broken) continue;
-      ctx.report(op.rule as RuleId, op.severity ?? 'warning', op.node, k, messages.otruncReadLease(ctx.unit.name, op.api, a.display), [accessTaken(a)]);
+      ctx.report(
+        op.rule as RuleId,
+        op.severity ?? 'warning',
+        op.node,
+        k,
+        messages.otruncReadLease(ctx.unit.name, op.api, a.display),
+        [accessTaken(a)],
+      );
     }
   },
 };

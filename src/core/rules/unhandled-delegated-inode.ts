@@ -14,8 +14,15 @@ export const unhandledDelegatedInode: Rule = {
 
   onExit(ctx, s) {
     for (const [di, d] of s.deleg) {
-      ctx.report('deleg/unhandled-delegated-inode', 'error', { start: d.site, end: d.siteEnd } as SNode, di,
-        messages.unhandledDeleg(ctx.unit.name, d.api, di, ctx.opts.era), [], { kind: 'add-wait-retry', after: d.siteEnd, diVar: di, label: null, era: ctx.opts.era });
+      ctx.report(
+        'deleg/unhandled-delegated-inode',
+        'error',
+        { start: d.site, end: d.siteEnd } as SNode,
+        di,
+        messages.unhandledDeleg(ctx.unit.name, d.api, di, ctx.opts.era),
+        [],
+        { kind: 'add-wait-retry', after: d.siteEnd, diVar: di, label: null, era: ctx.opts.era },
+      );
     }
   },
 

@@ -32,7 +32,10 @@ function startsLine(text: string, p: number, breaks: LineBreaks): boolean {
 export class LineIndex {
   private starts: number[] = [0];
 
-  constructor(readonly text: string, readonly breaks: LineBreaks = 'any') {
+  constructor(
+    readonly text: string,
+    readonly breaks: LineBreaks = 'any',
+  ) {
     for (let p = 1; p <= text.length; p++) if (startsLine(text, p, breaks)) this.starts.push(p);
   }
 
@@ -51,7 +54,10 @@ export class LineIndex {
     const kept = this.starts.filter((s) => s < start || s === 0);
     const fresh: number[] = [];
     for (let p = Math.max(start, 1); p <= last; p++) if (startsLine(text, p, this.breaks)) fresh.push(p);
-    const after = this.starts.filter((s) => s > oldEnd + 1).map((s) => s + delta).filter((s) => s > last);
+    const after = this.starts
+      .filter((s) => s > oldEnd + 1)
+      .map((s) => s + delta)
+      .filter((s) => s > last);
     out.starts = [...kept, ...fresh, ...after];
     return out;
   }

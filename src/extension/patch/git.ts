@@ -42,7 +42,12 @@ export const Status = {
 } as const;
 
 export function isAdded(status: number): boolean {
-  return status === Status.INDEX_ADDED || status === Status.UNTRACKED || status === Status.INTENT_TO_ADD || status === Status.INDEX_COPIED;
+  return (
+    status === Status.INDEX_ADDED ||
+    status === Status.UNTRACKED ||
+    status === Status.INTENT_TO_ADD ||
+    status === Status.INDEX_COPIED
+  );
 }
 
 export function isDeleted(status: number): boolean {

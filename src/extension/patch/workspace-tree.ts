@@ -8,7 +8,11 @@ import { SOURCE_FILE, type TreeReader } from '../../patch/tree';
 import type { HostHandlers } from '../pure/protocol';
 
 export class WorkspaceTree implements TreeReader {
-  constructor(readonly root: vscode.Uri, private readonly maxFiles = 20000, private readonly overrides: ReadonlyMap<string, string | null> = new Map()) {}
+  constructor(
+    readonly root: vscode.Uri,
+    private readonly maxFiles = 20000,
+    private readonly overrides: ReadonlyMap<string, string | null> = new Map(),
+  ) {}
 
   get label(): string {
     const folder = vscode.workspace.getWorkspaceFolder(this.root);
@@ -42,7 +46,11 @@ export class WorkspaceTree implements TreeReader {
     try {
       return { bytes: await vscode.workspace.fs.readFile(uri) };
     } catch (e) {
-      if (e instanceof vscode.FileSystemError && (e.code === 'FileNotFound' || e.code === 'FileIsADirectory' || e.code === 'EntryNotFound')) return null;
+      if (
+        e instanceof vscode.FileSystemError &&
+        (e.code === 'FileNotFound' || e.code === 'FileIsADirectory' || e.code === 'EntryNotFound')
+      )
+        return null;
       throw e;
     }
   }
@@ -60,7 +68,11 @@ export class WorkspaceTree implements TreeReader {
   async isDirectory(path: string): Promise<boolean> {
     if (this.overrides.has(path) || path.split('/').some((p) => p === '..')) return false;
     try {
-      return ((await vscode.workspace.fs.stat(vscode.Uri.joinPath(this.root, ...path.split('/')))).type & vscode.FileType.Directory) !== 0;
+      return (
+        ((await vscode.workspace.fs.stat(vscode.Uri.joinPath(this.root, ...path.split('/')))).type &
+          vscode.FileType.Directory) !==
+        0
+      );
     } catch {
       return false;
     }
@@ -70,9 +82,16 @@ export class WorkspaceTree implements TreeReader {
     const prefix = this.root.path.endsWith('/') ? this.root.path : this.root.path + '/';
     const rel = (u: vscode.Uri) => (u.path.startsWith(prefix) ? u.path.slice(prefix.length) : null);
     try {
-      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(this.root, '**/*.{c,h}'), '**/node_modules/**', this.maxFiles + 1);
+      const found = await vscode.workspace.findFiles(
+        new vscode.RelativePattern(this.root, '**/*.{c,h}'),
+        '**/node_modules/**',
+        this.maxFiles + 1,
+      );
       if (found.length) {
-        const paths = found.map(rel).filter((p): p is string => p !== null).sort();
+        const paths = found
+          .map(rel)
+          .filter((p): p is string => p !== null)
+          .sort();
         return { paths: paths.slice(0, this.maxFiles), truncated: paths.length > this.maxFiles };
       }
     } catch {

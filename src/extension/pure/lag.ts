@@ -25,7 +25,11 @@ export class LagSampler {
   private lastCpu: number;
   private readonly r: LagReport;
 
-  constructor(private readonly periodMs: number, private readonly wallMs: () => number, private readonly cpuMs: () => number = () => NaN) {
+  constructor(
+    private readonly periodMs: number,
+    private readonly wallMs: () => number,
+    private readonly cpuMs: () => number = () => NaN,
+  ) {
     this.lastWall = wallMs();
     this.lastCpu = cpuMs();
     const known = Number.isFinite(this.lastCpu) ? 0 : NaN;

@@ -83,7 +83,8 @@ export interface CallbackMessage<M extends HostMethod = HostMethod> {
 }
 
 /** Host → worker: the answer to a callback; an error's message starts with TREE_ERROR for a file the tree refuses. */
-export type CallbackReply = { callbackReply: number; ok: true; result: unknown } | { callbackReply: number; ok: false; error: string };
+export type CallbackReply =
+  { callbackReply: number; ok: true; result: unknown } | { callbackReply: number; ok: false; error: string };
 
 /** Worker → host: a progress message of request `progress`. */
 export interface ProgressMessage {
@@ -97,7 +98,9 @@ export type WorkerMessage = ReadyMessage | ResponseMessage | CallbackMessage | P
 export type HostMessage = RequestMessage | CancelMessage | CallbackReply;
 
 /** What the host answers callbacks with, per method (a request without callbacks passes none). */
-export type HostHandlers = { [M in HostMethod]?: (params: HostMethods[M]['params']) => Promise<HostMethods[M]['result']> } & {
+export type HostHandlers = {
+  [M in HostMethod]?: (params: HostMethods[M]['params']) => Promise<HostMethods[M]['result']>;
+} & {
   progress?: (message: string) => void;
 };
 
@@ -152,7 +155,13 @@ const handlers: Handlers = {
 };
 
 /** Answers a request; `signal` cancels an asynchronous one, `host` carries its callbacks to the host. */
-export function dispatch<M extends Method>(s: Session, method: M, params: Params<M>, signal?: AbortSignal, host?: HostChannel): Reply<M> {
+export function dispatch<M extends Method>(
+  s: Session,
+  method: M,
+  params: Params<M>,
+  signal?: AbortSignal,
+  host?: HostChannel,
+): Reply<M> {
   if (!Object.prototype.hasOwnProperty.call(handlers, method)) throw new Error(`unknown method ${String(method)}`);
   const h = handlers[method] as (s: Session, p: Params<M>, ctx: CallContext) => Reply<M>;
   return h(s, params, { signal, host });

@@ -57,7 +57,12 @@ export const MAX_PATTERNS = 64;
 export function parseSettings(raw: Record<string, unknown>): { settings: Settings; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
   const bad = (setting: string, message: string) => problems.push({ setting: `vfsLockReview.${setting}`, message });
-  const s: Settings = { ...DEFAULT_SETTINGS, severity: {}, include: [...DEFAULT_SETTINGS.include], exclude: [...DEFAULT_SETTINGS.exclude] };
+  const s: Settings = {
+    ...DEFAULT_SETTINGS,
+    severity: {},
+    include: [...DEFAULT_SETTINGS.include],
+    exclude: [...DEFAULT_SETTINGS.exclude],
+  };
 
   if (raw.enable !== undefined) {
     if (typeof raw.enable === 'boolean') s.enable = raw.enable;
@@ -75,11 +80,13 @@ export function parseSettings(raw: Record<string, unknown>): { settings: Setting
     } else bad('rulesFile', 'must be a path');
   }
   if (raw.severity !== undefined && raw.severity !== null) {
-    if (typeof raw.severity !== 'object' || Array.isArray(raw.severity)) bad('severity', 'must be an object mapping rule ids to error, warning, info or off');
+    if (typeof raw.severity !== 'object' || Array.isArray(raw.severity))
+      bad('severity', 'must be an object mapping rule ids to error, warning, info or off');
     else {
       for (const [id, v] of Object.entries(raw.severity as Record<string, unknown>)) {
         if (!RULES.some((r) => r.id === id)) bad('severity', `unknown rule id "${id}"`);
-        else if (!SEVERITIES.includes(v as SeveritySetting)) bad('severity', `"${id}": "${String(v)}" is not one of ${SEVERITIES.join(', ')}`);
+        else if (!SEVERITIES.includes(v as SeveritySetting))
+          bad('severity', `"${id}": "${String(v)}" is not one of ${SEVERITIES.join(', ')}`);
         else s.severity[id as RuleId] = v as SeveritySetting;
       }
     }
@@ -92,7 +99,8 @@ export function parseSettings(raw: Record<string, unknown>): { settings: Setting
       continue;
     }
     const patterns = (v as string[]).map((x) => x.trim()).filter(Boolean);
-    if (patterns.length > MAX_PATTERNS) bad(key, `has ${patterns.length} patterns; only the first ${MAX_PATTERNS} are used`);
+    if (patterns.length > MAX_PATTERNS)
+      bad(key, `has ${patterns.length} patterns; only the first ${MAX_PATTERNS} are used`);
     // A pattern that does not compile is left out and named; the others still apply (diagnostics go on).
     s[key] = patterns.slice(0, MAX_PATTERNS).filter((g) => {
       const problem = globProblem(g);
@@ -119,9 +127,15 @@ export function checkOptionsOf(s: Settings): CheckOptions {
 
 /** Whether two settings objects lead to different analysis results (so open files must be re-checked). */
 export function analysisChanged(a: Settings, b: Settings): boolean {
-  return a.enable !== b.enable || a.kernel !== b.kernel || a.rulesFile !== b.rulesFile || a.rulesFileOrigin !== b.rulesFileOrigin
-    || JSON.stringify(a.severity) !== JSON.stringify(b.severity)
-    || a.include.join('\0') !== b.include.join('\0') || a.exclude.join('\0') !== b.exclude.join('\0');
+  return (
+    a.enable !== b.enable ||
+    a.kernel !== b.kernel ||
+    a.rulesFile !== b.rulesFile ||
+    a.rulesFileOrigin !== b.rulesFileOrigin ||
+    JSON.stringify(a.severity) !== JSON.stringify(b.severity) ||
+    a.include.join('\0') !== b.include.join('\0') ||
+    a.exclude.join('\0') !== b.exclude.join('\0')
+  );
 }
 
 /** Compiled include/exclude lists; a pattern without '/' matches the file's base name, as in `files.exclude`. */
@@ -171,11 +185,15 @@ export interface InspectedSetting {
 /** Settings that can turn findings off: a cloned repository's values of these wait until the workspace is trusted. */
 export const SILENCING_KEYS = ['enable', 'severity'] as const;
 
-export function effectiveSetting(v: InspectedSetting | undefined, trusted: boolean): { value: unknown; origin: SettingOrigin; ignored?: unknown } {
+export function effectiveSetting(
+  v: InspectedSetting | undefined,
+  trusted: boolean,
+): { value: unknown; origin: SettingOrigin; ignored?: unknown } {
   const ws = v?.workspaceFolderValue !== undefined ? v.workspaceFolderValue : v?.workspaceValue;
   if (ws !== undefined && trusted) return { value: ws, origin: 'workspace' };
   const user = v?.globalValue;
-  const out: { value: unknown; origin: SettingOrigin; ignored?: unknown } = user !== undefined ? { value: user, origin: 'user' } : { value: undefined, origin: 'default' };
+  const out: { value: unknown; origin: SettingOrigin; ignored?: unknown } =
+    user !== undefined ? { value: user, origin: 'user' } : { value: undefined, origin: 'default' };
   if (ws !== undefined && !(typeof ws === 'string' && !ws.trim())) out.ignored = ws;
   return out;
 }
@@ -190,10 +208,21 @@ export function workspaceRelativePath(p: string): { segments: string[] } | { err
   if (!s) return { error: 'is empty' };
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) return { error: 'contains a control character' };
-  if (/^[a-z]:/i.test(s)) return { error: 'is an absolute path or a URI; in the workspace settings only a path relative to the workspace folder is accepted' };
-  if (/^[a-z][a-z0-9+.-]*:/i.test(s)) return { error: 'is a URI; in the workspace settings only a path relative to the workspace folder is accepted' };
-  if (s.startsWith('/') || s.startsWith('\\')) return { error: 'is an absolute path; in the workspace settings only a path relative to the workspace folder is accepted' };
-  if (s.startsWith('~')) return { error: 'starts with "~"; in the workspace settings only a path relative to the workspace folder is accepted' };
+  if (/^[a-z]:/i.test(s))
+    return {
+      error:
+        'is an absolute path or a URI; in the workspace settings only a path relative to the workspace folder is accepted',
+    };
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s))
+    return { error: 'is a URI; in the workspace settings only a path relative to the workspace folder is accepted' };
+  if (s.startsWith('/') || s.startsWith('\\'))
+    return {
+      error: 'is an absolute path; in the workspace settings only a path relative to the workspace folder is accepted',
+    };
+  if (s.startsWith('~'))
+    return {
+      error: 'starts with "~"; in the workspace settings only a path relative to the workspace folder is accepted',
+    };
   const segments: string[] = [];
   for (const part of s.split(/[/\\]/)) {
     if (part === '' || part === '.') continue;

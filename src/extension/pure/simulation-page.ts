@@ -21,7 +21,12 @@ export interface SimulationWebviewOptions {
 }
 
 export function simulationWebviewOptions(): SimulationWebviewOptions {
-  return { enableScripts: true, enableCommandUris: false, enableForms: false, localResourceRoots: SIMULATION_RESOURCE_ROOTS };
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    enableForms: false,
+    localResourceRoots: SIMULATION_RESOURCE_ROOTS,
+  };
 }
 
 export interface WebviewTarget {
@@ -34,6 +39,11 @@ export interface WebviewTarget {
 /** The page for one render: a fresh nonce every time (never reused across renders or panels). */
 export function renderSimulationPage(w: WebviewTarget): { html: string; nonce: string } {
   const nonce = makeNonce();
-  const html = simulationHtml({ cspSource: w.cspSource, nonce, scriptUri: w.resourceUri(SIMULATION_SCRIPT), styleUri: w.resourceUri(SIMULATION_STYLE) });
+  const html = simulationHtml({
+    cspSource: w.cspSource,
+    nonce,
+    scriptUri: w.resourceUri(SIMULATION_SCRIPT),
+    styleUri: w.resourceUri(SIMULATION_STYLE),
+  });
   return { html, nonce };
 }

@@ -44,7 +44,13 @@ export type CheckedMessage =
 export type Checked = { ok: true; message: CheckedMessage } | { ok: false; reason: string };
 
 /** Schemes a document of a simulated function can have (desktop, remote, virtual and browser workspaces, untitled). */
-export const REVEAL_SCHEMES: ReadonlySet<string> = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs', 'vscode-test-web']);
+export const REVEAL_SCHEMES: ReadonlySet<string> = new Set([
+  'file',
+  'untitled',
+  'vscode-remote',
+  'vscode-vfs',
+  'vscode-test-web',
+]);
 export const MAX_EXPORT_CHARS = 16 * 1024 * 1024;
 export const MAX_LINE = 10_000_000;
 export const MAX_COLUMN = 100_000;
@@ -64,8 +70,10 @@ export function traceLocations(r: SimulationResult): Map<string, Set<number>> {
 }
 
 type Rec = Record<string, unknown>;
-const isRec = (x: unknown): x is Rec => typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
-const isIntIn = (x: unknown, lo: number, hi: number): x is number => Number.isInteger(x) && (x as number) >= lo && (x as number) <= hi;
+const isRec = (x: unknown): x is Rec =>
+  typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+const isIntIn = (x: unknown, lo: number, hi: number): x is number =>
+  Number.isInteger(x) && (x as number) >= lo && (x as number) <= hi;
 const fail = (reason: string): Checked => ({ ok: false, reason });
 
 /** Keys other than `allowed` with a defined value. */
@@ -100,7 +108,11 @@ function checkReveal(m: Rec, ctx: MessageContext): Checked {
   if (!ctx.locations.get(file)?.has(line)) return fail('reveal: not a location of the current trace');
   const target = classify(file, line, col, ctx.isBuiltin ?? ((n) => builtinNamed(n) !== undefined));
   if (typeof target === 'string') return fail(`reveal: ${target}`);
-  if (ctx.workspaceRoots && target.kind !== 'builtin' && !insideRoots(target.kind === 'path' ? target.path : target.uri, ctx.workspaceRoots)) {
+  if (
+    ctx.workspaceRoots &&
+    target.kind !== 'builtin' &&
+    !insideRoots(target.kind === 'path' ? target.path : target.uri, ctx.workspaceRoots)
+  ) {
     return fail('reveal: outside the workspace (restored panel)');
   }
   return { ok: true, message: { type: 'reveal', target } };
@@ -110,7 +122,12 @@ const WINDOWS_PATH = /^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/])/;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
 /** What a trace's `file` names, or why it cannot be opened. */
-function classify(file: string, line: number, column: number, isBuiltin: (name: string) => boolean): RevealTarget | string {
+function classify(
+  file: string,
+  line: number,
+  column: number,
+  isBuiltin: (name: string) => boolean,
+): RevealTarget | string {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(file)) return 'control character in file';
   if (file.startsWith('builtin:')) {
@@ -160,10 +177,12 @@ function checkExport(m: Rec): Checked {
   if (extra.length) return fail(`unexpected keys ${extra.join(', ')}`);
   const { format, content, suggestedName } = m;
   if (format !== 'text' && format !== 'svg') return fail('export: unknown format');
-  if (typeof content !== 'string' || content.length > MAX_EXPORT_CHARS) return fail('export: content is not a string of at most 16 Mi characters');
+  if (typeof content !== 'string' || content.length > MAX_EXPORT_CHARS)
+    return fail('export: content is not a string of at most 16 Mi characters');
   if (typeof suggestedName !== 'string') return fail('export: suggestedName is not a string');
   const name = EXPORT_NAME.exec(suggestedName);
-  if (!name || name[1] !== (format === 'svg' ? 'svg' : 'txt')) return fail('export: suggestedName is not a plain .txt/.svg file name');
+  if (!name || name[1] !== (format === 'svg' ? 'svg' : 'txt'))
+    return fail('export: suggestedName is not a plain .txt/.svg file name');
   if (content.includes('\u0000')) return fail('export: NUL in content');
   if (format === 'svg' && !isSafeSvgExport(content)) return fail('export: SVG is not what the trace printer writes');
   return { ok: true, message: { type: 'export', format, content, fileName: suggestedName } };
@@ -171,8 +190,26 @@ function checkExport(m: Rec): Checked {
 
 /** The elements and attributes src/sim/export.ts traceToSvg writes; nothing else may appear. */
 const SVG_ELEMENTS = new Set(['svg', 'rect', 'text', 'title', 'line']);
-const SVG_ATTRIBUTES = new Set(['xmlns', 'width', 'height', 'viewBox', 'font-family', 'font-size', 'font-weight', 'x', 'y', 'x1', 'y1', 'x2', 'y2',
-  'rx', 'fill', 'stroke', 'stroke-dasharray', 'text-anchor']);
+const SVG_ATTRIBUTES = new Set([
+  'xmlns',
+  'width',
+  'height',
+  'viewBox',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'x',
+  'y',
+  'x1',
+  'y1',
+  'x2',
+  'y2',
+  'rx',
+  'fill',
+  'stroke',
+  'stroke-dasharray',
+  'text-anchor',
+]);
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** Attribute values: numbers, lengths, colours, keywords. No `url(`, no entity, no colon (except the namespace). */
 const ATTR_VALUE = /^[#A-Za-z0-9.,% -]*$/;

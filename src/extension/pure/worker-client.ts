@@ -3,7 +3,17 @@
  * cancellation, and the worker's callbacks answered by the request's handlers (a patch review reads the base tree
  * through them). The extension's WorkerBackend wraps it; the unit tests drive dist/worker.js with it.
  */
-import type { EventMessage, CallbackMessage, CallbackReply, HostHandlers, Method, Params, ProgressMessage, Result, WorkerMessage } from './protocol';
+import type {
+  EventMessage,
+  CallbackMessage,
+  CallbackReply,
+  HostHandlers,
+  Method,
+  Params,
+  ProgressMessage,
+  Result,
+  WorkerMessage,
+} from './protocol';
 
 /** What the client needs of a worker (node:worker_threads' Worker, or a test double). */
 export interface WorkerPort {
@@ -21,13 +31,24 @@ export class WorkerClient {
   private nextId = 1;
 
   /** `onEvent`: the worker's unasked messages (a kernel tree's summary index building, ready, failed). */
-  constructor(private readonly port: WorkerPort, private readonly onEvent?: (e: EventMessage['event']) => void) {}
+  constructor(
+    private readonly port: WorkerPort,
+    private readonly onEvent?: (e: EventMessage['event']) => void,
+  ) {}
 
   /**
    * Sends a request. `signal` cancels it (the worker stops an asynchronous request at its next check); `host`
    * answers the worker's callbacks and takes its progress messages.
    */
-  call<M extends Method>(method: M, params: Params<M>, options: { signal?: { readonly aborted: boolean; addEventListener?(type: 'abort', fn: () => void): void }; onCancel?: (cancel: () => void) => { dispose(): void }; host?: HostHandlers } = {}): Promise<Result<M>> {
+  call<M extends Method>(
+    method: M,
+    params: Params<M>,
+    options: {
+      signal?: { readonly aborted: boolean; addEventListener?(type: 'abort', fn: () => void): void };
+      onCancel?: (cancel: () => void) => { dispose(): void };
+      host?: HostHandlers;
+    } = {},
+  ): Promise<Result<M>> {
     const id = this.nextId++;
     const cancel = () => {
       if (this.pending.has(id)) this.port.postMessage({ cancel: id });

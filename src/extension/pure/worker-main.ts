@@ -15,7 +15,17 @@ import { lowerThreadPriority } from './thread-priority';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { Session } from './session';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
-import { dispatch, type EventMessage, type CallbackMessage, type CallbackReply, type HostChannel, type HostMessage, type ProgressMessage, type ReadyMessage, type ResponseMessage } from './protocol';
+import {
+  dispatch,
+  type EventMessage,
+  type CallbackMessage,
+  type CallbackReply,
+  type HostChannel,
+  type HostMessage,
+  type ProgressMessage,
+  type ReadyMessage,
+  type ResponseMessage,
+} from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
@@ -33,11 +43,16 @@ function serveSession(port: MessagePort): void {
   const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname), nodeTreeReader).then(
     (s) => {
       port.postMessage({ ready: true, loadMs: performance.now() - t0 } satisfies ReadyMessage);
-      s.setIndexProvider(new TreeIndexes({
-        pool: { script: __filename, data: { role: 'check', nice: 10, retainDocuments: false } },
-        // A ready index changes the open documents' results: the host asks for them again.
-        onEvent: (e) => port.postMessage({ event: e.state === 'ready' ? { ...e, uris: s.refreshIndexes() } : e } satisfies EventMessage),
-      }));
+      s.setIndexProvider(
+        new TreeIndexes({
+          pool: { script: __filename, data: { role: 'check', nice: 10, retainDocuments: false } },
+          // A ready index changes the open documents' results: the host asks for them again.
+          onEvent: (e) =>
+            port.postMessage({
+              event: e.state === 'ready' ? { ...e, uris: s.refreshIndexes() } : e,
+            } satisfies EventMessage),
+        }),
+      );
       return s;
     },
     (e: Error) => {
@@ -88,7 +103,11 @@ function serveSession(port: MessagePort): void {
       try {
         if (!session) throw new Error('the parser could not be loaded');
         await session.ready();
-        reply = { id: msg.id, ok: true, result: await dispatch(session, msg.method, msg.params, controller.signal, channel(msg.id)) };
+        reply = {
+          id: msg.id,
+          ok: true,
+          result: await dispatch(session, msg.method, msg.params, controller.signal, channel(msg.id)),
+        };
       } catch (e) {
         reply = { id: msg.id, ok: false, error: (e as Error).stack ?? String(e) };
       } finally {

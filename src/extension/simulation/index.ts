@@ -33,10 +33,13 @@ export function activateSimulation(context: vscode.ExtensionContext, deps: Simul
   context.subscriptions.push(
     panel.registerSerializer(),
     // With a .vfsrace document's URI (its "Run simulation" code lens): that scenario; without: the pick list.
-    vscode.commands.registerCommand('vfsLockReview.simulateRace', (uri?: unknown) => (uri instanceof vscode.Uri ? simulateScenarioDocument(panel, deps, uri) : pickAndSimulate(panel, deps))),
+    vscode.commands.registerCommand('vfsLockReview.simulateRace', (uri?: unknown) =>
+      uri instanceof vscode.Uri ? simulateScenarioDocument(panel, deps, uri) : pickAndSimulate(panel, deps),
+    ),
     vscode.commands.registerCommand('vfsLockReview.inodeCacheCost', () => inodeCacheCost(panel, deps)),
     vscode.commands.registerCommand('vfsLockReview.showRace', (uri?: vscode.Uri, fn?: string, line?: number) => {
-      if (uri instanceof vscode.Uri && typeof fn === 'string') return api.showRace(uri, fn, typeof line === 'number' ? line : undefined);
+      if (uri instanceof vscode.Uri && typeof fn === 'string')
+        return api.showRace(uri, fn, typeof line === 'number' ? line : undefined);
       return pickAndSimulate(panel, deps);
     }),
     ...scenarioDiagnostics(),
@@ -51,15 +54,22 @@ function fileName(uri: vscode.Uri): string {
 }
 
 /** Runs a simulation in the backend with a cancellable progress notification, reporting errors; the result or null. */
-async function run(title: string, request: SimulationRequest | (() => Promise<SimulationRequest>), deps: SimulationDeps): Promise<SimulationResult | null> {
+async function run(
+  title: string,
+  request: SimulationRequest | (() => Promise<SimulationRequest>),
+  deps: SimulationDeps,
+): Promise<SimulationResult | null> {
   let cancelled = false;
   let outcome: Outcome;
   try {
-    outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (_progress, token) => {
-      token.onCancellationRequested(() => (cancelled = true));
-      const req = typeof request === 'function' ? await request() : request;
-      return deps.backend.call('simulate', { request: req }, token);
-    });
+    outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (_progress, token) => {
+        token.onCancellationRequested(() => (cancelled = true));
+        const req = typeof request === 'function' ? await request() : request;
+        return deps.backend.call('simulate', { request: req }, token);
+      },
+    );
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
     deps.log(`simulate: ${why}`);
@@ -75,17 +85,36 @@ async function run(title: string, request: SimulationRequest | (() => Promise<Si
     void vscode.window.showErrorMessage(vscode.l10n.t('VFS Lock Review: {0}', outcome.error));
     return null;
   }
-  deps.log(`simulate ${outcome.result.scenario}: ${outcome.result.verdict}, ${outcome.result.states} states, ${outcome.result.ms.toFixed(1)} ms${outcome.result.bound ? ` (${outcome.result.bound.message})` : ''}`);
+  deps.log(
+    `simulate ${outcome.result.scenario}: ${outcome.result.verdict}, ${outcome.result.states} states, ${outcome.result.ms.toFixed(1)} ms${outcome.result.bound ? ` (${outcome.result.bound.message})` : ''}`,
+  );
   return outcome.result;
 }
 
-async function showRace(panel: SimulationPanel, deps: SimulationDeps, uri: vscode.Uri, fn: string, line?: number): Promise<void> {
+async function showRace(
+  panel: SimulationPanel,
+  deps: SimulationDeps,
+  uri: vscode.Uri,
+  fn: string,
+  line?: number,
+): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(uri);
-  const result = await run(vscode.l10n.t('Simulating {0}…', fn), { kind: 'function', file: fileName(uri), text: doc.getText(), fn }, deps);
+  const result = await run(
+    vscode.l10n.t('Simulating {0}…', fn),
+    { kind: 'function', file: fileName(uri), text: doc.getText(), fn },
+    deps,
+  );
   if (!result) return;
-  const note = result.bound ? result.bound.message : result.verdict === 'safe'
-    ? vscode.l10n.t('No interleaving of {0} against {1} violates an invariant ({2} states explored). If the analyzer flagged it, the flagged path may need a caller or an opponent this model does not include.', fn, opponentsOf(result.description), String(result.states))
-    : undefined;
+  const note = result.bound
+    ? result.bound.message
+    : result.verdict === 'safe'
+      ? vscode.l10n.t(
+          'No interleaving of {0} against {1} violates an invariant ({2} states explored). If the analyzer flagged it, the flagged path may need a caller or an opponent this model does not include.',
+          fn,
+          opponentsOf(result.description),
+          String(result.states),
+        )
+      : undefined;
   panel.show(result, startStepFor(result, fn, line), note);
 }
 
@@ -111,20 +140,44 @@ interface Pick extends vscode.QuickPickItem {
 async function pickAndSimulate(panel: SimulationPanel, deps: SimulationDeps): Promise<void> {
   const items: Pick[] = [];
   const editor = vscode.window.activeTextEditor;
-  const fn = editor && (editor.document.languageId === 'c' || editor.document.languageId === 'cpp') ? await functionAtCursor(editor, deps) : null;
+  const fn =
+    editor && (editor.document.languageId === 'c' || editor.document.languageId === 'cpp')
+      ? await functionAtCursor(editor, deps)
+      : null;
   if (fn && editor) {
     const doc = editor.document;
-    items.push({ label: `$(symbol-function) ${fn}`, description: vscode.l10n.t('the function at the cursor'), run: () => run(fn, { kind: 'function', file: fileName(doc.uri), text: doc.getText(), fn }, deps) });
+    items.push({
+      label: `$(symbol-function) ${fn}`,
+      description: vscode.l10n.t('the function at the cursor'),
+      run: () => run(fn, { kind: 'function', file: fileName(doc.uri), text: doc.getText(), fn }, deps),
+    });
   }
-  for (const b of BUILTINS) items.push({ label: `$(beaker) ${b.name}`, description: b.summary, run: () => run(b.name, { kind: 'builtin', name: b.name }, deps) });
+  for (const b of BUILTINS)
+    items.push({
+      label: `$(beaker) ${b.name}`,
+      description: b.summary,
+      run: () => run(b.name, { kind: 'builtin', name: b.name }, deps),
+    });
   const files = await vscode.workspace.findFiles('**/*.vfsrace', '**/node_modules/**', 100);
   for (const f of files) {
-    items.push({ label: `$(file) ${vscode.workspace.asRelativePath(f)}`, description: vscode.l10n.t('workspace scenario'), run: () => run(f.path, async () => {
-      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(f));
-      return { kind: 'scenario', text, source: fileName(f) };
-    }, deps) });
+    items.push({
+      label: `$(file) ${vscode.workspace.asRelativePath(f)}`,
+      description: vscode.l10n.t('workspace scenario'),
+      run: () =>
+        run(
+          f.path,
+          async () => {
+            const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(f));
+            return { kind: 'scenario', text, source: fileName(f) };
+          },
+          deps,
+        ),
+    });
   }
-  const choice = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Simulate races in a built-in scenario, a .vfsrace file or the function at the cursor'), matchOnDescription: true });
+  const choice = await vscode.window.showQuickPick(items, {
+    placeHolder: vscode.l10n.t('Simulate races in a built-in scenario, a .vfsrace file or the function at the cursor'),
+    matchOnDescription: true,
+  });
   const result = await choice?.run();
   if (result) panel.show(result, undefined, result.bound?.message);
 }
@@ -133,14 +186,24 @@ async function pickAndSimulate(panel: SimulationPanel, deps: SimulationDeps): Pr
 async function simulateScenarioDocument(panel: SimulationPanel, deps: SimulationDeps, uri: vscode.Uri): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(uri);
   if (doc.languageId !== 'vfsrace') return pickAndSimulate(panel, deps);
-  const result = await run(vscode.workspace.asRelativePath(uri), { kind: 'scenario', text: doc.getText(), source: fileName(uri) }, deps);
+  const result = await run(
+    vscode.workspace.asRelativePath(uri),
+    { kind: 'scenario', text: doc.getText(), source: fileName(uri) },
+    deps,
+  );
   if (result) panel.show(result, undefined, result.bound?.message);
 }
 
 async function functionAtCursor(editor: vscode.TextEditor, deps: SimulationDeps): Promise<string | null> {
   try {
     const doc = editor.document;
-    const fn = await deps.analysis.call('functionAt', { uri: doc.uri.toString(), version: doc.version, file: fileName(doc.uri), text: doc.getText(), offset: doc.offsetAt(editor.selection.active) });
+    const fn = await deps.analysis.call('functionAt', {
+      uri: doc.uri.toString(),
+      version: doc.version,
+      file: fileName(doc.uri),
+      text: doc.getText(),
+      offset: doc.offsetAt(editor.selection.active),
+    });
     return fn?.name ?? null;
   } catch (e) {
     deps.log(`simulate: cannot find the function at the cursor: ${(e as Error).message.split('\n')[0]}`);
@@ -150,16 +213,24 @@ async function functionAtCursor(editor: vscode.TextEditor, deps: SimulationDeps)
 
 async function inodeCacheCost(panel: SimulationPanel, deps: SimulationDeps): Promise<void> {
   const field = await vscode.window.showInputBox({
-    prompt: vscode.l10n.t('Bytes the change adds to struct inode'), value: '8',
-    validateInput: (v) => (/^\d+$/.test(v) && Number(v) <= 4096 ? null : vscode.l10n.t('a whole number of bytes (0–4096)')),
+    prompt: vscode.l10n.t('Bytes the change adds to struct inode'),
+    value: '8',
+    validateInput: (v) =>
+      /^\d+$/.test(v) && Number(v) <= 4096 ? null : vscode.l10n.t('a whole number of bytes (0–4096)'),
   });
   if (field === undefined) return;
   const budget = await vscode.window.showInputBox({
-    prompt: vscode.l10n.t('Memory for the inode cache, in MiB'), value: '16',
-    validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 ? null : vscode.l10n.t('a whole number of MiB, at least 1')),
+    prompt: vscode.l10n.t('Memory for the inode cache, in MiB'),
+    value: '16',
+    validateInput: (v) =>
+      /^\d+$/.test(v) && Number(v) >= 1 ? null : vscode.l10n.t('a whole number of MiB, at least 1'),
   });
   if (budget === undefined) return;
-  const result = await run('inode-field-cost', { kind: 'builtin', name: 'inode-field-cost', overrides: { set: { field, budget_mib: budget } } }, deps);
+  const result = await run(
+    'inode-field-cost',
+    { kind: 'builtin', name: 'inode-field-cost', overrides: { set: { field, budget_mib: budget } } },
+    deps,
+  );
   if (result) panel.show(result);
 }
 
@@ -169,13 +240,20 @@ function scenarioDiagnostics(): vscode.Disposable[] {
   const update = (doc: vscode.TextDocument) => {
     if (doc.languageId !== 'vfsrace') return;
     const { diagnostics } = compileScenario(doc.getText(), fileName(doc.uri));
-    collection.set(doc.uri, diagnostics.map((d) => {
-      const start = new vscode.Position(d.line - 1, d.column - 1);
-      const range = new vscode.Range(start, start.translate(0, Math.max(1, d.length)));
-      const diag = new vscode.Diagnostic(range, d.message, d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
-      diag.source = 'vfsrace';
-      return diag;
-    }));
+    collection.set(
+      doc.uri,
+      diagnostics.map((d) => {
+        const start = new vscode.Position(d.line - 1, d.column - 1);
+        const range = new vscode.Range(start, start.translate(0, Math.max(1, d.length)));
+        const diag = new vscode.Diagnostic(
+          range,
+          d.message,
+          d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+        );
+        diag.source = 'vfsrace';
+        return diag;
+      }),
+    );
   };
   vscode.workspace.textDocuments.forEach(update);
   return [

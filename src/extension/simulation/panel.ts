@@ -10,7 +10,13 @@ import { visibleControls } from '../../webview/text';
 import { builtinNamed } from '../../sim/builtins';
 import type { SimulationResult } from '../../sim/run';
 import { renderSimulationPage, simulationWebviewOptions } from '../pure/simulation-page';
-import { checkWebviewMessage, traceLocations, type CheckedMessage, type MessageContext, type RevealTarget } from '../pure/webview-messages';
+import {
+  checkWebviewMessage,
+  traceLocations,
+  type CheckedMessage,
+  type MessageContext,
+  type RevealTarget,
+} from '../pure/webview-messages';
 
 /** What `vfsLockReview.internal.simulationPanel` reports (for the real-editor tests). */
 export interface SimulationPanelStatus {
@@ -43,7 +49,10 @@ export class SimulationPanel {
   /** A save dialog is open: further export requests are dropped. */
   private saving = false;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly log: (msg: string) => void) {}
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: (msg: string) => void,
+  ) {}
 
   /**
    * Shows a result, opening (or revealing) the panel. A panel the user closed is gone for good (VS Code disposes
@@ -62,7 +71,14 @@ export class SimulationPanel {
 
   status(): SimulationPanelStatus {
     const open = this.live() !== null;
-    return { open, ready: open && this.ready, scenario: open ? this.shown?.scenario ?? null : null, verdict: open ? this.shown?.verdict ?? null : null, created: this.created, restored: this.restored };
+    return {
+      open,
+      ready: open && this.ready,
+      scenario: open ? (this.shown?.scenario ?? null) : null,
+      verdict: open ? (this.shown?.verdict ?? null) : null,
+      created: this.created,
+      restored: this.restored,
+    };
   }
 
   /** The current panel, or null when there is none or it was disposed under us (then forgotten). */
@@ -92,9 +108,16 @@ export class SimulationPanel {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
         // The trace comes back from the page's own saved state: untrusted, so reveals are also confined to the
         // workspace folders.
-        const roots = (vscode.workspace.workspaceFolders ?? []).flatMap((f) => (f.uri.scheme === 'file' ? [f.uri.fsPath, f.uri.toString()] : [f.uri.toString()]));
-        this.allowed = { locations: isPersistedState(state) ? traceLocations(state.result) : new Map(), workspaceRoots: roots };
-        this.shown = isPersistedState(state) ? { scenario: state.result.scenario, verdict: state.result.verdict } : null;
+        const roots = (vscode.workspace.workspaceFolders ?? []).flatMap((f) =>
+          f.uri.scheme === 'file' ? [f.uri.fsPath, f.uri.toString()] : [f.uri.toString()],
+        );
+        this.allowed = {
+          locations: isPersistedState(state) ? traceLocations(state.result) : new Map(),
+          workspaceRoots: roots,
+        };
+        this.shown = isPersistedState(state)
+          ? { scenario: state.result.scenario, verdict: state.result.verdict }
+          : null;
         this.restored++;
         this.adopt(panel);
       },
@@ -102,7 +125,12 @@ export class SimulationPanel {
   }
 
   private create(): vscode.WebviewPanel {
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, vscode.l10n.t('Race simulation'), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options());
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      vscode.l10n.t('Race simulation'),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      this.options(),
+    );
     this.created++;
     this.adopt(panel);
     return panel;
@@ -124,10 +152,12 @@ export class SimulationPanel {
     this.current = null;
     const w = panel.webview;
     const subs: vscode.Disposable[] = [];
-    subs.push(panel.onDidDispose(() => {
-      this.forget(panel);
-      for (const s of subs) s.dispose();
-    }));
+    subs.push(
+      panel.onDidDispose(() => {
+        this.forget(panel);
+        for (const s of subs) s.dispose();
+      }),
+    );
     subs.push(w.onDidReceiveMessage((m: unknown) => this.receive(m, panel)));
     try {
       w.options = this.options();
@@ -188,9 +218,16 @@ export class SimulationPanel {
       const builtin = builtinNamed(t.name);
       if (!builtin) return;
       doc = await vscode.workspace.openTextDocument({ language: 'vfsrace', content: builtin.text });
-    } else doc = await vscode.workspace.openTextDocument(t.kind === 'path' ? vscode.Uri.file(t.path) : vscode.Uri.parse(t.uri, true));
+    } else
+      doc = await vscode.workspace.openTextDocument(
+        t.kind === 'path' ? vscode.Uri.file(t.path) : vscode.Uri.parse(t.uri, true),
+      );
     const pos = new vscode.Position(t.line - 1, t.column - 1);
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos), preserveFocus: false });
+    await vscode.window.showTextDocument(doc, {
+      viewColumn: vscode.ViewColumn.One,
+      selection: new vscode.Range(pos, pos),
+      preserveFocus: false,
+    });
   }
 
   private async export(format: 'text' | 'svg', content: string, suggestedName: string): Promise<void> {

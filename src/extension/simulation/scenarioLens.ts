@@ -13,19 +13,24 @@ export function scenarioLens(): vscode.Disposable[] {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('vfsLockReview.codeLens')) changed.fire();
     }),
-    vscode.languages.registerCodeLensProvider({ language: 'vfsrace' }, {
-      onDidChangeCodeLenses: changed.event,
-      provideCodeLenses(doc) {
-        if (!vscode.workspace.getConfiguration('vfsLockReview', doc.uri).get<boolean>('codeLens', true)) return [];
-        const at = new vscode.Position(scenarioLine(doc), 0);
-        return [new vscode.CodeLens(new vscode.Range(at, at), {
-          title: vscode.l10n.t('$(debug-alt) Run simulation'),
-          command: RUN_SCENARIO_COMMAND,
-          arguments: [doc.uri],
-          tooltip: vscode.l10n.t('Explore every interleaving of the threads of this scenario and show the result'),
-        })];
+    vscode.languages.registerCodeLensProvider(
+      { language: 'vfsrace' },
+      {
+        onDidChangeCodeLenses: changed.event,
+        provideCodeLenses(doc) {
+          if (!vscode.workspace.getConfiguration('vfsLockReview', doc.uri).get<boolean>('codeLens', true)) return [];
+          const at = new vscode.Position(scenarioLine(doc), 0);
+          return [
+            new vscode.CodeLens(new vscode.Range(at, at), {
+              title: vscode.l10n.t('$(debug-alt) Run simulation'),
+              command: RUN_SCENARIO_COMMAND,
+              arguments: [doc.uri],
+              tooltip: vscode.l10n.t('Explore every interleaving of the threads of this scenario and show the result'),
+            }),
+          ];
+        },
       },
-    }),
+    ),
   ];
 }
 

@@ -7,10 +7,26 @@ import { DEFAULT_TIMING, kernelFeatures } from '../../model/kernel';
 import { EAGAIN } from '../../model/leases';
 import type { InodeDecl, LeaseKind, LockDecl, LockKind } from '../../model/state';
 import {
-  ALL_INVARIANTS, NO_SLOT, type Cond, type InstrBody, type Instr, type InvariantId, type Program, type SimOptions,
-  type ThreadProgram, type VarKind,
+  ALL_INVARIANTS,
+  NO_SLOT,
+  type Cond,
+  type InstrBody,
+  type Instr,
+  type InvariantId,
+  type Program,
+  type SimOptions,
+  type ThreadProgram,
+  type VarKind,
 } from '../program';
-import { parseScenario, type Diagnostic, type Pos, type ScenarioAst, type Stmt, type ThreadDecl, type Token } from './parse';
+import {
+  parseScenario,
+  type Diagnostic,
+  type Pos,
+  type ScenarioAst,
+  type Stmt,
+  type ThreadDecl,
+  type Token,
+} from './parse';
 
 export interface CompileOverrides {
   kernel?: string;
@@ -41,19 +57,34 @@ class Compiler {
   private invariants: InvariantId[] = [...ALL_INVARIANTS];
   threadIndex = new Map<string, number>();
 
-  constructor(private readonly ast: ScenarioAst, readonly source: string, private readonly diags: Diagnostic[], private readonly overrides: CompileOverrides) {
+  constructor(
+    private readonly ast: ScenarioAst,
+    readonly source: string,
+    private readonly diags: Diagnostic[],
+    private readonly overrides: CompileOverrides,
+  ) {
     this.options = defaultOptions('6.12');
   }
 
   error(pos: Pos, message: string): void {
-    this.diags.push({ line: pos.line, column: pos.column, length: Math.max(1, pos.length), message, severity: 'error' });
+    this.diags.push({
+      line: pos.line,
+      column: pos.column,
+      length: Math.max(1, pos.length),
+      message,
+      severity: 'error',
+    });
   }
 
   compile(): Program {
     const kernelDirective = this.ast.directives.find((d) => d.kw === 'kernel');
-    this.setKernel(this.overrides.kernel ?? kernelDirective?.args[0]?.text ?? '6.12', kernelDirective ?? { line: 1, column: 1, length: 1 });
+    this.setKernel(
+      this.overrides.kernel ?? kernelDirective?.args[0]?.text ?? '6.12',
+      kernelDirective ?? { line: 1, column: 1, length: 1 },
+    );
     for (const d of this.ast.directives) this.directive(d);
-    for (const [name, value] of Object.entries(this.overrides.set ?? {})) this.setOption(name, value, { line: 1, column: 1, length: 1 });
+    for (const [name, value] of Object.entries(this.overrides.set ?? {}))
+      this.setOption(name, value, { line: 1, column: 1, length: 1 });
     this.ast.threads.forEach((t, i) => {
       if (this.threadIndex.has(t.name)) this.error(t, `a thread named '${t.name}' is already declared`);
       this.threadIndex.set(t.name, i);
@@ -61,15 +92,26 @@ class Compiler {
     const threads = this.ast.threads.map((t, i) => new ThreadCompiler(this, t, i).compile());
     if (!threads.length) this.error({ line: 1, column: 1, length: 1 }, 'a scenario needs at least one thread');
     return {
-      title: this.title || this.source, source: this.source, description: this.description, options: this.options,
-      inodes: this.inodes, locks: this.locks, threads, invariants: this.invariants,
+      title: this.title || this.source,
+      source: this.source,
+      description: this.description,
+      options: this.options,
+      inodes: this.inodes,
+      locks: this.locks,
+      threads,
+      invariants: this.invariants,
     };
   }
 
   private setKernel(version: string, pos: Pos): void {
     try {
       const f = kernelFeatures(version);
-      Object.assign(this.options, { kernel: version, grantTrylock: f.grantTrylock, grantRecheck: f.grantRecheck, dirDelegations: f.dirDelegations });
+      Object.assign(this.options, {
+        kernel: version,
+        grantTrylock: f.grantTrylock,
+        grantRecheck: f.grantRecheck,
+        dirDelegations: f.dirDelegations,
+      });
     } catch (e) {
       this.error(pos, (e as Error).message);
     }
@@ -97,15 +139,20 @@ class Compiler {
       case 'check':
         return this.check(d);
       default:
-        this.error(d, `unknown declaration '${d.kw}' (expected scenario, description, kernel, set, inode, lock, check, thread, client)`);
+        this.error(
+          d,
+          `unknown declaration '${d.kw}' (expected scenario, description, kernel, set, inode, lock, check, thread, client)`,
+        );
     }
   }
 
   private setOption(name: string, value: string, pos: Pos): void {
     const o = this.options;
-    const flag = (): boolean | null => (value === 'on' || value === 'true' ? true : value === 'off' || value === 'false' ? false : null);
+    const flag = (): boolean | null =>
+      value === 'on' || value === 'true' ? true : value === 'off' || value === 'false' ? false : null;
     const num = parseAmount(value, name === 'sleep_bound' ? 'ms' : 's');
-    const need = (ok: boolean, what: string) => ok || (this.error(pos, `${name} needs ${what} (got '${value}')`), false);
+    const need = (ok: boolean, what: string) =>
+      ok || (this.error(pos, `${name} needs ${what} (got '${value}')`), false);
     switch (name) {
       case 'lease_break_time':
         if (need(num !== null, 'a time in seconds')) o.leaseBreakTimeS = num!;
@@ -125,12 +172,22 @@ class Compiler {
       case 'dir_delegations': {
         const f = flag();
         if (!need(f !== null, 'on or off')) return;
-        const key = ({ recall_block: 'recallBlock', grant_trylock: 'grantTrylock', grant_recheck: 'grantRecheck', dir_delegations: 'dirDelegations' } as const)[name];
+        const key = (
+          {
+            recall_block: 'recallBlock',
+            grant_trylock: 'grantTrylock',
+            grant_recheck: 'grantRecheck',
+            dir_delegations: 'dirDelegations',
+          } as const
+        )[name];
         o[key] = f!;
         return;
       }
       default:
-        this.error(pos, `unknown setting '${name}' (lease_break_time, nfsd_revoke, sleep_bound, recall_block, grant_trylock, grant_recheck, dir_delegations, cache_capacity)`);
+        this.error(
+          pos,
+          `unknown setting '${name}' (lease_break_time, nfsd_revoke, sleep_bound, recall_block, grant_trylock, grant_recheck, dir_delegations, cache_capacity)`,
+        );
     }
   }
 
@@ -145,7 +202,8 @@ class Compiler {
     for (let i = 0; i < rest.length; i++) {
       const t = rest[i];
       if (t.text === 'at') {
-        for (i++; i < rest.length && rest[i].text !== 'ref'; i++) if (rest[i].text !== ',') decl.names.push(this.checkPath(rest[i]));
+        for (i++; i < rest.length && rest[i].text !== 'ref'; i++)
+          if (rest[i].text !== ',') decl.names.push(this.checkPath(rest[i]));
         i--;
       } else if (t.text === 'ref' && rest[i + 1]?.kind === 'number') {
         decl.refcount = Number(rest[++i].text);
@@ -160,7 +218,8 @@ class Compiler {
 
   checkPath(t: Token): string {
     const parts = t.text.split('/');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) this.error(t, `a name is written DIR/NAME, e.g. dir/a (got '${t.text}')`);
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+      this.error(t, `a name is written DIR/NAME, e.g. dir/a (got '${t.text}')`);
     else if (!this.isDir(parts[0])) this.error(t, `'${parts[0]}' is not a declared directory inode`);
     return t.text;
   }
@@ -173,7 +232,8 @@ class Compiler {
   /** `lock NAME : mutex|spin|rwsem` */
   private lockDecl(d: { args: Token[] } & Pos): void {
     const [name, colon, kind] = d.args;
-    if (!name || colon?.text !== ':' || !LOCK_KINDS.includes(kind?.text as LockKind)) return this.error(d, "expected 'lock NAME : mutex|spin|rwsem'");
+    if (!name || colon?.text !== ':' || !LOCK_KINDS.includes(kind?.text as LockKind))
+      return this.error(d, "expected 'lock NAME : mutex|spin|rwsem'");
     this.locks.push({ name: name.text, kind: kind.text as LockKind, role: 'other', inode: -1 });
   }
 
@@ -193,7 +253,12 @@ class Compiler {
     const [base, field] = t.text.split('.');
     const inode = this.inodeNamed(base);
     if (inode >= 0) {
-      const role = !field || field === 'i_rwsem' || field === 'i_mutex' ? 'i_rwsem' : field === 'flc_lock' || field === 'i_lock' || field === 'flc' ? 'flc_lock' : null;
+      const role =
+        !field || field === 'i_rwsem' || field === 'i_mutex'
+          ? 'i_rwsem'
+          : field === 'flc_lock' || field === 'i_lock' || field === 'flc'
+            ? 'flc_lock'
+            : null;
       if (!role) {
         this.error(t, `unknown lock '${t.text}' (an inode's locks are NAME, NAME.i_rwsem and NAME.flc_lock)`);
         return -1;
@@ -202,7 +267,9 @@ class Compiler {
     }
     if (t.text === 'rename_mutex' || t.text === 's_vfs_rename_mutex') {
       const at = this.locks.findIndex((l) => l.role === 's_vfs_rename_mutex');
-      return at >= 0 ? at : this.locks.push({ name: 's_vfs_rename_mutex', kind: 'mutex', role: 's_vfs_rename_mutex', inode: -1 }) - 1;
+      return at >= 0
+        ? at
+        : this.locks.push({ name: 's_vfs_rename_mutex', kind: 'mutex', role: 's_vfs_rename_mutex', inode: -1 }) - 1;
     }
     const at = this.locks.findIndex((l) => l.role === 'other' && l.name === t.text);
     if (at < 0) this.error(t, `unknown lock '${t.text}'`);
@@ -213,8 +280,15 @@ class Compiler {
 export function defaultOptions(kernel: string): SimOptions {
   const f = kernelFeatures(kernel);
   return {
-    kernel, leaseBreakTimeS: DEFAULT_TIMING.leaseBreakTimeS, nfsdRevokeS: DEFAULT_TIMING.nfsdRevokeS, sleepBoundMs: DEFAULT_TIMING.sleepBoundMs,
-    recallBlock: false, grantTrylock: f.grantTrylock, grantRecheck: f.grantRecheck, dirDelegations: f.dirDelegations, cacheCapacity: 0,
+    kernel,
+    leaseBreakTimeS: DEFAULT_TIMING.leaseBreakTimeS,
+    nfsdRevokeS: DEFAULT_TIMING.nfsdRevokeS,
+    sleepBoundMs: DEFAULT_TIMING.sleepBoundMs,
+    recallBlock: false,
+    grantTrylock: f.grantTrylock,
+    grantRecheck: f.grantRecheck,
+    dirDelegations: f.dirDelegations,
+    cacheCapacity: 0,
   };
 }
 
@@ -239,7 +313,11 @@ class ThreadCompiler {
   private readonly labels = new Map<string, number>();
   private readonly gotos: { at: number; label: Token }[] = [];
 
-  constructor(readonly c: Compiler, private readonly decl: ThreadDecl, readonly index: number) {}
+  constructor(
+    readonly c: Compiler,
+    private readonly decl: ThreadDecl,
+    readonly index: number,
+  ) {}
 
   compile(): ThreadProgram {
     this.block(this.decl.body);
@@ -250,15 +328,25 @@ class ThreadCompiler {
       else this.instrs[g.at].next = [target];
     }
     return {
-      name: this.decl.name, label: this.decl.label ?? this.decl.name, actor: this.decl.kind !== 'thread',
-      instrs: this.instrs, vars: this.vars, entryLocks: [],
+      name: this.decl.name,
+      label: this.decl.label ?? this.decl.name,
+      actor: this.decl.kind !== 'thread',
+      instrs: this.instrs,
+      vars: this.vars,
+      entryLocks: [],
     };
   }
 
   emit(body: InstrBody, action: string, detail: string, pos: Pos): number {
     const at = this.instrs.length;
     const next = body.op === 'return' ? [] : [at + 1];
-    this.instrs.push({ ...body, next, action, detail, loc: { file: this.c.source, line: pos.line, column: pos.column } } as Instr);
+    this.instrs.push({
+      ...body,
+      next,
+      action,
+      detail,
+      loc: { file: this.c.source, line: pos.line, column: pos.column },
+    } as Instr);
     return at;
   }
 
@@ -319,7 +407,8 @@ class ThreadCompiler {
   }
 
   requireDelegBreaking(s: Stmt): void {
-    if (!kernelFeatures(this.c.options.kernel).delegBreaking) this.c.error(s, `${s.kw} does not exist before Linux 3.13 (kernel ${this.c.options.kernel})`);
+    if (!kernelFeatures(this.c.options.kernel).delegBreaking)
+      this.c.error(s, `${s.kw} does not exist before Linux 3.13 (kernel ${this.c.options.kernel})`);
   }
 
   /** if COND { } [else { }]: a branch on a variable, or a free choice for `?`. */
@@ -383,15 +472,35 @@ class ThreadCompiler {
     const fails: number[] = [];
     if (trylock) {
       const ok = this.slot('_trylock', 'ok', true, s);
-      this.emit({ op: 'trylock', lock: rwsem, shared: false, result: ok }, 'inode_trylock', `${name} (generic_add_lease)`, s);
-      const b = this.emit({ op: 'branch', cond: { slot: ok, form: 'truthy', negated: false } }, 'if', '!inode_trylock', s);
+      this.emit(
+        { op: 'trylock', lock: rwsem, shared: false, result: ok },
+        'inode_trylock',
+        `${name} (generic_add_lease)`,
+        s,
+      );
+      const b = this.emit(
+        { op: 'branch', cond: { slot: ok, form: 'truthy', negated: false } },
+        'if',
+        '!inode_trylock',
+        s,
+      );
       const setErr = this.emit({ op: 'set', slot: err, value: -EAGAIN }, 'return', '-EAGAIN', s);
       fails.push(this.emit({ op: 'jump' }, 'goto', 'out', s));
       this.instrs[b].next = [this.here, setErr];
     }
-    this.emit({ op: 'leaseCheck', inode, kind: leaseKind, type, flc, result: err }, 'generic_add_lease', `${name}: ${type} ${leaseKind}`, s);
+    this.emit(
+      { op: 'leaseCheck', inode, kind: leaseKind, type, flc, result: err },
+      'generic_add_lease',
+      `${name}: ${type} ${leaseKind}`,
+      s,
+    );
     const refused = this.emit({ op: 'branch', cond: { slot: err, form: 'truthy', negated: false } }, 'if', 'error', s);
-    this.emit({ op: 'leaseInsert', inode, kind: leaseKind, type, flc, recheck: o.grantRecheck, result: err }, 'locks_insert_lease', name, s);
+    this.emit(
+      { op: 'leaseInsert', inode, kind: leaseKind, type, flc, recheck: o.grantRecheck, result: err },
+      'locks_insert_lease',
+      name,
+      s,
+    );
     const unlockAt = this.here;
     if (trylock) this.emit({ op: 'unlock', lock: rwsem }, 'inode_unlock', `${name} (generic_add_lease)`, s);
     this.instrs[refused].next = [unlockAt, refused + 1];
@@ -404,8 +513,18 @@ class ThreadCompiler {
     if (inode < 0) return;
     const write = !flags.has('read');
     const name = this.c.inodes[inode].name;
-    this.emit({ op: 'writeAccess', inode, delta: 1, read: !write }, write ? 'get_write_access' : 'i_readcount_inc', name, s);
-    this.emit({ op: 'break', inode, kind: 'lease', blocking: !flags.has('nonblock'), write, out: NO_SLOT, result: 0 }, 'break_lease', name, s);
+    this.emit(
+      { op: 'writeAccess', inode, delta: 1, read: !write },
+      write ? 'get_write_access' : 'i_readcount_inc',
+      name,
+      s,
+    );
+    this.emit(
+      { op: 'break', inode, kind: 'lease', blocking: !flags.has('nonblock'), write, out: NO_SLOT, result: 0 },
+      'break_lease',
+      name,
+      s,
+    );
     this.emit({ op: 'openDone', inode, write }, 'do_dentry_open', `${name} (${write ? 'write' : 'read'})`, s);
   }
 
@@ -464,7 +583,8 @@ function kernelLockCall(kind: LockKind, role: string, op: string, shared: boolea
   const sfx = op === 'unlock' ? 'unlock' : op === 'trylock' ? 'trylock' : 'lock';
   if (role === 'i_rwsem') return `inode_${sfx}${shared ? '_shared' : ''}`;
   if (kind === 'spin') return `spin_${sfx}`;
-  if (kind === 'rwsem') return op === 'unlock' ? (shared ? 'up_read' : 'up_write') : shared ? 'down_read' : 'down_write';
+  if (kind === 'rwsem')
+    return op === 'unlock' ? (shared ? 'up_read' : 'up_write') : shared ? 'down_read' : 'down_write';
   return `mutex_${sfx}`;
 }
 
@@ -476,11 +596,17 @@ function breakHandler(kind: LeaseKind, blocking: boolean, action: string): Handl
     if (inode < 0) return;
     const out = !blocking && s.bind ? tc.slot(s.bind.text, 'di', true, s.bind) : NO_SLOT;
     const isBlocking = blocking && !flags.has('nonblock');
-    tc.emit({ op: 'break', inode, kind, blocking: isBlocking, write: !flags.has('read'), out, result: 0 }, action, tc.c.inodes[inode].name, s);
+    tc.emit(
+      { op: 'break', inode, kind, blocking: isBlocking, write: !flags.has('read'), out, result: 0 },
+      action,
+      tc.c.inodes[inode].name,
+      s,
+    );
   };
 }
 
-const mutate = (what: 'names' | 'attrs' | 'dirent' | 'data'): Handler => simple((_tc, _s, inode) => ({ op: 'mutate', inode, what }));
+const mutate = (what: 'names' | 'attrs' | 'dirent' | 'data'): Handler =>
+  simple((_tc, _s, inode) => ({ op: 'mutate', inode, what }));
 
 const HANDLERS: Record<string, Handler> = {
   label: (tc, s) => tc.label(s.args[0]),
@@ -504,7 +630,10 @@ const HANDLERS: Record<string, Handler> = {
   delegreturn: simple((_tc, _s, inode) => ({ op: 'leaseReturn', inode }), 'DELEGRETURN'),
   unlock_lease: simple((_tc, _s, inode) => ({ op: 'leaseReturn', inode }), 'F_UNLCK'),
   open: (tc, s) => tc.open(s),
-  close: simple((tc, s, inode) => ({ op: 'writeAccess', inode, delta: -1, read: tc.flags(s, 1, ['read', 'write']).has('read') }), 'fput'),
+  close: simple(
+    (tc, s, inode) => ({ op: 'writeAccess', inode, delta: -1, read: tc.flags(s, 1, ['read', 'write']).has('read') }),
+    'fput',
+  ),
   get_write_access: simple((_tc, _s, inode) => ({ op: 'writeAccess', inode, delta: 1, read: false })),
   put_write_access: simple((_tc, _s, inode) => ({ op: 'writeAccess', inode, delta: -1, read: false })),
   rename: (tc, s) => tc.namespace(s),
@@ -518,7 +647,8 @@ const HANDLERS: Record<string, Handler> = {
   write: mutate('data'),
   change: (tc, s) => {
     const what = s.args[1]?.text;
-    if (what !== 'names' && what !== 'attrs' && what !== 'dirent' && what !== 'data') return tc.c.error(s, "expected 'change INODE names|attrs|dirent|data'");
+    if (what !== 'names' && what !== 'attrs' && what !== 'dirent' && what !== 'data')
+      return tc.c.error(s, "expected 'change INODE names|attrs|dirent|data'");
     const inode = tc.inode(s.args[0], s);
     if (inode >= 0) tc.emit({ op: 'mutate', inode, what }, 'change', `${tc.c.inodes[inode].name} ${what}`, s);
   },
@@ -527,7 +657,7 @@ const HANDLERS: Record<string, Handler> = {
   iput: simple((_tc, _s, inode) => ({ op: 'ref', inode, kind: 'iput' })),
   sleep: (tc, s) => {
     const ms = s.args[0] ? parseAmount(s.args[0].text, 'ms') : null;
-    if (ms === null) return tc.c.error(s, "expected 'sleep TIME [\"why\"]', e.g. sleep 30ms");
+    if (ms === null) return tc.c.error(s, 'expected \'sleep TIME ["why"]\', e.g. sleep 30ms');
     tc.emit({ op: 'sleep', ms, why: s.args[1]?.text ?? 'sleep' }, 'sleep', s.args[1]?.text ?? `${s.args[0].text}`, s);
   },
 };
@@ -539,4 +669,3 @@ function waitHandler(tc: ThreadCompiler, s: Stmt): void {
   const di = tc.slot(t.text, 'di', false, t);
   if (di >= 0) tc.emit({ op: 'waitDeleg', di, result: 0 }, 'break_deleg_wait', t.text, s);
 }
-

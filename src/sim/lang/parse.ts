@@ -34,7 +34,15 @@ export const MAX_NESTING = 64;
 
 function isWordChar(ch: string): boolean {
   const c = ch.charCodeAt(0);
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || ch === '_' || ch === '.' || ch === '/' || ch === '-';
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    ch === '_' ||
+    ch === '.' ||
+    ch === '/' ||
+    ch === '-'
+  );
 }
 
 function isDigit(ch: string): boolean {
@@ -62,7 +70,8 @@ export function tokenize(text: string, diags: Diagnostic[]): Token[] {
           if (src[j] === '\\' && j + 1 < src.length) j++;
           value += src[j++];
         }
-        if (j >= src.length) diags.push({ line, column, length: src.length - i, message: 'unterminated string', severity: 'error' });
+        if (j >= src.length)
+          diags.push({ line, column, length: src.length - i, message: 'unterminated string', severity: 'error' });
         out.push({ kind: 'string', text: value, line, column, length: j + 1 - i });
         i = j + 1;
         continue;
@@ -84,8 +93,15 @@ export function tokenize(text: string, diags: Diagnostic[]): Token[] {
       // A whole code point (an emoji is two UTF-16 units), named by its number when it is invisible or unpaired.
       const cp = src.codePointAt(i)!;
       const width = cp > 0xffff ? 2 : 1;
-      const shown = cp < 0x20 || (cp >= 0x7f && cp <= 0xa0) || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0xfeff || cp === 0x2028 || cp === 0x2029
-        ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` : `'${src.slice(i, i + width)}'`;
+      const shown =
+        cp < 0x20 ||
+        (cp >= 0x7f && cp <= 0xa0) ||
+        (cp >= 0xd800 && cp <= 0xdfff) ||
+        cp === 0xfeff ||
+        cp === 0x2028 ||
+        cp === 0x2029
+          ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`
+          : `'${src.slice(i, i + width)}'`;
       diags.push({ line, column, length: width, message: `unexpected character ${shown}`, severity: 'error' });
       i += width;
     }
@@ -131,7 +147,10 @@ export class Parser {
   private i = 0;
   /** Blocks (and `else if` links) open around the current token. */
   private depth = 0;
-  constructor(private readonly toks: Token[], private readonly diags: Diagnostic[]) {}
+  constructor(
+    private readonly toks: Token[],
+    private readonly diags: Diagnostic[],
+  ) {}
 
   private get tok(): Token {
     return this.toks[this.i];
@@ -159,7 +178,10 @@ export class Parser {
     for (this.skipEnds(); this.tok.kind !== 'eof'; this.skipEnds()) {
       const t = this.tok;
       if (t.kind !== 'word') {
-        this.error(t, `expected a declaration (scenario, kernel, set, inode, lock, check, thread, client), found '${t.text || t.kind}'`);
+        this.error(
+          t,
+          `expected a declaration (scenario, kernel, set, inode, lock, check, thread, client), found '${t.text || t.kind}'`,
+        );
         this.i++;
         this.recover();
         continue;
@@ -189,7 +211,14 @@ export class Parser {
   private thread(): ThreadDecl {
     const kw = this.tok;
     this.i++;
-    const decl: ThreadDecl = { kind: kw.text as ThreadDecl['kind'], name: '', body: [], line: kw.line, column: kw.column, length: kw.length };
+    const decl: ThreadDecl = {
+      kind: kw.text as ThreadDecl['kind'],
+      name: '',
+      body: [],
+      line: kw.line,
+      column: kw.column,
+      length: kw.length,
+    };
     if (this.tok.kind === 'word') {
       decl.name = this.tok.text;
       this.i++;

@@ -40,11 +40,19 @@ async function checksOf(name: string): Promise<Check[]> {
 }
 
 /** Opens the file in an editor and waits until the extension has published an analysis of it. */
-async function openAndWait(name: string, uri: vscode.Uri, timeoutMs = 60000): Promise<{ editor: vscode.TextEditor; check: Check; ms: number }> {
+async function openAndWait(
+  name: string,
+  uri: vscode.Uri,
+  timeoutMs = 60000,
+): Promise<{ editor: vscode.TextEditor; check: Check; ms: number }> {
   const t0 = Date.now();
   const doc = await vscode.workspace.openTextDocument(uri);
   const editor = await vscode.window.showTextDocument(doc, { preview: false });
-  const check = await waitFor(`an analysis of ${name}`, async () => (await checksOf(name)).find((c) => c.version === doc.version), timeoutMs);
+  const check = await waitFor(
+    `an analysis of ${name}`,
+    async () => (await checksOf(name)).find((c) => c.version === doc.version),
+    timeoutMs,
+  );
   return { editor, check, ms: Date.now() - t0 };
 }
 
@@ -89,13 +97,18 @@ export function badFilesSuite(): void {
         return;
       }
       await vscode.window.showTextDocument(doc, { preview: false });
-      await waitFor('an analysis of binary.c', async () => (await checksOf('binary.c')).find((c) => c.version === doc.version));
+      await waitFor('an analysis of binary.c', async () =>
+        (await checksOf('binary.c')).find((c) => c.version === doc.version),
+      );
       assert.deepStrictEqual(ours(uri), []);
       outcomes.binary = 'opened; not analysed (binary), no diagnostics';
     });
 
     test('invalid UTF-8: not analysed, no diagnostics', async () => {
-      const uri = await write('invalid-utf8.c', new Uint8Array([...enc.encode('int f(void) { return 0; }\n'), ...new Array(200).fill(0xff), 0x0a]));
+      const uri = await write(
+        'invalid-utf8.c',
+        new Uint8Array([...enc.encode('int f(void) { return 0; }\n'), ...new Array(200).fill(0xff), 0x0a]),
+      );
       const { editor, check } = await openAndWait('invalid-utf8.c', uri);
       assert.ok(editor.document.getText().includes('\ufffd'), 'VS Code decoded the bad bytes as U+FFFD');
       assert.strictEqual(check.findings, 0);
@@ -104,13 +117,24 @@ export function badFilesSuite(): void {
     });
 
     test('CRLF line ends and a byte-order mark: the diagnostic is on the right line and column', async () => {
-      const uri = await write('crlf-bom.c', new Uint8Array([0xef, 0xbb, 0xbf, ...enc.encode(BUGGY.replace(/\n/g, '\r\n'))]));
+      const uri = await write(
+        'crlf-bom.c',
+        new Uint8Array([0xef, 0xbb, 0xbf, ...enc.encode(BUGGY.replace(/\n/g, '\r\n'))]),
+      );
       const { editor } = await openAndWait('crlf-bom.c', uri);
       assert.strictEqual(editor.document.eol, vscode.EndOfLine.CRLF);
       const ds = await waitFor('diagnostics of crlf-bom.c', () => (ours(uri).length ? ours(uri) : undefined));
       assert.deepStrictEqual(ds.map(ruleOf), ['deleg/missing-break']);
-      assert.deepStrictEqual([ds[0].range.start.line, ds[0].range.start.character], [6, 9], 'simple_setattr( on line 7, column 10');
-      assert.strictEqual(editor.document.getText(ds[0].range).startsWith('simple_setattr('), true, editor.document.getText(ds[0].range));
+      assert.deepStrictEqual(
+        [ds[0].range.start.line, ds[0].range.start.character],
+        [6, 9],
+        'simple_setattr( on line 7, column 10',
+      );
+      assert.strictEqual(
+        editor.document.getText(ds[0].range).startsWith('simple_setattr('),
+        true,
+        editor.document.getText(ds[0].range),
+      );
     });
 
     test('an empty file: no diagnostics; a buggy function typed into it gets one', async () => {
@@ -140,7 +164,10 @@ export function badFilesSuite(): void {
       assert.deepStrictEqual(ds.map(ruleOf), ['analysis/truncated']);
       assert.strictEqual(ds[0].severity, vscode.DiagnosticSeverity.Information);
       assert.strictEqual(ds[0].range.start.line, 0);
-      assert.match(ds[0].message, /^big: not analysed: with [\d,]+ statements it does not fit in what was left of the analysis budget/);
+      assert.match(
+        ds[0].message,
+        /^big: not analysed: with [\d,]+ statements it does not fit in what was left of the analysis budget/,
+      );
       outcomes.function100kLines = { openToCheckMs: ms, analysisMs: Math.round(check.analysisMs) };
     });
 
@@ -153,7 +180,9 @@ export function badFilesSuite(): void {
     });
 
     /** correct_unlink.c's text: typing `x` before `try_break_deleg(target` makes a missing break. */
-    async function rapidFile(name: string): Promise<{ editor: vscode.TextEditor; uri: vscode.Uri; at: vscode.Position }> {
+    async function rapidFile(
+      name: string,
+    ): Promise<{ editor: vscode.TextEditor; uri: vscode.Uri; at: vscode.Position }> {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file('correct_unlink.c')));
       const uri = await write(name, text);
       const { editor } = await openAndWait(name, uri);
@@ -162,7 +191,10 @@ export function badFilesSuite(): void {
     }
 
     const toggle = (editor: vscode.TextEditor, at: vscode.Position, i: number) =>
-      editor.edit((b) => (i % 2 === 0 ? b.insert(at, 'x') : b.delete(new vscode.Range(at, at.translate(0, 1)))), { undoStopBefore: false, undoStopAfter: false });
+      editor.edit((b) => (i % 2 === 0 ? b.insert(at, 'x') : b.delete(new vscode.Range(at, at.translate(0, 1)))), {
+        undoStopBefore: false,
+        undoStopAfter: false,
+      });
 
     test('rapid edits within the debounce: one analysis, of the final text', async () => {
       await setSetting('debounceMs', 1500);
@@ -174,7 +206,11 @@ export function badFilesSuite(): void {
       const ds = await waitFor('diagnostics of the final text', () => (ours(uri).length ? ours(uri) : undefined));
       assert.deepStrictEqual(ds.map(ruleOf), ['deleg/missing-break']);
       const after = (await checksOf('rapid.c')).slice(before);
-      assert.deepStrictEqual(after.map((c) => [c.version, c.findings, c.trigger]), [[final, 1, 'edit']], 'no analysis of an intermediate text was published');
+      assert.deepStrictEqual(
+        after.map((c) => [c.version, c.findings, c.trigger]),
+        [[final, 1, 'edit']],
+        'no analysis of an intermediate text was published',
+      );
     });
 
     test('rapid edits without a debounce: no published result is stale, and the last is of the final text', async () => {
@@ -188,12 +224,18 @@ export function badFilesSuite(): void {
         expected.set(editor.document.version, editor.document.getText().includes('xtry_break_deleg(target') ? 1 : 0);
       }
       const final = editor.document.version;
-      await waitFor('the final version analysed', async () => (await checksOf('rapid0.c')).some((c) => c.version === final));
+      await waitFor('the final version analysed', async () =>
+        (await checksOf('rapid0.c')).some((c) => c.version === final),
+      );
       const after = (await checksOf('rapid0.c')).slice(before);
       // Each published result carries the version it was computed on, and its findings are those of that version's text.
-      for (const c of after) assert.strictEqual(c.findings, expected.get(c.version), `version ${c.version}: ${JSON.stringify(after)}`);
+      for (const c of after)
+        assert.strictEqual(c.findings, expected.get(c.version), `version ${c.version}: ${JSON.stringify(after)}`);
       assert.strictEqual(after[after.length - 1].version, final);
-      assert.ok(after.every((c, i) => i === 0 || c.version > after[i - 1].version), `published in version order: ${after.map((c) => c.version).join(',')}`);
+      assert.ok(
+        after.every((c, i) => i === 0 || c.version > after[i - 1].version),
+        `published in version order: ${after.map((c) => c.version).join(',')}`,
+      );
       assert.deepStrictEqual(ours(uri), []);
       outcomes.rapidEditsNoDebounce = { edits, published: after.length };
     });

@@ -9,7 +9,11 @@ export const EXT_ID = 'vfs-lock-review.vfs-lock-review';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 20000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -42,7 +46,20 @@ export async function open(rel: string): Promise<vscode.TextEditor> {
   return vscode.window.showTextDocument(doc, { preview: false });
 }
 
-export async function api(): Promise<{ stats(): Record<string, unknown> & { activationMs: number; checks: { file: string; latencyMs: number | null; analysisMs: number; trigger: string; version: number; findings: number }[]; parserLoadMs: number | null } }> {
+export async function api(): Promise<{
+  stats(): Record<string, unknown> & {
+    activationMs: number;
+    checks: {
+      file: string;
+      latencyMs: number | null;
+      analysisMs: number;
+      trigger: string;
+      version: number;
+      findings: number;
+    }[];
+    parserLoadMs: number | null;
+  };
+}> {
   const ext = vscode.extensions.getExtension(EXT_ID);
   assert.ok(ext, `${EXT_ID} is installed`);
   return (await ext.activate()) as never;
@@ -57,7 +74,7 @@ export function metric(name: string, value: unknown): void {
   const out = process.env.VFSLOCK_E2E_METRICS;
   console.log(`[metric] ${name}: ${JSON.stringify(value)}`);
   if (!out) return;
-  const all = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown> : {};
+  const all = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
   all[name] = value;
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(all, null, 2) + '\n');
@@ -89,6 +106,21 @@ export async function hostLag<T>(fn: () => Promise<T>): Promise<{ value: T; lag:
 }
 
 /** A host-lag measurement as a metrics record: the longest stall (wall and host CPU), and the whole operation. */
-export function lagFigures(lag: LagReport, ms: number): { longestHostBlockMs: number; longestHostBlockCpuMs: number; longestHostBusyMs: number; ticks: number; wallMs: number } {
-  return { longestHostBlockMs: round1(lag.longestMs), longestHostBlockCpuMs: round1(lag.longestCpuMs), longestHostBusyMs: round1(lag.longestBusyMs), ticks: lag.ticks, wallMs: Math.round(ms) };
+export function lagFigures(
+  lag: LagReport,
+  ms: number,
+): {
+  longestHostBlockMs: number;
+  longestHostBlockCpuMs: number;
+  longestHostBusyMs: number;
+  ticks: number;
+  wallMs: number;
+} {
+  return {
+    longestHostBlockMs: round1(lag.longestMs),
+    longestHostBlockCpuMs: round1(lag.longestCpuMs),
+    longestHostBusyMs: round1(lag.longestBusyMs),
+    ticks: lag.ticks,
+    wallMs: Math.round(ms),
+  };
 }

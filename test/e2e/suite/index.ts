@@ -10,7 +10,10 @@ export function run(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Mocha = require('mocha') as new (o: object) => {
     addFile(f: string): void;
-    run(cb: (failures: number) => void): { stats: { passes: number; failures: number; pending: number }; on(ev: string, fn: (t: { fullTitle(): string; duration?: number }, e?: Error) => void): void };
+    run(cb: (failures: number) => void): {
+      stats: { passes: number; failures: number; pending: number };
+      on(ev: string, fn: (t: { fullTitle(): string; duration?: number }, e?: Error) => void): void;
+    };
   };
   const report = process.env.VFSLOCK_E2E_REPORT ?? path.join(process.env.TMPDIR ?? '/tmp', 'vfslock-e2e-report.txt');
   const suites = (process.env.VFSLOCK_E2E_SUITE ?? 'main').split(',');

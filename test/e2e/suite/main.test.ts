@@ -19,16 +19,29 @@ const EXPECTED: Record<string, string> = {
   'dir_create_619.c': 'deleg/dir-missing-break',
 };
 
-async function diagnosticsOf(rel: string, pred: (ds: vscode.Diagnostic[]) => boolean = (ds) => ds.length > 0, timeoutMs = 20000): Promise<vscode.Diagnostic[]> {
+async function diagnosticsOf(
+  rel: string,
+  pred: (ds: vscode.Diagnostic[]) => boolean = (ds) => ds.length > 0,
+  timeoutMs = 20000,
+): Promise<vscode.Diagnostic[]> {
   const uri = file(rel);
-  return waitFor(`diagnostics of ${rel}`, () => {
-    const ds = ours(uri);
-    return pred(ds) ? ds : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `diagnostics of ${rel}`,
+    () => {
+      const ds = ours(uri);
+      return pred(ds) ? ds : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function quickFixes(uri: vscode.Uri, d: vscode.Diagnostic): Promise<vscode.CodeAction[]> {
-  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+    'vscode.executeCodeActionProvider',
+    uri,
+    d.range,
+    vscode.CodeActionKind.QuickFix.value,
+  );
   return actions ?? [];
 }
 
@@ -72,12 +85,21 @@ suite('VFS Lock Review in a real VS Code', function () {
   test('a buggy example gets a diagnostic with the rule id, its page, function, inode and related locations', async () => {
     const [d] = await diagnosticsOf('missing_break.c');
     assert.strictEqual(ruleOf(d), 'deleg/missing-break');
-    assert.ok(typeof d.code === 'object' && d.code.target.toString().endsWith('docs/rules/deleg-missing-break.md'), `docs link: ${JSON.stringify(d.code)}`);
+    assert.ok(
+      typeof d.code === 'object' && d.code.target.toString().endsWith('docs/rules/deleg-missing-break.md'),
+      `docs link: ${JSON.stringify(d.code)}`,
+    );
     assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Error);
-    assert.match(d.message, /^example_set_mode: ->setattr changes attributes of inode without first breaking inode's delegation\.$/);
+    assert.match(
+      d.message,
+      /^example_set_mode: ->setattr changes attributes of inode without first breaking inode's delegation\.$/,
+    );
     assert.strictEqual(d.range.start.line, 10);
     const related = d.relatedInformation ?? [];
-    assert.ok(related.some((r) => /inode locked here/.test(r.message) && r.location.range.start.line === 9), JSON.stringify(related.map((r) => r.message)));
+    assert.ok(
+      related.some((r) => /inode locked here/.test(r.message) && r.location.range.start.line === 9),
+      JSON.stringify(related.map((r) => r.message)),
+    );
   });
 
   test('every example gets its rule, and the correct one none', async () => {
@@ -87,7 +109,9 @@ suite('VFS Lock Review in a real VS Code', function () {
       assert.deepStrictEqual([...new Set(ds.map(ruleOf))], [rule], name);
     }
     await open('correct_unlink.c');
-    await waitFor('correct_unlink.c analysed', async () => (await api()).stats().checks.some((c) => c.file.endsWith('correct_unlink.c')));
+    await waitFor('correct_unlink.c analysed', async () =>
+      (await api()).stats().checks.some((c) => c.file.endsWith('correct_unlink.c')),
+    );
     assert.deepStrictEqual(ours(file('correct_unlink.c')), []);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
@@ -100,13 +124,25 @@ suite('VFS Lock Review in a real VS Code', function () {
     const fix = fixes.find((a) => a.isPreferred);
     assert.ok(fix?.edit, `a preferred quick fix with an edit: ${fixes.map((a) => a.title).join(' | ')}`);
     assert.match(fix.title, /^Break the delegation of inode first/);
-    assert.ok(fixes.some((a) => a.command?.command === 'vfsLockReview.showRace'), 'a "Show the race" action');
-    assert.ok(fixes.some((a) => a.command?.command === 'vfsLockReview.openRuleDoc'), 'an "Open documentation" action');
+    assert.ok(
+      fixes.some((a) => a.command?.command === 'vfsLockReview.showRace'),
+      'a "Show the race" action',
+    );
+    assert.ok(
+      fixes.some((a) => a.command?.command === 'vfsLockReview.openRuleDoc'),
+      'an "Open documentation" action',
+    );
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
     const text = editor.document.getText();
     assert.match(text, /struct inode \*delegated_inode = NULL;/);
-    assert.match(text, /retry_deleg:\n\tinode_lock\(inode\);\n\terror = try_break_deleg\(inode, &delegated_inode\);\n\tif \(!error\)\n\t\terror = inode->i_op->setattr/);
-    assert.match(text, /inode_unlock\(inode\);\n\tif \(delegated_inode\) \{\n\t\terror = break_deleg_wait\(&delegated_inode\);\n\t\tif \(!error\)\n\t\t\tgoto retry_deleg;\n\t\}/);
+    assert.match(
+      text,
+      /retry_deleg:\n\tinode_lock\(inode\);\n\terror = try_break_deleg\(inode, &delegated_inode\);\n\tif \(!error\)\n\t\terror = inode->i_op->setattr/,
+    );
+    assert.match(
+      text,
+      /inode_unlock\(inode\);\n\tif \(delegated_inode\) \{\n\t\terror = break_deleg_wait\(&delegated_inode\);\n\t\tif \(!error\)\n\t\t\tgoto retry_deleg;\n\t\}/,
+    );
     await diagnosticsOf('missing_break.c', (ds) => ds.length === 0);
     await vscode.commands.executeCommand('undo');
     await diagnosticsOf('missing_break.c', (ds) => ds.some((x) => ruleOf(x) === 'deleg/missing-break'));
@@ -114,8 +150,14 @@ suite('VFS Lock Review in a real VS Code', function () {
     await closeAll();
   });
 
-  test('each example\'s quick fix leaves it clean (unlock, wait-and-retry, moved wait, break after relock)', async () => {
-    for (const name of ['leaked_lock.c', 'no_retry.c', 'wait_under_lock.c', 'break_after_unlock.c', 'dir_create_619.c']) {
+  test("each example's quick fix leaves it clean (unlock, wait-and-retry, moved wait, break after relock)", async () => {
+    for (const name of [
+      'leaked_lock.c',
+      'no_retry.c',
+      'wait_under_lock.c',
+      'break_after_unlock.c',
+      'dir_create_619.c',
+    ]) {
       const editor = await open(name);
       const [d] = await diagnosticsOf(name);
       const fix = (await quickFixes(editor.document.uri, d)).find((a) => a.isPreferred);
@@ -149,7 +191,10 @@ suite('VFS Lock Review in a real VS Code', function () {
     await setSetting('severity', { 'deleg/missing-break': 'off' });
     await diagnosticsOf('missing_break.c', (ds) => ds.length === 0);
     await setSetting('severity', { 'deleg/missing-break': 'warning' });
-    const [w] = await diagnosticsOf('missing_break.c', (ds) => ds.length === 1 && ds[0].severity === vscode.DiagnosticSeverity.Warning);
+    const [w] = await diagnosticsOf(
+      'missing_break.c',
+      (ds) => ds.length === 1 && ds[0].severity === vscode.DiagnosticSeverity.Warning,
+    );
     assert.strictEqual(ruleOf(w), 'deleg/missing-break');
     await setSetting('severity', undefined);
 
@@ -169,7 +214,7 @@ suite('VFS Lock Review in a real VS Code', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  test('a file of a kernel tree gets the tree\'s summary index in the background: a helper of another file counts', async function () {
+  test("a file of a kernel tree gets the tree's summary index in the background: a helper of another file counts", async function () {
     this.timeout(180000);
     // A small kernel tree outside the workspace, written here: foo_clear() holds the inode lock around foo_drop(),
     // which (in another file) removes an xattr without breaking the delegation.
@@ -183,23 +228,36 @@ suite('VFS Lock Review in a real VS Code', function () {
     fs.mkdirSync(join(root, 'include', 'linux'), { recursive: true });
     fs.mkdirSync(join(root, 'fs', 'foo'), { recursive: true });
     fs.writeFileSync(join(root, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
-    fs.writeFileSync(join(root, 'fs/foo/drop.c'), 'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n');
+    fs.writeFileSync(
+      join(root, 'fs/foo/drop.c'),
+      'int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n',
+    );
     const clear = join(root, 'fs/foo/clear.c');
-    fs.writeFileSync(clear, 'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n');
+    fs.writeFileSync(
+      clear,
+      'int foo_clear(struct inode *inode, struct dentry *dentry)\n{\n\tint err;\n\n\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n',
+    );
     const uri = vscode.Uri.file(clear);
     try {
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-      const [d] = await waitFor('the cross-file finding once the index is built', () => {
-        const ds = ours(uri);
-        return ds.length ? ds : undefined;
-      }, 120000);
+      const [d] = await waitFor(
+        'the cross-file finding once the index is built',
+        () => {
+          const ds = ours(uri);
+          return ds.length ? ds : undefined;
+        },
+        120000,
+      );
       assert.strictEqual(ruleOf(d), 'deleg/missing-break');
       assert.strictEqual(d.range.start.line, 5, 'on the call of the helper');
       assert.match(d.message, /foo_drop/);
       const checks = (await api()).stats().checks.filter((c) => c.file.endsWith('clear.c'));
       // First on its own (nothing to say), then again with the index.
       assert.strictEqual(checks[0].findings, 0, JSON.stringify(checks));
-      assert.ok(checks.some((c) => c.trigger === 'index' && c.findings > 0), JSON.stringify(checks));
+      assert.ok(
+        checks.some((c) => c.trigger === 'index' && c.findings > 0),
+        JSON.stringify(checks),
+      );
       teardownSettings.push('crossFileSummaries');
       await setSetting('crossFileSummaries', false);
       await waitFor('the file on its own again', () => ours(uri).length === 0);
@@ -214,20 +272,55 @@ suite('VFS Lock Review in a real VS Code', function () {
   test('an extra rule catalogue is validated and applied; a broken one is reported and ignored', async () => {
     const rules = file('.vfslock-rules.json');
     const enc = new TextEncoder();
-    await vscode.workspace.fs.writeFile(rules, enc.encode('{ "version": 1, "mutators": [ { "name": "myfs_set_label", "effects": [ { "op": "oops" } ] } ] }'));
-    await vscode.workspace.fs.writeFile(file('myfs.c'), enc.encode([
-      '#include <linux/fs.h>', '', 'int myfs_label(struct inode *inode, const char *label)', '{', '\tint error;', '',
-      '\tinode_lock(inode);', '\terror = myfs_set_label(inode, label);', '\tinode_unlock(inode);', '\treturn error;', '}', '',
-    ].join('\n')));
+    await vscode.workspace.fs.writeFile(
+      rules,
+      enc.encode('{ "version": 1, "mutators": [ { "name": "myfs_set_label", "effects": [ { "op": "oops" } ] } ] }'),
+    );
+    await vscode.workspace.fs.writeFile(
+      file('myfs.c'),
+      enc.encode(
+        [
+          '#include <linux/fs.h>',
+          '',
+          'int myfs_label(struct inode *inode, const char *label)',
+          '{',
+          '\tint error;',
+          '',
+          '\tinode_lock(inode);',
+          '\terror = myfs_set_label(inode, label);',
+          '\tinode_unlock(inode);',
+          '\treturn error;',
+          '}',
+          '',
+        ].join('\n'),
+      ),
+    );
     teardownSettings.push('rulesFile');
     await setSetting('rulesFile', '.vfslock-rules.json');
     await open('myfs.c');
     await sleep(1500);
     assert.deepStrictEqual(ours(file('myfs.c')), [], 'an invalid catalogue is not used');
-    await vscode.workspace.fs.writeFile(rules, enc.encode(JSON.stringify({ version: 1, mutators: [{ name: 'myfs_set_label', variants: [{ params: ['inode', 'label'] }], effects: [{ op: 'mutate', target: 'inode', kind: 'attrs', what: 'changes the label of' }] }] })));
+    await vscode.workspace.fs.writeFile(
+      rules,
+      enc.encode(
+        JSON.stringify({
+          version: 1,
+          mutators: [
+            {
+              name: 'myfs_set_label',
+              variants: [{ params: ['inode', 'label'] }],
+              effects: [{ op: 'mutate', target: 'inode', kind: 'attrs', what: 'changes the label of' }],
+            },
+          ],
+        }),
+      ),
+    );
     const ds = await diagnosticsOf('myfs.c', (x) => x.length > 0, 30000);
     assert.deepStrictEqual(ds.map(ruleOf), ['deleg/missing-break']);
-    assert.match(ds[0].message, /^myfs_label: myfs_set_label changes the label of inode without first breaking inode's delegation\.$/);
+    assert.match(
+      ds[0].message,
+      /^myfs_label: myfs_set_label changes the label of inode without first breaking inode's delegation\.$/,
+    );
     await setSetting('rulesFile', undefined);
     await diagnosticsOf('myfs.c', (x) => x.length === 0);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -242,7 +335,9 @@ suite('VFS Lock Review in a real VS Code', function () {
     const at = (needle: string) => doc.positionAt(doc.getText().indexOf(needle) + 1);
     const hover = async (p: vscode.Position) => {
       const hs = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, p);
-      return (hs ?? []).flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+      return (hs ?? [])
+        .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : '')))
+        .join('\n');
     };
     const wait = await hover(at('break_deleg_wait'));
     assert.match(wait, /\*\*break_deleg_wait\(\)\*\* waits for the delegation/);
@@ -257,9 +352,15 @@ suite('VFS Lock Review in a real VS Code', function () {
 
   test('code lenses over delegation-relevant functions: locks, breaks, findings, Simulate races', async () => {
     const editor = await open('correct_unlink.c');
-    await waitFor('analysis', async () => (await api()).stats().checks.some((c) => c.file.endsWith('correct_unlink.c')));
+    await waitFor('analysis', async () =>
+      (await api()).stats().checks.some((c) => c.file.endsWith('correct_unlink.c')),
+    );
     const lenses = await waitFor('code lenses', async () => {
-      const ls = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri, 10);
+      const ls = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        editor.document.uri,
+        10,
+      );
       return ls && ls.length >= 6 ? ls : undefined;
     });
     const titles = lenses.map((l) => l.command?.title ?? '');
@@ -279,17 +380,28 @@ suite('VFS Lock Review in a real VS Code', function () {
     const doc = editor.document;
     const p = doc.positionAt(doc.getText().indexOf('notify_change') + 2);
     editor.selection = new vscode.Selection(p, p);
-    const events = await vscode.commands.executeCommand<{ api: string; always: { display: string; line: number }[] }[]>('vfsLockReview.showLockState');
+    const events =
+      await vscode.commands.executeCommand<{ api: string; always: { display: string; line: number }[] }[]>(
+        'vfsLockReview.showLockState',
+      );
     assert.strictEqual(events[0].api, 'notify_change');
-    assert.deepStrictEqual(events[0].always.map((l) => [l.display, l.line]), [['inode', 11]]);
-    const page = await vscode.commands.executeCommand<string>('vfsLockReview.openRuleDoc', 'deleg/unhandled-delegated-inode');
+    assert.deepStrictEqual(
+      events[0].always.map((l) => [l.display, l.line]),
+      [['inode', 11]],
+    );
+    const page = await vscode.commands.executeCommand<string>(
+      'vfsLockReview.openRuleDoc',
+      'deleg/unhandled-delegated-inode',
+    );
     assert.match(page, /docs\/rules\/deleg-unhandled-delegated-inode\.md$/);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   test('typing re-checks incrementally: a finding appears and goes away', async () => {
     const editor = await open('correct_unlink.c');
-    await waitFor('analysis', async () => (await api()).stats().checks.some((c) => c.file.endsWith('correct_unlink.c')));
+    await waitFor('analysis', async () =>
+      (await api()).stats().checks.some((c) => c.file.endsWith('correct_unlink.c')),
+    );
     const doc = editor.document;
     const at = doc.positionAt(doc.getText().indexOf('try_break_deleg(target'));
     await editor.edit((b) => b.insert(at, 'x'));
@@ -297,7 +409,9 @@ suite('VFS Lock Review in a real VS Code', function () {
     assert.deepStrictEqual(ds.map(ruleOf), ['deleg/missing-break']);
     await editor.edit((b) => b.delete(new vscode.Range(at, at.translate(0, 1))));
     await diagnosticsOf('correct_unlink.c', (x) => x.length === 0);
-    const edits = (await api()).stats().checks.filter((c) => c.file.endsWith('correct_unlink.c') && c.trigger === 'edit');
+    const edits = (await api())
+      .stats()
+      .checks.filter((c) => c.file.endsWith('correct_unlink.c') && c.trigger === 'edit');
     assert.ok(edits.length >= 2, 'analysed after each edit');
     await closeAll();
   });
@@ -313,7 +427,11 @@ suite('VFS Lock Review in a real VS Code', function () {
     const t0 = Date.now();
     const editor = await open('kernel/fs/namei.c');
     const doc = editor.document;
-    await waitFor('namei.c analysed', async () => (await api()).stats().checks.some((c) => c.file.endsWith('namei.c')), 60000);
+    await waitFor(
+      'namei.c analysed',
+      async () => (await api()).stats().checks.some((c) => c.file.endsWith('namei.c')),
+      60000,
+    );
     metric('nameiOpenToDiagnosticsMs', Date.now() - t0);
     const base = ours(uri).length;
     const fnAt = doc.getText().indexOf('int vfs_unlink(');
@@ -321,7 +439,7 @@ suite('VFS Lock Review in a real VS Code', function () {
     const at = doc.positionAt(doc.getText().indexOf('try_break_deleg(', fnAt));
     const measure = async (debounce: number) => {
       teardownSettings.push('debounceMs');
-    await setSetting('debounceMs', debounce);
+      await setSetting('debounceMs', debounce);
       const lat: number[] = [];
       const analysis: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -336,13 +454,24 @@ suite('VFS Lock Review in a real VS Code', function () {
             });
           });
           const start = Date.now();
-          await editor.edit((b) => (step === 'type' ? b.insert(at, 'x') : b.delete(new vscode.Range(at, at.translate(0, 1)))), { undoStopBefore: false, undoStopAfter: false });
+          await editor.edit(
+            (b) => (step === 'type' ? b.insert(at, 'x') : b.delete(new vscode.Range(at, at.translate(0, 1)))),
+            { undoStopBefore: false, undoStopAfter: false },
+          );
           lat.push((await changed) - start);
-          const last = (await api()).stats().checks.filter((c) => c.file.endsWith('namei.c')).pop();
+          const last = (await api())
+            .stats()
+            .checks.filter((c) => c.file.endsWith('namei.c'))
+            .pop();
           if (last) analysis.push(last.analysisMs);
         }
       }
-      return { medianMs: median(lat), maxMs: Math.max(...lat), analysisMedianMs: Math.round(median(analysis) * 10) / 10, samples: lat.length };
+      return {
+        medianMs: median(lat),
+        maxMs: Math.max(...lat),
+        analysisMedianMs: Math.round(median(analysis) * 10) / 10,
+        samples: lat.length,
+      };
     };
     const withDefault = await measure(250);
     const immediate = await measure(0);
@@ -353,14 +482,29 @@ suite('VFS Lock Review in a real VS Code', function () {
   });
 
   test('Check Workspace: every C file, in a worker, results in Problems', async () => {
-    const r = await vscode.commands.executeCommand<{ files: number; checked: number; findings: number; withFindings: number; cancelled: boolean; longestHostBlockMs: number; mode: string; ms: number }>('vfsLockReview.checkWorkspace');
+    const r = await vscode.commands.executeCommand<{
+      files: number;
+      checked: number;
+      findings: number;
+      withFindings: number;
+      cancelled: boolean;
+      longestHostBlockMs: number;
+      mode: string;
+      ms: number;
+    }>('vfsLockReview.checkWorkspace');
     assert.strictEqual(r.mode, 'worker');
     assert.strictEqual(r.cancelled, false);
     assert.strictEqual(r.checked, r.files);
     assert.ok(r.files >= 9, `files: ${r.files}`);
     assert.ok(r.withFindings >= 8, `files with findings: ${r.withFindings}`);
-    for (const [name, rule] of Object.entries(EXPECTED)) assert.deepStrictEqual([...new Set(ours(file(name)).map(ruleOf))], [rule], name);
-    metric('examplesWorkspaceCheck', { files: r.files, findings: r.findings, ms: Math.round(r.ms), longestHostBlockMs: Math.round(r.longestHostBlockMs * 10) / 10 });
+    for (const [name, rule] of Object.entries(EXPECTED))
+      assert.deepStrictEqual([...new Set(ours(file(name)).map(ruleOf))], [rule], name);
+    metric('examplesWorkspaceCheck', {
+      files: r.files,
+      findings: r.findings,
+      ms: Math.round(r.ms),
+      longestHostBlockMs: Math.round(r.longestHostBlockMs * 10) / 10,
+    });
   });
 });
 

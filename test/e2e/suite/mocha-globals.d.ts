@@ -4,4 +4,7 @@ declare function suiteSetup(fn: () => unknown | Promise<unknown>): void;
 declare function suiteTeardown(fn: () => unknown | Promise<unknown>): void;
 declare function setup(fn: () => unknown | Promise<unknown>): void;
 declare function teardown(fn: () => unknown | Promise<unknown>): void;
-declare function test(title: string, fn: (this: { timeout(ms: number): void; skip(): void }) => unknown | Promise<unknown>): void;
+declare function test(
+  title: string,
+  fn: (this: { timeout(ms: number): void; skip(): void }) => unknown | Promise<unknown>,
+): void;

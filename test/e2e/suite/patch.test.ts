@@ -62,34 +62,63 @@ suite('Patch review in a real VS Code', function () {
     // into a 4-line file: the header must be split in linear time and the hunk refused without a search.
     const longHeader = `diff --git a/hostile/small.c b/${' '.repeat(200 * 1024)}hostile/small.c`;
     const inputs = {
-      longHeaderFarHunk: mail(`${longHeader}\n--- a/hostile/small.c\n+++ b/hostile/small.c\n${hunk}\n int a;\n-int b;\n+int B;\n`),
+      longHeaderFarHunk: mail(
+        `${longHeader}\n--- a/hostile/small.c\n+++ b/hostile/small.c\n${hunk}\n int a;\n-int b;\n+int B;\n`,
+      ),
       // git's quoting of a name with a NUL byte (\000): refused as a path, the whole input reported.
-      nulInPath: mail('diff --git "a/hostile/x\\000y.c" "b/hostile/x\\000y.c"\n--- "a/hostile/x\\000y.c"\n+++ "b/hostile/x\\000y.c"\n@@ -1,2 +1,2 @@\n int a;\n-int b;\n+int B;\n'),
+      nulInPath: mail(
+        'diff --git "a/hostile/x\\000y.c" "b/hostile/x\\000y.c"\n--- "a/hostile/x\\000y.c"\n+++ "b/hostile/x\\000y.c"\n@@ -1,2 +1,2 @@\n int a;\n-int b;\n+int B;\n',
+      ),
     };
-    const figures: Record<string, { hostBlockMs: number; hostBlockCpuMs: number; hostBusyMs: number; ticks: number; untilDiagnosticMs: number }> = {};
+    const figures: Record<
+      string,
+      { hostBlockMs: number; hostBlockCpuMs: number; hostBusyMs: number; ticks: number; untilDiagnosticMs: number }
+    > = {};
     try {
       // Warm-up, not measured: the first review starts the review worker (tree-sitter, catalogue). An ordinary
       // patch that does not apply (its context differs) is enough, and its error says when the review is done.
-      await write('hostile/warm-up.patch', mail('--- a/hostile/small.c\n+++ b/hostile/small.c\n@@ -1,2 +1,2 @@\n int z;\n-int b;\n+int B;\n'));
-      const warm = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file('hostile/warm-up.patch')));
+      await write(
+        'hostile/warm-up.patch',
+        mail('--- a/hostile/small.c\n+++ b/hostile/small.c\n@@ -1,2 +1,2 @@\n int z;\n-int b;\n+int B;\n'),
+      );
+      const warm = await vscode.window.showTextDocument(
+        await vscode.workspace.openTextDocument(file('hostile/warm-up.patch')),
+      );
       await waitFor('the warm-up review', () => reviewDiagnostics(warm.document.uri).length > 0, 60000);
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       for (const [name, text] of Object.entries(inputs)) {
         const rel = `hostile/${name}.patch`;
         await write(rel, text);
         // From opening the file until the review's diagnostic is there.
-        const { value: { doc, editor, d }, lag, ms } = await hostLag(async () => {
+        const {
+          value: { doc, editor, d },
+          lag,
+          ms,
+        } = await hostLag(async () => {
           const doc = await vscode.workspace.openTextDocument(file(rel));
           const editor = await vscode.window.showTextDocument(doc, { preview: false });
-          const d = await waitFor(`the review of ${rel}`, () => reviewDiagnostics(doc.uri).find((x) => x.severity === vscode.DiagnosticSeverity.Error), 60000);
+          const d = await waitFor(
+            `the review of ${rel}`,
+            () => reviewDiagnostics(doc.uri).find((x) => x.severity === vscode.DiagnosticSeverity.Error),
+            60000,
+          );
           return { doc, editor, d };
         });
-        figures[name] = { hostBlockMs: round(lag.longestMs), hostBlockCpuMs: round(lag.longestCpuMs), hostBusyMs: round(lag.longestBusyMs), ticks: lag.ticks, untilDiagnosticMs: Math.round(ms) };
+        figures[name] = {
+          hostBlockMs: round(lag.longestMs),
+          hostBlockCpuMs: round(lag.longestCpuMs),
+          hostBusyMs: round(lag.longestBusyMs),
+          ticks: lag.ticks,
+          untilDiagnosticMs: Math.round(ms),
+        };
         assert.ok(lag.ticks > 0, `${name}: the 5 ms timer ran while the patch was opened and reviewed`);
         if (name === 'longHeaderFarHunk') {
           assert.strictEqual(doc.lineAt(3).text.length, longHeader.length, 'the 200 KB line is in the document');
           assert.strictEqual(doc.lineAt(d.range.start.line).text, hunk, 'the error is on the hunk header');
-          assert.match(d.message, /^patch does not apply: hostile\/small\.c: hunk #1 \(@@ -2000000000,2 \+2000000000,2 @@\) does not apply: it starts at line 2000000000, but hostile\/small\.c has 4 line\(s\)$/);
+          assert.match(
+            d.message,
+            /^patch does not apply: hostile\/small\.c: hunk #1 \(@@ -2000000000,2 \+2000000000,2 @@\) does not apply: it starts at line 2000000000, but hostile\/small\.c has 4 line\(s\)$/,
+          );
         } else {
           assert.match(doc.lineAt(d.range.start.line).text, /x\\000y\.c/, 'the error is on a line naming the file');
           assert.match(d.message, /^file name .* contains a NUL byte: not a usable path$/);
@@ -103,7 +132,12 @@ suite('Patch review in a real VS Code', function () {
         await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       }
       const worst = Object.values(figures).reduce((a, b) => (b.hostBlockMs > a.hostBlockMs ? b : a));
-      metric('hostilePatchOpen', { longestHostBlockMs: worst.hostBlockMs, longestHostBlockCpuMs: worst.hostBlockCpuMs, longestHostBusyMs: Math.max(...Object.values(figures).map((f) => f.hostBusyMs)), ...figures });
+      metric('hostilePatchOpen', {
+        longestHostBlockMs: worst.hostBlockMs,
+        longestHostBlockCpuMs: worst.hostBlockCpuMs,
+        longestHostBusyMs: Math.max(...Object.values(figures).map((f) => f.hostBusyMs)),
+        ...figures,
+      });
     } finally {
       await vscode.workspace.fs.delete(file('hostile'), { recursive: true });
     }
@@ -111,22 +145,35 @@ suite('Patch review in a real VS Code', function () {
 
   test('opening a .patch shows the introduced finding on the patch line, linked to the patched source', async () => {
     const base = await read(NAMEI);
-    const patch = createTwoFilesPatch(`a/${NAMEI}`, `b/${NAMEI}`, base, dropVictimBreak(base), undefined, undefined, { context: 3 });
+    const patch = createTwoFilesPatch(`a/${NAMEI}`, `b/${NAMEI}`, base, dropVictimBreak(base), undefined, undefined, {
+      context: 3,
+    });
     await write('drop-break.patch', `Subject: [PATCH] vfs: drop the victim break\n\n---\n${patch}`);
     // From opening the patch until its review's diagnostics are there: the review (namei.c before and after,
     // callers and callees in the tree) must not stall the extension host.
-    const { value: { doc, ds }, lag, ms } = await hostLag(async () => {
+    const {
+      value: { doc, ds },
+      lag,
+      ms,
+    } = await hostLag(async () => {
       const doc = await vscode.workspace.openTextDocument(file('drop-break.patch'));
       await vscode.window.showTextDocument(doc);
-      const ds = await waitFor('patch diagnostics', () => {
-        const d = reviewDiagnostics(doc.uri);
-        return d.length ? d : undefined;
-      }, 60000);
+      const ds = await waitFor(
+        'patch diagnostics',
+        () => {
+          const d = reviewDiagnostics(doc.uri);
+          return d.length ? d : undefined;
+        },
+        60000,
+      );
       return { doc, ds };
     });
     metric('patchOpen', lagFigures(lag, ms));
     const errors = ds.filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
-    assert.deepStrictEqual(errors.map((d) => (typeof d.code === 'object' ? d.code.value : d.code)), ['deleg/missing-break']);
+    assert.deepStrictEqual(
+      errors.map((d) => (typeof d.code === 'object' ? d.code.value : d.code)),
+      ['deleg/missing-break'],
+    );
     const d = errors[0];
     const line = doc.lineAt(d.range.start.line).text;
     assert.ok(/^[ +]/.test(line) && line.includes('->unlink(dir, dentry)'), line);
@@ -142,9 +189,15 @@ suite('Patch review in a real VS Code', function () {
   test('editing the patch so that it no longer applies shows the error on the hunk', async () => {
     const doc = await vscode.workspace.openTextDocument(file('drop-break.patch'));
     const editor = await vscode.window.showTextDocument(doc);
-    const ctx = [...Array(doc.lineCount).keys()].find((i) => doc.lineAt(i).text.startsWith(' ') && doc.lineAt(i).text.includes('->unlink(dir, dentry)'))!;
+    const ctx = [...Array(doc.lineCount).keys()].find(
+      (i) => doc.lineAt(i).text.startsWith(' ') && doc.lineAt(i).text.includes('->unlink(dir, dentry)'),
+    )!;
     await editor.edit((e) => e.insert(doc.lineAt(ctx).range.end, ' /* upstream changed */'));
-    const ds = await waitFor('apply error', () => reviewDiagnostics(doc.uri).find((d) => /does not apply/.test(d.message)), 30000);
+    const ds = await waitFor(
+      'apply error',
+      () => reviewDiagnostics(doc.uri).find((d) => /does not apply/.test(d.message)),
+      30000,
+    );
     assert.match(doc.lineAt(ds.range.start.line).text, /^@@ /);
     assert.match(ds.message, /kernel\/fs\/namei\.c: hunk #1 .* does not apply/);
     await vscode.commands.executeCommand('workbench.action.files.revert');
@@ -152,12 +205,20 @@ suite('Patch review in a real VS Code', function () {
 
   test('Review Patch Series… reviews the given files and focuses the results view', async () => {
     const uri = file('drop-break.patch');
-    const { value: ds, lag, ms } = await hostLag(async () => {
+    const {
+      value: ds,
+      lag,
+      ms,
+    } = await hostLag(async () => {
       await vscode.commands.executeCommand('vfsLockReview.reviewPatchSeries', uri);
-      return waitFor('series diagnostics', () => {
-        const d = reviewDiagnostics(uri).filter((x) => x.severity === vscode.DiagnosticSeverity.Error);
-        return d.length ? d : undefined;
-      }, 60000);
+      return waitFor(
+        'series diagnostics',
+        () => {
+          const d = reviewDiagnostics(uri).filter((x) => x.severity === vscode.DiagnosticSeverity.Error);
+          return d.length ? d : undefined;
+        },
+        60000,
+      );
     });
     metric('patchSeriesReview', lagFigures(lag, ms));
     assert.strictEqual(ds.length, 1);
@@ -168,7 +229,22 @@ suite('Patch review in a real VS Code', function () {
     try {
       execFileSync('git', ['init', '-q'], { cwd: root });
       execFileSync('git', ['add', '-A'], { cwd: root });
-      execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.org', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'base'], { cwd: root });
+      execFileSync(
+        'git',
+        [
+          '-c',
+          'user.name=e2e',
+          '-c',
+          'user.email=e2e@example.org',
+          '-c',
+          'commit.gpgsign=false',
+          'commit',
+          '-q',
+          '-m',
+          'base',
+        ],
+        { cwd: root },
+      );
     } catch (e) {
       this.skip();
       return;
@@ -178,28 +254,48 @@ suite('Patch review in a real VS Code', function () {
     // The harness starts with git.enabled false.
     await vscode.workspace.getConfiguration('git').update('enabled', true, vscode.ConfigurationTarget.Workspace);
     const exports = await gitExt!.activate();
-    const gitApi = await waitFor('the git extension\'s model', () => {
-      try {
-        return exports.getAPI(1);
-      } catch {
-        return undefined;
-      }
-    }, 30000);
+    const gitApi = await waitFor(
+      "the git extension's model",
+      () => {
+        try {
+          return exports.getAPI(1);
+        } catch {
+          return undefined;
+        }
+      },
+      30000,
+    );
     await vscode.commands.executeCommand('git.openRepository', root).then(undefined, () => undefined);
     await waitFor('git repository', () => gitApi.repositories.length > 0, 30000);
     const base = await read(NAMEI);
     await write(NAMEI, dropVictimBreak(base));
     try {
-      const { value: found, lag, ms } = await hostLag(async () => {
+      const {
+        value: found,
+        lag,
+        ms,
+      } = await hostLag(async () => {
         await vscode.commands.executeCommand('vfsLockReview.reviewWorkingTree');
-        return waitFor('working tree diagnostics', () => {
-          const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'untitled' && d.languageId === 'diff' && d.getText().includes('b/kernel/fs/namei.c'));
-          const ds = doc ? reviewDiagnostics(doc.uri).filter((x) => x.severity === vscode.DiagnosticSeverity.Error) : [];
-          return ds.length ? { doc: doc!, ds } : undefined;
-        }, 60000);
+        return waitFor(
+          'working tree diagnostics',
+          () => {
+            const doc = vscode.workspace.textDocuments.find(
+              (d) =>
+                d.uri.scheme === 'untitled' && d.languageId === 'diff' && d.getText().includes('b/kernel/fs/namei.c'),
+            );
+            const ds = doc
+              ? reviewDiagnostics(doc.uri).filter((x) => x.severity === vscode.DiagnosticSeverity.Error)
+              : [];
+            return ds.length ? { doc: doc!, ds } : undefined;
+          },
+          60000,
+        );
       });
       metric('workingTreeReview', lagFigures(lag, ms));
-      assert.strictEqual(typeof found.ds[0].code === 'object' ? found.ds[0].code.value : found.ds[0].code, 'deleg/missing-break');
+      assert.strictEqual(
+        typeof found.ds[0].code === 'object' ? found.ds[0].code.value : found.ds[0].code,
+        'deleg/missing-break',
+      );
     } finally {
       await write(NAMEI, base);
     }

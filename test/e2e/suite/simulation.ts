@@ -9,22 +9,36 @@ import * as assert from 'node:assert';
 import * as vscode from 'vscode';
 import { api, file, hostLag, lagFigures, metric, open, sleep, waitFor } from './helpers';
 
-interface PanelStatus { open: boolean; ready: boolean; scenario: string | null; verdict: string | null; created: number; restored: number }
+interface PanelStatus {
+  open: boolean;
+  ready: boolean;
+  scenario: string | null;
+  verdict: string | null;
+  created: number;
+  restored: number;
+}
 
-const status = async (): Promise<PanelStatus> => (await vscode.commands.executeCommand<PanelStatus>('vfsLockReview.internal.simulationPanel'))!;
+const status = async (): Promise<PanelStatus> =>
+  (await vscode.commands.executeCommand<PanelStatus>('vfsLockReview.internal.simulationPanel'))!;
 
 function panelTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('vfsLockReview.simulation'));
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('vfsLockReview.simulation'));
 }
 
 /** Waits until the panel is open, its page ready, and it shows what `pred` accepts. */
 async function shown(what: string, pred: (s: PanelStatus) => boolean): Promise<PanelStatus> {
   let last: PanelStatus | undefined;
   try {
-    return await waitFor(`the panel to show ${what}`, async () => {
-      last = await status();
-      return last.open && last.ready && pred(last) ? last : undefined;
-    }, 60000);
+    return await waitFor(
+      `the panel to show ${what}`,
+      async () => {
+        last = await status();
+        return last.open && last.ready && pred(last) ? last : undefined;
+      },
+      60000,
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}; last status ${JSON.stringify(last)}`);
   }
@@ -33,12 +47,21 @@ async function shown(what: string, pred: (s: PanelStatus) => boolean): Promise<P
 /** Closes the panel as a user does (its tab), which disposes it. */
 async function closePanel(): Promise<void> {
   const tabs = panelTabs();
-  assert.strictEqual(tabs.length, 1, `one simulation tab: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(' | ')}`);
+  assert.strictEqual(
+    tabs.length,
+    1,
+    `one simulation tab: ${vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .map((t) => t.label)
+      .join(' | ')}`,
+  );
   assert.ok(await vscode.window.tabGroups.close(tabs));
   try {
     await waitFor('the panel to be disposed', async () => !(await status()).open && panelTabs().length === 0);
   } catch (e) {
-    const tabsNow = vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => `${t.label} [${t.input?.constructor?.name}]`).join(', ')).join(' / ');
+    const tabsNow = vscode.window.tabGroups.all
+      .map((g) => g.tabs.map((t) => `${t.label} [${t.input?.constructor?.name}]`).join(', '))
+      .join(' / ');
     throw new Error(`${(e as Error).message}: status ${JSON.stringify(await status())}, tabs ${tabsNow}`);
   }
 }
@@ -81,7 +104,12 @@ export function simulationSuite(): void {
       {
         name: 'Show the Race (code lens "Simulate races" / code action) on a C function',
         run: async () => {
-          await vscode.commands.executeCommand('vfsLockReview.showRace', file('missing_break.c'), 'example_set_mode', 11);
+          await vscode.commands.executeCommand(
+            'vfsLockReview.showRace',
+            file('missing_break.c'),
+            'example_set_mode',
+            11,
+          );
         },
         expect: (s) => !!s.scenario?.endsWith('example_set_mode') && s.verdict === 'violation',
       },
@@ -109,7 +137,11 @@ export function simulationSuite(): void {
         const before = await status();
         await c.run();
         const first = await shown(c.name, c.expect);
-        assert.strictEqual(first.created, before.created + (before.open ? 0 : 1), 'a new panel, or the open one reused');
+        assert.strictEqual(
+          first.created,
+          before.created + (before.open ? 0 : 1),
+          'a new panel, or the open one reused',
+        );
         assert.strictEqual(panelTabs().length, 1);
         await closePanel();
         // The disposed panel must not be reused: the second run makes a new one and its page loads again.
@@ -161,25 +193,48 @@ export function simulationSuite(): void {
       const editor = await open('setxattr-before-5.9.vfsrace');
       assert.strictEqual(editor.document.languageId, 'vfsrace');
       const lenses = await waitFor('the scenario lens', async () => {
-        const ls = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri, 10);
+        const ls = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+          'vscode.executeCodeLensProvider',
+          editor.document.uri,
+          10,
+        );
         return ls && ls.length ? ls : undefined;
       });
       assert.strictEqual(lenses.length, 1, lenses.map((l) => l.command?.title).join(' | '));
       const [lens] = lenses;
       assert.strictEqual(lens.command?.title, '$(debug-alt) Run simulation');
       assert.strictEqual(lens.command?.command, 'vfsLockReview.simulateRace');
-      assert.strictEqual(editor.document.lineAt(lens.range.start.line).text.startsWith('scenario "'), true, 'on the scenario line');
+      assert.strictEqual(
+        editor.document.lineAt(lens.range.start.line).text.startsWith('scenario "'),
+        true,
+        'on the scenario line',
+      );
       assert.strictEqual((lens.command?.arguments?.[0] as vscode.Uri).toString(), editor.document.uri.toString());
       // The unsaved text is what runs: the setxattr thread, fixed in the editor, gives a different verdict.
       const text = editor.document.getText();
-      const body = '  lock f                      # inode_lock(inode) in vfs_setxattr()\n  setxattr f                  # __vfs_setxattr_noperm(): no try_break_deleg() before the fix\n  unlock f\n';
+      const body =
+        '  lock f                      # inode_lock(inode) in vfs_setxattr()\n  setxattr f                  # __vfs_setxattr_noperm(): no try_break_deleg() before the fix\n  unlock f\n';
       assert.ok(text.includes(body), 'the example still has the unfixed thread body');
-      const fixed = 'retry:\n  lock f\n  try_break_deleg f -> delegated_inode\n  if !err { setxattr f }\n  unlock f\n  if delegated_inode { break_deleg_wait delegated_inode; if !err { goto retry } }\n';
-      await editor.edit((b) => b.replace(new vscode.Range(editor.document.positionAt(text.indexOf(body)), editor.document.positionAt(text.indexOf(body) + body.length)), fixed));
+      const fixed =
+        'retry:\n  lock f\n  try_break_deleg f -> delegated_inode\n  if !err { setxattr f }\n  unlock f\n  if delegated_inode { break_deleg_wait delegated_inode; if !err { goto retry } }\n';
+      await editor.edit((b) =>
+        b.replace(
+          new vscode.Range(
+            editor.document.positionAt(text.indexOf(body)),
+            editor.document.positionAt(text.indexOf(body) + body.length),
+          ),
+          fixed,
+        ),
+      );
       assert.ok(editor.document.isDirty);
       await vscode.commands.executeCommand(lens.command!.command, ...(lens.command!.arguments ?? []));
-      await shown('the edited scenario', (s) => !!s.scenario?.endsWith('setxattr-before-5.9.vfsrace') && s.verdict === 'safe');
-      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor').then(undefined, () => undefined);
+      await shown(
+        'the edited scenario',
+        (s) => !!s.scenario?.endsWith('setxattr-before-5.9.vfsrace') && s.verdict === 'safe',
+      );
+      await vscode.commands
+        .executeCommand('workbench.action.revertAndCloseActiveEditor')
+        .then(undefined, () => undefined);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
   });

@@ -28,29 +28,45 @@ suite('VFS Lock Review in an untrusted workspace', function () {
 
   test('a workspace rules file that would silence findings does not: findings are reported', async () => {
     await open('missing_break.c');
-    const ds = await waitFor('diagnostics on missing_break.c', () => (ours(file('missing_break.c')).length ? ours(file('missing_break.c')) : undefined));
+    const ds = await waitFor('diagnostics on missing_break.c', () =>
+      ours(file('missing_break.c')).length ? ours(file('missing_break.c')) : undefined,
+    );
     assert.deepStrictEqual(ds.map(ruleOf), ['deleg/missing-break']);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   test('Check Workspace works, and the rules of examples/ are reported as without the catalogue', async () => {
-    const r = await vscode.commands.executeCommand<{ files: number; checked: number; findings: number }>('vfsLockReview.checkWorkspace');
+    const r = await vscode.commands.executeCommand<{ files: number; checked: number; findings: number }>(
+      'vfsLockReview.checkWorkspace',
+    );
     assert.ok(r.files >= 9 && r.checked === r.files, JSON.stringify(r));
     // With silence.json applied these three would report nothing, or another rule (wait_under_lock.c: break-unlocked).
-    const expected: Record<string, string> = { 'missing_break.c': 'deleg/missing-break', 'leaked_lock.c': 'lock/imbalance', 'wait_under_lock.c': 'deleg/blocking-break-locked' };
-    for (const [name, rule] of Object.entries(expected)) assert.deepStrictEqual([...new Set(ours(file(name)).map(ruleOf))], [rule], name);
+    const expected: Record<string, string> = {
+      'missing_break.c': 'deleg/missing-break',
+      'leaked_lock.c': 'lock/imbalance',
+      'wait_under_lock.c': 'deleg/blocking-break-locked',
+    };
+    for (const [name, rule] of Object.entries(expected))
+      assert.deepStrictEqual([...new Set(ours(file(name)).map(ruleOf))], [rule], name);
     // All 8 that `vfslock check examples/` finds without the catalogue (run before the quick fix below edits one).
     assert.strictEqual(r.findings, 8, JSON.stringify(r));
   });
 
   test('diagnostics, quick fixes and hovers work', async () => {
     const editor = await open('no_retry.c');
-    const ds = await waitFor('diagnostics', () => (ours(file('no_retry.c')).length ? ours(file('no_retry.c')) : undefined));
+    const ds = await waitFor('diagnostics', () =>
+      ours(file('no_retry.c')).length ? ours(file('no_retry.c')) : undefined,
+    );
     assert.deepStrictEqual(ds.map(ruleOf), ['deleg/unhandled-delegated-inode']);
     // Asked right after the diagnostic appears: the light bulb may be asked again once the worker has the document's
     // current version (a user's second click), so the test asks again too, for a while.
     const fix = await waitFor('a preferred fix', async () => {
-      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', editor.document.uri, ds[0].range, vscode.CodeActionKind.QuickFix.value);
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        editor.document.uri,
+        ds[0].range,
+        vscode.CodeActionKind.QuickFix.value,
+      );
       return actions.find((a) => a.isPreferred && a.edit);
     });
     assert.ok(fix.edit, 'a preferred fix');
@@ -67,9 +83,13 @@ suite('VFS Lock Review in an untrusted workspace', function () {
     try {
       const inspected = vscode.workspace.getConfiguration('vfsLockReview').inspect<Record<string, string>>('severity');
       assert.deepStrictEqual(inspected?.globalValue, { 'deleg/missing-break': 'warning' });
-      await waitFor('the finding shown as a warning', () => ours(file('missing_break.c')).some((d) => d.severity === vscode.DiagnosticSeverity.Warning));
+      await waitFor('the finding shown as a warning', () =>
+        ours(file('missing_break.c')).some((d) => d.severity === vscode.DiagnosticSeverity.Warning),
+      );
     } finally {
-      await vscode.workspace.getConfiguration('vfsLockReview').update('severity', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('vfsLockReview')
+        .update('severity', undefined, vscode.ConfigurationTarget.Global);
     }
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });

@@ -64,7 +64,9 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill(name);
-    await page.locator('.quick-input-list .monaco-list-row[data-index="0"]', { hasText: name }).waitFor({ timeout: 15000 });
+    await page
+      .locator('.quick-input-list .monaco-list-row[data-index="0"]', { hasText: name })
+      .waitFor({ timeout: 15000 });
     await page.keyboard.press('Enter');
     await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
   };
@@ -94,7 +96,9 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
     const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
     await row.waitFor({ timeout: 30000 });
     await page.locator('.quick-input-widget input').fill(text);
-    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row[data-index="0"]', { hasText: text }).waitFor({ timeout: 15000 });
+    await page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row[data-index="0"]', { hasText: text })
+      .waitFor({ timeout: 15000 });
     await page.keyboard.press('Enter');
   };
   // The simulation panel's page: webviews are nested iframes (the host frame, then the page in #active-frame).
@@ -105,7 +109,8 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
     const f = webview();
     await f.locator('#header h1 .title', { hasText: title }).waitFor({ timeout: 90000 });
     await f.locator('#lanes').waitFor({ timeout: 15000 });
-    const text = async (sel) => (await f.locator(sel).count()) ? (await f.locator(sel).first().textContent()).replace(/\s+/g, ' ').trim() : '';
+    const text = async (sel) =>
+      (await f.locator(sel).count()) ? (await f.locator(sel).first().textContent()).replace(/\s+/g, ' ').trim() : '';
     return {
       lanes: (await f.locator('th.lane-head').allTextContents()).map((t) => t.trim()),
       steps: await f.locator('tr.step').count(),
@@ -120,17 +125,26 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
     await tab.first().hover();
     await tab.first().locator('.tab-actions .action-label').first().click();
     await tab.first().waitFor({ state: 'detached', timeout: 15000 });
-    await page.locator('iframe.webview.ready').first().waitFor({ state: 'detached', timeout: 15000 }).catch(() => undefined);
+    await page
+      .locator('iframe.webview.ready')
+      .first()
+      .waitFor({ state: 'detached', timeout: 15000 })
+      .catch(() => undefined);
   };
 
   const editor = page.locator('.editor-instance .monaco-editor').first();
-  const squiggles = () => page.evaluate(() => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length);
+  const squiggles = () =>
+    page.evaluate(() => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length);
   const token = (text) => editor.locator('.view-line span span', { hasText: new RegExp(`^${text}$`) }).first();
 
   await step('workbench loads with the folder', async () => {
     await page.goto(url);
     await page.locator('.monaco-workbench').waitFor({ timeout: 90000 });
-    await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60000 }).catch(() => undefined);
+    await page
+      .locator('.explorer-folders-view, .explorer-viewlet')
+      .first()
+      .waitFor({ timeout: 60000 })
+      .catch(() => undefined);
   });
 
   await step('a buggy file shows an error squiggle', async () => {
@@ -140,12 +154,19 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
 
   await step('the Problems panel lists the finding with its rule id', async () => {
     await page.keyboard.press('Control+Shift+M');
-    const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'example_set_mode: ->setattr changes attributes of inode without first breaking' }).first();
+    const row = page
+      .locator('.markers-panel .monaco-list-row', {
+        hasText: 'example_set_mode: ->setattr changes attributes of inode without first breaking',
+      })
+      .first();
     await row.waitFor({ timeout: 30000 });
     const text = (await row.innerText()).replace(/\s+/g, ' ');
     assert.match(text, /deleg\/missing-break/);
     assert.match(text, /vfslock/);
-    await gotoChar(readFileSync(join(folder, 'missing_break.c'), 'utf8'), readFileSync(join(folder, 'missing_break.c'), 'utf8').indexOf('setattr'));
+    await gotoChar(
+      readFileSync(join(folder, 'missing_break.c'), 'utf8'),
+      readFileSync(join(folder, 'missing_break.c'), 'utf8').indexOf('setattr'),
+    );
     await sleep(400);
     await shot('diagnostics', true);
   });
@@ -182,12 +203,18 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
     const bulb = page.locator('.lightBulbWidget').first();
     await bulb.waitFor({ state: 'visible', timeout: 20000 });
     await bulb.click();
-    const item = page.locator('.action-widget .monaco-list-row', { hasText: 'Break the delegation of inode first' }).first();
+    const item = page
+      .locator('.action-widget .monaco-list-row', { hasText: 'Break the delegation of inode first' })
+      .first();
     await item.waitFor({ timeout: 20000 });
     await sleep(300);
     await shot('quickfix', true);
     await item.click();
-    await page.waitForFunction(() => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length === 0, null, { timeout: 30000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length === 0,
+      null,
+      { timeout: 30000 },
+    );
     const lines = await editor.locator('.view-lines').innerText();
     assert.match(lines.replace(/\u00a0/g, ' '), /try_break_deleg\(inode, &delegated_inode\)/);
     await sleep(300);
@@ -214,7 +241,10 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
 
   await step('palette: VFS Lock Review: Check Current File', async () => {
     await palette('VFS Lock Review: Check Current File');
-    await page.locator('.statusbar-item', { hasText: 'no findings in missing_break.c' }).first().waitFor({ timeout: 20000 });
+    await page
+      .locator('.statusbar-item', { hasText: 'no findings in missing_break.c' })
+      .first()
+      .waitFor({ timeout: 20000 });
   });
 
   await step('palette: VFS Lock Review: Show Lock State at Cursor', async () => {
@@ -260,22 +290,42 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
       for (let i = 0; i < 5; i++) {
         let s = Date.now();
         await page.keyboard.type('x');
-        await page.waitForFunction((n) => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length > n, base, { timeout: 30000, polling: 'raf' });
+        await page.waitForFunction(
+          (n) => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length > n,
+          base,
+          { timeout: 30000, polling: 'raf' },
+        );
         samples.push(Date.now() - s);
         await sleep(200);
         s = Date.now();
         await page.keyboard.press('Backspace');
-        await page.waitForFunction((n) => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length <= n, base, { timeout: 30000, polling: 'raf' });
+        await page.waitForFunction(
+          (n) => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length <= n,
+          base,
+          { timeout: 30000, polling: 'raf' },
+        );
         samples.push(Date.now() - s);
         await sleep(200);
       }
       await page.keyboard.type('x');
-      await page.waitForFunction((n) => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length > n, base, { timeout: 30000, polling: 'raf' });
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length > n,
+        base,
+        { timeout: 30000, polling: 'raf' },
+      );
       await sleep(400);
       await shot('namei-typing');
       await page.keyboard.press('Backspace');
       const sorted = [...samples].sort((a, b) => a - b);
-      metric('uiKeystrokeToSquiggleNamei', { medianMs: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], maxMs: sorted[sorted.length - 1], samples: samples.length, debounceMs: 250, line, openedAfterMs: opened - t0 });
+      metric('uiKeystrokeToSquiggleNamei', {
+        medianMs: sorted[Math.floor(sorted.length / 2)],
+        minMs: sorted[0],
+        maxMs: sorted[sorted.length - 1],
+        samples: samples.length,
+        debounceMs: 250,
+        line,
+        openedAfterMs: opened - t0,
+      });
     });
   }
 
@@ -289,34 +339,40 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
    * file's "Run simulation" lens. Lanes, verdict and message are read inside the webview frame.
    */
   async function simulationSteps() {
-    await step('code lens "Simulate races" on a demo C function opens the panel: lanes and verdict in the webview', async () => {
-      await quickOpen('correct_unlink.c');
-      const lens = page.locator('.codelens-decoration a', { hasText: 'Simulate races' }).first();
-      await lens.waitFor({ timeout: 60000 });
-      await lens.click();
-      await panelTab().first().waitFor({ timeout: 60000 });
-      const p = await readPanel('example_vfs_unlink against');
-      assert.equal(p.lanes[0], 'CPU0: example_vfs_unlink', JSON.stringify(p));
-      assert.ok(p.lanes.length >= 2, `the function and at least one opponent: ${JSON.stringify(p.lanes)}`);
-      assert.ok(p.steps > 0, 'an example run is shown');
-      assert.equal(p.verdict, 'safe', JSON.stringify(p));
-      assert.match(p.message, /^No interleaving violates/);
-      await sleep(500);
-      await shot('simulation-lens');
-    });
+    await step(
+      'code lens "Simulate races" on a demo C function opens the panel: lanes and verdict in the webview',
+      async () => {
+        await quickOpen('correct_unlink.c');
+        const lens = page.locator('.codelens-decoration a', { hasText: 'Simulate races' }).first();
+        await lens.waitFor({ timeout: 60000 });
+        await lens.click();
+        await panelTab().first().waitFor({ timeout: 60000 });
+        const p = await readPanel('example_vfs_unlink against');
+        assert.equal(p.lanes[0], 'CPU0: example_vfs_unlink', JSON.stringify(p));
+        assert.ok(p.lanes.length >= 2, `the function and at least one opponent: ${JSON.stringify(p.lanes)}`);
+        assert.ok(p.steps > 0, 'an example run is shown');
+        assert.equal(p.verdict, 'safe', JSON.stringify(p));
+        assert.match(p.message, /^No interleaving violates/);
+        await sleep(500);
+        await shot('simulation-lens');
+      },
+    );
 
-    await step('palette: Simulate Race… on a built-in scenario: the counterexample\'s lanes, conflict and verdict', async () => {
-      await palette('VFS Lock Review: Simulate Race…');
-      await pick('rename-vs-grant-pre313');
-      const p = await readPanel('rename');
-      assert.deepEqual(p.lanes, ['CPU0: rename', 'CPU1: nfs']);
-      assert.equal(p.conflicts, 2, 'the conflicting pair is marked');
-      assert.match(p.verdict, /^violation: deleg-/);
-      assert.match(p.message, /un-recalled read delegation/);
-      assert.equal(await panelTab().count(), 1, 'the panel is reused, not duplicated');
-      await sleep(500);
-      await shot('simulation-builtin', true);
-    });
+    await step(
+      "palette: Simulate Race… on a built-in scenario: the counterexample's lanes, conflict and verdict",
+      async () => {
+        await palette('VFS Lock Review: Simulate Race…');
+        await pick('rename-vs-grant-pre313');
+        const p = await readPanel('rename');
+        assert.deepEqual(p.lanes, ['CPU0: rename', 'CPU1: nfs']);
+        assert.equal(p.conflicts, 2, 'the conflicting pair is marked');
+        assert.match(p.verdict, /^violation: deleg-/);
+        assert.match(p.message, /un-recalled read delegation/);
+        assert.equal(await panelTab().count(), 1, 'the panel is reused, not duplicated');
+        await sleep(500);
+        await shot('simulation-builtin', true);
+      },
+    );
 
     await step('the panel closed, Simulate Race… opens a new one that renders', async () => {
       await closePanel();

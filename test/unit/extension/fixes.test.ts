@@ -26,7 +26,15 @@ async function fixed(text: string, options: CheckOptions = {}, ruleId?: string) 
   const a = await sharedAnalyzer();
   return out.fixes.map((x) => {
     const after = applyEdits(text, x.edits);
-    return { title: x.title, verified: x.verified, text: after, findings: a.check('a.c', after, options).findings.filter((y) => y.severity !== 'info').map((y) => y.ruleId) };
+    return {
+      title: x.title,
+      verified: x.verified,
+      text: after,
+      findings: a
+        .check('a.c', after, options)
+        .findings.filter((y) => y.severity !== 'info')
+        .map((y) => y.ruleId),
+    };
   });
 }
 
@@ -43,7 +51,9 @@ test('missing break, 3.13–6.18, no out-parameter: local delegated_inode, break
   assert.equal(fix.title, 'Break the delegation of inode first, then wait and retry after unlocking');
   assert.equal(fix.verified, true);
   assert.deepEqual(fix.findings, []);
-  assert.equal(fn(fix.text, 'int example_set_mode'), `int example_set_mode(struct dentry *dentry, struct iattr *attr)
+  assert.equal(
+    fn(fix.text, 'int example_set_mode'),
+    `int example_set_mode(struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
 	int error;
@@ -62,7 +72,8 @@ retry_deleg:
 	}
 	return error;
 }
-`);
+`,
+  );
 });
 
 test('missing break, 6.19+: struct delegated_inode and is_delegated()', async () => {
@@ -71,7 +82,10 @@ test('missing break, 6.19+: struct delegated_inode and is_delegated()', async ()
   assert.deepEqual(fix.findings, []);
   assert.match(fix.text, /\tstruct delegated_inode delegated_inode = \{ \};\n/);
   assert.match(fix.text, /\terror = try_break_deleg\(inode, &delegated_inode\);\n/);
-  assert.match(fix.text, /\tinode_unlock\(inode\);\n\tif \(is_delegated\(&delegated_inode\)\) \{\n\t\terror = break_deleg_wait\(&delegated_inode\);\n/);
+  assert.match(
+    fix.text,
+    /\tinode_unlock\(inode\);\n\tif \(is_delegated\(&delegated_inode\)\) \{\n\t\terror = break_deleg_wait\(&delegated_inode\);\n/,
+  );
 });
 
 test('missing break, 3.12 (before delegation breaking): written in the 3.13 protocol that fixed it', async () => {
@@ -85,14 +99,20 @@ test('directory entry, 6.19, with an out-parameter: break and return, the caller
   assert.equal(fix.title, 'Break the delegation of dir first: try_break_deleg(dir, delegated_inode)');
   assert.equal(fix.verified, true);
   assert.deepEqual(fix.findings, []);
-  assert.match(fix.text, /\t\treturn error;\n\terror = try_break_deleg\(dir, delegated_inode\);\n\tif \(error\)\n\t\treturn error;\n\treturn dir->i_op->mknod/);
+  assert.match(
+    fix.text,
+    /\t\treturn error;\n\terror = try_break_deleg\(dir, delegated_inode\);\n\tif \(error\)\n\t\treturn error;\n\treturn dir->i_op->mknod/,
+  );
 });
 
 test('break dropped before the change: break again after relocking', async () => {
   const [fix] = await fixed(example('break_after_unlock.c'));
   assert.equal(fix.verified, true);
   assert.deepEqual(fix.findings, []);
-  assert.match(fix.text, /\tinode_lock\(inode\);\n\terror = try_break_deleg\(inode, delegated_inode\);\n\tif \(!error\)\n\t\terror = dir->i_op->link\(old_dentry, dir, new_dentry\);\n\tinode_unlock\(inode\);/);
+  assert.match(
+    fix.text,
+    /\tinode_lock\(inode\);\n\terror = try_break_deleg\(inode, delegated_inode\);\n\tif \(!error\)\n\t\terror = dir->i_op->link\(old_dentry, dir, new_dentry\);\n\tinode_unlock\(inode\);/,
+  );
 });
 
 test('unhandled delegated_inode: a retry label before the lock, the wait after the unlock', async () => {
@@ -100,7 +120,10 @@ test('unhandled delegated_inode: a retry label before the lock, the wait after t
   assert.equal(fix.title, 'Wait for the delegation of delegated_inode after unlocking, then retry');
   assert.equal(fix.verified, true);
   assert.deepEqual(fix.findings, []);
-  assert.match(fix.text, /\tint error;\n\nretry_deleg:\n\tinode_lock\(inode\);\n\terror = notify_change\(&nop_mnt_idmap, path->dentry, attr, &delegated_inode\);\n\tinode_unlock\(inode\);\n\tif \(delegated_inode\) \{\n\t\terror = break_deleg_wait\(&delegated_inode\);\n\t\tif \(!error\)\n\t\t\tgoto retry_deleg;\n\t\}\n\treturn error;/);
+  assert.match(
+    fix.text,
+    /\tint error;\n\nretry_deleg:\n\tinode_lock\(inode\);\n\terror = notify_change\(&nop_mnt_idmap, path->dentry, attr, &delegated_inode\);\n\tinode_unlock\(inode\);\n\tif \(delegated_inode\) \{\n\t\terror = break_deleg_wait\(&delegated_inode\);\n\t\tif \(!error\)\n\t\t\tgoto retry_deleg;\n\t\}\n\treturn error;/,
+  );
 });
 
 test('wait under a lock: the wait block moves after the unlock and reuses the retry label', async () => {
@@ -108,7 +131,9 @@ test('wait under a lock: the wait block moves after the unlock and reuses the re
   assert.equal(fix.title, 'Move break_deleg_wait() after the unlock and retry');
   assert.equal(fix.verified, true);
   assert.deepEqual(fix.findings, []);
-  assert.equal(fn(fix.text, 'int example_rmfile'), `int example_rmfile(struct path *parent, struct dentry *dentry)
+  assert.equal(
+    fn(fix.text, 'int example_rmfile'),
+    `int example_rmfile(struct path *parent, struct dentry *dentry)
 {
 	struct inode *delegated_inode = NULL;
 	struct inode *dir = parent->dentry->d_inode;
@@ -125,7 +150,8 @@ retry:
 	}
 	return error;
 }
-`);
+`,
+  );
 });
 
 test('leaked lock: unlock before the return, with braces around an unbraced if-body', async () => {
@@ -133,7 +159,10 @@ test('leaked lock: unlock before the return, with braces around an unbraced if-b
   assert.equal(fix.title, 'Release the lock before returning: inode_unlock(inode);');
   assert.equal(fix.verified, true);
   assert.deepEqual(fix.findings, []);
-  assert.match(fix.text, /\tif \(IS_IMMUTABLE\(inode\)\) \{\n\t\tinode_unlock\(inode\);\n\t\treturn -EPERM;\n\t\}\n\terror = try_break_deleg/);
+  assert.match(
+    fix.text,
+    /\tif \(IS_IMMUTABLE\(inode\)\) \{\n\t\tinode_unlock\(inode\);\n\t\treturn -EPERM;\n\t\}\n\terror = try_break_deleg/,
+  );
 });
 
 test('blocking break under the inode lock: try_break_deleg() with the out-parameter', async () => {
@@ -176,7 +205,10 @@ test('a change in an unbraced if-branch: braces, and `} else` kept on one line',
   const [fix] = await fixed(text);
   assert.equal(fix.verified, true);
   assert.deepEqual(fix.findings, []);
-  assert.match(fix.text, /\tif \(attr->ia_valid\) \{\n\t\terror = try_break_deleg\(inode, delegated_inode\);\n\t\tif \(!error\)\n\t\t\terror = inode->i_op->setattr\(&nop_mnt_idmap, dentry, attr\);\n\t\} else\n\t\terror = 0;/);
+  assert.match(
+    fix.text,
+    /\tif \(attr->ia_valid\) \{\n\t\terror = try_break_deleg\(inode, delegated_inode\);\n\t\tif \(!error\)\n\t\t\terror = inode->i_op->setattr\(&nop_mnt_idmap, dentry, attr\);\n\t\} else\n\t\terror = 0;/,
+  );
 });
 
 test('a function indented with spaces gets spaces; an existing err variable is reused', async () => {
@@ -193,7 +225,10 @@ test('a function indented with spaces gets spaces; an existing err variable is r
 `;
   assert.equal(indentUnit(text), '    ');
   const [fix] = await fixed(text);
-  assert.match(fix.text, /\n    err = try_break_deleg\(inode, deleg\);\n    if \(!err\)\n        simple_setattr\(&nop_mnt_idmap, dentry, attr\);\n/);
+  assert.match(
+    fix.text,
+    /\n    err = try_break_deleg\(inode, deleg\);\n    if \(!err\)\n        simple_setattr\(&nop_mnt_idmap, dentry, attr\);\n/,
+  );
   assert.deepEqual(fix.findings, []);
 });
 
@@ -204,7 +239,11 @@ test('no fix where the remedy is a design change (grant without trylock, open wi
 
 test('the wait-and-retry block in both eras', () => {
   assert.deepEqual(waitRetryLines('3.13', 'delegated_inode', 'error', 'retry_deleg'), [
-    'if (delegated_inode) {', '\terror = break_deleg_wait(&delegated_inode);', '\tif (!error)', '\t\tgoto retry_deleg;', '}',
+    'if (delegated_inode) {',
+    '\terror = break_deleg_wait(&delegated_inode);',
+    '\tif (!error)',
+    '\t\tgoto retry_deleg;',
+    '}',
   ]);
   assert.deepEqual(waitRetryLines('6.19', 'di', 'err', 'retry', '  ')[0], 'if (is_delegated(&di)) {');
 });

@@ -17,7 +17,8 @@ import { LagSampler } from '../../../src/extension/pure/lag';
 test('check from bytes with positions: the same findings as from text, every offset the host needs positioned', async () => {
   const s = new Session(await sharedAnalyzer());
   // CRLF line ends, a UTF-8 multi-byte comment (é, 😀: the positions are UTF-16 columns) and a finding after them.
-  const text = '// é 😀\r\n' + readFileSync(join(PROJECT_ROOT, 'examples', 'missing_break.c'), 'utf8').replace(/\n/g, '\r\n');
+  const text =
+    '// é 😀\r\n' + readFileSync(join(PROJECT_ROOT, 'examples', 'missing_break.c'), 'utf8').replace(/\n/g, '\r\n');
   const bytes = new TextEncoder().encode(text);
   const fromText = dispatch(s, 'check', { file: 'a.c', text, options: {}, catalogue: '' });
   const fromBytes = dispatch(s, 'check', { file: 'a.c', bytes, options: {}, catalogue: '', positions: true });
@@ -27,10 +28,17 @@ test('check from bytes with positions: the same findings as from text, every off
   const map = new LineMap(text);
   const at = new Map(fromBytes.positions!.map(([o, line, character]) => [o, { line, character }]));
   for (const f of fromBytes.findings) {
-    for (const o of [f.start, f.end, ...f.relatedLocated.flatMap((r) => [r.start, r.end])]) assert.deepEqual(at.get(o), map.positionAt(o), `offset ${o}`);
+    for (const o of [f.start, f.end, ...f.relatedLocated.flatMap((r) => [r.start, r.end])])
+      assert.deepEqual(at.get(o), map.positionAt(o), `offset ${o}`);
     assert.equal(at.get(f.start)!.line + 1, f.line);
   }
-  const none = dispatch(s, 'check', { file: 'b.c', bytes: new TextEncoder().encode('int g(void) { return 0; }\n'), options: {}, catalogue: '', positions: true });
+  const none = dispatch(s, 'check', {
+    file: 'b.c',
+    bytes: new TextEncoder().encode('int g(void) { return 0; }\n'),
+    options: {},
+    catalogue: '',
+    positions: true,
+  });
   assert.deepEqual(none.findings, []);
   s.dispose();
 });
@@ -38,7 +46,11 @@ test('check from bytes with positions: the same findings as from text, every off
 test('lag sampler: a descheduled thread (wall time, no CPU) is told from a busy one (CPU time)', () => {
   let wall = 0;
   let cpu = 0;
-  const lag = new LagSampler(5, () => wall, () => cpu);
+  const lag = new LagSampler(
+    5,
+    () => wall,
+    () => cpu,
+  );
   const tick = (dWall: number, dCpu: number) => {
     wall += dWall;
     cpu += dCpu;
@@ -75,25 +87,36 @@ function threadNices(): Map<number, number> {
   return out;
 }
 
-test('a background analysis worker lowers only its own thread\'s priority (Linux)', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
-  const before = threadNices();
-  const start = (data: object | undefined) => new Promise<Worker>((resolve, reject) => {
-    const w = new Worker(join(PROJECT_ROOT, 'dist', 'worker.js'), data ? { workerData: data } : {});
-    w.once('message', (m: { ready: boolean; error?: string }) => (m.ready ? resolve(w) : reject(new Error(m.error))));
-    w.once('error', reject);
-  });
-  const bg = await start({ nice: 10 });
-  const fg = await start(undefined);
-  try {
-    const after = threadNices();
-    const added = [...after].filter(([tid]) => !before.has(tid));
-    const base = before.get(process.pid)!;
-    const want = Math.max(10, base);
-    assert.ok(added.some(([, nice]) => nice === want), `a new thread at nice ${want}: ${JSON.stringify(added)}`);
-    assert.equal(after.get(process.pid), base, 'the main thread keeps its priority');
-    if (base < 10) assert.equal(added.filter(([, nice]) => nice === want).length, 1, 'only the background worker\'s thread');
-  } finally {
-    await bg.terminate();
-    await fg.terminate();
-  }
-});
+test(
+  "a background analysis worker lowers only its own thread's priority (Linux)",
+  { skip: process.platform !== 'linux' && 'needs /proc' },
+  async () => {
+    const before = threadNices();
+    const start = (data: object | undefined) =>
+      new Promise<Worker>((resolve, reject) => {
+        const w = new Worker(join(PROJECT_ROOT, 'dist', 'worker.js'), data ? { workerData: data } : {});
+        w.once('message', (m: { ready: boolean; error?: string }) =>
+          m.ready ? resolve(w) : reject(new Error(m.error)),
+        );
+        w.once('error', reject);
+      });
+    const bg = await start({ nice: 10 });
+    const fg = await start(undefined);
+    try {
+      const after = threadNices();
+      const added = [...after].filter(([tid]) => !before.has(tid));
+      const base = before.get(process.pid)!;
+      const want = Math.max(10, base);
+      assert.ok(
+        added.some(([, nice]) => nice === want),
+        `a new thread at nice ${want}: ${JSON.stringify(added)}`,
+      );
+      assert.equal(after.get(process.pid), base, 'the main thread keeps its priority');
+      if (base < 10)
+        assert.equal(added.filter(([, nice]) => nice === want).length, 1, "only the background worker's thread");
+    } finally {
+      await bg.terminate();
+      await fg.terminate();
+    }
+  },
+);

@@ -18,19 +18,25 @@ async function eventsIn(name: string, needle: string) {
 
 test('a wait under a lock: blocking, the lock and where it was taken, and the warning', async () => {
   const [e] = await eventsIn('wait_under_lock.c', 'break_deleg_wait');
-  assert.equal(eventMarkdown(e), [
-    '**break_deleg_wait()** waits for the delegation of `delegated_inode` to be returned — **blocking** (sleeps): call it only with no locks held',
-    '',
-    'Locks held here:',
-    '- `dir` — taken by inode_lock_nested() at line 12',
-    '',
-    '⚠ Sleeping here with locks held: every other task needing them waits as long as the delegation holder does.',
-  ].join('\n'));
+  assert.equal(
+    eventMarkdown(e),
+    [
+      '**break_deleg_wait()** waits for the delegation of `delegated_inode` to be returned — **blocking** (sleeps): call it only with no locks held',
+      '',
+      'Locks held here:',
+      '- `dir` — taken by inode_lock_nested() at line 12',
+      '',
+      '⚠ Sleeping here with locks held: every other task needing them waits as long as the delegation holder does.',
+    ].join('\n'),
+  );
 });
 
 test('a non-blocking break, a lock call with nothing held, and a change', async () => {
   const [brk] = await eventsIn('correct_unlink.c', 'try_break_deleg(target');
-  assert.match(eventMarkdown(brk), /^\*\*try_break_deleg\(\)\*\* breaks the delegation of `target` — \*\*non-blocking\*\*/);
+  assert.match(
+    eventMarkdown(brk),
+    /^\*\*try_break_deleg\(\)\*\* breaks the delegation of `target` — \*\*non-blocking\*\*/,
+  );
   assert.match(eventMarkdown(brk), /- `target` — taken by inode_lock\(\) at line 11/);
   const [lock] = await eventsIn('missing_break.c', 'inode_lock');
   assert.match(eventMarkdown(lock), /^\*\*inode_lock\(\)\*\* takes the lock of `inode`\n\nNo locks held here/);
@@ -58,15 +64,20 @@ test('locks held on some paths only are listed apart', async () => {
 test('a call that is several events (notify_change requires the lock and changes) is described by its change', async () => {
   const [e] = callEvents(await eventsIn('no_retry.c', 'notify_change'));
   assert.equal(e.kind, 'delegOp');
-  assert.match(eventMarkdown(e), /^\*\*notify_change\(\)\*\* changes `d_inode\(path->dentry\)`; on a delegation it fails with -EWOULDBLOCK[^\n]*\n\nLocks held here:\n- `inode` — taken by inode_lock\(\) at line 11$/);
+  assert.match(
+    eventMarkdown(e),
+    /^\*\*notify_change\(\)\*\* changes `d_inode\(path->dentry\)`; on a delegation it fails with -EWOULDBLOCK[^\n]*\n\nLocks held here:\n- `inode` — taken by inode_lock\(\) at line 11$/,
+  );
   const lock = { ...e, kind: 'requireAtCall' };
   assert.match(eventMarkdown(e, [lock]), /\n\nIt also requires `d_inode\(path->dentry\)` locked by the caller\.\n/);
 });
 
 test('Show Lock State text', async () => {
   const events = await eventsIn('no_retry.c', 'notify_change');
-  assert.equal(lockStateText('example_chown', events),
-    'example_chown: before notify_change() the locks held are inode. It changes d_inode(path->dentry); on a delegation it fails with -EWOULDBLOCK and records the inode in the delegated_inode argument.');
+  assert.equal(
+    lockStateText('example_chown', events),
+    'example_chown: before notify_change() the locks held are inode. It changes d_inode(path->dentry); on a delegation it fails with -EWOULDBLOCK and records the inode in the delegated_inode argument.',
+  );
   assert.equal(lockStateText('f', []), 'f: no lock, break, wait or change call at the cursor.');
   assert.equal(lockStateText(null, []), 'The cursor is not in an analysed function.');
 });

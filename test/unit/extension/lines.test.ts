@@ -26,13 +26,15 @@ test('columns are UTF-16 code units (é is one, 😀 is two), like VS Code and t
 });
 
 test('offsetAt and positionAt are inverse on every offset', () => {
-  fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', '\n', '\r', 'é', '\t') }), (s) => {
-    const m = new LineMap(s);
-    for (let o = 0; o <= s.length; o++) {
-      if (s[o - 1] === '\r' && s[o] === '\n') continue; // between \r and \n: not a position of its own
-      assert.equal(m.offsetAt(m.positionAt(o)), o);
-    }
-  }));
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom('a', '\n', '\r', 'é', '\t') }), (s) => {
+      const m = new LineMap(s);
+      for (let o = 0; o <= s.length; o++) {
+        if (s[o - 1] === '\r' && s[o] === '\n') continue; // between \r and \n: not a position of its own
+        assert.equal(m.offsetAt(m.positionAt(o)), o);
+      }
+    }),
+  );
 });
 
 test('a change event applies in order (multi-cursor edits come last-first)', () => {
@@ -48,21 +50,27 @@ test('a change event applies in order (multi-cursor edits come last-first)', () 
 });
 
 test('merged edits equal edits applied one by one', () => {
-  fc.assert(fc.property(fc.string({ maxLength: 40 }), fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.string({ maxLength: 4 })), { maxLength: 5 }), (text, raw) => {
-    // Non-overlapping edits against `text`.
-    const edits: { start: number; end: number; newText: string }[] = [];
-    let at = 0;
-    for (const [gap, len, newText] of raw) {
-      const start = at + (gap % 5);
-      const end = start + len;
-      if (end > text.length) break;
-      edits.push({ start, end, newText });
-      at = end;
-    }
-    let oneByOne = text;
-    for (const e of [...edits].reverse()) oneByOne = oneByOne.slice(0, e.start) + e.newText + oneByOne.slice(e.end);
-    assert.equal(applyEdits(text, edits), oneByOne);
-    const m = mergeEdits(text, edits);
-    assert.equal(text.slice(0, m.start) + m.newText + text.slice(m.oldEnd), oneByOne);
-  }));
+  fc.assert(
+    fc.property(
+      fc.string({ maxLength: 40 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.string({ maxLength: 4 })), { maxLength: 5 }),
+      (text, raw) => {
+        // Non-overlapping edits against `text`.
+        const edits: { start: number; end: number; newText: string }[] = [];
+        let at = 0;
+        for (const [gap, len, newText] of raw) {
+          const start = at + (gap % 5);
+          const end = start + len;
+          if (end > text.length) break;
+          edits.push({ start, end, newText });
+          at = end;
+        }
+        let oneByOne = text;
+        for (const e of [...edits].reverse()) oneByOne = oneByOne.slice(0, e.start) + e.newText + oneByOne.slice(e.end);
+        assert.equal(applyEdits(text, edits), oneByOne);
+        const m = mergeEdits(text, edits);
+        assert.equal(text.slice(0, m.start) + m.newText + text.slice(m.oldEnd), oneByOne);
+      },
+    ),
+  );
 });

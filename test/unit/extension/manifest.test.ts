@@ -27,8 +27,16 @@ test('activates on C files, its languages and commands only (no "*", no onStartu
   assert.equal(pkg.browser, './dist/web/extension.js');
   assert.deepEqual(pkg.capabilities, {
     untrustedWorkspaces: {
-      supported: 'limited', description: '%capabilities.untrusted%',
-      restrictedConfigurations: ['vfsLockReview.enable', 'vfsLockReview.severity', 'vfsLockReview.rulesFile', 'vfsLockReview.patchReview.baseTree', 'vfsLockReview.include', 'vfsLockReview.exclude'],
+      supported: 'limited',
+      description: '%capabilities.untrusted%',
+      restrictedConfigurations: [
+        'vfsLockReview.enable',
+        'vfsLockReview.severity',
+        'vfsLockReview.rulesFile',
+        'vfsLockReview.patchReview.baseTree',
+        'vfsLockReview.include',
+        'vfsLockReview.exclude',
+      ],
     },
     virtualWorkspaces: true,
   });
@@ -40,7 +48,10 @@ test('Restricted Mode: every setting that names a file or directory, selects fil
   const props = pkg.contributes.configuration.properties as Record<string, { type: string; items?: { type: string } }>;
   for (const id of restricted) assert.ok(props[id], `${id} is a contributed setting`);
   const pathLike = Object.keys(props).filter((id) => /rulesFile|baseTree|include|exclude|path|dir|tree/i.test(id));
-  assert.deepEqual(pathLike.filter((id) => !restricted.has(id)), []);
+  assert.deepEqual(
+    pathLike.filter((id) => !restricted.has(id)),
+    [],
+  );
   // And every setting that can turn findings off: a repository must not silence the reviewer's tool.
   for (const key of SILENCING_KEYS) assert.ok(restricted.has(`vfsLockReview.${key}`), key);
   assert.match(nls['capabilities.untrusted'], /ignored/);
@@ -60,10 +71,12 @@ test('every %key% of the manifest is in package.nls.json, and every nls key is u
 });
 
 test('commands carry the "VFS Lock Review" category; titles match the issue', () => {
-  const titles = Object.fromEntries(pkg.contributes.commands.map((c: { command: string; title: string; category: string }) => {
-    assert.equal(c.category, 'VFS Lock Review');
-    return [c.command, nls[c.title.slice(1, -1)]];
-  }));
+  const titles = Object.fromEntries(
+    pkg.contributes.commands.map((c: { command: string; title: string; category: string }) => {
+      assert.equal(c.category, 'VFS Lock Review');
+      return [c.command, nls[c.title.slice(1, -1)]];
+    }),
+  );
   assert.equal(titles['vfsLockReview.checkFile'], 'Check Current File');
   assert.equal(titles['vfsLockReview.checkWorkspace'], 'Check Workspace');
   assert.equal(titles['vfsLockReview.showLockState'], 'Show Lock State at Cursor');
@@ -82,25 +95,63 @@ test('severity settings list every rule; defaults match the settings module', ()
 });
 
 test('files the manifest references exist', () => {
-  for (const f of [pkg.icon, 'media/activitybar.svg', ...pkg.contributes.grammars.map((g: { path: string }) => g.path), ...pkg.contributes.languages.filter((l: { configuration?: string }) => l.configuration).map((l: { configuration: string }) => l.configuration), 'LICENSE', 'CHANGELOG.md', 'docs/extension.md']) {
+  for (const f of [
+    pkg.icon,
+    'media/activitybar.svg',
+    ...pkg.contributes.grammars.map((g: { path: string }) => g.path),
+    ...pkg.contributes.languages
+      .filter((l: { configuration?: string }) => l.configuration)
+      .map((l: { configuration: string }) => l.configuration),
+    'LICENSE',
+    'CHANGELOG.md',
+    'docs/extension.md',
+  ]) {
     assert.ok(existsSync(join(root, f)), f);
   }
   for (const r of RULES) assert.ok(existsSync(join(root, ruleDocPath(r.id))), ruleDocPath(r.id));
 });
 
 test('the .vsix allow-list keeps the bundles, both wasm files and the rule pages, and nothing else of the repository', () => {
-  const lines = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = readFileSync(join(root, '.vscodeignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   assert.equal(lines[0], '**');
   const allow = lines.filter((l) => l.startsWith('!')).map((l) => Glob.compile(l.slice(1)));
   const kept = (p: string) => allow.some((g) => g.matches(p));
-  for (const p of ['dist/extension.js', 'dist/worker.js', 'dist/web/extension.js', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.cjs', 'docs/rules/deleg-missing-break.md', 'media/icon.png', 'package.nls.json', 'l10n/bundle.l10n.json']) assert.ok(kept(p), p);
-  for (const p of ['src/extension/extension.ts', 'dist/extension.js.map', 'dist/cli.js', 'test/unit/x.test.ts', 'node_modules/a/b.js', 'examples/missing_break.c', '.e2e/x', 'media/screenshots/hover.png']) assert.ok(!kept(p), p);
+  for (const p of [
+    'dist/extension.js',
+    'dist/worker.js',
+    'dist/web/extension.js',
+    'dist/web-tree-sitter.wasm',
+    'dist/tree-sitter-c.wasm',
+    'dist/web-tree-sitter.cjs',
+    'docs/rules/deleg-missing-break.md',
+    'media/icon.png',
+    'package.nls.json',
+    'l10n/bundle.l10n.json',
+  ])
+    assert.ok(kept(p), p);
+  for (const p of [
+    'src/extension/extension.ts',
+    'dist/extension.js.map',
+    'dist/cli.js',
+    'test/unit/x.test.ts',
+    'node_modules/a/b.js',
+    'examples/missing_break.c',
+    '.e2e/x',
+    'media/screenshots/hover.png',
+  ])
+    assert.ok(!kept(p), p);
 });
 
 test('the l10n bundle lists every string the extension localises', () => {
   const bundle = JSON.parse(readFileSync(join(root, 'l10n/bundle.l10n.json'), 'utf8')) as Record<string, string>;
   const files: string[] = [];
-  const walk = (d: string) => readdirSync(d).forEach((e) => (statSync(join(d, e)).isDirectory() ? walk(join(d, e)) : e.endsWith('.ts') && files.push(join(d, e))));
+  const walk = (d: string) =>
+    readdirSync(d).forEach((e) =>
+      statSync(join(d, e)).isDirectory() ? walk(join(d, e)) : e.endsWith('.ts') && files.push(join(d, e)),
+    );
   walk(join(root, 'src/extension'));
   for (const f of files) {
     for (const m of readFileSync(f, 'utf8').matchAll(/(?:\bl10n\.t|\bt|\bl10nTitle)\(\s*'((?:[^'\\]|\\.)*)'/g)) {
@@ -113,13 +164,41 @@ test('the l10n bundle lists every string the extension localises', () => {
 test('diagnostic data: spans from UTF-16 offsets, the rule page, related locations', () => {
   const text = 'int é(void)\n{\n\tinode_lock(i);\n\tchange(i);\n}\n';
   const f = {
-    ruleId: 'deleg/missing-break', severity: 'error', start: text.indexOf('change'), end: text.indexOf('change') + 9, function: 'é', inode: 'i',
-    message: 'é: change', related: [], line: 4, column: 2, endLine: 4, endColumn: 11,
-    relatedLocated: [{ line: 3, column: 2, start: text.indexOf('inode_lock'), end: text.indexOf('inode_lock') + 13, message: 'i locked here (inode_lock)' }],
+    ruleId: 'deleg/missing-break',
+    severity: 'error',
+    start: text.indexOf('change'),
+    end: text.indexOf('change') + 9,
+    function: 'é',
+    inode: 'i',
+    message: 'é: change',
+    related: [],
+    line: 4,
+    column: 2,
+    endLine: 4,
+    endColumn: 11,
+    relatedLocated: [
+      {
+        line: 3,
+        column: 2,
+        start: text.indexOf('inode_lock'),
+        end: text.indexOf('inode_lock') + 13,
+        message: 'i locked here (inode_lock)',
+      },
+    ],
   } as unknown as LocatedFinding;
   const d = diagnosticData(f, new LineMap(text));
   assert.deepEqual(d.span, { start: { line: 3, character: 1 }, end: { line: 3, character: 10 } });
-  assert.equal(d.docUrl, 'https://github.com/vfs-lock-review/vfs-lock-review/blob/main/docs/rules/deleg-missing-break.md');
-  assert.deepEqual(d.related, [{ span: { start: { line: 2, character: 1 }, end: { line: 2, character: 14 } }, message: 'i locked here (inode_lock)' }]);
-  assert.ok(isRaceRule('deleg/missing-break') && isRaceRule('lease/open-missing-break') && !isRaceRule('lock/imbalance'));
+  assert.equal(
+    d.docUrl,
+    'https://github.com/vfs-lock-review/vfs-lock-review/blob/main/docs/rules/deleg-missing-break.md',
+  );
+  assert.deepEqual(d.related, [
+    {
+      span: { start: { line: 2, character: 1 }, end: { line: 2, character: 14 } },
+      message: 'i locked here (inode_lock)',
+    },
+  ]);
+  assert.ok(
+    isRaceRule('deleg/missing-break') && isRaceRule('lease/open-missing-break') && !isRaceRule('lock/imbalance'),
+  );
 });

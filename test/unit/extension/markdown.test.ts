@@ -10,15 +10,44 @@ import { escapeMarkdown, plainLabel } from '../../../src/extension/pure/markdown
 import { readPatchInput } from '../../../src/patch/mbox';
 
 const PAYLOADS = [
-  '<script>alert(1)</script>', '</script>', 'javascript:alert(1)', '[x](javascript:alert(1))', '[x](command:workbench.action.terminal.new)',
-  '&lt;b&gt;', '&amp;', '&#60;b&#62;', '"><img src=x onerror=alert(1)>', '![i](https://e.example/x.png)', 'https://e.example/x www.e.example a@b.example',
-  '**bold** _em_ `code` ~~s~~', '# heading', '- item', '1. item', '> quote', '| a | b |', '\\*', 'line\n\n# second', 'a\r\nb', 'x\u2028y',
-  'rl\u202Eo', '\u2066lri\u2069 \u2067rli', 'esc\u001b[31mred', 'nul\u0000', '$(alert) $(zap~spin)', 'vfs: rename: break the delegation [PATCH 1/3]',
+  '<script>alert(1)</script>',
+  '</script>',
+  'javascript:alert(1)',
+  '[x](javascript:alert(1))',
+  '[x](command:workbench.action.terminal.new)',
+  '&lt;b&gt;',
+  '&amp;',
+  '&#60;b&#62;',
+  '"><img src=x onerror=alert(1)>',
+  '![i](https://e.example/x.png)',
+  'https://e.example/x www.e.example a@b.example',
+  '**bold** _em_ `code` ~~s~~',
+  '# heading',
+  '- item',
+  '1. item',
+  '> quote',
+  '| a | b |',
+  '\\*',
+  'line\n\n# second',
+  'a\r\nb',
+  'x\u2028y',
+  'rl\u202Eo',
+  '\u2066lri\u2069 \u2067rli',
+  'esc\u001b[31mred',
+  'nul\u0000',
+  '$(alert) $(zap~spin)',
+  'vfs: rename: break the delegation [PATCH 1/3]',
 ];
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const markdownIt = require('markdown-it');
-const decode = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const decode = (html: string) =>
+  html
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 describe('tree labels', () => {
   test('one line, controls visible, everything else unchanged', () => {
@@ -26,7 +55,13 @@ describe('tree labels', () => {
     assert.equal(plainLabel('a\nb\r\nc\rd\u2028e'), 'a b c d e');
     assert.equal(plainLabel('esc\u001b[31m\u0000\u0085'), 'esc<U+001B>[31m<U+0000><U+0085>');
     assert.equal(plainLabel('<script>&amp;\t'), '<script>&amp;\t');
-    for (const p of PAYLOADS) assert.ok(!/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/.test(plainLabel(p)), JSON.stringify(p));
+    for (const p of PAYLOADS)
+      assert.ok(
+        !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/.test(
+          plainLabel(p),
+        ),
+        JSON.stringify(p),
+      );
   });
 });
 
@@ -51,7 +86,10 @@ describe('Markdown tooltips', () => {
   });
 
   test('patch subjects arrive decoded from the mail, controls and markup included, and are neutralised', async () => {
-    const subject = '=?UTF-8?B?' + Buffer.from('[PATCH] fs: <img src=x onerror=alert(1)> \u202Efdp.exe &amp;').toString('base64') + '?=';
+    const subject =
+      '=?UTF-8?B?' +
+      Buffer.from('[PATCH] fs: <img src=x onerror=alert(1)> \u202Efdp.exe &amp;').toString('base64') +
+      '?=';
     const mbox = `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: A <a@b.example>\nSubject: ${subject}\n\n---\n fs/a.c | 1 +\n\ndiff --git a/fs/a.c b/fs/a.c\n--- a/fs/a.c\n+++ b/fs/a.c\n@@ -1,1 +1,2 @@\n int x;\n+int y;\n`;
     const input = await readPatchInput(mbox, 'x.mbox');
     assert.equal(input.patches.length, 1);

@@ -3,7 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  analysisChanged, checkOptionsOf, DEFAULT_SETTINGS, effectiveSetting, FileFilter, MAX_PATTERNS, notificationText, parseSettings, workspaceRelativePath,
+  analysisChanged,
+  checkOptionsOf,
+  DEFAULT_SETTINGS,
+  effectiveSetting,
+  FileFilter,
+  MAX_PATTERNS,
+  notificationText,
+  parseSettings,
+  workspaceRelativePath,
 } from '../../../src/extension/pure/settings';
 import { Glob, GlobError, MAX_GLOB_LENGTH } from '../../../src/core/glob';
 
@@ -18,29 +26,57 @@ test('defaults when nothing is set', () => {
 
 test('values as VS Code returns them', () => {
   const { settings, problems } = parseSettings({
-    enable: false, kernel: ' 6.19 ', rulesFile: 'rules/myfs.json', severity: { 'deleg/null-delegated-inode': 'off', 'lock/imbalance': 'error' },
-    include: ['fs/**/*.c'], exclude: [], debounceMs: 100.4, codeLens: false,
+    enable: false,
+    kernel: ' 6.19 ',
+    rulesFile: 'rules/myfs.json',
+    severity: { 'deleg/null-delegated-inode': 'off', 'lock/imbalance': 'error' },
+    include: ['fs/**/*.c'],
+    exclude: [],
+    debounceMs: 100.4,
+    codeLens: false,
   });
   assert.deepEqual(problems, []);
   assert.deepEqual(settings, {
-    enable: false, kernel: '6.19', rulesFile: 'rules/myfs.json', rulesFileOrigin: 'user', severity: { 'deleg/null-delegated-inode': 'off', 'lock/imbalance': 'error' },
-    include: ['fs/**/*.c'], exclude: [], debounceMs: 100, codeLens: false,
+    enable: false,
+    kernel: '6.19',
+    rulesFile: 'rules/myfs.json',
+    rulesFileOrigin: 'user',
+    severity: { 'deleg/null-delegated-inode': 'off', 'lock/imbalance': 'error' },
+    include: ['fs/**/*.c'],
+    exclude: [],
+    debounceMs: 100,
+    codeLens: false,
   });
-  assert.deepEqual(checkOptionsOf(settings), { kernel: '6.19', severity: { 'deleg/null-delegated-inode': 'off', 'lock/imbalance': 'error' } });
+  assert.deepEqual(checkOptionsOf(settings), {
+    kernel: '6.19',
+    severity: { 'deleg/null-delegated-inode': 'off', 'lock/imbalance': 'error' },
+  });
 });
 
 test('bad values fall back to defaults and are reported with the setting name', () => {
   const { settings, problems } = parseSettings({
-    enable: 'yes', kernel: 'latest', severity: { 'deleg/nope': 'off', 'lock/imbalance': 'fatal' }, include: 'x.c', debounceMs: 'soon',
+    enable: 'yes',
+    kernel: 'latest',
+    severity: { 'deleg/nope': 'off', 'lock/imbalance': 'fatal' },
+    include: 'x.c',
+    debounceMs: 'soon',
   });
   assert.equal(settings.enable, true);
   assert.equal(settings.kernel, 'auto');
   assert.deepEqual(settings.severity, {});
   assert.deepEqual(settings.include, DEFAULT_SETTINGS.include);
   assert.equal(settings.debounceMs, DEFAULT_SETTINGS.debounceMs);
-  assert.deepEqual(problems.map((p) => p.setting), [
-    'vfsLockReview.enable', 'vfsLockReview.kernel', 'vfsLockReview.severity', 'vfsLockReview.severity', 'vfsLockReview.include', 'vfsLockReview.debounceMs',
-  ]);
+  assert.deepEqual(
+    problems.map((p) => p.setting),
+    [
+      'vfsLockReview.enable',
+      'vfsLockReview.kernel',
+      'vfsLockReview.severity',
+      'vfsLockReview.severity',
+      'vfsLockReview.include',
+      'vfsLockReview.debounceMs',
+    ],
+  );
   assert.match(problems[3].message, /"lock\/imbalance": "fatal" is not one of error, warning, info, off/);
 });
 
@@ -126,14 +162,39 @@ function referenceRegExp(glob: string): RegExp {
 }
 
 test('globs: the linear matcher agrees with the old RegExp translation on random patterns and paths', () => {
-  const token = fc.constantFrom('a', 'b', '.', '/', '*', '**', '**/', '/**', '?', '[ab]', '[!a]', '[a-c]', '{a,b}', '{a/,}', '{*.c,b{a,}}', 'x+', '[', '}', ',');
+  const token = fc.constantFrom(
+    'a',
+    'b',
+    '.',
+    '/',
+    '*',
+    '**',
+    '**/',
+    '/**',
+    '?',
+    '[ab]',
+    '[!a]',
+    '[a-c]',
+    '{a,b}',
+    '{a/,}',
+    '{*.c,b{a,}}',
+    'x+',
+    '[',
+    '}',
+    ',',
+  );
   const pattern = fc.array(token, { maxLength: 7 }).map((xs) => xs.join(''));
-  const path = fc.array(fc.constantFrom('a', 'b', 'c', '.', '/', 'x+', '['), { maxLength: 10 }).map((xs) => xs.join(''));
-  fc.assert(fc.property(pattern, fc.array(path, { minLength: 1, maxLength: 8 }), (g, paths) => {
-    const ref = referenceRegExp(g);
-    const glob = Glob.compile(g);
-    for (const p of paths) assert.equal(glob.matches(p), ref.test(p), `${JSON.stringify(g)} on ${JSON.stringify(p)}`);
-  }), { numRuns: 3000 });
+  const path = fc
+    .array(fc.constantFrom('a', 'b', 'c', '.', '/', 'x+', '['), { maxLength: 10 })
+    .map((xs) => xs.join(''));
+  fc.assert(
+    fc.property(pattern, fc.array(path, { minLength: 1, maxLength: 8 }), (g, paths) => {
+      const ref = referenceRegExp(g);
+      const glob = Glob.compile(g);
+      for (const p of paths) assert.equal(glob.matches(p), ref.test(p), `${JSON.stringify(g)} on ${JSON.stringify(p)}`);
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('globs: "**/" twenty times then "*.q" (13 s per path as a RegExp) is matched in linear time', () => {
@@ -148,7 +209,9 @@ test('globs: "**/" twenty times then "*.q" (13 s per path as a RegExp) is matche
   for (const p of deep) assert.equal(f.matches(p), false);
   assert.equal(f.matches(`${'a/'.repeat(25)}x.q`), true, 'the pattern still matches what it should');
   const all = performance.now() - t0;
-  console.log(`# ${hostile}: 24 paths 10 folders deep in ${shallow.toFixed(2)} ms; plus 24 paths 500 deep: ${all.toFixed(1)} ms in all`);
+  console.log(
+    `# ${hostile}: 24 paths 10 folders deep in ${shallow.toFixed(2)} ms; plus 24 paths 500 deep: ${all.toFixed(1)} ms in all`,
+  );
   assert.ok(shallow < 250, `24 shallow paths took ${shallow.toFixed(0)} ms`);
   assert.ok(all < 2000, `all paths took ${all.toFixed(0)} ms`);
   // The largest pattern allowed, of nested alternatives and stars, against a 4096-character path: still bounded.
@@ -160,11 +223,26 @@ test('globs: "**/" twenty times then "*.q" (13 s per path as a RegExp) is matche
 });
 
 test('globs: a bad pattern is reported naming the setting and left out; the others still apply', () => {
-  const { settings, problems } = parseSettings({ include: ['**/*.c', 'fs/{a,b', '[z-a].c', '[]x', '[!]y'], exclude: ['**/gen/**', '{{{'] });
+  const { settings, problems } = parseSettings({
+    include: ['**/*.c', 'fs/{a,b', '[z-a].c', '[]x', '[!]y'],
+    exclude: ['**/gen/**', '{{{'],
+  });
   assert.deepEqual(settings.include, ['**/*.c']);
   assert.deepEqual(settings.exclude, ['**/gen/**']);
-  assert.deepEqual(problems.map((p) => p.setting), ['vfsLockReview.include', 'vfsLockReview.include', 'vfsLockReview.include', 'vfsLockReview.include', 'vfsLockReview.exclude']);
-  assert.match(problems[0].message, /^pattern "fs\/\{a,b" is not used: it has a "\{" that is never closed \(column 4\)$/);
+  assert.deepEqual(
+    problems.map((p) => p.setting),
+    [
+      'vfsLockReview.include',
+      'vfsLockReview.include',
+      'vfsLockReview.include',
+      'vfsLockReview.include',
+      'vfsLockReview.exclude',
+    ],
+  );
+  assert.match(
+    problems[0].message,
+    /^pattern "fs\/\{a,b" is not used: it has a "\{" that is never closed \(column 4\)$/,
+  );
   assert.match(problems[1].message, /reversed range "z-a"/);
   assert.match(problems[2].message, /empty character class/);
   const f = new FileFilter(settings.include, settings.exclude);
@@ -190,15 +268,26 @@ test('globs: too long a pattern, or too many, is reported', () => {
 test('untrusted workspace: workspace values of rulesFile/baseTree are ignored, user values kept', () => {
   const both = { globalValue: '/home/me/rules.json', workspaceValue: 'ws.json', workspaceFolderValue: 'folder.json' };
   assert.deepEqual(effectiveSetting(both, true), { value: 'folder.json', origin: 'workspace' });
-  assert.deepEqual(effectiveSetting({ ...both, workspaceFolderValue: undefined }, true), { value: 'ws.json', origin: 'workspace' });
-  assert.deepEqual(effectiveSetting(both, false), { value: '/home/me/rules.json', origin: 'user', ignored: 'folder.json' });
-  assert.deepEqual(effectiveSetting({ workspaceValue: '/etc/evil.json' }, false), { value: undefined, origin: 'default', ignored: '/etc/evil.json' });
+  assert.deepEqual(effectiveSetting({ ...both, workspaceFolderValue: undefined }, true), {
+    value: 'ws.json',
+    origin: 'workspace',
+  });
+  assert.deepEqual(effectiveSetting(both, false), {
+    value: '/home/me/rules.json',
+    origin: 'user',
+    ignored: 'folder.json',
+  });
+  assert.deepEqual(effectiveSetting({ workspaceValue: '/etc/evil.json' }, false), {
+    value: undefined,
+    origin: 'default',
+    ignored: '/etc/evil.json',
+  });
   assert.deepEqual(effectiveSetting({ workspaceValue: '' }, false), { value: undefined, origin: 'default' });
   assert.deepEqual(effectiveSetting(undefined, false), { value: undefined, origin: 'default' });
   // parseSettings keeps the origin, and a change of origin alone re-checks.
   const ws = parseSettings({ rulesFile: 'r.json', rulesFileOrigin: 'workspace' }).settings;
   assert.equal(ws.rulesFileOrigin, 'workspace');
-  assert.equal(parseSettings({ rulesFile: '' , rulesFileOrigin: 'workspace' }).settings.rulesFileOrigin, 'default');
+  assert.equal(parseSettings({ rulesFile: '', rulesFileOrigin: 'workspace' }).settings.rulesFileOrigin, 'default');
   assert.ok(analysisChanged(ws, { ...ws, rulesFileOrigin: 'user' }));
 });
 
@@ -213,10 +302,22 @@ test('workspace rule files: only relative paths that stay inside the folder', ()
   assert.equal(ok('a/../b/r.json'), 'b/r.json');
   assert.equal(ok('a\\b\\r.json'), 'a/b/r.json');
   const refused: [string, RegExp][] = [
-    ['/etc/passwd', /absolute path/], ['\\\\server\\share\\r.json', /absolute path/], ['C:\\rules.json', /absolute path/], ['c:rules.json', /absolute path/],
-    ['file:///etc/passwd', /URI/], ['https://example.com/r.json', /URI/], ['vscode-remote://x/r.json', /URI/], ['untitled:r', /URI/],
-    ['../outside.json', /leads out of the workspace folder/], ['a/../../outside.json', /leads out/], ['./..', /leads out/],
-    ['~/rules.json', /starts with "~"/], ['.', /folder itself/], ['a/..', /folder itself/], ['r\u0000.json', /control character/], ['r\n.json', /control character/],
+    ['/etc/passwd', /absolute path/],
+    ['\\\\server\\share\\r.json', /absolute path/],
+    ['C:\\rules.json', /absolute path/],
+    ['c:rules.json', /absolute path/],
+    ['file:///etc/passwd', /URI/],
+    ['https://example.com/r.json', /URI/],
+    ['vscode-remote://x/r.json', /URI/],
+    ['untitled:r', /URI/],
+    ['../outside.json', /leads out of the workspace folder/],
+    ['a/../../outside.json', /leads out/],
+    ['./..', /leads out/],
+    ['~/rules.json', /starts with "~"/],
+    ['.', /folder itself/],
+    ['a/..', /folder itself/],
+    ['r\u0000.json', /control character/],
+    ['r\n.json', /control character/],
   ];
   for (const [p, why] of refused) {
     const r = workspaceRelativePath(p);
