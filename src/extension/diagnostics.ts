@@ -47,7 +47,7 @@ interface Tracked {
   /** Opened explicitly ("Check Current File") although the settings do not select it. */
   forced: boolean;
   opened: Promise<void>;
-  /** Running average of this document's analysis times (the wait after a keystroke follows it), null until known. */
+  /** Running average of this document's re-check times after edits (the wait after a keystroke follows it), null until known. */
   recentMs: number | null;
 }
 
@@ -216,7 +216,8 @@ export function activate(
       r.result.findings.map((f) => findingToDiagnostic(f, doc.uri, positionAt)),
     );
     lastResults.set(t.key, r);
-    t.recentMs = recentAnalysis(t.recentMs, r.ms);
+    // Only re-checks after edits count: the first analysis of a file (open, settings, index) is a full one.
+    if (trigger === 'edit') t.recentMs = recentAnalysis(t.recentMs, r.ms);
     const latency = t.pendingSince === null ? null : now() - t.pendingSince;
     t.pendingSince = null;
     const stats: CheckStats = {

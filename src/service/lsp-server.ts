@@ -95,8 +95,10 @@ interface Doc {
   fixes: Map<string, Fix[]>;
   /** The last "not analysed" reason shown to the user, to show each once. */
   shownError: string;
-  /** Running average of its analysis times (the wait after an edit follows it), null until known. */
+  /** Running average of its re-check times after edits (the wait after an edit follows it), null until known. */
   recentMs?: number | null;
+  /** An edit arrived since the last analysis. */
+  edited?: boolean;
 }
 
 const SEVERITY: Record<string, DiagnosticSeverity> = {
@@ -271,7 +273,9 @@ export function serve(
     const r = s.result(d.uri);
     if (!r) return null;
     d.last = r;
-    d.recentMs = recentAnalysis(d.recentMs ?? null, r.ms);
+    // Only re-checks after edits count: the first analysis of a document is a full one.
+    if (d.edited) d.recentMs = recentAnalysis(d.recentMs ?? null, r.ms);
+    d.edited = false;
     d.fixes.clear();
     void connection.sendDiagnostics({
       uri: d.uri,
@@ -501,6 +505,7 @@ export function serve(
       d.lines = lines;
       d.version = version;
       d.fixes.clear();
+      d.edited = true;
       if (d.analysed) schedule(d, debounceFor(settings.debounceMs, d.recentMs ?? null));
     }).catch(logError(`applying an edit to ${d.file}`));
   });
