@@ -17,7 +17,7 @@ interface Init {
   catalogues: CatalogueData[];
   bundleDir: string;
   withFixes?: boolean;
-  /** False: documents are not kept between rounds of a tree check (the editor's background index build). */
+  /** True: documents are kept between rounds of a tree check (TaskRunner's `retain`). */
   retainDocuments?: boolean;
 }
 
@@ -27,7 +27,7 @@ export type WorkerRequest =
 async function run(): Promise<void> {
   const init = workerData as Init;
   const analyzer = await Analyzer.create(nodeWasmSource(init.bundleDir), init.catalogues);
-  const tasks = new TaskRunner(analyzer, init.options, init.retainDocuments !== false);
+  const tasks = new TaskRunner(analyzer, init.options, init.retainDocuments === true);
   parentPort!.on('message', async (msg: WorkerRequest) => {
     if (!msg) {
       process.exit(0);

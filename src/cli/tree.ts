@@ -74,7 +74,7 @@ export async function checkAsTree(
     if (process.env.VFSLOCK_INDEX_DUMP) writeFileSync(process.env.VFSLOCK_INDEX_DUMP, JSON.stringify(t.data));
     let outcomes = t.outcomes;
     if (withFixes) {
-      // Fixes once, against the settled index (not in every re-check round); the files' documents are still cached.
+      // Fixes once, against the settled index (not in every re-check round).
       await runner.setIndex(t.data);
       outcomes = await runner.run(
         files.map((f, i) => ({

@@ -72,15 +72,7 @@ export class TreeIndexes implements IndexProvider {
   private build(e: Entry, catalogues: CatalogueData[], options: CheckOptions): void {
     const t0 = Date.now();
     this.o.onEvent({ root: e.root, state: 'building' });
-    treeIndex(
-      e.root,
-      1,
-      options,
-      catalogues,
-      `${VERSION}+${BUILD}`,
-      undefined,
-      this.o.pool ?? { data: { retainDocuments: false } },
-    ).then(
+    treeIndex(e.root, 1, options, catalogues, `${VERSION}+${BUILD}`, undefined, this.o.pool ?? {}).then(
       (r) => {
         e.state = 'ready';
         e.snapshot = new IndexSnapshot(r.data);

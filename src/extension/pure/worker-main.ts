@@ -45,7 +45,7 @@ function serveSession(port: MessagePort): void {
       port.postMessage({ ready: true, loadMs: performance.now() - t0 } satisfies ReadyMessage);
       s.setIndexProvider(
         new TreeIndexes({
-          pool: { script: __filename, data: { role: 'check', nice: 10, retainDocuments: false } },
+          pool: { script: __filename, data: { role: 'check', nice: 10 } },
           // A ready index changes the open documents' results: the host asks for them again.
           onEvent: (e) =>
             port.postMessage({
