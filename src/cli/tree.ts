@@ -191,9 +191,10 @@ export async function checkFilesIndexed(
   withFixes = false,
   cached?: { root: string; data: IndexData },
 ): Promise<IndexedCheck> {
-  const root = cached?.root ?? findKernelTree(files[0]);
+  // `cached` comes from cachedIndexOf(), which already found every file in its tree.
+  const root = cached ? cached.root : findKernelTree(files[0]);
   // Loose files: one tree of their own, but their functions' callers may be anywhere.
-  if (!root || files.some((f) => findKernelTree(f) !== root))
+  if (!root || (!cached && files.some((f) => findKernelTree(f) !== root)))
     return checkAsTree(files, files, jobs, options, catalogues, false, withFixes);
   const index = cached
     ? { data: cached.data, note: `summary index of ${root} loaded from the cache` }

@@ -60,7 +60,7 @@ export class TreeIndexes implements IndexProvider {
     }
     if (e.state !== 'ready' || !e.snapshot) return null;
     const file = resolve(path);
-    if (e.snapshot.data.includes.some(([f]) => f === file)) return e.snapshot;
+    if (e.snapshot.knows(file)) return e.snapshot;
     let v = e.extra.get(file);
     if (!v) {
       v = new IndexSnapshot(withIncludesOf(e.snapshot.data, root, [file]));

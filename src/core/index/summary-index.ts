@@ -60,6 +60,11 @@ export class IndexSnapshot implements IndexView {
     this.uncalledSet = new Set(data.uncalled);
   }
 
+  /** Whether the index knows what `file` includes (it was built from it, or its includes were added). */
+  knows(file: string): boolean {
+    return this.includes.has(file);
+  }
+
   /** Headers `file` includes, directly or through other headers, that have static helpers with summaries. */
   visibleHeaders(file: string): string[] {
     const out: string[] = [];
