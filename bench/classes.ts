@@ -7,7 +7,8 @@
  * class expects.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../test/helpers/corpus';
 
@@ -32,21 +33,20 @@ function main(): void {
     const expect = field('expect');
     const kernel = field('kernel') || 'auto';
     const companions = files.filter((f) => f.startsWith(`${name}.`) && f !== file);
+    // The snippet and its companions are the whole of a small kernel tree (a Makefile, fs/, include/): with the
+    // tree's index, a function nothing in it calls is a root, as in a whole-tree run.
+    const tree = mkdtempSync(join(tmpdir(), 'vfslock-class-'));
+    const [major, minor] = (kernel === 'auto' ? '6.12' : kernel).split('.');
+    mkdirSync(join(tree, 'include', 'linux'), { recursive: true });
+    mkdirSync(join(tree, 'fs', 'classes'), { recursive: true });
+    writeFileSync(join(tree, 'Makefile'), `VERSION = ${major}\nPATCHLEVEL = ${minor}\n`);
+    for (const f of [file, ...companions]) copyFileSync(join(DIR, f), join(tree, 'fs', 'classes', f));
     const r = spawnSync(
       process.execPath,
-      [
-        CLI,
-        'check',
-        '--kernel',
-        kernel,
-        '--format',
-        'json',
-        ...(companions.length ? ['--index'] : []),
-        file,
-        ...companions,
-      ],
-      { cwd: DIR, encoding: 'utf8' },
+      [CLI, 'check', '--kernel', kernel, '--format', 'json', '--index', join('fs', 'classes', file)],
+      { cwd: tree, encoding: 'utf8', env: { ...process.env, VFSLOCK_CACHE_DIR: join(tree, '.cache') } },
     );
+    rmSync(tree, { recursive: true, force: true });
     const report = JSON.parse(r.stdout) as {
       findings: { file: string; severity: string; ruleId: string; line: number }[];
     };

@@ -1467,9 +1467,16 @@ class FunctionAnalyzer implements RuleContext {
     else if (delegFacts.length === 1) deleg = delegFacts[0][1];
     if (op.requireTypeFact && deleg === undefined) return;
     for (const r of RULES) r.onGrant?.(this, op, s, deleg, nodeId);
-    // A grant that serialises itself (kernel_setlease) owes re-checks only in a function that re-checks at all (nfsd's
-    // nfs4_set_delegation); a directory delegation (nfsd_get_dir_deleg) has no opens to conflict with.
-    if (op.recheckAfter && op.locksItself && !this.ops.some((ops) => ops.some((o) => o.k === 'conflictCheck'))) return;
+    // A grant that serialises itself (kernel_setlease) owes re-checks after it. From 6.19 a delegation may be on a
+    // directory (nfsd_get_dir_deleg), which has no opens to conflict with: there, only a function that re-checks at
+    // all (nfs4_set_delegation) is held to it. Before 6.19 every delegation is on a file.
+    if (
+      op.recheckAfter &&
+      op.locksItself &&
+      this.opts.dirRules &&
+      !this.ops.some((ops) => ops.some((o) => o.k === 'conflictCheck'))
+    )
+      return;
     if (op.recheckAfter) {
       // What the grant owes: its conflicting-open check, plus any other verification this path made before the grant
       // (nfsd re-verifies the dentry after kernel_setlease(); doing it only before proves nothing).

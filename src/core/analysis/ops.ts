@@ -506,6 +506,9 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
     if (a) {
       const held = assertedLock(oc, args[a.arg], a.negated, !!a.lockArg);
       if (held) out.push({ k: 'assertHeld', key: held.key, class: held.class, node: call });
+      // BUG_ON(!IS_PRIVATE(inode)): the function documents that the inode is private, so no delegation exists on it.
+      const priv = a.lockArg ? null : assertedPrivate(oc, args[a.arg], a.negated);
+      if (priv) out.push({ k: 'context', kind: 'nodeleg', key: priv, node: call });
       return;
     }
   }
@@ -554,6 +557,25 @@ function contextOps(oc: OpContext, name: string, args: SNode[], call: SNode, res
   const delegFlag = [...cat.delegationFlags][0];
   if (delegFlag && cat.contexts.delegationLeaseAllocators.includes(name))
     out.push({ k: 'flagWord', obj: base, flag: delegFlag, set: true, node: call });
+}
+
+/** The inode an assertion says is private (`BUG_ON(!IS_PRIVATE(x))`, `WARN_ON(!IS_PRIVATE(x))`), else null. */
+function assertedPrivate(oc: OpContext, arg: SNode | undefined, negated: boolean): string | null {
+  const { ctx, cat } = oc;
+  let x = arg;
+  let neg = negated;
+  while (x) {
+    if (x.type === 'parenthesized_expression' && x.children[0]) x = x.children[0];
+    else if (x.type === 'unary_expression' && ctx.unaryOp(x) === '!' && x.children[0]) {
+      x = x.children[0];
+      neg = !neg;
+    } else break;
+  }
+  if (!x || neg || x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return null;
+  const p = cat.predicates.get(ctx.text(x.children[0]));
+  if (p?.kind !== 'private') return null;
+  const k = ctx.instantiate(p.target, (i) => ctx.key(x.children[1]?.children[i]));
+  return k && k !== NULL_KEY ? k : null;
 }
 
 function assertedLock(

@@ -187,7 +187,12 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
       // Whether a function is a root matters only when it has obligations to charge or report.
       const roots =
         !isHeader(t.key) &&
-        iface.defs.some((d) => !d.isStatic && uncalled.has(d.name) && (d.root || !!d.summary?.mutates.length));
+        iface.defs.some(
+          (d) =>
+            !d.isStatic &&
+            uncalled.has(d.name) &&
+            (d.root || !!d.summary?.mutates.length || !!d.summary?.requires.length),
+        );
       if (uses || roots) stale.push(t);
     }
     if (!stale.length) break;

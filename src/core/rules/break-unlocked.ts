@@ -5,7 +5,9 @@
  * keeps a new one from being granted in between. See docs/rules/deleg-break-unlocked.md.
  */
 import { ExprContext } from '../analysis/expr';
+import type { State } from '../analysis/state';
 import type { Finding, Related } from '../analysis/types';
+import type { SNode } from '../parse/syntax';
 import { messages } from './messages';
 import { changeToCheck } from './missing-break';
 import { lockedHere, type Rule, type RuleContext } from './context';
@@ -18,13 +20,27 @@ function requireSites(ctx: RuleContext) {
   }));
 }
 
+/**
+ * The lock is this function's caller's to hold: it is noted in the summary (`requires`) and checked at each call.
+ * A function nothing in the checked tree calls (`noCallers`) has no caller to hand it to: false, and `rootOwned` says
+ * the finding is about such a function.
+ */
+function toCallers(ctx: RuleContext, s: State, key: string, node: SNode): boolean {
+  if (!ctx.callerResponsible(s, key) || ctx.opts.noCallers) return false;
+  ctx.noteRequire(key, node);
+  return true;
+}
+
+function rootOwned(ctx: RuleContext, s: State, key: string): boolean {
+  return !!ctx.opts.noCallers && ctx.callerResponsible(s, key);
+}
+
 export const breakUnlocked: Rule = {
   ids: ['deleg/break-unlocked'],
 
   onBreak(ctx, op, s) {
     if (op.blocking === true || op.kind !== 'deleg' || s.lossy || ctx.heldExclusive(s, op.key)) return;
-    if (ctx.callerResponsible(s, op.key)) ctx.noteRequire(op.key, op.node);
-    else {
+    if (!toCallers(ctx, s, op.key, op.node)) {
       const other = ctx.otherLocalLock(s);
       ctx.report(
         'deleg/break-unlocked',
@@ -33,7 +49,7 @@ export const breakUnlocked: Rule = {
         op.key,
         other
           ? messages.breakUnlockedOtherLock(ctx.unit.name, op.display, op.api, other.shown)
-          : messages.breakUnlocked(ctx.unit.name, op.display, op.api),
+          : messages.breakUnlocked(ctx.unit.name, op.display, op.api, rootOwned(ctx, s, op.key)),
         other ? [other.related] : [],
       );
     }
@@ -48,15 +64,13 @@ export const breakUnlocked: Rule = {
       return;
     }
     if (s.facts.get('#maybe-locked')) return;
+    const root = rootOwned(ctx, s, op.key);
     if (!op.owner) {
-      if (ctx.callerResponsible(s, op.key)) {
-        ctx.noteRequire(op.key, op.node);
-        return;
-      }
+      if (toCallers(ctx, s, op.key, op.node)) return;
       // Inferred requirements (from an in-file callee) and NULL-out-parameter callers are weaker evidence: speak only
       // when no lock held may be this inode under another name (the locked parent of its dentry is not), and, with
       // none held, the inode is named by a stable expression (not a variable given different objects).
-      if (op.derived) return;
+      if (op.derived && !root) return;
       const held = ctx.inodeLocksHeld(s, ['inode', 'rename']);
       if (held.some(([k]) => !ctx.isParentOf(k, op.key))) return;
       if (!held.length && ctx.assignedMoreThanOnce(ExprContext.rootOf(op.key))) return;
@@ -68,7 +82,7 @@ export const breakUnlocked: Rule = {
         op.node.start,
         op.node.end,
         ctx.show(op.key),
-        messages.callUnlocked(ctx.unit.name, op.api, op.display),
+        messages.callUnlocked(ctx.unit.name, op.api, op.display, root),
         [],
       );
       sites.candidates.set(siteKey, f);
@@ -84,10 +98,7 @@ export const breakUnlocked: Rule = {
     const held = ctx.heldExclusive(s, key);
     if (held) related.push(lockedHere(held, op.display));
     if (held && b.underLock && !b.stale) return;
-    if (ctx.callerResponsible(s, key) && !b.stale) {
-      ctx.noteRequire(key, op.node);
-      return;
-    }
+    if (!b.stale && toCallers(ctx, s, key, op.node)) return;
     const why = b.stale ? 'dropped' : 'not held';
     related.push({ start: b.site, end: b.siteEnd, message: 'delegation broken here' });
     if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });
@@ -100,7 +111,14 @@ export const breakUnlocked: Rule = {
       key,
       other
         ? messages.changeAfterBreakOtherLock(ctx.unit.name, op.api, op.what, op.display, other.shown)
-        : messages.changeAfterUnlockedBreak(ctx.unit.name, op.api, op.what, op.display, why),
+        : messages.changeAfterUnlockedBreak(
+            ctx.unit.name,
+            op.api,
+            op.what,
+            op.display,
+            why,
+            !b.stale && rootOwned(ctx, s, key),
+          ),
       related,
     );
   },

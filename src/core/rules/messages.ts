@@ -83,6 +83,10 @@ export function splitMessage(text: string): { message: string; detail?: string }
 
 const join = (headline: string, ...details: string[]) => headline + DETAIL_SEP + details.filter(Boolean).join(' ');
 
+/** For a function nothing in the checked tree calls: the lock a caller could hold is nobody's. */
+const noCallerHolds = (fn: string) =>
+  `Nothing in the checked tree calls ${fn}(), so no caller there can be holding the lock for it.`;
+
 /** The version's spelling of taking an inode's lock. */
 export function lockCall(inode: string, version = ctx.version): string {
   return compareVersions(version, '4.7') < 0 ? `mutex_lock(&${arrowable(inode)}->i_mutex)` : `inode_lock(${inode})`;
@@ -170,21 +174,30 @@ export const messages = {
       breakAdvice(dir, locked),
     );
   },
-  breakUnlocked(fn: string, inode: string, api: string): string {
+  breakUnlocked(fn: string, inode: string, api: string, root = false): string {
     return join(
       `${fn}: ${api}(${inode}) is called without ${inode}'s ${lockName()} held exclusively.`,
       `Delegations are granted under inode_trylock(), so a new delegation can be granted between this break and the change ` +
         `it protects. Take ${lockCall(inode)} before the break and hold it until the change is done.`,
+      root ? noCallerHolds(fn) : '',
     );
   },
-  callUnlocked(fn: string, api: string, inode: string): string {
+  callUnlocked(fn: string, api: string, inode: string, root = false): string {
     const helpers = ctx.era === '6.19' ? ', lock_rename() or start_dirop()/start_renaming()' : ' or lock_rename()';
     return join(
       `${fn}: ${api}() changes ${inode} and breaks its delegation, but ${inode}'s ${lockName()} is not held.`,
       `A delegation can be granted between ${api}()'s break and its change. Lock ${inode} (${lockCall(inode)}${helpers}) around the call.`,
+      root ? noCallerHolds(fn) : '',
     );
   },
-  changeAfterUnlockedBreak(fn: string, api: string, what: string, inode: string, why: 'dropped' | 'not held'): string {
+  changeAfterUnlockedBreak(
+    fn: string,
+    api: string,
+    what: string,
+    inode: string,
+    why: 'dropped' | 'not held',
+    root = false,
+  ): string {
     return why === 'dropped'
       ? join(
           `${fn}: ${api} ${what} ${inode}, but ${inode}'s lock was dropped after its delegation was broken.`,
@@ -195,6 +208,7 @@ export const messages = {
       : join(
           `${fn}: ${api} ${what} ${inode}, whose delegation was broken without ${inode}'s ${lockName()} held.`,
           `A delegation can be granted between the break and the change. Hold ${lockCall(inode)} across both.`,
+          root ? noCallerHolds(fn) : '',
         );
   },
   /** The same, when another inode (`otherLock`) is locked here: it may be this one under a name the analysis cannot equate. */
