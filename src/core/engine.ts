@@ -1409,7 +1409,7 @@ function sigOf(s: Summary): string {
     s.breaks,
     s.leaseBreaks ?? [],
     s.requires.map((r) => r.role),
-    s.mutates.map((m) => m.role + m.kind),
+    s.mutates.map((m) => m.role + m.kind + (m.onlyIf ?? []).map((c) => `|${c.role}&${c.flag}`).join('')),
     !!s.sleeps,
     !!s.sleeps?.blocking,
     s.acquires,

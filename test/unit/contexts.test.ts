@@ -686,6 +686,25 @@ int f(struct inode *dir, struct dentry *dentry)
     assert.deepEqual(await rules(code('IS_PRIVATE(inode)')), ['deleg/missing-break@f']);
   });
 
+  test('an assertion that the inode is private (BUG_ON(!IS_PRIVATE())) rules a delegation out too', async () => {
+    const code = (assertion: string) => `
+int f(struct inode *dir, struct dentry *dentry)
+{
+	int error;
+
+	${assertion};
+	inode_lock(d_inode(dentry));
+	error = dir->i_op->unlink(dir, dentry);
+	inode_unlock(d_inode(dentry));
+	return error;
+}`;
+    assert.deepEqual(await rules(code('BUG_ON(!IS_PRIVATE(d_inode(dentry)))')), []);
+    assert.deepEqual(await rules(code('WARN_ON_ONCE(!IS_PRIVATE(d_inode(dentry)))')), []);
+    // Asserting the opposite, or asserting it of another inode, rules nothing out.
+    assert.deepEqual(await rules(code('BUG_ON(IS_PRIVATE(d_inode(dentry)))')), ['deleg/missing-break@f']);
+    assert.deepEqual(await rules(code('BUG_ON(!IS_PRIVATE(dir))')), ['deleg/missing-break@f']);
+  });
+
   test('a securityfs file nfsd cannot export', async () => {
     const code = (create: string) => `
 int f(struct dentry *parent, struct iattr *attrs)
@@ -870,6 +889,13 @@ out_unlock:
   test('moving the re-checks before the grant is lease/grant-unserialized', async () => {
     assert.deepEqual(await rules(setDeleg('', verify + '\n' + conflicts)), ['lease/grant-unserialized@set_deleg']);
     assert.deepEqual(await rules(setDeleg(conflicts, verify)), ['lease/grant-unserialized@set_deleg']);
+  });
+
+  test('no re-check at all: before 6.19 every delegation is on a file, so the grant is unserialized', async () => {
+    assert.deepEqual(await rules(setDeleg(''), { kernel: '6.12' }), ['lease/grant-unserialized@set_deleg']);
+    // From 6.19 a delegation may be on a directory (no opens to conflict with): a function without any re-check is
+    // not held to one.
+    assert.deepEqual(await rules(setDeleg(''), { kernel: '6.19' }), []);
   });
 
   test('removing a lease (F_UNLCK) and a plain fcntl lease grant owe nothing', async () => {

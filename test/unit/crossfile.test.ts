@@ -225,4 +225,86 @@ int foo_called_remove(struct dentry *dentry, const char *name)
     });
     assert.deepEqual(where(check(['--index', join(root, 'fs')])), []);
   });
+  test('a lock requirement reaching a function nothing in the tree calls is reported there', () => {
+    const setMode = `int foo_set_mode(struct dentry *dentry, umode_t mode)
+{
+	struct iattr attrs = { .ia_valid = ATTR_MODE, .ia_mode = mode };
+
+	return notify_change(&nop_mnt_idmap, dentry, &attrs, NULL);
+}
+`;
+    const alone = tree('root-require', { 'fs/foo/mode.c': setMode });
+    const found = check(['--index', join(alone, 'fs')]);
+    assert.deepEqual(where(found), ['foo/mode.c:5 foo_set_mode deleg/break-unlocked']);
+    assert.match(found[0].message, /notify_change\(\) changes d_inode\(dentry\).*not held/);
+    // With a caller in another file that holds the lock, the requirement is that caller's, and it is met.
+    const called = tree('root-require-called', {
+      'fs/foo/mode.c': setMode,
+      'fs/foo/user.c': `int foo_chmod(struct dentry *dentry, umode_t mode)
+{
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = foo_set_mode(dentry, mode);
+	inode_unlock(d_inode(dentry));
+	return err;
+}
+`,
+    });
+    assert.deepEqual(where(check(['--index', join(called, 'fs')])), []);
+    // Each file on its own: the callers are unknown, so nothing is claimed.
+    assert.deepEqual(where(check(['--no-index', join(alone, 'fs')])), []);
+  });
+
+  test("a helper's change made only under a flag of the caller's attribute word", () => {
+    const helper = `int foo_setattr(struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int err = 0;
+
+	if (attr->ia_valid & ATTR_SIZE)
+		truncate_setsize(inode, attr->ia_size);
+	if (attr->ia_valid & ATTR_MODE)
+		err = __vfs_setxattr(&nop_mnt_idmap, dentry, inode, "system.foo", NULL, 0, 0);
+	return err;
+}
+`;
+    const caller = (fn: string, flags: string) => `int ${fn}(struct dentry *dentry, loff_t size, umode_t mode)
+{
+	struct iattr attrs = { .ia_size = size, .ia_mode = mode, .ia_valid = ${flags} };
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = foo_setattr(dentry, &attrs);
+	inode_unlock(d_inode(dentry));
+	return err;
+}
+`;
+    const root = tree('flag-guard', {
+      'fs/foo/setattr.c': helper,
+      'fs/foo/shrink.c': caller('foo_shrink', 'ATTR_SIZE | ATTR_CTIME'),
+      'fs/foo/chmod.c': caller('foo_chmod2', 'ATTR_MODE | ATTR_CTIME'),
+      // A word the caller was handed: its flags are unknown, so the change may happen.
+      'fs/foo/pass.c': `int foo_pass(struct dentry *dentry, struct iattr *attr)
+{
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = foo_setattr(dentry, attr);
+	inode_unlock(d_inode(dentry));
+	return err;
+}
+`,
+    });
+    assert.deepEqual(where(check(['--index', join(root, 'fs')])), [
+      'foo/chmod.c:7 foo_chmod2 deleg/missing-break',
+      'foo/pass.c:6 foo_pass deleg/missing-break',
+    ]);
+    // The helper setting the flag itself makes the test say nothing about the caller's word.
+    const own = tree('flag-guard-own', {
+      'fs/foo/setattr.c': helper.replace('int err = 0;', 'int err = 0;\n\n\tattr->ia_valid |= ATTR_MODE;'),
+      'fs/foo/shrink.c': caller('foo_shrink', 'ATTR_SIZE | ATTR_CTIME'),
+    });
+    assert.deepEqual(where(check(['--index', join(own, 'fs')])), ['foo/shrink.c:7 foo_shrink deleg/missing-break']);
+  });
 });

@@ -13,7 +13,7 @@ import { ExprContext, NULL_KEY, identifiersOf } from './expr';
 import { computeAtom, objectOfFlags, type AtomInfo } from './atoms';
 import { collectContract, type Contract } from './contract';
 import { collectDefinitions } from './definitions';
-import { childOfAlias, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
+import { childOfAlias, lockKey, opsOf, describePath, writesFlag, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type {
   AnalyzeOptions,
@@ -28,7 +28,7 @@ import type {
 import { beginFunction, messageContext, splitMessage } from '../rules/messages';
 import type { ExitLock, RuleContext } from '../rules/context';
 import { RULE_MODULES } from '../rules/index';
-import { immediatePostDominators } from '../cfg/graph';
+import { immediateDominators, immediatePostDominators, predecessors } from '../cfg/graph';
 
 export interface FunctionAnalysis {
   findings: Finding[];
@@ -445,6 +445,13 @@ class FunctionAnalyzer implements RuleContext {
         const k = this.ctx.key(node.exprs[0]) ?? v;
         reads[node.id] = [`truthy:${v}`, `truthy:${k}`];
       }
+      // A callee's change conditional on a flag of a word this function passes: the word's flag facts are read there.
+      for (const o of this.ops[node.id])
+        if (o.k === 'summaryMutate' && o.onlyIf?.length)
+          reads[node.id] = [
+            ...(reads[node.id] ?? []),
+            ...o.onlyIf.map((c) => `flag:${c.flag}:${objectOfFlags(c.key)}`),
+          ];
     }
     for (const node of this.cfg.nodes) {
       const roots = this.ops[node.id].filter((o) => o.k === 'assign').map((o) => (o as { root: string }).root);
@@ -863,6 +870,7 @@ class FunctionAnalyzer implements RuleContext {
   // ---------------------------------------------------------------- transfer functions
 
   private apply(op: Op, s: State, nodeId: number): State[] {
+    this.curNode = nodeId;
     switch (op.k) {
       case 'assign':
         if (op.havoc) {
@@ -933,8 +941,13 @@ class FunctionAnalyzer implements RuleContext {
       case 'sleeps':
         this.applySleeps(op, s);
         return [s];
-      case 'mutate':
       case 'summaryMutate':
+        // The callee changes the inode only under a flag this caller's word is known not to carry.
+        if (op.onlyIf?.some((c) => s.facts.get(`flag:${c.flag}:${objectOfFlags(c.key)}`) === false)) return [s];
+        this.noteUse(s);
+        for (const r of RULES) r.onMutate?.(this, op, s);
+        return [s];
+      case 'mutate':
         this.noteUse(s);
         for (const r of RULES) r.onMutate?.(this, op, s);
         return [s];
@@ -1876,9 +1889,65 @@ class FunctionAnalyzer implements RuleContext {
    * the same inode later (->create).
    */
   chargeCallers(entry: RoleMutation): void {
-    const at = this.summary.mutates.findIndex((m) => m.role === entry.role && m.kind === entry.kind);
-    if (at < 0) this.summary.mutates.push(entry);
-    else if (rank(entry.severity) > rank(this.summary.mutates[at].severity)) this.summary.mutates[at] = entry;
+    // The flags of a caller's word the change happens under here: this function's own tests and the callee's.
+    const guards = [...this.flagGuards(this.curNode), ...(entry.onlyIf ?? [])];
+    const e: RoleMutation = { ...entry, onlyIf: guards.length ? guards : undefined };
+    if (!e.onlyIf) delete e.onlyIf;
+    const at = this.summary.mutates.findIndex((m) => m.role === e.role && m.kind === e.kind);
+    if (at < 0) {
+      this.summary.mutates.push(e);
+      return;
+    }
+    // Made on several paths: only the flags all of them are under.
+    const prev = this.summary.mutates[at];
+    const both = (prev.onlyIf ?? []).filter((c) => e.onlyIf?.some((d) => d.role === c.role && d.flag === c.flag));
+    const merged = rank(e.severity) > rank(prev.severity) ? { ...e } : { ...prev };
+    if (both.length) merged.onlyIf = both;
+    else delete merged.onlyIf;
+    this.summary.mutates[at] = merged;
+  }
+
+  /** The CFG node whose ops are being applied. */
+  private curNode = -1;
+  private idom: number[] | null = null;
+  private preds: number[][] | null = null;
+  private readonly guardMemo = new Map<number, { role: string; flag: string }[]>();
+
+  /**
+   * Flags of caller-provided words that every path to CFG node `id` has tested set (`if (attr->ia_valid & ATTR_MODE)`
+   * dominating it), unless the function sets the flag in that word itself.
+   */
+  private flagGuards(id: number): { role: string; flag: string }[] {
+    if (id < 0) return [];
+    const memo = this.guardMemo.get(id);
+    if (memo) return memo;
+    this.idom ??= immediateDominators(this.cfg);
+    this.preds ??= predecessors(this.cfg);
+    const out: { role: string; flag: string }[] = [];
+    for (let a = id, steps = 0; a >= 0 && steps < this.cfg.nodes.length; steps++) {
+      const ps = this.preds[a];
+      const p = ps.length === 1 ? this.cfg.nodes[ps[0]] : undefined;
+      if (p && p.kind === 'cond' && p.atom && p.succ[0] !== p.succ[1]) {
+        const slot = p.succ.indexOf(a);
+        const info = this.atomInfo(p.atom);
+        const edge = slot === 0 ? !p.negated : !!p.negated;
+        if (info.fact?.startsWith('flag:') && edge !== info.invert) {
+          const [, flag, ...rest] = info.fact.split(':');
+          const role = this.roleOf(rest.join(':'));
+          if (
+            role &&
+            !writesFlag(this.oc, this.body, rest.join(':'), flag) &&
+            !out.some((c) => c.role === role && c.flag === flag)
+          )
+            out.push({ role, flag });
+        }
+      }
+      const up = this.idom[a];
+      if (up === a) break;
+      a = up;
+    }
+    this.guardMemo.set(id, out);
+    return out;
   }
 
   deferToCallers(d: DeferredFinding): void {

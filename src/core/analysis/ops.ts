@@ -13,6 +13,7 @@ import {
 } from '../catalogue/catalogue';
 import { type SNode } from '../parse/syntax';
 import { ExprContext, NULL_KEY } from './expr';
+import { objectOfFlags } from './atoms';
 import type { Summary } from './types';
 
 export type OutArg =
@@ -160,6 +161,8 @@ export type Op =
       display: string;
       severity?: 'error' | 'warning' | 'info';
       note?: string;
+      /** The callee makes the change only when these flags are set in these words (keys as the caller names them). */
+      onlyIf?: { key: string; flag: string }[];
     };
 
 export interface OpContext {
@@ -313,6 +316,23 @@ function errorCodeOf(oc: OpContext, rhs: SNode): { name: string; key: string } |
   return { name: arg.type === 'identifier' ? oc.ctx.text(arg) : k, key: k };
 }
 
+const guardFlagMemo = new WeakMap<ReadonlyMap<string, Summary>, { size: number; flags: string[] }>();
+
+/**
+ * Flags the summaries' changes are conditional on (`onlyIf`): a caller's writes of them are worth following. The map
+ * grows while a file is analysed (callees first), so the memo is refreshed when its size changes.
+ */
+function guardFlags(summaries: ReadonlyMap<string, Summary>): string[] {
+  let memo = guardFlagMemo.get(summaries);
+  if (!memo || memo.size !== summaries.size) {
+    const set = new Set<string>();
+    for (const s of summaries.values()) for (const m of s.mutates) for (const c of m.onlyIf ?? []) set.add(c.flag);
+    memo = { size: summaries.size, flags: [...set].sort() };
+    guardFlagMemo.set(summaries, memo);
+  }
+  return memo.flags;
+}
+
 /**
  * A flags word written with an exempting flag (`attrs.ia_valid |= ATTR_DELEG`): the flag is set (or cleared by
  * `= ...` without it, `&= ~FLAG`) in that word from here on, as if a test of it had been true (false).
@@ -328,7 +348,7 @@ function flagWordOps(
 ): void {
   const obj = keyOverride ?? (lhs ? oc.ctx.key(lhs) : null);
   if (!obj) return;
-  for (const flag of oc.cat.exemptFlags.keys()) {
+  for (const flag of [...oc.cat.exemptFlags.keys(), ...guardFlags(oc.summaries)]) {
     const mentioned = flagsMention(oc, rhs, new Set([flag])) === true;
     if (op === '=') out.push({ k: 'flagWord', obj, flag, set: mentioned, node });
     else if (op === '|=' && mentioned) out.push({ k: 'flagWord', obj, flag, set: true, node });
@@ -933,6 +953,10 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
         display: disp(m.role),
         severity: m.severity,
         note: m.note,
+        onlyIf: m.onlyIf?.flatMap((c) => {
+          const w = inst(c.role);
+          return w && w !== NULL_KEY ? [{ key: w, flag: c.flag }] : [];
+        }),
       });
   }
   if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what, blocking: s.sleeps.blocking });
@@ -1008,4 +1032,26 @@ export function childOfAlias(oc: OpContext, call: SNode): string | null {
     }
   }
   return null;
+}
+
+/**
+ * Whether the function body sets `flag` in the flags word `obj` itself (`attr->ia_valid |= ATTR_MODE`, or `=` with it):
+ * a test of that flag then says nothing about what the caller passed.
+ */
+export function writesFlag(oc: OpContext, body: SNode, obj: string, flag: string): boolean {
+  const { ctx } = oc;
+  const stack = [body];
+  const want = new Set([flag]);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'assignment_expression') {
+      const [lhs, rhs] = n.children;
+      const op = ctx.binaryOp(n);
+      const k = lhs ? ctx.key(lhs) : null;
+      if ((op === '=' || op === '|=') && k && objectOfFlags(k) === obj && flagsMention(oc, rhs, want) !== false)
+        return true;
+    }
+    for (const c of n.children) stack.push(c);
+  }
+  return false;
 }

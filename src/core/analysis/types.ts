@@ -59,6 +59,11 @@ export interface RoleMutation {
   site: number;
   severity?: Severity;
   note?: string;
+  /**
+   * Flags of a caller-provided flags word the change happens under on every path that makes it (`if (attr->ia_valid &
+   * ATTR_MODE) ... posix_acl_chmod()`): a caller whose word does not have one of them does not make this change.
+   */
+  onlyIf?: { role: string; flag: string }[];
 }
 
 export interface Summary {

@@ -89,6 +89,14 @@ export const missingBreak: Rule = {
         site: op.node.start,
         severity: op.severity,
         note: op.note,
+        // A callee's change made only under flags of a word this function was handed: its callers' words decide.
+        onlyIf:
+          op.k === 'summaryMutate'
+            ? op.onlyIf?.flatMap((c) => {
+                const r = ctx.roleOf(c.key);
+                return r ? [{ role: r, flag: c.flag }] : [];
+              })
+            : undefined,
       });
       return;
     }
