@@ -30,6 +30,8 @@ export interface WorkspaceCheckResult {
   longestHostBlockMs: number;
   /** The host thread's own CPU time during that stretch (NaN where the runtime cannot tell, before Node 23.9). */
   longestHostBlockCpuMs: number;
+  /** What the command was doing when that block ended (reading, checking or reporting a file...). */
+  longestHostBlockDuring?: string;
   /** The most of any late stretch the host thread's own CPU time accounts for: how long it really computed. */
   longestHostBusyMs: number;
   /** The longest piece of this command's own work on the host, and what it was. */
@@ -131,7 +133,9 @@ export function activate(
     if (!files.length || token.isCancellationRequested) return finish(result, t0, token);
 
     // Event-loop lag sampler: the longest gap between 5 ms ticks, minus the tick, and the thread's CPU time in it.
-    const lag = new LagSampler(5, now, threadCpuMs);
+    // What the command is doing, for the metrics: where the longest block ended.
+    let phase = 'starting';
+    const lag = new LagSampler(5, now, threadCpuMs, () => phase);
     const sampler = setInterval(() => lag.tick(), 5);
 
     const backend: Backend = IS_WEB ? documents.backend : createBackend(ctx, log, 'workspace', { background: true });
@@ -140,8 +144,11 @@ export function activate(
       if (!IS_WEB) backend.dispose();
     });
     try {
+      phase = 'loading the catalogue';
       const catalogue = await catalogues.catalogue(vscode.workspace.workspaceFolders[0].uri);
+      phase = 'configuring the worker';
       if (catalogue.key) await backend.call('configure', { key: catalogue.key, catalogues: catalogue.data });
+      phase = 'checking';
       const options = checkOptionsOf(s);
       let next = 0;
       const worker = async () => {
@@ -149,6 +156,7 @@ export function activate(
           const uri = files[next++];
           let bytes: Uint8Array;
           try {
+            phase = `reading ${relativePath(uri)}`;
             bytes = await vscode.workspace.fs.readFile(uri);
           } catch (e) {
             result.errors++;
@@ -157,6 +165,7 @@ export function activate(
           }
           if (token.isCancellationRequested) break;
           // The bytes are copied to the worker as they are (a memory copy); decoding happens there.
+          phase = `checking ${relativePath(uri)}`;
           const r = await backend.call('check', {
             file: relativePath(uri),
             bytes,
@@ -166,7 +175,8 @@ export function activate(
           });
           if (token.isCancellationRequested) break;
           if (IS_WEB) await new Promise((r2) => setTimeout(r2, 0));
-          own(`reporting ${relativePath(uri)}`, () => report(uri, r));
+          phase = `reporting ${relativePath(uri)}`;
+          own(phase, () => report(uri, r));
         }
       };
       const report = (uri: vscode.Uri, r: CheckSummary) => {
@@ -199,6 +209,7 @@ export function activate(
         if (!token.isCancellationRequested) throw e;
       });
     } finally {
+      phase = 'finishing';
       clearInterval(sampler);
       stop.dispose();
       if (!IS_WEB) backend.dispose();
@@ -207,6 +218,7 @@ export function activate(
     result.longestHostBlockMs = l.longestMs;
     result.longestHostBlockCpuMs = l.longestCpuMs;
     result.longestHostBusyMs = l.longestBusyMs;
+    result.longestHostBlockDuring = l.longestDuring;
     result.cancelled = result.cancelled || token.isCancellationRequested;
     return finish(result, t0, token);
   };

@@ -1137,3 +1137,73 @@ out:
     assert.deepEqual(await rules(code('inode->i_flags |= S_NOATIME;')), []);
   });
 });
+
+describe("a helper's change made only under a flag of its caller's attribute word", () => {
+  // demo_setattr() removes an xattr only when ATTR_KILL_PRIV is set in the word it is handed.
+  const code = (fill: string) => `
+static int demo_setattr(struct dentry *dentry, struct iattr *attr)
+{
+	int error = 0;
+
+	if (attr->ia_valid & ATTR_KILL_PRIV)
+		error = __vfs_removexattr(&nop_mnt_idmap, dentry, "security.capability");
+	return error;
+}
+
+int f(struct file *file, loff_t size)
+{
+	struct inode *inode = file_inode(file);
+	struct iattr attr;
+	int err;
+
+${fill}
+	inode_lock(inode);
+	err = security_inode_setattr(&nop_mnt_idmap, file->f_path.dentry, &attr);
+	if (!err)
+		err = demo_setattr(file->f_path.dentry, &attr);
+	inode_unlock(inode);
+	return err;
+}`;
+
+  test('a word set without the flag: no change, whatever else is written around it', async () => {
+    // A constant assigned to the word is its value (not another name), a write of another field or an `|=` of another
+    // flag leaves the flag clear, and a permission hook handed &attr (catalogue readOnlyArgCalls) writes nothing.
+    const fill = `	attr.ia_valid = ATTR_SIZE;
+	attr.ia_size = size;
+	attr.ia_file = file;
+	attr.ia_valid |= ATTR_FILE;`;
+    assert.deepEqual(await rules(code(fill), { kernel: '6.12' }), []);
+    assert.deepEqual(
+      await rules(code('\tattr.ia_valid = ATTR_SIZE | ATTR_KILL_PRIV;\n\tattr.ia_valid &= ~ATTR_KILL_PRIV;'), {
+        kernel: '6.12',
+      }),
+      [],
+    );
+  });
+
+  test('the flag set, or the word handed to an unknown helper, and the change is flagged', async () => {
+    assert.deepEqual(
+      await rules(code('\tattr.ia_valid = ATTR_SIZE;\n\tattr.ia_valid |= ATTR_KILL_PRIV;'), { kernel: '6.12' }),
+      ['deleg/missing-break@f'],
+    );
+    assert.deepEqual(await rules(code('\tattr.ia_valid = ATTR_SIZE;\n\tdemo_fill(&attr);'), { kernel: '6.12' }), [
+      'deleg/missing-break@f',
+    ]);
+    // `&= mask` keeps only the flags of the mask.
+    assert.deepEqual(
+      await rules(
+        code('\tattr.ia_valid = ATTR_SIZE | ATTR_KILL_PRIV;\n\tattr.ia_valid &= (ATTR_SIZE | ATTR_KILL_PRIV);'),
+        {
+          kernel: '6.12',
+        },
+      ),
+      ['deleg/missing-break@f'],
+    );
+    assert.deepEqual(
+      await rules(code('\tattr.ia_valid = ATTR_SIZE | ATTR_KILL_PRIV;\n\tattr.ia_valid &= ATTR_SIZE;'), {
+        kernel: '6.12',
+      }),
+      [],
+    );
+  });
+});

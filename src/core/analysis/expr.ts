@@ -186,6 +186,11 @@ export class ExprContext {
       const keys = new Set<string>();
       let unknown = false;
       for (const d of defs) {
+        // A constant (`attrs.ia_valid = ATTR_SIZE`, an upper-case macro) is a value, not another name of an object.
+        if (d.type === 'identifier' && !this.vars.has(this.text(d)) && /^[A-Z_][A-Z0-9_]*$/.test(this.text(d))) {
+          unknown = true;
+          break;
+        }
         const k = this.key(d);
         if (k === NULL_KEY) continue;
         if (k === null) {

@@ -880,7 +880,7 @@ class FunctionAnalyzer implements RuleContext {
           return [s];
         }
         if (s.pending.has(op.root)) wr(s, 'pending').delete(op.root);
-        if (this.ctx.isReassigned(op.root)) this.forget(s, op.root, !!op.field);
+        if (this.ctx.isReassigned(op.root)) this.forget(s, op.root, !!op.field, op.path, !!op.flagsKept);
         this.handOver(op.node, s);
         this.assignNullable(op, s);
         if (op.errOf) wr(s, 'pending').set(op.root, [{ when: 'zero', link: op.errOf.name, linkKey: op.errOf.key }]);
@@ -1051,7 +1051,7 @@ class FunctionAnalyzer implements RuleContext {
   }
 
   /** Forget what we knew about a variable that now holds something else. */
-  private forget(s: State, root: string, fieldOnly = false): void {
+  private forget(s: State, root: string, fieldOnly = false, path?: string, flagsKept = false): void {
     // A field written (`inode->i_mode = mode`): the variable still names the same object, so what is known of the
     // object itself (its delegation broken, no delegation possible on it, open for write) stays; facts about its
     // fields' values go.
@@ -1064,6 +1064,12 @@ class FunctionAnalyzer implements RuleContext {
     }
     for (const k of s.facts.keys()) {
       if (fieldOnly && (k.startsWith('nodeleg:') || k.startsWith('wopen:'))) continue;
+      // A flag of another field (`attr.ia_file = file` leaves what is known of `attr.ia_valid`).
+      // `w |= F` keeps what is known of w's other flags (the flagWord ops update F).
+      if (fieldOnly && path && k.startsWith('flag:')) {
+        const obj = k.split(':').slice(2).join(':');
+        if (!overlaps(obj, path) || (flagsKept && obj === objectOfFlags(path))) continue;
+      }
       if (this.factRoots(k).has(root)) wr(s, 'facts').delete(k);
     }
   }
@@ -1963,6 +1969,11 @@ class FunctionAnalyzer implements RuleContext {
     if (!this.locals.has(name)) this.locals.set(name, init());
     return this.locals.get(name) as T;
   }
+}
+
+/** One access path is the other or lies inside it (`attr` and `attr.ia_valid`; not `attr.ia_valid` and `attr.ia_file`). */
+function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(b + '.') || b.startsWith(a + '.');
 }
 
 const EVENT_RANK = ['wait', 'break', 'delegOp', 'mutate', 'summaryMutate', 'grant', 'access', 'open', 'lock', 'unlock'];

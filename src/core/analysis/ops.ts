@@ -125,6 +125,10 @@ export type Op =
       havoc?: boolean;
       /** A field of the variable is written (`inode->i_mode = m`): the variable still names the same object. */
       field?: boolean;
+      /** The written path (`attr.ia_file`), for a field write: facts about its other fields stay. */
+      path?: string;
+      /** A bitwise update of a flags word (`|=`, `&=`): what is known of flags it does not name stays. */
+      flagsKept?: boolean;
       /** A constant value: `false`/`0` or `true`/`1`. */
       constant?: 'zero' | 'nonzero';
       /** `err = PTR_ERR_OR_ZERO(x)`: err is nonzero exactly when x is an error pointer (name: x as tests spell it). */
@@ -192,8 +196,10 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
         visit(oc, n.children[0], out, null);
       else if (n.children[0]?.type === 'field_expression') visit(oc, n.children[0].children[0], out, null);
       callOps(oc, n, out, result);
-      // `filename_parentat(..., &type)`: the callee may write through the pointer; what we knew about it is stale.
-      for (const a of args) {
+      // `filename_parentat(..., &type)`: the callee may write through the pointer; what we knew about it is stale
+      // (unless the catalogue says the call only reads its arguments: a permission hook).
+      const readOnly = n.children[0]?.type === 'identifier' && oc.cat.readOnlyArgCalls.has(ctx.text(n.children[0]));
+      for (const a of readOnly ? [] : args) {
         if (
           a.type !== 'pointer_expression' ||
           ctx.unaryOp(a) !== '&' ||
@@ -220,7 +226,9 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
           value: vk === 'err' || vk === 'null' ? vk : undefined,
           constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined,
           errOf,
-          ...(lhsPath.includes('.') ? { field: true } : {}),
+          ...(lhsPath.includes('.') ? { field: true, path: ctx.resolvePath(lhsPath) } : {}),
+          // `w |= F`, `w &= ~F`: only the flags named change (flagWord ops below say how); the others keep their value.
+          ...(['|=', '&='].includes(ctx.binaryOp(n)) ? { flagsKept: true } : {}),
         });
       }
       if (lhs && rhs && lhsPath && lhsPath.includes('.')) flagWordOps(oc, lhs, ctx.binaryOp(n), rhs, n, out);
@@ -348,12 +356,25 @@ function flagWordOps(
 ): void {
   const obj = keyOverride ?? (lhs ? oc.ctx.key(lhs) : null);
   if (!obj) return;
+  // `w &= ~(A | B)` clears the flags named; `w &= (A | B)` keeps only them.
+  const complement = op === '&=' && hasComplement(oc, rhs);
   for (const flag of [...oc.cat.exemptFlags.keys(), ...guardFlags(oc.summaries)]) {
     const mentioned = flagsMention(oc, rhs, new Set([flag])) === true;
     if (op === '=') out.push({ k: 'flagWord', obj, flag, set: mentioned, node });
     else if (op === '|=' && mentioned) out.push({ k: 'flagWord', obj, flag, set: true, node });
-    else if (op === '&=' && mentioned) out.push({ k: 'flagWord', obj, flag, set: false, node });
+    else if (op === '&=' && mentioned === complement) out.push({ k: 'flagWord', obj, flag, set: false, node });
   }
+}
+
+/** The expression has a bitwise complement (`~FLAG`) in it. */
+function hasComplement(oc: OpContext, n: SNode): boolean {
+  const stack = [n];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'unary_expression' && oc.ctx.unaryOp(x) === '~') return true;
+    for (const c of x.children) stack.push(c);
+  }
+  return false;
 }
 
 export function declaredName(ctx: ExprContext, decl: SNode): string | null {

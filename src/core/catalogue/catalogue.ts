@@ -118,6 +118,8 @@ export interface CatalogueData {
   name?: string;
   doc?: string;
   transparentCalls?: string[];
+  /** Calls that read, and never write, what their pointer arguments point to (permission hooks). */
+  readOnlyArgCalls?: string[];
   assertCalls?: AssertCall[];
   lockedPredicates?: { name: string; target: string; class: 'inode' | 'lockfield' }[];
   inodeLockFields?: string[];
@@ -211,6 +213,7 @@ export function eraVersion(era: Era): string {
 export interface Catalogue {
   readonly data: Required<Pick<CatalogueData, 'version'>> & CatalogueData;
   readonly transparent: ReadonlySet<string>;
+  readonly readOnlyArgCalls: ReadonlySet<string>;
   readonly asserts: ReadonlyMap<string, AssertCall>;
   readonly lockedPredicates: ReadonlyMap<string, { target: string; class: 'inode' | 'lockfield' }>;
   readonly inodeLockFields: ReadonlySet<string>;
@@ -260,6 +263,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const methods = new Map<string, ApiEntry[]>();
   const merged: CatalogueData = { version: 1 };
   const transparent = new Set<string>();
+  const readOnlyArgCalls = new Set<string>();
   const asserts = new Map<string, AssertCall>();
   const lockedPredicates = new Map<string, { target: string; class: 'inode' | 'lockfield' }>();
   const inodeLockFields = new Set<string>();
@@ -298,6 +302,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
 
   for (const c of all) {
     for (const t of c.transparentCalls ?? []) transparent.add(t);
+    for (const t of c.readOnlyArgCalls ?? []) readOnlyArgCalls.add(t);
     for (const a of c.assertCalls ?? []) asserts.set(a.name, a);
     for (const p of c.lockedPredicates ?? []) lockedPredicates.set(p.name, p);
     for (const f of c.inodeLockFields ?? []) inodeLockFields.add(f);
@@ -376,6 +381,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   return {
     data: merged as Catalogue['data'],
     transparent,
+    readOnlyArgCalls,
     asserts,
     lockedPredicates,
     inodeLockFields,

@@ -17,6 +17,8 @@ export interface LagReport {
    * an upper bound on how long the thread was really computing while a timer waited. NaN when unknown.
    */
   longestBusyMs: number;
+  /** What the caller said it was doing when the longest gap ended (the `label` given to the sampler). */
+  longestDuring: string;
   ticks: number;
 }
 
@@ -29,11 +31,12 @@ export class LagSampler {
     private readonly periodMs: number,
     private readonly wallMs: () => number,
     private readonly cpuMs: () => number = () => NaN,
+    private readonly label: () => string = () => '',
   ) {
     this.lastWall = wallMs();
     this.lastCpu = cpuMs();
     const known = Number.isFinite(this.lastCpu) ? 0 : NaN;
-    this.r = { longestMs: 0, longestCpuMs: known, longestBusyMs: known, ticks: 0 };
+    this.r = { longestMs: 0, longestCpuMs: known, longestBusyMs: known, longestDuring: '', ticks: 0 };
   }
 
   /** Called by the timer. */
@@ -46,6 +49,7 @@ export class LagSampler {
     if (gap > this.r.longestMs) {
       this.r.longestMs = gap;
       this.r.longestCpuMs = used;
+      this.r.longestDuring = this.label();
     }
     if (gap > 0 && Math.min(used, gap) > this.r.longestBusyMs) this.r.longestBusyMs = Math.min(used, gap);
     this.lastWall = wall;

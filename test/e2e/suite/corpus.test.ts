@@ -20,6 +20,7 @@ suite('Check Workspace on the kernel corpus', function () {
       longestHostBlockMs: number;
       longestHostBlockCpuMs: number;
       longestHostBusyMs: number;
+      longestHostBlockDuring?: string;
       longestOwnWork: { what: string; ms: number };
       mode: string;
     }>('vfsLockReview.checkWorkspace');
@@ -32,6 +33,7 @@ suite('Check Workspace on the kernel corpus', function () {
       longestHostBlockMs: Math.round(r.longestHostBlockMs * 10) / 10,
       longestHostBlockCpuMs: Math.round(r.longestHostBlockCpuMs * 10) / 10,
       longestHostBusyMs: Math.round(r.longestHostBusyMs * 10) / 10,
+      longestHostBlockDuring: r.longestHostBlockDuring,
       longestOwnWork: r.longestOwnWork,
       mode: r.mode,
     });
