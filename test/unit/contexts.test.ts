@@ -1139,14 +1139,14 @@ out:
 });
 
 describe("a helper's change made only under a flag of its caller's attribute word", () => {
-  // demo_setattr() removes an xattr only when ATTR_KILL_PRIV is set in the word it is handed.
+  // demo_setattr() removes an ACL xattr only when ATTR_MODE is set in the word it is handed.
   const code = (fill: string) => `
 static int demo_setattr(struct dentry *dentry, struct iattr *attr)
 {
 	int error = 0;
 
-	if (attr->ia_valid & ATTR_KILL_PRIV)
-		error = __vfs_removexattr(&nop_mnt_idmap, dentry, "security.capability");
+	if (attr->ia_valid & ATTR_MODE)
+		error = __vfs_removexattr(&nop_mnt_idmap, dentry, "system.posix_acl_access");
 	return error;
 }
 
@@ -1174,7 +1174,7 @@ ${fill}
 	attr.ia_valid |= ATTR_FILE;`;
     assert.deepEqual(await rules(code(fill), { kernel: '6.12' }), []);
     assert.deepEqual(
-      await rules(code('\tattr.ia_valid = ATTR_SIZE | ATTR_KILL_PRIV;\n\tattr.ia_valid &= ~ATTR_KILL_PRIV;'), {
+      await rules(code('\tattr.ia_valid = ATTR_SIZE | ATTR_MODE;\n\tattr.ia_valid &= ~ATTR_MODE;'), {
         kernel: '6.12',
       }),
       [],
@@ -1183,7 +1183,7 @@ ${fill}
 
   test('the flag set, or the word handed to an unknown helper, and the change is flagged', async () => {
     assert.deepEqual(
-      await rules(code('\tattr.ia_valid = ATTR_SIZE;\n\tattr.ia_valid |= ATTR_KILL_PRIV;'), { kernel: '6.12' }),
+      await rules(code('\tattr.ia_valid = ATTR_SIZE;\n\tattr.ia_valid |= ATTR_MODE;'), { kernel: '6.12' }),
       ['deleg/missing-break@f'],
     );
     assert.deepEqual(await rules(code('\tattr.ia_valid = ATTR_SIZE;\n\tdemo_fill(&attr);'), { kernel: '6.12' }), [
@@ -1192,7 +1192,7 @@ ${fill}
     // `&= mask` keeps only the flags of the mask.
     assert.deepEqual(
       await rules(
-        code('\tattr.ia_valid = ATTR_SIZE | ATTR_KILL_PRIV;\n\tattr.ia_valid &= (ATTR_SIZE | ATTR_KILL_PRIV);'),
+        code('\tattr.ia_valid = ATTR_SIZE | ATTR_MODE;\n\tattr.ia_valid &= (ATTR_SIZE | ATTR_MODE);'),
         {
           kernel: '6.12',
         },
@@ -1200,10 +1200,42 @@ ${fill}
       ['deleg/missing-break@f'],
     );
     assert.deepEqual(
-      await rules(code('\tattr.ia_valid = ATTR_SIZE | ATTR_KILL_PRIV;\n\tattr.ia_valid &= ATTR_SIZE;'), {
+      await rules(code('\tattr.ia_valid = ATTR_SIZE | ATTR_MODE;\n\tattr.ia_valid &= ATTR_SIZE;'), {
         kernel: '6.12',
       }),
       [],
     );
+  });
+});
+
+describe('a flag only the kernel sets before notify_change() (catalogue flags.internal)', () => {
+  const code = (flag: string) => `
+static int demo_setattr(struct dentry *dentry, struct iattr *attr)
+{
+	int error = 0;
+
+	if (attr->ia_valid & ${flag})
+		error = __vfs_removexattr(&nop_mnt_idmap, dentry, "security.capability");
+	return error;
+}
+
+int f(struct demo_request *rq)
+{
+	struct demo_args *argp = demo_args_of(rq);
+	struct dentry *dentry = demo_lookup(rq);
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = demo_setattr(dentry, &argp->attrs);
+	inode_unlock(d_inode(dentry));
+	return err;
+}`;
+
+  test('a decoded word of unknown content is not taken to carry ATTR_KILL_PRIV', async () => {
+    assert.deepEqual(await rules(code('ATTR_KILL_PRIV'), { kernel: '6.12' }), []);
+  });
+
+  test('any other flag of an unknown word may be set: the change is flagged', async () => {
+    assert.deepEqual(await rules(code('ATTR_MODE'), { kernel: '6.12' }), ['deleg/missing-break@f']);
   });
 });

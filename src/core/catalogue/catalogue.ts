@@ -128,6 +128,11 @@ export interface CatalogueData {
   predicates?: { name: string; kind: PredicateKind; target: string; modeField?: string }[];
   flags?: {
     exempt?: { flag: string; doc?: string }[];
+    /**
+     * Flags only the kernel's own code sets, right before the call that breaks (notify_change()): a word of unknown
+     * content is taken not to carry them, so a change a callee makes only under one is not claimed.
+     */
+    internal?: { flag: string; doc?: string }[];
     delegation?: string[];
     lease?: string[];
     nonblocking?: string[];
@@ -221,6 +226,7 @@ export interface Catalogue {
   readonly fieldAliases: ReadonlyMap<string, string>;
   readonly predicates: ReadonlyMap<string, { kind: PredicateKind; target: string; modeField?: string }>;
   readonly exemptFlags: ReadonlyMap<string, string>;
+  readonly internalFlags: ReadonlyMap<string, string>;
   readonly delegationFlags: ReadonlySet<string>;
   readonly leaseFlags: ReadonlySet<string>;
   readonly nonblockingFlags: ReadonlySet<string>;
@@ -271,6 +277,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const fieldAliases = new Map<string, string>();
   const predicates = new Map<string, { kind: PredicateKind; target: string; modeField?: string }>();
   const exemptFlags = new Map<string, string>();
+  const internalFlags = new Map<string, string>();
   const sets = {
     delegation: new Set<string>(),
     lease: new Set<string>(),
@@ -310,6 +317,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     for (const [k, v] of Object.entries(c.fieldAliases ?? {})) fieldAliases.set(k, v);
     for (const p of c.predicates ?? []) predicates.set(p.name, p);
     for (const e of c.flags?.exempt ?? []) exemptFlags.set(e.flag, e.doc ?? '');
+    for (const e of c.flags?.internal ?? []) internalFlags.set(e.flag, e.doc ?? '');
     for (const key of Object.keys(sets) as (keyof typeof sets)[])
       for (const f of c.flags?.[key] ?? []) sets[key].add(f);
     for (const r of c.conflictReads ?? []) conflictReads.add(r);
@@ -389,6 +397,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     fieldAliases,
     predicates,
     exemptFlags,
+    internalFlags,
     delegationFlags: sets.delegation,
     leaseFlags: sets.lease,
     nonblockingFlags: sets.nonblocking,

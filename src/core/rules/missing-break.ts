@@ -10,6 +10,7 @@
 import type { BreakSt, State } from '../analysis/state';
 import type { Related, RuleId, Severity } from '../analysis/types';
 import { factMessages } from '../analysis/fact-messages';
+import { objectOfFlags } from '../analysis/atoms';
 import { messages } from './messages';
 import { changeKind } from './dir-self-break';
 import { lockedHere, type OpOf, type Rule, type RuleContext } from './context';
@@ -100,6 +101,15 @@ export const missingBreak: Rule = {
       });
       return;
     }
+    // A callee's change made only under a flag the kernel sets right before notify_change() (ATTR_KILL_PRIV), in a
+    // word not known to carry it: not claimed.
+    if (
+      op.k === 'summaryMutate' &&
+      op.onlyIf?.some(
+        (c) => ctx.cat.internalFlags.has(c.flag) && s.facts.get(`flag:${c.flag}:${objectOfFlags(c.key)}`) !== true,
+      )
+    )
+      return;
     const note = op.note;
     // Another inode locked by this function here may be this one under a name the analysis cannot equate: the message
     // then says so rather than claiming this inode is unlocked.
