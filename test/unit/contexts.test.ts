@@ -1191,12 +1191,9 @@ ${fill}
     ]);
     // `&= mask` keeps only the flags of the mask.
     assert.deepEqual(
-      await rules(
-        code('\tattr.ia_valid = ATTR_SIZE | ATTR_MODE;\n\tattr.ia_valid &= (ATTR_SIZE | ATTR_MODE);'),
-        {
-          kernel: '6.12',
-        },
-      ),
+      await rules(code('\tattr.ia_valid = ATTR_SIZE | ATTR_MODE;\n\tattr.ia_valid &= (ATTR_SIZE | ATTR_MODE);'), {
+        kernel: '6.12',
+      }),
       ['deleg/missing-break@f'],
     );
     assert.deepEqual(
@@ -1238,4 +1235,32 @@ int f(struct demo_request *rq)
   test('any other flag of an unknown word may be set: the change is flagged', async () => {
     assert.deepEqual(await rules(code('ATTR_MODE'), { kernel: '6.12' }), ['deleg/missing-break@f']);
   });
+});
+
+test('a change made under either of two flags: callers with neither are clean, with one are flagged', async () => {
+  const code = (flags: string) => `
+static int demo_setattr(struct dentry *dentry, struct iattr *attr)
+{
+	int error = 0;
+
+	if (attr->ia_valid & ATTR_KILL_PRIV)
+		error = __vfs_removexattr(&nop_mnt_idmap, dentry, "security.capability");
+	if (!error && (attr->ia_valid & ATTR_MODE))
+		error = __vfs_removexattr(&nop_mnt_idmap, dentry, "system.posix_acl_access");
+	return error;
+}
+
+int f(struct dentry *dentry)
+{
+	struct iattr attr = { .ia_valid = ${flags} };
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = demo_setattr(dentry, &attr);
+	inode_unlock(d_inode(dentry));
+	return err;
+}`;
+  assert.deepEqual(await rules(code('ATTR_SIZE'), { kernel: '6.12' }), []);
+  assert.deepEqual(await rules(code('ATTR_MODE'), { kernel: '6.12' }), ['deleg/missing-break@f']);
+  assert.deepEqual(await rules(code('ATTR_SIZE | ATTR_KILL_PRIV'), { kernel: '6.12' }), ['deleg/missing-break@f']);
 });

@@ -1899,18 +1899,25 @@ class FunctionAnalyzer implements RuleContext {
     const guards = [...this.flagGuards(this.curNode), ...(entry.onlyIf ?? [])];
     const e: RoleMutation = { ...entry, onlyIf: guards.length ? guards : undefined };
     if (!e.onlyIf) delete e.onlyIf;
-    const at = this.summary.mutates.findIndex((m) => m.role === e.role && m.kind === e.kind);
-    if (at < 0) {
-      this.summary.mutates.push(e);
+    const sig = (m: RoleMutation) =>
+      (m.onlyIf ?? [])
+        .map((c) => `${c.role}&${c.flag}`)
+        .sort()
+        .join(',');
+    const same = this.summary.mutates.filter((m) => m.role === e.role && m.kind === e.kind);
+    // One entry per set of conditions: a change made under ATTR_MODE on one path and under ATTR_KILL_PRIV on another
+    // happens when either is set (callers test each entry). An unconditional entry covers every conditional one.
+    const twin = same.find((m) => sig(m) === sig(e)) ?? same.find((m) => !m.onlyIf);
+    if (twin) {
+      if (rank(e.severity) > rank(twin.severity)) Object.assign(twin, { ...e, onlyIf: twin.onlyIf });
       return;
     }
-    // Made on several paths: only the flags all of them are under.
-    const prev = this.summary.mutates[at];
-    const both = (prev.onlyIf ?? []).filter((c) => e.onlyIf?.some((d) => d.role === c.role && d.flag === c.flag));
-    const merged = rank(e.severity) > rank(prev.severity) ? { ...e } : { ...prev };
-    if (both.length) merged.onlyIf = both;
-    else delete merged.onlyIf;
-    this.summary.mutates[at] = merged;
+    if (!e.onlyIf || same.length >= MAX_CONDITIONAL_CHANGES) {
+      // Unconditional (or too many conditions to keep apart): one entry for the role and kind.
+      delete e.onlyIf;
+      this.summary.mutates = this.summary.mutates.filter((m) => !(m.role === e.role && m.kind === e.kind));
+    }
+    this.summary.mutates.push(e);
   }
 
   /** The CFG node whose ops are being applied. */
@@ -1970,6 +1977,9 @@ class FunctionAnalyzer implements RuleContext {
     return this.locals.get(name) as T;
   }
 }
+
+/** Entries kept apart per role and kind of change, each under its own flags, before they are merged into one. */
+const MAX_CONDITIONAL_CHANGES = 4;
 
 /** One access path is the other or lies inside it (`attr` and `attr.ia_valid`; not `attr.ia_valid` and `attr.ia_file`). */
 function overlaps(a: string, b: string): boolean {
