@@ -1167,7 +1167,7 @@ ${fill}
 
   test('a word set without the flag: no change, whatever else is written around it', async () => {
     // A constant assigned to the word is its value (not another name), a write of another field or an `|=` of another
-    // flag leaves the flag clear, and a permission hook handed &attr (catalogue readOnlyArgCalls) writes nothing.
+    // flag leaves the flag clear, and a permission hook handed &attr (catalogue permissionHooks) writes nothing.
     const fill = `	attr.ia_valid = ATTR_SIZE;
 	attr.ia_size = size;
 	attr.ia_file = file;
@@ -1263,4 +1263,30 @@ int f(struct dentry *dentry)
   assert.deepEqual(await rules(code('ATTR_SIZE'), { kernel: '6.12' }), []);
   assert.deepEqual(await rules(code('ATTR_MODE'), { kernel: '6.12' }), ['deleg/missing-break@f']);
   assert.deepEqual(await rules(code('ATTR_SIZE | ATTR_KILL_PRIV'), { kernel: '6.12' }), ['deleg/missing-break@f']);
+});
+
+test("an LSM permission hook's own xattr bookkeeping is not its caller's change (catalogue permissionHooks)", async () => {
+  const code = (hook: string) => `
+int ${hook}(struct dentry *dentry, struct iattr *attr)
+{
+	/* EVM-style: refresh the security xattr while checking */
+	return __vfs_setxattr_noperm(&nop_mnt_idmap, dentry, "security.evm", NULL, 0, 0);
+}
+
+int f(struct dentry *dentry, struct iattr *attr, struct inode **delegated_inode)
+{
+	struct inode *inode = d_inode(dentry);
+	int error;
+
+	WARN_ON_ONCE(!inode_is_locked(inode));
+	error = ${hook}(dentry, attr);
+	if (error)
+		return error;
+	error = try_break_deleg(inode, delegated_inode);
+	if (error)
+		return error;
+	return inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
+}`;
+  assert.deepEqual(await rules(code('security_inode_setattr'), { kernel: '6.12' }), []);
+  assert.deepEqual(await rules(code('demo_check_and_refresh'), { kernel: '6.12' }), ['deleg/missing-break@f']);
 });

@@ -198,7 +198,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       callOps(oc, n, out, result);
       // `filename_parentat(..., &type)`: the callee may write through the pointer; what we knew about it is stale
       // (unless the catalogue says the call only reads its arguments: a permission hook).
-      const readOnly = n.children[0]?.type === 'identifier' && oc.cat.readOnlyArgCalls.has(ctx.text(n.children[0]));
+      const readOnly = n.children[0]?.type === 'identifier' && oc.cat.permissionHooks.has(ctx.text(n.children[0]));
       for (const a of readOnly ? [] : args) {
         if (
           a.type !== 'pointer_expression' ||
@@ -960,7 +960,8 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
         result: result ?? `#call@${call.start}`,
       });
   }
-  for (const m of s.mutates) {
+  // A permission hook's changes (an LSM's own bookkeeping, EVM refreshing security.evm) are not the caller's.
+  for (const m of oc.cat.permissionHooks.has(r.api) ? [] : s.mutates) {
     const k = inst(m.role);
     if (k && k !== NULL_KEY)
       out.push({

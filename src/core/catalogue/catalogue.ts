@@ -118,8 +118,12 @@ export interface CatalogueData {
   name?: string;
   doc?: string;
   transparentCalls?: string[];
-  /** Calls that read, and never write, what their pointer arguments point to (permission hooks). */
-  readOnlyArgCalls?: string[];
+  /**
+   * LSM permission hooks (security_inode_setattr, ...): they decide whether a change may be made and write nothing the
+   * caller passes; whatever an LSM does inside (EVM refreshing its own security.evm HMAC) is not the caller's change.
+   * Their summaries' changes are not applied at call sites (their locks and sleeps are).
+   */
+  permissionHooks?: string[];
   assertCalls?: AssertCall[];
   lockedPredicates?: { name: string; target: string; class: 'inode' | 'lockfield' }[];
   inodeLockFields?: string[];
@@ -218,7 +222,7 @@ export function eraVersion(era: Era): string {
 export interface Catalogue {
   readonly data: Required<Pick<CatalogueData, 'version'>> & CatalogueData;
   readonly transparent: ReadonlySet<string>;
-  readonly readOnlyArgCalls: ReadonlySet<string>;
+  readonly permissionHooks: ReadonlySet<string>;
   readonly asserts: ReadonlyMap<string, AssertCall>;
   readonly lockedPredicates: ReadonlyMap<string, { target: string; class: 'inode' | 'lockfield' }>;
   readonly inodeLockFields: ReadonlySet<string>;
@@ -269,7 +273,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const methods = new Map<string, ApiEntry[]>();
   const merged: CatalogueData = { version: 1 };
   const transparent = new Set<string>();
-  const readOnlyArgCalls = new Set<string>();
+  const permissionHooks = new Set<string>();
   const asserts = new Map<string, AssertCall>();
   const lockedPredicates = new Map<string, { target: string; class: 'inode' | 'lockfield' }>();
   const inodeLockFields = new Set<string>();
@@ -309,7 +313,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
 
   for (const c of all) {
     for (const t of c.transparentCalls ?? []) transparent.add(t);
-    for (const t of c.readOnlyArgCalls ?? []) readOnlyArgCalls.add(t);
+    for (const t of c.permissionHooks ?? []) permissionHooks.add(t);
     for (const a of c.assertCalls ?? []) asserts.set(a.name, a);
     for (const p of c.lockedPredicates ?? []) lockedPredicates.set(p.name, p);
     for (const f of c.inodeLockFields ?? []) inodeLockFields.add(f);
@@ -389,7 +393,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   return {
     data: merged as Catalogue['data'],
     transparent,
-    readOnlyArgCalls,
+    permissionHooks,
     asserts,
     lockedPredicates,
     inodeLockFields,
