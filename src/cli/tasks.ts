@@ -33,6 +33,8 @@ export class TaskRunner {
     const view: IndexView = {
       summariesFor: () => snap.summariesFor(key),
       uncalled: (name, isStatic) => snap.uncalled(name, isStatic, key),
+      callersDecide: (name, isStatic) => snap.callersDecide(name, isStatic, key),
+      deferredOutcomes: (name) => snap.deferredOutcomes(name),
     };
     let doc = this.docs.get(key);
     if (!doc) {

@@ -284,7 +284,15 @@ export class Document {
   /** Summaries of the other files of the tree, when the file is checked as part of one. */
   private index: IndexView | null = null;
   /** The functions and identifiers of the last computed result (for `interface()`). */
-  private lastIface: { units: FunctionUnit[]; idents: Set<string>[]; roots: Set<string> } | null = null;
+  private lastIface: {
+    units: FunctionUnit[];
+    idents: Set<string>[];
+    roots: Set<string>;
+    /** Functions with a finding their callers could rule out, were they all known (FunctionAnalysis.deferrable). */
+    deferrable: Set<string>;
+    /** Outcomes of other files' functions' deferred findings at this file's call sites. */
+    outcomes: [string, string, boolean][];
+  } | null = null;
 
   /** Functions the pre-scan left out of the last parse (they cannot have findings or matter to those analysed). */
   private skipped: FunctionInfo[] = [];
@@ -343,13 +351,21 @@ export class Document {
         defs.push({
           name: u.name,
           isStatic: u.isStatic,
-          summary: s ? { ...s, deferred: [] } : null,
+          // A non-static function's deferred findings go with it: other files' calls decide them.
+          summary: s ? (u.isStatic ? { ...s, deferred: [] } : s) : null,
           ...(li.roots.has(u.name) ? { root: true } : {}),
+          ...(li.deferrable.has(u.name) ? { deferrable: true } : {}),
         });
         for (const id of li.idents[i]) if (!own.has(id) && !cat.calls.has(id)) refs.add(id);
       });
     }
-    return { file: this.file, defs, refs: [...refs], topRefs: [...this.topRefs] };
+    return {
+      file: this.file,
+      defs,
+      refs: [...refs],
+      topRefs: [...this.topRefs],
+      ...(li?.outcomes.length ? { outcomes: li.outcomes } : {}),
+    };
   }
 
   /** Summaries of this file's own functions in the last result. */
@@ -1028,9 +1044,12 @@ export class Document {
             !this.topRefs.has(u.name) &&
             this.index.uncalled(u.name, u.isStatic, this.file);
           if (root) roots.add(u.name);
+          // Callers in other files, all direct calls: they decide the findings they can rule out.
+          const treeCallers =
+            !root && !!this.index?.callersDecide?.(u.name, u.isStatic, this.file) && !this.topRefs.has(u.name);
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
           const globalsSig = [...opts.noDelegationGlobals!].filter((g) => idents[i].has(g)).join(',');
-          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${globalsSig}\u0000${root}`;
+          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${globalsSig}\u0000${root}\u0000${treeCallers}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           let cacheable = true;
           if (!cu) {
@@ -1059,7 +1078,7 @@ export class Document {
             const cap = Math.min(stateCap, Math.max(MIN_STATES, Math.floor(left * STATES_PER_MS)));
             let analysis: FunctionAnalysis;
             try {
-              const fnOpts = root ? { ...opts, noCallers: true } : opts;
+              const fnOpts = root ? { ...opts, noCallers: true } : treeCallers ? { ...opts, treeCallers: true } : opts;
               analysis = analyzeFunction(
                 rel,
                 body,
@@ -1099,7 +1118,16 @@ export class Document {
     const ownSummaries = new Map<string, Summary>(passedOn);
     for (const [i, cu] of results) if (cu.summary) ownSummaries.set(units[i].name, cu.summary);
     this.ownSummaries = ownSummaries;
-    this.lastIface = { units, idents, roots };
+    const own = new Set(units.map((u) => u.name));
+    const deferrable = new Set<string>();
+    const decided: [string, string, boolean][] = [];
+    for (const [i, cu] of results) {
+      if (cu.analysis?.deferrable) deferrable.add(units[i].name);
+      for (const o of cu.analysis?.deferredOutcomes ?? [])
+        if (!own.has(o.finding.finding.function))
+          decided.push([o.finding.finding.function, deferredId(o.finding.finding), o.ruledOut]);
+    }
+    this.lastIface = { units, idents, roots, deferrable, outcomes: decided };
     this.cache = newCache;
     this.bodyCache = newBodies;
     this.lastSummaries = summaries;
@@ -1127,9 +1155,12 @@ export class Document {
     units.forEach((u, i) => {
       const cu = results.get(i);
       const own = cu ? cu.rel.map((f) => relativize(f, u.start)) : [];
+      // Outcomes at this file's call sites, and (a non-static function) at other files' (the tree's index).
+      const elsewhere = u.isStatic ? undefined : this.index?.deferredOutcomes?.(u.name);
       for (const d of cu?.deferred ?? []) {
         const abs = relativize(d.finding, u.start);
-        const seen = outcomes.get(deferredId(d.finding));
+        const id = deferredId(d.finding);
+        const seen = [...(outcomes.get(id) ?? []), ...(elsewhere?.get(id) ?? [])];
         if (!seen || seen.length === 0 || seen.some((r) => !r)) own.push(abs);
       }
       findings.push(...own);

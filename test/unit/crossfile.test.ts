@@ -307,4 +307,48 @@ int foo_called_remove(struct dentry *dentry, const char *name)
     });
     assert.deepEqual(where(check(['--index', join(own, 'fs')])), ['foo/shrink.c:7 foo_shrink deleg/missing-break']);
   });
+  test("a finding other files' callers rule out (the file is open for write at every call) is left to them", () => {
+    const tag = `void foo_store_tag(struct file *file, const void *tag, size_t len)
+{
+	struct dentry *dentry = file_dentry(file);
+	struct inode *inode = file_inode(file);
+
+	inode_lock(inode);
+	__vfs_setxattr_noperm(&nop_mnt_idmap, dentry, "security.foo", tag, len, 0);
+	inode_unlock(inode);
+}
+`;
+    const release = (flag: string) => `static void foo_last_writer(struct file *file, const void *tag, size_t len)
+{
+	fmode_t mode = file->f_mode;
+
+	if (!(mode & ${flag}))
+		return;
+	foo_store_tag(file, tag, len);
+}
+
+int foo_release(struct inode *inode, struct file *file)
+{
+	foo_last_writer(file, NULL, 0);
+	return 0;
+}
+`;
+    const writer = tree('deferred-write', { 'fs/foo/tag.c': tag, 'fs/foo/release.c': release('FMODE_WRITE') });
+    assert.deepEqual(where(check(['--index', join(writer, 'fs')])), []);
+    // A lone file of the tree gets the same answer from the tree's index.
+    assert.deepEqual(where(check(['--index', join(writer, 'fs', 'foo', 'tag.c')])), []);
+    // File by file, the callers are unknown: the change is reported where it is made.
+    assert.deepEqual(where(check(['--no-index', join(writer, 'fs')])), [
+      'foo/tag.c:7 foo_store_tag deleg/missing-break',
+    ]);
+    // A caller that does not rule it out (a read open may hold a delegation): reported in the callee.
+    const reader = tree('deferred-read', { 'fs/foo/tag.c': tag, 'fs/foo/release.c': release('FMODE_READ') });
+    assert.deepEqual(where(check(['--index', join(reader, 'fs')])), ['foo/tag.c:7 foo_store_tag deleg/missing-break']);
+    // Stored in an ops table: called through a pointer by callers the tree does not show, so it is reported.
+    const stored = tree('deferred-stored', {
+      'fs/foo/tag.c': tag + '\nconst struct foo_ops foo_ops = { .store = foo_store_tag };\n',
+      'fs/foo/release.c': release('FMODE_WRITE'),
+    });
+    assert.deepEqual(where(check(['--index', join(stored, 'fs')])), ['foo/tag.c:7 foo_store_tag deleg/missing-break']);
+  });
 });

@@ -36,6 +36,8 @@ export interface FunctionAnalysis {
   /** Outcome of checking callees' deferred findings at this function's call sites. */
   deferredOutcomes: { finding: DeferredFinding; ruledOut: boolean }[];
   statesProcessed: number;
+  /** A finding was reported that callers in other files could rule out, were they all known (see markDeferrable). */
+  deferrable?: boolean;
   truncated: boolean;
   cfg: Cfg;
   /** APIs seen, for code lenses: lock calls and break/wait calls. */
@@ -236,6 +238,7 @@ class FunctionAnalyzer implements RuleContext {
       summary: this.summary,
       deferredOutcomes: this.deferredOutcomes,
       statesProcessed: this.statesProcessed,
+      ...(this.deferrable ? { deferrable: true } : {}),
       truncated: this.truncated || this.cfg.truncated,
       cfg: this.cfg,
       lockApis: this.ops
@@ -1962,6 +1965,12 @@ class FunctionAnalyzer implements RuleContext {
     this.guardMemo.set(id, out);
     return out;
   }
+
+  markDeferrable(): void {
+    this.deferrable = true;
+  }
+
+  private deferrable = false;
 
   deferToCallers(d: DeferredFinding): void {
     if (!this.deferred.some((x) => x.finding.start === d.finding.start && x.finding.inode === d.finding.inode))

@@ -119,4 +119,9 @@ export interface AnalyzeOptions {
    * would charge to its callers (a change of a parameter's inode without a break) are reported in it instead.
    */
   noCallers?: boolean;
+  /**
+   * A non-static function whose callers in other files of the tree are all direct calls (the tree's index): findings
+   * they can rule out (the inode is a directory, or open for write, at every call) are left to them.
+   */
+  treeCallers?: boolean;
 }

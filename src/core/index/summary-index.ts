@@ -10,13 +10,19 @@ import type { Summary } from '../analysis/types';
 export interface FileInterface {
   file: string;
   /** `root`: analysed as a function nothing in the tree calls (its obligations were reported in it). */
-  defs: { name: string; isStatic: boolean; summary: Summary | null; root?: boolean }[];
+  /** `deferrable`: it reported a finding its callers could rule out, were they all known (see IndexView.callersDecide). */
+  defs: { name: string; isStatic: boolean; summary: Summary | null; root?: boolean; deferrable?: boolean }[];
   /** Identifiers its function bodies use that it does not define (catalogued APIs left out). */
   refs: string[];
   /** Identifiers outside function bodies that reach functions (ops tables, macros, initcalls). */
   topRefs?: string[];
   /** A header read but not parsed: every identifier it mentions (it is parsed once one of them gets a summary). */
   mentions?: string[];
+  /**
+   * What its calls of other files' functions decided about their deferred findings: [callee, finding id, ruled out
+   * at this call site (the inode is a directory, open for write, or cannot be delegated there)].
+   */
+  outcomes?: [string, string, boolean][];
 }
 
 /** What the engine asks of an index while checking one file. */
@@ -25,6 +31,13 @@ export interface IndexView {
   summariesFor(file: string): ReadonlyMap<string, Summary>;
   /** Whether nothing in the tree calls this function of `file`, beyond what the file itself shows. */
   uncalled(name: string, isStatic: boolean, file: string): boolean;
+  /**
+   * Whether the function's callers in other files are all known calls by name (it is not stored in an ops table or
+   * named by a macro): a finding they can rule out is left to them (`deferred`).
+   */
+  callersDecide?(name: string, isStatic: boolean, file: string): boolean;
+  /** What other files' call sites decided about the function's deferred findings, by finding id. */
+  deferredOutcomes?(name: string): ReadonlyMap<string, readonly boolean[]> | undefined;
 }
 
 /** The index as plain data (structured-cloneable, JSON-able). */
@@ -37,6 +50,12 @@ export interface IndexData {
   includes: [string, string[]][];
   /** Non-static functions of the tree that no other file of the tree refers to. */
   uncalled: string[];
+  /** Every file of the tree was read: `uncalled` is complete, and names not in it or in `stored` have known callers. */
+  complete?: boolean;
+  /** Names stored in an ops table or named by a macro somewhere (called through pointers). */
+  stored?: string[];
+  /** Callee → its deferred findings' outcomes at other files' call sites (finding id → ruled out, per call site). */
+  deferred?: [string, [string, boolean[]][]][];
 }
 
 export const EMPTY_INDEX: IndexData = { global: [], headers: [], includes: [], uncalled: [] };
@@ -51,6 +70,8 @@ export class IndexSnapshot implements IndexView {
   private readonly headers: Map<string, Map<string, Summary>>;
   private readonly includes: Map<string, string[]>;
   private readonly uncalledSet: Set<string>;
+  private readonly storedSet: Set<string>;
+  private readonly deferredMap: Map<string, Map<string, boolean[]>>;
   private readonly perFile = new Map<string, Map<string, Summary>>();
 
   constructor(readonly data: IndexData) {
@@ -58,6 +79,18 @@ export class IndexSnapshot implements IndexView {
     this.headers = new Map(data.headers.map(([h, defs]) => [h, new Map(defs)]));
     this.includes = new Map(data.includes);
     this.uncalledSet = new Set(data.uncalled);
+    this.storedSet = new Set(data.stored ?? []);
+    this.deferredMap = new Map((data.deferred ?? []).map(([n, os]) => [n, new Map(os)]));
+  }
+
+  callersDecide(name: string, isStatic: boolean, file: string): boolean {
+    return (
+      !!this.data.complete && !isStatic && !isHeader(file) && !this.uncalledSet.has(name) && !this.storedSet.has(name)
+    );
+  }
+
+  deferredOutcomes(name: string): ReadonlyMap<string, readonly boolean[]> | undefined {
+    return this.deferredMap.get(name);
   }
 
   /** Whether the index knows what `file` includes (it was built from it, or its includes were added). */
@@ -148,6 +181,7 @@ export function summarySig(s: Summary | undefined): string {
     s.returns ?? '',
     !!s.mayLock,
     s.childOfRet ?? '',
+    s.deferred.map((d) => `${d.finding.ruleId}@${d.finding.start}:${d.finding.inode}|${d.unlessDir.join(',')}`),
   ]);
 }
 
@@ -174,6 +208,21 @@ export class IndexBuilder {
       s.add(iface.file);
     }
     for (const r of iface.topRefs ?? []) this.storedAway.add(r);
+  }
+
+  /** Callee → finding id → outcomes, over every file's latest interface. */
+  private outcomesData(): [string, [string, boolean[]][]][] {
+    const by = new Map<string, Map<string, boolean[]>>();
+    for (const f of [...this.ifaces.keys()].sort()) {
+      for (const [callee, id, ruledOut] of this.ifaces.get(f)!.outcomes ?? []) {
+        let m = by.get(callee);
+        if (!m) by.set(callee, (m = new Map()));
+        m.set(id, [...(m.get(id) ?? []), ruledOut]);
+      }
+    }
+    return [...by]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([n, m]) => [n, [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1))]);
   }
 
   interfaceOf(file: string): FileInterface | undefined {
@@ -215,11 +264,14 @@ export class IndexBuilder {
         if (!by || [...by].every((f) => defs.includes(f))) uncalled.push(name);
       }
     }
+    const deferred = this.outcomesData();
     return {
       global: [...global],
       headers,
       includes: [...this.includes].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
       uncalled: uncalled.sort(),
+      ...(uncalledKnown ? { complete: true, stored: [...this.storedAway].sort() } : {}),
+      ...(deferred.length ? { deferred } : {}),
     };
   }
 }
@@ -241,6 +293,17 @@ export function changedNames(before: IndexData, after: IndexData): Set<string> {
   const names = new Set<string>();
   for (const k of out) names.add(k.includes('\u0000') ? k.split('\u0000')[1] : k);
   return names;
+}
+
+/** Callees whose deferred findings' outcomes differ. */
+export function changedOutcomes(before: IndexData, after: IndexData): Set<string> {
+  const sig = (d: IndexData) => new Map((d.deferred ?? []).map(([n, os]) => [n, JSON.stringify(os)]));
+  const a = sig(before);
+  const b = sig(after);
+  const out = new Set<string>();
+  for (const [n, v] of a) if (b.get(n) !== v) out.add(n);
+  for (const n of b.keys()) if (!a.has(n)) out.add(n);
+  return out;
 }
 
 /** Names whose uncalled status differs. */

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import type { FileResult } from '../engine';
 import {
   changedNames,
+  changedOutcomes,
   changedUncalled,
   EMPTY_INDEX,
   IndexBuilder,
@@ -106,6 +107,8 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
   /** changed[v]: names whose summary changed between versions v-1 and v. */
   const changed: Set<string>[] = [];
   const uncalledChanged: Set<string>[] = [];
+  /** outcomesChanged[v]: callees whose deferred findings' outcomes at other files' calls changed at version v. */
+  const outcomesChanged: Set<string>[] = [];
   const changeCount = new Map<string, number>();
   const byKey = new Map<string, Task>();
   keys.forEach((k, i) => byKey.set(k, { file: files[i], key: k, mode: 'check' }));
@@ -142,6 +145,7 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
     }
     changed.push(names);
     uncalledChanged.push(changedUncalled(prev, data));
+    outcomesChanged.push(changedOutcomes(prev, data));
     await runner.setIndex(data);
     return versions.length - 1;
   };
@@ -150,6 +154,7 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
   versions.push(EMPTY_INDEX);
   changed.push(new Set());
   uncalledChanged.push(new Set());
+  outcomesChanged.push(new Set());
   await runner.setIndex(EMPTY_INDEX);
   const headerTasks = [...byKey.values()].filter((t) => isHeader(t.key));
   await runRound(headerTasks, 0);
@@ -165,14 +170,15 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
     v = await publish(options.complete !== false);
     const stale: Task[] = [];
     // What changed since each version files were last checked with (a handful of versions: computed once each).
-    const since = new Map<number, { names: Set<string>; uncalled: Set<string> }>();
+    const since = new Map<number, { names: Set<string>; uncalled: Set<string>; outcomes: Set<string> }>();
     const changedSince = (at: number) => {
       let c = since.get(at);
       if (!c) {
-        c = { names: new Set(), uncalled: new Set() };
+        c = { names: new Set(), uncalled: new Set(), outcomes: new Set() };
         for (let x = at + 1; x <= v; x++) {
           for (const n of changed[x]) c.names.add(n);
           for (const n of uncalledChanged[x]) c.uncalled.add(n);
+          for (const n of outcomesChanged[x]) c.outcomes.add(n);
         }
         since.set(at, c);
       }
@@ -181,8 +187,9 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
     for (const t of byKey.values()) {
       const iface = builder.interfaceOf(t.key);
       if (!iface) continue;
-      const { names, uncalled } = changedSince(lastVersion.get(t.key) ?? -1);
-      if (!names.size && !uncalled.size) continue;
+      const { names, uncalled, outcomes } = changedSince(lastVersion.get(t.key) ?? -1);
+      const deferrable = r === 0 && !!builder.interfaceOf(t.key)?.defs.some((d) => d.deferrable);
+      if (!names.size && !uncalled.size && !outcomes.size && !deferrable) continue;
       const uses = (iface.mentions ?? iface.refs).some((n) => names.has(n));
       // Whether a function is a root matters only when it has obligations to charge or report.
       const roots =
@@ -193,7 +200,12 @@ export async function checkTree(files: string[], runner: Runner, options: TreeCh
             uncalled.has(d.name) &&
             (d.root || !!d.summary?.mutates.length || !!d.summary?.requires.length),
         );
-      if (uses || roots) stale.push(t);
+      // Other files' calls decided about this file's deferred findings differently: its findings change.
+      // Or the tree is now known whole (first round): a function with a finding its callers could rule out defers it.
+      const decided =
+        t.mode === 'check' &&
+        iface.defs.some((d) => !d.isStatic && (outcomes.has(d.name) || (r === 0 && d.deferrable)));
+      if (uses || roots || decided) stale.push(t);
     }
     if (!stale.length) break;
     for (const t of stale) if (t.mode === 'check') checkedTwice.add(t.key);

@@ -145,6 +145,8 @@ export interface RuleContext {
   chargeCallers(entry: RoleMutation): void;
   /** A finding the static function's callers in this file may rule out (the inode is a directory at every call). */
   deferToCallers(d: DeferredFinding): void;
+  /** A finding this non-static function reports could be left to its callers, were they all known (tree index). */
+  markDeferrable(): void;
   /** A finding that stands only if the caller turns out not to hold the lock it assumed (see analyzeFunction). */
   reportUnlessCallerHolds(f: Finding): void;
   /** Per-function memory of a rule (rule objects are shared by all functions). */

@@ -129,10 +129,12 @@ export const missingBreak: Rule = {
     // In a static function with callers in this file, a parameter-derived inode may be a directory at every call
     // site (files-only delegations): let the callers decide.
     const unlessDir = [ctx.roleOf(key), op.dirIf ? ctx.roleOf(op.dirIf) : null].filter((r): r is string => !!r);
-    if (!isDirRule && ctx.unit.isStatic && ctx.staticCallers > 0 && unlessDir.length) {
+    // Likewise a non-static function whose callers in other files are all known direct calls (with the tree's index).
+    if (!isDirRule && unlessDir.length && ((ctx.unit.isStatic && ctx.staticCallers > 0) || ctx.opts.treeCallers)) {
       ctx.deferToCallers({ finding, unlessDir });
       return;
     }
+    if (!isDirRule && unlessDir.length && !ctx.unit.isStatic) ctx.markDeferrable();
     ctx.add(finding);
   },
 };
