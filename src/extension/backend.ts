@@ -33,6 +33,7 @@ export interface Backend {
     params: Params<M>,
     token?: vscode.CancellationToken,
     host?: HostHandlers,
+    transfer?: ArrayBuffer[],
   ): Promise<Result<M>>;
   /** Milliseconds the parser took to load, once loaded. */
   readonly loadMs: number | null;
@@ -196,6 +197,7 @@ class WorkerBackend implements Backend {
     params: Params<M>,
     token?: vscode.CancellationToken,
     host?: HostHandlers,
+    transfer?: ArrayBuffer[],
   ): Promise<Result<M>> {
     if (this.disposed) throw new Error('analysis backend disposed');
     await this.start();
@@ -213,8 +215,9 @@ class WorkerBackend implements Backend {
               },
             },
             onCancel: (cancel) => token.onCancellationRequested(cancel),
+            transfer,
           }
-        : { host },
+        : { host, transfer },
     );
   }
 

@@ -136,6 +136,8 @@ export function activate(
     // What the command is doing, for the metrics: where the longest block ended.
     let phase = 'starting';
     const lag = new LagSampler(5, now, threadCpuMs, () => phase);
+    let flusher: ReturnType<typeof setInterval> | undefined;
+    let flushNow = () => undefined as void;
     const sampler = setInterval(() => lag.tick(), 5);
 
     const backend: Backend = IS_WEB ? documents.backend : createBackend(ctx, log, 'workspace', { background: true });
@@ -166,19 +168,31 @@ export function activate(
           if (token.isCancellationRequested) break;
           // The bytes are copied to the worker as they are (a memory copy); decoding happens there.
           phase = `checking ${relativePath(uri)}`;
-          const r = await backend.call('check', {
-            file: relativePath(uri),
-            bytes,
-            options,
-            catalogue: catalogue.key,
-            positions: true,
-          });
+          // A buffer of its own is handed over, not copied: the host keeps no file bytes for its collector to sweep.
+          const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+          const r = await backend.call(
+            'check',
+            { file: relativePath(uri), bytes, options, catalogue: catalogue.key, positions: true },
+            undefined,
+            undefined,
+            whole && !IS_WEB && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : undefined,
+          );
           if (token.isCancellationRequested) break;
           if (IS_WEB) await new Promise((r2) => setTimeout(r2, 0));
           phase = `reporting ${relativePath(uri)}`;
           own(phase, () => report(uri, r));
         }
       };
+      // Diagnostics go to the Problems view in batches: one update of the window per batch, not one per file.
+      let batch: [vscode.Uri, vscode.Diagnostic[] | undefined][] = [];
+      const flush = () => {
+        if (!batch.length) return;
+        const entries = batch;
+        batch = [];
+        own('publishing diagnostics', () => documents.collection.set(entries));
+      };
+      flusher = setInterval(flush, 250);
+      flushNow = flush;
       const report = (uri: vscode.Uri, r: CheckSummary) => {
         result.checked++;
         if (r.error) {
@@ -194,11 +208,8 @@ export function activate(
               (r.positions ?? []).map(([o, line, character]) => [o, new vscode.Position(line, character)]),
             );
             const positionAt = (o: number) => at.get(o) ?? new vscode.Position(0, 0);
-            documents.collection.set(
-              uri,
-              r.findings.map((f) => findingToDiagnostic(f, uri, positionAt)),
-            );
-          } else documents.collection.delete(uri);
+            batch.push([uri, r.findings.map((f) => findingToDiagnostic(f, uri, positionAt))]);
+          } else batch.push([uri, undefined]);
         }
         progress.report({
           message: vscode.l10n.t('{0}/{1} files, {2} finding(s)', result.checked, files.length, result.findings),
@@ -210,6 +221,8 @@ export function activate(
       });
     } finally {
       phase = 'finishing';
+      if (flusher) clearInterval(flusher);
+      flushNow();
       clearInterval(sampler);
       stop.dispose();
       if (!IS_WEB) backend.dispose();

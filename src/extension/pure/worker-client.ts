@@ -47,6 +47,8 @@ export class WorkerClient {
       signal?: { readonly aborted: boolean; addEventListener?(type: 'abort', fn: () => void): void };
       onCancel?: (cancel: () => void) => { dispose(): void };
       host?: HostHandlers;
+      /** Buffers handed over to the worker (detached here: the caller no longer reads them). */
+      transfer?: ArrayBuffer[];
     } = {},
   ): Promise<Result<M>> {
     const id = this.nextId++;
@@ -57,7 +59,7 @@ export class WorkerClient {
     options.signal?.addEventListener?.('abort', cancel);
     return new Promise<Result<M>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, host: options.host ?? {} });
-      this.port.postMessage({ id, method, params });
+      this.port.postMessage({ id, method, params }, options.transfer);
       if (options.signal?.aborted) cancel();
     }).finally(() => sub?.dispose());
   }
