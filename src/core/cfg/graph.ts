@@ -1,22 +1,22 @@
-/** Graph queries over a function's CFG: post-dominators, reachability. */
+/** Graph queries over a function's CFG: dominators, post-dominators, reachability. */
 import type { Cfg } from './cfg';
 
-/** Immediate post-dominator of each node (-1 if none: the node cannot reach the exit). Cooper-Harvey-Kennedy. */
-export function immediatePostDominators(cfg: Cfg): number[] {
-  const n = cfg.nodes.length;
-  const preds: number[][] = Array.from({ length: n }, () => []);
-  for (const node of cfg.nodes) for (const t of node.succ) if (t >= 0) preds[t].push(node.id);
-  // Reverse post-order of the reverse graph, from the exit.
+/**
+ * Immediate dominators over a graph given by its edges in both directions (Cooper-Harvey-Kennedy): `forward` are the
+ * edges walked from `start`, `backward` their reverse. -1 for a node `start` does not reach; `start` is its own.
+ */
+function immediateDominatorsFrom(n: number, start: number, forward: number[][], backward: number[][]): number[] {
+  // Reverse post-order from the start.
   const order: number[] = [];
   const visited = new Uint8Array(n);
-  const stack: [number, number][] = [[cfg.exit, 0]];
-  visited[cfg.exit] = 1;
+  const stack: [number, number][] = [[start, 0]];
+  visited[start] = 1;
   while (stack.length) {
     const top = stack[stack.length - 1];
     const [v, i] = top;
-    if (i < preds[v].length) {
+    if (i < forward[v].length) {
       top[1]++;
-      const w = preds[v][i];
+      const w = forward[v][i];
       if (!visited[w]) {
         visited[w] = 1;
         stack.push([w, 0]);
@@ -30,7 +30,7 @@ export function immediatePostDominators(cfg: Cfg): number[] {
   const rank = new Array(n).fill(-1);
   order.forEach((v, i) => (rank[v] = i));
   const idom = new Array(n).fill(-1);
-  idom[cfg.exit] = cfg.exit;
+  idom[start] = start;
   const intersect = (a: number, b: number) => {
     while (a !== b) {
       while (rank[a] > rank[b]) a = idom[a];
@@ -42,76 +42,9 @@ export function immediatePostDominators(cfg: Cfg): number[] {
   while (changed) {
     changed = false;
     for (const v of order) {
-      if (v === cfg.exit) continue;
+      if (v === start) continue;
       let nd = -1;
-      for (const s of cfg.nodes[v].succ) {
-        if (s < 0 || idom[s] === -1) continue;
-        nd = nd === -1 ? s : intersect(s, nd);
-      }
-      if (nd !== -1 && idom[v] !== nd) {
-        idom[v] = nd;
-        changed = true;
-      }
-    }
-  }
-  return idom;
-}
-
-export function reachable(cfg: Cfg, from: number): Set<number> {
-  const seen = new Set<number>();
-  const stack = [...cfg.nodes[from].succ];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n < 0 || seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...cfg.nodes[n].succ);
-  }
-  return seen;
-}
-
-/** Immediate dominator of each node (-1 if unreachable from the entry; the entry is its own). Cooper-Harvey-Kennedy. */
-export function immediateDominators(cfg: Cfg): number[] {
-  const n = cfg.nodes.length;
-  const preds = predecessors(cfg);
-  const order: number[] = [];
-  const visited = new Uint8Array(n);
-  const stack: [number, number][] = [[cfg.entry, 0]];
-  visited[cfg.entry] = 1;
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [v, i] = top;
-    const succ = cfg.nodes[v].succ;
-    if (i < succ.length) {
-      top[1]++;
-      const w = succ[i];
-      if (w >= 0 && !visited[w]) {
-        visited[w] = 1;
-        stack.push([w, 0]);
-      }
-    } else {
-      order.push(v);
-      stack.pop();
-    }
-  }
-  order.reverse();
-  const rank = new Array(n).fill(-1);
-  order.forEach((v, i) => (rank[v] = i));
-  const idom = new Array(n).fill(-1);
-  idom[cfg.entry] = cfg.entry;
-  const intersect = (a: number, b: number) => {
-    while (a !== b) {
-      while (rank[a] > rank[b]) a = idom[a];
-      while (rank[b] > rank[a]) b = idom[b];
-    }
-    return a;
-  };
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const v of order) {
-      if (v === cfg.entry) continue;
-      let nd = -1;
-      for (const p of preds[v]) {
+      for (const p of backward[v]) {
         if (idom[p] === -1) continue;
         nd = nd === -1 ? p : intersect(p, nd);
       }
@@ -124,9 +57,36 @@ export function immediateDominators(cfg: Cfg): number[] {
   return idom;
 }
 
+/** Each node's successors (edges to nowhere left out). */
+function successors(cfg: Cfg): number[][] {
+  return cfg.nodes.map((node) => node.succ.filter((t) => t >= 0));
+}
+
 /** Each node's predecessors. */
 export function predecessors(cfg: Cfg): number[][] {
   const preds: number[][] = Array.from({ length: cfg.nodes.length }, () => []);
   for (const node of cfg.nodes) for (const t of node.succ) if (t >= 0) preds[t].push(node.id);
   return preds;
+}
+
+/** Immediate post-dominator of each node (-1 if none: the node cannot reach the exit). */
+export function immediatePostDominators(cfg: Cfg): number[] {
+  return immediateDominatorsFrom(cfg.nodes.length, cfg.exit, predecessors(cfg), successors(cfg));
+}
+
+/** Immediate dominator of each node (-1 if unreachable from the entry; the entry is its own). */
+export function immediateDominators(cfg: Cfg): number[] {
+  return immediateDominatorsFrom(cfg.nodes.length, cfg.entry, successors(cfg), predecessors(cfg));
+}
+
+export function reachable(cfg: Cfg, from: number): Set<number> {
+  const seen = new Set<number>();
+  const stack = [...cfg.nodes[from].succ];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n < 0 || seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...cfg.nodes[n].succ);
+  }
+  return seen;
 }
