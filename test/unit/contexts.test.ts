@@ -1290,3 +1290,39 @@ int f(struct dentry *dentry, struct iattr *attr, struct inode **delegated_inode)
   assert.deepEqual(await rules(code('security_inode_setattr'), { kernel: '6.12' }), []);
   assert.deepEqual(await rules(code('demo_check_and_refresh'), { kernel: '6.12' }), ['deleg/missing-break@f']);
 });
+
+test("a catalogued API's static helper that breaks without the lock: the API has no caller to hand it to", async () => {
+  const code = (lock: boolean) => `
+static int demo_rename_other(struct inode *old_dir, struct dentry *old_dentry,
+			     struct inode *new_dir, struct dentry *new_dentry,
+			     struct inode **delegated_inode)
+{
+	struct inode *source = old_dentry->d_inode;
+	struct inode *target = new_dentry->d_inode;
+	int error;
+
+	${lock ? 'lock_two_nondirectories(source, target);' : ''}
+	error = try_break_deleg(source, delegated_inode);
+	if (!error && target)
+		error = try_break_deleg(target, delegated_inode);
+	if (!error)
+		error = old_dir->i_op->rename(old_dir, old_dentry, new_dir, new_dentry);
+	${lock ? 'unlock_two_nondirectories(source, target);' : ''}
+	return error;
+}
+
+int vfs_rename(struct inode *old_dir, struct dentry *old_dentry,
+	       struct inode *new_dir, struct dentry *new_dentry,
+	       struct inode **delegated_inode)
+{
+	if (d_is_dir(old_dentry))
+		return -EISDIR;
+	return demo_rename_other(old_dir, old_dentry, new_dir, new_dentry, delegated_inode);
+}`;
+  assert.deepEqual(await rules(code(true), { kernel: '3.13' }), []);
+  // One for each inode the helper breaks unlocked (source and target).
+  assert.deepEqual(await rules(code(false), { kernel: '3.13' }), [
+    'deleg/break-unlocked@vfs_rename',
+    'deleg/break-unlocked@vfs_rename',
+  ]);
+});
