@@ -1326,3 +1326,22 @@ int vfs_rename(struct inode *old_dir, struct dentry *old_dentry,
     'deleg/break-unlocked@vfs_rename',
   ]);
 });
+
+test('a function the catalogue describes takes the locks its body needs itself (callers read the catalogue)', async () => {
+  const code = (lock: boolean) => `
+int do_truncate(struct mnt_idmap *idmap, struct dentry *dentry, loff_t length, unsigned int time_attrs,
+		struct file *filp)
+{
+	struct iattr newattrs;
+	int ret;
+
+	newattrs.ia_size = length;
+	newattrs.ia_valid = ATTR_SIZE | time_attrs;
+	${lock ? 'inode_lock(dentry->d_inode);' : ''}
+	ret = notify_change(idmap, dentry, &newattrs, NULL);
+	${lock ? 'inode_unlock(dentry->d_inode);' : ''}
+	return ret;
+}`;
+  assert.deepEqual(await rules(code(true), { kernel: '6.12' }), []);
+  assert.deepEqual(await rules(code(false), { kernel: '6.12' }), ['deleg/break-unlocked@do_truncate']);
+});

@@ -16,6 +16,11 @@ export class Contract implements ContractView {
   readonly declaredAcquires = new Set<string>();
   /** The function is a catalogued kernel API (its contract is in the catalogue). */
   catalogued = false;
+  /**
+   * The catalogue describes calls of this function (any entry of its arity): its callers read that entry, never its
+   * summary, so a lock it needs that the entry does not say its callers hold is its own to take.
+   */
+  described = false;
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
   declaredLocking = false;
   /** ... and only when it succeeds (`when`: nonerr / zero). */
@@ -44,6 +49,7 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
       )
     : null;
   c.catalogued = !!chosen?.variant && chosen.entry.effects.some((e) => e.op === 'requires' || e.op === 'delegOp');
+  c.described = !!chosen?.variant;
   // A function whose parameters are the catalogue's in another order (debugfs's own static start_creating(name,
   // parent) vs the VFS's start_creating(parent, name)) is a namesake, not this API: its body is not held to it.
   const vparams = chosen?.variant?.params ?? [];
