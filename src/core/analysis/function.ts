@@ -1303,9 +1303,8 @@ class FunctionAnalyzer implements RuleContext {
     if (this.ctx.paramIndexOfRoot(key) < 0) return false;
     // Freeze protection taken on this path: the caller cannot be holding an inode lock (lock order).
     if (s.facts.get('#outer')) return false;
-    // A catalogued API's contract says exactly which locks its callers hold; nothing else is theirs. (Its callers read
-    // the catalogue's entry, not its summary: a requirement handed to them would vanish.)
-    if (this.contract.catalogued || this.contract.described) return false;
+    // A catalogued API's contract says exactly which locks its callers hold; nothing else is theirs.
+    if (this.contract.catalogued) return false;
     if (this.lockKeysUsed.has(key)) return false;
     if (this.contract.selfContract.some((c) => c.key === key)) return false;
     return !s.locks.has(key);

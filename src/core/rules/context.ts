@@ -31,6 +31,8 @@ export type OpOf<K extends Op['k']> = Extract<Op, { k: K }>;
 export interface ContractView {
   /** The function is a catalogued kernel API (its contract is in the catalogue). */
   readonly catalogued: boolean;
+  /** The catalogue describes calls of it (any entry): callers read that, never its summary's `requires`. */
+  readonly described: boolean;
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
   readonly declaredLocking: boolean;
   /** ... and only when it succeeds (`when`: nonerr / zero). */
