@@ -256,3 +256,28 @@ test('end to end: one name per inode, no "granted right now" under the lock, hea
   assert.doesNotMatch(f.detail ?? '', /granted/);
   assert.ok(f.message.split(/\s+/).length <= 20, f.message);
 });
+
+test('of two locals naming one inode, the message uses the one the function uses (not the first declared)', async () => {
+  const findings = await check(
+    `
+int f(struct file *file, const void *value, size_t size)
+{
+	struct inode *real_inode, *inode = file_inode(file);
+	int err;
+
+	real_inode = d_real_inode(file_dentry(file));
+	inode_lock(inode);
+	err = __vfs_setxattr(&nop_mnt_idmap, file_dentry(file), inode, "user.demo", value, size, 0);
+	inode_unlock(inode);
+	return err;
+}`,
+    { kernel: '6.12' },
+  );
+  const f = findings.find((x) => x.ruleId === 'deleg/missing-break');
+  assert.ok(f, 'the unbroken change is reported');
+  assert.match(f.message, /extended attributes of inode without first breaking inode's delegation/);
+  assert.deepEqual(
+    f.related.map((r) => r.message),
+    ['inode locked here (inode_lock)'],
+  );
+});

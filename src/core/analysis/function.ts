@@ -1817,12 +1817,35 @@ class FunctionAnalyzer implements RuleContext {
   show(key: string): string {
     const root = ExprContext.rootOf(key);
     const rest = key.slice(root.length + 1);
-    // Prefer a local variable that aliases this exact key (`target` for `dentry.d_inode`).
+    // Prefer a local variable that aliases this exact key (`target` for `dentry.d_inode`); of several, the one the
+    // function uses most (`inode` over `real_inode = d_real_inode(...)`, which the catalogue reads as the same inode).
+    let best: string | null = null;
     for (const [name, v] of this.ctx.vars) {
       if (v.isParam || name === key) continue;
-      if (this.ctx.resolvePath(name) === key) return name;
+      if (this.ctx.resolvePath(name) !== key) continue;
+      if (best === null || this.usesOf(name) > this.usesOf(best)) best = name;
     }
-    return describePath(root, rest);
+    return best ?? describePath(root, rest);
+  }
+
+  private identUses: Map<string, number> | null = null;
+
+  /** How often an identifier appears in the function's body. */
+  private usesOf(name: string): number {
+    if (!this.identUses) {
+      const m = new Map<string, number>();
+      const stack = [this.body];
+      while (stack.length) {
+        const n = stack.pop()!;
+        if (n.type === 'identifier') {
+          const t = this.ctx.text(n);
+          m.set(t, (m.get(t) ?? 0) + 1);
+        }
+        for (const c of n.children) stack.push(c);
+      }
+      this.identUses = m;
+    }
+    return this.identUses.get(name) ?? 0;
   }
 
   make(
