@@ -13,7 +13,7 @@ import { ExprContext, NULL_KEY, identifiersOf } from './expr';
 import { computeAtom, objectOfFlags, type AtomInfo } from './atoms';
 import { collectContract, type Contract } from './contract';
 import { collectDefinitions } from './definitions';
-import { childOfAlias, lockKey, opsOf, describePath, writesFlag, type Op, type OpContext } from './ops';
+import { childOfAlias, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type {
   AnalyzeOptions,
@@ -28,7 +28,8 @@ import type {
 import { beginFunction, messageContext, splitMessage } from '../rules/messages';
 import type { ExitLock, RuleContext } from '../rules/context';
 import { RULE_MODULES } from '../rules/index';
-import { immediateDominators, immediatePostDominators, predecessors } from '../cfg/graph';
+import { immediatePostDominators } from '../cfg/graph';
+import { FlagGuards, addRoleMutation } from './guards';
 
 export interface FunctionAnalysis {
   findings: Finding[];
@@ -1922,72 +1923,23 @@ class FunctionAnalyzer implements RuleContext {
    */
   chargeCallers(entry: RoleMutation): void {
     // The flags of a caller's word the change happens under here: this function's own tests and the callee's.
-    const guards = [...this.flagGuards(this.curNode), ...(entry.onlyIf ?? [])];
-    const e: RoleMutation = { ...entry, onlyIf: guards.length ? guards : undefined };
-    if (!e.onlyIf) delete e.onlyIf;
-    const sig = (m: RoleMutation) =>
-      (m.onlyIf ?? [])
-        .map((c) => `${c.role}&${c.flag}`)
-        .sort()
-        .join(',');
-    const same = this.summary.mutates.filter((m) => m.role === e.role && m.kind === e.kind);
-    // One entry per set of conditions: a change made under ATTR_MODE on one path and under ATTR_KILL_PRIV on another
-    // happens when either is set (callers test each entry). An unconditional entry covers every conditional one.
-    const twin = same.find((m) => sig(m) === sig(e)) ?? same.find((m) => !m.onlyIf);
-    if (twin) {
-      if (rank(e.severity) > rank(twin.severity)) Object.assign(twin, { ...e, onlyIf: twin.onlyIf });
-      return;
-    }
-    if (!e.onlyIf || same.length >= MAX_CONDITIONAL_CHANGES) {
-      // Unconditional (or too many conditions to keep apart): one entry for the role and kind.
-      delete e.onlyIf;
-      this.summary.mutates = this.summary.mutates.filter((m) => !(m.role === e.role && m.kind === e.kind));
-    }
-    this.summary.mutates.push(e);
+    this.guards ??= new FlagGuards(
+      this.cfg,
+      this.oc,
+      this.body,
+      (a) => this.atomInfo(a),
+      (k) => this.roleOf(k),
+    );
+    const onlyIf = [...this.guards.at(this.curNode), ...(entry.onlyIf ?? [])];
+    const e: RoleMutation = { ...entry };
+    if (onlyIf.length) e.onlyIf = onlyIf;
+    else delete e.onlyIf;
+    this.summary.mutates = addRoleMutation(this.summary.mutates, e);
   }
 
   /** The CFG node whose ops are being applied. */
   private curNode = -1;
-  private idom: number[] | null = null;
-  private preds: number[][] | null = null;
-  private readonly guardMemo = new Map<number, { role: string; flag: string }[]>();
-
-  /**
-   * Flags of caller-provided words that every path to CFG node `id` has tested set (`if (attr->ia_valid & ATTR_MODE)`
-   * dominating it), unless the function sets the flag in that word itself.
-   */
-  private flagGuards(id: number): { role: string; flag: string }[] {
-    if (id < 0) return [];
-    const memo = this.guardMemo.get(id);
-    if (memo) return memo;
-    this.idom ??= immediateDominators(this.cfg);
-    this.preds ??= predecessors(this.cfg);
-    const out: { role: string; flag: string }[] = [];
-    for (let a = id, steps = 0; a >= 0 && steps < this.cfg.nodes.length; steps++) {
-      const ps = this.preds[a];
-      const p = ps.length === 1 ? this.cfg.nodes[ps[0]] : undefined;
-      if (p && p.kind === 'cond' && p.atom && p.succ[0] !== p.succ[1]) {
-        const slot = p.succ.indexOf(a);
-        const info = this.atomInfo(p.atom);
-        const edge = slot === 0 ? !p.negated : !!p.negated;
-        if (info.fact?.startsWith('flag:') && edge !== info.invert) {
-          const [, flag, ...rest] = info.fact.split(':');
-          const role = this.roleOf(rest.join(':'));
-          if (
-            role &&
-            !writesFlag(this.oc, this.body, rest.join(':'), flag) &&
-            !out.some((c) => c.role === role && c.flag === flag)
-          )
-            out.push({ role, flag });
-        }
-      }
-      const up = this.idom[a];
-      if (up === a) break;
-      a = up;
-    }
-    this.guardMemo.set(id, out);
-    return out;
-  }
+  private guards: FlagGuards | null = null;
 
   markDeferrable(): void {
     this.deferrable = true;
@@ -2009,9 +1961,6 @@ class FunctionAnalyzer implements RuleContext {
     return this.locals.get(name) as T;
   }
 }
-
-/** Entries kept apart per role and kind of change, each under its own flags, before they are merged into one. */
-const MAX_CONDITIONAL_CHANGES = 4;
 
 /** One access path is the other or lies inside it (`attr` and `attr.ia_valid`; not `attr.ia_valid` and `attr.ia_file`). */
 function overlaps(a: string, b: string): boolean {
@@ -2042,11 +1991,6 @@ function eventDetail(op: Op): { target?: string; blocking?: boolean | null } {
     default:
       return {};
   }
-}
-
-/** Severity order of a catalogue effect (absent means error). */
-function rank(s: Severity | undefined): number {
-  return s === 'info' ? 0 : s === 'warning' ? 1 : 2;
 }
 
 /** The keys an `eq:` fact of this path says name the same object as `key` (`if (ip1 == ip2)` taken). */
