@@ -72,10 +72,11 @@ export const breakUnlocked: Rule = {
       // Inferred requirements (from an in-file callee) and NULL-out-parameter callers are weaker evidence: speak only
       // when no lock held may be this inode under another name (the locked parent of its dentry is not), and, with
       // none held, the inode is named by a stable expression (not a variable given different objects).
-      // A catalogued API (vfs_rename) hands its callers only the locks its contract names, and a function holding
-      // freeze protection (vfs_truncate after mnt_want_write) has no caller holding an inode lock: a requirement of
-      // their own helper (vfs_rename_other's source, do_truncate's dentry) is theirs to meet.
-      if (op.derived && !root && !ctx.contract.catalogued && !s.facts.get('#outer')) return;
+      // A catalogued API (vfs_rename) hands its callers only the locks its contract names: a requirement of its own
+      // helper (vfs_rename_other's source) is its own to meet. (Under freeze protection alone a derived requirement
+      // stays unreported: the helper may lock the inode under another name, as ovl_indexdir_cleanup() does when
+      // ofs->workdir is ofs->indexdir.)
+      if (op.derived && !root && !ctx.contract.catalogued) return;
       const held = ctx.inodeLocksHeld(s, ['inode', 'rename']);
       if (held.some(([k]) => !ctx.isParentOf(k, op.key))) return;
       if (!held.length && ctx.assignedMoreThanOnce(ExprContext.rootOf(op.key))) return;
