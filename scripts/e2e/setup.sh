@@ -5,7 +5,8 @@
 #   .e2e/harness   code-server, playwright-core, mocha (test/e2e/harness/package.json + lock)
 # plus Debian's chromium (UI tests), libkrb5-dev (headers for code-server's kerberos module), neovim and
 # emacs-nox + elpa-eglot (the headless editors test/unit/lsp-editor.test.ts and lsp-emacs.test.ts drive `vfslock lsp`
-# with).
+# with), elpa-flycheck, vim and vim-ale (test/unit/editors-lint.test.ts runs the flycheck and ALE set-ups of
+# docs/editors.md; vim also reads the errorformat tests' output in cli-switches.test.ts).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 E2E="$ROOT/.e2e"
@@ -22,7 +23,7 @@ log() { echo "[e2e-setup] $*"; }
 while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep -i '^npm_' || true)
 
 need_apt=()
-wanted="chromium libkrb5-dev neovim emacs-nox elpa-eglot"
+wanted="chromium libkrb5-dev neovim emacs-nox elpa-eglot elpa-flycheck vim vim-ale"
 # `npm start` needs no browser (the user brings one) and no editor of ours.
 [ -n "${VFSLOCK_SETUP_NO_BROWSER:-}" ] && wanted="libkrb5-dev"
 for p in $wanted; do dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p"); done
