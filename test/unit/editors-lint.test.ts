@@ -16,20 +16,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus';
-import { CLI } from '../helpers/lsp-client';
+import { SET_OWNER_C, vfslockOnPath } from '../helpers/editors';
 import { makeSeries, type Series } from '../helpers/patch-series';
 
 const EMACS = process.env.VFSLOCK_EMACS ?? 'emacs';
@@ -76,19 +67,7 @@ const skipUnless = (present: boolean, what: string) =>
   present || CI ? false : `${what} is not installed (scripts/e2e/setup.sh installs it from Debian)`;
 
 // The C file: a setattr under the inode lock with no delegation break (deleg/missing-break), and its note at the lock.
-const SOURCE = `#include <linux/fs.h>
-
-int example_set_owner(struct dentry *dentry, struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int error;
-
-	inode_lock(inode);
-	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
-	inode_unlock(inode);
-	return error;
-}
-`;
+const SOURCE = SET_OWNER_C;
 const LINES = SOURCE.split('\n');
 /** 1-based line and character column of `text` in SOURCE. */
 function at(text: string): { line: number; col: number } {
@@ -107,10 +86,7 @@ let file = '';
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'vfslock-editors-'));
   // `vfslock` on PATH, as the snippets call it.
-  bin = join(dir, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(bin, 'vfslock'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`);
-  chmodSync(join(bin, 'vfslock'), 0o755);
+  bin = vfslockOnPath(dir);
   file = join(dir, 'set_owner.c');
   writeFileSync(file, SOURCE);
 });

@@ -13,11 +13,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus';
-import { CLI } from '../helpers/lsp-client';
+import { SET_OWNER_C, vfslockOnPath } from '../helpers/editors';
 
 const EMACS = process.env.VFSLOCK_EMACS ?? 'emacs';
 
@@ -40,19 +40,7 @@ function eglotSnippet(): string {
 }
 
 // The C file: a setattr under the inode lock with no delegation break (deleg/missing-break).
-const SOURCE = `#include <linux/fs.h>
-
-int example_set_owner(struct dentry *dentry, struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int error;
-
-	inode_lock(inode);
-	error = inode->i_op->setattr(&nop_mnt_idmap, dentry, attr);
-	inode_unlock(inode);
-	return error;
-}
-`;
+const SOURCE = SET_OWNER_C;
 
 const DRIVER = `
 (require 'cl-lib)
@@ -153,10 +141,7 @@ test(
     const dir = mkdtempSync(join(tmpdir(), 'vfslock-emacs-'));
     try {
       // `vfslock` on PATH, as the snippet calls it.
-      const bin = join(dir, 'bin');
-      mkdirSync(bin);
-      writeFileSync(join(bin, 'vfslock'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`);
-      chmodSync(join(bin, 'vfslock'), 0o755);
+      const bin = vfslockOnPath(dir);
       const file = join(dir, 'set_owner.c');
       writeFileSync(file, SOURCE);
       writeFileSync(join(dir, 'init.el'), eglotSnippet());
