@@ -22,5 +22,9 @@ export function useColor(values: { color?: boolean; 'no-color'?: boolean }, io: 
   if (values.color) return true;
   const env = io.env ?? process.env;
   if (env.NO_COLOR) return false;
+  // Emacs's M-x compile runs commands in a pseudo-terminal (INSIDE_EMACS="<version>,compile") whose buffer shows
+  // escape sequences as text unless the user turned on ansi-color there: they would hide the ERROR/note keywords its
+  // error regexps look for.
+  if ((env.INSIDE_EMACS ?? '').split(',').includes('compile')) return false;
   return io.isTTY;
 }

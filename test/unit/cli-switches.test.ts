@@ -133,6 +133,12 @@ describe('colour, exit status, help', () => {
     // no-color.org: an empty NO_COLOR does not count.
     assert.match((await inProcess(['check', file], { isTTY: true, env: { NO_COLOR: '' } })).out, esc);
     assert.doesNotMatch((await inProcess(['check', file], { isTTY: false })).out, esc);
+    // Emacs's M-x compile (a pseudo-terminal, INSIDE_EMACS="<version>,compile"): off; its shell (comint) shows colour.
+    assert.doesNotMatch(
+      (await inProcess(['check', file], { isTTY: true, env: { INSIDE_EMACS: '29.1,compile' } })).out,
+      esc,
+    );
+    assert.match((await inProcess(['check', file], { isTTY: true, env: { INSIDE_EMACS: '29.1,comint' } })).out, esc);
     assert.match((await inProcess(['check', '--color', file], { isTTY: false })).out, esc);
     assert.doesNotMatch(
       (await inProcess(['check', '--color', '--no-color', file], { isTTY: true })).out,
