@@ -136,8 +136,15 @@ export function activate(
     // What the command is doing, for the metrics: where the longest block ended.
     let phase = 'starting';
     const lag = new LagSampler(5, now, threadCpuMs, () => phase);
-    let flusher: ReturnType<typeof setInterval> | undefined;
-    let flushNow = () => undefined as void;
+    // Diagnostics go to the Problems view in batches: one update of the window per batch, not one per file.
+    let batch: [vscode.Uri, vscode.Diagnostic[] | undefined][] = [];
+    const flush = () => {
+      if (!batch.length) return;
+      const entries = batch;
+      batch = [];
+      own('publishing diagnostics', () => documents.collection.set(entries));
+    };
+    const flusher = setInterval(flush, 250);
     const sampler = setInterval(() => lag.tick(), 5);
 
     const backend: Backend = IS_WEB ? documents.backend : createBackend(ctx, log, 'workspace', { background: true });
@@ -183,16 +190,6 @@ export function activate(
           own(phase, () => report(uri, r));
         }
       };
-      // Diagnostics go to the Problems view in batches: one update of the window per batch, not one per file.
-      let batch: [vscode.Uri, vscode.Diagnostic[] | undefined][] = [];
-      const flush = () => {
-        if (!batch.length) return;
-        const entries = batch;
-        batch = [];
-        own('publishing diagnostics', () => documents.collection.set(entries));
-      };
-      flusher = setInterval(flush, 250);
-      flushNow = flush;
       const report = (uri: vscode.Uri, r: CheckSummary) => {
         result.checked++;
         if (r.error) {
@@ -221,8 +218,8 @@ export function activate(
       });
     } finally {
       phase = 'finishing';
-      if (flusher) clearInterval(flusher);
-      flushNow();
+      clearInterval(flusher);
+      flush();
       clearInterval(sampler);
       stop.dispose();
       if (!IS_WEB) backend.dispose();

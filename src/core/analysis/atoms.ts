@@ -240,6 +240,11 @@ function identifierRoots(ctx: ExprContext, x: SNode): Set<string> {
 }
 
 /** `lease.c.flc_flags` → `lease.c`: the object whose flags word is tested. */
+/** The fact that `flag` is set in the flags word `key` (a path such as `attr.ia_valid`, or `file` for `file.f_flags`). */
+export function flagFact(flag: string, key: string): string {
+  return `flag:${flag}:${objectOfFlags(key)}`;
+}
+
 export function objectOfFlags(key: string): string {
   const i = key.lastIndexOf('.');
   if (i < 0) return key;

@@ -10,7 +10,7 @@ import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
 import { prefixOperator, type SNode } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
 import { ExprContext, NULL_KEY, identifiersOf } from './expr';
-import { computeAtom, objectOfFlags, type AtomInfo } from './atoms';
+import { computeAtom, flagFact, objectOfFlags, type AtomInfo } from './atoms';
 import { collectContract, type Contract } from './contract';
 import { collectDefinitions } from './definitions';
 import { childOfAlias, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
@@ -452,10 +452,7 @@ class FunctionAnalyzer implements RuleContext {
       // A callee's change conditional on a flag of a word this function passes: the word's flag facts are read there.
       for (const o of this.ops[node.id])
         if (o.k === 'summaryMutate' && o.onlyIf?.length)
-          reads[node.id] = [
-            ...(reads[node.id] ?? []),
-            ...o.onlyIf.map((c) => `flag:${c.flag}:${objectOfFlags(c.key)}`),
-          ];
+          reads[node.id] = [...(reads[node.id] ?? []), ...o.onlyIf.map((c) => flagFact(c.flag, c.key))];
     }
     for (const node of this.cfg.nodes) {
       const roots = this.ops[node.id].filter((o) => o.k === 'assign').map((o) => (o as { root: string }).root);
@@ -926,7 +923,7 @@ class FunctionAnalyzer implements RuleContext {
         wr(s, 'facts').set(`${op.kind}:${op.key}`, true);
         return [s];
       case 'flagWord':
-        wr(s, 'facts').set(`flag:${op.flag}:${objectOfFlags(op.obj)}`, op.set);
+        wr(s, 'facts').set(flagFact(op.flag, op.obj), op.set);
         return [s];
       case 'break':
         this.applyBreak(op, s);
@@ -947,7 +944,7 @@ class FunctionAnalyzer implements RuleContext {
         return [s];
       case 'summaryMutate':
         // The callee changes the inode only under a flag this caller's word is known not to carry.
-        if (op.onlyIf?.some((c) => s.facts.get(`flag:${c.flag}:${objectOfFlags(c.key)}`) === false)) return [s];
+        if (op.onlyIf?.some((c) => s.facts.get(flagFact(c.flag, c.key)) === false)) return [s];
         this.noteUse(s);
         for (const r of RULES) r.onMutate?.(this, op, s);
         return [s];

@@ -20,6 +20,8 @@ export class FlagGuards {
   private idom: number[] | null = null;
   private preds: number[][] | null = null;
   private readonly memo = new Map<number, FlagGuard[]>();
+  /** `word\u0000flag` → the function sets that flag in that word itself (one walk of the body per pair). */
+  private readonly written = new Map<string, boolean>();
 
   constructor(
     private readonly cfg: Cfg,
@@ -52,11 +54,7 @@ export class FlagGuards {
           const [, flag, ...rest] = info.fact.split(':');
           const word = rest.join(':');
           const role = this.roleOf(word);
-          if (
-            role &&
-            !writesFlag(this.oc, this.body, word, flag) &&
-            !out.some((c) => c.role === role && c.flag === flag)
-          )
+          if (role && !this.writes(word, flag) && !out.some((c) => c.role === role && c.flag === flag))
             out.push({ role, flag });
         }
       }
@@ -66,6 +64,13 @@ export class FlagGuards {
     }
     this.memo.set(id, out);
     return out;
+  }
+
+  private writes(word: string, flag: string): boolean {
+    const k = `${word}\u0000${flag}`;
+    let w = this.written.get(k);
+    if (w === undefined) this.written.set(k, (w = writesFlag(this.oc, this.body, word, flag)));
+    return w;
   }
 }
 

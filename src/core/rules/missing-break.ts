@@ -10,7 +10,7 @@
 import type { BreakSt, State } from '../analysis/state';
 import type { Related, RuleId, Severity } from '../analysis/types';
 import { factMessages } from '../analysis/fact-messages';
-import { objectOfFlags } from '../analysis/atoms';
+import { flagFact } from '../analysis/atoms';
 import { messages } from './messages';
 import { changeKind } from './dir-self-break';
 import { lockedHere, type OpOf, type Rule, type RuleContext } from './context';
@@ -105,9 +105,7 @@ export const missingBreak: Rule = {
     // word not known to carry it: not claimed.
     if (
       op.k === 'summaryMutate' &&
-      op.onlyIf?.some(
-        (c) => ctx.cat.internalFlags.has(c.flag) && s.facts.get(`flag:${c.flag}:${objectOfFlags(c.key)}`) !== true,
-      )
+      op.onlyIf?.some((c) => ctx.cat.internalFlags.has(c.flag) && s.facts.get(flagFact(c.flag, c.key)) !== true)
     )
       return;
     const note = op.note;
