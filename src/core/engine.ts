@@ -1260,7 +1260,9 @@ export class Document {
    */
   /** The version read from the identifiers of the functions the pre-scan found, for a file not parsed at all. */
   private eraFromScan(): { era: Era; version: string; source: FileResult['eraSource'] } {
-    const fns = this.skipped;
+    // A version given (option or the tree's Makefile) needs no spellings: the identifiers are not gathered.
+    const given = (this.options.kernel && this.options.kernel !== 'auto') || !!this.options.treeVersion;
+    const fns = given ? [] : this.skipped;
     return detectEra({
       kernel: this.options.kernel,
       treeVersion: this.options.treeVersion,
@@ -1516,8 +1518,18 @@ function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<
   return stronglyConnected(edges);
 }
 
+/** The last text `badInput` looked at, and its answer (reading a file checks it, and so does its analysis). */
+let lastInput: { text: string; bad: string | null } | null = null;
+
 /** A clear reason the text is not C we can analyse, or null. */
 export function badInput(text: string): string | null {
+  if (lastInput?.text === text) return lastInput.bad;
+  const bad = inputProblem(text);
+  lastInput = { text, bad };
+  return bad;
+}
+
+function inputProblem(text: string): string | null {
   if (text.length > MAX_FILE_BYTES) {
     return (
       `file is too large to analyse (${(text.length / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB: ` +

@@ -1203,6 +1203,20 @@ ${fill}
       [],
     );
   });
+
+  test('a value the code does not spell out leaves the flag unknown, so the change stays charged', async () => {
+    // `= valid`, `|= extra` and `&= mask` with unknown operands may carry ATTR_MODE: the word is not known to lack it.
+    for (const fill of [
+      '\tattr.ia_valid = size ? ATTR_SIZE : 0;\n\tattr.ia_valid = file->f_flags;',
+      '\tattr.ia_valid = ATTR_SIZE;\n\tattr.ia_valid |= file->f_flags;',
+    ])
+      assert.deepEqual(await rules(code(fill), { kernel: '6.12' }), ['deleg/missing-break@f'], fill);
+    // A constant of another family (`S_IFREG | 0644` is not an ATTR_ word) says nothing about ATTR_MODE either.
+    assert.deepEqual(await rules(code('\tattr.ia_valid = S_IFREG | 0644;'), { kernel: '6.12' }), [
+      'deleg/missing-break@f',
+    ]);
+    assert.deepEqual(await rules(code('\tattr.ia_valid = 0;'), { kernel: '6.12' }), []);
+  });
 });
 
 describe('a flag only the kernel sets before notify_change() (catalogue flags.internal)', () => {

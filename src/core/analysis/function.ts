@@ -923,7 +923,9 @@ class FunctionAnalyzer implements RuleContext {
         wr(s, 'facts').set(`${op.kind}:${op.key}`, true);
         return [s];
       case 'flagWord':
-        wr(s, 'facts').set(flagFact(op.flag, op.obj), op.set);
+        if (op.set === null) {
+          if (s.facts.has(flagFact(op.flag, op.obj))) wr(s, 'facts').delete(flagFact(op.flag, op.obj));
+        } else wr(s, 'facts').set(flagFact(op.flag, op.obj), op.set);
         return [s];
       case 'break':
         this.applyBreak(op, s);

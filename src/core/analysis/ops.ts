@@ -135,7 +135,7 @@ export type Op =
       errOf?: { name: string; key: string };
     }
   /** `attr.ia_valid = ... ATTR_DELEG ...` (or `|=`, `&= ~`): whether an exempting flag is now set in that word. */
-  | { k: 'flagWord'; obj: string; flag: string; set: boolean; node: SNode }
+  | { k: 'flagWord'; obj: string; flag: string; set: boolean | null; node: SNode }
   | { k: 'assertHeld'; key: string; class: LockClass; node: SNode }
   /** A context in which no delegation can exist on `key`: a file open for write on it, or a pseudo-filesystem inode. */
   | { k: 'context'; kind: 'wopen' | 'nodeleg'; key: string; node: SNode }
@@ -343,7 +343,10 @@ function guardFlags(summaries: ReadonlyMap<string, Summary>): string[] {
 
 /**
  * A flags word written with an exempting flag (`attrs.ia_valid |= ATTR_DELEG`): the flag is set (or cleared by
- * `= ...` without it, `&= ~FLAG`) in that word from here on, as if a test of it had been true (false).
+ * `= ...` without it, `&= ~FLAG`) in that word from here on, as if a test of it had been true (false). What the
+ * value does not tell (`w = x`, `w |= x` with x unknown) leaves the flag unknown (`set: null`), never cleared; a
+ * constant without the flag clears it only in a word of the flag's family (a value naming a flag of the same prefix,
+ * `ATTR_SIZE | ATTR_CTIME` for `ATTR_DELEG`, or 0), so that `inode->i_mode = S_IFREG | 0644` records nothing.
  */
 function flagWordOps(
   oc: OpContext,
@@ -359,11 +362,33 @@ function flagWordOps(
   // `w &= ~(A | B)` clears the flags named; `w &= (A | B)` keeps only them.
   const complement = op === '&=' && hasComplement(oc, rhs);
   for (const flag of [...oc.cat.exemptFlags.keys(), ...guardFlags(oc.summaries)]) {
-    const mentioned = flagsMention(oc, rhs, new Set([flag])) === true;
-    if (op === '=') out.push({ k: 'flagWord', obj, flag, set: mentioned, node });
-    else if (op === '|=' && mentioned) out.push({ k: 'flagWord', obj, flag, set: true, node });
-    else if (op === '&=' && mentioned === complement) out.push({ k: 'flagWord', obj, flag, set: false, node });
+    const m = flagsMention(oc, rhs, new Set([flag]));
+    let set: boolean | null | undefined;
+    if (op === '=') set = m === true ? true : m === false && ofFamily(oc, rhs, flag) ? false : null;
+    else if (op === '|=') set = m === true ? true : m === null ? null : undefined;
+    else if (op === '&=') {
+      if (m === null) set = null;
+      else if (m === complement) set = false;
+    }
+    if (set !== undefined) out.push({ k: 'flagWord', obj, flag, set, node });
   }
+}
+
+/** The constant `n` is a word of `flag`'s family: 0, or it names a macro with the flag's prefix (`ATTR_`). */
+function ofFamily(oc: OpContext, n: SNode, flag: string): boolean {
+  const cut = flag.indexOf('_');
+  const prefix = cut > 0 ? flag.slice(0, cut + 1) : flag;
+  const stack = [n];
+  let ids = 0;
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'identifier') {
+      ids++;
+      if (oc.ctx.text(x).startsWith(prefix)) return true;
+    }
+    for (const c of x.children) stack.push(c);
+  }
+  return ids === 0 && oc.ctx.text(n).trim() === '0';
 }
 
 /** The expression has a bitwise complement (`~FLAG`) in it. */

@@ -161,11 +161,26 @@ export function makefileVersion(text: string): string | null {
 
 const treeCache = new WeakMap<TreeReader, Map<string, string | null>>();
 
+/** Each directory's kernel tree root, per reader, remembered for `ROOT_TTL_MS` (a tree can appear or go later). */
+const rootCache = new WeakMap<TreeReader, { at: number; roots: Map<string, string | null> }>();
+const ROOT_TTL_MS = 2000;
+
+function cachedTreeRoot(file: string, reader: TreeReader): string | null {
+  const dir = parentOf(file);
+  if (!dir) return null;
+  const t = Date.now();
+  let c = rootCache.get(reader);
+  if (!c || t - c.at > ROOT_TTL_MS) rootCache.set(reader, (c = { at: t, roots: new Map() }));
+  let root = c.roots.get(dir);
+  if (root === undefined) c.roots.set(dir, (root = kernelTreeRoot(file, reader)));
+  return root;
+}
+
 /** The version of the kernel tree enclosing `file` (cached per tree directory and reader), or null. */
 export function kernelTreeVersion(file: string, reader: TreeReader): string | null {
   let cache = treeCache.get(reader);
   if (!cache) treeCache.set(reader, (cache = new Map()));
-  const root = kernelTreeRoot(file, reader);
+  const root = cachedTreeRoot(file, reader);
   if (!root) return null;
   if (cache.has(root)) return cache.get(root)!;
   const text = reader.read(join(root, 'Makefile'));

@@ -479,6 +479,7 @@ export function signatureWords(sig: { type: RegExp; name?: RegExp }): string[] |
  */
 export function vocabularyIn(text: string, vocabulary: ReadonlySet<string>, maxLength: number): Set<string> {
   const out = new Set<string>();
+  const { first, last } = shapesOf(vocabulary, maxLength);
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -486,7 +487,9 @@ export function vocabularyIn(text: string, vocabulary: ReadonlySet<string>, maxL
     if (isIdStart(c)) {
       let j = i + 1;
       while (j < n && isIdPart(text.charCodeAt(j))) j++;
-      if (j - i <= maxLength) {
+      const len = j - i;
+      // Only a word whose length, first and last letters some name of the vocabulary has is looked up.
+      if (len <= maxLength && first[len * 128 + c] && last[len * 128 + text.charCodeAt(j - 1)]) {
         const id = text.slice(i, j);
         if (vocabulary.has(id)) out.add(id);
       }
@@ -497,4 +500,25 @@ export function vocabularyIn(text: string, vocabulary: ReadonlySet<string>, maxL
     } else i++;
   }
   return out;
+}
+
+/** Per vocabulary: which (length, first letter) and (length, last letter) pairs its names have. */
+const shapes = new WeakMap<ReadonlySet<string>, { max: number; first: Uint8Array; last: Uint8Array }>();
+
+function shapesOf(vocabulary: ReadonlySet<string>, maxLength: number): { first: Uint8Array; last: Uint8Array } {
+  let s = shapes.get(vocabulary);
+  if (!s || s.max !== maxLength) {
+    const first = new Uint8Array((maxLength + 1) * 128);
+    const last = new Uint8Array((maxLength + 1) * 128);
+    for (const w of vocabulary) {
+      if (!w.length || w.length > maxLength) continue;
+      const a = w.charCodeAt(0);
+      const z = w.charCodeAt(w.length - 1);
+      if (a < 128) first[w.length * 128 + a] = 1;
+      if (z < 128) last[w.length * 128 + z] = 1;
+    }
+    s = { max: maxLength, first, last };
+    shapes.set(vocabulary, s);
+  }
+  return s;
 }
