@@ -191,6 +191,17 @@ export class Analyzer {
     return this.vocabulary;
   }
 
+  private creators: { names: ReadonlySet<string>; maxLength: number } | null = null;
+
+  /** The pseudo-filesystem creators' names (analysis/globals.ts), as a vocabulary. */
+  creatorVocabulary(): { names: ReadonlySet<string>; maxLength: number } {
+    if (!this.creators) {
+      const names = new Set(this.catalogue.contexts.pseudoFsCreators);
+      this.creators = { names, maxLength: Math.max(0, ...[...names].map((x) => x.length)) };
+    }
+    return this.creators;
+  }
+
   withCatalogues(catalogues: CatalogueData[]): Analyzer {
     return new Analyzer(this.parser, buildCatalogue(catalogues));
   }
@@ -675,10 +686,35 @@ export class Document {
         (u < scan.untidy.length && scan.untidy[u].start < to)
       );
     });
+    // A function is a seed as the analysis reads it: it mentions a catalogued name, or its header names `mutex` (a
+    // `struct mutex *` parameter, see `locksMutexParam`) and it calls a lock API.
+    const seedFn = (i: number) =>
+      cat.isInteresting(ids[i]) ||
+      (ids[i].has('mutex') &&
+        [...ids[i]].some((id) => locking.has(id)) &&
+        identifiersIn(text, fns[i].start, fns[i].bodyStart).has('mutex'));
+    const isSeed = fns.map((_, i) => seedFn(i));
     const keep = fns.map(
-      (f, i) => !f.removable || !f.name || nearUntidy[i] || seed(ids[i]) || creators.some((c) => ids[i].has(c)),
+      (f, i) => !f.removable || !f.name || nearUntidy[i] || isSeed[i] || creators.some((c) => ids[i].has(c)),
     );
-    const relevant = keep.map((k, i) => k && seed(ids[i]));
+    if (!keep.some((k) => k)) {
+      // No function the lexer found is kept. One it missed (the parse would find it between them) could only be a
+      // seed, or assign a pseudo-filesystem creator's result, with the names of the text between them: without
+      // any, nothing in the file can be analysed, exactly as when the file has no seed name at all.
+      const between = new Set<string>();
+      const made = new Set<string>();
+      const creatorSet = this.analyzer.creatorVocabulary();
+      fns.forEach((f, i) => {
+        const from = i ? fns[i - 1].end : 0;
+        vocabularyIn(text, vocab.names, vocab.maxLength, from, f.start, between);
+        vocabularyIn(text, creatorSet.names, creatorSet.maxLength, from, f.start, made);
+      });
+      const last = fns[fns.length - 1].end;
+      vocabularyIn(text, vocab.names, vocab.maxLength, last, text.length, between);
+      vocabularyIn(text, creatorSet.names, creatorSet.maxLength, last, text.length, made);
+      if (!seed(between) && !made.size) return { scan: fns, keep, none: true };
+    }
+    const relevant = keep.map((k, i) => k && isSeed[i]);
     // Callers of relevant functions, transitively (a worklist over who mentions which function's names).
     const allNames = new Set<string>();
     for (const f of fns) for (const n of f.names) allNames.add(n);
@@ -1179,10 +1215,12 @@ export class Document {
       functions.push(...this.skipped);
       functions.sort((a, b) => a.start - b.start);
     }
-    const lines = this.lineIndex();
-    const located = findings
-      .sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId))
-      .map((f) => locate(f, lines));
+    // Lines are counted only when there is something to place on them.
+    const located = findings.length
+      ? findings
+          .sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId))
+          .map((f) => locate(f, this.lineIndex()))
+      : [];
     if (DEBUG_TIMING)
       console.log(
         `compute: parse ${(tParsed - t0).toFixed(1)} units ${(tUnits - tParsed).toFixed(1)} analyse ${(tAnalysed - tUnits).toFixed(1)} finish ${(now() - tAnalysed).toFixed(1)}`,

@@ -84,15 +84,18 @@ export function readRegularFile(path: string, maxBytes: number): ReadOutcome {
     if (now.size > maxBytes) return tooLarge(now.size, maxBytes);
     const chunks: Buffer[] = [];
     let total = 0;
-    // One byte past the limit tells a file that grew from one that fits.
-    for (;;) {
-      const want = Math.min(Math.max(now.size - total, 65536), maxBytes + 1 - total);
+    // One byte past the limit tells a file that grew from one that fits. The first read asks for one byte more than
+    // the size: a file that gives all its bytes and not that one is at its end, so a file that did not grow is read
+    // with one call and one buffer (a short read before the size goes on reading).
+    for (let first = true; ; first = false) {
+      const want = Math.min(first ? now.size + 1 : 65536, maxBytes + 1 - total);
       if (want <= 0) break;
       const buf = Buffer.allocUnsafe(want);
       const n = readSync(fd, buf, 0, want, null);
       if (n === 0) break;
       chunks.push(n === want ? buf : buf.subarray(0, n));
       total += n;
+      if (n < want && total >= now.size) break;
     }
     if (total > maxBytes) return tooLarge(total, maxBytes);
     return { bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) };

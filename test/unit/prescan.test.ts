@@ -104,6 +104,34 @@ test('prescan: a file with nothing catalogued is not parsed; one with something 
   assert.deepEqual(some.pre, some.full);
 });
 
+test('prescan: catalogued names only between functions, or a lock call without a mutex parameter, parse nothing', async () => {
+  const analyzer = await sharedAnalyzer();
+  // Together the file names `mutex` and a lock call, but no function does, and the text between functions (a
+  // comment) names only the lock call: no function the parse could find can be analysed.
+  const between = bothWays(
+    analyzer,
+    'between.c',
+    '/* the caller holds mutex_lock() */\nstatic int add(int a, int b)\n{\n\tstruct mutex *m = NULL;\n\n\treturn a + b;\n}\n',
+  );
+  assert.equal(between.mode, 'none');
+  assert.deepEqual(between.pre, between.full);
+  // A struct mutex in a declaration and a lock call in a function that takes no `struct mutex *`: not analysed,
+  // so not parsed either; with the mutex as a parameter (it may be &inode->i_mutex) it is.
+  const lockOnly =
+    'static struct mutex demo_lock;\nstatic void f(void)\n{\n\tmutex_lock(&demo_lock);\n\tmutex_unlock(&demo_lock);\n}\n';
+  const noParam = bothWays(analyzer, 'mutex.c', lockOnly);
+  assert.equal(noParam.mode, 'none');
+  assert.deepEqual(noParam.pre, noParam.full);
+  const param = bothWays(
+    analyzer,
+    'mutex-param.c',
+    'static int add(int a, int b)\n{\n\treturn a + b;\n}\n\n' +
+      'static void f(struct mutex *m)\n{\n\tmutex_lock(m);\n\tmutex_unlock(m);\n}\n',
+  );
+  assert.equal(param.mode, 'partial');
+  assert.deepEqual(param.pre, param.full);
+});
+
 // ------------------------------------------------------------------ random token soup
 
 const IDENTS = [

@@ -474,14 +474,21 @@ export function signatureWords(sig: { type: RegExp; name?: RegExp }): string[] |
 }
 
 /**
- * The identifiers of `text` that are in `vocabulary` (as `identifiersIn` reads them: comments and literals included).
- * For a test that depends only on those names, the same answer as over all identifiers, without a set of them all.
+ * The identifiers of `text` (or of `text[from, to)`, added to `out`) that are in `vocabulary` (as `identifiersIn`
+ * reads them: comments and literals included). For a test that depends only on those names, the same answer as over
+ * all identifiers, without a set of them all.
  */
-export function vocabularyIn(text: string, vocabulary: ReadonlySet<string>, maxLength: number): Set<string> {
-  const out = new Set<string>();
+export function vocabularyIn(
+  text: string,
+  vocabulary: ReadonlySet<string>,
+  maxLength: number,
+  from = 0,
+  to = text.length,
+  out = new Set<string>(),
+): Set<string> {
   const { first, last } = shapesOf(vocabulary, maxLength);
-  const n = text.length;
-  let i = 0;
+  const n = to;
+  let i = from;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (isIdStart(c)) {
