@@ -103,6 +103,58 @@ err2:
   });
 });
 
+describe('PTR_ERR() of a pointer known to be an error', () => {
+  // `error = PTR_ERR(filp)` under IS_ERR(filp) is a nonzero error code: the `if (error && created)` release at `out:`
+  // runs on that path. Read as an unknown value, a path returning 0 with the lock still held was explored.
+  const code = `
+long f(int dfd, const char __user *name, struct path *dst_path, struct path *src)
+{
+	struct dentry *dst_dentry;
+	struct file *filp;
+	bool created = false;
+	long error;
+
+	dst_dentry = user_path_create(dfd, name, dst_path, 0);
+	if (IS_ERR(dst_dentry))
+		return PTR_ERR(dst_dentry);
+	created = true;
+	filp = dentry_open(src, O_RDONLY, current_cred());
+	if (IS_ERR(filp)) {
+		error = PTR_ERR(filp);
+		goto out;
+	}
+	done_path_create(dst_path, dst_dentry);
+	fput(filp);
+	error = 0;
+out:
+	if (error && created)
+		done_path_create(dst_path, dst_dentry);
+	if (error)
+		return error;
+	inode_lock(d_inode(src->dentry));
+	inode_unlock(d_inode(src->dentry));
+	return 0;
+}`;
+
+  test('the error path releases the lock: nothing is held on the way to the successful return', async () => {
+    const a = await sharedAnalyzer();
+    const doc = a.open('errcode.c', code, { kernel: '6.12' });
+    try {
+      assert.deepEqual(doc.result().findings, []);
+      const at = code.indexOf('inode_lock(d_inode(src');
+      const ev = doc.eventsAt(at + 2).find((e) => e.api === 'inode_lock');
+      assert.ok(ev, 'the inode_lock() event');
+      assert.deepEqual(
+        [...ev.always, ...ev.sometimes].map((l) => l.key),
+        [],
+        'no path reaches the successful return holding the parent',
+      );
+    } finally {
+      doc.dispose();
+    }
+  });
+});
+
 describe('one inode under two names', () => {
   test('VFS_I(ip) in the local and in the unlock is one inode', async () => {
     const r = await rules(`

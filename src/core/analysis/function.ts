@@ -889,7 +889,7 @@ class FunctionAnalyzer implements RuleContext {
         if (op.constant && this.testedAtoms.has(`truthy:${op.root}`) && this.ctx.resolvePath(op.root) === op.root) {
           wr(s, 'facts').set(`truthy:${op.root}`, op.constant === 'nonzero');
         }
-        if (op.value === 'err') {
+        if (op.value === 'err' || this.knownErrorCode(op.codeOf, s)) {
           wr(s, 'facts').set(`isErr:${op.root}`, true);
           // An error code is nonzero: a later `if (err)` / `if (status < 0)` agrees with it. Only for a variable that
           // is not another name for something else (conditions name aliases by what they alias).
@@ -1112,6 +1112,11 @@ class FunctionAnalyzer implements RuleContext {
       }
     }
     return [this.addLock(op, s)];
+  }
+
+  /** `err = PTR_ERR(x)` where x is known here to be an error pointer: err is an error code. */
+  private knownErrorCode(codeOf: { name: string; key: string } | undefined, s: State): boolean {
+    return !!codeOf && (s.facts.get(`isErr:${codeOf.key}`) === true || s.facts.get(`isErr:${codeOf.name}`) === true);
   }
 
   private mayBeNull(key: string): boolean {

@@ -133,6 +133,8 @@ export type Op =
       constant?: 'zero' | 'nonzero';
       /** `err = PTR_ERR_OR_ZERO(x)`: err is nonzero exactly when x is an error pointer (name: x as tests spell it). */
       errOf?: { name: string; key: string };
+      /** `err = PTR_ERR(x)`: an error code wherever x is known to be an error pointer (x as tests name it, and its key). */
+      codeOf?: { name: string; key: string };
     }
   /** `attr.ia_valid = ... ATTR_DELEG ...` (or `|=`, `&= ~`): whether an exempting flag is now set in that word. */
   | { k: 'flagWord'; obj: string; flag: string; set: boolean | null; node: SNode }
@@ -218,6 +220,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       // The old value's facts are forgotten first; the right-hand side's effects then describe the new value.
       if (lhsPath) {
         const errOf = isPlain && rhs && !lhsPath.includes('.') ? errorCodeOf(oc, rhs) : undefined;
+        const codeOf = isPlain && rhs && !lhsPath.includes('.') ? errorCodeOf(oc, rhs, 'errCode') : undefined;
         const vk = isPlain && rhs && !lhsPath.includes('.') ? valueKind(oc, rhs) : undefined;
         out.push({
           k: 'assign',
@@ -226,6 +229,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
           value: vk === 'err' || vk === 'null' ? vk : undefined,
           constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined,
           errOf,
+          ...(codeOf ? { codeOf } : {}),
           ...(lhsPath.includes('.') ? { field: true, path: ctx.resolvePath(lhsPath) } : {}),
           // `w |= F`, `w &= ~F`: only the flags named change (flagWord ops below say how); the others keep their value.
           ...(['|=', '&='].includes(ctx.binaryOp(n)) ? { flagsKept: true } : {}),
@@ -248,6 +252,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
           value: vk === 'err' || vk === 'null' ? vk : undefined,
           constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined,
           errOf: value ? errorCodeOf(oc, value) : undefined,
+          ...(value && errorCodeOf(oc, value, 'errCode') ? { codeOf: errorCodeOf(oc, value, 'errCode') } : {}),
         });
       // `struct iattr attrs = { .ia_valid = ATTR_MTIME | ATTR_DELEG }`.
       if (name && value?.type === 'initializer_list') {
@@ -310,14 +315,21 @@ function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | 'zero' | 'nonzer
   return undefined;
 }
 
-/** `PTR_ERR_OR_ZERO(x)` (a catalogue `errOrZero` predicate): the value is nonzero exactly when x is an error pointer. */
-function errorCodeOf(oc: OpContext, rhs: SNode): { name: string; key: string } | undefined {
+/**
+ * `PTR_ERR_OR_ZERO(x)` (a catalogue `errOrZero` predicate): the value is nonzero exactly when x is an error pointer.
+ * With `kind` `errCode`, `PTR_ERR(x)`: the errno x carries, nonzero where x is known to be an error pointer.
+ */
+function errorCodeOf(
+  oc: OpContext,
+  rhs: SNode,
+  kind: 'errOrZero' | 'errCode' = 'errOrZero',
+): { name: string; key: string } | undefined {
   let x = rhs;
   while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length)
     x = x.children[x.children.length - 1];
   if (x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return undefined;
   const p = oc.cat.predicates.get(oc.ctx.text(x.children[0]));
-  if (!p || p.kind !== 'errOrZero') return undefined;
+  if (!p || p.kind !== kind) return undefined;
   const arg = x.children[1]?.children[0];
   const k = oc.ctx.instantiate(p.target, (i) => oc.ctx.key(x.children[1]?.children[i]));
   if (!arg || !k || k === NULL_KEY) return undefined;
