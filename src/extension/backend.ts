@@ -1,9 +1,10 @@
 /**
  * Where analyses run: a Node worker thread on the desktop (the extension host never blocks on a parse or an
  * analysis), inline in the browser extension host (vscode.dev has no worker_threads). Both load the same wasm and
- * answer the same typed requests (pure/protocol.ts); nothing is loaded until the first request. A request may come
- * with host handlers: the worker calls back through them for what only the host can do (read the base tree of a
- * patch review through vscode.workspace.fs) and reports progress.
+ * answer the same typed requests (pure/protocol.ts); the analysis worker starts loading when the extension activates
+ * (`prepare`), the others at their first request. A request may come with host handlers: the worker calls back
+ * through them for what only the host can do (read the base tree of a patch review through vscode.workspace.fs) and
+ * reports progress.
  */
 import * as vscode from 'vscode';
 import {
@@ -37,6 +38,11 @@ export interface Backend {
   ): Promise<Result<M>>;
   /** Milliseconds the parser took to load, once loaded. */
   readonly loadMs: number | null;
+  /**
+   * Starts loading now rather than at the first request (the analysis worker, on activation: the file that activated
+   * the extension is checked as soon as the parser is ready). A no-op where loading would block the host thread.
+   */
+  prepare(): void;
   /** Fires when the worker was restarted after a crash: open documents must be sent again. */
   readonly onDidRestart: vscode.Event<void>;
   /** A kernel tree's summary index started building, is ready, or failed (worker only). */
@@ -110,6 +116,10 @@ class InlineBackend implements Backend {
     } finally {
       sub?.dispose();
     }
+  }
+
+  prepare(): void {
+    // Inline, loading the parser runs on the extension host's own thread: it waits for the first request.
   }
 
   dispose(): void {
@@ -190,6 +200,12 @@ class WorkerBackend implements Backend {
         () => undefined,
       );
     return this.started;
+  }
+
+  prepare(): void {
+    if (this.disposed) return;
+    // A failure is logged by the worker's own handlers; the first request reports it too.
+    this.start().catch(() => undefined);
   }
 
   async call<M extends Method>(

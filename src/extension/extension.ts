@@ -49,6 +49,8 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   const settings = settingsModule.activate(context, log);
   const catalogue = catalogueModule.activate(context, log, settings);
   const backend = createBackend(context, log, 'analysis');
+  // The C file that activated the extension is checked as soon as the worker's parser is ready.
+  backend.prepare();
   context.subscriptions.push({ dispose: () => backend.dispose() });
   const documents = step('diagnostics', () => diagnostics.activate(context, log, settings, catalogue, backend));
   step('code actions', () => codeActions.activate(context, log, documents));
@@ -93,7 +95,7 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   context.subscriptions.push(vscode.commands.registerCommand('vfsLockReview.internal.stats', () => api.stats()));
   log.info(
     `VFS Lock Review ${String(context.extension.packageJSON.version)} activated in ${output.ms(activationMs)} ms ` +
-      `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, inline analysis' : 'analysis in a worker thread'}; the parser loads on the first check)`,
+      `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, inline analysis' : 'analysis in a worker thread, loading now'}${IS_WEB ? '; the parser loads on the first check' : ''})`,
   );
   log.info(`activation steps: ${steps.map(([n, t]) => `${n} ${output.ms(t)} ms`).join(', ')}`);
   return api;
