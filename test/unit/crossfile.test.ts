@@ -256,6 +256,38 @@ int foo_called_remove(struct dentry *dentry, const char *name)
     assert.deepEqual(where(check(['--no-index', join(alone, 'fs')])), []);
   });
 
+  test('a function called only from a header helper read late is not taken for one nothing calls', () => {
+    // The header names nothing catalogued: it is read but not parsed until foo_set_mode() has a summary. Its helper's
+    // call must then count as a caller, so the requirement goes to the helper's caller (which holds the lock).
+    const root = tree('root-require-header', {
+      'fs/foo/mode.c': `int foo_set_mode(struct dentry *dentry, umode_t mode)
+{
+	struct iattr attrs = { .ia_valid = ATTR_MODE, .ia_mode = mode };
+
+	return notify_change(&nop_mnt_idmap, dentry, &attrs, NULL);
+}
+`,
+      'include/linux/foo_mode.h': `static inline int foo_chmod_locked(struct dentry *dentry, umode_t mode)
+{
+	return foo_set_mode(dentry, mode);
+}
+`,
+      'fs/foo/user.c': `#include <linux/foo_mode.h>
+
+int foo_chmod(struct dentry *dentry, umode_t mode)
+{
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = foo_chmod_locked(dentry, mode);
+	inode_unlock(d_inode(dentry));
+	return err;
+}
+`,
+    });
+    assert.deepEqual(where(check(['--index', join(root, 'fs')])), []);
+  });
+
   test("a helper's change made only under a flag of the caller's attribute word", () => {
     const helper = `int foo_setattr(struct dentry *dentry, struct iattr *attr)
 {

@@ -192,16 +192,22 @@ export function summarySig(s: Summary | undefined): string {
 export class IndexBuilder {
   private readonly ifaces = new Map<string, FileInterface>();
   private readonly includes = new Map<string, string[]>();
-  /** Name → files whose functions refer to it (a file's references do not change between its checks). */
+  /** Name → files whose functions refer to it (a parsed file's references do not change between its checks). */
   private readonly referenced = new Map<string, Set<string>>();
   private readonly indexedRefs = new Set<string>();
+  /** Files indexed from an interface without references (not parsed yet). */
+  private readonly unread = new Set<string>();
   /** Names stored in an ops table or named by a macro somewhere: called through a pointer, by the kernel's own contract. */
   private readonly storedAway = new Set<string>();
 
   setInterface(iface: FileInterface): void {
     this.ifaces.set(iface.file, iface);
-    if (this.indexedRefs.has(iface.file)) return;
+    // A file first indexed unread (a header nobody needed yet: its `mentions`, no references) is indexed again from
+    // its first parse: the functions its helpers call have a caller.
+    if (this.indexedRefs.has(iface.file) && !(this.unread.has(iface.file) && !iface.mentions)) return;
     this.indexedRefs.add(iface.file);
+    if (iface.mentions) this.unread.add(iface.file);
+    else this.unread.delete(iface.file);
     for (const r of iface.refs) {
       let s = this.referenced.get(r);
       if (!s) this.referenced.set(r, (s = new Set()));
