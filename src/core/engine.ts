@@ -292,6 +292,8 @@ export class Document {
   private identCache = new Map<string, Set<string>>();
   private bodyCache = new Map<string, SNode>();
   private lines: LineIndex | null = null;
+  /** The current text's bracket nesting is known to be within the limit (badInput need not count it again). */
+  private nestingOk = false;
   /** Summaries of the other files of the tree, when the file is checked as part of one. */
   private index: IndexView | null = null;
   /** The functions and identifiers of the last computed result (for `interface()`). */
@@ -454,6 +456,7 @@ export class Document {
   /** Replaces the text (whole-document change). */
   replace(text: string): void {
     this.text = text;
+    this.nestingOk = false;
     this.lines = null;
     this.analyzer.parser.free(this.tree);
     this.tree = null;
@@ -491,6 +494,8 @@ export class Document {
       this.tree.edit(e);
     }
     this.updateUnits(start, oldEnd, newText, text);
+    // Only an opening bracket added or a closing one removed can take the nesting deeper anywhere after the edit.
+    if (this.nestingOk) this.nestingOk = !hasBracket(newText, OPENERS) && !hasBracket(old, CLOSERS, start, oldEnd);
     this.lines = this.lines ? this.lines.afterEdit(start, oldEnd, newText, text) : null;
     this.text = text;
     this.last = null;
@@ -945,7 +950,8 @@ export class Document {
     };
     this.lastIface = null;
     this.ownSummaries = new Map();
-    const bad = badInput(text);
+    const bad = badInput(text, this.nestingOk);
+    this.nestingOk = !bad;
     if (bad) return { ...base, error: bad, ms: now() - t0 };
     this.dropStaleTree();
     let units = this.units;
@@ -1559,15 +1565,19 @@ function calleesFirst(units: FunctionUnit[], idents: Set<string>[], byName: Map<
 /** The last text `badInput` looked at, and its answer (reading a file checks it, and so does its analysis). */
 let lastInput: { text: string; bad: string | null } | null = null;
 
-/** A clear reason the text is not C we can analyse, or null. */
-export function badInput(text: string): string | null {
+/**
+ * A clear reason the text is not C we can analyse, or null. `nestingKnown`: the bracket nesting is known to be within
+ * the limit (an edit that adds no opening bracket and removes no closing one cannot deepen it), so the pass over
+ * the whole text for it is skipped.
+ */
+export function badInput(text: string, nestingKnown = false): string | null {
   if (lastInput?.text === text) return lastInput.bad;
-  const bad = inputProblem(text);
-  lastInput = { text, bad };
+  const bad = inputProblem(text, nestingKnown);
+  if (!nestingKnown) lastInput = { text, bad };
   return bad;
 }
 
-function inputProblem(text: string): string | null {
+function inputProblem(text: string, nestingKnown: boolean): string | null {
   if (text.length > MAX_FILE_BYTES) {
     return (
       `file is too large to analyse (${(text.length / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB: ` +
@@ -1579,7 +1589,7 @@ function inputProblem(text: string): string | null {
   let bad = 0;
   for (let i = 0; i < probe.length; i++) if (probe.charCodeAt(i) === 0xfffd) bad++;
   if (bad > 16 && bad > probe.length / 100) return 'not valid UTF-8 text';
-  const deep = nestingBeyond(text, MAX_NESTING);
+  const deep = nestingKnown ? -1 : nestingBeyond(text, MAX_NESTING);
   if (deep >= 0) {
     const at = new LineIndex(text).position(deep);
     return (
@@ -1588,6 +1598,18 @@ function inputProblem(text: string): string | null {
     );
   }
   return null;
+}
+
+const OPENERS = [0x28, 0x5b, 0x7b];
+const CLOSERS = [0x29, 0x5d, 0x7d];
+
+/** Whether `text[from, to)` has one of the bracket characters `which`. */
+function hasBracket(text: string, which: readonly number[], from = 0, to = text.length): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === which[0] || c === which[1] || c === which[2]) return true;
+  }
+  return false;
 }
 
 /**

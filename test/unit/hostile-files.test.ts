@@ -106,6 +106,31 @@ describe('item 2: one file does not poison the parser for the rest of the proces
     },
   );
 
+  test('edits that nest too deeply are refused; edits that cannot deepen the nesting skip counting it', async () => {
+    const analyzer = await Analyzer.create(nodeWasmSource());
+    const doc = analyzer.open('edited.c', 'int f(void)\n{\n\treturn 0;\n}\n');
+    try {
+      assert.equal(doc.result().error, undefined);
+      const at = doc.source.indexOf('0;');
+      doc.edit(at, at, 'x + ');
+      assert.equal(doc.result().error, undefined);
+      // Opening brackets typed in: counted again.
+      doc.edit(at, at, '('.repeat(MAX_NESTING + 5));
+      assert.match(doc.result().error ?? '', /^too deeply nested: more than \d+ brackets are open at line 3/);
+      doc.edit(at, at + MAX_NESTING + 5, '');
+      assert.equal(doc.result().error, undefined);
+      // Closing brackets deleted: `(` × 600 `)` × 600 `(` × 600 nests 600 deep; without the `)` it nests 1,200 deep.
+      const half = MAX_NESTING * 0.6;
+      const deepOnDelete = '('.repeat(half) + ')'.repeat(half) + '('.repeat(half);
+      doc.edit(at, at, deepOnDelete + ')'.repeat(2 * half));
+      assert.equal(doc.result().error, undefined);
+      doc.edit(at + half, at + 2 * half, '');
+      assert.match(doc.result().error ?? '', /^too deeply nested/);
+    } finally {
+      doc.dispose();
+    }
+  });
+
   test(
     'within the size limit, 4 million "(" are refused before parsing, with the line and column',
     { timeout: 60000 },
