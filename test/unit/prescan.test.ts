@@ -132,6 +132,22 @@ test('prescan: catalogued names only between functions, or a lock call without a
   assert.deepEqual(param.pre, param.full);
 });
 
+test('prescan: stray text before a function header keeps its neighbour in the parse', async () => {
+  // Found by the property test below: `> * inode` before f1's header is read by the parser's error recovery, which
+  // joins it with the function before; leaving `plain` out of the parse changed what the parser made of f1.
+  const analyzer = await sharedAnalyzer();
+  const text =
+    'static long plain(int a)\n{\n\ta = b + 1;\n}\n\n> * inode\nint f1(struct inode *inode)\n{\n' +
+    '\terr = vfs_unlink(idmap, dir, dentry, NULL);\n}\n';
+  const scan = prescan(text);
+  assert.equal(scan.functions[1].tidy, false, 'f1 is untidy');
+  const r = bothWays(analyzer, 'stray.c', text);
+  assert.deepEqual(r.pre, r.full);
+  // An annotation after the parameters (`__must_hold(&x->lock)`) is stray text to the parser too: kept whole, not cut.
+  const held = prescan('static void g(struct x *x) __must_hold(&x->lock)\n{\n\tx->n++;\n}\n');
+  assert.equal(held.functions[0].removable, false);
+});
+
 // ------------------------------------------------------------------ random token soup
 
 const IDENTS = [

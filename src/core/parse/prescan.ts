@@ -85,6 +85,12 @@ const KEYWORDS = new Set([
 
 const AGGREGATE = new Set(['struct', 'union', 'enum']);
 
+/**
+ * Punctuation a function's header can have: `*`, `(`, `)`, `[`, `]`, `,` and the dots of `...` (braces and `;` have
+ * rules of their own).
+ */
+const HEADER_PUNCT = new Set([42, 40, 41, 91, 93, 44, 46, 123, 125, 59]);
+
 const SYSCALL = /^(COMPAT_)?SYSCALL_DEFINE\d$/;
 
 function isIdStart(c: number): boolean {
@@ -128,6 +134,8 @@ export function prescan(text: string): Prescan {
   let prevTok = '';
   let prevTok2 = '';
   let tidy = true;
+  /** The item so far has punctuation a function's header never has (`>`, `+`, `=`...): a function with it is untidy. */
+  let odd = false;
   let expectParen = false;
   /** Top-level parenthesised groups closed in the current item's header. */
   let groups = 0;
@@ -141,6 +149,7 @@ export function prescan(text: string): Prescan {
     nested = '';
     nestedStart = -1;
     tidy = true;
+    odd = false;
     expectParen = false;
     groups = 0;
     prevIdent = '';
@@ -236,6 +245,11 @@ export function prescan(text: string): Prescan {
     if (c === 125 /* } */ && (inner === 123 || inner === 1123) && before !== ';' && before !== '}' && before !== '{')
       tidy = false;
     else if (c === 59 /* ; */ && (inner === 40 || inner === 91)) tidy = false;
+    // A declarator, its types and attribute macros are names, `*`, brackets, commas, literals and `...`; anything else
+    // before the body (stray text before the item, `__must_hold(&x->lock)`) is read by the parser's error recovery,
+    // which can join it with the previous item.
+    if (bodyStart < 0 && kind === OTHER && c !== 34 && c !== 39 && !(c >= 48 && c <= 57) && !HEADER_PUNCT.has(c))
+      odd = true;
     // In a function's header, after its parameter list only attribute-like `name(...)` may follow.
     if (top && bodyStart < 0) {
       if (expectParen && c !== 40) tidy = false;
@@ -283,6 +297,7 @@ export function prescan(text: string): Prescan {
       }
       if (c === 123 && top && lastTop === OTHER && lastTopChar === 41 /* ) */ && bodyStart < 0) {
         bodyStart = tokStart;
+        if (odd) tidy = false;
         stack.push(1123);
       } else if (c === 123) {
         // An initialiser or a struct, union or enum body (2123): anything may come before its `}`. Any other brace
