@@ -141,6 +141,16 @@ export interface EventInfo {
   sometimes: HeldLockInfo[];
 }
 
+/** Names a pre-scan looks for, with the longest one's length (`vocabularyIn`). */
+export interface Vocabulary {
+  names: ReadonlySet<string>;
+  maxLength: number;
+}
+
+function vocabularyOf(names: ReadonlySet<string>): Vocabulary {
+  return { names, maxLength: Math.max(0, ...[...names].map((x) => x.length)) };
+}
+
 export class Analyzer {
   private constructor(
     readonly parser: CParser,
@@ -173,32 +183,29 @@ export class Analyzer {
     return this.locking;
   }
 
-  private vocabulary: { names: Set<string>; maxLength: number } | null = null;
+  private vocabulary: Vocabulary | null = null;
 
   /**
    * Every name whose presence can make a function worth analysing on its own (the pre-scan's test, `Document.prescanPlan`):
    * the catalogue's interesting names, its methods and the fields they are called through, lock calls and `mutex`.
    */
-  seedVocabulary(): { names: ReadonlySet<string>; maxLength: number } {
+  seedVocabulary(): Vocabulary {
     if (!this.vocabulary) {
       const names = new Set<string>([...this.catalogue.interesting, ...this.lockCalls(), 'mutex']);
       for (const [name, entries] of this.catalogue.methods) {
         names.add(name);
         for (const e of entries) for (const v of e.via ?? []) names.add(v);
       }
-      this.vocabulary = { names, maxLength: Math.max(...[...names].map((x) => x.length)) };
+      this.vocabulary = vocabularyOf(names);
     }
     return this.vocabulary;
   }
 
-  private creators: { names: ReadonlySet<string>; maxLength: number } | null = null;
+  private creators: Vocabulary | null = null;
 
   /** The pseudo-filesystem creators' names (analysis/globals.ts), as a vocabulary. */
-  creatorVocabulary(): { names: ReadonlySet<string>; maxLength: number } {
-    if (!this.creators) {
-      const names = new Set(this.catalogue.contexts.pseudoFsCreators);
-      this.creators = { names, maxLength: Math.max(0, ...[...names].map((x) => x.length)) };
-    }
+  creatorVocabulary(): Vocabulary {
+    this.creators ??= vocabularyOf(new Set(this.catalogue.contexts.pseudoFsCreators));
     return this.creators;
   }
 
@@ -694,10 +701,7 @@ export class Document {
     // A function is a seed as the analysis reads it: it mentions a catalogued name, or its header names `mutex` (a
     // `struct mutex *` parameter, see `locksMutexParam`) and it calls a lock API.
     const seedFn = (i: number) =>
-      cat.isInteresting(ids[i]) ||
-      (ids[i].has('mutex') &&
-        [...ids[i]].some((id) => locking.has(id)) &&
-        identifiersIn(text, fns[i].start, fns[i].bodyStart).has('mutex'));
+      seed(ids[i]) && (cat.isInteresting(ids[i]) || identifiersIn(text, fns[i].start, fns[i].bodyStart).has('mutex'));
     const isSeed = fns.map((_, i) => seedFn(i));
     const keep = fns.map(
       (f, i) => !f.removable || !f.name || nearUntidy[i] || isSeed[i] || creators.some((c) => ids[i].has(c)),

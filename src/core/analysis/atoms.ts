@@ -239,12 +239,12 @@ function identifierRoots(ctx: ExprContext, x: SNode): Set<string> {
   return out;
 }
 
-/** `lease.c.flc_flags` → `lease.c`: the object whose flags word is tested. */
 /** The fact that `flag` is set in the flags word `key` (a path such as `attr.ia_valid`, or `file` for `file.f_flags`). */
 export function flagFact(flag: string, key: string): string {
   return `flag:${flag}:${objectOfFlags(key)}`;
 }
 
+/** `lease.c.flc_flags` → `lease.c`: the object whose flags word is tested. */
 export function objectOfFlags(key: string): string {
   const i = key.lastIndexOf('.');
   if (i < 0) return key;

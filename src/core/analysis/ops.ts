@@ -219,9 +219,10 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const isPlain = ctx.binaryOp(n) === '=';
       // The old value's facts are forgotten first; the right-hand side's effects then describe the new value.
       if (lhsPath) {
-        const errOf = isPlain && rhs && !lhsPath.includes('.') ? errorCodeOf(oc, rhs) : undefined;
-        const codeOf = isPlain && rhs && !lhsPath.includes('.') ? errorCodeOf(oc, rhs, 'errCode') : undefined;
-        const vk = isPlain && rhs && !lhsPath.includes('.') ? valueKind(oc, rhs) : undefined;
+        const local = isPlain && rhs && !lhsPath.includes('.') ? rhs : null;
+        const errOf = local ? errorCodeOf(oc, local) : undefined;
+        const codeOf = local ? errorCodeOf(oc, local, 'errCode') : undefined;
+        const vk = local ? valueKind(oc, local) : undefined;
         out.push({
           k: 'assign',
           root: ExprContext.rootOf(lhsPath),
@@ -244,6 +245,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const [decl, value] = n.children;
       const name = decl ? declaredName(ctx, decl) : null;
       const vk = value ? valueKind(oc, value) : undefined;
+      const codeOf = value ? errorCodeOf(oc, value, 'errCode') : undefined;
       if (name)
         out.push({
           k: 'assign',
@@ -252,7 +254,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
           value: vk === 'err' || vk === 'null' ? vk : undefined,
           constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined,
           errOf: value ? errorCodeOf(oc, value) : undefined,
-          ...(value && errorCodeOf(oc, value, 'errCode') ? { codeOf: errorCodeOf(oc, value, 'errCode') } : {}),
+          ...(codeOf ? { codeOf } : {}),
         });
       // `struct iattr attrs = { .ia_valid = ATTR_MTIME | ATTR_DELEG }`.
       if (name && value?.type === 'initializer_list') {
