@@ -88,6 +88,8 @@ const FORMS: [string, () => string][] = [
   ['openMissingBreak', () => messages.openMissingBreak('do_dentry_open', 'vfs_open opens inode', 'inode')],
   ['otruncReadLease', () => messages.otruncReadLease('handle_truncate', 'do_truncate', 'inode')],
   ['leakedLock', () => messages.leakedLock('f', 'd_inode(dentry)', 'inode_lock')],
+  ['leakedLockFailing', () => messages.leakedLock('f', 'd_inode(dentry)', 'inode_lock', false)],
+  ['lockHeld', () => messages.lockHeld('f', 'dir', 'inode_lock_nested')],
   ['leakedLockAfterUse', () => messages.leakedLockAfterUse('f', 'd_inode(dentry)', 'inode_lock', false)],
   ['doubleUnlock', () => messages.doubleUnlock('f', 'inode', 'inode_unlock')],
   ['unlockNotHeld', () => messages.unlockNotHeld('f', 'inode', 'inode_unlock')],

@@ -570,6 +570,76 @@ int f(struct dentry *dentry, struct iattr *attr)
       /still locked \(taken by inode_lock\) on every path, after changing the inode under it/,
     );
   });
+  test('taking an inode lock this path already holds is flagged where it is taken again', async () => {
+    // A retry loop whose unlock was dropped: the second pass waits for the lock the first pass kept.
+    const body = (unlock: string) => `
+static int f(struct inode *dir, struct dentry *d)
+{
+	int err;
+retry:
+	inode_lock(dir);
+	err = foo(d);
+	if (err == -EAGAIN) {
+		${unlock}
+		goto retry;
+	}
+	inode_unlock(dir);
+	return err;
+}`;
+    assert.deepEqual(await rules(body('inode_unlock(dir);')), []);
+    const twice = (await check(body(''))).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(twice.length, 1);
+    assert.match(twice[0].message, /^f: inode_lock takes dir's lock, which this path already holds\./);
+    assert.equal(twice[0].related[0]?.message, 'dir locked here (inode_lock)');
+  });
+  test('an nfsd status error (nfserr_*) returned with the lock held is a failing return', async () => {
+    const body = (unlock: string) => `
+__be32 f(struct svc_rqst *rqstp, struct svc_fh *fhp, int *lenp)
+{
+	__be32 err;
+	struct inode *inode;
+	err = fh_verify(rqstp, fhp, 0, NFSD_MAY_READ);
+	if (err)
+		return err;
+	err = nfs_ok;
+	inode = d_inode(fhp->fh_dentry);
+	inode_lock_shared(inode);
+	if (*lenp < 0) {
+		err = nfserr_toosmall;
+		goto out;
+	}
+	*lenp = read_something(inode);
+out:
+	${unlock}
+	return err;
+}`;
+    assert.deepEqual(await rules(body('inode_unlock_shared(inode);')), []);
+    const leak = (await check(body(''))).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(leak.length, 1);
+    // The path without the lock returned before taking it: nothing "releases it" there.
+    assert.match(leak[0].message, /^f: fails with inode still locked \(taken by inode_lock_shared\) on this path\./);
+  });
+  test('a trylock, two shared holds, or a call that may release the lock in between are not a second acquire', async () => {
+    const r = await rules(`
+void other_file_put_dir(struct dentry *dir);
+static int f(struct inode *a, struct inode *b, struct dentry *dir)
+{
+	inode_lock_shared(a);
+	inode_lock_shared(a);
+	inode_unlock_shared(a);
+	inode_unlock_shared(a);
+	inode_lock(b);
+	if (inode_trylock(b))
+		inode_unlock(b);
+	inode_unlock(b);
+	inode_lock(d_inode(dir));
+	other_file_put_dir(dir);
+	inode_lock(d_inode(dir));
+	inode_unlock(d_inode(dir));
+	return 0;
+}`);
+    assert.deepEqual(r, []);
+  });
   test('a catalogued API releasing a lock its contract does not give it is flagged, and its break is unlocked', async () => {
     // vfs_unlink's contract: the caller holds dir's lock, not the victim's; this body forgot to take the victim's.
     const r = await rules(

@@ -856,6 +856,7 @@ class FunctionAnalyzer implements RuleContext {
     if (t === 'NULL' || t === 'false') return { kind: 'err', site, siteEnd };
     if (t === '0' || t === 'true') return { kind: 'ok', site, siteEnd };
     if (x.type === 'identifier') {
+      if (this.cat.isErrorStatus(t)) return { kind: 'err', hardErr: true, site, siteEnd };
       const k = this.ctx.key(x) ?? t;
       if (s.facts.get(`isErr:${k}`) === true) return { kind: 'err', hardErr: true, site, siteEnd };
       if (s.facts.get(`isErr:${k}`) === false) return { kind: 'ok', site, siteEnd };
@@ -1125,7 +1126,21 @@ class FunctionAnalyzer implements RuleContext {
 
   private addLock(op: Extract<Op, { k: 'lock' }>, s: State): State {
     const l = s.locks.get(op.key);
-    if (l) wr(s, 'locks').set(op.key, { ...l, count: Math.min(l.count + 1, 3) });
+    if (l) {
+      // A blocking acquire of an inode lock this path took itself and still holds: the task waits for
+      // itself. A trylock (`when: nonzero`) fails instead; two shared holds of an rwsem are allowed.
+      if (
+        !s.lossy &&
+        l.origin === 'local' &&
+        l.class === op.class &&
+        op.class === 'inode' &&
+        op.when !== 'nonzero' &&
+        (l.mode === 'exclusive' || op.mode === 'exclusive') &&
+        !this.handedToUnknownCallee(op.key)
+      )
+        for (const r of RULES) r.onLockHeld?.(this, op, s, l);
+      wr(s, 'locks').set(op.key, { ...l, count: Math.min(l.count + 1, 3) });
+    }
     // Re-taking a lock the caller held on entry (dropped and re-acquired around a sleep) restores the caller's lock.
     // An asserted lock (`lockdep_assert_held`) re-taken after dropping it is the caller's lock too, and so is one this
     // path released without holding it (readdir's `inode_unlock_shared(); inode_lock();` upgrade of its caller's lock).
@@ -1694,6 +1709,37 @@ class FunctionAnalyzer implements RuleContext {
       }
     }
     return out;
+  }
+
+  private handedToUnknownMemo: Map<string, boolean> | null = null;
+
+  /**
+   * Whether the function hands the object that `key` belongs to (`cache->store` for `d_inode(cache->store)`, or
+   * `cache` itself) to a call it knows nothing of: neither catalogued nor summarised (a function of another file
+   * without the tree's index). Such a call may release the lock (cachefiles_bury_object unlocks the directory it is
+   * given), so a second acquire after it is not known to find the lock held.
+   */
+  private handedToUnknownCallee(key: string): boolean {
+    this.handedToUnknownMemo ??= new Map();
+    const memo = this.handedToUnknownMemo.get(key);
+    if (memo !== undefined) return memo;
+    let found = false;
+    const stack: SNode[] = [this.body];
+    while (stack.length && !found) {
+      const n = stack.pop()!;
+      if (n.type === 'call_expression') {
+        const fn = n.children[0];
+        const name = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
+        if (!name || (!this.cat.calls.has(name) && !this.oc.summaries.has(name)))
+          for (const a of n.children[1]?.children ?? []) {
+            const k = this.ctx.key(a);
+            if (k && (k === key || key.startsWith(k + '.'))) found = true;
+          }
+      }
+      for (const c of n.children) stack.push(c);
+    }
+    this.handedToUnknownMemo.set(key, found);
+    return found;
   }
 
   /** A local pointer assigned an address (`m1 = &x`) somewhere in the function. */

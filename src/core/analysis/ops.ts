@@ -306,6 +306,8 @@ function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | 'zero' | 'nonzer
   )
     return 'err';
   if (x.type === 'null' || oc.ctx.text(x) === 'NULL') return 'null';
+  // `err = nfserr_toosmall`: an error status the catalogue spells as an identifier.
+  if (x.type === 'identifier' && oc.cat.isErrorStatus(oc.ctx.text(x))) return 'err';
   // `-EINVAL`: a negative errno constant.
   if (
     x.type === 'unary_expression' &&

@@ -190,6 +190,11 @@ export interface CatalogueData {
   versionSignatures?: { type: string; name?: string; label: string; since?: string; until?: string }[];
   /** Parameter types of server/kernel-internal contexts that must never wait for a recall (nfsd, ksmbd). */
   nonBlockingContexts?: { paramType: string; doc?: string }[];
+  /**
+   * Error statuses spelled as identifiers rather than negative errno constants (nfsd's `__be32` `nfserr_*`): a
+   * value or return of one of these is a failure, as `-EINVAL` is.
+   */
+  errorStatuses?: { doc?: string; prefixes: string[] };
 }
 
 export type PredicateKind =
@@ -234,6 +239,8 @@ export interface Catalogue {
   readonly delegationFlags: ReadonlySet<string>;
   readonly leaseFlags: ReadonlySet<string>;
   readonly nonblockingFlags: ReadonlySet<string>;
+  /** Whether an identifier names an error status (`errorStatuses`: `nfserr_stale`). */
+  isErrorStatus(name: string): boolean;
   readonly breakDelegTypeFlags: ReadonlySet<string>;
   readonly breakLeaseTypeFlags: ReadonlySet<string>;
   readonly breakLayoutTypeFlags: ReadonlySet<string>;
@@ -309,6 +316,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const versionMarkers = new Map<string, { since?: string; until?: string }>();
   const versionSignatures: Catalogue['versionSignatures'][number][] = [];
   const nonBlockingTypes = new Set<string>();
+  const errorPrefixes: string[] = [];
   let guardMacro = 'guard';
 
   for (const c of all) {
@@ -328,6 +336,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     for (const n of c.sameObjectCalls?.names ?? []) sameNames.add(n);
     sameSuffixes.push(...(c.sameObjectCalls?.upperSuffixes ?? []));
     for (const f of c.sameObjectFields ?? []) sameObjectFields.add(f);
+    errorPrefixes.push(...(c.errorStatuses?.prefixes ?? []));
     for (const k of Object.keys(contexts) as (keyof typeof contexts)[])
       (contexts[k] as unknown[]).push(...((c.contexts?.[k] ?? []) as unknown[]));
     loop.suffixes.push(...(c.loopMacros?.suffixes ?? []));
@@ -419,6 +428,9 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     versionMarkers,
     versionSignatures,
     nonBlockingTypes,
+    isErrorStatus(name: string): boolean {
+      return errorPrefixes.some((x) => name.length > x.length && name.startsWith(x));
+    },
     isSameObjectCall(name: string): boolean {
       return sameNames.has(name) || (/^[A-Z][A-Z0-9_]*$/.test(name) && sameSuffixes.some((x) => name.endsWith(x)));
     },

@@ -163,6 +163,8 @@ export interface RuleContext {
 export interface Rule {
   readonly ids: readonly RuleId[];
   onUnlockUnheld?(ctx: RuleContext, op: OpOf<'unlock'>, s: State, why: UnheldRelease): void;
+  /** A blocking acquire of a lock this path already holds (`held`: the lock as it was before this call). */
+  onLockHeld?(ctx: RuleContext, op: OpOf<'lock'>, s: State, held: LockSt): void;
   onBreak?(ctx: RuleContext, op: OpOf<'break'>, s: State): void;
   onWait?(ctx: RuleContext, op: OpOf<'wait'>, s: State): void;
   onDelegOp?(ctx: RuleContext, op: OpOf<'delegOp'>, s: State): void;

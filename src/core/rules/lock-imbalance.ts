@@ -1,6 +1,6 @@
 /**
- * lock/imbalance (warning): an inode lock or the rename lock still held at a return it should not be held at, or
- * released when it is not held (twice on one path; by a catalogued API whose contract does not give it that lock);
+ * lock/imbalance (warning): an inode lock or the rename lock still held at a return it should not be held at, taken
+ * again while this path holds it (the task waits for itself), or released when it is not held (twice on one path; by a catalogued API whose contract does not give it that lock);
  * a catalogued releaser (end_dirop, unlock_rename) keeping a lock it must release, or a catalogued acquirer
  * (lock_rename, start_dirop) returning without the lock it promises. See docs/rules/lock-imbalance.md.
  *
@@ -53,6 +53,17 @@ export const lockImbalance: Rule = {
     }
   },
 
+  onLockHeld(ctx, op, _s, held) {
+    ctx.report(
+      'lock/imbalance',
+      'warning',
+      op.node,
+      op.key,
+      messages.lockHeld(ctx.unit.name, ctx.show(op.key), op.api),
+      [{ start: held.site, end: held.siteEnd, message: `${ctx.show(op.key)} locked here (${held.api})` }],
+    );
+  },
+
   onExits(ctx, exits) {
     checkDeclaredReleases(ctx, exits);
     checkDeclaredAcquires(ctx, exits);
@@ -84,7 +95,15 @@ export const lockImbalance: Rule = {
       } else if (verdict === 'leak') {
         const bad = errHeld[0];
         const l = bad.locks.get(k)!;
-        reportLeak(ctx, k, l, exitSite(ctx, bad), messages.leakedLock(ctx.unit.name, ctx.show(k), l.api));
+        // The paths without the lock released it, or (an unlock missing everywhere) returned before taking it.
+        const othersRelease = notHeld.some((s) => s.released.has(k));
+        reportLeak(
+          ctx,
+          k,
+          l,
+          exitSite(ctx, bad),
+          messages.leakedLock(ctx.unit.name, ctx.show(k), l.api, othersRelease),
+        );
       }
     }
   },

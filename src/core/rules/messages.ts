@@ -311,9 +311,11 @@ export const messages = {
         `break_lease(${inode}, O_WRONLY) after taking write access and before the truncate.`,
     );
   },
-  leakedLock(fn: string, lock: string, api: string): string {
+  leakedLock(fn: string, lock: string, api: string, othersRelease = true): string {
     return join(
-      `${fn}: returns with ${lock} still locked (taken by ${api}) on this path, while other paths release it.`,
+      othersRelease
+        ? `${fn}: returns with ${lock} still locked (taken by ${api}) on this path, while other paths release it.`
+        : `${fn}: fails with ${lock} still locked (taken by ${api}) on this path.`,
       `Every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. Release it before returning.`,
     );
   },
@@ -323,6 +325,12 @@ export const messages = {
         `changing the inode under it.`,
       `Nothing releases it: every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. ` +
         `Release it once the change is done.`,
+    );
+  },
+  lockHeld(fn: string, lock: string, api: string): string {
+    return join(
+      `${fn}: ${api} takes ${lock}'s lock, which this path already holds.`,
+      'An rwsem or mutex is not recursive: the task waits for itself, and every later locker of the inode waits too.',
     );
   },
   doubleUnlock(fn: string, lock: string, api: string): string {
