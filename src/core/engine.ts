@@ -1590,8 +1590,9 @@ function inputProblem(text: string, nestingKnown: boolean): string | null {
   }
   const probe = text.length > 65536 ? text.slice(0, 65536) : text;
   if (probe.includes('\u0000')) return 'binary file (contains NUL bytes)';
+  // Replacement characters, counted by search (most files have none: one native scan, not a loop per character).
   let bad = 0;
-  for (let i = 0; i < probe.length; i++) if (probe.charCodeAt(i) === 0xfffd) bad++;
+  for (let i = probe.indexOf('\ufffd'); i >= 0; i = probe.indexOf('\ufffd', i + 1)) bad++;
   if (bad > 16 && bad > probe.length / 100) return 'not valid UTF-8 text';
   const deep = nestingKnown ? -1 : nestingBeyond(text, MAX_NESTING);
   if (deep >= 0) {
