@@ -14,12 +14,14 @@ import * as codeLens from './codeLens';
 import * as commands from './commands';
 import * as workspaceCheck from './workspaceCheck';
 import * as status from './status';
-import { createBackend, IS_WEB } from './backend';
+import { createBackend, IS_WEB, startAnalysisWorkerEarly } from './backend';
 import { setTranslator } from './pure/l10n';
 import { activateSimulation } from './simulation/index';
 import { activatePatchReview } from './patch/index';
 
 const moduleLoaded = output.now();
+// The analysis thread starts now, not when activate() is called, which can be seconds later in a fresh window.
+if (!IS_WEB) startAnalysisWorkerEarly(__dirname);
 
 /** What tests (and other extensions) can read from `extension.exports`. */
 export interface VfsLockReviewApi {
