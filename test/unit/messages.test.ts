@@ -95,6 +95,7 @@ const FORMS: [string, () => string][] = [
   ['unlockNotHeld', () => messages.unlockNotHeld('f', 'inode', 'inode_unlock')],
   ['unlockNotHeldRetry', () => messages.unlockNotHeldRetry('f', 'inode', 'inode_unlock')],
   ['releaserKeepsLock', () => messages.releaserKeepsLock('unlock_two_nondirectories', 'inode2')],
+  ['releaserKeepsRenameLock', () => messages.releaserKeepsRenameLock('unlock_rename')],
   ['acquirerMissesLock', () => messages.acquirerMissesLock('lock_rename', 'd_inode(p1)', true)],
   ['truncated', () => messages.truncated('f', 'it has too many paths')],
 ];

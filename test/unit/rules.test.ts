@@ -592,6 +592,21 @@ retry:
     assert.match(twice[0].message, /^f: inode_lock takes dir's lock, which this path already holds\./);
     assert.equal(twice[0].related[0]?.message, 'dir locked here (inode_lock)');
   });
+  test('unlock_rename must release the rename lock, except when its two directories are one', async () => {
+    const body = (release: string) => `
+void unlock_rename(struct dentry *p1, struct dentry *p2)
+{
+	inode_unlock(p1->d_inode);
+	if (p1 != p2) {
+		inode_unlock(p2->d_inode);
+		${release}
+	}
+}`;
+    assert.deepEqual(await rules(body('mutex_unlock(&p1->d_sb->s_vfs_rename_mutex);'), { kernel: '6.12' }), []);
+    const kept = (await check(body(''), { kernel: '6.12' })).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(kept.length, 1);
+    assert.match(kept[0].message, /^unlock_rename: returns with the rename lock \(s_vfs_rename_mutex\) still held/);
+  });
   test('an nfsd status error (nfserr_*) returned with the lock held is a failing return', async () => {
     const body = (unlock: string) => `
 __be32 f(struct svc_rqst *rqstp, struct svc_fh *fhp, int *lenp)

@@ -31,6 +31,13 @@ export class Contract implements ContractView {
   readonly declaredReleases = new Set<string>();
   /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
   readonly releasesSkipDirs = new Set<string>();
+  /**
+   * This catalogued API is documented to release the rename lock (unlock_rename): held on entry unless its two
+   * directories are one (lock_rename(p, p) takes no rename lock). The engine sets `renameReleaseKey` to the key it
+   * seeded for it.
+   */
+  declaredRenameRelease = false;
+  renameReleaseKey: string | null = null;
 }
 
 /** Locks the caller must hold: catalogue `requires` for this function's own API, annotations, __must_hold. */
@@ -87,6 +94,14 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
           if (child && parent) ctx.addAlias(child + '.d_parent', parent);
         }
         // This kernel's spelling only (the version-selected variant): the body must release what callers rely on.
+        if (
+          eff.op === 'unlock' &&
+          eff.class === 'rename' &&
+          sel.entry === chosen?.entry &&
+          sel.variant === chosen?.variant &&
+          ownSpelling
+        )
+          c.declaredRenameRelease = true;
         if (
           eff.op === 'unlock' &&
           eff.class === 'inode' &&

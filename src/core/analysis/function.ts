@@ -420,6 +420,24 @@ class FunctionAnalyzer implements RuleContext {
           api: 'caller',
         });
     }
+    if (this.contract.declaredRenameRelease) {
+      // The rename lock its callers hand it, under the name its body releases it by (a body that never releases it
+      // keeps the catalogue's name, and keeps the lock).
+      const key =
+        this.ops.flat().find((o): o is Extract<Op, { k: 'unlock' }> => o.k === 'unlock' && o.class === 'rename')?.key ??
+        '@s_vfs_rename_mutex';
+      this.contract.renameReleaseKey = key;
+      if (!s.locks.has(key))
+        wr(s, 'locks').set(key, {
+          class: 'rename',
+          mode: 'exclusive',
+          count: 1,
+          origin: 'entry',
+          site: this.unit.nameStart,
+          siteEnd: this.unit.nameEnd,
+          api: 'caller',
+        });
+    }
     return s;
   }
 

@@ -45,6 +45,8 @@ export interface ContractView {
   readonly declaredReleases: ReadonlySet<string>;
   /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
   readonly releasesSkipDirs: ReadonlySet<string>;
+  /** The rename lock it is documented to release (unlock_rename), under the key its paths start holding it by. */
+  readonly renameReleaseKey: string | null;
 }
 
 /**

@@ -66,6 +66,7 @@ export const lockImbalance: Rule = {
 
   onExits(ctx, exits) {
     checkDeclaredReleases(ctx, exits);
+    checkDeclaredRenameRelease(ctx, exits);
     checkDeclaredAcquires(ctx, exits);
     for (const { key: k, held, errHeld, notHeld, verdict } of ctx.exitLocks()) {
       if (verdict === 'declared') {
@@ -192,6 +193,31 @@ function checkDeclaredReleases(ctx: RuleContext, exits: readonly State[]): void 
       );
       break;
     }
+  }
+}
+
+/**
+ * A catalogued releaser of the rename lock (unlock_rename) must release it on every path where its two directories
+ * differ: where they are one (`p1 == p2`), its callers' lock_rename() took no rename lock.
+ */
+function checkDeclaredRenameRelease(ctx: RuleContext, exits: readonly State[]): void {
+  const k = ctx.contract.renameReleaseKey;
+  if (!k) return;
+  const roots = [...ctx.contract.declaredReleases].map((r) => r.split('.')[0]);
+  for (const s of exits) {
+    if (s.lossy || s.locks.get(k)?.origin !== 'entry') continue;
+    const same = roots.some((a) => roots.some((b) => a !== b && s.facts.get(`eq:${a}|${b}`) === true));
+    if (same) continue;
+    const at = exitSite(ctx, s);
+    ctx.report(
+      'lock/imbalance',
+      'warning',
+      { start: at.site, end: at.siteEnd } as SNode,
+      k,
+      messages.releaserKeepsRenameLock(ctx.unit.name),
+      [],
+    );
+    return;
   }
 }
 

@@ -353,6 +353,13 @@ export const messages = {
         `was meant to serialize (a delegation break and the change after it) ran unlocked. Take the lock before using ${lock}.`,
     );
   },
+  releaserKeepsRenameLock(fn: string): string {
+    return join(
+      `${fn}: returns with the rename lock (s_vfs_rename_mutex) still held on this path, but ${fn}() is documented to release it.`,
+      `Its callers rely on that: every later cross-directory rename on the filesystem (lock_rename()) waits forever. ` +
+        `Release it on this path too.`,
+    );
+  },
   releaserKeepsLock(fn: string, lock: string): string {
     return join(
       `${fn}: returns with ${lock} still locked on this path, but ${fn}() is documented to release it.`,
