@@ -96,6 +96,18 @@ const optional = [
       define: { ...common.define, 'process.env.VFSLOCK_WEB': '"1"' },
     },
   ],
+  // The browser host's analysis worker (a Session in a web worker).
+  [
+    'src/extension/pure/web-worker-main.ts',
+    {
+      outfile: 'dist/web/worker.js',
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      external: ['fs', 'fs/promises', 'module', 'node:*'],
+      define: { ...common.define, 'process.env.VFSLOCK_WEB': '"1"' },
+    },
+  ],
   ['src/webview/main.ts', { outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022' }],
 ];
 for (const [entry, opts] of optional) {

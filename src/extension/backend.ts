@@ -111,7 +111,185 @@ export function createBackend(
   name: string,
   options: BackendOptions = {},
 ): Backend {
-  return IS_WEB ? new InlineBackend(ctx, log) : new WorkerBackend(ctx, log, name, options);
+  return IS_WEB ? new WebWorkerBackend(ctx, log, name) : new WorkerBackend(ctx, log, name, options);
+}
+
+/** A request through a worker's client, with the editor's cancellation token and host handlers. */
+function callThrough<M extends Method>(
+  client: WorkerClient,
+  method: M,
+  params: Params<M>,
+  token?: vscode.CancellationToken,
+  host?: HostHandlers,
+  transfer?: ArrayBuffer[],
+): Promise<Result<M>> {
+  return client.call(
+    method,
+    params,
+    token
+      ? {
+          host,
+          signal: {
+            get aborted() {
+              return token.isCancellationRequested;
+            },
+          },
+          onCancel: (cancel) => token.onCancellationRequested(cancel),
+          transfer,
+        }
+      : { host, transfer },
+  );
+}
+
+/** The parser's two wasm files, read through the workspace file system (the browser host has no other way). */
+async function readWasm(ctx: vscode.ExtensionContext): Promise<{ runtime: Uint8Array; language: Uint8Array }> {
+  const dir = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
+  const [runtime, language] = await Promise.all([
+    vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'web-tree-sitter.wasm')),
+    vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'tree-sitter-c.wasm')),
+  ]);
+  return { runtime, language };
+}
+
+/** How long a web worker may take to load its parser before the analyses run inline instead. */
+const WEB_WORKER_START_MS = 20000;
+
+/** What the backend needs of a browser's dedicated Worker. */
+interface WebWorker {
+  postMessage(message: unknown, transfer?: readonly ArrayBuffer[]): void;
+  addEventListener(type: 'message' | 'error', listener: (e: { data?: unknown; message?: string }) => void): void;
+  terminate(): void;
+}
+
+/**
+ * The browser host's analyses: a web worker (dist/web/worker.js) running the same session and protocol as the
+ * desktop's worker thread, so nothing heavy runs on the extension host's thread. Where the host cannot start one
+ * (no `Worker`, or it fails before it is ready), the analyses run inline instead, on the host's thread.
+ */
+class WebWorkerBackend implements Backend {
+  readonly kind = 'worker' as const;
+  loadMs: number | null = null;
+  private started: Promise<WorkerClient | null> | null = null;
+  private worker: WebWorker | null = null;
+  private inline: InlineBackend | null = null;
+  private crashed = false;
+  private disposed = false;
+  private readonly restart = new vscode.EventEmitter<void>();
+  readonly onDidRestart = this.restart.event;
+  // The browser host reads no kernel tree from disk: no index.
+  readonly onDidIndex: vscode.Event<IndexEvent> = () => ({ dispose: () => undefined });
+
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly log: Log,
+    private readonly name: string,
+  ) {}
+
+  /** The worker's client once it is ready; null: analyses run inline. */
+  private start(): Promise<WorkerClient | null> {
+    if (this.started) return this.started;
+    const t0 = now();
+    const wasCrashed = this.crashed;
+    this.crashed = false;
+    this.started = (async () => {
+      const wasm = await readWasm(this.ctx);
+      const Ctor = (globalThis as { Worker?: new (url: string, options?: { name?: string }) => WebWorker }).Worker;
+      if (!Ctor) throw new Error('this browser host cannot start a web worker');
+      // From the script's bytes: a browser host cannot start a worker from a remote extension's URI (code-server,
+      // Codespaces), and a blob URL works wherever workers do.
+      const script = await vscode.workspace.fs.readFile(
+        vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'web', 'worker.js'),
+      );
+      const url = URL.createObjectURL(new Blob([script as Uint8Array<ArrayBuffer>], { type: 'text/javascript' }));
+      let w: WebWorker;
+      try {
+        w = new Ctor(url, { name: `vfslock-${this.name}` });
+      } finally {
+        // The worker has fetched it, or failed to.
+        setTimeout(() => URL.revokeObjectURL(url), WEB_WORKER_START_MS);
+      }
+      const client = new WorkerClient(w);
+      const ready = new Promise<void>((resolve, reject) => {
+        w.addEventListener('message', (e) => {
+          const m = e.data as WorkerMessage;
+          if ('ready' in m) {
+            if (m.ready) {
+              this.loadMs = now() - t0;
+              this.log.info(
+                `${this.name} web worker started, parser loaded in ${ms(m.loadMs)} ms (${ms(this.loadMs)} ms with its start)`,
+              );
+              resolve();
+            } else reject(new Error(m.error));
+            return;
+          }
+          client.handle(m);
+        });
+        w.addEventListener('error', (e) => {
+          const why = e.message ?? 'the web worker failed';
+          reject(new Error(why));
+          if (this.worker !== w) return;
+          // After it was ready: what was under way fails, and the next request starts a new worker.
+          this.worker = null;
+          this.started = null;
+          client.failAll(why);
+          if (!this.disposed) {
+            this.crashed = true;
+            this.log.error(`${this.name} web worker stopped: ${why}`);
+          }
+        });
+      });
+      w.postMessage({ init: wasm }, [wasm.runtime.buffer as ArrayBuffer, wasm.language.buffer as ArrayBuffer]);
+      // A worker whose script never loads (a host's content policy) may say nothing at all.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const silent = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`not ready after ${WEB_WORKER_START_MS / 1000} s`)),
+          WEB_WORKER_START_MS,
+        );
+      });
+      try {
+        await Promise.race([ready, silent]);
+      } catch (e) {
+        w.terminate();
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+      this.worker = w;
+      if (wasCrashed) this.restart.fire();
+      return client;
+    })().catch((e: Error) => {
+      this.log.info(`${this.name}: no web worker (${e.message}); analyses run on the extension host's thread`);
+      this.inline ??= new InlineBackend(this.ctx, this.log);
+      return null;
+    });
+    return this.started;
+  }
+
+  prepare(): void {
+    if (!this.disposed) void this.start();
+  }
+
+  async call<M extends Method>(
+    method: M,
+    params: Params<M>,
+    token?: vscode.CancellationToken,
+    host?: HostHandlers,
+    transfer?: ArrayBuffer[],
+  ): Promise<Result<M>> {
+    if (this.disposed) throw new Error('analysis backend disposed');
+    const client = await this.start();
+    if (!client) return this.inline!.call(method, params, token, host);
+    return callThrough(client, method, params, token, host, transfer);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.worker?.terminate();
+    this.worker = null;
+    this.inline?.dispose();
+    this.restart.dispose();
+  }
 }
 
 class InlineBackend implements Backend {
@@ -132,12 +310,7 @@ class InlineBackend implements Backend {
     if (!this.session) {
       this.session = (async () => {
         const t0 = now();
-        const dir = vscode.Uri.joinPath(this.ctx.extensionUri, 'dist');
-        const [runtime, language] = await Promise.all([
-          vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'web-tree-sitter.wasm')),
-          vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'tree-sitter-c.wasm')),
-        ]);
-        const s = await Session.create({ runtime, language });
+        const s = await Session.create(await readWasm(this.ctx));
         this.loadMs = now() - t0;
         this.log.info(`parser loaded in the extension host (inline analysis) in ${ms(this.loadMs)} ms`);
         return s;
@@ -283,22 +456,7 @@ class WorkerBackend implements Backend {
     await this.start();
     const client = this.client;
     if (!client) throw new Error(`${this.name} worker is not running`);
-    return client.call(
-      method,
-      params,
-      token
-        ? {
-            host,
-            signal: {
-              get aborted() {
-                return token.isCancellationRequested;
-              },
-            },
-            onCancel: (cancel) => token.onCancellationRequested(cancel),
-            transfer,
-          }
-        : { host, transfer },
-    );
+    return callThrough(client, method, params, token, host, transfer);
   }
 
   dispose(): void {

@@ -99,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   context.subscriptions.push(vscode.commands.registerCommand('vfsLockReview.internal.stats', () => api.stats()));
   log.info(
     `VFS Lock Review ${String(context.extension.packageJSON.version)} activated in ${output.ms(activationMs)} ms ` +
-      `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, inline analysis' : 'analysis in a worker thread, loading now'}${IS_WEB ? '; the parser loads on the first check' : ''})`,
+      `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, analysis in a web worker' : 'analysis in a worker thread'}, loading now)`,
   );
   log.info(`activation steps: ${steps.map(([n, t]) => `${n} ${output.ms(t)} ms`).join(', ')}`);
   return api;

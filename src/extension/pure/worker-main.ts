@@ -15,17 +15,8 @@ import { lowerThreadPriority } from './thread-priority';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { Session } from './session';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
-import {
-  dispatch,
-  type EventMessage,
-  type CallbackMessage,
-  type CallbackReply,
-  type HostChannel,
-  type HostMessage,
-  type ProgressMessage,
-  type ReadyMessage,
-  type ResponseMessage,
-} from './protocol';
+import { serveRequests } from './serve';
+import type { EventMessage, ReadyMessage } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
@@ -61,59 +52,11 @@ function serveSession(port: MessagePort): void {
     },
   );
 
-  /** Asynchronous requests under way, by request id (a cancellation aborts its controller). */
-  const running = new Map<number, AbortController>();
-  /** Callbacks to the host awaiting its answer, by callback id. */
-  const callbacks = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextCallback = 1;
-
-  /** The callback channel of request `request`. */
-  function channel(request: number): HostChannel {
-    return {
-      call(method, params) {
-        const callback = nextCallback++;
-        return new Promise((resolve, reject) => {
-          callbacks.set(callback, { resolve: resolve as (v: unknown) => void, reject });
-          port.postMessage({ callback, request, method, params } satisfies CallbackMessage);
-        });
-      },
-      progress(message) {
-        port.postMessage({ progress: request, message } satisfies ProgressMessage);
-      },
-    };
-  }
-
-  port.on('message', (msg: HostMessage) => {
-    if ('cancel' in msg) {
-      running.get(msg.cancel)?.abort();
-      return;
-    }
-    if ('callbackReply' in msg) {
-      const c = callbacks.get(msg.callbackReply);
-      if (!c) return;
-      callbacks.delete(msg.callbackReply);
-      if (msg.ok) c.resolve(msg.result);
-      else c.reject(new Error((msg as Extract<CallbackReply, { ok: false }>).error));
-      return;
-    }
-    void ready.then(async (session) => {
-      let reply: ResponseMessage;
-      const controller = new AbortController();
-      running.set(msg.id, controller);
-      try {
-        if (!session) throw new Error('the parser could not be loaded');
-        await session.ready();
-        reply = {
-          id: msg.id,
-          ok: true,
-          result: await dispatch(session, msg.method, msg.params, controller.signal, channel(msg.id)),
-        };
-      } catch (e) {
-        reply = { id: msg.id, ok: false, error: (e as Error).stack ?? String(e) };
-      } finally {
-        running.delete(msg.id);
-      }
-      port.postMessage(reply);
-    });
-  });
+  serveRequests(
+    {
+      post: (m) => port.postMessage(m),
+      onMessage: (fn) => port.on('message', fn),
+    },
+    ready,
+  );
 }

@@ -253,12 +253,15 @@ export async function runUi({ page, url, folder, out, screenshots, metricsFile, 
   await simulationSteps();
 
   if (web) {
-    await step('the output channel says it ran in the browser extension host, inline', async () => {
+    await step('the output channel says the browser host analysed in a web worker', async () => {
       await palette('VFS Lock Review: Show Output');
       const out2 = page.locator('.output-view, .panel .monaco-editor', { hasText: 'activated in' }).first();
       await out2.waitFor({ timeout: 15000 });
       const text = (await out2.innerText()).replace(/\s+/g, ' ');
-      assert.match(text, /browser host, inline analysis/);
+      assert.match(text, /browser host, analysis in a web worker/);
+      // The worker itself started (no fall-back to the host's thread).
+      assert.match(text, /analysis web worker started, parser loaded in/);
+      assert.doesNotMatch(text, /no web worker/);
       const m = /activated in ([\d.]+) ms/.exec(text);
       if (m) metric('webActivationMs', Number(m[1]));
       await shot('output');
