@@ -1,8 +1,9 @@
 /**
  * lock/imbalance (warning): an inode lock or the rename lock still held at a return it should not be held at, taken
- * again while this path holds it (the task waits for itself), or released when it is not held (twice on one path; by a catalogued API whose contract does not give it that lock);
- * a catalogued releaser (end_dirop, unlock_rename) keeping a lock it must release, or a catalogued acquirer
- * (lock_rename, start_dirop) returning without the lock it promises. See docs/rules/lock-imbalance.md.
+ * again while this path holds it (the task waits for itself), or released when it is not held (twice on one path; by
+ * a catalogued API whose contract does not give it that lock); a catalogued releaser (end_dirop, unlock_rename)
+ * keeping a lock it must release, or a catalogued acquirer (lock_rename, start_dirop) returning without the lock it
+ * promises. See docs/rules/lock-imbalance.md.
  *
  * Which locks reach which returns, and which of them the function is designed to return holding, is the engine's
  * (`ExitLock`, also what the summary tells callers); this rule reports the leaks.
