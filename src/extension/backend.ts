@@ -115,6 +115,9 @@ export function createBackend(
   return IS_WEB ? new WebWorkerBackend(ctx, log, name) : new WorkerBackend(ctx, log, name, options);
 }
 
+/** The browser host reads no kernel tree from disk: no index, so no index events. */
+const noIndexEvents: vscode.Event<IndexEvent> = () => ({ dispose: () => undefined });
+
 /** A request through a worker's client, with the editor's cancellation token and host handlers. */
 function callThrough<M extends Method>(
   client: WorkerClient,
@@ -177,8 +180,7 @@ class WebWorkerBackend implements Backend {
   private disposed = false;
   private readonly restart = new vscode.EventEmitter<void>();
   readonly onDidRestart = this.restart.event;
-  // The browser host reads no kernel tree from disk: no index.
-  readonly onDidIndex: vscode.Event<IndexEvent> = () => ({ dispose: () => undefined });
+  readonly onDidIndex = noIndexEvents;
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,
@@ -299,8 +301,7 @@ class InlineBackend implements Backend {
   private session: Promise<Session> | null = null;
   private readonly restart = new vscode.EventEmitter<void>();
   readonly onDidRestart = this.restart.event;
-  // The browser host reads no kernel tree from disk: no index.
-  readonly onDidIndex: vscode.Event<IndexEvent> = () => ({ dispose: () => undefined });
+  readonly onDidIndex = noIndexEvents;
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,

@@ -397,29 +397,20 @@ class FunctionAnalyzer implements RuleContext {
   private initialState(): State {
     const s = emptyState();
     // Contract keys spelled for another kernel (rd->old_dir vs d_inode(rd->old_parent)) are never used here.
-    for (const c of this.contract.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key))) {
-      wr(s, 'locks').set(c.key, {
-        class: c.class,
-        mode: c.mode,
+    // A lock the caller holds on entry.
+    const callerHolds = (key: string, cls: LockClass, mode: 'exclusive' | 'shared' = 'exclusive') =>
+      wr(s, 'locks').set(key, {
+        class: cls,
+        mode,
         count: 1,
         origin: 'entry',
         site: this.unit.nameStart,
         siteEnd: this.unit.nameEnd,
         api: 'caller',
       });
-    }
-    for (const key of this.contract.declaredReleases) {
-      if (!s.locks.has(key))
-        wr(s, 'locks').set(key, {
-          class: 'inode',
-          mode: 'exclusive',
-          count: 1,
-          origin: 'entry',
-          site: this.unit.nameStart,
-          siteEnd: this.unit.nameEnd,
-          api: 'caller',
-        });
-    }
+    for (const c of this.contract.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key)))
+      callerHolds(c.key, c.class, c.mode);
+    for (const key of this.contract.declaredReleases) if (!s.locks.has(key)) callerHolds(key, 'inode');
     if (this.contract.declaredRenameRelease) {
       // The rename lock its callers hand it, under the name its body releases it by (a body that never releases it
       // keeps the catalogue's name, and keeps the lock).
@@ -427,16 +418,7 @@ class FunctionAnalyzer implements RuleContext {
         this.ops.flat().find((o): o is Extract<Op, { k: 'unlock' }> => o.k === 'unlock' && o.class === 'rename')?.key ??
         '@s_vfs_rename_mutex';
       this.contract.renameReleaseKey = key;
-      if (!s.locks.has(key))
-        wr(s, 'locks').set(key, {
-          class: 'rename',
-          mode: 'exclusive',
-          count: 1,
-          origin: 'entry',
-          site: this.unit.nameStart,
-          siteEnd: this.unit.nameEnd,
-          api: 'caller',
-        });
+      if (!s.locks.has(key)) callerHolds(key, 'rename');
     }
     return s;
   }
