@@ -634,6 +634,29 @@ out:
     // The path without the lock returned before taking it: nothing "releases it" there.
     assert.match(leak[0].message, /^f: fails with inode still locked \(taken by inode_lock_shared\) on this path\./);
   });
+  test('nfserrno() of an errno known to be nonzero is a failing return (catalogue statusOf)', async () => {
+    const body = (unlock: string) => `
+__be32 f(struct svc_fh *fhp, int n)
+{
+	int host_err;
+	struct inode *inode = d_inode(fhp->fh_dentry);
+	inode_lock(inode);
+	host_err = read_some(inode, n);
+	if (host_err) {
+		${unlock}
+		return nfserrno(host_err);
+	}
+	inode_unlock(inode);
+	return nfs_ok;
+}`;
+    assert.deepEqual(await rules(body('inode_unlock(inode);')), []);
+    const leak = (await check(body(''))).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(leak.length, 1);
+    assert.match(
+      leak[0].message,
+      /^f: returns with inode still locked \(taken by inode_lock\) on this path, while other paths release it\./,
+    );
+  });
   test('a trylock, two shared holds, or a call that may release the lock in between are not a second acquire', async () => {
     const r = await rules(`
 void other_file_put_dir(struct dentry *dir);

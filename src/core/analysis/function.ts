@@ -338,6 +338,15 @@ class FunctionAnalyzer implements RuleContext {
       this.testedAtoms.add(k);
       if (c >= 2) this.repeatedAtoms.add(k);
     }
+    // A tested errno that a `statusOf` call turns into a status (`if (err) return nfserrno(err);`) is read again there.
+    for (const n of this.cfg.nodes) {
+      const uses = [
+        ...(n.kind === 'return' ? [this.statusArgument(n.exprs[0])] : []),
+        ...this.ops[n.id].map((o) => (o.k === 'assign' && o.codeOf?.nonzero ? o.codeOf : null)),
+      ];
+      for (const u of uses)
+        for (const f of u ? [`truthy:${u.name}`, `truthy:${u.key}`] : []) if (counts.has(f)) this.repeatedAtoms.add(f);
+    }
   }
 
   /** Facts some relevant condition tests. */
@@ -449,6 +458,12 @@ class FunctionAnalyzer implements RuleContext {
         const k = this.ctx.key(node.exprs[0]) ?? v;
         reads[node.id] = [`truthy:${v}`, `truthy:${k}`];
       }
+      // `return nfserrno(err)` and `status = nfserrno(err)` (a `statusOf` predicate) read whether err is nonzero.
+      const status = node.kind === 'return' ? this.statusArgument(node.exprs[0]) : null;
+      if (status) reads[node.id] = [`truthy:${status.name}`, `truthy:${status.key}`];
+      for (const o of this.ops[node.id])
+        if (o.k === 'assign' && o.codeOf?.nonzero)
+          reads[node.id] = [...(reads[node.id] ?? []), `truthy:${o.codeOf.name}`, `truthy:${o.codeOf.key}`];
       // A callee's change conditional on a flag of a word this function passes: the word's flag facts are read there.
       for (const o of this.ops[node.id])
         if (o.k === 'summaryMutate' && o.onlyIf?.length)
@@ -855,6 +870,10 @@ class FunctionAnalyzer implements RuleContext {
       return { kind: 'err', hardErr: true, site, siteEnd };
     if (t === 'NULL' || t === 'false') return { kind: 'err', site, siteEnd };
     if (t === '0' || t === 'true') return { kind: 'ok', site, siteEnd };
+    // `return nfserrno(err)` (a `statusOf` predicate) where err is known to be an error or nonzero here.
+    const status = this.statusArgument(x);
+    if (status && this.knownErrorCode({ ...status, nonzero: true }, s))
+      return { kind: 'err', hardErr: true, site, siteEnd };
     if (x.type === 'identifier') {
       if (this.cat.isErrorStatus(t)) return { kind: 'err', hardErr: true, site, siteEnd };
       const k = this.ctx.key(x) ?? t;
@@ -1115,9 +1134,26 @@ class FunctionAnalyzer implements RuleContext {
     return [this.addLock(op, s)];
   }
 
-  /** `err = PTR_ERR(x)` where x is known here to be an error pointer: err is an error code. */
-  private knownErrorCode(codeOf: { name: string; key: string } | undefined, s: State): boolean {
-    return !!codeOf && (s.facts.get(`isErr:${codeOf.key}`) === true || s.facts.get(`isErr:${codeOf.name}`) === true);
+  /** The errno argument of a `statusOf` call (`nfserrno(err)`): its name and key. */
+  private statusArgument(e: SNode | undefined): { name: string; key: string } | null {
+    if (e?.type !== 'call_expression' || e.children[0]?.type !== 'identifier') return null;
+    if (this.cat.predicates.get(this.ctx.text(e.children[0]))?.kind !== 'statusOf') return null;
+    const arg = e.children[1]?.children[0];
+    const k = arg ? this.ctx.key(arg) : null;
+    return arg && k ? { name: this.ctx.text(arg), key: k } : null;
+  }
+
+  /**
+   * `err = PTR_ERR(x)` where x is known here to be an error pointer: err is an error code; `status = nfserrno(err)`
+   * (`nonzero`) where err is known here to be an error code or nonzero: status is an error status.
+   */
+  private knownErrorCode(codeOf: { name: string; key: string; nonzero?: boolean } | undefined, s: State): boolean {
+    if (!codeOf) return false;
+    if (s.facts.get(`isErr:${codeOf.key}`) === true || s.facts.get(`isErr:${codeOf.name}`) === true) return true;
+    return (
+      !!codeOf.nonzero &&
+      (s.facts.get(`truthy:${codeOf.key}`) === true || s.facts.get(`truthy:${codeOf.name}`) === true)
+    );
   }
 
   private mayBeNull(key: string): boolean {

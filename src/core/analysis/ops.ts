@@ -134,7 +134,8 @@ export type Op =
       /** `err = PTR_ERR_OR_ZERO(x)`: err is nonzero exactly when x is an error pointer (name: x as tests spell it). */
       errOf?: { name: string; key: string };
       /** `err = PTR_ERR(x)`: an error code wherever x is known to be an error pointer (x as tests name it, and its key). */
-      codeOf?: { name: string; key: string };
+      /** The value is the error code of `key` (PTR_ERR), or (`nonzero`) the error status of the errno `key` (nfserrno). */
+      codeOf?: { name: string; key: string; nonzero?: boolean };
     }
   /** `attr.ia_valid = ... ATTR_DELEG ...` (or `|=`, `&= ~`): whether an exempting flag is now set in that word. */
   | { k: 'flagWord'; obj: string; flag: string; set: boolean | null; node: SNode }
@@ -221,7 +222,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       if (lhsPath) {
         const local = isPlain && rhs && !lhsPath.includes('.') ? rhs : null;
         const errOf = local ? errorCodeOf(oc, local) : undefined;
-        const codeOf = local ? errorCodeOf(oc, local, 'errCode') : undefined;
+        const codeOf = local ? codeOfValue(oc, local) : undefined;
         const vk = local ? valueKind(oc, local) : undefined;
         out.push({
           k: 'assign',
@@ -245,7 +246,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const [decl, value] = n.children;
       const name = decl ? declaredName(ctx, decl) : null;
       const vk = value ? valueKind(oc, value) : undefined;
-      const codeOf = value ? errorCodeOf(oc, value, 'errCode') : undefined;
+      const codeOf = value ? codeOfValue(oc, value) : undefined;
       if (name)
         out.push({
           k: 'assign',
@@ -321,12 +322,13 @@ function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | 'zero' | 'nonzer
 
 /**
  * `PTR_ERR_OR_ZERO(x)` (a catalogue `errOrZero` predicate): the value is nonzero exactly when x is an error pointer.
- * With `kind` `errCode`, `PTR_ERR(x)`: the errno x carries, nonzero where x is known to be an error pointer.
+ * With `kind` `errCode`, `PTR_ERR(x)`: the errno x carries, nonzero where x is known to be an error pointer. With
+ * `statusOf`, `nfserrno(err)`: a protocol status, an error exactly where the errno `err` is known to be nonzero.
  */
 function errorCodeOf(
   oc: OpContext,
   rhs: SNode,
-  kind: 'errOrZero' | 'errCode' = 'errOrZero',
+  kind: 'errOrZero' | 'errCode' | 'statusOf' = 'errOrZero',
 ): { name: string; key: string } | undefined {
   let x = rhs;
   while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length)
@@ -338,6 +340,12 @@ function errorCodeOf(
   const k = oc.ctx.instantiate(p.target, (i) => oc.ctx.key(x.children[1]?.children[i]));
   if (!arg || !k || k === NULL_KEY) return undefined;
   return { name: arg.type === 'identifier' ? oc.ctx.text(arg) : k, key: k };
+}
+
+/** `PTR_ERR(x)` (`errCode`), or `nfserrno(err)` (`statusOf`: an error status exactly when the errno is nonzero). */
+function codeOfValue(oc: OpContext, rhs: SNode): { name: string; key: string; nonzero?: boolean } | undefined {
+  const status = errorCodeOf(oc, rhs, 'statusOf');
+  return status ? { ...status, nonzero: true } : errorCodeOf(oc, rhs, 'errCode');
 }
 
 const guardFlagMemo = new WeakMap<ReadonlyMap<string, Summary>, { size: number; flags: string[] }>();

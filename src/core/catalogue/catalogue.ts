@@ -198,7 +198,16 @@ export interface CatalogueData {
 }
 
 export type PredicateKind =
-  'isDir' | 'isNull' | 'nonNull' | 'isErr' | 'isErrOrNull' | 'delegated' | 'errOrZero' | 'errCode' | 'private';
+  | 'isDir'
+  | 'isNull'
+  | 'nonNull'
+  | 'isErr'
+  | 'isErrOrNull'
+  | 'delegated'
+  | 'errOrZero'
+  | 'errCode'
+  | 'statusOf'
+  | 'private';
 
 /** Kernel eras the analysis distinguishes; a version string like "5.15" is mapped into one. */
 export type Era = '3.12' | '3.13' | '6.19';
