@@ -13,7 +13,7 @@ import { ExprContext, NULL_KEY, identifiersOf } from './expr';
 import { computeAtom, flagFact, objectOfFlags, type AtomInfo } from './atoms';
 import { collectContract, type Contract } from './contract';
 import { collectDefinitions } from './definitions';
-import { childOfAlias, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
+import { childOfAlias, errorPredicateCall, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
 import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type {
   AnalyzeOptions,
@@ -1136,11 +1136,8 @@ class FunctionAnalyzer implements RuleContext {
 
   /** The errno argument of a `statusOf` call (`nfserrno(err)`): its name and key. */
   private statusArgument(e: SNode | undefined): { name: string; key: string } | null {
-    if (e?.type !== 'call_expression' || e.children[0]?.type !== 'identifier') return null;
-    if (this.cat.predicates.get(this.ctx.text(e.children[0]))?.kind !== 'statusOf') return null;
-    const arg = e.children[1]?.children[0];
-    const k = arg ? this.ctx.key(arg) : null;
-    return arg && k ? { name: this.ctx.text(arg), key: k } : null;
+    const c = errorPredicateCall(this.oc, e);
+    return c?.kind === 'statusOf' ? c : null;
   }
 
   /**

@@ -133,7 +133,6 @@ export type Op =
       constant?: 'zero' | 'nonzero';
       /** `err = PTR_ERR_OR_ZERO(x)`: err is nonzero exactly when x is an error pointer (name: x as tests spell it). */
       errOf?: { name: string; key: string };
-      /** `err = PTR_ERR(x)`: an error code wherever x is known to be an error pointer (x as tests name it, and its key). */
       /** The value is the error code of `key` (PTR_ERR), or (`nonzero`) the error status of the errno `key` (nfserrno). */
       codeOf?: { name: string; key: string; nonzero?: boolean };
     }
@@ -221,8 +220,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       // The old value's facts are forgotten first; the right-hand side's effects then describe the new value.
       if (lhsPath) {
         const local = isPlain && rhs && !lhsPath.includes('.') ? rhs : null;
-        const errOf = local ? errorCodeOf(oc, local) : undefined;
-        const codeOf = local ? codeOfValue(oc, local) : undefined;
+        const { errOf, codeOf } = errorLinks(local ? errorPredicateCall(oc, local) : undefined);
         const vk = local ? valueKind(oc, local) : undefined;
         out.push({
           k: 'assign',
@@ -246,7 +244,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
       const [decl, value] = n.children;
       const name = decl ? declaredName(ctx, decl) : null;
       const vk = value ? valueKind(oc, value) : undefined;
-      const codeOf = value ? codeOfValue(oc, value) : undefined;
+      const { errOf, codeOf } = errorLinks(value ? errorPredicateCall(oc, value) : undefined);
       if (name)
         out.push({
           k: 'assign',
@@ -254,7 +252,7 @@ function visit(oc: OpContext, n: SNode, out: Op[], result: string | null): void 
           node: n,
           value: vk === 'err' || vk === 'null' ? vk : undefined,
           constant: vk === 'zero' || vk === 'nonzero' ? vk : undefined,
-          errOf: value ? errorCodeOf(oc, value) : undefined,
+          errOf,
           ...(codeOf ? { codeOf } : {}),
         });
       // `struct iattr attrs = { .ia_valid = ATTR_MTIME | ATTR_DELEG }`.
@@ -320,32 +318,39 @@ function valueKind(oc: OpContext, rhs: SNode): 'err' | 'null' | 'zero' | 'nonzer
   return undefined;
 }
 
+type ErrorPredicateKind = 'errOrZero' | 'errCode' | 'statusOf';
+
 /**
- * `PTR_ERR_OR_ZERO(x)` (a catalogue `errOrZero` predicate): the value is nonzero exactly when x is an error pointer.
- * With `kind` `errCode`, `PTR_ERR(x)`: the errno x carries, nonzero where x is known to be an error pointer. With
- * `statusOf`, `nfserrno(err)`: a protocol status, an error exactly where the errno `err` is known to be nonzero.
+ * A call of a catalogue error predicate, with its argument as tests name it and its key: `PTR_ERR_OR_ZERO(x)`
+ * (`errOrZero`: nonzero exactly when x is an error pointer), `PTR_ERR(x)` (`errCode`: the errno x carries, nonzero
+ * where x is known to be an error pointer), `nfserrno(err)` (`statusOf`: a protocol status, an error exactly where the
+ * errno `err` is known to be nonzero).
  */
-function errorCodeOf(
+export function errorPredicateCall(
   oc: OpContext,
-  rhs: SNode,
-  kind: 'errOrZero' | 'errCode' | 'statusOf' = 'errOrZero',
-): { name: string; key: string } | undefined {
+  rhs: SNode | undefined,
+): { kind: ErrorPredicateKind; name: string; key: string } | undefined {
   let x = rhs;
-  while ((x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length)
+  while (x && (x.type === 'parenthesized_expression' || x.type === 'cast_expression') && x.children.length)
     x = x.children[x.children.length - 1];
-  if (x.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return undefined;
+  if (x?.type !== 'call_expression' || x.children[0]?.type !== 'identifier') return undefined;
   const p = oc.cat.predicates.get(oc.ctx.text(x.children[0]));
-  if (!p || p.kind !== kind) return undefined;
+  if (!p || (p.kind !== 'errOrZero' && p.kind !== 'errCode' && p.kind !== 'statusOf')) return undefined;
   const arg = x.children[1]?.children[0];
   const k = oc.ctx.instantiate(p.target, (i) => oc.ctx.key(x.children[1]?.children[i]));
   if (!arg || !k || k === NULL_KEY) return undefined;
-  return { name: arg.type === 'identifier' ? oc.ctx.text(arg) : k, key: k };
+  return { kind: p.kind, name: arg.type === 'identifier' ? oc.ctx.text(arg) : k, key: k };
 }
 
-/** `PTR_ERR(x)` (`errCode`), or `nfserrno(err)` (`statusOf`: an error status exactly when the errno is nonzero). */
-function codeOfValue(oc: OpContext, rhs: SNode): { name: string; key: string; nonzero?: boolean } | undefined {
-  const status = errorCodeOf(oc, rhs, 'statusOf');
-  return status ? { ...status, nonzero: true } : errorCodeOf(oc, rhs, 'errCode');
+/** What an assignment of an error predicate's value links the variable to (the `errOf` and `codeOf` of its op). */
+function errorLinks(c: ReturnType<typeof errorPredicateCall>): {
+  errOf?: { name: string; key: string };
+  codeOf?: { name: string; key: string; nonzero?: boolean };
+} {
+  if (!c) return {};
+  const link = { name: c.name, key: c.key };
+  if (c.kind === 'errOrZero') return { errOf: link };
+  return { codeOf: c.kind === 'statusOf' ? { ...link, nonzero: true } : link };
 }
 
 const guardFlagMemo = new WeakMap<ReadonlyMap<string, Summary>, { size: number; flags: string[] }>();
