@@ -1,11 +1,11 @@
 /**
- * "Check Workspace": every C file the include/exclude settings select, read through vscode.workspace.fs (so
- * virtual workspaces work), analysed in a worker thread of its own (inline, a file at a time, in the browser),
- * with a cancellable progress notification and results in the Problems panel. The extension host only reads
- * files, hands their bytes to the worker (which decodes them, analyses them and computes the findings' line and
- * character positions) and turns the answers into diagnostics. The worker runs at a lower priority than the
- * host's thread. How late the host's event loop ran, and how much of that its own thread was computing, is
- * measured and logged.
+ * "Check Workspace": every C file the include/exclude settings select, analysed in a worker thread of its own
+ * (inline, a file at a time, in the browser), with a cancellable progress notification and results in the Problems
+ * panel. A local file is read by the worker itself (desktop); others are read through vscode.workspace.fs (so
+ * virtual and browser workspaces work) and their bytes handed over. The worker decodes, analyses and computes the
+ * findings' line and character positions; the extension host turns the answers into diagnostics. The worker runs at
+ * a lower priority than the host's thread. How late the host's event loop ran, and how much of that its own thread
+ * was computing, is measured and logged.
  */
 import * as vscode from 'vscode';
 import { createBackend, IS_WEB, type Backend } from './backend';
@@ -163,27 +163,36 @@ export function activate(
       const worker = async () => {
         while (next < files.length && !token.isCancellationRequested) {
           const uri = files[next++];
-          let bytes: Uint8Array;
-          try {
-            phase = `reading ${relativePath(uri)}`;
-            bytes = await vscode.workspace.fs.readFile(uri);
-          } catch (e) {
-            result.errors++;
-            log.warn(`cannot read ${relativePath(uri)}: ${(e as Error).message}`);
-            continue;
+          let r: CheckSummary;
+          const common = { file: relativePath(uri), options, catalogue: catalogue.key, positions: true };
+          if (!IS_WEB && uri.scheme === 'file') {
+            // The worker reads a local file itself: its bytes never reach this thread's heap (whose collector, sweeping
+            // hundreds of file buffers, was the longest block of a run), and only a regular file is opened.
+            phase = `checking ${relativePath(uri)}`;
+            r = await backend.call('check', { ...common, path: uri.fsPath });
+          } else {
+            let bytes: Uint8Array;
+            try {
+              phase = `reading ${relativePath(uri)}`;
+              bytes = await vscode.workspace.fs.readFile(uri);
+            } catch (e) {
+              result.errors++;
+              log.warn(`cannot read ${relativePath(uri)}: ${(e as Error).message}`);
+              continue;
+            }
+            if (token.isCancellationRequested) break;
+            // The bytes are copied to the worker as they are (a memory copy); decoding happens there.
+            phase = `checking ${relativePath(uri)}`;
+            // A buffer of its own is handed over, not copied: the host keeps no file bytes for its collector to sweep.
+            const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+            r = await backend.call(
+              'check',
+              { ...common, bytes },
+              undefined,
+              undefined,
+              whole && !IS_WEB && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : undefined,
+            );
           }
-          if (token.isCancellationRequested) break;
-          // The bytes are copied to the worker as they are (a memory copy); decoding happens there.
-          phase = `checking ${relativePath(uri)}`;
-          // A buffer of its own is handed over, not copied: the host keeps no file bytes for its collector to sweep.
-          const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-          const r = await backend.call(
-            'check',
-            { file: relativePath(uri), bytes, options, catalogue: catalogue.key, positions: true },
-            undefined,
-            undefined,
-            whole && !IS_WEB && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : undefined,
-          );
           if (token.isCancellationRequested) break;
           if (IS_WEB) await new Promise((r2) => setTimeout(r2, 0));
           phase = `reporting ${relativePath(uri)}`;

@@ -5,7 +5,14 @@
  * serves it to other editors over the Language Server Protocol (lsp-server.ts).
  * Every answer carries the document version it was computed on, so the host can drop stale ones.
  */
-import { Analyzer, type CheckOptions, type Document, type EventInfo, type FileResult } from '../core/engine';
+import {
+  Analyzer,
+  MAX_FILE_BYTES,
+  type CheckOptions,
+  type Document,
+  type EventInfo,
+  type FileResult,
+} from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { IndexView } from '../core/index/summary-index';
 import { LineMap, type CoreEdit } from './lines';
@@ -46,11 +53,15 @@ export type CheckSummary = Pick<FileResult, 'file' | 'findings' | 'era' | 'ms' |
   positions?: [offset: number, line: number, character: number][];
 };
 
-/** A one-shot check: the text, or its UTF-8 bytes (decoded here, in the worker). */
+/**
+ * A one-shot check: the text, its UTF-8 bytes (decoded here, in the worker), or the path of a file the session's
+ * thread reads itself (where it has a `SourceReader`: the desktop worker), so the host never holds the bytes.
+ */
 export interface CheckParams {
   file: string;
   text?: string;
   bytes?: Uint8Array;
+  path?: string;
   options: CheckOptions;
   catalogue: string;
   positions?: boolean;
@@ -93,12 +104,16 @@ interface Open {
   catalogue: string;
 }
 
+/** Reads a source file by path, at most `maxBytes` of it (only regular files; Node hosts). */
+export type SourceReader = (path: string, maxBytes: number) => { text: string } | { error: string };
+
 export class Session {
   private readonly docs = new Map<string, Open>();
   private readonly analyzers = new Map<string, Analyzer>();
   private readonly catalogues = new Map<string, CatalogueData[]>([['', []]]);
   private indexes: IndexProvider | null = null;
   private indexing = true;
+  private sourceReader: SourceReader | null = null;
 
   /** `tree`: file-system access to find a file's kernel tree and its Makefile version (absent in the browser). */
   constructor(
@@ -275,9 +290,25 @@ export class Session {
     return { version: o.version, fixes: verifiedFixes(this.analyzer(o.catalogue), o.doc, r, f, t) };
   }
 
+  /** Lets `check` take a path (`CheckParams.path`), read on this thread. */
+  setSourceReader(reader: SourceReader | null): void {
+    this.sourceReader = reader;
+  }
+
   /** One-shot check (workspace check): the findings, without the per-function table (less to copy back). */
   check(p: CheckParams): CheckSummary {
-    const text = p.text ?? new TextDecoder().decode(p.bytes ?? new Uint8Array());
+    let text: string;
+    if (p.text !== undefined) text = p.text;
+    else if (p.bytes !== undefined || p.path === undefined)
+      text = new TextDecoder().decode(p.bytes ?? new Uint8Array());
+    else {
+      const read = this.sourceReader
+        ? this.sourceReader(p.path, MAX_FILE_BYTES)
+        : { error: 'this host cannot read files by path' };
+      if ('error' in read)
+        return { file: p.file, findings: [], era: '3.13', ms: 0, error: `cannot read: ${read.error}` };
+      text = read.text;
+    }
     const r = this.analyzer(p.catalogue).check(p.file, text, this.withTree(p.file, p.options));
     const out: CheckSummary = {
       file: r.file,

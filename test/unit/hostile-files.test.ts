@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { Analyzer, MAX_FILE_BYTES, MAX_NESTING, nestingBeyond } from '../../src/core/engine';
 import { nodeWasmSource } from '../../src/core/parse/node-wasm';
 import { ParseBudgetError, parseReportBudget } from '../../src/core/parse/parser';
-import { readRegularFile } from '../../src/core/node-read';
+import { readRegularFile, readRegularText } from '../../src/core/node-read';
 import { collectFiles } from '../../src/cli/files';
 import { Session } from '../../src/extension/pure/session';
 import { PROJECT_ROOT } from '../helpers/corpus';
@@ -338,6 +338,35 @@ describe('item 4: devices, FIFOs and sockets are refused, not read; sizes are ch
     );
     assert.ok(Date.now() - t0 < 20000);
   });
+
+  test(
+    "the editor's workspace check, reading local files on its worker, refuses the same files by path",
+    { timeout: 60000 },
+    async (t) => {
+      const d = fresh('session-paths');
+      writeFileSync(join(d, 'real.c'), BUGGY);
+      const session = await Session.create(nodeWasmSource());
+      const check = (path: string) =>
+        session.check({ file: path.slice(d.length + 1), path, options: {}, catalogue: '', positions: true });
+      // Without a reader (the browser host's worker) a path is not read, and says so.
+      assert.equal(check(join(d, 'real.c')).error, 'cannot read: this host cannot read files by path');
+      session.setSourceReader(readRegularText);
+      const real = check(join(d, 'real.c'));
+      assert.deepEqual([real.error, real.findings.map((f) => f.ruleId)], [undefined, ['deleg/missing-break']]);
+      // The same findings, positions included, as for the text itself (the time aside).
+      const fromText = session.check({ file: 'real.c', text: BUGGY, options: {}, catalogue: '', positions: true });
+      assert.deepEqual({ ...real, ms: 0 }, { ...fromText, ms: 0 });
+      if (hasDevZero) {
+        symlinkSync('/dev/zero', join(d, 'zero.c'));
+        assert.equal(check(join(d, 'zero.c')).error, 'cannot read: not a regular file (a character device): not read');
+      }
+      if (mkfifo(join(d, 'pipe.c')))
+        assert.equal(check(join(d, 'pipe.c')).error, 'cannot read: not a regular file (a FIFO (named pipe)): not read');
+      else t.diagnostic('mkfifo is not available: FIFO case skipped');
+      assert.equal(check(join(d, 'gone.c')).error, 'cannot read: no such file or directory');
+      session.dispose();
+    },
+  );
 
   test(
     'the read stops one byte past the limit whatever size the file reports (/proc reports 0)',

@@ -16,6 +16,7 @@ import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { Session } from './session';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
 import { serveRequests } from './serve';
+import { readRegularText } from '../../core/node-read';
 import type { EventMessage, ReadyMessage } from './protocol';
 
 const port = parentPort;
@@ -34,6 +35,8 @@ function serveSession(port: MessagePort): void {
   const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname), nodeTreeReader).then(
     (s) => {
       port.postMessage({ ready: true, loadMs: performance.now() - t0 } satisfies ReadyMessage);
+      // Check Workspace names files by path: read here, so their bytes never cross the extension host's heap.
+      s.setSourceReader(readRegularText);
       s.setIndexProvider(
         new TreeIndexes({
           pool: { script: __filename, data: { role: 'check', nice: 10 } },
