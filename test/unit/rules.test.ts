@@ -1080,3 +1080,215 @@ int f(struct dentry *dentry, struct iattr *attr)
     assert.deepEqual(r, ['deleg/missing-break@f']);
   });
 });
+
+describe('6.19 directory operations: vfs_mkdir() unlocks on failure, end_creating() of an ERR_PTR does nothing', () => {
+  const v = { kernel: '6.19' } as const;
+  // cachefiles_get_directory's shape: an injected failure ends the creation itself and turns the dentry into an error.
+  const getDir = (elseBranch: string, atError: string) => `
+static struct dentry *get_dir(struct dentry *dir, int inject, int space)
+{
+	struct dentry *subdir;
+	int ret;
+
+	subdir = start_creating(&nop_mnt_idmap, dir, &QSTR("x"));
+	if (IS_ERR(subdir))
+		return subdir;
+	ret = space;
+	if (ret < 0)
+		goto mkdir_error;
+	if (inject == 0) {
+		subdir = vfs_mkdir(&nop_mnt_idmap, d_inode(dir), subdir, 0700, NULL);
+	} else {
+		${elseBranch}
+		subdir = ERR_PTR(inject);
+	}
+	if (IS_ERR(subdir))
+		goto mkdir_error;
+	end_creating_keep(subdir);
+	return subdir;
+mkdir_error:
+	${atError}
+	return ERR_PTR(ret);
+}`;
+  test('ending the creation before turning the dentry into an error pointer is clean', async () => {
+    assert.deepEqual(await rules(getDir('end_creating(subdir);', 'end_creating(subdir);'), v), []);
+  });
+  test('dropping that end_creating() leaks the parent: the later end_creating() of the ERR_PTR releases nothing', async () => {
+    const r = await check(getDir('', 'end_creating(subdir);'), v);
+    const w = r.filter((f) => f.severity !== 'info');
+    assert.deepEqual(
+      w.map((f) => `${f.ruleId}@${f.line}`),
+      ['lock/imbalance@25'],
+    );
+    assert.match(w[0].message, /returns with d_inode\(dir\) still locked \(taken by start_creating\) on this path/);
+  });
+  test('dropping the end_creating() at the error label leaks the parent on the early goto', async () => {
+    assert.deepEqual(await rules(getDir('end_creating(subdir);', ''), v), ['lock/imbalance@get_dir']);
+  });
+
+  const mk = (onError: string, tail = 'end_creating(d);') => `
+static int mk(struct dentry *parent, const char *name)
+{
+	struct dentry *d;
+
+	d = start_creating(&nop_mnt_idmap, parent, &QSTR(name));
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	d = vfs_mkdir(&nop_mnt_idmap, d_inode(parent), d, 0700, NULL);
+	if (IS_ERR(d)) {
+		${onError}
+		return PTR_ERR(d);
+	}
+	${tail}
+	return 0;
+}`;
+  test('on failure vfs_mkdir() has unlocked the parent: returning at once is clean, unlocking again is a double unlock', async () => {
+    assert.deepEqual(await rules(mk(''), v), []);
+    assert.deepEqual(await rules(mk('end_creating(d);'), v), []);
+    const r = (await check(mk('inode_unlock(d_inode(parent));'), v)).filter((f) => f.severity !== 'info');
+    assert.deepEqual(
+      r.map((f) => `${f.ruleId}@${f.line}`),
+      ['lock/imbalance@11'],
+    );
+    assert.match(r[0].message, /inode_unlock releases d_inode\(parent\), which this path already released/);
+    assert.deepEqual(
+      r[0].relatedLocated.map((x) => `${x.line}: ${x.message}`),
+      ['9: first released here'],
+    );
+  });
+  test('before 6.19 vfs_mkdir() never unlocks: the caller releases on every path', async () => {
+    const old = `
+static int mk(struct inode *dir, struct dentry *d)
+{
+	struct dentry *res;
+
+	inode_lock(dir);
+	res = vfs_mkdir(&nop_mnt_idmap, dir, d, 0700);
+	if (IS_ERR(res)) {
+		inode_unlock(dir);
+		return PTR_ERR(res);
+	}
+	inode_unlock(dir);
+	return 0;
+}`;
+    assert.deepEqual(await rules(old, { kernel: '6.15' }), []);
+    assert.deepEqual(await rules(old.replace('\t\tinode_unlock(dir);\n', ''), { kernel: '6.15' }), [
+      'lock/imbalance@mk',
+    ]);
+  });
+  test("a wrapper returning vfs_mkdir()'s result releases its caller's lock on failure, through two callers", async () => {
+    const code = (end: string) => `
+static inline struct dentry *wrap_mkdir(struct inode *dir, struct dentry *dentry, umode_t mode)
+{
+	struct dentry *ret;
+
+	ret = vfs_mkdir(&nop_mnt_idmap, dir, dentry, mode, NULL);
+	pr_debug("mkdir(%pd2, 0%o) = %i\\n", dentry, mode, PTR_ERR_OR_ZERO(ret));
+	return ret;
+}
+
+static struct dentry *mkdir_real(struct dentry *parent, struct dentry *newdentry, umode_t mode)
+{
+	struct dentry *d = wrap_mkdir(d_inode(parent), newdentry, mode);
+
+	if (IS_ERR(d))
+		return d;
+	return d;
+}
+
+int make_one(struct dentry *parent, const char *name)
+{
+	struct dentry *d;
+	int err = 0;
+
+	d = start_creating(&nop_mnt_idmap, parent, &QSTR(name));
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	d = mkdir_real(parent, d, 0700);
+	if (IS_ERR(d))
+		err = PTR_ERR(d);
+	${end}
+	return err;
+}`;
+    // The lock requirement goes up to make_one, which holds it; end_creating() of the result releases it exactly once.
+    assert.deepEqual(await rules(code('end_creating(d);'), v), []);
+    assert.deepEqual(await rules(code('if (!err)\n\t\tend_creating(d);'), v), []);
+    // Unlocking the parent by hand after a failure releases it a second time.
+    assert.deepEqual(
+      await rules(code('if (err)\n\t\tinode_unlock(d_inode(parent));\n\telse\n\t\tend_creating(d);'), v),
+      ['lock/imbalance@make_one'],
+    );
+  });
+  test('unlocking after start_creating() failed releases a lock nothing holds', async () => {
+    const getDir = (onNomem: string) => `
+static struct dentry *get_dir(struct dentry *dir, int inject)
+{
+	struct dentry *subdir;
+
+	if (inject == 0)
+		subdir = start_creating(&nop_mnt_idmap, dir, &QSTR("x"));
+	else
+		subdir = ERR_PTR(inject);
+	if (IS_ERR(subdir)) {
+		if (PTR_ERR(subdir) == -ENOMEM)
+			goto nomem;
+		return subdir;
+	}
+	end_creating_keep(subdir);
+	return subdir;
+nomem:
+	${onNomem}
+	return ERR_PTR(-ENOMEM);
+}`;
+    assert.deepEqual(await rules(getDir(''), v), []);
+    const r = (await check(getDir('inode_unlock(d_inode(dir));'), v)).filter((f) => f.severity !== 'info');
+    assert.deepEqual(
+      r.map((f) => `${f.ruleId}@${f.line}`),
+      ['lock/imbalance@18'],
+    );
+    assert.match(
+      r[0].message,
+      /^get_dir: inode_unlock releases d_inode\(dir\), which start_creating\(\) did not take: it failed/,
+    );
+    assert.deepEqual(
+      r[0].relatedLocated.map((x) => `${x.line}: ${x.message}`),
+      ['7: start_creating() failed here without taking the lock'],
+    );
+    // A plain inode_lock() under a flag its unlock is correlated with stays the caller-holds hypothesis' case.
+    assert.deepEqual(
+      await rules(`
+int dio(struct inode *inode, int flags)
+{
+	int err;
+
+	if (flags & 1)
+		inode_lock(inode);
+	err = do_io(inode);
+	if (flags & 1)
+		inode_unlock(inode);
+	return err;
+}`),
+      [],
+    );
+  });
+  test('end_creating_path() of an ERR_PTR releases nothing; done_path_create() always releases', async () => {
+    const ksmbd = (end: string) => `
+int mkdir_at(struct path *path, struct dentry *dentry, umode_t mode)
+{
+	int err = 0;
+
+	inode_lock_nested(path->dentry->d_inode, I_MUTEX_PARENT);
+	dentry = vfs_mkdir(mnt_idmap(path->mnt), d_inode(path->dentry), dentry, mode, NULL);
+	if (IS_ERR(dentry))
+		err = PTR_ERR(dentry);
+	${end}
+	return err;
+}`;
+    assert.deepEqual(await rules(ksmbd('end_creating_path(path, dentry);'), v), []);
+    // A hand-written unlock after end_creating_path() releases a second time on success.
+    assert.deepEqual(
+      await rules(ksmbd('end_creating_path(path, dentry);\n\tif (!err)\n\t\tinode_unlock(path->dentry->d_inode);'), v),
+      ['lock/imbalance@mkdir_at'],
+    );
+  });
+});

@@ -102,9 +102,11 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
           ownSpelling
         )
           c.declaredRenameRelease = true;
+        // (A release on failure only, `when: err`, is not checked in the body: it names the lock by another path.)
         if (
           eff.op === 'unlock' &&
           eff.class === 'inode' &&
+          !eff.when &&
           sel.entry === chosen?.entry &&
           sel.variant === chosen?.variant &&
           ownSpelling

@@ -95,7 +95,10 @@ export function analyzeFunction(
   if (!second.refuted) return withEntry;
   // The caller cannot hold it after all: some path (a wait-and-retry loop) releases it twice. The function lost its
   // own lock; keep the first analysis, where what that lock protected is unprotected, and say where it is released.
-  result.findings.push(...first.unheldReleases);
+  // One finding per release site: a failed acquisition's release already reported there says more.
+  result.findings.push(
+    ...first.unheldReleases.filter((u) => !result.findings.some((f) => f.start === u.start && f.ruleId === u.ruleId)),
+  );
   return result;
 }
 
@@ -131,6 +134,8 @@ class FunctionAnalyzer implements RuleContext {
   private conditionalLock = false;
   /** Roles of parameters' inode locks this function releases without holding them, by lock key (see finishSummary). */
   private readonly callerLockReleases = new Map<string, string>();
+  /** Where each conditional acquisition that failed on some path was made (`#failedAcq:` facts name the key). */
+  private readonly failedAcq = new Map<string, { site: number; api: string }>();
   /** Caller's locks this function released and took again (upgraded or re-taken after a sleep). */
   private readonly restoredCallerLocks = new Set<string>();
 
@@ -282,7 +287,8 @@ class FunctionAnalyzer implements RuleContext {
       }
     }
     for (const op of out) {
-      if (op.k === 'lock' || op.k === 'unlock') this.lockKeysUsed.add(op.key);
+      // A callee's release on failure (vfs_mkdir() since 6.19) is of the lock the caller holds, not one of its own.
+      if (op.k === 'lock' || (op.k === 'unlock' && !op.whenErr)) this.lockKeysUsed.add(op.key);
       if ((op.k === 'delegOp' || op.k === 'break') && op.out?.kind === 'local') this.diVars.add(op.out.name);
     }
     return out;
@@ -747,6 +753,8 @@ class FunctionAnalyzer implements RuleContext {
         e.type === 'identifier' ? this.ctx.text(e) : e.type === 'call_expression' ? `#call@${e.start}` : null;
       const pend = name ? st.pending.get(name) : undefined;
       if (pend) st.ret.conditional = pend.filter((p) => p.lock).map((p) => ({ lock: p.lock!, when: p.when }));
+      const onErr = pend?.flatMap((p) => (p.unlockOnErr ? [p.unlockOnErr.key] : []));
+      if (onErr?.length) st.ret.releasesOnErr = onErr;
     }
   }
 
@@ -822,6 +830,13 @@ class FunctionAnalyzer implements RuleContext {
         }
         continue;
       }
+      if (p.unlockOnErr) {
+        // Released if the call failed: an ERR_PTR result (NULL or a valid pointer says it did not), or a nonzero code.
+        const failed = sense === 'isErr' ? v : p.unlockOnErr.whenErr?.ptr ? (v ? null : false) : v;
+        if (failed) this.applyUnlock({ ...p.unlockOnErr, whenErr: undefined, certain: true }, s);
+        else if (failed === null) keep.push(p);
+        continue;
+      }
       if (p.deleg) {
         // Success (0, or not an ERR_PTR) means nothing was recorded in the delegated inode.
         if (!v && s.deleg.has(p.deleg)) wr(s, 'deleg').delete(p.deleg);
@@ -845,7 +860,14 @@ class FunctionAnalyzer implements RuleContext {
           const l = s.locks.get(p.lock);
           if (l) {
             if (l.count > 1) wr(s, 'locks').set(p.lock, { ...l, count: l.count - 1 });
-            else wr(s, 'locks').delete(p.lock);
+            else {
+              wr(s, 'locks').delete(p.lock);
+              // The acquisition failed: the lock is not held here, and was not released either.
+              if (l.origin === 'local') {
+                wr(s, 'facts').set(`#failedAcq:${p.lock}`, true);
+                this.failedAcq.set(p.lock, { site: l.site, api: l.api });
+              }
+            }
           }
         }
         if (p.access && s.access.has(p.access)) wr(s, 'access').delete(p.access);
@@ -921,6 +943,12 @@ class FunctionAnalyzer implements RuleContext {
       case 'lock':
         return this.applyLock(op, s);
       case 'unlock':
+        if (op.whenErr) {
+          // Made only if the call fails: the test of its result decides (resolvePending).
+          const name = op.whenErr.result;
+          wr(s, 'pending').set(name, [...(s.pending.get(name) ?? []), { when: 'nonerr', unlockOnErr: op }]);
+          return [s];
+        }
         this.applyUnlock(op, s);
         return [s];
       case 'assertHeld':
@@ -1159,6 +1187,20 @@ class FunctionAnalyzer implements RuleContext {
 
   private addLock(op: Extract<Op, { k: 'lock' }>, s: State): State {
     const l = s.locks.get(op.key);
+    // Analysed as if the caller held it (a path released it without taking it), but this path has an API take it
+    // while the caller would hold it: the caller cannot be holding it after all (6.19 cachefiles_get_directory
+    // unlocks after a failed start_creating(), which takes that lock itself).
+    if (
+      l?.origin === 'entry' &&
+      !s.lossy &&
+      op.class === 'inode' &&
+      // An API that takes the lock and fails with an error (start_creating, lock_rename_child): a plain inode_lock()
+      // is often under a flag its unlock is correlated with (`if (flags & DIO_LOCKING)`), which the hypothesis covers.
+      (op.when === 'nonerr' || op.when === 'zero' || op.when === 'nonnull') &&
+      this.entryHeld.includes(op.key) &&
+      !this.contract.selfContract.some((c) => c.key === op.key && !this.entryHeld.includes(c.key))
+    )
+      this.refuted = true;
     if (l) {
       // A blocking acquire of an inode lock this path took itself and still holds: the task waits for
       // itself. A trylock (`when: nonzero`) fails instead; two shared holds of an rwsem are allowed.
@@ -1196,6 +1238,7 @@ class FunctionAnalyzer implements RuleContext {
       });
     }
     if (s.released.has(op.key)) wr(s, 'released').delete(op.key);
+    if (s.facts.has(`#failedAcq:${op.key}`)) wr(s, 'facts').delete(`#failedAcq:${op.key}`);
     if (op.when && op.result)
       wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
     return s;
@@ -1203,6 +1246,8 @@ class FunctionAnalyzer implements RuleContext {
 
   private applyUnlock(op: Extract<Op, { k: 'unlock' }>, s: State): void {
     if (op.ifNonNull && s.facts.get(`truthy:${op.key}`) === false) return;
+    // end_creating(ERR_PTR(...)) releases nothing.
+    if (op.unlessErr?.some((k) => s.facts.get(`isErr:${k}`) === true)) return;
     const l = s.locks.get(op.key);
     const b = s.broken.get(op.key);
     if (b && !b.stale) wr(s, 'broken').set(op.key, { ...b, stale: true, staleSite: op.node.start });
@@ -1218,6 +1263,13 @@ class FunctionAnalyzer implements RuleContext {
         this.markCallerLockRelease(op, s);
         if (op.certain && this.entryHeld.includes(op.key)) wr(s, 'released').set(op.key, op.node.start);
       }
+      return;
+    }
+    const failed = s.facts.get(`#failedAcq:${op.key}`) ? this.failedAcq.get(op.key) : undefined;
+    if (failed && !s.lossy && op.certain && (op.class === 'inode' || op.class === 'rename')) {
+      // `d = start_creating(...); if (IS_ERR(d)) { inode_unlock(dir); ...}`: the failed call left nothing locked.
+      for (const r of RULES)
+        r.onUnlockUnheld?.(this, op, s, { kind: 'failedAcquire', site: failed.site, api: failed.api });
       return;
     }
     const prev = s.released.get(op.key);
@@ -1851,7 +1903,21 @@ class FunctionAnalyzer implements RuleContext {
       const restored = !made && this.restoredCallerLocks.has(key);
       if ((made && made < success.length) || restored)
         s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
+      // Released on every failing return and on no successful one (`if (IS_ERR(d)) { inode_unlock(dir); return d; }`,
+      // or a callee that unlocks when it fails): callers learn it from the result.
+      const failing = exits.filter((x) => x.ret?.kind === 'err');
+      const releasedOn = (x: State) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key);
+      if (!made && !restored && success.length && failing.length && failing.every(releasedOn)) {
+        const onFailure = this.returnsPointer() ? 'errptr' : 'nonzero';
+        s.releases = s.releases.map((r) => (r.role === role && r.class !== 'mutex' ? { ...r, onFailure } : r));
+      }
     }
+    // `return vfs_mkdir(...)`: the caller's lock is released when this function's result is an ERR_PTR.
+    for (const x of exits)
+      for (const k of x.ret?.releasesOnErr ?? []) {
+        const role = this.roleOf(k);
+        if (role && !s.releases.some((r) => r.role === role)) s.releases.push({ role, onFailure: 'errptr' });
+      }
     s.mayLock =
       this.conditionalLock ||
       (this.exits.some((x) => !x.lossy && x.ret?.kind !== 'err' && x.facts.get('#maybe-locked') === true) &&

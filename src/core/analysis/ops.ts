@@ -41,6 +41,10 @@ export type Op =
       node: SNode;
       api: string;
       certain: boolean;
+      /** Released only if the call fails: `result` (the variable or call) is then an ERR_PTR, or nonzero (`!ptr`). */
+      whenErr?: { result: string; ptr: boolean };
+      /** Nothing is released when this argument (by its name or key) is known to be an ERR_PTR on the path. */
+      unlessErr?: string[];
       /** A helper's summarised release: made on each of its successful returns, though not a direct unlock. */
       helper?: boolean;
     }
@@ -758,6 +762,8 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
       const k = key(eff.target);
       if (!k || k === NULL_KEY) return;
       const lk = lockKey(cat, k, eff.class ?? 'mutex');
+      const guard = eff.unlessErr ? roleArg(r, eff.unlessErr) : null;
+      const guardKeys = guard ? [ctx.key(guard), guard.type === 'identifier' ? ctx.text(guard) : null] : [];
       out.push({
         k: 'unlock',
         key: lk.key,
@@ -766,6 +772,10 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         node: call,
         api: r.api,
         certain: !eff.idempotent,
+        whenErr: eff.when === 'err' ? { result: result ?? `#call@${call.start}`, ptr: true } : undefined,
+        unlessErr: guardKeys.some((g) => g && g !== NULL_KEY)
+          ? [...new Set(guardKeys.filter((g): g is string => !!g && g !== NULL_KEY))]
+          : undefined,
       });
       return;
     }
@@ -1056,6 +1066,9 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
         api: r.api,
         certain: false,
         helper: true,
+        whenErr: rel.onFailure
+          ? { result: result ?? `#call@${call.start}`, ptr: rel.onFailure === 'errptr' }
+          : undefined,
       });
   }
   for (const acq of s.acquires) {

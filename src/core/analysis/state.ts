@@ -4,6 +4,7 @@
  * States are kept per path (disjunctively) and only merged when a node accumulates too many.
  */
 import type { LockClass } from '../catalogue/catalogue';
+import type { Op } from './ops';
 
 export interface LockSt {
   class: LockClass;
@@ -55,6 +56,8 @@ export interface PendingSt {
   brk?: string;
   /** The result of a lease break credited to this access: zero means it succeeded. */
   leaseBrk?: string;
+  /** An unlock the call makes only when it fails, i.e. returns an ERR_PTR (vfs_mkdir() since 6.19). */
+  unlockOnErr?: Extract<Op, { k: 'unlock' }>;
 }
 
 export interface DelegSt {
@@ -83,6 +86,8 @@ export interface RetSt {
   viaCall?: boolean;
   /** Locks whose success condition is the returned value itself (`return start_creating(...)`). */
   conditional?: { lock: string; when: PendingSt['when'] }[];
+  /** Locks a call whose result is returned releases if it failed (`return vfs_mkdir(...)`): so does this function. */
+  releasesOnErr?: string[];
 }
 
 export interface State {

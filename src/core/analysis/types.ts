@@ -90,8 +90,11 @@ export interface Summary {
   sleeps: { site: number; what: string; blocking: boolean } | null;
   /** Locks held when the function returns successfully. */
   acquires: { role: string; class: LockClass; mode: 'exclusive' | 'shared'; when: 'always' | 'zero' | 'nonerr' }[];
-  /** Caller's locks the function releases. */
-  releases: { role: string; class?: LockClass }[];
+  /**
+   * Caller's locks the function releases. `onFailure`: only when it fails, i.e. returns an ERR_PTR (`errptr`:
+   * `return vfs_mkdir(...)`) or a nonzero code (`nonzero`).
+   */
+  releases: { role: string; class?: LockClass; onFailure?: 'errptr' | 'nonzero' }[];
   deferred: DeferredFinding[];
   /** The returned dentry's parent, as a role path (a wrapper around start_creating() and friends). */
   childOfRet?: string;

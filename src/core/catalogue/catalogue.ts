@@ -4,7 +4,8 @@
  */
 import builtin from './kernel.json';
 
-export type When = 'always' | 'zero' | 'nonzero' | 'nonnull' | 'nonerr';
+/** 'err' (unlock only): the call released it only if it failed, returning an ERR_PTR. */
+export type When = 'always' | 'zero' | 'nonzero' | 'nonnull' | 'nonerr' | 'err';
 export type LockClass = 'inode' | 'mutex' | 'spin' | 'rename';
 
 export type Effect =
@@ -13,13 +14,26 @@ export type Effect =
       target: string;
       class: LockClass;
       mode?: 'exclusive' | 'shared';
-      when?: When;
+      when?: Exclude<When, 'err'>;
       ifNonNull?: boolean;
       ifNonDir?: boolean;
       escapes?: boolean;
     }
   /** ifNonDir: directories are skipped (unlock_two_nondirectories before 6.19 leaves them alone). */
-  | { op: 'unlock'; target: string; class?: LockClass; ifNonNull?: boolean; ifNonDir?: boolean; idempotent?: boolean }
+  /**
+   * when `err`: released only when the call fails (vfs_mkdir() since 6.19 unlocks the parent when it returns an
+   * ERR_PTR). unlessErr: a parameter; nothing is released when it is an error pointer (end_creating(ERR_PTR)).
+   */
+  | {
+      op: 'unlock';
+      target: string;
+      class?: LockClass;
+      ifNonNull?: boolean;
+      ifNonDir?: boolean;
+      idempotent?: boolean;
+      when?: 'err';
+      unlessErr?: string;
+    }
   /**
    * `ret`: the returned dentry is a child of `parent` (start_dirop). A parameter: callers pass a child of `parent`
    * (end_creating_path(path, dentry) gets path->dentry's child), which the API's own body may rely on.
@@ -68,7 +82,7 @@ export type Effect =
     }
   /** check: what is re-verified (default "opens": conflicting opens; "dentry": the delegated name still resolves). */
   | { op: 'conflictCheck'; target: string; check?: string }
-  | { op: 'access'; target: string; kind: 'write' | 'read'; when?: When }
+  | { op: 'access'; target: string; kind: 'write' | 'read'; when?: Exclude<When, 'err'> }
   | { op: 'releaseAccess'; target: string }
   | {
       op: 'open';

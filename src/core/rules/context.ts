@@ -70,7 +70,9 @@ export type UnheldRelease =
   /** A catalogued API (or a documented acquirer) releases a parameter's lock its contract does not give it. */
   | { kind: 'contract' }
   /** A parameter's lock released without being taken: the caller may hold it (the function is analysed again so). */
-  | { kind: 'callerMayHold' };
+  | { kind: 'callerMayHold' }
+  /** Released after the conditional acquisition at `site` (`api`) failed on this path, so nothing holds it. */
+  | { kind: 'failedAcquire'; site: number; api: string };
 
 export interface RuleContext {
   readonly unit: FunctionUnit;

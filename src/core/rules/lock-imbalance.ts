@@ -28,6 +28,16 @@ export const lockImbalance: Rule = {
           [{ start: why.prev, end: why.prev, message: 'first released here' }],
         );
         return;
+      case 'failedAcquire':
+        ctx.report(
+          'lock/imbalance',
+          'warning',
+          op.node,
+          op.key,
+          messages.unlockAfterFailedLock(ctx.unit.name, ctx.show(op.key), op.api, why.api),
+          [{ start: why.site, end: why.site, message: `${why.api}() failed here without taking the lock` }],
+        );
+        return;
       case 'contract':
         ctx.report(
           'lock/imbalance',

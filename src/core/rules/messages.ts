@@ -339,6 +339,12 @@ export const messages = {
       'Releasing an unheld rwsem/mutex corrupts it.',
     );
   },
+  unlockAfterFailedLock(fn: string, lock: string, api: string, acquirer: string): string {
+    return join(
+      `${fn}: ${api} releases ${lock}, which ${acquirer}() did not take: it failed on this path.`,
+      `A failed ${acquirer}() returns with nothing locked; releasing an unheld rwsem/mutex corrupts it.`,
+    );
+  },
   unlockNotHeld(fn: string, lock: string, api: string): string {
     return join(
       `${fn}: ${api} releases ${lock}, which this path never took and ${fn}()'s callers are not documented to hold.`,
