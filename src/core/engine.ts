@@ -844,6 +844,8 @@ export class Document {
     }
     this.tree = tree;
     this.parseMode = 'partial';
+    // Ops tables and macros lie between functions, which are all in the partial parse.
+    this.topRefs = topLevelReferences(tree.rootNode, this.text, this.types());
     return units.map((u) => ({ ...u, text: this.text.slice(u.start, u.end), body: null, dirty: false }));
   }
 
@@ -1093,9 +1095,11 @@ export class Document {
           // Callers in other files, all direct calls: they decide the findings they can rule out.
           const treeCallers =
             !root && !!this.index?.callersDecide?.(u.name, u.isStatic, this.file) && !this.topRefs.has(u.name);
+          // A static function only ever called through a pointer stored outside function bodies (an ops table).
+          const methodOnly = !root && u.isStatic && !callerCount.get(u.name) && this.topRefs.has(u.name);
           // Everything the analysis of one function depends on: its text, the kernel reading, its callees' summaries.
           const globalsSig = [...opts.noDelegationGlobals!].filter((g) => idents[i].has(g)).join(',');
-          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${globalsSig}\u0000${root}\u0000${treeCallers}`;
+          const cacheKey = `${u.name}\u0000${version}\u0000${era}\u0000${u.text}\u0000${calleeSig}\u0000${callerCount.get(u.name) ?? 0}\u0000${globalsSig}\u0000${root}\u0000${treeCallers}\u0000${methodOnly}`;
           let cu = this.cache.get(cacheKey) ?? newCache.get(cacheKey);
           let cacheable = true;
           if (!cu) {
@@ -1124,7 +1128,13 @@ export class Document {
             const cap = Math.min(stateCap, Math.max(MIN_STATES, Math.floor(left * STATES_PER_MS)));
             let analysis: FunctionAnalysis;
             try {
-              const fnOpts = root ? { ...opts, noCallers: true } : treeCallers ? { ...opts, treeCallers: true } : opts;
+              const fnOpts = root
+                ? { ...opts, noCallers: true }
+                : treeCallers
+                  ? { ...opts, treeCallers: true }
+                  : methodOnly
+                    ? { ...opts, methodOnly: true }
+                    : opts;
               analysis = analyzeFunction(
                 rel,
                 body,

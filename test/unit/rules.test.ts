@@ -1292,3 +1292,55 @@ int mkdir_at(struct path *path, struct dentry *dentry, umode_t mode)
     );
   });
 });
+
+describe('a method that returns holding a lock it took', () => {
+  const file = (unlock: string, extra = '') => `
+static int lock_dir(struct inode *dir)
+{
+	inode_lock(dir);
+	return 0;
+}
+
+static ssize_t my_listxattr(struct dentry *dentry, char *list, size_t size)
+{
+	struct inode *inode = d_inode(dentry);
+	ssize_t rc;
+
+	if (!inode->i_op->listxattr)
+		return -EOPNOTSUPP;
+	inode_lock(inode);
+	rc = inode->i_op->listxattr(dentry, list, size);
+	${unlock}
+	${extra}
+	return rc;
+}
+
+const struct inode_operations my_iops = {
+	.listxattr = my_listxattr,
+};
+
+int use(struct inode *dir)
+{
+	int err = lock_dir(dir);
+
+	if (err)
+		return err;
+	inode_unlock(dir);
+	return 0;
+}`;
+  test('stored only in an ops table, nothing can release it: flagged where it returns', async () => {
+    assert.deepEqual(await rules(file('inode_unlock(inode);')), []);
+    const r = (await check(file(''))).filter((f) => f.severity !== 'info');
+    assert.deepEqual(
+      r.map((f) => `${f.ruleId}@${f.function}:${f.line}`),
+      ['lock/imbalance@my_listxattr:19'],
+    );
+    assert.match(
+      r[0].message,
+      /^my_listxattr: returns with inode still locked \(taken by inode_lock\), and nothing calls it but through a pointer\./,
+    );
+  });
+  test('not when a function without a summary is handed the locked inode (it may release it)', async () => {
+    assert.deepEqual(await rules(file('', 'bury_object(inode);')), []);
+  });
+});

@@ -1197,6 +1197,8 @@ class FunctionAnalyzer implements RuleContext {
       // An API that takes the lock and fails with an error (start_creating, lock_rename_child): a plain inode_lock()
       // is often under a flag its unlock is correlated with (`if (flags & DIO_LOCKING)`), which the hypothesis covers.
       (op.when === 'nonerr' || op.when === 'zero' || op.when === 'nonnull') &&
+      // A catalogued API, not a helper's summary (btrfs_inode_lock's is flag-dependent like a plain inode_lock).
+      !op.helper &&
       this.entryHeld.includes(op.key) &&
       !this.contract.selfContract.some((c) => c.key === op.key && !this.entryHeld.includes(c.key))
     )
@@ -1802,11 +1804,12 @@ class FunctionAnalyzer implements RuleContext {
    * Whether the function hands the object that `key` belongs to (`cache->store` for `d_inode(cache->store)`, or
    * `cache` itself) to a call it knows nothing of: neither catalogued nor summarised (a function of another file
    * without the tree's index). Such a call may release the lock (cachefiles_bury_object unlocks the directory it is
-   * given), so a second acquire after it is not known to find the lock held.
+   * given), so a second acquire after it is not known to find the lock held. `namedOnly`: only calls of functions by
+   * name count, not calls through a method pointer (`->listxattr(dentry, ...)`), which never release the caller's lock.
    */
-  private handedToUnknownCallee(key: string): boolean {
+  handedToUnknownCallee(key: string, namedOnly = false): boolean {
     this.handedToUnknownMemo ??= new Map();
-    const memo = this.handedToUnknownMemo.get(key);
+    const memo = this.handedToUnknownMemo.get(`${namedOnly}|${key}`);
     if (memo !== undefined) return memo;
     let found = false;
     const stack: SNode[] = [this.body];
@@ -1815,7 +1818,7 @@ class FunctionAnalyzer implements RuleContext {
       if (n.type === 'call_expression') {
         const fn = n.children[0];
         const name = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
-        if (!name || (!this.cat.calls.has(name) && !this.oc.summaries.has(name)))
+        if (name ? !this.knownCall(name, namedOnly) : !namedOnly)
           for (const a of n.children[1]?.children ?? []) {
             const k = this.ctx.key(a);
             if (k && (k === key || key.startsWith(k + '.'))) found = true;
@@ -1823,8 +1826,21 @@ class FunctionAnalyzer implements RuleContext {
       }
       for (const c of n.children) stack.push(c);
     }
-    this.handedToUnknownMemo.set(key, found);
+    this.handedToUnknownMemo.set(`${namedOnly}|${key}`, found);
     return found;
+  }
+
+  /** A call the analysis knows: catalogued or summarised, or (`wide`) an accessor, predicate or assertion. */
+  private knownCall(name: string, wide: boolean): boolean {
+    if (this.cat.calls.has(name) || this.oc.summaries.has(name)) return true;
+    return (
+      wide &&
+      (this.cat.accessors.has(name) ||
+        this.cat.transparent.has(name) ||
+        this.cat.predicates.has(name) ||
+        this.cat.asserts.has(name) ||
+        this.cat.lockedPredicates.has(name))
+    );
   }
 
   /** A local pointer assigned an address (`m1 = &x`) somewhere in the function. */

@@ -32,6 +32,8 @@ export type Op =
       display: string;
       api: string;
       escapes?: boolean;
+      /** A helper's summarised acquisition (not a catalogued API's). */
+      helper?: boolean;
     }
   | {
       k: 'unlock';
@@ -1099,6 +1101,7 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
       node: call,
       display: disp(acq.role),
       api: r.api,
+      helper: true,
     });
   }
   if (s.deferred.length) out.push({ k: 'deferred', callee: s, args: r.args, node: call });

@@ -127,4 +127,9 @@ export interface AnalyzeOptions {
    * they can rule out (the inode is a directory, or open for write, at every call) are left to them.
    */
   treeCallers?: boolean;
+  /**
+   * A static function nothing calls directly, stored in an ops table or named by a macro: its callers (the VFS, through
+   * the pointer) release nothing it returns holding.
+   */
+  methodOnly?: boolean;
 }

@@ -114,6 +114,8 @@ export interface RuleContext {
   conditionFact(node: number): { fact: string; implies?: { fact: string; value: boolean } } | null;
   /** The locks this function takes, as they reach its returns. */
   exitLocks(): readonly ExitLock[];
+  /** The function hands the object `key` belongs to to a call with neither catalogue entry nor summary. */
+  handedToUnknownCallee(key: string, namedOnly?: boolean): boolean;
   /** Display name of a key in this function (`target` for `dentry.d_inode`). */
   show(key: string): string;
   /** A local variable that names exactly this inode (`target`), else the expression the call used. */

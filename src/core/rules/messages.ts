@@ -319,6 +319,13 @@ export const messages = {
       `Every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. Release it before returning.`,
     );
   },
+  leakedLockMethod(fn: string, lock: string, api: string): string {
+    return join(
+      `${fn}: returns with ${lock} still locked (taken by ${api}), and nothing calls it but through a pointer.`,
+      `It is stored in an operations table or named by a macro, so no caller in this file releases the lock: every ` +
+        `later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever.`,
+    );
+  },
   leakedLockAfterUse(fn: string, lock: string, api: string, everyPath: boolean): string {
     return join(
       `${fn}: returns with ${lock} still locked (taken by ${api}) on ${everyPath ? 'every path' : 'its successful paths'}, after ` +
