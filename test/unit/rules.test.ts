@@ -1271,6 +1271,47 @@ int dio(struct inode *inode, int flags)
       [],
     );
   });
+  test("ending a creation twice releases the caller's lock twice (overlayfs' casefold mismatch)", async () => {
+    const createReal = (mismatch: string) => `
+struct dentry *create_real(struct dentry *parent, struct dentry *newdentry, int casefold)
+{
+	struct inode *dir = parent->d_inode;
+	int err;
+
+	if (IS_ERR(newdentry))
+		return newdentry;
+	newdentry = vfs_mkdir(&nop_mnt_idmap, dir, newdentry, 0700, NULL);
+	err = PTR_ERR_OR_ZERO(newdentry);
+	if (!err && casefold) {
+		${mismatch}
+		err = -EINVAL;
+	}
+	if (err)
+		goto out;
+	return newdentry;
+out:
+	if (err) {
+		end_creating(newdentry);
+		return ERR_PTR(err);
+	}
+	return newdentry;
+}`;
+    // The error path ends the creation once (an ERR_PTR from vfs_mkdir ends nothing).
+    assert.deepEqual(await rules(createReal(''), v), []);
+    const r = (await check(createReal('end_creating(newdentry);'), v)).filter((f) => f.severity !== 'info');
+    assert.deepEqual(
+      r.map((f) => `${f.ruleId}@${f.line}`),
+      ['lock/imbalance@20'],
+    );
+    assert.match(
+      r[0].message,
+      /end_creating releases d_inode\(newdentry->d_parent\), which this path already released/,
+    );
+    assert.deepEqual(
+      r[0].relatedLocated.map((x) => `${x.line}: ${x.message}`),
+      ['12: first released here'],
+    );
+  });
   test('end_creating_path() of an ERR_PTR releases nothing; done_path_create() always releases', async () => {
     const ksmbd = (end: string) => `
 int mkdir_at(struct path *path, struct dentry *dentry, umode_t mode)

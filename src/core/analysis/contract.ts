@@ -91,7 +91,8 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
         if (eff.op === 'childOf' && eff.target !== 'ret') {
           const child = role(eff.target);
           const parent = role(eff.parent);
-          if (child && parent) ctx.addAlias(child + '.d_parent', parent);
+          // `parentInode`: the parameter names the parent's inode (vfs_mkdir's dir), not its dentry.
+          if (child && parent) ctx.addAlias(child + (eff.parentInode ? '.d_parent.d_inode' : '.d_parent'), parent);
         }
         // This kernel's spelling only (the version-selected variant): the body must release what callers rely on.
         if (

@@ -1276,7 +1276,10 @@ class FunctionAnalyzer implements RuleContext {
     }
     const prev = s.released.get(op.key);
     if (prev !== undefined && !s.lossy && op.certain && this.entryHeld.includes(op.key)) {
-      this.refuted = true;
+      // The same release reached again (a wait-and-retry loop): the caller cannot be holding it after all. A second
+      // release elsewhere on the path releases the caller's lock twice (ovl_create_real's casefold mismatch).
+      if (prev === op.node.start) this.refuted = true;
+      else for (const r of RULES) r.onUnlockUnheld?.(this, op, s, { kind: 'double', prev });
       return;
     }
     if (prev !== undefined && !s.lossy && op.certain && (op.class === 'inode' || op.class === 'rename')) {

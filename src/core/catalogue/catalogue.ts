@@ -38,7 +38,7 @@ export type Effect =
    * `ret`: the returned dentry is a child of `parent` (start_dirop). A parameter: callers pass a child of `parent`
    * (end_creating_path(path, dentry) gets path->dentry's child), which the API's own body may rely on.
    */
-  | { op: 'childOf'; target: string; parent: string }
+  | { op: 'childOf'; target: string; parent: string; parentInode?: boolean }
   | {
       op: 'break';
       target: string;
