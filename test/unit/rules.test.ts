@@ -1385,3 +1385,58 @@ int use(struct inode *dir)
     assert.deepEqual(await rules(file('', 'bury_object(inode);')), []);
   });
 });
+
+describe('a lock kept where the function returns a call result it never tested', () => {
+  const meta = (unlock: string) => `
+static int copy_meta(struct dentry *temp, struct kstat *stat, int sync)
+{
+	int err;
+
+	if (!temp->d_inode)
+		return -EIO;
+	inode_lock(temp->d_inode);
+	err = set_size(temp, stat);
+	if (!err)
+		err = set_attr(temp, stat);
+	${unlock}
+	if (!err && sync)
+		err = sync_file(temp);
+	return err;
+}`;
+  test('held whatever set_attr() returned: flagged, with a headline that claims no failure', async () => {
+    assert.deepEqual(await rules(meta('inode_unlock(temp->d_inode);')), []);
+    const r = (await check(meta(''))).filter((f) => f.severity !== 'info');
+    assert.deepEqual(
+      r.map((f) => `${f.ruleId}@${f.line}`),
+      ['lock/imbalance@15'],
+    );
+    assert.match(
+      r[0].message,
+      /^copy_meta: may return an error in err \(from \w+\(\) or another call under the lock\) with d_inode\(temp\) still locked \(taken by inode_lock\)\./,
+    );
+  });
+  test('a lock helper returning 0 with the lock, or a lock API result, is not flagged', async () => {
+    assert.deepEqual(
+      await rules(`
+static int lock_it(struct inode *inode)
+{
+	int err = prepare(inode);
+
+	if (err)
+		return err;
+	inode_lock(inode);
+	return err;
+}
+int use(struct inode *inode)
+{
+	int err = lock_it(inode);
+
+	if (err)
+		return err;
+	inode_unlock(inode);
+	return 0;
+}`),
+      [],
+    );
+  });
+});

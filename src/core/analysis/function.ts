@@ -136,6 +136,8 @@ class FunctionAnalyzer implements RuleContext {
   private readonly callerLockReleases = new Map<string, string>();
   /** Where each conditional acquisition that failed on some path was made (`#failedAcq:` facts name the key). */
   private readonly failedAcq = new Map<string, { site: number; api: string }>();
+  /** Inode locks some path took again while holding them (reported by lock/imbalance where taken). */
+  private readonly takenWhileHeld = new Set<string>();
   /** Caller's locks this function released and took again (upgraded or re-taken after a sleep). */
   private readonly restoredCallerLocks = new Set<string>();
 
@@ -1214,8 +1216,10 @@ class FunctionAnalyzer implements RuleContext {
         op.when !== 'nonzero' &&
         (l.mode === 'exclusive' || op.mode === 'exclusive') &&
         !this.handedToUnknownCallee(op.key)
-      )
+      ) {
+        this.takenWhileHeld.add(op.key);
         for (const r of RULES) r.onLockHeld?.(this, op, s, l);
+      }
       wr(s, 'locks').set(op.key, { ...l, count: Math.min(l.count + 1, 3) });
     }
     // Re-taking a lock the caller held on entry (dropped and re-acquired around a sleep) restores the caller's lock.
@@ -1710,11 +1714,75 @@ class FunctionAnalyzer implements RuleContext {
       const errHeld = held.filter((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes);
       // Held on every return, or on every successful one, after the function made a change under it: it is not
       // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
+      // Held where the function returns what a call made under the lock returned, untested (`inode_lock(i); err =
+      // set_attr(...); return err;`): a lock helper's callers learn from its result whether it holds the lock, and
+      // here it is held whatever that call returned, failure included.
+      let untested: ExitLock['untested'];
+      if (!errHeld.length && notHeld.length && !this.usedUnder.has(k) && !this.releasesThroughHelper())
+        for (const s of held) {
+          // (Taken again while held: that is reported where it is taken, and explains what is still held here.)
+          const l = s.locks.get(k)!;
+          const u = l.escapes || this.takenWhileHeld.has(k) ? null : this.returnsUntestedCallResult(s, k);
+          if (!u) continue;
+          errHeld.push(s);
+          untested ??= u;
+        }
       const verdict =
         errHeld.length && notHeld.length ? 'leak' : this.usedUnder.has(k) ? 'leakAfterUse' : 'returnsLocked';
-      out.push({ key: k, held, notHeld, errHeld, verdict });
+      out.push({ key: k, held, notHeld, errHeld, verdict, ...(untested && verdict === 'leak' ? { untested } : {}) });
     }
     return (this.exitLocksMemo = out);
+  }
+
+  /**
+   * `return err;` on `s` (an int-returning function), where err's value is not known and every assignment of it is the
+   * result of a function call that is not a lock API, made after `k` was taken (so it can fail with `k` held).
+   */
+  private returnsUntestedCallResult(s: State, k: string): { name: string; callee: string } | null {
+    const r = s.ret;
+    if (!r || r.kind !== 'unknown' || r.conditional?.length || this.returnsPointer()) return null;
+    // A callee that may lock or unlock something the analysis cannot name (`#maybe-locked`) may have released it.
+    if (s.facts.get('#maybe-locked') === true) return null;
+    const e = this.cfgReturnExpr(r.site);
+    if (!e || e.type !== 'identifier') return null;
+    const name = this.ctx.text(e);
+    if (!this.ctx.isLocalVar(name) || s.facts.get(`truthy:${name}`) !== undefined) return null;
+    if (s.pending.has(name)) return null;
+    const lockSite = s.locks.get(k)!.site;
+    const defs = this.ctx.defsOf(name);
+    if (!defs.length) return null;
+    const lockApi = (d: SNode) => {
+      const fn = d.children[0];
+      const callee = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
+      return !callee || this.cat.calls.has(callee) || !!this.oc.summaries.get(callee)?.acquires.length;
+    };
+    // No assignment of it is a lock API's result (`err = down_write_killable(...)`), and one made after the lock is
+    // a call's result.
+    if (defs.some((d) => d.type === 'call_expression' && lockApi(d) && this.isLockCall(d))) return null;
+    const d = defs.find((x) => x.type === 'call_expression' && x.start > lockSite && !lockApi(x));
+    return d ? { name, callee: this.ctx.text(d.children[0]) } : null;
+  }
+
+  /**
+   * Some call releases a lock through a helper (a summary's release, or an unknown helper named like an unlock):
+   * finish_automount's unlock_mount(mp) releases the dentry's inode lock under a name the analysis cannot match.
+   */
+  private releasesThroughHelper(): boolean {
+    return this.ops.some((ops) => ops.some((o) => (o.k === 'unlock' && o.helper) || o.k === 'unknownUnlockHelper'));
+  }
+
+  /** A call of a catalogued API that takes or releases a lock. */
+  private isLockCall(d: SNode): boolean {
+    const fn = d.children[0];
+    const name = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
+    const entries = name ? this.cat.calls.get(name) : undefined;
+    return !!entries?.some((e) => e.effects.some((x) => x.op === 'lock' || x.op === 'unlock'));
+  }
+
+  /** The expression a `return` at `site` returns. */
+  private cfgReturnExpr(site: number): SNode | null {
+    const node = this.cfg.nodes.find((n) => n.kind === 'return' && n.ast?.start === site);
+    return node?.exprs[0] ?? null;
   }
 
   /** Locks held on successful returns only: the function returns locked (`acquires`), or may (`mayLock`). */
@@ -1926,7 +1994,12 @@ class FunctionAnalyzer implements RuleContext {
       // or a callee that unlocks when it fails): callers learn it from the result.
       const failing = exits.filter((x) => x.ret?.kind === 'err');
       const releasedOn = (x: State) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key);
-      if (!made && !restored && success.length && failing.length && failing.every(releasedOn)) {
+      // Not when another unlock in the function may be the same lock under a name the analysis cannot match
+      // (nfsd_create_locked: vfs_mkdir() releases `dirp` on failure, end_creating(dchild) on every other path).
+      const otherUnlock = this.ops.some((ops) =>
+        ops.some((o) => o.k === 'unlock' && o.class === 'inode' && o.key !== key && !o.whenErr),
+      );
+      if (!made && !restored && !otherUnlock && success.length && failing.length && failing.every(releasedOn)) {
         const onFailure = this.returnsPointer() ? 'errptr' : 'nonzero';
         s.releases = s.releases.map((r) => (r.role === role && r.class !== 'mutex' ? { ...r, onFailure } : r));
       }

@@ -129,6 +129,7 @@ export function prescan(text: string): Prescan {
   let syscallPending = false;
   let sysPrefix = '';
   let ppDepth = 0;
+  let fileDepth = 0;
   let ppBalanced = true;
   let afterFunction = false;
   let prevTok = '';
@@ -188,7 +189,12 @@ export function prescan(text: string): Prescan {
     }
     if (c === 35 /* # */) {
       // A preprocessor line, to its end (continuations and comments included).
-      const kind = itemStart < 0 ? 0 : directiveKind(text, i + 1);
+      const fileKind = directiveKind(text, i + 1);
+      // Over the whole file: an #if left open (or an #endif without one) makes the parser nest everything after it,
+      // so no item's extent can be trusted.
+      if (fileKind === 1) fileDepth++;
+      else if (fileKind === 3 && --fileDepth < 0) return fail('an #endif without its #if');
+      const kind = itemStart < 0 ? 0 : fileKind;
       if (kind === 1) ppDepth++;
       else if (kind === 2) {
         if (ppDepth === 0) ppBalanced = false;
@@ -369,6 +375,7 @@ export function prescan(text: string): Prescan {
     }
   }
   if (stack.length) return fail('brackets left open at the end of the file');
+  if (fileDepth) return fail('an #if without its #endif');
   // An item the end of the file cuts short.
   if (itemStart >= 0) untidy.push({ start: itemStart, end: n });
   return { ok: true, functions, untidy };

@@ -61,6 +61,8 @@ export interface ExitLock {
   notHeld: State[];
   errHeld: State[];
   verdict: 'declared' | 'leakAfterUse' | 'returnsLocked' | 'leak';
+  /** errHeld are returns of a call's untested result made under the lock (`err = f(); return err;`), not known failures. */
+  untested?: { name: string; callee: string };
 }
 
 /** Why an unlock releases a lock this path does not hold (the engine decides; lock/imbalance speaks). */

@@ -79,7 +79,7 @@ export const lockImbalance: Rule = {
     checkDeclaredReleases(ctx, exits);
     checkDeclaredRenameRelease(ctx, exits);
     checkDeclaredAcquires(ctx, exits);
-    for (const { key: k, held, errHeld, notHeld, verdict } of ctx.exitLocks()) {
+    for (const { key: k, held, errHeld, notHeld, verdict, untested } of ctx.exitLocks()) {
       if (verdict === 'declared') {
         // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
         // on a failing return.
@@ -127,7 +127,9 @@ export const lockImbalance: Rule = {
           k,
           l,
           exitSite(ctx, bad),
-          messages.leakedLock(ctx.unit.name, ctx.show(k), l.api, othersRelease),
+          untested
+            ? messages.leakedLockUntested(ctx.unit.name, ctx.show(k), l.api, untested.name, untested.callee)
+            : messages.leakedLock(ctx.unit.name, ctx.show(k), l.api, othersRelease),
         );
       }
     }

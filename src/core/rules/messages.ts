@@ -319,6 +319,14 @@ export const messages = {
       `Every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever. Release it before returning.`,
     );
   },
+  leakedLockUntested(fn: string, lock: string, api: string, name: string, callee: string): string {
+    return join(
+      `${fn}: may return an error in ${name} (from ${callee}() or another call under the lock) with ${lock} still locked (taken by ${api}).`,
+      `Other paths return without the lock, so callers cannot tell from the result whether it is held: if it is an ` +
+        `error they do not release it, every later inode_lock() on it deadlocks, and a delegation grant's ` +
+        `inode_trylock() fails forever. Release it before returning.`,
+    );
+  },
   leakedLockMethod(fn: string, lock: string, api: string): string {
     return join(
       `${fn}: returns with ${lock} still locked (taken by ${api}), and nothing calls it but through a pointer.`,
