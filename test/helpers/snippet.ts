@@ -11,8 +11,10 @@ export async function check(code: string, options: CheckOptions = {}): Promise<L
 
 /** "ruleId@function" for each error/warning finding, sorted: compact to assert on. */
 export async function rules(code: string, options: CheckOptions = {}): Promise<string[]> {
-  return (await check(code, options))
-    .filter((f) => f.severity !== 'info')
-    .map((f) => `${f.ruleId}@${f.function}`)
-    .sort();
+  return (await warnings(code, options)).map((f) => `${f.ruleId}@${f.function}`).sort();
+}
+
+/** The error and warning findings (notes left out). */
+export async function warnings(code: string, options: CheckOptions = {}): Promise<LocatedFinding[]> {
+  return (await check(code, options)).filter((f) => f.severity !== 'info');
 }

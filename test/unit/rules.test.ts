@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { check, rules } from '../helpers/snippet';
+import { check, rules, warnings } from '../helpers/snippet';
 
 describe('deleg/missing-break', () => {
   test('setattr under the inode lock without a break is flagged', async () => {
@@ -1145,7 +1145,7 @@ static int mk(struct dentry *parent, const char *name)
   test('on failure vfs_mkdir() has unlocked the parent: returning at once is clean, unlocking again is a double unlock', async () => {
     assert.deepEqual(await rules(mk(''), v), []);
     assert.deepEqual(await rules(mk('end_creating(d);'), v), []);
-    const r = (await check(mk('inode_unlock(d_inode(parent));'), v)).filter((f) => f.severity !== 'info');
+    const r = await warnings(mk('inode_unlock(d_inode(parent));'), v);
     assert.deepEqual(
       r.map((f) => `${f.ruleId}@${f.line}`),
       ['lock/imbalance@11'],
@@ -1241,7 +1241,7 @@ nomem:
 	return ERR_PTR(-ENOMEM);
 }`;
     assert.deepEqual(await rules(getDir(''), v), []);
-    const r = (await check(getDir('inode_unlock(d_inode(dir));'), v)).filter((f) => f.severity !== 'info');
+    const r = await warnings(getDir('inode_unlock(d_inode(dir));'), v);
     assert.deepEqual(
       r.map((f) => `${f.ruleId}@${f.line}`),
       ['lock/imbalance@18'],
@@ -1298,7 +1298,7 @@ out:
 }`;
     // The error path ends the creation once (an ERR_PTR from vfs_mkdir ends nothing).
     assert.deepEqual(await rules(createReal(''), v), []);
-    const r = (await check(createReal('end_creating(newdentry);'), v)).filter((f) => f.severity !== 'info');
+    const r = await warnings(createReal('end_creating(newdentry);'), v);
     assert.deepEqual(
       r.map((f) => `${f.ruleId}@${f.line}`),
       ['lock/imbalance@20'],
@@ -1371,7 +1371,7 @@ int use(struct inode *dir)
 }`;
   test('stored only in an ops table, nothing can release it: flagged where it returns', async () => {
     assert.deepEqual(await rules(file('inode_unlock(inode);')), []);
-    const r = (await check(file(''))).filter((f) => f.severity !== 'info');
+    const r = await warnings(file(''));
     assert.deepEqual(
       r.map((f) => `${f.ruleId}@${f.function}:${f.line}`),
       ['lock/imbalance@my_listxattr:19'],
@@ -1405,7 +1405,7 @@ static int copy_meta(struct dentry *temp, struct kstat *stat, int sync)
 }`;
   test('held whatever set_attr() returned: flagged, with a headline that claims no failure', async () => {
     assert.deepEqual(await rules(meta('inode_unlock(temp->d_inode);')), []);
-    const r = (await check(meta(''))).filter((f) => f.severity !== 'info');
+    const r = await warnings(meta(''));
     assert.deepEqual(
       r.map((f) => `${f.ruleId}@${f.line}`),
       ['lock/imbalance@15'],
