@@ -1712,8 +1712,6 @@ class FunctionAnalyzer implements RuleContext {
       }
       if (held.every((s) => s.locks.get(k)!.escapes)) continue;
       const errHeld = held.filter((s) => s.ret?.kind === 'err' && !s.locks.get(k)!.escapes);
-      // Held on every return, or on every successful one, after the function made a change under it: it is not
-      // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
       // Held where the function returns what a call made under the lock returned, untested (`inode_lock(i); err =
       // set_attr(...); return err;`): a lock helper's callers learn from its result whether it holds the lock, and
       // here it is held whatever that call returned, failure included.
@@ -1727,6 +1725,8 @@ class FunctionAnalyzer implements RuleContext {
           errHeld.push(s);
           untested ??= u;
         }
+      // Held on every return, or on every successful one, after the function made a change under it: it is not
+      // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
       const verdict =
         errHeld.length && notHeld.length ? 'leak' : this.usedUnder.has(k) ? 'leakAfterUse' : 'returnsLocked';
       out.push({ key: k, held, notHeld, errHeld, verdict, ...(untested && verdict === 'leak' ? { untested } : {}) });
@@ -1735,8 +1735,8 @@ class FunctionAnalyzer implements RuleContext {
   }
 
   /**
-   * `return err;` on `s` (an int-returning function), where err's value is not known and every assignment of it is the
-   * result of a function call that is not a lock API, made after `k` was taken (so it can fail with `k` held).
+   * `return err;` on `s` (an int-returning function), where err's value is not known on that path, no assignment of it
+   * is a lock API's result, and one is the result of a call made after `k` was taken (so it can fail with `k` held).
    */
   private returnsUntestedCallResult(s: State, k: string): { name: string; callee: string } | null {
     const r = s.ret;
