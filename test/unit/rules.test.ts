@@ -1440,3 +1440,85 @@ int use(struct inode *inode)
     );
   });
 });
+
+describe('a lock on an object only a local variable names', () => {
+  // A helper returns with the directory locked when it succeeds; its caller looks the directory up into a local
+  // `struct path` and must release the lock before putting the path: no caller of it can name that inode.
+  const helper = `
+static int lock_victim(struct dentry *dir, const char *name)
+{
+	struct dentry *victim;
+	inode_lock(d_inode(dir));
+	victim = lookup_one_len(name, dir, strlen(name));
+	if (IS_ERR(victim)) {
+		inode_unlock(d_inode(dir));
+		return PTR_ERR(victim);
+	}
+	dput(victim);
+	return 0;
+}
+`;
+  const caller = (tail: string) => `${helper}
+int f(const char *dirname, const char *name)
+{
+	struct path path;
+	int ret;
+	ret = kern_path(dirname, LOOKUP_DIRECTORY, &path);
+	if (ret)
+		return ret;
+	ret = lock_victim(path.dentry, name);
+	${tail}
+}`;
+  test('kept at a return is a leak, named as C writes a struct member', async () => {
+    const leak = (await check(caller('path_put(&path);\n\treturn ret;'))).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(leak.length, 1);
+    assert.match(
+      leak[0].message,
+      /^f: returns with d_inode\(path\.dentry\) still locked \(taken by lock_victim\), which no caller can name\./,
+    );
+  });
+  test('released, returned, stored or handed to an unknown call, it is not', async () => {
+    const released = 'if (!ret)\n\t\tinode_unlock(d_inode(path.dentry));\n\tpath_put(&path);\n\treturn ret;';
+    assert.deepEqual(await rules(caller(released)), []);
+    // Stored where a caller can reach it: that caller may release it.
+    assert.deepEqual(await rules(caller('*out_dentry = path.dentry;\n\treturn ret;')), []);
+    // Handed to a function the analysis knows nothing of, which may release it.
+    assert.deepEqual(await rules(caller('finish_with(&path);\n\treturn ret;')), []);
+  });
+});
+
+describe('an equality of fields tested before a lock is tested again under it', () => {
+  // lock_rename_child()'s shape: c1 may move between the test and the lock, which is why the test is repeated.
+  const body = (unlock: string) => `
+static struct dentry *f(struct dentry *c1, struct dentry *p2)
+{
+	if (READ_ONCE(c1->d_parent) == p2) {
+		inode_lock_nested(p2->d_inode, I_MUTEX_PARENT);
+		if (likely(c1->d_parent == p2))
+			return NULL;
+		${unlock}
+	}
+	inode_lock_nested(p2->d_inode, I_MUTEX_PARENT);
+	return NULL;
+}`;
+  test('the repeated test may fail: a dropped unlock before the fall-back is a self-deadlock', async () => {
+    assert.deepEqual(await rules(body('inode_unlock(p2->d_inode);')), []);
+    const twice = (await check(body(''))).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(twice.length, 1);
+    assert.match(twice[0].message, /^f: inode_lock_nested takes d_inode\(p2\)'s lock, which this path already holds\./);
+  });
+  test('under the rename lock a tested parent stays tested', async () => {
+    // With s_vfs_rename_mutex held no dentry changes its parent: c1->d_parent is still p2 at the return.
+    const code = `
+struct dentry *lock_rename_child(struct dentry *c1, struct dentry *p2)
+{
+	mutex_lock(&c1->d_sb->s_vfs_rename_mutex);
+	if (likely(c1->d_parent != p2))
+		return lock_two_directories(c1->d_parent, p2);
+	inode_lock_nested(p2->d_inode, I_MUTEX_PARENT);
+	mutex_unlock(&c1->d_sb->s_vfs_rename_mutex);
+	return NULL;
+}`;
+    assert.deepEqual(await rules(code, { kernel: '6.12' }), []);
+  });
+});

@@ -228,6 +228,18 @@ export class ExprContext {
     return v && v.isParam ? v.paramIndex : -1;
   }
 
+  /** A variable that holds a structure itself, not a pointer (`struct path path;`): its members are read with `.`. */
+  isStructValue(name: string): boolean {
+    const t = this.vars.get(name)?.type;
+    return !!t && /^(const\s+)?struct\s/.test(t) && !t.includes('*') && !t.includes('[');
+  }
+
+  /** A key as C source (`d_inode(path.dentry)` for the struct local `path`). */
+  describeKey(key: string): string {
+    const root = ExprContext.rootOf(key);
+    return describePath(root, key.slice(root.length + 1), this.isStructValue(root));
+  }
+
   isLocalVar(name: string): boolean {
     const v = this.vars.get(name);
     return !!v && !v.isParam;
@@ -258,4 +270,14 @@ export function identifiersOf(ctx: ExprContext, n: SNode, out: Set<string> = new
     else for (const c of x.children) stack.push(c);
   }
   return out;
+}
+
+/** `dentry` + `d_inode` → `d_inode(dentry)`; `rd` + `old_parent.d_inode` → `d_inode(rd->old_parent)`. */
+export function describePath(base: string, rest: string, structBase = false): string {
+  if (!rest) return base;
+  const parts = rest.split('.');
+  let cur = base;
+  for (const [i, p] of parts.entries())
+    cur = p === 'd_inode' ? `d_inode(${cur})` : `${cur}${i === 0 && structBase ? '.' : '->'}${p}`;
+  return cur;
 }

@@ -1183,6 +1183,11 @@ class FunctionAnalyzer implements RuleContext {
     );
   }
 
+  /** Drops the path's `eq:` facts that compare a field read (`c1.d_parent`), which another task may change. */
+  private forgetFieldEqualities(s: State): void {
+    for (const f of s.facts.keys()) if (f.startsWith('eq:') && f.includes('.', 3)) wr(s, 'facts').delete(f);
+  }
+
   private mayBeNull(key: string): boolean {
     return this.repeatedAtoms.has(`truthy:${key}`);
   }
@@ -1245,6 +1250,11 @@ class FunctionAnalyzer implements RuleContext {
     }
     if (s.released.has(op.key)) wr(s, 'released').delete(op.key);
     if (s.facts.has(`#failedAcq:${op.key}`)) wr(s, 'facts').delete(`#failedAcq:${op.key}`);
+    // Waiting for a lock lets other tasks run: what an equality of fields read before it said (`if (c1->d_parent ==
+    // p2) { inode_lock(p2->d_inode); if (c1->d_parent == p2) ...`) is why code tests it again under the lock. Under
+    // the rename lock no dentry changes its parent, so what was tested under it stays true.
+    if (op.when !== 'nonzero' && ![...s.locks.values()].some((l) => l.class === 'rename'))
+      this.forgetFieldEqualities(s);
     if (op.when && op.result)
       wr(s, 'pending').set(op.result, [...(s.pending.get(op.result) ?? []), { when: op.when, lock: op.key }]);
     return s;
@@ -1674,6 +1684,8 @@ class FunctionAnalyzer implements RuleContext {
           x.lossy ? 'LOSSY' : '',
         );
       }
+      for (const e of this.exitLocks())
+        console.log('EXITLOCK', e.key, e.verdict, `held ${e.held.length} notHeld ${e.notHeld.length}`);
       console.log('SUMMARY', JSON.stringify({ ...this.summary, deferred: this.summary.deferred.length }));
     }
     for (const s of this.exits) {
@@ -1729,9 +1741,67 @@ class FunctionAnalyzer implements RuleContext {
       // a helper returning locked (start_dirop takes the lock for its caller's change) but a missing unlock.
       const verdict =
         errHeld.length && notHeld.length ? 'leak' : this.usedUnder.has(k) ? 'leakAfterUse' : 'returnsLocked';
-      out.push({ key: k, held, notHeld, errHeld, verdict, ...(untested && verdict === 'leak' ? { untested } : {}) });
+      const unreachable =
+        verdict === 'returnsLocked' && this.unreachableObject(k, Math.min(...held.map((s) => s.locks.get(k)!.site)));
+      out.push({
+        key: k,
+        held,
+        notHeld,
+        errHeld,
+        verdict,
+        ...(untested && verdict === 'leak' ? { untested } : {}),
+        ...(unreachable ? { unreachable } : {}),
+      });
     }
     return (this.exitLocksMemo = out);
+  }
+
+  /**
+   * The object `k` belongs to is named only through a local variable no caller can see: not a parameter, never
+   * returned or stored (its value is not assigned anywhere, its address not kept), and after `lockSite` handed to no
+   * call that might keep it (only to catalogued or summarised calls, accessors and reference counting). A lock on it
+   * held at a return can be released by nobody.
+   */
+  private unreachableObject(k: string, lockSite: number): boolean {
+    const root = ExprContext.rootOf(k);
+    if (!this.ctx.isLocalVar(root) || this.roleOf(k) || this.contract.declaredLocking) return false;
+    for (const r of this.returnKeys) if (r === '#other' || ExprContext.rootOf(r) === root) return false;
+    const stack: SNode[] = [this.body];
+    while (stack.length) {
+      const n = stack.pop()!;
+      for (const c of n.children) stack.push(c);
+      if (n.type === 'identifier' && this.ctx.text(n) === root && this.useMayKeep(n, root, lockSite)) return false;
+    }
+    return true;
+  }
+
+  /** The expression `e`, which names (part of) the local `root`, is used where its value may be kept. */
+  private useMayKeep(e: SNode, root: string, lockSite: number): boolean {
+    // Climb through member reads, `&`, `*`, casts and parentheses to the expression the variable is used in.
+    while (
+      e.parent &&
+      (e.parent.type === 'field_expression' ||
+        e.parent.type === 'parenthesized_expression' ||
+        e.parent.type === 'pointer_expression' ||
+        e.parent.type === 'subscript_expression' ||
+        e.parent.type === 'cast_expression')
+    )
+      e = e.parent;
+    const p = e.parent;
+    if (!p) return true;
+    // A definition of the variable (or of a member of it) keeps nothing; being assigned elsewhere keeps its value.
+    if (p.type === 'assignment_expression' || p.type === 'init_declarator') return p.children[0] !== e;
+    if (p.type === 'argument_list') {
+      const call = p.parent;
+      const fn = call?.children[0];
+      const name = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
+      if (!call || !name) return true;
+      // An accessor of the same object (`BTRFS_I(dir)`): what matters is where its result goes.
+      const ck = this.ctx.key(call);
+      if (ck && ExprContext.rootOf(ck) === root) return this.useMayKeep(call, root, lockSite);
+      return !(call.start < lockSite || this.knownCall(name, true) || this.cat.referenceCalls.has(name));
+    }
+    return p.type === 'return_statement' || p.type === 'initializer_list' || p.type === 'compound_literal_expression';
   }
 
   /**
@@ -2031,6 +2101,8 @@ class FunctionAnalyzer implements RuleContext {
       !s.acquires.length &&
       !s.releases.length &&
       !s.deferred.length;
+    if (typeof process !== 'undefined' && process.env?.VFSLOCK_DEBUG === this.unit.name)
+      console.log('FINAL SUMMARY', JSON.stringify({ ...s, deferred: s.deferred.length }));
   }
 
   /**
@@ -2067,7 +2139,7 @@ class FunctionAnalyzer implements RuleContext {
       if (this.ctx.resolvePath(name) !== key) continue;
       if (best === null || this.usesOf(name) > this.usesOf(best)) best = name;
     }
-    return best ?? describePath(root, rest);
+    return best ?? describePath(root, rest, this.ctx.isStructValue(root));
   }
 
   private identUses: Map<string, number> | null = null;

@@ -12,7 +12,8 @@ import {
   type Variant,
 } from '../catalogue/catalogue';
 import { type SNode } from '../parse/syntax';
-import { ExprContext, NULL_KEY } from './expr';
+import { ExprContext, NULL_KEY, describePath } from './expr';
+export { describePath };
 import { objectOfFlags } from './atoms';
 import type { Summary } from './types';
 
@@ -545,17 +546,8 @@ function displayOf(oc: OpContext, r: Resolved, path: string, key: string | null)
   const dot = path.indexOf('.');
   const head = dot < 0 ? path : path.slice(0, dot);
   const arg = roleArg(r, head);
-  if (!arg) return key ? describePath(ExprContext.rootOf(key), key.slice(ExprContext.rootOf(key).length + 1)) : path;
+  if (!arg) return key ? oc.ctx.describeKey(key) : path;
   return describePath(oc.ctx.text(arg).replace(/\s+/g, ' '), dot < 0 ? '' : path.slice(dot + 1));
-}
-
-/** `dentry` + `d_inode` → `d_inode(dentry)`; `rd` + `old_parent.d_inode` → `d_inode(rd->old_parent)`. */
-export function describePath(base: string, rest: string): string {
-  if (!rest) return base;
-  const parts = rest.split('.');
-  let cur = base;
-  for (const p of parts) cur = p === 'd_inode' ? `d_inode(${cur})` : `${cur}->${p}`;
-  return cur;
 }
 
 /** Normalises a lock key: `&inode->i_rwsem` / `&inode->i_mutex` denote the inode lock of `inode`. */

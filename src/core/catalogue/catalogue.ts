@@ -138,6 +138,11 @@ export interface CatalogueData {
    * Their summaries' changes are not applied at call sites (their locks and sleeps are).
    */
   permissionHooks?: string[];
+  /**
+   * Calls that take or drop a reference to an object (dput, path_put, iput, fput...) and never lock, unlock or change
+   * it: handing a locked object to one of them does not hand over its lock.
+   */
+  referenceCalls?: string[];
   assertCalls?: AssertCall[];
   lockedPredicates?: { name: string; target: string; class: 'inode' | 'lockfield' }[];
   inodeLockFields?: string[];
@@ -251,6 +256,7 @@ export interface Catalogue {
   readonly data: Required<Pick<CatalogueData, 'version'>> & CatalogueData;
   readonly transparent: ReadonlySet<string>;
   readonly permissionHooks: ReadonlySet<string>;
+  readonly referenceCalls: ReadonlySet<string>;
   readonly asserts: ReadonlyMap<string, AssertCall>;
   readonly lockedPredicates: ReadonlyMap<string, { target: string; class: 'inode' | 'lockfield' }>;
   readonly inodeLockFields: ReadonlySet<string>;
@@ -304,6 +310,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const merged: CatalogueData = { version: 1 };
   const transparent = new Set<string>();
   const permissionHooks = new Set<string>();
+  const referenceCalls = new Set<string>();
   const asserts = new Map<string, AssertCall>();
   const lockedPredicates = new Map<string, { target: string; class: 'inode' | 'lockfield' }>();
   const inodeLockFields = new Set<string>();
@@ -345,6 +352,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   for (const c of all) {
     for (const t of c.transparentCalls ?? []) transparent.add(t);
     for (const t of c.permissionHooks ?? []) permissionHooks.add(t);
+    for (const t of c.referenceCalls ?? []) referenceCalls.add(t);
     for (const a of c.assertCalls ?? []) asserts.set(a.name, a);
     for (const p of c.lockedPredicates ?? []) lockedPredicates.set(p.name, p);
     for (const f of c.inodeLockFields ?? []) inodeLockFields.add(f);
@@ -426,6 +434,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     data: merged as Catalogue['data'],
     transparent,
     permissionHooks,
+    referenceCalls,
     asserts,
     lockedPredicates,
     inodeLockFields,

@@ -63,6 +63,8 @@ export interface ExitLock {
   verdict: 'declared' | 'leakAfterUse' | 'returnsLocked' | 'leak';
   /** errHeld are returns of a call's untested result made under the lock (`err = f(); return err;`), not known failures. */
   untested?: { name: string; callee: string };
+  /** `returnsLocked`, on an object only a local variable names: no caller can release it. */
+  unreachable?: boolean;
 }
 
 /** Why an unlock releases a lock this path does not hold (the engine decides; lock/imbalance speaks). */

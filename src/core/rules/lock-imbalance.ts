@@ -79,7 +79,7 @@ export const lockImbalance: Rule = {
     checkDeclaredReleases(ctx, exits);
     checkDeclaredRenameRelease(ctx, exits);
     checkDeclaredAcquires(ctx, exits);
-    for (const { key: k, held, errHeld, notHeld, verdict, untested } of ctx.exitLocks()) {
+    for (const { key: k, held, errHeld, notHeld, verdict, untested, unreachable } of ctx.exitLocks()) {
       if (verdict === 'declared') {
         // A declared conditional acquirer (start_dirop: locked unless it returns an ERR_PTR) must not keep the lock
         // on a failing return.
@@ -104,6 +104,12 @@ export const lockImbalance: Rule = {
           exitSite(ctx, bad),
           messages.leakedLockAfterUse(ctx.unit.name, ctx.show(k), l.api, notHeld.length === 0),
         );
+      } else if (verdict === 'returnsLocked' && unreachable) {
+        // Shaped like a lock helper, but on an object only a local variable names: no caller can release the lock.
+        const bad = held.find((s) => !s.locks.get(k)!.escapes && s.ret?.kind !== 'err');
+        if (!bad) continue;
+        const l = bad.locks.get(k)!;
+        reportLeak(ctx, k, l, exitSite(ctx, bad), messages.leakedLockLocal(ctx.unit.name, ctx.show(k), l.api));
       } else if (
         verdict === 'returnsLocked' &&
         ctx.opts.methodOnly &&
@@ -151,8 +157,15 @@ function reportLeak(
     k,
     message,
     [{ start: l.site, end: l.siteEnd, message: `${ctx.show(k)} locked here` }],
-    { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(l.api, ctx.show(k)) },
+    { kind: 'add-unlock', before: at.site, unlockCall: unlockFor(unlockApiOf(ctx, l), ctx.show(k)) },
   );
+}
+
+/** The API a lock was taken with, or for an inode lock a helper took, the one this file spells inode locks with. */
+function unlockApiOf(ctx: RuleContext, l: LockSt): string {
+  if (l.class !== 'inode' || /^(inode|mutex)_lock/.test(l.api)) return l.api;
+  if (l.mode === 'shared') return 'inode_lock_shared';
+  return usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock';
 }
 
 /** The code spells inode locks as i_mutex (before 4.5): a fix should too. */
@@ -281,6 +294,7 @@ function absent(ctx: RuleContext, s: State, key: string): boolean {
 }
 
 function unlockFor(api: string, inode: string): string {
+  if (api.startsWith('inode_lock_shared')) return `inode_unlock_shared(${inode});`;
   if (api.startsWith('inode_lock')) return `inode_unlock(${inode});`;
   if (api.startsWith('mutex_lock')) return `mutex_unlock(&${inode}->i_mutex);`;
   if (api.startsWith('spin_lock')) return `spin_unlock(&${inode});`;

@@ -334,6 +334,14 @@ export const messages = {
         `later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever.`,
     );
   },
+  leakedLockLocal(fn: string, lock: string, api: string): string {
+    return join(
+      `${fn}: returns with ${lock} still locked (taken by ${api}), which no caller can name.`,
+      `The inode is reached only through this function's local variables, neither returned nor stored: nothing ` +
+        `releases the lock, every later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails ` +
+        `forever.`,
+    );
+  },
   leakedLockAfterUse(fn: string, lock: string, api: string, everyPath: boolean): string {
     return join(
       `${fn}: returns with ${lock} still locked (taken by ${api}) on ${everyPath ? 'every path' : 'its successful paths'}, after ` +
