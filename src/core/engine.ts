@@ -1035,6 +1035,28 @@ export class Document {
     const passedOn = new Map<string, Summary>();
     const newCache = new Map<string, CachedUnit>();
     const newBodies = new Map<string, SNode>();
+    // Functions of this file whose effects are known without a summary (AnalyzeOptions.knownBodies), callees first.
+    const knownBodies = new Set<string>();
+    // Functions the pre-scan left out of the parse (they mention nothing that matters): looked at when called.
+    const skippedByName = new Map<string, FunctionInfo[]>();
+    for (const f of this.skipped) skippedByName.set(f.name, [...(skippedByName.get(f.name) ?? []), f]);
+    const skippedKnown = new Map<string, boolean>();
+    const known = (name: string): boolean => {
+      if (knownBodies.has(name)) return true;
+      const fs = skippedByName.get(name);
+      if (!fs || fs.length !== 1 || byName.has(name)) return false;
+      let k = skippedKnown.get(name);
+      if (k === undefined) {
+        k = !mayLockUnknown(name, identifiersIn(text, fs[0].start, fs[0].end));
+        skippedKnown.set(name, k);
+      }
+      return k;
+    };
+    opts.knownBodies = { has: known };
+    const mayLockUnknown = (self: string, ids: ReadonlySet<string>) =>
+      [...ids].some(
+        (id) => id !== self && id.includes('lock') && !cat.calls.has(id) && !summaries.has(id) && !knownBodies.has(id),
+      );
     let analyzed = 0;
     // The time budget starts once the file is parsed (parsing has its own); cached results cost nothing and are
     // used whatever is left, so an editor fills in what a first, truncated analysis skipped as the user types.
@@ -1054,7 +1076,12 @@ export class Document {
             interesting ||
             [...idents[i]].some((id) => id !== u.name && summaries.has(id)) ||
             this.locksMutexParam(u, idents[i]);
-          if (!relevant) continue;
+          if (!relevant) {
+            // It mentions nothing catalogued nor summarised: nothing it does is tracked, unless it may call an
+            // unknown lock helper (which callers would read from its name).
+            if (byName.get(u.name)?.length === 1 && !mayLockUnknown(u.name, idents[i])) knownBodies.add(u.name);
+            continue;
+          }
           if (!interesting && this.index) {
             // With a tree's index, a function that mentions nothing catalogued and no lock, and calls summarised
             // functions that only sleep (waiting for a break deep down), only passes that on: its summary says so
@@ -1080,9 +1107,9 @@ export class Document {
             }
           }
           const calleeSig = [...idents[i]]
-            .filter((id) => summaries.has(id))
+            .filter((id) => summaries.has(id) || known(id))
             .sort()
-            .map((id) => id + '=' + sigOf(summaries.get(id)!))
+            .map((id) => id + '=' + (summaries.has(id) ? sigOf(summaries.get(id)!) : '-'))
             .join(';');
           // With the tree's index: a function nothing in the tree calls (an ops-table method, an exported symbol) has
           // no caller to charge its obligations to; they are reported in it.
@@ -1167,6 +1194,19 @@ export class Document {
           // Deferred findings stay relative to their function: callers' cached analyses refer to them by that.
           if (cu.summary) summaries.set(u.name, cu.summary);
           else summaries.delete(u.name);
+          const a = cu.analysis;
+          if (
+            !cu.summary &&
+            byName.get(u.name)?.length === 1 &&
+            !!a &&
+            !a.truncated &&
+            // It releases a lock its caller holds in a way its summary could not say (nfsd_create_locked's
+            // end_creating() of a dentry its caller looked up): not known to do nothing.
+            !a.entryLocks.length &&
+            !a.ops.some((ops) => ops.some((o) => o.k === 'unknownLockHelper' || o.k === 'unknownUnlockHelper'))
+          )
+            knownBodies.add(u.name);
+          else knownBodies.delete(u.name);
         }
       }
     }
@@ -1375,6 +1415,7 @@ function sleepsOnlyPassOn(
       s.requires.length ||
       s.mutates.length ||
       s.acquires.length ||
+      s.takes?.length ||
       s.releases.length ||
       s.deferred.length
     )
@@ -1504,6 +1545,7 @@ function sigOf(s: Summary): string {
     !!s.sleeps,
     !!s.sleeps?.blocking,
     s.acquires,
+    s.takes ?? [],
     s.releases,
     s.deferred.length,
     s.returns,

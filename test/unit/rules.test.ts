@@ -1415,6 +1415,34 @@ static int copy_meta(struct dentry *temp, struct kstat *stat, int sync)
       /^copy_meta: may return an error in err \(from \w+\(\) or another call under the lock\) with d_inode\(temp\) still locked \(taken by inode_lock\)\./,
     );
   });
+  test("a filesystem method's result counts as a call's, not a lock helper's", async () => {
+    const body = (unlock: string) => `
+static ssize_t getxattr_lower(struct dentry *lower, const char *name, void *value, size_t size)
+{
+	int rc = 0;
+
+	if (!lower->d_inode->i_op->getxattr) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	inode_lock(lower->d_inode);
+	rc = lower->d_inode->i_op->getxattr(lower, name, value, size);
+	${unlock}
+out:
+	return rc;
+}
+ssize_t f(struct dentry *d, const char *name, void *value, size_t size)
+{
+	return getxattr_lower(d, name, value, size);
+}`;
+    assert.deepEqual(await rules(body('inode_unlock(lower->d_inode);')), []);
+    const r = await warnings(body(''));
+    assert.deepEqual(
+      r.map((f) => `${f.ruleId}@${f.function}`),
+      ['lock/imbalance@getxattr_lower'],
+    );
+    assert.match(r[0].message, /from lower->d_inode->i_op->getxattr\(\) or another call under the lock/);
+  });
   test('a lock helper returning 0 with the lock, or a lock API result, is not flagged', async () => {
     assert.deepEqual(
       await rules(`
@@ -1520,5 +1548,77 @@ struct dentry *lock_rename_child(struct dentry *c1, struct dentry *p2)
 	return NULL;
 }`;
     assert.deepEqual(await rules(code, { kernel: '6.12' }), []);
+  });
+});
+
+describe('a helper this file defines is read from its body, not its name', () => {
+  const file = (unlockBody: string | null) => `
+static struct dentry *lock_parent(struct dentry *dentry)
+{
+	struct dentry *dir = dget_parent(dentry);
+	inode_lock_nested(dir->d_inode, I_MUTEX_PARENT);
+	return dir;
+}
+${unlockBody === null ? '' : `\nstatic void unlock_dir(struct dentry *dir)\n{\n${unlockBody}\n}\n`}
+static int f(struct dentry *dentry, umode_t mode)
+{
+	struct dentry *dir;
+	int rc;
+	dir = lock_parent(dentry);
+	rc = vfs_mkdir(dir->d_inode, dentry, mode);
+	unlock_dir(dir);
+	return rc;
+}`;
+  test('an unlock helper whose body releases nothing leaves the lock held', async () => {
+    assert.deepEqual(await rules(file('\tinode_unlock(dir->d_inode);\n\tdput(dir);'), { kernel: '6.12' }), []);
+    const leak = (await check(file('\tdput(dir);'), { kernel: '6.12' })).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(leak.length, 1);
+    assert.match(leak[0].message, /^f: returns with d_inode\(dentry->d_parent\) still locked \(taken by lock_parent\)/);
+  });
+  test('one without a body here is still taken at its word', async () => {
+    // unlock_dir() is defined elsewhere: its name is all the analysis has, and it says it releases.
+    assert.deepEqual(await rules(file(null), { kernel: '6.12' }), []);
+  });
+});
+
+describe('a helper that takes a lock its caller already holds', () => {
+  const file = (helperBody: string, callerTail: string) => `
+static int cleanup(struct inode *dir, struct dentry *victim, bool locked)
+{
+	int err;
+${helperBody}
+	return err;
+}
+
+static int f(struct inode *dir, struct dentry *victim)
+{
+	int err;
+	inode_lock(dir);
+	err = prepare(victim);
+${callerTail}
+	return err;
+}`;
+  const takes = '\tinode_lock(dir);\n\terr = vfs_unlink(&nop_mnt_idmap, dir, victim, NULL);\n\tinode_unlock(dir);';
+  test('is a self-deadlock at the call, named after the helper', async () => {
+    // The caller lost its unlock before the clean-up: cleanup() waits for the lock its caller still holds.
+    const dead = (await check(file(takes, '\tcleanup(dir, victim, false);'), { kernel: '6.12' })).filter(
+      (f) => f.ruleId === 'lock/imbalance' && f.message.includes('already holds'),
+    );
+    assert.equal(dead.length, 1);
+    assert.match(dead[0].message, /^f: cleanup takes dir's lock, which this path already holds\./);
+    assert.deepEqual(
+      await rules(file(takes, '\tinode_unlock(dir);\n\tcleanup(dir, victim, false);'), { kernel: '6.12' }),
+      [],
+    );
+  });
+  test('not when the helper takes it only for some arguments', async () => {
+    // `if (!locked) inode_lock(dir)`: whether it waits depends on what the caller passes.
+    const cond =
+      '\tif (!locked)\n\t\tinode_lock(dir);\n\terr = vfs_unlink(&nop_mnt_idmap, dir, victim, NULL);\n' +
+      '\tif (!locked)\n\t\tinode_unlock(dir);';
+    assert.deepEqual(
+      await rules(file(cond, '\tcleanup(dir, victim, true);\n\tinode_unlock(dir);'), { kernel: '6.12' }),
+      [],
+    );
   });
 });

@@ -167,7 +167,7 @@ class FunctionAnalyzer implements RuleContext {
   ) {
     this.cat = opts.catalogue;
     this.ctx = new ExprContext(src, this.cat);
-    this.oc = { ctx: this.ctx, cat: this.cat, version: opts.version, summaries };
+    this.oc = { ctx: this.ctx, cat: this.cat, version: opts.version, summaries, knownBodies: opts.knownBodies };
     this.ctx.returnsOf = (name) => summaries.get(name)?.returns;
     this.summary = {
       name: unit.name,
@@ -1037,6 +1037,36 @@ class FunctionAnalyzer implements RuleContext {
       case 'unknownLockHelper':
         if (!s.facts.get('#maybe-locked')) wr(s, 'facts').set('#maybe-locked', true);
         return [s];
+      case 'takes': {
+        // The callee takes this lock itself (and drops it before returning): if this path holds it, the task waits
+        // for itself inside the call, as with a second inode_lock() here.
+        const l = s.locks.get(op.key);
+        if (!l) {
+          const restores = !!s.facts.get(`#dropped:${op.key}`) || !!s.facts.get(`#released:${op.key}`);
+          if (!restores) this.noteTaken(s, op.key, 'inode');
+        } else if (
+          !s.lossy &&
+          l.origin === 'local' &&
+          l.class === 'inode' &&
+          (l.mode === 'exclusive' || op.mode === 'exclusive') &&
+          !this.handedToUnknownCallee(op.key)
+        ) {
+          this.takenWhileHeld.add(op.key);
+          const asLock = {
+            k: 'lock' as const,
+            key: op.key,
+            class: 'inode' as const,
+            mode: op.mode,
+            ifNonNull: false,
+            node: op.node,
+            display: op.display,
+            api: op.api,
+            result: null,
+          };
+          for (const r of RULES) r.onLockHeld?.(this, asLock, s, l);
+        }
+        return [s];
+      }
       case 'unknownUnlockHelper':
         // `unlock_dir(dir)`, `ovl_end_creating(d)`: an unknown helper named like an unlock releases the inode locks
         // of the objects it is given (or their parents/children paths).
@@ -1183,6 +1213,12 @@ class FunctionAnalyzer implements RuleContext {
     );
   }
 
+  /** A blocking acquisition of a caller-provided inode's lock this path did not hold (for the summary's `takes`). */
+  private noteTaken(s: State, key: string, cls: LockClass): void {
+    if (cls !== 'inode' || s.lossy || !this.roleOf(key) || s.facts.get(`#took:${key}`)) return;
+    wr(s, 'facts').set(`#took:${key}`, true);
+  }
+
   /** Drops the path's `eq:` facts that compare a field read (`c1.d_parent`), which another task may change. */
   private forgetFieldEqualities(s: State): void {
     for (const f of s.facts.keys()) if (f.startsWith('eq:') && f.includes('.', 3)) wr(s, 'facts').delete(f);
@@ -1237,6 +1273,7 @@ class FunctionAnalyzer implements RuleContext {
         wr(s, 'facts').delete(`#released:${op.key}`);
         this.restoredCallerLocks.add(op.key);
       }
+      if (!restores && op.when !== 'nonzero') this.noteTaken(s, op.key, op.class);
       wr(s, 'locks').set(op.key, {
         class: op.class,
         mode: op.mode,
@@ -1728,7 +1765,14 @@ class FunctionAnalyzer implements RuleContext {
       // set_attr(...); return err;`): a lock helper's callers learn from its result whether it holds the lock, and
       // here it is held whatever that call returned, failure included.
       let untested: ExitLock['untested'];
-      if (!errHeld.length && notHeld.length && !this.usedUnder.has(k) && !this.releasesThroughHelper())
+      // Not for a method only an ops table names (lock/imbalance says that its callers release nothing).
+      if (
+        !errHeld.length &&
+        notHeld.length &&
+        !this.usedUnder.has(k) &&
+        !this.releasesThroughHelper() &&
+        !(this.opts.methodOnly && this.unit.isStatic)
+      )
         for (const s of held) {
           // (Taken again while held: that is reported where it is taken, and explains what is still held here.)
           const l = s.locks.get(k)!;
@@ -1823,6 +1867,8 @@ class FunctionAnalyzer implements RuleContext {
     if (!defs.length) return null;
     const lockApi = (d: SNode) => {
       const fn = d.children[0];
+      // A filesystem method (`inode->i_op->getxattr(...)`) does the operation; it is not a lock helper.
+      if (fn?.type === 'field_expression') return false;
       const callee = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
       return !callee || this.cat.calls.has(callee) || !!this.oc.summaries.get(callee)?.acquires.length;
     };
@@ -1830,7 +1876,24 @@ class FunctionAnalyzer implements RuleContext {
     // a call's result.
     if (defs.some((d) => d.type === 'call_expression' && lockApi(d) && this.isLockCall(d))) return null;
     const d = defs.find((x) => x.type === 'call_expression' && x.start > lockSite && !lockApi(x));
-    return d ? { name, callee: this.ctx.text(d.children[0]) } : null;
+    if (!d) return null;
+    // A call after the value was last set hands the locked object to a function without a summary: that one may have
+    // released it (the calls before work in the locked directory, as lookups and links do).
+    const lastSet = Math.max(...defs.map((x) => x.end));
+    const stack: SNode[] = [this.body];
+    while (stack.length) {
+      const n = stack.pop()!;
+      for (const c of n.children) stack.push(c);
+      if (n.type !== 'call_expression' || n.start < lastSet) continue;
+      const fn = n.children[0];
+      const callee = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
+      if (!callee || this.knownCall(callee, true)) continue;
+      for (const a of n.children[1]?.children ?? []) {
+        const ak = this.ctx.key(a);
+        if (ak && (ak === k || k.startsWith(ak + '.'))) return null;
+      }
+    }
+    return { name, callee: this.ctx.text(d.children[0]) };
   }
 
   /**
@@ -1973,7 +2036,7 @@ class FunctionAnalyzer implements RuleContext {
 
   /** A call the analysis knows: catalogued or summarised, or (`wide`) an accessor, predicate or assertion. */
   private knownCall(name: string, wide: boolean): boolean {
-    if (this.cat.calls.has(name) || this.oc.summaries.has(name)) return true;
+    if (this.cat.calls.has(name) || this.oc.summaries.has(name) || this.opts.knownBodies?.has(name)) return true;
     return (
       wide &&
       (this.cat.accessors.has(name) ||
@@ -2039,6 +2102,7 @@ class FunctionAnalyzer implements RuleContext {
     const exits = this.exits.filter((x) => !x.lossy);
     this.lockedReturns();
     this.mutexParamAcquires(exits);
+    this.takenLocks(exits);
     s.deferred = this.deferred;
     if (this.childOfRet) s.childOfRet = this.childOfRet;
     if (this.returnKeys.size === 1) {
@@ -2099,10 +2163,42 @@ class FunctionAnalyzer implements RuleContext {
       !s.mutates.length &&
       !s.sleeps &&
       !s.acquires.length &&
+      !s.takes?.length &&
       !s.releases.length &&
       !s.deferred.length;
     if (typeof process !== 'undefined' && process.env?.VFSLOCK_DEBUG === this.unit.name)
       console.log('FINAL SUMMARY', JSON.stringify({ ...s, deferred: s.deferred.length }));
+  }
+
+  /**
+   * Caller-provided inode locks taken (blocking) on every path to a successful return and not held at it: a caller
+   * holding one deadlocks in this function (`takes`). Not a lock it returns holding (`acquires` says that), requires,
+   * or releases (then it drops its caller's lock first).
+   */
+  private takenLocks(exits: State[]): void {
+    const s = this.summary;
+    const success = exits.filter((x) => x.ret?.kind !== 'err');
+    if (!success.length) return;
+    const takes: NonNullable<Summary['takes']> = [];
+    for (const f of success[0].facts.keys()) {
+      if (!f.startsWith('#took:')) continue;
+      const key = f.slice(6);
+      const role = this.roleOf(key);
+      if (!role || !success.every((x) => x.facts.get(f) === true && !x.locks.has(key))) continue;
+      if (s.acquires.some((a) => a.role === role) || s.requires.some((r) => r.role === role)) continue;
+      if (s.releases.some((r) => r.role === role)) continue;
+      const mode = this.lockModeAt(key);
+      if (!takes.some((t) => t.role === role)) takes.push({ role, mode });
+    }
+    if (takes.length) s.takes = takes;
+  }
+
+  /** How the function takes `key`'s lock (exclusive unless every acquisition of it is shared). */
+  private lockModeAt(key: string): 'exclusive' | 'shared' {
+    const modes = this.ops.flatMap((ops) =>
+      ops.flatMap((o) => ((o.k === 'lock' || o.k === 'takes') && o.key === key ? [o.mode] : [])),
+    );
+    return modes.length && modes.every((m) => m === 'shared') ? 'shared' : 'exclusive';
   }
 
   /**

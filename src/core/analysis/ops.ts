@@ -161,6 +161,8 @@ export type Op =
       changes?: boolean;
     }
   | { k: 'unknownLockHelper'; node: SNode; api: string }
+  /** A summarised callee takes (and drops again) this lock of its caller's: a caller holding it deadlocks. */
+  | { k: 'takes'; key: string; mode: 'exclusive' | 'shared'; node: SNode; api: string; display: string }
   | { k: 'unknownUnlockHelper'; node: SNode; api: string; args: (string | null)[] }
   | { k: 'deferred'; callee: Summary; args: SNode[]; node: SNode }
   | {
@@ -183,6 +185,8 @@ export interface OpContext {
   cat: Catalogue;
   version: string;
   summaries: ReadonlyMap<string, Summary>;
+  /** Functions known to do nothing the analysis tracks (AnalyzeOptions.knownBodies). */
+  knownBodies?: { has(name: string): boolean };
 }
 
 /** Ops of one expression, in evaluation order. */
@@ -609,7 +613,8 @@ function callOps(oc: OpContext, call: SNode, out: Op[], result: string | null): 
   const r = resolveCallee(oc, call);
   if (!r) {
     // An unknown helper that sounds like it takes a lock (fh_lock, lock_parent): later "no lock held" claims would be guesses.
-    if (fn?.type === 'identifier') {
+    // Not one whose body this file has and the analysis read (`unlock_dir()` that only puts a reference).
+    if (fn?.type === 'identifier' && !oc.knownBodies?.has(ctx.text(fn))) {
       const name = ctx.text(fn);
       if (/unlock/.test(name))
         out.push({ k: 'unknownUnlockHelper', node: call, api: name, args: args.map((a) => ctx.key(a)) });
@@ -1041,6 +1046,11 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
   }
   if (s.sleeps) out.push({ k: 'sleeps', api: r.api, node: call, why: s.sleeps.what, blocking: s.sleeps.blocking });
   if (s.mayLock) out.push({ k: 'unknownLockHelper', node: call, api: r.api });
+  for (const t of s.takes ?? []) {
+    const k = inst(t.role);
+    if (k && k !== NULL_KEY)
+      out.push({ k: 'takes', key: k, mode: t.mode, node: call, api: r.api, display: disp(t.role) });
+  }
   // A helper locking a `struct mutex *` it is handed: the lock is the inode's when the caller hands it `&inode->i_mutex`
   // (any other mutex is not tracked across calls).
   const viaMutex = (k: string): string | null => {

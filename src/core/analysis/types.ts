@@ -88,6 +88,11 @@ export interface Summary {
    * count under a spinlock only, as they do when called directly.
    */
   sleeps: { site: number; what: string; blocking: boolean } | null;
+  /**
+   * Caller-provided inode locks the function takes (blocking) and does not return holding, on every path to a
+   * successful return: a caller already holding one waits for itself.
+   */
+  takes?: { role: string; mode: 'exclusive' | 'shared' }[];
   /** Locks held when the function returns successfully. */
   acquires: { role: string; class: LockClass; mode: 'exclusive' | 'shared'; when: 'always' | 'zero' | 'nonerr' }[];
   /**
@@ -132,4 +137,10 @@ export interface AnalyzeOptions {
    * the pointer) release nothing it returns holding.
    */
   methodOnly?: boolean;
+  /**
+   * Functions of this file whose effects the analysis knows although they have no summary: analysed (or left out as
+   * mentioning nothing that matters) with no call of an unknown lock helper. A call of one has no effect it tracks,
+   * whatever its name says.
+   */
+  knownBodies?: { has(name: string): boolean };
 }

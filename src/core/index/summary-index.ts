@@ -152,6 +152,7 @@ function onlyMayLock(s: Summary): boolean {
     !s.requires.length &&
     !s.mutates.length &&
     !s.acquires.length &&
+    !s.takes?.length &&
     !s.releases.length
   );
 }
@@ -177,6 +178,7 @@ export function summarySig(s: Summary | undefined): string {
     !!s.sleeps && s.sleeps.what,
     !!s.sleeps?.blocking,
     s.acquires,
+    s.takes ?? [],
     s.releases,
     s.returns ?? '',
     !!s.mayLock,
