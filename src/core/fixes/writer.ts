@@ -313,6 +313,10 @@ class FnWriter {
    * candidate, unverified; with one and no accepted candidate, nothing.
    */
   private verified(f: LocatedFinding, title: string, candidates: TextEditP[][]): Fix | null {
+    if (this.fieldStyle()) {
+      title = dInodeAsField(title);
+      candidates = candidates.map((c) => c.map((e) => ({ ...e, newText: dInodeAsField(e.newText) })));
+    }
     const usable = candidates.map(dedupe).filter((c) => c.length && !overlapping(c));
     if (!usable.length) return null;
     const verify = this.ctx.verify;
@@ -329,6 +333,32 @@ class FnWriter {
   }
 
   // ------------------------------------------------------------------ structure
+
+  private fieldStyleMemo: boolean | null = null;
+
+  /**
+   * Whether inserted code reads a dentry's inode as the field (`dentry->d_inode`) rather than with `d_inode()`,
+   * which only exists since Linux 4.0: as the function itself does, else the field, which compiles in every release,
+   * unless the file is of the 6.19 era.
+   */
+  private fieldStyle(): boolean {
+    if (this.fieldStyleMemo !== null) return this.fieldStyleMemo;
+    let calls = false;
+    let fields = false;
+    const stack: TsNode[] = [this.tree.rootNode];
+    while (stack.length && !calls) {
+      const n = stack.pop()!;
+      if (n.type === 'call_expression') {
+        const fn = n.childForFieldName('function');
+        if (fn?.type === 'identifier' && this.nodeText(fn) === 'd_inode') calls = true;
+      } else if (n.type === 'field_expression') {
+        const field = n.childForFieldName('field');
+        if (field && this.nodeText(field) === 'd_inode') fields = true;
+      }
+      for (const c of n.namedChildren) if (c) stack.push(c);
+    }
+    return (this.fieldStyleMemo = calls ? false : fields || this.ctx.era !== '6.19');
+  }
 
   private abs(rel: number): number {
     return rel + this.base;
@@ -750,4 +780,28 @@ export function acceptable(
   if (own !== null && (after.get(own) ?? 0) >= (before.get(own) ?? 0)) return false;
   for (const [k, n] of after) if (n > (before.get(k) ?? 0)) return false;
   return true;
+}
+
+/**
+ * `d_inode(x)` → `x->d_inode` in text this module wrote (display names of inodes): the accessor is missing before
+ * Linux 4.0, the field is not.
+ */
+export function dInodeAsField(text: string): string {
+  const name = 'd_inode(';
+  let i = text.lastIndexOf(name);
+  while (i >= 0) {
+    const before = i > 0 ? text[i - 1] : '';
+    if (!/[A-Za-z0-9_]/.test(before)) {
+      let depth = 1;
+      let j = i + name.length;
+      for (; j < text.length && depth; j++) depth += text[j] === '(' ? 1 : text[j] === ')' ? -1 : 0;
+      if (depth === 0) {
+        const inner = text.slice(i + name.length, j - 1).trim();
+        const simple = /^[A-Za-z_][\w]*(?:(?:->|\.)[A-Za-z_][\w]*)*$/.test(inner);
+        text = text.slice(0, i) + (simple ? inner : `(${inner})`) + '->d_inode' + text.slice(j);
+      }
+    }
+    i = i > 0 ? text.lastIndexOf(name, i - 1) : -1;
+  }
+  return text;
 }
