@@ -1110,6 +1110,36 @@ mkdir_error:
 	${atError}
 	return ERR_PTR(ret);
 }`;
+  test('vfs_mkdir() itself must release the parent on its failing returns', async () => {
+    // Its contract since 6.19: an ERR_PTR comes back with the parent already unlocked.
+    const mkdir = (release: string) => `
+struct dentry *vfs_mkdir(struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry, umode_t mode,
+			 struct delegated_inode *delegated_inode)
+{
+	int error;
+
+	error = may_create(idmap, dir, dentry);
+	if (error)
+		goto err;
+	error = try_break_deleg(dir, delegated_inode);
+	if (error)
+		goto err;
+	error = dir->i_op->mkdir(idmap, dir, dentry, mode) ? -EIO : 0;
+	if (error)
+		goto err;
+	return dentry;
+err:
+	${release}
+	return ERR_PTR(error);
+}`;
+    assert.deepEqual(await rules(mkdir('end_creating(dentry);'), v), []);
+    const kept = (await check(mkdir(''), v)).filter((f) => f.ruleId === 'lock/imbalance');
+    assert.equal(kept.length, 1);
+    assert.match(
+      kept[0].message,
+      /^vfs_mkdir: fails with dir still locked, but vfs_mkdir\(\) is documented to release it when it fails\./,
+    );
+  });
   test('ending the creation before turning the dentry into an error pointer is clean', async () => {
     assert.deepEqual(await rules(getDir('end_creating(subdir);', 'end_creating(subdir);'), v), []);
   });

@@ -31,6 +31,8 @@ export class Contract implements ContractView {
   readonly declaredReleases = new Set<string>();
   /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
   readonly releasesSkipDirs = new Set<string>();
+  /** Inode locks it is documented to release when it fails only (6.19 vfs_mkdir: an ERR_PTR, the parent unlocked). */
+  readonly declaredErrReleases = new Set<string>();
   /**
    * This catalogued API is documented to release the rename lock (unlock_rename): held on entry unless its two
    * directories are one (lock_rename(p, p) takes no rename lock). The engine sets `renameReleaseKey` to the key it
@@ -103,7 +105,19 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
           ownSpelling
         )
           c.declaredRenameRelease = true;
-        // (A release on failure only, `when: err`, is not checked in the body: it names the lock by another path.)
+        // A release on failure only (`when: err`): the body must release it on its failing returns, by whatever name
+        // (vfs_mkdir's end_creating(dentry) releases dir, its dentry's parent by the catalogue's childOf).
+        if (
+          eff.op === 'unlock' &&
+          eff.class === 'inode' &&
+          eff.when === 'err' &&
+          sel.entry === chosen?.entry &&
+          sel.variant === chosen?.variant &&
+          ownSpelling
+        ) {
+          const k = role(eff.target);
+          if (k) c.declaredErrReleases.add(lockKey(cat, k, eff.class).key);
+        }
         if (
           eff.op === 'unlock' &&
           eff.class === 'inode' &&

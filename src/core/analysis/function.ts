@@ -427,7 +427,8 @@ class FunctionAnalyzer implements RuleContext {
       });
     for (const c of this.contract.selfContract.filter((c) => c.class !== 'inode' || this.opKeys.has(c.key)))
       callerHolds(c.key, c.class, c.mode);
-    for (const key of this.contract.declaredReleases) if (!s.locks.has(key)) callerHolds(key, 'inode');
+    for (const key of [...this.contract.declaredReleases, ...this.contract.declaredErrReleases])
+      if (!s.locks.has(key)) callerHolds(key, 'inode');
     if (this.contract.declaredRenameRelease) {
       // The rename lock its callers hand it, under the name its body releases it by (a body that never releases it
       // keeps the catalogue's name, and keeps the lock).

@@ -43,6 +43,8 @@ export interface ContractView {
   readonly declaredLocks: ReadonlyMap<string, { when: string; ifNonNull: boolean }>;
   /** Inode locks this catalogued API is documented to release (end_dirop, unlock_rename, done_path_create, ...). */
   readonly declaredReleases: ReadonlySet<string>;
+  /** ... and to release when it fails only (6.19 vfs_mkdir). */
+  readonly declaredErrReleases: ReadonlySet<string>;
   /** ... and acquire, of which directories are exempt (the catalogue's `ifNonDir`). */
   readonly releasesSkipDirs: ReadonlySet<string>;
   /** The rename lock it is documented to release (unlock_rename), under the key its paths start holding it by. */

@@ -233,6 +233,27 @@ function checkDeclaredReleases(ctx: RuleContext, exits: readonly State[]): void 
       break;
     }
   }
+  // A release documented for failures only (6.19 vfs_mkdir returns an ERR_PTR with the parent unlocked).
+  for (const k of ctx.contract.declaredErrReleases) {
+    for (const s of exits) {
+      if (s.lossy || s.ret?.kind !== 'err' || s.locks.get(k)?.origin !== 'entry') continue;
+      const at = exitSite(ctx, s);
+      ctx.report(
+        'lock/imbalance',
+        'warning',
+        { start: at.site, end: at.siteEnd } as SNode,
+        k,
+        messages.releaserKeepsLockOnFailure(ctx.unit.name, ctx.show(k)),
+        [],
+        {
+          kind: 'add-unlock',
+          before: at.site,
+          unlockCall: unlockFor(usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock', ctx.show(k)),
+        },
+      );
+      break;
+    }
+  }
 }
 
 /**

@@ -396,6 +396,13 @@ export const messages = {
         `inode_trylock() fails forever. Release it on this path too.`,
     );
   },
+  releaserKeepsLockOnFailure(fn: string, lock: string): string {
+    return join(
+      `${fn}: fails with ${lock} still locked, but ${fn}() is documented to release it when it fails.`,
+      `Its callers rely on that and do not unlock after a failure. The lock leaks: every later inode_lock() on it ` +
+        `deadlocks, and a delegation grant's inode_trylock() fails forever. Release it before this return.`,
+    );
+  },
   acquirerMissesLock(fn: string, lock: string, onSuccess: boolean): string {
     return join(
       `${fn}: returns${onSuccess ? ' successfully' : ''} without holding ${lock}, but ${fn}() is documented to return with it locked.`,
