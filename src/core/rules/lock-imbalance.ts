@@ -213,47 +213,21 @@ function checkDeclaredAcquires(ctx: RuleContext, exits: readonly State[]): void 
  * inode as another one it released (unlock_rename with p1 == p2).
  */
 function checkDeclaredReleases(ctx: RuleContext, exits: readonly State[]): void {
-  for (const k of ctx.contract.declaredReleases) {
-    for (const s of exits) {
-      if (s.lossy || s.locks.get(k)?.origin !== 'entry' || absentOrAliased(ctx, s, k)) continue;
-      const at = exitSite(ctx, s);
-      ctx.report(
-        'lock/imbalance',
-        'warning',
-        { start: at.site, end: at.siteEnd } as SNode,
-        k,
-        messages.releaserKeepsLock(ctx.unit.name, ctx.show(k)),
-        [],
-        {
-          kind: 'add-unlock',
-          before: at.site,
-          unlockCall: unlockFor(usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock', ctx.show(k)),
-        },
-      );
-      break;
-    }
-  }
+  const keeps = (k: string, kept: (s: State) => boolean, message: string): void => {
+    const s = exits.find((x) => !x.lossy && x.locks.get(k)?.origin === 'entry' && kept(x));
+    if (!s) return;
+    const at = exitSite(ctx, s);
+    ctx.report('lock/imbalance', 'warning', { start: at.site, end: at.siteEnd } as SNode, k, message, [], {
+      kind: 'add-unlock',
+      before: at.site,
+      unlockCall: unlockFor(usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock', ctx.show(k)),
+    });
+  };
+  for (const k of ctx.contract.declaredReleases)
+    keeps(k, (s) => !absentOrAliased(ctx, s, k), messages.releaserKeepsLock(ctx.unit.name, ctx.show(k)));
   // A release documented for failures only (6.19 vfs_mkdir returns an ERR_PTR with the parent unlocked).
-  for (const k of ctx.contract.declaredErrReleases) {
-    for (const s of exits) {
-      if (s.lossy || s.ret?.kind !== 'err' || s.locks.get(k)?.origin !== 'entry') continue;
-      const at = exitSite(ctx, s);
-      ctx.report(
-        'lock/imbalance',
-        'warning',
-        { start: at.site, end: at.siteEnd } as SNode,
-        k,
-        messages.releaserKeepsLockOnFailure(ctx.unit.name, ctx.show(k)),
-        [],
-        {
-          kind: 'add-unlock',
-          before: at.site,
-          unlockCall: unlockFor(usesMutexApi(ctx) ? 'mutex_lock' : 'inode_lock', ctx.show(k)),
-        },
-      );
-      break;
-    }
-  }
+  for (const k of ctx.contract.declaredErrReleases)
+    keeps(k, (s) => s.ret?.kind === 'err', messages.releaserKeepsLockOnFailure(ctx.unit.name, ctx.show(k)));
 }
 
 /**
