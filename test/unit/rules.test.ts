@@ -1473,6 +1473,34 @@ ssize_t f(struct dentry *d, const char *name, void *value, size_t size)
     );
     assert.match(r[0].message, /from lower->d_inode->i_op->getxattr\(\) or another call under the lock/);
   });
+  test('a status made from the result (nfserrno) is the result', async () => {
+    const body = (unlock: string) => `
+__be32 set_label(struct svc_rqst *rqstp, struct svc_fh *fhp, struct xdr_netobj *label)
+{
+	__be32 error;
+	int host_error;
+	struct dentry *dentry;
+
+	error = fh_verify(rqstp, fhp, 0, NFSD_MAY_SATTR);
+	if (error)
+		return error;
+	dentry = fhp->fh_dentry;
+	inode_lock(d_inode(dentry));
+	host_error = security_inode_setsecctx(dentry, label->data, label->len);
+	${unlock}
+	return nfserrno(host_error);
+}`;
+    assert.deepEqual(await rules(body('inode_unlock(d_inode(dentry));')), []);
+    const r = await warnings(body(''));
+    assert.deepEqual(
+      r.map((f) => `${f.ruleId}@${f.function}`),
+      ['lock/imbalance@set_label'],
+    );
+    assert.match(
+      r[0].message,
+      /^set_label: may return an error in nfserrno\(host_error\) \(from security_inode_setsecctx\(\)/,
+    );
+  });
   test('a lock helper returning 0 with the lock, or a lock API result, is not flagged', async () => {
     assert.deepEqual(
       await rules(`

@@ -1853,15 +1853,16 @@ class FunctionAnalyzer implements RuleContext {
    * `return err;` on `s` (an int-returning function), where err's value is not known on that path, no assignment of it
    * is a lock API's result, and one is the result of a call made after `k` was taken (so it can fail with `k` held).
    */
-  private returnsUntestedCallResult(s: State, k: string): { name: string; callee: string } | null {
+  private returnsUntestedCallResult(s: State, k: string): ExitLock['untested'] | null {
     const r = s.ret;
     if (!r || r.kind !== 'unknown' || r.conditional?.length || this.returnsPointer()) return null;
     // A callee that may lock or unlock something the analysis cannot name (`#maybe-locked`) may have released it.
     if (s.facts.get('#maybe-locked') === true) return null;
     const e = this.cfgReturnExpr(r.site);
-    if (!e || e.type !== 'identifier') return null;
-    const name = this.ctx.text(e);
-    if (!this.ctx.isLocalVar(name) || s.facts.get(`truthy:${name}`) !== undefined) return null;
+    // `return nfserrno(host_err);` (a `statusOf` call) returns what the errno is: the errno is the value.
+    const status = e?.type === 'call_expression' ? this.statusArgument(e) : null;
+    const name = e?.type === 'identifier' ? this.ctx.text(e) : (status?.name ?? null);
+    if (!name || !this.ctx.isLocalVar(name) || s.facts.get(`truthy:${name}`) !== undefined) return null;
     if (s.pending.has(name)) return null;
     const lockSite = s.locks.get(k)!.site;
     const defs = this.ctx.defsOf(name);
@@ -1894,7 +1895,8 @@ class FunctionAnalyzer implements RuleContext {
         if (ak && (ak === k || k.startsWith(ak + '.'))) return null;
       }
     }
-    return { name, callee: this.ctx.text(d.children[0]) };
+    const callee = this.ctx.text(d.children[0]);
+    return status ? { name, callee, status: this.ctx.text(e!.children[0]) } : { name, callee };
   }
 
   /**

@@ -64,7 +64,7 @@ export interface ExitLock {
   errHeld: State[];
   verdict: 'declared' | 'leakAfterUse' | 'returnsLocked' | 'leak';
   /** errHeld are returns of a call's untested result made under the lock (`err = f(); return err;`), not known failures. */
-  untested?: { name: string; callee: string };
+  untested?: { name: string; callee: string; status?: string };
   /** `returnsLocked`, on an object only a local variable names: no caller can release it. */
   unreachable?: boolean;
 }

@@ -134,7 +134,13 @@ export const lockImbalance: Rule = {
           l,
           exitSite(ctx, bad),
           untested
-            ? messages.leakedLockUntested(ctx.unit.name, ctx.show(k), l.api, untested.name, untested.callee)
+            ? messages.leakedLockUntested(
+                ctx.unit.name,
+                ctx.show(k),
+                l.api,
+                untested.status ? `${untested.status}(${untested.name})` : untested.name,
+                untested.callee,
+              )
             : messages.leakedLock(ctx.unit.name, ctx.show(k), l.api, othersRelease),
         );
       }
