@@ -256,6 +256,43 @@ int foo_called_remove(struct dentry *dentry, const char *name)
     assert.deepEqual(where(check(['--no-index', join(alone, 'fs')])), []);
   });
 
+  test('a lock a helper returns holding, kept by a function nothing in the tree calls, is reported there', () => {
+    // lock_parent() of another file returns with the parent locked; foo_touch() lost its unlock. With the tree's
+    // index nothing calls foo_touch(), so no caller can release the lock.
+    const lockParent = `struct dentry *foo_lock_parent(struct dentry *dentry)
+{
+	struct dentry *dir = dget_parent(dentry);
+
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	return dir;
+}
+`;
+    const touch = (unlock: string) => `int foo_touch(struct dentry *dentry)
+{
+	struct dentry *dir = foo_lock_parent(dentry);
+	int err = d_really_is_negative(dentry) ? -ENOENT : 0;
+
+	${unlock}
+	dput(dir);
+	return err;
+}
+`;
+    const kept = tree('root-lock', { 'fs/foo/lock.c': lockParent, 'fs/foo/touch.c': touch('') });
+    const found = check(['--index', join(kept, 'fs')]);
+    assert.deepEqual(where(found), ['foo/touch.c:8 foo_touch lock/imbalance']);
+    assert.match(
+      found[0].message,
+      /^foo_touch: returns with d_inode\(dentry->d_parent\) still locked \(taken by foo_lock_parent\), and nothing in the checked tree calls it\./,
+    );
+    const released = tree('root-lock-released', {
+      'fs/foo/lock.c': lockParent,
+      'fs/foo/touch.c': touch('inode_unlock(d_inode(dir));'),
+    });
+    assert.deepEqual(where(check(['--index', join(released, 'fs')])), []);
+    // Each file on its own: foo_touch() may have callers that release it, so nothing is claimed.
+    assert.deepEqual(where(check(['--no-index', join(kept, 'fs')])), []);
+  });
+
   test('a function called only from a header helper read late is not taken for one nothing calls', () => {
     // The header names nothing catalogued: it is read but not parsed until foo_set_mode() has a summary. Its helper's
     // call must then count as a caller, so the requirement goes to the helper's caller (which holds the lock).

@@ -1844,7 +1844,7 @@ class FunctionAnalyzer implements RuleContext {
       // An accessor of the same object (`BTRFS_I(dir)`): what matters is where its result goes.
       const ck = this.ctx.key(call);
       if (ck && ExprContext.rootOf(ck) === root) return this.useMayKeep(call, root, lockSite);
-      return !(call.start < lockSite || this.knownCall(name, true) || this.cat.referenceCalls.has(name));
+      return !(call.start < lockSite || this.knownCall(name, true));
     }
     return p.type === 'return_statement' || p.type === 'initializer_list' || p.type === 'compound_literal_expression';
   }
@@ -2040,6 +2040,8 @@ class FunctionAnalyzer implements RuleContext {
   /** A call the analysis knows: catalogued or summarised, or (`wide`) an accessor, predicate or assertion. */
   private knownCall(name: string, wide: boolean): boolean {
     if (this.cat.calls.has(name) || this.oc.summaries.has(name) || this.opts.knownBodies?.has(name)) return true;
+    // Reference counting (dput, iput...) keeps and releases no lock.
+    if (this.cat.referenceCalls.has(name)) return true;
     return (
       wide &&
       (this.cat.accessors.has(name) ||

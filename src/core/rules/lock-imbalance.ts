@@ -112,17 +112,21 @@ export const lockImbalance: Rule = {
         reportLeak(ctx, k, l, exitSite(ctx, bad), messages.leakedLockLocal(ctx.unit.name, ctx.show(k), l.api));
       } else if (
         verdict === 'returnsLocked' &&
-        ctx.opts.methodOnly &&
-        ctx.unit.isStatic &&
+        ((ctx.opts.methodOnly && ctx.unit.isStatic) || ctx.opts.noCallers) &&
         !ctx.handedToUnknownCallee(k, true)
       ) {
-        // Shaped like a lock helper (held on successful returns only), but only called through a pointer: the
-        // caller that would release the lock does not exist. (Unless a callee without a summary may release it:
-        // cachefiles_invalidate_cookie hands the locked fan-out directory to cachefiles_bury_object, which does.)
+        // Shaped like a lock helper (held on successful returns only), but only called through a pointer, or (with
+        // the tree's index) not called at all: the caller that would release the lock does not exist. (Unless a
+        // callee without a summary may release it: cachefiles_invalidate_cookie hands the locked fan-out directory to
+        // cachefiles_bury_object, which does.)
         const bad = held.find((s) => !s.locks.get(k)!.escapes);
         if (!bad) continue;
         const l = bad.locks.get(k)!;
-        reportLeak(ctx, k, l, exitSite(ctx, bad), messages.leakedLockMethod(ctx.unit.name, ctx.show(k), l.api));
+        const message =
+          ctx.opts.methodOnly && ctx.unit.isStatic
+            ? messages.leakedLockMethod(ctx.unit.name, ctx.show(k), l.api)
+            : messages.leakedLockUncalled(ctx.unit.name, ctx.show(k), l.api);
+        reportLeak(ctx, k, l, exitSite(ctx, bad), message);
       } else if (verdict === 'leak') {
         const bad = errHeld[0];
         const l = bad.locks.get(k)!;

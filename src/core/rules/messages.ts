@@ -334,6 +334,13 @@ export const messages = {
         `later inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever.`,
     );
   },
+  leakedLockUncalled(fn: string, lock: string, api: string): string {
+    return join(
+      `${fn}: returns with ${lock} still locked (taken by ${api}), and nothing in the checked tree calls it.`,
+      `No function of the tree, and no operations table, calls it to release the lock afterwards: every later ` +
+        `inode_lock() on it deadlocks, and a delegation grant's inode_trylock() fails forever.`,
+    );
+  },
   leakedLockLocal(fn: string, lock: string, api: string): string {
     return join(
       `${fn}: returns with ${lock} still locked (taken by ${api}), which no caller can name.`,
