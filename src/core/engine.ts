@@ -1041,10 +1041,13 @@ export class Document {
     const skippedByName = new Map<string, FunctionInfo[]>();
     for (const f of this.skipped) skippedByName.set(f.name, [...(skippedByName.get(f.name) ?? []), f]);
     const skippedKnown = new Map<string, boolean>();
+    // A name defined once in the file, parsed or left out (two definitions under #ifdef may differ).
+    const definedOnce = (name: string) =>
+      (byName.get(name)?.length ?? 0) + (skippedByName.get(name)?.length ?? 0) === 1;
     const known = (name: string): boolean => {
       if (knownBodies.has(name)) return true;
       const fs = skippedByName.get(name);
-      if (!fs || fs.length !== 1 || byName.has(name)) return false;
+      if (!fs || !definedOnce(name)) return false;
       let k = skippedKnown.get(name);
       if (k === undefined) {
         k = !mayLockUnknown(name, identifiersIn(text, fs[0].start, fs[0].end));
@@ -1079,7 +1082,7 @@ export class Document {
           if (!relevant) {
             // It mentions nothing catalogued nor summarised: nothing it does is tracked, unless it may call an
             // unknown lock helper (which callers would read from its name).
-            if (byName.get(u.name)?.length === 1 && !mayLockUnknown(u.name, idents[i])) knownBodies.add(u.name);
+            if (definedOnce(u.name) && !mayLockUnknown(u.name, idents[i])) knownBodies.add(u.name);
             continue;
           }
           if (!interesting && this.index) {
@@ -1197,7 +1200,7 @@ export class Document {
           const a = cu.analysis;
           if (
             !cu.summary &&
-            byName.get(u.name)?.length === 1 &&
+            definedOnce(u.name) &&
             !!a &&
             !a.truncated &&
             // It releases a lock its caller holds in a way its summary could not say (nfsd_create_locked's

@@ -132,6 +132,17 @@ test('prescan: catalogued names only between functions, or a lock call without a
   assert.deepEqual(param.pre, param.full);
 });
 
+test('prescan: a name defined twice (one parsed, one left out) is not a helper known to do nothing', async () => {
+  // Found by the property test below: f1 is defined twice; the parse kept one, so it looked defined once, and the
+  // call of f1 under the lock was no longer one that may release it (a self-deadlock only with the pre-scan).
+  const analyzer = await sharedAnalyzer();
+  const text =
+    'int f1(struct mnt_idmap *idmap, struct inode *inode)\n{\n\t\n}\n\nint f1(struct inode *inode)\n{\n\t\n}\n\n' +
+    'int helper(struct inode *inode)\n{\n\tinode_lock(inode);\n\terr = f1(inode);\n\tinode_lock(inode);\n}\n';
+  const r = bothWays(analyzer, 'twice.c', text);
+  assert.deepEqual(r.pre, r.full);
+});
+
 test('prescan: stray text before a function header keeps its neighbour in the parse', async () => {
   // Found by the property test below: `> * inode` before f1's header is read by the parser's error recovery, which
   // joins it with the function before; leaving `plain` out of the parse changed what the parser made of f1.
