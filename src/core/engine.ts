@@ -1039,7 +1039,15 @@ export class Document {
     const knownBodies = new Set<string>();
     // Functions the pre-scan left out of the parse (they mention nothing that matters): looked at when called.
     const skippedByName = new Map<string, FunctionInfo[]>();
-    for (const f of this.skipped) skippedByName.set(f.name, [...(skippedByName.get(f.name) ?? []), f]);
+    for (const f of this.skipped) {
+      const list = skippedByName.get(f.name);
+      if (list) list.push(f);
+      else skippedByName.set(f.name, [f]);
+    }
+    const mayLockUnknown = (self: string, ids: ReadonlySet<string>) =>
+      [...ids].some(
+        (id) => id !== self && id.includes('lock') && !cat.calls.has(id) && !summaries.has(id) && !knownBodies.has(id),
+      );
     const skippedKnown = new Map<string, boolean>();
     // A name defined once in the file, parsed or left out (two definitions under #ifdef may differ).
     const definedOnce = (name: string) =>
@@ -1056,10 +1064,6 @@ export class Document {
       return k;
     };
     opts.knownBodies = { has: known };
-    const mayLockUnknown = (self: string, ids: ReadonlySet<string>) =>
-      [...ids].some(
-        (id) => id !== self && id.includes('lock') && !cat.calls.has(id) && !summaries.has(id) && !knownBodies.has(id),
-      );
     let analyzed = 0;
     // The time budget starts once the file is parsed (parsing has its own); cached results cost nothing and are
     // used whatever is left, so an editor fills in what a first, truncated analysis skipped as the user types.

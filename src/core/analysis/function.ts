@@ -1881,20 +1881,7 @@ class FunctionAnalyzer implements RuleContext {
     if (!d) return null;
     // A call after the value was last set hands the locked object to a function without a summary: that one may have
     // released it (the calls before work in the locked directory, as lookups and links do).
-    const lastSet = Math.max(...defs.map((x) => x.end));
-    const stack: SNode[] = [this.body];
-    while (stack.length) {
-      const n = stack.pop()!;
-      for (const c of n.children) stack.push(c);
-      if (n.type !== 'call_expression' || n.start < lastSet) continue;
-      const fn = n.children[0];
-      const callee = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
-      if (!callee || this.knownCall(callee, true)) continue;
-      for (const a of n.children[1]?.children ?? []) {
-        const ak = this.ctx.key(a);
-        if (ak && (ak === k || k.startsWith(ak + '.'))) return null;
-      }
-    }
+    if (this.handedToUnknownCallee(k, true, Math.max(...defs.map((x) => x.end)))) return null;
     const callee = this.ctx.text(d.children[0]);
     return status ? { name, callee, status: this.ctx.text(e!.children[0]) } : { name, callee };
   }
@@ -2013,16 +2000,18 @@ class FunctionAnalyzer implements RuleContext {
    * without the tree's index). Such a call may release the lock (cachefiles_bury_object unlocks the directory it is
    * given), so a second acquire after it is not known to find the lock held. `namedOnly`: only calls of functions by
    * name count, not calls through a method pointer (`->listxattr(dentry, ...)`), which never release the caller's lock.
+   * `from`: only calls that start at or after that offset.
    */
-  handedToUnknownCallee(key: string, namedOnly = false): boolean {
+  handedToUnknownCallee(key: string, namedOnly = false, from = 0): boolean {
     this.handedToUnknownMemo ??= new Map();
-    const memo = this.handedToUnknownMemo.get(`${namedOnly}|${key}`);
+    const memoKey = `${namedOnly}|${from}|${key}`;
+    const memo = this.handedToUnknownMemo.get(memoKey);
     if (memo !== undefined) return memo;
     let found = false;
     const stack: SNode[] = [this.body];
     while (stack.length && !found) {
       const n = stack.pop()!;
-      if (n.type === 'call_expression') {
+      if (n.type === 'call_expression' && n.start >= from) {
         const fn = n.children[0];
         const name = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
         if (name ? !this.knownCall(name, namedOnly) : !namedOnly)
@@ -2033,7 +2022,7 @@ class FunctionAnalyzer implements RuleContext {
       }
       for (const c of n.children) stack.push(c);
     }
-    this.handedToUnknownMemo.set(`${namedOnly}|${key}`, found);
+    this.handedToUnknownMemo.set(memoKey, found);
     return found;
   }
 
