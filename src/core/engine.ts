@@ -681,31 +681,20 @@ export class Document {
     if (!seed(vocabularyIn(text, vocab.names, vocab.maxLength)))
       return { scan: fns, keep: fns.map(() => false), none: true };
     if (!fns.length) return null;
+    // An untidy item (one the parser's error recovery could run out of) can be joined by that recovery with items
+    // any distance away: in a file of f1 { inode } ... the whole file parsed as one function. Which items it reaches
+    // depends on every item the parse sees, so such a file is parsed whole.
+    if (scan.untidy.length || fns.some((f) => !f.tidy)) return null;
     const ids = fns.map((f) => itemIdentifiers(text, f));
     // Functions assigning a pseudo-filesystem creator's result to a global (analysis/globals.ts): computeOnce checks
     // that no function left out mentions a global found that way.
     const creators = cat.contexts.pseudoFsCreators;
-    // Next to an untidy item (one the parser's error recovery could run out of), a function stays: its context in
-    // the parse must be the file's.
-    let u = 0;
-    const nearUntidy = fns.map((f, i) => {
-      const from = i > 0 ? fns[i - 1].end : 0;
-      const to = i + 1 < fns.length ? fns[i + 1].start : text.length;
-      while (u < scan.untidy.length && scan.untidy[u].end <= from) u++;
-      return (
-        (i > 0 && !fns[i - 1].tidy) ||
-        (i + 1 < fns.length && !fns[i + 1].tidy) ||
-        (u < scan.untidy.length && scan.untidy[u].start < to)
-      );
-    });
     // A function is a seed as the analysis reads it: it mentions a catalogued name, or its header names `mutex` (a
     // `struct mutex *` parameter, see `locksMutexParam`) and it calls a lock API.
     const seedFn = (i: number) =>
       seed(ids[i]) && (cat.isInteresting(ids[i]) || identifiersIn(text, fns[i].start, fns[i].bodyStart).has('mutex'));
     const isSeed = fns.map((_, i) => seedFn(i));
-    const keep = fns.map(
-      (f, i) => !f.removable || !f.name || nearUntidy[i] || isSeed[i] || creators.some((c) => ids[i].has(c)),
-    );
+    const keep = fns.map((f, i) => !f.removable || !f.name || isSeed[i] || creators.some((c) => ids[i].has(c)));
     if (!keep.some((k) => k)) {
       // No function the lexer found is kept. One it missed (the parse would find it between them) could only be a
       // seed, or assign a pseudo-filesystem creator's result, with the names of the text between them: without

@@ -32,7 +32,7 @@ export interface ScanFunction {
    * recovery in it, if any, cannot reach beyond it.
    */
   removable: boolean;
-  /** Tidy at the token level (see `removable`); the engine keeps the neighbours of an untidy item in the parse. */
+  /** Tidy at the token level (see `removable`); the engine parses a file with an untidy item whole. */
   tidy: boolean;
 }
 
@@ -41,7 +41,7 @@ export interface Prescan {
   ok: boolean;
   why?: string;
   functions: ScanFunction[];
-  /** Items outside functions that are not tidy (see `ScanFunction.removable`): their neighbours stay in the parse. */
+  /** Items outside functions that are not tidy (see `ScanFunction.removable`): the file is then parsed whole. */
   untidy: { start: number; end: number }[];
 }
 
