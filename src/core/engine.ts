@@ -1408,6 +1408,7 @@ function sleepsOnlyPassOn(
       s.outParams.length ||
       s.breaks.length ||
       s.leaseBreaks ||
+      s.leaseTries ||
       s.requires.length ||
       s.mutates.length ||
       s.acquires.length ||
@@ -1536,6 +1537,7 @@ function sigOf(s: Summary): string {
     s.outParams,
     s.breaks,
     s.leaseBreaks ?? [],
+    s.leaseTries ?? [],
     s.requires.map((r) => r.role),
     s.mutates.map((m) => m.role + m.kind + (m.onlyIf ?? []).map((c) => `|${c.role}&${c.flag}`).join('')),
     !!s.sleeps,

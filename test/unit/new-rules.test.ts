@@ -1,4 +1,4 @@
-/** deleg/dir-self-break and lease/otrunc-read-lease on snippets written here. */
+/** deleg/dir-self-break, lease/otrunc-read-lease and lease/server-open-blocks on snippets written here. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, rules } from '../helpers/snippet';
@@ -107,4 +107,66 @@ test('otrunc-read-lease: an open-time truncate (ATTR_OPEN) with write access and
   assert.deepEqual(await rules(TRUNC('error = break_lease(inode, O_WRONLY);')), []);
   // ftruncate-style (no ATTR_OPEN: the file was opened for write, the open broke every lease): clean.
   assert.deepEqual(await rules(TRUNC('', 'ATTR_MTIME|ATTR_CTIME')), []);
+});
+
+/** nfsd's open (__nfsd_open of 6.12, shortened): `brk` is what runs before dentry_open(). */
+const NFSD_OPEN = (brk: string, ctxParam = 'struct svc_rqst *rqstp, struct svc_fh *fhp', flags = 'flags') => `
+int nfsd_open_break_lease(struct inode *inode, int access)
+{
+	unsigned int mode;
+
+	if (access & NFSD_MAY_NOT_BREAK_LEASE)
+		return 0;
+	mode = (access & NFSD_MAY_WRITE) ? O_WRONLY : O_RDONLY;
+	return break_lease(inode, mode | O_NONBLOCK);
+}
+
+static int my_open(${ctxParam}, struct path path, int may_flags, struct file **filp)
+{
+	struct inode *inode = d_inode(path.dentry);
+	struct file *file;
+	int flags = O_RDONLY;
+	int host_err = 0;
+
+	${brk}
+	if (may_flags & NFSD_MAY_WRITE)
+		flags = O_RDWR;
+	file = dentry_open(&path, ${flags}, current_cred());
+	if (IS_ERR(file)) {
+		host_err = PTR_ERR(file);
+		goto out;
+	}
+	*filp = file;
+out:
+	return host_err;
+}`;
+
+test('server-open-blocks: an nfsd open with no non-blocking lease break before it, a warning', async () => {
+  const fs = (await check(NFSD_OPEN(''))).filter((f) => f.severity !== 'info');
+  assert.deepEqual(
+    fs.map((f) => `${f.ruleId}:${f.severity}:${f.function}`),
+    ['lease/server-open-blocks:warning:my_open'],
+  );
+  assert.ok(fs[0].message.split(/\s+/).length <= 20, fs[0].message);
+  assert.match(fs[0].message, /dentry_open\(\) may wait for a recall of leases on inode/);
+  assert.match(fs[0].detail ?? '', /struct svc_rqst context/);
+  assert.match(fs[0].detail ?? '', /O_NONBLOCK/);
+  const brk = 'host_err = nfsd_open_break_lease(inode, may_flags);\n\tif (host_err)\n\t\tgoto out;';
+  // The helper breaks on some of its paths only (NFSD_MAY_NOT_BREAK_LEASE): still the break nfsd relies on.
+  assert.deepEqual(await rules(NFSD_OPEN(brk)), []);
+  // Written out, as 3.13's nfsd_break_lease() was.
+  assert.deepEqual(await rules(NFSD_OPEN('host_err = break_lease(inode, O_WRONLY | O_NONBLOCK);')), []);
+  // An open that cannot wait in its break.
+  assert.deepEqual(await rules(NFSD_OPEN('', undefined, 'flags | O_NONBLOCK')), []);
+  // Not an nfsd context (ksmbd is a non-blocking context, but not one that breaks before opening; nor is a plain one).
+  assert.deepEqual(await rules(NFSD_OPEN('', 'struct ksmbd_work *work')), []);
+  assert.deepEqual(await rules(NFSD_OPEN('', 'int unused')), []);
+  // The break only on the path that does not open still leaves the open unbroken on the other.
+  const some = (
+    await check(NFSD_OPEN('if (may_flags & 1)\n\t\treturn nfsd_open_break_lease(inode, may_flags);'))
+  ).filter((f) => f.severity !== 'info');
+  assert.deepEqual(
+    some.map((f) => f.ruleId),
+    ['lease/server-open-blocks'],
+  );
 });

@@ -1030,6 +1030,9 @@ class FunctionAnalyzer implements RuleContext {
       case 'open':
         for (const r of RULES) r.onOpen?.(this, op, s);
         return [s];
+      case 'leaseTry':
+        if (!s.facts.get(`#leasetry:${op.key}`)) wr(s, 'facts').set(`#leasetry:${op.key}`, true);
+        return [s];
       case 'outerLock':
         // Freeze protection is the outermost lock (include/linux/fs.h: sb_start_write -> i_rwsem): a function that
         // takes it runs with no inode lock of its caller's, so the locks its calls require are its own to take.
@@ -1510,6 +1513,7 @@ class FunctionAnalyzer implements RuleContext {
         ]);
     }
     if (op.kind === 'lease') {
+      if (!s.facts.get(`#leasetry:${op.key}`)) wr(s, 'facts').set(`#leasetry:${op.key}`, true);
       const a = s.access.get(op.key);
       const only = s.access.size === 1 ? [...s.access][0] : null;
       // break_lease() can fail (-EWOULDBLOCK for O_NONBLOCK, -EINTR): until its result is tested, the lease may stand.
@@ -2105,6 +2109,8 @@ class FunctionAnalyzer implements RuleContext {
     }
     s.leaseBreaks = this.leaseBreaksOnEveryPath(exits);
     if (!s.leaseBreaks.length) delete s.leaseBreaks;
+    const tries = this.leaseBreaksOnSomePath(exits, s.leaseBreaks ?? []);
+    if (tries.length) s.leaseTries = tries;
     // A caller's lock this function releases on some successful returns and not on others, whatever it returns
     // (`if (lock_flags & XFS_IOLOCK_EXCL) up_write(&VFS_I(ip)->i_rwsem)`): which calls release it depends on the
     // arguments, so it is not summarised as a release (as a lock taken only for some flags is not an acquisition).
@@ -2153,6 +2159,7 @@ class FunctionAnalyzer implements RuleContext {
       !s.outParams.length &&
       !s.breaks.length &&
       !s.leaseBreaks &&
+      !s.leaseTries &&
       !s.requires.length &&
       !s.mutates.length &&
       !s.sleeps &&
@@ -2214,6 +2221,18 @@ class FunctionAnalyzer implements RuleContext {
       out.push({ role, deleg });
     }
     return out;
+  }
+
+  /** Caller-provided inodes whose leases some paths to a return break, and not every one (see `leaseTries`). */
+  private leaseBreaksOnSomePath(exits: State[], everyPath: { role: string }[]): string[] {
+    const roles = new Set<string>();
+    for (const x of exits)
+      for (const f of x.facts.keys()) {
+        if (!f.startsWith('#leasetry:')) continue;
+        const role = this.roleOf(f.slice('#leasetry:'.length));
+        if (role && !everyPath.some((b) => b.role === role)) roles.add(role);
+      }
+    return [...roles].sort();
   }
 
   // ---------------------------------------------------------------- reporting

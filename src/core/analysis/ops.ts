@@ -115,6 +115,8 @@ export type Op =
       api: string;
     }
   | { k: 'releaseAccess'; key: string; node: SNode }
+  /** A callee that breaks this inode's leases on some of its paths (nfsd_open_break_lease() unless told not to). */
+  | { k: 'leaseTry'; key: string; node: SNode }
   | {
       k: 'open';
       key: string | null;
@@ -948,6 +950,8 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         if (a && ctx.key(a) !== NULL_KEY) return;
       }
       if (eff.ifFlag && !flagsMention(oc, roleArg(r, eff.flagsArg ?? ''), new Set([eff.ifFlag]))) return;
+      if (eff.unlessFlag && flagsMention(oc, roleArg(r, eff.flagsArg ?? ''), new Set([eff.unlessFlag])) === true)
+        return;
       out.push({
         k: 'open',
         key: key(eff.target),
@@ -1022,6 +1026,10 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
         typeHasDeleg: lb.deleg,
         result: result ?? `#call@${call.start}`,
       });
+  }
+  for (const role of s.leaseTries ?? []) {
+    const k = inst(role);
+    if (k && k !== NULL_KEY) out.push({ k: 'leaseTry', key: k, node: call });
   }
   // A permission hook's changes (an LSM's own bookkeeping, EVM refreshing security.evm) are not the caller's.
   for (const m of oc.cat.permissionHooks.has(r.api) ? [] : s.mutates) {

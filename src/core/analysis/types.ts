@@ -12,6 +12,7 @@ export type RuleId =
   | 'lease/otrunc-read-lease'
   | 'lease/grant-unserialized'
   | 'lease/open-missing-break'
+  | 'lease/server-open-blocks'
   | 'lock/imbalance'
   | 'analysis/truncated';
 
@@ -78,6 +79,11 @@ export interface Summary {
    * `deleg`: the break covers delegations too, as break_lease() does.
    */
   leaseBreaks?: { role: string; deleg: boolean }[];
+  /**
+   * Role paths whose leases the function breaks on some paths only (a helper that skips the break when told to):
+   * not a break callers are credited with, but a sign that they break before they open (lease/server-open-blocks).
+   */
+  leaseTries?: string[];
   /** Locks callers must hold (role paths). */
   requires: { role: string; class: LockClass; site: number }[];
   /** Unbroken name/attribute changes of caller-provided inodes, for the caller to break first. */

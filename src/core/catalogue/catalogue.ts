@@ -91,6 +91,8 @@ export type Effect =
       unlessArg?: string;
       /** Only when the `flagsArg` argument mentions this flag (do_truncate's ATTR_OPEN: a truncate for open(O_TRUNC)). */
       ifFlag?: string;
+      /** Not when the `flagsArg` argument mentions this flag (an open with O_NONBLOCK does not wait in its break). */
+      unlessFlag?: string;
       flagsArg?: string;
       /** Rule and severity reported instead of lease/open-missing-break. */
       rule?: string;
@@ -208,7 +210,12 @@ export interface CatalogueData {
   /** Parameter spellings that exist only in some versions: `type`/`name` are regular expressions over the declaration. */
   versionSignatures?: { type: string; name?: string; label: string; since?: string; until?: string }[];
   /** Parameter types of server/kernel-internal contexts that must never wait for a recall (nfsd, ksmbd). */
-  nonBlockingContexts?: { paramType: string; doc?: string }[];
+  /**
+   * `opensBreakFirst`: such a context opens a file only after breaking its leases without blocking (nfsd's
+   * nfsd_open_break_lease()); the open's own break_lease() would otherwise wait for a recall in a thread the recall
+   * may need (rule lease/server-open-blocks).
+   */
+  nonBlockingContexts?: { paramType: string; doc?: string; opensBreakFirst?: boolean }[];
   /**
    * Error statuses spelled as identifiers rather than negative errno constants (nfsd's `__be32` `nfserr_*`): a
    * value or return of one of these is a failure, as `-EINVAL` is.
@@ -296,6 +303,8 @@ export interface Catalogue {
   apiRange(name: string): { since?: string; until?: string } | null;
   /** Struct tags whose presence in a parameter type marks a server context that must not block (svc_rqst, ksmbd_work). */
   readonly nonBlockingTypes: ReadonlySet<string>;
+  /** Of those, the ones whose opens must break leases without blocking first (`opensBreakFirst`). */
+  readonly openBreakFirstTypes: ReadonlySet<string>;
 }
 
 function names(v: string | string[] | undefined): string[] {
@@ -346,6 +355,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
   const versionMarkers = new Map<string, { since?: string; until?: string }>();
   const versionSignatures: Catalogue['versionSignatures'][number][] = [];
   const nonBlockingTypes = new Set<string>();
+  const openBreakFirstTypes = new Set<string>();
   const errorPrefixes: string[] = [];
   let guardMacro = 'guard';
 
@@ -383,7 +393,10 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
         until: v.until,
       });
     }
-    for (const n of c.nonBlockingContexts ?? []) nonBlockingTypes.add(n.paramType);
+    for (const n of c.nonBlockingContexts ?? []) {
+      nonBlockingTypes.add(n.paramType);
+      if (n.opensBreakFirst) openBreakFirstTypes.add(n.paramType);
+    }
     if (c.guards?.classes) guards = { ...guards, ...c.guards.classes };
     if (c.guards?.scopedMacro) scopedGuardMacro = c.guards.scopedMacro;
     if (c.guards?.guardMacro) guardMacro = c.guards.guardMacro;
@@ -460,6 +473,7 @@ export function buildCatalogue(extra: CatalogueData[] = []): Catalogue {
     versionMarkers,
     versionSignatures,
     nonBlockingTypes,
+    openBreakFirstTypes,
     isErrorStatus(name: string): boolean {
       return errorPrefixes.some((x) => name.length > x.length && name.startsWith(x));
     },

@@ -149,6 +149,7 @@ function onlyMayLock(s: Summary): boolean {
     !s.outParams.length &&
     !s.breaks.length &&
     !s.leaseBreaks &&
+    !s.leaseTries &&
     !s.requires.length &&
     !s.mutates.length &&
     !s.acquires.length &&
@@ -165,6 +166,7 @@ export function summarySig(s: Summary | undefined): string {
     s.outParams,
     s.breaks,
     s.leaseBreaks ?? [],
+    s.leaseTries ?? [],
     s.requires.map((r) => [r.role, r.class]),
     s.mutates.map((m) => [
       m.role,

@@ -13,6 +13,7 @@ import { nullDelegatedInode } from './null-delegated-inode';
 import { grantUnserialized } from './grant-unserialized';
 import { openMissingBreak } from './open-missing-break';
 import { otruncReadLease } from './otrunc-read-lease';
+import { serverOpenBlocks } from './server-open-blocks';
 import { lockImbalance } from './lock-imbalance';
 import { analysisTruncated } from './analysis-truncated';
 
@@ -27,6 +28,7 @@ export const RULE_MODULES: readonly Rule[] = [
   grantUnserialized,
   openMissingBreak,
   otruncReadLease,
+  serverOpenBlocks,
   lockImbalance,
   // Last: its note follows every other finding.
   analysisTruncated,

@@ -20,6 +20,8 @@ export interface MessageContext {
   nonBlocking: boolean;
   /** Why, for the details. */
   nonBlockingWhy?: string;
+  /** The server type of a parameter whose contexts break leases without blocking before they open (svc_rqst). */
+  opensBreakFirst?: string;
 }
 
 let ctx: MessageContext = { version: '4.19', era: '3.13', nonBlocking: false };
@@ -53,6 +55,7 @@ export function contextFor(
           era,
           nonBlocking: true,
           nonBlockingWhy: `a struct ${t} context must not wait for a client's recall`,
+          opensBreakFirst: params.flatMap((q) => structTags(q.type)).find((u) => cat.openBreakFirstTypes.has(u)),
         };
     }
   }
@@ -300,6 +303,16 @@ export const messages = {
       `${fn}: ${api} with access to ${inode} but without break_lease().`,
       `A conflicting lease or delegation on ${inode} is never broken, so its holder keeps caching while this opener writes. ` +
         `Call break_lease(inode, flags) after taking the access and before the open/truncate.`,
+    );
+  },
+  serverOpenBlocks(fn: string, api: string, inode: string, server: string): string {
+    return join(
+      `${fn}: ${api}() may wait for a recall of leases on ${inode}; nothing broke them without blocking first.`,
+      `${api}() calls break_lease() for the open's mode without O_NONBLOCK: with a lease or delegation on ${inode} it ` +
+        `sleeps until the holder returns it (up to lease-break-time). A struct ${server} context must not wait for a ` +
+        `recall: an NFS client returns a delegation with DELEGRETURN, which needs an nfsd thread, so waiting threads ` +
+        `can use up the pool. Break first with break_lease(inode, mode | O_NONBLOCK), as nfsd_open_break_lease() ` +
+        `does, and return its -EWOULDBLOCK (NFS4ERR_DELAY).`,
     );
   },
   otruncReadLease(fn: string, api: string, inode: string): string {

@@ -13,7 +13,7 @@ export const otruncReadLease: Rule = {
   ids: ['lease/otrunc-read-lease'],
 
   onOpen(ctx, op, s) {
-    if (s.lossy || !op.rule) return;
+    if (s.lossy || op.rule !== 'lease/otrunc-read-lease') return;
     for (const [k, a] of accessesOpened(op, s)) {
       // Any break since the access was taken counts, even one whose result is not tested.
       if (a.broken) continue;

@@ -82,6 +82,13 @@ export const RULES: readonly RuleInfo[] = [
     full: 'do_dentry_open() and vfs_truncate() take write access (which blocks new conflicting leases) and then call break_lease().',
   },
   {
+    id: 'lease/server-open-blocks',
+    name: 'ServerOpenMayWaitForRecall',
+    severity: 'warning',
+    short: 'An nfsd context opens a file without first breaking its leases with O_NONBLOCK',
+    full: "dentry_open() breaks leases for the open's mode and waits for their return; nfsd breaks them first with nfsd_open_break_lease() (O_NONBLOCK) and answers NFS4ERR_DELAY.",
+  },
+  {
     id: 'lock/imbalance',
     name: 'LockImbalance',
     severity: 'warning',
