@@ -308,8 +308,8 @@ export const messages = {
   serverOpenBlocks(fn: string, api: string, inode: string, server: string): string {
     return join(
       `${fn}: ${api}() may wait for a recall of leases on ${inode}; nothing broke them without blocking first.`,
-      `${api}() calls break_lease() for the open's mode without O_NONBLOCK: with a lease or delegation on ${inode} it ` +
-        `sleeps until the holder returns it (up to lease-break-time). A struct ${server} context must not wait for a ` +
+      `${api}() calls break_lease() with the open's flags: unless they have O_NONBLOCK, a lease or delegation on ` +
+        `${inode} makes it sleep until the holder returns it (up to lease-break-time). A struct ${server} context must not wait for a ` +
         `recall: an NFS client returns a delegation with DELEGRETURN, which needs an nfsd thread, so waiting threads ` +
         `can use up the pool. Break first with break_lease(inode, mode | O_NONBLOCK), as nfsd_open_break_lease() ` +
         `does, and return its -EWOULDBLOCK (NFS4ERR_DELAY).`,
