@@ -668,7 +668,8 @@ export class Document {
    */
   private prescanPlan(): { scan: ScanFunction[]; keep: boolean[]; none: boolean } | null {
     const text = this.text;
-    const scan = prescan(text);
+    const vocab = this.analyzer.seedVocabulary();
+    const scan = prescan(text, vocab);
     if (!scan.ok) return null;
     const cat = this.analyzer.catalogue;
     const fns = scan.functions;
@@ -677,9 +678,7 @@ export class Document {
       cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
     // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
     // (`seed` reads only the names of `seedVocabulary()`.)
-    const vocab = this.analyzer.seedVocabulary();
-    if (!seed(vocabularyIn(text, vocab.names, vocab.maxLength)))
-      return { scan: fns, keep: fns.map(() => false), none: true };
+    if (!seed(scan.vocabulary)) return { scan: fns, keep: fns.map(() => false), none: true };
     if (!fns.length) return null;
     // An untidy item (one the parser's error recovery could run out of) can be joined by that recovery with items
     // any distance away: in a file of f1 { inode } ... the whole file parsed as one function. Which items it reaches

@@ -143,6 +143,24 @@ test('prescan: a name defined twice (one parsed, one left out) is not a helper k
   assert.deepEqual(r.pre, r.full);
 });
 
+test('prescan: the vocabulary names the code mentions, not its comments, literals or preprocessor lines', () => {
+  const vocab = { names: new Set(['inode_lock', 'notify_change', 'break_lease']), maxLength: 13 };
+  const quiet = prescan(
+    '/* inode_lock */\n#define X notify_change(a)\nint f(void)\n{\n\treturn g("break_lease", \'b\');\n}\n',
+    vocab,
+  );
+  assert.ok(quiet.ok);
+  assert.deepEqual([...quiet.vocabulary], []);
+  // In a header, in a body (a long name and a short one), between functions.
+  const loud = prescan(
+    'int f(struct inode *inode_lock)\n{\n\tnotify_change(a, b, c);\n}\nstatic int x = break_lease;\n',
+    vocab,
+  );
+  assert.deepEqual([...loud.vocabulary].sort(), ['break_lease', 'inode_lock', 'notify_change']);
+  // Without a vocabulary, none is gathered.
+  assert.deepEqual([...prescan('int f(void) { notify_change(a); }').vocabulary], []);
+});
+
 test('prescan: a file with an untidy function is parsed whole', async () => {
   // Found by the property test below: the parser's error recovery in f1's first definition (no `;` before its `}`)
   // joins every item after it into one function, a reach that depended on which functions the parse left out.
