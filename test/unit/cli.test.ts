@@ -349,3 +349,28 @@ describe('bad input never crashes or hangs', () => {
     }
   });
 });
+
+describe('lone files', () => {
+  test('a file named on its own is checked with the static inline helpers of the headers it includes', () => {
+    const sub = join(dir, 'subsys');
+    mkdirSync(sub, { recursive: true });
+    // A helper only the header defines takes the directory's lock; the error return keeps it.
+    writeFileSync(join(sub, 'subsys.h'), 'static inline void sub_begin(struct inode *dir)\n{\n\tinode_lock(dir);\n}\n');
+    const main =
+      '#include "subsys.h"\n\nint sub_op(struct inode *dir, int bad)\n{\n\tsub_begin(dir);\n\tif (bad)\n\t\treturn -EINVAL;\n' +
+      '\tinode_unlock(dir);\n\treturn 0;\n}\n';
+    writeFileSync(join(sub, 'op.c'), main);
+    const lone = run(['check', '--format', 'json', join(sub, 'op.c')]);
+    const j = JSON.parse(lone.out);
+    assert.deepEqual(
+      j.findings.map((f: { ruleId: string; function: string; line: number }) => `${f.ruleId} ${f.function} ${f.line}`),
+      ['lock/imbalance sub_op 7'],
+    );
+    // Without the header's summaries (--no-index), the helper is unknown and nothing is reported.
+    const alone = JSON.parse(run(['check', '--format', 'json', '--no-index', join(sub, 'op.c')]).out);
+    assert.deepEqual(alone.findings, []);
+    // A directory is checked file by file, as before.
+    const asDir = JSON.parse(run(['check', '--format', 'json', sub]).out);
+    assert.deepEqual(asDir.findings, []);
+  });
+});
