@@ -303,67 +303,47 @@ const token = fc.oneof(
 const soup = fc.array(token, { maxLength: 120 }).map((ts) => ts.join(' '));
 
 const NAMES = ['f1', 'f2', 'f3', 'helper', 'do_it'];
-const body = fc
-  .array(
-    fc.oneof(
-      {
-        arbitrary: fc.constantFrom(
-          'inode_lock(inode);',
-          'inode_unlock(inode);',
-          'err = try_break_deleg(inode, delegated_inode);',
-          'err = notify_change(idmap, dentry, attr, delegated_inode);',
-          'err = vfs_unlink(idmap, dir, dentry, NULL);',
-          'if (err)',
-          'goto out;',
-          'out:',
-          'return err;',
-          'mutex_lock(&inode->i_mutex);',
-          'mutex_unlock(&inode->i_mutex);',
-          'break_deleg_wait(delegated_inode);',
-          'spin_lock(&inode->i_lock);',
-          '{',
-          '}',
-          'a = b + 1;',
-          'err = break_lease(inode, O_WRONLY);',
-        ),
-        weight: 6,
-      },
-      { arbitrary: fc.constantFrom(...NAMES).map((n) => `err = ${n}(inode);`), weight: 2 },
-      { arbitrary: token, weight: 1 },
-    ),
-    { maxLength: 14 },
-  )
-  .map((ss) => ss.join('\n\t'));
+/** Whole statements of both kinds of body. */
+const STATEMENTS = [
+  'inode_lock(inode);',
+  'inode_unlock(inode);',
+  'err = try_break_deleg(inode, delegated_inode);',
+  'err = notify_change(idmap, dentry, attr, delegated_inode);',
+  'err = vfs_unlink(idmap, dir, dentry, NULL);',
+  'mutex_lock(&inode->i_mutex);',
+  'mutex_unlock(&inode->i_mutex);',
+  'break_deleg_wait(delegated_inode);',
+  'spin_lock(&inode->i_lock);',
+  'err = break_lease(inode, O_WRONLY);',
+];
+/** A body of `pieces` (weight 6), calls of the file's functions (2) and, with `soupToo`, random tokens (1). */
+const bodyOf = (pieces: string[], soupToo: boolean, maxLength: number) =>
+  fc
+    .array(
+      fc.oneof(
+        { arbitrary: fc.constantFrom(...pieces), weight: 6 },
+        { arbitrary: fc.constantFrom(...NAMES).map((n) => `err = ${n}(inode);`), weight: 2 },
+        ...(soupToo ? [{ arbitrary: token, weight: 1 }] : []),
+      ),
+      { maxLength },
+    )
+    .map((ss) => ss.join('\n\t'));
+/** Bodies with statement pieces (`if (err)`, `out:`, lone braces) and tokens: often untidy. */
+const body = bodyOf([...STATEMENTS, 'if (err)', 'goto out;', 'out:', 'return err;', '{', '}', 'a = b + 1;'], true, 14);
 /**
  * Bodies the pre-scan finds tidy, as real kernel functions are (a file with an untidy item is parsed whole, so
  * without these the shortcut would rarely be taken).
  */
-const tidyBody = fc
-  .array(
-    fc.oneof(
-      {
-        arbitrary: fc.constantFrom(
-          'inode_lock(inode);',
-          'inode_unlock(inode);',
-          'err = try_break_deleg(inode, delegated_inode);',
-          'err = notify_change(idmap, dentry, attr, delegated_inode);',
-          'err = vfs_unlink(idmap, dir, dentry, NULL);',
-          'if (err)\n\t\tgoto out;',
-          'if (err) {\n\t\tinode_unlock(inode);\n\t\treturn err;\n\t}',
-          'out:\n\treturn err;',
-          'mutex_lock(&inode->i_mutex);',
-          'mutex_unlock(&inode->i_mutex);',
-          'break_deleg_wait(delegated_inode);',
-          'spin_lock(&inode->i_lock);',
-          'err = break_lease(inode, O_WRONLY);',
-        ),
-        weight: 6,
-      },
-      { arbitrary: fc.constantFrom(...NAMES).map((n) => `err = ${n}(inode);`), weight: 2 },
-    ),
-    { maxLength: 12 },
-  )
-  .map((ss) => ss.join('\n\t'));
+const tidyBody = bodyOf(
+  [
+    ...STATEMENTS,
+    'if (err)\n\t\tgoto out;',
+    'if (err) {\n\t\tinode_unlock(inode);\n\t\treturn err;\n\t}',
+    'out:\n\treturn err;',
+  ],
+  false,
+  12,
+);
 const header = fc
   .tuple(
     fc.boolean(),
