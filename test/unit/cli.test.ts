@@ -369,8 +369,11 @@ describe('lone files', () => {
     // Without the header's summaries (--no-index), the helper is unknown and nothing is reported.
     const alone = JSON.parse(run(['check', '--format', 'json', '--no-index', join(sub, 'op.c')]).out);
     assert.deepEqual(alone.findings, []);
-    // A directory is checked file by file, as before.
+    // A directory, or several files, are checked file by file, as before.
     const asDir = JSON.parse(run(['check', '--format', 'json', sub]).out);
     assert.deepEqual(asDir.findings, []);
+    writeFileSync(join(sub, 'other.c'), CLEAN);
+    const two = JSON.parse(run(['check', '--format', 'json', join(sub, 'op.c'), join(sub, 'other.c')]).out);
+    assert.deepEqual(two.findings, []);
   });
 });

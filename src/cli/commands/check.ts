@@ -42,8 +42,8 @@ each followed by its related places as GCC notes.
                          tree uses the index of the tree's fs/, security/, kernel/ and mm/ (built on first use,
                          cached under ~/.cache/vfslock); on a whole tree about 70 % more CPU (docs/whole-tree.md).
                          Without it, a lone file still uses that index when it is cached (built by --index, the
-                         editor or vfslock lsp) and none of its files changed; else files named one by one (not
-                         directories) are read with the static inline helpers of the headers they include
+                         editor or vfslock lsp) and none of its files changed; else a single file named on its own is
+                         read with the static inline helpers of the headers it includes
   --no-index             each file on its own, without the index or its headers
   --no-prescan           parse every function, also those a token pre-scan shows cannot matter (same findings,
                          slower; for comparison)
@@ -194,13 +194,14 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       !values.index &&
       !values['no-index'] &&
       !values.kbuild &&
-      files.length &&
-      positionals.every((p) => !isDirectory(p))
+      files.length === 1 &&
+      positionals.length === 1 &&
+      !isDirectory(positionals[0])
     ) {
-      // Files named one by one, with no cached index: with the `static inline` helpers of the headers they include
-      // (a subsystem's own overlayfs.h: ovl_start_creating_upper() takes the parent's lock), as a tree of their own,
-      // which is what --index does for files outside a kernel tree. 50-200 ms more per file; directories are
-      // checked as before.
+      // One file, with no cached index: with the `static inline` helpers of the headers it includes (a subsystem's
+      // own overlayfs.h: ovl_start_creating_upper() takes the parent's lock), as a tree of its own, which is what
+      // --index does for a file outside a kernel tree. 50-200 ms more; several files or a directory (a tree check
+      // in rounds would cost what --index costs) are checked as before.
       outcomes = (await checkAsTree(files, files, jobs, options, catalogues, false, withFixes)).outcomes;
     } else if (!values.index || values['no-index'] || !files.length) {
       if (jobs > 1 && files.length > 1) {
