@@ -173,10 +173,9 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       progress.update(n, files.length, findings);
     };
     // Summaries across files when asked for (--index), or for lone files of a kernel tree whose index is cached.
-    const cached =
-      !values.index && !values['no-index'] && !values.kbuild
-        ? cachedIndexOf(positionals, files, options, catalogues)
-        : null;
+    // Neither asked for the tree's index nor told to do without one.
+    const indexDefault = !values.index && !values['no-index'] && !values.kbuild;
+    const cached = indexDefault ? cachedIndexOf(positionals, files, options, catalogues) : null;
     if (cached) {
       const r = await checkFilesIndexed(
         files,
@@ -190,14 +189,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
       );
       outcomes = r.outcomes;
       if (process.env.VFSLOCK_INDEX_STATS) io.err(`vfslock: ${r.note}\n`);
-    } else if (
-      !values.index &&
-      !values['no-index'] &&
-      !values.kbuild &&
-      files.length === 1 &&
-      positionals.length === 1 &&
-      !isDirectory(positionals[0])
-    ) {
+    } else if (indexDefault && files.length === 1 && positionals.length === 1 && !isDirectory(positionals[0])) {
       // One file, with no cached index: with the `static inline` helpers of the headers it includes (a subsystem's
       // own overlayfs.h: ovl_start_creating_upper() takes the parent's lock), as a tree of its own, which is what
       // --index does for a file outside a kernel tree. 50-200 ms more; several files or a directory (a tree check

@@ -14,7 +14,7 @@ import { computeAtom, flagFact, objectOfFlags, type AtomInfo } from './atoms';
 import { collectContract, type Contract } from './contract';
 import { collectDefinitions } from './definitions';
 import { childOfAlias, errorPredicateCall, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
-import { cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
+import { LEASE_TRY, cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type {
   AnalyzeOptions,
   DeferredFinding,
@@ -1031,7 +1031,7 @@ class FunctionAnalyzer implements RuleContext {
         for (const r of RULES) r.onOpen?.(this, op, s);
         return [s];
       case 'leaseTry':
-        if (!s.facts.get(`#leasetry:${op.key}`)) wr(s, 'facts').set(`#leasetry:${op.key}`, true);
+        this.noteLeaseTry(s, op.key);
         return [s];
       case 'outerLock':
         // Freeze protection is the outermost lock (include/linux/fs.h: sb_start_write -> i_rwsem): a function that
@@ -1221,6 +1221,12 @@ class FunctionAnalyzer implements RuleContext {
   private noteTaken(s: State, key: string, cls: LockClass): void {
     if (cls !== 'inode' || s.lossy || !this.roleOf(key) || s.facts.get(`#took:${key}`)) return;
     wr(s, 'facts').set(`#took:${key}`, true);
+  }
+
+  /** A lease break of `key` on this path, or a callee's that may have been one (see `leaseTries`). */
+  private noteLeaseTry(s: State, key: string): void {
+    const f = LEASE_TRY + key;
+    if (!s.facts.get(f)) wr(s, 'facts').set(f, true);
   }
 
   /** Drops the path's `eq:` facts that compare a field read (`c1.d_parent`), which another task may change. */
@@ -1513,7 +1519,7 @@ class FunctionAnalyzer implements RuleContext {
         ]);
     }
     if (op.kind === 'lease') {
-      if (!s.facts.get(`#leasetry:${op.key}`)) wr(s, 'facts').set(`#leasetry:${op.key}`, true);
+      this.noteLeaseTry(s, op.key);
       const a = s.access.get(op.key);
       const only = s.access.size === 1 ? [...s.access][0] : null;
       // break_lease() can fail (-EWOULDBLOCK for O_NONBLOCK, -EINTR): until its result is tested, the lease may stand.
@@ -2228,8 +2234,8 @@ class FunctionAnalyzer implements RuleContext {
     const roles = new Set<string>();
     for (const x of exits)
       for (const f of x.facts.keys()) {
-        if (!f.startsWith('#leasetry:')) continue;
-        const role = this.roleOf(f.slice('#leasetry:'.length));
+        if (!f.startsWith(LEASE_TRY)) continue;
+        const role = this.roleOf(f.slice(LEASE_TRY.length));
         if (role && !everyPath.some((b) => b.role === role)) roles.add(role);
       }
     return [...roles].sort();

@@ -90,6 +90,9 @@ export interface RetSt {
   releasesOnErr?: string[];
 }
 
+/** Fact prefix: a lease break of the inode `#leasetry:<key>` on this path, or a callee's that may have been one. */
+export const LEASE_TRY = '#leasetry:';
+
 export interface State {
   locks: Map<string, LockSt>;
   released: Map<string, number>;

@@ -115,6 +115,7 @@ const OTHER = 2;
  * code mentions (`Prescan.vocabulary`), in the same pass.
  */
 export function prescan(text: string, vocabulary?: { names: ReadonlySet<string>; maxLength: number }): Prescan {
+  if (!warmedUp && text.length > WARM_UP_AFTER) warmUp();
   const n = text.length;
   const functions: ScanFunction[] = [];
   const seen = new Set<string>();
@@ -576,8 +577,9 @@ function shapesOf(vocabulary: ReadonlySet<string>, maxLength: number): { first: 
 }
 
 /**
- * A few lines of C that take every branch of the lexer and of the item logic, scanned once when the module loads.
- * The pre-scan is a single long loop that V8 optimises early, in the first large file, while some branches have never
+ * A few lines of C that take every branch of the lexer and of the item logic, scanned once before the first large file
+ * (not when the module loads: the extension host loads it too, and small texts never get the loop optimised). The
+ * pre-scan is a single long loop that V8 optimises early, in the first large file, while some branches have never
  * run; each branch first met later throws the optimised code away ("insufficient type feedback") and it is compiled
  * again: 15 compilations over linux-source-6.12 fs/, most of the pre-scan's cost in V8's compiler threads. Running
  * every branch once in the interpreter first gives them all their type feedback.
@@ -648,10 +650,16 @@ const WARM_UP = [
   '#if X\nint f;',
   '#define Y /* open',
 ];
-const WARM_UP_VOCABULARY = { names: new Set(['inode_lock', 'notify_change', 'break_lease']), maxLength: 13 };
-// Files with a character beyond Latin-1 are two-byte strings: their own type feedback.
-export const PRESCAN_WARM_UP: readonly string[] = [...WARM_UP, ...WARM_UP.map((t) => `/* \u2014 */ ${t}`)];
-for (const text of PRESCAN_WARM_UP) {
-  prescan(text);
-  prescan(text, WARM_UP_VOCABULARY);
+/** Texts longer than this (characters) run the warm-up first; every warm-up text is shorter. */
+const WARM_UP_AFTER = 4096;
+let warmedUp = false;
+
+function warmUp(): void {
+  warmedUp = true;
+  const vocabulary = { names: new Set(['inode_lock', 'notify_change', 'break_lease']), maxLength: 13 };
+  // Files with a character beyond Latin-1 are two-byte strings: their own type feedback.
+  for (const text of [...WARM_UP, ...WARM_UP.map((t) => `/* \u2014 */ ${t}`)]) {
+    prescan(text);
+    prescan(text, vocabulary);
+  }
 }

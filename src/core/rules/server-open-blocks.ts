@@ -4,6 +4,7 @@
  * inode's leases without blocking first. do_dentry_open()'s own break_lease() then sleeps until a lease or delegation
  * is returned. See docs/rules/lease-server-open-blocks.md.
  */
+import { LEASE_TRY } from '../analysis/state';
 import { messageContext, messages } from './messages';
 import type { Rule } from './context';
 
@@ -14,10 +15,9 @@ export const serverOpenBlocks: Rule = {
     if (s.lossy || op.rule !== 'lease/server-open-blocks' || !op.key) return;
     const server = messageContext().opensBreakFirst;
     if (!server) return;
-    // A break (or a helper that breaks on some of its paths) of this inode, or of any inode when the path holds only
-    // one such break: the analysis may know the opened inode under another name.
-    const tries = [...s.facts.keys()].filter((f) => f.startsWith('#leasetry:'));
-    if (tries.length) return;
+    // A lease break on this path (or a helper's that breaks on some of its paths), of any inode: the analysis may
+    // know the opened inode under another name.
+    for (const f of s.facts.keys()) if (f.startsWith(LEASE_TRY)) return;
     const display = ctx.show(op.key);
     ctx.report(
       'lease/server-open-blocks',
