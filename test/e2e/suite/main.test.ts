@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string> = {
   'open_without_break.c': 'lease/open-missing-break',
   'leaked_lock.c': 'lock/imbalance',
   'dir_create_619.c': 'deleg/dir-missing-break',
+  'nfsd_open_without_break.c': 'lease/server-open-blocks',
 };
 
 async function diagnosticsOf(
