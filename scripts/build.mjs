@@ -69,10 +69,7 @@ const optional = [
     { outfile: 'dist/check-worker-main.js', platform: 'node', format: 'cjs', target: 'node20' },
   ],
   // The analysis worker of the desktop extension (a Session in a worker thread).
-  [
-    'src/extension/pure/worker-main.ts',
-    { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' },
-  ],
+  ['src/service/worker-main.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
   [
     'src/extension/extension.ts',
     {
@@ -98,7 +95,7 @@ const optional = [
   ],
   // The browser host's analysis worker (a Session in a web worker).
   [
-    'src/extension/pure/web-worker-main.ts',
+    'src/service/web-worker-main.ts',
     {
       outfile: 'dist/web/worker.js',
       platform: 'browser',

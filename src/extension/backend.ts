@@ -2,7 +2,7 @@
  * Where analyses run: a Node worker thread on the desktop, a web worker in the browser extension host (vscode.dev
  * has no worker_threads), so the extension host never blocks on a parse or an analysis; inline on the browser host's
  * thread only where it cannot start a worker. All load the same wasm and answer the same typed requests
- * (pure/protocol.ts); the analysis worker starts loading when the bundle is evaluated (desktop) or the extension
+ * (service/protocol.ts); the analysis worker starts loading when the bundle is evaluated (desktop) or the extension
  * activates (`prepare`), the others at their first request. A request may come with host handlers: the worker calls back
  * through them for what only the host can do (read the base tree of a patch review through vscode.workspace.fs) and
  * reports progress.
@@ -17,9 +17,9 @@ import {
   type ReadyMessage,
   type Result,
   type WorkerMessage,
-} from './pure/protocol';
-import { WorkerClient } from './pure/worker-client';
-import { Session, type IndexEvent } from './pure/session';
+} from '../service/protocol';
+import { WorkerClient } from '../service/worker-client';
+import { Session, type IndexEvent } from '../service/session';
 import type { Log } from './output';
 import { ms, now } from './output';
 

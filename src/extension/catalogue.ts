@@ -9,7 +9,7 @@ import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { Log } from './output';
 import type { SettingsService } from './settings';
 
-import { notificationText, quote, workspaceRelativePath } from './pure/settings';
+import { notificationText, quote, workspaceRelativePath } from '../service/settings';
 
 /** Rule catalogues are tens of kilobytes (the built-in one is 52 KB); a larger file is refused before it is read. */
 const MAX_RULES_BYTES = 4 * 1024 * 1024;

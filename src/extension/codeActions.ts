@@ -7,8 +7,8 @@ import type { LocatedFinding } from '../core/engine';
 import type { DocumentsService } from './diagnostics';
 import type { Log } from './output';
 import { ms, now } from './output';
-import { DIAGNOSTIC_SOURCE, isRaceRule } from './pure/diagnostics';
-import type { Fix } from './pure/fixes';
+import { DIAGNOSTIC_SOURCE, isRaceRule } from '../service/diagnostics';
+import type { Fix } from '../core/fixes/writer';
 import { C_SELECTOR } from './selector';
 
 export function activate(ctx: vscode.ExtensionContext, log: Log, documents: DocumentsService): void {

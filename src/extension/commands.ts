@@ -6,8 +6,8 @@ import type { DocumentsService } from './diagnostics';
 import { relativePath } from './diagnostics';
 import type { Log } from './output';
 import { ms } from './output';
-import { DIAGNOSTIC_SOURCE } from './pure/diagnostics';
-import { lockStateText } from './pure/hover';
+import { DIAGNOSTIC_SOURCE } from '../service/diagnostics';
+import { lockStateText } from '../service/hover';
 import { SECTION } from './settings';
 
 export interface CheckFileResult {

@@ -11,12 +11,12 @@ import type { CatalogueService } from './catalogue';
 import type { Log } from './output';
 import { ms, now } from './output';
 import type { SettingsService } from './settings';
-import { checkOptionsOf, FileFilter, type Settings } from './pure/settings';
-import { toCoreEdits } from './pure/lines';
+import { checkOptionsOf, FileFilter, type Settings } from '../service/settings';
+import { toCoreEdits } from '../service/lines';
 import { debounceFor, recentAnalysis } from '../service/debounce';
-import { DIAGNOSTIC_SOURCE } from './pure/diagnostics';
-import type { AnalysisResult } from './pure/session';
-import type { Fix } from './pure/fixes';
+import { DIAGNOSTIC_SOURCE } from '../service/diagnostics';
+import type { AnalysisResult } from '../service/session';
+import type { Fix } from '../core/fixes/writer';
 import { ruleDocUrl } from '../core/rules/rules';
 
 /** Views of a document that are not its editable text. */

@@ -15,7 +15,7 @@ import * as commands from './commands';
 import * as workspaceCheck from './workspaceCheck';
 import * as status from './status';
 import { createBackend, IS_WEB, startAnalysisWorkerEarly } from './backend';
-import { setTranslator } from './pure/l10n';
+import { setTranslator } from '../service/l10n';
 import { activateSimulation } from './simulation/index';
 import { activatePatchReview } from './patch/index';
 

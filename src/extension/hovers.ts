@@ -1,7 +1,7 @@
 /** Hover on a lock, break, wait or change call: what it does, the locks held just before it and where each was taken. */
 import * as vscode from 'vscode';
 import type { DocumentsService } from './diagnostics';
-import { hoverMarkdown } from './pure/hover';
+import { hoverMarkdown } from '../service/hover';
 import { C_SELECTOR } from './selector';
 
 export function activate(ctx: vscode.ExtensionContext, documents: DocumentsService): void {

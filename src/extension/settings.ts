@@ -8,7 +8,7 @@ import {
   SILENCING_KEYS,
   type Settings,
   type SettingOrigin,
-} from './pure/settings';
+} from '../service/settings';
 import type { Log } from './output';
 
 export const SECTION = 'vfsLockReview';

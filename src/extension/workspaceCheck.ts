@@ -14,8 +14,8 @@ import { findingToDiagnostic, relativePath, type DocumentsService } from './diag
 import type { Log } from './output';
 import { ms, now } from './output';
 import type { SettingsService } from './settings';
-import { checkOptionsOf, FileFilter } from './pure/settings';
-import type { CheckSummary } from './pure/session';
+import { checkOptionsOf, FileFilter } from '../service/settings';
+import type { CheckSummary } from '../service/session';
 import { LagSampler, threadCpuMs } from './pure/lag';
 
 export interface WorkspaceCheckResult {

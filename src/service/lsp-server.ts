@@ -42,7 +42,7 @@ import {
   FileFilter,
   parseSettings,
   type Settings,
-} from '../extension/pure/settings';
+} from './settings';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { hoverMarkdown } from './hover';
 import { debounceFor, recentAnalysis } from './debounce';

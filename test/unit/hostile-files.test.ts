@@ -30,7 +30,7 @@ import { nodeWasmSource } from '../../src/core/parse/node-wasm';
 import { ParseBudgetError, parseReportBudget } from '../../src/core/parse/parser';
 import { readRegularFile, readRegularText } from '../../src/core/node-read';
 import { collectFiles } from '../../src/cli/files';
-import { Session } from '../../src/extension/pure/session';
+import { Session } from '../../src/service/session';
 import { PROJECT_ROOT } from '../helpers/corpus';
 import { buggySetattr } from '../helpers/buggy';
 

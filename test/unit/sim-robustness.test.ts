@@ -23,10 +23,10 @@ import { simulateFunction, simulateRequest, simulateText } from '../../src/sim/s
 import { replay } from '../../src/sim/trace';
 import { exportTrace } from '../../src/webview/export';
 import { isSafeSvgExport } from '../../src/extension/pure/webview-messages';
-import { Session } from '../../src/extension/pure/session';
+import { Session } from '../../src/service/session';
 import { main } from '../../src/cli/main';
 import type { Program } from '../../src/sim/program';
-import type { ResponseMessage } from '../../src/extension/pure/protocol';
+import type { ResponseMessage } from '../../src/service/protocol';
 import { PROJECT_ROOT } from '../helpers/corpus';
 import {
   gotoLoopScenario,

@@ -15,7 +15,7 @@ import type { SeriesReview } from '../../patch/review';
 import type { PatchDiagnostic } from '../../patch/diagnostics';
 import type { TextChange } from '../../patch/synthesize';
 import { SOURCE_FILE } from '../../patch/tree';
-import type { ReviewOutcome, ReviewParams } from '../pure/protocol';
+import type { ReviewOutcome, ReviewParams } from '../../service/protocol';
 import type { Backend } from '../backend';
 import { WorkspaceTree } from './workspace-tree';
 import { pathSetting } from '../settings';

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { SOURCE_FILE, type TreeReader } from '../../patch/tree';
-import type { HostHandlers } from '../pure/protocol';
+import type { HostHandlers } from '../../service/protocol';
 
 export class WorkspaceTree implements TreeReader {
   constructor(

@@ -1,5 +1,5 @@
 /**
- * Quick-fix text in each kernel era (src/extension/pure/fixes.ts through the analysis Session the extension uses):
+ * Quick-fix text in each kernel era (src/core/fixes/writer.ts through the analysis Session the extension uses):
  * the exact code written, and the analyzer's verdict on the fixed file.
  */
 import { test } from 'node:test';
@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, sharedAnalyzer } from '../../helpers/corpus';
-import { Session } from '../../../src/extension/pure/session';
-import { applyEdits } from '../../../src/extension/pure/lines';
-import { indentUnit, waitRetryLines } from '../../../src/extension/pure/fixes';
+import { Session } from '../../../src/service/session';
+import { applyEdits } from '../../../src/service/lines';
+import { indentUnit, waitRetryLines } from '../../../src/core/fixes/writer';
 import type { CheckOptions } from '../../../src/core/engine';
 
 const example = (name: string) => readFileSync(join(PROJECT_ROOT, 'examples', name), 'utf8');

@@ -1,6 +1,6 @@
 /**
  * What Check Workspace leaves to the extension host's thread, and how its lag is measured: the worker decodes the
- * bytes and computes positions (pure/session.ts), runs at a lower priority (pure/thread-priority.ts, the built
+ * bytes and computes positions (service/session.ts), runs at a lower priority (service/thread-priority.ts, the built
  * dist/worker.js), and the lag sampler tells a busy thread from a descheduled one (pure/lag.ts).
  */
 import { test } from 'node:test';
@@ -9,9 +9,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PROJECT_ROOT, sharedAnalyzer } from '../../helpers/corpus';
-import { Session } from '../../../src/extension/pure/session';
-import { dispatch } from '../../../src/extension/pure/protocol';
-import { LineMap } from '../../../src/extension/pure/lines';
+import { Session } from '../../../src/service/session';
+import { dispatch } from '../../../src/service/protocol';
+import { LineMap } from '../../../src/service/lines';
 import { LagSampler } from '../../../src/extension/pure/lag';
 
 test('check from bytes with positions: the same findings as from text, every offset the host needs positioned', async () => {

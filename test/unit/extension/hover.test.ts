@@ -1,10 +1,10 @@
-/** Hover and lock-state text (src/extension/pure/hover.ts) from real events of the examples. */
+/** Hover and lock-state text (src/service/hover.ts) from real events of the examples. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, sharedAnalyzer } from '../../helpers/corpus';
-import { callEvents, eventMarkdown, lockStateText } from '../../../src/extension/pure/hover';
+import { callEvents, eventMarkdown, lockStateText } from '../../../src/service/hover';
 
 async function eventsIn(name: string, needle: string) {
   const text = readFileSync(join(PROJECT_ROOT, 'examples', name), 'utf8');

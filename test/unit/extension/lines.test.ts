@@ -1,8 +1,8 @@
-/** Offsets ↔ positions and editor changes → core edits (src/extension/pure/lines.ts). */
+/** Offsets ↔ positions and editor changes → core edits (src/service/lines.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyEdits, coreEditsFor, LineMap, mergeEdits, toCoreEdits } from '../../../src/extension/pure/lines';
+import { applyEdits, coreEditsFor, LineMap, mergeEdits, toCoreEdits } from '../../../src/service/lines';
 
 test('positions with \\n, \\r\\n and a lone \\r, as VS Code counts lines', () => {
   const m = new LineMap('ab\ncd\r\nef\rgh');

@@ -9,9 +9,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../helpers/corpus';
 import { RULES, ruleDocPath } from '../../../src/core/rules/rules';
-import { diagnosticData, isRaceRule } from '../../../src/extension/pure/diagnostics';
-import { SILENCING_KEYS } from '../../../src/extension/pure/settings';
-import { LineMap } from '../../../src/extension/pure/lines';
+import { diagnosticData, isRaceRule } from '../../../src/service/diagnostics';
+import { SILENCING_KEYS } from '../../../src/service/settings';
+import { LineMap } from '../../../src/service/lines';
 import { Glob } from '../../../src/core/glob';
 import type { LocatedFinding } from '../../../src/core/engine';
 

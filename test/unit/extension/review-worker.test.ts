@@ -10,15 +10,15 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createTwoFilesPatch } from 'diff';
 import { PROJECT_ROOT, sharedAnalyzer } from '../../helpers/corpus';
-import { WorkerClient } from '../../../src/extension/pure/worker-client';
+import { WorkerClient } from '../../../src/service/worker-client';
 import {
   directChannel,
   dispatch,
   type HostHandlers,
   type ReviewOutcome,
   type WorkerMessage,
-} from '../../../src/extension/pure/protocol';
-import { Session } from '../../../src/extension/pure/session';
+} from '../../../src/service/protocol';
+import { Session } from '../../../src/service/session';
 
 // Written for this test: an unlink that breaks the victim's delegation under its lock, and a caller that retries.
 const UNLINK = `#include <linux/fs.h>

@@ -1,13 +1,13 @@
-/** The analysis session the worker and the browser host run (src/extension/pure/session.ts + protocol.ts). */
+/** The analysis session the worker and the browser host run (src/service/session.ts + protocol.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { PROJECT_ROOT, sharedAnalyzer } from '../../helpers/corpus';
-import { Session } from '../../../src/extension/pure/session';
-import { dispatch } from '../../../src/extension/pure/protocol';
-import { toCoreEdits } from '../../../src/extension/pure/lines';
+import { Session } from '../../../src/service/session';
+import { dispatch } from '../../../src/service/protocol';
+import { toCoreEdits } from '../../../src/service/lines';
 
 const example = (name: string) => readFileSync(join(PROJECT_ROOT, 'examples', name), 'utf8');
 const summary = (fs: { ruleId: string; start: number; end: number; function: string }[]) =>

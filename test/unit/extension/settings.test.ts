@@ -1,4 +1,4 @@
-/** Settings parsing and include/exclude globs (src/extension/pure/settings.ts, src/core/glob.ts). */
+/** Settings parsing and include/exclude globs (src/service/settings.ts, src/core/glob.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -12,7 +12,7 @@ import {
   notificationText,
   parseSettings,
   workspaceRelativePath,
-} from '../../../src/extension/pure/settings';
+} from '../../../src/service/settings';
 import { Glob, GlobError, MAX_GLOB_LENGTH } from '../../../src/core/glob';
 
 const globToRegExp = (g: string) => ({ test: (p: string) => Glob.compile(g).matches(p) });

@@ -2,7 +2,7 @@
  * The browser host's analysis worker (dist/web/worker.js): a `Session` in a web worker, so that in vscode.dev and
  * other browser hosts no parse or analysis runs on the extension host's thread either. The host reads the two wasm
  * files (through vscode.workspace.fs, the only way it can) and sends them in a first `{ init }` message; after that
- * the worker speaks pure/protocol.ts like the desktop's worker thread (serve.ts). No tree index: a browser host reads
+ * the worker speaks service/protocol.ts like the desktop's worker thread (serve.ts). No tree index: a browser host reads
  * no kernel tree from disk.
  */
 import { Session } from './session';

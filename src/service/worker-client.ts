@@ -1,5 +1,5 @@
 /**
- * The host's end of the analysis worker's protocol (pure/protocol.ts), without `vscode`: requests by id, their
+ * The host's end of the analysis worker's protocol (service/protocol.ts), without `vscode`: requests by id, their
  * cancellation, and the worker's callbacks answered by the request's handlers (a patch review reads the base tree
  * through them). The extension's WorkerBackend wraps it; the unit tests drive dist/worker.js with it.
  */

@@ -9,14 +9,14 @@
  * protocol (cli/check-worker.ts) instead; `{ event }` messages tell the host how the build goes.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { TreeIndexes } from '../../service/tree-index';
-import { serveChecks } from '../../cli/check-worker';
+import { TreeIndexes } from './tree-index';
+import { serveChecks } from '../cli/check-worker';
 import { lowerThreadPriority } from './thread-priority';
-import { nodeWasmSource } from '../../core/parse/node-wasm';
+import { nodeWasmSource } from '../core/parse/node-wasm';
 import { Session } from './session';
-import { nodeTreeReader } from '../../core/catalogue/era-node';
+import { nodeTreeReader } from '../core/catalogue/era-node';
 import { serveRequests } from './serve';
-import { readRegularText } from '../../core/node-read';
+import { readRegularText } from '../core/node-read';
 import type { EventMessage, ReadyMessage } from './protocol';
 
 const port = parentPort;

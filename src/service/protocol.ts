@@ -2,15 +2,15 @@
  * Extension host ↔ analysis session messages, as one typed map (the same calls whether the session runs in a
  * worker thread or inline in the browser extension host).
  */
-import type { CheckOptions, EventInfo } from '../../core/engine';
-import type { CatalogueData } from '../../core/catalogue/catalogue';
+import type { CheckOptions, EventInfo } from '../core/engine';
+import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { CoreEdit } from './lines';
-import type { Fix } from './fixes';
+import type { Fix } from '../core/fixes/writer';
 import type { AnalysisResult, CheckParams, CheckSummary, FindingRef, IndexEvent, OpenParams, Session } from './session';
-import type { ExploreLimits, Outcome, SimulationRequest } from '../../sim/simulate';
-import type { HostChannel, HostMethod, HostMethods, ReviewOutcome, ReviewParams } from '../../service/review';
-import type { TextChange } from '../../patch/synthesize';
-import { diffRequest } from '../../service/review';
+import type { ExploreLimits, Outcome, SimulationRequest } from '../sim/simulate';
+import type { HostChannel, HostMethod, HostMethods, ReviewOutcome, ReviewParams } from './review';
+import type { TextChange } from '../patch/synthesize';
+import { diffRequest } from './review';
 
 export type { HostChannel, HostMethod, HostMethods, ReviewOutcome, ReviewParams };
 

@@ -1,5 +1,5 @@
 /**
- * The analysis session's side of pure/protocol.ts, for any thread that runs one: the desktop's Node worker thread
+ * The analysis session's side of service/protocol.ts, for any thread that runs one: the desktop's Node worker thread
  * (worker-main.ts) and the browser host's web worker (web-worker-main.ts). Requests are answered in order (a
  * simulation when its exploration ends; its slices leave room for the requests after it, and for a `{ cancel: id }`
  * message); a patch review asks the host for the base tree's files through callbacks (`{ callback, request, method,

@@ -2,11 +2,11 @@
  * The extension's settings as plain data: parsing with defaults and problems, check options for the core, and
  * include/exclude glob matching (src/core/glob.ts: linear time, no RegExp). No `vscode` import (unit-tested under Node).
  */
-import type { CheckOptions } from '../../core/engine';
-import type { RuleId, Severity } from '../../core/analysis/types';
-import { RULES } from '../../core/rules/rules';
-import { Glob, GlobError, globProblem } from '../../core/glob';
-import { escapeForTerminal } from '../../core/text/escape';
+import type { CheckOptions } from '../core/engine';
+import type { RuleId, Severity } from '../core/analysis/types';
+import { RULES } from '../core/rules/rules';
+import { Glob, GlobError, globProblem } from '../core/glob';
+import { escapeForTerminal } from '../core/text/escape';
 
 export type SeveritySetting = Severity | 'off';
 export type SettingOrigin = 'default' | 'user' | 'workspace';
