@@ -63,12 +63,8 @@ const jobs = [
   }),
 ];
 const optional = [
-  // `vfslock check --jobs N`: one analyzer per worker thread.
-  [
-    'src/cli/check-worker-main.ts',
-    { outfile: 'dist/check-worker-main.js', platform: 'node', format: 'cjs', target: 'node20' },
-  ],
-  // The analysis worker of the desktop extension (a Session in a worker thread).
+  // The analysis thread (a Session in a worker thread): the desktop extension's, and every pool's threads
+  // (`vfslock check --jobs N`, the summary index built in the background).
   ['src/service/worker-main.ts', { outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' }],
   [
     'src/extension/extension.ts',

@@ -1,50 +1,51 @@
 /**
  * Checks files on N worker threads (each with its own parser and analyzer); results come back in input order.
  * `WorkerPool` keeps its threads between rounds of a tree check (the summary index is sent to each once per round).
+ * The threads are the editor's analysis threads (service/worker-main.ts) and speak its protocol (service/protocol.ts),
+ * with the pool's methods added (`PoolMethods`: cli/pool-methods.ts).
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckOptions, FileResult } from '../core/engine';
+import type { CheckOptions } from '../core/engine';
 import type { Outcome } from './files';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { IndexData } from '../core/index/summary-index';
-import type { FileInterface } from '../core/index/summary-index';
 import type { Runner, Task, TaskOutcome } from '../core/index/tree-check';
-import type { WorkerRequest } from './check-worker';
+import type { Method, Params, ReadyMessage, Result, WorkerMessage } from '../service/protocol';
+import { WorkerClient } from '../service/worker-client';
 
 /** Requests a thread holds at once: the one it works on and the next, so it never waits for this thread. */
 const IN_FLIGHT = 2;
 
+/** The analysis thread's script: dist/worker.js beside the bundle, or the compiled module (tests run out/). */
 function workerScript(): string | null {
-  const p = join(__dirname, 'check-worker-main.js');
-  return existsSync(p) ? p : null;
+  for (const p of [join(__dirname, 'worker.js'), join(__dirname, '..', 'service', 'worker-main.js')]) {
+    if (existsSync(p)) return p;
+  }
+  return null;
 }
 
 export interface PoolOptions {
-  /** Script of the threads (default: check-worker-main.js next to this bundle). */
+  /** Script of the threads (default: the analysis thread, dist/worker.js). */
   script?: string;
-  /** Extra `workerData` (the editor's analysis worker takes `{ role: 'check', nice }` to act as a check worker). */
+  /** Extra `workerData` (the editor's index build takes `{ nice }` to run below the editor's own thread). */
   data?: object;
 }
 
-interface Reply {
-  ready?: boolean;
-  fatal?: string;
-  indexed?: number;
-  index?: number;
-  result?: FileResult;
-  iface?: FileInterface;
-  error?: string;
+/** A thread and its end of the protocol. */
+interface Thread {
+  worker: Worker;
+  client: WorkerClient;
+  /** Resolves once it is ready and set up (catalogues, options, the current index); rejects if it stopped first. */
+  ready: Promise<void>;
 }
 
 export class WorkerPool implements Runner {
-  private readonly workers: Worker[];
-  private readonly ready: Promise<void>[];
+  private readonly threads: Thread[];
   private readonly script: string;
   private readonly workerData: object;
   private readonly exited = new WeakSet<Worker>();
-  private seq = 0;
   /** The index last sent (a thread started in place of one that stopped gets it too). */
   private index: IndexData | null = null;
   /** Threads started in place of ones that stopped (ran out of memory, crashed). */
@@ -53,83 +54,67 @@ export class WorkerPool implements Runner {
   /** `resourceLimits`: each thread's heap limits (Node's defaults if unset). */
   constructor(
     size: number,
-    options: CheckOptions,
-    catalogues: CatalogueData[],
-    withFixes = false,
+    private readonly options: CheckOptions,
+    private readonly catalogues: CatalogueData[],
+    private readonly withFixes = false,
     private readonly resourceLimits?: ResourceLimits,
     pool: PoolOptions = {},
   ) {
     const script = pool.script ?? workerScript();
     if (!script) throw new Error('worker script not found next to the CLI (rebuild with npm run build)');
     this.script = script;
-    this.workerData = { options, catalogues, bundleDir: __dirname, withFixes, ...pool.data };
-    this.workers = Array.from({ length: Math.max(1, size) }, () => this.spawn());
-    this.ready = this.workers.map((w) => this.once(w, (m) => !!m.ready));
+    this.workerData = { ...pool.data, role: 'pool' };
+    this.threads = Array.from({ length: Math.max(1, size) }, () => this.spawn());
   }
 
-  private spawn(): Worker {
-    const w = new Worker(this.script, {
+  /** Starts a thread: ready once it has loaded its parser and taken the pool's settings and index. */
+  private spawn(): Thread {
+    const worker = new Worker(this.script, {
       workerData: this.workerData,
       ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}),
     });
-    w.once('exit', () => this.exited.add(w));
-    // Errors are handled by whoever waits on the thread; this keeps one between requests from going unhandled.
-    w.on('error', () => undefined);
-    return w;
-  }
-
-  /** Starts a thread in place of thread `wi`, which stopped, and gives it the current index. */
-  private async replace(wi: number): Promise<Worker> {
-    void this.workers[wi].terminate();
-    const w = this.spawn();
-    this.workers[wi] = w;
-    this.restarts++;
-    await this.once(w, (m) => !!m.ready);
-    if (this.index) {
-      const seq = this.seq;
-      const p = this.once(w, (m) => m.indexed === seq);
-      w.postMessage({ setIndex: this.index, seq } satisfies WorkerRequest);
-      await p;
-    }
-    return w;
-  }
-
-  /** The next message of `w` that `pred` accepts (a fatal message or an error rejects). */
-  private once(w: Worker, pred: (m: Reply) => boolean): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onMsg = (m: Reply) => {
-        if (m.fatal) {
-          cleanup();
-          reject(new Error(m.fatal));
-        } else if (pred(m)) {
-          cleanup();
-          resolve();
-        }
-      };
-      const onErr = (e: Error) => {
-        cleanup();
-        reject(e);
-      };
-      const cleanup = () => {
-        w.off('message', onMsg);
-        w.off('error', onErr);
-      };
-      w.on('message', onMsg);
-      w.on('error', onErr);
+    const client = new WorkerClient(worker);
+    const started = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: WorkerMessage) => {
+        if (!('ready' in m)) client.handle(m);
+        else if (m.ready) resolve();
+        else reject(new Error((m as Extract<ReadyMessage, { ready: false }>).error));
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`worker thread exited (code ${code})`)));
     });
+    worker.once('exit', () => {
+      this.exited.add(worker);
+      client.failAll('the worker thread stopped');
+    });
+    // Errors are handled by whoever waits on the thread; this keeps one between requests from going unhandled.
+    worker.on('error', (e) => client.failAll(e.message));
+    const index = this.index;
+    const ready = started.then(async () => {
+      await client.call('poolInit', {
+        catalogues: this.catalogues,
+        options: this.options,
+        withFixes: this.withFixes,
+      });
+      if (index) await client.call('setTreeIndex', { data: index });
+    });
+    ready.catch(() => undefined);
+    return { worker, client, ready };
+  }
+
+  /** Starts a thread in place of thread `wi`, which stopped. */
+  private replace(wi: number): Thread {
+    void this.threads[wi].worker.terminate();
+    const t = this.spawn();
+    this.threads[wi] = t;
+    this.restarts++;
+    return t;
   }
 
   async setIndex(data: IndexData): Promise<void> {
-    await Promise.all(this.ready);
-    const seq = ++this.seq;
+    await Promise.all(this.threads.map((t) => t.ready));
     this.index = data;
-    await Promise.all(
-      this.workers.map((w) => {
-        const p = this.once(w, (m) => m.indexed === seq);
-        w.postMessage({ setIndex: data, seq } satisfies WorkerRequest);
-        return p;
-      }),
-    );
+    await Promise.all(this.threads.map((t) => t.client.call('setTreeIndex', { data })));
   }
 
   /**
@@ -137,15 +122,16 @@ export class WorkerPool implements Runner {
    * other); replies in input order, with the thread that answered. A thread that stops (out of memory, a crash)
    * costs only the request it was working on: that one gets an error, and a new thread takes over the rest.
    */
-  private async dispatch<R>(
+  private async dispatch<M extends Method, R>(
     count: number,
-    request: (i: number) => WorkerRequest,
-    reply: (m: Reply, worker: number) => R,
+    method: M,
+    params: (i: number) => Params<M>,
+    reply: (r: Result<M> | { error: string }, worker: number) => R,
     owner: (i: number) => number | undefined = () => undefined,
   ): Promise<R[]> {
-    await Promise.all(this.ready);
+    await Promise.all(this.threads.map((t) => t.ready));
     const out: R[] = new Array(count);
-    const own: number[][] = this.workers.map(() => []);
+    const own: number[][] = this.threads.map(() => []);
     const shared: number[] = [];
     for (let i = 0; i < count; i++) {
       const o = owner(i);
@@ -153,39 +139,42 @@ export class WorkerPool implements Runner {
       else shared.push(i);
     }
     await Promise.all(
-      this.workers.map(
+      this.threads.map(
         (_, wi) =>
           new Promise<void>((resolve, reject) => {
-            let w = this.workers[wi];
+            let t = this.threads[wi];
             // Requests sent and not answered yet, oldest first (the thread answers them in order). A thread is
             // sent its next request before it answers the current one, so it never waits for this thread to read
             // an answer and post the next file (a round trip per file left both threads idle a third of the time).
-            const inFlight: number[] = [];
+            let inFlight: number[] = [];
+            let stopping = false;
             const feed = () => {
               while (inFlight.length < IN_FLIGHT) {
                 const next = own[wi].shift() ?? shared.shift();
                 if (next === undefined) break;
                 inFlight.push(next);
-                w.postMessage(request(next));
+                const sentTo = t;
+                // A thread that stops fails its requests after its error or exit event has replaced it (so
+                // `answered` drops them); a request that fails in a thread that goes on is that file's error.
+                sentTo.client.call(method, params(next)).then(
+                  (r) => answered(sentTo, next, r),
+                  (e: Error) => answered(sentTo, next, { error: `internal error: ${e.message}` }),
+                );
               }
               if (!inFlight.length) {
                 detach();
                 resolve();
               }
             };
-            const onMsg = (m: Reply) => {
-              if (m.fatal) {
-                detach();
-                reject(new Error(m.fatal));
-                return;
-              }
-              if (m.index === undefined) return;
-              const at = inFlight.indexOf(m.index);
-              if (at >= 0) inFlight.splice(at, 1);
-              out[m.index] = reply(m, wi);
+            const answered = (from: Thread, i: number, r: Result<M> | { error: string }) => {
+              if (from !== t || stopping) return;
+              inFlight = inFlight.filter((x) => x !== i);
+              out[i] = reply(r, wi);
               feed();
             };
             const stopped = (why: string) => {
+              if (stopping) return;
+              stopping = true;
               detach();
               // The oldest request is the one the thread was working on; the others it had not started go to the
               // new thread.
@@ -193,15 +182,15 @@ export class WorkerPool implements Runner {
               if (current !== undefined) {
                 out[current] = reply(
                   {
-                    index: current,
                     error: `not checked: the worker thread checking it ${why} (a new thread checked the files after it)`,
                   },
                   wi,
                 );
               }
               own[wi].unshift(...inFlight.splice(0));
-              this.replace(wi).then((next) => {
-                w = next;
+              t = this.replace(wi);
+              t.ready.then(() => {
+                stopping = false;
                 attach();
                 feed();
               }, reject);
@@ -213,15 +202,16 @@ export class WorkerPool implements Runner {
                   : `stopped: ${e.message}`,
               );
             const onExit = (code: number) => stopped(`exited (code ${code})`);
+            let attached: Worker | null = null;
             const attach = () => {
-              w.on('message', onMsg);
-              w.on('error', onErr);
-              w.on('exit', onExit);
+              attached = t.worker;
+              attached.on('error', onErr);
+              attached.on('exit', onExit);
             };
             const detach = () => {
-              w.off('message', onMsg);
-              w.off('error', onErr);
-              w.off('exit', onExit);
+              attached?.off('error', onErr);
+              attached?.off('exit', onExit);
+              attached = null;
             };
             attach();
             feed();
@@ -234,13 +224,9 @@ export class WorkerPool implements Runner {
   run(tasks: Task[]): Promise<TaskOutcome[]> {
     return this.dispatch(
       tasks.length,
-      (i) => ({ index: i, task: tasks[i] }),
-      (m, worker) => ({
-        ...(m.result ? { result: m.result } : {}),
-        ...(m.iface ? { iface: m.iface } : {}),
-        ...(m.error ? { error: m.error } : {}),
-        worker,
-      }),
+      'runTask',
+      (i) => ({ task: tasks[i] }),
+      (m, worker) => ({ ...m, worker }),
       (i) => tasks[i].worker,
     );
   }
@@ -249,26 +235,26 @@ export class WorkerPool implements Runner {
   checkFiles(files: string[], onDone?: (o: Outcome) => void): Promise<Outcome[]> {
     return this.dispatch(
       files.length,
-      (i) => ({ index: i, file: files[i] }),
+      'checkFile',
+      (i) => ({ file: files[i] }),
       (m) => {
-        const o: Outcome = m.result ? { result: m.result } : { error: m.error ?? 'unknown error' };
-        onDone?.(o);
-        return o;
+        onDone?.(m);
+        return m;
       },
     );
   }
 
   async close(): Promise<void> {
     await Promise.all(
-      this.workers.map(
-        (w) =>
+      this.threads.map(
+        ({ worker }) =>
           new Promise<void>((resolve) => {
-            if (this.exited.has(w)) {
+            if (this.exited.has(worker)) {
               resolve();
               return;
             }
-            w.once('exit', () => resolve());
-            w.postMessage(null);
+            worker.once('exit', () => resolve());
+            void worker.terminate();
           }),
       ),
     );

@@ -2,7 +2,7 @@
  * Extension host ↔ analysis session messages, as one typed map (the same calls whether the session runs in a
  * worker thread or inline in the browser extension host).
  */
-import type { CheckOptions, EventInfo } from '../core/engine';
+import type { CheckOptions, EventInfo, FileResult } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { CoreEdit } from './lines';
 import type { Fix } from '../core/fixes/writer';
@@ -10,6 +10,8 @@ import type { AnalysisResult, CheckParams, CheckSummary, FindingRef, IndexEvent,
 import type { ExploreLimits, Outcome, SimulationRequest } from '../sim/simulate';
 import type { HostChannel, HostMethod, HostMethods, ReviewOutcome, ReviewParams } from './review';
 import type { TextChange } from '../patch/synthesize';
+import type { IndexData } from '../core/index/summary-index';
+import type { Task, TaskOutcome } from '../core/index/tree-check';
 import { diffRequest } from './review';
 
 export type { HostChannel, HostMethod, HostMethods, ReviewOutcome, ReviewParams };
@@ -46,6 +48,28 @@ export interface Methods {
   diff: { params: { changes: TextChange[] }; result: string };
 }
 
+/**
+ * What a pool of Node analysis threads is asked (`vfslock check --jobs N`, and the summary index the editor and
+ * `vfslock lsp` build in the background): the same threads, protocol and session as the editor's, with these methods
+ * added where files can be read by path (served by cli/pool-methods.ts, never in the browser).
+ */
+export interface PoolMethods {
+  /** The catalogues and options of every later request (`withFixes`: a checked file carries verified fixes). */
+  poolInit: {
+    params: { catalogues: CatalogueData[]; options: CheckOptions; withFixes?: boolean };
+    result: null;
+  };
+  /** One file, read on this thread and checked on its own (no summaries across files). */
+  checkFile: { params: { file: string }; result: FileOutcome };
+  /** A task of a tree check (check a file, or summarise a header) against the index last given. */
+  runTask: { params: { task: Task }; result: TaskOutcome };
+  /** The summary index of a tree check's round. */
+  setTreeIndex: { params: { data: IndexData }; result: null };
+}
+
+/** One file's check: its result (with fixes if asked), or why there is none. */
+export type FileOutcome = { result: FileResult } | { error: string };
+
 export interface FunctionAtParams {
   uri: string;
   version: number;
@@ -59,9 +83,13 @@ export type AsyncMethod = 'simulate' | 'review';
 /** What `dispatch` returns: the result, or a promise of it for an asynchronous method. */
 export type Reply<M extends Method> = M extends AsyncMethod ? Promise<Result<M>> : Result<M>;
 
-export type Method = keyof Methods;
-export type Params<M extends Method> = Methods[M]['params'];
-export type Result<M extends Method> = Methods[M]['result'];
+/** Every method of the protocol: the session's, and the pool's (Node threads only). */
+type AllMethods = Methods & PoolMethods;
+export type Method = keyof AllMethods;
+export type SessionMethod = keyof Methods;
+export type PoolMethod = keyof PoolMethods;
+export type Params<M extends Method> = AllMethods[M]['params'];
+export type Result<M extends Method> = AllMethods[M]['result'];
 
 export interface RequestMessage<M extends Method = Method> {
   id: number;
@@ -134,7 +162,9 @@ export interface EventMessage {
 /** Startup message from a worker: ready (with how long loading the parser took) or failed. */
 export type ReadyMessage = { ready: true; loadMs: number } | { ready: false; error: string };
 
-type Handlers = { [M in Method]: (s: Session, p: Params<M>, ctx: CallContext) => Reply<M> };
+type Handlers = { [M in SessionMethod]: (s: Session, p: Params<M>, ctx: CallContext) => Reply<M> };
+/** Handlers of the pool's methods, given to `dispatch` by a thread that serves them. */
+export type PoolHandlers = { [M in PoolMethod]: (s: Session, p: Params<M>) => Result<M> };
 
 const handlers: Handlers = {
   configure: (s, p) => (s.configure(p.key, p.catalogues), null),
@@ -154,15 +184,25 @@ const handlers: Handlers = {
   diff: (_s, p) => diffRequest(p.changes),
 };
 
-/** Answers a request; `signal` cancels an asynchronous one, `host` carries its callbacks to the host. */
+/**
+ * Answers a request; `signal` cancels an asynchronous one, `host` carries its callbacks to the host; `pool`: the
+ * pool's methods, where this thread serves them.
+ */
 export function dispatch<M extends Method>(
   s: Session,
   method: M,
   params: Params<M>,
   signal?: AbortSignal,
   host?: HostChannel,
+  pool?: PoolHandlers,
 ): Reply<M> {
-  if (!Object.prototype.hasOwnProperty.call(handlers, method)) throw new Error(`unknown method ${String(method)}`);
-  const h = handlers[method] as (s: Session, p: Params<M>, ctx: CallContext) => Reply<M>;
+  const own = Object.prototype.hasOwnProperty;
+  const table: object | undefined = own.call(handlers, method)
+    ? handlers
+    : pool && own.call(pool, method)
+      ? pool
+      : undefined;
+  if (!table) throw new Error(`unknown method ${String(method)}`);
+  const h = (table as Record<string, (s: Session, p: Params<M>, ctx: CallContext) => Reply<M>>)[method];
   return h(s, params, { signal, host });
 }

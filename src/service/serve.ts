@@ -12,6 +12,7 @@ import {
   type CallbackReply,
   type HostChannel,
   type HostMessage,
+  type PoolHandlers,
   type ProgressMessage,
   type ResponseMessage,
   type WorkerMessage,
@@ -23,8 +24,11 @@ export interface ServePort {
   onMessage(fn: (message: HostMessage) => void): void;
 }
 
-/** Answers the host's requests with the session `ready` resolves to (null: it could not be created). */
-export function serveRequests(port: ServePort, ready: Promise<Session | null>): void {
+/**
+ * Answers the host's requests with the session `ready` resolves to (null: it could not be created); `pool`: the
+ * pool's methods too (a Node thread, which reads files by path).
+ */
+export function serveRequests(port: ServePort, ready: Promise<Session | null>, pool?: PoolHandlers): void {
   /** Asynchronous requests under way, by request id (a cancellation aborts its controller). */
   const running = new Map<number, AbortController>();
   /** Callbacks to the host awaiting its answer, by callback id. */
@@ -70,7 +74,7 @@ export function serveRequests(port: ServePort, ready: Promise<Session | null>): 
         reply = {
           id: msg.id,
           ok: true,
-          result: await dispatch(session, msg.method, msg.params, controller.signal, channel(msg.id)),
+          result: await dispatch(session, msg.method, msg.params, controller.signal, channel(msg.id), pool),
         };
       } catch (e) {
         reply = { id: msg.id, ok: false, error: (e as Error).stack ?? String(e) };

@@ -190,13 +190,14 @@ export class Session {
     }
   }
 
-  private analyzer(key: string): Analyzer {
+  /** The analyzer of a catalogue set registered with `configure` (the built-in catalogue for an unknown key). */
+  analyzerFor(key: string): Analyzer {
     return this.analyzers.get(key) ?? this.base;
   }
 
   open(p: OpenParams): void {
     this.close(p.uri);
-    const doc = this.analyzer(p.catalogue).open(p.file, p.text, this.withTree(p.path ?? p.file, p.options));
+    const doc = this.analyzerFor(p.catalogue).open(p.file, p.text, this.withTree(p.path ?? p.file, p.options));
     const view = this.viewOf(p.path, p.catalogue, p.options);
     if (view) doc.setIndex(view);
     this.docs.set(p.uri, {
@@ -246,7 +247,7 @@ export class Session {
   private reopen(uri: string, o: Open, options: CheckOptions, catalogue: string): void {
     const text = o.doc.source;
     o.doc.dispose();
-    const doc = this.analyzer(catalogue).open(o.file, text, this.withTree(o.path ?? o.file, options));
+    const doc = this.analyzerFor(catalogue).open(o.file, text, this.withTree(o.path ?? o.file, options));
     const view = this.viewOf(o.path, catalogue, options);
     if (view) doc.setIndex(view);
     this.docs.set(uri, { ...o, doc, view, options, catalogue });
@@ -287,7 +288,7 @@ export class Session {
       r.findings.find((x) => x.ruleId === ref.ruleId && x.start <= ref.start && ref.start <= x.end);
     if (!f) return { version: o.version, fixes: [] };
     // Each fix is re-analysed on the whole file (core/fixes/offer.ts) and dropped if it adds any finding.
-    return { version: o.version, fixes: verifiedFixes(this.analyzer(o.catalogue), o.doc, r, f, t) };
+    return { version: o.version, fixes: verifiedFixes(this.analyzerFor(o.catalogue), o.doc, r, f, t) };
   }
 
   /** Lets `check` take a path (`CheckParams.path`), read on this thread. */
@@ -309,7 +310,7 @@ export class Session {
         return { file: p.file, findings: [], era: '3.13', ms: 0, error: `cannot read: ${read.error}` };
       text = read.text;
     }
-    const r = this.analyzer(p.catalogue).check(p.file, text, this.withTree(p.file, p.options));
+    const r = this.analyzerFor(p.catalogue).check(p.file, text, this.withTree(p.file, p.options));
     const out: CheckSummary = {
       file: r.file,
       findings: r.findings,

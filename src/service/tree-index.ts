@@ -24,7 +24,7 @@ interface Entry {
 }
 
 export interface TreeIndexOptions {
-  /** How to start the build's thread (default: the CLI's check-worker-main.js next to the bundle). */
+  /** How to start the build's thread (default: the analysis thread, worker.js next to the bundle). */
   pool?: PoolOptions;
   /** Told when a tree's index starts building, is ready (documents must be checked again) or failed. */
   onEvent: (e: IndexEvent) => void;

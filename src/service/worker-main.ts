@@ -1,16 +1,17 @@
 /**
- * The analysis worker (dist/worker.js): a `Session` in a Node worker thread, answering `protocol.ts` requests in
+ * The analysis thread (dist/worker.js): a `Session` in a Node worker thread, answering `protocol.ts` requests in
  * order (a simulation is answered when its exploration ends; its slices leave room for the requests after it, and
  * for a `{ cancel: id }` message). A patch review asks the host for the base tree's files through callbacks
  * (`{ callback, request, method, params }`, answered by `{ callbackReply }`) and reports progress
  * (`{ progress, message }`). The desktop extension runs one for open files, one per "Check Workspace" run, one for
- * patch reviews and one for race simulations. Documents in a kernel tree get its summary index (unless the host turns
- * that off), built on a thread of this same script started in the `check` role, where it serves the CLI's pool
- * protocol (cli/check-worker.ts) instead; `{ event }` messages tell the host how the build goes.
+ * patch reviews and one for race simulations. The same script, protocol and session are the threads of every pool
+ * (cli/pool.ts): `vfslock check --jobs N`, and the summary index of a kernel tree that documents get unless the host
+ * turns it off, built in the background (`{ event }` messages tell the host how the build goes). A thread started
+ * for a pool (`workerData.role` 'pool') builds no index of its own.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TreeIndexes } from './tree-index';
-import { serveChecks } from '../cli/check-worker';
+import { poolHandlers } from '../cli/pool-methods';
 import { lowerThreadPriority } from './thread-priority';
 import { nodeWasmSource } from '../core/parse/node-wasm';
 import { Session } from './session';
@@ -22,24 +23,24 @@ import type { EventMessage, ReadyMessage } from './protocol';
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
 
-const data = workerData as { nice?: number; role?: 'check' } | null;
+const data = workerData as { nice?: number; role?: 'pool' } | null;
 const nice = data?.nice;
 if (typeof nice === 'number' && nice > 0) lowerThreadPriority(nice);
 
-if (data?.role === 'check') serveChecks();
-else serveSession(port);
+serveSession(port, data?.role === 'pool');
 
-/** The editor's analysis session. */
-function serveSession(port: MessagePort): void {
+/** The analysis session; `inPool`: a pool's thread (no index of its own). */
+function serveSession(port: MessagePort, inPool: boolean): void {
   const t0 = performance.now();
   const ready: Promise<Session | null> = Session.create(nodeWasmSource(__dirname), nodeTreeReader).then(
     (s) => {
       port.postMessage({ ready: true, loadMs: performance.now() - t0 } satisfies ReadyMessage);
       // Check Workspace names files by path: read here, so their bytes never cross the extension host's heap.
       s.setSourceReader(readRegularText);
+      if (inPool) return s;
       s.setIndexProvider(
         new TreeIndexes({
-          pool: { script: __filename, data: { role: 'check', nice: 10 } },
+          pool: { script: __filename, data: { nice: 10 } },
           // A ready index changes the open documents' results: the host asks for them again.
           onEvent: (e) =>
             port.postMessage({
@@ -61,5 +62,6 @@ function serveSession(port: MessagePort): void {
       onMessage: (fn) => port.on('message', fn),
     },
     ready,
+    poolHandlers(),
   );
 }
