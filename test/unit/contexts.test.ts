@@ -1411,3 +1411,36 @@ int do_truncate(struct mnt_idmap *idmap, struct dentry *dentry, loff_t length, u
   assert.deepEqual(await rules(code(true), { kernel: '6.12' }), []);
   assert.deepEqual(await rules(code(false), { kernel: '6.12' }), ['deleg/break-unlocked@do_truncate']);
 });
+
+test('the body of a catalogued non-blocking break leaves the inode lock to its callers, as its entry does', async () => {
+  // Written for this test, in the shape of a header's static inline wrapper: the catalogue's try_break_deleg entry
+  // holds every caller to the inode's exclusive lock, so its own body is not a call made without it.
+  const wrapper = (name: string) => `
+static inline int ${name}(struct inode *inode, struct inode **delegated_inode)
+{
+	int ret;
+
+	ret = break_deleg(inode, O_WRONLY|O_NONBLOCK);
+	if (ret == -EWOULDBLOCK && delegated_inode) {
+		*delegated_inode = inode;
+		ihold(inode);
+	}
+	return ret;
+}`;
+  assert.deepEqual(await rules(wrapper('try_break_deleg'), { kernel: '6.12' }), []);
+  // Its callers are still held to it: a call without the lock is reported at the call.
+  const caller = `
+int only_caller(struct super_block *sb, unsigned long ino)
+{
+	struct inode *inode = ilookup(sb, ino);
+	int err = try_break_deleg(inode, NULL);
+
+	iput(inode);
+	return err;
+}`;
+  assert.deepEqual(await rules(wrapper('try_break_deleg') + caller, { kernel: '6.12' }), [
+    'deleg/break-unlocked@only_caller',
+  ]);
+  assert.deepEqual(await rules(caller, { kernel: '6.12' }), ['deleg/break-unlocked@only_caller']);
+  // A described function whose entry says nothing of that lock keeps the requirement in its body (do_truncate above).
+});

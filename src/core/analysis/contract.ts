@@ -21,6 +21,12 @@ export class Contract implements ContractView {
    * summary, so a lock it needs that the entry does not say its callers hold is its own to take.
    */
   described = false;
+  /**
+   * Inodes this catalogued API is documented to break a delegation of without blocking (try_break_deleg's `inode`):
+   * the catalogue's entry holds every caller to that inode's exclusive lock at the call, so inside the API's own body
+   * the lock is its callers' to hold, not a requirement that would vanish.
+   */
+  readonly callersLockForBreak = new Set<string>();
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
   declaredLocking = false;
   /** ... and only when it succeeds (`when`: nonerr / zero). */
@@ -88,6 +94,12 @@ export function collectContract(unit: FunctionUnit, ctx: ExprContext, cat: Catal
         if (eff.op === 'requires') {
           const k = role(eff.target);
           if (k) c.selfContract.push({ key: k, class: eff.class, mode: eff.mode });
+        }
+        // A delegation break the catalogue describes as non-blocking (or as the flags say): break-unlocked checks the
+        // target's exclusive lock at every call of this API.
+        if (eff.op === 'break' && eff.kind === 'deleg' && eff.blocking !== 'always') {
+          const k = role(eff.target);
+          if (k) c.callersLockForBreak.add(k);
         }
         // A precondition on the arguments: `dentry` is a child of `path.dentry`, so dentry->d_parent is path->dentry.
         if (eff.op === 'childOf' && eff.target !== 'ret') {

@@ -26,9 +26,11 @@ function requireSites(ctx: RuleContext) {
  * the finding is about such a function.
  */
 function toCallers(ctx: RuleContext, s: State, key: string, node: SNode): boolean {
+  if (!ctx.callerResponsible(s, key) || ctx.opts.noCallers) return false;
   // A function the catalogue describes (do_truncate) is called by its entry, not its summary: a lock requirement
-  // handed to its callers would vanish, so it is its own to meet.
-  if (!ctx.callerResponsible(s, key) || ctx.opts.noCallers || ctx.contract.described) return false;
+  // handed to its callers would vanish, so it is its own to meet, unless the entry itself holds callers to that lock
+  // (try_break_deleg's own body: its entry's non-blocking break is checked under the inode lock at every call).
+  if (ctx.contract.described) return ctx.contract.callersLockForBreak.has(key);
   ctx.noteRequire(key, node);
   return true;
 }

@@ -33,6 +33,8 @@ export interface ContractView {
   readonly catalogued: boolean;
   /** The catalogue describes calls of it (any entry): callers read that, never its summary's `requires`. */
   readonly described: boolean;
+  /** Inodes whose exclusive lock the catalogue's entry for this API holds its callers to (a non-blocking break). */
+  readonly callersLockForBreak: ReadonlySet<string>;
   /** The catalogue says this function returns with locks held (lock_rename, start_dirop, ...). */
   readonly declaredLocking: boolean;
   /** ... and only when it succeeds (`when`: nonerr / zero). */
