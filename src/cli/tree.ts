@@ -165,6 +165,25 @@ export function cachedTreeIndex(
   return cache.load(sources);
 }
 
+/**
+ * The index of a file outside any kernel tree: the `static inline` helpers of the headers it includes by a quoted
+ * path (a subsystem's own header beside it), what `vfslock check FILE` reads for such a file. Not cached on disk
+ * (a handful of headers).
+ */
+export async function fileIndex(
+  file: string,
+  options: CheckOptions,
+  catalogues: CatalogueData[],
+  pool?: PoolOptions,
+): Promise<IndexData> {
+  const { runner, close } = await makeRunner(1, 1, options, catalogues, pool);
+  try {
+    return (await checkTree([file], runner, { root: null, complete: false })).data;
+  } finally {
+    await close();
+  }
+}
+
 /** `data` with the includes of `files` that it does not know yet (files outside the index's scope). */
 export function withIncludesOf(data: IndexData, root: string, files: string[]): IndexData {
   const known = new Set(data.includes.map(([f]) => f));

@@ -345,7 +345,9 @@ export function activate(
     backend.onDidIndex((e) => {
       if (e.state === 'building') {
         log.info(
-          `building the summary index of ${e.root} in the background (fs/, security/, kernel/, mm/; cached for later)`,
+          e.scope === 'file'
+            ? `reading the headers ${e.root} includes in the background (their static inline helpers)`
+            : `building the summary index of ${e.root} in the background (fs/, security/, kernel/, mm/; cached for later)`,
         );
         indexStatus?.dispose();
         indexStatus = vscode.window.setStatusBarMessage(
@@ -356,11 +358,15 @@ export function activate(
       indexStatus?.dispose();
       indexStatus = undefined;
       if (e.state === 'failed') {
-        log.warn(`summary index of ${e.root} not built: ${e.error ?? 'unknown error'}; files are checked on their own`);
+        log.warn(
+          `${e.scope === 'file' ? `headers of ${e.root} not read` : `summary index of ${e.root} not built`}: ${e.error ?? 'unknown error'}; files are checked on their own`,
+        );
         return;
       }
       log.info(
-        `summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${ms(e.ms ?? 0)} ms (${e.functions ?? 0} functions summarised); re-checking ${e.uris?.length ?? 0} open file(s)`,
+        e.scope === 'file'
+          ? `headers of ${e.root} read in ${ms(e.ms ?? 0)} ms; re-checking ${e.uris?.length ?? 0} open file(s)`
+          : `summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${ms(e.ms ?? 0)} ms (${e.functions ?? 0} functions summarised); re-checking ${e.uris?.length ?? 0} open file(s)`,
       );
       for (const uri of e.uris ?? []) {
         const t = tracked.get(uri);

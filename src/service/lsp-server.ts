@@ -343,13 +343,17 @@ export function serve(
 
   /** A tree's index ready: its open documents are analysed again with it and their diagnostics published. */
   const onIndex = (e: IndexEvent) => {
+    const what = e.scope === 'file' ? `headers included by ${e.root}` : `summary index of ${e.root}`;
     if (e.state === 'building')
-      connection.console.log(`vfslock: building the summary index of ${e.root} in the background (cached for later)`);
-    else if (e.state === 'failed')
-      connection.console.warn(`vfslock: summary index of ${e.root} not built: ${e.error ?? 'unknown error'}`);
+      connection.console.log(
+        e.scope === 'file'
+          ? `vfslock: reading the ${what} in the background`
+          : `vfslock: building the ${what} in the background (cached for later)`,
+      );
+    else if (e.state === 'failed') connection.console.warn(`vfslock: ${what} not read: ${e.error ?? 'unknown error'}`);
     else {
       connection.console.log(
-        `vfslock: summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${Math.round(e.ms ?? 0)} ms`,
+        `vfslock: ${what} ${e.cached ? 'loaded from the cache' : 'read'} in ${Math.round(e.ms ?? 0)} ms`,
       );
       run((s) => {
         for (const uri of s.refreshIndexes()) {

@@ -84,8 +84,11 @@ export interface IndexProvider {
 
 /** What the host is told about a tree's index. */
 export interface IndexEvent {
+  /** The kernel tree, or (scope 'file') the file outside any tree whose included headers are read. */
   root: string;
   state: 'building' | 'ready' | 'failed';
+  /** 'tree': a kernel tree's fs/, security/, kernel/ and mm/; 'file': the headers one file includes. */
+  scope?: 'tree' | 'file';
   cached?: boolean;
   ms?: number;
   functions?: number;
@@ -144,7 +147,34 @@ export class Session {
 
   private viewOf(path: string | undefined, catalogue: string, options: CheckOptions): IndexView | null {
     if (!this.indexes || !this.indexing || !path) return null;
-    return this.indexes.viewFor(path, catalogue, this.catalogues.get(catalogue) ?? [], options);
+    const view = this.indexes.viewFor(path, catalogue, this.catalogues.get(catalogue) ?? [], options);
+    return view ? this.asFile(view, path) : null;
+  }
+
+  /** Views by the path they answer for, per index view: the same object for the same index (no needless re-check). */
+  private readonly fileViews = new WeakMap<IndexView, Map<string, IndexView>>();
+
+  /**
+   * The index as `path` sees it. A document carries the name its findings show (workspace-relative in the editor),
+   * while the index knows files by absolute path: the headers a file includes, and so their `static inline` helpers,
+   * are found by that path.
+   */
+  private asFile(view: IndexView, path: string): IndexView {
+    let byPath = this.fileViews.get(view);
+    if (!byPath) this.fileViews.set(view, (byPath = new Map()));
+    let v = byPath.get(path);
+    if (!v) {
+      v = {
+        summariesFor: () => view.summariesFor(path),
+        uncalled: (name, isStatic) => view.uncalled(name, isStatic, path),
+        ...(view.callersDecide
+          ? { callersDecide: (name: string, isStatic: boolean) => view.callersDecide!(name, isStatic, path) }
+          : {}),
+        ...(view.deferredOutcomes ? { deferredOutcomes: (name: string) => view.deferredOutcomes!(name) } : {}),
+      };
+      byPath.set(path, v);
+    }
+    return v;
   }
 
   /** Gives every open document its tree's index as it is now; returns those whose index changed. */

@@ -100,6 +100,50 @@ describe("the session with a kernel tree's summary index", () => {
     again.dispose();
   });
 
+  test('a file outside any kernel tree that includes a header beside it gets its static inline helpers', async () => {
+    // Written for this test: the header's helper removes an xattr; the file calls it under the inode's lock without a
+    // break, which only the header's body shows (as vfslock check FILE reads it).
+    const dir = join(base, 'loose-with-header');
+    mkdirSync(dir, { recursive: true });
+    const HEADER =
+      'static inline int foo_drop(struct dentry *dentry)\n{\n\treturn __vfs_removexattr(&nop_mnt_idmap, dentry, "user.foo");\n}\n';
+    const SOURCE =
+      '#include "foo.h"\n\nint foo_clear(struct dentry *dentry)\n{\n\tstruct inode *inode = d_inode(dentry);\n\tint err;\n\n' +
+      '\tinode_lock(inode);\n\terr = foo_drop(dentry);\n\tinode_unlock(inode);\n\treturn err;\n}\n';
+    writeFileSync(join(dir, 'foo.h'), HEADER);
+    writeFileSync(join(dir, 'make.c'), SOURCE);
+    const session = await Session.create(nodeWasmSource());
+    const events: IndexEvent[] = [];
+    let done!: () => void;
+    const settled = new Promise<void>((r) => (done = r));
+    session.setIndexProvider(new TreeIndexes({ onEvent: (e) => (events.push(e), e.state !== 'building' && done()) }));
+    const uri = 'file:///make.c';
+    session.open({
+      uri,
+      file: 'make.c',
+      path: join(dir, 'make.c'),
+      text: SOURCE,
+      version: 1,
+      options: {},
+      catalogue: '',
+    });
+    // On its own, foo_drop() is an unknown helper.
+    assert.deepEqual(errors(session, uri), []);
+    await settled;
+    assert.deepEqual(
+      events.map((e) => `${e.state} ${e.scope}`),
+      ['building file', 'ready file'],
+      JSON.stringify(events),
+    );
+    assert.equal(events[0].root, join(dir, 'make.c'));
+    assert.deepEqual(session.refreshIndexes(), [uri]);
+    assert.deepEqual(
+      errors(session, uri).map((e) => e.replace(/^\d+ /, '')),
+      ['foo_clear deleg/missing-break'],
+    );
+    session.dispose();
+  });
+
   test('a file outside any kernel tree starts no index', async () => {
     const dir = join(base, 'loose');
     mkdirSync(dir, { recursive: true });
