@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { PROJECT_ROOT, sharedAnalyzer } from '../helpers/corpus';
-import { WorkerClient } from '../../src/service/worker-client';
-import type { FileOutcome, WorkerMessage } from '../../src/service/protocol';
+import type { WorkerClient } from '../../src/service/worker-client';
+import { startAnalysisWorker } from '../helpers/analysis-worker';
+import type { FileOutcome } from '../../src/service/protocol';
 import { WorkerPool } from '../../src/cli/pool';
 import { checkFile } from '../../src/cli/files';
 
@@ -68,17 +69,7 @@ describe('the analysis thread serves the pool’s methods', () => {
     writeFileSync(join(dir, 'missing.c'), MISSING);
     writeFileSync(join(dir, 'clean.c'), CLEAN);
     // The editor's thread: no pool role.
-    worker = new Worker(join(PROJECT_ROOT, 'dist', 'worker.js'));
-    client = new WorkerClient(worker);
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
-        if ('ready' in m) {
-          if (m.ready) resolve();
-          else reject(new Error(m.error));
-        } else client.handle(m);
-      });
-      worker.once('error', reject);
-    });
+    ({ worker, client } = await startAnalysisWorker());
   });
   after(async () => {
     await worker.terminate();

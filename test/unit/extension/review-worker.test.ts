@@ -6,18 +6,12 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createTwoFilesPatch } from 'diff';
-import { PROJECT_ROOT, sharedAnalyzer } from '../../helpers/corpus';
-import { WorkerClient } from '../../../src/service/worker-client';
-import {
-  directChannel,
-  dispatch,
-  type HostHandlers,
-  type ReviewOutcome,
-  type WorkerMessage,
-} from '../../../src/service/protocol';
+import { sharedAnalyzer } from '../../helpers/corpus';
+import type { WorkerClient } from '../../../src/service/worker-client';
+import { startAnalysisWorker } from '../../helpers/analysis-worker';
+import { directChannel, dispatch, type HostHandlers, type ReviewOutcome } from '../../../src/service/protocol';
 import { Session } from '../../../src/service/session';
 
 // Written for this test: an unlink that breaks the victim's delegation under its lock, and a caller that retries.
@@ -99,17 +93,7 @@ describe('the analysis worker (dist/worker.js) reviews patches through host call
   let client: WorkerClient;
 
   before(async () => {
-    worker = new Worker(join(PROJECT_ROOT, 'dist', 'worker.js'));
-    client = new WorkerClient(worker);
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
-        if ('ready' in m) {
-          if (m.ready) resolve();
-          else reject(new Error(m.error));
-        } else client.handle(m);
-      });
-      worker.once('error', reject);
-    });
+    ({ worker, client } = await startAnalysisWorker());
   });
   after(async () => {
     await worker.terminate();
