@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { check, rules } from '../helpers/snippet';
+import { check, rules, warnings } from '../helpers/snippet';
 import { sharedAnalyzer } from '../helpers/corpus';
 
 describe('a boolean that records a lock', () => {
@@ -948,6 +948,26 @@ out_unlock:
     // From 6.19 a delegation may be on a directory (no opens to conflict with): a function without any re-check is
     // not held to one.
     assert.deepEqual(await rules(setDeleg(''), { kernel: '6.19' }), []);
+  });
+
+  test('a delegation for a name (a parent file handle) owes the name re-check after the grant, from 6.1', async () => {
+    const forName = (middle: string) => setDeleg(middle).replace('struct dentry *parent', 'struct svc_fh *parent');
+    // Both re-checks, the name's only where there is a parent: clean (the path with parent NULL owes no name check).
+    assert.deepEqual(await rules(forName(verify + '\n' + conflicts), { kernel: '6.12' }), []);
+    // The name's re-check dropped: reported, and the message names it.
+    const f = (await warnings(forName(conflicts), { kernel: '6.12' })).map((x) => `${x.ruleId}@${x.function}`);
+    assert.deepEqual(f, ['lease/grant-unserialized@set_deleg']);
+    assert.match(
+      (await warnings(forName(conflicts), { kernel: '6.12' }))[0].message,
+      /without re-checking the delegated name \(nfsd4_verify_deleg_dentry\) afterwards/,
+    );
+    // Made only when the parent is NULL: still owed where it is not.
+    const inverted = verify.replace('if (parent)', 'if (!parent)');
+    assert.deepEqual(await rules(forName(inverted + '\n' + conflicts), { kernel: '6.12' }), [
+      'lease/grant-unserialized@set_deleg',
+    ]);
+    // Before nfsd re-verified names (5.15), nothing is owed for them.
+    assert.deepEqual(await rules(forName(conflicts), { kernel: '5.15' }), []);
   });
 
   test('removing a lease (F_UNLCK) and a plain fcntl lease grant owe nothing', async () => {

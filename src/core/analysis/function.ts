@@ -5,7 +5,7 @@
  * what each event does to it. The function's own contract is in contract.ts, condition atoms in atoms.ts.
  */
 import type { Catalogue, LockClass } from '../catalogue/catalogue';
-import { selectVariant } from '../catalogue/catalogue';
+import { compareVersions, selectVariant } from '../catalogue/catalogue';
 import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
 import { prefixOperator, type SNode } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
@@ -776,6 +776,8 @@ class FunctionAnalyzer implements RuleContext {
     if (info.result && !(info.errOnlyWhenTrue && !v)) this.resolvePending(s, info.result.name, info.result.sense, v);
     if (!info.fact) return true;
     const fact = info.fact;
+    // A parameter found NULL: a grant owes nothing that only a non-NULL one calls for (nfsd's name re-check).
+    if (!v && fact.startsWith('truthy:')) this.dropOwedWhenNull(s, fact.slice('truthy:'.length));
     if (info.implies && v && !this.learn(s, info.implies.fact, info.implies.value)) return false;
     if (info.impliesWhenFalse && !v && !this.learn(s, info.impliesWhenFalse.fact, info.impliesWhenFalse.value))
       return false;
@@ -784,6 +786,13 @@ class FunctionAnalyzer implements RuleContext {
     if (fact.startsWith('deleg:') && !v && s.deleg.has(fact.slice('deleg:'.length)))
       wr(s, 'deleg').delete(fact.slice('deleg:'.length));
     return this.learn(s, fact, v);
+  }
+
+  private dropOwedWhenNull(s: State, param: string): void {
+    for (const [k, g] of s.grants) {
+      if (!g.missingUnlessNull?.some(([, p]) => p === param)) continue;
+      wr(s, 'grants').set(k, { ...g, missingUnlessNull: g.missingUnlessNull.filter(([, p]) => p !== param) });
+    }
   }
 
   private learn(s: State, fact: string, v: boolean): boolean {
@@ -1014,9 +1023,15 @@ class FunctionAnalyzer implements RuleContext {
           s.hash = undefined;
         } else if (!s.facts.get(`#checked:${op.check}`)) wr(s, 'facts').set(`#checked:${op.check}`, true);
         for (const [k, g] of s.grants) {
-          if (g.rechecked) continue;
+          const unlessNull = g.missingUnlessNull?.filter(([c]) => c !== op.check);
+          if (g.rechecked && unlessNull?.length === g.missingUnlessNull?.length) continue;
           const missing = (g.missing ?? ['opens']).filter((c) => c !== op.check);
-          wr(s, 'grants').set(k, { ...g, missing, rechecked: missing.length === 0 });
+          wr(s, 'grants').set(k, {
+            ...g,
+            missing,
+            rechecked: missing.length === 0,
+            ...(g.missingUnlessNull ? { missingUnlessNull: unlessNull } : {}),
+          });
         }
         return [s];
       case 'access':
@@ -1677,14 +1692,38 @@ class FunctionAnalyzer implements RuleContext {
       const missing = [
         ...new Set([...op.rechecks.filter((c) => c === 'opens' || s.facts.get(`#checked:${c}`)), 'opens']),
       ];
+      const unlessNull = this.rechecksWhenParam(op);
       wr(s, 'grants').set(op.node.start, {
         site: op.node.start,
         siteEnd: op.node.end,
         rechecked: false,
         missing,
+        ...(unlessNull.length ? { missingUnlessNull: unlessNull } : {}),
         api: op.locksItself ? op.api : undefined,
       });
     }
+  }
+
+  /**
+   * The checks this grant owes where one of this function's parameters is not NULL: a parameter of the catalogued
+   * type (nfsd's `struct svc_fh *parent`: the delegation is for a name), in the kernels that make the check.
+   */
+  private rechecksWhenParam(op: Extract<Op, { k: 'grant' }>): [string, string][] {
+    // Parameter types come with their white space made single spaces (parse/units.ts).
+    const bare = (t: string) =>
+      t
+        .split('*')
+        .join(' ')
+        .split(' ')
+        .filter((w) => w && w !== 'const')
+        .join(' ');
+    const out: [string, string][] = [];
+    for (const r of op.rechecksWhenParam) {
+      if (r.since && compareVersions(this.opts.version, r.since) < 0) continue;
+      for (const p of this.unit.params)
+        if (p.name && p.type.includes('*') && bare(p.type) === bare(r.type)) out.push([r.check, p.name]);
+    }
+    return out;
   }
 
   private applyAccess(op: Extract<Op, { k: 'access' }>, s: State): void {

@@ -102,6 +102,8 @@ export type Op =
       api: string;
       locksItself: boolean;
       rechecks: string[];
+      /** Checks owed on the paths where a parameter of the given type is not NULL (catalogue `rechecksWhenParam`). */
+      rechecksWhenParam: { type: string; check: string; since?: string }[];
     }
   | { k: 'conflictCheck'; node: SNode; check: string }
   | {
@@ -923,6 +925,7 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         api: r.api,
         locksItself: !!eff.locksItself,
         rechecks: eff.rechecks ?? ['opens'],
+        rechecksWhenParam: eff.rechecksWhenParam ?? [],
       });
       return;
     }

@@ -72,6 +72,8 @@ export interface GrantSt {
   rechecked: boolean;
   /** Checks still owed after this grant (`opens`, `dentry`): rechecked once none is left. */
   missing?: string[];
+  /** Checks owed only where a parameter is not NULL (`check` → the parameter): judged at the exit. */
+  missingUnlessNull?: [check: string, param: string][];
   /** The granting API, when it is not an insertion on flc_lease (kernel_setlease). */
   api?: string;
 }
@@ -189,7 +191,11 @@ export function stateHash(s: State): string {
     ),
     component(s.preBreak, (k) => String(k)),
     component(s.deleg, (k) => String(k)),
-    component(s.grants, (k, v) => `${k}:${v.rechecked ? 1 : 0}${(v.missing ?? []).join('/')}`),
+    component(
+      s.grants,
+      (k, v) =>
+        `${k}:${v.rechecked ? 1 : 0}${(v.missing ?? []).join('/')}${(v.missingUnlessNull ?? []).map((m) => '?' + m.join('=')).join('')}`,
+    ),
     s.checked ? 'c' : '',
     s.ret ? `${s.ret.kind}@${s.ret.site}` : '',
     s.lossy ? 'L' : '',

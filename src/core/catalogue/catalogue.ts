@@ -68,6 +68,8 @@ export type Effect =
   /**
    * locksItself: the API serialises the grant itself (kernel_setlease), the caller need hold no inode lock.
    * rechecks: checks (conflictCheck `check` names) that must follow the grant, default ["opens"].
+   * rechecksWhenParam: a check owed after the grant, from kernel `since`, by a function with a parameter of type
+   * `type` on the paths where that parameter is not NULL (nfsd's delegation for a name: its parent's `struct svc_fh *`).
    */
   | {
       op: 'grant';
@@ -79,6 +81,7 @@ export type Effect =
       recheckAfter: boolean;
       locksItself?: boolean;
       rechecks?: string[];
+      rechecksWhenParam?: { type: string; check: string; since?: string }[];
     }
   /** check: what is re-verified (default "opens": conflicting opens; "dentry": the delegated name still resolves). */
   | { op: 'conflictCheck'; target: string; check?: string }

@@ -66,18 +66,19 @@ export const grantUnserialized: Rule = {
   /** A grant on this path not re-checked (conflicting opens, and what nfsd verified before it) by a successful return. */
   onExit(ctx, s) {
     for (const g of s.grants.values()) {
-      if (!g.rechecked && s.ret?.kind !== 'err') {
-        ctx.report(
-          'lease/grant-unserialized',
-          'error',
-          { start: g.site, end: g.siteEnd } as SNode,
-          '',
-          g.api
-            ? factMessages.grantNoRecheckAfter(ctx.unit.name, g.api, g.missing ?? ['opens'])
-            : messages.grantNoRecheck(ctx.unit.name),
-          [],
-        );
-      }
+      if (s.ret?.kind === 'err') continue;
+      // A check owed where a parameter is not NULL (nfsd's delegation for a name): owed unless this path showed it NULL.
+      const owed = (g.missingUnlessNull ?? []).filter(([, param]) => s.facts.get(`truthy:${param}`) !== false);
+      if (g.rechecked && !owed.length) continue;
+      const missing = [...new Set([...(g.rechecked ? [] : (g.missing ?? ['opens'])), ...owed.map(([c]) => c)])];
+      ctx.report(
+        'lease/grant-unserialized',
+        'error',
+        { start: g.site, end: g.siteEnd } as SNode,
+        '',
+        g.api ? factMessages.grantNoRecheckAfter(ctx.unit.name, g.api, missing) : messages.grantNoRecheck(ctx.unit.name),
+        [],
+      );
     }
   },
 };
