@@ -6,7 +6,14 @@
  */
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve as resolvePath, sep } from 'node:path';
-import { badInput, MAX_FILE_BYTES, type Analyzer, type CheckOptions, type FileResult } from '../core/engine';
+import {
+  badInput,
+  MAX_FILE_BYTES,
+  MAX_SCAN_BYTES,
+  type Analyzer,
+  type CheckOptions,
+  type FileResult,
+} from '../core/engine';
 import { kernelTreeVersion } from '../core/catalogue/era';
 import { nodeTreeReader } from '../core/catalogue/era-node';
 import { attachFixes, offerFixes } from '../core/fixes/offer';
@@ -99,9 +106,13 @@ export function collectFiles(paths: string[]): { files: string[]; errors: { file
   return { files, errors };
 }
 
-/** Reads a source file as UTF-16 text with the same offsets the editor uses; a clear error for what is not C text. */
-export function readSource(file: string): { text: string } | { error: string } {
-  const read = readRegularFile(file, MAX_FILE_BYTES);
+/**
+ * Reads a source file as UTF-16 text with the same offsets the editor uses; a clear error for what is not C text.
+ * `scan`: a file over the analysis limit, up to MAX_SCAN_BYTES, is read too, for a one-shot check's pre-scan (the
+ * analyzer refuses it unless nothing in it can matter).
+ */
+export function readSource(file: string, scan = false): { text: string } | { error: string } {
+  const read = readRegularFile(file, scan ? MAX_SCAN_BYTES : MAX_FILE_BYTES);
   if ('error' in read) {
     if (read.kind === 'too-large' && read.size !== undefined) {
       return {
@@ -113,12 +124,16 @@ export function readSource(file: string): { text: string } | { error: string } {
   return decodeSource(read.bytes);
 }
 
-/** Source bytes (a file's, or standard input's) as text, or why they are not C text. */
+/**
+ * Source bytes (a file's, or standard input's) as text, or why they are not C text. Text over the analysis limit is
+ * left to the analyzer (see `readSource`'s `scan`), which says the same when it refuses it.
+ */
 export function decodeSource(buf: Uint8Array): { text: string } | { error: string } {
   if (buf.includes(0)) return { error: 'binary file (contains NUL bytes)' };
   let text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   // A byte-order mark becomes a space: offsets and columns stay as the editor shows them.
   if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
+  if (text.length > MAX_FILE_BYTES) return { text };
   const bad = badInput(text);
   if (bad) return { error: bad };
   return { text };
@@ -139,7 +154,7 @@ export function withTreeVersion(file: string, options: CheckOptions): CheckOptio
 
 /** `withFixes`: attach each finding's verified fixes (SARIF output); every fix is re-analysed on the whole file. */
 export function checkFile(analyzer: Analyzer, file: string, options: CheckOptions, withFixes = false): Outcome {
-  const src = readSource(file);
+  const src = readSource(file, options.prescan !== false && !withFixes);
   if ('error' in src) return src;
   return checkText(analyzer, file, src.text, options, withFixes);
 }

@@ -107,6 +107,13 @@ export interface FileResult {
  */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 /**
+ * A one-shot check with the pre-scan still reads a larger file, up to this size, for the token scan alone: one that
+ * mentions nothing the analysis tracks (drivers/' generated register headers, 5-23 MB of #defines) has nothing to
+ * report and is not refused; one that does is refused as before. The scan keeps no tree: the text, twice its size
+ * as a string, is the memory it costs.
+ */
+export const MAX_SCAN_BYTES = 32 * 1024 * 1024;
+/**
  * Brackets ((, [ and {) open at once beyond which a file is refused before it is parsed. Kernel C nests under 10
  * deep (counted over all brackets, comments and strings included); each level costs the parser ~200 bytes that it
  * keeps to the end of the parse (12 million opening parentheses ran its 2 GB heap out and aborted it).
@@ -666,6 +673,18 @@ export class Document {
    * Files mentioning a pseudo-filesystem creator are parsed whole (analysis/globals.ts reads every function).
    * Everything outside function definitions is always parsed. `none: true`: nothing in the file can be analysed.
    */
+  /** Names that can make a function worth analysing: a catalogued name, or a lock call together with `mutex`. */
+  private isSeed(s: ReadonlySet<string>): boolean {
+    const locking = this.analyzer.lockCalls();
+    return this.analyzer.catalogue.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
+  }
+
+  /** The pre-scan finds no name in the whole file that could make anything in it worth analysing. */
+  private nothingToAnalyse(): boolean {
+    const scan = prescan(this.text, this.analyzer.seedVocabulary());
+    return scan.ok && !this.isSeed(scan.vocabulary);
+  }
+
   private prescanPlan(): { scan: ScanFunction[]; keep: boolean[]; none: boolean } | null {
     const text = this.text;
     const vocab = this.analyzer.seedVocabulary();
@@ -673,9 +692,7 @@ export class Document {
     if (!scan.ok) return null;
     const cat = this.analyzer.catalogue;
     const fns = scan.functions;
-    const locking = this.analyzer.lockCalls();
-    const seed = (s: ReadonlySet<string>) =>
-      cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
+    const seed = (s: ReadonlySet<string>) => this.isSeed(s);
     // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
     // (`seed` reads only the names of `seedVocabulary()`.)
     if (!seed(scan.vocabulary)) return { scan: fns, keep: fns.map(() => false), none: true };
@@ -946,6 +963,16 @@ export class Document {
     this.ownSummaries = new Map();
     const bad = badInput(text, this.nestingOk);
     this.nestingOk = !bad;
+    if (
+      bad &&
+      this.prescan &&
+      text.length > MAX_FILE_BYTES &&
+      text.length <= MAX_SCAN_BYTES &&
+      this.nothingToAnalyse()
+    ) {
+      this.parseMode = 'none';
+      return { ...base, ms: now() - t0 };
+    }
     if (bad) return { ...base, error: bad, ms: now() - t0 };
     this.dropStaleTree();
     let units = this.units;

@@ -497,6 +497,50 @@ describe('item 9: parse budget, size per file, rules file BOM', () => {
   });
 
   test(
+    'in a directory, a large generated header that mentions nothing tracked is scanned, not refused',
+    { timeout: 60000 },
+    () => {
+      // Written for this test, in the shape of drivers/gpu/drm/amd/include/asic_reg/*_sh_mask.h: 6 MB of #defines.
+      const d = fresh('regs');
+      const defines: string[] = [];
+      for (let i = 0, size = 0; size < 6 * 1024 * 1024; i++) {
+        const line = `#define REG_${i}__FIELD_${i % 97}_MASK 0x${((i * 2654435761) % 4294967296).toString(16)}L\n`;
+        defines.push(line);
+        size += line.length;
+      }
+      writeFileSync(join(d, 'regs_sh_mask.h'), defines.join(''));
+      // The same size, but with functions that lock inodes: it could matter, so it is refused as before.
+      const unit = BUGGY.replace('buggy', 'fXXXXXXX');
+      const parts: string[] = [];
+      for (let i = 0, size = 0; size < 6 * 1024 * 1024; i++, size += unit.length)
+        parts.push(unit.replace('XXXXXXX', String(i).padStart(7, '0')));
+      writeFileSync(join(d, 'big.c'), parts.join(''));
+      writeFileSync(join(d, 'small.c'), BUGGY);
+      for (const jobs of ['1', '2']) {
+        const r = run(['check', '--format', 'json', '--jobs', jobs, d]);
+        const j = JSON.parse(r.out) as Report;
+        assert.deepEqual(
+          j.errors.map((e) => `${e.file.split('/').pop()}: ${e.message}`),
+          [
+            'big.c: file is too large to analyse (6.0 MB; the limit is 4 MB: parsing and analysing a file takes over 100 bytes of memory per character)',
+          ],
+          `--jobs ${jobs}`,
+        );
+        assert.deepEqual(
+          j.findings.map((f) => f.file.split('/').pop()),
+          ['small.c'],
+          `--jobs ${jobs}`,
+        );
+      }
+      // Without the header of functions, nothing is refused: the exit status says only what was found.
+      rmSync(join(d, 'big.c'));
+      const r = run(['check', '--jobs', '2', d]);
+      assert.equal(r.code, 1, r.err);
+      assert.doesNotMatch(r.out + r.err, /too large/);
+    },
+  );
+
+  test(
     'a rules file starting with a UTF-8 byte-order mark is accepted; invisible characters in a JSON error are named',
     { timeout: 60000 },
     () => {
