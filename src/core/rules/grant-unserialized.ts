@@ -76,7 +76,9 @@ export const grantUnserialized: Rule = {
         'error',
         { start: g.site, end: g.siteEnd } as SNode,
         '',
-        g.api ? factMessages.grantNoRecheckAfter(ctx.unit.name, g.api, missing) : messages.grantNoRecheck(ctx.unit.name),
+        g.api
+          ? factMessages.grantNoRecheckAfter(ctx.unit.name, g.api, missing)
+          : messages.grantNoRecheck(ctx.unit.name),
         [],
       );
     }
