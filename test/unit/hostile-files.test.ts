@@ -85,7 +85,7 @@ function fresh(name: string): string {
 
 describe('item 2: one file does not poison the parser for the rest of the process', () => {
   test(
-    'the 12 MB file of 12 million "(" and then a normal file, in one CLI run: refused unread, the next has its findings',
+    'the 12 MB file of 12 million "(" and then a normal file, in one CLI run: refused, the next has its findings',
     { timeout: 60000 },
     () => {
       const d = fresh('nested12m');
@@ -101,7 +101,12 @@ describe('item 2: one file does not poison the parser for the rest of the proces
         j.errors.map((e) => e.file.split('/').pop()),
         ['a-hostile.c'],
       );
-      assert.match(j.errors[0].message, /^file is too large to analyse \(11\.4 MB; the limit is 4 MB\): not read$/);
+      // In a folder a file of up to 32 MB is read for the token scan (nothing to report if it mentions nothing the
+      // analysis tracks); this one cannot even be scanned, so the analyzer refuses it by its size, unparsed.
+      assert.match(
+        j.errors[0].message,
+        /^file is too large to analyse \(11\.4 MB; the limit is 4 MB: parsing and analysing a file takes/,
+      );
       assert.ok(Date.now() - t0 < 30000, `took ${Date.now() - t0} ms`);
     },
   );
