@@ -3,7 +3,7 @@
  * `vfslock check --jobs N` and for the summary index the editor and `vfslock lsp` build in the background: a file
  * read here and checked on its own, or a tree check's task against the index the pool sends between rounds.
  */
-import type { CheckOptions } from '../core/engine';
+import type { Analyzer, CheckOptions } from '../core/engine';
 import type { PoolHandlers } from '../service/protocol';
 import type { Session } from '../service/session';
 import { checkFile } from './files';
@@ -13,7 +13,7 @@ import { TaskRunner } from './tasks';
 const POOL_CATALOGUE = 'vfslock.pool';
 
 export function poolHandlers(): PoolHandlers {
-  let state: { options: CheckOptions; withFixes: boolean; tasks: TaskRunner } | null = null;
+  let state: { analyzer: Analyzer; options: CheckOptions; withFixes: boolean; tasks: TaskRunner } | null = null;
   const init = () => {
     if (!state) throw new Error('poolInit must come before the pool’s other requests');
     return state;
@@ -22,12 +22,12 @@ export function poolHandlers(): PoolHandlers {
     poolInit(s: Session, p) {
       s.configure(POOL_CATALOGUE, p.catalogues);
       const analyzer = s.analyzerFor(POOL_CATALOGUE);
-      state = { options: p.options, withFixes: !!p.withFixes, tasks: new TaskRunner(analyzer, p.options) };
+      state = { analyzer, options: p.options, withFixes: !!p.withFixes, tasks: new TaskRunner(analyzer, p.options) };
       return null;
     },
-    checkFile(s: Session, p) {
-      const { options, withFixes } = init();
-      return checkFile(s.analyzerFor(POOL_CATALOGUE), p.file, options, withFixes);
+    checkFile(_s: Session, p) {
+      const { analyzer, options, withFixes } = init();
+      return checkFile(analyzer, p.file, options, withFixes);
     },
     runTask(_s: Session, p) {
       return init().tasks.run(p.task);

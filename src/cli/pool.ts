@@ -4,7 +4,7 @@
  * The threads are the editor's analysis threads (service/worker-main.ts) and speak its protocol (service/protocol.ts),
  * with the pool's methods added (`PoolMethods`: cli/pool-methods.ts).
  */
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckOptions } from '../core/engine';
@@ -12,8 +12,9 @@ import type { Outcome } from './files';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import type { IndexData } from '../core/index/summary-index';
 import type { Runner, Task, TaskOutcome } from '../core/index/tree-check';
-import type { Method, Params, ReadyMessage, Result, WorkerMessage } from '../service/protocol';
-import { WorkerClient } from '../service/worker-client';
+import type { Method, Params, Result } from '../service/protocol';
+import type { WorkerClient } from '../service/worker-client';
+import { startAnalysisThread } from '../service/analysis-thread';
 
 /** Requests a thread holds at once: the one it works on and the next, so it never waits for this thread. */
 const IN_FLIGHT = 2;
@@ -69,19 +70,9 @@ export class WorkerPool implements Runner {
 
   /** Starts a thread: ready once it has loaded its parser and taken the pool's settings and index. */
   private spawn(): Thread {
-    const worker = new Worker(this.script, {
+    const { worker, client, started } = startAnalysisThread(this.script, {
       workerData: this.workerData,
       ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}),
-    });
-    const client = new WorkerClient(worker);
-    const started = new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
-        if (!('ready' in m)) client.handle(m);
-        else if (m.ready) resolve();
-        else reject(new Error((m as Extract<ReadyMessage, { ready: false }>).error));
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`worker thread exited (code ${code})`)));
     });
     worker.once('exit', () => {
       this.exited.add(worker);

@@ -673,18 +673,6 @@ export class Document {
    * Files mentioning a pseudo-filesystem creator are parsed whole (analysis/globals.ts reads every function).
    * Everything outside function definitions is always parsed. `none: true`: nothing in the file can be analysed.
    */
-  /** Names that can make a function worth analysing: a catalogued name, or a lock call together with `mutex`. */
-  private isSeed(s: ReadonlySet<string>): boolean {
-    const locking = this.analyzer.lockCalls();
-    return this.analyzer.catalogue.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
-  }
-
-  /** The pre-scan finds no name in the whole file that could make anything in it worth analysing. */
-  private nothingToAnalyse(): boolean {
-    const scan = prescan(this.text, this.analyzer.seedVocabulary());
-    return scan.ok && !this.isSeed(scan.vocabulary);
-  }
-
   private prescanPlan(): { scan: ScanFunction[]; keep: boolean[]; none: boolean } | null {
     const text = this.text;
     const vocab = this.analyzer.seedVocabulary();
@@ -692,7 +680,9 @@ export class Document {
     if (!scan.ok) return null;
     const cat = this.analyzer.catalogue;
     const fns = scan.functions;
-    const seed = (s: ReadonlySet<string>) => this.isSeed(s);
+    const locking = this.analyzer.lockCalls();
+    const seed = (s: ReadonlySet<string>) =>
+      cat.isInteresting(s) || (s.has('mutex') && [...s].some((id) => locking.has(id)));
     // Nothing at all to analyse: no function can be a seed, not even one the lexer did not see or split differently.
     // (`seed` reads only the names of `seedVocabulary()`.)
     if (!seed(scan.vocabulary)) return { scan: fns, keep: fns.map(() => false), none: true };
@@ -963,12 +953,13 @@ export class Document {
     this.ownSummaries = new Map();
     const bad = badInput(text, this.nestingOk);
     this.nestingOk = !bad;
+    // Too large to parse, but small enough to scan: nothing to report when the pre-scan finds nothing to analyse.
     if (
       bad &&
       this.prescan &&
       text.length > MAX_FILE_BYTES &&
       text.length <= MAX_SCAN_BYTES &&
-      this.nothingToAnalyse()
+      this.prescanPlan()?.none
     ) {
       this.parseMode = 'none';
       return { ...base, ms: now() - t0 };

@@ -15,6 +15,7 @@ import { checkOptionsOf, FileFilter, type Settings } from '../service/settings';
 import { toCoreEdits } from '../service/lines';
 import { debounceFor, recentAnalysis } from '../service/debounce';
 import { DIAGNOSTIC_SOURCE } from '../service/diagnostics';
+import { indexEventText } from '../service/index-events';
 import type { AnalysisResult } from '../service/session';
 import type { Fix } from '../core/fixes/writer';
 import { ruleDocUrl } from '../core/rules/rules';
@@ -344,11 +345,7 @@ export function activate(
     }),
     backend.onDidIndex((e) => {
       if (e.state === 'building') {
-        log.info(
-          e.scope === 'file'
-            ? `reading the headers ${e.root} includes in the background (their static inline helpers)`
-            : `building the summary index of ${e.root} in the background (fs/, security/, kernel/, mm/; cached for later)`,
-        );
+        log.info(indexEventText(e));
         indexStatus?.dispose();
         indexStatus = vscode.window.setStatusBarMessage(
           `$(sync~spin) ${vscode.l10n.t('VFS Lock Review: indexing {0}', e.root)}`,
@@ -358,16 +355,10 @@ export function activate(
       indexStatus?.dispose();
       indexStatus = undefined;
       if (e.state === 'failed') {
-        log.warn(
-          `${e.scope === 'file' ? `headers of ${e.root} not read` : `summary index of ${e.root} not built`}: ${e.error ?? 'unknown error'}; files are checked on their own`,
-        );
+        log.warn(`${indexEventText(e)}; files are checked on their own`);
         return;
       }
-      log.info(
-        e.scope === 'file'
-          ? `headers of ${e.root} read in ${ms(e.ms ?? 0)} ms; re-checking ${e.uris?.length ?? 0} open file(s)`
-          : `summary index of ${e.root} ${e.cached ? 'loaded from the cache' : 'built'} in ${ms(e.ms ?? 0)} ms (${e.functions ?? 0} functions summarised); re-checking ${e.uris?.length ?? 0} open file(s)`,
-      );
+      log.info(`${indexEventText(e)}; re-checking ${e.uris?.length ?? 0} open file(s)`);
       for (const uri of e.uris ?? []) {
         const t = tracked.get(uri);
         if (!t) continue;

@@ -45,6 +45,7 @@ import {
 } from './settings';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { hoverMarkdown } from './hover';
+import { indexEventText } from './index-events';
 import { debounceFor, recentAnalysis } from './debounce';
 import { resultToText } from '../sim/export';
 import type { CoreEdit } from './lines';
@@ -343,18 +344,10 @@ export function serve(
 
   /** A tree's index ready: its open documents are analysed again with it and their diagnostics published. */
   const onIndex = (e: IndexEvent) => {
-    const what = e.scope === 'file' ? `headers included by ${e.root}` : `summary index of ${e.root}`;
-    if (e.state === 'building')
-      connection.console.log(
-        e.scope === 'file'
-          ? `vfslock: reading the ${what} in the background`
-          : `vfslock: building the ${what} in the background (cached for later)`,
-      );
-    else if (e.state === 'failed') connection.console.warn(`vfslock: ${what} not read: ${e.error ?? 'unknown error'}`);
+    if (e.state === 'building') connection.console.log(`vfslock: ${indexEventText(e)}`);
+    else if (e.state === 'failed') connection.console.warn(`vfslock: ${indexEventText(e)}`);
     else {
-      connection.console.log(
-        `vfslock: ${what} ${e.cached ? 'loaded from the cache' : 'read'} in ${Math.round(e.ms ?? 0)} ms`,
-      );
+      connection.console.log(`vfslock: ${indexEventText(e)}`);
       run((s) => {
         for (const uri of s.refreshIndexes()) {
           const d = docs.get(uri);

@@ -76,10 +76,17 @@ export interface FindingRef {
 /** A kernel tree's summary index, for documents of that tree (tree-index.ts; none in the browser). */
 export interface IndexProvider {
   /**
-   * The index for the file at absolute `path`, or null: not in a kernel tree, or not built yet (then its build has
-   * started, and the provider's owner is told when it is ready: `Session.refreshIndexes()`).
+   * The index for the file at absolute `path` (whose text is `text`), or null: nothing to summarise for it, or not
+   * built yet (then its build has started, and the provider's owner is told when it is ready:
+   * `Session.refreshIndexes()`).
    */
-  viewFor(path: string, catalogueKey: string, catalogues: CatalogueData[], options: CheckOptions): IndexView | null;
+  viewFor(
+    path: string,
+    text: string,
+    catalogueKey: string,
+    catalogues: CatalogueData[],
+    options: CheckOptions,
+  ): IndexView | null;
 }
 
 /** What the host is told about a tree's index. */
@@ -145,9 +152,9 @@ export class Session {
     return this.refreshIndexes();
   }
 
-  private viewOf(path: string | undefined, catalogue: string, options: CheckOptions): IndexView | null {
+  private viewOf(path: string | undefined, text: string, catalogue: string, options: CheckOptions): IndexView | null {
     if (!this.indexes || !this.indexing || !path) return null;
-    const view = this.indexes.viewFor(path, catalogue, this.catalogues.get(catalogue) ?? [], options);
+    const view = this.indexes.viewFor(path, text, catalogue, this.catalogues.get(catalogue) ?? [], options);
     return view ? this.asFile(view, path) : null;
   }
 
@@ -181,7 +188,7 @@ export class Session {
   refreshIndexes(): string[] {
     const changed: string[] = [];
     for (const [uri, o] of this.docs) {
-      const view = this.viewOf(o.path, o.catalogue, o.options);
+      const view = this.viewOf(o.path, o.doc.source, o.catalogue, o.options);
       if (view === o.view) continue;
       o.view = view;
       o.doc.setIndex(view);
@@ -228,7 +235,7 @@ export class Session {
   open(p: OpenParams): void {
     this.close(p.uri);
     const doc = this.analyzerFor(p.catalogue).open(p.file, p.text, this.withTree(p.path ?? p.file, p.options));
-    const view = this.viewOf(p.path, p.catalogue, p.options);
+    const view = this.viewOf(p.path, p.text, p.catalogue, p.options);
     if (view) doc.setIndex(view);
     this.docs.set(p.uri, {
       doc,
@@ -278,7 +285,7 @@ export class Session {
     const text = o.doc.source;
     o.doc.dispose();
     const doc = this.analyzerFor(catalogue).open(o.file, text, this.withTree(o.path ?? o.file, options));
-    const view = this.viewOf(o.path, catalogue, options);
+    const view = this.viewOf(o.path, text, catalogue, options);
     if (view) doc.setIndex(view);
     this.docs.set(uri, { ...o, doc, view, options, catalogue });
   }

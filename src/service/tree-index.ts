@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import type { CheckOptions } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
 import { IndexSnapshot, type IndexView } from '../core/index/summary-index';
-import { findKernelTree, IncludeResolver, readText } from '../core/index/tree';
+import { findKernelTree, IncludeResolver } from '../core/index/tree';
 import { fileIndex, treeIndex, withIncludesOf } from '../cli/tree';
 import type { PoolOptions } from '../cli/pool';
 import { BUILD, VERSION } from '../cli/version';
@@ -50,10 +50,16 @@ export class TreeIndexes implements IndexProvider {
     return root;
   }
 
-  viewFor(path: string, catalogueKey: string, catalogues: CatalogueData[], options: CheckOptions): IndexView | null {
+  viewFor(
+    path: string,
+    text: string,
+    catalogueKey: string,
+    catalogues: CatalogueData[],
+    options: CheckOptions,
+  ): IndexView | null {
     if (!path.startsWith('/')) return null;
     const root = this.rootOf(path);
-    if (!root) return this.loneView(resolve(path), catalogueKey, catalogues, options);
+    if (!root) return this.loneView(resolve(path), text, catalogueKey, catalogues, options);
     const kernel = options.kernel ?? 'auto';
     const key = `${root}\u0000${catalogueKey}\u0000${kernel}`;
     let e = this.entries.get(key);
@@ -79,6 +85,7 @@ export class TreeIndexes implements IndexProvider {
    */
   private loneView(
     file: string,
+    text: string,
     catalogueKey: string,
     catalogues: CatalogueData[],
     options: CheckOptions,
@@ -87,8 +94,8 @@ export class TreeIndexes implements IndexProvider {
     const key = `${file}\u0000${catalogueKey}\u0000${kernel}\u0000file`;
     let e = this.entries.get(key);
     if (!e) {
-      const text = readText(file);
-      const headers = text === null ? [] : new IncludeResolver(null).includesOf(file, text);
+      // The document's own text names its includes (no read of the file from disk).
+      const headers = new IncludeResolver(null).includesOf(file, text);
       e = { root: file, lone: true, state: headers.length ? 'building' : 'failed', extra: new Map() };
       this.entries.set(key, e);
       if (headers.length) this.build(e, catalogues, { kernel });

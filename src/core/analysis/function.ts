@@ -1023,15 +1023,12 @@ class FunctionAnalyzer implements RuleContext {
           s.hash = undefined;
         } else if (!s.facts.get(`#checked:${op.check}`)) wr(s, 'facts').set(`#checked:${op.check}`, true);
         for (const [k, g] of s.grants) {
-          const unlessNull = g.missingUnlessNull?.filter(([c]) => c !== op.check);
-          if (g.rechecked && unlessNull?.length === g.missingUnlessNull?.length) continue;
+          const owedUnlessNull = !!g.missingUnlessNull?.some(([c]) => c === op.check);
+          if (g.rechecked && !owedUnlessNull) continue;
           const missing = (g.missing ?? ['opens']).filter((c) => c !== op.check);
-          wr(s, 'grants').set(k, {
-            ...g,
-            missing,
-            rechecked: missing.length === 0,
-            ...(g.missingUnlessNull ? { missingUnlessNull: unlessNull } : {}),
-          });
+          const next = { ...g, missing, rechecked: missing.length === 0 };
+          if (owedUnlessNull) next.missingUnlessNull = g.missingUnlessNull!.filter(([c]) => c !== op.check);
+          wr(s, 'grants').set(k, next);
         }
         return [s];
       case 'access':
@@ -1692,7 +1689,8 @@ class FunctionAnalyzer implements RuleContext {
       const missing = [
         ...new Set([...op.rechecks.filter((c) => c === 'opens' || s.facts.get(`#checked:${c}`)), 'opens']),
       ];
-      const unlessNull = this.rechecksWhenParam(op);
+      // Not for a parameter this path already found NULL.
+      const unlessNull = this.rechecksWhenParam(op).filter(([, p]) => s.facts.get(`truthy:${p}`) !== false);
       wr(s, 'grants').set(op.node.start, {
         site: op.node.start,
         siteEnd: op.node.end,

@@ -67,8 +67,9 @@ export const grantUnserialized: Rule = {
   onExit(ctx, s) {
     for (const g of s.grants.values()) {
       if (s.ret?.kind === 'err') continue;
-      // A check owed where a parameter is not NULL (nfsd's delegation for a name): owed unless this path showed it NULL.
-      const owed = (g.missingUnlessNull ?? []).filter(([, param]) => s.facts.get(`truthy:${param}`) !== false);
+      // A check owed where a parameter is not NULL (nfsd's delegation for a name): a branch that found it NULL
+      // dropped it (FunctionAnalyzer.dropOwedWhenNull).
+      const owed = g.missingUnlessNull ?? [];
       if (g.rechecked && !owed.length) continue;
       const missing = [...new Set([...(g.rechecked ? [] : (g.missing ?? ['opens'])), ...owed.map(([c]) => c)])];
       ctx.report(

@@ -1,0 +1,29 @@
+/**
+ * Starts the analysis thread (dist/worker.js, service/worker-main.ts) on Node with a client for its protocol: the
+ * thread's messages go to the client, and `started` settles on its ready message (or when it fails before sending one).
+ */
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { WorkerClient } from './worker-client';
+import type { ReadyMessage, WorkerMessage } from './protocol';
+
+export interface AnalysisThread {
+  worker: Worker;
+  client: WorkerClient;
+  /** Resolves once the thread's parser is loaded; rejects with why it could not start. */
+  started: Promise<void>;
+}
+
+export function startAnalysisThread(script: string, options: WorkerOptions = {}): AnalysisThread {
+  const worker = new Worker(script, options);
+  const client = new WorkerClient(worker);
+  const started = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: WorkerMessage) => {
+      if (!('ready' in m)) client.handle(m);
+      else if (m.ready) resolve();
+      else reject(new Error((m as Extract<ReadyMessage, { ready: false }>).error));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`worker thread exited (code ${code})`)));
+  });
+  return { worker, client, started };
+}
