@@ -1,9 +1,9 @@
 /**
- * Where analyses run: a Node worker thread on the desktop, a web worker in the browser extension host (vscode.dev
- * has no worker_threads), so the extension host never blocks on a parse or an analysis; inline on the browser host's
- * thread only where it cannot start a worker. All load the same wasm and answer the same typed requests
- * (service/protocol.ts); the analysis worker starts loading when the bundle is evaluated (desktop) or the extension
- * activates (`prepare`), the others at their first request. A request may come with host handlers: the worker calls back
+ * Where Check Workspace, race simulations and patch reviews run: a Node worker thread each on the desktop, one web
+ * worker in the browser extension host (vscode.dev has no worker_threads), so the extension host never blocks on a
+ * parse or an analysis; inline on the browser host's thread only where it cannot start a worker. All load the same
+ * wasm and answer the same typed requests (service/protocol.ts), started at their first request. (Open documents
+ * are the language server's: language-client.ts.) A request may come with host handlers: the worker calls back
  * through them for what only the host can do (read the base tree of a patch review through vscode.workspace.fs) and
  * reports progress.
  */
@@ -23,54 +23,8 @@ import { Session, type IndexEvent } from '../service/session';
 import type { Log } from './output';
 import { ms, now } from './output';
 
-export const IS_WEB = process.env.VFSLOCK_WEB === '1';
-
-/** The analysis worker, started while the bundle is evaluated (see `startAnalysisWorkerEarly`). */
-interface EarlyWorker {
-  worker: import('node:worker_threads').Worker;
-  t0: number;
-  /** Its ready message, or why it stopped before sending one. */
-  ready: Promise<ReadyMessage>;
-}
-let early: EarlyWorker | null = null;
-
-/**
- * Starts the analysis worker thread as soon as the extension's bundle is evaluated, before VS Code calls
- * `activate` (which a freshly started window may do seconds later, while it sets up the extension's storage and
- * activates other extensions on the same thread): the thread and its parser load during that wait, so the C
- * file that activated the extension is checked sooner. The analysis backend adopts the thread when it starts. `dir`
- * is the bundle's folder (dist/). A no-op in the browser host.
- */
-export function startAnalysisWorkerEarly(dir: string): void {
-  if (IS_WEB || early) return;
-  try {
-    // Required here, not at the top: the browser bundle must not reference worker_threads.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    const t0 = now();
-    const worker = new Worker(`${dir}/worker.js`, { name: 'vfslock-analysis' });
-    const ready = new Promise<ReadyMessage>((resolve) => {
-      const onMessage = (m: WorkerMessage) => {
-        if (!('ready' in m)) return;
-        worker.off('message', onMessage);
-        resolve(m);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', (e) => resolve({ ready: false, error: e.message }));
-      worker.once('exit', (code) => resolve({ ready: false, error: `exit code ${code}` }));
-    });
-    early = { worker, t0, ready };
-  } catch {
-    early = null;
-  }
-}
-
-/** The early worker, once: for the analysis backend (same script, no heap limit, normal priority). */
-function takeEarlyWorker(): EarlyWorker | null {
-  const e = early;
-  early = null;
-  return e;
-}
+import { IS_WEB } from './language-client';
+export { IS_WEB };
 
 export interface Backend {
   readonly kind: 'worker' | 'inline';
@@ -376,46 +330,32 @@ class WorkerBackend implements Backend {
 
   private start(): Promise<void> {
     if (this.started) return this.started;
-    // The thread started while the bundle was evaluated, unless it already stopped (then a new one).
-    const plain = this.name === 'analysis' && !this.options.maxHeapMb && !this.options.background;
-    const pre = plain ? takeEarlyWorker() : null;
     // Required here, not at the top: the browser bundle must not reference worker_threads.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    const t0 = pre?.t0 ?? now();
+    const t0 = now();
     const script = vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'worker.js').fsPath;
     const limits = this.options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } } : {};
     const data = this.options.background ? { workerData: { nice: 10 } } : {};
-    const w = pre?.worker ?? new Worker(script, { name: `vfslock-${this.name}`, ...limits, ...data });
+    const w = new Worker(script, { name: `vfslock-${this.name}`, ...limits, ...data });
     const client = new WorkerClient(w, (e) => this.indexed.fire(e));
     this.worker = w;
     this.client = client;
     const wasCrashed = this.crashed;
     this.crashed = false;
-    const readyMessage = pre
-      ? pre.ready
-      : new Promise<ReadyMessage>((resolve) => {
-          const onReady = (m: WorkerMessage) => {
-            if (!('ready' in m)) return;
-            w.off('message', onReady);
-            resolve(m);
-          };
-          w.on('message', onReady);
-        });
+    const readyMessage = new Promise<ReadyMessage>((resolve) => {
+      const onReady = (m: WorkerMessage) => {
+        if (!('ready' in m)) return;
+        w.off('message', onReady);
+        resolve(m);
+      };
+      w.on('message', onReady);
+    });
     const started = readyMessage.then((m) => {
-      if (!m.ready) {
-        // The early thread stopped before this backend adopted it (its exit was not seen here): the next request
-        // starts a new one.
-        if (pre) {
-          void w.terminate();
-          fail(m.error);
-        }
-        throw new Error(m.error);
-      }
+      if (!m.ready) throw new Error(m.error);
       this.loadMs = now() - t0;
       this.log.info(
-        `${this.name} worker started, parser loaded in ${ms(m.loadMs)} ms (${ms(this.loadMs)} ms with thread start` +
-          `${pre ? ', started before activation' : ''})`,
+        `${this.name} worker started, parser loaded in ${ms(m.loadMs)} ms (${ms(this.loadMs)} ms with thread start)`,
       );
     });
     w.on('message', (m: WorkerMessage) => client.handle(m));

@@ -42,32 +42,31 @@ export function activate(ctx: vscode.ExtensionContext, log: Log, documents: Docu
         location: vscode.ProgressLocation.Window,
         title: vscode.l10n.t('VFS Lock Review: checking {0}', relativePath(doc.uri)),
       },
-      () => documents.checkNow(doc, 'command'),
+      () => documents.checkNow(doc),
     );
     if (!r) return undefined;
-    const n = r.result.findings.length;
-    const msg = r.result.error
-      ? vscode.l10n.t('VFS Lock Review: {0} not analysed: {1}', relativePath(doc.uri), r.result.error)
+    const n = r.findings;
+    const msg = r.error
+      ? vscode.l10n.t('VFS Lock Review: {0} not analysed: {1}', relativePath(doc.uri), r.error)
       : n === 0
-        ? vscode.l10n.t('VFS Lock Review: no findings in {0} ({1} ms)', relativePath(doc.uri), ms(r.ms))
-        : vscode.l10n.t('VFS Lock Review: {0} finding(s) in {1} ({2} ms)', n, relativePath(doc.uri), ms(r.ms));
+        ? vscode.l10n.t('VFS Lock Review: no findings in {0} ({1} ms)', relativePath(doc.uri), ms(r.analysisMs))
+        : vscode.l10n.t('VFS Lock Review: {0} finding(s) in {1} ({2} ms)', n, relativePath(doc.uri), ms(r.analysisMs));
     vscode.window.setStatusBarMessage(msg, 8000);
-    return { file: relativePath(doc.uri), findings: n, era: r.result.era, ms: r.ms };
+    return { file: relativePath(doc.uri), findings: n, era: r.era, ms: r.analysisMs };
   });
 
   reg('vfsLockReview.showLockState', async (uri?: vscode.Uri, offset?: number): Promise<EventInfo[]> => {
     const editor = vscode.window.activeTextEditor;
     const doc = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : editor?.document;
     if (!doc) return [];
-    if (!documents.isTracked(doc.uri)) await documents.checkNow(doc, 'command');
+    if (!documents.isTracked(doc.uri)) await documents.checkNow(doc);
     const at =
       typeof offset === 'number'
         ? offset
         : editor && editor.document === doc
           ? doc.offsetAt(editor.selection.active)
           : 0;
-    const events = await documents.eventsAt(doc, at);
-    const fn = documents.current(doc)?.result.functions.find((f) => f.start <= at && at <= f.end)?.name ?? null;
+    const { events, function: fn } = await documents.eventsAt(doc, at);
     const text = lockStateText(fn, events);
     log.info(`command: Show Lock State at Cursor (${relativePath(doc.uri)}:${doc.positionAt(at).line + 1}): ${text}`);
     if (events.length && editor?.document === doc) {

@@ -8,27 +8,25 @@ import * as output from './output';
 import * as settingsModule from './settings';
 import * as catalogueModule from './catalogue';
 import * as diagnostics from './diagnostics';
-import * as codeActions from './codeActions';
-import * as hovers from './hovers';
-import * as codeLens from './codeLens';
 import * as commands from './commands';
 import * as workspaceCheck from './workspaceCheck';
 import * as status from './status';
-import { createBackend, IS_WEB, startAnalysisWorkerEarly } from './backend';
+import { createBackend } from './backend';
+import { IS_WEB, startServerEarly } from './language-client';
 import { setTranslator } from '../service/l10n';
 import { activateSimulation } from './simulation/index';
 import { activatePatchReview } from './patch/index';
 
 const moduleLoaded = output.now();
 // The analysis thread starts now, not when activate() is called, which can be seconds later in a fresh window.
-if (!IS_WEB) startAnalysisWorkerEarly(__dirname);
+if (!IS_WEB) startServerEarly(__dirname);
 
 /** What tests (and other extensions) can read from `extension.exports`. */
 export interface VfsLockReviewApi {
   stats(): {
     activationMs: number;
     host: 'node' | 'browser';
-    backend: 'worker' | 'inline';
+    backend: 'worker';
     parserLoadMs: number | null;
     checks: diagnostics.CheckStats[];
     workspaceCheck: workspaceCheck.WorkspaceCheckResult | null;
@@ -50,35 +48,36 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   setTranslator((template, ...args) => vscode.l10n.t(template, ...args));
   const settings = settingsModule.activate(context, log);
   const catalogue = catalogueModule.activate(context, log, settings);
-  const backend = createBackend(context, log, 'analysis');
-  // The C file that activated the extension is checked as soon as the worker's parser is ready: the thread starts
-  // right after activation returns (not inside it, which would count its start-up as activation time).
-  const prepare = setTimeout(() => backend.prepare(), 0);
-  context.subscriptions.push({ dispose: () => clearTimeout(prepare) });
-  context.subscriptions.push({ dispose: () => backend.dispose() });
-  const documents = step('diagnostics', () => diagnostics.activate(context, log, settings, catalogue, backend));
-  step('code actions', () => codeActions.activate(context, log, documents));
-  step('hovers', () => hovers.activate(context, documents));
-  step('code lens', () => codeLens.activate(context, documents, settings));
+  // Open documents, diagnostics, quick fixes, hovers and code lenses: the analysis service's language server, in a
+  // worker (language-client.ts), started right after activation returns.
+  const documents = step('diagnostics', () => diagnostics.activate(context, log, settings, catalogue));
   step('commands', () => commands.activate(context, log, documents));
+  // In the browser host, one more web worker (lazily started) serves Check Workspace, simulations and reviews.
+  const webTasks = IS_WEB ? createBackend(context, log, 'tasks') : null;
+  if (webTasks) context.subscriptions.push({ dispose: () => webTasks.dispose() });
   const workspace = step('workspace check', () =>
-    workspaceCheck.activate(context, log, settings, catalogue, documents),
+    workspaceCheck.activate(context, log, settings, catalogue, documents, webTasks),
   );
   step('status', () => status.activate(context, documents));
 
   const logFn = (msg: string) => log.info(msg);
-  // Simulations get their own worker (lazily started; inline in the browser): a long exploration neither delays
-  // diagnostics nor, if it outgrows the heap limit, takes them down.
-  const simulationBackend = IS_WEB
-    ? backend
-    : createBackend(context, log, 'simulation', { maxHeapMb: 3072, background: true });
-  if (simulationBackend !== backend) context.subscriptions.push({ dispose: () => simulationBackend.dispose() });
-  step('simulation', () => activateSimulation(context, { log: logFn, backend: simulationBackend, analysis: backend }));
+  // Simulations get their own worker (lazily started): a long exploration neither delays diagnostics nor, if it
+  // outgrows the heap limit, takes them down.
+  const simulationBackend =
+    webTasks ?? createBackend(context, log, 'simulation', { maxHeapMb: 3072, background: true });
+  if (simulationBackend !== webTasks) context.subscriptions.push({ dispose: () => simulationBackend.dispose() });
+  step('simulation', () =>
+    activateSimulation(context, {
+      log: logFn,
+      backend: simulationBackend,
+      functionAt: (p) => documents.functionAt(p),
+    }),
+  );
   // Patch reviews too (lazily started): a review parses and analyses the patched files and their callers and
   // callees for seconds, reading the base tree through this thread (backend.ts, host callbacks). At a lower priority,
   // as the simulation and Check Workspace workers: on a busy machine this thread must not wait for the CPU behind it.
-  const reviewBackend = IS_WEB ? backend : createBackend(context, log, 'review', { background: true });
-  if (reviewBackend !== backend) context.subscriptions.push({ dispose: () => reviewBackend.dispose() });
+  const reviewBackend = webTasks ?? createBackend(context, log, 'review', { background: true });
+  if (reviewBackend !== webTasks) context.subscriptions.push({ dispose: () => reviewBackend.dispose() });
   const patchDiagnostics = vscode.languages.createDiagnosticCollection('vfsLockReview.patch');
   context.subscriptions.push(patchDiagnostics);
   step('patch review', () =>
@@ -90,8 +89,8 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
     stats: () => ({
       activationMs,
       host: IS_WEB ? 'browser' : 'node',
-      backend: backend.kind,
-      parserLoadMs: backend.loadMs,
+      backend: 'worker',
+      parserLoadMs: documents.loadMs,
       checks: [...documents.history],
       workspaceCheck: workspace.last(),
     }),
@@ -99,7 +98,7 @@ export function activate(context: vscode.ExtensionContext): VfsLockReviewApi {
   context.subscriptions.push(vscode.commands.registerCommand('vfsLockReview.internal.stats', () => api.stats()));
   log.info(
     `VFS Lock Review ${String(context.extension.packageJSON.version)} activated in ${output.ms(activationMs)} ms ` +
-      `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, analysis in a web worker' : 'analysis in a worker thread'}, loading now)`,
+      `(bundle evaluated ${output.ms(t0 - moduleLoaded)} ms before; ${IS_WEB ? 'browser host, analysis in a web worker' : 'analysis in a worker thread'}, language server starting)`,
   );
   log.info(`activation steps: ${steps.map(([n, t]) => `${n} ${output.ms(t)} ms`).join(', ')}`);
   return api;

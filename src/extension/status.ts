@@ -28,18 +28,18 @@ export function activate(ctx: vscode.ExtensionContext, documents: DocumentsServi
       return;
     }
     item.busy = false;
-    const n = r.result.findings.filter((f) => f.severity !== 'info').length;
-    item.text = `$(shield) ${ERA_LABEL[r.result.era] ?? r.result.era}`;
-    item.detail = r.result.error
-      ? vscode.l10n.t('not analysed: {0}', r.result.error)
+    const n = r.shown;
+    item.text = `$(shield) ${ERA_LABEL[r.era] ?? r.era}`;
+    item.detail = r.error
+      ? vscode.l10n.t('not analysed: {0}', r.error)
       : vscode.l10n.t(
           '{0} finding(s); kernel era {1}',
           n,
-          r.result.eraSource === 'option'
+          r.eraSource === 'option'
             ? vscode.l10n.t('from the setting')
-            : r.result.eraSource === 'detected'
+            : r.eraSource === 'detected'
               ? vscode.l10n.t('detected from the code')
-              : r.result.eraSource === 'tree'
+              : r.eraSource === 'tree'
                 ? vscode.l10n.t("from the kernel tree's Makefile")
                 : vscode.l10n.t('assumed'),
         );

@@ -10,7 +10,10 @@
 import * as vscode from 'vscode';
 import { createBackend, IS_WEB, type Backend } from './backend';
 import type { CatalogueService } from './catalogue';
-import { findingToDiagnostic, relativePath, type DocumentsService } from './diagnostics';
+import { relativePath, type DocumentsService } from './diagnostics';
+import type { LocatedFinding } from '../core/engine';
+import { DIAGNOSTIC_SOURCE } from '../service/diagnostics';
+import { ruleDocUrl } from '../core/rules/rules';
 import type { Log } from './output';
 import { ms, now } from './output';
 import type { SettingsService } from './settings';
@@ -47,6 +50,7 @@ export function activate(
   settings: SettingsService,
   catalogues: CatalogueService,
   documents: DocumentsService,
+  webTasks: Backend | null,
 ): { last(): WorkspaceCheckResult | null } {
   let last: WorkspaceCheckResult | null = null;
   let running: Promise<WorkspaceCheckResult | undefined> | null = null;
@@ -136,21 +140,23 @@ export function activate(
     // What the command is doing, for the metrics: where the longest block ended.
     let phase = 'starting';
     const lag = new LagSampler(5, now, threadCpuMs, () => phase);
+    // The language client's collection: an open file's live diagnostics replace what this run found for it.
+    const collection = await documents.collectionReady;
     // Diagnostics go to the Problems view in batches: one update of the window per batch, not one per file.
     let batch: [vscode.Uri, vscode.Diagnostic[] | undefined][] = [];
     const flush = () => {
       if (!batch.length) return;
       const entries = batch;
       batch = [];
-      own('publishing diagnostics', () => documents.collection.set(entries));
+      own('publishing diagnostics', () => collection.set(entries));
     };
     const flusher = setInterval(flush, 250);
     const sampler = setInterval(() => lag.tick(), 5);
 
-    const backend: Backend = IS_WEB ? documents.backend : createBackend(ctx, log, 'workspace', { background: true });
+    const backend: Backend = webTasks ?? createBackend(ctx, log, 'workspace', { background: true });
     const stop = token.onCancellationRequested(() => {
       result.cancelled = true;
-      if (!IS_WEB) backend.dispose();
+      if (!webTasks) backend.dispose();
     });
     try {
       phase = 'loading the catalogue';
@@ -231,7 +237,7 @@ export function activate(
       flush();
       clearInterval(sampler);
       stop.dispose();
-      if (!IS_WEB) backend.dispose();
+      if (!webTasks) backend.dispose();
     }
     const l = lag.report();
     result.longestHostBlockMs = l.longestMs;
@@ -269,4 +275,33 @@ export function activate(
 
   ctx.subscriptions.push(vscode.commands.registerCommand('vfsLockReview.checkWorkspace', run));
   return { last: () => last };
+}
+
+/** The diagnostic of a finding of a file that is not open (its positions computed by the worker). */
+function findingToDiagnostic(
+  f: LocatedFinding,
+  uri: vscode.Uri,
+  positionAt: (offset: number) => vscode.Position,
+): vscode.Diagnostic {
+  const range = new vscode.Range(positionAt(f.start), positionAt(f.end));
+  const severity =
+    f.severity === 'error'
+      ? vscode.DiagnosticSeverity.Error
+      : f.severity === 'warning'
+        ? vscode.DiagnosticSeverity.Warning
+        : vscode.DiagnosticSeverity.Information;
+  const d = new vscode.Diagnostic(range, f.message, severity);
+  d.source = DIAGNOSTIC_SOURCE;
+  d.code = { value: f.ruleId, target: vscode.Uri.parse(ruleDocUrl(f.ruleId)) };
+  d.relatedInformation = f.relatedLocated.map(
+    (r) =>
+      new vscode.DiagnosticRelatedInformation(
+        new vscode.Location(uri, new vscode.Range(positionAt(r.start), positionAt(r.end))),
+        r.message,
+      ),
+  );
+  // The message is the one-sentence headline; why and how to fix follow it as the first related note, at the finding.
+  if (f.detail)
+    d.relatedInformation.unshift(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), f.detail));
+  return d;
 }

@@ -50,6 +50,19 @@ import { debounceFor, recentAnalysis } from './debounce';
 import { resultToText } from '../sim/export';
 import type { CoreEdit } from './lines';
 import type { AnalysisResult, IndexEvent, IndexProvider, Session } from './session';
+import {
+  AnalyzedNotification,
+  CatalogueRequest,
+  CheckNowRequest,
+  CLIENT_CAPABILITY,
+  EventsAtRequest,
+  FunctionAtRequest,
+  IndexNotification,
+  SetIndexingRequest,
+  type AnalysisTrigger,
+  type AnalyzedParams,
+  type ServerExtras,
+} from './lsp-extension';
 
 export interface ServerEnv {
   /** Creates the analysis session (loads the parser). */
@@ -62,6 +75,8 @@ export interface ServerEnv {
   version: string;
   /** Summaries across files: a kernel tree's index for its documents, built in the background (tree-index.ts). */
   indexes?(onEvent: (e: IndexEvent) => void): IndexProvider;
+  /** How long loading the parser took (milliseconds), once loaded. */
+  loadMs?(): number | null;
 }
 
 /** Commands the server runs for the client (workspace/executeCommand): code lenses and code actions use them. */
@@ -100,6 +115,10 @@ interface Doc {
   recentMs?: number | null;
   /** An edit arrived since the last analysis. */
   edited?: boolean;
+  /** Analysed although the settings do not select it (the client asked: `vfslock/checkNow` with `force`). */
+  forced?: boolean;
+  /** Why the next analysis runs (told to a client that asks for `vfslock/analyzed`). */
+  trigger?: AnalysisTrigger;
 }
 
 const SEVERITY: Record<string, DiagnosticSeverity> = {
@@ -119,7 +138,25 @@ export function settingsObject(raw: unknown): Record<string, unknown> | null {
   return o;
 }
 
-/** The diagnostic of a finding (as the extension's `findingToDiagnostic`). */
+/** What a client of lsp-extension.ts may add to `initializationOptions`, under `vfslockClient`. */
+export interface ClientInitOptions {
+  catalogue?: { key: string; catalogues: CatalogueData[] };
+  /** Summaries across files (the tree's index); on unless false. */
+  indexing?: boolean;
+}
+
+function clientOptions(raw: unknown): ClientInitOptions {
+  const o = raw && typeof raw === 'object' ? (raw as { vfslockClient?: unknown }).vfslockClient : undefined;
+  if (!o || typeof o !== 'object') return {};
+  const c = o as ClientInitOptions;
+  const cat = c.catalogue;
+  return {
+    ...(cat && typeof cat.key === 'string' && Array.isArray(cat.catalogues) ? { catalogue: cat } : {}),
+    ...(typeof c.indexing === 'boolean' ? { indexing: c.indexing } : {}),
+  };
+}
+
+/** The diagnostic of a finding. */
 export function toDiagnostic(f: LocatedFinding, uri: string, lines: LineIndex): Diagnostic {
   const range = lines.spanOf(f.start, f.end);
   const related: DiagnosticRelatedInformation[] = f.relatedLocated.map((r) => ({
@@ -136,26 +173,49 @@ export function toDiagnostic(f: LocatedFinding, uri: string, lines: LineIndex): 
     source: DIAGNOSTIC_SOURCE,
     message: f.message,
     ...(related.length ? { relatedInformation: related } : {}),
-    data: { start: f.start, end: f.end },
+    data: { start: f.start, end: f.end, function: f.function, line: f.line },
   };
 }
 
-/** The code lenses over one function (as the extension's, in words instead of icons, with the server's commands). */
+/**
+ * What a code lens is about, in its `data`: a client with commands of its own (the VS Code extension) writes its
+ * own title and command from it.
+ */
+export interface LensData {
+  kind: 'summary' | 'findings' | 'simulate';
+  function: string;
+  /** 1-based line of the function's name. */
+  line: number;
+  locks: string[];
+  breaks: string[];
+  findings: number;
+}
+
+/** The code lenses over one function (in words, with the server's commands). */
 export function functionLenses(fn: FunctionInfo, uri: string, lines: LineIndex): CodeLens[] {
   if (!fn.analyzed || (!fn.locks.length && !fn.breaks.length && !fn.findings)) return [];
   const at = lines.positionAt(fn.nameStart);
   const range = { start: at, end: at };
+  const data = (kind: LensData['kind']): LensData => ({
+    kind,
+    function: fn.name,
+    line: at.line + 1,
+    locks: fn.locks,
+    breaks: fn.breaks,
+    findings: fn.findings,
+  });
   const out: CodeLens[] = [];
   const parts: string[] = [];
   if (fn.locks.length) parts.push(`locks: ${fn.locks.join(', ')}`);
   if (fn.breaks.length) parts.push(`breaks: ${fn.breaks.join(', ')}`);
   const summary = { command: COMMANDS.functionSummary, arguments: [uri, fn.name, fn.nameStart] };
-  if (parts.length) out.push({ range, command: { title: parts.join(' · '), ...summary } });
+  if (parts.length) out.push({ range, command: { title: parts.join(' · '), ...summary }, data: data('summary') });
   const findings = fn.findings === 0 ? 'no findings' : fn.findings === 1 ? '1 finding' : `${fn.findings} findings`;
-  out.push({ range, command: { title: findings, ...summary } });
+  out.push({ range, command: { title: findings, ...summary }, data: data('findings') });
   out.push({
     range,
     command: { title: 'Simulate races', command: COMMANDS.simulateRaces, arguments: [uri, fn.name, fn.nameStart] },
+    data: data('simulate'),
   });
   return out;
 }
@@ -181,6 +241,29 @@ const samePos = (a: { line: number; character: number }, b: { line: number; char
 
 const now = () => performance.now();
 
+function analyzedParams(
+  d: Pick<Doc, 'uri'>,
+  r: AnalysisResult,
+  latencyMs: number | null,
+  trigger: AnalysisTrigger,
+): AnalyzedParams {
+  const res = r.result;
+  return {
+    uri: d.uri,
+    version: r.version,
+    analysisMs: r.ms,
+    latencyMs,
+    findings: res.findings.length,
+    shown: res.findings.filter((f) => f.severity !== 'info').length,
+    era: res.era,
+    eraSource: res.eraSource,
+    analyzedFunctions: res.analyzedFunctions,
+    functions: res.functions.length,
+    ...(res.error ? { error: res.error } : {}),
+    trigger,
+  };
+}
+
 /** Installs the handlers on a connection (call `connection.listen()` afterwards). */
 export function serve(
   connection: Connection,
@@ -199,7 +282,13 @@ export function serve(
   let catalogue = '';
   let caps: ClientCapabilities = {};
   let roots: string[] = [];
+  /** The workspace folders' URIs, for documents with no file path (a remote or virtual workspace). */
+  let rootUris: string[] = [];
+  /** The catalogue a client gave (`vfslock/catalogue`), used instead of reading the `rulesFile` setting; null: none. */
+  let clientCatalogue: string | null = null;
   let shutdown = false;
+  /** The client asked for the notifications of lsp-extension.ts (the VS Code extension does). */
+  const extended = () => !!(caps.experimental as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITY];
   const sessionP = env.session();
   // A failed load is reported by `initialize`; this keeps it from being an unhandled rejection before then.
   sessionP.catch(() => undefined);
@@ -232,18 +321,21 @@ export function serve(
 
   const relativePath = (file: string) => {
     for (const r of roots) if (file.startsWith(r + '/')) return file.slice(r.length + 1);
+    for (const r of rootUris) if (file.startsWith(r + '/')) return decodeURIComponent(file.slice(r.length + 1));
     return file;
   };
 
-  const selects = (d: Pick<Doc, 'file' | 'languageId'>) => {
+  const selects = (d: Pick<Doc, 'uri' | 'file' | 'languageId' | 'forced'>) => {
     if (!settings.enable) return false;
     const lower = d.file.toLowerCase();
     const isC = d.languageId === 'c' || lower.endsWith('.c') || lower.endsWith('.h');
-    return isC && filter.matches(relativePath(d.file));
+    // A new unsaved file has no path for the include/exclude patterns to match: its language decides.
+    return isC && (!!d.forced || d.uri.startsWith('untitled:') || filter.matches(relativePath(d.file)));
   };
 
   /** Loads the rules file of the settings (or none) into the session; returns the catalogue key. */
   const configureCatalogue = (s: Session): string => {
+    if (clientCatalogue !== null) return clientCatalogue;
     if (!settings.rulesFile || !env.readRules) return '';
     const path =
       settings.rulesFile.startsWith('/') || !roots.length ? settings.rulesFile : `${roots[0]}/${settings.rulesFile}`;
@@ -293,13 +385,16 @@ export function serve(
       findings: r.result.findings.length,
     });
     if (history.length > 200) history.shift();
-    report(d, r.result, r.ms, latency);
+    const trigger = d.trigger ?? 'open';
+    d.trigger = undefined;
+    report(d, r.result, r.ms, latency, trigger);
+    if (extended()) void connection.sendNotification(AnalyzedNotification, analyzedParams(d, r, latency, trigger));
     if (caps.workspace?.codeLens?.refreshSupport && settings.codeLens)
       void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     return r;
   };
 
-  const report = (d: Doc, r: FileResult, ms: number, latency: number | null) => {
+  const report = (d: Doc, r: FileResult, ms: number, latency: number | null, trigger: AnalysisTrigger) => {
     const name = relativePath(d.file);
     if (r.error) {
       connection.console.warn(`vfslock: ${name} is not analysed: ${r.error}`);
@@ -309,12 +404,13 @@ export function serve(
     }
     d.shownError = '';
     connection.console.log(
-      `vfslock: checked ${name} v${d.version}: ${ms.toFixed(1)} ms, ${r.analyzedFunctions} of ${r.functions.length} functions analysed, ` +
+      `vfslock: checked ${name} v${d.version} (${trigger}): ${ms.toFixed(1)} ms, ${r.analyzedFunctions} of ${r.functions.length} functions analysed, ` +
         `${r.findings.length} finding(s), era ${r.era} (${r.eraSource})${latency === null ? '' : `; change→diagnostics ${latency.toFixed(1)} ms`}`,
     );
   };
 
-  const schedule = (d: Doc, delay: number) => {
+  const schedule = (d: Doc, delay: number, trigger: AnalysisTrigger) => {
+    d.trigger ??= trigger;
     if (d.timer) clearTimeout(d.timer);
     d.timer = setTimeout(() => {
       d.timer = undefined;
@@ -344,6 +440,7 @@ export function serve(
 
   /** A tree's index ready: its open documents are analysed again with it and their diagnostics published. */
   const onIndex = (e: IndexEvent) => {
+    if (extended()) void connection.sendNotification(IndexNotification, e);
     if (e.state === 'building') connection.console.log(`vfslock: ${indexEventText(e)}`);
     else if (e.state === 'failed') connection.console.warn(`vfslock: ${indexEventText(e)}`);
     else {
@@ -351,7 +448,10 @@ export function serve(
       run((s) => {
         for (const uri of s.refreshIndexes()) {
           const d = docs.get(uri);
-          if (d) schedule(d, 0);
+          if (d) {
+            d.pendingSince ??= now();
+            schedule(d, 0, 'index');
+          }
         }
       }).catch(logError('applying the summary index'));
     }
@@ -382,7 +482,7 @@ export function serve(
         s.setOptions(d.uri, checkOptionsOf(settings), catalogue);
         if (wanted) {
           d.pendingSince = now();
-          schedule(d, 0);
+          schedule(d, 0, 'settings');
         }
       }
     }).catch(logError('applying the settings'));
@@ -391,6 +491,7 @@ export function serve(
   connection.onInitialize(async (params): Promise<InitializeResult> => {
     caps = params.capabilities;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    rootUris = folders.map((u) => u.replace(/\/+$/, ''));
     roots = folders
       .map((u) => env.pathOf(u))
       .filter((p): p is string => !!p)
@@ -398,6 +499,13 @@ export function serve(
     try {
       session = await sessionP;
       if (env.indexes) session.setIndexProvider(env.indexes(onIndex));
+      // A client of lsp-extension.ts may give its catalogue and the index switch before any document arrives.
+      const extra = clientOptions(params.initializationOptions);
+      if (extra.catalogue) {
+        if (extra.catalogue.catalogues.length) session.configure(extra.catalogue.key, extra.catalogue.catalogues);
+        clientCatalogue = extra.catalogue.catalogues.length ? extra.catalogue.key : '';
+      }
+      if (extra.indexing === false) session.setIndexing(false);
     } catch (e) {
       throw new ResponseError(
         ErrorCodes.InternalError,
@@ -413,6 +521,7 @@ export function serve(
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         executeCommandProvider: { commands: Object.values(COMMANDS) },
+        experimental: { [CLIENT_CAPABILITY]: { parserLoadMs: env.loadMs?.() ?? null } satisfies ServerExtras },
       },
       serverInfo: { name: 'vfslock', version: env.version },
     };
@@ -503,7 +612,7 @@ export function serve(
       d.version = version;
       d.fixes.clear();
       d.edited = true;
-      if (d.analysed) schedule(d, debounceFor(settings.debounceMs, d.recentMs ?? null));
+      if (d.analysed) schedule(d, debounceFor(settings.debounceMs, d.recentMs ?? null), 'edit');
     }).catch(logError(`applying an edit to ${d.file}`));
   });
 
@@ -602,6 +711,65 @@ export function serve(
       const c = current(s, p.textDocument.uri);
       if (!c) return [];
       return c.r.result.functions.flatMap((fn) => functionLenses(fn, c.d.uri, c.d.lines));
+    }),
+  );
+
+  // The requests of lsp-extension.ts.
+  connection.onRequest(CatalogueRequest, (p) =>
+    run((s) => {
+      if (p.key && p.catalogues.length) s.configure(p.key, p.catalogues);
+      clientCatalogue = p.catalogues.length ? p.key : '';
+      catalogue = clientCatalogue;
+      for (const d of docs.values()) {
+        s.setOptions(d.uri, checkOptionsOf(settings), catalogue);
+        if (d.analysed) {
+          d.pendingSince = now();
+          schedule(d, 0, 'settings');
+        }
+      }
+      return null;
+    }),
+  );
+
+  connection.onRequest(CheckNowRequest, (p) =>
+    run((s) => {
+      const d = docs.get(p.uri);
+      if (!d || !settings.enable) return null;
+      if (!d.analysed && p.force) {
+        d.forced = true;
+        d.analysed = selects(d);
+      }
+      if (!d.analysed) return null;
+      d.trigger = 'command';
+      d.pendingSince ??= now();
+      const latency = now() - d.pendingSince;
+      const r = analyze(s, d);
+      return r ? analyzedParams(d, r, latency, 'command') : null;
+    }),
+  );
+
+  connection.onRequest(EventsAtRequest, (p) =>
+    run((s) => {
+      const c = current(s, p.uri);
+      if (!c) return null;
+      const at = s.eventsAt(c.d.uri, p.offset);
+      const fn = c.r.result.functions.find((f) => f.start <= p.offset && p.offset <= f.end)?.name ?? null;
+      return { version: c.d.version, events: at && at.version === c.d.version ? at.events : [], function: fn };
+    }),
+  );
+
+  connection.onRequest(FunctionAtRequest, (p) => run((s) => s.functionAt(p.uri, p.version, p.file, p.text, p.offset)));
+
+  connection.onRequest(SetIndexingRequest, (p) =>
+    run((s) => {
+      for (const uri of s.setIndexing(p.enabled)) {
+        const d = docs.get(uri);
+        if (d?.analysed) {
+          d.pendingSince ??= now();
+          schedule(d, 0, 'settings');
+        }
+      }
+      return null;
     }),
   );
 

@@ -8,6 +8,10 @@
  * (cli/pool.ts): `vfslock check --jobs N`, and the summary index of a kernel tree that documents get unless the host
  * turns it off, built in the background (`{ event }` messages tell the host how the build goes). A thread started
  * for a pool (`workerData.role` 'pool') builds no index of its own.
+ *
+ * Started with `workerData.role` 'lsp', the thread is instead the language server of lsp-server.ts, the same one
+ * `vfslock lsp` runs, speaking LSP over its port (lsp-port.ts): the VS Code extension's open documents, diagnostics,
+ * quick fixes, hovers and code lenses, as a vscode-languageclient client.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TreeIndexes } from './tree-index';
@@ -19,15 +23,48 @@ import { nodeTreeReader } from '../core/catalogue/era-node';
 import { serveRequests } from './serve';
 import { readRegularText } from '../core/node-read';
 import type { EventMessage, ReadyMessage } from './protocol';
+import { createConnection } from 'vscode-languageserver/node';
+import { PortMessageReader, PortMessageWriter } from './lsp-port';
+import { serve } from './lsp-server';
+import { pathOfFileUri } from './file-uri';
+import { VERSION } from '../cli/version';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs in a worker thread');
 
-const data = workerData as { nice?: number; role?: 'pool' } | null;
+const data = workerData as { nice?: number; role?: 'pool' | 'lsp' } | null;
 const nice = data?.nice;
 if (typeof nice === 'number' && nice > 0) lowerThreadPriority(nice);
 
-serveSession(port, data?.role === 'pool');
+if (data?.role === 'lsp') serveLsp(port);
+else serveSession(port, data?.role === 'pool');
+
+/** The language server over this thread's port; `{ ready }` is posted too, when the parser has loaded. */
+function serveLsp(port: MessagePort): void {
+  const t0 = performance.now();
+  let loadMs: number | null = null;
+  const session = Session.create(nodeWasmSource(__dirname), nodeTreeReader).then(
+    (s) => {
+      loadMs = performance.now() - t0;
+      port.postMessage({ ready: true, loadMs } satisfies ReadyMessage);
+      s.setSourceReader(readRegularText);
+      return s;
+    },
+    (e: Error) => {
+      port.postMessage({ ready: false, error: e.message } satisfies ReadyMessage);
+      throw e;
+    },
+  );
+  const connection = createConnection(new PortMessageReader(port), new PortMessageWriter(port));
+  serve(connection, {
+    session: () => session,
+    pathOf: pathOfFileUri,
+    version: VERSION,
+    loadMs: () => loadMs,
+    indexes: (onEvent) => new TreeIndexes({ pool: { script: __filename, data: { nice: 10 } }, onEvent }),
+  });
+  connection.listen();
+}
 
 /** The analysis session; `inPool`: a pool's thread (no index of its own). */
 function serveSession(port: MessagePort, inPool: boolean): void {

@@ -2,7 +2,6 @@
  * `vfslock lsp --stdio`: the language server on stdin/stdout (Node only: reads the parser's wasm files, kernel tree
  * Makefiles and rules files). stdout carries only LSP messages: console output goes to stderr.
  */
-import { fileURLToPath } from 'node:url';
 import { createConnection, StreamMessageWriter, type ResponseMessage } from 'vscode-languageserver/node';
 import { nodeWasmSource } from '../../core/parse/node-wasm';
 import { nodeTreeReader } from '../../core/catalogue/era-node';
@@ -11,6 +10,7 @@ import { parseCatalogue, CatalogueError } from '../../core/catalogue/validate';
 import { Session, type IndexEvent } from '../../service/session';
 import { TreeIndexes } from '../../service/tree-index';
 import { serve } from '../../service/lsp-server';
+import { pathOfFileUri } from '../../service/file-uri';
 import { BoundedMessageReader, type FramingProblem } from '../../service/lsp-framing';
 import { VERSION } from '../version';
 
@@ -32,15 +32,6 @@ function readRules(path: string) {
   const read = readRegularFile(path, MAX_RULES_BYTES);
   if ('error' in read) throw new CatalogueError(`cannot read it: ${read.error}`);
   return [parseCatalogue(new TextDecoder('utf-8').decode(read.bytes), path)];
-}
-
-function pathOf(uri: string): string | null {
-  if (!uri.startsWith('file:')) return null;
-  try {
-    return fileURLToPath(uri);
-  } catch {
-    return null;
-  }
 }
 
 export async function lspCommand(args: string[], io: LspIo, version = VERSION): Promise<number> {
@@ -93,7 +84,7 @@ export async function lspCommand(args: string[], io: LspIo, version = VERSION): 
   const connection = createConnection(reader, writer);
   const server = serve(connection, {
     session: () => Session.create(nodeWasmSource(), nodeTreeReader),
-    pathOf,
+    pathOf: pathOfFileUri,
     readRules,
     version,
     ...(index ? { indexes: (onEvent: (e: IndexEvent) => void) => new TreeIndexes({ onEvent }) } : {}),

@@ -13,14 +13,15 @@ import { compileScenario } from '../../sim/lang/compile';
 import type { SimulationResult } from '../../sim/run';
 import { SimulationPanel } from './panel';
 import type { Backend } from '../backend';
+import type { FunctionAtParams } from '../../service/protocol';
 import { scenarioLens } from './scenarioLens';
 
 export interface SimulationDeps {
   log: (msg: string) => void;
   /** Where simulations run (a worker on the desktop). */
   backend: Backend;
-  /** The analysis backend (its session has the open C documents): finds the function at the cursor. */
-  analysis: Backend;
+  /** The function at the cursor, from the language server (it has the open C documents). */
+  functionAt(params: FunctionAtParams): Promise<{ name: string; start: number; end: number } | null>;
 }
 
 export interface SimulationApi {
@@ -197,7 +198,7 @@ async function simulateScenarioDocument(panel: SimulationPanel, deps: Simulation
 async function functionAtCursor(editor: vscode.TextEditor, deps: SimulationDeps): Promise<string | null> {
   try {
     const doc = editor.document;
-    const fn = await deps.analysis.call('functionAt', {
+    const fn = await deps.functionAt({
       uri: doc.uri.toString(),
       version: doc.version,
       file: fileName(doc.uri),

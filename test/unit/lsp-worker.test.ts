@@ -1,0 +1,194 @@
+/**
+ * The VS Code extension is a language client (issue 14): dist/worker.js started with `role: 'lsp'` is the language
+ * server of lsp-server.ts, speaking LSP over the thread's port (lsp-port.ts), as the extension's
+ * vscode-languageclient drives it. This test is that client, without VS Code: initialize with the extension's
+ * capability, open a document, get its diagnostics and the `vfslock/analyzed` notification, ask for a fix, a code
+ * lens, the lock events at a call, a forced check of a document the settings do not select, a client catalogue, and
+ * shut down (the thread exits).
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import {
+  createProtocolConnection,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
+import { PROJECT_ROOT } from '../helpers/corpus';
+import { PortMessageReader, PortMessageWriter } from '../../src/service/lsp-port';
+import {
+  AnalyzedNotification,
+  CatalogueRequest,
+  CheckNowRequest,
+  EventsAtRequest,
+  type AnalyzedParams,
+} from '../../src/service/lsp-extension';
+import type { LensData } from '../../src/service/lsp-server';
+import { parseCatalogue } from '../../src/core/catalogue/validate';
+
+// Written for this test: an unlink helper that changes a name under the victim's lock without breaking its
+// delegation.
+const MISSING = `#include <linux/fs.h>
+
+int my_unlink(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
+{
+	struct inode *target = dentry->d_inode;
+	int error;
+
+	inode_lock(target);
+	error = dir->i_op->unlink(dir, dentry);
+	inode_unlock(target);
+	return error;
+}
+`;
+// A call of an API only a rules file describes (the catalogue the client sends makes it a change without a break).
+const CUSTOM = `int myfs_drop(struct inode *inode)
+{
+	inode_lock(inode);
+	myfs_raw_setattr(inode);
+	inode_unlock(inode);
+	return 0;
+}
+`;
+
+describe('the language server in the analysis thread (the extension as a language client)', () => {
+  let worker: Worker;
+  let conn: ProtocolConnection;
+  const diagnostics: PublishDiagnosticsParams[] = [];
+  const analyzed: AnalyzedParams[] = [];
+  const waitFor = async <T>(find: () => T | undefined, what: string): Promise<T> => {
+    for (let i = 0; i < 600; i++) {
+      const v = find();
+      if (v !== undefined) return v;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  before(async () => {
+    worker = new Worker(join(PROJECT_ROOT, 'dist', 'worker.js'), { workerData: { role: 'lsp' } });
+    conn = createProtocolConnection(new PortMessageReader(worker), new PortMessageWriter(worker));
+    conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      diagnostics.push(p);
+    });
+    conn.onNotification(AnalyzedNotification, (p) => {
+      analyzed.push(p);
+    });
+    conn.listen();
+    const init = await conn.sendRequest('initialize', {
+      processId: null,
+      rootUri: 'file:///work/ws',
+      capabilities: { experimental: { vfslock: {} }, textDocument: { hover: { contentFormat: ['markdown'] } } },
+      initializationOptions: {
+        vfsLockReview: { include: ['src/**/*.c'], debounceMs: 0 },
+        vfslockClient: { indexing: false },
+      },
+    });
+    const extras = (init as { capabilities: { experimental?: { vfslock?: { parserLoadMs: number | null } } } })
+      .capabilities.experimental?.vfslock;
+    assert.equal(typeof extras?.parserLoadMs, 'number', 'the parser load time comes with the capabilities');
+    await conn.sendNotification('initialized', {});
+  });
+
+  after(async () => {
+    conn?.dispose();
+    await worker?.terminate();
+  });
+
+  test('a document gets its diagnostics, the analysis notification, a verified fix and code lenses', async () => {
+    const uri = 'file:///work/ws/src/my.c';
+    await conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text: MISSING },
+    });
+    const d = await waitFor(() => diagnostics.find((p) => p.uri === uri && p.diagnostics.length), 'diagnostics');
+    assert.deepEqual(
+      d.diagnostics.map((x) => x.code),
+      ['deleg/missing-break'],
+    );
+    const data = d.diagnostics[0].data as { function: string; line: number };
+    assert.deepEqual(data.function, 'my_unlink');
+    assert.equal(data.line, 9);
+    const a = await waitFor(() => analyzed.find((p) => p.uri === uri), 'vfslock/analyzed');
+    assert.equal(a.findings, 1);
+    assert.equal(a.shown, 1);
+    assert.equal(a.trigger, 'open');
+    assert.equal(a.version, 1);
+
+    const actions = (await conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.diagnostics[0].range,
+      context: { diagnostics: d.diagnostics },
+    })) as { title: string; isPreferred?: boolean; edit?: unknown }[];
+    const fix = actions.find((x) => x.isPreferred && x.edit);
+    assert.ok(fix, actions.map((x) => x.title).join(' | '));
+    assert.match(fix.title, /^Break the delegation of /);
+
+    const lenses = (await conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as {
+      data?: LensData;
+    }[];
+    const kinds = lenses.map((l) => l.data?.kind);
+    assert.deepEqual(kinds, ['summary', 'findings', 'simulate']);
+    assert.deepEqual(lenses[0].data?.locks, ['inode_lock']);
+    assert.equal(lenses[1].data?.findings, 1);
+
+    const offset = MISSING.indexOf('->unlink') + 2;
+    const at = await conn.sendRequest(EventsAtRequest, { uri, offset });
+    assert.equal(at?.function, 'my_unlink');
+    assert.ok(at?.events.length, 'the change at ->unlink has an event');
+  });
+
+  test('a document the settings do not select is analysed when the client forces it', async () => {
+    const uri = 'file:///work/ws/other/x.c';
+    await conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 3, text: MISSING },
+    });
+    const plain = await conn.sendRequest(CheckNowRequest, { uri, force: false });
+    assert.equal(plain, null, 'not selected by include');
+    const forced = await conn.sendRequest(CheckNowRequest, { uri, force: true });
+    assert.equal(forced?.findings, 1);
+    assert.equal(forced?.trigger, 'command');
+    assert.ok(diagnostics.some((p) => p.uri === uri && p.diagnostics.length === 1));
+  });
+
+  test("the client's rule catalogue is used and every document analysed again", async () => {
+    const uri = 'file:///work/ws/src/custom.c';
+    await conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text: CUSTOM },
+    });
+    await waitFor(() => analyzed.find((p) => p.uri === uri), 'the first analysis');
+    assert.equal(analyzed.find((p) => p.uri === uri)?.findings, 0);
+    const before = analyzed.length;
+    await conn.sendRequest(CatalogueRequest, {
+      key: 'rules:test',
+      catalogues: [
+        parseCatalogue(
+          JSON.stringify({
+            version: 1,
+            mutators: [
+              {
+                name: 'myfs_raw_setattr',
+                variants: [{ params: ['inode'] }],
+                effects: [{ op: 'mutate', target: 'inode', kind: 'attrs', what: 'changes the attributes of' }],
+              },
+            ],
+          }),
+          'rules.json',
+        ),
+      ],
+    });
+    const again = await waitFor(
+      () => analyzed.slice(before).find((p) => p.uri === uri),
+      'the analysis with the catalogue',
+    );
+    assert.equal(again.trigger, 'settings');
+    assert.equal(again.findings, 1, JSON.stringify(again));
+  });
+
+  test('shutdown and exit end the thread', async () => {
+    const exited = new Promise<number>((r) => worker.once('exit', r));
+    await conn.sendRequest('shutdown');
+    await conn.sendNotification('exit');
+    assert.equal(await exited, 0);
+  });
+});
