@@ -65,7 +65,7 @@ export function relativePath(uri: vscode.Uri): string {
   return vscode.workspace.asRelativePath(uri, false);
 }
 
-/** The settings of the window's first folder (the server has one set). */
+/** The scope of the window's settings: its first folder (each document's own come through `configuration`). */
 const scope = () => vscode.workspace.workspaceFolders?.[0]?.uri;
 
 export function activate(
@@ -106,9 +106,12 @@ export function activate(
   const middleware: Middleware = {
     workspace: {
       // The extension pushes its own settings (with the workspace's trust applied): the client's raw values are not
-      // sent, and a server's pull is answered with the same.
+      // sent. The server asks for each document's (its folder's) and is answered with the same.
       didChangeConfiguration: async () => undefined,
-      configuration: (params) => params.items.map((i) => (i.section === 'vfsLockReview' ? settingsSnapshot() : null)),
+      configuration: (params) =>
+        params.items.map((i) =>
+          i.section === 'vfsLockReview' ? settings.get(i.scopeUri ? vscode.Uri.parse(i.scopeUri) : scope()) : null,
+        ),
     },
     async provideHover(doc, pos, token, next) {
       const h = await next(doc, pos, token);

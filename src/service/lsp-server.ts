@@ -119,6 +119,8 @@ interface Doc {
   forced?: boolean;
   /** Why the next analysis runs (told to a client that asks for `vfslock/analyzed`). */
   trigger?: AnalysisTrigger;
+  /** Its own settings (its folder's), where the client answers `workspace/configuration` per document. */
+  settings?: Settings;
 }
 
 const SEVERITY: Record<string, DiagnosticSeverity> = {
@@ -325,12 +327,40 @@ export function serve(
     return file;
   };
 
-  const selects = (d: Pick<Doc, 'uri' | 'file' | 'languageId' | 'forced'>) => {
-    if (!settings.enable) return false;
+  /**
+   * Settings per document: a client of lsp-extension.ts (the VS Code extension) answers `workspace/configuration`
+   * for each document's scope, so each folder of a multi-root window keeps its own. Other clients: one set.
+   */
+  const perDocument = () => extended() && !!caps.workspace?.configuration;
+  const settingsOf = (d: Pick<Doc, 'settings'>): Settings => d.settings ?? settings;
+  const filters = new WeakMap<Settings, FileFilter>();
+  const filterOf = (x: Settings): FileFilter => {
+    if (x === settings) return filter;
+    let f = filters.get(x);
+    if (!f) filters.set(x, (f = new FileFilter(x.include, x.exclude)));
+    return f;
+  };
+  /** Asks the client for the document's settings (per-document clients only); keeps the last ones if it cannot. */
+  const pullSettings = async (d: Doc): Promise<void> => {
+    if (!perDocument()) return;
+    try {
+      const [v] = (await connection.workspace.getConfiguration([
+        { scopeUri: d.uri, section: 'vfsLockReview' },
+      ])) as unknown[];
+      const o = settingsObject(v);
+      if (o) d.settings = parseSettings({ ...initial, ...o }).settings;
+    } catch (e) {
+      logError(`reading the settings of ${d.file}`)(e);
+    }
+  };
+
+  const selects = (d: Pick<Doc, 'uri' | 'file' | 'languageId' | 'forced' | 'settings'>) => {
+    const ds = settingsOf(d);
+    if (!ds.enable) return false;
     const lower = d.file.toLowerCase();
     const isC = d.languageId === 'c' || lower.endsWith('.c') || lower.endsWith('.h');
     // A new unsaved file has no path for the include/exclude patterns to match: its language decides.
-    return isC && (!!d.forced || d.uri.startsWith('untitled:') || filter.matches(relativePath(d.file)));
+    return isC && (!!d.forced || d.uri.startsWith('untitled:') || filterOf(ds).matches(relativePath(d.file)));
   };
 
   /** Loads the rules file of the settings (or none) into the session; returns the catalogue key. */
@@ -389,7 +419,7 @@ export function serve(
     d.trigger = undefined;
     report(d, r.result, r.ms, latency, trigger);
     if (extended()) void connection.sendNotification(AnalyzedNotification, analyzedParams(d, r, latency, trigger));
-    if (caps.workspace?.codeLens?.refreshSupport && settings.codeLens)
+    if (caps.workspace?.codeLens?.refreshSupport && settingsOf(d).codeLens)
       void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     return r;
   };
@@ -433,7 +463,7 @@ export function serve(
       path: d.file.startsWith('/') ? d.file : undefined,
       text,
       version: d.version,
-      options: checkOptionsOf(settings),
+      options: checkOptionsOf(settingsOf(d)),
       catalogue,
     });
   };
@@ -468,23 +498,34 @@ export function serve(
     const codeLensChanged = settings.codeLens !== next.codeLens;
     settings = next;
     filter = new FileFilter(settings.include, settings.exclude);
-    if (!changed) {
-      if (codeLensChanged && caps.workspace?.codeLens?.refreshSupport)
+    const refreshLenses = () => {
+      if (caps.workspace?.codeLens?.refreshSupport)
         void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    };
+    // A per-document client's change may be one folder's only: every document's settings are asked for again.
+    if (!changed && !perDocument()) {
+      if (codeLensChanged) refreshLenses();
       return;
     }
-    void run((s) => {
+    void run(async (s) => {
       catalogue = configureCatalogue(s);
-      for (const d of docs.values()) {
+      let lenses = codeLensChanged;
+      for (const d of [...docs.values()]) {
+        const before = settingsOf(d);
+        await pullSettings(d);
+        const after = settingsOf(d);
+        if (before.codeLens !== after.codeLens) lenses = true;
+        if (docs.get(d.uri) !== d || (!changed && !analysisChanged(before, after))) continue;
         const wanted = selects(d);
         if (!wanted && d.analysed) clear(d);
         d.analysed = wanted;
-        s.setOptions(d.uri, checkOptionsOf(settings), catalogue);
+        s.setOptions(d.uri, checkOptionsOf(after), catalogue);
         if (wanted) {
           d.pendingSince = now();
           schedule(d, 0, 'settings');
         }
       }
+      if (lenses) refreshLenses();
     }).catch(logError('applying the settings'));
   };
 
@@ -573,7 +614,12 @@ export function serve(
     const old = docs.get(uri);
     if (old?.timer) clearTimeout(old.timer);
     docs.set(uri, d);
-    run((s) => {
+    run(async (s) => {
+      if (perDocument()) {
+        await pullSettings(d);
+        if (docs.get(uri) !== d) return;
+        d.analysed = selects(d);
+      }
       openInSession(s, d, text);
       if (d.analysed) analyze(s, d);
     }).catch(logError(`opening ${file}`));
@@ -612,7 +658,7 @@ export function serve(
       d.version = version;
       d.fixes.clear();
       d.edited = true;
-      if (d.analysed) schedule(d, debounceFor(settings.debounceMs, d.recentMs ?? null), 'edit');
+      if (d.analysed) schedule(d, debounceFor(settingsOf(d).debounceMs, d.recentMs ?? null), 'edit');
     }).catch(logError(`applying an edit to ${d.file}`));
   });
 
@@ -707,9 +753,8 @@ export function serve(
 
   connection.onCodeLens((p): Promise<CodeLens[]> =>
     run((s) => {
-      if (!settings.codeLens) return [];
       const c = current(s, p.textDocument.uri);
-      if (!c) return [];
+      if (!c || !settingsOf(c.d).codeLens) return [];
       return c.r.result.functions.flatMap((fn) => functionLenses(fn, c.d.uri, c.d.lines));
     }),
   );
@@ -721,7 +766,7 @@ export function serve(
       clientCatalogue = p.catalogues.length ? p.key : '';
       catalogue = clientCatalogue;
       for (const d of docs.values()) {
-        s.setOptions(d.uri, checkOptionsOf(settings), catalogue);
+        s.setOptions(d.uri, checkOptionsOf(settingsOf(d)), catalogue);
         if (d.analysed) {
           d.pendingSince = now();
           schedule(d, 0, 'settings');
@@ -734,7 +779,7 @@ export function serve(
   connection.onRequest(CheckNowRequest, (p) =>
     run((s) => {
       const d = docs.get(p.uri);
-      if (!d || !settings.enable) return null;
+      if (!d || !settingsOf(d).enable) return null;
       if (!d.analysed && p.force) {
         d.forced = true;
         d.analysed = selects(d);
@@ -832,7 +877,7 @@ export function serve(
             file: d.file,
             text,
             fn: name,
-            kernel: settings.kernel === 'auto' ? undefined : settings.kernel,
+            kernel: settingsOf(d).kernel === 'auto' ? undefined : settingsOf(d).kernel,
           },
           {},
           controller.signal,

@@ -3,8 +3,8 @@
  * server of lsp-server.ts, speaking LSP over the thread's port (lsp-port.ts), as the extension's
  * vscode-languageclient drives it. This test is that client, without VS Code: initialize with the extension's
  * capability, open a document, get its diagnostics and the `vfslock/analyzed` notification, ask for a fix, a code
- * lens, the lock events at a call, a forced check of a document the settings do not select, a client catalogue, and
- * shut down (the thread exits).
+ * lens, the lock events at a call, a forced check of a document the settings do not select, a client catalogue,
+ * settings per document (its folder's, asked with workspace/configuration), and shut down (the thread exits).
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,11 +75,23 @@ describe('the language server in the analysis thread (the extension as a languag
     conn.onNotification(AnalyzedNotification, (p) => {
       analyzed.push(p);
     });
+    // Settings per document, as the extension answers them (its folder's): one folder turns the rule off.
+    conn.onRequest('workspace/configuration', (p: { items: { scopeUri?: string; section?: string }[] }) =>
+      p.items.map((i) =>
+        i.scopeUri?.startsWith('file:///work/ws/quiet/')
+          ? { include: ['**/*.c'], severity: { 'deleg/missing-break': 'off' } }
+          : {},
+      ),
+    );
     conn.listen();
     const init = await conn.sendRequest('initialize', {
       processId: null,
       rootUri: 'file:///work/ws',
-      capabilities: { experimental: { vfslock: {} }, textDocument: { hover: { contentFormat: ['markdown'] } } },
+      capabilities: {
+        experimental: { vfslock: {} },
+        workspace: { configuration: true },
+        textDocument: { hover: { contentFormat: ['markdown'] } },
+      },
       initializationOptions: {
         vfsLockReview: { include: ['src/**/*.c'], debounceMs: 0 },
         vfslockClient: { indexing: false },
@@ -183,6 +195,16 @@ describe('the language server in the analysis thread (the extension as a languag
     );
     assert.equal(again.trigger, 'settings');
     assert.equal(again.findings, 1, JSON.stringify(again));
+  });
+
+  test("each document gets its folder's settings from the client", async () => {
+    const uri = 'file:///work/ws/quiet/x.c';
+    await conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text: MISSING },
+    });
+    const a = await waitFor(() => analyzed.find((p) => p.uri === uri), 'the analysis of the quiet folder file');
+    assert.equal(a.findings, 0, 'the rule is off in that folder');
+    assert.equal(analyzed.find((p) => p.uri === 'file:///work/ws/src/my.c')?.findings, 1, 'and on elsewhere');
   });
 
   test('shutdown and exit end the thread', async () => {
