@@ -396,6 +396,13 @@ export function serve(
     const r = s.result(d.uri);
     if (!r) return null;
     d.last = r;
+    // Its functions' summaries changed (a helper was edited): the other open files of its tree that see them now.
+    for (const uri of s.takeDependents()) {
+      const other = docs.get(uri);
+      if (!other?.analysed) continue;
+      other.pendingSince ??= now();
+      schedule(other, 0, 'index');
+    }
     // Only re-checks after edits count: the first analysis of a document is a full one.
     if (d.edited) d.recentMs = recentAnalysis(d.recentMs ?? null, r.ms);
     d.edited = false;

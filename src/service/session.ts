@@ -14,7 +14,8 @@ import {
   type FileResult,
 } from '../core/engine';
 import type { CatalogueData } from '../core/catalogue/catalogue';
-import type { IndexView } from '../core/index/summary-index';
+import { isHeader, summarySig, type FileInterface, type IndexView } from '../core/index/summary-index';
+import type { Summary } from '../core/analysis/types';
 import { LineMap, type CoreEdit } from './lines';
 import { kernelTreeVersion, type TreeReader } from '../core/catalogue/era';
 import type { Fix } from '../core/fixes/writer';
@@ -87,6 +88,8 @@ export interface IndexProvider {
     catalogues: CatalogueData[],
     options: CheckOptions,
   ): IndexView | null;
+  /** The kernel tree of the file at absolute `path`, or null (documents of one tree see each other's edits). */
+  rootOf?(path: string): string | null;
 }
 
 /** What the host is told about a tree's index. */
@@ -109,10 +112,41 @@ interface Open {
   version: number;
   file: string;
   path?: string;
+  /** What the document's analysis sees of other files: the tree's index, with what open files changed over it. */
   view: IndexView | null;
+  /** The tree's index alone, as the file's path sees it. */
+  baseView: IndexView | null;
+  /** The kernel tree the file is in (null: none, or no provider). */
+  root: string | null;
   options: CheckOptions;
   catalogue: string;
+  /** Times in a row it was re-analysed because another document's summaries changed (a cycle stops at 4). */
+  ripples: number;
 }
+
+/**
+ * What a file of a kernel tree offers the others while the tree's index is older than it: an open document whose
+ * functions' summaries differ from the index's (edited in this session), or such a file re-read from disk when it
+ * was closed. Its summaries are used over the index's by the other open documents of the tree.
+ */
+interface Offer {
+  root: string;
+  sig: string;
+  /** Its non-static functions (a header's static helpers too), by name; null: one that does nothing summarised. */
+  defs: Map<string, Summary | null>;
+}
+
+/** Summaries' signatures, computed once per summary object (a document keeps the objects of unchanged functions). */
+const sigs = new WeakMap<Summary, string>();
+function sigOf(s: Summary | undefined): string {
+  if (!s) return summarySig(s);
+  let v = sigs.get(s);
+  if (v === undefined) sigs.set(s, (v = summarySig(s)));
+  return v;
+}
+
+/** How many times in a row a document is re-analysed for other documents' changes before that stops (cycles). */
+const MAX_RIPPLES = 4;
 
 /** Reads a source file by path, at most `maxBytes` of it (only regular files; Node hosts). */
 export type SourceReader = (path: string, maxBytes: number) => { text: string } | { error: string };
@@ -124,6 +158,10 @@ export class Session {
   private indexes: IndexProvider | null = null;
   private indexing = true;
   private sourceReader: SourceReader | null = null;
+  /** Files whose summaries changed in this session, by absolute path (see `Offer`). */
+  private readonly offers = new Map<string, Offer>();
+  /** Documents whose view changed because another document's summaries did, not yet told (`takeDependents`). */
+  private readonly dependents = new Set<string>();
 
   /** `tree`: file-system access to find a file's kernel tree and its Makefile version (absent in the browser). */
   constructor(
@@ -152,10 +190,118 @@ export class Session {
     return this.refreshIndexes();
   }
 
-  private viewOf(path: string | undefined, text: string, catalogue: string, options: CheckOptions): IndexView | null {
+  /** The tree's index as `path` sees it (null: none, or not built yet). */
+  private baseViewOf(
+    path: string | undefined,
+    text: string,
+    catalogue: string,
+    options: CheckOptions,
+  ): IndexView | null {
     if (!this.indexes || !this.indexing || !path) return null;
     const view = this.indexes.viewFor(path, text, catalogue, this.catalogues.get(catalogue) ?? [], options);
     return view ? this.asFile(view, path) : null;
+  }
+
+  private rootOf(path: string | undefined): string | null {
+    return path && this.indexes?.rootOf ? this.indexes.rootOf(path) : null;
+  }
+
+  /** The last overlay made over each base view: the same object while the offers it reads are the same. */
+  private readonly overlays = new WeakMap<IndexView, { key: string; view: IndexView }>();
+
+  /** `base` with the summaries other files of the tree offer over it (see `Offer`); `base` itself when none do. */
+  private overlaid(base: IndexView | null, path: string | undefined, root: string | null): IndexView | null {
+    if (!base || !path || !root) return base;
+    const offers = [...this.offers].filter(([p, o]) => p !== path && o.root === root);
+    if (!offers.length) return base;
+    const key = offers
+      .map(([p, o]) => `${p}\u0000${o.sig}`)
+      .sort()
+      .join('\u0001');
+    const last = this.overlays.get(base);
+    if (last?.key === key) return last.view;
+    let memo: Map<string, Summary> | null = null;
+    const view: IndexView = {
+      summariesFor: () => {
+        if (memo) return memo;
+        const m = new Map(base.summariesFor(path));
+        for (const [p, o] of offers)
+          for (const [name, summary] of o.defs) {
+            // A header's helpers count where the index has them (a header this file includes); a .c file's everywhere.
+            if (isHeader(p) && !m.has(name)) continue;
+            if (summary) m.set(name, summary);
+            else m.delete(name);
+          }
+        return (memo = m);
+      },
+      uncalled: (name, isStatic, file) => base.uncalled(name, isStatic, file),
+      ...(base.callersDecide
+        ? {
+            callersDecide: (name: string, isStatic: boolean, file: string) => base.callersDecide!(name, isStatic, file),
+          }
+        : {}),
+      ...(base.deferredOutcomes ? { deferredOutcomes: (name: string) => base.deferredOutcomes!(name) } : {}),
+    };
+    this.overlays.set(base, { key, view });
+    return view;
+  }
+
+  /**
+   * Records what a document of a tree offers the others after an analysis (`Offer`), when its summaries differ
+   * from the index's or an offer of it was recorded before; the other open documents of the tree whose view changes
+   * become dependents.
+   */
+  private noteOffer(uri: string, o: Open): void {
+    if (!o.root || !o.path || !o.baseView) return;
+    this.setOffer(o.path, o.root, o.baseView, o.doc.interface().defs, uri);
+  }
+
+  private setOffer(
+    path: string,
+    root: string,
+    baseView: IndexView,
+    defs: { name: string; isStatic: boolean; summary: Summary | null }[] | null,
+    except?: string,
+  ): void {
+    const prev = this.offers.get(path);
+    const base = baseView.summariesFor(path);
+    const mine = new Map<string, Summary | null>();
+    let differs = false;
+    for (const d of defs ?? []) {
+      if (d.isStatic && !isHeader(path)) continue;
+      mine.set(d.name, d.summary);
+      if (sigOf(base.get(d.name)) !== sigOf(d.summary ?? undefined)) differs = true;
+    }
+    if (!differs) {
+      // As the index has it again (or unreadable once closed): the index's summaries are right.
+      if (!prev) return;
+      this.offers.delete(path);
+    } else {
+      const sig = [...mine]
+        .map(([n, x]) => `${n}=${sigOf(x ?? undefined)}`)
+        .sort()
+        .join(';');
+      if (prev?.sig === sig) return;
+      this.offers.set(path, { root, sig, defs: mine });
+    }
+    for (const [u, d] of this.docs) {
+      if (u === except || d.root !== root) continue;
+      const view = this.overlaid(d.baseView, d.path, d.root);
+      if (view === d.view) continue;
+      d.view = view;
+      d.doc.setIndex(view);
+      if (++d.ripples <= MAX_RIPPLES) this.dependents.add(u);
+    }
+  }
+
+  /**
+   * The documents whose results may have changed because another document's summaries changed (an edit of a helper
+   * that other open files call): the host analyses them again. Each is told once.
+   */
+  takeDependents(): string[] {
+    const out = [...this.dependents].filter((u) => this.docs.has(u));
+    this.dependents.clear();
+    return out;
   }
 
   /** Views by the path they answer for, per index view: the same object for the same index (no needless re-check). */
@@ -188,7 +334,9 @@ export class Session {
   refreshIndexes(): string[] {
     const changed: string[] = [];
     for (const [uri, o] of this.docs) {
-      const view = this.viewOf(o.path, o.doc.source, o.catalogue, o.options);
+      o.root = this.rootOf(o.path);
+      o.baseView = this.baseViewOf(o.path, o.doc.source, o.catalogue, o.options);
+      const view = this.overlaid(o.baseView, o.path, o.root);
       if (view === o.view) continue;
       o.view = view;
       o.doc.setIndex(view);
@@ -233,9 +381,11 @@ export class Session {
   }
 
   open(p: OpenParams): void {
-    this.close(p.uri);
+    this.drop(p.uri);
     const doc = this.analyzerFor(p.catalogue).open(p.file, p.text, this.withTree(p.path ?? p.file, p.options));
-    const view = this.viewOf(p.path, p.text, p.catalogue, p.options);
+    const root = this.rootOf(p.path);
+    const baseView = this.baseViewOf(p.path, p.text, p.catalogue, p.options);
+    const view = this.overlaid(baseView, p.path, root);
     if (view) doc.setIndex(view);
     this.docs.set(p.uri, {
       doc,
@@ -243,8 +393,11 @@ export class Session {
       file: p.file,
       path: p.path,
       view,
+      baseView,
+      root,
       options: p.options,
       catalogue: p.catalogue,
+      ripples: 0,
     });
   }
 
@@ -265,6 +418,7 @@ export class Session {
       return false;
     }
     o.version = version;
+    o.ripples = 0;
     return true;
   }
 
@@ -273,6 +427,7 @@ export class Session {
     if (!o) return false;
     o.doc.replace(text);
     o.version = version;
+    o.ripples = 0;
     return true;
   }
 
@@ -285,12 +440,32 @@ export class Session {
     const text = o.doc.source;
     o.doc.dispose();
     const doc = this.analyzerFor(catalogue).open(o.file, text, this.withTree(o.path ?? o.file, options));
-    const view = this.viewOf(o.path, text, catalogue, options);
+    const baseView = this.baseViewOf(o.path, text, catalogue, options);
+    const view = this.overlaid(baseView, o.path, o.root);
     if (view) doc.setIndex(view);
-    this.docs.set(uri, { ...o, doc, view, options, catalogue });
+    this.docs.set(uri, { ...o, doc, view, baseView, options, catalogue });
   }
 
+  /**
+   * Closes a document. If it offered the others summaries that differ from the index (it was edited), the file is
+   * read again from disk, where its saved text is, and what that offers replaces it (or nothing, without a way to read
+   * files): the other documents of the tree see the file as it is now, not as the index or the editor last had it.
+   */
   close(uri: string): void {
+    const o = this.docs.get(uri);
+    if (!o) return;
+    this.drop(uri);
+    if (!o.path || !o.root || !o.baseView || !this.offers.has(o.path)) return;
+    let defs: FileInterface['defs'] | null = null;
+    const read = this.sourceReader?.(o.path, MAX_FILE_BYTES);
+    if (read && 'text' in read) {
+      const options = this.withTree(o.path, o.options);
+      defs = this.analyzerFor(o.catalogue).checkWithInterface(o.file, read.text, options, o.baseView).iface.defs;
+    }
+    this.setOffer(o.path, o.root, o.baseView, defs);
+  }
+
+  private drop(uri: string): void {
     const o = this.docs.get(uri);
     if (!o) return;
     o.doc.dispose();
@@ -302,6 +477,7 @@ export class Session {
     if (!o) return null;
     const t0 = now();
     const result = o.doc.result();
+    if (!result.error) this.noteOffer(uri, o);
     return { uri, version: o.version, result, ms: now() - t0 };
   }
 
@@ -409,7 +585,7 @@ export class Session {
   }
 
   dispose(): void {
-    for (const uri of [...this.docs.keys()]) this.close(uri);
+    for (const uri of [...this.docs.keys()]) this.drop(uri);
   }
 }
 

@@ -40,7 +40,8 @@ export class TreeIndexes implements IndexProvider {
 
   constructor(private readonly o: TreeIndexOptions) {}
 
-  private rootOf(path: string): string | null {
+  /** The kernel tree the file at `path` is in (a directory with Makefile, fs/ and include/ above it), or null. */
+  rootOf(path: string): string | null {
     const dir = resolve(path, '..');
     let root = this.roots.get(dir);
     if (root === undefined) {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Session, type IndexEvent } from '../../src/service/session';
 import { TreeIndexes } from '../../src/service/tree-index';
 import { nodeWasmSource } from '../../src/core/parse/node-wasm';
+import { readRegularText } from '../../src/core/node-read';
 
 let base = '';
 
@@ -98,6 +99,54 @@ describe("the session with a kernel tree's summary index", () => {
     assert.deepEqual(errors(again, uri), ['6 foo_clear deleg/missing-break']);
     session.dispose();
     again.dispose();
+  });
+
+  test("an edit of a helper reaches the other open files of the tree; closing it leaves the file's saved text", async () => {
+    const root = join(base, 'linux-edits');
+    const clear = writeMiniTree(root);
+    const drop = join(root, 'fs/foo/drop.c');
+    const session = await Session.create(nodeWasmSource());
+    session.setSourceReader(readRegularText);
+    let ready!: () => void;
+    const built = new Promise<void>((r) => (ready = r));
+    session.setIndexProvider(new TreeIndexes({ onEvent: (e) => e.state !== 'building' && ready() }));
+    const clearUri = 'file://' + clear;
+    const dropUri = 'file://' + drop;
+    const open = (uri: string, path: string) =>
+      session.open({ uri, file: path, path, text: readFileSync(path, 'utf8'), version: 1, options: {}, catalogue: '' });
+    open(clearUri, clear);
+    open(dropUri, drop);
+    await built;
+    session.refreshIndexes();
+    assert.deepEqual(errors(session, clearUri), ['6 foo_clear deleg/missing-break']);
+    assert.deepEqual(errors(session, dropUri), []);
+    assert.deepEqual(session.takeDependents(), [], 'nothing changed yet');
+
+    // The helper no longer removes the xattr: the caller's finding goes, once the helper's file is analysed.
+    const harmless = 'int foo_drop(struct dentry *dentry)\n{\n\treturn 0;\n}\n';
+    session.replace(dropUri, 2, harmless);
+    assert.deepEqual(errors(session, dropUri), []);
+    assert.deepEqual(session.takeDependents(), [clearUri]);
+    assert.deepEqual(errors(session, clearUri), []);
+    // Analysed again unchanged: nobody else is told.
+    session.result(dropUri);
+    assert.deepEqual(session.takeDependents(), []);
+
+    // Closed without saving: the file on disk still removes the xattr, and the caller sees that again.
+    session.close(dropUri);
+    assert.deepEqual(session.takeDependents(), [clearUri]);
+    assert.deepEqual(errors(session, clearUri), ['6 foo_clear deleg/missing-break']);
+
+    // Edited and saved, then closed: the saved text counts.
+    open(dropUri, drop);
+    session.replace(dropUri, 2, harmless);
+    session.result(dropUri);
+    assert.deepEqual(session.takeDependents(), [clearUri]);
+    writeFileSync(drop, harmless);
+    session.close(dropUri);
+    assert.deepEqual(session.takeDependents(), [], 'the saved text offers what the edited one did');
+    assert.deepEqual(errors(session, clearUri), []);
+    session.dispose();
   });
 
   test('a file outside any kernel tree that includes a header beside it gets its static inline helpers', async () => {

@@ -264,6 +264,18 @@ suite('VFS Lock Review in a real VS Code', function () {
       await waitFor('the file on its own again', () => ours(uri).length === 0);
       await setSetting('crossFileSummaries', undefined);
       await waitFor('the index again', () => ours(uri).length === 1);
+
+      // The helper edited in another editor (not saved): the caller's finding goes while the helper does nothing.
+      const dropUri = vscode.Uri.file(join(root, 'fs/foo/drop.c'));
+      const dropDoc = await vscode.workspace.openTextDocument(dropUri);
+      await vscode.window.showTextDocument(dropDoc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(dropUri, dropDoc.lineAt(2).range, '\treturn 0;');
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      await waitFor('the caller clean once its helper does nothing', () => ours(uri).length === 0, 30000);
+      // Reverted to the file on disk: the helper removes the xattr again, and the caller is flagged again.
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      await waitFor('the caller flagged again after the revert', () => ours(uri).length === 1, 30000);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       fs.rmSync(root, { recursive: true, force: true });
