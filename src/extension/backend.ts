@@ -66,7 +66,11 @@ export function createBackend(
   name: string,
   options: BackendOptions = {},
 ): Backend {
-  return IS_WEB ? new WebWorkerBackend(ctx, log, name) : new WorkerBackend(ctx, log, name, options);
+  // The condition as the bundler sees it (scripts/build.mjs defines it per bundle): the desktop bundle leaves out the
+  // web worker's backend and, with it, the inline session and the whole analyzer it would load on the host's thread.
+  return process.env.VFSLOCK_WEB === '1'
+    ? new WebWorkerBackend(ctx, log, name)
+    : new WorkerBackend(ctx, log, name, options);
 }
 
 /** The browser host reads no kernel tree from disk: no index, so no index events. */

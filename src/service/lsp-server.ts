@@ -407,13 +407,14 @@ export function serve(
     if (d.edited) d.recentMs = recentAnalysis(d.recentMs ?? null, r.ms);
     d.edited = false;
     d.fixes.clear();
-    void connection.sendDiagnostics({
-      uri: d.uri,
-      version: r.version,
-      diagnostics: r.result.findings.map((f) => toDiagnostic(f, d.uri, d.lines)),
-    });
+    const diagnostics = r.result.findings.map((f) => toDiagnostic(f, d.uri, d.lines));
     const latency = d.pendingSince === null ? null : now() - d.pendingSince;
     d.pendingSince = null;
+    const trigger = d.trigger ?? 'open';
+    d.trigger = undefined;
+    void connection.sendDiagnostics({ uri: d.uri, version: r.version, diagnostics });
+    // After the diagnostics (messages arrive in order): a client told of an analysis has its diagnostics already.
+    if (extended()) void connection.sendNotification(AnalyzedNotification, analyzedParams(d, r, latency, trigger));
     history.push({
       uri: d.uri,
       version: r.version,
@@ -422,10 +423,7 @@ export function serve(
       findings: r.result.findings.length,
     });
     if (history.length > 200) history.shift();
-    const trigger = d.trigger ?? 'open';
-    d.trigger = undefined;
     report(d, r.result, r.ms, latency, trigger);
-    if (extended()) void connection.sendNotification(AnalyzedNotification, analyzedParams(d, r, latency, trigger));
     if (caps.workspace?.codeLens?.refreshSupport && settingsOf(d).codeLens)
       void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     return r;
