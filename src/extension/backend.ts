@@ -23,7 +23,7 @@ import { Session, type IndexEvent } from '../service/session';
 import type { Log } from './output';
 import { ms, now } from './output';
 
-import { IS_WEB } from './language-client';
+import { IS_WEB, readWasm } from './language-client';
 export { IS_WEB };
 
 export interface Backend {
@@ -101,16 +101,6 @@ function callThrough<M extends Method>(
         }
       : { host, transfer },
   );
-}
-
-/** The parser's two wasm files, read through the workspace file system (the browser host has no other way). */
-async function readWasm(ctx: vscode.ExtensionContext): Promise<{ runtime: Uint8Array; language: Uint8Array }> {
-  const dir = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
-  const [runtime, language] = await Promise.all([
-    vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'web-tree-sitter.wasm')),
-    vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'tree-sitter-c.wasm')),
-  ]);
-  return { runtime, language };
 }
 
 /** How long a web worker may take to load its parser before the analyses run inline instead. */

@@ -93,7 +93,7 @@ class ExtensionCapability implements StaticFeature {
 }
 
 /** The parser's two wasm files, read through the workspace file system (the browser host has no other way). */
-async function readWasm(ctx: vscode.ExtensionContext): Promise<{ runtime: Uint8Array; language: Uint8Array }> {
+export async function readWasm(ctx: vscode.ExtensionContext): Promise<{ runtime: Uint8Array; language: Uint8Array }> {
   const dir = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
   const [runtime, language] = await Promise.all([
     vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'web-tree-sitter.wasm')),

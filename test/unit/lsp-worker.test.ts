@@ -26,22 +26,11 @@ import {
 } from '../../src/service/lsp-extension';
 import type { LensData } from '../../src/service/lsp-server';
 import { parseCatalogue } from '../../src/core/catalogue/validate';
+import { UNLINK_WITHOUT_BREAK } from '../helpers/snippets';
 
 // Written for this test: an unlink helper that changes a name under the victim's lock without breaking its
 // delegation.
-const MISSING = `#include <linux/fs.h>
-
-int my_unlink(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
-{
-	struct inode *target = dentry->d_inode;
-	int error;
-
-	inode_lock(target);
-	error = dir->i_op->unlink(dir, dentry);
-	inode_unlock(target);
-	return error;
-}
-`;
+const MISSING = `#include <linux/fs.h>\n\n${UNLINK_WITHOUT_BREAK}`;
 // A call of an API only a rules file describes (the catalogue the client sends makes it a change without a break).
 const CUSTOM = `int myfs_drop(struct inode *inode)
 {

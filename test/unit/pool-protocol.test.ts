@@ -16,23 +16,12 @@ import { startAnalysisWorker } from '../helpers/analysis-worker';
 import type { FileOutcome } from '../../src/service/protocol';
 import { WorkerPool } from '../../src/cli/pool';
 import { checkFile } from '../../src/cli/files';
+import { UNLINK_WITHOUT_BREAK } from '../helpers/snippets';
 
 // Written for this test: an unlink helper that changes a name under the victim's lock without breaking its
 // delegation (the fix: try_break_deleg() before the change, handing the inode to the caller), and a setattr caller
 // that retries after break_deleg_wait().
-const MISSING = `#include <linux/fs.h>
-
-int my_unlink(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
-{
-	struct inode *target = dentry->d_inode;
-	int error;
-
-	inode_lock(target);
-	error = dir->i_op->unlink(dir, dentry);
-	inode_unlock(target);
-	return error;
-}
-`;
+const MISSING = `#include <linux/fs.h>\n\n${UNLINK_WITHOUT_BREAK}`;
 const CLEAN = `#include <linux/fs.h>
 
 int my_truncate(struct dentry *dentry, struct iattr *attr)

@@ -1,4 +1,5 @@
 /** `vfslock check --format sarif` carries verified fixes and the finding's detail, through the built CLI. */
+import { UNLINK_WITHOUT_BREAK } from '../helpers/snippets';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,19 +10,8 @@ import { PROJECT_ROOT } from '../helpers/corpus';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
 
-// A 3.13-era unlink helper changing a name under the victim's lock, with its own out-parameter: the fix is a
-// try_break_deleg() before the change, handing the inode to the caller.
-const CODE = `int my_unlink(struct inode *dir, struct dentry *dentry, struct inode **delegated_inode)
-{
-	struct inode *target = dentry->d_inode;
-	int error;
-
-	inode_lock(target);
-	error = dir->i_op->unlink(dir, dentry);
-	inode_unlock(target);
-	return error;
-}
-`;
+// A 3.13-era unlink helper changing a name under the victim's lock, with its own out-parameter.
+const CODE = UNLINK_WITHOUT_BREAK;
 
 /** Applies SARIF replacements (1-based line/column regions) to a text. */
 function applySarif(
