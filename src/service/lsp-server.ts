@@ -340,17 +340,22 @@ export function serve(
     if (!f) filters.set(x, (f = new FileFilter(x.include, x.exclude)));
     return f;
   };
-  /** Asks the client for the document's settings (per-document clients only); keeps the last ones if it cannot. */
-  const pullSettings = async (d: Doc): Promise<void> => {
-    if (!perDocument()) return;
+  /**
+   * Asks the client for the documents' settings, in one request (per-document clients only); a document keeps its
+   * last ones where the client cannot say.
+   */
+  const pullSettings = async (ds: Doc[]): Promise<void> => {
+    if (!perDocument() || !ds.length) return;
     try {
-      const [v] = (await connection.workspace.getConfiguration([
-        { scopeUri: d.uri, section: 'vfsLockReview' },
-      ])) as unknown[];
-      const o = settingsObject(v);
-      if (o) d.settings = parseSettings({ ...initial, ...o }).settings;
+      const vs = (await connection.workspace.getConfiguration(
+        ds.map((d) => ({ scopeUri: d.uri, section: 'vfsLockReview' })),
+      )) as unknown[];
+      ds.forEach((d, i) => {
+        const o = settingsObject(vs[i]);
+        if (o) d.settings = parseSettings({ ...initial, ...o }).settings;
+      });
     } catch (e) {
-      logError(`reading the settings of ${d.file}`)(e);
+      logError('reading the settings of the open documents')(e);
     }
   };
 
@@ -515,9 +520,11 @@ export function serve(
     void run(async (s) => {
       catalogue = configureCatalogue(s);
       let lenses = codeLensChanged;
-      for (const d of [...docs.values()]) {
-        const before = settingsOf(d);
-        await pullSettings(d);
+      const open = [...docs.values()];
+      const befores = new Map(open.map((d) => [d, settingsOf(d)]));
+      await pullSettings(open);
+      for (const d of open) {
+        const before = befores.get(d)!;
         const after = settingsOf(d);
         if (before.codeLens !== after.codeLens) lenses = true;
         if (docs.get(d.uri) !== d || (!changed && !analysisChanged(before, after))) continue;
@@ -621,7 +628,7 @@ export function serve(
     docs.set(uri, d);
     run(async (s) => {
       if (perDocument()) {
-        await pullSettings(d);
+        await pullSettings([d]);
         if (docs.get(uri) !== d) return;
         d.analysed = selects(d);
       }

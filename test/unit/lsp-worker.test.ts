@@ -46,6 +46,7 @@ describe('the language server in the analysis thread (the extension as a languag
   let conn: ProtocolConnection;
   const diagnostics: PublishDiagnosticsParams[] = [];
   const analyzed: AnalyzedParams[] = [];
+  let quietSeverity = 'off';
   const waitFor = async <T>(find: () => T | undefined, what: string): Promise<T> => {
     for (let i = 0; i < 600; i++) {
       const v = find();
@@ -68,7 +69,7 @@ describe('the language server in the analysis thread (the extension as a languag
     conn.onRequest('workspace/configuration', (p: { items: { scopeUri?: string; section?: string }[] }) =>
       p.items.map((i) =>
         i.scopeUri?.startsWith('file:///work/ws/quiet/')
-          ? { include: ['**/*.c'], severity: { 'deleg/missing-break': 'off' } }
+          ? { include: ['**/*.c'], severity: { 'deleg/missing-break': quietSeverity } }
           : {},
       ),
     );
@@ -194,6 +195,17 @@ describe('the language server in the analysis thread (the extension as a languag
     const a = await waitFor(() => analyzed.find((p) => p.uri === uri), 'the analysis of the quiet folder file');
     assert.equal(a.findings, 0, 'the rule is off in that folder');
     assert.equal(analyzed.find((p) => p.uri === 'file:///work/ws/src/my.c')?.findings, 1, 'and on elsewhere');
+    // That folder's setting changes: told of a change, the server asks again, and only that document is re-checked.
+    quietSeverity = 'warning';
+    const before = analyzed.length;
+    await conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    const again = await waitFor(
+      () => analyzed.slice(before).find((p) => p.uri === uri),
+      'the analysis with the new setting',
+    );
+    assert.equal(again.findings, 1);
+    assert.equal(again.trigger, 'settings');
+    assert.ok(!analyzed.slice(before).some((p) => p.uri === 'file:///work/ws/src/my.c'), 'the others unchanged');
   });
 
   test('shutdown and exit end the thread', async () => {
