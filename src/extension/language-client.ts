@@ -121,8 +121,8 @@ async function startWebWorker(ctx: vscode.ExtensionContext, name: string): Promi
 }
 
 /**
- * The language client over the analysis thread (not started). `onThread` is told how long the thread took to start
- * (desktop: from its ready message).
+ * The language client over the analysis thread (not started): on the desktop the thread started while the bundle was
+ * evaluated, or a new one; in the browser a web worker. Each (re)start of the client starts a new one.
  */
 export async function createLanguageClient(
   ctx: vscode.ExtensionContext,
@@ -135,13 +135,17 @@ export async function createLanguageClient(
   if (process.env.VFSLOCK_WEB === '1') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const browser = require('vscode-languageclient/browser') as typeof import('vscode-languageclient/browser');
-    const wasm = await readWasm(ctx);
-    const worker = await startWebWorker(ctx, 'vfslock-analysis');
-    worker.postMessage({ init: wasm, lsp: true }, [
-      wasm.runtime.buffer as ArrayBuffer,
-      wasm.language.buffer as ArrayBuffer,
-    ]);
-    client = new browser.LanguageClient(id, name, worker as never, options);
+    // A factory, not a worker: after a crash the client starts a new one (a stopped worker cannot be reused).
+    const serverOptions = async () => {
+      const wasm = await readWasm(ctx);
+      const worker = await startWebWorker(ctx, 'vfslock-analysis');
+      worker.postMessage({ init: wasm, lsp: true }, [
+        wasm.runtime.buffer as ArrayBuffer,
+        wasm.language.buffer as ArrayBuffer,
+      ]);
+      return worker as never;
+    };
+    client = new browser.LanguageClient(id, name, serverOptions, options);
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const node = require('vscode-languageclient/node') as typeof import('vscode-languageclient/node');
