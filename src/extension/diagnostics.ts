@@ -8,7 +8,7 @@
  * system), pushed to the server.
  */
 import * as vscode from 'vscode';
-import type { BaseLanguageClient, Middleware } from 'vscode-languageclient';
+import { RevealOutputChannelOn, type BaseLanguageClient, type Middleware } from 'vscode-languageclient';
 import type { EventInfo } from '../core/engine';
 import { ms, now, type Log } from './output';
 import type { CatalogueService } from './catalogue';
@@ -94,8 +94,8 @@ export function activate(
   };
 
   const indexing = () => vscode.workspace.getConfiguration('vfsLockReview').get<boolean>('crossFileSummaries', true);
-  let lastCatalogue: { key: string; catalogues: CatalogueSnapshot } = { key: '', catalogues: [] };
   type CatalogueSnapshot = Awaited<ReturnType<CatalogueService['catalogue']>>['data'];
+  let lastCatalogue: { key: string; catalogues: CatalogueSnapshot } = { key: '', catalogues: [] };
   const readCatalogue = async () => {
     const { key, data } = await catalogues.catalogue(scope());
     lastCatalogue = { key, catalogues: key ? data : [] };
@@ -241,7 +241,7 @@ export function activate(
       documentSelector: SERVER_SELECTOR,
       diagnosticCollectionName: 'vfsLockReview',
       outputChannel: log.channel,
-      revealOutputChannelOn: 4 /* RevealOutputChannelOn.Never */,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => ({
         vfsLockReview: settingsSnapshot(),
         vfslockClient: { catalogue: lastCatalogue, indexing: indexing() },
@@ -292,10 +292,12 @@ export function activate(
   );
 
   return {
-    collectionReady: started.then((c) => {
-      if (!c.diagnostics) throw new Error('the language client has no diagnostics collection');
-      return c.diagnostics;
-    }),
+    get collectionReady() {
+      return started.then((c) => {
+        if (!c.diagnostics) throw new Error('the language client has no diagnostics collection');
+        return c.diagnostics;
+      });
+    },
     isCandidate,
     async checkNow(doc) {
       const c = await started;
