@@ -25,6 +25,8 @@ import {
   FunctionAtRequest,
   IndexNotification,
   CatalogueRequest,
+  CATALOGUE_SETTING,
+  RegisterCatalogueNotification,
   SetIndexingRequest,
   type AnalysisTrigger,
   type AnalyzedParams,
@@ -102,6 +104,23 @@ export function activate(
     return lastCatalogue;
   };
   const settingsSnapshot = (): Settings => settings.get(scope());
+  /** The client, once made (before it starts: the server's first questions come while it starts). */
+  let made: BaseLanguageClient | null = null;
+  /** Catalogues registered with the server, by key: the data last sent (re-sent when the file was read again). */
+  const registered = new Map<string, CatalogueSnapshot>();
+  /**
+   * A document's settings for the server: its folder's, naming its folder's rules file, which is registered with the
+   * server first (a notification, so it arrives before this answer).
+   */
+  const documentSettings = async (scopeUri: vscode.Uri | undefined) => {
+    const s = settings.get(scopeUri);
+    const { key, data } = await catalogues.catalogue(scopeUri);
+    if (key && made && registered.get(key) !== data) {
+      registered.set(key, data);
+      await made.sendNotification(RegisterCatalogueNotification, { key, catalogues: data });
+    }
+    return { ...s, [CATALOGUE_SETTING]: key };
+  };
 
   const middleware: Middleware = {
     workspace: {
@@ -109,8 +128,12 @@ export function activate(
       // sent. The server asks for each document's (its folder's) and is answered with the same.
       didChangeConfiguration: async () => undefined,
       configuration: (params) =>
-        params.items.map((i) =>
-          i.section === 'vfsLockReview' ? settings.get(i.scopeUri ? vscode.Uri.parse(i.scopeUri) : scope()) : null,
+        Promise.all(
+          params.items.map((i) =>
+            i.section === 'vfsLockReview'
+              ? documentSettings(i.scopeUri ? vscode.Uri.parse(i.scopeUri) : scope())
+              : Promise.resolve(null),
+          ),
         ),
     },
     async provideHover(doc, pos, token, next) {
@@ -248,6 +271,9 @@ export function activate(
       }),
       middleware,
     });
+    made = c;
+    // A new server (a restart after a crash) has no catalogue registered.
+    c.onDidChangeState(() => registered.clear());
     c.onNotification(AnalyzedNotification, onAnalyzed);
     c.onNotification(IndexNotification, onIndex);
     await c.start();
@@ -280,7 +306,11 @@ export function activate(
       // A rules file change also changes the catalogue (catalogue.ts), whose event pushes it.
       if (!e.affectsConfiguration('vfsLockReview.rulesFile')) pushSettings();
     }),
-    catalogues.onDidChangeCatalogue(pushCatalogue),
+    catalogues.onDidChangeCatalogue(() => {
+      pushCatalogue();
+      // Each folder's rules file is asked for again with the settings.
+      pushSettings();
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('vfsLockReview.crossFileSummaries'))
         void started.then((c) => c.sendRequest(SetIndexingRequest, { enabled: indexing() }));

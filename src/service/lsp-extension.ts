@@ -48,6 +48,19 @@ export const CatalogueRequest = new RequestType<{ key: string; catalogues: Catal
 );
 
 /**
+ * A rule catalogue registered under `key` without becoming the default: a folder's own rules file in a multi-root
+ * window. A document uses it when its settings (`workspace/configuration` for its scope) carry `vfslockCatalogue:
+ * key`. A notification, handled on arrival: a client can send it just before answering the server's request for the
+ * settings that name it.
+ */
+export const RegisterCatalogueNotification = new NotificationType<{ key: string; catalogues: CatalogueData[] }>(
+  'vfslock/registerCatalogue',
+);
+
+/** The key in a document's settings (its `workspace/configuration` answer) naming its registered catalogue. */
+export const CATALOGUE_SETTING = 'vfslockCatalogue';
+
+/**
  * Analyses a document now (skipping the debounce) and publishes its diagnostics; `force`: also one the settings do
  * not select (the user asked for it), until it is closed. Null when the document is not open or cannot be analysed.
  */

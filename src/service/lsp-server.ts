@@ -54,8 +54,10 @@ import {
   AnalyzedNotification,
   CatalogueRequest,
   CheckNowRequest,
+  CATALOGUE_SETTING,
   CLIENT_CAPABILITY,
   EventsAtRequest,
+  RegisterCatalogueNotification,
   FunctionAtRequest,
   IndexNotification,
   SetIndexingRequest,
@@ -121,6 +123,8 @@ interface Doc {
   trigger?: AnalysisTrigger;
   /** Its own settings (its folder's), where the client answers `workspace/configuration` per document. */
   settings?: Settings;
+  /** Its folder's rule catalogue, registered by the client (`vfslock/registerCatalogue`); unset: the default one. */
+  catalogueKey?: string;
 }
 
 const SEVERITY: Record<string, DiagnosticSeverity> = {
@@ -352,12 +356,19 @@ export function serve(
       )) as unknown[];
       ds.forEach((d, i) => {
         const o = settingsObject(vs[i]);
-        if (o) d.settings = parseSettings({ ...initial, ...o }).settings;
+        if (!o) return;
+        d.settings = parseSettings({ ...initial, ...o }).settings;
+        const key = o[CATALOGUE_SETTING];
+        d.catalogueKey = typeof key === 'string' && registered.has(key) ? key : undefined;
       });
     } catch (e) {
       logError('reading the settings of the open documents')(e);
     }
   };
+
+  /** Catalogue keys a client registered (`vfslock/registerCatalogue`). */
+  const registered = new Set<string>();
+  const catalogueOf = (d: Pick<Doc, 'catalogueKey'>): string => d.catalogueKey ?? catalogue;
 
   const selects = (d: Pick<Doc, 'uri' | 'file' | 'languageId' | 'forced' | 'settings'>) => {
     const ds = settingsOf(d);
@@ -474,7 +485,7 @@ export function serve(
       text,
       version: d.version,
       options: checkOptionsOf(settingsOf(d)),
-      catalogue,
+      catalogue: catalogueOf(d),
     });
   };
 
@@ -521,17 +532,18 @@ export function serve(
       catalogue = configureCatalogue(s);
       let lenses = codeLensChanged;
       const open = [...docs.values()];
-      const befores = new Map(open.map((d) => [d, settingsOf(d)]));
+      const befores = new Map(open.map((d) => [d, { settings: settingsOf(d), catalogue: catalogueOf(d) }]));
       await pullSettings(open);
       for (const d of open) {
         const before = befores.get(d)!;
         const after = settingsOf(d);
-        if (before.codeLens !== after.codeLens) lenses = true;
-        if (docs.get(d.uri) !== d || (!changed && !analysisChanged(before, after))) continue;
+        if (before.settings.codeLens !== after.codeLens) lenses = true;
+        const same = !analysisChanged(before.settings, after) && before.catalogue === catalogueOf(d);
+        if (docs.get(d.uri) !== d || (!changed && same)) continue;
         const wanted = selects(d);
         if (!wanted && d.analysed) clear(d);
         d.analysed = wanted;
-        s.setOptions(d.uri, checkOptionsOf(after), catalogue);
+        s.setOptions(d.uri, checkOptionsOf(after), catalogueOf(d));
         if (wanted) {
           d.pendingSince = now();
           schedule(d, 0, 'settings');
@@ -778,7 +790,7 @@ export function serve(
       clientCatalogue = p.catalogues.length ? p.key : '';
       catalogue = clientCatalogue;
       for (const d of docs.values()) {
-        s.setOptions(d.uri, checkOptionsOf(settingsOf(d)), catalogue);
+        s.setOptions(d.uri, checkOptionsOf(settingsOf(d)), catalogueOf(d));
         if (d.analysed) {
           d.pendingSince = now();
           schedule(d, 0, 'settings');
@@ -787,6 +799,13 @@ export function serve(
       return null;
     }),
   );
+
+  connection.onNotification(RegisterCatalogueNotification, (p) => {
+    // On arrival, not in the queue: the client sends it just before the settings answer the queue is waiting for.
+    if (!session || !p.key || !Array.isArray(p.catalogues)) return;
+    session.configure(p.key, p.catalogues);
+    registered.add(p.key);
+  });
 
   connection.onRequest(CheckNowRequest, (p) =>
     run((s) => {

@@ -22,11 +22,28 @@ import {
   CatalogueRequest,
   CheckNowRequest,
   EventsAtRequest,
+  RegisterCatalogueNotification,
+  CATALOGUE_SETTING,
   type AnalyzedParams,
 } from '../../src/service/lsp-extension';
 import type { LensData } from '../../src/service/lsp-server';
 import { parseCatalogue } from '../../src/core/catalogue/validate';
 import { UNLINK_WITHOUT_BREAK } from '../helpers/snippets';
+
+// A rules file of one folder only: otherfs_set() changes the inode's attributes.
+const OTHER_RULES = parseCatalogue(
+  JSON.stringify({
+    version: 1,
+    mutators: [
+      {
+        name: 'otherfs_set',
+        variants: [{ params: ['inode'] }],
+        effects: [{ op: 'mutate', target: 'inode', kind: 'attrs', what: 'changes the attributes of' }],
+      },
+    ],
+  }),
+  'other2/rules.json',
+);
 
 // Written for this test: an unlink helper that changes a name under the victim's lock without breaking its
 // delegation.
@@ -66,13 +83,18 @@ describe('the language server in the analysis thread (the extension as a languag
       analyzed.push(p);
     });
     // Settings per document, as the extension answers them (its folder's): one folder turns the rule off.
-    conn.onRequest('workspace/configuration', (p: { items: { scopeUri?: string; section?: string }[] }) =>
-      p.items.map((i) =>
+    // Another folder has a rules file of its own, registered just before the answer that names it.
+    conn.onRequest('workspace/configuration', async (p: { items: { scopeUri?: string; section?: string }[] }) => {
+      if (p.items.some((i) => i.scopeUri?.startsWith('file:///work/ws/other2/')))
+        await conn.sendNotification(RegisterCatalogueNotification, { key: 'rules:other2', catalogues: [OTHER_RULES] });
+      return p.items.map((i) =>
         i.scopeUri?.startsWith('file:///work/ws/quiet/')
           ? { include: ['**/*.c'], severity: { 'deleg/missing-break': quietSeverity } }
-          : {},
-      ),
-    );
+          : i.scopeUri?.startsWith('file:///work/ws/other2/')
+            ? { include: ['**/*.c'], [CATALOGUE_SETTING]: 'rules:other2' }
+            : {},
+      );
+    });
     conn.listen();
     const init = await conn.sendRequest('initialize', {
       processId: null,
@@ -206,6 +228,19 @@ describe('the language server in the analysis thread (the extension as a languag
     assert.equal(again.findings, 1);
     assert.equal(again.trigger, 'settings');
     assert.ok(!analyzed.slice(before).some((p) => p.uri === 'file:///work/ws/src/my.c'), 'the others unchanged');
+  });
+
+  test("a folder's own rules file applies to its documents only", async () => {
+    const text =
+      'int otherfs_label(struct inode *inode)\n{\n\tinode_lock(inode);\n\totherfs_set(inode);\n\tinode_unlock(inode);\n\treturn 0;\n}\n';
+    const mine = 'file:///work/ws/other2/y.c';
+    const elsewhere = 'file:///work/ws/src/y.c';
+    for (const uri of [mine, elsewhere])
+      await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    const a = await waitFor(() => analyzed.find((p) => p.uri === mine), 'the folder with the rules file');
+    const b = await waitFor(() => analyzed.find((p) => p.uri === elsewhere), 'the folder without it');
+    assert.equal(a.findings, 1, "otherfs_set() changes the inode by its folder's rules");
+    assert.equal(b.findings, 0, 'unknown elsewhere');
   });
 
   test('shutdown and exit end the thread', async () => {
