@@ -105,6 +105,7 @@ export async function readWasm(ctx: vscode.ExtensionContext): Promise<{ runtime:
 /** A dedicated Worker started from the script's bytes: a browser host cannot start one from a remote extension's URI. */
 interface WebWorker {
   postMessage(message: unknown, transfer?: readonly ArrayBuffer[]): void;
+  terminate(): void;
 }
 
 async function startWebWorker(ctx: vscode.ExtensionContext, name: string): Promise<WebWorker> {
@@ -136,14 +137,23 @@ export async function createLanguageClient(
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const browser = require('vscode-languageclient/browser') as typeof import('vscode-languageclient/browser');
     // A factory, not a worker: after a crash the client starts a new one (a stopped worker cannot be reused).
+    let current: WebWorker | null = null;
+    ctx.subscriptions.push({ dispose: () => current?.terminate() });
     const serverOptions = async () => {
       const wasm = await readWasm(ctx);
+      current?.terminate();
       const worker = await startWebWorker(ctx, 'vfslock-analysis');
+      current = worker;
       worker.postMessage({ init: wasm, lsp: true }, [
         wasm.runtime.buffer as ArrayBuffer,
         wasm.language.buffer as ArrayBuffer,
       ]);
-      return worker as never;
+      // Transports, not the worker: the client tells a worker by `instanceof Worker`, which a web extension host's
+      // own Worker class may not pass.
+      return {
+        reader: new browser.BrowserMessageReader(worker as never),
+        writer: new browser.BrowserMessageWriter(worker as never),
+      };
     };
     client = new browser.LanguageClient(id, name, serverOptions, options);
   } else {
@@ -151,6 +161,8 @@ export async function createLanguageClient(
     const node = require('vscode-languageclient/node') as typeof import('vscode-languageclient/node');
     let current: import('node:worker_threads').Worker | null = null;
     const serverOptions = async () => {
+      // A restart: the last thread goes (it has crashed, or its connection is gone).
+      void current?.terminate();
       const started = early ?? startServerThread(`${ctx.extensionUri.fsPath}/dist`);
       early = null;
       const worker = started.worker;

@@ -205,6 +205,10 @@ export function badFilesSuite(): void {
       const final = editor.document.version;
       const ds = await waitFor('diagnostics of the final text', () => (ours(uri).length ? ours(uri) : undefined));
       assert.deepStrictEqual(ds.map(ruleOf), ['deleg/missing-break']);
+      // The server tells of an analysis just after publishing its diagnostics.
+      await waitFor('the final version analysed', async () =>
+        (await checksOf('rapid.c')).some((c) => c.version === final),
+      );
       const after = (await checksOf('rapid.c')).slice(before);
       assert.deepStrictEqual(
         after.map((c) => [c.version, c.findings, c.trigger]),
