@@ -7,6 +7,7 @@
  */
 import { BrowserMessageReader, BrowserMessageWriter, createConnection } from 'vscode-languageserver/browser';
 import { serve } from './lsp-server';
+import { warmUp } from './warm-up';
 import { VERSION } from '../cli/version';
 import { Session } from './session';
 import { serveRequests } from './serve';
@@ -37,8 +38,14 @@ const ready = new Promise<Session | null>((resolve) => {
     if (!isInit(e.data)) return;
     const t0 = performance.now();
     let loadMs: number | null = null;
-    const created = Session.create(e.data.init);
-    if (e.data.lsp) {
+    const lspRole = !!e.data.lsp;
+    const created = Session.create(e.data.init).then((s) => {
+      loadMs = performance.now() - t0;
+      // The language server's session warms up before it answers (warm-up.ts): its thread is idle until then.
+      if (lspRole) warmUp(s);
+      return s;
+    });
+    if (lspRole) {
       lsp = true;
       // Created here, after the init message: the reader sees only what the client sends from now on.
       const connection = createConnection(
@@ -55,9 +62,8 @@ const ready = new Promise<Session | null>((resolve) => {
     }
     created.then(
       (s) => {
-        loadMs = performance.now() - t0;
         // The language client's reader takes every message: it learns of the parser from `initialize`.
-        if (!lsp) scope.postMessage({ ready: true, loadMs } satisfies ReadyMessage);
+        if (!lsp) scope.postMessage({ ready: true, loadMs: loadMs ?? 0 } satisfies ReadyMessage);
         resolve(s);
       },
       (err: Error) => {

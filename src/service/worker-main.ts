@@ -26,6 +26,7 @@ import type { EventMessage, ReadyMessage } from './protocol';
 import { createConnection } from 'vscode-languageserver/node';
 import { PortMessageReader, PortMessageWriter } from './lsp-port';
 import { serve } from './lsp-server';
+import { warmUp } from './warm-up';
 import { pathOfFileUri } from './file-uri';
 import { VERSION } from '../cli/version';
 
@@ -48,6 +49,7 @@ function serveLsp(port: MessagePort): void {
       loadMs = performance.now() - t0;
       port.postMessage({ ready: true, loadMs } satisfies ReadyMessage);
       s.setSourceReader(readRegularText);
+      warmUp(s);
       return s;
     },
     (e: Error) => {
