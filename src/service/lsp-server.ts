@@ -31,6 +31,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { CatalogueData } from '../core/catalogue/catalogue';
+import { parseCatalogue } from '../core/catalogue/validate';
 import type { FileResult, FunctionInfo, LocatedFinding } from '../core/engine';
 import { ruleDocUrl, RULES } from '../core/rules/rules';
 import { LineIndex } from '../core/text/lines';
@@ -246,6 +247,24 @@ const samePos = (a: { line: number; character: number }, b: { line: number; char
   a.line === b.line && a.character === b.character;
 
 const now = () => performance.now();
+
+const invalidParams = (method: string, what: string) =>
+  new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${method} takes ${what}`);
+
+/**
+ * The rule catalogues a client sends, validated against the schema as a rules file is (a client is not trusted to
+ * send well-formed ones): each problem is named, and nothing is configured from an invalid one.
+ */
+function clientCatalogues(method: string, p: { key?: unknown; catalogues?: unknown } | null): CatalogueData[] {
+  if (!p || typeof p.key !== 'string' || !Array.isArray(p.catalogues))
+    throw invalidParams(method, '{ key: string, catalogues: rule catalogues[] }');
+  if (p.catalogues.length && !p.key) throw invalidParams(method, 'a non-empty key for its catalogues');
+  try {
+    return p.catalogues.map((c, i) => parseCatalogue(JSON.stringify(c) ?? 'null', `${p.key as string}[${i}]`));
+  } catch (e) {
+    throw new ResponseError(ErrorCodes.InvalidParams, `vfslock: ${method}: ${(e as Error).message}`);
+  }
+}
 
 function analyzedParams(
   d: Pick<Doc, 'uri'>,
@@ -567,8 +586,13 @@ export function serve(
       // A client of lsp-extension.ts may give its catalogue and the index switch before any document arrives.
       const extra = clientOptions(params.initializationOptions);
       if (extra.catalogue) {
-        if (extra.catalogue.catalogues.length) session.configure(extra.catalogue.key, extra.catalogue.catalogues);
-        clientCatalogue = extra.catalogue.catalogues.length ? extra.catalogue.key : '';
+        try {
+          const data = clientCatalogues('initializationOptions.vfslockClient.catalogue', extra.catalogue);
+          if (data.length) session.configure(extra.catalogue.key, data);
+          clientCatalogue = data.length ? extra.catalogue.key : '';
+        } catch (e) {
+          show(MessageType.Error, (e as Error).message);
+        }
       }
       if (extra.indexing === false) session.setIndexing(false);
     } catch (e) {
@@ -786,8 +810,9 @@ export function serve(
   // The requests of lsp-extension.ts.
   connection.onRequest(CatalogueRequest, (p) =>
     run((s) => {
-      if (p.key && p.catalogues.length) s.configure(p.key, p.catalogues);
-      clientCatalogue = p.catalogues.length ? p.key : '';
+      const data = clientCatalogues('vfslock/catalogue', p);
+      if (data.length) s.configure(p.key, data);
+      clientCatalogue = data.length ? p.key : '';
       catalogue = clientCatalogue;
       for (const d of docs.values()) {
         s.setOptions(d.uri, checkOptionsOf(settingsOf(d)), catalogueOf(d));
@@ -802,13 +827,19 @@ export function serve(
 
   connection.onNotification(RegisterCatalogueNotification, (p) => {
     // On arrival, not in the queue: the client sends it just before the settings answer the queue is waiting for.
-    if (!session || !p.key || !Array.isArray(p.catalogues)) return;
-    session.configure(p.key, p.catalogues);
-    registered.add(p.key);
+    if (!session) return;
+    try {
+      const data = clientCatalogues('vfslock/registerCatalogue', p);
+      session.configure(p.key, data);
+      registered.add(p.key);
+    } catch (e) {
+      logError('vfslock/registerCatalogue')(e);
+    }
   });
 
   connection.onRequest(CheckNowRequest, (p) =>
     run((s) => {
+      if (typeof p?.uri !== 'string') throw invalidParams('vfslock/checkNow', 'a document URI (and force)');
       const d = docs.get(p.uri);
       if (!d || !settingsOf(d).enable) return null;
       if (!d.analysed && p.force) {
@@ -826,6 +857,8 @@ export function serve(
 
   connection.onRequest(EventsAtRequest, (p) =>
     run((s) => {
+      if (typeof p?.uri !== 'string' || !Number.isInteger(p.offset) || p.offset < 0)
+        throw invalidParams('vfslock/eventsAt', 'a document URI and an offset');
       const c = current(s, p.uri);
       if (!c) return null;
       const at = s.eventsAt(c.d.uri, p.offset);
@@ -834,10 +867,23 @@ export function serve(
     }),
   );
 
-  connection.onRequest(FunctionAtRequest, (p) => run((s) => s.functionAt(p.uri, p.version, p.file, p.text, p.offset)));
+  connection.onRequest(FunctionAtRequest, (p) =>
+    run((s) => {
+      if (
+        typeof p?.uri !== 'string' ||
+        typeof p.version !== 'number' ||
+        typeof p.file !== 'string' ||
+        typeof p.text !== 'string' ||
+        !Number.isInteger(p.offset)
+      )
+        throw invalidParams('vfslock/functionAt', 'a document URI, version, file name, text and offset');
+      return s.functionAt(p.uri, p.version, p.file, p.text, p.offset);
+    }),
+  );
 
   connection.onRequest(SetIndexingRequest, (p) =>
     run((s) => {
+      if (typeof p?.enabled !== 'boolean') throw invalidParams('vfslock/setIndexing', '{ enabled: true | false }');
       for (const uri of s.setIndexing(p.enabled)) {
         const d = docs.get(uri);
         if (d?.analysed) {

@@ -243,6 +243,28 @@ describe('the language server in the analysis thread (the extension as a languag
     assert.equal(b.findings, 0, 'unknown elsewhere');
   });
 
+  test('malformed requests get an InvalidParams error saying what they take; the server goes on', async () => {
+    const bad: [string, unknown, RegExp][] = [
+      ['vfslock/functionAt', { uri: 'x', version: 1, file: 'x.c', offset: 3 }, /takes a document URI, version/],
+      ['vfslock/eventsAt', { uri: 5, offset: 'a' }, /takes a document URI and an offset/],
+      ['vfslock/checkNow', {}, /takes a document URI/],
+      ['vfslock/setIndexing', { enabled: 'maybe' }, /takes \{ enabled: true \| false \}/],
+      ['vfslock/catalogue', { key: 'k', catalogues: 'no' }, /takes \{ key: string, catalogues/],
+      // A catalogue is validated as a rules file is: nothing is configured from an invalid one.
+      ['vfslock/catalogue', { key: 'k', catalogues: [{ functions: 'oops' }] }, /k\[0\]: not a valid rule catalogue/],
+    ];
+    for (const [method, params, message] of bad)
+      await assert.rejects(conn.sendRequest(method, params), (e: { code?: number; message?: string }) => {
+        assert.equal(e.code, -32602, `${method}: ${e.message}`);
+        assert.match(e.message ?? '', message);
+        return true;
+      });
+    // An invalid registration is ignored (a notification has no answer); the documents are analysed as before.
+    await conn.sendNotification(RegisterCatalogueNotification, { key: 'z', catalogues: [{ functions: 7 }] } as never);
+    const r = await conn.sendRequest(CheckNowRequest, { uri: 'file:///work/ws/src/my.c', force: false });
+    assert.equal(r?.findings, 1);
+  });
+
   test('shutdown and exit end the thread', async () => {
     const exited = new Promise<number>((r) => worker.once('exit', r));
     await conn.sendRequest('shutdown');
