@@ -14,7 +14,7 @@ import {
   type HostHandlers,
   type Method,
   type Params,
-  type ReadyMessage,
+  readyMessage,
   type Result,
   type WorkerMessage,
 } from '../service/protocol';
@@ -337,15 +337,7 @@ class WorkerBackend implements Backend {
     this.client = client;
     const wasCrashed = this.crashed;
     this.crashed = false;
-    const readyMessage = new Promise<ReadyMessage>((resolve) => {
-      const onReady = (m: WorkerMessage) => {
-        if (!('ready' in m)) return;
-        w.off('message', onReady);
-        resolve(m);
-      };
-      w.on('message', onReady);
-    });
-    const started = readyMessage.then((m) => {
+    const started = readyMessage(w).then((m) => {
       if (!m.ready) throw new Error(m.error);
       this.loadMs = now() - t0;
       this.log.info(

@@ -24,7 +24,6 @@ import {
   EventsAtRequest,
   FunctionAtRequest,
   IndexNotification,
-  CatalogueRequest,
   CATALOGUE_SETTING,
   RegisterCatalogueNotification,
   SetIndexingRequest,
@@ -97,12 +96,6 @@ export function activate(
 
   const indexing = () => vscode.workspace.getConfiguration('vfsLockReview').get<boolean>('crossFileSummaries', true);
   type CatalogueSnapshot = Awaited<ReturnType<CatalogueService['catalogue']>>['data'];
-  let lastCatalogue: { key: string; catalogues: CatalogueSnapshot } = { key: '', catalogues: [] };
-  const readCatalogue = async () => {
-    const { key, data } = await catalogues.catalogue(scope());
-    lastCatalogue = { key, catalogues: key ? data : [] };
-    return lastCatalogue;
-  };
   const settingsSnapshot = (): Settings => settings.get(scope());
   /** The client, once made (before it starts: the server's first questions come while it starts). */
   let made: BaseLanguageClient | null = null;
@@ -259,7 +252,6 @@ export function activate(
 
   const started = (async () => {
     const t0 = now();
-    await readCatalogue();
     const c = await createLanguageClient(ctx, log, {
       documentSelector: SERVER_SELECTOR,
       diagnosticCollectionName: 'vfsLockReview',
@@ -267,7 +259,7 @@ export function activate(
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => ({
         vfsLockReview: settingsSnapshot(),
-        vfslockClient: { catalogue: lastCatalogue, indexing: indexing() },
+        vfslockClient: { indexing: indexing() },
       }),
       middleware,
     });
@@ -295,22 +287,13 @@ export function activate(
     void started.then((c) =>
       c.sendNotification('workspace/didChangeConfiguration', { settings: { vfsLockReview: settingsSnapshot() } }),
     );
-  const pushCatalogue = () =>
-    void started.then(async (c) => {
-      const next = await readCatalogue();
-      await c.sendRequest(CatalogueRequest, next);
-    });
-
   ctx.subscriptions.push(
     settings.onDidChange((e) => {
       // A rules file change also changes the catalogue (catalogue.ts), whose event pushes it.
       if (!e.affectsConfiguration('vfsLockReview.rulesFile')) pushSettings();
     }),
-    catalogues.onDidChangeCatalogue(() => {
-      pushCatalogue();
-      // Each folder's rules file is asked for again with the settings.
-      pushSettings();
-    }),
+    // Each folder's rules file is asked for again with the settings (and registered again when it was re-read).
+    catalogues.onDidChangeCatalogue(pushSettings),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('vfsLockReview.crossFileSummaries'))
         void started.then((c) => c.sendRequest(SetIndexingRequest, { enabled: indexing() }));

@@ -17,7 +17,7 @@ import type {
 } from 'vscode-languageclient';
 import { PortMessageReader, PortMessageWriter } from '../service/lsp-port';
 import { CLIENT_CAPABILITY } from '../service/lsp-extension';
-import type { ReadyMessage, WorkerMessage } from '../service/protocol';
+import { readyMessage, type ReadyMessage } from '../service/protocol';
 import type { Log } from './output';
 import { ms, now } from './output';
 
@@ -52,17 +52,7 @@ function startServerThread(dir: string): EarlyWorker {
   const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
   const t0 = now();
   const worker = new Worker(`${dir}/worker.js`, { name: 'vfslock-analysis', workerData: { role: 'lsp' } });
-  const ready = new Promise<ReadyMessage>((resolve) => {
-    const onMessage = (m: WorkerMessage) => {
-      if (typeof m !== 'object' || m === null || !('ready' in m)) return;
-      worker.off('message', onMessage);
-      resolve(m);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', (e) => resolve({ ready: false, error: e.message }));
-    worker.once('exit', (code) => resolve({ ready: false, error: `exit code ${code}` }));
-  });
-  return { worker, t0, ready };
+  return { worker, t0, ready: readyMessage(worker) };
 }
 
 /**

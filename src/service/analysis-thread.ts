@@ -4,7 +4,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { WorkerClient } from './worker-client';
-import type { ReadyMessage, WorkerMessage } from './protocol';
+import { readyMessage, type WorkerMessage } from './protocol';
 
 export interface AnalysisThread {
   worker: Worker;
@@ -16,14 +16,11 @@ export interface AnalysisThread {
 export function startAnalysisThread(script: string, options: WorkerOptions = {}): AnalysisThread {
   const worker = new Worker(script, options);
   const client = new WorkerClient(worker);
-  const started = new Promise<void>((resolve, reject) => {
-    worker.on('message', (m: WorkerMessage) => {
-      if (!('ready' in m)) client.handle(m);
-      else if (m.ready) resolve();
-      else reject(new Error((m as Extract<ReadyMessage, { ready: false }>).error));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`worker thread exited (code ${code})`)));
+  worker.on('message', (m: WorkerMessage) => {
+    if (!('ready' in m)) client.handle(m);
+  });
+  const started = readyMessage(worker).then((m) => {
+    if (!m.ready) throw new Error(m.error);
   });
   return { worker, client, started };
 }

@@ -832,6 +832,12 @@ export function serve(
       const data = clientCatalogues('vfslock/registerCatalogue', p);
       session.configure(p.key, data);
       registered.add(p.key);
+      // Registered again (the rules file was read again): the documents using it are analysed with what it says now.
+      for (const d of docs.values()) {
+        if (!d.analysed || catalogueOf(d) !== p.key) continue;
+        d.pendingSince ??= now();
+        schedule(d, 0, 'settings');
+      }
     } catch (e) {
       logError('vfslock/registerCatalogue')(e);
     }

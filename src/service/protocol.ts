@@ -162,6 +162,28 @@ export interface EventMessage {
 /** Startup message from a worker: ready (with how long loading the parser took) or failed. */
 export type ReadyMessage = { ready: true; loadMs: number } | { ready: false; error: string };
 
+/** What `readyMessage` needs of a Node worker thread (no import of worker_threads: the browser bundles share this). */
+export interface ThreadEvents {
+  on(event: 'message', listener: (m: unknown) => void): unknown;
+  off(event: 'message', listener: (m: unknown) => void): unknown;
+  once(event: 'error', listener: (e: Error) => void): unknown;
+  once(event: 'exit', listener: (code: number) => void): unknown;
+}
+
+/** A Node analysis thread's ready message, or why it stopped before sending one (an error, or its exit). */
+export function readyMessage(worker: ThreadEvents): Promise<ReadyMessage> {
+  return new Promise<ReadyMessage>((resolve) => {
+    const onMessage = (m: unknown) => {
+      if (typeof m !== 'object' || m === null || !('ready' in m)) return;
+      worker.off('message', onMessage);
+      resolve(m as ReadyMessage);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', (e) => resolve({ ready: false, error: e.message }));
+    worker.once('exit', (code) => resolve({ ready: false, error: `exit code ${code}` }));
+  });
+}
+
 type Handlers = { [M in SessionMethod]: (s: Session, p: Params<M>, ctx: CallContext) => Reply<M> };
 /** Handlers of the pool's methods, given to `dispatch` by a thread that serves them. */
 export type PoolHandlers = { [M in PoolMethod]: (s: Session, p: Params<M>) => Result<M> };

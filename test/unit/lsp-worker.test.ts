@@ -30,20 +30,24 @@ import type { LensData } from '../../src/service/lsp-server';
 import { parseCatalogue } from '../../src/core/catalogue/validate';
 import { UNLINK_WITHOUT_BREAK } from '../helpers/snippets';
 
+/** A rule catalogue, validated as a rules file is, in which `name(inode)` changes the inode's attributes. */
+function attrsMutator(name: string, source: string) {
+  return parseCatalogue(
+    JSON.stringify({
+      version: 1,
+      mutators: [
+        {
+          name,
+          variants: [{ params: ['inode'] }],
+          effects: [{ op: 'mutate', target: 'inode', kind: 'attrs', what: 'changes the attributes of' }],
+        },
+      ],
+    }),
+    source,
+  );
+}
 // A rules file of one folder only: otherfs_set() changes the inode's attributes.
-const OTHER_RULES = parseCatalogue(
-  JSON.stringify({
-    version: 1,
-    mutators: [
-      {
-        name: 'otherfs_set',
-        variants: [{ params: ['inode'] }],
-        effects: [{ op: 'mutate', target: 'inode', kind: 'attrs', what: 'changes the attributes of' }],
-      },
-    ],
-  }),
-  'other2/rules.json',
-);
+const OTHER_RULES = attrsMutator('otherfs_set', 'other2/rules.json');
 
 // Written for this test: an unlink helper that changes a name under the victim's lock without breaking its
 // delegation.
@@ -185,21 +189,7 @@ describe('the language server in the analysis thread (the extension as a languag
     const before = analyzed.length;
     await conn.sendRequest(CatalogueRequest, {
       key: 'rules:test',
-      catalogues: [
-        parseCatalogue(
-          JSON.stringify({
-            version: 1,
-            mutators: [
-              {
-                name: 'myfs_raw_setattr',
-                variants: [{ params: ['inode'] }],
-                effects: [{ op: 'mutate', target: 'inode', kind: 'attrs', what: 'changes the attributes of' }],
-              },
-            ],
-          }),
-          'rules.json',
-        ),
-      ],
+      catalogues: [attrsMutator('myfs_raw_setattr', 'rules.json')],
     });
     const again = await waitFor(
       () => analyzed.slice(before).find((p) => p.uri === uri),
