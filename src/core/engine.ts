@@ -1420,6 +1420,7 @@ function sleepsOnlyPassOn(
       !s.sleeps ||
       s.sleeps.site === 0 ||
       s.childOfRet ||
+      s.argChildren ||
       s.mayLock ||
       s.returns ||
       s.outParams.length ||
@@ -1566,6 +1567,7 @@ function sigOf(s: Summary): string {
     s.returns,
     s.mayLock,
     s.childOfRet,
+    s.argChildren,
   ]);
 }
 

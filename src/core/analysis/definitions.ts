@@ -6,20 +6,22 @@ import type { SNode } from '../parse/syntax';
 import { prefixOperator } from '../parse/syntax';
 import type { FunctionUnit } from '../parse/units';
 import { ExprContext } from './expr';
-import { childOfAlias, declaredName, type OpContext } from './ops';
+import { argChildRelations, childOfAlias, declaredName, type ArgChild, type OpContext } from './ops';
 
 /**
  * Declares the parameters and locals, and records every definition and alias: what each variable may hold, which
  * caller structs are copies of local ones, which dentries are children of which (start_dirop's result).
  */
-export function collectDefinitions(unit: FunctionUnit, body: SNode, src: string, oc: OpContext): void {
+export function collectDefinitions(unit: FunctionUnit, body: SNode, src: string, oc: OpContext): ArgChild[] {
   const { ctx } = oc;
   unit.params.forEach((p, i) => ctx.declareVar({ name: p.name, type: p.type, isParam: true, paramIndex: i }));
   const calls: { lhs: string; call: SNode }[] = [];
+  const allCalls: SNode[] = [];
   const stores: { lhs: SNode; rhs: SNode }[] = [];
   const stack: SNode[] = [body];
   while (stack.length) {
     const n = stack.pop()!;
+    if (n.type === 'call_expression') allCalls.push(n);
     if (n.type === 'declaration') {
       const typeNode = n.children.find(
         (c) => c.type.endsWith('_specifier') || c.type === 'primitive_type' || c.type === 'type_identifier',
@@ -73,6 +75,38 @@ export function collectDefinitions(unit: FunctionUnit, body: SNode, src: string,
     const parent = childOfAlias(oc, call);
     if (parent) ctx.addAlias(lhs + '.d_parent', parent);
   }
+  return argChildren(ctx, allCalls, oc);
+}
+
+/**
+ * `vfs_mkdir(idmap, dir, dchild, mode)`: the call requires dchild to be a child of dir, so `dchild->d_parent` is dir's
+ * dentry (and `d_inode(dchild->d_parent)` is dir) wherever the function names it: `end_creating(dchild)` releases the
+ * lock its caller took on dir. All relations are read first, then recorded, and only where they agree: a path two
+ * calls relate to different parents, or that already has another parent (`d = start_creating(p, ...)`), keeps what it
+ * had. The relations are returned for the function's summary (its callers learn them of their arguments).
+ */
+function argChildren(ctx: ExprContext, allCalls: SNode[], oc: OpContext): ArgChild[] {
+  const rels: ArgChild[] = [];
+  for (const call of allCalls) rels.push(...argChildRelations(oc, call));
+  const targets = new Map<string, Set<string>>();
+  for (const rel of rels) {
+    // `d_inode(p)` as the parent: the child's d_parent is p itself.
+    const viaDentry = rel.parentInode && rel.parent.endsWith('.d_inode');
+    const path = rel.child + (rel.parentInode && !viaDentry ? '.d_parent.d_inode' : '.d_parent');
+    const target = viaDentry ? rel.parent.slice(0, -'.d_inode'.length) : rel.parent;
+    if (target === path || target.startsWith(rel.child + '.')) continue;
+    const set = targets.get(path) ?? new Set<string>();
+    set.add(target);
+    targets.set(path, set);
+  }
+  for (const [path, set] of targets) {
+    if (set.size !== 1) continue;
+    const [target] = set;
+    const had = ctx.aliasTargets(path);
+    if (had.length && !had.includes(target)) continue;
+    ctx.addAlias(path, target);
+  }
+  return rels;
 }
 
 /** `*p = local.field` where `p` is a `struct X *` parameter (an out-parameter filled by copying a local struct). */

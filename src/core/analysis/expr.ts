@@ -68,8 +68,16 @@ export class ExprContext {
 
   addAlias(path: string, target: string): void {
     const list = this.extraAliases.get(path) ?? [];
-    if (!list.includes(target)) list.push(target);
+    if (list.includes(target)) return;
+    list.push(target);
     this.extraAliases.set(path, list);
+    // A path resolved before this alias existed must be resolved again.
+    this.resolved.clear();
+  }
+
+  /** The alias targets recorded for a path (`addAlias`). */
+  aliasTargets(path: string): readonly string[] {
+    return this.extraAliases.get(path) ?? [];
   }
 
   defsOf(name: string): readonly SNode[] {

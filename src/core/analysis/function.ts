@@ -13,7 +13,16 @@ import { ExprContext, NULL_KEY, identifiersOf } from './expr';
 import { computeAtom, flagFact, objectOfFlags, type AtomInfo } from './atoms';
 import { collectContract, type Contract } from './contract';
 import { collectDefinitions } from './definitions';
-import { childOfAlias, errorPredicateCall, lockKey, opsOf, describePath, type Op, type OpContext } from './ops';
+import {
+  childOfAlias,
+  errorPredicateCall,
+  lockKey,
+  opsOf,
+  describePath,
+  type ArgChild,
+  type Op,
+  type OpContext,
+} from './ops';
 import { LEASE_TRY, cloneState, emptyState, joinStates, stateHash, wr, type State, type LockSt } from './state';
 import type {
   AnalyzeOptions,
@@ -127,6 +136,10 @@ class FunctionAnalyzer implements RuleContext {
   private readonly notes: Finding[] = [];
   /** Parent role of the returned dentry: undefined = none seen yet, null = unknown or inconsistent. */
   private childOfRet: string | null | undefined = undefined;
+  /** Argument relations this function's calls require (`collectDefinitions`), for its summary. */
+  private argRelations: ArgChild[] = [];
+  /** Predecessors of each CFG node (built when first needed). */
+  private preds: number[][] | null = null;
   /** Keys returned on non-error returns (for the `returns` summary). */
   private readonly returnKeys = new Set<string>();
 
@@ -193,7 +206,7 @@ class FunctionAnalyzer implements RuleContext {
       T[k] = (T[k] ?? 0) + n2 - t;
       t = n2;
     };
-    collectDefinitions(this.unit, this.body, this.src, this.oc);
+    this.argRelations = collectDefinitions(this.unit, this.body, this.src, this.oc);
     // The contract first: argument relations it states (childOf) are aliases the events below are keyed through.
     this.contract = collectContract(this.unit, this.ctx, this.cat, this.opts.version);
     lap('defs');
@@ -759,6 +772,30 @@ class FunctionAnalyzer implements RuleContext {
       const onErr = pend?.flatMap((p) => (p.unlockOnErr ? [p.unlockOnErr.key] : []));
       if (onErr?.length) st.ret.releasesOnErr = onErr;
     }
+    if (e?.type === 'identifier' && this.ctx.vars.get(this.ctx.text(e))?.isParam) {
+      const name = this.ctx.text(e);
+      if (!this.assignedBefore(node.id, name)) st.ret.passesParam = name;
+    }
+  }
+
+  /** Whether an assignment to `name` can run before CFG node `id` (a backward walk over the graph). */
+  private assignedBefore(id: number, name: string): boolean {
+    if (!this.preds) {
+      this.preds = this.cfg.nodes.map(() => [] as number[]);
+      for (const n of this.cfg.nodes) for (const t of n.succ) if (t >= 0) this.preds[t].push(n.id);
+    }
+    const seen = new Set<number>([id]);
+    const stack = [id];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n !== id && this.ops[n]?.some((o) => o.k === 'assign' && o.root === name && !o.field)) return true;
+      for (const p of this.preds[n])
+        if (!seen.has(p)) {
+          seen.add(p);
+          stack.push(p);
+        }
+    }
+    return false;
   }
 
   /** Learns the value of a condition atom on one edge; false if the edge is infeasible. */
@@ -879,11 +916,16 @@ class FunctionAnalyzer implements RuleContext {
                 wr(s, 'facts').set(`#failedAcq:${p.lock}`, true);
                 this.failedAcq.set(p.lock, { site: l.site, api: l.api });
               }
+              // It was to take back a caller's lock this path had released: released it stays.
+              if (l.origin === 'entry' && s.facts.get(`#retaken:${p.lock}`)) {
+                wr(s, 'facts').delete(`#retaken:${p.lock}`);
+                wr(s, 'facts').set(`#released:${p.lock}`, true);
+              }
             }
           }
         }
         if (p.access && s.access.has(p.access)) wr(s, 'access').delete(p.access);
-      }
+      } else if (p.lock && s.facts.has(`#retaken:${p.lock}`)) wr(s, 'facts').delete(`#retaken:${p.lock}`);
     }
     if (keep.length) wr(s, 'pending').set(name, keep);
     else wr(s, 'pending').delete(name);
@@ -1278,6 +1320,8 @@ class FunctionAnalyzer implements RuleContext {
         op.class === 'inode' &&
         op.when !== 'nonzero' &&
         (l.mode === 'exclusive' || op.mode === 'exclusive') &&
+        // One call naming the same directory twice (`lock_rename(p, p)`, a rename within one directory) takes it once.
+        !(op.again && l.site === op.node.start) &&
         !this.handedToUnknownCallee(op.key)
       ) {
         this.takenWhileHeld.add(op.key);
@@ -1294,6 +1338,8 @@ class FunctionAnalyzer implements RuleContext {
       if (s.facts.get(`#released:${op.key}`)) {
         wr(s, 'facts').delete(`#released:${op.key}`);
         this.restoredCallerLocks.add(op.key);
+        // If this acquisition fails (`start_renaming_dentry()` returns an error), the caller's lock stays released.
+        if (op.when) wr(s, 'facts').set(`#retaken:${op.key}`, true);
       }
       if (!restores && op.when !== 'nonzero') this.noteTaken(s, op.key, op.class);
       wr(s, 'locks').set(op.key, {
@@ -1330,13 +1376,13 @@ class FunctionAnalyzer implements RuleContext {
       if (l.count > 1) wr(s, 'locks').set(op.key, { ...l, count: l.count - 1 });
       else wr(s, 'locks').delete(op.key);
       // Remember certain releases only: a second release is a bug only if both were unconditional unlocks.
-      if (l.origin === 'local' && op.certain && !l.escapes) wr(s, 'released').set(op.key, op.node.start);
+      if (l.origin === 'local' && (op.certain || op.always) && !l.escapes) wr(s, 'released').set(op.key, op.node.start);
       else if (l.origin === 'local' && s.released.has(op.key)) wr(s, 'released').delete(op.key);
       else if ((l.origin === 'entry' || l.origin === 'assert') && l.class === 'inode') {
         if (l.origin === 'assert') wr(s, 'facts').set(`#dropped:${op.key}`, true);
         this.noteRelease(op.key);
         this.markCallerLockRelease(op, s);
-        if (op.certain && this.entryHeld.includes(op.key)) wr(s, 'released').set(op.key, op.node.start);
+        if ((op.certain || op.always) && this.entryHeld.includes(op.key)) wr(s, 'released').set(op.key, op.node.start);
       }
       return;
     }
@@ -2146,6 +2192,15 @@ class FunctionAnalyzer implements RuleContext {
     this.takenLocks(exits);
     s.deferred = this.deferred;
     if (this.childOfRet) s.childOfRet = this.childOfRet;
+    // The relations between parameters its calls require are its callers' to keep (a wrapper of vfs_mkdir()).
+    for (const rel of this.argRelations) {
+      const child = this.roleOf(rel.child);
+      const parent = this.roleOf(rel.parent);
+      if (!child || !parent) continue;
+      const list = (s.argChildren ??= []);
+      if (!list.some((r) => r.child === child && r.parent === parent && !!r.parentInode === rel.parentInode))
+        list.push(rel.parentInode ? { child, parent, parentInode: true } : { child, parent });
+    }
     if (this.returnKeys.size === 1) {
       const role = this.roleOf([...this.returnKeys][0]);
       if (role && role.includes('.')) s.returns = role;
@@ -2170,7 +2225,15 @@ class FunctionAnalyzer implements RuleContext {
       // Released on every failing return and on no successful one (`if (IS_ERR(d)) { inode_unlock(dir); return d; }`,
       // or a callee that unlocks when it fails): callers learn it from the result.
       const failing = exits.filter((x) => x.ret?.kind === 'err');
-      const releasedOn = (x: State) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key);
+      // A failing return of the ERR_PTR the caller passed as the child of the locked directory (`if
+      // (IS_ERR(newdentry)) return newdentry;` where `end_creating(newdentry)` releases the lock elsewhere): the
+      // caller's start_creating() failed, so it holds no lock to release.
+      const vacuous = (x: State) =>
+        !!x.ret?.passesParam &&
+        x.facts.get(`isErr:${x.ret.passesParam}`) === true &&
+        this.ctx.appendPath(x.ret.passesParam, 'd_parent.d_inode') === key;
+      const releasedOn = (x: State) =>
+        x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key) || vacuous(x);
       // Not when another unlock in the function may be the same lock under a name the analysis cannot match
       // (nfsd_create_locked: vfs_mkdir() releases `dirp` on failure, end_creating(dchild) on every other path).
       const otherUnlock = this.ops.some((ops) =>
@@ -2179,8 +2242,30 @@ class FunctionAnalyzer implements RuleContext {
       if (!made && !restored && !otherUnlock && success.length && failing.length && failing.every(releasedOn)) {
         const onFailure = this.returnsPointer() ? 'errptr' : 'nonzero';
         s.releases = s.releases.map((r) => (r.role === role && r.class !== 'mutex' ? { ...r, onFailure } : r));
-      }
+      } else if (
+        !made &&
+        !restored &&
+        !otherUnlock &&
+        success.length &&
+        failing.some(releasedOn) &&
+        !failing.every(releasedOn)
+      )
+        // Released on some failing returns only, never on success: which failures release it is not something
+        // callers can tell, so it is not summarised as a release (a failing return keeping the lock is then the
+        // callers' leak to see).
+        s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
     }
+    // Released on every return, failing ones included: a caller's later release of it is a second one.
+    if (exits.length && this.exits.every((x) => !x.lossy))
+      s.releases = s.releases.map((r) => {
+        const key = [...this.callerLockReleases].find(([, role]) => role === r.role)?.[0];
+        const every =
+          !!key &&
+          !r.onFailure &&
+          r.class !== 'mutex' &&
+          exits.every((x) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key));
+        return every ? { ...r, always: true } : r;
+      });
     // `return vfs_mkdir(...)`: the caller's lock is released when this function's result is an ERR_PTR.
     for (const x of exits)
       for (const k of x.ret?.releasesOnErr ?? []) {
@@ -2197,6 +2282,7 @@ class FunctionAnalyzer implements RuleContext {
         : undefined;
     s.isEmpty =
       !s.childOfRet &&
+      !s.argChildren &&
       !s.mayLock &&
       !s.returns &&
       !s.outParams.length &&

@@ -33,6 +33,8 @@ export type Op =
       display: string;
       api: string;
       escapes?: boolean;
+      /** Not the call's first lock (`lock_rename(p1, p2)`'s of p2): when both name one inode, the call takes it once. */
+      again?: boolean;
       /** A helper's summarised acquisition (not a catalogued API's). */
       helper?: boolean;
     }
@@ -50,6 +52,8 @@ export type Op =
       unlessErr?: string[];
       /** A helper's summarised release: made on each of its successful returns, though not a direct unlock. */
       helper?: boolean;
+      /** A helper's release made on every one of its returns, failing ones included: a later release is a second. */
+      always?: boolean;
     }
   | {
       k: 'break';
@@ -758,6 +762,7 @@ function effectOps(oc: OpContext, r: Resolved, eff: Effect, call: SNode, out: Op
         display: displayOf(oc, r, eff.target, k),
         api: r.api,
         escapes: !!eff.escapes,
+        ...(out.some((o) => o.k === 'lock' && o.node === call) ? { again: true } : {}),
       });
       return;
     }
@@ -1081,6 +1086,7 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
         api: r.api,
         certain: false,
         helper: true,
+        always: rel.always,
         whenErr: rel.onFailure
           ? { result: result ?? `#call@${call.start}`, ptr: rel.onFailure === 'errptr' }
           : undefined,
@@ -1118,6 +1124,40 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
     });
   }
   if (s.deferred.length) out.push({ k: 'deferred', callee: s, args: r.args, node: call });
+}
+
+/** A relation between two arguments a call requires: `child` (a dentry) is a child of `parent` (a dentry, or its inode). */
+export interface ArgChild {
+  child: string;
+  parent: string;
+  parentInode: boolean;
+}
+
+/**
+ * What a call requires of its arguments' relations (`vfs_mkdir(idmap, dir, dentry, ...)`: `dentry` is a child of
+ * `dir`; a wrapper's summary says the same of its parameters): keys of the caller's expressions. A caller that locked
+ * `dir` and releases `d_inode(dentry->d_parent)` releases the same lock.
+ */
+export function argChildRelations(oc: OpContext, call: SNode): ArgChild[] {
+  const r = resolveCallee(oc, call);
+  if (!r) return [];
+  const out: ArgChild[] = [];
+  const push = (child: string | null, parent: string | null, parentInode: boolean) => {
+    if (child && parent && child !== NULL_KEY && parent !== NULL_KEY) out.push({ child, parent, parentInode });
+  };
+  if (r.summary) {
+    for (const rel of r.summary.argChildren ?? [])
+      push(
+        oc.ctx.instantiate(rel.child, (i) => oc.ctx.key(r.args[i])),
+        oc.ctx.instantiate(rel.parent, (i) => oc.ctx.key(r.args[i])),
+        !!rel.parentInode,
+      );
+    return out;
+  }
+  for (const eff of r.entry?.effects ?? [])
+    if (eff.op === 'childOf' && eff.target !== 'ret')
+      push(roleKey(oc, r, eff.target, null), roleKey(oc, r, eff.parent, null), !!eff.parentInode);
+  return out;
 }
 
 /** The catalogue entries with a `childOf` effect: `v = start_dirop(parent, ...)` makes `v.d_parent` an alias of parent. */

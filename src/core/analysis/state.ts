@@ -90,6 +90,8 @@ export interface RetSt {
   conditional?: { lock: string; when: PendingSt['when'] }[];
   /** Locks a call whose result is returned releases if it failed (`return vfs_mkdir(...)`): so does this function. */
   releasesOnErr?: string[];
+  /** The returned value is a parameter as the caller passed it (`if (IS_ERR(dentry)) return dentry;`): its name. */
+  passesParam?: string;
 }
 
 /** Fact prefix: a lease break of the inode `#leasetry:<key>` on this path, or a callee's that may have been one. */

@@ -103,10 +103,15 @@ export interface Summary {
   acquires: { role: string; class: LockClass; mode: 'exclusive' | 'shared'; when: 'always' | 'zero' | 'nonerr' }[];
   /**
    * Caller's locks the function releases. `onFailure`: only when it fails, i.e. returns an ERR_PTR (`errptr`:
-   * `return vfs_mkdir(...)`) or a nonzero code (`nonzero`).
+   * `return vfs_mkdir(...)`) or a nonzero code (`nonzero`). `always`: on every return, failing ones included.
    */
-  releases: { role: string; class?: LockClass; onFailure?: 'errptr' | 'nonzero' }[];
+  releases: { role: string; class?: LockClass; onFailure?: 'errptr' | 'nonzero'; always?: true }[];
   deferred: DeferredFinding[];
+  /**
+   * Relations between arguments that the function's calls require (`ovl_do_mkdir(ofs, dir, dentry, mode)` passes them
+   * to vfs_mkdir()): `child` is a child of `parent` (a dentry, or an inode when `parentInode`). Role paths.
+   */
+  argChildren?: { child: string; parent: string; parentInode?: true }[];
   /** The returned dentry's parent, as a role path (a wrapper around start_creating() and friends). */
   childOfRet?: string;
   /** Returns (on success) holding a lock the analysis could not name. */

@@ -145,6 +145,7 @@ function onlyMayLock(s: Summary): boolean {
   return (
     (!!s.mayLock || !!s.sleeps) &&
     !s.childOfRet &&
+    !s.argChildren &&
     !s.returns &&
     !s.outParams.length &&
     !s.breaks.length &&
@@ -185,6 +186,7 @@ export function summarySig(s: Summary | undefined): string {
     s.returns ?? '',
     !!s.mayLock,
     s.childOfRet ?? '',
+    s.argChildren ?? [],
     s.deferred.map((d) => `${d.finding.ruleId}@${d.finding.start}:${d.finding.inode}|${d.unlessDir.join(',')}`),
   ]);
 }
