@@ -2107,7 +2107,8 @@ class FunctionAnalyzer implements RuleContext {
       if (n.type === 'call_expression' && n.start >= from) {
         const fn = n.children[0];
         const name = fn?.type === 'identifier' ? this.ctx.text(fn) : null;
-        if (name ? !this.knownCall(name, namedOnly) : !namedOnly)
+        // An accessor, predicate or assertion (`d_inode(dir)`) releases nothing.
+        if (name ? !this.knownCall(name, true) : !namedOnly)
           for (const a of n.children[1]?.children ?? []) {
             const k = this.ctx.key(a);
             if (k && (k === key || key.startsWith(k + '.'))) found = true;
