@@ -134,7 +134,9 @@ export function decodeSource(buf: Uint8Array): { text: string } | { error: strin
   // A byte-order mark becomes a space: offsets and columns stay as the editor shows them.
   if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
   if (text.length > MAX_FILE_BYTES) return { text };
-  const bad = badInput(text);
+  // The bracket-nesting limit is the analyzer's to check: it skips the pass over the text when the pre-scan finds
+  // nothing to parse (most files of a tree).
+  const bad = badInput(text, true);
   if (bad) return { error: bad };
   return { text };
 }

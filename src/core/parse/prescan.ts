@@ -32,7 +32,7 @@ export interface ScanFunction {
    * recovery in it, if any, cannot reach beyond it.
    */
   removable: boolean;
-  /** Tidy at the token level (see `removable`); the engine parses a file with an untidy item whole. */
+  /** Tidy at the token level (see `removable`): an untidy function is always parsed. */
   tidy: boolean;
 }
 
@@ -41,7 +41,7 @@ export interface Prescan {
   ok: boolean;
   why?: string;
   functions: ScanFunction[];
-  /** Items outside functions that are not tidy (see `ScanFunction.removable`): the file is then parsed whole. */
+  /** Items outside functions that are not tidy (see `ScanFunction.removable`); parsed like every such item. */
   untidy: { start: number; end: number }[];
   /**
    * The names of the vocabulary given to `prescan()` that the file's code mentions (not its comments, string literals

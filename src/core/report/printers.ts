@@ -43,7 +43,7 @@ export function jsonFinding(file: string, f: LocatedFinding): JsonFinding {
 export function toJson(r: CheckReport): string {
   const findings = r.results.flatMap((res) => res.findings.map((f) => jsonFinding(res.file, f)));
   const errors = [...r.errors, ...r.results.filter((x) => x.error).map((x) => ({ file: x.file, message: x.error! }))];
-  const functions = r.results.reduce((n, x) => n + x.functions.length, 0);
+  const functions = r.results.reduce((n, x) => n + (x.functionCount ?? x.functions.length), 0);
   return (
     JSON.stringify(
       { version: 1, findings, errors, stats: { files: r.results.length, functions, ms: Math.round(r.ms) } },
