@@ -14,13 +14,16 @@
  *
  * All edits are made from the syntax tree (callee names, statement nodes), never by searching the text. Prints totals
  * per operator and per area, each survivor and each false finding. `node out/bench/mutants.js [path-substring]
- * [--bugs|--refactors] [--syntax]` runs a subset (`--syntax`: only checks that every mutant still parses). Slow
+ * [--bugs|--refactors] [--syntax] [--headers]` runs a subset (`--syntax`: only checks that every mutant still parses;
+ * `--headers`: see HEADERS). Slow
  * (several minutes on two busy cores): it is not part of `npm run bench`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Analyzer, type FileResult } from '../src/core/engine';
 import { collectFiles } from '../src/cli/files';
+import { fileIndex } from '../src/cli/tree';
+import { IndexSnapshot } from '../src/core/index/summary-index';
 import { nodeWasmSource } from '../src/core/parse/node-wasm';
 import type { SNode } from '../src/core/parse/syntax';
 import { CORPUS } from '../test/helpers/corpus';
@@ -351,6 +354,12 @@ let helperSeq = 0;
 const DUMP = process.env.VFSLOCK_MUTANT_DUMP;
 /** `--syntax`: parse every mutant instead of analysing it, and report those that break a function's syntax. */
 const SYNTAX = process.argv.includes('--syntax');
+/**
+ * `--headers`: check each mutant as `vfslock check FILE` does, with the `static inline` helpers of the headers beside
+ * the file it includes (overlayfs.h's `ovl_do_*()` and `ovl_start_*()`), summarised once per corpus file. Without it
+ * each .c file is checked alone, as the sweep always did (its figures in docs/benchmarks.md are comparable).
+ */
+const HEADERS = process.argv.includes('--headers');
 let dumped = 0;
 
 function refactorMutants(v: FileView, f: FnView, deleg: string): Mutant[] {
@@ -624,7 +633,10 @@ async function main(): Promise<void> {
     if (only && !file.includes(only)) continue;
     const rel = relative(CORPUS, file);
     const text = readFileSync(file, 'utf8');
-    const original = analyzer.check(rel, text);
+    // The snapshot answers for the file by its absolute path, the name the index knows it by.
+    const index = HEADERS ? new IndexSnapshot(await fileIndex(file, {}, [])) : null;
+    const check = (t: string) => (index ? analyzer.check(resolve(file), t, {}, index) : analyzer.check(rel, t));
+    const original = check(text);
     const view = new FileView(analyzer, text);
     const grantOnly = GRANT_ONLY.test(rel);
     const era = release(rel);
@@ -659,7 +671,7 @@ async function main(): Promise<void> {
             join(DUMP, `${rel.replace(/\//g, '_')}.${f.name}.${m.op.replace(/\W+/g, '_')}.${dumped++}.c`),
             mutated,
           );
-        const added = newFindings(m.base ? analyzer.check(rel, m.base()) : original, analyzer.check(rel, mutated));
+        const added = newFindings(m.base ? check(m.base()) : original, check(mutated));
         if (m.kind === 'bug') {
           bugs++;
           const caught = added.length > 0;
