@@ -1588,7 +1588,7 @@ function sigOf(s: Summary): string {
     s.breaks,
     s.leaseBreaks ?? [],
     s.leaseTries ?? [],
-    s.requires.map((r) => r.role),
+    s.requires.map((r) => r.role + (r.changes ? '!' : '')),
     s.mutates.map((m) => m.role + m.kind + (m.onlyIf ?? []).map((c) => `|${c.role}&${c.flag}`).join('')),
     !!s.sleeps,
     !!s.sleeps?.blocking,

@@ -592,6 +592,62 @@ retry:
     assert.match(twice[0].message, /^f: inode_lock takes dir's lock, which this path already holds\./);
     assert.equal(twice[0].related[0]?.message, 'dir locked here (inode_lock)');
   });
+  test('a change made through a helper counts as use of the lock: keeping it afterwards is a leak', async () => {
+    // ovl_create_index()'s shape (6.19): the rename is a static helper's, which requires the lock for a change; a
+    // function that returns holding a lock it only looked up under is a lock helper (the last function) and stays clean.
+    const code = `
+static int my_do_rename(struct renamedata *rd)
+{
+	return vfs_rename(rd);
+}
+
+static struct dentry *my_lookup(struct dentry *dir, const char *name)
+{
+	return lookup_one_len(name, dir, strlen(name));
+}
+
+int move_it(struct dentry *dir, struct dentry *temp, struct qstr *name)
+{
+	struct renamedata rd = {};
+	int err;
+
+	rd.old_parent = dir;
+	rd.new_parent = dir;
+	err = start_renaming_dentry(&rd, 0, temp, name);
+	if (err)
+		goto out;
+	err = my_do_rename(&rd);
+	end_renaming(&rd);
+out:
+	if (err)
+		my_cleanup(dir, temp);
+	dput(temp);
+	return err;
+}
+
+struct dentry *lock_and_find(struct dentry *dir, const char *name)
+{
+	struct dentry *d;
+
+	inode_lock(d_inode(dir));
+	d = my_lookup(dir, name);
+	if (IS_ERR(d))
+		inode_unlock(d_inode(dir));
+	return d;
+}
+`;
+    const v = { kernel: '6.19' } as const;
+    assert.deepEqual(await rules(code, v), []);
+    const kept = await warnings(code.replace('\tend_renaming(&rd);\n', ''), v);
+    assert.deepEqual(
+      kept.map((f) => `${f.ruleId}@${f.function}`),
+      ['lock/imbalance@move_it'],
+    );
+    assert.match(
+      kept[0].message,
+      /^move_it: returns with d_inode\(dir\) still locked \(taken by start_renaming_dentry\) on its successful paths, after changing the inode under it\./,
+    );
+  });
   test('an accessor between the two acquisitions hides nothing: d_inode(dir) releases no lock', async () => {
     // `d_inode(dir)` was counted as handing dir to a function the analysis knows nothing of, which might release it.
     const code = `

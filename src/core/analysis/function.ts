@@ -1624,10 +1624,12 @@ class FunctionAnalyzer implements RuleContext {
       this.summary.sleeps = { site: node.start, what, blocking };
   }
 
-  noteRequire(key: string, node: SNode): void {
+  noteRequire(key: string, node: SNode, changes = false): void {
     const role = this.roleOf(key);
-    if (role && !this.summary.requires.some((r) => r.role === role))
-      this.summary.requires.push({ role, class: 'inode', site: node.start });
+    if (!role) return;
+    const had = this.summary.requires.find((r) => r.role === role);
+    if (!had) this.summary.requires.push({ role, class: 'inode', site: node.start, ...(changes ? { changes } : {}) });
+    else if (changes && !had.changes) had.changes = true;
   }
 
   private applyWait(op: Extract<Op, { k: 'wait' }>, s: State): void {

@@ -1001,6 +1001,7 @@ function summaryOps(oc: OpContext, r: Resolved, call: SNode, out: Op[], result: 
         api: r.api,
         display: disp(req.role),
         derived: true,
+        ...(req.changes ? { changes: true } : {}),
       });
   }
   if (s.outParams.length) {

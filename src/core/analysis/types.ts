@@ -85,7 +85,8 @@ export interface Summary {
    */
   leaseTries?: string[];
   /** Locks callers must hold (role paths). */
-  requires: { role: string; class: LockClass; site: number }[];
+  /** `changes`: the lock is required for a change made under it (a rename, not a lookup). */
+  requires: { role: string; class: LockClass; site: number; changes?: true }[];
   /** Unbroken name/attribute changes of caller-provided inodes, for the caller to break first. */
   mutates: RoleMutation[];
   /**

@@ -168,7 +168,7 @@ export function summarySig(s: Summary | undefined): string {
     s.breaks,
     s.leaseBreaks ?? [],
     s.leaseTries ?? [],
-    s.requires.map((r) => [r.role, r.class]),
+    s.requires.map((r) => [r.role, r.class, !!r.changes]),
     s.mutates.map((m) => [
       m.role,
       m.kind,

@@ -25,13 +25,13 @@ function requireSites(ctx: RuleContext) {
  * A function nothing in the checked tree calls (`noCallers`) has no caller to hand it to: false, and `rootOwned` says
  * the finding is about such a function.
  */
-function toCallers(ctx: RuleContext, s: State, key: string, node: SNode): boolean {
+function toCallers(ctx: RuleContext, s: State, key: string, node: SNode, changes: boolean): boolean {
   if (!ctx.callerResponsible(s, key) || ctx.opts.noCallers) return false;
   // A function the catalogue describes (do_truncate) is called by its entry, not its summary: a lock requirement
   // handed to its callers would vanish, so it is its own to meet, unless the entry itself holds callers to that lock
   // (try_break_deleg's own body: its entry's non-blocking break is checked under the inode lock at every call).
   if (ctx.contract.described) return ctx.contract.callersLockForBreak.has(key);
-  ctx.noteRequire(key, node);
+  ctx.noteRequire(key, node, changes);
   return true;
 }
 
@@ -44,7 +44,7 @@ export const breakUnlocked: Rule = {
 
   onBreak(ctx, op, s) {
     if (op.blocking === true || op.kind !== 'deleg' || s.lossy || ctx.heldExclusive(s, op.key)) return;
-    if (!toCallers(ctx, s, op.key, op.node)) {
+    if (!toCallers(ctx, s, op.key, op.node, false)) {
       const other = ctx.otherLocalLock(s);
       ctx.report(
         'deleg/break-unlocked',
@@ -70,7 +70,7 @@ export const breakUnlocked: Rule = {
     if (s.facts.get('#maybe-locked')) return;
     const root = rootOwned(ctx, s, op.key);
     if (!op.owner) {
-      if (toCallers(ctx, s, op.key, op.node)) return;
+      if (toCallers(ctx, s, op.key, op.node, !!op.changes)) return;
       // Inferred requirements (from an in-file callee) and NULL-out-parameter callers are weaker evidence: speak only
       // when no lock held may be this inode under another name (the locked parent of its dentry is not), and, with
       // none held, the inode is named by a stable expression (not a variable given different objects).
@@ -106,7 +106,7 @@ export const breakUnlocked: Rule = {
     const held = ctx.heldExclusive(s, key);
     if (held) related.push(lockedHere(held, op.display));
     if (held && b.underLock && !b.stale) return;
-    if (!b.stale && toCallers(ctx, s, key, op.node)) return;
+    if (!b.stale && toCallers(ctx, s, key, op.node, true)) return;
     const why = b.stale ? 'dropped' : 'not held';
     related.push({ start: b.site, end: b.siteEnd, message: 'delegation broken here' });
     if (b.stale) related.push({ start: b.staleSite, end: b.staleSite, message: 'lock released here' });

@@ -156,7 +156,7 @@ export interface RuleContext {
   /** A finding about the analysis itself: listed after all others, whatever the configured severity. */
   note(f: Finding): void;
   /** Callers must hold `key`'s inode lock (the summary's `requires`). */
-  noteRequire(key: string, node: SNode): void;
+  noteRequire(key: string, node: SNode, changes?: boolean): void;
   /** A change of a caller-provided inode without a break: the callers must break first (the summary's `mutates`). */
   chargeCallers(entry: RoleMutation): void;
   /** A finding the static function's callers in this file may rule out (the inode is a directory at every call). */
