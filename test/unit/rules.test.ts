@@ -648,6 +648,57 @@ struct dentry *lock_and_find(struct dentry *dir, const char *name)
       /^move_it: returns with d_inode\(dir\) still locked \(taken by start_renaming_dentry\) on its successful paths, after changing the inode under it\./,
     );
   });
+  test('lock_rename() left held is one missing unlock_rename(): reported once, by the directory lock', async () => {
+    // It takes the directories' locks and the rename lock in one call; the rename lock was reported beside the
+    // directory's, under its internal name (`@s_vfs_rename_mutex`), with a message about inode locks.
+    const code = `
+static int my_do_rename(struct renamedata *rd)
+{
+	return vfs_rename(rd);
+}
+
+static struct dentry *my_lookup(struct dentry *dir, const char *name)
+{
+	return lookup_one_len(name, dir, strlen(name));
+}
+
+int move_it(struct dentry *dir, struct dentry *from, struct dentry *to)
+{
+	struct renamedata rd = {};
+	struct dentry *trap;
+	int err;
+
+	trap = lock_rename(dir, dir);
+	if (IS_ERR(trap))
+		return PTR_ERR(trap);
+	rd.old_dir = d_inode(dir);
+	rd.old_dentry = from;
+	rd.new_dir = d_inode(dir);
+	rd.new_dentry = to;
+	err = my_do_rename(&rd);
+	if (err)
+		dput(to);
+	return err;
+}
+
+struct dentry *lock_and_find(struct dentry *dir, const char *name)
+{
+	struct dentry *d;
+
+	inode_lock(d_inode(dir));
+	d = my_lookup(dir, name);
+	if (IS_ERR(d))
+		inode_unlock(d_inode(dir));
+	return d;
+}
+`;
+    const w = await warnings(code, { kernel: '6.12' });
+    assert.deepEqual(
+      w.map((f) => `${f.ruleId}@${f.function}`),
+      ['lock/imbalance@move_it'],
+    );
+    assert.match(w[0].message, /^move_it: returns with d_inode\(dir\) still locked \(taken by lock_rename\)/);
+  });
   test('an accessor between the two acquisitions hides nothing: d_inode(dir) releases no lock', async () => {
     // `d_inode(dir)` was counted as handing dir to a function the analysis knows nothing of, which might release it.
     const code = `

@@ -2370,6 +2370,8 @@ class FunctionAnalyzer implements RuleContext {
   // ---------------------------------------------------------------- reporting
 
   show(key: string): string {
+    // A global lock the catalogue names (`@s_vfs_rename_mutex`): its name.
+    if (key.startsWith('@')) return key.slice(1);
     const root = ExprContext.rootOf(key);
     const rest = key.slice(root.length + 1);
     // Prefer a local variable that aliases this exact key (`target` for `dentry.d_inode`); of several, the one the
