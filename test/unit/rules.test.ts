@@ -525,6 +525,33 @@ ${body}
   });
 });
 
+/**
+ * A rename helper (the change is its), a lookup helper, and a lock helper that returns holding a lock it only looked
+ * up under (clean): for the tests of leaks after a change made through a helper.
+ */
+const RENAME_HELPERS = `
+static int my_do_rename(struct renamedata *rd)
+{
+	return vfs_rename(rd);
+}
+
+static struct dentry *my_lookup(struct dentry *dir, const char *name)
+{
+	return lookup_one_len(name, dir, strlen(name));
+}
+
+struct dentry *lock_and_find(struct dentry *dir, const char *name)
+{
+	struct dentry *d;
+
+	inode_lock(d_inode(dir));
+	d = my_lookup(dir, name);
+	if (IS_ERR(d))
+		inode_unlock(d_inode(dir));
+	return d;
+}
+`;
+
 describe('lock/imbalance', () => {
   test('an error path returning with the inode locked is flagged', async () => {
     const r = await rules(`
@@ -593,19 +620,10 @@ retry:
     assert.equal(twice[0].related[0]?.message, 'dir locked here (inode_lock)');
   });
   test('a change made through a helper counts as use of the lock: keeping it afterwards is a leak', async () => {
-    // ovl_create_index()'s shape (6.19): the rename is a static helper's, which requires the lock for a change; a
-    // function that returns holding a lock it only looked up under is a lock helper (the last function) and stays clean.
+    // ovl_create_index()'s shape (6.19): the rename is a static helper's, which requires the lock for a change;
+    // lock_and_find() returns holding a lock it only looked up under, a lock helper, and stays clean.
     const code = `
-static int my_do_rename(struct renamedata *rd)
-{
-	return vfs_rename(rd);
-}
-
-static struct dentry *my_lookup(struct dentry *dir, const char *name)
-{
-	return lookup_one_len(name, dir, strlen(name));
-}
-
+${RENAME_HELPERS}
 int move_it(struct dentry *dir, struct dentry *temp, struct qstr *name)
 {
 	struct renamedata rd = {};
@@ -625,16 +643,6 @@ out:
 	return err;
 }
 
-struct dentry *lock_and_find(struct dentry *dir, const char *name)
-{
-	struct dentry *d;
-
-	inode_lock(d_inode(dir));
-	d = my_lookup(dir, name);
-	if (IS_ERR(d))
-		inode_unlock(d_inode(dir));
-	return d;
-}
 `;
     const v = { kernel: '6.19' } as const;
     assert.deepEqual(await rules(code, v), []);
@@ -652,16 +660,7 @@ struct dentry *lock_and_find(struct dentry *dir, const char *name)
     // It takes the directories' locks and the rename lock in one call; the rename lock was reported beside the
     // directory's, under its internal name (`@s_vfs_rename_mutex`), with a message about inode locks.
     const code = `
-static int my_do_rename(struct renamedata *rd)
-{
-	return vfs_rename(rd);
-}
-
-static struct dentry *my_lookup(struct dentry *dir, const char *name)
-{
-	return lookup_one_len(name, dir, strlen(name));
-}
-
+${RENAME_HELPERS}
 int move_it(struct dentry *dir, struct dentry *from, struct dentry *to)
 {
 	struct renamedata rd = {};
@@ -681,16 +680,6 @@ int move_it(struct dentry *dir, struct dentry *from, struct dentry *to)
 	return err;
 }
 
-struct dentry *lock_and_find(struct dentry *dir, const char *name)
-{
-	struct dentry *d;
-
-	inode_lock(d_inode(dir));
-	d = my_lookup(dir, name);
-	if (IS_ERR(d))
-		inode_unlock(d_inode(dir));
-	return d;
-}
 `;
     const w = await warnings(code, { kernel: '6.12' });
     assert.deepEqual(
