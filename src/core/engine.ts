@@ -630,6 +630,11 @@ export class Document {
   }
 
   /** Parses the whole file (incrementally when a tree exists) and rebuilds the function table. */
+  /** A parse now may leave out what the pre-scan shows cannot matter (no tree to reparse, no index to feed). */
+  private prescanApplies(): boolean {
+    return this.prescan && !this.prescanFailed && !this.tree && !this.index;
+  }
+
   private parseAll(): UnitRec[] {
     this.skipped = [];
     // A tree of a partial parse (included ranges) is not a base for an incremental parse of the whole text.
@@ -638,7 +643,7 @@ export class Document {
       this.tree = null;
     }
     this.parseMode = this.prescanFailed ? 'fallback' : 'whole';
-    if (this.prescan && !this.prescanFailed && !this.tree && !this.index) {
+    if (this.prescanApplies()) {
       const partial = this.parsePrescanned();
       if (partial) return partial;
       this.skipped = [];
@@ -976,13 +981,7 @@ export class Document {
     this.ownSummaries = new Map();
     // Nothing to parse (the pre-scan finds nothing the analysis tracks): how deep the brackets nest cannot matter.
     const nothingToParse =
-      !this.nestingOk &&
-      this.prescan &&
-      !this.prescanFailed &&
-      !this.tree &&
-      !this.index &&
-      text.length <= MAX_FILE_BYTES &&
-      !!this.prescanPlan()?.none;
+      !this.nestingOk && this.prescanApplies() && text.length <= MAX_FILE_BYTES && !!this.prescanPlan()?.none;
     const bad = badInput(text, this.nestingOk || nothingToParse);
     this.nestingOk = !bad && !nothingToParse;
     // Too large to parse, but small enough to scan: nothing to report when the pre-scan finds nothing to analyse.

@@ -37,7 +37,7 @@ import type {
 import { beginFunction, messageContext, splitMessage } from '../rules/messages';
 import type { ExitLock, RuleContext } from '../rules/context';
 import { RULE_MODULES } from '../rules/index';
-import { immediatePostDominators } from '../cfg/graph';
+import { immediatePostDominators, predecessors } from '../cfg/graph';
 import { FlagGuards, addRoleMutation } from './guards';
 
 export interface FunctionAnalysis {
@@ -780,10 +780,7 @@ class FunctionAnalyzer implements RuleContext {
 
   /** Whether an assignment to `name` can run before CFG node `id` (a backward walk over the graph). */
   private assignedBefore(id: number, name: string): boolean {
-    if (!this.preds) {
-      this.preds = this.cfg.nodes.map(() => [] as number[]);
-      for (const n of this.cfg.nodes) for (const t of n.succ) if (t >= 0) this.preds[t].push(n.id);
-    }
+    this.preds ??= predecessors(this.cfg);
     const seen = new Set<number>([id]);
     const stack = [id];
     while (stack.length) {
@@ -2216,18 +2213,16 @@ class FunctionAnalyzer implements RuleContext {
     // (`if (lock_flags & XFS_IOLOCK_EXCL) up_write(&VFS_I(ip)->i_rwsem)`): which calls release it depends on the
     // arguments, so it is not summarised as a release (as a lock taken only for some flags is not an acquisition).
     const success = exits.filter((x) => x.ret?.kind !== 'err');
+    const failing = exits.filter((x) => x.ret?.kind === 'err');
+    const noLossyExit = this.exits.every((x) => !x.lossy);
     for (const [key, role] of this.callerLockReleases) {
       // Released under an equal name counts (`inode_unlock(ip2); if (ip1 != ip2) inode_unlock(ip1);`).
-      const made = success.filter(
-        (x) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key),
-      ).length;
+      const released = (x: State) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key);
+      const made = success.filter(released).length;
       // Released and taken again on every successful path (an upgrade): the caller gets its lock back.
       const restored = !made && this.restoredCallerLocks.has(key);
       if ((made && made < success.length) || restored)
         s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
-      // Released on every failing return and on no successful one (`if (IS_ERR(d)) { inode_unlock(dir); return d; }`,
-      // or a callee that unlocks when it fails): callers learn it from the result.
-      const failing = exits.filter((x) => x.ret?.kind === 'err');
       // A failing return of the ERR_PTR the caller passed as the child of the locked directory (`if
       // (IS_ERR(newdentry)) return newdentry;` where `end_creating(newdentry)` releases the lock elsewhere): the
       // caller's start_creating() failed, so it holds no lock to release.
@@ -2235,40 +2230,31 @@ class FunctionAnalyzer implements RuleContext {
         !!x.ret?.passesParam &&
         x.facts.get(`isErr:${x.ret.passesParam}`) === true &&
         this.ctx.appendPath(x.ret.passesParam, 'd_parent.d_inode') === key;
-      const releasedOn = (x: State) =>
-        x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key) || vacuous(x);
+      const releasedOnFailure = failing.filter((x) => released(x) || vacuous(x)).length;
       // Not when another unlock in the function may be the same lock under a name the analysis cannot match
       // (nfsd_create_locked: vfs_mkdir() releases `dirp` on failure, end_creating(dchild) on every other path).
       const otherUnlock = this.ops.some((ops) =>
         ops.some((o) => o.k === 'unlock' && o.class === 'inode' && o.key !== key && !o.whenErr),
       );
-      if (!made && !restored && !otherUnlock && success.length && failing.length && failing.every(releasedOn)) {
-        const onFailure = this.returnsPointer() ? 'errptr' : 'nonzero';
-        s.releases = s.releases.map((r) => (r.role === role && r.class !== 'mutex' ? { ...r, onFailure } : r));
-      } else if (
-        !made &&
-        !restored &&
-        !otherUnlock &&
-        success.length &&
-        failing.some(releasedOn) &&
-        !failing.every(releasedOn)
-      )
-        // Released on some failing returns only, never on success: which failures release it is not something
-        // callers can tell, so it is not summarised as a release (a failing return keeping the lock is then the
-        // callers' leak to see).
-        s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
+      if (!made && !restored && !otherUnlock && success.length && releasedOnFailure) {
+        if (releasedOnFailure === failing.length) {
+          // Released on every failing return and on no successful one (`if (IS_ERR(d)) { inode_unlock(dir); return
+          // d; }`, or a callee that unlocks when it fails): callers learn it from the result.
+          const onFailure = this.returnsPointer() ? 'errptr' : 'nonzero';
+          s.releases = s.releases.map((r) => (r.role === role && r.class !== 'mutex' ? { ...r, onFailure } : r));
+        } else {
+          // Released on some failing returns only, never on success: which failures release it is not something
+          // callers can tell, so it is not summarised as a release (a failing return keeping the lock is then the
+          // callers' leak to see).
+          s.releases = s.releases.filter((r) => r.role !== role || r.class === 'mutex');
+        }
+      }
+      // Released on every return, failing ones included: a caller's later release of it is a second one.
+      if (exits.length && noLossyExit && exits.every(released))
+        s.releases = s.releases.map((r) =>
+          r.role === role && !r.onFailure && r.class !== 'mutex' ? { ...r, always: true } : r,
+        );
     }
-    // Released on every return, failing ones included: a caller's later release of it is a second one.
-    if (exits.length && this.exits.every((x) => !x.lossy))
-      s.releases = s.releases.map((r) => {
-        const key = [...this.callerLockReleases].find(([, role]) => role === r.role)?.[0];
-        const every =
-          !!key &&
-          !r.onFailure &&
-          r.class !== 'mutex' &&
-          exits.every((x) => x.facts.get(`#released:${key}`) === true || this.releasedUnderAlias(x, key));
-        return every ? { ...r, always: true } : r;
-      });
     // `return vfs_mkdir(...)`: the caller's lock is released when this function's result is an ERR_PTR.
     for (const x of exits)
       for (const k of x.ret?.releasesOnErr ?? []) {
